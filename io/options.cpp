@@ -1,0 +1,309 @@
+#include "io/options.hpp"
+
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <type_traits>
+
+namespace po = boost::program_options;
+
+namespace cbgtc::io {
+
+namespace {
+
+template <class T>
+std::string toText(const T& value) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return value ? "true" : "false";
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return formatNumber(value);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return value;
+  } else {
+    return std::to_string(value);
+  }
+}
+
+template <class T>
+void checkBound(const std::string& key, const T& value, Bound bound) {
+  if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+    if constexpr (std::is_floating_point_v<T>) {
+      if (!std::isfinite(value)) throw ConfigError(key + " must be a finite number, got " + toText(value));
+    }
+    switch (bound) {
+      case Bound::Any: break;
+      case Bound::NonNegative:
+        if (value < 0) throw ConfigError(key + " must be >= 0, got " + toText(value));
+        break;
+      case Bound::Positive:
+        if (!(value > 0)) throw ConfigError(key + " must be > 0, got " + toText(value));
+        break;
+      case Bound::UnitInterval:
+        if (value < 0 || value > 1) throw ConfigError(key + " must be in [0, 1], got " + toText(value));
+        break;
+    }
+  }
+}
+
+std::string sectionOf(const std::string& key) { return key.substr(0, key.find('.')); }
+
+}  // namespace
+
+std::string formatNumber(double value) {
+  char buf[64];
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, value);
+    if (std::strtod(buf, nullptr) == value) break;
+  }
+  return buf;
+}
+
+std::string formatNumber(float value) {
+  char buf[64];
+  for (int digits = 6; digits <= 9; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, static_cast<double>(value));
+    if (std::strtof(buf, nullptr) == value) break;
+  }
+  return buf;
+}
+
+template <class T>
+void OptionTable::add(const std::string& key, T* field, const std::string& unit,
+                      const std::string& help, Bound bound) {
+  const std::string default_text = toText(*field);
+  const std::string described = (unit.empty() ? std::string() : "[" + unit + "] ") + help;
+  Entry e;
+  e.key = key;
+  e.unit = unit;
+  e.help = help;
+  e.declare = [key, field, described, default_text](po::options_description& d) {
+    auto* value = po::value<T>(field)->default_value(*field, default_text);
+    if constexpr (std::is_same_v<T, bool>) value->implicit_value(true, "true");
+    d.add_options()(key.c_str(), value, described.c_str());
+  };
+  e.value = [field] { return toText(*field); };
+  e.check = [key, field, bound] { checkBound(key, *field, bound); };
+  _entries.push_back(std::move(e));
+}
+
+template void OptionTable::add<double>(const std::string&, double*, const std::string&,
+                                       const std::string&, Bound);
+template void OptionTable::add<float>(const std::string&, float*, const std::string&,
+                                      const std::string&, Bound);
+template void OptionTable::add<std::int64_t>(const std::string&, std::int64_t*, const std::string&,
+                                             const std::string&, Bound);
+template void OptionTable::add<bool>(const std::string&, bool*, const std::string&,
+                                     const std::string&, Bound);
+template void OptionTable::add<std::string>(const std::string&, std::string*, const std::string&,
+                                            const std::string&, Bound);
+
+std::vector<po::options_description> OptionTable::describe() const {
+  std::vector<std::string> sections;
+  for (const auto& e : _entries) {
+    const auto s = sectionOf(e.key);
+    if (sections.empty() || sections.back() != s) sections.push_back(s);
+  }
+  std::vector<po::options_description> out;
+  for (const auto& s : sections) {
+    out.emplace_back("[" + s + "]", 100, 50);
+    for (const auto& e : _entries)
+      if (sectionOf(e.key) == s) e.declare(out.back());
+  }
+  return out;
+}
+
+void OptionTable::checkBounds() const {
+  for (const auto& e : _entries) e.check();
+}
+
+AttributeList OptionTable::resolved() const {
+  AttributeList out;
+  for (const auto& e : _entries) out.emplace_back(e.key, e.value());
+  return out;
+}
+
+OptionTable makeOptionTable(SimulationConfig& c) {
+  OptionTable t;
+  auto& sim = c.simulation;
+  t.add("simulation.duration_ms", &sim.duration_ms, "ms", "model time to simulate (multiple of dt_ms)",
+        Bound::NonNegative);
+  t.add("simulation.dt_ms", &sim.dt_ms, "ms", "integration step", Bound::Positive);
+  t.add("simulation.seed", &sim.seed, "", "seed of every random stream (initial states, ...)",
+        Bound::NonNegative);
+
+  auto& net = c.network;
+  t.add("network.n_stn", &net.n_stn, "", "STN neurons (Hodgkin-Huxley)", Bound::NonNegative);
+  t.add("network.n_gpe", &net.n_gpe, "", "GPe neurons (AdEx)", Bound::NonNegative);
+  t.add("network.n_gpi", &net.n_gpi, "", "GPi neurons (AdEx)", Bound::NonNegative);
+
+  auto& s = c.stn;
+  const auto g = Bound::NonNegative;
+  t.add("stn.gNa", &s.gNa, "mS/cm^2", "fast Na+ conductance", g);
+  t.add("stn.gK", &s.gK, "mS/cm^2", "delayed-rectifier K+ conductance", g);
+  t.add("stn.gT", &s.gT, "mS/cm^2", "T-type Ca2+ conductance", g);
+  t.add("stn.gL", &s.gL, "mS/cm^2", "leak conductance", g);
+  t.add("stn.gCa", &s.gCa, "mS/cm^2", "high-voltage-activated Ca2+ conductance", g);
+  t.add("stn.gAHP", &s.gAHP, "mS/cm^2", "Ca2+-activated K+ (AHP) conductance", g);
+  t.add("stn.gH", &s.gH, "mS/cm^2", "H-current conductance", g);
+  t.add("stn.ENa", &s.ENa, "mV", "Na+ reversal potential");
+  t.add("stn.EK", &s.EK, "mV", "K+ reversal potential (I_K, I_AHP)");
+  t.add("stn.ECa", &s.ECa, "mV", "Ca2+ reversal potential (I_T, I_CaH)");
+  t.add("stn.EL", &s.EL, "mV", "leak reversal potential");
+  t.add("stn.E_H", &s.E_H, "mV", "H-current reversal potential");
+  t.add("stn.Cm", &s.Cm, "uF/cm^2", "membrane capacitance", Bound::Positive);
+  t.add("stn.ISTN", &s.ISTN, "uA/cm^2", "tonic drive current");
+  t.add("stn.Vp_half", &s.Vp_half, "mV", "T-type activation half point");
+  t.add("stn.kp", &s.kp, "mV", "T-type activation slope", Bound::Positive);
+  t.add("stn.Vr_half", &s.Vr_half, "mV", "r-gate half point");
+  t.add("stn.kr", &s.kr, "mV", "r-gate slope", Bound::Positive);
+  t.add("stn.tau_r_ms", &s.tau_r_ms, "ms", "r-gate time constant", Bound::Positive);
+  t.add("stn.alpha_Ca", &s.alpha_Ca, "Ca/ms per uA/cm^2", "Ca2+ influx factor", g);
+  t.add("stn.tau_Ca_ms", &s.tau_Ca_ms, "ms", "Ca2+ decay time constant", Bound::Positive);
+  t.add("stn.k1", &s.k1, "Ca units", "AHP half-activation calcium", g);
+  t.add("stn.V_spike_thresh", &s.V_spike_thresh, "mV", "spike detection threshold (upward crossing)");
+  t.add("stn.min_isi_ms", &s.min_isi_ms, "ms", "minimum interval between detected spikes", g);
+  auto& si = c.stn_init;
+  t.add("stn.V_init", &si.V, "mV", "mean initial membrane potential");
+  t.add("stn.n_init", &si.n, "", "mean initial n gate", Bound::UnitInterval);
+  t.add("stn.h_init", &si.h, "", "mean initial h gate", Bound::UnitInterval);
+  t.add("stn.r_init", &si.r, "", "mean initial r gate", Bound::UnitInterval);
+  t.add("stn.Ca_init", &si.Ca, "Ca units", "mean initial calcium", g);
+  t.add("stn.heterogeneity", &si.heterogeneity, "",
+        "relative s.d. of initial states (0: all neurons start alike)", g);
+
+  auto addAdEx = [&t](const std::string& pop, adex::AdExParams& p, adex::AdExInit& x) {
+    const std::string k = pop + ".";
+    t.add(k + "C", &p.C, "pF", "membrane capacitance", Bound::Positive);
+    t.add(k + "gL", &p.gL, "nS", "leak conductance", Bound::NonNegative);
+    t.add(k + "EL", &p.EL, "mV", "leak reversal potential");
+    t.add(k + "VT", &p.VT, "mV", "exponential threshold");
+    t.add(k + "dT", &p.dT, "mV", "slope factor Delta_T", Bound::Positive);
+    t.add(k + "a", &p.a, "nS", "subthreshold adaptation");
+    t.add(k + "tau_w", &p.tau_w, "ms", "adaptation time constant", Bound::Positive);
+    t.add(k + "b", &p.b, "pA", "spike-triggered adaptation increment");
+    t.add(k + "V_reset", &p.V_reset, "mV", "reset potential");
+    t.add(k + "V_peak", &p.V_peak, "mV", "spike cut-off");
+    t.add(k + "t_ref_ms", &p.t_ref_ms, "ms", "absolute refractory period", Bound::NonNegative);
+    t.add(k + "I_baseline", &p.I_baseline, "pA", "tonic drive current");
+    t.add(k + "exp_arg_min", &p.exp_arg_min, "", "lower clip of (V-VT)/dT in the exponential");
+    t.add(k + "exp_arg_max", &p.exp_arg_max, "", "upper clip of (V-VT)/dT in the exponential");
+    t.add(k + "V_init", &x.V, "mV", "mean initial membrane potential");
+    t.add(k + "V_init_sd", &x.V_sd, "mV", "s.d. of initial membrane potential", Bound::NonNegative);
+    t.add(k + "w_init", &x.w, "pA", "mean initial adaptation current");
+    t.add(k + "w_init_sd", &x.w_sd, "pA", "s.d. of initial adaptation current", Bound::NonNegative);
+  };
+  addAdEx("gpe", c.gpe, c.gpe_init);
+  addAdEx("gpi", c.gpi, c.gpi_init);
+
+  auto& o = c.output;
+  t.add("output.file", &o.file, "", "output file (SONATA HDF5; CSV spikes in builds without HDF5)");
+  t.add("output.overwrite", &o.overwrite, "", "replace an existing output file");
+  t.add("output.v_every_steps", &o.v_every_steps, "steps", "membrane-potential sampling interval",
+        Bound::Positive);
+  t.add("output.v_neurons", &o.v_neurons, "", "first cells of each population whose V is recorded",
+        Bound::NonNegative);
+  return t;
+}
+
+void checkConsistency(const SimulationConfig& c) {
+  const double steps = c.simulation.duration_ms / c.simulation.dt_ms;
+  if (std::fabs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps))
+    throw ConfigError("simulation.duration_ms (" + formatNumber(c.simulation.duration_ms) +
+                      ") is not a multiple of simulation.dt_ms (" + formatNumber(c.simulation.dt_ms) + ")");
+  const auto max_pop = static_cast<std::int64_t>(std::numeric_limits<index_type>::max());
+  const std::pair<const char*, std::int64_t> sizes[] = {
+      {"network.n_stn", c.network.n_stn}, {"network.n_gpe", c.network.n_gpe}, {"network.n_gpi", c.network.n_gpi}};
+  for (const auto& [key, n] : sizes)
+    if (n > max_pop) throw ConfigError(std::string(key) + " must be <= " + std::to_string(max_pop));
+  const std::pair<const char*, const adex::AdExParams*> adex_pops[] = {{"gpe", &c.gpe}, {"gpi", &c.gpi}};
+  for (const auto& [pop, p] : adex_pops) {
+    const std::string k = pop;
+    if (!(p->V_reset < p->V_peak))
+      throw ConfigError(k + ".V_reset must be below " + k + ".V_peak");
+    if (!(p->exp_arg_min < p->exp_arg_max))
+      throw ConfigError(k + ".exp_arg_min must be below " + k + ".exp_arg_max");
+  }
+  if (c.output.file.empty()) throw ConfigError("output.file must not be empty");
+}
+
+namespace {
+
+po::options_description howToRun() {
+  po::options_description d("How to run", 100, 50);
+  d.add_options()("help,h", "print this help and exit")(
+      "version", "print version, Kokkos, MPI and HDF5 information and exit")(
+      "config,c", po::value<std::string>(), "input deck (INI); keys given here override it")(
+      "validate", "check the configuration and exit without running");
+  return d;
+}
+
+}  // namespace
+
+std::string helpText() {
+  SimulationConfig defaults;
+  const OptionTable table = makeOptionTable(defaults);
+  std::ostringstream out;
+  out << "Usage: cbgtc [--config deck.ini] [--section.key=value ...]\n\n"
+      << "Simulates the STN-GPe-GPi network of the basal ganglia. Every key can be\n"
+      << "set in the deck (section [stn], line 'gNa = 49') or on the command line\n"
+      << "(--stn.gNa=49); the command line wins. Units are in brackets.\n\n"
+      << howToRun() << "\n";
+  for (const auto& d : table.describe()) out << d << "\n";
+  return out.str();
+}
+
+CommandLine parseCommandLine(int argc, const char* const argv[]) {
+  CommandLine cl;
+  OptionTable table = makeOptionTable(cl.config);
+  po::options_description keys;
+  for (const auto& d : table.describe()) keys.add(d);
+  po::options_description all;
+  all.add(howToRun()).add(keys);
+
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--kokkos", 0) == 0) continue;
+    args.push_back(a);
+  }
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).run(), vm);
+  } catch (const po::unknown_option& e) {
+    throw ConfigError("unknown option '" + e.get_option_name() + "' (see --help for every key)");
+  } catch (const po::error& e) {
+    throw ConfigError(e.what());
+  }
+  cl.help = vm.count("help") > 0;
+  cl.version = vm.count("version") > 0;
+  cl.validate_only = vm.count("validate") > 0;
+  if (cl.help || cl.version) return cl;
+
+  if (vm.count("config")) {
+    cl.config_file = vm["config"].as<std::string>();
+    std::ifstream deck(cl.config_file);
+    if (!deck) throw ConfigError("cannot open input deck '" + cl.config_file + "'");
+    try {
+      po::store(po::parse_config_file(deck, keys, false), vm);
+    } catch (const po::unknown_option& e) {
+      throw ConfigError("unknown key '" + e.get_option_name() + "' in " + cl.config_file +
+                        " (see --help for every key)");
+    } catch (const po::error& e) {
+      throw ConfigError(std::string(e.what()) + " in " + cl.config_file);
+    }
+  }
+  try {
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw ConfigError(e.what());
+  }
+  table.checkBounds();
+  checkConsistency(cl.config);
+  return cl;
+}
+
+}  // namespace cbgtc::io

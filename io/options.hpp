@@ -1,0 +1,83 @@
+#pragma once
+// One table of options serves the command line, INI decks, --help, validation
+// and the provenance written into the output: every entry is a dotted key
+// ("stn.gNa" = section [stn], key gNa) bound to a field of SimulationConfig.
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "io/output_writer.hpp"
+#include "src/config.hpp"
+
+namespace boost::program_options {
+class options_description;
+}
+
+namespace cbgtc::io {
+
+/// A configuration the program refuses; what() names the key and the problem.
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+enum class Bound { Any, NonNegative, Positive, UnitInterval };
+
+class OptionTable {
+ public:
+  struct Entry {
+    std::string key;   // "section.name"
+    std::string unit;  // "" when dimensionless
+    std::string help;
+    std::function<void(boost::program_options::options_description&)> declare;
+    std::function<std::string()> value;  // current value, as text
+    std::function<void()> check;         // throws ConfigError
+  };
+
+  template <class T>
+  void add(const std::string& key, T* field, const std::string& unit, const std::string& help,
+           Bound bound = Bound::Any);
+
+  const std::vector<Entry>& entries() const { return _entries; }
+
+  /// One options_description per section, in the order sections first appear.
+  std::vector<boost::program_options::options_description> describe() const;
+
+  /// Range checks of every entry (throws the first failure).
+  void checkBounds() const;
+
+  /// Every key with its current value, for provenance.
+  AttributeList resolved() const;
+
+ private:
+  std::vector<Entry> _entries;
+};
+
+/// The table for `config`; it keeps pointers into `config`.
+OptionTable makeOptionTable(SimulationConfig& config);
+
+/// Checks that involve several keys (duration vs dt, V_reset vs V_peak, ...).
+void checkConsistency(const SimulationConfig& config);
+
+struct CommandLine {
+  SimulationConfig config;
+  std::string config_file;  // "" when none
+  bool help = false;
+  bool version = false;
+  bool validate_only = false;
+};
+
+/// Parses `--config deck.ini` and key overrides (`--stn.ISTN=60`); command
+/// line values win over the deck, the deck over defaults. Arguments starting
+/// with "--kokkos" are left for Kokkos and ignored here. Throws ConfigError.
+CommandLine parseCommandLine(int argc, const char* const argv[]);
+
+/// The --help text: usage and every key with unit and default.
+std::string helpText();
+
+/// Text of a number that reads back to the same value.
+std::string formatNumber(double value);
+std::string formatNumber(float value);
+
+}  // namespace cbgtc::io

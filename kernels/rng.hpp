@@ -1,0 +1,105 @@
+#pragma once
+// Counter-based random numbers: Philox4x32-10 (Salmon et al., "Parallel
+// random numbers: as easy as 1, 2, 3", SC'11), the generator of Random123.
+//
+// Every random number in cbgtc is a pure function of (seed, stream,
+// population, index, block): no generator state, no pool. A neuron's initial
+// state, its noise at step k, or a target's connections are therefore the
+// same whatever the thread count, backend or (later) MPI decomposition.
+
+#include <cstdint>
+
+#include "src/kokkos_compat.hpp"
+
+namespace cbgtc::rng {
+
+/// What a random number is for; keeps the streams of different purposes
+/// independent even for equal (population, index, block).
+enum class Stream : std::uint32_t {
+  InitialState = 1,
+  Noise = 2,
+  Connectivity = 3,
+  Weights = 4,
+  Delays = 5,
+};
+
+struct Philox4x32 {
+  std::uint32_t v[4];
+};
+
+namespace Impl {
+
+KOKKOS_INLINE_FUNCTION void mulhilo(std::uint32_t a, std::uint32_t b,
+                                    std::uint32_t& hi, std::uint32_t& lo) {
+  const std::uint64_t p = static_cast<std::uint64_t>(a) * b;
+  hi = static_cast<std::uint32_t>(p >> 32);
+  lo = static_cast<std::uint32_t>(p);
+}
+
+}  // namespace Impl
+
+/// The Philox4x32 bijection with 10 rounds: 4x32-bit counter, 2x32-bit key.
+KOKKOS_INLINE_FUNCTION Philox4x32 philox4x32(Philox4x32 ctr, std::uint32_t k0,
+                                             std::uint32_t k1) {
+  constexpr std::uint32_t m0 = 0xD2511F53u, m1 = 0xCD9E8D57u;
+  constexpr std::uint32_t w0 = 0x9E3779B9u, w1 = 0xBB67AE85u;
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      k0 += w0;
+      k1 += w1;
+    }
+    std::uint32_t hi0, lo0, hi1, lo1;
+    Impl::mulhilo(m0, ctr.v[0], hi0, lo0);
+    Impl::mulhilo(m1, ctr.v[2], hi1, lo1);
+    ctr = Philox4x32{{hi1 ^ ctr.v[1] ^ k0, lo1, hi0 ^ ctr.v[3] ^ k1, lo0}};
+  }
+  return ctr;
+}
+
+/// Four random 32-bit words for (seed, stream, population, index, block).
+/// population < 2^16; block is e.g. the step number or a draw counter.
+KOKKOS_INLINE_FUNCTION Philox4x32 randomBits(std::uint64_t seed, Stream stream,
+                                             std::uint32_t population,
+                                             std::uint32_t index,
+                                             std::uint64_t block) {
+  const Philox4x32 ctr{{index,
+                        (static_cast<std::uint32_t>(stream) << 16) | (population & 0xFFFFu),
+                        static_cast<std::uint32_t>(block),
+                        static_cast<std::uint32_t>(block >> 32)}};
+  return philox4x32(ctr, static_cast<std::uint32_t>(seed),
+                    static_cast<std::uint32_t>(seed >> 32));
+}
+
+/// Uniform in the open interval (0, 1), resolution 2^-32.
+KOKKOS_INLINE_FUNCTION double uniformOpen(std::uint32_t bits) {
+  return (static_cast<double>(bits) + 0.5) * (1.0 / 4294967296.0);
+}
+
+struct Normal4 {
+  double v[4];
+};
+
+/// Four independent standard normals (Box–Muller on two pairs of uniforms).
+/// Computed in double whatever the real type, so float builds see the same
+/// numbers rounded once.
+KOKKOS_INLINE_FUNCTION Normal4 normals(const Philox4x32& bits) {
+  constexpr double two_pi = 6.283185307179586476925286766559;
+  Normal4 out{};
+  for (int pair = 0; pair < 2; ++pair) {
+    const double u1 = uniformOpen(bits.v[2 * pair]);
+    const double u2 = uniformOpen(bits.v[2 * pair + 1]);
+    const double radius = math::sqrt(-2.0 * math::log(u1));
+    const double angle = two_pi * u2;
+    out.v[2 * pair] = radius * math::cos(angle);
+    out.v[2 * pair + 1] = radius * math::sin(angle);
+  }
+  return out;
+}
+
+KOKKOS_INLINE_FUNCTION Normal4 normals(std::uint64_t seed, Stream stream,
+                                       std::uint32_t population, std::uint32_t index,
+                                       std::uint64_t block) {
+  return normals(randomBits(seed, stream, population, index, block));
+}
+
+}  // namespace cbgtc::rng

@@ -1,0 +1,53 @@
+#pragma once
+// The one place that knows the difference between Kokkos 3.4 (Debian 12) and
+// Kokkos 4.x. Everything else writes to the subset both share and calls
+// cbgtc::math:: instead of Kokkos:: / Kokkos::Experimental:: math.
+
+#include <string>
+
+#include <Kokkos_Core.hpp>
+
+// Kokkos 3.4 has only KOKKOS_VERSION (e.g. 30401); 4.x adds _MAJOR/_MINOR.
+#define CBGTC_KOKKOS_AT_LEAST_4 (KOKKOS_VERSION >= 40000)
+
+namespace cbgtc::math {
+
+#if CBGTC_KOKKOS_AT_LEAST_4
+using Kokkos::cos;
+using Kokkos::exp;
+using Kokkos::expm1;
+using Kokkos::fabs;
+using Kokkos::fmax;
+using Kokkos::fmin;
+using Kokkos::log;
+using Kokkos::sin;
+using Kokkos::sqrt;
+#else
+using Kokkos::Experimental::cos;
+using Kokkos::Experimental::exp;
+using Kokkos::Experimental::expm1;
+using Kokkos::Experimental::fabs;
+using Kokkos::Experimental::fmax;
+using Kokkos::Experimental::fmin;
+using Kokkos::Experimental::log;
+using Kokkos::Experimental::sin;
+using Kokkos::Experimental::sqrt;
+#endif
+
+template <class T>
+KOKKOS_INLINE_FUNCTION constexpr T clamp(T x, T lo, T hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+
+}  // namespace cbgtc::math
+
+namespace cbgtc {
+
+/// "major.minor.patch" of the Kokkos this was compiled against.
+inline std::string kokkosVersionString() {
+  const int v = KOKKOS_VERSION;
+  return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." +
+         std::to_string(v % 100);
+}
+
+}  // namespace cbgtc

@@ -1,0 +1,25 @@
+#pragma once
+// Scalar and space aliases shared by src/, kernels/ and io/.
+
+#include <cstdint>
+
+#include "cbgtc_config.hpp"
+#include "src/kokkos_compat.hpp"
+
+namespace cbgtc {
+
+/// Neuron state and parameters: double by default, float with
+/// -DCBGTC_REAL_TYPE=float.
+using real_type = CBGTC_REAL_TYPE;
+
+/// Simulation step index (t_i = i * dt is the start of step i).
+using step_type = std::int64_t;
+
+/// Index of a neuron within its population (0-based, as in SONATA node_ids).
+using index_type = std::int32_t;
+
+using ExecutionSpace = Kokkos::DefaultExecutionSpace;
+using MemorySpace = ExecutionSpace::memory_space;
+using HostSpace = Kokkos::DefaultHostExecutionSpace;
+
+}  // namespace cbgtc
