@@ -210,7 +210,9 @@ OptionTable makeOptionTable(SimulationConfig& c) {
 
 void checkConsistency(const SimulationConfig& c) {
   const double steps = c.simulation.duration_ms / c.simulation.dt_ms;
-  if (std::fabs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps))
+  // Tolerance: a few ulps of the quotient, so typed decimal multiples pass
+  // and nothing off by a fraction of a step is rounded silently.
+  if (std::fabs(steps - std::round(steps)) > 1e-12 * std::max(1.0, steps))
     throw ConfigError("simulation.duration_ms (" + formatNumber(c.simulation.duration_ms) +
                       ") is not a multiple of simulation.dt_ms (" + formatNumber(c.simulation.dt_ms) + ")");
   const auto max_pop = static_cast<std::int64_t>(std::numeric_limits<index_type>::max());

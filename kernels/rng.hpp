@@ -39,7 +39,7 @@ KOKKOS_INLINE_FUNCTION void mulhilo(std::uint32_t a, std::uint32_t b,
 }  // namespace Impl
 
 /// The Philox4x32 bijection with 10 rounds: 4x32-bit counter, 2x32-bit key.
-KOKKOS_INLINE_FUNCTION Philox4x32 philox4x32(Philox4x32 ctr, std::uint32_t k0,
+KOKKOS_INLINE_FUNCTION Philox4x32 philoxRounds10(Philox4x32 ctr, std::uint32_t k0,
                                              std::uint32_t k1) {
   constexpr std::uint32_t m0 = 0xD2511F53u, m1 = 0xCD9E8D57u;
   constexpr std::uint32_t w0 = 0x9E3779B9u, w1 = 0xBB67AE85u;
@@ -66,7 +66,7 @@ KOKKOS_INLINE_FUNCTION Philox4x32 randomBits(std::uint64_t seed, Stream stream,
                         (static_cast<std::uint32_t>(stream) << 16) | (population & 0xFFFFu),
                         static_cast<std::uint32_t>(block),
                         static_cast<std::uint32_t>(block >> 32)}};
-  return philox4x32(ctr, static_cast<std::uint32_t>(seed),
+  return philoxRounds10(ctr, static_cast<std::uint32_t>(seed),
                     static_cast<std::uint32_t>(seed >> 32));
 }
 

@@ -1,0 +1,201 @@
+// Text spike output, the fallback when the project is built without HDF5.
+// Same file rules as the HDF5 writer: write "<path>.partial", rename it in
+// finalize(), remove it if the writer dies unfinalized. Reports are dropped.
+
+#ifndef CBGTC_ENABLE_HDF5
+
+#include <sys/stat.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+#include "io/output_writer.hpp"
+
+namespace cbgtc::io {
+namespace {
+
+// lstat, not stat: a dangling symlink at the output path is still something
+// that overwrite=false must not replace.
+bool pathExists(const std::string& path) {
+  struct stat info {};
+  return ::lstat(path.c_str(), &info) == 0;
+}
+
+bool isDirectory(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+std::string errnoText(int error) { return std::strerror(error); }
+
+// A newline inside a value would end the comment and corrupt the data lines.
+std::string oneLine(const std::string& text) {
+  std::string escaped;
+  escaped.reserve(text.size());
+  for (const char c : text) {
+    if (c == '\n') {
+      escaped += "\\n";
+    } else if (c == '\r') {
+      escaped += "\\r";
+    } else {
+      escaped += c;
+    }
+  }
+  return escaped;
+}
+
+class CsvOutput final : public OutputWriter {
+ public:
+  CsvOutput(const std::string& path, bool overwrite)
+      : _path(path), _partial_path(path + ".partial"), _overwrite(overwrite) {
+    if (path.empty()) throw OutputError("output file path is empty");
+    if (isDirectory(path)) throw OutputError("output path '" + path + "' is a directory");
+    if (!overwrite && pathExists(path)) {
+      throw OutputError("output file '" + path +
+                        "' exists; set output.overwrite=true to replace it");
+    }
+    _file = std::fopen(_partial_path.c_str(), "w");
+    if (_file == nullptr) {
+      const int error = errno;
+      throw OutputError("cannot create output file '" + _partial_path + "': " + errnoText(error));
+    }
+    // One spike line is ~20 bytes; a large buffer keeps write() calls rare.
+    std::setvbuf(_file, nullptr, _IOFBF, 1 << 20);
+  }
+
+  ~CsvOutput() override {
+    if (_file != nullptr) {
+      std::fclose(_file);
+      std::remove(_partial_path.c_str());
+    }
+  }
+
+  CsvOutput(const CsvOutput&) = delete;
+  CsvOutput& operator=(const CsvOutput&) = delete;
+
+  void writeAttributes(const AttributeList& attributes) override {
+    requireOpen("write attributes to");
+    for (const auto& [key, value] : attributes) {
+      checkWrite(std::fprintf(_file, "# %s = %s\n", oneLine(key).c_str(), oneLine(value).c_str()));
+    }
+  }
+
+  void addSpikePopulation(const std::string& population) override {
+    requireOpen("add a spike population to");
+    // Fields are whitespace-separated, so a name with spaces would be
+    // unreadable.
+    bool valid = !population.empty();
+    for (const char c : population) {
+      if (std::isspace(static_cast<unsigned char>(c))) valid = false;
+    }
+    if (!valid) {
+      throw OutputError("invalid spike population name '" + population +
+                        "': it must be non-empty and contain no whitespace");
+    }
+    if (!_populations.insert(population).second) {
+      throw OutputError("spike population '" + population + "' added twice to '" +
+                        _partial_path + "'");
+    }
+    writeHeader();
+  }
+
+  void appendSpikes(const std::string& population, const std::vector<double>& timestamps_ms,
+                    const std::vector<std::uint64_t>& node_ids) override {
+    requireOpen("append spikes to");
+    if (_populations.count(population) == 0) {
+      throw OutputError("spikes appended to unknown population '" + population + "' in '" +
+                        _partial_path + "' (call addSpikePopulation first)");
+    }
+    if (timestamps_ms.size() != node_ids.size()) {
+      throw OutputError("spikes of population '" + population + "': " +
+                        std::to_string(timestamps_ms.size()) + " timestamps but " +
+                        std::to_string(node_ids.size()) + " node ids");
+    }
+    for (std::size_t i = 0; i < timestamps_ms.size(); ++i) {
+      checkWrite(std::fprintf(_file, "%.6f %s %" PRIu64 "\n", timestamps_ms[i],
+                              population.c_str(), node_ids[i]));
+    }
+  }
+
+  void addReport(const std::string&, const std::vector<std::uint64_t>&, double, double) override {
+    requireOpen("add a report to");
+  }
+
+  void appendReport(const std::string&, const float*, std::size_t) override {
+    requireOpen("append a report to");
+  }
+
+  void finalize(double) override {
+    requireOpen("finalize");
+    writeHeader();
+    // fclose() flushes the buffer, so a full disk surfaces here.
+    const bool flushed = std::ferror(_file) == 0 && std::fflush(_file) == 0;
+    const int flush_error = errno;
+    const bool closed = std::fclose(_file) == 0;
+    const int close_error = errno;
+    _file = nullptr;
+    if (!flushed || !closed) {
+      std::remove(_partial_path.c_str());
+      throw OutputError("cannot write output file '" + _partial_path +
+                        "': " + errnoText(flushed ? close_error : flush_error));
+    }
+    // Checked again because the file may have appeared during the run, and
+    // rename() would silently replace it.
+    if (!_overwrite && pathExists(_path)) {
+      std::remove(_partial_path.c_str());
+      throw OutputError("output file '" + _path +
+                        "' appeared during the run; set output.overwrite=true to replace it");
+    }
+    if (std::rename(_partial_path.c_str(), _path.c_str()) != 0) {
+      const int error = errno;
+      std::remove(_partial_path.c_str());
+      throw OutputError("cannot rename '" + _partial_path + "' to '" + _path +
+                        "': " + errnoText(error));
+    }
+  }
+
+  const std::string& path() const override { return _path; }
+
+ private:
+  void requireOpen(const char* operation) const {
+    if (_file == nullptr) {
+      throw OutputError(std::string("cannot ") + operation + " output file '" + _path +
+                        "': finalize() was already called");
+    }
+  }
+
+  void checkWrite(int status) {
+    if (status < 0) {
+      const int error = errno;
+      throw OutputError("cannot write output file '" + _partial_path + "': " + errnoText(error));
+    }
+  }
+
+  // Written lazily so that attribute comments can come first.
+  void writeHeader() {
+    if (_header_written) return;
+    checkWrite(std::fprintf(_file, "timestamps population node_ids\n"));
+    _header_written = true;
+  }
+
+  std::string _path;
+  std::string _partial_path;
+  bool _overwrite;
+  std::FILE* _file = nullptr;
+  bool _header_written = false;
+  std::set<std::string> _populations;
+};
+
+}  // namespace
+
+std::unique_ptr<OutputWriter> makeOutputWriter(const std::string& path, bool overwrite) {
+  return std::make_unique<CsvOutput>(path, overwrite);
+}
+
+}  // namespace cbgtc::io
+
+#endif  // CBGTC_ENABLE_HDF5

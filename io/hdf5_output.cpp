@@ -1,0 +1,574 @@
+#include "io/hdf5_output.hpp"
+
+#include <fcntl.h>
+#include <hdf5.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <set>
+#include <utility>
+
+namespace cbgtc::io {
+namespace {
+
+constexpr std::uint32_t kSonataMagic = 0x0A7A;
+constexpr std::uint32_t kSonataVersion[2] = {0, 1};
+
+// 64Ki elements per chunk: 512 KiB for float64/uint64 spikes, 256 KiB for
+// float32 reports. Both stay below HDF5's default 1 MiB chunk cache, so the
+// partly filled last chunk is kept in memory between small appends instead of
+// being read back and rewritten each time.
+constexpr hsize_t kChunkElements = 65536;
+
+// Values fixed by the SONATA spec for the spikes "sorting" attribute.
+enum class Sorting : std::uint8_t { none = 0, by_id = 1, by_time = 2 };
+
+// Owns one HDF5 identifier and the function that releases it (H5Fclose,
+// H5Dclose, ...), so every early exit by exception closes what was opened.
+class Hdf5Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+
+  Hdf5Handle() noexcept = default;
+  Hdf5Handle(hid_t id, Closer closer) noexcept : _id(id), _closer(closer) {}
+  Hdf5Handle(Hdf5Handle&& other) noexcept
+      : _id(std::exchange(other._id, H5I_INVALID_HID)), _closer(other._closer) {}
+  Hdf5Handle& operator=(Hdf5Handle&& other) noexcept {
+    if (this != &other) {
+      close();
+      _id = std::exchange(other._id, H5I_INVALID_HID);
+      _closer = other._closer;
+    }
+    return *this;
+  }
+  Hdf5Handle(const Hdf5Handle&) = delete;
+  Hdf5Handle& operator=(const Hdf5Handle&) = delete;
+  ~Hdf5Handle() { close(); }
+
+  hid_t get() const noexcept { return _id; }
+  bool isOpen() const noexcept { return _id >= 0; }
+
+  // Returns the status so finalize() can report a failed close (closing the
+  // file is what flushes it); the destructor has to ignore it.
+  herr_t close() noexcept {
+    if (_id < 0) return 0;
+    const herr_t status = _closer(_id);
+    _id = H5I_INVALID_HID;
+    return status;
+  }
+
+ private:
+  hid_t _id = H5I_INVALID_HID;
+  Closer _closer = nullptr;
+};
+
+herr_t keepInnermost(unsigned n, const H5E_error2_t* error, void* client_data) {
+  if (n == 0 && error->desc != nullptr) {
+    *static_cast<std::string*>(client_data) = error->desc;
+  }
+  return 0;
+}
+
+// The innermost entry of HDF5's error stack names the actual cause (e.g.
+// "... error message = 'No space left on device'"); the outer entries only
+// repeat which API call failed.
+std::string hdf5ErrorDetail() {
+  std::string detail;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keepInnermost, &detail);
+  H5Eclear2(H5E_DEFAULT);
+  return detail.empty() ? std::string("unknown HDF5 error") : detail;
+}
+
+// lstat, not stat: a dangling symlink at the output path is still something
+// that overwrite=false must not replace.
+bool pathExists(const std::string& path) {
+  struct stat info {};
+  return ::lstat(path.c_str(), &info) == 0;
+}
+
+bool isDirectory(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+// HDF5 reports a failed create only through its error stack; a plain open()
+// first gives the user errno's wording ("No such file or directory",
+// "Permission denied", "Read-only file system").
+void probeCreatable(const std::string& partial_path) {
+  const int fd = ::open(partial_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    const int error = errno;
+    throw OutputError("cannot create output file '" + partial_path + "': " + std::strerror(error));
+  }
+  ::close(fd);
+}
+
+// Population names become HDF5 group names; a '/' would silently create
+// nested groups that no SONATA reader looks for.
+void validatePopulationName(const std::string& population, const char* kind) {
+  if (population.empty() || population == "." || population.find('/') != std::string::npos) {
+    throw OutputError(std::string("invalid ") + kind + " name '" + population +
+                      "': it must be non-empty and must not contain '/'");
+  }
+}
+
+struct SpikePopulation {
+  Hdf5Handle group;
+  Hdf5Handle timestamps;
+  Hdf5Handle node_ids;
+  hsize_t size = 0;
+  double last_timestamp = -std::numeric_limits<double>::infinity();
+  bool sorted_by_time = true;
+};
+
+struct Report {
+  Hdf5Handle data;
+  hsize_t n_cells = 0;
+  hsize_t n_rows = 0;
+  double start_ms = 0.0;
+  double step_ms = 0.0;
+};
+
+}  // namespace
+
+class Hdf5Output::State {
+ public:
+  explicit State(std::string partial_path) : _partial_path(std::move(partial_path)) {
+    Hdf5Handle access = checkId(H5Pcreate(H5P_FILE_ACCESS), H5Pclose,
+                                "create file access property list");
+    // With the default (weak) degree H5Fclose succeeds while objects are still
+    // open and the real close and flush happen later, unchecked; semi makes a
+    // forgotten handle an error we see in finalize().
+    check(H5Pset_fclose_degree(access.get(), H5F_CLOSE_SEMI), "set file close degree");
+    _file = checkId(H5Fcreate(_partial_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()),
+                    H5Fclose, "create file");
+
+    Hdf5Handle scalar = scalarSpace("root attribute 'magic'");
+    writeAttribute(_file.get(), "/", "magic", H5T_STD_U32LE, H5T_NATIVE_UINT32, scalar.get(),
+                   &kSonataMagic);
+    const hsize_t version_size = 2;
+    Hdf5Handle pair = simpleSpace(1, &version_size, nullptr, "root attribute 'version'");
+    writeAttribute(_file.get(), "/", "version", H5T_STD_U32LE, H5T_NATIVE_UINT32, pair.get(),
+                   kSonataVersion);
+  }
+
+  void writeAttributes(const AttributeList& attributes) {
+    for (const auto& [name, value] : attributes) {
+      writeStringAttribute(_file.get(), "/", name, value);
+    }
+  }
+
+  void addSpikePopulation(const std::string& population) {
+    validatePopulationName(population, "spike population");
+    if (_spikes.count(population) != 0) {
+      throw OutputError("spike population '" + population + "' added twice to '" +
+                        _partial_path + "'");
+    }
+    if (!_spikes_group.isOpen()) {
+      _spikes_group = createGroup(_file.get(), "spikes", "/spikes");
+    }
+    const std::string base = "/spikes/" + population;
+    SpikePopulation entry;
+    entry.group = createGroup(_spikes_group.get(), population, base);
+    writeSorting(entry.group.get(), base, Sorting::none, true);
+    entry.timestamps =
+        createExtendible(entry.group.get(), "timestamps", base + "/timestamps", H5T_IEEE_F64LE, 0);
+    writeStringAttribute(entry.timestamps.get(), base + "/timestamps", "units", "ms");
+    entry.node_ids =
+        createExtendible(entry.group.get(), "node_ids", base + "/node_ids", H5T_STD_U64LE, 0);
+    _spikes.emplace(population, std::move(entry));
+  }
+
+  void appendSpikes(const std::string& population, const std::vector<double>& timestamps_ms,
+                    const std::vector<std::uint64_t>& node_ids) {
+    const auto found = _spikes.find(population);
+    if (found == _spikes.end()) {
+      throw OutputError("spikes appended to unknown population '" + population + "' in '" +
+                        _partial_path + "' (call addSpikePopulation first)");
+    }
+    if (timestamps_ms.size() != node_ids.size()) {
+      throw OutputError("spikes of population '" + population + "': " +
+                        std::to_string(timestamps_ms.size()) + " timestamps but " +
+                        std::to_string(node_ids.size()) + " node ids");
+    }
+    if (timestamps_ms.empty()) return;
+    SpikePopulation& entry = found->second;
+    // "by_time" lets readers binary-search the timestamps, so it is claimed
+    // only if the caller really kept the promised order.
+    for (const double t : timestamps_ms) {
+      if (t < entry.last_timestamp) entry.sorted_by_time = false;
+      entry.last_timestamp = t;
+    }
+    const std::string base = "/spikes/" + population;
+    const hsize_t n = timestamps_ms.size();
+    appendRows(entry.timestamps, base + "/timestamps", H5T_NATIVE_DOUBLE, timestamps_ms.data(),
+               entry.size, n, 0);
+    appendRows(entry.node_ids, base + "/node_ids", H5T_NATIVE_UINT64, node_ids.data(), entry.size,
+               n, 0);
+    entry.size += n;
+  }
+
+  void addReport(const std::string& population, const std::vector<std::uint64_t>& node_ids,
+                 double start_ms, double step_ms) {
+    validatePopulationName(population, "report population");
+    if (_reports.count(population) != 0 || _empty_reports.count(population) != 0) {
+      throw OutputError("report '" + population + "' added twice to '" + _partial_path + "'");
+    }
+    if (node_ids.empty()) {
+      // Remembered so that appendReport() for it is a no-op, not an error.
+      _empty_reports.insert(population);
+      return;
+    }
+    if (!std::isfinite(start_ms) || !std::isfinite(step_ms) || step_ms <= 0.0) {
+      throw OutputError("report '" + population + "': start must be finite and step positive");
+    }
+    if (!_report_group.isOpen()) {
+      _report_group = createGroup(_file.get(), "report", "/report");
+    }
+    const std::string base = "/report/" + population;
+    const hsize_t n_cells = node_ids.size();
+    Report entry;
+    entry.n_cells = n_cells;
+    entry.start_ms = start_ms;
+    entry.step_ms = step_ms;
+
+    Hdf5Handle group = createGroup(_report_group.get(), population, base);
+    entry.data = createExtendible(group.get(), "data", base + "/data", H5T_IEEE_F32LE, n_cells);
+    writeStringAttribute(entry.data.get(), base + "/data", "units", "mV");
+
+    const std::string mapping_path = base + "/mapping";
+    Hdf5Handle mapping = createGroup(group.get(), "mapping", mapping_path);
+    writeFixed(mapping.get(), "node_ids", mapping_path, H5T_STD_U64LE, H5T_NATIVE_UINT64, n_cells,
+               node_ids.data());
+    // One element (the soma) per cell, so cell i owns element range [i, i+1).
+    std::vector<std::uint64_t> index_pointers(n_cells + 1);
+    std::iota(index_pointers.begin(), index_pointers.end(), std::uint64_t{0});
+    writeFixed(mapping.get(), "index_pointers", mapping_path, H5T_STD_U64LE, H5T_NATIVE_UINT64,
+               n_cells + 1, index_pointers.data());
+    // libsonata reads "index_pointers", bmtk "index_pointer"; a hard link
+    // serves both without storing the data twice.
+    check(H5Lcreate_hard(mapping.get(), "index_pointers", mapping.get(), "index_pointer",
+                         H5P_DEFAULT, H5P_DEFAULT),
+          "create hard link '" + mapping_path + "/index_pointer'");
+    const std::vector<std::uint32_t> element_ids(n_cells, 0);
+    writeFixed(mapping.get(), "element_ids", mapping_path, H5T_STD_U32LE, H5T_NATIVE_UINT32,
+               n_cells, element_ids.data());
+    // The stop time is only known in finalize(); until then the file says
+    // the report ends where it starts.
+    const double time[3] = {start_ms, start_ms, step_ms};
+    writeFixed(mapping.get(), "time", mapping_path, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, time,
+               "ms");
+
+    check(mapping.close(), "close group '" + mapping_path + "'");
+    check(group.close(), "close group '" + base + "'");
+    _reports.emplace(population, std::move(entry));
+  }
+
+  void appendReport(const std::string& population, const float* data, std::size_t n_times) {
+    if (_empty_reports.count(population) != 0) return;
+    const auto found = _reports.find(population);
+    if (found == _reports.end()) {
+      throw OutputError("report rows appended to unknown report '" + population + "' in '" +
+                        _partial_path + "' (call addReport first)");
+    }
+    if (n_times == 0) return;
+    if (data == nullptr) {
+      throw OutputError("report '" + population + "': null data for " + std::to_string(n_times) +
+                        " rows");
+    }
+    Report& entry = found->second;
+    appendRows(entry.data, "/report/" + population + "/data", H5T_NATIVE_FLOAT, data, entry.n_rows,
+               n_times, entry.n_cells);
+    entry.n_rows += n_times;
+  }
+
+  void finalize(double stop_ms) {
+    for (auto& [population, entry] : _spikes) {
+      writeSorting(entry.group.get(), "/spikes/" + population,
+                   entry.sorted_by_time ? Sorting::by_time : Sorting::none, false);
+    }
+    for (const auto& [population, entry] : _reports) {
+      const std::string time_path = "/report/" + population + "/mapping/time";
+      Hdf5Handle time = checkId(H5Dopen2(_file.get(), time_path.c_str(), H5P_DEFAULT), H5Dclose,
+                                "open dataset '" + time_path + "'");
+      const double values[3] = {entry.start_ms, stop_ms, entry.step_ms};
+      check(H5Dwrite(time.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values),
+            "write dataset '" + time_path + "'");
+      check(time.close(), "close dataset '" + time_path + "'");
+    }
+    closeAll();
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw OutputError("HDF5 output '" + _partial_path + "': cannot " + what + ": " +
+                      hdf5ErrorDetail());
+  }
+
+  void check(herr_t status, const std::string& what) const {
+    if (status < 0) fail(what);
+  }
+
+  Hdf5Handle checkId(hid_t id, Hdf5Handle::Closer closer, const std::string& what) const {
+    if (id < 0) fail(what);
+    return Hdf5Handle(id, closer);
+  }
+
+  Hdf5Handle scalarSpace(const std::string& for_what) const {
+    return checkId(H5Screate(H5S_SCALAR), H5Sclose, "create dataspace for " + for_what);
+  }
+
+  Hdf5Handle simpleSpace(int rank, const hsize_t* dims, const hsize_t* max_dims,
+                         const std::string& for_what) const {
+    return checkId(H5Screate_simple(rank, dims, max_dims), H5Sclose,
+                   "create dataspace for " + for_what);
+  }
+
+  Hdf5Handle createGroup(hid_t parent, const std::string& name, const std::string& full_path) const {
+    return checkId(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                   H5Gclose, "create group '" + full_path + "'");
+  }
+
+  void writeAttribute(hid_t object, const std::string& object_path, const std::string& name,
+                      hid_t file_type, hid_t memory_type, hid_t space, const void* value) const {
+    const std::string what = "attribute '" + name + "' on '" + object_path + "'";
+    Hdf5Handle attribute =
+        checkId(H5Acreate2(object, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT),
+                H5Aclose, "create " + what);
+    check(H5Awrite(attribute.get(), memory_type, value), "write " + what);
+    check(attribute.close(), "close " + what);
+  }
+
+  void writeStringAttribute(hid_t object, const std::string& object_path, const std::string& name,
+                            const std::string& value) const {
+    const std::string what = "attribute '" + name + "' on '" + object_path + "'";
+    Hdf5Handle type = checkId(H5Tcopy(H5T_C_S1), H5Tclose, "create string type for " + what);
+    check(H5Tset_size(type.get(), H5T_VARIABLE), "set string size for " + what);
+    check(H5Tset_cset(type.get(), H5T_CSET_UTF8), "set UTF-8 for " + what);
+    Hdf5Handle scalar = scalarSpace(what);
+    const char* text = value.c_str();
+    writeAttribute(object, object_path, name, type.get(), type.get(), scalar.get(), &text);
+  }
+
+  void writeSorting(hid_t group, const std::string& group_path, Sorting sorting,
+                    bool create) const {
+    const std::string what = "attribute 'sorting' on '" + group_path + "'";
+    Hdf5Handle type = checkId(H5Tenum_create(H5T_STD_U8LE), H5Tclose, "create enum type for " + what);
+    const std::pair<const char*, Sorting> members[] = {
+        {"none", Sorting::none}, {"by_id", Sorting::by_id}, {"by_time", Sorting::by_time}};
+    for (const auto& [name, member] : members) {
+      const auto raw = static_cast<std::uint8_t>(member);
+      check(H5Tenum_insert(type.get(), name, &raw), std::string("add '") + name + "' to " + what);
+    }
+    const auto raw = static_cast<std::uint8_t>(sorting);
+    if (create) {
+      Hdf5Handle scalar = scalarSpace(what);
+      writeAttribute(group, group_path, "sorting", type.get(), type.get(), scalar.get(), &raw);
+      return;
+    }
+    Hdf5Handle attribute =
+        checkId(H5Aopen(group, "sorting", H5P_DEFAULT), H5Aclose, "open " + what);
+    check(H5Awrite(attribute.get(), type.get(), &raw), "write " + what);
+    check(attribute.close(), "close " + what);
+  }
+
+  // 1-D when row_width is 0, else [rows x row_width]; extendible in rows.
+  Hdf5Handle createExtendible(hid_t parent, const std::string& name, const std::string& full_path,
+                              hid_t file_type, hsize_t row_width) const {
+    const int rank = row_width == 0 ? 1 : 2;
+    const hsize_t dims[2] = {0, row_width};
+    const hsize_t max_dims[2] = {H5S_UNLIMITED, row_width};
+    hsize_t chunk[2] = {kChunkElements, 0};
+    if (rank == 2) {
+      // Very wide reports are also split across cells so one chunk never
+      // outgrows the chunk cache.
+      chunk[1] = std::min(row_width, kChunkElements);
+      chunk[0] = std::max<hsize_t>(1, kChunkElements / chunk[1]);
+    }
+    const std::string what = "dataset '" + full_path + "'";
+    Hdf5Handle space = simpleSpace(rank, dims, max_dims, what);
+    Hdf5Handle create = checkId(H5Pcreate(H5P_DATASET_CREATE), H5Pclose,
+                                "create property list for " + what);
+    check(H5Pset_chunk(create.get(), rank, chunk), "set chunking of " + what);
+    // Every element up to the extent is written by appendRows(), so
+    // pre-filling chunks would only cost time.
+    check(H5Pset_fill_time(create.get(), H5D_FILL_TIME_NEVER), "set fill time of " + what);
+    return checkId(H5Dcreate2(parent, name.c_str(), file_type, space.get(), H5P_DEFAULT,
+                              create.get(), H5P_DEFAULT),
+                   H5Dclose, "create " + what);
+  }
+
+  void appendRows(const Hdf5Handle& dataset, const std::string& full_path, hid_t memory_type,
+                  const void* buffer, hsize_t old_rows, hsize_t n_rows, hsize_t row_width) const {
+    const int rank = row_width == 0 ? 1 : 2;
+    const std::string what = "dataset '" + full_path + "'";
+    const hsize_t new_dims[2] = {old_rows + n_rows, row_width};
+    check(H5Dset_extent(dataset.get(), new_dims), "extend " + what);
+    Hdf5Handle file_space =
+        checkId(H5Dget_space(dataset.get()), H5Sclose, "get dataspace of " + what);
+    const hsize_t start[2] = {old_rows, 0};
+    const hsize_t count[2] = {n_rows, row_width};
+    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+          "select rows of " + what);
+    Hdf5Handle memory_space = simpleSpace(rank, count, nullptr, what);
+    check(H5Dwrite(dataset.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT,
+                   buffer),
+          "write " + what);
+  }
+
+  void writeFixed(hid_t parent, const std::string& name, const std::string& parent_path,
+                  hid_t file_type, hid_t memory_type, hsize_t size, const void* values,
+                  const char* units = nullptr) const {
+    const std::string full_path = parent_path + "/" + name;
+    const std::string what = "dataset '" + full_path + "'";
+    Hdf5Handle space = simpleSpace(1, &size, nullptr, what);
+    Hdf5Handle dataset = checkId(H5Dcreate2(parent, name.c_str(), file_type, space.get(),
+                                            H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                                 H5Dclose, "create " + what);
+    check(H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values),
+          "write " + what);
+    if (units != nullptr) writeStringAttribute(dataset.get(), full_path, "units", units);
+    check(dataset.close(), "close " + what);
+  }
+
+  // Closes everything even after a failure, so that the file id is the last
+  // one open, then reports the first failure.
+  void closeAll() {
+    std::string first_failure;
+    const auto closeOne = [&first_failure](Hdf5Handle& handle, const std::string& what) {
+      if (handle.close() < 0 && first_failure.empty()) {
+        first_failure = "close " + what + ": " + hdf5ErrorDetail();
+      }
+    };
+    for (auto& [population, entry] : _spikes) {
+      const std::string base = "/spikes/" + population;
+      closeOne(entry.timestamps, "dataset '" + base + "/timestamps'");
+      closeOne(entry.node_ids, "dataset '" + base + "/node_ids'");
+      closeOne(entry.group, "group '" + base + "'");
+    }
+    for (auto& [population, entry] : _reports) {
+      closeOne(entry.data, "dataset '/report/" + population + "/data'");
+    }
+    closeOne(_spikes_group, "group '/spikes'");
+    closeOne(_report_group, "group '/report'");
+    closeOne(_file, "file");
+    if (!first_failure.empty()) {
+      throw OutputError("HDF5 output '" + _partial_path + "': cannot " + first_failure);
+    }
+  }
+
+  std::string _partial_path;
+  // Declared first so it is destroyed last, after every object inside it.
+  Hdf5Handle _file;
+  Hdf5Handle _spikes_group;
+  Hdf5Handle _report_group;
+  std::map<std::string, SpikePopulation> _spikes;
+  std::map<std::string, Report> _reports;
+  std::set<std::string> _empty_reports;
+};
+
+Hdf5Output::Hdf5Output(const std::string& path, bool overwrite)
+    : _path(path), _partial_path(path + ".partial"), _overwrite(overwrite) {
+  // Failures reach the caller as OutputError with HDF5's innermost message;
+  // the default handler would also dump the whole error stack to stderr.
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  if (path.empty()) throw OutputError("output file path is empty");
+  // Caught now rather than after the whole run, when rename() would fail.
+  if (isDirectory(path)) throw OutputError("output path '" + path + "' is a directory");
+  if (!overwrite && pathExists(path)) {
+    throw OutputError("output file '" + path +
+                      "' exists; set output.overwrite=true to replace it");
+  }
+  probeCreatable(_partial_path);
+  try {
+    _state = std::make_unique<State>(_partial_path);
+  } catch (...) {
+    std::remove(_partial_path.c_str());
+    throw;
+  }
+}
+
+Hdf5Output::~Hdf5Output() {
+  if (_state) {
+    _state.reset();
+    std::remove(_partial_path.c_str());
+  }
+}
+
+Hdf5Output::State& Hdf5Output::openState(const char* operation) {
+  if (!_state) {
+    throw OutputError(std::string("cannot ") + operation + " output file '" + _path +
+                      "': finalize() was already called");
+  }
+  return *_state;
+}
+
+void Hdf5Output::writeAttributes(const AttributeList& attributes) {
+  openState("write attributes to").writeAttributes(attributes);
+}
+
+void Hdf5Output::addSpikePopulation(const std::string& population) {
+  openState("add a spike population to").addSpikePopulation(population);
+}
+
+void Hdf5Output::appendSpikes(const std::string& population,
+                              const std::vector<double>& timestamps_ms,
+                              const std::vector<std::uint64_t>& node_ids) {
+  openState("append spikes to").appendSpikes(population, timestamps_ms, node_ids);
+}
+
+void Hdf5Output::addReport(const std::string& population,
+                           const std::vector<std::uint64_t>& node_ids, double start_ms,
+                           double step_ms) {
+  openState("add a report to").addReport(population, node_ids, start_ms, step_ms);
+}
+
+void Hdf5Output::appendReport(const std::string& population, const float* data,
+                              std::size_t n_times) {
+  openState("append a report to").appendReport(population, data, n_times);
+}
+
+void Hdf5Output::finalize(double stop_ms) {
+  State& state = openState("finalize");
+  try {
+    state.finalize(stop_ms);
+  } catch (...) {
+    _state.reset();
+    std::remove(_partial_path.c_str());
+    throw;
+  }
+  _state.reset();
+  // Checked again because the file may have appeared during the run, and
+  // rename() would silently replace it.
+  if (!_overwrite && pathExists(_path)) {
+    std::remove(_partial_path.c_str());
+    throw OutputError("output file '" + _path +
+                      "' appeared during the run; set output.overwrite=true to replace it");
+  }
+  if (std::rename(_partial_path.c_str(), _path.c_str()) != 0) {
+    const int error = errno;
+    std::remove(_partial_path.c_str());
+    throw OutputError("cannot rename '" + _partial_path + "' to '" + _path +
+                      "': " + std::strerror(error));
+  }
+}
+
+const std::string& Hdf5Output::path() const { return _path; }
+
+const std::string& Hdf5Output::partialPath() const { return _partial_path; }
+
+#ifdef CBGTC_ENABLE_HDF5
+std::unique_ptr<OutputWriter> makeOutputWriter(const std::string& path, bool overwrite) {
+  return std::make_unique<Hdf5Output>(path, overwrite);
+}
+#endif
+
+}  // namespace cbgtc::io

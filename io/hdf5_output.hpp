@@ -1,0 +1,59 @@
+#pragma once
+// SONATA output (HDF5): spikes under /spikes/<population>, membrane-potential
+// reports under /report/<population>. Readable by h5py, libsonata and bmtk.
+//
+// The HDF5 types live in hdf5_output.cpp behind a pointer, so code that only
+// includes this header needs no HDF5 include path.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/output_writer.hpp"
+
+namespace cbgtc::io {
+
+class Hdf5Output final : public OutputWriter {
+ public:
+  /// Creates "<path>.partial". Throws OutputError if `path` exists and
+  /// overwrite is false, if `path` is a directory, or if the partial file
+  /// cannot be created.
+  Hdf5Output(const std::string& path, bool overwrite);
+
+  /// Removes the partial file unless finalize() succeeded. Never throws.
+  ~Hdf5Output() override;
+
+  Hdf5Output(const Hdf5Output&) = delete;
+  Hdf5Output& operator=(const Hdf5Output&) = delete;
+
+  void writeAttributes(const AttributeList& attributes) override;
+  void addSpikePopulation(const std::string& population) override;
+  void appendSpikes(const std::string& population,
+                    const std::vector<double>& timestamps_ms,
+                    const std::vector<std::uint64_t>& node_ids) override;
+  void addReport(const std::string& population,
+                 const std::vector<std::uint64_t>& node_ids, double start_ms,
+                 double step_ms) override;
+  void appendReport(const std::string& population, const float* data,
+                    std::size_t n_times) override;
+  void finalize(double stop_ms) override;
+  const std::string& path() const override;
+
+  /// Where the data is written until finalize() renames it to path().
+  const std::string& partialPath() const;
+
+ private:
+  class State;
+
+  // Throws once the writer is finalized (or a finalize failed), because the
+  // HDF5 handles are gone by then.
+  State& openState(const char* operation);
+
+  std::string _path;
+  std::string _partial_path;
+  bool _overwrite;
+  std::unique_ptr<State> _state;  // null after finalize(), failed or not
+};
+
+}  // namespace cbgtc::io

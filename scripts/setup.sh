@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install what is missing (Debian 12 packages), configure and build into build/.
+#   scripts/setup.sh               Debian's Kokkos 3.4 (Serial)
+#   CBGTC_CMAKE_ARGS="-DCMAKE_PREFIX_PATH=/opt/kokkos-4.6" scripts/setup.sh
+#                                  a Kokkos 4.x + Kokkos Kernels install
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+packages=(cmake g++ make pkg-config
+          libtrilinos-kokkos-dev libtrilinos-kokkos-kernels-dev
+          libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
+          libboost-program-options-dev libgtest-dev librandom123-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "cbgtc setup: installing ${missing[*]}"
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# shellcheck disable=SC2086
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${CBGTC_CMAKE_ARGS:-}
+cmake --build build -j"$(nproc)"

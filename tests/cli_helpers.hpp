@@ -1,0 +1,103 @@
+#pragma once
+// Run the cbgtc executable as a user would, and read back what it wrote.
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#ifdef CBGTC_ENABLE_HDF5
+#include "tests/hdf5_read.hpp"
+#endif
+
+namespace cbgtc::test {
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// A fresh directory under the system temp dir, removed on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cbgtc_test_XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    _path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(_path, ec);
+  }
+  const std::filesystem::path& path() const { return _path; }
+  std::filesystem::path operator/(const std::string& name) const { return _path / name; }
+
+ private:
+  std::filesystem::path _path;
+};
+
+/// Runs `cbgtc <args>` (args are passed through the shell as written) with
+/// stdout and stderr captured into files of `dir`.
+inline RunResult runCbgtc(const std::string& args, const TempDir& dir) {
+  const auto out = dir / "stdout.txt";
+  const auto err = dir / "stderr.txt";
+  const std::string cmd = std::string("'") + CBGTC_EXE + "' " + args + " >'" + out.string() + "' 2>'" +
+                          err.string() + "' </dev/null";
+  const int status = std::system(cmd.c_str());
+  RunResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+/// Path of a deck shipped in input/.
+inline std::string inputDeck(const std::string& name) {
+  return std::string(CBGTC_SOURCE_DIR) + "/input/" + name;
+}
+
+/// Spike times (ms) and node ids of one population from a run's output file
+/// (SONATA HDF5, or the CSV of builds without HDF5).
+struct Spikes {
+  std::vector<double> times_ms;
+  std::vector<std::uint64_t> node_ids;
+};
+
+inline Spikes readSpikes(const std::string& file, const std::string& population) {
+  Spikes s;
+#ifdef CBGTC_ENABLE_HDF5
+  s.times_ms = readDoubles(file, "/spikes/" + population + "/timestamps");
+  s.node_ids = readU64(file, "/spikes/" + population + "/node_ids");
+#else
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#' || line.rfind("timestamps", 0) == 0) continue;
+    std::istringstream fields(line);
+    double t;
+    std::string pop;
+    std::uint64_t id;
+    if (fields >> t >> pop >> id && pop == population) {
+      s.times_ms.push_back(t);
+      s.node_ids.push_back(id);
+    }
+  }
+#endif
+  return s;
+}
+
+}  // namespace cbgtc::test

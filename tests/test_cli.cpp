@@ -1,0 +1,223 @@
+// The cbgtc executable as a user runs it: --help, --version, --validate,
+// exit codes, the one-line error on stderr, and that a rejected run leaves no
+// output file behind (neither the file nor its .partial).
+
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/cli_helpers.hpp"
+
+using cbgtc::test::RunResult;
+using cbgtc::test::TempDir;
+using cbgtc::test::inputDeck;
+using cbgtc::test::readSpikes;
+using cbgtc::test::runCbgtc;
+using cbgtc::test::slurp;
+
+namespace {
+
+std::string quoted(const std::string& s) { return "'" + s + "'"; }
+std::string quoted(const std::filesystem::path& p) { return quoted(p.string()); }
+
+/// `--output.file=<dir>/out.h5`, quoted for the shell.
+std::string outputIn(const TempDir& dir) { return "--output.file=" + quoted(dir / "out.h5"); }
+
+/// A short valid run: one GPi neuron for 10 ms.
+std::string tinyRun() {
+  return "--config " + quoted(inputDeck("single_gpi.ini")) + " --simulation.duration_ms=10";
+}
+
+/// Names of the files in `dir` that look like output (.h5 or .partial).
+std::vector<std::string> outputFiles(const TempDir& dir) {
+  std::vector<std::string> found;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    const std::string name = entry.path().filename().string();
+    const auto has_suffix = [&name](const std::string& s) {
+      return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
+    };
+    if (has_suffix(".h5") || has_suffix(".partial") || name.find(".h5.") != std::string::npos)
+      found.push_back(name);
+  }
+  return found;
+}
+
+/// Exactly one line on stderr, "cbgtc: error: ...", containing `needle`.
+void expectOneErrorLine(const RunResult& r, const std::string& needle) {
+  EXPECT_EQ(r.err.rfind("cbgtc: error:", 0), 0u) << "stderr: " << r.err;
+  ASSERT_FALSE(r.err.empty());
+  EXPECT_EQ(r.err.back(), '\n') << "stderr: " << r.err;
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "more than one line on stderr: " << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr lacks '" << needle << "': " << r.err;
+}
+
+/// Runs `args` writing into a fresh directory and expects the configuration
+/// to be refused: exit 2, one error line naming `needle`, no output file.
+void expectRefused(const std::string& args, const std::string& needle) {
+  SCOPED_TRACE("cbgtc " + args);
+  TempDir dir;
+  const RunResult r = runCbgtc(args + " " + outputIn(dir), dir);
+  EXPECT_EQ(r.exit_code, 2) << "stdout: " << r.out << "\nstderr: " << r.err;
+  expectOneErrorLine(r, needle);
+  EXPECT_TRUE(outputFiles(dir).empty()) << "left behind: " << outputFiles(dir).front();
+}
+
+void writeBytes(const std::filesystem::path& p, const std::string& bytes) {
+  std::ofstream out(p, std::ios::binary);
+  out << bytes;
+  ASSERT_TRUE(out.good()) << p;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- information
+
+TEST(CliInfo, HelpListsKeys) {
+  TempDir dir;
+  const RunResult r = runCbgtc("--help", dir);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("Usage"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("stn.ISTN"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gpe.I_baseline"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("simulation.dt_ms"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[ms]"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(outputFiles(dir).empty());
+}
+
+TEST(CliInfo, VersionListsLibraries) {
+  TempDir dir;
+  const RunResult r = runCbgtc("--version", dir);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.err, "");
+  const std::string& v = r.out;
+  EXPECT_EQ(v.rfind("cbgtc", 0), 0u) << v;
+  EXPECT_TRUE(v.find("Kokkos") != std::string::npos || v.find("kokkos_version") != std::string::npos) << v;
+  bool backend = false;
+  for (const char* b : {"Serial", "OpenMP", "Threads", "Cuda", "HIP", "SYCL"})
+    backend = backend || v.find(b) != std::string::npos;
+  EXPECT_TRUE(backend) << v;
+  std::string lower;
+  for (char ch : v) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  EXPECT_NE(lower.find("mpi"), std::string::npos) << v;
+  EXPECT_NE(lower.find("hdf5"), std::string::npos) << v;
+  EXPECT_TRUE(outputFiles(dir).empty());
+}
+
+// ---------------------------------------------------------------- refused input
+
+TEST(CliErrors, UnknownKey) { expectRefused(tinyRun() + " --stn.foo=1", "stn.foo"); }
+
+TEST(CliErrors, NonNumericValue) { expectRefused(tinyRun() + " --stn.ISTN=abc", "stn.ISTN"); }
+
+TEST(CliErrors, NonPositiveTimeStep) {
+  expectRefused(tinyRun() + " --simulation.dt_ms=0", "simulation.dt_ms");
+  expectRefused(tinyRun() + " --simulation.dt_ms=-0.1", "simulation.dt_ms");
+}
+
+TEST(CliErrors, DurationNotAMultipleOfDt) {
+  expectRefused("--config " + quoted(inputDeck("single_gpi.ini")) + " --simulation.duration_ms=1.01",
+                "simulation.duration_ms");
+}
+
+TEST(CliErrors, NegativePopulationSize) {
+  expectRefused(tinyRun() + " --network.n_gpe=-1", "network.n_gpe");
+}
+
+TEST(CliErrors, NegativeConductance) {
+  expectRefused(tinyRun() + " --stn.gNa=-1", "stn.gNa");
+  expectRefused(tinyRun() + " --gpe.gL=-1", "gpe.gL");
+}
+
+TEST(CliErrors, MissingDeck) {
+  TempDir dir;
+  const std::string deck = (dir / "nope.ini").string();
+  const RunResult r = runCbgtc("--config " + quoted(deck) + " " + outputIn(dir), dir);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  expectOneErrorLine(r, deck);
+  EXPECT_TRUE(outputFiles(dir).empty());
+}
+
+TEST(CliErrors, UnwritableOutputLocation) {
+  TempDir dir;
+  const std::string target = "/nonexistent_dir_cbgtc/out.h5";
+  ASSERT_FALSE(std::filesystem::exists("/nonexistent_dir_cbgtc"));
+  const RunResult r = runCbgtc(tinyRun() + " --output.file=" + target, dir);
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  expectOneErrorLine(r, target);
+  EXPECT_FALSE(std::filesystem::exists("/nonexistent_dir_cbgtc"));
+  EXPECT_TRUE(outputFiles(dir).empty());
+}
+
+TEST(CliErrors, ExistingOutputWithoutOverwriteIsKept) {
+  TempDir dir;
+  const auto out = dir / "out.h5";
+  const std::string bytes = std::string("not an HDF5 file\n\0\x01\x02\xff", 21);
+  writeBytes(out, bytes);
+  const RunResult r = runCbgtc(tinyRun() + " " + outputIn(dir), dir);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.exit_code, 2);
+  expectOneErrorLine(r, out.string());
+  EXPECT_EQ(slurp(out), bytes);  // unchanged, byte for byte
+  EXPECT_EQ(outputFiles(dir), std::vector<std::string>{"out.h5"});
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.h5.partial"));
+
+  // Also with an explicit --output.overwrite=false.
+  const RunResult r2 = runCbgtc(tinyRun() + " --output.overwrite=false " + outputIn(dir), dir);
+  EXPECT_EQ(r2.exit_code, 2);
+  EXPECT_EQ(slurp(out), bytes);
+}
+
+// ---------------------------------------------------------------- runs
+
+TEST(CliRun, OverwriteReplacesExistingOutput) {
+  TempDir dir;
+  const auto out = dir / "out.h5";
+  const std::string bytes = "stale output of an earlier run\n";
+  writeBytes(out, bytes);
+  const RunResult r = runCbgtc(tinyRun() + " --output.overwrite=true " + outputIn(dir), dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(std::filesystem::exists(out));
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.h5.partial"));
+  EXPECT_EQ(outputFiles(dir), std::vector<std::string>{"out.h5"});
+  EXPECT_NE(slurp(out), bytes);
+  const auto spikes = readSpikes(out.string(), "GPi");  // a valid output file
+  EXPECT_EQ(spikes.times_ms.size(), spikes.node_ids.size());
+  for (std::size_t i = 0; i < spikes.times_ms.size(); ++i) {
+    EXPECT_GE(spikes.times_ms[i], 0.0);
+    EXPECT_LT(spikes.times_ms[i], 10.0);
+    EXPECT_EQ(spikes.node_ids[i], 0u);
+  }
+}
+
+TEST(CliRun, ValidateCreatesNoOutput) {
+  TempDir dir;
+  const RunResult ok = runCbgtc("--validate " + tinyRun() + " " + outputIn(dir), dir);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.err, "");
+  EXPECT_TRUE(outputFiles(dir).empty());
+
+  const RunResult bad = runCbgtc("--validate " + tinyRun() + " --stn.gNa=-1 " + outputIn(dir), dir);
+  EXPECT_EQ(bad.exit_code, 2);
+  expectOneErrorLine(bad, "stn.gNa");
+  EXPECT_TRUE(outputFiles(dir).empty());
+}
+
+TEST(CliRun, EmptyPopulationsWriteEmptySpikeDatasets) {
+  TempDir dir;
+  const auto out = dir / "out.h5";
+  const RunResult r = runCbgtc(
+      "--network.n_stn=0 --network.n_gpe=0 --network.n_gpi=0 --simulation.duration_ms=1 " + outputIn(dir), dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_TRUE(std::filesystem::exists(out));
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.h5.partial"));
+  for (const char* pop : {"STN", "GPe", "GPi"}) {
+    const auto spikes = readSpikes(out.string(), pop);
+    EXPECT_TRUE(spikes.times_ms.empty()) << pop;
+    EXPECT_TRUE(spikes.node_ids.empty()) << pop;
+  }
+}
