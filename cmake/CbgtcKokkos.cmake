@@ -8,6 +8,12 @@
 # Result: the INTERFACE target cbgtc::kokkos (Kokkos + Kokkos Kernels).
 
 find_package(Kokkos REQUIRED CONFIG)
+# Decide before Kokkos Kernels is searched: Debian's KokkosKernels config
+# loads the Trilinos Kokkos targets as a side effect.
+set(_cbgtc_kokkos_is_trilinos FALSE)
+if(TARGET trilinos_kokkoscore)
+  set(_cbgtc_kokkos_is_trilinos TRUE)
+endif()
 find_package(KokkosKernels REQUIRED CONFIG)
 
 # Kokkos's own version: 4.x sets Kokkos_VERSION; Debian's 3.4 too (3.4.01).
@@ -55,10 +61,6 @@ endif()
 
 # Refuse mixed installs, e.g. Kokkos 4.6 from /opt with Debian's 3.4 Kernels
 # from /usr (what Kokkos_ROOT alone gives).
-set(_cbgtc_kokkos_is_trilinos FALSE)
-if(TARGET trilinos_kokkoscore)
-  set(_cbgtc_kokkos_is_trilinos TRUE)
-endif()
 if(CBGTC_KOKKOSKERNELS_VERSION STREQUAL "trilinos")
   if(NOT _cbgtc_kokkos_is_trilinos)
     message(FATAL_ERROR
