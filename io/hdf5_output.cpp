@@ -22,11 +22,11 @@ namespace {
 constexpr std::uint32_t kSonataMagic = 0x0A7A;
 constexpr std::uint32_t kSonataVersion[2] = {0, 1};
 
-// 64Ki elements per chunk: 512 KiB for float64/uint64 spikes, 256 KiB for
-// float32 reports. Both stay below HDF5's default 1 MiB chunk cache, so the
-// partly filled last chunk is kept in memory between small appends instead of
-// being read back and rewritten each time.
-constexpr hsize_t kChunkElements = 65536;
+// 8Ki elements per chunk: 64 KiB for float64/uint64 spikes, 32 KiB for
+// float32 reports. Small enough that a single-neuron run gives a small file,
+// and below HDF5's default 1 MiB chunk cache, so the partly filled last chunk
+// stays in memory between appends instead of being read back each time.
+constexpr hsize_t kChunkElements = 8192;
 
 // Values fixed by the SONATA spec for the spikes "sorting" attribute.
 enum class Sorting : std::uint8_t { none = 0, by_id = 1, by_time = 2 };
