@@ -1,6 +1,9 @@
 // Text spike output, the fallback when the project is built without HDF5.
 // Same file rules as the HDF5 writer: write "<path>.partial", rename it in
-// finalize(), remove it if the writer dies unfinalized. Reports are dropped.
+// finalize(), remove it if the writer dies unfinalized. Reports and
+// writeDataset() data are dropped; writeNumbers() values become comment lines
+// ("# /metrics/STN/rate_hz = 20.1") wherever the file is at the time, which
+// readers skip like every line starting with '#'.
 
 #ifndef CBGTC_ENABLE_HDF5
 
@@ -9,9 +12,13 @@
 #include <cctype>
 #include <cerrno>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "io/output_writer.hpp"
 
@@ -79,8 +86,57 @@ class CsvOutput final : public OutputWriter {
 
   void writeAttributes(const AttributeList& attributes) override {
     requireOpen("write attributes to");
+    // Same rule as the HDF5 writer: every key new, checked before writing.
+    detail::validateAttributeNames("/", attributes);
     for (const auto& [key, value] : attributes) {
+      if (_attribute_keys.count(key) != 0) {
+        throw OutputError("attribute '" + key + "' written twice to '" + _partial_path + "'");
+      }
+    }
+    for (const auto& [key, value] : attributes) {
+      _attribute_keys.insert(key);
       checkWrite(std::fprintf(_file, "# %s = %s\n", oneLine(key).c_str(), oneLine(value).c_str()));
+    }
+  }
+
+  void writeDataset(const std::string& group, const std::string& name,
+                    const std::vector<double>&, const AttributeList& attributes) override {
+    requireOpen("write a dataset to");
+    // Not representable in the text format, but checked like the HDF5
+    // writer does, so that a call that fails there fails here too.
+    detail::validateGroupPath(group);
+    detail::validateDatasetName(group, name);
+    const std::string full_path = detail::joinPath(group, name);
+    detail::validateAttributeNames(full_path, attributes);
+    if (!_datasets.insert(full_path).second) {
+      throw OutputError("dataset '" + full_path + "' written twice to '" + _partial_path + "'");
+    }
+  }
+
+  void writeNumbers(const std::string& group,
+                    const std::vector<std::pair<std::string, double>>& values) override {
+    requireOpen("write numbers to");
+    detail::validateGroupPath(group);
+    detail::validateAttributeNames(group, values);
+    std::set<std::string>& written = _numbers[group];
+    for (const auto& [name, value] : values) {
+      if (written.count(name) != 0) {
+        throw OutputError("number '" + name + "' written twice to group '" + group + "' of '" +
+                          _partial_path + "'");
+      }
+    }
+    for (const auto& [name, value] : values) {
+      written.insert(name);
+      // %.17g round-trips every double; NaN is spelled "nan" whatever its
+      // sign bit, so strtod() reads it back as NaN.
+      char text[32];
+      if (std::isnan(value)) {
+        std::snprintf(text, sizeof(text), "nan");
+      } else {
+        std::snprintf(text, sizeof(text), "%.17g", value);
+      }
+      checkWrite(std::fprintf(_file, "# %s = %s\n",
+                              oneLine(detail::joinPath(group, name)).c_str(), text));
     }
   }
 
@@ -188,6 +244,9 @@ class CsvOutput final : public OutputWriter {
   std::FILE* _file = nullptr;
   bool _header_written = false;
   std::set<std::string> _populations;
+  std::set<std::string> _attribute_keys;
+  std::set<std::string> _datasets;                       // "<group>/<name>"
+  std::map<std::string, std::set<std::string>> _numbers;  // group -> names
 };
 
 }  // namespace

@@ -160,10 +160,57 @@ class Hdf5Output::State {
                    kSonataVersion);
   }
 
+  // Checked up front so that a rejected call writes none of its attributes.
   void writeAttributes(const AttributeList& attributes) {
+    detail::validateAttributeNames("/", attributes);
+    requireNewAttributes(_file.get(), "/", attributes);
     for (const auto& [name, value] : attributes) {
       writeStringAttribute(_file.get(), "/", name, value);
     }
+  }
+
+  void writeDataset(const std::string& group, const std::string& name,
+                    const std::vector<double>& data, const AttributeList& attributes) {
+    detail::validateGroupPath(group);
+    detail::validateDatasetName(group, name);
+    const std::string full_path = detail::joinPath(group, name);
+    detail::validateAttributeNames(full_path, attributes);
+    Hdf5Handle parent = openOrCreateGroup(group);
+    const htri_t exists = H5Lexists(parent.get(), name.c_str(), H5P_DEFAULT);
+    if (exists < 0) fail("look up '" + full_path + "'");
+    if (exists > 0) reject("'" + full_path + "' already exists");
+    // Written once and never extended, so contiguous: no chunk index, and
+    // the data is one block that any reader can map.
+    const std::string what = "dataset '" + full_path + "'";
+    const hsize_t size = data.size();
+    Hdf5Handle space = simpleSpace(1, &size, nullptr, what);
+    Hdf5Handle dataset = checkId(H5Dcreate2(parent.get(), name.c_str(), H5T_IEEE_F64LE,
+                                            space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                                 H5Dclose, "create " + what);
+    if (!data.empty()) {
+      check(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()),
+            "write " + what);
+    }
+    for (const auto& [key, value] : attributes) {
+      writeStringAttribute(dataset.get(), full_path, key, value);
+    }
+    check(dataset.close(), "close " + what);
+    check(parent.close(), "close group '" + group + "'");
+  }
+
+  void writeNumbers(const std::string& group,
+                    const std::vector<std::pair<std::string, double>>& values) {
+    detail::validateGroupPath(group);
+    detail::validateAttributeNames(group, values);
+    Hdf5Handle target = openOrCreateGroup(group);
+    requireNewAttributes(target.get(), group, values);
+    Hdf5Handle scalar = scalarSpace("attributes on '" + group + "'");
+    for (const auto& [name, value] : values) {
+      // IEEE float64 in the file, so NaN and infinities survive unchanged.
+      writeAttribute(target.get(), group, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, scalar.get(),
+                     &value);
+    }
+    check(target.close(), "close group '" + group + "'");
   }
 
   void addSpikePopulation(const std::string& population) {
@@ -172,12 +219,11 @@ class Hdf5Output::State {
       throw OutputError("spike population '" + population + "' added twice to '" +
                         _partial_path + "'");
     }
-    if (!_spikes_group.isOpen()) {
-      _spikes_group = createGroup(_file.get(), "spikes", "/spikes");
-    }
+    // Opened rather than created (with "/spikes" if missing):
+    // writeNumbers()/writeDataset() may have created these groups first.
     const std::string base = "/spikes/" + population;
     SpikePopulation entry;
-    entry.group = createGroup(_spikes_group.get(), population, base);
+    entry.group = openOrCreateGroup(base);
     writeSorting(entry.group.get(), base, Sorting::none, true);
     entry.timestamps =
         createExtendible(entry.group.get(), "timestamps", base + "/timestamps", H5T_IEEE_F64LE, 0);
@@ -230,9 +276,6 @@ class Hdf5Output::State {
     if (!std::isfinite(start_ms) || !std::isfinite(step_ms) || step_ms <= 0.0) {
       throw OutputError("report '" + population + "': start must be finite and step positive");
     }
-    if (!_report_group.isOpen()) {
-      _report_group = createGroup(_file.get(), "report", "/report");
-    }
     const std::string base = "/report/" + population;
     const hsize_t n_cells = node_ids.size();
     Report entry;
@@ -240,12 +283,12 @@ class Hdf5Output::State {
     entry.start_ms = start_ms;
     entry.step_ms = step_ms;
 
-    Hdf5Handle group = createGroup(_report_group.get(), population, base);
+    Hdf5Handle group = openOrCreateGroup(base);
     entry.data = createExtendible(group.get(), "data", base + "/data", H5T_IEEE_F32LE, n_cells);
     writeStringAttribute(entry.data.get(), base + "/data", "units", "mV");
 
     const std::string mapping_path = base + "/mapping";
-    Hdf5Handle mapping = createGroup(group.get(), "mapping", mapping_path);
+    Hdf5Handle mapping = openOrCreateGroup(mapping_path);
     writeFixed(mapping.get(), "node_ids", mapping_path, H5T_STD_U64LE, H5T_NATIVE_UINT64, n_cells,
                node_ids.data());
     // One element (the soma) per cell, so cell i owns element range [i, i+1).
@@ -313,6 +356,11 @@ class Hdf5Output::State {
                       hdf5ErrorDetail());
   }
 
+  // A misuse HDF5 knows nothing about (it would not fail, or fail unclearly).
+  [[noreturn]] void reject(const std::string& message) const {
+    throw OutputError("HDF5 output '" + _partial_path + "': " + message);
+  }
+
   void check(herr_t status, const std::string& what) const {
     if (status < 0) fail(what);
   }
@@ -335,6 +383,48 @@ class Hdf5Output::State {
   Hdf5Handle createGroup(hid_t parent, const std::string& name, const std::string& full_path) const {
     return checkId(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                    H5Gclose, "create group '" + full_path + "'");
+  }
+
+  // Opens the group at an absolute path (validated by the caller), creating
+  // it and any missing parents; an existing non-group on the way throws.
+  Hdf5Handle openOrCreateGroup(const std::string& path) const {
+    Hdf5Handle current =
+        checkId(H5Gopen2(_file.get(), "/", H5P_DEFAULT), H5Gclose, "open group '/'");
+    std::string current_path;
+    std::size_t begin = 1;
+    while (begin < path.size()) {
+      std::size_t end = path.find('/', begin);
+      if (end == std::string::npos) end = path.size();
+      const std::string name = path.substr(begin, end - begin);
+      current_path += "/" + name;
+      const htri_t exists = H5Lexists(current.get(), name.c_str(), H5P_DEFAULT);
+      if (exists < 0) fail("look up '" + current_path + "'");
+      if (exists == 0) {
+        current = createGroup(current.get(), name, current_path);
+      } else {
+        Hdf5Handle next = checkId(H5Oopen(current.get(), name.c_str(), H5P_DEFAULT), H5Oclose,
+                                  "open '" + current_path + "'");
+        if (H5Iget_type(next.get()) != H5I_GROUP) {
+          reject("'" + current_path + "' exists and is not a group");
+        }
+        current = std::move(next);
+      }
+      begin = end + 1;
+    }
+    return current;
+  }
+
+  // HDF5 would also refuse a second H5Acreate2 of a name, but only after the
+  // earlier attributes of the same call were written.
+  template <typename Pairs>
+  void requireNewAttributes(hid_t object, const std::string& object_path,
+                            const Pairs& pairs) const {
+    for (const auto& pair : pairs) {
+      const std::string& name = pair.first;
+      const htri_t exists = H5Aexists(object, name.c_str());
+      if (exists < 0) fail("look up attribute '" + name + "' on '" + object_path + "'");
+      if (exists > 0) reject("attribute '" + name + "' already exists on '" + object_path + "'");
+    }
   }
 
   void writeAttribute(hid_t object, const std::string& object_path, const std::string& name,
@@ -457,8 +547,6 @@ class Hdf5Output::State {
     for (auto& [population, entry] : _reports) {
       closeOne(entry.data, "dataset '/report/" + population + "/data'");
     }
-    closeOne(_spikes_group, "group '/spikes'");
-    closeOne(_report_group, "group '/report'");
     closeOne(_file, "file");
     if (!first_failure.empty()) {
       throw OutputError("HDF5 output '" + _partial_path + "': cannot " + first_failure);
@@ -468,8 +556,6 @@ class Hdf5Output::State {
   std::string _partial_path;
   // Declared first so it is destroyed last, after every object inside it.
   Hdf5Handle _file;
-  Hdf5Handle _spikes_group;
-  Hdf5Handle _report_group;
   std::map<std::string, SpikePopulation> _spikes;
   std::map<std::string, Report> _reports;
   std::set<std::string> _empty_reports;
@@ -513,6 +599,16 @@ Hdf5Output::State& Hdf5Output::openState(const char* operation) {
 
 void Hdf5Output::writeAttributes(const AttributeList& attributes) {
   openState("write attributes to").writeAttributes(attributes);
+}
+
+void Hdf5Output::writeDataset(const std::string& group, const std::string& name,
+                              const std::vector<double>& data, const AttributeList& attributes) {
+  openState("write a dataset to").writeDataset(group, name, data, attributes);
+}
+
+void Hdf5Output::writeNumbers(const std::string& group,
+                              const std::vector<std::pair<std::string, double>>& values) {
+  openState("write numbers to").writeNumbers(group, values);
 }
 
 void Hdf5Output::addSpikePopulation(const std::string& population) {

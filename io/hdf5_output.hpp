@@ -1,6 +1,8 @@
 #pragma once
 // SONATA output (HDF5): spikes under /spikes/<population>, membrane-potential
 // reports under /report/<population>. Readable by h5py, libsonata and bmtk.
+// Anything else (analysis results, LFP) goes through writeDataset() and
+// writeNumbers() into groups of the caller's choosing.
 //
 // The HDF5 types live in hdf5_output.cpp behind a pointer, so code that only
 // includes this header needs no HDF5 include path.
@@ -8,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/output_writer.hpp"
@@ -28,6 +31,10 @@ class Hdf5Output final : public OutputWriter {
   Hdf5Output& operator=(const Hdf5Output&) = delete;
 
   void writeAttributes(const AttributeList& attributes) override;
+  void writeDataset(const std::string& group, const std::string& name,
+                    const std::vector<double>& data, const AttributeList& attributes) override;
+  void writeNumbers(const std::string& group,
+                    const std::vector<std::pair<std::string, double>>& values) override;
   void addSpikePopulation(const std::string& population) override;
   void appendSpikes(const std::string& population,
                     const std::vector<double>& timestamps_ms,

@@ -1,8 +1,12 @@
 #include "io/options.hpp"
 
+#include "kernels/synapse.hpp"
+#include "src/projection.hpp"
+
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -198,12 +202,55 @@ OptionTable makeOptionTable(SimulationConfig& c) {
   addAdEx("gpe", c.gpe, c.gpe_init);
   addAdEx("gpi", c.gpi, c.gpi_init);
 
+  auto addNoise = [&t](const std::string& pop, NoiseSettings& n, const char* unit) {
+    const std::string k = "noise." + pop + ".";
+    t.add(k + "tau_ms", &n.tau_ms, "ms", "OU correlation time", Bound::Positive);
+    t.add(k + "mu", &n.mu, unit, "OU mean current (positive depolarising)");
+    t.add(k + "sigma", &n.sigma, unit, "OU stationary standard deviation", Bound::NonNegative);
+  };
+  addNoise("stn", c.stn_noise, "uA/cm^2");
+  addNoise("gpe", c.gpe_noise, "pA");
+  addNoise("gpi", c.gpi_noise, "pA");
+
+  for (auto& pr : c.projections) {
+    const std::string k = "projection." + pr.name + ".";
+    t.add(k + "source", &pr.source, "", "source population (STN, GPe, GPi)");
+    t.add(k + "target", &pr.target, "", "target population (STN, GPe, GPi)");
+    t.add(k + "rule", &pr.rule, "", "fixed_probability or fixed_indegree");
+    t.add(k + "p", &pr.p, "", "connection probability per pair (fixed_probability)", Bound::UnitInterval);
+    t.add(k + "indegree", &pr.indegree, "", "sources per target (fixed_indegree)", Bound::NonNegative);
+    t.add(k + "g_total", &pr.g_total, "mS/cm^2 into STN, nS into GPe/GPi",
+          "summed mean weight per target neuron", Bound::NonNegative);
+    t.add(k + "weight_cv", &pr.weight_cv, "", "coefficient of variation of the log-normal weights",
+          Bound::NonNegative);
+    t.add(k + "delay_ms", &pr.delay_ms, "ms", "axonal delay, rounded to steps", Bound::Positive);
+    t.add(k + "delay_jitter_ms", &pr.delay_jitter_ms, "ms", "per-synapse delay uniform in delay +- jitter",
+          Bound::NonNegative);
+    t.add(k + "tau_ms", &pr.tau_ms, "ms", "conductance decay time constant", Bound::Positive);
+    t.add(k + "E_rev_mV", &pr.E_rev_mV, "mV", "reversal potential");
+    t.add(k + "autapses", &pr.autapses, "", "allow self-connections when source == target");
+  }
+
+  auto& a = c.analysis;
+  t.add("analysis.burn_in_ms", &a.burn_in_ms, "ms", "initial time excluded from every metric", Bound::NonNegative);
+  t.add("analysis.segment_ms", &a.segment_ms, "ms", "Welch segment length (1000: 1 Hz resolution)",
+        Bound::Positive);
+  t.add("analysis.lfp_sample_ms", &a.lfp_sample_ms, "ms", "LFP proxy sampling interval (multiple of dt_ms)",
+        Bound::Positive);
+  t.add("analysis.beta_lo_hz", &a.beta_lo_hz, "Hz", "lower edge of the beta band", Bound::NonNegative);
+  t.add("analysis.beta_hi_hz", &a.beta_hi_hz, "Hz", "upper edge of the beta band", Bound::Positive);
+  t.add("analysis.total_lo_hz", &a.total_lo_hz, "Hz", "lower edge of the band relative beta is taken over",
+        Bound::NonNegative);
+  t.add("analysis.total_hi_hz", &a.total_hi_hz, "Hz", "upper edge of that band", Bound::Positive);
+
   auto& o = c.output;
   t.add("output.file", &o.file, "", "output file (SONATA HDF5; CSV spikes in builds without HDF5)");
   t.add("output.overwrite", &o.overwrite, "", "replace an existing output file");
   t.add("output.v_every_steps", &o.v_every_steps, "steps", "membrane-potential sampling interval",
         Bound::Positive);
   t.add("output.v_neurons", &o.v_neurons, "", "first cells of each population whose V is recorded",
+        Bound::NonNegative);
+  t.add("output.progress_interval_s", &o.progress_interval_s, "s", "wall time between progress lines (0: off)",
         Bound::NonNegative);
   return t;
 }
@@ -229,6 +276,53 @@ void checkConsistency(const SimulationConfig& c) {
       throw ConfigError(k + ".exp_arg_min must be below " + k + ".exp_arg_max");
   }
   if (c.output.file.empty()) throw ConfigError("output.file must not be empty");
+
+  const double dt = c.simulation.dt_ms;
+  const double lfp_steps = c.analysis.lfp_sample_ms / dt;
+  if (std::fabs(lfp_steps - std::round(lfp_steps)) > 1e-9 * std::max(1.0, lfp_steps) || std::round(lfp_steps) < 1)
+    throw ConfigError("analysis.lfp_sample_ms must be a positive multiple of simulation.dt_ms");
+  if (!(c.analysis.beta_lo_hz < c.analysis.beta_hi_hz))
+    throw ConfigError("analysis.beta_lo_hz must be below analysis.beta_hi_hz");
+  if (!(c.analysis.total_lo_hz < c.analysis.total_hi_hz))
+    throw ConfigError("analysis.total_lo_hz must be below analysis.total_hi_hz");
+
+  auto sizeOf = [&c](PopulationId id) {
+    switch (id) {
+      case PopulationId::STN: return c.network.n_stn;
+      case PopulationId::GPe: return c.network.n_gpe;
+      case PopulationId::GPi: return c.network.n_gpi;
+    }
+    return std::int64_t(0);
+  };
+  int inputs[3] = {0, 0, 0};
+  for (const auto& pr : c.projections) {
+    const std::string k = "projection." + pr.name + ".";
+    PopulationId source{}, target{};
+    try {
+      source = populationIdOf(pr.source);
+    } catch (const std::invalid_argument&) {
+      throw ConfigError(k + "source must be STN, GPe or GPi, got '" + pr.source + "'");
+    }
+    try {
+      target = populationIdOf(pr.target);
+    } catch (const std::invalid_argument&) {
+      throw ConfigError(k + "target must be STN, GPe or GPi, got '" + pr.target + "'");
+    }
+    if (pr.rule != "fixed_probability" && pr.rule != "fixed_indegree")
+      throw ConfigError(k + "rule must be fixed_probability or fixed_indegree, got '" + pr.rule + "'");
+    const std::int64_t candidates = sizeOf(source) - ((source == target && !pr.autapses) ? 1 : 0);
+    if (pr.rule == "fixed_indegree" && sizeOf(target) > 0 && pr.indegree > std::max<std::int64_t>(0, candidates))
+      throw ConfigError(k + "indegree (" + std::to_string(pr.indegree) + ") exceeds the " +
+                        std::to_string(std::max<std::int64_t>(0, candidates)) + " possible sources");
+    if (delaySteps(pr.delay_ms - pr.delay_jitter_ms, dt) < 1 ||
+        std::llround((pr.delay_ms - pr.delay_jitter_ms) / dt) < 1)
+      throw ConfigError(k + "delay_ms minus delay_jitter_ms must be at least one step (simulation.dt_ms)");
+    if (std::llround((pr.delay_ms + pr.delay_jitter_ms) / dt) > 65535)
+      throw ConfigError(k + "delay_ms plus delay_jitter_ms must be below 65536 steps");
+    if (++inputs[static_cast<int>(target)] > max_inputs_per_population)
+      throw ConfigError(std::string("more than ") + std::to_string(max_inputs_per_population) +
+                        " projections into " + populationName(target) + " (" + k + "target)");
+  }
 }
 
 namespace {
@@ -257,20 +351,68 @@ std::string helpText() {
   return out.str();
 }
 
-CommandLine parseCommandLine(int argc, const char* const argv[]) {
-  CommandLine cl;
-  OptionTable table = makeOptionTable(cl.config);
-  po::options_description keys;
-  for (const auto& d : table.describe()) keys.add(d);
-  po::options_description all;
-  all.add(howToRun()).add(keys);
+namespace {
 
+/// "projection.<name>.<key>" -> name, or "" for other keys.
+std::string projectionNameOf(const std::string& key) {
+  const std::string prefix = "projection.";
+  if (key.rfind(prefix, 0) != 0) return "";
+  const auto dot = key.find('.', prefix.size());
+  return dot == std::string::npos ? "" : key.substr(prefix.size(), dot - prefix.size());
+}
+
+/// Projections are sections named by the user ([projection.gpe_gpe]): find
+/// every name the command line and the deck use, so that their keys can be
+/// declared before the real parse.
+void addDeclaredProjections(const std::vector<std::string>& args, SimulationConfig& config) {
+  std::vector<std::string> keys;
+  po::options_description how = howToRun();
+  po::parsed_options cli = po::command_line_parser(args).options(how).allow_unregistered().run();
+  std::string deck_path;
+  for (const auto& o : cli.options) {
+    if (o.string_key == "config" && !o.value.empty()) deck_path = o.value.front();
+    keys.push_back(o.string_key);
+  }
+  if (!deck_path.empty()) {
+    std::ifstream deck(deck_path);
+    if (deck) {
+      po::options_description none;
+      for (const auto& o : po::parse_config_file(deck, none, true).options) keys.push_back(o.string_key);
+    }
+  }
+  for (const auto& key : keys) {
+    const std::string name = projectionNameOf(key);
+    if (name.empty()) continue;
+    const bool known = std::any_of(config.projections.begin(), config.projections.end(),
+                                   [&](const ProjectionSettings& p) { return p.name == name; });
+    if (known) continue;
+    ProjectionSettings added;
+    added.name = name;
+    config.projections.push_back(added);
+  }
+}
+
+}  // namespace
+
+CommandLine parseCommandLine(int argc, const char* const argv[]) {
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a.rfind("--kokkos", 0) == 0) continue;
     args.push_back(a);
   }
+
+  CommandLine cl;
+  try {
+    addDeclaredProjections(args, cl.config);
+  } catch (const po::error& e) {
+    throw ConfigError(e.what());
+  }
+  OptionTable table = makeOptionTable(cl.config);
+  po::options_description keys;
+  for (const auto& d : table.describe()) keys.add(d);
+  po::options_description all;
+  all.add(howToRun()).add(keys);
 
   po::variables_map vm;
   try {

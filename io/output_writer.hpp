@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -28,8 +29,33 @@ class OutputWriter {
  public:
   virtual ~OutputWriter() = default;
 
-  /// Root attributes: strings, written once before any data.
+  /// Root attributes: strings. May be called more than once (e.g. again at
+  /// the end of a run for "complete" and "stopped_at_ms"), but every key must
+  /// be new: a key already written, or repeated within `attributes`, throws
+  /// OutputError and nothing of that call is written.
   virtual void writeAttributes(const AttributeList& attributes) = 0;
+
+  /// A 1-D float64 dataset "<group>/<name>", e.g. ("/lfp", "signal").
+  /// `group` is an absolute path ("/" or "/a/b": no empty, "." or ".."
+  /// components, no trailing '/'); it and any missing parents are created,
+  /// and it may already exist, also as a group this writer manages
+  /// ("/spikes/STN"). `name` must be non-empty and contain no '/'. Each
+  /// attribute becomes a scalar UTF-8 string attribute of the dataset (e.g.
+  /// {"units", "uA/cm^2"}). Empty data gives a dataset of length 0. Throws
+  /// OutputError if the dataset already exists or an argument is invalid.
+  /// Writers that cannot store datasets (CSV) validate and drop it.
+  virtual void writeDataset(const std::string& group, const std::string& name,
+                            const std::vector<double>& data,
+                            const AttributeList& attributes) = 0;
+
+  /// Scalar float64 attributes on `group` (same path rules as writeDataset;
+  /// created with its parents as needed), e.g. ("/metrics/STN",
+  /// {{"rate_hz", 20.1}, {"cv_isi", 0.4}}). NaN and infinities are stored
+  /// as they are. A name already written on that group, or repeated within
+  /// `values`, throws OutputError and nothing of that call is written. The
+  /// CSV writer stores them as "# <group>/<name> = <value>" comment lines.
+  virtual void writeNumbers(const std::string& group,
+                            const std::vector<std::pair<std::string, double>>& values) = 0;
 
   /// Declare a spike population (empty datasets are valid).
   virtual void addSpikePopulation(const std::string& population) = 0;
@@ -57,6 +83,61 @@ class OutputWriter {
   /// Path the finished file will have.
   virtual const std::string& path() const = 0;
 };
+
+namespace detail {
+
+/// The rules for writeDataset()/writeNumbers() arguments, shared by all
+/// writers so that a call rejected by one is rejected by every one.
+inline void validateGroupPath(const std::string& group) {
+  bool valid = !group.empty() && group.front() == '/' && group.find('\0') == std::string::npos;
+  if (valid && group.size() > 1) {
+    std::size_t begin = 1;
+    while (valid && begin <= group.size()) {
+      std::size_t end = group.find('/', begin);
+      if (end == std::string::npos) end = group.size();
+      const std::string component = group.substr(begin, end - begin);
+      valid = !component.empty() && component != "." && component != "..";
+      begin = end + 1;
+    }
+  }
+  if (!valid) {
+    throw OutputError("invalid group path '" + group +
+                      "': it must be \"/\" or an absolute path like \"/metrics/STN\" without "
+                      "empty, \".\" or \"..\" components");
+  }
+}
+
+/// Dataset names are single path components.
+inline void validateDatasetName(const std::string& group, const std::string& name) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+      name.find('\0') != std::string::npos) {
+    throw OutputError("invalid dataset name '" + name + "' in group '" + group +
+                      "': it must be non-empty and must not contain '/'");
+  }
+}
+
+/// Attribute names: non-empty and unique within one call.
+template <typename Pairs>
+void validateAttributeNames(const std::string& object_path, const Pairs& pairs) {
+  std::set<std::string> seen;
+  for (const auto& pair : pairs) {
+    const std::string& name = pair.first;
+    if (name.empty() || name.find('\0') != std::string::npos) {
+      throw OutputError("invalid attribute name '" + name + "' on '" + object_path +
+                        "': it must be non-empty");
+    }
+    if (!seen.insert(name).second) {
+      throw OutputError("attribute '" + name + "' given twice for '" + object_path + "'");
+    }
+  }
+}
+
+/// "<group>/<name>" without a doubled '/' for the root group.
+inline std::string joinPath(const std::string& group, const std::string& name) {
+  return group == "/" ? "/" + name : group + "/" + name;
+}
+
+}  // namespace detail
 
 /// Throws OutputError if `path` exists and overwrite is false, or if the
 /// partial file cannot be created. Returns the HDF5 (SONATA) writer when built

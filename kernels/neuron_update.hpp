@@ -3,6 +3,7 @@
 // stn_hh.hpp / adex.hpp / initial_state.hpp on the population's Views.
 
 #include "kernels/initial_state.hpp"
+#include "kernels/population_drive.hpp"
 #include "src/population.hpp"
 #include "src/spike_buffer.hpp"
 
@@ -26,38 +27,47 @@ void initializeAdEx(const ExecutionSpace& space, const AdExPopulation<MemorySpac
       KOKKOS_LAMBDA(const index_type i) { pop.store(i, adexInitialState(init, seed, population, i)); });
 }
 
-/// Advance every STN neuron by one step. input_uA_cm2 is the net input
-/// current per neuron (empty: no input).
+/// Advance every STN neuron by one step (step index `step`), driven by
+/// `drive` (synapses, noise), recording spikes into `spikes` and the flags
+/// that delivery reads into drive.spiked.
 template <class ExecutionSpace, class MemorySpace>
 void advanceStn(const ExecutionSpace& space, const StnPopulation<MemorySpace>& pop,
-                const stn::StnParams& params, real_type dt_ms, step_type step,
-                step_type min_isi_steps, const Kokkos::View<const real_type*, MemorySpace>& input_uA_cm2,
-                const SpikeBuffer<MemorySpace>& spikes) {
-  const bool has_input = input_uA_cm2.extent(0) > 0;
+                const stn::StnParams& params, real_type dt_ms, step_type step, step_type min_isi_steps,
+                const PopulationDrive<MemorySpace>& drive, const SpikeBuffer<MemorySpace>& spikes) {
   Kokkos::parallel_for(
       "cbgtc::STN::advance", Kokkos::RangePolicy<ExecutionSpace>(space, 0, pop.size()),
       KOKKOS_LAMBDA(const index_type i) {
         stn::StnState x = pop.load(i);
-        const real_type I = has_input ? input_uA_cm2(i) : real_type(0);
-        if (stn::step(x, params, I, dt_ms, step, min_isi_steps)) spikes.push(step, i);
+        const real_type I = drive.inputCurrent(i, step, x.V);
+        const bool spiked = stn::step(x, params, I, dt_ms, step, min_isi_steps);
+        drive.spiked(i) = spiked;
+        if (spiked) spikes.push(step, i);
         pop.store(i, x);
       });
 }
 
 template <class ExecutionSpace, class MemorySpace>
 void advanceAdEx(const ExecutionSpace& space, const AdExPopulation<MemorySpace>& pop,
-                 const adex::AdExParams& params, real_type dt_ms, step_type step,
-                 std::int32_t refractory_steps, const Kokkos::View<const real_type*, MemorySpace>& input_pA,
-                 const SpikeBuffer<MemorySpace>& spikes) {
-  const bool has_input = input_pA.extent(0) > 0;
+                 const adex::AdExParams& params, real_type dt_ms, step_type step, std::int32_t refractory_steps,
+                 const PopulationDrive<MemorySpace>& drive, const SpikeBuffer<MemorySpace>& spikes) {
   Kokkos::parallel_for(
       "cbgtc::AdEx::advance", Kokkos::RangePolicy<ExecutionSpace>(space, 0, pop.size()),
       KOKKOS_LAMBDA(const index_type i) {
         adex::AdExState x = pop.load(i);
-        const real_type I = has_input ? input_pA(i) : real_type(0);
-        if (adex::step(x, params, I, dt_ms, refractory_steps)) spikes.push(step, i);
+        const real_type I = drive.inputCurrent(i, step, x.V);
+        const bool spiked = adex::step(x, params, I, dt_ms, refractory_steps);
+        drive.spiked(i) = spiked;
+        if (spiked) spikes.push(step, i);
         pop.store(i, x);
       });
+}
+
+/// Start every neuron's OU process from its stationary distribution.
+template <class ExecutionSpace, class MemorySpace>
+void initializeNoise(const ExecutionSpace& space, const PopulationDrive<MemorySpace>& drive) {
+  Kokkos::parallel_for(
+      "cbgtc::Noise::initialize", Kokkos::RangePolicy<ExecutionSpace>(space, 0, drive.ou.extent(0)),
+      KOKKOS_LAMBDA(const index_type i) { drive.ou(i) = ouInitial(drive.noise, drive.seed, drive.population, i); });
 }
 
 /// Copy V of the first report.extent(1) neurons into row `row` of the report.

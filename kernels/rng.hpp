@@ -102,4 +102,31 @@ KOKKOS_INLINE_FUNCTION Normal4 normals(std::uint64_t seed, Stream stream,
   return normals(randomBits(seed, stream, population, index, block));
 }
 
+/// A sequence of uniforms for one (seed, stream, population, index): block b
+/// of the counter yields draws 4b..4b+3. Lets a loop of unknown length (a
+/// target's Bernoulli trials) consume as many numbers as it needs while
+/// staying a pure function of its key.
+class UniformSequence {
+ public:
+  KOKKOS_INLINE_FUNCTION UniformSequence(std::uint64_t seed, Stream stream, std::uint32_t population,
+                                         std::uint32_t index)
+      : _seed(seed), _stream(stream), _population(population), _index(index) {}
+
+  KOKKOS_INLINE_FUNCTION double next() {
+    if (_used == 4) {
+      _bits = randomBits(_seed, _stream, _population, _index, _block++);
+      _used = 0;
+    }
+    return uniformOpen(_bits.v[_used++]);
+  }
+
+ private:
+  std::uint64_t _seed;
+  Stream _stream;
+  std::uint32_t _population, _index;
+  std::uint64_t _block = 0;
+  Philox4x32 _bits{{0, 0, 0, 0}};
+  int _used = 4;
+};
+
 }  // namespace cbgtc::rng

@@ -68,7 +68,6 @@ int main(int argc, char* argv[]) {
       }
     }
     const real_type dt = 0.025;
-    const Kokkos::View<const real_type*, MemorySpace> no_input;
     std::printf("backend,model,neurons,steps,ns_per_step,neuron_updates_per_s,stn_over_adex\n");
     for (index_type n : sizes) {
       ExecutionSpace space;
@@ -76,6 +75,7 @@ int main(int argc, char* argv[]) {
       AdExPopulation<MemorySpace> gpe("GPe", n);
       initializeStn(space, stn, stn::StnInit{}, 1, PopulationId::STN);
       initializeAdEx(space, gpe, adex::gpeInit(), 1, PopulationId::GPe);
+      const auto no_input = quietDrive<MemorySpace>("bench", n);
       SpikeBuffer<MemorySpace> spikes("bench", std::int64_t(n) * (steps + 10));
       const stn::StnParams sp;
       const adex::AdExParams ap = adex::gpeParams();

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "kernels/adex.hpp"
 #include "kernels/stn_hh.hpp"
@@ -23,11 +24,52 @@ struct NetworkSettings {
   std::int64_t n_gpi = 150;
 };
 
+/// Ornstein–Uhlenbeck background current of one population (model.md §5),
+/// in the population's current units (µA/cm² for STN, pA for AdEx).
+struct NoiseSettings {
+  double tau_ms = 5.0;
+  double mu = 0.0;
+  double sigma = 0.0;
+};
+
+/// One projection between populations (model.md §4.2, the intended model).
+/// Conductances are in the target's units: mS/cm² into STN, nS into AdEx.
+struct ProjectionSettings {
+  std::string name;    // deck section [projection.<name>]
+  std::string source;  // STN, GPe or GPi
+  std::string target;
+  std::string rule = "fixed_probability";  // or fixed_indegree
+  double p = 0.1;                // fixed_probability: Bernoulli per pair
+  std::int64_t indegree = 10;    // fixed_indegree: K distinct sources per target
+  double g_total = 0.0;          // summed mean weight per target neuron
+  double weight_cv = 0.2;        // log-normal coefficient of variation
+  double delay_ms = 5.0;         // rounded to steps, >= 1 step
+  double delay_jitter_ms = 0.0;  // per-synapse delay uniform in delay ± jitter
+  double tau_ms = 3.0;           // single-exponential decay
+  double E_rev_mV = 0.0;
+  bool autapses = false;         // only matters when source == target
+};
+
+/// The four projections of the prototype with the intended delays and
+/// kinetics (model.md §4.2). Conductances: see README ("Default network").
+std::vector<ProjectionSettings> defaultProjections();
+
+struct AnalysisSettings {
+  double burn_in_ms = 200.0;     // excluded from every metric
+  double segment_ms = 1000.0;    // Welch segment (1 s: 1 Hz resolution)
+  double lfp_sample_ms = 1.0;    // LFP proxy sampling interval (1 kHz)
+  double beta_lo_hz = 13.0;
+  double beta_hi_hz = 30.0;
+  double total_lo_hz = 1.0;      // denominator band of relative beta power
+  double total_hi_hz = 100.0;
+};
+
 struct OutputSettings {
   std::string file = "cbgtc_output.h5";
   bool overwrite = false;
   std::int64_t v_every_steps = 40;  // steps between membrane-potential samples
   std::int64_t v_neurons = 0;       // first cells of each population recorded
+  double progress_interval_s = 5.0; // wall time between progress lines (0: none)
 };
 
 struct SimulationConfig {
@@ -39,6 +81,11 @@ struct SimulationConfig {
   adex::AdExInit gpe_init = adex::gpeInit();
   adex::AdExParams gpi = adex::gpiParams();
   adex::AdExInit gpi_init = adex::gpiInit();
+  NoiseSettings stn_noise{5.0, 1.8, 1.0};  // model.md §5 (the prototype's builder)
+  NoiseSettings gpe_noise{5.0, 0.0, 1.0};
+  NoiseSettings gpi_noise{5.0, 0.0, 1.0};
+  std::vector<ProjectionSettings> projections = defaultProjections();
+  AnalysisSettings analysis;
   OutputSettings output;
 
   /// Number of steps; the parser guarantees duration is a multiple of dt.

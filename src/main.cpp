@@ -4,6 +4,9 @@
 // configuration or output location, 1 failure during the run. On any
 // failure the output file is not created (the writer removes its .partial).
 
+#include <atomic>
+#include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 
@@ -18,14 +21,30 @@
 
 namespace {
 
+// Set by SIGINT/SIGTERM; the step loop stops at the next step, and what was
+// recorded is written and the file closed, marked incomplete.
+std::atomic<bool> stop_requested{false};
+volatile std::sig_atomic_t stop_signal = 0;
+
+extern "C" void onStopSignal(int sig) {
+  stop_signal = sig;
+  stop_requested.store(true);
+  std::signal(sig, SIG_DFL);  // a second signal ends the process at once
+}
+
 void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary& s,
                   const std::string& file) {
-  std::printf("\n%-6s %8s %10s %10s\n", "pop", "neurons", "spikes", "rate_Hz");
+  std::printf("\nmetrics after %g ms burn-in (LFP proxy: summed |I_syn|, Welch %g ms segments)\n",
+              config.analysis.burn_in_ms, config.analysis.segment_ms);
+  std::printf("%-6s %8s %10s %9s %7s %10s %9s\n", "pop", "neurons", "spikes", "rate_Hz", "CV_ISI", "beta_rel",
+              "peak_Hz");
   for (const auto& p : s.populations)
-    std::printf("%-6s %8d %10lld %10.2f\n", p.name.c_str(), p.size, static_cast<long long>(p.spikes), p.rate_hz);
-  const double model_s = config.simulation.duration_ms / 1000.0;
-  std::printf("\n%lld steps of %g ms in %.3f s wall (real-time factor %.3g)\n", static_cast<long long>(s.steps),
-              config.simulation.dt_ms, s.wall_seconds, model_s > 0 ? s.wall_seconds / model_s : 0.0);
+    std::printf("%-6s %8d %10lld %9.2f %7.3f %10.4f %9.1f\n", p.name.c_str(), p.size,
+                static_cast<long long>(p.spikes), p.rate_hz, p.cv_isi, p.relative_beta, p.beta_peak_hz);
+  const double model_s = static_cast<double>(s.steps) * config.simulation.dt_ms / 1000.0;
+  std::printf("\n%lld steps of %g ms in %.3f s wall (real-time factor %.3g)%s\n", static_cast<long long>(s.steps),
+              config.simulation.dt_ms, s.wall_seconds, s.wall_seconds > 0 ? model_s / s.wall_seconds : 0.0,
+              s.complete ? "" : " - stopped early, output marked incomplete");
   if (!file.empty()) std::printf("output: %s\n", file.c_str());
 }
 
@@ -73,14 +92,35 @@ int runCbgtc(int argc, char* argv[]) {
                 config.simulation.duration_ms, config.simulation.dt_ms,
                 static_cast<long long>(config.simulation.seed), cbgtc::ExecutionSpace::name());
     std::fflush(stdout);
+    std::signal(SIGINT, onStopSignal);
+    std::signal(SIGTERM, onStopSignal);
     cbgtc::RunSummary summary;
     {
       cbgtc::Simulation simulation(config);
-      summary = simulation.run(writer.get());
+      std::printf("synapses: %lld in %zu projections, %.3g MB (%.2f bytes per synapse)\n",
+                  static_cast<long long>(simulation.synapseCount()), simulation.projections().size(),
+                  simulation.synapseBytes() / 1e6,
+                  simulation.synapseCount() > 0
+                      ? static_cast<double>(simulation.synapseBytes()) / simulation.synapseCount()
+                      : 0.0);
+      for (const auto& p : simulation.projections())
+        std::printf("  %-12s %s -> %s: %lld synapses, delay %d..%d steps\n", p.name.c_str(),
+                    cbgtc::populationName(p.source), cbgtc::populationName(p.target),
+                    static_cast<long long>(p.synapseCount()), p.delay_steps, p.max_delay_steps);
+      std::fflush(stdout);
+      summary = simulation.run(writer.get(), &stop_requested, stdout);
     }
-    writer->finalize(config.simulation.duration_ms);
+    const double stop_ms = static_cast<double>(summary.steps) * config.simulation.dt_ms;
+    writer->writeAttributes({{"complete", summary.complete ? "true" : "false"},
+                             {"stopped_at_ms", cbgtc::io::formatNumber(stop_ms)}});
+    writer->finalize(stop_ms);
     printSummary(config, summary, writer->path());
     writer.reset();
+    if (!summary.complete) {
+      std::fprintf(stderr, "cbgtc: stopped by signal %d at %g ms; output is marked incomplete\n",
+                   static_cast<int>(stop_signal), stop_ms);
+      return 128 + static_cast<int>(stop_signal);
+    }
   } catch (const std::exception& e) {
     writer.reset();  // removes the partial file
     std::fprintf(stderr, "cbgtc: error: %s\n", e.what());

@@ -1,11 +1,15 @@
 #include "src/simulation.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "kernels/neuron_update.hpp"
+#include "src/analysis/spectral.hpp"
 
 namespace cbgtc {
 
@@ -18,69 +22,172 @@ constexpr std::int64_t report_rows_per_flush = 1024;
 
 struct Simulation::Recorder {
   std::string name;
+  PopulationId id{};
   index_type size = 0;
+  std::string current_units;  // of the LFP proxy
   Kokkos::View<real_type*, MemorySpace> V;
   SpikeBuffer<MemorySpace> spikes;
-  std::vector<std::int64_t> spike_counts;  // per neuron, whole run
   std::int64_t total_spikes = 0;
+
+  // Spike statistics after burn-in, accumulated per neuron as spikes are
+  // flushed, so no spike history is kept.
+  std::int64_t counted_spikes = 0;
+  std::vector<double> last_spike_ms, isi_sum, isi_sum2;
+  std::vector<std::int64_t> isi_count;
 
   index_type report_cells = 0;
   Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace> report;
   std::int64_t report_rows = 0;  // filled rows not yet flushed
+
+  Kokkos::View<double*, MemorySpace> lfp;  // one sample per lfp_every steps
 };
 
 std::int32_t stepsOf(double duration_ms, double dt_ms) {
   return static_cast<std::int32_t>(std::llround(duration_ms / dt_ms));
 }
 
+namespace {
+
+index_type populationSize(const SimulationConfig& c, PopulationId id) {
+  switch (id) {
+    case PopulationId::STN: return static_cast<index_type>(c.network.n_stn);
+    case PopulationId::GPe: return static_cast<index_type>(c.network.n_gpe);
+    case PopulationId::GPi: return static_cast<index_type>(c.network.n_gpi);
+  }
+  return 0;
+}
+
+const NoiseSettings& noiseOf(const SimulationConfig& c, PopulationId id) {
+  switch (id) {
+    case PopulationId::STN: return c.stn_noise;
+    case PopulationId::GPe: return c.gpe_noise;
+    case PopulationId::GPi: return c.gpi_noise;
+  }
+  return c.stn_noise;
+}
+
+constexpr PopulationId all_populations[] = {PopulationId::STN, PopulationId::GPe, PopulationId::GPi};
+
+/// Σ_i lfp_current(i) into lfp(sample), on the device.
+template <class ExecutionSpace, class MemorySpace>
+void sumLfp(const ExecutionSpace& space, const Kokkos::View<real_type*, MemorySpace>& per_neuron,
+            const Kokkos::View<double*, MemorySpace>& lfp, std::int64_t sample) {
+  Kokkos::parallel_reduce(
+      "cbgtc::Lfp::sum", Kokkos::RangePolicy<ExecutionSpace>(space, 0, per_neuron.extent(0)),
+      KOKKOS_LAMBDA(const std::size_t i, double& sum) { sum += static_cast<double>(per_neuron(i)); },
+      Kokkos::subview(lfp, sample));
+}
+
+}  // namespace
+
 Simulation::Simulation(const SimulationConfig& config)
     : _config(config),
-      _stn(static_cast<index_type>(config.network.n_stn)),
-      _gpe("GPe", static_cast<index_type>(config.network.n_gpe)),
-      _gpi("GPi", static_cast<index_type>(config.network.n_gpi)) {
+      _stn(populationSize(config, PopulationId::STN)),
+      _gpe("GPe", populationSize(config, PopulationId::GPe)),
+      _gpi("GPi", populationSize(config, PopulationId::GPi)) {
   const double dt = config.simulation.dt_ms;
+  const auto seed = static_cast<std::uint64_t>(config.simulation.seed);
   _min_isi_steps = stepsOf(config.stn.min_isi_ms, dt);
   _gpe_refractory_steps = stepsOf(config.gpe.t_ref_ms, dt);
   _gpi_refractory_steps = stepsOf(config.gpi.t_ref_ms, dt);
+  _lfp_every = std::max<step_type>(1, stepsOf(config.analysis.lfp_sample_ms, dt));
+  const std::int64_t n_steps = config.stepCount();
+  const std::int64_t lfp_samples = (n_steps + _lfp_every - 1) / _lfp_every;
 
   const std::int64_t largest =
       std::max<std::int64_t>({1, config.network.n_stn, config.network.n_gpe, config.network.n_gpi});
-  const std::int64_t flush_steps = std::clamp<std::int64_t>(max_buffered_spikes / largest, 1, max_flush_steps);
-  _flush_steps = flush_steps;
-
-  auto addRecorder = [&](PopulationId id, const Kokkos::View<real_type*, MemorySpace>& V) {
-    auto r = std::make_unique<Recorder>();
-    r->name = populationName(id);
-    r->size = static_cast<index_type>(V.extent(0));
-    r->V = V;
-    r->spikes = SpikeBuffer<MemorySpace>(r->name, std::max<std::int64_t>(1, r->size * flush_steps));
-    r->spike_counts.assign(static_cast<std::size_t>(r->size), 0);
-    r->report_cells = static_cast<index_type>(std::min<std::int64_t>(config.output.v_neurons, r->size));
-    if (r->report_cells > 0)
-      r->report = Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace>(
-          Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + r->name + "::report"),
-          report_rows_per_flush, r->report_cells);
-    _recorders.push_back(std::move(r));
-  };
-  addRecorder(PopulationId::STN, _stn.V);
-  addRecorder(PopulationId::GPe, _gpe.V);
-  addRecorder(PopulationId::GPi, _gpi.V);
+  _flush_steps = std::clamp<std::int64_t>(max_buffered_spikes / largest, 1, max_flush_steps);
 
   const ExecutionSpace space;
-  const auto seed = static_cast<std::uint64_t>(config.simulation.seed);
-  initializeStn(space, _stn, config.stn_init, seed, PopulationId::STN);
-  initializeAdEx(space, _gpe, config.gpe_init, seed, PopulationId::GPe);
-  initializeAdEx(space, _gpi, config.gpi_init, seed, PopulationId::GPi);
+  const Kokkos::View<real_type*, MemorySpace> V_of[3] = {_stn.V, _gpe.V, _gpi.V};
+  for (PopulationId id : all_populations) {
+    const auto p = static_cast<std::size_t>(id);
+    const index_type n = populationSize(config, id);
+    const std::string name = populationName(id);
+
+    auto& d = _drives[p];
+    d = quietDrive<MemorySpace>(name, n);
+    d.seed = seed;
+    d.population = static_cast<std::uint32_t>(id);
+    const NoiseSettings& noise = noiseOf(config, id);
+    d.noise = OuParams::make(noise.tau_ms, noise.mu, noise.sigma, dt);
+    if (d.noise.active) {
+      d.ou = Kokkos::View<real_type*, MemorySpace>(
+          Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + name + "::ou"), n);
+      initializeNoise(space, d);
+    }
+    d.lfp_every = _lfp_every;
+    d.lfp_current = Kokkos::View<real_type*, MemorySpace>("cbgtc::" + name + "::lfp_current", n);
+
+    auto r = std::make_unique<Recorder>();
+    r->name = name;
+    r->id = id;
+    r->size = n;
+    r->current_units = id == PopulationId::STN ? "uA/cm^2" : "pA";
+    r->V = V_of[p];
+    r->spikes = SpikeBuffer<MemorySpace>(name, std::max<std::int64_t>(1, std::int64_t(n) * _flush_steps));
+    r->last_spike_ms.assign(static_cast<std::size_t>(n), -1.0);
+    r->isi_sum.assign(static_cast<std::size_t>(n), 0.0);
+    r->isi_sum2.assign(static_cast<std::size_t>(n), 0.0);
+    r->isi_count.assign(static_cast<std::size_t>(n), 0);
+    r->report_cells = static_cast<index_type>(std::min<std::int64_t>(config.output.v_neurons, n));
+    if (r->report_cells > 0)
+      r->report = Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace>(
+          Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + name + "::report"), report_rows_per_flush,
+          r->report_cells);
+    r->lfp = Kokkos::View<double*, MemorySpace>("cbgtc::" + name + "::lfp", lfp_samples);
+    _recorders.push_back(std::move(r));
+  }
+
+  for (std::size_t pi = 0; pi < config.projections.size(); ++pi) {
+    const ProjectionSettings& s = config.projections[pi];
+    const PopulationId source = populationIdOf(s.source), target = populationIdOf(s.target);
+    ProjectionShape shape;
+    shape.n_pre = populationSize(config, source);
+    shape.n_post = populationSize(config, target);
+    shape.same_population = source == target;
+    const HostConnectivity pull = generateConnectivity(s, shape, seed, static_cast<std::uint32_t>(pi), dt);
+    _projections.push_back(makeProjection(s, pull, shape, dt));
+    const Projection& proj = _projections.back();
+
+    ConductanceInput<MemorySpace> in;
+    in.n_slots = proj.max_delay_steps + 1;
+    in.ring = Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>("cbgtc::" + s.name + "::ring",
+                                                                              in.n_slots, shape.n_post);
+    in.g = Kokkos::View<real_type*, MemorySpace>("cbgtc::" + s.name + "::g", shape.n_post);
+    in.decay = static_cast<real_type>(std::exp(-dt / s.tau_ms));
+    in.E_rev = static_cast<real_type>(s.E_rev_mV);
+    auto& inputs = _drives[static_cast<std::size_t>(target)].synapses;
+    inputs.input[inputs.count++] = in;
+    _rings.push_back(in.ring);
+  }
+
+  const auto population_seed = seed;
+  initializeStn(space, _stn, config.stn_init, population_seed, PopulationId::STN);
+  initializeAdEx(space, _gpe, config.gpe_init, population_seed, PopulationId::GPe);
+  initializeAdEx(space, _gpi, config.gpi_init, population_seed, PopulationId::GPi);
   space.fence();
 }
 
 Simulation::~Simulation() = default;
 
+std::int64_t Simulation::synapseCount() const {
+  std::int64_t n = 0;
+  for (const auto& p : _projections) n += p.synapseCount();
+  return n;
+}
+
+std::size_t Simulation::synapseBytes() const {
+  std::size_t n = 0;
+  for (const auto& p : _projections) n += p.bytes();
+  return n;
+}
+
 void Simulation::flushSpikes(Recorder& r, io::OutputWriter* writer) {
   std::int64_t count = 0;
   Kokkos::deep_copy(count, r.spikes.count);
   if (count > r.spikes.capacity())
-    throw std::runtime_error("cbgtc: spike buffer of " + r.name + " overflowed (" + std::to_string(count) +
+    throw std::runtime_error("spike buffer of " + r.name + " overflowed (" + std::to_string(count) +
                              " spikes, capacity " + std::to_string(r.spikes.capacity()) + ")");
   if (count == 0) return;
   const std::pair<std::int64_t, std::int64_t> range(0, count);
@@ -97,10 +204,21 @@ void Simulation::flushSpikes(Recorder& r, io::OutputWriter* writer) {
   std::vector<double> times_ms(order.size());
   std::vector<std::uint64_t> ids(order.size());
   const double dt = _config.simulation.dt_ms;
+  const step_type burn_in_steps = stepsOf(_config.analysis.burn_in_ms, dt);
   for (std::size_t k = 0; k < order.size(); ++k) {
-    times_ms[k] = static_cast<double>(steps(order[k])) * dt;
-    ids[k] = static_cast<std::uint64_t>(nodes(order[k]));
-    ++r.spike_counts[ids[k]];
+    const step_type s = steps(order[k]);
+    const auto i = static_cast<std::size_t>(nodes(order[k]));
+    times_ms[k] = static_cast<double>(s) * dt;
+    ids[k] = i;
+    if (s < burn_in_steps) continue;
+    ++r.counted_spikes;
+    if (r.last_spike_ms[i] >= 0) {
+      const double isi = times_ms[k] - r.last_spike_ms[i];
+      r.isi_sum[i] += isi;
+      r.isi_sum2[i] += isi * isi;
+      ++r.isi_count[i];
+    }
+    r.last_spike_ms[i] = times_ms[k];
   }
   r.total_spikes += count;
   if (writer) writer->appendSpikes(r.name, times_ms, ids);
@@ -115,22 +233,43 @@ void Simulation::flushReport(Recorder& r, io::OutputWriter* writer) {
   r.report_rows = 0;
 }
 
-// Schedule of one step i (t_i = i·dt is the start of the step):
-//   1. every population advances from its state at t_i to t_{i+1}; the
-//      populations are independent until synapses exist (next issue);
-//   2. a spike detected in step i is recorded with timestamp t_i (the
-//      prototype's and Brian2's convention);
-//   3. V is sampled at t = 0, Δ, 2Δ, ... (Δ = v_every_steps·dt), before T;
-//   4. spike and report buffers are flushed to the writer every flush_steps
-//      and at the end: there is no host–device copy in between.
-RunSummary Simulation::run(io::OutputWriter* writer) {
+// One step k (t_k = k·dt is the start of the step):
+//   1. every population advances from t_k to t_{k+1}. Its input is the OU
+//      current x_k and I_syn = Σ g_k·(V_k − E), where g_k includes every
+//      spike that arrives at the start of step k. Populations only see
+//      spikes of earlier steps (delays ≥ 1 step), so the order of the three
+//      updates does not matter;
+//   2. every projection scatters the weights of the sources that spiked in
+//      step k into the arrival slot k + delay of their targets;
+//   3. at LFP steps (k multiple of lfp_every) the per-neuron Σ|I_syn| of
+//      step k is summed into the population's LFP proxy sample.
+// A spike detected in step k has timestamp t_k (the prototype's and Brian2's
+// convention). Nothing is copied to the host within a step.
+void Simulation::step(step_type k) {
+  const ExecutionSpace space;
+  const real_type dt = static_cast<real_type>(_config.simulation.dt_ms);
+  const auto& d = _drives;
+  advanceStn(space, _stn, _config.stn, dt, k, _min_isi_steps, d[0], _recorders[0]->spikes);
+  advanceAdEx(space, _gpe, _config.gpe, dt, k, _gpe_refractory_steps, d[1], _recorders[1]->spikes);
+  advanceAdEx(space, _gpi, _config.gpi, dt, k, _gpi_refractory_steps, d[2], _recorders[2]->spikes);
+  for (std::size_t p = 0; p < _projections.size(); ++p) {
+    const Projection& proj = _projections[p];
+    if (proj.synapseCount() == 0) continue;
+    const Kokkos::View<const std::uint8_t*, MemorySpace> spiked = d[static_cast<std::size_t>(proj.source)].spiked;
+    const Kokkos::View<const delay_type*, MemorySpace> delays = proj.delays;
+    deliverSpikes(space, proj.by_source, spiked, delays, proj.delay_steps, _rings[p], k);
+  }
+  if (k % _lfp_every == 0)
+    for (auto& r : _recorders)
+      if (r->size > 0) sumLfp(space, d[static_cast<std::size_t>(r->id)].lfp_current, r->lfp, k / _lfp_every);
+}
+
+RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* stop, std::FILE* progress) {
   const auto t0 = std::chrono::steady_clock::now();
   const ExecutionSpace space;
   const double dt_ms = _config.simulation.dt_ms;
-  const real_type dt = static_cast<real_type>(dt_ms);
   const std::int64_t n_steps = _config.stepCount();
   const std::int64_t v_every = _config.output.v_every_steps;
-  const std::int64_t flush_steps = _flush_steps;
 
   if (writer) {
     for (auto& r : _recorders) {
@@ -149,36 +288,130 @@ RunSummary Simulation::run(io::OutputWriter* writer) {
     sampleVoltage(space, r.V, r.report, r.report_rows++);
   };
 
-  const Kokkos::View<const real_type*, MemorySpace> no_input;
+  // Progress in NEST's style; the real-time factor is model time over wall
+  // time (> 1: faster than real time).
+  const bool terminal = progress && isatty(fileno(progress));
+  const double interval_s = _config.output.progress_interval_s;
+  auto last_report = t0;
+  auto report = [&](std::int64_t done, bool final_line) {
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double model_ms = static_cast<double>(done) * dt_ms;
+    const double rtf = wall > 0 ? model_ms / 1000.0 / wall : 0.0;
+    const int percent = n_steps > 0 ? static_cast<int>(100 * done / n_steps) : 100;
+    std::fprintf(progress, "%s[ %3d%% ] Model time: %.1f ms, Real-time factor: %.4g%s", terminal ? "\r" : "",
+                 percent, model_ms, rtf, terminal && !final_line ? "" : "\n");
+    std::fflush(progress);
+  };
+
   if (n_steps > 0)
     for (auto& r : _recorders) sample(*r);
-  for (std::int64_t step = 0; step < n_steps; ++step) {
-    advanceStn(space, _stn, _config.stn, dt, step, _min_isi_steps, no_input, _recorders[0]->spikes);
-    advanceAdEx(space, _gpe, _config.gpe, dt, step, _gpe_refractory_steps, no_input, _recorders[1]->spikes);
-    advanceAdEx(space, _gpi, _config.gpi, dt, step, _gpi_refractory_steps, no_input, _recorders[2]->spikes);
-
-    const std::int64_t next = step + 1;
-    if (next % v_every == 0 && next < n_steps)
+  std::int64_t done = 0;
+  bool stopped = false;
+  for (step_type k = 0; k < n_steps; ++k) {
+    if (stop && stop->load(std::memory_order_relaxed)) {
+      stopped = true;
+      break;
+    }
+    step(k);
+    done = k + 1;
+    if (done % v_every == 0 && done < n_steps)
       for (auto& r : _recorders) sample(*r);
-    if (next % flush_steps == 0 || next == n_steps)
+    if (done % _flush_steps == 0 || done == n_steps)
       for (auto& r : _recorders) flushSpikes(*r, writer);
+    if (progress && interval_s > 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (std::chrono::duration<double>(now - last_report).count() >= interval_s) {
+        space.fence();
+        report(done, false);
+        last_report = now;
+      }
+    }
   }
-  for (auto& r : _recorders) flushReport(*r, writer);
+  for (auto& r : _recorders) {
+    flushSpikes(*r, writer);
+    flushReport(*r, writer);
+  }
   space.fence();
+  if (progress && interval_s > 0) report(done, true);
 
   RunSummary summary;
-  summary.steps = n_steps;
-  const double seconds = _config.simulation.duration_ms / 1000.0;
-  for (const auto& r : _recorders) {
-    PopulationSummary p;
-    p.name = r->name;
-    p.size = r->size;
-    p.spikes = r->total_spikes;
-    p.rate_hz = (r->size > 0 && seconds > 0) ? static_cast<double>(r->total_spikes) / r->size / seconds : 0.0;
-    summary.populations.push_back(p);
-  }
+  summary.steps = done;
+  summary.complete = !stopped;
+  for (auto& r : _recorders) summary.populations.push_back(summarize(*r, done, writer));
   summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return summary;
+}
+
+PopulationSummary Simulation::summarize(Recorder& r, std::int64_t steps_done, io::OutputWriter* writer) {
+  const auto& a = _config.analysis;
+  const double dt_ms = _config.simulation.dt_ms;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  PopulationSummary p;
+  p.name = r.name;
+  p.size = r.size;
+  p.spikes = r.total_spikes;
+
+  const step_type burn_in_steps = stepsOf(a.burn_in_ms, dt_ms);
+  const double analysed_s = std::max<double>(0.0, static_cast<double>(steps_done - burn_in_steps)) * dt_ms / 1000.0;
+  p.rate_hz = (r.size > 0 && analysed_s > 0) ? static_cast<double>(r.counted_spikes) / r.size / analysed_s : 0.0;
+
+  // CV of ISI (population standard deviation over mean) of neurons with at
+  // least 3 spikes after burn-in; the prototype also counted 2-spike neurons
+  // as CV 0 (model.md §9 D8).
+  double cv_sum = 0;
+  int cv_neurons = 0;
+  for (std::size_t i = 0; i < r.isi_count.size(); ++i) {
+    const auto n = r.isi_count[i];
+    if (n < 2) continue;
+    const double mean = r.isi_sum[i] / n;
+    const double var = std::max(0.0, r.isi_sum2[i] / n - mean * mean);
+    if (mean > 0) {
+      cv_sum += std::sqrt(var) / mean;
+      ++cv_neurons;
+    }
+  }
+  p.cv_isi = cv_neurons > 0 ? cv_sum / cv_neurons : nan;
+
+  // LFP proxy: samples at t = m·lfp_sample_ms from the end of the burn-in.
+  auto lfp_all = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.lfp);
+  const std::int64_t samples_done = (steps_done + _lfp_every - 1) / _lfp_every;
+  const std::int64_t first = (burn_in_steps + _lfp_every - 1) / _lfp_every;
+  std::vector<double> lfp;
+  for (std::int64_t m = first; m < samples_done; ++m) lfp.push_back(lfp_all(m));
+  p.lfp_mean = lfp.empty() ? nan : std::accumulate(lfp.begin(), lfp.end(), 0.0) / lfp.size();
+  const double fs_hz = 1000.0 / (static_cast<double>(_lfp_every) * dt_ms);
+  analysis::WelchSettings welch_settings;
+  welch_settings.segment_ms = a.segment_ms;
+  const analysis::Spectrum spectrum = analysis::welch(lfp, fs_hz, welch_settings);
+  const analysis::BetaMetrics beta =
+      analysis::betaMetrics(spectrum, a.beta_lo_hz, a.beta_hi_hz, a.total_lo_hz, a.total_hi_hz);
+  p.beta_power = beta.beta_power;
+  p.relative_beta = beta.relative_beta;
+  p.beta_peak_hz = beta.peak_hz;
+
+  if (writer && r.size > 0) {
+    std::vector<double> whole(lfp_all.data(), lfp_all.data() + samples_done);
+    writer->writeDataset("/lfp", r.name, whole,
+                         {{"units", r.current_units},
+                          {"description", "sum over neurons of |g (V - E_rev)| of every synaptic input"},
+                          {"sampling_interval_ms", std::to_string(static_cast<double>(_lfp_every) * dt_ms)},
+                          {"start_ms", "0"}});
+    const std::string group = "/metrics/" + r.name;
+    writer->writeNumbers(group, {{"rate_hz", p.rate_hz},
+                                 {"cv_isi", p.cv_isi},
+                                 {"beta_power", p.beta_power},
+                                 {"relative_beta", p.relative_beta},
+                                 {"beta_peak_hz", p.beta_peak_hz},
+                                 {"lfp_mean", p.lfp_mean},
+                                 {"burn_in_ms", a.burn_in_ms},
+                                 {"analysed_ms", analysed_s * 1000.0},
+                                 {"welch_segment_ms", a.segment_ms},
+                                 {"psd_resolution_hz", spectrum.df_hz},
+                                 {"welch_segments", static_cast<double>(spectrum.segments)}});
+    writer->writeDataset(group, "psd_freq_hz", spectrum.freq_hz, {{"units", "Hz"}});
+    writer->writeDataset(group, "psd", spectrum.psd, {{"units", "(" + r.current_units + ")^2/Hz"}});
+  }
+  return p;
 }
 
 }  // namespace cbgtc

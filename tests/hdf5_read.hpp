@@ -256,6 +256,42 @@ inline std::vector<std::uint32_t> readU32Attribute(const std::string& file,
   return values;
 }
 
+/// Scalar float64 attribute (a float32, integer or 1-D attribute throws).
+inline double readDoubleAttribute(const std::string& file, const std::string& object_path,
+                                  const std::string& name) {
+  const std::string what = "attribute '" + name + "' on '" + object_path + "' in '" + file + "'";
+  const detail::Handle f = detail::openFile(file);
+  const detail::Handle attribute = detail::openAttribute(f, object_path, name);
+  const detail::Handle type(H5Aget_type(attribute.get()), H5Tclose, "get type of " + what);
+  detail::expectType(type.get(), H5T_FLOAT, 8, H5T_SGN_ERROR, what);
+  const detail::Handle space(H5Aget_space(attribute.get()), H5Sclose, "get dataspace of " + what);
+  if (H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) {
+    throw std::runtime_error("HDF5 read: " + what + " is not scalar");
+  }
+  double value = 0.0;
+  detail::check(H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value), "read " + what);
+  return value;
+}
+
+/// Names of the attributes of an object, in HDF5's name order.
+inline std::vector<std::string> readAttributeNames(const std::string& file,
+                                                   const std::string& object_path) {
+  const std::string what = "attributes of '" + object_path + "' in '" + file + "'";
+  const detail::Handle f = detail::openFile(file);
+  const detail::Handle object(H5Oopen(f.get(), object_path.c_str(), H5P_DEFAULT), H5Oclose,
+                              "open " + what);
+  std::vector<std::string> names;
+  const auto collect = [](hid_t, const char* attribute_name, const H5A_info_t*,
+                          void* data) -> herr_t {
+    static_cast<std::vector<std::string>*>(data)->emplace_back(attribute_name);
+    return 0;
+  };
+  hsize_t index = 0;
+  detail::check(H5Aiterate2(object.get(), H5_INDEX_NAME, H5_ITER_INC, &index, collect, &names),
+                "iterate " + what);
+  return names;
+}
+
 /// Whether an absolute path ("/report/STN/data") names an object; missing
 /// intermediate groups count as "no" rather than an error.
 inline bool objectExists(const std::string& file, const std::string& path) {

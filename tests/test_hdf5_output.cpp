@@ -5,13 +5,17 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/hdf5_output.hpp"
@@ -24,7 +28,9 @@ namespace {
 namespace fs = std::filesystem;
 using test::isSameObject;
 using test::objectExists;
+using test::readAttributeNames;
 using test::readDims;
+using test::readDoubleAttribute;
 using test::readDoubles;
 using test::readEnumAttributeMembers;
 using test::readEnumAttributeName;
@@ -340,6 +346,245 @@ TEST_F(Hdf5OutputTest, UnwritableLocationThrowsWithPath) {
     EXPECT_NE(message.find("No such file or directory"), std::string::npos) << message;
   }
   EXPECT_THROW(makeOutputWriter(path, true), OutputError);
+}
+
+TEST_F(Hdf5OutputTest, DatasetRoundTripKeepsValuesAndAttributes) {
+  const std::string path = file("datasets.h5");
+  const std::vector<double> signal = {0.0,    -0.0, 1.5, -2.25e-300, 1e300,
+                                      -7.125, std::numeric_limits<double>::infinity()};
+  const AttributeList attributes = {
+      {"units", "uA/cm^2"}, {"description", "ünïcode ✓"}, {"empty", ""}};
+  {
+    Hdf5Output out(path, false);
+    out.writeDataset("/lfp", "signal", signal, attributes);
+    out.writeDataset("/lfp", "time", {0.0, 0.5}, {{"units", "ms"}});
+    out.writeDataset("/", "top", {42.0}, {});
+    out.writeDataset("/a/b/c", "deep", {1.0, 2.0, 3.0}, {});
+    out.finalize(1.0);
+  }
+  EXPECT_EQ(readDims(path, "/lfp/signal"), std::vector<std::uint64_t>{signal.size()});
+  const std::vector<double> back = readDoubles(path, "/lfp/signal");
+  EXPECT_EQ(back, signal);
+  ASSERT_EQ(back.size(), signal.size());
+  EXPECT_TRUE(std::signbit(back[1])) << "-0.0 lost its sign";
+  // Stored as float64, not converted on the way.
+  EXPECT_THROW(readFloats(path, "/lfp/signal"), std::runtime_error);
+  for (const auto& [key, value] : attributes) {
+    EXPECT_EQ(readStringAttribute(path, "/lfp/signal", key), value) << key;
+  }
+  EXPECT_EQ(readAttributeNames(path, "/lfp/signal"),
+            (std::vector<std::string>{"description", "empty", "units"}));
+  EXPECT_EQ(readDoubles(path, "/lfp/time"), (std::vector<double>{0.0, 0.5}));
+  EXPECT_EQ(readStringAttribute(path, "/lfp/time", "units"), "ms");
+  EXPECT_EQ(readDoubles(path, "/top"), std::vector<double>{42.0});
+  EXPECT_TRUE(readAttributeNames(path, "/top").empty());
+  EXPECT_EQ(readDoubles(path, "/a/b/c/deep"), (std::vector<double>{1.0, 2.0, 3.0}));
+  // The SONATA root attributes are untouched.
+  EXPECT_EQ(readU32Attribute(path, "/", "magic"), std::vector<std::uint32_t>{0x0A7A});
+}
+
+TEST_F(Hdf5OutputTest, NumbersRoundTripIncludingNaN) {
+  const std::string path = file("numbers.h5");
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  {
+    Hdf5Output out(path, false);
+    out.writeNumbers("/metrics/STN", {{"rate_hz", 20.1}, {"cv_isi", 0.4}, {"fano", nan}});
+    out.writeNumbers("/metrics/STN", {{"peak_hz", -inf}, {"tiny", 4.9e-324}, {"zero", -0.0}});
+    out.writeNumbers("/metrics/empty", {});
+    out.writeNumbers("/", {{"duration_ms", 1000.0}});
+    out.finalize(1.0);
+  }
+  EXPECT_EQ(readDoubleAttribute(path, "/metrics/STN", "rate_hz"), 20.1);
+  EXPECT_EQ(readDoubleAttribute(path, "/metrics/STN", "cv_isi"), 0.4);
+  EXPECT_TRUE(std::isnan(readDoubleAttribute(path, "/metrics/STN", "fano")));
+  EXPECT_EQ(readDoubleAttribute(path, "/metrics/STN", "peak_hz"), -inf);
+  EXPECT_EQ(readDoubleAttribute(path, "/metrics/STN", "tiny"), 4.9e-324);
+  EXPECT_TRUE(std::signbit(readDoubleAttribute(path, "/metrics/STN", "zero")));
+  EXPECT_EQ(readAttributeNames(path, "/metrics/STN"),
+            (std::vector<std::string>{"cv_isi", "fano", "peak_hz", "rate_hz", "tiny", "zero"}));
+  EXPECT_TRUE(objectExists(path, "/metrics/empty"));
+  EXPECT_TRUE(readAttributeNames(path, "/metrics/empty").empty());
+  EXPECT_EQ(readDoubleAttribute(path, "/", "duration_ms"), 1000.0);
+  // The helper is strict too: a string or uint32 attribute is not a double.
+  EXPECT_THROW(readDoubleAttribute(path, "/", "magic"), std::runtime_error);
+  EXPECT_THROW(readDoubleAttribute(path, "/metrics/STN", "missing"), std::runtime_error);
+}
+
+TEST_F(Hdf5OutputTest, NestedGroupsAreCreatedOnceAndShared) {
+  const std::string path = file("nested.h5");
+  {
+    Hdf5Output out(path, false);
+    out.writeNumbers("/metrics/STN", {{"rate_hz", 20.0}});
+    out.writeNumbers("/metrics/GPe", {{"rate_hz", 60.0}});
+    // A group made by writeNumbers takes datasets, and the other way round.
+    out.writeDataset("/metrics/STN", "psd", {1.0, 0.5}, {{"units", "1/Hz"}});
+    out.writeDataset("/lfp", "signal", {3.0}, {});
+    out.writeNumbers("/lfp", {{"fs_hz", 1000.0}});
+    out.writeNumbers("/metrics", {{"n_populations", 2.0}});
+    out.finalize(1.0);
+  }
+  EXPECT_EQ(readDoubleAttribute(path, "/metrics/STN", "rate_hz"), 20.0);
+  EXPECT_EQ(readDoubleAttribute(path, "/metrics/GPe", "rate_hz"), 60.0);
+  EXPECT_EQ(readDoubleAttribute(path, "/metrics", "n_populations"), 2.0);
+  EXPECT_EQ(readDoubles(path, "/metrics/STN/psd"), (std::vector<double>{1.0, 0.5}));
+  EXPECT_EQ(readStringAttribute(path, "/metrics/STN/psd", "units"), "1/Hz");
+  EXPECT_EQ(readDoubles(path, "/lfp/signal"), std::vector<double>{3.0});
+  EXPECT_EQ(readDoubleAttribute(path, "/lfp", "fs_hz"), 1000.0);
+  EXPECT_FALSE(objectExists(path, "/metrics/GPe/psd"));
+}
+
+TEST_F(Hdf5OutputTest, DatasetsAndNumbersInSonataGroups) {
+  const std::string path = file("sonata_groups.h5");
+  {
+    Hdf5Output out(path, false);
+    out.addSpikePopulation("STN");
+    out.appendSpikes("STN", {1.0, 2.0}, {4, 5});
+    out.writeDataset("/spikes/STN", "isi_ms", {1.0}, {{"units", "ms"}});
+    out.writeNumbers("/spikes/STN", {{"rate_hz", 12.5}});
+    // Written before the writer creates its own groups there.
+    out.writeNumbers("/spikes/GPe", {{"rate_hz", 0.0}});
+    out.writeDataset("/report/GPe", "mean_v", {-65.0}, {{"units", "mV"}});
+    out.addSpikePopulation("GPe");
+    out.addReport("GPe", {3}, 0.0, 0.5);
+    const float v = -64.0f;
+    out.appendReport("GPe", &v, 1);
+    out.appendSpikes("STN", {3.0}, {6});
+    out.appendSpikes("GPe", {0.5}, {3});
+    out.finalize(0.5);
+  }
+  EXPECT_EQ(readDoubles(path, "/spikes/STN/timestamps"), (std::vector<double>{1.0, 2.0, 3.0}));
+  EXPECT_EQ(readU64(path, "/spikes/STN/node_ids"), (std::vector<std::uint64_t>{4, 5, 6}));
+  EXPECT_EQ(readEnumAttributeName(path, "/spikes/STN", "sorting"), "by_time");
+  EXPECT_EQ(readDoubles(path, "/spikes/STN/isi_ms"), std::vector<double>{1.0});
+  EXPECT_EQ(readStringAttribute(path, "/spikes/STN/isi_ms", "units"), "ms");
+  EXPECT_EQ(readDoubleAttribute(path, "/spikes/STN", "rate_hz"), 12.5);
+  EXPECT_EQ(readDoubleAttribute(path, "/spikes/GPe", "rate_hz"), 0.0);
+  EXPECT_EQ(readEnumAttributeName(path, "/spikes/GPe", "sorting"), "by_time");
+  EXPECT_EQ(readDoubles(path, "/spikes/GPe/timestamps"), std::vector<double>{0.5});
+  EXPECT_EQ(readDoubles(path, "/report/GPe/mean_v"), std::vector<double>{-65.0});
+  EXPECT_EQ(readFloats(path, "/report/GPe/data"), std::vector<float>{-64.0f});
+  EXPECT_EQ(readDoubles(path, "/report/GPe/mapping/time"), (std::vector<double>{0.0, 0.5, 0.5}));
+}
+
+TEST_F(Hdf5OutputTest, EmptyDatasetHasLengthZero) {
+  const std::string path = file("empty_dataset.h5");
+  {
+    Hdf5Output out(path, false);
+    out.writeDataset("/lfp", "signal", {}, {{"units", "uA/cm^2"}});
+    out.finalize(1.0);
+  }
+  EXPECT_EQ(readDims(path, "/lfp/signal"), std::vector<std::uint64_t>{0});
+  EXPECT_TRUE(readDoubles(path, "/lfp/signal").empty());
+  EXPECT_EQ(readStringAttribute(path, "/lfp/signal", "units"), "uA/cm^2");
+}
+
+TEST_F(Hdf5OutputTest, DuplicateDatasetsAndNumbersThrow) {
+  const std::string path = file("duplicates.h5");
+  {
+    Hdf5Output out(path, false);
+    out.writeDataset("/lfp", "signal", {1.0, 2.0}, {{"units", "mV"}});
+    try {
+      out.writeDataset("/lfp", "signal", {3.0}, {});
+      FAIL() << "dataset written twice";
+    } catch (const OutputError& error) {
+      EXPECT_NE(std::string(error.what()).find("/lfp/signal"), std::string::npos) << error.what();
+    }
+    // A group of that name is also taken.
+    out.writeNumbers("/lfp/sub", {{"x", 1.0}});
+    EXPECT_THROW(out.writeDataset("/lfp", "sub", {1.0}, {}), OutputError);
+    // A dataset cannot be used as a group.
+    EXPECT_THROW(out.writeNumbers("/lfp/signal", {{"x", 1.0}}), OutputError);
+    EXPECT_THROW(out.writeDataset("/lfp/signal/deeper", "y", {1.0}, {}), OutputError);
+    // Repeated dataset attribute: rejected before the dataset is created.
+    EXPECT_THROW(out.writeDataset("/lfp", "other", {1.0}, {{"units", "a"}, {"units", "b"}}),
+                 OutputError);
+
+    out.writeNumbers("/metrics/STN", {{"rate_hz", 20.0}});
+    try {
+      out.writeNumbers("/metrics/STN", {{"cv_isi", 0.5}, {"rate_hz", 21.0}});
+      FAIL() << "number written twice";
+    } catch (const OutputError& error) {
+      EXPECT_NE(std::string(error.what()).find("rate_hz"), std::string::npos) << error.what();
+    }
+    // Repeated within one call.
+    EXPECT_THROW(out.writeNumbers("/metrics/STN", {{"fano", 1.0}, {"fano", 2.0}}), OutputError);
+    // The same name on another group is a different number.
+    out.writeNumbers("/metrics/GPe", {{"rate_hz", 60.0}});
+    // SONATA's own root attributes are taken too.
+    EXPECT_THROW(out.writeNumbers("/", {{"magic", 1.0}}), OutputError);
+    out.finalize(1.0);
+  }
+  EXPECT_EQ(readDoubles(path, "/lfp/signal"), (std::vector<double>{1.0, 2.0}));
+  EXPECT_EQ(readStringAttribute(path, "/lfp/signal", "units"), "mV");
+  EXPECT_FALSE(objectExists(path, "/lfp/other"));
+  // Failed calls wrote none of their values.
+  EXPECT_EQ(readAttributeNames(path, "/metrics/STN"), std::vector<std::string>{"rate_hz"});
+  EXPECT_EQ(readDoubleAttribute(path, "/metrics/STN", "rate_hz"), 20.0);
+  EXPECT_EQ(readDoubleAttribute(path, "/metrics/GPe", "rate_hz"), 60.0);
+  EXPECT_EQ(readU32Attribute(path, "/", "magic"), std::vector<std::uint32_t>{0x0A7A});
+}
+
+TEST_F(Hdf5OutputTest, InvalidGroupsAndNamesThrow) {
+  Hdf5Output out(file("invalid.h5"), false);
+  const std::vector<std::string> groups = {"",       "metrics", "/metrics/", "//metrics",
+                                           "/a//b",  "/a/./b",  "/a/..",     "/.",
+                                           std::string("/a\0b", 4)};
+  for (const std::string& group : groups) {
+    EXPECT_THROW(out.writeNumbers(group, {{"x", 1.0}}), OutputError) << group;
+    EXPECT_THROW(out.writeDataset(group, "x", {1.0}, {}), OutputError) << group;
+  }
+  for (const std::string name : {"", ".", "..", "a/b"}) {
+    EXPECT_THROW(out.writeDataset("/lfp", name, {1.0}, {}), OutputError) << name;
+  }
+  EXPECT_THROW(out.writeNumbers("/metrics", {{"", 1.0}}), OutputError);
+  EXPECT_THROW(out.writeDataset("/lfp", "signal", {1.0}, {{"", "x"}}), OutputError);
+  out.finalize(1.0);
+  EXPECT_FALSE(objectExists(out.path(), "/metrics"));
+  EXPECT_FALSE(objectExists(out.path(), "/lfp/signal"));
+  EXPECT_THROW(out.writeNumbers("/metrics", {{"x", 1.0}}), OutputError);
+  EXPECT_THROW(out.writeDataset("/lfp", "late", {1.0}, {}), OutputError);
+}
+
+TEST_F(Hdf5OutputTest, WriteAttributesAgainWithNewKeys) {
+  const std::string path = file("attributes.h5");
+  {
+    Hdf5Output out(path, false);
+    out.writeAttributes({{"run.seed", "42"}, {"stn.gNa", "49"}});
+    out.addSpikePopulation("STN");
+    out.appendSpikes("STN", {1.0}, {0});
+    out.writeAttributes({{"complete", "true"}, {"stopped_at_ms", "1000"}});
+    // A call with one taken key writes none of its keys.
+    EXPECT_THROW(out.writeAttributes({{"late", "x"}, {"complete", "false"}}), OutputError);
+    EXPECT_THROW(out.writeAttributes({{"twice", "1"}, {"twice", "2"}}), OutputError);
+    out.finalize(1000.0);
+  }
+  EXPECT_EQ(readStringAttribute(path, "/", "run.seed"), "42");
+  EXPECT_EQ(readStringAttribute(path, "/", "stn.gNa"), "49");
+  EXPECT_EQ(readStringAttribute(path, "/", "complete"), "true");
+  EXPECT_EQ(readStringAttribute(path, "/", "stopped_at_ms"), "1000");
+  EXPECT_EQ(readAttributeNames(path, "/"),
+            (std::vector<std::string>{"complete", "magic", "run.seed", "stn.gNa",
+                                      "stopped_at_ms", "version"}));
+}
+
+TEST_F(Hdf5OutputTest, DestroyedWithoutFinalizeAfterDatasetsLeavesNoFile) {
+  const std::string path = file("run.h5");
+  {
+    std::unique_ptr<OutputWriter> out = makeOutputWriter(path, false);
+    out->writeAttributes({{"run.seed", "1"}});
+    out->addSpikePopulation("STN");
+    out->appendSpikes("STN", {1.0}, {1});
+    out->writeDataset("/lfp", "signal", {1.0, 2.0}, {{"units", "uA/cm^2"}});
+    out->writeDataset("/spikes/STN", "isi_ms", {}, {});
+    out->writeNumbers("/metrics/STN", {{"rate_hz", 1.0}});
+    out->writeNumbers("/spikes/STN", {{"rate_hz", 1.0}});
+    out->writeAttributes({{"complete", "false"}});
+    ASSERT_TRUE(fs::exists(path + ".partial"));
+  }
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(path + ".partial"));
+  EXPECT_TRUE(fs::is_empty(_dir));
 }
 
 TEST_F(Hdf5OutputTest, DirectoryAsOutputPathThrows) {

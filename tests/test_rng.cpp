@@ -84,17 +84,27 @@ TEST(Philox, NormalsHaveStandardMoments) {
   EXPECT_NEAR(s4 / n, 3.0, 5.0 * std::sqrt(96.0 / n));
 }
 
+namespace {
+
+// A free function: CUDA forbids extended lambdas inside a test body (a
+// private member function of the generated test class).
+Kokkos::View<double* [4], MemorySpace> normalsOnDevice(int n) {
+  Kokkos::View<double* [4], MemorySpace> out("cbgtc::test::normals", n);
+  Kokkos::parallel_for(
+      "cbgtc::test::normals", Kokkos::RangePolicy<ExecutionSpace>(0, n), KOKKOS_LAMBDA(const int i) {
+        const auto z = rng::normals(7, rng::Stream::InitialState, 2, static_cast<std::uint32_t>(i), 1);
+        for (int k = 0; k < 4; ++k) out(i, k) = z.v[k];
+      });
+  return out;
+}
+
+}  // namespace
+
 // The generator is a pure function: a kernel on the default execution space
 // gets the same numbers as the host.
 TEST(Philox, DeviceMatchesHost) {
   const int n = 1000;
-  Kokkos::View<double* [4], MemorySpace> device("cbgtc::test::normals", n);
-  Kokkos::parallel_for(
-      "cbgtc::test::normals", Kokkos::RangePolicy<ExecutionSpace>(0, n), KOKKOS_LAMBDA(const int i) {
-        const auto z = rng::normals(7, rng::Stream::InitialState, 2, static_cast<std::uint32_t>(i), 1);
-        for (int k = 0; k < 4; ++k) device(i, k) = z.v[k];
-      });
-  auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), device);
+  auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), normalsOnDevice(n));
   for (int i = 0; i < n; ++i) {
     const auto z = rng::normals(7, rng::Stream::InitialState, 2, static_cast<std::uint32_t>(i), 1);
     // Bit-identical on CPU backends; GPU math libraries may differ in the last ulp.

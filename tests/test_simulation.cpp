@@ -35,6 +35,9 @@ class MemoryWriter final : public io::OutputWriter {
     auto& r = reports.at(pop);
     r.data.insert(r.data.end(), data, data + n_times * r.ids.size());
   }
+  void writeDataset(const std::string&, const std::string&, const std::vector<double>&,
+                    const io::AttributeList&) override {}
+  void writeNumbers(const std::string&, const std::vector<std::pair<std::string, double>>&) override {}
   void finalize(double) override {}
   const std::string& path() const override { return file; }
 };

@@ -1,0 +1,47 @@
+#pragma once
+// Everything that drives one population from outside in a step: synaptic
+// conductances, OU background current; and what the step leaves for others:
+// spike flags (read by delivery) and the LFP proxy at sampling steps.
+
+#include <string>
+
+#include "kernels/ou_noise.hpp"
+#include "kernels/synapse.hpp"
+
+namespace cbgtc {
+
+template <class MemorySpace>
+struct PopulationDrive {
+  SynapticInputs<MemorySpace> synapses;
+  OuParams noise;
+  Kokkos::View<real_type*, MemorySpace> ou;            // x_k per neuron (empty when noise is off)
+  std::uint64_t seed = 0;
+  std::uint32_t population = 0;
+  Kokkos::View<std::uint8_t*, MemorySpace> spiked;     // 1 if the neuron spiked in the last step
+  Kokkos::View<real_type*, MemorySpace> lfp_current;   // Σ|I_syn| per neuron at LFP steps
+  step_type lfp_every = 0;                             // 0: no LFP
+
+  /// Net input current of neuron i in step k (positive depolarising): OU
+  /// noise x_k minus the synaptic current at V_k. Advances the OU process.
+  KOKKOS_INLINE_FUNCTION real_type inputCurrent(index_type i, step_type k, real_type V) const {
+    real_type abs_syn = 0;
+    real_type I = -synapses.current(i, k, V, abs_syn);
+    if (lfp_every > 0 && k % lfp_every == 0) lfp_current(i) = abs_syn;
+    if (noise.active) {
+      const real_type x = ou(i);
+      I += x;
+      ou(i) = ouAdvance(x, noise, seed, population, i, k);
+    }
+    return I;
+  }
+};
+
+/// A drive with no synapses, no noise and no LFP for a population of n.
+template <class MemorySpace>
+PopulationDrive<MemorySpace> quietDrive(const std::string& name, index_type n) {
+  PopulationDrive<MemorySpace> d;
+  d.spiked = Kokkos::View<std::uint8_t*, MemorySpace>("cbgtc::" + name + "::spiked", n);
+  return d;
+}
+
+}  // namespace cbgtc

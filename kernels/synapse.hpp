@@ -1,0 +1,100 @@
+#pragma once
+// Conductance-based synaptic input with delays (arrival rings) and its
+// event-driven delivery.
+//
+// Semantics: a spike emitted by source i in step j adds its weight w to the
+// conductance g of each target at the start of step j + d (d = delay in
+// steps, ≥ 1). g then decays as g·e^{−dt/τ} per step. In step k a target
+// receives I_syn = Σ_projections g_k·(V_k − E_rev), subtracted like the ionic
+// currents (positive = outward), in the target's units: mS/cm²·mV = µA/cm²
+// into the STN, nS·mV = pA into AdEx cells.
+//
+// Arrivals are accumulated as integer quanta of 2^-32 target units. Integer
+// atomic adds are associative, so the conductance a target sees does not
+// depend on the order in which threads (and later MPI ranks) deliver.
+
+#include "src/types.hpp"
+
+namespace cbgtc {
+
+/// Weights are rounded to multiples of this (target units) when they arrive.
+constexpr double conductance_quantum = 1.0 / 4294967296.0;
+
+KOKKOS_INLINE_FUNCTION std::int64_t toQuanta(float w) {
+  // Weights are non-negative; round half up.
+  return static_cast<std::int64_t>(static_cast<double>(w) * 4294967296.0 + 0.5);
+}
+
+/// One projection's view of its target population.
+template <class MemorySpace>
+struct ConductanceInput {
+  Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace> ring;  // [slot][target], quanta
+  Kokkos::View<real_type*, MemorySpace> g;  // conductance at the start of the next step, before arrivals
+  real_type decay = 1;                      // e^{−dt/τ}
+  real_type E_rev = 0;
+  std::int32_t n_slots = 1;                 // > max delay in steps
+
+  /// Consume the arrivals of step k for target i, return I_syn of this
+  /// projection at voltage V, and decay g for the next step.
+  KOKKOS_INLINE_FUNCTION real_type current(index_type i, step_type k, real_type V) const {
+    const auto slot = static_cast<std::int32_t>(k % n_slots);
+    std::int64_t& arrived = ring(slot, i);
+    real_type gk = g(i);
+    if (arrived != 0) {
+      gk += static_cast<real_type>(static_cast<double>(arrived) * conductance_quantum);
+      arrived = 0;
+    }
+    g(i) = gk * decay;
+    return gk * (V - E_rev);
+  }
+};
+
+constexpr int max_inputs_per_population = 4;
+
+/// Synaptic projections into one population (fixed capacity, so the struct
+/// can be captured by value in a kernel).
+template <class MemorySpace>
+struct SynapticInputs {
+  int count = 0;
+  ConductanceInput<MemorySpace> input[max_inputs_per_population];
+
+  /// Σ over projections of g·(V − E) for target i in step k; also returns
+  /// Σ |g·(V − E)|, the population's LFP proxy contribution.
+  KOKKOS_INLINE_FUNCTION real_type current(index_type i, step_type k, real_type V, real_type& abs_sum) const {
+    real_type total = 0;
+    abs_sum = 0;
+    for (int p = 0; p < count; ++p) {
+      const real_type I = input[p].current(i, k, V);
+      total += I;
+      abs_sum += I < 0 ? -I : I;
+    }
+    return total;
+  }
+};
+
+/// Scatter the weights of every source that spiked in step k into the
+/// arrival slot (k + delay) of its targets. One thread per source: only
+/// spiking sources do work.
+template <class ExecutionSpace, class Matrix, class MemorySpace>
+void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source,
+                   const Kokkos::View<const std::uint8_t*, MemorySpace>& spiked,
+                   const Kokkos::View<const std::uint16_t*, MemorySpace>& delays, std::int32_t delay_steps,
+                   const Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>& ring, step_type k) {
+  const auto row_map = by_source.graph.row_map;
+  const auto targets = by_source.graph.entries;
+  const auto weights = by_source.values;
+  const auto n_slots = static_cast<step_type>(ring.extent(0));
+  const bool per_synapse_delay = delays.extent(0) > 0;
+  Kokkos::parallel_for(
+      "cbgtc::Synapse::deliver", Kokkos::RangePolicy<ExecutionSpace>(space, 0, spiked.extent(0)),
+      KOKKOS_LAMBDA(const std::size_t i) {
+        if (!spiked(i)) return;
+        for (auto e = row_map(i); e < row_map(i + 1); ++e) {
+          const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;
+          const auto slot = static_cast<std::size_t>((k + d) % n_slots);
+          Kokkos::atomic_add(&ring(slot, targets(e)), toQuanta(weights(e)));
+        }
+      });
+}
+
+}  // namespace cbgtc

@@ -1,0 +1,66 @@
+#pragma once
+// Welch power spectral density and band metrics (beta power, relative beta,
+// beta peak) for LFP-proxy traces. Host-only: plain C++17, no Kokkos, so the
+// analysis runs on recorded output wherever the simulation ran.
+//
+// The Welch estimate reproduces scipy.signal.welch(x, fs, window='hann',
+// nperseg, noverlap, detrend='constant', scaling='density',
+// return_onesided=True, average='mean'), so numbers can be compared with the
+// Python tools users already have. The segment is given in ms, not samples:
+// scipy's 256-sample default means a different resolution at every rate.
+
+#include <complex>
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+namespace cbgtc::analysis {
+
+struct WelchSettings {
+  double segment_ms = 1000.0;  // 1 s segments: 1 Hz resolution whatever the rate
+  double overlap = 0.5;        // fraction of a segment shared with the next, in [0, 1)
+};
+
+/// One-sided power spectral density, units signal^2/Hz.
+struct Spectrum {
+  std::vector<double> freq_hz;  // freq_hz[k] = k * df_hz, k = 0 .. nperseg/2
+  std::vector<double> psd;
+  double df_hz = 0.0;
+  int segments = 0;  // segments averaged; 0 for an empty spectrum
+};
+
+/// Welch PSD of x sampled at fs_hz. Segment length is round(segment_ms * fs_hz / 1000) samples, at most
+/// x.size(); noverlap = floor(overlap * nperseg) (= nperseg / 2 by default, as in scipy); only full segments,
+/// starting at k * (nperseg - noverlap). Each segment has its own mean removed and is multiplied by a periodic
+/// Hann window. Returns an empty spectrum (segments = 0) when x has fewer than 2 samples.
+/// Throws std::invalid_argument for fs_hz <= 0, overlap outside [0, 1), or a segment shorter than 2 samples.
+Spectrum welch(const std::vector<double>& x, double fs_hz, const WelchSettings& settings = WelchSettings{});
+
+/// Bins of s inside [lo_hz, hi_hz] as a half-open index range [first, second); first == second when empty.
+///
+/// Membership is decided on integer bin indices, not on float frequencies: bin k (f_k = k * df) belongs to
+/// the band iff k_lo <= k <= k_hi with k_lo = ceil(lo/df - 1e-9) and k_hi = floor(hi/df + 1e-9). A band edge
+/// that falls exactly on a bin is therefore included whatever the rounding of lo/df or k*df (the prototype's
+/// 30 Hz bin came and went with float precision, model.md D8). The range is clipped to the spectrum's bins.
+std::pair<std::size_t, std::size_t> bandBins(const Spectrum& s, double lo_hz, double hi_hz);
+
+/// Power in [lo_hz, hi_hz] (signal^2): sum of psd[k] * df over bandBins (rectangle rule, as the prototype).
+double bandPower(const Spectrum& s, double lo_hz, double hi_hz);
+
+struct BetaMetrics {
+  double beta_power = 0.0;     // signal^2, bandPower over [band_lo, band_hi]
+  double relative_beta = 0.0;  // beta_power / bandPower over [total_lo, total_hi]; 0 if that total <= 0
+  double peak_hz = 0.0;        // frequency of the largest psd bin in the band; NaN if the band has no bin
+  double peak_psd = 0.0;       // psd at peak_hz; 0 if the band has no bin
+};
+
+BetaMetrics betaMetrics(const Spectrum& s, double band_lo = 13.0, double band_hi = 30.0, double total_lo = 1.0,
+                        double total_hi = 100.0);
+
+namespace Impl {
+/// Forward DFT, X_k = sum_j x_j exp(-2 pi i j k / n), any n (radix-2 for powers of two, Bluestein otherwise).
+/// Exposed for tests only.
+std::vector<std::complex<double>> fft(std::vector<std::complex<double>> x);
+}  // namespace Impl
+
+}  // namespace cbgtc::analysis

@@ -1,0 +1,31 @@
+#include "src/config.hpp"
+
+namespace cbgtc {
+
+std::vector<ProjectionSettings> defaultProjections() {
+  // Connection probabilities, delays and kinetics: the prototype's README
+  // table and model.md §4.2. g_total replaces its weight rule (Σw per target
+  // of 3.0/12.6/6.0/3.0 "nS" at any size, fed unconverted into the STN, D3):
+  // AdEx targets keep nS; the STN value is in mS/cm².
+  auto make = [](const char* name, const char* source, const char* target, double p, double g_total,
+                 double delay_ms, double tau_ms, double E_rev_mV) {
+    ProjectionSettings s;
+    s.name = name;
+    s.source = source;
+    s.target = target;
+    s.rule = "fixed_probability";
+    s.p = p;
+    s.g_total = g_total;
+    s.weight_cv = 0.2;
+    s.delay_ms = delay_ms;
+    s.tau_ms = tau_ms;
+    s.E_rev_mV = E_rev_mV;
+    return s;
+  };
+  return {make("stn_gpe", "STN", "GPe", 0.15, 10.0, 5.0, 3.0, 0.0),
+          make("gpe_stn", "GPe", "STN", 0.07, 1.0, 8.0, 8.0, -70.0),
+          make("stn_gpi", "STN", "GPi", 0.30, 10.0, 5.0, 3.0, 0.0),
+          make("gpe_gpi", "GPe", "GPi", 0.05, 10.0, 5.0, 8.0, -70.0)};
+}
+
+}  // namespace cbgtc

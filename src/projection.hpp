@@ -1,0 +1,77 @@
+#pragma once
+// A projection's synapses, built on the host from the keyed generator and
+// stored on the device as a KokkosSparse::CrsMatrix with one row per source
+// neuron (columns = targets, values = weights): delivery walks the rows of
+// the sources that spiked.
+//
+// Memory per synapse: 4 bytes target index + 4 bytes float weight, plus
+// 2 bytes of delay only where the projection has a delay jitter.
+
+#include <KokkosSparse_CrsMatrix.hpp>
+#include <string>
+#include <vector>
+
+#include "src/config.hpp"
+#include "src/population.hpp"
+#include "src/types.hpp"
+
+namespace cbgtc {
+
+using weight_type = float;
+using delay_type = std::uint16_t;
+using ProjectionMatrix =
+    KokkosSparse::CrsMatrix<weight_type, index_type, Kokkos::Device<ExecutionSpace, MemorySpace>, void,
+                            std::int64_t>;
+
+/// Synapses of one projection on the host, grouped by target (pull form):
+/// what the keyed generator produces, target by target, in parallel.
+struct HostConnectivity {
+  std::vector<std::int64_t> target_offsets;  // n_post + 1
+  std::vector<index_type> sources;           // ascending within a target
+  std::vector<weight_type> weights;
+  std::vector<delay_type> delays;            // empty: all synapses share delay_steps
+};
+
+struct ProjectionShape {
+  index_type n_pre = 0;
+  index_type n_post = 0;
+  bool same_population = false;
+};
+
+/// Everything about one projection that the step loop needs.
+struct Projection {
+  std::string name;
+  PopulationId source{}, target{};
+  ProjectionMatrix by_source;                      // rows = sources
+  Kokkos::View<delay_type*, MemorySpace> delays;   // per synapse, or empty
+  std::int32_t delay_steps = 1;                    // uniform delay, or the minimum
+  std::int32_t max_delay_steps = 1;
+  real_type tau_ms = 1;
+  real_type E_rev_mV = 0;
+
+  std::int64_t synapseCount() const { return by_source.nnz(); }
+  std::size_t bytes() const;
+};
+
+/// Resolves "STN", "GPe", "GPi" (case-insensitive); throws std::invalid_argument.
+PopulationId populationIdOf(const std::string& name);
+
+/// Generates the synapses of one projection, target by target: for target j
+/// the sources, weights and delays are a pure function of (seed, projection
+/// index, j). The rules (no duplicate pairs; no autapses unless allowed):
+///  - fixed_probability: a Bernoulli(p) trial per (source, target) pair,
+///    drawn by geometric skipping so the cost is O(synapses), not O(pairs);
+///  - fixed_indegree: K distinct sources (Floyd's sampling), sorted.
+/// Weights are log-normal with mean g_total / E[in-degree] and the given CV.
+HostConnectivity generateConnectivity(const ProjectionSettings& settings, const ProjectionShape& shape,
+                                      std::uint64_t seed, std::uint32_t projection_index, double dt_ms);
+
+/// Regroups by source and copies to the device.
+Projection makeProjection(const ProjectionSettings& settings, const HostConnectivity& pull,
+                          const ProjectionShape& shape, double dt_ms);
+
+/// Steps of a delay in ms: round(delay/dt), at least 1 (a spike cannot
+/// arrive in the step it was emitted in).
+std::int32_t delaySteps(double delay_ms, double dt_ms);
+
+}  // namespace cbgtc

@@ -1,0 +1,312 @@
+// Projections, delivery, conductances and noise of the coupled network.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "kernels/neuron_update.hpp"
+#include "kernels/ou_noise.hpp"
+#include "kernels/synapse.hpp"
+#include "src/projection.hpp"
+#include "src/simulation.hpp"
+
+using namespace cbgtc;
+
+namespace {
+
+using Ring = Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>;
+
+ProjectionSettings settings(const std::string& rule, double p, std::int64_t K, double g_total) {
+  ProjectionSettings s;
+  s.name = "test";
+  s.source = "GPe";
+  s.target = "GPi";
+  s.rule = rule;
+  s.p = p;
+  s.indegree = K;
+  s.g_total = g_total;
+  s.weight_cv = 0.2;
+  return s;
+}
+
+/// Host connectivity of one source with the given targets, weights, delays.
+HostConnectivity oneSource(index_type n_post, const std::vector<std::pair<index_type, weight_type>>& synapses,
+                           const std::vector<delay_type>& delays = {}) {
+  HostConnectivity c;
+  c.target_offsets.assign(static_cast<std::size_t>(n_post) + 1, 0);
+  for (const auto& [target, w] : synapses) ++c.target_offsets[target + 1];
+  for (index_type j = 0; j < n_post; ++j) c.target_offsets[j + 1] += c.target_offsets[j];
+  std::vector<std::pair<index_type, std::size_t>> order;
+  for (std::size_t e = 0; e < synapses.size(); ++e) order.emplace_back(synapses[e].first, e);
+  std::sort(order.begin(), order.end());
+  for (const auto& [target, e] : order) {
+    c.sources.push_back(0);
+    c.weights.push_back(synapses[e].second);
+    if (!delays.empty()) c.delays.push_back(delays[e]);
+  }
+  return c;
+}
+
+/// Runs `steps` steps of one projection's delivery and conductance on the
+/// device: the single source spikes at the steps in `spike_steps`; returns
+/// g_k·(V − E) with V − E = 1 for each target, i.e. g_k, per step.
+std::vector<std::vector<double>> conductanceTrace(const Projection& proj, std::int32_t n_post,
+                                                  const std::set<step_type>& spike_steps, step_type steps,
+                                                  double decay) {
+  ConductanceInput<MemorySpace> in;
+  in.n_slots = proj.max_delay_steps + 1;
+  in.ring = Ring("cbgtc::test::ring", in.n_slots, n_post);
+  in.g = Kokkos::View<real_type*, MemorySpace>("cbgtc::test::g", n_post);
+  in.decay = static_cast<real_type>(decay);
+  in.E_rev = 0;
+  SynapticInputs<MemorySpace> inputs;
+  inputs.input[inputs.count++] = in;
+  Kokkos::View<std::uint8_t*, MemorySpace> spiked("cbgtc::test::spiked", 1);
+  Kokkos::View<double*, MemorySpace> g_out("cbgtc::test::g_out", n_post);
+  std::vector<std::vector<double>> trace;
+  for (step_type k = 0; k < steps; ++k) {
+    // Step k: targets read their input (V − E = 1), then the source's spike of
+    // step k is delivered.
+    Kokkos::parallel_for(
+        "cbgtc::test::read", Kokkos::RangePolicy<ExecutionSpace>(0, n_post), KOKKOS_LAMBDA(const int j) {
+          real_type abs_sum;
+          g_out(j) = inputs.current(j, k, real_type(1), abs_sum);
+        });
+    Kokkos::deep_copy(spiked, std::uint8_t(spike_steps.count(k) ? 1 : 0));
+    deliverSpikes(ExecutionSpace(), proj.by_source, Kokkos::View<const std::uint8_t*, MemorySpace>(spiked),
+                  Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, in.ring, k);
+    auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), g_out);
+    trace.emplace_back(host.data(), host.data() + n_post);
+  }
+  return trace;
+}
+
+double quantized(weight_type w) { return static_cast<double>(toQuanta(w)) * conductance_quantum; }
+
+}  // namespace
+
+// A spike emitted in step j reaches the target's conductance at the start
+// of step j + d, exactly; the ring wraps around many times.
+TEST(Delivery, SpikeArrivesExactlyDelayStepsLater) {
+  const std::int32_t d = 7;
+  ProjectionSettings s = settings("fixed_probability", 1, 0, 0);
+  s.delay_ms = d * 0.025;
+  const ProjectionShape shape{1, 1, false};
+  const Projection proj = makeProjection(s, oneSource(1, {{0, 0.5f}}), shape, 0.025);
+  ASSERT_EQ(proj.delay_steps, d);
+  const std::set<step_type> spikes = {3, 20, 21, 40, 77};
+  const double decay = 0.9;
+  const auto trace = conductanceTrace(proj, 1, spikes, 100, decay);
+  // Expected conductance by direct superposition of exponentials.
+  for (step_type k = 0; k < 100; ++k) {
+    double expected = 0;
+    for (step_type j : spikes)
+      if (k >= j + d) expected += quantized(0.5f) * std::pow(decay, static_cast<double>(k - j - d));
+    EXPECT_NEAR(trace[k][0], expected, 1e-6 * (1 + expected)) << "step " << k;
+  }
+  EXPECT_EQ(trace[3 + d - 1][0], 0.0);
+  EXPECT_GT(trace[3 + d][0], 0.0);
+}
+
+TEST(Delivery, PerSynapseDelaysArriveAtTheirOwnSteps) {
+  ProjectionSettings s = settings("fixed_probability", 1, 0, 0);
+  s.delay_ms = 5 * 0.025;
+  s.delay_jitter_ms = 3 * 0.025;  // delays 2..8 steps
+  const ProjectionShape shape{1, 3, false};
+  const Projection proj =
+      makeProjection(s, oneSource(3, {{0, 1.0f}, {1, 1.0f}, {2, 1.0f}}, {2, 8, 5}), shape, 0.025);
+  EXPECT_EQ(proj.delay_steps, 2);
+  EXPECT_EQ(proj.max_delay_steps, 8);
+  const auto trace = conductanceTrace(proj, 3, {10}, 30, 1.0);  // no decay: a step function
+  const int arrival[3] = {12, 18, 15};
+  for (int j = 0; j < 3; ++j)
+    for (step_type k = 0; k < 30; ++k) EXPECT_EQ(trace[k][j] > 0, k >= arrival[j]) << j << " " << k;
+}
+
+// Conductance after one arrival decays as w·e^{−(k−k0)dt/τ}.
+TEST(Delivery, ConductanceDecaysExponentially) {
+  const double tau_ms = 3.0, dt = 0.025;
+  ProjectionSettings s = settings("fixed_probability", 1, 0, 0);
+  s.delay_ms = dt;
+  const Projection proj = makeProjection(s, oneSource(1, {{0, 2.0f}}), ProjectionShape{1, 1, false}, dt);
+  const auto trace = conductanceTrace(proj, 1, {0}, 400, std::exp(-dt / tau_ms));
+  for (step_type k = 1; k < 400; ++k) {
+    const double analytic = 2.0 * std::exp(-(k - 1) * dt / tau_ms);
+    const double tol = std::is_same_v<real_type, double> ? 1e-9 : 1e-5;
+    EXPECT_NEAR(trace[k][0], analytic, tol * 2.0) << k;
+  }
+}
+
+// The quanta added to the ring equal, exactly, the sum over spiking sources
+// of their rows' quantized weights; and that sum is Σw to within a quantum
+// per synapse.
+TEST(Delivery, AddedConductanceEqualsSumOfSpikingWeights) {
+  const ProjectionShape shape{300, 200, false};
+  ProjectionSettings s = settings("fixed_probability", 0.2, 0, 50.0);
+  s.delay_ms = 0.1;
+  s.delay_jitter_ms = 0.05;
+  const HostConnectivity pull = generateConnectivity(s, shape, 9, 0, 0.025);
+  const Projection proj = makeProjection(s, pull, shape, 0.025);
+  std::vector<std::uint8_t> spiking(300);
+  for (int i = 0; i < 300; ++i) spiking[i] = (i * 7919) % 5 == 0;
+  Kokkos::View<std::uint8_t*, Kokkos::HostSpace> h_spiked("cbgtc::test::spiked", 300);
+  for (int i = 0; i < 300; ++i) h_spiked(i) = spiking[i];
+  auto spiked = Kokkos::create_mirror_view_and_copy(MemorySpace(), h_spiked);
+  Ring ring("cbgtc::test::ring", proj.max_delay_steps + 1, 200);
+  deliverSpikes(ExecutionSpace(), proj.by_source, Kokkos::View<const std::uint8_t*, MemorySpace>(spiked),
+                Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, ring, 1234);
+  auto h_ring = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), ring);
+  std::int64_t ring_sum = 0;
+  for (std::size_t a = 0; a < h_ring.extent(0); ++a)
+    for (std::size_t b = 0; b < h_ring.extent(1); ++b) ring_sum += h_ring(a, b);
+  std::int64_t expected_quanta = 0;
+  double expected_weight = 0;
+  std::int64_t synapses = 0;
+  for (std::size_t e = 0; e < pull.sources.size(); ++e)
+    if (spiking[pull.sources[e]]) {
+      expected_quanta += toQuanta(pull.weights[e]);
+      expected_weight += pull.weights[e];
+      ++synapses;
+    }
+  EXPECT_GT(synapses, 0);
+  EXPECT_EQ(ring_sum, expected_quanta);
+  EXPECT_NEAR(static_cast<double>(ring_sum) * conductance_quantum, expected_weight,
+              (synapses + 1) * conductance_quantum);
+}
+
+// Bernoulli(p) per pair: in-degrees are Binomial(n_pre, p). Mean in-degree
+// and total count within 4 standard errors; weights log-normal with mean
+// g_total/(p·n_pre) and CV 0.2; no duplicate pair.
+TEST(Connectivity, FixedProbabilityStatistics) {
+  const ProjectionShape shape{400, 1000, false};
+  const double p = 0.1;
+  const ProjectionSettings s = settings("fixed_probability", p, 0, 12.0);
+  const HostConnectivity c = generateConnectivity(s, shape, 42, 3, 0.025);
+  const double n = shape.n_pre;
+  const double total = static_cast<double>(c.sources.size());
+  const double expected_total = p * n * shape.n_post;
+  EXPECT_NEAR(total, expected_total, 4 * std::sqrt(expected_total * (1 - p)));
+  double sum_k2 = 0;
+  for (index_type j = 0; j < shape.n_post; ++j) {
+    const auto begin = c.sources.begin() + c.target_offsets[j], end = c.sources.begin() + c.target_offsets[j + 1];
+    ASSERT_TRUE(std::is_sorted(begin, end));
+    ASSERT_EQ(std::adjacent_find(begin, end), end) << "duplicate source for target " << j;
+    const double k = static_cast<double>(end - begin);
+    sum_k2 += k * k;
+  }
+  const double mean_k = total / shape.n_post;
+  const double var_k = sum_k2 / shape.n_post - mean_k * mean_k;
+  EXPECT_NEAR(var_k, n * p * (1 - p), 4 * n * p * (1 - p) * std::sqrt(2.0 / shape.n_post));
+
+  const double mean_w = 12.0 / (p * n);
+  double sw = 0, sw2 = 0;
+  for (weight_type w : c.weights) {
+    sw += w;
+    sw2 += double(w) * w;
+  }
+  const double m = sw / total, sd = std::sqrt(sw2 / total - m * m);
+  EXPECT_NEAR(m, mean_w, 4 * 0.2 * mean_w / std::sqrt(total));
+  EXPECT_NEAR(sd / m, 0.2, 0.01);
+}
+
+TEST(Connectivity, FixedIndegreeGivesExactlyKDistinctSources) {
+  const ProjectionShape shape{50, 300, true};  // e.g. GPe -> GPe
+  ProjectionSettings s = settings("fixed_indegree", 0, 20, 4.0);
+  s.weight_cv = 0;
+  const HostConnectivity c = generateConnectivity(s, shape, 7, 1, 0.025);
+  std::vector<int> out_degree(50, 0);
+  for (index_type j = 0; j < shape.n_post; ++j) {
+    ASSERT_EQ(c.target_offsets[j + 1] - c.target_offsets[j], 20);
+    std::set<index_type> seen;
+    for (auto e = c.target_offsets[j]; e < c.target_offsets[j + 1]; ++e) {
+      const index_type i = c.sources[e];
+      ASSERT_NE(i, j) << "autapse";
+      ASSERT_TRUE(seen.insert(i).second) << "duplicate";
+      ASSERT_GE(i, 0);
+      ASSERT_LT(i, 50);
+      ++out_degree[i];
+      ASSERT_FLOAT_EQ(c.weights[e], 4.0f / 20);
+    }
+  }
+  // Each source is chosen with probability K/(n−1) by each of the other
+  // targets: out-degrees ~ Binomial(n_post − 1 (own target excluded when
+  // i < n_post), 20/49).
+  const double q = 20.0 / 49.0, trials = 299.0;
+  for (int i = 0; i < 50; ++i) EXPECT_NEAR(out_degree[i], trials * q, 4 * 4 * std::sqrt(trials * q * (1 - q)));
+}
+
+TEST(Connectivity, NoAutapsesUnlessAllowed) {
+  const ProjectionShape shape{100, 100, true};
+  ProjectionSettings s = settings("fixed_probability", 1.0, 0, 1.0);
+  HostConnectivity c = generateConnectivity(s, shape, 1, 0, 0.025);
+  EXPECT_EQ(c.sources.size(), 100u * 99u);
+  for (index_type j = 0; j < 100; ++j)
+    for (auto e = c.target_offsets[j]; e < c.target_offsets[j + 1]; ++e) ASSERT_NE(c.sources[e], j);
+  s.autapses = true;
+  c = generateConnectivity(s, shape, 1, 0, 0.025);
+  EXPECT_EQ(c.sources.size(), 100u * 100u);
+}
+
+// A target's inputs are a function of (seed, projection, target) only: the
+// same whatever the number of targets (and so, later, the decomposition).
+TEST(Connectivity, TargetInputsDoNotDependOnPopulationSize) {
+  const ProjectionSettings s = settings("fixed_probability", 0.3, 0, 5.0);
+  const HostConnectivity small = generateConnectivity(s, ProjectionShape{80, 10, false}, 5, 2, 0.025);
+  const HostConnectivity large = generateConnectivity(s, ProjectionShape{80, 500, false}, 5, 2, 0.025);
+  for (std::size_t e = 0; e < small.sources.size(); ++e) {
+    ASSERT_EQ(small.sources[e], large.sources[e]);
+    ASSERT_EQ(small.weights[e], large.weights[e]);
+  }
+  const HostConnectivity other_seed = generateConnectivity(s, ProjectionShape{80, 10, false}, 6, 2, 0.025);
+  EXPECT_NE(small.sources, other_seed.sources);
+}
+
+// Exact OU discretisation: stationary mean μ, variance σ², autocorrelation
+// e^{−lag·dt/τ}. 2000 independent processes, 5-standard-error bounds.
+TEST(OuNoise, StationaryMomentsAndAutocorrelation) {
+  const double tau = 5, mu = 1.8, sigma = 1.3, dt = 0.025;
+  const OuParams p = OuParams::make(tau, mu, sigma, dt);
+  const int n = 2000;
+  const int lag = 200;  // τ: correlation e^{-1}
+  double s0 = 0, s00 = 0, s01 = 0, s1 = 0, s11 = 0, s_lag = 0, s_x = 0, s_xx = 0;
+  for (int i = 0; i < n; ++i) {
+    real_type x = ouInitial(p, 3, 0, i);
+    const double x0 = x;
+    real_type x1 = x;
+    for (int k = 0; k < lag; ++k) {
+      x = ouAdvance(x, p, 3, 0, i, k);
+      if (k == 0) x1 = x;
+    }
+    s0 += x0;
+    s00 += x0 * x0;
+    s1 += x1;
+    s11 += x1 * x1;
+    s01 += x0 * x1;
+    s_lag += (x0 - mu) * (x - mu);
+    s_x += x;
+    s_xx += double(x) * x;
+  }
+  const double var = sigma * sigma;
+  EXPECT_NEAR(s0 / n, mu, 5 * sigma / std::sqrt(n));
+  EXPECT_NEAR(s00 / n - (s0 / n) * (s0 / n), var, 5 * var * std::sqrt(2.0 / n));
+  EXPECT_NEAR(s11 / n - (s1 / n) * (s1 / n), var, 5 * var * std::sqrt(2.0 / n));
+  // Lag 1 step: correlation e^{−dt/τ}; lag τ: e^{−1}. Standard error of a
+  // correlation estimate ≈ (1 − ρ²)/sqrt(n).
+  // Sample correlations: normalising by the true variance would add its
+  // own sampling error (~3 % at n = 2000).
+  const double sd0 = std::sqrt(s00 / n - (s0 / n) * (s0 / n)), sd1 = std::sqrt(s11 / n - (s1 / n) * (s1 / n));
+  const double rho1 = (s01 / n - (s0 / n) * (s1 / n)) / (sd0 * sd1);
+  EXPECT_NEAR(rho1, std::exp(-dt / tau), 5 * (1 - std::exp(-2 * dt / tau)) / std::sqrt(n));
+  const double rho_tau = (s_lag / n - (s0 / n - mu) * (s_x / n - mu)) / (sd0 * std::sqrt(s_xx / n - (s_x / n) * (s_x / n)));
+  EXPECT_NEAR(rho_tau, std::exp(-1.0), 5 * (1 - std::exp(-2.0)) / std::sqrt(n));
+}
+
+TEST(OuNoise, WithoutSigmaSitsAtMean) {
+  const OuParams p = OuParams::make(5, 2.5, 0, 0.025);
+  real_type x = ouInitial(p, 1, 0, 0);
+  EXPECT_EQ(x, real_type(2.5));
+  for (int k = 0; k < 100; ++k) x = ouAdvance(x, p, 1, 0, 0, k);
+  EXPECT_NEAR(x, 2.5, 1e-12);
+}
