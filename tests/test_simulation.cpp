@@ -4,43 +4,12 @@
 
 #include "kernels/neuron_update.hpp"
 #include "src/simulation.hpp"
+#include "tests/memory_writer.hpp"
 
 using namespace cbgtc;
+using cbgtc::test::MemoryWriter;
 
 namespace {
-
-/// Keeps everything in memory, for tests of what the simulation hands out.
-class MemoryWriter final : public io::OutputWriter {
- public:
-  struct Report {
-    std::vector<std::uint64_t> ids;
-    double start = 0, step = 0;
-    std::vector<float> data;
-  };
-  std::map<std::string, std::vector<std::pair<double, std::uint64_t>>> spikes;
-  std::map<std::string, Report> reports;
-  std::string file = "memory";
-
-  void writeAttributes(const io::AttributeList&) override {}
-  void addSpikePopulation(const std::string& pop) override { spikes[pop]; }
-  void appendSpikes(const std::string& pop, const std::vector<double>& t,
-                    const std::vector<std::uint64_t>& ids) override {
-    for (std::size_t k = 0; k < t.size(); ++k) spikes.at(pop).emplace_back(t[k], ids[k]);
-  }
-  void addReport(const std::string& pop, const std::vector<std::uint64_t>& ids, double start,
-                 double step) override {
-    reports[pop] = Report{ids, start, step, {}};
-  }
-  void appendReport(const std::string& pop, const float* data, std::size_t n_times) override {
-    auto& r = reports.at(pop);
-    r.data.insert(r.data.end(), data, data + n_times * r.ids.size());
-  }
-  void writeDataset(const std::string&, const std::string&, const std::vector<double>&,
-                    const io::AttributeList&) override {}
-  void writeNumbers(const std::string&, const std::vector<std::pair<std::string, double>>&) override {}
-  void finalize(double) override {}
-  const std::string& path() const override { return file; }
-};
 
 SimulationConfig smallConfig() {
   SimulationConfig c;

@@ -83,8 +83,8 @@ class Radix2 {
 class FftPlan {
  public:
   explicit FftPlan(std::size_t n)
-      : n_(n), pow2_(isPowerOfTwo(n)), m_(pow2_ ? n : nextPowerOfTwo(2 * n - 1)), radix2_(m_) {
-    if (pow2_ || n_ == 0) return;
+      : n_(n), pow2_(n <= 1 || isPowerOfTwo(n)), m_(pow2_ ? n : nextPowerOfTwo(2 * n - 1)), radix2_(m_) {
+    if (pow2_) return;
     chirp_.resize(n_);
     const std::uint64_t period = 2 * static_cast<std::uint64_t>(n_);
     for (std::size_t k = 0; k < n_; ++k) {

@@ -1,0 +1,197 @@
+// The coupled network as a whole: causality and delays along a chain, what
+// the run reports, and a regression against stored values.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+
+#include "io/options.hpp"
+#include "src/simulation.hpp"
+#include "tests/memory_writer.hpp"
+
+using namespace cbgtc;
+using cbgtc::test::MemoryWriter;
+
+namespace {
+
+ProjectionSettings excitatory(const char* name, const char* source, const char* target, double delay_ms) {
+  ProjectionSettings s;
+  s.name = name;
+  s.source = source;
+  s.target = target;
+  s.p = 1.0;
+  s.g_total = 300.0;  // nS: one arrival drives the silent AdEx cell over threshold
+  s.weight_cv = 0;
+  s.delay_ms = delay_ms;
+  s.tau_ms = 0.4;     // short, so the cell fires once per arrival
+  s.E_rev_mV = 0;
+  return s;
+}
+
+/// One pacemaking STN cell drives a silent GPe cell, which drives a silent
+/// GPi cell; no noise, no other input.
+SimulationConfig chainConfig(double d1_ms, double d2_ms) {
+  SimulationConfig c;
+  c.simulation.duration_ms = 500;
+  c.network = NetworkSettings{1, 1, 1};
+  c.stn_init.heterogeneity = 0;
+  for (auto* pair : {&c.gpe, &c.gpi}) {
+    pair->I_baseline = 0;
+    pair->a = 0;
+    pair->b = 0;
+  }
+  for (auto* init : {&c.gpe_init, &c.gpi_init}) *init = adex::AdExInit{-60, 0, 0, 0};
+  for (auto* n : {&c.stn_noise, &c.gpe_noise, &c.gpi_noise}) *n = NoiseSettings{5, 0, 0};
+  c.projections = {excitatory("stn_gpe", "STN", "GPe", d1_ms), excitatory("gpe_gpi", "GPe", "GPi", d2_ms)};
+  return c;
+}
+
+std::vector<double> times(const MemoryWriter& w, const char* pop) {
+  std::vector<double> t;
+  for (const auto& [time, id] : w.spikes.at(pop)) t.push_back(time);
+  return t;
+}
+
+}  // namespace
+
+// Each spike travels down the chain: the GPe cell fires once per STN spike,
+// between d1 and d1 + 1 ms after it (the arrival at t + d1, then the AdEx
+// upstroke), and the GPi cell likewise after the GPe cell (arbor's ring test).
+TEST(NetworkChain, SpikesPropagateWithTheConfiguredDelays) {
+  for (const auto& [d1, d2] : {std::pair{5.0, 2.0}, std::pair{8.0, 0.5}}) {
+    MemoryWriter w;
+    Simulation sim(chainConfig(d1, d2));
+    sim.run(&w);
+    const auto stn = times(w, "STN"), gpe = times(w, "GPe"), gpi = times(w, "GPi");
+    ASSERT_GE(stn.size(), 8u);
+    // Spikes of the last d1 (+ d2) ms have not arrived before the end.
+    std::size_t expected_gpe = 0, expected_gpi = 0;
+    for (double t : stn) {
+      expected_gpe += t + d1 + 1 < 500;
+      expected_gpi += t + d1 + d2 + 2 < 500;
+    }
+    ASSERT_GE(gpe.size(), expected_gpe);
+    ASSERT_LE(gpe.size(), stn.size());
+    for (std::size_t k = 0; k < expected_gpe; ++k) {
+      EXPECT_GE(gpe[k], stn[k] + d1) << "GPe spike " << k << " before its cause arrived";
+      EXPECT_LE(gpe[k], stn[k] + d1 + 1.0) << k;
+    }
+    ASSERT_GE(gpi.size(), expected_gpi);
+    for (std::size_t k = 0; k < expected_gpi; ++k) {
+      EXPECT_GE(gpi[k], gpe[k] + d2) << k;
+      EXPECT_LE(gpi[k], gpe[k] + d2 + 1.0) << k;
+    }
+  }
+}
+
+// Without its input the silent cell never fires: the chain test is not
+// passing by accident.
+TEST(NetworkChain, SilentCellsStaySilentWithoutInput) {
+  SimulationConfig c = chainConfig(5, 2);
+  c.projections[0].g_total = 0;
+  MemoryWriter w;
+  Simulation sim(c);
+  sim.run(&w);
+  EXPECT_FALSE(w.spikes.at("STN").empty());
+  EXPECT_TRUE(w.spikes.at("GPe").empty());
+  EXPECT_TRUE(w.spikes.at("GPi").empty());
+}
+
+// Inhibition slows its target: the same network with the GPe -> STN
+// projection switched off makes the STN fire faster (sign convention D1:
+// an inhibitory conductance must not depolarise).
+TEST(NetworkSigns, InhibitionSlowsAndExcitationSpeedsTargets) {
+  SimulationConfig base;
+  base.simulation.duration_ms = 500;
+  base.analysis.burn_in_ms = 100;
+  auto rate = [](const SimulationConfig& c, const char* pop) {
+    Simulation sim(c);
+    const RunSummary s = sim.run(nullptr);
+    for (const auto& p : s.populations)
+      if (p.name == pop) return p.rate_hz;
+    return -1.0;
+  };
+  SimulationConfig no_inhibition = base;
+  for (auto& p : no_inhibition.projections)
+    if (p.name == "gpe_stn") p.g_total = 0;
+  EXPECT_GT(rate(no_inhibition, "STN"), 1.1 * rate(base, "STN"));
+  SimulationConfig no_excitation = base;
+  for (auto& p : no_excitation.projections)
+    if (p.name == "stn_gpe") p.g_total = 0;
+  EXPECT_LT(rate(no_excitation, "GPe"), rate(base, "GPe"));
+}
+
+// What a run reports: every population has metrics and an LFP proxy of the
+// right length; rates agree with the spikes handed to the writer.
+TEST(NetworkRun, MetricsAndLfpAreWritten) {
+  SimulationConfig c;
+  c.simulation.duration_ms = 400;
+  c.analysis.burn_in_ms = 100;
+  c.analysis.segment_ms = 200;
+  MemoryWriter w;
+  Simulation sim(c);
+  const RunSummary s = sim.run(&w);
+  for (const auto& p : s.populations) {
+    ASSERT_EQ(w.datasets.at("/lfp/" + p.name).size(), 400u) << p.name;  // 1 kHz
+    EXPECT_TRUE(std::isfinite(w.numbers.at("/metrics/" + p.name + "/rate_hz")));
+    std::int64_t after_burn_in = 0;
+    for (const auto& [t, id] : w.spikes.at(p.name)) after_burn_in += t >= 100.0;
+    EXPECT_NEAR(p.rate_hz, after_burn_in / double(p.size) / 0.3, 1e-9);
+    EXPECT_GT(p.rate_hz, 1.0) << p.name << " is silent";
+    const auto& psd = w.datasets.at("/metrics/" + p.name + "/psd");
+    const auto& f = w.datasets.at("/metrics/" + p.name + "/psd_freq_hz");
+    ASSERT_EQ(psd.size(), f.size());
+    EXPECT_DOUBLE_EQ(f[1] - f[0], 5.0);  // 200 ms segments
+    for (double v : w.datasets.at("/lfp/" + p.name)) ASSERT_TRUE(std::isfinite(v));
+  }
+}
+
+// Regression: the default network (input/default.ini physics, 100/200/150,
+// 1 s, seed 42) against values stored in tests/data/regression_default.txt
+// when the model was last changed on purpose. Tolerances: rates 3 %, CV
+// 0.03, relative beta 0.03 absolute — loose enough for float builds and
+// other compilers, tight enough to catch a changed equation or parameter.
+TEST(NetworkRegression, DefaultNetworkMatchesStoredValues) {
+  std::map<std::string, std::map<std::string, double>> golden;
+  std::ifstream in(std::string(CBGTC_SOURCE_DIR) + "/tests/data/regression_default.txt");
+  ASSERT_TRUE(in) << "missing tests/data/regression_default.txt";
+  std::string pop, key;
+  double value;
+  while (in >> pop) {
+    if (pop[0] == '#') {
+      std::getline(in, pop);
+      continue;
+    }
+    in >> key >> value;
+    golden[pop][key] = value;
+  }
+  SimulationConfig c;  // the defaults are the default deck's physics
+  c.simulation.duration_ms = 1000;
+  Simulation sim(c);
+  const RunSummary s = sim.run(nullptr);
+  ASSERT_EQ(golden.size(), 3u);
+  for (const auto& p : s.populations) {
+    const auto& g = golden.at(p.name);
+    EXPECT_NEAR(p.rate_hz, g.at("rate_hz"), 0.03 * g.at("rate_hz")) << p.name;
+    EXPECT_NEAR(p.cv_isi, g.at("cv_isi"), 0.03) << p.name;
+    EXPECT_NEAR(p.relative_beta, g.at("relative_beta"), 0.03) << p.name;
+  }
+}
+
+// The built-in defaults are the default deck's physics (one source of
+// truth, checked): every key outside [output] resolves to the same value.
+TEST(NetworkDefaults, DefaultDeckEqualsBuiltInDefaults) {
+  const std::string deck = std::string(CBGTC_SOURCE_DIR) + "/input/default.ini";
+  const char* argv[] = {"cbgtc", "--config", deck.c_str()};
+  io::CommandLine from_deck = io::parseCommandLine(3, argv);
+  SimulationConfig defaults;
+  const auto a = io::makeOptionTable(from_deck.config).resolved();
+  const auto b = io::makeOptionTable(defaults).resolved();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].first.rfind("output.", 0) == 0) continue;
+    EXPECT_EQ(a[i], b[i]);
+  }
+}
