@@ -281,6 +281,8 @@ void checkConsistency(const SimulationConfig& c) {
   const double lfp_steps = c.analysis.lfp_sample_ms / dt;
   if (std::fabs(lfp_steps - std::round(lfp_steps)) > 1e-9 * std::max(1.0, lfp_steps) || std::round(lfp_steps) < 1)
     throw ConfigError("analysis.lfp_sample_ms must be a positive multiple of simulation.dt_ms");
+  if (c.analysis.segment_ms < 2 * c.analysis.lfp_sample_ms)
+    throw ConfigError("analysis.segment_ms must hold at least two LFP samples (2 x analysis.lfp_sample_ms)");
   if (!(c.analysis.beta_lo_hz < c.analysis.beta_hi_hz))
     throw ConfigError("analysis.beta_lo_hz must be below analysis.beta_hi_hz");
   if (!(c.analysis.total_lo_hz < c.analysis.total_hi_hz))

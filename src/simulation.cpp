@@ -32,7 +32,9 @@ struct Simulation::Recorder {
   // Spike statistics after burn-in, accumulated per neuron as spikes are
   // flushed, so no spike history is kept.
   std::int64_t counted_spikes = 0;
-  std::vector<double> last_spike_ms, isi_sum, isi_sum2;
+  // Welford's running mean and sum of squared deviations of each neuron's
+  // ISIs: exact zero for perfectly regular trains, unlike E[x²] − E[x]².
+  std::vector<double> last_spike_ms, isi_mean, isi_m2;
   std::vector<std::int64_t> isi_count;
 
   index_type report_cells = 0;
@@ -127,8 +129,8 @@ Simulation::Simulation(const SimulationConfig& config)
     r->V = V_of[p];
     r->spikes = SpikeBuffer<MemorySpace>(name, std::max<std::int64_t>(1, std::int64_t(n) * _flush_steps));
     r->last_spike_ms.assign(static_cast<std::size_t>(n), -1.0);
-    r->isi_sum.assign(static_cast<std::size_t>(n), 0.0);
-    r->isi_sum2.assign(static_cast<std::size_t>(n), 0.0);
+    r->isi_mean.assign(static_cast<std::size_t>(n), 0.0);
+    r->isi_m2.assign(static_cast<std::size_t>(n), 0.0);
     r->isi_count.assign(static_cast<std::size_t>(n), 0);
     r->report_cells = static_cast<index_type>(std::min<std::int64_t>(config.output.v_neurons, n));
     if (r->report_cells > 0)
@@ -214,9 +216,10 @@ void Simulation::flushSpikes(Recorder& r, io::OutputWriter* writer) {
     ++r.counted_spikes;
     if (r.last_spike_ms[i] >= 0) {
       const double isi = times_ms[k] - r.last_spike_ms[i];
-      r.isi_sum[i] += isi;
-      r.isi_sum2[i] += isi * isi;
+      const double delta = isi - r.isi_mean[i];
       ++r.isi_count[i];
+      r.isi_mean[i] += delta / static_cast<double>(r.isi_count[i]);
+      r.isi_m2[i] += delta * (isi - r.isi_mean[i]);
     }
     r.last_spike_ms[i] = times_ms[k];
   }
@@ -363,8 +366,8 @@ PopulationSummary Simulation::summarize(Recorder& r, std::int64_t steps_done, io
   for (std::size_t i = 0; i < r.isi_count.size(); ++i) {
     const auto n = r.isi_count[i];
     if (n < 2) continue;
-    const double mean = r.isi_sum[i] / n;
-    const double var = std::max(0.0, r.isi_sum2[i] / n - mean * mean);
+    const double mean = r.isi_mean[i];
+    const double var = r.isi_m2[i] / static_cast<double>(n);
     if (mean > 0) {
       cv_sum += std::sqrt(var) / mean;
       ++cv_neurons;

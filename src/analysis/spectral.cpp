@@ -160,13 +160,13 @@ Spectrum welch(const std::vector<double>& x, double fs_hz, const WelchSettings& 
   const double segment_samples = std::round(settings.segment_ms * fs_hz / 1000.0);
   if (!(segment_samples >= 2.0)) {
     std::ostringstream msg;
-    msg << "welch: segment of " << settings.segment_ms << " ms is shorter than 2 samples at " << fs_hz << " Hz";
+    msg << "welch: segment of " << settings.segment_ms << " ms is shorter than 2 samples at " << fs_hz
+        << " Hz";
     throw std::invalid_argument(msg.str());
   }
   // Like scipy, a segment longer than the record shrinks to the record.
-  const std::size_t nperseg = segment_samples >= static_cast<double>(x.size())
-                                  ? x.size()
-                                  : static_cast<std::size_t>(segment_samples);
+  const std::size_t nperseg =
+      segment_samples >= static_cast<double>(x.size()) ? x.size() : static_cast<std::size_t>(segment_samples);
   const auto noverlap = static_cast<std::size_t>(std::floor(settings.overlap * static_cast<double>(nperseg)));
   const std::size_t step = nperseg - noverlap;  // >= 1 since overlap < 1
   const std::size_t n_segments = (x.size() - nperseg) / step + 1;

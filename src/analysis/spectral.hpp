@@ -31,9 +31,9 @@ struct Spectrum {
 
 /// Welch PSD of x sampled at fs_hz. Segment length is round(segment_ms * fs_hz / 1000) samples, at most
 /// x.size(); noverlap = floor(overlap * nperseg) (= nperseg / 2 by default, as in scipy); only full segments,
-/// starting at k * (nperseg - noverlap). Each segment has its own mean removed and is multiplied by a periodic
-/// Hann window. Returns an empty spectrum (segments = 0) when x has fewer than 2 samples.
-/// Throws std::invalid_argument for fs_hz <= 0, overlap outside [0, 1), or a segment shorter than 2 samples.
+/// starting at k * (nperseg - noverlap). Each segment has its own mean removed and is multiplied by a
+/// periodic Hann window. Returns an empty spectrum (segments = 0) when x has fewer than 2 samples. Throws
+/// std::invalid_argument for fs_hz <= 0, overlap outside [0, 1), or a segment shorter than 2 samples.
 Spectrum welch(const std::vector<double>& x, double fs_hz, const WelchSettings& settings = WelchSettings{});
 
 /// Bins of s inside [lo_hz, hi_hz] as a half-open index range [first, second); first == second when empty.
@@ -54,8 +54,8 @@ struct BetaMetrics {
   double peak_psd = 0.0;       // psd at peak_hz; 0 if the band has no bin
 };
 
-BetaMetrics betaMetrics(const Spectrum& s, double band_lo = 13.0, double band_hi = 30.0, double total_lo = 1.0,
-                        double total_hi = 100.0);
+BetaMetrics betaMetrics(const Spectrum& s, double band_lo = 13.0, double band_hi = 30.0,
+                        double total_lo = 1.0, double total_hi = 100.0);
 
 namespace Impl {
 /// Forward DFT, X_k = sum_j x_j exp(-2 pi i j k / n), any n (radix-2 for powers of two, Bluestein otherwise).

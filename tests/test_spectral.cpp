@@ -1,0 +1,268 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <cstdint>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "src/analysis/spectral.hpp"
+
+using namespace cbgtc::analysis;
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+using Complex = std::complex<double>;
+
+// O(n^2) reference. j*k is reduced mod n in integers so the reference's own
+// angle error stays at an ulp.
+std::vector<Complex> directDft(const std::vector<Complex>& x) {
+  const std::size_t n = x.size();
+  std::vector<Complex> out(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    Complex sum(0.0, 0.0);
+    for (std::size_t j = 0; j < n; ++j) {
+      const double angle = -2.0 * kPi * static_cast<double>((j * k) % n) / static_cast<double>(n);
+      sum += x[j] * Complex(std::cos(angle), std::sin(angle));
+    }
+    out[k] = sum;
+  }
+  return out;
+}
+
+std::vector<double> sinusoid(double amplitude, double f_hz, double fs_hz, double duration_s,
+                             double offset = 0.0) {
+  const auto n = static_cast<std::size_t>(std::llround(duration_s * fs_hz));
+  std::vector<double> x(n);
+  for (std::size_t i = 0; i < n; ++i)
+    x[i] = offset + amplitude * std::sin(2.0 * kPi * f_hz * static_cast<double>(i) / fs_hz);
+  return x;
+}
+
+std::size_t argmax(const std::vector<double>& v) {
+  return static_cast<std::size_t>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+Spectrum flatSpectrum(double df_hz, std::size_t n_bins) {
+  Spectrum s;
+  s.df_hz = df_hz;
+  s.segments = 1;
+  s.psd.assign(n_bins, 1.0);
+  for (std::size_t k = 0; k < n_bins; ++k) s.freq_hz.push_back(static_cast<double>(k) * df_hz);
+  return s;
+}
+
+}  // namespace
+
+TEST(Fft, MatchesDirectDft) {
+  std::mt19937_64 gen(20240611);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  for (std::size_t n : {1u, 2u, 3u, 8u, 1000u, 1024u, 997u, 12u}) {
+    std::vector<Complex> x(n);
+    for (auto& v : x) v = Complex(u(gen), u(gen));
+    const auto expected = directDft(x);
+    const auto got = Impl::fft(x);
+    ASSERT_EQ(got.size(), n);
+    double scale = 0.0;
+    for (const auto& v : expected) scale = std::max(scale, std::abs(v));
+    double err = 0.0;
+    for (std::size_t k = 0; k < n; ++k) err = std::max(err, std::abs(got[k] - expected[k]));
+    EXPECT_LE(err, 1e-9 * static_cast<double>(n) * scale) << "n = " << n;
+  }
+}
+
+TEST(Fft, ImpulseAndConstantHaveAnalyticTransforms) {
+  for (std::size_t n : {5u, 16u, 1000u}) {
+    std::vector<Complex> impulse(n, Complex(0.0, 0.0));
+    impulse[0] = 1.0;
+    for (const auto& v : Impl::fft(impulse)) EXPECT_NEAR(std::abs(v - Complex(1.0, 0.0)), 0.0, 1e-12);
+    const auto c = Impl::fft(std::vector<Complex>(n, Complex(1.0, 0.0)));
+    EXPECT_NEAR(c[0].real(), static_cast<double>(n), 1e-9 * static_cast<double>(n));
+    for (std::size_t k = 1; k < n; ++k)
+      EXPECT_NEAR(std::abs(c[k]), 0.0, 1e-9 * static_cast<double>(n)) << "n " << n << " k " << k;
+  }
+  EXPECT_TRUE(Impl::fft({}).empty());
+}
+
+// A^2/2 is the power of A sin; Hann leakage of a pure tone stays within
+// about +-2 bins, so a +-3 Hz band at 1 Hz resolution holds all but ~0.1 %.
+TEST(Welch, SinusoidOnBinPeaksThereWithPowerHalfAmplitudeSquared) {
+  const double a = 1.7, f = 20.0, fs = 1000.0;
+  const auto s = welch(sinusoid(a, f, fs, 10.0), fs, WelchSettings{1000.0, 0.5});
+  EXPECT_DOUBLE_EQ(s.df_hz, 1.0);
+  EXPECT_EQ(s.segments, 19);  // (10000 - 1000) / 500 + 1
+  ASSERT_EQ(s.psd.size(), 501u);
+  EXPECT_EQ(argmax(s.psd), 20u);
+  EXPECT_NEAR(bandPower(s, f - 3.0, f + 3.0), a * a / 2.0, 0.02 * a * a / 2.0);
+}
+
+TEST(Welch, SinusoidOffBinPeaksAtNearestBin) {
+  const double a = 0.8, f = 21.3, fs = 1000.0;
+  const auto s = welch(sinusoid(a, f, fs, 10.0), fs, WelchSettings{1000.0, 0.5});
+  EXPECT_EQ(argmax(s.psd), 21u);
+  EXPECT_DOUBLE_EQ(s.freq_hz[argmax(s.psd)], 21.0);
+  EXPECT_NEAR(bandPower(s, f - 3.0, f + 3.0), a * a / 2.0, 0.02 * a * a / 2.0);
+}
+
+// White noise of variance sigma^2 has a flat one-sided density 2 sigma^2 / fs
+// whose integral over [0, fs/2] is sigma^2. Seed fixed: the estimate over
+// 119 overlapping segments is within ~1 % of both.
+TEST(Welch, WhiteNoiseIntegratesToVarianceAndHasFlatDensity) {
+  const double sigma = 2.0, fs = 1000.0;
+  std::mt19937_64 gen(7);
+  std::normal_distribution<double> normal(0.0, sigma);
+  std::vector<double> x(60000);
+  for (auto& v : x) v = normal(gen);
+  const auto s = welch(x, fs, WelchSettings{});
+  EXPECT_EQ(s.segments, 119);
+  double integral = 0.0;
+  for (double p : s.psd) integral += p * s.df_hz;
+  EXPECT_NEAR(integral, sigma * sigma, 0.03 * sigma * sigma);
+  // Interior bins only: DC is removed by the detrend and DC/Nyquist are not doubled.
+  double interior = 0.0;
+  for (std::size_t k = 1; k + 1 < s.psd.size(); ++k) interior += s.psd[k];
+  interior /= static_cast<double>(s.psd.size() - 2);
+  EXPECT_NEAR(interior, 2.0 * sigma * sigma / fs, 0.03 * 2.0 * sigma * sigma / fs);
+}
+
+// One segment spanning the record (y = (x - mean x) w, Y = DFT(y)):
+//   Parseval          sum_{k<n} |Y_k|^2 = n sum_j y_j^2
+//   one-sided fold    sum_k c_k |Y_k|^2 = sum_{k<n} |Y_k|^2
+//                     (c_k = 2, or 1 at DC/Nyquist, since |Y_{n-k}| = |Y_k|)
+//   density           psd_k = c_k |Y_k|^2 / (fs sum w^2),  df = fs / n
+// so sum_k psd_k df = sum_j y_j^2 / sum_j w_j^2 exactly, for even and odd n.
+TEST(Welch, SingleSegmentSatisfiesParsevalExactly) {
+  std::mt19937_64 gen(99);
+  std::uniform_real_distribution<double> u(-3.0, 5.0);
+  for (std::size_t n : {1000u, 777u, 1024u, 2u, 3u}) {
+    std::vector<double> x(n);
+    for (auto& v : x) v = u(gen) + 0.01 * static_cast<double>(&v - x.data());  // offset and drift
+    const double fs = 250.0;
+    const auto s = welch(x, fs, WelchSettings{1e9, 0.5});  // segment clipped to the record
+    ASSERT_EQ(s.segments, 1) << "n " << n;
+    ASSERT_EQ(s.psd.size(), n / 2 + 1);
+    EXPECT_DOUBLE_EQ(s.df_hz, fs / static_cast<double>(n));
+
+    double mean = 0.0;
+    for (double v : x) mean += v;
+    mean /= static_cast<double>(n);
+    double y2 = 0.0, w2 = 0.0;
+    for (std::size_t j = 0; j < n; ++j) {
+      const double w = 0.5 - 0.5 * std::cos(2.0 * kPi * static_cast<double>(j) / static_cast<double>(n));
+      y2 += (x[j] - mean) * (x[j] - mean) * w * w;
+      w2 += w * w;
+    }
+    double integral = 0.0;
+    for (double p : s.psd) integral += p * s.df_hz;
+    EXPECT_NEAR(integral, y2 / w2, 1e-10 * (y2 / w2)) << "n " << n;
+  }
+}
+
+TEST(Welch, EachSegmentHasItsMeanRemoved) {
+  const double fs = 1000.0;
+  const auto x = sinusoid(1.5, 20.0, fs, 10.0, 3.5);
+  const auto s = welch(x, fs, WelchSettings{});
+  const double peak = *std::max_element(s.psd.begin(), s.psd.end());
+  EXPECT_EQ(argmax(s.psd), 20u);
+  EXPECT_LE(s.psd[0], 1e-20 * peak);
+}
+
+TEST(Welch, CountsOnlyFullSegments) {
+  const std::vector<double> x(2600, 1.0);
+  EXPECT_EQ(welch(x, 1000.0, WelchSettings{1000.0, 0.5}).segments, 4);  // starts 0, 500, 1000, 1500
+  EXPECT_EQ(welch(x, 1000.0, WelchSettings{1000.0, 0.0}).segments, 2);
+  EXPECT_EQ(welch(x, 1000.0, WelchSettings{1000.0, 0.75}).segments, 7);  // step 250: (2600 - 1000) / 250 + 1
+  // Segment length rounds to samples: 0.4 ms at 40 kHz is 16 samples, df = 2.5 kHz.
+  EXPECT_DOUBLE_EQ(welch(x, 40000.0, WelchSettings{0.4, 0.5}).df_hz, 2500.0);
+}
+
+TEST(Welch, ShortOrInvalidInput) {
+  const auto empty = welch({}, 1000.0, WelchSettings{});
+  EXPECT_EQ(empty.segments, 0);
+  EXPECT_TRUE(empty.psd.empty());
+  EXPECT_TRUE(empty.freq_hz.empty());
+  EXPECT_EQ(welch({1.0}, 1000.0, WelchSettings{}).segments, 0);
+  const std::vector<double> x(100, 0.0);
+  EXPECT_THROW(welch(x, 0.0, WelchSettings{}), std::invalid_argument);
+  EXPECT_THROW(welch(x, 1000.0, WelchSettings{1000.0, 1.0}), std::invalid_argument);
+  EXPECT_THROW(welch(x, 1000.0, WelchSettings{1000.0, -0.1}), std::invalid_argument);
+  EXPECT_THROW(welch(x, 1000.0, WelchSettings{1.0, 0.5}), std::invalid_argument);  // 1 sample
+}
+
+TEST(BandBins, EdgesOnBinsAreIncluded) {
+  using Range = std::pair<std::size_t, std::size_t>;
+  EXPECT_EQ(bandBins(flatSpectrum(2.0, 251), 14.0, 30.0), Range(7, 16));  // bins 7..15
+  EXPECT_EQ(bandBins(flatSpectrum(1.0, 501), 13.0, 30.0), Range(13, 31));
+  // 400 ms - 100 ms burn-in at 40 kHz: df = 10/3 Hz, bins 13.3 .. 30.0 (k = 4..9).
+  EXPECT_EQ(bandBins(flatSpectrum(10.0 / 3.0, 6001), 13.0, 30.0), Range(4, 10));
+  EXPECT_EQ(bandBins(flatSpectrum(40000.0 / 12000.0, 6001), 13.0, 30.0), Range(4, 10));
+}
+
+// Cases where lo/df or hi/df rounds to the wrong side of an integer in
+// double: 0.7 / 0.1 = 6.999999999999999, 2.1 / 0.3 = 7.000000000000001.
+TEST(BandBins, ToleranceAbsorbsDivisionRounding) {
+  using Range = std::pair<std::size_t, std::size_t>;
+  ASSERT_LT(0.7 / 0.1, 7.0);
+  ASSERT_GT(2.1 / 0.3, 7.0);
+  EXPECT_EQ(bandBins(flatSpectrum(0.1, 100), 0.3, 0.7), Range(3, 8));
+  EXPECT_EQ(bandBins(flatSpectrum(0.3, 100), 2.1, 3.0), Range(7, 11));
+}
+
+TEST(BandBins, EmptyAndClippedBands) {
+  const auto s = flatSpectrum(1.0, 51);  // 0 .. 50 Hz
+  const auto inside = bandBins(s, 13.2, 13.8);
+  EXPECT_EQ(inside.first, inside.second);
+  const auto reversed = bandBins(s, 30.0, 13.0);
+  EXPECT_EQ(reversed.first, reversed.second);
+  const auto above = bandBins(s, 60.0, 80.0);
+  EXPECT_EQ(above.first, above.second);
+  EXPECT_EQ(bandBins(s, -5.0, 2.0), (std::pair<std::size_t, std::size_t>(0, 3)));
+  EXPECT_EQ(bandBins(s, 40.0, 1000.0), (std::pair<std::size_t, std::size_t>(40, 51)));
+  const auto none = bandBins(Spectrum{}, 13.0, 30.0);
+  EXPECT_EQ(none.first, none.second);
+}
+
+TEST(BandPower, RectangleRule) {
+  auto s = flatSpectrum(0.5, 201);
+  for (std::size_t k = 0; k < s.psd.size(); ++k) s.psd[k] = static_cast<double>(k);
+  // bins 26..60 at df 0.5: sum k = (26 + 60) * 35 / 2 = 1505, times 0.5.
+  EXPECT_DOUBLE_EQ(bandPower(s, 13.0, 30.0), 752.5);
+  EXPECT_DOUBLE_EQ(bandPower(s, 13.2, 13.4), 0.0);
+}
+
+TEST(BetaMetrics, MixtureGivesAmplitudeRatio) {
+  const double fs = 1000.0, a20 = 2.0, a60 = 1.0;
+  auto x = sinusoid(a20, 20.0, fs, 10.0);
+  const auto x60 = sinusoid(a60, 60.0, fs, 10.0);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] += x60[i];
+  const auto m = betaMetrics(welch(x, fs, WelchSettings{}));
+  const double expected = a20 * a20 / (a20 * a20 + a60 * a60);
+  EXPECT_NEAR(m.relative_beta, expected, 0.02 * expected);
+  EXPECT_NEAR(m.beta_power, a20 * a20 / 2.0, 0.02 * a20 * a20 / 2.0);
+  EXPECT_DOUBLE_EQ(m.peak_hz, 20.0);
+  EXPECT_GT(m.peak_psd, 0.0);
+}
+
+TEST(BetaMetrics, EmptyBandAndZeroTotal) {
+  const auto m = betaMetrics(flatSpectrum(10.0, 51), 13.0, 19.0);  // no multiple of 10 in [13, 19]
+  EXPECT_TRUE(std::isnan(m.peak_hz));
+  EXPECT_EQ(m.peak_psd, 0.0);
+  EXPECT_EQ(m.beta_power, 0.0);
+  auto zero = flatSpectrum(1.0, 201);
+  std::fill(zero.psd.begin(), zero.psd.end(), 0.0);
+  EXPECT_EQ(betaMetrics(zero).relative_beta, 0.0);
+}
+
+TEST(BetaMetrics, PeakIsFirstMaximumInBand) {
+  auto s = flatSpectrum(1.0, 101);
+  s.psd[12] = 100.0;  // outside the band: ignored
+  s.psd[17] = 5.0;
+  s.psd[25] = 5.0;
+  const auto m = betaMetrics(s);
+  EXPECT_DOUBLE_EQ(m.peak_hz, 17.0);
+  EXPECT_DOUBLE_EQ(m.peak_psd, 5.0);
+  EXPECT_DOUBLE_EQ(m.relative_beta, (18.0 + 8.0) / (100.0 + 99.0 + 8.0));
+}
