@@ -9,27 +9,32 @@
 
 namespace cbgtc {
 
+/// Initial states of the local neurons; local neuron i is global neuron
+/// first_global + i, whose state depends only on (seed, population, global).
 template <class ExecutionSpace, class MemorySpace>
 void initializeStn(const ExecutionSpace& space, const StnPopulation<MemorySpace>& pop,
-                   const stn::StnInit& init, std::uint64_t seed, PopulationId id) {
+                   const stn::StnInit& init, std::uint64_t seed, PopulationId id, index_type first_global = 0) {
   const auto population = static_cast<std::uint32_t>(id);
   Kokkos::parallel_for(
       "cbgtc::STN::initialize", Kokkos::RangePolicy<ExecutionSpace>(space, 0, pop.size()),
-      KOKKOS_LAMBDA(const index_type i) { pop.store(i, stnInitialState(init, seed, population, i)); });
+      KOKKOS_LAMBDA(const index_type i) {
+        pop.store(i, stnInitialState(init, seed, population, first_global + i));
+      });
 }
 
 template <class ExecutionSpace, class MemorySpace>
 void initializeAdEx(const ExecutionSpace& space, const AdExPopulation<MemorySpace>& pop,
-                    const adex::AdExInit& init, std::uint64_t seed, PopulationId id) {
+                    const adex::AdExInit& init, std::uint64_t seed, PopulationId id, index_type first_global = 0) {
   const auto population = static_cast<std::uint32_t>(id);
   Kokkos::parallel_for(
       "cbgtc::AdEx::initialize", Kokkos::RangePolicy<ExecutionSpace>(space, 0, pop.size()),
-      KOKKOS_LAMBDA(const index_type i) { pop.store(i, adexInitialState(init, seed, population, i)); });
+      KOKKOS_LAMBDA(const index_type i) {
+        pop.store(i, adexInitialState(init, seed, population, first_global + i));
+      });
 }
 
 /// Advance every STN neuron by one step (step index `step`), driven by
-/// `drive` (synapses, noise), recording spikes into `spikes` and the flags
-/// that delivery reads into drive.spiked.
+/// `drive` (synapses, noise), recording spikes (global indices) into `spikes`.
 template <class ExecutionSpace, class MemorySpace>
 void advanceStn(const ExecutionSpace& space, const StnPopulation<MemorySpace>& pop,
                 const stn::StnParams& params, real_type dt_ms, step_type step, step_type min_isi_steps,
@@ -39,9 +44,7 @@ void advanceStn(const ExecutionSpace& space, const StnPopulation<MemorySpace>& p
       KOKKOS_LAMBDA(const index_type i) {
         stn::StnState x = pop.load(i);
         const real_type I = drive.inputCurrent(i, step, x.V);
-        const bool spiked = stn::step(x, params, I, dt_ms, step, min_isi_steps);
-        drive.spiked(i) = spiked;
-        if (spiked) spikes.push(step, i);
+        if (stn::step(x, params, I, dt_ms, step, min_isi_steps)) spikes.push(step, drive.first_global + i);
         pop.store(i, x);
       });
 }
@@ -55,9 +58,7 @@ void advanceAdEx(const ExecutionSpace& space, const AdExPopulation<MemorySpace>&
       KOKKOS_LAMBDA(const index_type i) {
         adex::AdExState x = pop.load(i);
         const real_type I = drive.inputCurrent(i, step, x.V);
-        const bool spiked = adex::step(x, params, I, dt_ms, refractory_steps);
-        drive.spiked(i) = spiked;
-        if (spiked) spikes.push(step, i);
+        if (adex::step(x, params, I, dt_ms, refractory_steps)) spikes.push(step, drive.first_global + i);
         pop.store(i, x);
       });
 }
@@ -67,7 +68,9 @@ template <class ExecutionSpace, class MemorySpace>
 void initializeNoise(const ExecutionSpace& space, const PopulationDrive<MemorySpace>& drive) {
   Kokkos::parallel_for(
       "cbgtc::Noise::initialize", Kokkos::RangePolicy<ExecutionSpace>(space, 0, drive.ou.extent(0)),
-      KOKKOS_LAMBDA(const index_type i) { drive.ou(i) = ouInitial(drive.noise, drive.seed, drive.population, i); });
+      KOKKOS_LAMBDA(const index_type i) {
+        drive.ou(i) = ouInitial(drive.noise, drive.seed, drive.population, drive.first_global + i);
+      });
 }
 
 /// Copy V of the first report.extent(1) neurons into row `row` of the report.

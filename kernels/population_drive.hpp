@@ -1,9 +1,7 @@
 #pragma once
-// Everything that drives one population from outside in a step: synaptic
-// conductances, OU background current; and what the step leaves for others:
-// spike flags (read by delivery) and the LFP proxy at sampling steps.
-
-#include <string>
+// Everything that drives one population (the block of it this rank owns)
+// from outside in a step: synaptic conductances and the OU background
+// current; and the LFP proxy it leaves at sampling steps.
 
 #include "kernels/ou_noise.hpp"
 #include "kernels/synapse.hpp"
@@ -17,7 +15,7 @@ struct PopulationDrive {
   Kokkos::View<real_type*, MemorySpace> ou;            // x_k per neuron (empty when noise is off)
   std::uint64_t seed = 0;
   std::uint32_t population = 0;
-  Kokkos::View<std::uint8_t*, MemorySpace> spiked;     // 1 if the neuron spiked in the last step
+  index_type first_global = 0;                         // global index of local neuron 0
   Kokkos::View<real_type*, MemorySpace> lfp_current;   // Σ|I_syn| per neuron at LFP steps
   step_type lfp_every = 0;                             // 0: no LFP
 
@@ -30,18 +28,16 @@ struct PopulationDrive {
     if (noise.active) {
       const real_type x = ou(i);
       I += x;
-      ou(i) = ouAdvance(x, noise, seed, population, i, k);
+      ou(i) = ouAdvance(x, noise, seed, population, first_global + i, k);
     }
     return I;
   }
 };
 
-/// A drive with no synapses, no noise and no LFP for a population of n.
+/// A drive with no synapses, no noise and no LFP.
 template <class MemorySpace>
-PopulationDrive<MemorySpace> quietDrive(const std::string& name, index_type n) {
-  PopulationDrive<MemorySpace> d;
-  d.spiked = Kokkos::View<std::uint8_t*, MemorySpace>("cbgtc::" + name + "::spiked", n);
-  return d;
+PopulationDrive<MemorySpace> quietDrive() {
+  return PopulationDrive<MemorySpace>{};
 }
 
 }  // namespace cbgtc

@@ -72,26 +72,29 @@ struct SynapticInputs {
   }
 };
 
-/// Scatter the weights of every source that spiked in step k into the
-/// arrival slot (k + delay) of its targets. One thread per source: only
-/// spiking sources do work.
-template <class ExecutionSpace, class Matrix, class MemorySpace>
-void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source,
-                   const Kokkos::View<const std::uint8_t*, MemorySpace>& spiked,
+/// Scatter the weights of spikes into the arrival slots of their targets:
+/// a spike of source i (of population `source`) emitted in step s lands in
+/// slot (s + delay) of every target in row i. One thread per spike; the
+/// spikes of other populations are skipped.
+template <class ExecutionSpace, class Matrix, class SpikeView, class MemorySpace>
+void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const SpikeView& spikes,
+                   std::size_t n_spikes, std::uint32_t source,
                    const Kokkos::View<const std::uint16_t*, MemorySpace>& delays, std::int32_t delay_steps,
-                   const Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>& ring, step_type k) {
+                   const Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>& ring) {
   const auto row_map = by_source.graph.row_map;
   const auto targets = by_source.graph.entries;
   const auto weights = by_source.values;
   const auto n_slots = static_cast<step_type>(ring.extent(0));
   const bool per_synapse_delay = delays.extent(0) > 0;
   Kokkos::parallel_for(
-      "cbgtc::Synapse::deliver", Kokkos::RangePolicy<ExecutionSpace>(space, 0, spiked.extent(0)),
-      KOKKOS_LAMBDA(const std::size_t i) {
-        if (!spiked(i)) return;
+      "cbgtc::Synapse::deliver", Kokkos::RangePolicy<ExecutionSpace>(space, 0, n_spikes),
+      KOKKOS_LAMBDA(const std::size_t s) {
+        const auto spike = spikes(s);
+        if (spike.population != source) return;
+        const auto i = spike.index;
         for (auto e = row_map(i); e < row_map(i + 1); ++e) {
           const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;
-          const auto slot = static_cast<std::size_t>((k + d) % n_slots);
+          const auto slot = static_cast<std::size_t>((spike.step + d) % n_slots);
           Kokkos::atomic_add(&ring(slot, targets(e)), toQuanta(weights(e)));
         }
       });

@@ -75,7 +75,7 @@ int main(int argc, char* argv[]) {
       AdExPopulation<MemorySpace> gpe("GPe", n);
       initializeStn(space, stn, stn::StnInit{}, 1, PopulationId::STN);
       initializeAdEx(space, gpe, adex::gpeInit(), 1, PopulationId::GPe);
-      const auto no_input = quietDrive<MemorySpace>("bench", n);
+      const auto no_input = quietDrive<MemorySpace>();
       SpikeBuffer<MemorySpace> spikes("bench", std::int64_t(n) * (steps + 10));
       const stn::StnParams sp;
       const adex::AdExParams ap = adex::gpeParams();

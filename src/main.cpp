@@ -9,10 +9,12 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <vector>
 
 #include "io/options.hpp"
 #include "io/output_writer.hpp"
 #include "io/run_info.hpp"
+#include "src/comm/communicator.hpp"
 #include "src/simulation.hpp"
 
 #ifdef CBGTC_ENABLE_MPI
@@ -48,82 +50,107 @@ void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary
   if (!file.empty()) std::printf("output: %s\n", file.c_str());
 }
 
-int runCbgtc(int argc, char* argv[]) {
+int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
+  // Every rank parses the same arguments and reaches the same verdict; only
+  // rank 0 speaks.
+  const bool root = comm.isRoot();
   cbgtc::io::CommandLine cl;
   try {
     cl = cbgtc::io::parseCommandLine(argc, argv);
   } catch (const cbgtc::io::ConfigError& e) {
-    std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+    if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
     return 2;
   }
   if (cl.help) {
-    std::cout << cbgtc::io::helpText();
+    if (root) std::cout << cbgtc::io::helpText();
     return 0;
   }
   if (cl.version) {
-    std::cout << cbgtc::io::versionText();
+    if (root) std::cout << cbgtc::io::versionText();
     return 0;
   }
   if (cl.validate_only) {
-    std::printf("cbgtc: configuration is valid (%lld steps)\n", static_cast<long long>(cl.config.stepCount()));
+    if (root)
+      std::printf("cbgtc: configuration is valid (%lld steps)\n", static_cast<long long>(cl.config.stepCount()));
     return 0;
   }
 
   Kokkos::ScopeGuard kokkos(argc, argv);
   const cbgtc::SimulationConfig& config = cl.config;
 
+  // Rank 0 writes the one output file; the others learn whether it could.
   std::unique_ptr<cbgtc::io::OutputWriter> writer;
-  try {
-    writer = cbgtc::io::makeOutputWriter(config.output.file, config.output.overwrite);
-    cbgtc::io::AttributeList attributes = cbgtc::io::buildAttributes();
-    attributes.emplace_back("seed", std::to_string(config.simulation.seed));
-    attributes.emplace_back("config_file", cl.config_file);
-    for (auto& kv : cbgtc::io::makeOptionTable(cl.config).resolved()) attributes.push_back(kv);
-    writer->writeAttributes(attributes);
-  } catch (const cbgtc::io::OutputError& e) {
-    std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
-    return 2;
+  bool output_failed = false;
+  if (root) {
+    try {
+      writer = cbgtc::io::makeOutputWriter(config.output.file, config.output.overwrite);
+      cbgtc::io::AttributeList attributes = cbgtc::io::buildAttributes();
+      attributes.emplace_back("seed", std::to_string(config.simulation.seed));
+      attributes.emplace_back("config_file", cl.config_file);
+      attributes.emplace_back("mpi_ranks", std::to_string(comm.size()));
+      for (auto& kv : cbgtc::io::makeOptionTable(cl.config).resolved()) attributes.push_back(kv);
+      writer->writeAttributes(attributes);
+    } catch (const cbgtc::io::OutputError& e) {
+      std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+      writer.reset();
+      output_failed = true;
+    }
   }
+  if (comm.any(output_failed)) return 2;
 
   try {
-    std::printf("cbgtc %s: STN %lld, GPe %lld, GPi %lld neurons; %g ms at dt %g ms; seed %lld; %s\n",
-                CBGTC_VERSION, static_cast<long long>(config.network.n_stn),
-                static_cast<long long>(config.network.n_gpe), static_cast<long long>(config.network.n_gpi),
-                config.simulation.duration_ms, config.simulation.dt_ms,
-                static_cast<long long>(config.simulation.seed), cbgtc::ExecutionSpace::name());
+    if (root)
+      std::printf("cbgtc %s: STN %lld, GPe %lld, GPi %lld neurons; %g ms at dt %g ms; seed %lld; %s; %d rank%s\n",
+                  CBGTC_VERSION, static_cast<long long>(config.network.n_stn),
+                  static_cast<long long>(config.network.n_gpe), static_cast<long long>(config.network.n_gpi),
+                  config.simulation.duration_ms, config.simulation.dt_ms,
+                  static_cast<long long>(config.simulation.seed), cbgtc::ExecutionSpace::name(), comm.size(),
+                  comm.size() == 1 ? "" : "s");
     std::fflush(stdout);
     std::signal(SIGINT, onStopSignal);
     std::signal(SIGTERM, onStopSignal);
     cbgtc::RunSummary summary;
     {
-      cbgtc::Simulation simulation(config);
-      std::printf("synapses: %lld in %zu projections, %.3g MB (%.2f bytes per synapse)\n",
-                  static_cast<long long>(simulation.synapseCount()), simulation.projections().size(),
-                  simulation.synapseBytes() / 1e6,
-                  simulation.synapseCount() > 0
-                      ? static_cast<double>(simulation.synapseBytes()) / simulation.synapseCount()
-                      : 0.0);
-      for (const auto& p : simulation.projections())
-        std::printf("  %-12s %s -> %s: %lld synapses, delay %d..%d steps\n", p.name.c_str(),
-                    cbgtc::populationName(p.source), cbgtc::populationName(p.target),
-                    static_cast<long long>(p.synapseCount()), p.delay_steps, p.max_delay_steps);
+      cbgtc::Simulation simulation(config, comm);
+      const std::int64_t synapses = simulation.synapseCount();
+      const std::size_t bytes = simulation.synapseBytes();
+      std::vector<long long> per_projection;
+      for (const auto& p : simulation.projections()) per_projection.push_back(comm.sum(p.synapseCount()));
+      if (root) {
+        std::printf("synapses: %lld in %zu projections, %.3g MB (%.2f bytes per synapse, row offsets included)\n",
+                    static_cast<long long>(synapses), simulation.projections().size(), bytes / 1e6,
+                    synapses > 0 ? static_cast<double>(bytes) / synapses : 0.0);
+        for (std::size_t k = 0; k < per_projection.size(); ++k) {
+          const auto& p = simulation.projections()[k];
+          std::printf("  %-12s %s -> %s: %lld synapses, delay %d..%d steps\n", p.name.c_str(),
+                      cbgtc::populationName(p.source), cbgtc::populationName(p.target), per_projection[k],
+                      p.delay_steps, p.max_delay_steps);
+        }
+        std::printf("spike exchange every %lld steps (the smallest delay)\n",
+                    static_cast<long long>(simulation.epochSteps()));
+      }
       std::fflush(stdout);
-      summary = simulation.run(writer.get(), &stop_requested, stdout);
+      summary = simulation.run(writer.get(), &stop_requested, root ? stdout : nullptr);
     }
     const double stop_ms = static_cast<double>(summary.steps) * config.simulation.dt_ms;
-    writer->writeAttributes({{"complete", summary.complete ? "true" : "false"},
-                             {"stopped_at_ms", cbgtc::io::formatNumber(stop_ms)}});
-    writer->finalize(stop_ms);
-    printSummary(config, summary, writer->path());
-    writer.reset();
+    if (root) {
+      writer->writeAttributes({{"complete", summary.complete ? "true" : "false"},
+                               {"stopped_at_ms", cbgtc::io::formatNumber(stop_ms)}});
+      writer->finalize(stop_ms);
+      printSummary(config, summary, writer->path());
+      writer.reset();
+    }
     if (!summary.complete) {
-      std::fprintf(stderr, "cbgtc: stopped by signal %d at %g ms; output is marked incomplete\n",
-                   static_cast<int>(stop_signal), stop_ms);
-      return 128 + static_cast<int>(stop_signal);
+      const int sig = stop_signal != 0 ? static_cast<int>(stop_signal) : SIGTERM;
+      if (root)
+        std::fprintf(stderr, "cbgtc: stopped by signal %d at %g ms; output is marked incomplete\n", sig, stop_ms);
+      return 128 + sig;
     }
   } catch (const std::exception& e) {
     writer.reset();  // removes the partial file
-    std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+    std::fprintf(stderr, "cbgtc: error on rank %d: %s\n", comm.rank(), e.what());
+    // Other ranks may be waiting in a collective: end them all.
+    if (comm.size() > 1) comm.abort(1);
     return 1;
   }
   return 0;
@@ -135,7 +162,11 @@ int main(int argc, char* argv[]) {
 #ifdef CBGTC_ENABLE_MPI
   MPI_Init(&argc, &argv);
 #endif
-  const int rc = runCbgtc(argc, argv);
+  int rc = 0;
+  {
+    const auto comm = cbgtc::comm::worldCommunicator();
+    rc = runCbgtc(argc, argv, *comm);
+  }
 #ifdef CBGTC_ENABLE_MPI
   MPI_Finalize();
 #endif

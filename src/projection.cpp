@@ -86,7 +86,8 @@ void visitSources(const ProjectionSettings& s, const ProjectionShape& shape, boo
 HostConnectivity generateConnectivity(const ProjectionSettings& s, const ProjectionShape& shape,
                                       std::uint64_t seed, std::uint32_t projection, double dt_ms) {
   const bool exclude_self = shape.same_population && !s.autapses;
-  const index_type n_post = shape.n_post;
+  const index_type n_post = shape.localTargets();
+  const index_type first = shape.target_begin;
   HostConnectivity out;
   out.target_offsets.assign(static_cast<std::size_t>(n_post) + 1, 0);
   using HostPolicy = Kokkos::RangePolicy<HostSpace>;
@@ -97,7 +98,7 @@ HostConnectivity generateConnectivity(const ProjectionSettings& s, const Project
     if (isFixedIndegree(s) && candidateCount(shape, exclude_self) > 0)
       k = s.indegree;
     else
-      visitSources(s, shape, exclude_self, seed, projection, j, [&](index_type) { ++k; });
+      visitSources(s, shape, exclude_self, seed, projection, first + j, [&](index_type) { ++k; });
     out.target_offsets[j + 1] = k;
   });
   for (index_type j = 0; j < n_post; ++j) out.target_offsets[j + 1] += out.target_offsets[j];
@@ -120,18 +121,21 @@ HostConnectivity generateConnectivity(const ProjectionSettings& s, const Project
   Kokkos::parallel_for("cbgtc::Projection::fill", HostPolicy(0, n_post), [&](const index_type j) {
     const std::int64_t begin = out.target_offsets[j];
     std::int64_t k = begin;
-    visitSources(s, shape, exclude_self, seed, projection, j,
+    const index_type global = first + j;
+    visitSources(s, shape, exclude_self, seed, projection, global,
                  [&](index_type i) { out.sources[static_cast<std::size_t>(k++)] = i; });
     for (std::int64_t e = begin; e < k; ++e) {
       const auto local = static_cast<std::uint64_t>(e - begin);
       double w = mean_weight;
       if (s.weight_cv > 0 && mean_weight > 0) {
-        const auto z = rng::normals(seed, rng::Stream::Weights, projection, static_cast<std::uint32_t>(j), local / 4);
+        const auto z =
+            rng::normals(seed, rng::Stream::Weights, projection, static_cast<std::uint32_t>(global), local / 4);
         w = std::exp(mu_log + sigma_log * z.v[local % 4]);
       }
       out.weights[static_cast<std::size_t>(e)] = static_cast<weight_type>(w);
       if (jitter) {
-        const auto bits = rng::randomBits(seed, rng::Stream::Delays, projection, static_cast<std::uint32_t>(j), local / 4);
+        const auto bits =
+            rng::randomBits(seed, rng::Stream::Delays, projection, static_cast<std::uint32_t>(global), local / 4);
         const double u = rng::uniformOpen(bits.v[local % 4]);
         const auto d = d_lo + static_cast<std::int32_t>(u * (d_hi - d_lo + 1));
         out.delays[static_cast<std::size_t>(e)] = static_cast<delay_type>(std::min(d, d_hi));
@@ -151,7 +155,7 @@ Projection makeProjection(const ProjectionSettings& s, const HostConnectivity& p
   proj.E_rev_mV = static_cast<real_type>(s.E_rev_mV);
 
   const auto nnz = static_cast<std::int64_t>(pull.sources.size());
-  const index_type n_pre = shape.n_pre, n_post = shape.n_post;
+  const index_type n_pre = shape.n_pre, n_post = shape.localTargets();
   // Regroup by source; visiting targets in order keeps each row sorted by
   // target, so the layout is deterministic.
   Kokkos::View<std::int64_t*, Kokkos::HostSpace> row_map("cbgtc::Projection::row_map", n_pre + 1);

@@ -25,8 +25,9 @@ using ProjectionMatrix =
 
 /// Synapses of one projection on the host, grouped by target (pull form):
 /// what the keyed generator produces, target by target, in parallel.
+/// Targets are local: entry j is global target target_begin + j.
 struct HostConnectivity {
-  std::vector<std::int64_t> target_offsets;  // n_post + 1
+  std::vector<std::int64_t> target_offsets;  // local targets + 1
   std::vector<index_type> sources;           // ascending within a target
   std::vector<weight_type> weights;
   std::vector<delay_type> delays;            // empty: all synapses share delay_steps
@@ -34,15 +35,22 @@ struct HostConnectivity {
 
 struct ProjectionShape {
   index_type n_pre = 0;
-  index_type n_post = 0;
+  index_type n_post = 0;  // the whole target population
   bool same_population = false;
+  // The targets built here (this rank's block), as global indices
+  // [target_begin, target_end); target_end < 0 means n_post.
+  index_type target_begin = 0;
+  index_type target_end = -1;
+
+  index_type targetEnd() const { return target_end < 0 ? n_post : target_end; }
+  index_type localTargets() const { return targetEnd() - target_begin; }
 };
 
 /// Everything about one projection that the step loop needs.
 struct Projection {
   std::string name;
   PopulationId source{}, target{};
-  ProjectionMatrix by_source;                      // rows = sources
+  ProjectionMatrix by_source;                      // rows = all sources, columns = local targets
   Kokkos::View<delay_type*, MemorySpace> delays;   // per synapse, or empty
   std::int32_t delay_steps = 1;                    // uniform delay, or the minimum
   std::int32_t max_delay_steps = 1;

@@ -23,7 +23,8 @@ constexpr std::int64_t report_rows_per_flush = 1024;
 struct Simulation::Recorder {
   std::string name;
   PopulationId id{};
-  index_type size = 0;
+  index_type size = 0;        // whole population
+  index_type local_size = 0;  // this rank's block
   std::string current_units;  // of the LFP proxy
   Kokkos::View<real_type*, MemorySpace> V;
   SpikeBuffer<MemorySpace> spikes;
@@ -37,7 +38,8 @@ struct Simulation::Recorder {
   std::vector<double> last_spike_ms, isi_mean, isi_m2;
   std::vector<std::int64_t> isi_count;
 
-  index_type report_cells = 0;
+  index_type report_cells = 0;        // whole report (the first v_neurons cells)
+  index_type local_report_cells = 0;  // of them, on this rank
   Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace> report;
   std::int64_t report_rows = 0;  // filled rows not yet flushed
 
@@ -82,13 +84,24 @@ void sumLfp(const ExecutionSpace& space, const Kokkos::View<real_type*, MemorySp
 
 }  // namespace
 
-Simulation::Simulation(const SimulationConfig& config)
-    : _config(config),
-      _stn(populationSize(config, PopulationId::STN)),
-      _gpe("GPe", populationSize(config, PopulationId::GPe)),
-      _gpi("GPi", populationSize(config, PopulationId::GPi)) {
+Simulation::Simulation(const SimulationConfig& config) : Simulation(config, _local_comm) {}
+
+Simulation::Simulation(const SimulationConfig& config, const comm::Communicator& comm)
+    : _comm(comm), _config(config) {
   const double dt = config.simulation.dt_ms;
   const auto seed = static_cast<std::uint64_t>(config.simulation.seed);
+  for (PopulationId id : all_populations)
+    _blocks[static_cast<std::size_t>(id)] = comm::blockOf(populationSize(config, id), comm.size(), comm.rank());
+  auto localSize = [this](PopulationId id) {
+    return static_cast<index_type>(_blocks[static_cast<std::size_t>(id)].size());
+  };
+  auto firstGlobal = [this](PopulationId id) {
+    return static_cast<index_type>(_blocks[static_cast<std::size_t>(id)].begin);
+  };
+  _stn = StnPopulation<MemorySpace>(localSize(PopulationId::STN));
+  _gpe = AdExPopulation<MemorySpace>("GPe", localSize(PopulationId::GPe));
+  _gpi = AdExPopulation<MemorySpace>("GPi", localSize(PopulationId::GPi));
+
   _min_isi_steps = stepsOf(config.stn.min_isi_ms, dt);
   _gpe_refractory_steps = stepsOf(config.gpe.t_ref_ms, dt);
   _gpi_refractory_steps = stepsOf(config.gpi.t_ref_ms, dt);
@@ -96,21 +109,32 @@ Simulation::Simulation(const SimulationConfig& config)
   const std::int64_t n_steps = config.stepCount();
   const std::int64_t lfp_samples = (n_steps + _lfp_every - 1) / _lfp_every;
 
-  const std::int64_t largest =
-      std::max<std::int64_t>({1, config.network.n_stn, config.network.n_gpe, config.network.n_gpi});
-  _flush_steps = std::clamp<std::int64_t>(max_buffered_spikes / largest, 1, max_flush_steps);
+  // Epoch: at most the smallest delay of any projection, so spikes of an
+  // epoch only arrive in later epochs; and at most as many steps as the
+  // spike buffers hold (one spike per neuron and step). From global
+  // quantities only, so every rank agrees.
+  step_type min_delay = max_flush_steps;
+  for (const auto& p : config.projections)
+    min_delay = std::min<step_type>(min_delay, delaySteps(p.delay_ms - p.delay_jitter_ms, dt));
+  std::int64_t largest_block = 1;
+  for (PopulationId id : all_populations)
+    largest_block = std::max<std::int64_t>(
+        largest_block, (populationSize(config, id) + comm.size() - 1) / comm.size());
+  _epoch_steps = std::clamp<step_type>(std::min<step_type>(min_delay, max_buffered_spikes / largest_block), 1,
+                                       max_flush_steps);
 
   const ExecutionSpace space;
   const Kokkos::View<real_type*, MemorySpace> V_of[3] = {_stn.V, _gpe.V, _gpi.V};
   for (PopulationId id : all_populations) {
     const auto p = static_cast<std::size_t>(id);
-    const index_type n = populationSize(config, id);
+    const index_type n = localSize(id);
     const std::string name = populationName(id);
 
     auto& d = _drives[p];
-    d = quietDrive<MemorySpace>(name, n);
+    d = quietDrive<MemorySpace>();
     d.seed = seed;
     d.population = static_cast<std::uint32_t>(id);
+    d.first_global = firstGlobal(id);
     const NoiseSettings& noise = noiseOf(config, id);
     d.noise = OuParams::make(noise.tau_ms, noise.mu, noise.sigma, dt);
     if (d.noise.active) {
@@ -124,19 +148,24 @@ Simulation::Simulation(const SimulationConfig& config)
     auto r = std::make_unique<Recorder>();
     r->name = name;
     r->id = id;
-    r->size = n;
+    r->size = populationSize(config, id);
+    r->local_size = n;
     r->current_units = id == PopulationId::STN ? "uA/cm^2" : "pA";
     r->V = V_of[p];
-    r->spikes = SpikeBuffer<MemorySpace>(name, std::max<std::int64_t>(1, std::int64_t(n) * _flush_steps));
-    r->last_spike_ms.assign(static_cast<std::size_t>(n), -1.0);
-    r->isi_mean.assign(static_cast<std::size_t>(n), 0.0);
-    r->isi_m2.assign(static_cast<std::size_t>(n), 0.0);
-    r->isi_count.assign(static_cast<std::size_t>(n), 0);
-    r->report_cells = static_cast<index_type>(std::min<std::int64_t>(config.output.v_neurons, n));
-    if (r->report_cells > 0)
+    r->spikes = SpikeBuffer<MemorySpace>(name, std::max<std::int64_t>(1, std::int64_t(n) * _epoch_steps));
+    if (comm.isRoot()) {
+      r->last_spike_ms.assign(static_cast<std::size_t>(r->size), -1.0);
+      r->isi_mean.assign(static_cast<std::size_t>(r->size), 0.0);
+      r->isi_m2.assign(static_cast<std::size_t>(r->size), 0.0);
+      r->isi_count.assign(static_cast<std::size_t>(r->size), 0);
+    }
+    r->report_cells = static_cast<index_type>(std::min<std::int64_t>(config.output.v_neurons, r->size));
+    r->local_report_cells = static_cast<index_type>(
+        std::clamp<std::int64_t>(r->report_cells - _blocks[p].begin, 0, _blocks[p].size()));
+    if (r->local_report_cells > 0)
       r->report = Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace>(
           Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + name + "::report"), report_rows_per_flush,
-          r->report_cells);
+          r->local_report_cells);
     r->lfp = Kokkos::View<double*, MemorySpace>("cbgtc::" + name + "::lfp", lfp_samples);
     _recorders.push_back(std::move(r));
   }
@@ -148,6 +177,8 @@ Simulation::Simulation(const SimulationConfig& config)
     shape.n_pre = populationSize(config, source);
     shape.n_post = populationSize(config, target);
     shape.same_population = source == target;
+    shape.target_begin = firstGlobal(target);
+    shape.target_end = firstGlobal(target) + localSize(target);
     const HostConnectivity pull = generateConnectivity(s, shape, seed, static_cast<std::uint32_t>(pi), dt);
     _projections.push_back(makeProjection(s, pull, shape, dt));
     const Projection& proj = _projections.back();
@@ -155,8 +186,8 @@ Simulation::Simulation(const SimulationConfig& config)
     ConductanceInput<MemorySpace> in;
     in.n_slots = proj.max_delay_steps + 1;
     in.ring = Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>("cbgtc::" + s.name + "::ring",
-                                                                              in.n_slots, shape.n_post);
-    in.g = Kokkos::View<real_type*, MemorySpace>("cbgtc::" + s.name + "::g", shape.n_post);
+                                                                              in.n_slots, shape.localTargets());
+    in.g = Kokkos::View<real_type*, MemorySpace>("cbgtc::" + s.name + "::g", shape.localTargets());
     in.decay = static_cast<real_type>(std::exp(-dt / s.tau_ms));
     in.E_rev = static_cast<real_type>(s.E_rev_mV);
     auto& inputs = _drives[static_cast<std::size_t>(target)].synapses;
@@ -164,10 +195,9 @@ Simulation::Simulation(const SimulationConfig& config)
     _rings.push_back(in.ring);
   }
 
-  const auto population_seed = seed;
-  initializeStn(space, _stn, config.stn_init, population_seed, PopulationId::STN);
-  initializeAdEx(space, _gpe, config.gpe_init, population_seed, PopulationId::GPe);
-  initializeAdEx(space, _gpi, config.gpi_init, population_seed, PopulationId::GPi);
+  initializeStn(space, _stn, config.stn_init, seed, PopulationId::STN, firstGlobal(PopulationId::STN));
+  initializeAdEx(space, _gpe, config.gpe_init, seed, PopulationId::GPe, firstGlobal(PopulationId::GPe));
+  initializeAdEx(space, _gpi, config.gpi_init, seed, PopulationId::GPi, firstGlobal(PopulationId::GPi));
   space.fence();
 }
 
@@ -176,78 +206,126 @@ Simulation::~Simulation() = default;
 std::int64_t Simulation::synapseCount() const {
   std::int64_t n = 0;
   for (const auto& p : _projections) n += p.synapseCount();
-  return n;
+  return _comm.sum(n);
 }
 
 std::size_t Simulation::synapseBytes() const {
-  std::size_t n = 0;
-  for (const auto& p : _projections) n += p.bytes();
-  return n;
+  std::int64_t n = 0;
+  for (const auto& p : _projections) n += static_cast<std::int64_t>(p.bytes());
+  return static_cast<std::size_t>(_comm.sum(n));
 }
 
-void Simulation::flushSpikes(Recorder& r, io::OutputWriter* writer) {
-  std::int64_t count = 0;
-  Kokkos::deep_copy(count, r.spikes.count);
-  if (count > r.spikes.capacity())
-    throw std::runtime_error("spike buffer of " + r.name + " overflowed (" + std::to_string(count) +
-                             " spikes, capacity " + std::to_string(r.spikes.capacity()) + ")");
-  if (count == 0) return;
-  const std::pair<std::int64_t, std::int64_t> range(0, count);
-  auto steps = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), Kokkos::subview(r.spikes.step, range));
-  auto nodes = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), Kokkos::subview(r.spikes.node, range));
-  Kokkos::deep_copy(r.spikes.count, std::int64_t(0));
+// End of an epoch: gather every rank's spikes of the epoch on every rank,
+// deliver them into the local arrival rings, and (rank 0) record them. The
+// merged list is sorted by (step, population, index), so what is delivered
+// and written does not depend on the number of ranks or threads.
+void Simulation::exchangeSpikes(io::OutputWriter* writer) {
+  std::vector<comm::SpikeRecord> local;
+  for (auto& r : _recorders) {
+    std::int64_t count = 0;
+    Kokkos::deep_copy(count, r->spikes.count);
+    if (count > r->spikes.capacity())
+      throw std::runtime_error("spike buffer of " + r->name + " overflowed (" + std::to_string(count) +
+                               " spikes, capacity " + std::to_string(r->spikes.capacity()) + ")");
+    if (count == 0) continue;
+    const std::pair<std::int64_t, std::int64_t> range(0, count);
+    auto steps = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), Kokkos::subview(r->spikes.step, range));
+    auto nodes = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), Kokkos::subview(r->spikes.node, range));
+    Kokkos::deep_copy(r->spikes.count, std::int64_t(0));
+    for (std::int64_t k = 0; k < count; ++k)
+      local.push_back(comm::SpikeRecord{steps(k), static_cast<std::uint32_t>(r->id),
+                                        static_cast<std::uint32_t>(nodes(k))});
+  }
+  std::vector<comm::SpikeRecord> all = _comm.allgather(local);
+  std::sort(all.begin(), all.end());
+  if (!all.empty()) {
+    if (_epoch_spikes.extent(0) < all.size())
+      _epoch_spikes = Kokkos::View<comm::SpikeRecord*, MemorySpace>(
+          Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Exchange::spikes"), 2 * all.size());
+    const Kokkos::View<const comm::SpikeRecord*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>
+        host(all.data(), all.size());
+    Kokkos::deep_copy(Kokkos::subview(_epoch_spikes, std::pair<std::size_t, std::size_t>(0, all.size())), host);
+    const ExecutionSpace space;
+    for (std::size_t p = 0; p < _projections.size(); ++p) {
+      const Projection& proj = _projections[p];
+      if (proj.synapseCount() == 0) continue;
+      deliverSpikes(space, proj.by_source, _epoch_spikes, all.size(), static_cast<std::uint32_t>(proj.source),
+                    Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, _rings[p]);
+    }
+  }
+  if (_comm.isRoot()) recordSpikes(all, writer);
+}
 
-  // Atomic appends arrive in any order: sort by (step, node).
-  std::vector<std::int64_t> order(static_cast<std::size_t>(count));
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
-    return steps(a) != steps(b) ? steps(a) < steps(b) : nodes(a) < nodes(b);
-  });
-  std::vector<double> times_ms(order.size());
-  std::vector<std::uint64_t> ids(order.size());
+void Simulation::recordSpikes(const std::vector<comm::SpikeRecord>& all, io::OutputWriter* writer) {
   const double dt = _config.simulation.dt_ms;
   const step_type burn_in_steps = stepsOf(_config.analysis.burn_in_ms, dt);
-  for (std::size_t k = 0; k < order.size(); ++k) {
-    const step_type s = steps(order[k]);
-    const auto i = static_cast<std::size_t>(nodes(order[k]));
-    times_ms[k] = static_cast<double>(s) * dt;
-    ids[k] = i;
-    if (s < burn_in_steps) continue;
-    ++r.counted_spikes;
-    if (r.last_spike_ms[i] >= 0) {
-      const double isi = times_ms[k] - r.last_spike_ms[i];
-      const double delta = isi - r.isi_mean[i];
-      ++r.isi_count[i];
-      r.isi_mean[i] += delta / static_cast<double>(r.isi_count[i]);
-      r.isi_m2[i] += delta * (isi - r.isi_mean[i]);
+  for (auto& rp : _recorders) {
+    Recorder& r = *rp;
+    std::vector<double> times_ms;
+    std::vector<std::uint64_t> ids;
+    for (const auto& spike : all) {
+      if (spike.population != static_cast<std::uint32_t>(r.id)) continue;
+      const auto i = static_cast<std::size_t>(spike.index);
+      times_ms.push_back(static_cast<double>(spike.step) * dt);
+      ids.push_back(i);
+      if (spike.step < burn_in_steps) continue;
+      ++r.counted_spikes;
+      if (r.last_spike_ms[i] >= 0) {
+        const double isi = times_ms.back() - r.last_spike_ms[i];
+        const double delta = isi - r.isi_mean[i];
+        ++r.isi_count[i];
+        r.isi_mean[i] += delta / static_cast<double>(r.isi_count[i]);
+        r.isi_m2[i] += delta * (isi - r.isi_mean[i]);
+      }
+      r.last_spike_ms[i] = times_ms.back();
     }
-    r.last_spike_ms[i] = times_ms[k];
+    r.total_spikes += static_cast<std::int64_t>(ids.size());
+    if (writer && !ids.empty()) writer->appendSpikes(r.name, times_ms, ids);
   }
-  r.total_spikes += count;
-  if (writer) writer->appendSpikes(r.name, times_ms, ids);
 }
 
+// Every rank samples its own report cells on the same steps; rank 0 gathers
+// the blocks (rank order = cell order) and interleaves them into rows.
 void Simulation::flushReport(Recorder& r, io::OutputWriter* writer) {
-  if (r.report_rows == 0) return;
-  const std::pair<std::int64_t, std::int64_t> rows(0, r.report_rows);
-  auto filled = Kokkos::subview(r.report, rows, Kokkos::ALL());
-  auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), filled);
-  if (writer) writer->appendReport(r.name, host.data(), static_cast<std::size_t>(r.report_rows));
+  if (r.report_rows == 0 || r.report_cells == 0) return;
+  std::vector<float> mine;
+  if (r.local_report_cells > 0) {
+    const std::pair<std::int64_t, std::int64_t> rows(0, r.report_rows);
+    auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), Kokkos::subview(r.report, rows, Kokkos::ALL()));
+    mine.assign(host.data(), host.data() + host.span());
+  }
+  const std::vector<float> gathered = _comm.gatherToRoot(mine);
+  if (_comm.isRoot() && writer) {
+    const auto rows = static_cast<std::size_t>(r.report_rows);
+    const auto cells = static_cast<std::size_t>(r.report_cells);
+    std::vector<float> table(rows * cells);
+    std::size_t offset = 0, first_cell = 0;
+    for (int rank = 0; rank < _comm.size() && first_cell < cells; ++rank) {
+      const comm::Block b = comm::blockOf(r.size, _comm.size(), rank);
+      const auto n = static_cast<std::size_t>(std::clamp<std::int64_t>(r.report_cells - b.begin, 0, b.size()));
+      for (std::size_t row = 0; row < rows; ++row)
+        for (std::size_t c = 0; c < n; ++c) table[row * cells + first_cell + c] = gathered[offset + row * n + c];
+      offset += rows * n;
+      first_cell += n;
+    }
+    writer->appendReport(r.name, table.data(), rows);
+  }
   r.report_rows = 0;
 }
 
-// One step k (t_k = k·dt is the start of the step):
-//   1. every population advances from t_k to t_{k+1}. Its input is the OU
-//      current x_k and I_syn = Σ g_k·(V_k − E), where g_k includes every
-//      spike that arrives at the start of step k. Populations only see
-//      spikes of earlier steps (delays ≥ 1 step), so the order of the three
-//      updates does not matter;
-//   2. every projection scatters the weights of the sources that spiked in
-//      step k into the arrival slot k + delay of their targets;
-//   3. at LFP steps (k multiple of lfp_every) the per-neuron Σ|I_syn| of
-//      step k is summed into the population's LFP proxy sample.
-// A spike detected in step k has timestamp t_k (the prototype's and Brian2's
-// convention). Nothing is copied to the host within a step.
+// One step k (t_k = k·dt is the start of the step): every population (this
+// rank's block of it) advances from t_k to t_{k+1}, with input x_k − I_syn,
+// where I_syn = Σ g_k·(V_k − E) and g_k includes every spike arriving at the
+// start of step k; spikes are appended to the device spike buffers; at LFP
+// steps the per-neuron Σ|I_syn| of step k is summed into the LFP proxy.
+//
+// Every epoch_steps steps (exchangeSpikes) the spikes of the epoch are
+// gathered from all ranks and delivered into the arrival slot (step + delay)
+// of their targets. The epoch is never longer than the smallest delay, so
+// every spike is delivered before its arrival step, and the result is the
+// same as delivering after every step. A spike detected in step k has
+// timestamp t_k (the prototype's and Brian2's convention). Within an epoch
+// nothing is copied between host and device.
 void Simulation::step(step_type k) {
   const ExecutionSpace space;
   const real_type dt = static_cast<real_type>(_config.simulation.dt_ms);
@@ -255,16 +333,9 @@ void Simulation::step(step_type k) {
   advanceStn(space, _stn, _config.stn, dt, k, _min_isi_steps, d[0], _recorders[0]->spikes);
   advanceAdEx(space, _gpe, _config.gpe, dt, k, _gpe_refractory_steps, d[1], _recorders[1]->spikes);
   advanceAdEx(space, _gpi, _config.gpi, dt, k, _gpi_refractory_steps, d[2], _recorders[2]->spikes);
-  for (std::size_t p = 0; p < _projections.size(); ++p) {
-    const Projection& proj = _projections[p];
-    if (proj.synapseCount() == 0) continue;
-    const Kokkos::View<const std::uint8_t*, MemorySpace> spiked = d[static_cast<std::size_t>(proj.source)].spiked;
-    const Kokkos::View<const delay_type*, MemorySpace> delays = proj.delays;
-    deliverSpikes(space, proj.by_source, spiked, delays, proj.delay_steps, _rings[p], k);
-  }
   if (k % _lfp_every == 0)
     for (auto& r : _recorders)
-      if (r->size > 0) sumLfp(space, d[static_cast<std::size_t>(r->id)].lfp_current, r->lfp, k / _lfp_every);
+      if (r->local_size > 0) sumLfp(space, d[static_cast<std::size_t>(r->id)].lfp_current, r->lfp, k / _lfp_every);
 }
 
 RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* stop, std::FILE* progress) {
@@ -288,7 +359,8 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
   auto sample = [&](Recorder& r) {
     if (r.report_cells == 0) return;
     if (r.report_rows == report_rows_per_flush) flushReport(r, writer);
-    sampleVoltage(space, r.V, r.report, r.report_rows++);
+    if (r.local_report_cells > 0) sampleVoltage(space, r.V, r.report, r.report_rows);
+    ++r.report_rows;
   };
 
   // Progress in NEST's style; the real-time factor is model time over wall
@@ -311,7 +383,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
   std::int64_t done = 0;
   bool stopped = false;
   for (step_type k = 0; k < n_steps; ++k) {
-    if (stop && stop->load(std::memory_order_relaxed)) {
+    if (k % _epoch_steps == 0 && _comm.any(stop && stop->load(std::memory_order_relaxed))) {
       stopped = true;
       break;
     }
@@ -319,8 +391,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
     done = k + 1;
     if (done % v_every == 0 && done < n_steps)
       for (auto& r : _recorders) sample(*r);
-    if (done % _flush_steps == 0 || done == n_steps)
-      for (auto& r : _recorders) flushSpikes(*r, writer);
+    if (done % _epoch_steps == 0 || done == n_steps) exchangeSpikes(writer);
     if (progress && interval_s > 0) {
       const auto now = std::chrono::steady_clock::now();
       if (std::chrono::duration<double>(now - last_report).count() >= interval_s) {
@@ -330,10 +401,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
       }
     }
   }
-  for (auto& r : _recorders) {
-    flushSpikes(*r, writer);
-    flushReport(*r, writer);
-  }
+  for (auto& r : _recorders) flushReport(*r, writer);
   space.fence();
   if (progress && interval_s > 0) report(done, true);
 
@@ -376,11 +444,13 @@ PopulationSummary Simulation::summarize(Recorder& r, std::int64_t steps_done, io
   p.cv_isi = cv_neurons > 0 ? cv_sum / cv_neurons : nan;
 
   // LFP proxy: samples at t = m·lfp_sample_ms from the end of the burn-in.
-  auto lfp_all = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.lfp);
+  auto lfp_local = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.lfp);
+  std::vector<double> lfp_all(lfp_local.data(), lfp_local.data() + lfp_local.extent(0));
+  _comm.sum(lfp_all);  // partial sums of each rank's neurons
   const std::int64_t samples_done = (steps_done + _lfp_every - 1) / _lfp_every;
   const std::int64_t first = (burn_in_steps + _lfp_every - 1) / _lfp_every;
   std::vector<double> lfp;
-  for (std::int64_t m = first; m < samples_done; ++m) lfp.push_back(lfp_all(m));
+  for (std::int64_t m = first; m < samples_done; ++m) lfp.push_back(lfp_all[static_cast<std::size_t>(m)]);
   p.lfp_mean = lfp.empty() ? nan : std::accumulate(lfp.begin(), lfp.end(), 0.0) / lfp.size();
   const double fs_hz = 1000.0 / (static_cast<double>(_lfp_every) * dt_ms);
   analysis::WelchSettings welch_settings;
@@ -393,7 +463,7 @@ PopulationSummary Simulation::summarize(Recorder& r, std::int64_t steps_done, io
   p.beta_peak_hz = beta.peak_hz;
 
   if (writer && r.size > 0) {
-    std::vector<double> whole(lfp_all.data(), lfp_all.data() + samples_done);
+    std::vector<double> whole(lfp_all.begin(), lfp_all.begin() + samples_done);
     writer->writeDataset("/lfp", r.name, whole,
                          {{"units", r.current_units},
                           {"description", "sum over neurons of |g (V - E_rev)| of every synaptic input"},

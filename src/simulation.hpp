@@ -11,6 +11,7 @@
 
 #include "io/output_writer.hpp"
 #include "kernels/population_drive.hpp"
+#include "src/comm/communicator.hpp"
 #include "src/config.hpp"
 #include "src/population.hpp"
 #include "src/projection.hpp"
@@ -38,38 +39,56 @@ struct RunSummary {
   double wall_seconds = 0.0;
 };
 
+/// With MPI, each rank owns a contiguous block of every population (see
+/// comm::blockOf) and the incoming synapses of its neurons; spikes are
+/// exchanged once per epoch. Everything a rank reports about the whole
+/// network (summary, output file) is complete on rank 0.
 class Simulation {
  public:
+  /// A single-process simulation.
   explicit Simulation(const SimulationConfig& config);
+  /// One rank's part; `comm` must outlive the simulation.
+  Simulation(const SimulationConfig& config, const comm::Communicator& comm);
   ~Simulation();
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
 
-  /// Runs every step, or until *stop becomes true (checked every step).
-  /// writer may be null (nothing recorded to file); progress lines go to
-  /// `progress` when it is not null.
+  /// Runs every step, or until *stop becomes true on any rank (checked once
+  /// per epoch). writer (rank 0 only; may be null) receives the recorded
+  /// data; progress lines go to `progress` when it is not null.
   RunSummary run(io::OutputWriter* writer, const std::atomic<bool>* stop = nullptr,
                  std::FILE* progress = nullptr);
 
+  /// This rank's part of each projection.
   const std::vector<Projection>& projections() const { return _projections; }
+  /// Over all ranks.
   std::int64_t synapseCount() const;
   std::size_t synapseBytes() const;
+  /// Steps between spike exchanges: the smallest delay of any projection
+  /// (no spike can arrive within the epoch it was emitted in), capped by
+  /// the spike buffer size.
+  step_type epochSteps() const { return _epoch_steps; }
 
  private:
   struct Recorder;
+  comm::LocalCommunicator _local_comm;
+  const comm::Communicator& _comm;
   SimulationConfig _config;
   StnPopulation<MemorySpace> _stn;
   AdExPopulation<MemorySpace> _gpe, _gpi;
   PopulationDrive<MemorySpace> _drives[3];            // by PopulationId
+  comm::Block _blocks[3];                             // this rank's global index ranges
   std::vector<Projection> _projections;
   std::vector<Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>> _rings;  // per projection
   std::vector<std::unique_ptr<Recorder>> _recorders;  // by PopulationId
   step_type _min_isi_steps = 0;
   std::int32_t _gpe_refractory_steps = 0, _gpi_refractory_steps = 0;
-  std::int64_t _flush_steps = 1;  // steps between spike-buffer flushes
+  step_type _epoch_steps = 1;
   step_type _lfp_every = 1;       // steps between LFP samples
+  Kokkos::View<comm::SpikeRecord*, MemorySpace> _epoch_spikes;  // every rank's spikes of the epoch
 
-  void flushSpikes(Recorder& r, io::OutputWriter* writer);
+  void exchangeSpikes(io::OutputWriter* writer);
+  void recordSpikes(const std::vector<comm::SpikeRecord>& all, io::OutputWriter* writer);
   void flushReport(Recorder& r, io::OutputWriter* writer);
   void step(step_type k);
   PopulationSummary summarize(Recorder& r, std::int64_t steps_done, io::OutputWriter* writer);

@@ -9,6 +9,7 @@
 #include "kernels/neuron_update.hpp"
 #include "kernels/ou_noise.hpp"
 #include "kernels/synapse.hpp"
+#include "src/comm/communicator.hpp"
 #include "src/projection.hpp"
 #include "src/simulation.hpp"
 
@@ -63,7 +64,7 @@ std::vector<std::vector<double>> conductanceTrace(const Projection& proj, std::i
   in.E_rev = 0;
   SynapticInputs<MemorySpace> inputs;
   inputs.input[inputs.count++] = in;
-  Kokkos::View<std::uint8_t*, MemorySpace> spiked("cbgtc::test::spiked", 1);
+  Kokkos::View<comm::SpikeRecord*, MemorySpace> spike("cbgtc::test::spike", 1);
   Kokkos::View<double*, MemorySpace> g_out("cbgtc::test::g_out", n_post);
   std::vector<std::vector<double>> trace;
   for (step_type k = 0; k < steps; ++k) {
@@ -74,9 +75,13 @@ std::vector<std::vector<double>> conductanceTrace(const Projection& proj, std::i
           real_type abs_sum;
           g_out(j) = inputs.current(j, k, real_type(1), abs_sum);
         });
-    Kokkos::deep_copy(spiked, std::uint8_t(spike_steps.count(k) ? 1 : 0));
-    deliverSpikes(ExecutionSpace(), proj.by_source, Kokkos::View<const std::uint8_t*, MemorySpace>(spiked),
-                  Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, in.ring, k);
+    if (spike_steps.count(k)) {
+      auto h = Kokkos::create_mirror_view(spike);
+      h(0) = comm::SpikeRecord{k, static_cast<std::uint32_t>(PopulationId::GPe), 0};
+      Kokkos::deep_copy(spike, h);
+      deliverSpikes(ExecutionSpace(), proj.by_source, spike, 1, static_cast<std::uint32_t>(PopulationId::GPe),
+                    Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, in.ring);
+    }
     auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), g_out);
     trace.emplace_back(host.data(), host.data() + n_post);
   }
@@ -151,12 +156,17 @@ TEST(Delivery, AddedConductanceEqualsSumOfSpikingWeights) {
   const Projection proj = makeProjection(s, pull, shape, 0.025);
   std::vector<std::uint8_t> spiking(300);
   for (int i = 0; i < 300; ++i) spiking[i] = (i * 7919) % 5 == 0;
-  Kokkos::View<std::uint8_t*, Kokkos::HostSpace> h_spiked("cbgtc::test::spiked", 300);
-  for (int i = 0; i < 300; ++i) h_spiked(i) = spiking[i];
-  auto spiked = Kokkos::create_mirror_view_and_copy(MemorySpace(), h_spiked);
+  // The spiking sources, plus spikes of another population that must be ignored.
+  Kokkos::View<comm::SpikeRecord*, Kokkos::HostSpace> h_spikes("cbgtc::test::spikes", 600);
+  std::size_t n_spikes = 0;
+  for (std::uint32_t i = 0; i < 300; ++i) {
+    if (spiking[i]) h_spikes(n_spikes++) = comm::SpikeRecord{1234, static_cast<std::uint32_t>(PopulationId::GPe), i};
+    h_spikes(n_spikes++) = comm::SpikeRecord{1234, static_cast<std::uint32_t>(PopulationId::STN), i};
+  }
+  auto spikes = Kokkos::create_mirror_view_and_copy(MemorySpace(), h_spikes);
   Ring ring("cbgtc::test::ring", proj.max_delay_steps + 1, 200);
-  deliverSpikes(ExecutionSpace(), proj.by_source, Kokkos::View<const std::uint8_t*, MemorySpace>(spiked),
-                Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, ring, 1234);
+  deliverSpikes(ExecutionSpace(), proj.by_source, spikes, n_spikes, static_cast<std::uint32_t>(PopulationId::GPe),
+                Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, ring);
   auto h_ring = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), ring);
   std::int64_t ring_sum = 0;
   for (std::size_t a = 0; a < h_ring.extent(0); ++a)

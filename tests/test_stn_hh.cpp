@@ -172,7 +172,7 @@ TEST(StnStep, DeviceLauncherMatchesHostPointFunction) {
   StnPopulation<MemorySpace> pop(n);
   initializeStn(ExecutionSpace(), pop, init, 11, PopulationId::STN);
   SpikeBuffer<MemorySpace> spikes("test", n * 400);
-  const auto no_input = quietDrive<MemorySpace>("STN", n);
+  const auto no_input = quietDrive<MemorySpace>();
 
   std::vector<stn::StnState> host(n);
   for (index_type i = 0; i < n; ++i) host[i] = stnInitialState(init, 11, 0, i);

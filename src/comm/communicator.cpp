@@ -1,0 +1,97 @@
+#include "src/comm/communicator.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#ifdef CBGTC_ENABLE_MPI
+#include <mpi.h>
+#endif
+
+namespace cbgtc::comm {
+
+#ifdef CBGTC_ENABLE_MPI
+namespace {
+
+void check(int rc, const char* what) {
+  if (rc != MPI_SUCCESS) throw std::runtime_error(std::string("MPI error in ") + what);
+}
+
+/// MPI_COMM_WORLD. Spikes travel as bytes: the record is trivially copyable
+/// and every rank runs the same binary.
+class MpiCommunicator final : public Communicator {
+ public:
+  MpiCommunicator() {
+    MPI_Comm_rank(MPI_COMM_WORLD, &_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &_size);
+  }
+  int rank() const override { return _rank; }
+  int size() const override { return _size; }
+
+  // MPI_Allgatherv: every rank needs every spike (any rank may own a target
+  // of any source), and the counts per epoch are small; a sparse
+  // neighbourhood exchange pays only when ranks share few connections.
+  std::vector<SpikeRecord> allgather(const std::vector<SpikeRecord>& local) const override {
+    const int bytes = static_cast<int>(local.size() * sizeof(SpikeRecord));
+    std::vector<int> counts(_size), displs(_size);
+    check(MPI_Allgather(&bytes, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD), "MPI_Allgather");
+    long long total = 0;
+    for (int r = 0; r < _size; ++r) {
+      displs[r] = static_cast<int>(total);
+      total += counts[r];
+    }
+    if (total > 2147483647LL) throw std::runtime_error("spike exchange of one epoch exceeds 2 GiB");
+    std::vector<SpikeRecord> all(static_cast<std::size_t>(total) / sizeof(SpikeRecord));
+    check(MPI_Allgatherv(local.data(), bytes, MPI_BYTE, all.data(), counts.data(), displs.data(), MPI_BYTE,
+                         MPI_COMM_WORLD),
+          "MPI_Allgatherv");
+    return all;
+  }
+  void sum(std::vector<double>& values) const override {
+    check(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE, MPI_SUM,
+                        MPI_COMM_WORLD),
+          "MPI_Allreduce");
+  }
+  std::int64_t sum(std::int64_t value) const override {
+    long long v = value, out = 0;
+    check(MPI_Allreduce(&v, &out, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+    return out;
+  }
+  bool any(bool value) const override {
+    int v = value ? 1 : 0, out = 0;
+    check(MPI_Allreduce(&v, &out, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD), "MPI_Allreduce");
+    return out != 0;
+  }
+  std::vector<float> gatherToRoot(const std::vector<float>& local) const override {
+    const int n = static_cast<int>(local.size());
+    std::vector<int> counts(_size), displs(_size);
+    check(MPI_Gather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Gather");
+    int total = 0;
+    for (int r = 0; r < _size; ++r) {
+      displs[r] = total;
+      total += counts[r];
+    }
+    std::vector<float> all(_rank == 0 ? static_cast<std::size_t>(total) : 0);
+    check(MPI_Gatherv(local.data(), n, MPI_FLOAT, all.data(), counts.data(), displs.data(), MPI_FLOAT, 0,
+                      MPI_COMM_WORLD),
+          "MPI_Gatherv");
+    return all;
+  }
+  void abort(int code) const override { MPI_Abort(MPI_COMM_WORLD, code); }
+
+ private:
+  int _rank = 0, _size = 1;
+};
+
+}  // namespace
+#endif
+
+std::unique_ptr<Communicator> worldCommunicator() {
+#ifdef CBGTC_ENABLE_MPI
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (initialized) return std::make_unique<MpiCommunicator>();
+#endif
+  return std::make_unique<LocalCommunicator>();
+}
+
+}  // namespace cbgtc::comm

@@ -1,0 +1,74 @@
+#pragma once
+// What the simulation needs from its peers, behind one interface with a
+// serial twin: LocalCommunicator (one process, no MPI) and MpiCommunicator.
+// Both run the same code path, so a serial build exercises the exchange.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace cbgtc::comm {
+
+/// One spike, as exchanged between ranks and delivered to projections.
+struct SpikeRecord {
+  std::int64_t step;
+  std::uint32_t population;  // PopulationId
+  std::uint32_t index;       // global index within the population
+};
+
+inline bool operator<(const SpikeRecord& a, const SpikeRecord& b) {
+  if (a.step != b.step) return a.step < b.step;
+  if (a.population != b.population) return a.population < b.population;
+  return a.index < b.index;
+}
+inline bool operator==(const SpikeRecord& a, const SpikeRecord& b) {
+  return a.step == b.step && a.population == b.population && a.index == b.index;
+}
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  bool isRoot() const { return rank() == 0; }
+
+  /// Every rank's records, concatenated in rank order, on every rank.
+  virtual std::vector<SpikeRecord> allgather(const std::vector<SpikeRecord>& local) const = 0;
+  /// Element-wise sum over ranks, result on every rank.
+  virtual void sum(std::vector<double>& values) const = 0;
+  virtual std::int64_t sum(std::int64_t value) const = 0;
+  /// True on every rank if it is true on any.
+  virtual bool any(bool value) const = 0;
+  /// Every rank's floats concatenated in rank order, on rank 0 only.
+  virtual std::vector<float> gatherToRoot(const std::vector<float>& local) const = 0;
+  /// Ends every rank after a failure on one (no-op for a single process).
+  virtual void abort(int code) const = 0;
+};
+
+class LocalCommunicator final : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  std::vector<SpikeRecord> allgather(const std::vector<SpikeRecord>& local) const override { return local; }
+  void sum(std::vector<double>&) const override {}
+  std::int64_t sum(std::int64_t value) const override { return value; }
+  bool any(bool value) const override { return value; }
+  std::vector<float> gatherToRoot(const std::vector<float>& local) const override { return local; }
+  void abort(int) const override {}
+};
+
+/// MPI_COMM_WORLD when built with MPI and MPI is initialised, else local.
+std::unique_ptr<Communicator> worldCommunicator();
+
+/// Contiguous block of a population owned by one rank: sizes differ by at
+/// most one, and ranks beyond the population size get empty blocks.
+struct Block {
+  std::int64_t begin = 0, end = 0;
+  std::int64_t size() const { return end - begin; }
+};
+
+inline Block blockOf(std::int64_t n, int ranks, int rank) {
+  return Block{n * rank / ranks, n * (rank + 1) / ranks};
+}
+
+}  // namespace cbgtc::comm
