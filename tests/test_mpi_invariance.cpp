@@ -1,0 +1,101 @@
+// Rank-count invariance: the same deck and seed give bit-identical spike
+// datasets for 1, 2, 3 and 4 MPI ranks, and the same spikes as the serial
+// code path (LocalCommunicator) in this process.
+
+#include <gtest/gtest.h>
+
+#include "io/options.hpp"
+#include "src/simulation.hpp"
+#include "tests/cli_helpers.hpp"
+#include "tests/memory_writer.hpp"
+
+using namespace cbgtc::test;
+
+namespace {
+
+// OpenMPI refuses root and more ranks than cores unless told; other MPIs
+// ignore these variables.
+const char* mpi_env =
+    "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 ";
+
+RunResult runRanks(int np, const std::string& args, const TempDir& dir) {
+  const auto out = dir / ("stdout_" + std::to_string(np) + ".txt");
+  const auto err = dir / ("stderr_" + std::to_string(np) + ".txt");
+  const std::string cmd = std::string(mpi_env) + "'" + CBGTC_MPIEXEC + "' " + CBGTC_MPIEXEC_NUMPROC_FLAG + " " +
+                          std::to_string(np) + " '" + CBGTC_EXE + "' " + args + " >'" + out.string() + "' 2>'" +
+                          err.string() + "' </dev/null";
+  const int status = std::system(cmd.c_str());
+  RunResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+void expectInvariant(const std::string& deck_args) {
+  TempDir dir;
+  std::vector<std::string> files;
+  for (int np = 1; np <= 4; ++np) {
+    files.push_back((dir / ("np" + std::to_string(np) + ".h5")).string());
+    const RunResult r = runRanks(np, deck_args + " --output.file='" + files.back() + "'", dir);
+    ASSERT_EQ(r.exit_code, 0) << "np=" << np << "\n" << r.err;
+  }
+  // The serial code path, in this process.
+  std::vector<std::string> argv_s = {"cbgtc"};
+  {
+    std::istringstream words(deck_args);
+    for (std::string w; words >> w;) {
+      if (w.front() == '\'') w = w.substr(1, w.size() - 2);
+      argv_s.push_back(w);
+    }
+  }
+  std::vector<const char*> argv;
+  for (const auto& a : argv_s) argv.push_back(a.c_str());
+  const cbgtc::io::CommandLine cl = cbgtc::io::parseCommandLine(static_cast<int>(argv.size()), argv.data());
+  MemoryWriter memory;
+  {
+    cbgtc::Simulation serial(cl.config);
+    serial.run(&memory);
+  }
+  for (const char* pop : {"STN", "GPe", "GPi"}) {
+    const Spikes one = readSpikes(files[0], pop);
+    ASSERT_FALSE(one.times_ms.empty()) << pop;
+    for (int np = 2; np <= 4; ++np) {
+      const Spikes many = readSpikes(files[np - 1], pop);
+      EXPECT_EQ(one.times_ms, many.times_ms) << pop << " np=" << np;
+      EXPECT_EQ(one.node_ids, many.node_ids) << pop << " np=" << np;
+    }
+    const auto& local = memory.spikes.at(pop);
+    ASSERT_EQ(local.size(), one.times_ms.size()) << pop;
+    for (std::size_t k = 0; k < local.size(); ++k) {
+      ASSERT_EQ(local[k].first, one.times_ms[k]) << pop << " spike " << k;
+      ASSERT_EQ(local[k].second, one.node_ids[k]) << pop << " spike " << k;
+    }
+  }
+}
+
+}  // namespace
+
+TEST(MpiInvariance, DefaultNetworkSpikesAreIdenticalFor1To4Ranks) {
+  expectInvariant("--config '" + inputDeck("default.ini") + "' --simulation.duration_ms=150");
+}
+
+// Per-synapse delays (jitter) and a fixed in-degree projection within a
+// population (GPe -> GPe, no autapses).
+TEST(MpiInvariance, JitteredAndFixedIndegreeProjectionsAreIdentical) {
+  expectInvariant("--config '" + inputDeck("default.ini") +
+                  "' --simulation.duration_ms=150 --projection.gpe_stn.delay_jitter_ms=2"
+                  " --projection.stn_gpe.delay_jitter_ms=1 --projection.gpe_gpe.source=GPe"
+                  " --projection.gpe_gpe.target=GPe --projection.gpe_gpe.rule=fixed_indegree"
+                  " --projection.gpe_gpe.indegree=15 --projection.gpe_gpe.g_total=5"
+                  " --projection.gpe_gpe.E_rev_mV=-70 --projection.gpe_gpe.tau_ms=5"
+                  " --projection.gpe_gpe.delay_ms=3 --projection.gpe_gpe.delay_jitter_ms=1");
+}
+
+// More ranks than neurons in a population: empty blocks still run.
+TEST(MpiInvariance, MoreRanksThanNeuronsRuns) {
+  expectInvariant("--config '" + inputDeck("default.ini") +
+                  "' --simulation.duration_ms=60 --network.n_stn=3 --network.n_gpi=2 --network.n_gpe=5"
+                  " --projection.gpe_stn.p=1 --projection.stn_gpe.p=1 --projection.stn_gpi.p=1"
+                  " --projection.gpe_gpi.p=1");
+}
