@@ -252,6 +252,8 @@ OptionTable makeOptionTable(SimulationConfig& c) {
         Bound::NonNegative);
   t.add("output.progress_interval_s", &o.progress_interval_s, "s", "wall time between progress lines (0: off)",
         Bound::NonNegative);
+  t.add("output.timers", &o.timers, "",
+        "time the phases of a step (neuron update, delivery, exchange, output); adds a fence per phase");
   return t;
 }
 

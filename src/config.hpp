@@ -70,6 +70,7 @@ struct OutputSettings {
   std::int64_t v_every_steps = 40;  // steps between membrane-potential samples
   std::int64_t v_neurons = 0;       // first cells of each population recorded
   double progress_interval_s = 5.0; // wall time between progress lines (0: none)
+  bool timers = false;              // time each phase (fences after each: slower)
 };
 
 struct SimulationConfig {

@@ -47,6 +47,12 @@ void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary
   std::printf("\n%lld steps of %g ms in %.3f s wall (real-time factor %.3g)%s\n", static_cast<long long>(s.steps),
               config.simulation.dt_ms, s.wall_seconds, s.wall_seconds > 0 ? model_s / s.wall_seconds : 0.0,
               s.complete ? "" : " - stopped early, output marked incomplete");
+  if (config.output.timers && s.steps > 0) {
+    const double us = 1e6 / static_cast<double>(s.steps);
+    std::printf("time per step by phase (rank 0): update %.2f us, delivery %.2f us, exchange %.2f us, "
+                "output %.2f us\n",
+                s.phases.update * us, s.phases.delivery * us, s.phases.exchange * us, s.phases.output * us);
+  }
   if (!file.empty()) std::printf("output: %s\n", file.c_str());
 }
 
@@ -136,6 +142,14 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     if (root) {
       writer->writeAttributes({{"complete", summary.complete ? "true" : "false"},
                                {"stopped_at_ms", cbgtc::io::formatNumber(stop_ms)}});
+      if (config.output.timers)
+        writer->writeNumbers("/timers", {{"update_s", summary.phases.update},
+                                         {"delivery_s", summary.phases.delivery},
+                                         {"exchange_s", summary.phases.exchange},
+                                         {"output_s", summary.phases.output},
+                                         {"wall_s", summary.wall_seconds},
+                                         {"steps", static_cast<double>(summary.steps)},
+                                         {"ranks", static_cast<double>(comm.size())}});
       writer->finalize(stop_ms);
       printSummary(config, summary, writer->path());
       writer.reset();

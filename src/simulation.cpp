@@ -52,20 +52,45 @@ std::int32_t stepsOf(double duration_ms, double dt_ms) {
 
 namespace {
 
+/// Adds the wall time of its scope to `into` when enabled, after a fence so
+/// that asynchronous kernels are counted in the phase that launched them.
+class PhaseTimer {
+ public:
+  PhaseTimer(bool enabled, double& into) : _enabled(enabled), _into(into) {
+    if (_enabled) _start = std::chrono::steady_clock::now();
+  }
+  ~PhaseTimer() {
+    if (!_enabled) return;
+    ExecutionSpace().fence();
+    _into += std::chrono::duration<double>(std::chrono::steady_clock::now() - _start).count();
+  }
+
+ private:
+  bool _enabled;
+  double& _into;
+  std::chrono::steady_clock::time_point _start;
+};
+
 index_type populationSize(const SimulationConfig& c, PopulationId id) {
   switch (id) {
-    case PopulationId::STN: return static_cast<index_type>(c.network.n_stn);
-    case PopulationId::GPe: return static_cast<index_type>(c.network.n_gpe);
-    case PopulationId::GPi: return static_cast<index_type>(c.network.n_gpi);
+    case PopulationId::STN:
+      return static_cast<index_type>(c.network.n_stn);
+    case PopulationId::GPe:
+      return static_cast<index_type>(c.network.n_gpe);
+    case PopulationId::GPi:
+      return static_cast<index_type>(c.network.n_gpi);
   }
   return 0;
 }
 
 const NoiseSettings& noiseOf(const SimulationConfig& c, PopulationId id) {
   switch (id) {
-    case PopulationId::STN: return c.stn_noise;
-    case PopulationId::GPe: return c.gpe_noise;
-    case PopulationId::GPi: return c.gpi_noise;
+    case PopulationId::STN:
+      return c.stn_noise;
+    case PopulationId::GPe:
+      return c.gpe_noise;
+    case PopulationId::GPi:
+      return c.gpi_noise;
   }
   return c.stn_noise;
 }
@@ -91,7 +116,8 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
   const double dt = config.simulation.dt_ms;
   const auto seed = static_cast<std::uint64_t>(config.simulation.seed);
   for (PopulationId id : all_populations)
-    _blocks[static_cast<std::size_t>(id)] = comm::blockOf(populationSize(config, id), comm.size(), comm.rank());
+    _blocks[static_cast<std::size_t>(id)] =
+        comm::blockOf(populationSize(config, id), comm.size(), comm.rank());
   auto localSize = [this](PopulationId id) {
     return static_cast<index_type>(_blocks[static_cast<std::size_t>(id)].size());
   };
@@ -118,8 +144,8 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
     min_delay = std::min<step_type>(min_delay, delaySteps(p.delay_ms - p.delay_jitter_ms, dt));
   std::int64_t largest_block = 1;
   for (PopulationId id : all_populations)
-    largest_block = std::max<std::int64_t>(
-        largest_block, (populationSize(config, id) + comm.size() - 1) / comm.size());
+    largest_block =
+        std::max<std::int64_t>(largest_block, (populationSize(config, id) + comm.size() - 1) / comm.size());
   _epoch_steps = std::clamp<step_type>(std::min<step_type>(min_delay, max_buffered_spikes / largest_block), 1,
                                        max_flush_steps);
 
@@ -164,8 +190,8 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
         std::clamp<std::int64_t>(r->report_cells - _blocks[p].begin, 0, _blocks[p].size()));
     if (r->local_report_cells > 0)
       r->report = Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace>(
-          Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + name + "::report"), report_rows_per_flush,
-          r->local_report_cells);
+          Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + name + "::report"),
+          report_rows_per_flush, r->local_report_cells);
     r->lfp = Kokkos::View<double*, MemorySpace>("cbgtc::" + name + "::lfp", lfp_samples);
     _recorders.push_back(std::move(r));
   }
@@ -185,8 +211,8 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
 
     ConductanceInput<MemorySpace> in;
     in.n_slots = proj.max_delay_steps + 1;
-    in.ring = Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>("cbgtc::" + s.name + "::ring",
-                                                                              in.n_slots, shape.localTargets());
+    in.ring = Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>(
+        "cbgtc::" + s.name + "::ring", in.n_slots, shape.localTargets());
     in.g = Kokkos::View<real_type*, MemorySpace>("cbgtc::" + s.name + "::g", shape.localTargets());
     in.decay = static_cast<real_type>(std::exp(-dt / s.tau_ms));
     in.E_rev = static_cast<real_type>(s.E_rev_mV);
@@ -220,31 +246,40 @@ std::size_t Simulation::synapseBytes() const {
 // merged list is sorted by (step, population, index), so what is delivered
 // and written does not depend on the number of ranks or threads.
 void Simulation::exchangeSpikes(io::OutputWriter* writer) {
-  std::vector<comm::SpikeRecord> local;
-  for (auto& r : _recorders) {
-    std::int64_t count = 0;
-    Kokkos::deep_copy(count, r->spikes.count);
-    if (count > r->spikes.capacity())
-      throw std::runtime_error("spike buffer of " + r->name + " overflowed (" + std::to_string(count) +
-                               " spikes, capacity " + std::to_string(r->spikes.capacity()) + ")");
-    if (count == 0) continue;
-    const std::pair<std::int64_t, std::int64_t> range(0, count);
-    auto steps = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), Kokkos::subview(r->spikes.step, range));
-    auto nodes = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), Kokkos::subview(r->spikes.node, range));
-    Kokkos::deep_copy(r->spikes.count, std::int64_t(0));
-    for (std::int64_t k = 0; k < count; ++k)
-      local.push_back(comm::SpikeRecord{steps(k), static_cast<std::uint32_t>(r->id),
-                                        static_cast<std::uint32_t>(nodes(k))});
+  const bool timed = _config.output.timers;
+  std::vector<comm::SpikeRecord> all;
+  {
+    PhaseTimer timer(timed, _phases.exchange);
+    std::vector<comm::SpikeRecord> local;
+    for (auto& r : _recorders) {
+      std::int64_t count = 0;
+      Kokkos::deep_copy(count, r->spikes.count);
+      if (count > r->spikes.capacity())
+        throw std::runtime_error("spike buffer of " + r->name + " overflowed (" + std::to_string(count) +
+                                 " spikes, capacity " + std::to_string(r->spikes.capacity()) + ")");
+      if (count == 0) continue;
+      const std::pair<std::int64_t, std::int64_t> range(0, count);
+      auto steps =
+          Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), Kokkos::subview(r->spikes.step, range));
+      auto nodes =
+          Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), Kokkos::subview(r->spikes.node, range));
+      Kokkos::deep_copy(r->spikes.count, std::int64_t(0));
+      for (std::int64_t k = 0; k < count; ++k)
+        local.push_back(comm::SpikeRecord{steps(k), static_cast<std::uint32_t>(r->id),
+                                          static_cast<std::uint32_t>(nodes(k))});
+    }
+    all = _comm.allgather(local);
+    std::sort(all.begin(), all.end());
   }
-  std::vector<comm::SpikeRecord> all = _comm.allgather(local);
-  std::sort(all.begin(), all.end());
   if (!all.empty()) {
+    PhaseTimer timer(timed, _phases.delivery);
     if (_epoch_spikes.extent(0) < all.size())
       _epoch_spikes = Kokkos::View<comm::SpikeRecord*, MemorySpace>(
           Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Exchange::spikes"), 2 * all.size());
     const Kokkos::View<const comm::SpikeRecord*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>
         host(all.data(), all.size());
-    Kokkos::deep_copy(Kokkos::subview(_epoch_spikes, std::pair<std::size_t, std::size_t>(0, all.size())), host);
+    Kokkos::deep_copy(Kokkos::subview(_epoch_spikes, std::pair<std::size_t, std::size_t>(0, all.size())),
+                      host);
     const ExecutionSpace space;
     for (std::size_t p = 0; p < _projections.size(); ++p) {
       const Projection& proj = _projections[p];
@@ -253,6 +288,7 @@ void Simulation::exchangeSpikes(io::OutputWriter* writer) {
                     Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, _rings[p]);
     }
   }
+  PhaseTimer timer(timed, _phases.output);
   if (_comm.isRoot()) recordSpikes(all, writer);
 }
 
@@ -291,7 +327,8 @@ void Simulation::flushReport(Recorder& r, io::OutputWriter* writer) {
   std::vector<float> mine;
   if (r.local_report_cells > 0) {
     const std::pair<std::int64_t, std::int64_t> rows(0, r.report_rows);
-    auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), Kokkos::subview(r.report, rows, Kokkos::ALL()));
+    auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(),
+                                                    Kokkos::subview(r.report, rows, Kokkos::ALL()));
     mine.assign(host.data(), host.data() + host.span());
   }
   const std::vector<float> gathered = _comm.gatherToRoot(mine);
@@ -302,9 +339,11 @@ void Simulation::flushReport(Recorder& r, io::OutputWriter* writer) {
     std::size_t offset = 0, first_cell = 0;
     for (int rank = 0; rank < _comm.size() && first_cell < cells; ++rank) {
       const comm::Block b = comm::blockOf(r.size, _comm.size(), rank);
-      const auto n = static_cast<std::size_t>(std::clamp<std::int64_t>(r.report_cells - b.begin, 0, b.size()));
+      const auto n =
+          static_cast<std::size_t>(std::clamp<std::int64_t>(r.report_cells - b.begin, 0, b.size()));
       for (std::size_t row = 0; row < rows; ++row)
-        for (std::size_t c = 0; c < n; ++c) table[row * cells + first_cell + c] = gathered[offset + row * n + c];
+        for (std::size_t c = 0; c < n; ++c)
+          table[row * cells + first_cell + c] = gathered[offset + row * n + c];
       offset += rows * n;
       first_cell += n;
     }
@@ -327,6 +366,7 @@ void Simulation::flushReport(Recorder& r, io::OutputWriter* writer) {
 // timestamp t_k (the prototype's and Brian2's convention). Within an epoch
 // nothing is copied between host and device.
 void Simulation::step(step_type k) {
+  PhaseTimer timer(_config.output.timers, _phases.update);
   const ExecutionSpace space;
   const real_type dt = static_cast<real_type>(_config.simulation.dt_ms);
   const auto& d = _drives;
@@ -335,7 +375,8 @@ void Simulation::step(step_type k) {
   advanceAdEx(space, _gpi, _config.gpi, dt, k, _gpi_refractory_steps, d[2], _recorders[2]->spikes);
   if (k % _lfp_every == 0)
     for (auto& r : _recorders)
-      if (r->local_size > 0) sumLfp(space, d[static_cast<std::size_t>(r->id)].lfp_current, r->lfp, k / _lfp_every);
+      if (r->local_size > 0)
+        sumLfp(space, d[static_cast<std::size_t>(r->id)].lfp_current, r->lfp, k / _lfp_every);
 }
 
 RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* stop, std::FILE* progress) {
@@ -358,6 +399,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
 
   auto sample = [&](Recorder& r) {
     if (r.report_cells == 0) return;
+    PhaseTimer timer(_config.output.timers, _phases.output);
     if (r.report_rows == report_rows_per_flush) flushReport(r, writer);
     if (r.local_report_cells > 0) sampleVoltage(space, r.V, r.report, r.report_rows);
     ++r.report_rows;
@@ -401,13 +443,17 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
       }
     }
   }
-  for (auto& r : _recorders) flushReport(*r, writer);
+  {
+    PhaseTimer timer(_config.output.timers, _phases.output);
+    for (auto& r : _recorders) flushReport(*r, writer);
+  }
   space.fence();
   if (progress && interval_s > 0) report(done, true);
 
   RunSummary summary;
   summary.steps = done;
   summary.complete = !stopped;
+  summary.phases = _phases;
   for (auto& r : _recorders) summary.populations.push_back(summarize(*r, done, writer));
   summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return summary;
@@ -423,8 +469,10 @@ PopulationSummary Simulation::summarize(Recorder& r, std::int64_t steps_done, io
   p.spikes = r.total_spikes;
 
   const step_type burn_in_steps = stepsOf(a.burn_in_ms, dt_ms);
-  const double analysed_s = std::max<double>(0.0, static_cast<double>(steps_done - burn_in_steps)) * dt_ms / 1000.0;
-  p.rate_hz = (r.size > 0 && analysed_s > 0) ? static_cast<double>(r.counted_spikes) / r.size / analysed_s : 0.0;
+  const double analysed_s =
+      std::max<double>(0.0, static_cast<double>(steps_done - burn_in_steps)) * dt_ms / 1000.0;
+  p.rate_hz =
+      (r.size > 0 && analysed_s > 0) ? static_cast<double>(r.counted_spikes) / r.size / analysed_s : 0.0;
 
   // CV of ISI (population standard deviation over mean) of neurons with at
   // least 3 spikes after burn-in; the prototype also counted 2-spike neurons

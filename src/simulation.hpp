@@ -32,8 +32,17 @@ struct PopulationSummary {
   double lfp_mean = 0.0;           // mean of the LFP proxy
 };
 
+/// Wall seconds spent in each phase on this rank (output.timers = true).
+struct PhaseTimes {
+  double update = 0;    // neuron kernels (synaptic input, noise, spike detection) and LFP sums
+  double delivery = 0;  // copy of the epoch's spikes to the device and the scatter into the rings
+  double exchange = 0;  // local spikes to the host and the allgather across ranks
+  double output = 0;    // recording spikes and voltage reports, writing them
+};
+
 struct RunSummary {
   std::vector<PopulationSummary> populations;
+  PhaseTimes phases;                // zero unless output.timers
   std::int64_t steps = 0;           // steps completed
   bool complete = true;             // false when stopped early
   double wall_seconds = 0.0;
@@ -86,6 +95,7 @@ class Simulation {
   step_type _epoch_steps = 1;
   step_type _lfp_every = 1;       // steps between LFP samples
   Kokkos::View<comm::SpikeRecord*, MemorySpace> _epoch_spikes;  // every rank's spikes of the epoch
+  PhaseTimes _phases;
 
   void exchangeSpikes(io::OutputWriter* writer);
   void recordSpikes(const std::vector<comm::SpikeRecord>& all, io::OutputWriter* writer);
