@@ -37,8 +37,9 @@ constexpr std::uint64_t ou_initial_block = ~std::uint64_t(0);
 KOKKOS_INLINE_FUNCTION real_type ouInitial(const OuParams& p, std::uint64_t seed, std::uint32_t population,
                                            index_type i) {
   if (!(p.sigma > 0)) return p.mu;
-  const auto z = rng::normals(seed, rng::Stream::Noise, population, static_cast<std::uint32_t>(i), ou_initial_block);
-  return p.mu + p.sigma * static_cast<real_type>(z.v[0]);
+  const double z = rng::firstNormal(
+      rng::randomBits(seed, rng::Stream::Noise, population, static_cast<std::uint32_t>(i), ou_initial_block));
+  return p.mu + p.sigma * static_cast<real_type>(z);
 }
 
 /// x_k → x_{k+1}.
@@ -46,9 +47,9 @@ KOKKOS_INLINE_FUNCTION real_type ouAdvance(real_type x, const OuParams& p, std::
                                            std::uint32_t population, index_type i, step_type k) {
   real_type next = p.mu + (x - p.mu) * p.decay;
   if (p.sigma > 0) {
-    const auto z = rng::normals(seed, rng::Stream::Noise, population, static_cast<std::uint32_t>(i),
-                                static_cast<std::uint64_t>(k));
-    next += p.kick * static_cast<real_type>(z.v[0]);
+    const double z = rng::firstNormal(rng::randomBits(seed, rng::Stream::Noise, population,
+                                                      static_cast<std::uint32_t>(i), static_cast<std::uint64_t>(k)));
+    next += p.kick * static_cast<real_type>(z);
   }
   return next;
 }

@@ -58,6 +58,13 @@ TEST(Philox, StreamsPopulationsAndBlocksDiffer) {
   for (const auto& other : {b, c, d, e, f}) EXPECT_NE(a.v[0], other.v[0]);
 }
 
+TEST(Philox, FirstNormalIsTheFirstOfFour) {
+  for (std::uint32_t i = 0; i < 1000; ++i) {
+    const auto bits = rng::randomBits(99, rng::Stream::Noise, 1, i, 12345);
+    EXPECT_EQ(rng::firstNormal(bits), rng::normals(bits).v[0]);
+  }
+}
+
 TEST(Philox, UniformIsInsideOpenInterval) {
   EXPECT_GT(rng::uniformOpen(0u), 0.0);
   EXPECT_LT(rng::uniformOpen(0xffffffffu), 1.0);
