@@ -137,6 +137,9 @@ OptionTable makeOptionTable(SimulationConfig& c) {
   t.add("simulation.dt_ms", &sim.dt_ms, "ms", "integration step", Bound::Positive);
   t.add("simulation.seed", &sim.seed, "", "seed of every random stream (initial states, ...)",
         Bound::NonNegative);
+  t.add("simulation.epoch_batching", &sim.epoch_batching, "",
+        "advance each population through a whole exchange epoch per kernel launch (false: one launch per step; "
+        "same results)");
 
   auto& net = c.network;
   t.add("network.n_stn", &net.n_stn, "", "STN neurons (Hodgkin-Huxley)", Bound::NonNegative);

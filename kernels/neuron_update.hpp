@@ -33,34 +33,97 @@ void initializeAdEx(const ExecutionSpace& space, const AdExPopulation<MemorySpac
       });
 }
 
-/// Advance every STN neuron by one step (step index `step`), driven by
-/// `drive` (synapses, noise), recording spikes (global indices) into `spikes`.
-template <class ExecutionSpace, class MemorySpace>
-void advanceStn(const ExecutionSpace& space, const StnPopulation<MemorySpace>& pop,
-                const stn::StnParams& params, real_type dt_ms, step_type step, step_type min_isi_steps,
-                const PopulationDrive<MemorySpace>& drive, const SpikeBuffer<MemorySpace>& spikes) {
+/// What a population's update leaves behind besides its state, for steps
+/// [k0, k1) of one launch.
+template <class MemorySpace>
+struct StepRecording {
+  SpikeBuffer<MemorySpace> spikes;  // (step, global index) of every spike
+
+  // LFP proxy: Σ|I_syn| of each neuron at steps k with k % lfp_every == 0,
+  // into lfp(k / lfp_every − lfp_first_sample, i). Empty: not recorded.
+  Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace> lfp;
+  step_type lfp_every = 1;
+  step_type lfp_first_sample = 0;
+
+  // Voltage report: V after step k (time t_{k+1}) when (k + 1) % v_every ==
+  // 0 and k + 1 < n_steps, for local neurons i < report_cells, into row
+  // report_row0 + (k + 1) / v_every − v_first_sample. Empty: not recorded.
+  Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace> report;
+  step_type v_every = 1;
+  step_type v_first_sample = 0;
+  std::int64_t report_row0 = 0;
+  index_type report_cells = 0;
+  step_type n_steps = 0;
+};
+
+/// Advances every neuron of a population through steps [k0, k1) in one
+/// launch: each thread keeps its neuron's state in registers for the whole
+/// range and reads its arrivals from the ring slot of each step. Valid when
+/// no spike emitted in [k0, k1) can arrive before k1, i.e. k1 − k0 is at
+/// most the smallest delay (the exchange epoch); k1 = k0 + 1 is the
+/// per-step mode. `advance(state, I, k)` is the model's step.
+template <class ExecutionSpace, class Population, class Advance>
+void advancePopulation(const ExecutionSpace& space, const char* label, const Population& pop,
+                       const PopulationDrive<typename Population::memory_space>& drive, step_type k0, step_type k1,
+                       const StepRecording<typename Population::memory_space>& rec, const Advance& advance) {
+  const bool lfp_on = rec.lfp.extent(0) > 0;
+  const bool report_on = rec.report.extent(0) > 0;
   Kokkos::parallel_for(
-      "cbgtc::STN::advance", Kokkos::RangePolicy<ExecutionSpace>(space, 0, pop.size()),
-      KOKKOS_LAMBDA(const index_type i) {
-        stn::StnState x = pop.load(i);
-        const real_type I = drive.inputCurrent(i, step, x.V);
-        if (stn::step(x, params, I, dt_ms, step, min_isi_steps)) spikes.push(step, drive.first_global + i);
+      label, Kokkos::RangePolicy<ExecutionSpace>(space, 0, pop.size()), KOKKOS_LAMBDA(const index_type i) {
+        auto x = pop.load(i);
+        for (step_type k = k0; k < k1; ++k) {
+          real_type abs_syn = 0;
+          const real_type I = drive.inputCurrent(i, k, x.V, abs_syn);
+          if (lfp_on && k % rec.lfp_every == 0) rec.lfp(k / rec.lfp_every - rec.lfp_first_sample, i) = abs_syn;
+          if (advance(x, I, k)) rec.spikes.push(k, drive.first_global + i);
+          const step_type next = k + 1;
+          if (report_on && i < rec.report_cells && next % rec.v_every == 0 && next < rec.n_steps)
+            rec.report(rec.report_row0 + next / rec.v_every - rec.v_first_sample, i) = static_cast<float>(x.V);
+        }
         pop.store(i, x);
       });
 }
 
+/// The STN model's step as a functor for advancePopulation.
+struct StnAdvance {
+  stn::StnParams params;
+  real_type dt_ms;
+  step_type min_isi_steps;
+  KOKKOS_INLINE_FUNCTION bool operator()(stn::StnState& x, real_type I, step_type k) const {
+    return stn::step(x, params, I, dt_ms, k, min_isi_steps);
+  }
+};
+
+/// The AdEx model's step as a functor for advancePopulation.
+struct AdExAdvance {
+  adex::AdExParams params;
+  real_type dt_ms;
+  std::int32_t refractory_steps;
+  KOKKOS_INLINE_FUNCTION bool operator()(adex::AdExState& x, real_type I, step_type) const {
+    return adex::step(x, params, I, dt_ms, refractory_steps);
+  }
+};
+
+/// One step of every STN neuron, recording spikes only.
+template <class ExecutionSpace, class MemorySpace>
+void advanceStn(const ExecutionSpace& space, const StnPopulation<MemorySpace>& pop,
+                const stn::StnParams& params, real_type dt_ms, step_type step, step_type min_isi_steps,
+                const PopulationDrive<MemorySpace>& drive, const SpikeBuffer<MemorySpace>& spikes) {
+  StepRecording<MemorySpace> rec;
+  rec.spikes = spikes;
+  advancePopulation(space, "cbgtc::STN::advance", pop, drive, step, step + 1, rec,
+                    StnAdvance{params, dt_ms, min_isi_steps});
+}
+
+/// One step of every AdEx neuron, recording spikes only.
 template <class ExecutionSpace, class MemorySpace>
 void advanceAdEx(const ExecutionSpace& space, const AdExPopulation<MemorySpace>& pop,
                  const adex::AdExParams& params, real_type dt_ms, step_type step, std::int32_t refractory_steps,
                  const PopulationDrive<MemorySpace>& drive, const SpikeBuffer<MemorySpace>& spikes) {
-  Kokkos::parallel_for(
-      "cbgtc::AdEx::advance", Kokkos::RangePolicy<ExecutionSpace>(space, 0, pop.size()),
-      KOKKOS_LAMBDA(const index_type i) {
-        adex::AdExState x = pop.load(i);
-        const real_type I = drive.inputCurrent(i, step, x.V);
-        if (adex::step(x, params, I, dt_ms, refractory_steps)) spikes.push(step, drive.first_global + i);
-        pop.store(i, x);
-      });
+  StepRecording<MemorySpace> rec;
+  rec.spikes = spikes;
+  advancePopulation(space, "cbgtc::AdEx::advance", pop, drive, step, step + 1, rec,
+                    AdExAdvance{params, dt_ms, refractory_steps});
 }
 
 /// Start every neuron's OU process from its stationary distribution.

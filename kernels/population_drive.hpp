@@ -1,7 +1,7 @@
 #pragma once
 // Everything that drives one population (the block of it this rank owns)
 // from outside in a step: synaptic conductances and the OU background
-// current; and the LFP proxy it leaves at sampling steps.
+// current.
 
 #include "kernels/ou_noise.hpp"
 #include "kernels/synapse.hpp"
@@ -16,15 +16,12 @@ struct PopulationDrive {
   std::uint64_t seed = 0;
   std::uint32_t population = 0;
   index_type first_global = 0;                         // global index of local neuron 0
-  Kokkos::View<real_type*, MemorySpace> lfp_current;   // Σ|I_syn| per neuron at LFP steps
-  step_type lfp_every = 0;                             // 0: no LFP
 
   /// Net input current of neuron i in step k (positive depolarising): OU
-  /// noise x_k minus the synaptic current at V_k. Advances the OU process.
-  KOKKOS_INLINE_FUNCTION real_type inputCurrent(index_type i, step_type k, real_type V) const {
-    real_type abs_syn = 0;
+  /// noise x_k minus the synaptic current at V_k. Advances the OU process;
+  /// abs_syn receives Σ|I_syn| (the neuron's share of the LFP proxy).
+  KOKKOS_INLINE_FUNCTION real_type inputCurrent(index_type i, step_type k, real_type V, real_type& abs_syn) const {
     real_type I = -synapses.current(i, k, V, abs_syn);
-    if (lfp_every > 0 && k % lfp_every == 0) lfp_current(i) = abs_syn;
     if (noise.active) {
       const real_type x = ou(i);
       I += x;
@@ -34,7 +31,7 @@ struct PopulationDrive {
   }
 };
 
-/// A drive with no synapses, no noise and no LFP.
+/// A drive with no synapses and no noise.
 template <class MemorySpace>
 PopulationDrive<MemorySpace> quietDrive() {
   return PopulationDrive<MemorySpace>{};

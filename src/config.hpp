@@ -16,6 +16,7 @@ struct SimulationSettings {
   double duration_ms = 1000.0;  // ms of model time
   double dt_ms = 0.025;         // ms, integration step
   std::int64_t seed = 42;       // keys every random stream
+  bool epoch_batching = true;   // one kernel launch per population and epoch (false: per step)
 };
 
 struct NetworkSettings {

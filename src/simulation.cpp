@@ -42,8 +42,10 @@ struct Simulation::Recorder {
   index_type local_report_cells = 0;  // of them, on this rank
   Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace> report;
   std::int64_t report_rows = 0;  // filled rows not yet flushed
+  std::int64_t report_capacity = 0;
 
   Kokkos::View<double*, MemorySpace> lfp;  // one sample per lfp_every steps
+  Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace> lfp_scratch;  // [sample in epoch][neuron]
 };
 
 std::int32_t stepsOf(double duration_ms, double dt_ms) {
@@ -98,9 +100,9 @@ const NoiseSettings& noiseOf(const SimulationConfig& c, PopulationId id) {
 constexpr PopulationId all_populations[] = {PopulationId::STN, PopulationId::GPe, PopulationId::GPi};
 
 /// Σ_i lfp_current(i) into lfp(sample), on the device.
-template <class ExecutionSpace, class MemorySpace>
-void sumLfp(const ExecutionSpace& space, const Kokkos::View<real_type*, MemorySpace>& per_neuron,
-            const Kokkos::View<double*, MemorySpace>& lfp, std::int64_t sample) {
+template <class ExecutionSpace, class PerNeuron, class MemorySpace>
+void sumLfp(const ExecutionSpace& space, const PerNeuron& per_neuron, const Kokkos::View<double*, MemorySpace>& lfp,
+            std::int64_t sample) {
   Kokkos::parallel_reduce(
       "cbgtc::Lfp::sum", Kokkos::RangePolicy<ExecutionSpace>(space, 0, per_neuron.extent(0)),
       KOKKOS_LAMBDA(const std::size_t i, double& sum) { sum += static_cast<double>(per_neuron(i)); },
@@ -168,8 +170,6 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
           Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + name + "::ou"), n);
       initializeNoise(space, d);
     }
-    d.lfp_every = _lfp_every;
-    d.lfp_current = Kokkos::View<real_type*, MemorySpace>("cbgtc::" + name + "::lfp_current", n);
 
     auto r = std::make_unique<Recorder>();
     r->name = name;
@@ -188,11 +188,16 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
     r->report_cells = static_cast<index_type>(std::min<std::int64_t>(config.output.v_neurons, r->size));
     r->local_report_cells = static_cast<index_type>(
         std::clamp<std::int64_t>(r->report_cells - _blocks[p].begin, 0, _blocks[p].size()));
+    // Room for at least one epoch of samples plus the initial row; the same
+    // on every rank, because flushing the report is collective.
+    r->report_capacity = std::max<std::int64_t>(report_rows_per_flush, _epoch_steps / config.output.v_every_steps + 2);
     if (r->local_report_cells > 0)
       r->report = Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace>(
-          Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + name + "::report"),
-          report_rows_per_flush, r->local_report_cells);
+          Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + name + "::report"), r->report_capacity,
+          r->local_report_cells);
     r->lfp = Kokkos::View<double*, MemorySpace>("cbgtc::" + name + "::lfp", lfp_samples);
+    r->lfp_scratch = Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>(
+        "cbgtc::" + name + "::lfp_scratch", (_epoch_steps + _lfp_every - 1) / _lfp_every + 1, n);
     _recorders.push_back(std::move(r));
   }
 
@@ -352,31 +357,67 @@ void Simulation::flushReport(Recorder& r, io::OutputWriter* writer) {
   r.report_rows = 0;
 }
 
-// One step k (t_k = k·dt is the start of the step): every population (this
-// rank's block of it) advances from t_k to t_{k+1}, with input x_k − I_syn,
-// where I_syn = Σ g_k·(V_k − E) and g_k includes every spike arriving at the
-// start of step k; spikes are appended to the device spike buffers; at LFP
-// steps the per-neuron Σ|I_syn| of step k is summed into the LFP proxy.
+// Steps [k0, k1) (t_k = k·dt is the start of step k). In step k every
+// population (this rank's block of it) advances from t_k to t_{k+1} with
+// input x_k − I_syn, where I_syn = Σ g_k·(V_k − E) and g_k includes every
+// spike arriving at the start of step k; spikes go to the device spike
+// buffers; at LFP steps each neuron's Σ|I_syn| is kept and summed into the
+// population's LFP proxy after the launch.
 //
-// Every epoch_steps steps (exchangeSpikes) the spikes of the epoch are
-// gathered from all ranks and delivered into the arrival slot (step + delay)
-// of their targets. The epoch is never longer than the smallest delay, so
-// every spike is delivered before its arrival step, and the result is the
-// same as delivering after every step. A spike detected in step k has
+// [k0, k1) lies within one epoch, so no spike emitted in it arrives before
+// k1: each population can advance through the whole range in one launch
+// (simulation.epoch_batching = true) or one launch per step; both give
+// identical results. At the end of every epoch (exchangeSpikes) the spikes
+// of the epoch are gathered from all ranks and delivered into the arrival
+// slot (step + delay) of their targets. A spike detected in step k has
 // timestamp t_k (the prototype's and Brian2's convention). Within an epoch
 // nothing is copied between host and device.
-void Simulation::step(step_type k) {
-  PhaseTimer timer(_config.output.timers, _phases.update);
+void Simulation::advance(step_type k0, step_type k1, io::OutputWriter* writer) {
   const ExecutionSpace space;
   const real_type dt = static_cast<real_type>(_config.simulation.dt_ms);
-  const auto& d = _drives;
-  advanceStn(space, _stn, _config.stn, dt, k, _min_isi_steps, d[0], _recorders[0]->spikes);
-  advanceAdEx(space, _gpe, _config.gpe, dt, k, _gpe_refractory_steps, d[1], _recorders[1]->spikes);
-  advanceAdEx(space, _gpi, _config.gpi, dt, k, _gpi_refractory_steps, d[2], _recorders[2]->spikes);
-  if (k % _lfp_every == 0)
-    for (auto& r : _recorders)
-      if (r->local_size > 0)
-        sumLfp(space, d[static_cast<std::size_t>(r->id)].lfp_current, r->lfp, k / _lfp_every);
+  const step_type v_every = _config.output.v_every_steps;
+  const step_type n_steps = _config.stepCount();
+  // Report rows of this range: samples m with m·v_every in (k0, k1] and < n_steps.
+  const step_type v_first = k0 / v_every + 1;
+  const step_type v_last = std::min<step_type>(k1 / v_every, (n_steps - 1) / v_every);
+  const std::int64_t report_rows = std::max<step_type>(0, v_last - v_first + 1);
+  const step_type lfp_first = (k0 + _lfp_every - 1) / _lfp_every;
+  const step_type lfp_end = (k1 + _lfp_every - 1) / _lfp_every;
+
+  StepRecording<MemorySpace> rec[3];
+  for (auto& r : _recorders) {
+    if (r->report_cells > 0 && r->report_rows + report_rows > r->report_capacity) {
+      PhaseTimer timer(_config.output.timers, _phases.output);
+      flushReport(*r, writer);
+    }
+    auto& x = rec[static_cast<std::size_t>(r->id)];
+    x.spikes = r->spikes;
+    x.lfp = r->lfp_scratch;
+    x.lfp_every = _lfp_every;
+    x.lfp_first_sample = lfp_first;
+    x.report = r->report;
+    x.v_every = v_every;
+    x.v_first_sample = v_first;
+    x.report_row0 = r->report_rows;
+    x.report_cells = r->local_report_cells;
+    x.n_steps = n_steps;
+  }
+  {
+    PhaseTimer timer(_config.output.timers, _phases.update);
+    const auto& d = _drives;
+    advancePopulation(space, "cbgtc::STN::advance", _stn, d[0], k0, k1, rec[0],
+                      StnAdvance{_config.stn, dt, _min_isi_steps});
+    advancePopulation(space, "cbgtc::GPe::advance", _gpe, d[1], k0, k1, rec[1],
+                      AdExAdvance{_config.gpe, dt, _gpe_refractory_steps});
+    advancePopulation(space, "cbgtc::GPi::advance", _gpi, d[2], k0, k1, rec[2],
+                      AdExAdvance{_config.gpi, dt, _gpi_refractory_steps});
+    for (auto& r : _recorders) {
+      if (r->local_size == 0) continue;
+      for (step_type m = lfp_first; m < lfp_end; ++m)
+        sumLfp(space, Kokkos::subview(r->lfp_scratch, m - lfp_first, Kokkos::ALL()), r->lfp, m);
+    }
+  }
+  for (auto& r : _recorders) r->report_rows += report_rows;
 }
 
 RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* stop, std::FILE* progress) {
@@ -397,10 +438,10 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
     }
   }
 
+  // The initial state (t = 0) is report row 0; advance() adds the others.
   auto sample = [&](Recorder& r) {
     if (r.report_cells == 0) return;
     PhaseTimer timer(_config.output.timers, _phases.output);
-    if (r.report_rows == report_rows_per_flush) flushReport(r, writer);
     if (r.local_report_cells > 0) sampleVoltage(space, r.V, r.report, r.report_rows);
     ++r.report_rows;
   };
@@ -424,16 +465,20 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
     for (auto& r : _recorders) sample(*r);
   std::int64_t done = 0;
   bool stopped = false;
-  for (step_type k = 0; k < n_steps; ++k) {
-    if (k % _epoch_steps == 0 && _comm.any(stop && stop->load(std::memory_order_relaxed))) {
+  const bool batched = _config.simulation.epoch_batching;
+  for (step_type k0 = 0; k0 < n_steps; k0 += _epoch_steps) {
+    if (_comm.any(stop && stop->load(std::memory_order_relaxed))) {
       stopped = true;
       break;
     }
-    step(k);
-    done = k + 1;
-    if (done % v_every == 0 && done < n_steps)
-      for (auto& r : _recorders) sample(*r);
-    if (done % _epoch_steps == 0 || done == n_steps) exchangeSpikes(writer);
+    const step_type k1 = std::min<step_type>(k0 + _epoch_steps, n_steps);
+    if (batched) {
+      advance(k0, k1, writer);
+    } else {
+      for (step_type k = k0; k < k1; ++k) advance(k, k + 1, writer);
+    }
+    done = k1;
+    exchangeSpikes(writer);
     if (progress && interval_s > 0) {
       const auto now = std::chrono::steady_clock::now();
       if (std::chrono::duration<double>(now - last_report).count() >= interval_s) {

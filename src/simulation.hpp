@@ -100,7 +100,7 @@ class Simulation {
   void exchangeSpikes(io::OutputWriter* writer);
   void recordSpikes(const std::vector<comm::SpikeRecord>& all, io::OutputWriter* writer);
   void flushReport(Recorder& r, io::OutputWriter* writer);
-  void step(step_type k);
+  void advance(step_type k0, step_type k1, io::OutputWriter* writer);
   PopulationSummary summarize(Recorder& r, std::int64_t steps_done, io::OutputWriter* writer);
 };
 
