@@ -25,17 +25,8 @@
 namespace cbgtc::io {
 namespace {
 
-// lstat, not stat: a dangling symlink at the output path is still something
-// that overwrite=false must not replace.
-bool pathExists(const std::string& path) {
-  struct stat info {};
-  return ::lstat(path.c_str(), &info) == 0;
-}
-
-bool isDirectory(const std::string& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
-}
+using detail::isDirectory;
+using detail::pathExists;
 
 std::string errnoText(int error) { return std::strerror(error); }
 
@@ -199,19 +190,7 @@ class CsvOutput final : public OutputWriter {
       throw OutputError("cannot write output file '" + _partial_path +
                         "': " + errnoText(flushed ? close_error : flush_error));
     }
-    // Checked again because the file may have appeared during the run, and
-    // rename() would silently replace it.
-    if (!_overwrite && pathExists(_path)) {
-      std::remove(_partial_path.c_str());
-      throw OutputError("output file '" + _path +
-                        "' appeared during the run; set output.overwrite=true to replace it");
-    }
-    if (std::rename(_partial_path.c_str(), _path.c_str()) != 0) {
-      const int error = errno;
-      std::remove(_partial_path.c_str());
-      throw OutputError("cannot rename '" + _partial_path + "' to '" + _path +
-                        "': " + errnoText(error));
-    }
+    detail::publishPartial(_partial_path, _path, _overwrite);
   }
 
   const std::string& path() const override { return _path; }

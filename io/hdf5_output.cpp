@@ -87,17 +87,8 @@ std::string hdf5ErrorDetail() {
   return detail.empty() ? std::string("unknown HDF5 error") : detail;
 }
 
-// lstat, not stat: a dangling symlink at the output path is still something
-// that overwrite=false must not replace.
-bool pathExists(const std::string& path) {
-  struct stat info {};
-  return ::lstat(path.c_str(), &info) == 0;
-}
-
-bool isDirectory(const std::string& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
-}
+using detail::isDirectory;
+using detail::pathExists;
 
 // HDF5 reports a failed create only through its error stack; a plain open()
 // first gives the user errno's wording ("No such file or directory",
@@ -642,19 +633,7 @@ void Hdf5Output::finalize(double stop_ms) {
     throw;
   }
   _state.reset();
-  // Checked again because the file may have appeared during the run, and
-  // rename() would silently replace it.
-  if (!_overwrite && pathExists(_path)) {
-    std::remove(_partial_path.c_str());
-    throw OutputError("output file '" + _path +
-                      "' appeared during the run; set output.overwrite=true to replace it");
-  }
-  if (std::rename(_partial_path.c_str(), _path.c_str()) != 0) {
-    const int error = errno;
-    std::remove(_partial_path.c_str());
-    throw OutputError("cannot rename '" + _partial_path + "' to '" + _path +
-                      "': " + std::strerror(error));
-  }
+  detail::publishPartial(_partial_path, _path, _overwrite);
 }
 
 const std::string& Hdf5Output::path() const { return _path; }

@@ -137,6 +137,15 @@ inline std::string joinPath(const std::string& group, const std::string& name) {
   return group == "/" ? "/" + name : group + "/" + name;
 }
 
+/// Whether something (also a dangling link) is at `path`.
+bool pathExists(const std::string& path);
+bool isDirectory(const std::string& path);
+
+/// Renames a finished partial file to its final name; refuses (and removes
+/// the partial file) if the final name appeared meanwhile and overwrite is
+/// false. Throws OutputError.
+void publishPartial(const std::string& partial_path, const std::string& path, bool overwrite);
+
 }  // namespace detail
 
 /// Throws OutputError if `path` exists and overwrite is false, or if the

@@ -50,12 +50,14 @@ class TempDir {
   std::filesystem::path _path;
 };
 
-/// Runs `cbgtc <args>` (args are passed through the shell as written) with
-/// stdout and stderr captured into files of `dir`.
-inline RunResult runCbgtc(const std::string& args, const TempDir& dir) {
-  const auto out = dir / "stdout.txt";
-  const auto err = dir / "stderr.txt";
-  const std::string cmd = std::string("'") + CBGTC_EXE + "' " + args + " >'" + out.string() + "' 2>'" +
+/// Runs `<launcher> cbgtc <args>` through the shell (args as written; the
+/// launcher, e.g. "mpiexec -n 2", may be empty) with stdout and stderr
+/// captured into files of `dir` named after `tag`.
+inline RunResult runCbgtcWith(const std::string& launcher, const std::string& args, const TempDir& dir,
+                              const std::string& tag = "") {
+  const auto out = dir / ("stdout" + tag + ".txt");
+  const auto err = dir / ("stderr" + tag + ".txt");
+  const std::string cmd = launcher + " '" + CBGTC_EXE + "' " + args + " >'" + out.string() + "' 2>'" +
                           err.string() + "' </dev/null";
   const int status = std::system(cmd.c_str());
   RunResult r;
@@ -64,6 +66,8 @@ inline RunResult runCbgtc(const std::string& args, const TempDir& dir) {
   r.err = slurp(err);
   return r;
 }
+
+inline RunResult runCbgtc(const std::string& args, const TempDir& dir) { return runCbgtcWith("", args, dir); }
 
 /// Path of a deck shipped in input/.
 inline std::string inputDeck(const std::string& name) {

@@ -19,17 +19,9 @@ const char* mpi_env =
     "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 ";
 
 RunResult runRanks(int np, const std::string& args, const TempDir& dir) {
-  const auto out = dir / ("stdout_" + std::to_string(np) + ".txt");
-  const auto err = dir / ("stderr_" + std::to_string(np) + ".txt");
-  const std::string cmd = std::string(mpi_env) + "'" + CBGTC_MPIEXEC + "' " + CBGTC_MPIEXEC_NUMPROC_FLAG + " " +
-                          std::to_string(np) + " '" + CBGTC_EXE + "' " + args + " >'" + out.string() + "' 2>'" +
-                          err.string() + "' </dev/null";
-  const int status = std::system(cmd.c_str());
-  RunResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
+  const std::string launcher = std::string(mpi_env) + "'" + CBGTC_MPIEXEC + "' " + CBGTC_MPIEXEC_NUMPROC_FLAG + " " +
+                               std::to_string(np);
+  return runCbgtcWith(launcher, args, dir, "_" + std::to_string(np));
 }
 
 void expectInvariant(const std::string& deck_args) {
