@@ -5,6 +5,7 @@
 // failure the output file is not created (the writer removes its .partial).
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -117,7 +118,9 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     std::signal(SIGTERM, onStopSignal);
     cbgtc::RunSummary summary;
     {
+      const auto build_start = std::chrono::steady_clock::now();
       cbgtc::Simulation simulation(config, comm);
+      const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count();
       const std::int64_t synapses = simulation.synapseCount();
       const std::size_t bytes = simulation.synapseBytes();
       std::vector<long long> per_projection;
@@ -134,6 +137,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
         }
         std::printf("spike exchange every %lld steps (the smallest delay)\n",
                     static_cast<long long>(simulation.epochSteps()));
+        std::printf("network built in %.3f s\n", build_s);
       }
       std::fflush(stdout);
       summary = simulation.run(writer.get(), &stop_requested, root ? stdout : nullptr);
