@@ -140,6 +140,9 @@ OptionTable makeOptionTable(SimulationConfig& c) {
   t.add("simulation.epoch_batching", &sim.epoch_batching, "",
         "advance each population through a whole exchange epoch per kernel launch (false: one launch per step; "
         "same results)");
+  t.add("simulation.delivery", &sim.delivery, "",
+        "spike delivery: thread (a thread per spike), team (a team per spike, for long rows on GPUs) or auto "
+        "(team on GPUs for rows of 64 or more); same results");
 
   auto& net = c.network;
   t.add("network.n_stn", &net.n_stn, "", "STN neurons (Hodgkin-Huxley)", Bound::NonNegative);
@@ -281,6 +284,8 @@ void checkConsistency(const SimulationConfig& c) {
       throw ConfigError(k + ".exp_arg_min must be below " + k + ".exp_arg_max");
   }
   if (c.output.file.empty()) throw ConfigError("output.file must not be empty");
+  if (c.simulation.delivery != "auto" && c.simulation.delivery != "thread" && c.simulation.delivery != "team")
+    throw ConfigError("simulation.delivery must be auto, thread or team, got '" + c.simulation.delivery + "'");
 
   const double dt = c.simulation.dt_ms;
   const double lfp_steps = c.analysis.lfp_sample_ms / dt;

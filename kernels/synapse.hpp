@@ -72,20 +72,46 @@ struct SynapticInputs {
   }
 };
 
+/// How a projection scatters an epoch's spikes (see deliverSpikes).
+enum class Delivery {
+  ThreadPerSpike,  // one thread walks a spiking source's whole row
+  TeamPerSpike,    // a team per spike, its threads share the row: long rows on GPUs
+};
+
 /// Scatter the weights of spikes into the arrival slots of their targets:
 /// a spike of source i (of population `source`) emitted in step s lands in
-/// slot (s + delay) of every target in row i. One thread per spike; the
-/// spikes of other populations are skipped.
+/// slot (s + delay) of every target in row i. The spikes of other
+/// populations are skipped. Both strategies add the same integers, so the
+/// rings are identical whichever runs.
 template <class ExecutionSpace, class Matrix, class SpikeView, class MemorySpace>
 void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const SpikeView& spikes,
                    std::size_t n_spikes, std::uint32_t source,
                    const Kokkos::View<const std::uint16_t*, MemorySpace>& delays, std::int32_t delay_steps,
-                   const Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>& ring) {
+                   const Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>& ring,
+                   Delivery strategy = Delivery::ThreadPerSpike) {
   const auto row_map = by_source.graph.row_map;
   const auto targets = by_source.graph.entries;
   const auto weights = by_source.values;
   const auto n_slots = static_cast<step_type>(ring.extent(0));
   const bool per_synapse_delay = delays.extent(0) > 0;
+  if (n_spikes == 0) return;
+  if (strategy == Delivery::TeamPerSpike) {
+    using Policy = Kokkos::TeamPolicy<ExecutionSpace>;
+    using Member = typename Policy::member_type;
+    Kokkos::parallel_for(
+        "cbgtc::Synapse::deliver_team", Policy(space, static_cast<int>(n_spikes), Kokkos::AUTO),
+        KOKKOS_LAMBDA(const Member& team) {
+          const auto spike = spikes(team.league_rank());
+          if (spike.population != source) return;
+          const auto i = spike.index;
+          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, row_map(i), row_map(i + 1)), [&](const auto e) {
+            const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;
+            const auto slot = static_cast<std::size_t>((spike.step + d) % n_slots);
+            Kokkos::atomic_add(&ring(slot, targets(e)), toQuanta(weights(e)));
+          });
+        });
+    return;
+  }
   Kokkos::parallel_for(
       "cbgtc::Synapse::deliver", Kokkos::RangePolicy<ExecutionSpace>(space, 0, n_spikes),
       KOKKOS_LAMBDA(const std::size_t s) {
@@ -98,6 +124,16 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
           Kokkos::atomic_add(&ring(slot, targets(e)), toQuanta(weights(e)));
         }
       });
+}
+
+/// The strategy for a projection: a team per spike only pays on a GPU and
+/// for rows long enough to occupy it; on CPU backends a thread per spike.
+/// The threshold is a starting point until GPU measurements
+/// (perf/bench_delivery) set it.
+template <class ExecutionSpace>
+Delivery chooseDelivery(double mean_row_length) {
+  const bool host = Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
+  return (!host && mean_row_length >= 64.0) ? Delivery::TeamPerSpike : Delivery::ThreadPerSpike;
 }
 
 }  // namespace cbgtc

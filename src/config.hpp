@@ -17,6 +17,7 @@ struct SimulationSettings {
   double dt_ms = 0.025;         // ms, integration step
   std::int64_t seed = 42;       // keys every random stream
   bool epoch_batching = true;   // one kernel launch per population and epoch (false: per step)
+  std::string delivery = "auto";  // spike delivery: auto, thread (per spike) or team (per spike)
 };
 
 struct NetworkSettings {

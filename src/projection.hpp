@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/synapse.hpp"
 #include "src/config.hpp"
 #include "src/population.hpp"
 #include "src/types.hpp"
@@ -56,6 +57,7 @@ struct Projection {
   std::int32_t max_delay_steps = 1;
   real_type tau_ms = 1;
   real_type E_rev_mV = 0;
+  Delivery delivery = Delivery::ThreadPerSpike;
 
   std::int64_t synapseCount() const { return by_source.nnz(); }
   std::size_t bytes() const;

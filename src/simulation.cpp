@@ -212,7 +212,14 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
     shape.target_end = firstGlobal(target) + localSize(target);
     const HostConnectivity pull = generateConnectivity(s, shape, seed, static_cast<std::uint32_t>(pi), dt);
     _projections.push_back(makeProjection(s, pull, shape, dt));
-    const Projection& proj = _projections.back();
+    Projection& proj = _projections.back();
+    const std::string& choice = config.simulation.delivery;
+    proj.delivery = choice == "team"     ? Delivery::TeamPerSpike
+                    : choice == "thread" ? Delivery::ThreadPerSpike
+                                         : chooseDelivery<ExecutionSpace>(
+                                               shape.n_pre > 0 ? static_cast<double>(pull.sources.size()) /
+                                                                     shape.n_pre
+                                                               : 0.0);  // this rank's row length
 
     ConductanceInput<MemorySpace> in;
     in.n_slots = proj.max_delay_steps + 1;
@@ -290,7 +297,8 @@ void Simulation::exchangeSpikes(io::OutputWriter* writer) {
       const Projection& proj = _projections[p];
       if (proj.synapseCount() == 0) continue;
       deliverSpikes(space, proj.by_source, _epoch_spikes, all.size(), static_cast<std::uint32_t>(proj.source),
-                    Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, _rings[p]);
+                    Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, _rings[p],
+                    proj.delivery);
     }
   }
   PhaseTimer timer(timed, _phases.output);

@@ -168,6 +168,14 @@ TEST(Delivery, AddedConductanceEqualsSumOfSpikingWeights) {
   deliverSpikes(ExecutionSpace(), proj.by_source, spikes, n_spikes, static_cast<std::uint32_t>(PopulationId::GPe),
                 Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, ring);
   auto h_ring = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), ring);
+  // The team-per-spike strategy adds the same integers to the same slots.
+  Ring team_ring("cbgtc::test::team_ring", proj.max_delay_steps + 1, 200);
+  deliverSpikes(ExecutionSpace(), proj.by_source, spikes, n_spikes, static_cast<std::uint32_t>(PopulationId::GPe),
+                Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, team_ring,
+                Delivery::TeamPerSpike);
+  auto h_team = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), team_ring);
+  for (std::size_t a = 0; a < h_ring.extent(0); ++a)
+    for (std::size_t b = 0; b < h_ring.extent(1); ++b) ASSERT_EQ(h_team(a, b), h_ring(a, b)) << a << " " << b;
   std::int64_t ring_sum = 0;
   for (std::size_t a = 0; a < h_ring.extent(0); ++a)
     for (std::size_t b = 0; b < h_ring.extent(1); ++b) ring_sum += h_ring(a, b);

@@ -223,3 +223,18 @@ TEST(NetworkEpochs, BatchedAndPerStepLaunchesAreIdentical) {
   EXPECT_EQ(batched.datasets, per_step.datasets);
   for (const char* pop : {"STN", "GPe", "GPi"}) EXPECT_FALSE(batched.spikes.at(pop).empty());
 }
+
+// Both delivery strategies give the same network.
+TEST(NetworkDelivery, TeamAndThreadDeliveryGiveIdenticalSpikes) {
+  SimulationConfig c;
+  c.simulation.duration_ms = 100;
+  auto run = [&c](const char* delivery) {
+    SimulationConfig x = c;
+    x.simulation.delivery = delivery;
+    MemoryWriter w;
+    Simulation sim(x);
+    sim.run(&w);
+    return w.spikes;
+  };
+  EXPECT_EQ(run("thread"), run("team"));
+}

@@ -1,0 +1,127 @@
+// Delivery throughput (synaptic events per second) of the two strategies,
+// thread per spike and team per spike, against fan-out (row length) and
+// the fraction of sources that spike in an epoch. The automatic choice
+// (chooseDelivery) should follow what this measures on each device.
+//
+//   bench_delivery [--sources 2000] [--fanouts 10,100,1000] [--fractions 0.01,0.1,1]
+//                  [--repeats 20] [--verify]
+//
+// --verify checks that both strategies add the same total to the rings.
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kernels/synapse.hpp"
+#include "src/comm/communicator.hpp"
+#include "src/projection.hpp"
+
+#ifdef CBGTC_ENABLE_MPI
+#include <mpi.h>
+#endif
+
+using namespace cbgtc;
+
+namespace {
+
+std::vector<double> parseList(const char* text) {
+  std::vector<double> out;
+  std::stringstream list(text);
+  for (std::string item; std::getline(list, item, ',');) out.push_back(std::stod(item));
+  return out;
+}
+
+using Ring = Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>;
+
+std::int64_t ringSum(const Ring& ring) {
+  std::int64_t sum = 0;
+  Kokkos::parallel_reduce(
+      "cbgtc::bench::ring_sum", Kokkos::RangePolicy<ExecutionSpace>(0, ring.extent(0) * ring.extent(1)),
+      KOKKOS_LAMBDA(const std::size_t k, std::int64_t& s) { s += ring.data()[k]; }, sum);
+  return sum;
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+#ifdef CBGTC_ENABLE_MPI
+  MPI_Init(&argc, &argv);
+#endif
+  int rc = 0;
+  {
+    Kokkos::ScopeGuard kokkos(argc, argv);
+    index_type n_pre = 2000;
+    std::vector<double> fanouts = {10, 100, 1000}, fractions = {0.01, 0.1, 1.0};
+    int repeats = 20;
+    bool verify = false;
+    for (int i = 1; i < argc; ++i) {
+      if (!std::strcmp(argv[i], "--sources") && i + 1 < argc) n_pre = std::stoi(argv[++i]);
+      else if (!std::strcmp(argv[i], "--fanouts") && i + 1 < argc) fanouts = parseList(argv[++i]);
+      else if (!std::strcmp(argv[i], "--fractions") && i + 1 < argc) fractions = parseList(argv[++i]);
+      else if (!std::strcmp(argv[i], "--repeats") && i + 1 < argc) repeats = std::stoi(argv[++i]);
+      else if (!std::strcmp(argv[i], "--verify")) verify = true;
+    }
+    std::printf("backend,sources,fanout,spiking_fraction,strategy,us_per_epoch,events_per_s\n");
+    for (double fanout : fanouts) {
+      // Fixed in-degree K with n_post targets gives a mean row length
+      // K·n_post/n_pre = fanout.
+      const index_type n_post = 2000;
+      ProjectionSettings s;
+      s.name = "bench";
+      s.source = "GPe";
+      s.target = "GPi";
+      s.rule = "fixed_indegree";
+      s.indegree = static_cast<std::int64_t>(fanout * n_pre / n_post);
+      s.g_total = 1.0;
+      s.delay_ms = 5.0;
+      const ProjectionShape shape{n_pre, n_post, false};
+      const HostConnectivity pull = generateConnectivity(s, shape, 1, 0, 0.025);
+      const Projection proj = makeProjection(s, pull, shape, 0.025);
+      std::vector<std::int64_t> row_length(static_cast<std::size_t>(n_pre), 0);
+      for (index_type i : pull.sources) ++row_length[static_cast<std::size_t>(i)];
+      Ring ring("cbgtc::bench::ring", proj.max_delay_steps + 1, n_post);
+      for (double fraction : fractions) {
+        // One epoch: the spiking sources fire once each, at steps spread over the epoch.
+        Kokkos::View<comm::SpikeRecord*, Kokkos::HostSpace> host("cbgtc::bench::spikes", n_pre);
+        std::size_t n = 0;
+        const auto stride = static_cast<index_type>(std::max(1.0, 1.0 / fraction));
+        for (index_type i = 0; i < n_pre; i += stride)
+          host(n++) = comm::SpikeRecord{i % 200, static_cast<std::uint32_t>(PopulationId::GPe),
+                                        static_cast<std::uint32_t>(i)};
+        auto spikes = Kokkos::create_mirror_view_and_copy(MemorySpace(), host);
+        std::int64_t events = 0;
+        for (std::size_t k = 0; k < n; ++k) events += row_length[host(k).index];
+        std::int64_t sums[2] = {0, 0};
+        for (int strategy = 0; strategy < 2; ++strategy) {
+          const Delivery d = strategy == 0 ? Delivery::ThreadPerSpike : Delivery::TeamPerSpike;
+          Kokkos::deep_copy(ring, 0);
+          auto deliver = [&] {
+            deliverSpikes(ExecutionSpace(), proj.by_source, spikes, n, static_cast<std::uint32_t>(PopulationId::GPe),
+                          Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, ring, d);
+          };
+          deliver();  // warm-up
+          Kokkos::fence();
+          sums[strategy] = ringSum(ring);
+          const auto t0 = std::chrono::steady_clock::now();
+          for (int r = 0; r < repeats; ++r) deliver();
+          Kokkos::fence();
+          const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / repeats;
+          std::printf("%s,%d,%g,%g,%s,%.2f,%.3e\n", ExecutionSpace::name(), n_pre, fanout, fraction,
+                      strategy == 0 ? "thread" : "team", seconds * 1e6, events / seconds);
+        }
+        if (verify && (sums[0] != sums[1] || sums[0] == 0)) {
+          std::fprintf(stderr, "bench_delivery: strategies disagree (%lld vs %lld)\n",
+                       static_cast<long long>(sums[0]), static_cast<long long>(sums[1]));
+          rc = 1;
+        }
+      }
+    }
+  }
+#ifdef CBGTC_ENABLE_MPI
+  MPI_Finalize();
+#endif
+  return rc;
+}
