@@ -71,9 +71,10 @@ void advancePopulation(const ExecutionSpace& space, const char* label, const Pop
   Kokkos::parallel_for(
       label, Kokkos::RangePolicy<ExecutionSpace>(space, 0, pop.size()), KOKKOS_LAMBDA(const index_type i) {
         auto x = pop.load(i);
+        NoiseCache noise;
         for (step_type k = k0; k < k1; ++k) {
           real_type abs_syn = 0;
-          const real_type I = drive.inputCurrent(i, k, x.V, abs_syn);
+          const real_type I = drive.inputCurrent(i, k, x.V, abs_syn, noise);
           if (lfp_on && k % rec.lfp_every == 0) rec.lfp(k / rec.lfp_every - rec.lfp_first_sample, i) = abs_syn;
           if (advance(x, I, k)) rec.spikes.push(k, drive.first_global + i);
           const step_type next = k + 1;

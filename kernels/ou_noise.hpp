@@ -2,9 +2,11 @@
 // Ornstein–Uhlenbeck background current, one process per neuron, with the
 // exact discretisation (model.md §5 gives the prototype's Euler–Maruyama):
 //   x_{k+1} = μ + (x_k − μ)·e^{−dt/τ} + σ·sqrt(1 − e^{−2dt/τ})·ξ_k,
-// ξ_k standard normal keyed by (seed, population, neuron, step k): the same
-// numbers on every backend, thread count and decomposition. x_0 is drawn from
-// the stationary distribution N(μ, σ²), so there is no ramp-up.
+// ξ_k standard normal keyed by (seed, population, neuron, step k): ξ_k is
+// normal k mod 4 of counter block k / 4, so one Philox call and two
+// Box–Muller pairs serve four steps. The same numbers on every backend,
+// thread count and decomposition. x_0 is drawn from the stationary
+// distribution N(μ, σ²), so there is no ramp-up.
 
 #include "kernels/rng.hpp"
 #include "src/types.hpp"
@@ -42,16 +44,36 @@ KOKKOS_INLINE_FUNCTION real_type ouInitial(const OuParams& p, std::uint64_t seed
   return p.mu + p.sigma * static_cast<real_type>(z);
 }
 
+/// The normals of one neuron's noise stream, four steps at a time. A thread
+/// that advances a neuron through consecutive steps keeps one of these, so
+/// each block is generated once; any other order gives the same numbers.
+struct NoiseCache {
+  rng::Normal4 z{};
+  std::int64_t block = -1;
+
+  KOKKOS_INLINE_FUNCTION double normal(std::uint64_t seed, std::uint32_t population, index_type i, step_type k) {
+    const std::int64_t b = k / 4;
+    if (b != block) {
+      z = rng::normals(seed, rng::Stream::Noise, population, static_cast<std::uint32_t>(i),
+                       static_cast<std::uint64_t>(b));
+      block = b;
+    }
+    return z.v[k % 4];
+  }
+};
+
 /// x_k → x_{k+1}.
 KOKKOS_INLINE_FUNCTION real_type ouAdvance(real_type x, const OuParams& p, std::uint64_t seed,
-                                           std::uint32_t population, index_type i, step_type k) {
+                                           std::uint32_t population, index_type i, step_type k, NoiseCache& cache) {
   real_type next = p.mu + (x - p.mu) * p.decay;
-  if (p.sigma > 0) {
-    const double z = rng::firstNormal(rng::randomBits(seed, rng::Stream::Noise, population,
-                                                      static_cast<std::uint32_t>(i), static_cast<std::uint64_t>(k)));
-    next += p.kick * static_cast<real_type>(z);
-  }
+  if (p.sigma > 0) next += p.kick * static_cast<real_type>(cache.normal(seed, population, i, k));
   return next;
+}
+
+KOKKOS_INLINE_FUNCTION real_type ouAdvance(real_type x, const OuParams& p, std::uint64_t seed,
+                                           std::uint32_t population, index_type i, step_type k) {
+  NoiseCache cache;
+  return ouAdvance(x, p, seed, population, i, k, cache);
 }
 
 }  // namespace cbgtc

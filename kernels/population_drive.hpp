@@ -20,12 +20,13 @@ struct PopulationDrive {
   /// Net input current of neuron i in step k (positive depolarising): OU
   /// noise x_k minus the synaptic current at V_k. Advances the OU process;
   /// abs_syn receives Σ|I_syn| (the neuron's share of the LFP proxy).
-  KOKKOS_INLINE_FUNCTION real_type inputCurrent(index_type i, step_type k, real_type V, real_type& abs_syn) const {
+  KOKKOS_INLINE_FUNCTION real_type inputCurrent(index_type i, step_type k, real_type V, real_type& abs_syn,
+                                                NoiseCache& cache) const {
     real_type I = -synapses.current(i, k, V, abs_syn);
     if (noise.active) {
       const real_type x = ou(i);
       I += x;
-      ou(i) = ouAdvance(x, noise, seed, population, first_global + i, k);
+      ou(i) = ouAdvance(x, noise, seed, population, first_global + i, k, cache);
     }
     return I;
   }
