@@ -72,11 +72,16 @@ KOKKOS_INLINE_FUNCTION bool step(AdExState& x, const AdExParams& p, real_type I_
   const std::int32_t ref_left = in_ref ? x.refractory_steps_left - 1 : 0;
 
   const real_type V_w = in_ref ? p.V_reset : x.V;
-  real_type w = x.w + dt_ms * (p.a * (V_w - p.EL) - x.w) / p.tau_w;
+  // Reciprocals of parameters: loop-invariant, so a launch that advances a
+  // neuron through many steps computes them once.
+  const real_type inv_tau_w = real_type(1) / p.tau_w;
+  const real_type inv_dT = real_type(1) / p.dT;
+  const real_type inv_C = real_type(1) / p.C;
+  real_type w = x.w + dt_ms * (p.a * (V_w - p.EL) - x.w) * inv_tau_w;
 
-  const real_type exp_arg = math::clamp((x.V - p.VT) / p.dT, p.exp_arg_min, p.exp_arg_max);
+  const real_type exp_arg = math::clamp((x.V - p.VT) * inv_dT, p.exp_arg_min, p.exp_arg_max);
   const real_type dV = (-p.gL * (x.V - p.EL) + p.gL * p.dT * math::exp(exp_arg) - x.w +
-                        p.I_baseline + I_input_pA) / p.C;
+                        p.I_baseline + I_input_pA) * inv_C;
   real_type V = in_ref ? p.V_reset : x.V + dt_ms * dV;
 
   const bool spiked = !in_ref && V >= p.V_peak;

@@ -182,17 +182,20 @@ KOKKOS_INLINE_FUNCTION bool step(StnState& x, const StnParams& p, real_type I_in
                                  real_type dt_ms, step_type step_index,
                                  step_type min_isi_steps) {
   const real_type V = x.V;
-  const real_type tau_r = math::fmax(p.tau_r_ms, real_type(1e-3));
-  const real_type tau_Ca = math::fmax(p.tau_Ca_ms, real_type(1e-3));
+  // Reciprocals of parameters: loop-invariant, so a launch that advances a
+  // neuron through many steps computes them once.
+  const real_type inv_tau_r = real_type(1) / math::fmax(p.tau_r_ms, real_type(1e-3));
+  const real_type inv_tau_Ca = real_type(1) / math::fmax(p.tau_Ca_ms, real_type(1e-3));
+  const real_type inv_Cm = real_type(1) / p.Cm;
 
   const real_type n = x.n + dt_ms * (nInf(V) - x.n) / tauN(V);
   const real_type h = x.h + dt_ms * (hInf(V) - x.h) / tauH(V);
-  const real_type r = x.r + dt_ms * (rInf(V, p) - x.r) / tau_r;
+  const real_type r = x.r + dt_ms * (rInf(V, p) - x.r) * inv_tau_r;
 
   const StnCurrents I = currents(V, n, h, r, x.Ca, p);
-  const real_type V_new = V + dt_ms * (-I.total() + p.ISTN + I_input_uA_cm2) / p.Cm;
+  const real_type V_new = V + dt_ms * (-I.total() + p.ISTN + I_input_uA_cm2) * inv_Cm;
   const real_type Ca_new =
-      math::fmax(x.Ca + dt_ms * (-p.alpha_Ca * (I.T + I.CaH) - x.Ca / tau_Ca), real_type(0));
+      math::fmax(x.Ca + dt_ms * (-p.alpha_Ca * (I.T + I.CaH) - x.Ca * inv_tau_Ca), real_type(0));
 
   const bool spiked = V_new >= p.V_spike_thresh && V < p.V_spike_thresh &&
                       step_index - x.last_spike_step >= min_isi_steps;
