@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
-build/bin/cbgtc --config input/default.ini "$@"
+"${CBGTC_BUILD_DIR:-build}/bin/cbgtc" --config input/default.ini "$@"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install what is missing (Debian 12 packages), configure and build into build/.
 #   scripts/setup.sh               Debian's Kokkos 3.4 (Serial)
-#   CBGTC_CMAKE_ARGS="-DCMAKE_PREFIX_PATH=/opt/kokkos-4.6" scripts/setup.sh
-#                                  a Kokkos 4.x + Kokkos Kernels install
+#   CBGTC_CMAKE_ARGS="-DCMAKE_PREFIX_PATH=/opt/kokkos-4.6" CBGTC_BUILD_DIR=build-omp scripts/setup.sh
+#                                  a Kokkos 4.x + Kokkos Kernels install, in its own build directory
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -22,6 +22,7 @@ if ((${#missing[@]})); then
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# shellcheck disable=SC2086
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${CBGTC_CMAKE_ARGS:-}
-cmake --build build -j"$(nproc)"
+build_dir=${CBGTC_BUILD_DIR:-build}
+# shellcheck disable=SC2086  # CBGTC_CMAKE_ARGS holds several words on purpose
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release ${CBGTC_CMAKE_ARGS:-}
+cmake --build "$build_dir" -j"$(nproc)"

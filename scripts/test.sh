@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
-cd build
+cd "${CBGTC_BUILD_DIR:-build}"
 ctest --output-on-failure -j"$(nproc)" "$@"
