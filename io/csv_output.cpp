@@ -1,11 +1,10 @@
-// Text spike output, the fallback when the project is built without HDF5.
+// Text spike output, the writer of builds without HDF5 (always compiled, so
+// that every build tests it).
 // Same file rules as the HDF5 writer: write "<path>.partial", rename it in
 // finalize(), remove it if the writer dies unfinalized. Reports and
 // writeDataset() data are dropped; writeNumbers() values become comment lines
 // ("# /metrics/STN/rate_hz = 20.1") wherever the file is at the time, which
 // readers skip like every line starting with '#'.
-
-#ifndef CBGTC_ENABLE_HDF5
 
 #include <sys/stat.h>
 
@@ -20,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/options.hpp"
 #include "io/output_writer.hpp"
 
 namespace cbgtc::io {
@@ -163,7 +163,9 @@ class CsvOutput final : public OutputWriter {
                         std::to_string(node_ids.size()) + " node ids");
     }
     for (std::size_t i = 0; i < timestamps_ms.size(); ++i) {
-      checkWrite(std::fprintf(_file, "%.6f %s %" PRIu64 "\n", timestamps_ms[i],
+      // Shortest text that reads back to the same double: exact, like the
+      // HDF5 datasets, so files of different runs compare equal or not.
+      checkWrite(std::fprintf(_file, "%s %s %" PRIu64 "\n", formatNumber(timestamps_ms[i]).c_str(),
                               population.c_str(), node_ids[i]));
     }
   }
@@ -230,10 +232,16 @@ class CsvOutput final : public OutputWriter {
 
 }  // namespace
 
-std::unique_ptr<OutputWriter> makeOutputWriter(const std::string& path, bool overwrite) {
+std::unique_ptr<OutputWriter> makeCsvOutput(const std::string& path, bool overwrite) {
   return std::make_unique<CsvOutput>(path, overwrite);
 }
 
-}  // namespace cbgtc::io
+std::unique_ptr<OutputWriter> makeOutputWriter(const std::string& path, bool overwrite) {
+#ifdef CBGTC_ENABLE_HDF5
+  return makeHdf5Output(path, overwrite);
+#else
+  return makeCsvOutput(path, overwrite);
+#endif
+}
 
-#endif  // CBGTC_ENABLE_HDF5
+}  // namespace cbgtc::io

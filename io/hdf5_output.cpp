@@ -640,10 +640,8 @@ const std::string& Hdf5Output::path() const { return _path; }
 
 const std::string& Hdf5Output::partialPath() const { return _partial_path; }
 
-#ifdef CBGTC_ENABLE_HDF5
-std::unique_ptr<OutputWriter> makeOutputWriter(const std::string& path, bool overwrite) {
+std::unique_ptr<OutputWriter> makeHdf5Output(const std::string& path, bool overwrite) {
   return std::make_unique<Hdf5Output>(path, overwrite);
 }
-#endif
 
 }  // namespace cbgtc::io

@@ -154,4 +154,11 @@ void publishPartial(const std::string& partial_path, const std::string& path, bo
 std::unique_ptr<OutputWriter> makeOutputWriter(const std::string& path,
                                                bool overwrite);
 
+/// The CSV spike writer (`timestamps population node_ids`), in every build.
+std::unique_ptr<OutputWriter> makeCsvOutput(const std::string& path, bool overwrite);
+#ifdef CBGTC_ENABLE_HDF5
+/// The SONATA HDF5 writer.
+std::unique_ptr<OutputWriter> makeHdf5Output(const std::string& path, bool overwrite);
+#endif
+
 }  // namespace cbgtc::io
