@@ -153,15 +153,8 @@ class CsvOutput final : public OutputWriter {
   void appendSpikes(const std::string& population, const std::vector<double>& timestamps_ms,
                     const std::vector<std::uint64_t>& node_ids) override {
     requireOpen("append spikes to");
-    if (_populations.count(population) == 0) {
-      throw OutputError("spikes appended to unknown population '" + population + "' in '" +
-                        _partial_path + "' (call addSpikePopulation first)");
-    }
-    if (timestamps_ms.size() != node_ids.size()) {
-      throw OutputError("spikes of population '" + population + "': " +
-                        std::to_string(timestamps_ms.size()) + " timestamps but " +
-                        std::to_string(node_ids.size()) + " node ids");
-    }
+    detail::validateSpikes(population, _populations.count(population) > 0, _partial_path, timestamps_ms.size(),
+                           node_ids.size());
     for (std::size_t i = 0; i < timestamps_ms.size(); ++i) {
       // Shortest text that reads back to the same double: exact, like the
       // HDF5 datasets, so files of different runs compare equal or not.

@@ -227,15 +227,8 @@ class Hdf5Output::State {
   void appendSpikes(const std::string& population, const std::vector<double>& timestamps_ms,
                     const std::vector<std::uint64_t>& node_ids) {
     const auto found = _spikes.find(population);
-    if (found == _spikes.end()) {
-      throw OutputError("spikes appended to unknown population '" + population + "' in '" +
-                        _partial_path + "' (call addSpikePopulation first)");
-    }
-    if (timestamps_ms.size() != node_ids.size()) {
-      throw OutputError("spikes of population '" + population + "': " +
-                        std::to_string(timestamps_ms.size()) + " timestamps but " +
-                        std::to_string(node_ids.size()) + " node ids");
-    }
+    detail::validateSpikes(population, found != _spikes.end(), _partial_path, timestamps_ms.size(),
+                           node_ids.size());
     if (timestamps_ms.empty()) return;
     SpikePopulation& entry = found->second;
     // "by_time" lets readers binary-search the timestamps, so it is claimed

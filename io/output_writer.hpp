@@ -137,6 +137,19 @@ inline std::string joinPath(const std::string& group, const std::string& name) {
   return group == "/" ? "/" + name : group + "/" + name;
 }
 
+/// The rules for appendSpikes() arguments, shared by all writers.
+inline void validateSpikes(const std::string& population, bool known, const std::string& file,
+                           std::size_t timestamps, std::size_t node_ids) {
+  if (!known) {
+    throw OutputError("spikes appended to unknown population '" + population + "' in '" + file +
+                      "' (call addSpikePopulation first)");
+  }
+  if (timestamps != node_ids) {
+    throw OutputError("spikes of population '" + population + "': " + std::to_string(timestamps) +
+                      " timestamps but " + std::to_string(node_ids) + " node ids");
+  }
+}
+
 /// Whether something (also a dangling link) is at `path`.
 bool pathExists(const std::string& path);
 bool isDirectory(const std::string& path);

@@ -19,9 +19,7 @@
 #include "src/comm/communicator.hpp"
 #include "src/projection.hpp"
 
-#ifdef CBGTC_ENABLE_MPI
-#include <mpi.h>
-#endif
+#include "src/comm/mpi_session.hpp"
 
 using namespace cbgtc;
 
@@ -47,9 +45,7 @@ std::int64_t ringSum(const Ring& ring) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-#ifdef CBGTC_ENABLE_MPI
-  MPI_Init(&argc, &argv);
-#endif
+  cbgtc::comm::MpiSession mpi(argc, argv);
   int rc = 0;
   {
     Kokkos::ScopeGuard kokkos(argc, argv);
@@ -120,8 +116,5 @@ int main(int argc, char* argv[]) {
       }
     }
   }
-#ifdef CBGTC_ENABLE_MPI
-  MPI_Finalize();
-#endif
   return rc;
 }

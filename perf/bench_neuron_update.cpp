@@ -16,9 +16,7 @@
 
 #include "kernels/neuron_update.hpp"
 
-#ifdef CBGTC_ENABLE_MPI
-#include <mpi.h>
-#endif
+#include "src/comm/mpi_session.hpp"
 
 using namespace cbgtc;
 
@@ -47,9 +45,7 @@ Timing timeSteps(int steps, Advance advance, const SpikeBuffer<MemorySpace>& spi
 }  // namespace
 
 int main(int argc, char* argv[]) {
-#ifdef CBGTC_ENABLE_MPI
-  MPI_Init(&argc, &argv);
-#endif
+  cbgtc::comm::MpiSession mpi(argc, argv);
   int rc = 0;
   {
     Kokkos::ScopeGuard kokkos(argc, argv);
@@ -104,8 +100,5 @@ int main(int argc, char* argv[]) {
       }
     }
   }
-#ifdef CBGTC_ENABLE_MPI
-  MPI_Finalize();
-#endif
   return rc;
 }

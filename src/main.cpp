@@ -16,11 +16,9 @@
 #include "io/output_writer.hpp"
 #include "io/run_info.hpp"
 #include "src/comm/communicator.hpp"
+#include "src/comm/mpi_session.hpp"
 #include "src/simulation.hpp"
 
-#ifdef CBGTC_ENABLE_MPI
-#include <mpi.h>
-#endif
 
 namespace {
 
@@ -177,16 +175,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-#ifdef CBGTC_ENABLE_MPI
-  MPI_Init(&argc, &argv);
-#endif
-  int rc = 0;
-  {
-    const auto comm = cbgtc::comm::worldCommunicator();
-    rc = runCbgtc(argc, argv, *comm);
-  }
-#ifdef CBGTC_ENABLE_MPI
-  MPI_Finalize();
-#endif
-  return rc;
+  cbgtc::comm::MpiSession mpi(argc, argv);
+  const auto comm = cbgtc::comm::worldCommunicator();
+  return runCbgtc(argc, argv, *comm);
 }

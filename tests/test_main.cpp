@@ -7,23 +7,15 @@
 
 #include <Kokkos_Core.hpp>
 
-#if defined(CBGTC_ENABLE_MPI) && !defined(CBGTC_TEST_WITHOUT_MPI_INIT)
-#define CBGTC_TEST_MPI_INIT
-#include <mpi.h>
-#endif
+#include "src/comm/mpi_session.hpp"
 
 int main(int argc, char* argv[]) {
-#ifdef CBGTC_TEST_MPI_INIT
-  MPI_Init(&argc, &argv);
+#ifdef CBGTC_TEST_WITHOUT_MPI_INIT
+  cbgtc::comm::MpiSession mpi(argc, argv, false);
+#else
+  cbgtc::comm::MpiSession mpi(argc, argv);
 #endif
-  int rc = 0;
-  {
-    Kokkos::ScopeGuard kokkos(argc, argv);
-    ::testing::InitGoogleTest(&argc, argv);
-    rc = RUN_ALL_TESTS();
-  }
-#ifdef CBGTC_TEST_MPI_INIT
-  MPI_Finalize();
-#endif
-  return rc;
+  Kokkos::ScopeGuard kokkos(argc, argv);
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
 }
