@@ -46,6 +46,8 @@ void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary
   std::printf("\n%lld steps of %g ms in %.3f s wall (real-time factor %.3g)%s\n", static_cast<long long>(s.steps),
               config.simulation.dt_ms, s.wall_seconds, s.wall_seconds > 0 ? model_s / s.wall_seconds : 0.0,
               s.complete ? "" : " - stopped early, output marked incomplete");
+  if (s.steps > 0)
+    std::printf("step loop: %.3f us per step\n", 1e6 * s.loop_seconds / static_cast<double>(s.steps));
   if (config.output.timers && s.steps > 0) {
     const double us = 1e6 / static_cast<double>(s.steps);
     std::printf("time per step by phase (rank 0): update %.2f us, delivery %.2f us, exchange %.2f us, "

@@ -471,6 +471,8 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
 
   if (n_steps > 0)
     for (auto& r : _recorders) sample(*r);
+  space.fence();
+  const auto loop_start = std::chrono::steady_clock::now();
   std::int64_t done = 0;
   bool stopped = false;
   const bool batched = _config.simulation.epoch_batching;
@@ -501,9 +503,11 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
     for (auto& r : _recorders) flushReport(*r, writer);
   }
   space.fence();
+  const double loop_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - loop_start).count();
   if (progress && interval_s > 0) report(done, true);
 
   RunSummary summary;
+  summary.loop_seconds = loop_seconds;
   summary.steps = done;
   summary.complete = !stopped;
   summary.phases = _phases;

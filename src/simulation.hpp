@@ -45,7 +45,8 @@ struct RunSummary {
   PhaseTimes phases;                // zero unless output.timers
   std::int64_t steps = 0;           // steps completed
   bool complete = true;             // false when stopped early
-  double wall_seconds = 0.0;
+  double wall_seconds = 0.0;        // the whole run, analysis and output included
+  double loop_seconds = 0.0;        // the step loop alone (fenced): what benchmarks divide by steps
 };
 
 /// With MPI, each rank owns a contiguous block of every population (see
