@@ -81,19 +81,22 @@ enum class Delivery {
 /// Scatter the weights of spikes into the arrival slots of their targets:
 /// a spike of source i (of population `source`) emitted in step s lands in
 /// slot (s + delay) of every target in row i. The spikes of other
-/// populations are skipped. Both strategies add the same integers, so the
-/// rings are identical whichever runs.
+/// populations are skipped, and so are those of epoch steps that pull
+/// delivery handles (pulled(step − k0) ≥ 0; pulled empty: none). Both
+/// strategies add the same integers, so the rings are identical whichever runs.
 template <class ExecutionSpace, class Matrix, class SpikeView, class MemorySpace>
 void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const SpikeView& spikes,
                    std::size_t n_spikes, std::uint32_t source,
                    const Kokkos::View<const std::uint16_t*, MemorySpace>& delays, std::int32_t delay_steps,
                    const Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>& ring,
-                   Delivery strategy = Delivery::ThreadPerSpike) {
+                   Delivery strategy = Delivery::ThreadPerSpike,
+                   const Kokkos::View<const std::int32_t*, MemorySpace>& pulled = {}, step_type k0 = 0) {
   const auto row_map = by_source.graph.row_map;
   const auto targets = by_source.graph.entries;
   const auto weights = by_source.values;
   const auto n_slots = static_cast<step_type>(ring.extent(0));
   const bool per_synapse_delay = delays.extent(0) > 0;
+  const bool skip_pulled = pulled.extent(0) > 0;
   if (n_spikes == 0) return;
   if (strategy == Delivery::TeamPerSpike) {
     using Policy = Kokkos::TeamPolicy<ExecutionSpace>;
@@ -103,6 +106,7 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
         KOKKOS_LAMBDA(const Member& team) {
           const auto spike = spikes(team.league_rank());
           if (spike.population != source) return;
+          if (skip_pulled && pulled(static_cast<std::int32_t>(spike.step - k0)) >= 0) return;
           const auto i = spike.index;
           Kokkos::parallel_for(Kokkos::TeamThreadRange(team, row_map(i), row_map(i + 1)), [&](const auto e) {
             const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;
@@ -117,6 +121,7 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
       KOKKOS_LAMBDA(const std::size_t s) {
         const auto spike = spikes(s);
         if (spike.population != source) return;
+        if (skip_pulled && pulled(static_cast<std::int32_t>(spike.step - k0)) >= 0) return;
         const auto i = spike.index;
         for (auto e = row_map(i); e < row_map(i + 1); ++e) {
           const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;

@@ -1,12 +1,14 @@
-// Delivery throughput (synaptic events per second) of the two strategies,
-// thread per spike and team per spike, against fan-out (row length) and
-// the fraction of sources that spike in an epoch. The automatic choice
-// (chooseDelivery) should follow what this measures on each device.
+// Delivery throughput (synaptic events per second) of the strategies against
+// fan-out (row length) and the fraction of sources that spike in an epoch,
+// spread over its steps or in one volley: push with a thread or a team per
+// spike, and (volleys) pull, a sparse product with the transposed matrix.
+// The automatic choices (chooseDelivery, simulation.pull_fraction) should
+// follow what this measures on each device.
 //
 //   bench_delivery [--sources 2000] [--fanouts 10,100,1000] [--fractions 0.01,0.1,1]
 //                  [--repeats 20] [--verify]
 //
-// --verify checks that both strategies add the same total to the rings.
+// --verify checks that every strategy adds the same total to the rings.
 
 #include <chrono>
 #include <cstdio>
@@ -60,11 +62,11 @@ int main(int argc, char* argv[]) {
       else if (!std::strcmp(argv[i], "--repeats") && i + 1 < argc) repeats = std::stoi(argv[++i]);
       else if (!std::strcmp(argv[i], "--verify")) verify = true;
     }
-    std::printf("backend,sources,fanout,spiking_fraction,strategy,us_per_epoch,events_per_s\n");
+    std::printf("backend,sources,fanout,spiking_fraction,layout,strategy,us_per_epoch,events_per_s\n");
     for (double fanout : fanouts) {
-      // Fixed in-degree K with n_post targets gives a mean row length
-      // K·n_post/n_pre = fanout.
-      const index_type n_post = 2000;
+      // Fixed in-degree K = fanout with as many targets as sources: every
+      // row has fanout synapses on average.
+      const index_type n_post = n_pre;
       ProjectionSettings s;
       s.name = "bench";
       s.source = "GPe";
@@ -74,44 +76,67 @@ int main(int argc, char* argv[]) {
       s.g_total = 1.0;
       s.delay_ms = 5.0;
       const ProjectionShape shape{n_pre, n_post, false};
-      const HostConnectivity pull = generateConnectivity(s, shape, 1, 0, 0.025);
-      const Projection proj = makeProjection(s, pull, shape, 0.025);
+      const HostConnectivity host_synapses = generateConnectivity(s, shape, 1, 0, 0.025);
+      Projection proj = makeProjection(s, host_synapses, shape, 0.025);
+      const std::int32_t epoch = 200;
+      const bool pull_ok = enablePull(proj, host_synapses, epoch);
       std::vector<std::int64_t> row_length(static_cast<std::size_t>(n_pre), 0);
-      for (index_type i : pull.sources) ++row_length[static_cast<std::size_t>(i)];
+      for (index_type i : host_synapses.sources) ++row_length[static_cast<std::size_t>(i)];
       Ring ring("cbgtc::bench::ring", proj.max_delay_steps + 1, n_post);
       for (double fraction : fractions) {
-        // One epoch: the spiking sources fire once each, at steps spread over the epoch.
-        Kokkos::View<comm::SpikeRecord*, Kokkos::HostSpace> host("cbgtc::bench::spikes", n_pre);
-        std::size_t n = 0;
-        const auto stride = static_cast<index_type>(std::max(1.0, 1.0 / fraction));
-        for (index_type i = 0; i < n_pre; i += stride)
-          host(n++) = comm::SpikeRecord{i % 200, static_cast<std::uint32_t>(PopulationId::GPe),
-                                        static_cast<std::uint32_t>(i)};
-        auto spikes = Kokkos::create_mirror_view_and_copy(MemorySpace(), host);
-        std::int64_t events = 0;
-        for (std::size_t k = 0; k < n; ++k) events += row_length[host(k).index];
-        std::int64_t sums[2] = {0, 0};
-        for (int strategy = 0; strategy < 2; ++strategy) {
-          const Delivery d = strategy == 0 ? Delivery::ThreadPerSpike : Delivery::TeamPerSpike;
-          Kokkos::deep_copy(ring, 0);
-          auto deliver = [&] {
-            deliverSpikes(ExecutionSpace(), proj.by_source, spikes, n, static_cast<std::uint32_t>(PopulationId::GPe),
-                          Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, ring, d);
-          };
-          deliver();  // warm-up
-          Kokkos::fence();
-          sums[strategy] = ringSum(ring);
-          const auto t0 = std::chrono::steady_clock::now();
-          for (int r = 0; r < repeats; ++r) deliver();
-          Kokkos::fence();
-          const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / repeats;
-          std::printf("%s,%d,%g,%g,%s,%.2f,%.3e\n", ExecutionSpace::name(), n_pre, fanout, fraction,
-                      strategy == 0 ? "thread" : "team", seconds * 1e6, events / seconds);
-        }
-        if (verify && (sums[0] != sums[1] || sums[0] == 0)) {
-          std::fprintf(stderr, "bench_delivery: strategies disagree (%lld vs %lld)\n",
-                       static_cast<long long>(sums[0]), static_cast<long long>(sums[1]));
-          rc = 1;
+        // One epoch: the spiking sources fire once each, at steps spread over
+        // the epoch (spread), or all in its first step (volley: a DBS pulse).
+        for (const bool volley : {false, true}) {
+          Kokkos::View<comm::SpikeRecord*, Kokkos::HostSpace> host("cbgtc::bench::spikes", n_pre);
+          std::vector<std::int64_t> per_step(epoch, 0);
+          std::size_t n = 0;
+          const auto stride = static_cast<index_type>(std::max(1.0, 1.0 / fraction));
+          for (index_type i = 0; i < n_pre; i += stride) {
+            const std::int64_t step = volley ? 0 : i % epoch;
+            host(n++) = comm::SpikeRecord{step, static_cast<std::uint32_t>(PopulationId::GPe),
+                                          static_cast<std::uint32_t>(i)};
+            ++per_step[static_cast<std::size_t>(step)];
+          }
+          auto spikes = Kokkos::create_mirror_view_and_copy(MemorySpace(), host);
+          std::int64_t events = 0;
+          for (std::size_t k = 0; k < n; ++k) events += row_length[host(k).index];
+          const char* names[3] = {"thread", "team", "pull"};
+          std::int64_t sums[3] = {0, 0, 0};
+          const int strategies = volley && pull_ok ? 3 : 2;
+          for (int strategy = 0; strategy < strategies; ++strategy) {
+            Kokkos::deep_copy(ring, 0);
+            auto deliver = [&] {
+              const auto gpe = static_cast<std::uint32_t>(PopulationId::GPe);
+              const Kokkos::View<const delay_type*, MemorySpace> no_delays;
+              if (strategy < 2) {
+                deliverSpikes(ExecutionSpace(), proj.by_source, spikes, n, gpe, no_delays, proj.delay_steps, ring,
+                              strategy == 0 ? Delivery::ThreadPerSpike : Delivery::TeamPerSpike);
+                return;
+              }
+              // What the simulation does each epoch: plan on the host, then
+              // pull the planned steps and push the rest.
+              const std::int32_t columns = planPull(per_step, n_pre, 0.0, proj.pull.capacity, proj.pull.host_columns);
+              pullSpikes(ExecutionSpace(), proj.pull, columns, spikes, n, gpe, 0, proj.delay_steps, ring);
+              deliverSpikes(ExecutionSpace(), proj.by_source, spikes, n, gpe, no_delays, proj.delay_steps, ring,
+                            Delivery::ThreadPerSpike, Kokkos::View<const std::int32_t*, MemorySpace>(proj.pull.columns));
+            };
+            deliver();  // warm-up
+            Kokkos::fence();
+            sums[strategy] = ringSum(ring);
+            const auto t0 = std::chrono::steady_clock::now();
+            for (int r = 0; r < repeats; ++r) deliver();
+            Kokkos::fence();
+            const double seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / repeats;
+            std::printf("%s,%d,%g,%g,%s,%s,%.2f,%.3e\n", ExecutionSpace::name(), n_pre, fanout, fraction,
+                        volley ? "volley" : "spread", names[strategy], seconds * 1e6, events / seconds);
+          }
+          for (int strategy = 1; strategy < strategies; ++strategy)
+            if (verify && (sums[strategy] != sums[0] || sums[0] == 0)) {
+              std::fprintf(stderr, "bench_delivery: %s and thread disagree (%lld vs %lld)\n", names[strategy],
+                           static_cast<long long>(sums[strategy]), static_cast<long long>(sums[0]));
+              rc = 1;
+            }
         }
       }
     }

@@ -17,7 +17,8 @@ struct SimulationSettings {
   double dt_ms = 0.025;         // ms, integration step
   std::int64_t seed = 42;       // keys every random stream
   bool epoch_batching = true;   // one kernel launch per population and epoch (false: per step)
-  std::string delivery = "auto";  // spike delivery: auto, thread (per spike) or team (per spike)
+  std::string delivery = "auto";  // spike delivery: auto, thread (per spike), team (per spike) or pull
+  double pull_fraction = 0.25;     // delivery = pull: pull the steps where this share of sources fire
 };
 
 struct NetworkSettings {

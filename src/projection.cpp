@@ -26,7 +26,48 @@ std::int32_t delaySteps(double delay_ms, double dt_ms) {
 std::size_t Projection::bytes() const {
   return by_source.graph.row_map.span() * sizeof(std::int64_t) +
          by_source.graph.entries.span() * sizeof(index_type) + by_source.values.span() * sizeof(weight_type) +
-         delays.span() * sizeof(delay_type);
+         delays.span() * sizeof(delay_type) + pull.by_target.graph.row_map.span() * sizeof(std::int64_t) +
+         pull.by_target.graph.entries.span() * sizeof(index_type) + pull.by_target.values.span() * sizeof(double);
+}
+
+bool enablePull(Projection& proj, const HostConnectivity& h, std::int32_t epoch_steps) {
+  if (!h.delays.empty()) return false;
+  const auto n_targets = static_cast<index_type>(h.target_offsets.size()) - 1;
+  const auto nnz = static_cast<std::int64_t>(h.sources.size());
+  using Pull = decltype(proj.pull);
+  Kokkos::View<double*, Kokkos::HostSpace> values(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::pull_values"), nnz);
+  for (index_type j = 0; j < n_targets; ++j) {
+    double row_sum = 0;
+    for (std::int64_t e = h.target_offsets[j]; e < h.target_offsets[j + 1]; ++e) {
+      values(e) = quantisedWeight(h.weights[static_cast<std::size_t>(e)]);
+      row_sum += values(e);
+    }
+    if (row_sum >= max_exact_pull_row_sum) return false;
+  }
+  const Kokkos::View<const std::int64_t*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> row_map(
+      h.target_offsets.data(), h.target_offsets.size());
+  const Kokkos::View<const index_type*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> entries(
+      h.sources.data(), h.sources.size());
+  Kokkos::View<std::int64_t*, MemorySpace> d_row_map(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::pull_row_map"), row_map.extent(0));
+  Kokkos::View<index_type*, MemorySpace> d_entries(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::pull_entries"), nnz);
+  Kokkos::deep_copy(d_row_map, row_map);
+  Kokkos::deep_copy(d_entries, entries);
+  auto d_values = Kokkos::create_mirror_view_and_copy(MemorySpace(), values);
+  const index_type n_sources = proj.by_source.numRows();
+  Pull& pull = proj.pull;
+  pull.by_target = typename Pull::Matrix("cbgtc::Projection::" + proj.name + "::by_target", n_targets, n_sources,
+                                         nnz, d_values, d_row_map, d_entries);
+  pull.epoch_steps = epoch_steps;
+  pull.capacity = std::min(epoch_steps, max_pull_columns);
+  pull.volleys = typename Pull::Multivector("cbgtc::" + proj.name + "::volleys", n_sources, pull.capacity);
+  pull.arrivals = typename Pull::Multivector("cbgtc::" + proj.name + "::arrivals", n_targets, pull.capacity);
+  pull.columns = Kokkos::View<std::int32_t*, MemorySpace>("cbgtc::" + proj.name + "::pull_columns",
+                                                          epoch_steps + pull.capacity);
+  pull.host_columns = Kokkos::create_mirror_view(pull.columns);
+  return true;
 }
 
 namespace {
@@ -86,6 +127,11 @@ void visitSources(const ProjectionSettings& s, const ProjectionShape& shape, boo
 HostConnectivity generateConnectivity(const ProjectionSettings& s, const ProjectionShape& shape,
                                       std::uint64_t seed, std::uint32_t projection, double dt_ms) {
   const bool exclude_self = shape.same_population && !s.autapses;
+  if (isFixedIndegree(s) && candidateCount(shape, exclude_self) > 0 &&
+      s.indegree > candidateCount(shape, exclude_self))
+    throw std::invalid_argument("projection " + s.name + ": indegree " + std::to_string(s.indegree) +
+                                " exceeds the " + std::to_string(candidateCount(shape, exclude_self)) +
+                                " candidate sources");
   const index_type n_post = shape.localTargets();
   const index_type first = shape.target_begin;
   HostConnectivity out;

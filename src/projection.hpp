@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/pull_delivery.hpp"
 #include "kernels/synapse.hpp"
 #include "src/config.hpp"
 #include "src/population.hpp"
@@ -58,6 +59,7 @@ struct Projection {
   real_type tau_ms = 1;
   real_type E_rev_mV = 0;
   Delivery delivery = Delivery::ThreadPerSpike;
+  PullDelivery<Kokkos::Device<ExecutionSpace, MemorySpace>> pull;  // see enablePull
 
   std::int64_t synapseCount() const { return by_source.nnz(); }
   std::size_t bytes() const;
@@ -79,6 +81,13 @@ HostConnectivity generateConnectivity(const ProjectionSettings& settings, const 
 /// Regroups by source and copies to the device.
 Projection makeProjection(const ProjectionSettings& settings, const HostConnectivity& pull,
                           const ProjectionShape& shape, double dt_ms);
+
+/// Builds the transposed matrix for pull delivery in epochs of
+/// `epoch_steps`, with up to max_pull_columns volleys per product. Returns false (and builds nothing) where pull cannot
+/// reproduce push exactly: per-synapse delays, or a target whose summed
+/// weights reach max_exact_pull_row_sum.
+constexpr std::int32_t max_pull_columns = 8;
+bool enablePull(Projection& projection, const HostConnectivity& pull, std::int32_t epoch_steps);
 
 /// Steps of a delay in ms: round(delay/dt), at least 1 (a spike cannot
 /// arrive in the step it was emitted in).

@@ -220,6 +220,7 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
                                                shape.n_pre > 0 ? static_cast<double>(pull.sources.size()) /
                                                                      shape.n_pre
                                                                : 0.0);  // this rank's row length
+    if (choice == "pull") enablePull(proj, pull, static_cast<std::int32_t>(_epoch_steps));
 
     ConductanceInput<MemorySpace> in;
     in.n_slots = proj.max_delay_steps + 1;
@@ -257,7 +258,7 @@ std::size_t Simulation::synapseBytes() const {
 // deliver them into the local arrival rings, and (rank 0) record them. The
 // merged list is sorted by (step, population, index), so what is delivered
 // and written does not depend on the number of ranks or threads.
-void Simulation::exchangeSpikes(io::OutputWriter* writer) {
+void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
   const bool timed = _config.output.timers;
   std::vector<comm::SpikeRecord> all;
   {
@@ -293,12 +294,26 @@ void Simulation::exchangeSpikes(io::OutputWriter* writer) {
     Kokkos::deep_copy(Kokkos::subview(_epoch_spikes, std::pair<std::size_t, std::size_t>(0, all.size())),
                       host);
     const ExecutionSpace space;
+    // Spikes per population and epoch step: what pull delivery plans with.
+    std::vector<std::int64_t> per_step[3];
+    for (auto& counts : per_step) counts.assign(static_cast<std::size_t>(_epoch_steps), 0);
+    for (const auto& spike : all) ++per_step[spike.population][static_cast<std::size_t>(spike.step - k0)];
     for (std::size_t p = 0; p < _projections.size(); ++p) {
-      const Projection& proj = _projections[p];
+      Projection& proj = _projections[p];
       if (proj.synapseCount() == 0) continue;
-      deliverSpikes(space, proj.by_source, _epoch_spikes, all.size(), static_cast<std::uint32_t>(proj.source),
+      const auto source = static_cast<std::uint32_t>(proj.source);
+      std::int32_t pulled = 0;
+      if (proj.pull.enabled()) {
+        pulled = planPull(per_step[source], proj.by_source.numRows(), _config.simulation.pull_fraction,
+                          proj.pull.capacity, proj.pull.host_columns);
+        pullSpikes(space, proj.pull, pulled, _epoch_spikes, all.size(), source, k0, proj.delay_steps, _rings[p]);
+      }
+      deliverSpikes(space, proj.by_source, _epoch_spikes, all.size(), source,
                     Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, _rings[p],
-                    proj.delivery);
+                    proj.delivery,
+                    pulled > 0 ? Kokkos::View<const std::int32_t*, MemorySpace>(proj.pull.columns)
+                               : Kokkos::View<const std::int32_t*, MemorySpace>(),
+                    k0);
     }
   }
   PhaseTimer timer(timed, _phases.output);
@@ -488,7 +503,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
       for (step_type k = k0; k < k1; ++k) advance(k, k + 1, writer);
     }
     done = k1;
-    exchangeSpikes(writer);
+    exchangeSpikes(k0, writer);
     if (progress && interval_s > 0) {
       const auto now = std::chrono::steady_clock::now();
       if (std::chrono::duration<double>(now - last_report).count() >= interval_s) {

@@ -98,7 +98,7 @@ class Simulation {
   Kokkos::View<comm::SpikeRecord*, MemorySpace> _epoch_spikes;  // every rank's spikes of the epoch
   PhaseTimes _phases;
 
-  void exchangeSpikes(io::OutputWriter* writer);
+  void exchangeSpikes(step_type k0, io::OutputWriter* writer);
   void recordSpikes(const std::vector<comm::SpikeRecord>& all, io::OutputWriter* writer);
   void flushReport(Recorder& r, io::OutputWriter* writer);
   void advance(step_type k0, step_type k1, io::OutputWriter* writer);

@@ -194,6 +194,84 @@ TEST(Delivery, AddedConductanceEqualsSumOfSpikingWeights) {
               (synapses + 1) * conductance_quantum);
 }
 
+// Pull delivery (a sparse product with the transposed matrix) adds exactly
+// the integers push delivery adds, slot by slot: for volleys of every size,
+// for more volleys than one product holds (the rest are pushed), and with
+// spikes of another population mixed in.
+TEST(Delivery, PullAndPushFillIdenticalRings) {
+  const ProjectionShape shape{500, 300, false};
+  ProjectionSettings s = settings("fixed_probability", 0.1, 0, 40.0);
+  s.delay_ms = 1.0;  // 40 steps
+  const std::int32_t epoch = 40;
+  const step_type k0 = 4000;  // a later epoch: slots wrap around
+  const HostConnectivity host = generateConnectivity(s, shape, 5, 1, 0.025);
+  Projection proj = makeProjection(s, host, shape, 0.025);
+  ASSERT_TRUE(enablePull(proj, host, epoch));
+  // Step s of the epoch: every source fires at s = 3 (a DBS-like volley),
+  // half at s = 7, a few at many other steps; STN spikes everywhere.
+  std::vector<comm::SpikeRecord> list;
+  for (std::int32_t step = 0; step < epoch; ++step)
+    for (std::uint32_t i = 0; i < 500; ++i) {
+      const bool fires = step == 3 || (step == 7 && i % 2 == 0) || (step % 3 == 1 && (i * 37 + step) % 50 == 0);
+      if (fires) list.push_back({k0 + step, static_cast<std::uint32_t>(PopulationId::GPe), i});
+      if ((i + step) % 9 == 0) list.push_back({k0 + step, static_cast<std::uint32_t>(PopulationId::STN), i});
+    }
+  std::sort(list.begin(), list.end());
+  Kokkos::View<comm::SpikeRecord*, Kokkos::HostSpace> h_spikes("cbgtc::test::spikes", list.size());
+  std::vector<std::int64_t> per_step(epoch, 0);
+  for (std::size_t k = 0; k < list.size(); ++k) {
+    h_spikes(k) = list[k];
+    if (list[k].population == static_cast<std::uint32_t>(PopulationId::GPe)) ++per_step[list[k].step - k0];
+  }
+  auto spikes = Kokkos::create_mirror_view_and_copy(MemorySpace(), h_spikes);
+  const auto gpe = static_cast<std::uint32_t>(PopulationId::GPe);
+  const ExecutionSpace space;
+  Ring push("cbgtc::test::push", proj.max_delay_steps + 1, 300);
+  deliverSpikes(space, proj.by_source, spikes, list.size(), gpe, Kokkos::View<const delay_type*, MemorySpace>(),
+                proj.delay_steps, push);
+  auto h_push = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), push);
+  // fraction 1: only the full volley; 0.5: two volleys; 0: the first 8
+  // steps with spikes (capacity), the others pushed.
+  for (double fraction : {1.0, 0.5, 0.0}) {
+    Ring ring("cbgtc::test::pull", proj.max_delay_steps + 1, 300);
+    const std::int32_t columns = planPull(per_step, 500, fraction, proj.pull.capacity, proj.pull.host_columns);
+    EXPECT_EQ(columns, fraction == 1.0 ? 1 : fraction == 0.5 ? 2 : max_pull_columns);
+    pullSpikes(space, proj.pull, columns, spikes, list.size(), gpe, k0, proj.delay_steps, ring);
+    deliverSpikes(space, proj.by_source, spikes, list.size(), gpe, Kokkos::View<const delay_type*, MemorySpace>(),
+                  proj.delay_steps, ring, Delivery::ThreadPerSpike,
+                  Kokkos::View<const std::int32_t*, MemorySpace>(proj.pull.columns), k0);
+    auto h_ring = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), ring);
+    std::int64_t nonzero = 0;
+    for (std::size_t a = 0; a < h_ring.extent(0); ++a)
+      for (std::size_t b = 0; b < h_ring.extent(1); ++b) {
+        ASSERT_EQ(h_ring(a, b), h_push(a, b)) << "fraction " << fraction << " slot " << a << " target " << b;
+        nonzero += h_ring(a, b) != 0;
+      }
+    EXPECT_GT(nonzero, 300);
+  }
+}
+
+// Pull cannot reproduce per-synapse delays, nor sum exactly past 2^53
+// quanta: such projections keep push delivery.
+TEST(Delivery, PullIsRefusedWhereItWouldNotBeExact) {
+  const ProjectionShape shape{100, 50, false};
+  ProjectionSettings jitter = settings("fixed_probability", 0.2, 0, 10.0);
+  jitter.delay_jitter_ms = 0.5;
+  const HostConnectivity a = generateConnectivity(jitter, shape, 1, 0, 0.025);
+  Projection pa = makeProjection(jitter, a, shape, 0.025);
+  EXPECT_FALSE(enablePull(pa, a, 40));
+  EXPECT_FALSE(pa.pull.enabled());
+  const ProjectionSettings huge = settings("fixed_indegree", 0, 20, 3.0e6);  // 3e6 units per target
+  const HostConnectivity b = generateConnectivity(huge, shape, 1, 0, 0.025);
+  Projection pb = makeProjection(huge, b, shape, 0.025);
+  EXPECT_FALSE(enablePull(pb, b, 40));
+  const ProjectionSettings fine = settings("fixed_indegree", 0, 20, 1.0e6);
+  const HostConnectivity c = generateConnectivity(fine, shape, 1, 0, 0.025);
+  Projection pc = makeProjection(fine, c, shape, 0.025);
+  EXPECT_TRUE(enablePull(pc, c, 40));
+  EXPECT_TRUE(pc.pull.enabled());
+}
+
 // Bernoulli(p) per pair: in-degrees are Binomial(n_pre, p). Mean in-degree
 // and total count within 4 standard errors; weights log-normal with mean
 // g_total/(p·n_pre) and CV 0.2; no duplicate pair.

@@ -238,3 +238,23 @@ TEST(NetworkDelivery, TeamAndThreadDeliveryGiveIdenticalSpikes) {
   };
   EXPECT_EQ(run("thread"), run("team"));
 }
+
+// Pull delivery of every step with spikes (pull_fraction = 0; the first 8 of
+// an epoch are pulled, the others pushed) gives the network that push gives.
+TEST(NetworkDelivery, PullDeliveryGivesIdenticalSpikes) {
+  SimulationConfig c;
+  c.simulation.duration_ms = 100;
+  auto run = [&c](const char* delivery) {
+    SimulationConfig x = c;
+    x.simulation.delivery = delivery;
+    x.simulation.pull_fraction = 0;
+    MemoryWriter w;
+    Simulation sim(x);
+    for (const auto& p : sim.projections()) EXPECT_EQ(p.pull.enabled(), std::string(delivery) == "pull") << p.name;
+    sim.run(&w);
+    return w.spikes;
+  };
+  const auto push = run("auto");
+  EXPECT_EQ(push, run("pull"));
+  for (const char* pop : {"STN", "GPe", "GPi"}) EXPECT_FALSE(push.at(pop).empty());
+}
