@@ -56,33 +56,89 @@ struct StepRecording {
   step_type n_steps = 0;
 };
 
-/// Advances every neuron of a population through steps [k0, k1) in one
-/// launch: each thread keeps its neuron's state in registers for the whole
-/// range and reads its arrivals from the ring slot of each step. Valid when
-/// no spike emitted in [k0, k1) can arrive before k1, i.e. k1 − k0 is at
-/// most the smallest delay (the exchange epoch); k1 = k0 + 1 is the
-/// per-step mode. `advance(state, I, k)` is the model's step.
-template <class ExecutionSpace, class Population, class Advance>
-void advancePopulation(const ExecutionSpace& space, const char* label, const Population& pop,
-                       const PopulationDrive<typename Population::memory_space>& drive, step_type k0, step_type k1,
-                       const StepRecording<typename Population::memory_space>& rec, const Advance& advance) {
-  const bool lfp_on = rec.lfp.extent(0) > 0;
-  const bool report_on = rec.report.extent(0) > 0;
+/// One population's part of a launch: advances neuron i through steps
+/// [k0, k1), keeping its state and drive in registers for the whole range
+/// and reading its arrivals from the ring slot of each step. Valid when no
+/// spike emitted in [k0, k1) can arrive before k1, i.e. k1 − k0 is at most
+/// the smallest delay (the exchange epoch); k1 = k0 + 1 is the per-step
+/// mode. `advance(state, I, k)` is the model's step.
+template <class Population, class Advance>
+struct PopulationStepper {
+  using memory_space = typename Population::memory_space;
+  Population pop;
+  PopulationDrive<memory_space> drive;
+  StepRecording<memory_space> rec;
+  Advance advance;
+
+  index_type size() const { return pop.size(); }
+
+  KOKKOS_INLINE_FUNCTION void operator()(index_type i, step_type k0, step_type k1) const {
+    const bool lfp_on = rec.lfp.extent(0) > 0;
+    const bool report_on = rec.report.extent(0) > 0;
+    auto x = pop.load(i);
+    auto input = drive.load(i, k0);
+    for (step_type k = k0; k < k1; ++k) {
+      real_type abs_syn = 0;
+      const real_type I = drive.inputCurrent(i, k, k1, x.V, abs_syn, input);
+      if (lfp_on && k % rec.lfp_every == 0) rec.lfp(k / rec.lfp_every - rec.lfp_first_sample, i) = abs_syn;
+      if (advance(x, I, k)) rec.spikes.push(k, drive.first_global + i);
+      const step_type next = k + 1;
+      if (report_on && i < rec.report_cells && next % rec.v_every == 0 && next < rec.n_steps)
+        rec.report(rec.report_row0 + next / rec.v_every - rec.v_first_sample, i) = static_cast<float>(x.V);
+    }
+    pop.store(i, x);
+    drive.store(i, input);
+  }
+};
+
+template <class Population, class Advance>
+PopulationStepper<Population, Advance> stepper(const Population& pop,
+                                               const PopulationDrive<typename Population::memory_space>& drive,
+                                               const StepRecording<typename Population::memory_space>& rec,
+                                               const Advance& advance) {
+  return {pop, drive, rec, advance};
+}
+
+/// Steps [k0, k1) of one population in one launch.
+template <class ExecutionSpace, class Stepper>
+void advancePopulation(const ExecutionSpace& space, const char* label, const Stepper& population, step_type k0,
+                       step_type k1) {
   Kokkos::parallel_for(
-      label, Kokkos::RangePolicy<ExecutionSpace>(space, 0, pop.size()), KOKKOS_LAMBDA(const index_type i) {
-        auto x = pop.load(i);
-        NoiseCache noise;
-        for (step_type k = k0; k < k1; ++k) {
-          real_type abs_syn = 0;
-          const real_type I = drive.inputCurrent(i, k, x.V, abs_syn, noise);
-          if (lfp_on && k % rec.lfp_every == 0) rec.lfp(k / rec.lfp_every - rec.lfp_first_sample, i) = abs_syn;
-          if (advance(x, I, k)) rec.spikes.push(k, drive.first_global + i);
-          const step_type next = k + 1;
-          if (report_on && i < rec.report_cells && next % rec.v_every == 0 && next < rec.n_steps)
-            rec.report(rec.report_row0 + next / rec.v_every - rec.v_first_sample, i) = static_cast<float>(x.V);
-        }
-        pop.store(i, x);
-      });
+      label, lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, population.size())),
+      KOKKOS_LAMBDA(const index_type i) { population(i, k0, k1); });
+}
+
+/// Steps [k0, k1) of three populations. On a GPU in one launch, each
+/// population on its own warps (ranges padded to 64 threads), so that the
+/// populations' latencies overlap instead of adding up: small networks are
+/// latency-bound. On CPU backends one launch each, which balances the load
+/// of the threads (an STN step costs more than an AdEx step).
+template <class ExecutionSpace, class A, class B, class C>
+void advancePopulations(const ExecutionSpace& space, step_type k0, step_type k1, const A& a, const B& b,
+                        const C& c) {
+  constexpr bool host = Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
+  if constexpr (host) {
+    advancePopulation(space, "cbgtc::STN::advance", a, k0, k1);
+    advancePopulation(space, "cbgtc::GPe::advance", b, k0, k1);
+    advancePopulation(space, "cbgtc::GPi::advance", c, k0, k1);
+  } else {
+    constexpr index_type warp_multiple = 64;
+    auto padded = [](index_type n) { return (n + warp_multiple - 1) / warp_multiple * warp_multiple; };
+    const index_type na = a.size(), nb = b.size();
+    const index_type b_begin = padded(na), c_begin = b_begin + padded(nb);
+    const index_type end = c_begin + c.size();
+    Kokkos::parallel_for(
+        "cbgtc::Network::advance", lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, end)),
+        KOKKOS_LAMBDA(const index_type t) {
+          if (t < b_begin) {
+            if (t < na) a(t, k0, k1);
+          } else if (t < c_begin) {
+            if (t - b_begin < nb) b(t - b_begin, k0, k1);
+          } else {
+            c(t - c_begin, k0, k1);
+          }
+        });
+  }
 }
 
 /// The STN model's step as a functor for advancePopulation.
@@ -112,8 +168,8 @@ void advanceStn(const ExecutionSpace& space, const StnPopulation<MemorySpace>& p
                 const PopulationDrive<MemorySpace>& drive, const SpikeBuffer<MemorySpace>& spikes) {
   StepRecording<MemorySpace> rec;
   rec.spikes = spikes;
-  advancePopulation(space, "cbgtc::STN::advance", pop, drive, step, step + 1, rec,
-                    StnAdvance{params, dt_ms, min_isi_steps});
+  advancePopulation(space, "cbgtc::STN::advance", stepper(pop, drive, rec, StnAdvance{params, dt_ms, min_isi_steps}),
+                    step, step + 1);
 }
 
 /// One step of every AdEx neuron, recording spikes only.
@@ -123,8 +179,8 @@ void advanceAdEx(const ExecutionSpace& space, const AdExPopulation<MemorySpace>&
                  const PopulationDrive<MemorySpace>& drive, const SpikeBuffer<MemorySpace>& spikes) {
   StepRecording<MemorySpace> rec;
   rec.spikes = spikes;
-  advancePopulation(space, "cbgtc::AdEx::advance", pop, drive, step, step + 1, rec,
-                    AdExAdvance{params, dt_ms, refractory_steps});
+  advancePopulation(space, "cbgtc::AdEx::advance",
+                    stepper(pop, drive, rec, AdExAdvance{params, dt_ms, refractory_steps}), step, step + 1);
 }
 
 /// Start every neuron's OU process from its stationary distribution.
@@ -142,7 +198,7 @@ template <class ExecutionSpace, class MemorySpace>
 void sampleVoltage(const ExecutionSpace& space, const Kokkos::View<real_type*, MemorySpace>& V,
                    const Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace>& report, std::int64_t row) {
   Kokkos::parallel_for(
-      "cbgtc::Report::sample", Kokkos::RangePolicy<ExecutionSpace>(space, 0, report.extent(1)),
+      "cbgtc::Report::sample", lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, report.extent(1))),
       KOKKOS_LAMBDA(const std::size_t i) { report(row, i) = static_cast<float>(V(i)); });
 }
 

@@ -17,16 +17,55 @@ struct PopulationDrive {
   std::uint32_t population = 0;
   index_type first_global = 0;                         // global index of local neuron 0
 
+  /// What a thread keeps in registers while it advances neuron i through
+  /// the steps of one launch: conductances, OU value, the noise block, and
+  /// the arrivals of the current step, loaded one step ahead so that their
+  /// memory latency hides behind a step of arithmetic.
+  struct Local {
+    real_type g[max_inputs_per_population];
+    std::int64_t arrived[max_inputs_per_population];
+    real_type ou = 0;
+    NoiseCache noise;
+  };
+
+  /// Neuron i's drive before step k.
+  KOKKOS_INLINE_FUNCTION Local load(index_type i, step_type k) const {
+    Local x;
+    for (int p = 0; p < synapses.count; ++p) {
+      x.g[p] = synapses.input[p].g(i);
+      x.arrived[p] = synapses.input[p].arrivals(i, k);
+    }
+    if (noise.active) x.ou = ou(i);
+    return x;
+  }
+
+  KOKKOS_INLINE_FUNCTION void store(index_type i, const Local& x) const {
+    for (int p = 0; p < synapses.count; ++p) synapses.input[p].g(i) = x.g[p];
+    if (noise.active) ou(i) = x.ou;
+  }
+
   /// Net input current of neuron i in step k (positive depolarising): OU
-  /// noise x_k minus the synaptic current at V_k. Advances the OU process;
-  /// abs_syn receives Σ|I_syn| (the neuron's share of the LFP proxy).
-  KOKKOS_INLINE_FUNCTION real_type inputCurrent(index_type i, step_type k, real_type V, real_type& abs_syn,
-                                                NoiseCache& cache) const {
-    real_type I = -synapses.current(i, k, V, abs_syn);
+  /// noise x_k minus the synaptic current Σ g_k·(V_k − E) at V_k. Consumes
+  /// (and zeroes) the arrivals of step k, loads those of step k + 1 when
+  /// k + 1 < k_end (later ones may still be delivered), and advances the
+  /// OU process; abs_syn receives Σ|I_syn| (the neuron's LFP proxy share).
+  KOKKOS_INLINE_FUNCTION real_type inputCurrent(index_type i, step_type k, step_type k_end, real_type V,
+                                                real_type& abs_syn, Local& x) const {
+    real_type total = 0;
+    abs_syn = 0;
+    for (int p = 0; p < synapses.count; ++p) {
+      const ConductanceInput<MemorySpace>& in = synapses.input[p];
+      const std::int64_t arrived = x.arrived[p];
+      if (arrived != 0) in.arrivals(i, k) = 0;
+      if (k + 1 < k_end) x.arrived[p] = in.arrivals(i, k + 1);
+      const real_type I = conductanceStep(x.g[p], arrived, in.decay, in.E_rev, V);
+      total += I;
+      abs_syn += I < 0 ? -I : I;
+    }
+    real_type I = -total;
     if (noise.active) {
-      const real_type x = ou(i);
-      I += x;
-      ou(i) = ouAdvance(x, noise, seed, population, first_global + i, k, cache);
+      I += x.ou;
+      x.ou = ouAdvance(x.ou, noise, seed, population, first_global + i, k, x.noise);
     }
     return I;
   }

@@ -83,7 +83,7 @@ void pullSpikes(const ExecutionSpace& space, PullDelivery<Device>& pull, std::in
   const auto columns = pull.columns;
   const std::int32_t epoch_steps = pull.epoch_steps;
   Kokkos::parallel_for(
-      "cbgtc::Synapse::pull_volleys", Kokkos::RangePolicy<ExecutionSpace>(space, 0, n_spikes),
+      "cbgtc::Synapse::pull_volleys", lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, n_spikes)),
       KOKKOS_LAMBDA(const std::size_t s) {
         const auto spike = spikes(s);
         if (spike.population != source) return;
@@ -103,7 +103,7 @@ void pullSpikes(const ExecutionSpace& space, PullDelivery<Device>& pull, std::in
   // n_slots), so no two threads add to the same element.
   Kokkos::parallel_for(
       "cbgtc::Synapse::pull_arrivals",
-      Kokkos::RangePolicy<ExecutionSpace>(space, 0, n_targets * static_cast<std::int64_t>(n_columns)),
+      lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, n_targets * static_cast<std::int64_t>(n_columns))),
       KOKKOS_LAMBDA(const std::int64_t e) {
         const std::int64_t j = e % n_targets;
         const auto column = static_cast<std::int32_t>(e / n_targets);

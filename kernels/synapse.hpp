@@ -25,6 +25,16 @@ KOKKOS_INLINE_FUNCTION std::int64_t toQuanta(float w) {
   return static_cast<std::int64_t>(static_cast<double>(w) * 4294967296.0 + 0.5);
 }
 
+/// One step of one conductance: g_k = g + arrived quanta; returns the
+/// current g_k·(V − E_rev) and leaves g = g_k·decay for the next step.
+KOKKOS_INLINE_FUNCTION real_type conductanceStep(real_type& g, std::int64_t arrived, real_type decay,
+                                                 real_type E_rev, real_type V) {
+  real_type gk = g;
+  if (arrived != 0) gk += static_cast<real_type>(static_cast<double>(arrived) * conductance_quantum);
+  g = gk * decay;
+  return gk * (V - E_rev);
+}
+
 /// One projection's view of its target population.
 template <class MemorySpace>
 struct ConductanceInput {
@@ -34,18 +44,20 @@ struct ConductanceInput {
   real_type E_rev = 0;
   std::int32_t n_slots = 1;                 // > max delay in steps
 
+  /// The quanta arriving at target i at the start of step k.
+  KOKKOS_INLINE_FUNCTION std::int64_t& arrivals(index_type i, step_type k) const {
+    return ring(static_cast<std::int32_t>(k % n_slots), i);
+  }
+
   /// Consume the arrivals of step k for target i, return I_syn of this
   /// projection at voltage V, and decay g for the next step.
   KOKKOS_INLINE_FUNCTION real_type current(index_type i, step_type k, real_type V) const {
-    const auto slot = static_cast<std::int32_t>(k % n_slots);
-    std::int64_t& arrived = ring(slot, i);
-    real_type gk = g(i);
-    if (arrived != 0) {
-      gk += static_cast<real_type>(static_cast<double>(arrived) * conductance_quantum);
-      arrived = 0;
-    }
-    g(i) = gk * decay;
-    return gk * (V - E_rev);
+    std::int64_t& arrived = arrivals(i, k);
+    real_type gi = g(i);
+    const real_type I = conductanceStep(gi, arrived, decay, E_rev, V);
+    if (arrived != 0) arrived = 0;
+    g(i) = gi;
+    return I;
   }
 };
 
@@ -102,7 +114,7 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
     using Policy = Kokkos::TeamPolicy<ExecutionSpace>;
     using Member = typename Policy::member_type;
     Kokkos::parallel_for(
-        "cbgtc::Synapse::deliver_team", Policy(space, static_cast<int>(n_spikes), Kokkos::AUTO),
+        "cbgtc::Synapse::deliver_team", lightweight(Policy(space, static_cast<int>(n_spikes), Kokkos::AUTO)),
         KOKKOS_LAMBDA(const Member& team) {
           const auto spike = spikes(team.league_rank());
           if (spike.population != source) return;
@@ -117,7 +129,7 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
     return;
   }
   Kokkos::parallel_for(
-      "cbgtc::Synapse::deliver", Kokkos::RangePolicy<ExecutionSpace>(space, 0, n_spikes),
+      "cbgtc::Synapse::deliver", lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, n_spikes)),
       KOKKOS_LAMBDA(const std::size_t s) {
         const auto spike = spikes(s);
         if (spike.population != source) return;

@@ -99,14 +99,25 @@ const NoiseSettings& noiseOf(const SimulationConfig& c, PopulationId id) {
 
 constexpr PopulationId all_populations[] = {PopulationId::STN, PopulationId::GPe, PopulationId::GPi};
 
-/// Σ_i lfp_current(i) into lfp(sample), on the device.
-template <class ExecutionSpace, class PerNeuron, class MemorySpace>
-void sumLfp(const ExecutionSpace& space, const PerNeuron& per_neuron, const Kokkos::View<double*, MemorySpace>& lfp,
-            std::int64_t sample) {
-  Kokkos::parallel_reduce(
-      "cbgtc::Lfp::sum", Kokkos::RangePolicy<ExecutionSpace>(space, 0, per_neuron.extent(0)),
-      KOKKOS_LAMBDA(const std::size_t i, double& sum) { sum += static_cast<double>(per_neuron(i)); },
-      Kokkos::subview(lfp, sample));
+/// Row sums of the epoch's LFP scratch (m = 0..samples−1, one row per
+/// sample, one column per neuron) into lfp(first + m): one launch, a team
+/// per sample.
+template <class ExecutionSpace, class Scratch, class MemorySpace>
+void sumLfp(const ExecutionSpace& space, const Scratch& scratch, std::int64_t samples,
+            const Kokkos::View<double*, MemorySpace>& lfp, std::int64_t first) {
+  using Policy = Kokkos::TeamPolicy<ExecutionSpace>;
+  using Member = typename Policy::member_type;
+  const auto n = static_cast<index_type>(scratch.extent(1));
+  Kokkos::parallel_for(
+      "cbgtc::Lfp::sum", lightweight(Policy(space, static_cast<int>(samples), Kokkos::AUTO)),
+      KOKKOS_LAMBDA(const Member& team) {
+        const auto m = team.league_rank();
+        double sum = 0;
+        Kokkos::parallel_reduce(
+            Kokkos::TeamThreadRange(team, n),
+            [&](const index_type i, double& partial) { partial += static_cast<double>(scratch(m, i)); }, sum);
+        Kokkos::single(Kokkos::PerTeam(team), [&] { lfp(first + m) = sum; });
+      });
 }
 
 }  // namespace
@@ -428,17 +439,11 @@ void Simulation::advance(step_type k0, step_type k1, io::OutputWriter* writer) {
   {
     PhaseTimer timer(_config.output.timers, _phases.update);
     const auto& d = _drives;
-    advancePopulation(space, "cbgtc::STN::advance", _stn, d[0], k0, k1, rec[0],
-                      StnAdvance{_config.stn, dt, _min_isi_steps});
-    advancePopulation(space, "cbgtc::GPe::advance", _gpe, d[1], k0, k1, rec[1],
-                      AdExAdvance{_config.gpe, dt, _gpe_refractory_steps});
-    advancePopulation(space, "cbgtc::GPi::advance", _gpi, d[2], k0, k1, rec[2],
-                      AdExAdvance{_config.gpi, dt, _gpi_refractory_steps});
-    for (auto& r : _recorders) {
-      if (r->local_size == 0) continue;
-      for (step_type m = lfp_first; m < lfp_end; ++m)
-        sumLfp(space, Kokkos::subview(r->lfp_scratch, m - lfp_first, Kokkos::ALL()), r->lfp, m);
-    }
+    advancePopulations(space, k0, k1, stepper(_stn, d[0], rec[0], StnAdvance{_config.stn, dt, _min_isi_steps}),
+                       stepper(_gpe, d[1], rec[1], AdExAdvance{_config.gpe, dt, _gpe_refractory_steps}),
+                       stepper(_gpi, d[2], rec[2], AdExAdvance{_config.gpi, dt, _gpi_refractory_steps}));
+    for (auto& r : _recorders)
+      if (r->local_size > 0 && lfp_end > lfp_first) sumLfp(space, r->lfp_scratch, lfp_end - lfp_first, r->lfp, lfp_first);
   }
   for (auto& r : _recorders) r->report_rows += report_rows;
 }
