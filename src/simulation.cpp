@@ -221,14 +221,14 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
     shape.same_population = source == target;
     shape.target_begin = firstGlobal(target);
     shape.target_end = firstGlobal(target) + localSize(target);
-    const HostConnectivity pull = generateConnectivity(s, shape, seed, static_cast<std::uint32_t>(pi), dt);
+    const Connectivity pull = buildConnectivity(s, shape, seed, static_cast<std::uint32_t>(pi), dt);
     _projections.push_back(makeProjection(s, pull, shape, dt));
     Projection& proj = _projections.back();
     const std::string& choice = config.simulation.delivery;
     proj.delivery = choice == "team"     ? Delivery::TeamPerSpike
                     : choice == "thread" ? Delivery::ThreadPerSpike
                                          : chooseDelivery<ExecutionSpace>(
-                                               shape.n_pre > 0 ? static_cast<double>(pull.sources.size()) /
+                                               shape.n_pre > 0 ? static_cast<double>(pull.synapseCount()) /
                                                                      shape.n_pre
                                                                : 0.0);  // this rank's row length
     if (choice == "pull") enablePull(proj, pull, static_cast<std::int32_t>(_epoch_steps));
