@@ -2,37 +2,46 @@
 # Step time of the whole network at the prototype's sizes (and larger), one
 # process, per-phase timers on. Prints a CSV to stdout.
 #
-#   perf/bench_network.sh [build/bin/cbgtc] [duration_ms] [scales...]
+#   perf/bench_network.sh [build/bin/cbgtc] [duration_ms] [scales or decks...]
 #
-# scale s simulates s·(100/200/150) neurons with the default deck's physics
-# (connection probabilities fixed, so synapses grow as s²): 1 -> 1.0e4
-# synapses, 10 -> 1.0e6, 100 -> 1.0e8. Construction: the network build and
-# initial states, as cbgtc reports it.
+# A scale s simulates round(s·100/200/150) neurons with the default deck's
+# physics (connection probabilities fixed, so synapses grow as s²): 1 -> 1.0e4
+# synapses, 10 -> 1.0e6, 100 -> 1.0e8, 222.22 -> 5.1e8 ("100K"). An argument
+# ending in .ini runs that deck at its own sizes (input/network_1m.ini).
+# Construction: the network build and initial states, as cbgtc reports it.
 set -euo pipefail
 exe=${1:-build/bin/cbgtc}
 duration=${2:-100}
 shift $(( $# > 2 ? 2 : $# )) || true
 scales=("$@")
 [ ${#scales[@]} -gt 0 ] || scales=(1 10)
-deck="$(dirname "${BASH_SOURCE[0]}")/../input/default.ini"
+default_deck="$(dirname "${BASH_SOURCE[0]}")/../input/default.ini"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 echo "neurons,synapses,bytes_per_synapse,construction_s,us_per_step,update_us,delivery_us,exchange_us,output_us,backend"
-run() {
-  "$exe" --config "$deck" --network.n_stn=$((100 * s)) --network.n_gpe=$((200 * s)) \
-    --network.n_gpi=$((150 * s)) --simulation.duration_ms="$duration" --output.v_neurons=0 \
-    --output.progress_interval_s=0 --analysis.burn_in_ms=0 --output.file="$out/run.h5" \
-    --output.overwrite=true "$@"
-}
 for s in "${scales[@]}"; do
+  if [[ $s == *.ini ]]; then
+    args=(--config "$s")
+  else
+    sizes=($(awk -v s="$s" 'BEGIN { printf "%d %d %d", 100 * s + 0.5, 200 * s + 0.5, 150 * s + 0.5 }'))
+    args=(--config "$default_deck" --network.n_stn="${sizes[0]}" --network.n_gpe="${sizes[1]}"
+          --network.n_gpi="${sizes[2]}")
+  fi
+  run() {
+    "$exe" "${args[@]}" --simulation.duration_ms="$duration" --output.v_neurons=0 \
+      --output.progress_interval_s=0 --analysis.burn_in_ms=0 --output.file="$out/run.h5" \
+      --output.overwrite=true "$@"
+  }
   # The step time comes from a run without timers: their fences (one per
   # phase and epoch) cost launch latency on a GPU. The phases from a second run.
   untimed=$(run --output.timers=false)
   log=$(run --output.timers=true)
+  neurons=$(sed -n 's/.*: STN \([0-9]*\), GPe \([0-9]*\), GPi \([0-9]*\) neurons.*/\1 \2 \3/p' <<<"$log" |
+            awk '{ print $1 + $2 + $3 }')
   synapses=$(sed -n 's/^synapses: \([0-9]*\) .*(\([0-9.]*\) bytes per synapse.*/\1,\2/p' <<<"$log")
   phases=$(sed -n 's/.*update \([0-9.]*\) us, delivery \([0-9.]*\) us, exchange \([0-9.]*\) us, output \([0-9.]*\) us/\1,\2,\3,\4/p' <<<"$log")
   backend=$(sed -n 's/.*seed [0-9]*; \([A-Za-z]*\);.*/\1/p' <<<"$log")
-  construction=$(sed -n 's/^network built in \([0-9.]*\) s/\1/p' <<<"$log")
+  construction=$(sed -n 's/^network built in \([0-9.]*\) s/\1/p' <<<"$untimed")
   us=$(sed -n 's/^step loop: \([0-9.]*\) us per step/\1/p' <<<"$untimed")
-  echo "$((450 * s)),$synapses,$construction,$us,$phases,$backend"
+  echo "$neurons,$synapses,$construction,$us,$phases,$backend"
 done

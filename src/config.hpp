@@ -18,7 +18,12 @@ struct SimulationSettings {
   std::int64_t seed = 42;       // keys every random stream
   bool epoch_batching = true;   // one kernel launch per population and epoch (false: per step)
   std::string delivery = "auto";  // spike delivery: auto, thread (per spike), team (per spike) or pull
-  double pull_fraction = 0.25;     // delivery = pull: pull the steps where this share of sources fire
+  // delivery = pull: pull the steps where this share of a projection's
+  // sources fire. Where pull starts to pay (perf/bench_delivery, rows of
+  // 1000-5000): about 0.35-0.45 on an H100, only full volleys on a CPU core.
+  double pull_fraction = Kokkos::SpaceAccessibility<Kokkos::DefaultExecutionSpace, Kokkos::HostSpace>::accessible
+                             ? 0.9
+                             : 0.4;
 };
 
 struct NetworkSettings {

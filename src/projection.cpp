@@ -4,8 +4,8 @@
 #include <cctype>
 #include <cmath>
 #include <stdexcept>
-#include <unordered_set>
 
+#include "kernels/connectivity.hpp"
 #include "kernels/rng.hpp"
 
 namespace cbgtc {
@@ -30,46 +30,6 @@ std::size_t Projection::bytes() const {
          pull.by_target.graph.entries.span() * sizeof(index_type) + pull.by_target.values.span() * sizeof(double);
 }
 
-bool enablePull(Projection& proj, const HostConnectivity& h, std::int32_t epoch_steps) {
-  if (!h.delays.empty()) return false;
-  const auto n_targets = static_cast<index_type>(h.target_offsets.size()) - 1;
-  const auto nnz = static_cast<std::int64_t>(h.sources.size());
-  using Pull = decltype(proj.pull);
-  Kokkos::View<double*, Kokkos::HostSpace> values(
-      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::pull_values"), nnz);
-  for (index_type j = 0; j < n_targets; ++j) {
-    double row_sum = 0;
-    for (std::int64_t e = h.target_offsets[j]; e < h.target_offsets[j + 1]; ++e) {
-      values(e) = quantisedWeight(h.weights[static_cast<std::size_t>(e)]);
-      row_sum += values(e);
-    }
-    if (row_sum >= max_exact_pull_row_sum) return false;
-  }
-  const Kokkos::View<const std::int64_t*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> row_map(
-      h.target_offsets.data(), h.target_offsets.size());
-  const Kokkos::View<const index_type*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> entries(
-      h.sources.data(), h.sources.size());
-  Kokkos::View<std::int64_t*, MemorySpace> d_row_map(
-      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::pull_row_map"), row_map.extent(0));
-  Kokkos::View<index_type*, MemorySpace> d_entries(
-      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::pull_entries"), nnz);
-  Kokkos::deep_copy(d_row_map, row_map);
-  Kokkos::deep_copy(d_entries, entries);
-  auto d_values = Kokkos::create_mirror_view_and_copy(MemorySpace(), values);
-  const index_type n_sources = proj.by_source.numRows();
-  Pull& pull = proj.pull;
-  pull.by_target = typename Pull::Matrix("cbgtc::Projection::" + proj.name + "::by_target", n_targets, n_sources,
-                                         nnz, d_values, d_row_map, d_entries);
-  pull.epoch_steps = epoch_steps;
-  pull.capacity = std::min(epoch_steps, max_pull_columns);
-  pull.volleys = typename Pull::Multivector("cbgtc::" + proj.name + "::volleys", n_sources, pull.capacity);
-  pull.arrivals = typename Pull::Multivector("cbgtc::" + proj.name + "::arrivals", n_targets, pull.capacity);
-  pull.columns = Kokkos::View<std::int32_t*, MemorySpace>("cbgtc::" + proj.name + "::pull_columns",
-                                                          epoch_steps + pull.capacity);
-  pull.host_columns = Kokkos::create_mirror_view(pull.columns);
-  return true;
-}
-
 namespace {
 
 bool isFixedIndegree(const ProjectionSettings& s) { return s.rule == "fixed_indegree"; }
@@ -79,119 +39,165 @@ index_type candidateCount(const ProjectionShape& shape, bool exclude_self) {
   return exclude_self ? shape.n_pre - 1 : shape.n_pre;
 }
 
-/// Visits the sources of target j in ascending order.
-template <class Visit>
-void visitSources(const ProjectionSettings& s, const ProjectionShape& shape, bool exclude_self,
-                  std::uint64_t seed, std::uint32_t projection, index_type j, Visit&& visit) {
-  const index_type n = candidateCount(shape, exclude_self);
-  if (n <= 0) return;
-  rng::UniformSequence u(seed, rng::Stream::Connectivity, projection, static_cast<std::uint32_t>(j));
-  // Candidate c maps to source c, skipping j when autapses are excluded.
-  auto source = [&](index_type c) { return (exclude_self && c >= j) ? c + 1 : c; };
-  if (isFixedIndegree(s)) {
-    // Floyd's algorithm: K distinct values of [0, n) with K draws.
-    const auto K = static_cast<index_type>(s.indegree);
-    std::vector<index_type> chosen;
-    chosen.reserve(static_cast<std::size_t>(K));
-    std::unordered_set<index_type> seen;
-    seen.reserve(static_cast<std::size_t>(2 * K));
-    for (index_type m = n - K; m < n; ++m) {
-      const auto t = static_cast<index_type>(u.next() * (m + 1));  // uniform in [0, m]
-      const index_type pick = seen.count(std::min(t, m)) ? m : std::min(t, m);
-      seen.insert(pick);
-      chosen.push_back(pick);
-    }
-    std::sort(chosen.begin(), chosen.end());
-    for (index_type c : chosen) visit(source(c));
-    return;
-  }
-  const double p = s.p;
-  if (p <= 0) return;
-  if (p >= 1) {
-    for (index_type c = 0; c < n; ++c) visit(source(c));
-    return;
-  }
-  // Geometric skipping: the gap to the next success of Bernoulli(p) trials
-  // is floor(ln U / ln(1 − p)).
-  const double log_q = std::log1p(-p);
-  double c = -1;
-  while (true) {
-    c += 1 + std::floor(std::log(u.next()) / log_q);
-    if (c >= n) break;
-    visit(source(static_cast<index_type>(c)));
-  }
-}
-
-}  // namespace
-
-HostConnectivity generateConnectivity(const ProjectionSettings& s, const ProjectionShape& shape,
-                                      std::uint64_t seed, std::uint32_t projection, double dt_ms) {
-  const bool exclude_self = shape.same_population && !s.autapses;
-  if (isFixedIndegree(s) && candidateCount(shape, exclude_self) > 0 &&
-      s.indegree > candidateCount(shape, exclude_self))
-    throw std::invalid_argument("projection " + s.name + ": indegree " + std::to_string(s.indegree) +
-                                " exceeds the " + std::to_string(candidateCount(shape, exclude_self)) +
-                                " candidate sources");
-  const index_type n_post = shape.localTargets();
-  const index_type first = shape.target_begin;
-  HostConnectivity out;
-  out.target_offsets.assign(static_cast<std::size_t>(n_post) + 1, 0);
-  using HostPolicy = Kokkos::RangePolicy<HostSpace>;
-
-  // Pass 1: in-degrees (fixed_indegree knows them without drawing).
-  Kokkos::parallel_for("cbgtc::Projection::count", HostPolicy(0, n_post), [&](const index_type j) {
-    std::int64_t k = 0;
-    if (isFixedIndegree(s) && candidateCount(shape, exclude_self) > 0)
-      k = s.indegree;
-    else
-      visitSources(s, shape, exclude_self, seed, projection, first + j, [&](index_type) { ++k; });
-    out.target_offsets[j + 1] = k;
-  });
-  for (index_type j = 0; j < n_post; ++j) out.target_offsets[j + 1] += out.target_offsets[j];
-  const auto nnz = static_cast<std::size_t>(out.target_offsets[n_post]);
-  out.sources.resize(nnz);
-  out.weights.resize(nnz);
-  const bool jitter = s.delay_jitter_ms > 0;
-  if (jitter) out.delays.resize(nnz);
-
-  // Log-normal weights with the requested mean and CV.
-  const double expected_indegree =
-      isFixedIndegree(s) ? static_cast<double>(s.indegree) : s.p * candidateCount(shape, exclude_self);
-  const double mean_weight = expected_indegree > 0 ? s.g_total / expected_indegree : 0.0;
-  const double sigma_log = std::sqrt(std::log1p(s.weight_cv * s.weight_cv));
-  const double mu_log = std::log(mean_weight > 0 ? mean_weight : 1.0) - 0.5 * sigma_log * sigma_log;
-  const std::int32_t d_lo = delaySteps(s.delay_ms - s.delay_jitter_ms, dt_ms);
-  const std::int32_t d_hi = delaySteps(s.delay_ms + s.delay_jitter_ms, dt_ms);
-
-  // Pass 2: sources, then weight and delay of the k-th synapse of target j.
-  Kokkos::parallel_for("cbgtc::Projection::fill", HostPolicy(0, n_post), [&](const index_type j) {
-    const std::int64_t begin = out.target_offsets[j];
-    std::int64_t k = begin;
-    const index_type global = first + j;
-    visitSources(s, shape, exclude_self, seed, projection, global,
-                 [&](index_type i) { out.sources[static_cast<std::size_t>(k++)] = i; });
-    for (std::int64_t e = begin; e < k; ++e) {
-      const auto local = static_cast<std::uint64_t>(e - begin);
-      double w = mean_weight;
-      if (s.weight_cv > 0 && mean_weight > 0) {
-        const auto z =
-            rng::normals(seed, rng::Stream::Weights, projection, static_cast<std::uint32_t>(global), local / 4);
-        w = std::exp(mu_log + sigma_log * z.v[local % 4]);
-      }
-      out.weights[static_cast<std::size_t>(e)] = static_cast<weight_type>(w);
-      if (jitter) {
-        const auto bits =
-            rng::randomBits(seed, rng::Stream::Delays, projection, static_cast<std::uint32_t>(global), local / 4);
-        const double u = rng::uniformOpen(bits.v[local % 4]);
-        const auto d = d_lo + static_cast<std::int32_t>(u * (d_hi - d_lo + 1));
-        out.delays[static_cast<std::size_t>(e)] = static_cast<delay_type>(std::min(d, d_hi));
-      }
-    }
-  });
+template <class T>
+Kokkos::View<T*, MemorySpace> deviceCopy(const std::vector<T>& host, const std::string& label) {
+  Kokkos::View<T*, MemorySpace> out(Kokkos::view_alloc(Kokkos::WithoutInitializing, label), host.size());
+  const Kokkos::View<const T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> view(host.data(),
+                                                                                                 host.size());
+  Kokkos::deep_copy(out, view);
   return out;
 }
 
+template <class T>
+std::vector<T> hostCopy(const Kokkos::View<T*, MemorySpace>& device) {
+  std::vector<T> out(device.extent(0));
+  const Kokkos::View<T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> view(out.data(), out.size());
+  Kokkos::deep_copy(view, device);
+  return out;
+}
+
+/// Counts in offsets(1..n) (offsets(0) = 0) become offsets; returns the total.
+std::int64_t prefixSum(const Kokkos::View<std::int64_t*, MemorySpace>& offsets) {
+  const auto n = static_cast<std::int64_t>(offsets.extent(0)) - 1;
+  Kokkos::parallel_scan(
+      "cbgtc::Projection::scan", Kokkos::RangePolicy<ExecutionSpace>(0, n),
+      KOKKOS_LAMBDA(const std::int64_t j, std::int64_t& partial, const bool final) {
+        partial += offsets(j + 1);
+        if (final) offsets(j + 1) = partial;
+      });
+  std::int64_t total = 0;
+  Kokkos::deep_copy(total, Kokkos::subview(offsets, n));
+  return total;
+}
+
+/// Bounds the Floyd hash tables of one launch to 256 MiB.
+constexpr std::int64_t floyd_scratch_bytes = std::int64_t(1) << 28;
+
+}  // namespace
+
+Connectivity toDevice(const HostConnectivity& h) {
+  Connectivity c;
+  c.target_offsets = deviceCopy(h.target_offsets, "cbgtc::Projection::target_offsets");
+  c.sources = deviceCopy(h.sources, "cbgtc::Projection::sources");
+  c.weights = deviceCopy(h.weights, "cbgtc::Projection::weights");
+  c.delays = deviceCopy(h.delays, "cbgtc::Projection::delays");
+  return c;
+}
+
+HostConnectivity toHost(const Connectivity& c) {
+  return HostConnectivity{hostCopy(c.target_offsets), hostCopy(c.sources), hostCopy(c.weights),
+                          hostCopy(c.delays)};
+}
+
+Connectivity buildConnectivity(const ProjectionSettings& s, const ProjectionShape& shape, std::uint64_t seed,
+                               std::uint32_t projection, double dt_ms) {
+  connectivity::Rule rule;
+  rule.fixed_indegree = isFixedIndegree(s);
+  rule.exclude_self = shape.same_population && !s.autapses;
+  rule.candidates = std::max<index_type>(0, candidateCount(shape, rule.exclude_self));
+  rule.indegree = s.indegree;
+  rule.p = s.p;
+  rule.log_q = (s.p > 0 && s.p < 1) ? std::log1p(-s.p) : 0.0;
+  if (rule.fixed_indegree && rule.candidates > 0 && s.indegree > rule.candidates)
+    throw std::invalid_argument("projection " + s.name + ": indegree " + std::to_string(s.indegree) +
+                                " exceeds the " + std::to_string(rule.candidates) + " candidate sources");
+  const index_type n_post = shape.localTargets();
+  const index_type first = shape.target_begin;
+  using Policy = Kokkos::RangePolicy<ExecutionSpace>;
+
+  // Pass 1: in-degrees (fixed_indegree knows them without drawing), then offsets.
+  Connectivity out;
+  out.target_offsets = Kokkos::View<std::int64_t*, MemorySpace>("cbgtc::Projection::target_offsets", n_post + 1);
+  const auto offsets = out.target_offsets;
+  Kokkos::parallel_for(
+      "cbgtc::Projection::count", Policy(0, n_post), KOKKOS_LAMBDA(const index_type j) {
+        std::int64_t k = 0;
+        if (rule.fixed_indegree)
+          k = rule.candidates > 0 ? rule.indegree : 0;
+        else
+          connectivity::visitBernoulli(rule, seed, projection, first + j, [&](index_type) { ++k; });
+        offsets(j + 1) = k;
+      });
+  const std::int64_t nnz = prefixSum(offsets);
+  const bool jitter = s.delay_jitter_ms > 0;
+  out.sources = Kokkos::View<index_type*, MemorySpace>(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::sources"), nnz);
+  out.weights = Kokkos::View<weight_type*, MemorySpace>(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::weights"), nnz);
+  out.delays = Kokkos::View<delay_type*, MemorySpace>(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::delays"), jitter ? nnz : 0);
+  const auto sources = out.sources;
+  const auto weights = out.weights;
+  const auto delays = out.delays;
+
+  // Pass 2: the sources of each target.
+  if (rule.fixed_indegree && rule.candidates > 0 && rule.indegree > 0) {
+    const std::int64_t table_size = connectivity::floydTableSize(rule.indegree);
+    const std::int64_t batch = std::max<std::int64_t>(
+        1, std::min<std::int64_t>(n_post, floyd_scratch_bytes / (table_size * std::int64_t(sizeof(index_type)))));
+    Kokkos::View<index_type*, MemorySpace> tables(
+        Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::floyd_tables"), batch * table_size);
+    for (std::int64_t begin = 0; begin < n_post; begin += batch) {
+      const std::int64_t end = std::min<std::int64_t>(n_post, begin + batch);
+      Kokkos::parallel_for(
+          "cbgtc::Projection::floyd", Policy(begin, end), KOKKOS_LAMBDA(const std::int64_t j) {
+            connectivity::floydSample(rule, seed, projection, static_cast<index_type>(first + j),
+                                      &sources(offsets(j)), &tables((j - begin) * table_size), table_size);
+          });
+    }
+  } else if (!rule.fixed_indegree) {
+    Kokkos::parallel_for(
+        "cbgtc::Projection::bernoulli", Policy(0, n_post), KOKKOS_LAMBDA(const index_type j) {
+          std::int64_t k = offsets(j);
+          connectivity::visitBernoulli(rule, seed, projection, first + j,
+                                       [&](index_type i) { sources(k++) = i; });
+        });
+  }
+
+  // Log-normal weights with the requested mean and CV; delays uniform on
+  // the steps of [delay − jitter, delay + jitter].
+  const double expected_indegree =
+      rule.fixed_indegree ? static_cast<double>(s.indegree) : s.p * candidateCount(shape, rule.exclude_self);
+  const double mean_weight = expected_indegree > 0 ? s.g_total / expected_indegree : 0.0;
+  const double sigma_log = std::sqrt(std::log1p(s.weight_cv * s.weight_cv));
+  const double mu_log = std::log(mean_weight > 0 ? mean_weight : 1.0) - 0.5 * sigma_log * sigma_log;
+  const bool lognormal = s.weight_cv > 0 && mean_weight > 0;
+  const std::int32_t d_lo = delaySteps(s.delay_ms - s.delay_jitter_ms, dt_ms);
+  const std::int32_t d_hi = delaySteps(s.delay_ms + s.delay_jitter_ms, dt_ms);
+  Kokkos::parallel_for(
+      "cbgtc::Projection::weights", Policy(0, n_post), KOKKOS_LAMBDA(const index_type j) {
+        const auto global = static_cast<std::uint32_t>(first + j);
+        const std::int64_t begin = offsets(j);
+        for (std::int64_t e = begin; e < offsets(j + 1); ++e) {
+          const auto local = static_cast<std::uint64_t>(e - begin);
+          double w = mean_weight;
+          if (lognormal) {
+            const auto z = rng::normals(seed, rng::Stream::Weights, projection, global, local / 4);
+            w = math::exp(mu_log + sigma_log * z.v[local % 4]);
+          }
+          weights(e) = static_cast<weight_type>(w);
+          if (jitter) {
+            const auto bits = rng::randomBits(seed, rng::Stream::Delays, projection, global, local / 4);
+            const double u = rng::uniformOpen(bits.v[local % 4]);
+            const std::int32_t d = d_lo + static_cast<std::int32_t>(u * (d_hi - d_lo + 1));
+            delays(e) = static_cast<delay_type>(d < d_hi ? d : d_hi);
+          }
+        }
+      });
+  return out;
+}
+
+HostConnectivity generateConnectivity(const ProjectionSettings& s, const ProjectionShape& shape,
+                                      std::uint64_t seed, std::uint32_t projection, double dt_ms) {
+  return toHost(buildConnectivity(s, shape, seed, projection, dt_ms));
+}
+
 Projection makeProjection(const ProjectionSettings& s, const HostConnectivity& pull, const ProjectionShape& shape,
+                          double dt_ms) {
+  return makeProjection(s, toDevice(pull), shape, dt_ms);
+}
+
+Projection makeProjection(const ProjectionSettings& s, const Connectivity& c, const ProjectionShape& shape,
                           double dt_ms) {
   Projection proj;
   proj.name = s.name;
@@ -200,44 +206,104 @@ Projection makeProjection(const ProjectionSettings& s, const HostConnectivity& p
   proj.tau_ms = static_cast<real_type>(s.tau_ms);
   proj.E_rev_mV = static_cast<real_type>(s.E_rev_mV);
 
-  const auto nnz = static_cast<std::int64_t>(pull.sources.size());
+  const std::int64_t nnz = c.synapseCount();
   const index_type n_pre = shape.n_pre, n_post = shape.localTargets();
-  // Regroup by source; visiting targets in order keeps each row sorted by
-  // target, so the layout is deterministic.
-  Kokkos::View<std::int64_t*, Kokkos::HostSpace> row_map("cbgtc::Projection::row_map", n_pre + 1);
-  Kokkos::View<index_type*, Kokkos::HostSpace> entries(
+  using Policy = Kokkos::RangePolicy<ExecutionSpace>;
+  // Regroup by source: row lengths, offsets, then each synapse claims the
+  // next free place in its source's row.
+  Kokkos::View<std::int64_t*, MemorySpace> row_map("cbgtc::Projection::row_map", n_pre + 1);
+  Kokkos::View<index_type*, MemorySpace> entries(
       Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::entries"), nnz);
-  Kokkos::View<weight_type*, Kokkos::HostSpace> values(
+  Kokkos::View<weight_type*, MemorySpace> values(
       Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::values"), nnz);
-  Kokkos::View<delay_type*, Kokkos::HostSpace> delays(
-      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::delays"), pull.delays.size());
-  for (std::int64_t e = 0; e < nnz; ++e) ++row_map(pull.sources[static_cast<std::size_t>(e)] + 1);
-  for (index_type i = 0; i < n_pre; ++i) row_map(i + 1) += row_map(i);
-  std::vector<std::int64_t> cursor(row_map.data(), row_map.data() + n_pre);
-  for (index_type j = 0; j < n_post; ++j) {
-    for (std::int64_t e = pull.target_offsets[j]; e < pull.target_offsets[j + 1]; ++e) {
-      const std::int64_t at = cursor[pull.sources[static_cast<std::size_t>(e)]]++;
-      entries(at) = j;
-      values(at) = pull.weights[static_cast<std::size_t>(e)];
-      if (delays.extent(0) > 0) delays(at) = pull.delays[static_cast<std::size_t>(e)];
-    }
-  }
-
-  auto d_row_map = Kokkos::create_mirror_view_and_copy(MemorySpace(), row_map);
-  auto d_entries = Kokkos::create_mirror_view_and_copy(MemorySpace(), entries);
-  auto d_values = Kokkos::create_mirror_view_and_copy(MemorySpace(), values);
-  proj.by_source = ProjectionMatrix("cbgtc::Projection::" + s.name, n_pre, n_post, nnz, d_values, d_row_map,
-                                    d_entries);
-  proj.delays = Kokkos::create_mirror_view_and_copy(MemorySpace(), delays);
+  Kokkos::View<delay_type*, MemorySpace> delays(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::delays"), c.delays.extent(0));
+  const auto sources = c.sources;
+  const auto weights = c.weights;
+  const auto target_delays = c.delays;
+  const auto offsets = c.target_offsets;
+  const bool has_delays = c.delays.extent(0) > 0;
+  Kokkos::parallel_for(
+      "cbgtc::Projection::row_lengths", Policy(0, nnz),
+      KOKKOS_LAMBDA(const std::int64_t e) { Kokkos::atomic_increment(&row_map(sources(e) + 1)); });
+  prefixSum(row_map);
+  Kokkos::View<std::int64_t*, MemorySpace> cursor(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::cursor"), n_pre);
+  Kokkos::deep_copy(cursor, Kokkos::subview(row_map, std::pair<index_type, index_type>(0, n_pre)));
+  Kokkos::parallel_for(
+      "cbgtc::Projection::regroup", Policy(0, n_post), KOKKOS_LAMBDA(const index_type j) {
+        for (std::int64_t e = offsets(j); e < offsets(j + 1); ++e) {
+          const std::int64_t at = Kokkos::atomic_fetch_add(&cursor(sources(e)), std::int64_t(1));
+          entries(at) = j;
+          values(at) = weights(e);
+          if (has_delays) delays(at) = target_delays(e);
+        }
+      });
+  proj.by_source = ProjectionMatrix("cbgtc::Projection::" + s.name, n_pre, n_post, nnz, values, row_map, entries);
+  proj.delays = delays;
 
   proj.delay_steps = delaySteps(s.delay_ms, dt_ms);
   proj.max_delay_steps = proj.delay_steps;
-  if (!pull.delays.empty()) {
-    const auto [lo, hi] = std::minmax_element(pull.delays.begin(), pull.delays.end());
-    proj.delay_steps = *lo;
-    proj.max_delay_steps = *hi;
+  if (has_delays && nnz > 0) {
+    std::int32_t lo = 0, hi = 0;
+    Kokkos::parallel_reduce(
+        "cbgtc::Projection::delay_range", Policy(0, nnz),
+        KOKKOS_LAMBDA(const std::int64_t e, std::int32_t& min, std::int32_t& max) {
+          const std::int32_t d = target_delays(e);
+          if (d < min) min = d;
+          if (d > max) max = d;
+        },
+        Kokkos::Min<std::int32_t>(lo), Kokkos::Max<std::int32_t>(hi));
+    proj.delay_steps = lo;
+    proj.max_delay_steps = hi;
   }
   return proj;
+}
+
+bool enablePull(Projection& proj, const HostConnectivity& h, std::int32_t epoch_steps) {
+  return enablePull(proj, toDevice(h), epoch_steps);
+}
+
+bool enablePull(Projection& proj, const Connectivity& c, std::int32_t epoch_steps) {
+  if (c.delays.extent(0) > 0) return false;
+  const auto n_targets = static_cast<index_type>(c.target_offsets.extent(0)) - 1;
+  const std::int64_t nnz = c.synapseCount();
+  using Pull = decltype(proj.pull);
+  Kokkos::View<double*, MemorySpace> values(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::pull_values"), nnz);
+  const auto offsets = c.target_offsets;
+  const auto weights = c.weights;
+  double largest_row = 0;
+  Kokkos::parallel_reduce(
+      "cbgtc::Projection::pull_values", Kokkos::RangePolicy<ExecutionSpace>(0, n_targets),
+      KOKKOS_LAMBDA(const index_type j, double& largest) {
+        double row_sum = 0;
+        for (std::int64_t e = offsets(j); e < offsets(j + 1); ++e) {
+          values(e) = quantisedWeight(weights(e));
+          row_sum += values(e);
+        }
+        if (row_sum > largest) largest = row_sum;
+      },
+      Kokkos::Max<double>(largest_row));
+  if (largest_row >= max_exact_pull_row_sum) return false;
+  Kokkos::View<std::int64_t*, MemorySpace> row_map(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::pull_row_map"), offsets.extent(0));
+  Kokkos::View<index_type*, MemorySpace> entries(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::pull_entries"), nnz);
+  Kokkos::deep_copy(row_map, offsets);
+  Kokkos::deep_copy(entries, c.sources);
+  const index_type n_sources = proj.by_source.numRows();
+  Pull& pull = proj.pull;
+  pull.by_target = typename Pull::Matrix("cbgtc::Projection::" + proj.name + "::by_target", n_targets, n_sources,
+                                         nnz, values, row_map, entries);
+  pull.epoch_steps = epoch_steps;
+  pull.capacity = std::min(epoch_steps, max_pull_columns);
+  pull.volleys = typename Pull::Multivector("cbgtc::" + proj.name + "::volleys", n_sources, pull.capacity);
+  pull.arrivals = typename Pull::Multivector("cbgtc::" + proj.name + "::arrivals", n_targets, pull.capacity);
+  pull.columns = Kokkos::View<std::int32_t*, MemorySpace>("cbgtc::" + proj.name + "::pull_columns",
+                                                          epoch_steps + pull.capacity);
+  pull.host_columns = Kokkos::create_mirror_view(pull.columns);
+  return true;
 }
 
 }  // namespace cbgtc

@@ -25,15 +25,28 @@ using ProjectionMatrix =
     KokkosSparse::CrsMatrix<weight_type, index_type, Kokkos::Device<ExecutionSpace, MemorySpace>, void,
                             std::int64_t>;
 
-/// Synapses of one projection on the host, grouped by target (pull form):
-/// what the keyed generator produces, target by target, in parallel.
+/// Synapses of one projection grouped by target (pull form), on the
+/// device: what the keyed generator produces, one thread per target.
 /// Targets are local: entry j is global target target_begin + j.
+struct Connectivity {
+  Kokkos::View<std::int64_t*, MemorySpace> target_offsets;  // local targets + 1
+  Kokkos::View<index_type*, MemorySpace> sources;           // ascending within a target
+  Kokkos::View<weight_type*, MemorySpace> weights;
+  Kokkos::View<delay_type*, MemorySpace> delays;            // empty: all synapses share delay_steps
+
+  std::int64_t synapseCount() const { return static_cast<std::int64_t>(sources.extent(0)); }
+};
+
+/// The same on the host, for tests and hand-made projections.
 struct HostConnectivity {
   std::vector<std::int64_t> target_offsets;  // local targets + 1
   std::vector<index_type> sources;           // ascending within a target
   std::vector<weight_type> weights;
   std::vector<delay_type> delays;            // empty: all synapses share delay_steps
 };
+
+Connectivity toDevice(const HostConnectivity& host);
+HostConnectivity toHost(const Connectivity& device);
 
 struct ProjectionShape {
   index_type n_pre = 0;
@@ -68,17 +81,23 @@ struct Projection {
 /// Resolves "STN", "GPe", "GPi" (case-insensitive); throws std::invalid_argument.
 PopulationId populationIdOf(const std::string& name);
 
-/// Generates the synapses of one projection, target by target: for target j
-/// the sources, weights and delays are a pure function of (seed, projection
-/// index, j). The rules (no duplicate pairs; no autapses unless allowed):
-///  - fixed_probability: a Bernoulli(p) trial per (source, target) pair,
-///    drawn by geometric skipping so the cost is O(synapses), not O(pairs);
-///  - fixed_indegree: K distinct sources (Floyd's sampling), sorted.
+/// Generates the synapses of one projection on the device, one thread per
+/// target: for target j the sources, weights and delays are a pure function
+/// of (seed, projection index, j); the rules are in kernels/connectivity.hpp.
 /// Weights are log-normal with mean g_total / E[in-degree] and the given CV.
+/// Throws std::invalid_argument for an in-degree above the candidates.
+Connectivity buildConnectivity(const ProjectionSettings& settings, const ProjectionShape& shape,
+                               std::uint64_t seed, std::uint32_t projection_index, double dt_ms);
+
+/// buildConnectivity, copied to the host.
 HostConnectivity generateConnectivity(const ProjectionSettings& settings, const ProjectionShape& shape,
                                       std::uint64_t seed, std::uint32_t projection_index, double dt_ms);
 
-/// Regroups by source and copies to the device.
+/// Regroups by source, on the device. The order of the synapses within a
+/// row is unspecified on parallel backends: delivery adds integers, so the
+/// result does not depend on it.
+Projection makeProjection(const ProjectionSettings& settings, const Connectivity& pull,
+                          const ProjectionShape& shape, double dt_ms);
 Projection makeProjection(const ProjectionSettings& settings, const HostConnectivity& pull,
                           const ProjectionShape& shape, double dt_ms);
 
@@ -87,6 +106,7 @@ Projection makeProjection(const ProjectionSettings& settings, const HostConnecti
 /// reproduce push exactly: per-synapse delays, or a target whose summed
 /// weights reach max_exact_pull_row_sum.
 constexpr std::int32_t max_pull_columns = 8;
+bool enablePull(Projection& projection, const Connectivity& pull, std::int32_t epoch_steps);
 bool enablePull(Projection& projection, const HostConnectivity& pull, std::int32_t epoch_steps);
 
 /// Steps of a delay in ms: round(delay/dt), at least 1 (a spike cannot

@@ -13,10 +13,6 @@
 
 namespace cbgtc {
 
-// Spikes buffered on the device between flushes: at most one per neuron and
-// step, so N·flush_steps entries can never overflow. The cap keeps the
-// buffers of large networks small at the price of more frequent flushes.
-constexpr std::int64_t max_buffered_spikes = std::int64_t(1) << 22;
 constexpr std::int64_t max_flush_steps = 4000;
 constexpr std::int64_t report_rows_per_flush = 1024;
 
@@ -149,18 +145,20 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
   const std::int64_t lfp_samples = (n_steps + _lfp_every - 1) / _lfp_every;
 
   // Epoch: at most the smallest delay of any projection, so spikes of an
-  // epoch only arrive in later epochs; and at most as many steps as the
-  // spike buffers hold (one spike per neuron and step). From global
-  // quantities only, so every rank agrees.
+  // epoch only arrive in later epochs. From global quantities only, so
+  // every rank agrees.
   step_type min_delay = max_flush_steps;
   for (const auto& p : config.projections)
     min_delay = std::min<step_type>(min_delay, delaySteps(p.delay_ms - p.delay_jitter_ms, dt));
-  std::int64_t largest_block = 1;
-  for (PopulationId id : all_populations)
-    largest_block =
-        std::max<std::int64_t>(largest_block, (populationSize(config, id) + comm.size() - 1) / comm.size());
-  _epoch_steps = std::clamp<step_type>(std::min<step_type>(min_delay, max_buffered_spikes / largest_block), 1,
-                                       max_flush_steps);
+  _epoch_steps = std::clamp<step_type>(min_delay, 1, max_flush_steps);
+  // Spikes a neuron can emit in one epoch, from the least separation of two
+  // of its spikes: STN detections need V below threshold in between (2
+  // steps) and min_isi; an AdEx spike is followed by the refractory steps.
+  auto maxSpikesPerEpoch = [this](step_type separation) {
+    return (_epoch_steps - 1) / std::max<step_type>(1, separation) + 1;
+  };
+  const step_type least_separation[3] = {std::max<step_type>(_min_isi_steps, 2), _gpe_refractory_steps + 1,
+                                         _gpi_refractory_steps + 1};
 
   const ExecutionSpace space;
   const Kokkos::View<real_type*, MemorySpace> V_of[3] = {_stn.V, _gpe.V, _gpi.V};
@@ -189,7 +187,7 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
     r->local_size = n;
     r->current_units = id == PopulationId::STN ? "uA/cm^2" : "pA";
     r->V = V_of[p];
-    r->spikes = SpikeBuffer<MemorySpace>(name, std::max<std::int64_t>(1, std::int64_t(n) * _epoch_steps));
+    r->spikes = SpikeBuffer<MemorySpace>(name, std::max<std::int64_t>(1, std::int64_t(n) * maxSpikesPerEpoch(least_separation[p])));
     if (comm.isRoot()) {
       r->last_spike_ms.assign(static_cast<std::size_t>(r->size), -1.0);
       r->isi_mean.assign(static_cast<std::size_t>(r->size), 0.0);
@@ -221,14 +219,14 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
     shape.same_population = source == target;
     shape.target_begin = firstGlobal(target);
     shape.target_end = firstGlobal(target) + localSize(target);
-    const HostConnectivity pull = generateConnectivity(s, shape, seed, static_cast<std::uint32_t>(pi), dt);
+    const Connectivity pull = buildConnectivity(s, shape, seed, static_cast<std::uint32_t>(pi), dt);
     _projections.push_back(makeProjection(s, pull, shape, dt));
     Projection& proj = _projections.back();
     const std::string& choice = config.simulation.delivery;
     proj.delivery = choice == "team"     ? Delivery::TeamPerSpike
                     : choice == "thread" ? Delivery::ThreadPerSpike
                                          : chooseDelivery<ExecutionSpace>(
-                                               shape.n_pre > 0 ? static_cast<double>(pull.sources.size()) /
+                                               shape.n_pre > 0 ? static_cast<double>(pull.synapseCount()) /
                                                                      shape.n_pre
                                                                : 0.0);  // this rank's row length
     if (choice == "pull") enablePull(proj, pull, static_cast<std::int32_t>(_epoch_steps));

@@ -258,3 +258,24 @@ TEST(NetworkDelivery, PullDeliveryGivesIdenticalSpikes) {
   EXPECT_EQ(push, run("pull"));
   for (const char* pop : {"STN", "GPe", "GPi"}) EXPECT_FALSE(push.at(pop).empty());
 }
+
+// The spike buffers hold what a neuron can emit in an epoch given the least
+// separation of its spikes (refractory steps), not one spike per step. A
+// GPe driven to its fastest possible firing (one spike every t_ref + 1
+// steps) fills its buffer without overflowing it, and fires at that rate.
+TEST(NetworkEpochs, SpikeBuffersHoldTheFastestFiring) {
+  SimulationConfig c;
+  c.simulation.duration_ms = 20;
+  c.analysis.burn_in_ms = 0;
+  c.gpe.t_ref_ms = 0.1;          // 4 steps: at most one spike every 5 steps
+  c.gpe_noise.mu = 1.0e6;        // pA: V crosses V_peak in the first step after refractoriness
+  MemoryWriter w;
+  Simulation sim(c);
+  ASSERT_EQ(sim.epochSteps(), 200);
+  sim.run(&w);
+  const auto& gpe = w.spikes.at("GPe");
+  const double per_neuron = static_cast<double>(gpe.size()) / c.network.n_gpe;
+  const double fastest = 800.0 / 5;  // 800 steps
+  EXPECT_GT(per_neuron, 0.9 * fastest);
+  EXPECT_LE(per_neuron, fastest);
+}

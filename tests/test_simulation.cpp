@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <map>
 
 #include "kernels/neuron_update.hpp"
@@ -104,8 +106,9 @@ TEST(Simulation, InitialStatesAreKeyedPerNeuron) {
   double sum = 0, sum2 = 0;
   for (index_type i = 0; i < 1000; ++i) {
     const auto x = stnInitialState(init, 5, 0, i);
-    ASSERT_EQ(Vl(i), x.V);
-    ASSERT_EQ(nl(i), x.n);
+    // The device's math library may differ from the host's in the last bits.
+    ASSERT_NEAR(Vl(i), x.V, 1e-12 * std::fabs(x.V));
+    ASSERT_NEAR(nl(i), x.n, 1e-12 * std::fabs(x.n));
     sum += Vl(i);
     sum2 += Vl(i) * Vl(i);
   }
