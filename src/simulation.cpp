@@ -23,7 +23,7 @@ struct Simulation::Recorder {
   index_type local_size = 0;  // this rank's block
   std::string current_units;  // of the LFP proxy
   Kokkos::View<real_type*, MemorySpace> V;
-  SpikeBuffer<MemorySpace> spikes;
+  SpikeBuffer<MemorySpace> spikes;  // the simulation's buffer, stamping this population
   std::int64_t total_spikes = 0;
 
   // Spike statistics after burn-in, accumulated per neuron as spikes are
@@ -162,6 +162,7 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
 
   const ExecutionSpace space;
   const Kokkos::View<real_type*, MemorySpace> V_of[3] = {_stn.V, _gpe.V, _gpi.V};
+  std::int64_t spike_capacity = 1;
   for (PopulationId id : all_populations) {
     const auto p = static_cast<std::size_t>(id);
     const index_type n = localSize(id);
@@ -187,7 +188,7 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
     r->local_size = n;
     r->current_units = id == PopulationId::STN ? "uA/cm^2" : "pA";
     r->V = V_of[p];
-    r->spikes = SpikeBuffer<MemorySpace>(name, std::max<std::int64_t>(1, std::int64_t(n) * maxSpikesPerEpoch(least_separation[p])));
+    spike_capacity += std::int64_t(n) * maxSpikesPerEpoch(least_separation[p]);
     if (comm.isRoot()) {
       r->last_spike_ms.assign(static_cast<std::size_t>(r->size), -1.0);
       r->isi_mean.assign(static_cast<std::size_t>(r->size), 0.0);
@@ -209,6 +210,8 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
         "cbgtc::" + name + "::lfp_scratch", (_epoch_steps + _lfp_every - 1) / _lfp_every + 1, n);
     _recorders.push_back(std::move(r));
   }
+  _spikes = SpikeBuffer<MemorySpace>("Network", spike_capacity);
+  for (auto& r : _recorders) r->spikes = _spikes.forPopulation(static_cast<std::uint32_t>(r->id));
 
   for (std::size_t pi = 0; pi < config.projections.size(); ++pi) {
     const ProjectionSettings& s = config.projections[pi];
@@ -265,44 +268,46 @@ std::size_t Simulation::synapseBytes() const {
 
 // End of an epoch: gather every rank's spikes of the epoch on every rank,
 // deliver them into the local arrival rings, and (rank 0) record them. The
-// merged list is sorted by (step, population, index), so what is delivered
-// and written does not depend on the number of ranks or threads.
+// merged list is sorted by (step, population, index), so what is written
+// does not depend on the number of ranks or threads; what is delivered
+// does not depend on the order anyway (integer arrivals).
 void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
   const bool timed = _config.output.timers;
+  const ExecutionSpace space;
   std::vector<comm::SpikeRecord> all;
+  // A single rank delivers from the device buffer itself; with several, the
+  // gathered spikes are copied to the device.
+  const bool gathered = _comm.size() > 1;
   {
     PhaseTimer timer(timed, _phases.exchange);
-    std::vector<comm::SpikeRecord> local;
-    for (auto& r : _recorders) {
-      std::int64_t count = 0;
-      Kokkos::deep_copy(count, r->spikes.count);
-      if (count > r->spikes.capacity())
-        throw std::runtime_error("spike buffer of " + r->name + " overflowed (" + std::to_string(count) +
-                                 " spikes, capacity " + std::to_string(r->spikes.capacity()) + ")");
-      if (count == 0) continue;
-      const std::pair<std::int64_t, std::int64_t> range(0, count);
-      auto steps =
-          Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), Kokkos::subview(r->spikes.step, range));
-      auto nodes =
-          Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), Kokkos::subview(r->spikes.node, range));
-      Kokkos::deep_copy(r->spikes.count, std::int64_t(0));
-      for (std::int64_t k = 0; k < count; ++k)
-        local.push_back(comm::SpikeRecord{steps(k), static_cast<std::uint32_t>(r->id),
-                                          static_cast<std::uint32_t>(nodes(k))});
+    std::int64_t count = 0;
+    Kokkos::deep_copy(count, _spikes.count);
+    if (count > _spikes.capacity())
+      throw std::runtime_error("spike buffer overflowed (" + std::to_string(count) + " spikes, capacity " +
+                               std::to_string(_spikes.capacity()) + ")");
+    std::vector<comm::SpikeRecord> local(static_cast<std::size_t>(count));
+    if (count > 0) {
+      const Kokkos::View<comm::SpikeRecord*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(
+          local.data(), local.size());
+      Kokkos::deep_copy(host, Kokkos::subview(_spikes.records, std::pair<std::int64_t, std::int64_t>(0, count)));
+      Kokkos::deep_copy(space, _spikes.count, std::int64_t(0));
     }
-    all = _comm.allgather(local);
+    all = gathered ? _comm.allgather(local) : std::move(local);
     std::sort(all.begin(), all.end());
   }
   if (!all.empty()) {
     PhaseTimer timer(timed, _phases.delivery);
-    if (_epoch_spikes.extent(0) < all.size())
-      _epoch_spikes = Kokkos::View<comm::SpikeRecord*, MemorySpace>(
-          Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Exchange::spikes"), 2 * all.size());
-    const Kokkos::View<const comm::SpikeRecord*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>
-        host(all.data(), all.size());
-    Kokkos::deep_copy(Kokkos::subview(_epoch_spikes, std::pair<std::size_t, std::size_t>(0, all.size())),
-                      host);
-    const ExecutionSpace space;
+    Kokkos::View<comm::SpikeRecord*, MemorySpace> spikes = _spikes.records;
+    if (gathered) {
+      if (_epoch_spikes.extent(0) < all.size())
+        _epoch_spikes = Kokkos::View<comm::SpikeRecord*, MemorySpace>(
+            Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Exchange::spikes"), 2 * all.size());
+      const Kokkos::View<const comm::SpikeRecord*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>
+          host(all.data(), all.size());
+      Kokkos::deep_copy(Kokkos::subview(_epoch_spikes, std::pair<std::size_t, std::size_t>(0, all.size())),
+                        host);
+      spikes = _epoch_spikes;
+    }
     // Spikes per population and epoch step: what pull delivery plans with.
     std::vector<std::int64_t> per_step[3];
     for (auto& counts : per_step) counts.assign(static_cast<std::size_t>(_epoch_steps), 0);
@@ -315,9 +320,9 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
       if (proj.pull.enabled()) {
         pulled = planPull(per_step[source], proj.by_source.numRows(), _config.simulation.pull_fraction,
                           proj.pull.capacity, proj.pull.host_columns);
-        pullSpikes(space, proj.pull, pulled, _epoch_spikes, all.size(), source, k0, proj.delay_steps, _rings[p]);
+        pullSpikes(space, proj.pull, pulled, spikes, all.size(), source, k0, proj.delay_steps, _rings[p]);
       }
-      deliverSpikes(space, proj.by_source, _epoch_spikes, all.size(), source,
+      deliverSpikes(space, proj.by_source, spikes, all.size(), source,
                     Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, _rings[p],
                     proj.delivery,
                     pulled > 0 ? Kokkos::View<const std::int32_t*, MemorySpace>(proj.pull.columns)

@@ -95,7 +95,8 @@ class Simulation {
   std::int32_t _gpe_refractory_steps = 0, _gpi_refractory_steps = 0;
   step_type _epoch_steps = 1;
   step_type _lfp_every = 1;       // steps between LFP samples
-  Kokkos::View<comm::SpikeRecord*, MemorySpace> _epoch_spikes;  // every rank's spikes of the epoch
+  SpikeBuffer<MemorySpace> _spikes;                             // this rank's spikes of the epoch
+  Kokkos::View<comm::SpikeRecord*, MemorySpace> _epoch_spikes;  // every rank's (with several ranks)
   PhaseTimes _phases;
 
   void exchangeSpikes(step_type k0, io::OutputWriter* writer);

@@ -1,12 +1,13 @@
 #pragma once
-// Device-side list of the spikes of one population since the last flush.
-// Neurons append with an atomic counter, so the order within a flush is
-// arbitrary; the host sorts each flushed chunk by (step, node). Chunks come
-// out in step order, so the file is sorted by time without a global sort.
+// Device-side list of the spikes of an epoch, of every population. Neurons
+// append with an atomic counter, so the order is arbitrary; the host sorts
+// what it copies out by (step, population, index). One buffer for all
+// populations: one count and one block of records cross to the host per
+// epoch, and a single rank delivers straight from it.
 
 #include <string>
-#include <vector>
 
+#include "src/comm/communicator.hpp"
 #include "src/types.hpp"
 
 namespace cbgtc {
@@ -15,24 +16,28 @@ template <class MemorySpace>
 struct SpikeBuffer {
   using memory_space = MemorySpace;
 
-  Kokkos::View<step_type*, MemorySpace> step;
-  Kokkos::View<index_type*, MemorySpace> node;
+  Kokkos::View<comm::SpikeRecord*, MemorySpace> records;
   Kokkos::View<std::int64_t, MemorySpace> count;  // may exceed capacity: overflow
+  std::uint32_t population = 0;                   // stamped on what push() appends
 
   SpikeBuffer() = default;
   SpikeBuffer(const std::string& name, std::int64_t capacity)
-      : step(Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + name + "::spike_steps"), capacity),
-        node(Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + name + "::spike_nodes"), capacity),
+      : records(Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + name + "::spikes"), capacity),
         count("cbgtc::" + name + "::spike_count") {}
 
-  std::int64_t capacity() const { return static_cast<std::int64_t>(step.extent(0)); }
+  /// The same buffer, appending spikes of population p.
+  SpikeBuffer forPopulation(std::uint32_t p) const {
+    SpikeBuffer b = *this;
+    b.population = p;
+    return b;
+  }
+
+  std::int64_t capacity() const { return static_cast<std::int64_t>(records.extent(0)); }
 
   KOKKOS_INLINE_FUNCTION void push(step_type s, index_type i) const {
     const std::int64_t k = Kokkos::atomic_fetch_add(&count(), std::int64_t(1));
-    if (k < static_cast<std::int64_t>(step.extent(0))) {
-      step(k) = s;
-      node(k) = i;
-    }
+    if (k < static_cast<std::int64_t>(records.extent(0)))
+      records(k) = comm::SpikeRecord{s, population, static_cast<std::uint32_t>(i)};
   }
 };
 

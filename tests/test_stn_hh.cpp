@@ -193,10 +193,10 @@ TEST(StnStep, DeviceLauncherMatchesHostPointFunction) {
   std::int64_t count = 0;
   Kokkos::deep_copy(count, spikes.count);
   ASSERT_EQ(count, static_cast<std::int64_t>(host_spikes.size()));
-  auto steps = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), spikes.step);
-  auto nodes = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), spikes.node);
+  auto records = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), spikes.records);
   std::vector<std::pair<step_type, index_type>> device_spikes;
-  for (std::int64_t k = 0; k < count; ++k) device_spikes.emplace_back(steps(k), nodes(k));
+  for (std::int64_t k = 0; k < count; ++k)
+    device_spikes.emplace_back(records(k).step, static_cast<index_type>(records(k).index));
   std::sort(device_spikes.begin(), device_spikes.end());
   EXPECT_EQ(device_spikes, host_spikes);
   EXPECT_GT(host_spikes.size(), static_cast<std::size_t>(n));  // they did fire
