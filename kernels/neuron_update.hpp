@@ -127,8 +127,12 @@ void advancePopulations(const ExecutionSpace& space, step_type k0, step_type k1,
     const index_type na = a.size(), nb = b.size();
     const index_type b_begin = padded(na), c_begin = b_begin + padded(nb);
     const index_type end = c_begin + c.size();
+    // Blocks of 64 threads: a small network's few warps spread over many
+    // multiprocessors instead of sharing a few, and the compiler may give
+    // each thread all the registers this long kernel wants.
+    using Policy = Kokkos::RangePolicy<ExecutionSpace, Kokkos::LaunchBounds<warp_multiple, 1>>;
     Kokkos::parallel_for(
-        "cbgtc::Network::advance", lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, end)),
+        "cbgtc::Network::advance", lightweight(Policy(space, 0, end)),
         KOKKOS_LAMBDA(const index_type t) {
           if (t < b_begin) {
             if (t < na) a(t, k0, k1);

@@ -39,7 +39,12 @@ for t in "$build"/bin/test_*; do
   "$t" --gtest_brief=1 2>&1 | tail -n 30
   echo "exit ${PIPESTATUS[0]}"
 done > "$out/tests.txt" 2>&1
-# Larger networks last (scale 100: 1.0e8 synapses).
-"$here/bench_network.sh" "$build/bin/cbgtc" 200 ${DEVICE_CHECK_LARGE_SCALES:-100} >> "$out/network.csv" 2>&1
+# Larger networks last: 1.0e8 synapses, "100K" (5.1e8), 1M neurons (5.0e8).
+"$here/bench_network.sh" "$build/bin/cbgtc" 200 ${DEVICE_CHECK_LARGE_SCALES:-100 222.22 $here/../input/network_1m.ini} \
+  >> "$out/network.csv" 2>&1
+# A float build, if one is given (CBGTC_REAL_TYPE=float).
+if [ -n "${DEVICE_CHECK_FLOAT_BUILD:-}" ]; then
+  "$here/bench_network.sh" "$DEVICE_CHECK_FLOAT_BUILD/bin/cbgtc" 200 1 10 100 > "$out/network_float.csv" 2>&1
+fi
 ls -l "$out"
-grep -E "^(==|exit)|FAILED" "$out/tests.txt"; cat "$out/network.csv"
+grep -E "^(==|exit)|FAILED" "$out/tests.txt"; cat "$out/network.csv" "$out"/network_float.csv 2>/dev/null
