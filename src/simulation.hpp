@@ -97,6 +97,7 @@ class Simulation {
   step_type _lfp_every = 1;       // steps between LFP samples
   SpikeBuffer<MemorySpace> _spikes;                             // this rank's spikes of the epoch
   Kokkos::View<comm::SpikeRecord*, MemorySpace> _epoch_spikes;  // every rank's (with several ranks)
+  Kokkos::View<std::uint64_t*, MemorySpace> _spike_keys;         // sort keys (GPUs)
   PhaseTimes _phases;
 
   void exchangeSpikes(step_type k0, io::OutputWriter* writer);
