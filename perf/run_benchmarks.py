@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""All of cbgtc's benchmarks in one command: CSV, JSON and a PNG plot.
+
+    perf/run_benchmarks.py [--build build] [--float-build DIR] [--scales 1 10 100]
+                           [--duration-ms 200] [--out perf/results]
+
+Runs, for the build (and a CBGTC_REAL_TYPE=float build, if given):
+bench_neuron_update (neuron updates per second per model), bench_delivery
+(events per second per strategy), and perf/bench_network.sh (whole-network
+step time by phase, construction time, bytes per synapse) at the given
+scales (s -> s*(100/200/150) neurons; an .ini deck runs at its own size).
+Writes <out>/neuron_update.csv, delivery.csv, network.csv (a `precision`
+column), benchmarks.json (all rows plus the machine and the build), and,
+with matplotlib, benchmarks.png (step time against network size, with the
+issue's targets). None of it is a test: nothing here passes or fails on time.
+"""
+
+import argparse
+import csv
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Issue #5's targets on one H100, µs per step, by neurons.
+TARGETS_US = {450: 2, 4500: 3, 45000: 15, 99999: 25, 1000000: 150}
+
+
+def run_csv(cmd, env=None):
+    text = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def bench_build(build, precision, scales, duration_ms, sizes, sources, env):
+    exe = lambda name: os.path.join(build, "bin", name)
+    rows = {"neuron_update": [], "delivery": [], "network": []}
+    if os.path.exists(exe("bench_neuron_update")):
+        rows["neuron_update"] = run_csv([exe("bench_neuron_update"), "--sizes", sizes, "--steps", "2000",
+                                         "--verify"], env)
+    if os.path.exists(exe("bench_delivery")):
+        rows["delivery"] = run_csv([exe("bench_delivery"), "--sources", str(sources), "--fanouts", "10,100,1000",
+                                    "--fractions", "0.01,0.1,0.5,1", "--repeats", "10", "--verify"], env)
+    rows["network"] = run_csv([os.path.join(ROOT, "perf", "bench_network.sh"), exe("cbgtc"), str(duration_ms)] +
+                              scales, env)
+    for table in rows.values():
+        for row in table:
+            row["precision"] = precision
+    return rows
+
+
+def plot(network, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not available: no plot", file=sys.stderr)
+        return
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for precision in sorted({r["precision"] for r in network}):
+        rows = sorted((r for r in network if r["precision"] == precision), key=lambda r: int(r["neurons"]))
+        ax.loglog([int(r["neurons"]) for r in rows], [float(r["us_per_step"]) for r in rows], "o-",
+                  label=f"cbgtc ({precision}, {rows[0]['backend']})")
+    ax.loglog(list(TARGETS_US), list(TARGETS_US.values()), "k_", markersize=14, label="target (H100)")
+    ax.axhline(25, color="grey", lw=0.8, ls=":", label="real time (dt 0.025 ms)")
+    ax.set_xlabel("neurons")
+    ax.set_ylabel("µs per step")
+    ax.legend(fontsize=8)
+    ax.set_title("cbgtc: whole-network step time")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def write_csv(rows, path):
+    if not rows:
+        return
+    keys = list(rows[0].keys())
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--float-build", default=None)
+    parser.add_argument("--scales", nargs="+", default=["1", "10"])
+    parser.add_argument("--duration-ms", type=float, default=200.0)
+    parser.add_argument("--sizes", default="450,4500,45000,450000", help="bench_neuron_update sizes")
+    parser.add_argument("--delivery-sources", type=int, default=20000, help="bench_delivery sources")
+    parser.add_argument("--out", default=os.path.join(ROOT, "perf", "results"))
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    env = dict(os.environ, OMP_PROC_BIND=os.environ.get("OMP_PROC_BIND", "spread"),
+               OMP_PLACES=os.environ.get("OMP_PLACES", "threads"))
+
+    builds = [(args.build, "double")] + ([(args.float_build, "float")] if args.float_build else [])
+    tables = {"neuron_update": [], "delivery": [], "network": []}
+    for build, precision in builds:
+        for name, rows in bench_build(build, precision, args.scales, args.duration_ms, args.sizes,
+                                       args.delivery_sources, env).items():
+            tables[name] += rows
+    for name, rows in tables.items():
+        write_csv(rows, os.path.join(args.out, f"{name}.csv"))
+    version = subprocess.run([os.path.join(args.build, "bin", "cbgtc"), "--version"], capture_output=True,
+                             text=True).stdout
+    gpu = subprocess.run(["sh", "-c", "nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null"],
+                         capture_output=True, text=True).stdout.strip()
+    with open(os.path.join(args.out, "benchmarks.json"), "w") as f:
+        json.dump({"machine": {"host": platform.node(), "cpus": os.cpu_count(), "gpu": gpu or None},
+                   "cbgtc": version, "duration_ms": args.duration_ms, **tables}, f, indent=1)
+    plot(tables["network"], os.path.join(args.out, "benchmarks.png"))
+    for row in tables["network"]:
+        print(f"{row['precision']:6} {int(row['neurons']):>8} neurons {row['synapses']:>10} synapses "
+              f"{float(row['us_per_step']):9.2f} us/step  construction {row['construction_s']} s")
+
+
+if __name__ == "__main__":
+    main()
