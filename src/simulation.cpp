@@ -118,6 +118,19 @@ void sumLfp(const ExecutionSpace& space, const Scratch& scratch, std::int64_t sa
       });
 }
 
+/// Sorted keys ((step − k0)·3 + population) << 32 | index of the first
+/// keys.extent(0) records.
+template <class ExecutionSpace, class Records, class Keys>
+void sortKeys(const ExecutionSpace& space, const Records& records, const Keys& keys, step_type k0) {
+  Kokkos::parallel_for(
+      "cbgtc::Exchange::keys", lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, keys.extent(0))),
+      KOKKOS_LAMBDA(const std::size_t k) {
+        const comm::SpikeRecord r = records(k);
+        keys(k) = (static_cast<std::uint64_t>((r.step - k0) * 3 + r.population) << 32) | r.index;
+      });
+  Kokkos::sort(keys);
+}
+
 }  // namespace
 
 Simulation::Simulation(const SimulationConfig& config) : Simulation(config, _local_comm) {}
@@ -297,14 +310,7 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
         _spike_keys = Kokkos::View<std::uint64_t*, MemorySpace>(
             Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Exchange::keys"), _spikes.capacity());
       const auto keys = Kokkos::subview(_spike_keys, std::pair<std::int64_t, std::int64_t>(0, count));
-      const auto records = _spikes.records;
-      Kokkos::parallel_for(
-          "cbgtc::Exchange::keys", lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, count)),
-          KOKKOS_LAMBDA(const std::int64_t k) {
-            const comm::SpikeRecord r = records(k);
-            keys(k) = (static_cast<std::uint64_t>((r.step - k0) * 3 + r.population) << 32) | r.index;
-          });
-      Kokkos::sort(keys);
+      sortKeys(space, _spikes.records, keys, k0);
       std::vector<std::uint64_t> sorted(static_cast<std::size_t>(count));
       Kokkos::deep_copy(
           Kokkos::View<std::uint64_t*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(sorted.data(),
