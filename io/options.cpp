@@ -257,6 +257,9 @@ OptionTable makeOptionTable(SimulationConfig& c) {
 
   auto& o = c.output;
   t.add("output.file", &o.file, "", "output file (SONATA HDF5; CSV spikes in builds without HDF5)");
+  t.add("output.spikes", &o.spikes, "",
+        "write every spike to the file (false: rates, CV, LFP and spectra only; on one rank the spikes then "
+        "never leave the device)");
   t.add("output.overwrite", &o.overwrite, "", "replace an existing output file");
   t.add("output.v_every_steps", &o.v_every_steps, "steps", "membrane-potential sampling interval",
         Bound::Positive);

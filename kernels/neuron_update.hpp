@@ -2,6 +2,8 @@
 // Launchers: one thread per neuron, calling the point functions of
 // stn_hh.hpp / adex.hpp / initial_state.hpp on the population's Views.
 
+#include <string>
+
 #include "kernels/initial_state.hpp"
 #include "kernels/population_drive.hpp"
 #include "src/population.hpp"
@@ -33,11 +35,54 @@ void initializeAdEx(const ExecutionSpace& space, const AdExPopulation<MemorySpac
       });
 }
 
+/// Per-neuron spike statistics, accumulated where the spikes happen, so
+/// that no spike has to visit the host for the run's metrics: counts, and
+/// Welford's running mean and sum of squared deviations of the ISIs after
+/// the burn-in (exact zero for a perfectly regular train, unlike E[x²] − E[x]²).
+template <class MemorySpace>
+struct SpikeStatistics {
+  Kokkos::View<std::int64_t*, MemorySpace> total;    // whole run
+  Kokkos::View<std::int64_t*, MemorySpace> counted;  // from the burn-in on; ISIs = counted − 1
+  Kokkos::View<double*, MemorySpace> last_ms;        // last counted spike, −1: none yet
+  Kokkos::View<double*, MemorySpace> isi_mean;       // ms
+  Kokkos::View<double*, MemorySpace> isi_m2;         // ms²
+  step_type burn_in_steps = 0;
+  double dt_ms = 0;
+
+  SpikeStatistics() = default;
+  SpikeStatistics(const std::string& name, index_type n, step_type burn_in, double dt)
+      : total("cbgtc::" + name + "::spikes_total", n),
+        counted("cbgtc::" + name + "::spikes_counted", n),
+        last_ms("cbgtc::" + name + "::last_spike_ms", n),
+        isi_mean("cbgtc::" + name + "::isi_mean", n),
+        isi_m2("cbgtc::" + name + "::isi_m2", n),
+        burn_in_steps(burn_in),
+        dt_ms(dt) {
+    Kokkos::deep_copy(last_ms, -1.0);
+  }
+
+  /// Local neuron i spiked in step k (timestamp k·dt).
+  KOKKOS_INLINE_FUNCTION void record(index_type i, step_type k) const {
+    ++total(i);
+    if (k < burn_in_steps) return;
+    const std::int64_t n = ++counted(i) - 1;
+    const double t = static_cast<double>(k) * dt_ms;
+    if (last_ms(i) >= 0) {
+      const double isi = t - last_ms(i);
+      const double delta = isi - isi_mean(i);
+      isi_mean(i) += delta / static_cast<double>(n);
+      isi_m2(i) += delta * (isi - isi_mean(i));
+    }
+    last_ms(i) = t;
+  }
+};
+
 /// What a population's update leaves behind besides its state, for steps
 /// [k0, k1) of one launch.
 template <class MemorySpace>
 struct StepRecording {
   SpikeBuffer<MemorySpace> spikes;  // (step, global index) of every spike
+  SpikeStatistics<MemorySpace> stats;  // empty: not kept
 
   // LFP proxy: Σ|I_syn| of each neuron at steps k with k % lfp_every == 0,
   // into lfp(k / lfp_every − lfp_first_sample, i). Empty: not recorded.
@@ -75,13 +120,17 @@ struct PopulationStepper {
   KOKKOS_INLINE_FUNCTION void operator()(index_type i, step_type k0, step_type k1) const {
     const bool lfp_on = rec.lfp.extent(0) > 0;
     const bool report_on = rec.report.extent(0) > 0;
+    const bool stats_on = rec.stats.total.extent(0) > 0;
     auto x = pop.load(i);
     auto input = drive.load(i, k0);
     for (step_type k = k0; k < k1; ++k) {
       real_type abs_syn = 0;
       const real_type I = drive.inputCurrent(i, k, k1, x.V, abs_syn, input);
       if (lfp_on && k % rec.lfp_every == 0) rec.lfp(k / rec.lfp_every - rec.lfp_first_sample, i) = abs_syn;
-      if (advance(x, I, k)) rec.spikes.push(k, drive.first_global + i);
+      if (advance(x, I, k)) {
+        rec.spikes.push(k, drive.first_global + i);
+        if (stats_on) rec.stats.record(i, k);
+      }
       const step_type next = k + 1;
       if (report_on && i < rec.report_cells && next % rec.v_every == 0 && next < rec.n_steps)
         rec.report(rec.report_row0 + next / rec.v_every - rec.v_first_sample, i) = static_cast<float>(x.V);

@@ -75,6 +75,7 @@ struct AnalysisSettings {
 struct OutputSettings {
   std::string file = "cbgtc_output.h5";
   bool overwrite = false;
+  bool spikes = true;               // write every spike (metrics are kept either way)
   std::int64_t v_every_steps = 40;  // steps between membrane-potential samples
   std::int64_t v_neurons = 0;       // first cells of each population recorded
   double progress_interval_s = 5.0; // wall time between progress lines (0: none)

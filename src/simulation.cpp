@@ -26,15 +26,7 @@ struct Simulation::Recorder {
   std::string current_units;  // of the LFP proxy
   Kokkos::View<real_type*, MemorySpace> V;
   SpikeBuffer<MemorySpace> spikes;  // the simulation's buffer, stamping this population
-  std::int64_t total_spikes = 0;
-
-  // Spike statistics after burn-in, accumulated per neuron as spikes are
-  // flushed, so no spike history is kept.
-  std::int64_t counted_spikes = 0;
-  // Welford's running mean and sum of squared deviations of each neuron's
-  // ISIs: exact zero for perfectly regular trains, unlike E[x²] − E[x]².
-  std::vector<double> last_spike_ms, isi_mean, isi_m2;
-  std::vector<std::int64_t> isi_count;
+  SpikeStatistics<MemorySpace> stats;  // of this rank's neurons, on the device
 
   index_type report_cells = 0;        // whole report (the first v_neurons cells)
   index_type local_report_cells = 0;  // of them, on this rank
@@ -204,12 +196,7 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
     r->current_units = id == PopulationId::STN ? "uA/cm^2" : "pA";
     r->V = V_of[p];
     spike_capacity += std::int64_t(n) * maxSpikesPerEpoch(least_separation[p]);
-    if (comm.isRoot()) {
-      r->last_spike_ms.assign(static_cast<std::size_t>(r->size), -1.0);
-      r->isi_mean.assign(static_cast<std::size_t>(r->size), 0.0);
-      r->isi_m2.assign(static_cast<std::size_t>(r->size), 0.0);
-      r->isi_count.assign(static_cast<std::size_t>(r->size), 0);
-    }
+    r->stats = SpikeStatistics<MemorySpace>(name, n, stepsOf(config.analysis.burn_in_ms, dt), dt);
     r->report_cells = static_cast<index_type>(std::min<std::int64_t>(config.output.v_neurons, r->size));
     r->local_report_cells = static_cast<index_type>(
         std::clamp<std::int64_t>(r->report_cells - _blocks[p].begin, 0, _blocks[p].size()));
@@ -289,11 +276,17 @@ std::size_t Simulation::synapseBytes() const {
 void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
   const bool timed = _config.output.timers;
   const ExecutionSpace space;
-  std::vector<comm::SpikeRecord> all;
   // A single rank delivers from the device buffer itself; with several, the
-  // gathered spikes are copied to the device.
+  // gathered spikes are copied to the device. The spikes themselves visit
+  // the host only where needed: several ranks, spikes written to the file,
+  // or pull delivery planning from their steps.
   const bool gathered = _comm.size() > 1;
+  bool planning = false;
+  for (const auto& proj : _projections) planning |= proj.pull.enabled();
+  const bool to_host = gathered || planning || (_comm.isRoot() && writer && _config.output.spikes);
   constexpr bool sort_on_device = !Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
+  std::vector<comm::SpikeRecord> all;
+  std::int64_t n_spikes = 0;
   {
     PhaseTimer timer(timed, _phases.exchange);
     std::int64_t count = 0;
@@ -301,8 +294,8 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
     if (count > _spikes.capacity())
       throw std::runtime_error("spike buffer overflowed (" + std::to_string(count) + " spikes, capacity " +
                                std::to_string(_spikes.capacity()) + ")");
-    std::vector<comm::SpikeRecord> local(static_cast<std::size_t>(count));
-    if (count > 0 && sort_on_device) {
+    std::vector<comm::SpikeRecord> local(to_host ? static_cast<std::size_t>(count) : 0);
+    if (count > 0 && to_host && sort_on_device) {
       // A GPU sorts (step, population, index) keys, half the bytes of the
       // records, before they cross: an epoch of a large network holds
       // 1e5–1e6 spikes, and the host's sort took milliseconds.
@@ -321,17 +314,23 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
         local[k] = comm::SpikeRecord{k0 + high / 3, static_cast<std::uint32_t>(high % 3),
                                      static_cast<std::uint32_t>(sorted[k] & 0xFFFFFFFFu)};
       }
-    } else if (count > 0) {
+    } else if (count > 0 && to_host) {
       const Kokkos::View<comm::SpikeRecord*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(
           local.data(), local.size());
       Kokkos::deep_copy(host, Kokkos::subview(_spikes.records, std::pair<std::int64_t, std::int64_t>(0, count)));
       std::sort(local.begin(), local.end());
     }
     if (count > 0) Kokkos::deep_copy(space, _spikes.count, std::int64_t(0));
-    all = gathered ? _comm.allgather(local) : std::move(local);
-    if (gathered) std::sort(all.begin(), all.end());
+    if (gathered) {
+      all = _comm.allgather(local);
+      std::sort(all.begin(), all.end());
+      n_spikes = static_cast<std::int64_t>(all.size());
+    } else {
+      all = std::move(local);
+      n_spikes = count;
+    }
   }
-  if (!all.empty()) {
+  if (n_spikes > 0) {
     PhaseTimer timer(timed, _phases.delivery);
     Kokkos::View<comm::SpikeRecord*, MemorySpace> spikes = _spikes.records;
     if (gathered) {
@@ -346,8 +345,11 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
     }
     // Spikes per population and epoch step: what pull delivery plans with.
     std::vector<std::int64_t> per_step[3];
-    for (auto& counts : per_step) counts.assign(static_cast<std::size_t>(_epoch_steps), 0);
-    for (const auto& spike : all) ++per_step[spike.population][static_cast<std::size_t>(spike.step - k0)];
+    if (planning) {
+      for (auto& counts : per_step) counts.assign(static_cast<std::size_t>(_epoch_steps), 0);
+      for (const auto& spike : all) ++per_step[spike.population][static_cast<std::size_t>(spike.step - k0)];
+    }
+    const auto n = static_cast<std::size_t>(n_spikes);
     for (std::size_t p = 0; p < _projections.size(); ++p) {
       Projection& proj = _projections[p];
       if (proj.synapseCount() == 0) continue;
@@ -356,9 +358,9 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
       if (proj.pull.enabled()) {
         pulled = planPull(per_step[source], proj.by_source.numRows(), _config.simulation.pull_fraction,
                           proj.pull.capacity, proj.pull.host_columns);
-        pullSpikes(space, proj.pull, pulled, spikes, all.size(), source, k0, proj.delay_steps, _rings[p]);
+        pullSpikes(space, proj.pull, pulled, spikes, n, source, k0, proj.delay_steps, _rings[p]);
       }
-      deliverSpikes(space, proj.by_source, spikes, all.size(), source,
+      deliverSpikes(space, proj.by_source, spikes, n, source,
                     Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, _rings[p],
                     proj.delivery,
                     pulled > 0 ? Kokkos::View<const std::int32_t*, MemorySpace>(proj.pull.columns)
@@ -367,34 +369,20 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
     }
   }
   PhaseTimer timer(timed, _phases.output);
-  if (_comm.isRoot()) recordSpikes(all, writer);
+  if (_comm.isRoot() && writer && _config.output.spikes) writeSpikes(all, *writer);
 }
 
-void Simulation::recordSpikes(const std::vector<comm::SpikeRecord>& all, io::OutputWriter* writer) {
+void Simulation::writeSpikes(const std::vector<comm::SpikeRecord>& all, io::OutputWriter& writer) {
   const double dt = _config.simulation.dt_ms;
-  const step_type burn_in_steps = stepsOf(_config.analysis.burn_in_ms, dt);
-  for (auto& rp : _recorders) {
-    Recorder& r = *rp;
+  for (auto& r : _recorders) {
     std::vector<double> times_ms;
     std::vector<std::uint64_t> ids;
     for (const auto& spike : all) {
-      if (spike.population != static_cast<std::uint32_t>(r.id)) continue;
-      const auto i = static_cast<std::size_t>(spike.index);
+      if (spike.population != static_cast<std::uint32_t>(r->id)) continue;
       times_ms.push_back(static_cast<double>(spike.step) * dt);
-      ids.push_back(i);
-      if (spike.step < burn_in_steps) continue;
-      ++r.counted_spikes;
-      if (r.last_spike_ms[i] >= 0) {
-        const double isi = times_ms.back() - r.last_spike_ms[i];
-        const double delta = isi - r.isi_mean[i];
-        ++r.isi_count[i];
-        r.isi_mean[i] += delta / static_cast<double>(r.isi_count[i]);
-        r.isi_m2[i] += delta * (isi - r.isi_mean[i]);
-      }
-      r.last_spike_ms[i] = times_ms.back();
+      ids.push_back(spike.index);
     }
-    r.total_spikes += static_cast<std::int64_t>(ids.size());
-    if (writer && !ids.empty()) writer->appendSpikes(r.name, times_ms, ids);
+    if (!ids.empty()) writer.appendSpikes(r->name, times_ms, ids);
   }
 }
 
@@ -465,6 +453,7 @@ void Simulation::advance(step_type k0, step_type k1, io::OutputWriter* writer) {
     }
     auto& x = rec[static_cast<std::size_t>(r->id)];
     x.spikes = r->spikes;
+    x.stats = r->stats;
     x.lfp = r->lfp_scratch;
     x.lfp_every = _lfp_every;
     x.lfp_first_sample = lfp_first;
@@ -496,7 +485,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
 
   if (writer) {
     for (auto& r : _recorders) {
-      writer->addSpikePopulation(r->name);
+      if (_config.output.spikes) writer->addSpikePopulation(r->name);
       if (r->report_cells > 0) {
         std::vector<std::uint64_t> ids(static_cast<std::size_t>(r->report_cells));
         std::iota(ids.begin(), ids.end(), 0);
@@ -582,30 +571,41 @@ PopulationSummary Simulation::summarize(Recorder& r, std::int64_t steps_done, io
   PopulationSummary p;
   p.name = r.name;
   p.size = r.size;
-  p.spikes = r.total_spikes;
 
   const step_type burn_in_steps = stepsOf(a.burn_in_ms, dt_ms);
   const double analysed_s =
       std::max<double>(0.0, static_cast<double>(steps_done - burn_in_steps)) * dt_ms / 1000.0;
-  p.rate_hz =
-      (r.size > 0 && analysed_s > 0) ? static_cast<double>(r.counted_spikes) / r.size / analysed_s : 0.0;
 
+  // Each rank reduces the statistics of its neurons, then the ranks sum.
   // CV of ISI (population standard deviation over mean) of neurons with at
   // least 3 spikes after burn-in; the prototype also counted 2-spike neurons
   // as CV 0 (model.md §9 D8).
-  double cv_sum = 0;
-  int cv_neurons = 0;
-  for (std::size_t i = 0; i < r.isi_count.size(); ++i) {
-    const auto n = r.isi_count[i];
+  const auto total = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.total);
+  const auto counted = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.counted);
+  const auto isi_mean = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.isi_mean);
+  const auto isi_m2 = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.isi_m2);
+  std::int64_t spikes = 0, counted_spikes = 0, cv_neurons = 0;
+  std::vector<double> cv_sum(1, 0.0);
+  for (std::size_t i = 0; i < total.extent(0); ++i) {
+    spikes += total(i);
+    counted_spikes += counted(i);
+    const std::int64_t n = counted(i) - 1;  // ISIs
     if (n < 2) continue;
-    const double mean = r.isi_mean[i];
-    const double var = r.isi_m2[i] / static_cast<double>(n);
+    const double mean = isi_mean(i);
+    const double var = isi_m2(i) / static_cast<double>(n);
     if (mean > 0) {
-      cv_sum += std::sqrt(var) / mean;
+      cv_sum[0] += std::sqrt(var) / mean;
       ++cv_neurons;
     }
   }
-  p.cv_isi = cv_neurons > 0 ? cv_sum / cv_neurons : nan;
+  p.spikes = _comm.sum(spikes);
+  counted_spikes = _comm.sum(counted_spikes);
+  cv_neurons = _comm.sum(cv_neurons);
+  _comm.sum(cv_sum);
+  p.rate_hz =
+      (r.size > 0 && analysed_s > 0) ? static_cast<double>(counted_spikes) / r.size / analysed_s : 0.0;
+  const double cv_total = cv_sum[0];
+  p.cv_isi = cv_neurons > 0 ? cv_total / static_cast<double>(cv_neurons) : nan;
 
   // LFP proxy: samples at t = m·lfp_sample_ms from the end of the burn-in.
   auto lfp_local = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.lfp);

@@ -101,7 +101,7 @@ class Simulation {
   PhaseTimes _phases;
 
   void exchangeSpikes(step_type k0, io::OutputWriter* writer);
-  void recordSpikes(const std::vector<comm::SpikeRecord>& all, io::OutputWriter* writer);
+  void writeSpikes(const std::vector<comm::SpikeRecord>& all, io::OutputWriter& writer);
   void flushReport(Recorder& r, io::OutputWriter* writer);
   void advance(step_type k0, step_type k1, io::OutputWriter* writer);
   PopulationSummary summarize(Recorder& r, std::int64_t steps_done, io::OutputWriter* writer);

@@ -279,3 +279,33 @@ TEST(NetworkEpochs, SpikeBuffersHoldTheFastestFiring) {
   EXPECT_GT(per_neuron, 0.9 * fastest);
   EXPECT_LE(per_neuron, fastest);
 }
+
+// Metrics come from statistics kept on the device, so a run that writes no
+// spikes (output.spikes = false) reports exactly the same rates, CVs and
+// spectra, and its file holds no spikes.
+TEST(NetworkMetrics, SameMetricsWithoutWritingSpikes) {
+  SimulationConfig c;
+  c.simulation.duration_ms = 300;
+  c.analysis.burn_in_ms = 50;
+  c.analysis.segment_ms = 100;
+  auto run = [&c](bool spikes, MemoryWriter& w) {
+    SimulationConfig x = c;
+    x.output.spikes = spikes;
+    Simulation sim(x);
+    return sim.run(&w);
+  };
+  MemoryWriter with, without;
+  const RunSummary a = run(true, with), b = run(false, without);
+  EXPECT_TRUE(without.spikes.empty());
+  ASSERT_EQ(a.populations.size(), b.populations.size());
+  for (std::size_t p = 0; p < a.populations.size(); ++p) {
+    const auto &x = a.populations[p], &y = b.populations[p];
+    EXPECT_EQ(x.spikes, y.spikes) << x.name;
+    EXPECT_EQ(x.spikes, static_cast<std::int64_t>(with.spikes.at(x.name).size())) << x.name;
+    EXPECT_EQ(x.rate_hz, y.rate_hz) << x.name;
+    EXPECT_EQ(x.cv_isi, y.cv_isi) << x.name;
+    EXPECT_EQ(x.beta_power, y.beta_power) << x.name;
+    EXPECT_GT(x.spikes, 0) << x.name;
+  }
+  EXPECT_EQ(with.datasets, without.datasets);
+}
