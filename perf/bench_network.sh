@@ -18,7 +18,7 @@ scales=("$@")
 default_deck="$(dirname "${BASH_SOURCE[0]}")/../input/default.ini"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-echo "neurons,synapses,bytes_per_synapse,construction_s,us_per_step,update_us,delivery_us,exchange_us,output_us,backend"
+echo "neurons,synapses,bytes_per_synapse,construction_s,us_per_step,us_per_step_writing_spikes,update_us,delivery_us,exchange_us,output_us,backend"
 for s in "${scales[@]}"; do
   if [[ $s == *.ini ]]; then
     args=(--config "$s")
@@ -33,9 +33,12 @@ for s in "${scales[@]}"; do
       --output.overwrite=true "$@"
   }
   # The step time comes from a run without timers: their fences (one per
-  # phase and epoch) cost launch latency on a GPU. The phases from a second run.
-  untimed=$(run --output.timers=false)
-  log=$(run --output.timers=true)
+  # phase and epoch) cost launch latency on a GPU; the phases from a second
+  # run. Both keep the metrics but write no spikes (like NEST without a
+  # spike recorder); a third run writes every spike to the file.
+  untimed=$(run --output.timers=false --output.spikes=false)
+  writing=$(run --output.timers=false --output.spikes=true)
+  log=$(run --output.timers=true --output.spikes=false)
   neurons=$(sed -n 's/.*: STN \([0-9]*\), GPe \([0-9]*\), GPi \([0-9]*\) neurons.*/\1 \2 \3/p' <<<"$log" |
             awk '{ print $1 + $2 + $3 }')
   synapses=$(sed -n 's/^synapses: \([0-9]*\) .*(\([0-9.]*\) bytes per synapse.*/\1,\2/p' <<<"$log")
@@ -43,5 +46,6 @@ for s in "${scales[@]}"; do
   backend=$(sed -n 's/.*seed [0-9]*; \([A-Za-z]*\);.*/\1/p' <<<"$log")
   construction=$(sed -n 's/^network built in \([0-9.]*\) s/\1/p' <<<"$untimed")
   us=$(sed -n 's/^step loop: \([0-9.]*\) us per step/\1/p' <<<"$untimed")
-  echo "$neurons,$synapses,$construction,$us,$phases,$backend"
+  us_writing=$(sed -n 's/^step loop: \([0-9.]*\) us per step/\1/p' <<<"$writing")
+  echo "$neurons,$synapses,$construction,$us,$us_writing,$phases,$backend"
 done

@@ -117,7 +117,8 @@ def main():
     plot(tables["network"], os.path.join(args.out, "benchmarks.png"))
     for row in tables["network"]:
         print(f"{row['precision']:6} {int(row['neurons']):>8} neurons {row['synapses']:>10} synapses "
-              f"{float(row['us_per_step']):9.2f} us/step  construction {row['construction_s']} s")
+              f"{float(row['us_per_step']):9.2f} us/step ({float(row['us_per_step_writing_spikes']):.2f} writing "
+              f"spikes)  construction {row['construction_s']} s")
 
 
 if __name__ == "__main__":
