@@ -119,21 +119,45 @@ struct PopulationStepper {
 
   KOKKOS_INLINE_FUNCTION void operator()(index_type i, step_type k0, step_type k1) const {
     const bool lfp_on = rec.lfp.extent(0) > 0;
-    const bool report_on = rec.report.extent(0) > 0;
+    const bool report_on = rec.report.extent(0) > 0 && i < rec.report_cells;
     const bool stats_on = rec.stats.total.extent(0) > 0;
+    // Sampling steps are counted down, not found by 64-bit modulo each step
+    // (hundreds of cycles on a GPU): lfp_wait steps to the next k with
+    // k % lfp_every == 0, v_wait to the next with (k + 1) % v_every == 0.
+    step_type lfp_wait = 0, v_wait = 0;
+    std::int64_t lfp_row = 0, v_row = 0;
+    if (lfp_on) {
+      lfp_wait = (rec.lfp_every - k0 % rec.lfp_every) % rec.lfp_every;
+      lfp_row = (k0 + rec.lfp_every - 1) / rec.lfp_every - rec.lfp_first_sample;
+    }
+    if (report_on) {
+      v_wait = (rec.v_every - (k0 + 1) % rec.v_every) % rec.v_every;
+      v_row = rec.report_row0 + (k0 + rec.v_every) / rec.v_every - rec.v_first_sample;
+    }
     auto x = pop.load(i);
     auto input = drive.load(i, k0);
     for (step_type k = k0; k < k1; ++k) {
       real_type abs_syn = 0;
       const real_type I = drive.inputCurrent(i, k, k1, x.V, abs_syn, input);
-      if (lfp_on && k % rec.lfp_every == 0) rec.lfp(k / rec.lfp_every - rec.lfp_first_sample, i) = abs_syn;
+      if (lfp_on) {
+        if (lfp_wait == 0) {
+          rec.lfp(lfp_row++, i) = abs_syn;
+          lfp_wait = rec.lfp_every;
+        }
+        --lfp_wait;
+      }
       if (advance(x, I, k)) {
         rec.spikes.push(k, drive.first_global + i);
         if (stats_on) rec.stats.record(i, k);
       }
-      const step_type next = k + 1;
-      if (report_on && i < rec.report_cells && next % rec.v_every == 0 && next < rec.n_steps)
-        rec.report(rec.report_row0 + next / rec.v_every - rec.v_first_sample, i) = static_cast<float>(x.V);
+      if (report_on) {
+        if (v_wait == 0) {
+          if (k + 1 < rec.n_steps) rec.report(v_row, i) = static_cast<float>(x.V);
+          ++v_row;
+          v_wait = rec.v_every;
+        }
+        --v_wait;
+      }
     }
     pop.store(i, x);
     drive.store(i, input);

@@ -51,14 +51,18 @@ struct NoiseCache {
   rng::Normal4 z{};
   std::int64_t block = -1;
 
+  /// Steps are ≥ 0, so k / 4 and k % 4 are shifts and masks; and the value
+  /// is selected, not indexed, so that z stays in registers on a GPU (a
+  /// dynamically indexed array goes to local memory).
   KOKKOS_INLINE_FUNCTION double normal(std::uint64_t seed, std::uint32_t population, index_type i, step_type k) {
-    const std::int64_t b = k / 4;
+    const std::int64_t b = k >> 2;
     if (b != block) {
       z = rng::normals(seed, rng::Stream::Noise, population, static_cast<std::uint32_t>(i),
                        static_cast<std::uint64_t>(b));
       block = b;
     }
-    return z.v[k % 4];
+    const int j = static_cast<int>(k & 3);
+    return j == 0 ? z.v[0] : j == 1 ? z.v[1] : j == 2 ? z.v[2] : z.v[3];
   }
 };
 

@@ -18,12 +18,17 @@ struct PopulationDrive {
   index_type first_global = 0;                         // global index of local neuron 0
 
   /// What a thread keeps in registers while it advances neuron i through
-  /// the steps of one launch: conductances, OU value, the noise block, and
-  /// the arrivals of the current step, loaded one step ahead so that their
-  /// memory latency hides behind a step of arithmetic.
+  /// the steps of one launch: conductances, OU value, the noise block, the
+  /// ring slot of the current step (advanced by one each step: a 64-bit
+  /// modulo per input and step cost hundreds of GPU cycles), and the arrivals
+  /// of the current step, loaded one step ahead so that their memory latency
+  /// hides behind a step of arithmetic. The loops over inputs run to the
+  /// fixed capacity, a constant the compiler unrolls, so the arrays can stay
+  /// in registers.
   struct Local {
     real_type g[max_inputs_per_population];
     std::int64_t arrived[max_inputs_per_population];
+    std::int32_t slot[max_inputs_per_population];
     real_type ou = 0;
     NoiseCache noise;
   };
@@ -31,16 +36,21 @@ struct PopulationDrive {
   /// Neuron i's drive before step k.
   KOKKOS_INLINE_FUNCTION Local load(index_type i, step_type k) const {
     Local x;
-    for (int p = 0; p < synapses.count; ++p) {
-      x.g[p] = synapses.input[p].g(i);
-      x.arrived[p] = synapses.input[p].arrivals(i, k);
+    for (int p = 0; p < max_inputs_per_population; ++p) {
+      if (p < synapses.count) {
+        const ConductanceInput<MemorySpace>& in = synapses.input[p];
+        x.g[p] = in.g(i);
+        x.slot[p] = static_cast<std::int32_t>(k % in.n_slots);
+        x.arrived[p] = in.ring(x.slot[p], i);
+      }
     }
     if (noise.active) x.ou = ou(i);
     return x;
   }
 
   KOKKOS_INLINE_FUNCTION void store(index_type i, const Local& x) const {
-    for (int p = 0; p < synapses.count; ++p) synapses.input[p].g(i) = x.g[p];
+    for (int p = 0; p < max_inputs_per_population; ++p)
+      if (p < synapses.count) synapses.input[p].g(i) = x.g[p];
     if (noise.active) ou(i) = x.ou;
   }
 
@@ -53,14 +63,19 @@ struct PopulationDrive {
                                                 real_type& abs_syn, Local& x) const {
     real_type total = 0;
     abs_syn = 0;
-    for (int p = 0; p < synapses.count; ++p) {
-      const ConductanceInput<MemorySpace>& in = synapses.input[p];
-      const std::int64_t arrived = x.arrived[p];
-      if (arrived != 0) in.arrivals(i, k) = 0;
-      if (k + 1 < k_end) x.arrived[p] = in.arrivals(i, k + 1);
-      const real_type I = conductanceStep(x.g[p], arrived, in.decay, in.E_rev, V);
-      total += I;
-      abs_syn += I < 0 ? -I : I;
+    for (int p = 0; p < max_inputs_per_population; ++p) {
+      if (p < synapses.count) {
+        const ConductanceInput<MemorySpace>& in = synapses.input[p];
+        const std::int64_t arrived = x.arrived[p];
+        const std::int32_t slot = x.slot[p];
+        const std::int32_t next = slot + 1 == in.n_slots ? 0 : slot + 1;
+        if (arrived != 0) in.ring(slot, i) = 0;
+        if (k + 1 < k_end) x.arrived[p] = in.ring(next, i);
+        x.slot[p] = next;
+        const real_type I = conductanceStep(x.g[p], arrived, in.decay, in.E_rev, V);
+        total += I;
+        abs_syn += I < 0 ? -I : I;
+      }
     }
     real_type I = -total;
     if (noise.active) {
