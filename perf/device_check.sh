@@ -18,6 +18,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   date -u
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || true
   "$build/bin/cbgtc" --version
+  # Registers, stack and spills of the fused update kernel (a local-memory
+  # array in it costs latency on every step).
+  if command -v cuobjdump > /dev/null; then
+    cuobjdump --dump-resource-usage "$build/bin/cbgtc" 2>/dev/null | grep -A1 "advancePopulations" | head -n 6
+  fi
   # The default deck, spikes kept for a comparison with a CPU run.
   "$build/bin/cbgtc" --config "$here/../input/default.ini" --output.file="$out/default_gpu.csv" \
     --output.overwrite=true
