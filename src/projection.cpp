@@ -225,7 +225,7 @@ Projection makeProjection(const ProjectionSettings& s, const Connectivity& c, co
   const bool has_delays = c.delays.extent(0) > 0;
   Kokkos::parallel_for(
       "cbgtc::Projection::row_lengths", Policy(0, nnz),
-      KOKKOS_LAMBDA(const std::int64_t e) { Kokkos::atomic_increment(&row_map(sources(e) + 1)); });
+      KOKKOS_LAMBDA(const std::int64_t e) { Kokkos::atomic_add(&row_map(sources(e) + 1), std::int64_t(1)); });
   prefixSum(row_map);
   Kokkos::View<std::int64_t*, MemorySpace> cursor(
       Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::cursor"), n_pre);
