@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/neuron_update.hpp"
@@ -71,6 +72,30 @@ TEST(StnGating, TimeConstantsMatchClosedFormsAndBounds) {
 // At the removable singularities the rates take their limits: α_n(−52) =
 // 0.032·5, α_m(−54) = 0.32·4, β_m(−27) = 0.28·5; and they are continuous
 // across them (the prototype returns ≈0 there, model.md §2.3).
+// The step's one-division form of (x∞ − x)/τ equals the textbook form with
+// x∞ and τ from the gate functions, for n and h, over the whole voltage
+// range and for gate values across [0, 1].
+TEST(StnGating, FoldedRelaxationRateEqualsSteadyStateOverTau) {
+  using cbgtc::real_type;
+  const double tol = std::is_same_v<real_type, double> ? 1e-12 : 1e-5;
+  for (double V = -120; V <= 60; V += 0.37) {
+    const auto v = static_cast<real_type>(V);
+    for (double x : {0.0, 0.1, 0.5, 0.93, 1.0}) {
+      const auto g = static_cast<real_type>(x);
+      const double n_ref = (stn::nInf(v) - g) / stn::tauN(v);
+      const double n_fold = stn::Impl::relaxationRate(
+          stn::alphaN(v), stn::betaN(v), g, stn::Impl::clippedExp((v + real_type(80)) * real_type(1.0 / 26)),
+          real_type(100));
+      EXPECT_NEAR(n_fold, n_ref, tol * (std::fabs(n_ref) + 1e-3)) << "n, V = " << V << ", x = " << x;
+      const double h_ref = (stn::hInf(v) - g) / stn::tauH(v);
+      const double h_fold = stn::Impl::relaxationRate(
+          stn::alphaH(v), stn::betaH(v), g, stn::Impl::clippedExp((v + real_type(57)) * real_type(1.0 / 3)),
+          real_type(500));
+      EXPECT_NEAR(h_fold, h_ref, tol * (std::fabs(h_ref) + 1e-3)) << "h, V = " << V << ", x = " << x;
+    }
+  }
+}
+
 TEST(StnGating, SingularVoltagesTakeTheirLimits) {
   EXPECT_NEAR(stn::alphaN(real_type(-52)), 0.16, rel_tol);
   EXPECT_NEAR(stn::alphaM(real_type(-54)), 1.28, rel_tol);
