@@ -81,22 +81,33 @@ KOKKOS_INLINE_FUNCTION R clippedExp(R x) { return math::exp(math::clamp(x, R(-50
 /// x⁸/1209600 < 1e-16 for |x| < 0.05) avoids both the 0/0 at the removable
 /// singularities and the cancellation in 1 − e^{−x}; beyond, that
 /// cancellation costs at most eps/0.05, and exp is half the price of expm1.
-KOKKOS_INLINE_FUNCTION R xOverOneMinusExpNeg(R x) {
+/// x/(1 − e^{−x}) as num/den (den = 1 near the removable singularity, where
+/// the series is used), so that a caller can fold the division into its own.
+struct Fraction {
+  R num, den;
+};
+KOKKOS_INLINE_FUNCTION Fraction xOverOneMinusExpNegFraction(R x) {
   if (math::fabs(x) < R(0.05)) {
     const R x2 = x * x;
-    return R(1) + x * R(0.5) + x2 * (R(1.0 / 12) + x2 * (R(-1.0 / 720) + x2 * R(1.0 / 30240)));
+    return {R(1) + x * R(0.5) + x2 * (R(1.0 / 12) + x2 * (R(-1.0 / 720) + x2 * R(1.0 / 30240))), R(1)};
   }
-  return x / (R(1) - math::exp(-math::clamp(x, R(-50), R(50))));
+  return {x, R(1) - math::exp(-math::clamp(x, R(-50), R(50)))};
 }
 
-/// (x∞ − x)/τ for a gate with x∞ = α/(α+β) and τ = 0.75·(1 + A/(1 + e)),
-/// with one division instead of three: (α − x(α+β))·(1 + e) /
-/// (0.75·(α+β)·(1 + e + A)). Divisions are the longest links of a step's
-/// dependency chain on a GPU (a double division is a software sequence).
-KOKKOS_INLINE_FUNCTION R relaxationRate(R alpha, R beta, R x, R e, R A) {
-  const R sum = alpha + beta;
+KOKKOS_INLINE_FUNCTION R xOverOneMinusExpNeg(R x) {
+  const Fraction f = xOverOneMinusExpNegFraction(x);
+  return f.den == R(1) ? f.num : f.num / f.den;
+}
+
+/// (x∞ − x)/τ for a gate with x∞ = α/(α+β), α = an/ad, β = bn/bd, and
+/// τ = 0.75·(1 + A/(1 + e)), with one division instead of five:
+/// (an·bd − x·S)·(1 + e) / (0.75·S·(1 + e + A)), S = an·bd + bn·ad.
+/// Divisions are the longest links of a step's dependency chain on a GPU
+/// (a double division is a software sequence).
+KOKKOS_INLINE_FUNCTION R relaxationRate(R an, R ad, R bn, R bd, R x, R e, R A) {
+  const R S = an * bd + bn * ad;
   const R one_e = R(1) + e;
-  return (alpha - x * sum) * one_e / (R(0.75) * sum * (one_e + A));
+  return (an * bd - x * S) * one_e / (R(0.75) * S * (one_e + A));
 }
 
 }  // namespace Impl
@@ -150,6 +161,26 @@ KOKKOS_INLINE_FUNCTION real_type mInf(real_type V) {
   return a / (a + betaM(V));
 }
 
+/// What the step needs of the fast gates at V, one division each:
+/// (n∞ − n)/τn, (h∞ − h)/τh and m∞ (the functions above, folded).
+struct GateRates {
+  real_type n_rate, h_rate, m_inf;
+};
+KOKKOS_INLINE_FUNCTION GateRates gateRates(real_type V, real_type n, real_type h) {
+  using R = real_type;
+  // α_n = 0.16·fn, β_n: the forms of alphaN, betaN; likewise for h and m.
+  const Impl::Fraction fn = Impl::xOverOneMinusExpNegFraction((V + R(52)) * R(1.0 / 5));
+  const R n_rate = Impl::relaxationRate(R(0.16) * fn.num, fn.den, betaN(V), R(1), n,
+                                        Impl::clippedExp((V + R(80)) * R(1.0 / 26)), R(100));
+  const R h_rate = Impl::relaxationRate(alphaH(V), R(1), R(4), R(1) + Impl::clippedExp((V + R(27)) * R(-1.0 / 5)), h,
+                                        Impl::clippedExp((V + R(57)) * R(1.0 / 3)), R(500));
+  const Impl::Fraction fa = Impl::xOverOneMinusExpNegFraction((V + R(54)) * R(1.0 / 4));
+  const Impl::Fraction fb = Impl::xOverOneMinusExpNegFraction((V + R(27)) * R(-1.0 / 5));
+  const R a = R(1.28) * fa.num * fb.den;
+  const R m_inf = a / (a + R(1.4) * fb.num * fa.den);
+  return {n_rate, h_rate, m_inf};
+}
+
 KOKKOS_INLINE_FUNCTION real_type rInf(real_type V, const StnParams& p) {
   return real_type(1) / (real_type(1) + Impl::clippedExp((V - p.Vr_half) / p.kr));
 }
@@ -167,9 +198,9 @@ struct StnCurrents {
   KOKKOS_INLINE_FUNCTION real_type total() const { return Na + K + L + T + CaH + AHP + H; }
 };
 
-KOKKOS_INLINE_FUNCTION StnCurrents currents(real_type V, real_type n, real_type h, real_type r,
+/// The currents with m = m∞(V) given (the step computes it with its gates).
+KOKKOS_INLINE_FUNCTION StnCurrents currents(real_type V, real_type m, real_type n, real_type h, real_type r,
                                             real_type Ca, const StnParams& p) {
-  const real_type m = mInf(V);
   const real_type a = aInf(V, p);
   const real_type s = sInf(V);
   StnCurrents I;
@@ -181,6 +212,11 @@ KOKKOS_INLINE_FUNCTION StnCurrents currents(real_type V, real_type n, real_type 
   I.AHP = p.gAHP * (V - p.EK) * Ca / math::fmax(Ca + p.k1, real_type(1e-9));
   I.H = p.gH * r * (V - p.E_H);
   return I;
+}
+
+KOKKOS_INLINE_FUNCTION StnCurrents currents(real_type V, real_type n, real_type h, real_type r,
+                                            real_type Ca, const StnParams& p) {
+  return currents(V, mInf(V), n, h, r, Ca, p);
 }
 
 /// One forward-Euler step of dt_ms for one neuron, in the prototype's order
@@ -198,16 +234,12 @@ KOKKOS_INLINE_FUNCTION bool step(StnState& x, const StnParams& p, real_type I_in
   const real_type inv_tau_Ca = real_type(1) / math::fmax(p.tau_Ca_ms, real_type(1e-3));
   const real_type inv_Cm = real_type(1) / p.Cm;
 
-  // n∞, τn, h∞ and τh (above) folded into one division per gate.
-  const real_type n =
-      x.n + dt_ms * Impl::relaxationRate(alphaN(V), betaN(V), x.n,
-                                         Impl::clippedExp((V + real_type(80)) * real_type(1.0 / 26)), real_type(100));
-  const real_type h =
-      x.h + dt_ms * Impl::relaxationRate(alphaH(V), betaH(V), x.h,
-                                         Impl::clippedExp((V + real_type(57)) * real_type(1.0 / 3)), real_type(500));
+  const GateRates gates = gateRates(V, x.n, x.h);
+  const real_type n = x.n + dt_ms * gates.n_rate;
+  const real_type h = x.h + dt_ms * gates.h_rate;
   const real_type r = x.r + dt_ms * (rInf(V, p) - x.r) * inv_tau_r;
 
-  const StnCurrents I = currents(V, n, h, r, x.Ca, p);
+  const StnCurrents I = currents(V, gates.m_inf, n, h, r, x.Ca, p);
   const real_type V_new = V + dt_ms * (-I.total() + p.ISTN + I_input_uA_cm2) * inv_Cm;
   const real_type Ca_new =
       math::fmax(x.Ca + dt_ms * (-p.alpha_Ca * (I.T + I.CaH) - x.Ca * inv_tau_Ca), real_type(0));

@@ -72,26 +72,24 @@ TEST(StnGating, TimeConstantsMatchClosedFormsAndBounds) {
 // At the removable singularities the rates take their limits: α_n(−52) =
 // 0.032·5, α_m(−54) = 0.32·4, β_m(−27) = 0.28·5; and they are continuous
 // across them (the prototype returns ≈0 there, model.md §2.3).
-// The step's one-division form of (x∞ − x)/τ equals the textbook form with
-// x∞ and τ from the gate functions, for n and h, over the whole voltage
-// range and for gate values across [0, 1].
-TEST(StnGating, FoldedRelaxationRateEqualsSteadyStateOverTau) {
+// The step's folded gate rates (one division each) equal the textbook forms
+// (x∞ − x)/τ and m∞ from the gate functions, over the whole voltage range,
+// through the singular voltages, and for gate values across [0, 1].
+TEST(StnGating, FoldedGateRatesEqualTheTextbookForms) {
   using cbgtc::real_type;
-  const double tol = std::is_same_v<real_type, double> ? 1e-12 : 1e-5;
-  for (double V = -120; V <= 60; V += 0.37) {
+  const double tol = std::is_same_v<real_type, double> ? 1e-12 : 2e-5;
+  std::vector<double> voltages = {-54.0, -52.0, -27.0, -54.0 + 1e-9, -27.0 - 1e-7};
+  for (double V = -120; V <= 60; V += 0.37) voltages.push_back(V);
+  for (double V : voltages) {
     const auto v = static_cast<real_type>(V);
     for (double x : {0.0, 0.1, 0.5, 0.93, 1.0}) {
       const auto g = static_cast<real_type>(x);
+      const stn::GateRates r = stn::gateRates(v, g, g);
       const double n_ref = (stn::nInf(v) - g) / stn::tauN(v);
-      const double n_fold = stn::Impl::relaxationRate(
-          stn::alphaN(v), stn::betaN(v), g, stn::Impl::clippedExp((v + real_type(80)) * real_type(1.0 / 26)),
-          real_type(100));
-      EXPECT_NEAR(n_fold, n_ref, tol * (std::fabs(n_ref) + 1e-3)) << "n, V = " << V << ", x = " << x;
       const double h_ref = (stn::hInf(v) - g) / stn::tauH(v);
-      const double h_fold = stn::Impl::relaxationRate(
-          stn::alphaH(v), stn::betaH(v), g, stn::Impl::clippedExp((v + real_type(57)) * real_type(1.0 / 3)),
-          real_type(500));
-      EXPECT_NEAR(h_fold, h_ref, tol * (std::fabs(h_ref) + 1e-3)) << "h, V = " << V << ", x = " << x;
+      EXPECT_NEAR(r.n_rate, n_ref, tol * (std::fabs(n_ref) + 1e-3)) << "n, V = " << V << ", x = " << x;
+      EXPECT_NEAR(r.h_rate, h_ref, tol * (std::fabs(h_ref) + 1e-3)) << "h, V = " << V << ", x = " << x;
+      EXPECT_NEAR(r.m_inf, stn::mInf(v), tol * (stn::mInf(v) + 1e-6)) << "m, V = " << V;
     }
   }
 }
