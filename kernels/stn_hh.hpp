@@ -96,7 +96,7 @@ KOKKOS_INLINE_FUNCTION Fraction xOverOneMinusExpNegFraction(R x) {
 
 KOKKOS_INLINE_FUNCTION R xOverOneMinusExpNeg(R x) {
   const Fraction f = xOverOneMinusExpNegFraction(x);
-  return f.den == R(1) ? f.num : f.num / f.den;
+  return f.num / f.den;
 }
 
 /// (x∞ − x)/τ for a gate with x∞ = α/(α+β), α = an/ad, β = bn/bd, and

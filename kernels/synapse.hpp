@@ -44,44 +44,16 @@ struct ConductanceInput {
   real_type E_rev = 0;
   std::int32_t n_slots = 1;                 // > max delay in steps
 
-  /// The quanta arriving at target i at the start of step k.
-  KOKKOS_INLINE_FUNCTION std::int64_t& arrivals(index_type i, step_type k) const {
-    return ring(static_cast<std::int32_t>(k % n_slots), i);
-  }
-
-  /// Consume the arrivals of step k for target i, return I_syn of this
-  /// projection at voltage V, and decay g for the next step.
-  KOKKOS_INLINE_FUNCTION real_type current(index_type i, step_type k, real_type V) const {
-    std::int64_t& arrived = arrivals(i, k);
-    real_type gi = g(i);
-    const real_type I = conductanceStep(gi, arrived, decay, E_rev, V);
-    if (arrived != 0) arrived = 0;
-    g(i) = gi;
-    return I;
-  }
 };
 
 constexpr int max_inputs_per_population = 4;
 
 /// Synaptic projections into one population (fixed capacity, so the struct
-/// can be captured by value in a kernel).
+/// can be captured by value in a kernel). PopulationDrive steps them.
 template <class MemorySpace>
 struct SynapticInputs {
   int count = 0;
   ConductanceInput<MemorySpace> input[max_inputs_per_population];
-
-  /// Σ over projections of g·(V − E) for target i in step k; also returns
-  /// Σ |g·(V − E)|, the population's LFP proxy contribution.
-  KOKKOS_INLINE_FUNCTION real_type current(index_type i, step_type k, real_type V, real_type& abs_sum) const {
-    real_type total = 0;
-    abs_sum = 0;
-    for (int p = 0; p < count; ++p) {
-      const real_type I = input[p].current(i, k, V);
-      total += I;
-      abs_sum += I < 0 ? -I : I;
-    }
-    return total;
-  }
 };
 
 /// How a projection scatters an epoch's spikes (see deliverSpikes).

@@ -62,18 +62,21 @@ std::vector<std::vector<double>> conductanceTrace(const Projection& proj, std::i
   in.g = Kokkos::View<real_type*, MemorySpace>("cbgtc::test::g", n_post);
   in.decay = static_cast<real_type>(decay);
   in.E_rev = 0;
-  SynapticInputs<MemorySpace> inputs;
-  inputs.input[inputs.count++] = in;
+  PopulationDrive<MemorySpace> drive = quietDrive<MemorySpace>();
+  drive.synapses.input[drive.synapses.count++] = in;
   Kokkos::View<comm::SpikeRecord*, MemorySpace> spike("cbgtc::test::spike", 1);
   Kokkos::View<double*, MemorySpace> g_out("cbgtc::test::g_out", n_post);
   std::vector<std::vector<double>> trace;
   for (step_type k = 0; k < steps; ++k) {
-    // Step k: targets read their input (V − E = 1), then the source's spike of
+    // Step k: targets read their input (V − E = 1) through the drive the
+    // simulation steps with (one-step launch), then the source's spike of
     // step k is delivered.
     Kokkos::parallel_for(
         "cbgtc::test::read", Kokkos::RangePolicy<ExecutionSpace>(0, n_post), KOKKOS_LAMBDA(const int j) {
           real_type abs_sum;
-          g_out(j) = inputs.current(j, k, real_type(1), abs_sum);
+          auto x = drive.load(j, k);
+          g_out(j) = -drive.inputCurrent(j, k, k + 1, real_type(1), abs_sum, x);
+          drive.store(j, x);
         });
     if (spike_steps.count(k)) {
       auto h = Kokkos::create_mirror_view(spike);

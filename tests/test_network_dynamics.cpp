@@ -224,39 +224,26 @@ TEST(NetworkEpochs, BatchedAndPerStepLaunchesAreIdentical) {
   for (const char* pop : {"STN", "GPe", "GPi"}) EXPECT_FALSE(batched.spikes.at(pop).empty());
 }
 
-// Both delivery strategies give the same network.
-TEST(NetworkDelivery, TeamAndThreadDeliveryGiveIdenticalSpikes) {
+// Every delivery strategy gives the same network: a thread or a team per
+// spike, and pull of every step with spikes (pull_fraction = 0; the first 8
+// of an epoch are pulled, the others pushed).
+TEST(NetworkDelivery, EveryStrategyGivesIdenticalSpikes) {
   SimulationConfig c;
   c.simulation.duration_ms = 100;
+  c.simulation.pull_fraction = 0;
   auto run = [&c](const char* delivery) {
     SimulationConfig x = c;
     x.simulation.delivery = delivery;
-    MemoryWriter w;
-    Simulation sim(x);
-    sim.run(&w);
-    return w.spikes;
-  };
-  EXPECT_EQ(run("thread"), run("team"));
-}
-
-// Pull delivery of every step with spikes (pull_fraction = 0; the first 8 of
-// an epoch are pulled, the others pushed) gives the network that push gives.
-TEST(NetworkDelivery, PullDeliveryGivesIdenticalSpikes) {
-  SimulationConfig c;
-  c.simulation.duration_ms = 100;
-  auto run = [&c](const char* delivery) {
-    SimulationConfig x = c;
-    x.simulation.delivery = delivery;
-    x.simulation.pull_fraction = 0;
     MemoryWriter w;
     Simulation sim(x);
     for (const auto& p : sim.projections()) EXPECT_EQ(p.pull.enabled(), std::string(delivery) == "pull") << p.name;
     sim.run(&w);
     return w.spikes;
   };
-  const auto push = run("auto");
-  EXPECT_EQ(push, run("pull"));
-  for (const char* pop : {"STN", "GPe", "GPi"}) EXPECT_FALSE(push.at(pop).empty());
+  const auto thread = run("thread");
+  EXPECT_EQ(thread, run("team"));
+  EXPECT_EQ(thread, run("pull"));
+  for (const char* pop : {"STN", "GPe", "GPi"}) EXPECT_FALSE(thread.at(pop).empty());
 }
 
 // The spike buffers hold what a neuron can emit in an epoch given the least
