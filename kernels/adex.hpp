@@ -8,6 +8,7 @@
 // prototype clamps for 81 steps because repeated float subtraction leaves a
 // positive remainder (model.md §3.3, D12).
 
+#include "kernels/vectorizable_math.hpp"
 #include "src/types.hpp"
 
 namespace cbgtc::adex {
@@ -66,7 +67,7 @@ struct AdExState {
 /// §3.3). I_input_pA is the net input current, positive depolarising.
 /// refractory_steps is round(t_ref_ms/dt). Returns true on a spike; the V of a
 /// spike step is V_reset (the trace never shows the peak).
-KOKKOS_INLINE_FUNCTION bool step(AdExState& x, const AdExParams& p, real_type I_input_pA,
+KOKKOS_FORCEINLINE_FUNCTION bool step(AdExState& x, const AdExParams& p, real_type I_input_pA,
                                  real_type dt_ms, std::int32_t refractory_steps) {
   const bool in_ref = x.refractory_steps_left > 0;
   const std::int32_t ref_left = in_ref ? x.refractory_steps_left - 1 : 0;
@@ -80,7 +81,7 @@ KOKKOS_INLINE_FUNCTION bool step(AdExState& x, const AdExParams& p, real_type I_
   real_type w = x.w + dt_ms * (p.a * (V_w - p.EL) - x.w) * inv_tau_w;
 
   const real_type exp_arg = math::clamp((x.V - p.VT) * inv_dT, p.exp_arg_min, p.exp_arg_max);
-  const real_type dV = (-p.gL * (x.V - p.EL) + p.gL * p.dT * math::exp(exp_arg) - x.w +
+  const real_type dV = (-p.gL * (x.V - p.EL) + p.gL * p.dT * vmath::exp(exp_arg) - x.w +
                         p.I_baseline + I_input_pA) * inv_C;
   real_type V = in_ref ? p.V_reset : x.V + dt_ms * dV;
 

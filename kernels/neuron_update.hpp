@@ -77,6 +77,10 @@ struct SpikeStatistics {
   }
 };
 
+/// Neurons per work item on CPU backends: two AVX-512 or four AVX2 vectors
+/// of doubles, so consecutive lanes' long dependency chains overlap.
+constexpr int lanes_per_chunk = 16;
+
 /// What a population's update leaves behind besides its state, for steps
 /// [k0, k1) of one launch.
 template <class MemorySpace>
@@ -162,6 +166,73 @@ struct PopulationStepper {
     pop.store(i, x);
     drive.store(i, input);
   }
+
+  /// CPU backends: neurons [i0, i0 + lanes) (lanes ≤ W) through steps
+  /// [k0, k1), the same arithmetic as operator() with each step's lanes in
+  /// loops the compiler vectorises. The state stays in the Views, which
+  /// for one chunk are in L1; spikes, LFP and report samples are taken
+  /// after each step's vector loops.
+  template <int W>
+  void advanceLanes(index_type i0, int lanes, step_type k0, step_type k1) const {
+    const bool lfp_on = rec.lfp.extent(0) > 0;
+    const int report_lanes =
+        rec.report.extent(0) > 0 ? static_cast<int>(math::clamp<index_type>(rec.report_cells - i0, 0, lanes)) : 0;
+    const bool stats_on = rec.stats.total.extent(0) > 0;
+    step_type lfp_wait = 0, v_wait = 0;
+    std::int64_t lfp_row = 0, v_row = 0;
+    if (lfp_on) {
+      lfp_wait = (rec.lfp_every - k0 % rec.lfp_every) % rec.lfp_every;
+      lfp_row = (k0 + rec.lfp_every - 1) / rec.lfp_every - rec.lfp_first_sample;
+    }
+    if (report_lanes > 0) {
+      v_wait = (rec.v_every - (k0 + 1) % rec.v_every) % rec.v_every;
+      v_row = rec.report_row0 + (k0 + rec.v_every) / rec.v_every - rec.v_first_sample;
+    }
+    real_type V[W], I[W], abs_syn[W];
+    // 64-bit flags: a bool array would make the compiler size the vectors
+    // for bytes (16 lanes in 16 bytes) and split the doubles into SSE pairs.
+    std::int64_t spiked[W];
+    double z[4][W] = {};
+    // Local copies: their Views' data pointers are then loop invariants the
+    // compiler can keep in registers (a pointer reloaded in a loop stops
+    // its vectorisation).
+    const Population pop = this->pop;
+    const Advance advance = this->advance;
+    for (step_type k = k0; k < k1; ++k) {
+      CBGTC_SIMD_LOOP
+      for (int l = 0; l < lanes; ++l) V[l] = pop.load(i0 + l).V;
+      drive.template inputCurrents<W>(i0, lanes, k, k == k0 || (k & 3) == 0, V, I, abs_syn, z);
+      if (lfp_on) {
+        if (lfp_wait == 0) {
+          for (int l = 0; l < lanes; ++l) rec.lfp(lfp_row, i0 + l) = abs_syn[l];
+          ++lfp_row;
+          lfp_wait = rec.lfp_every;
+        }
+        --lfp_wait;
+      }
+      CBGTC_SIMD_LOOP
+      for (int l = 0; l < lanes; ++l) {
+        auto x = pop.load(i0 + l);
+        spiked[l] = advance(x, I[l], k) ? 1 : 0;
+        pop.store(i0 + l, x);
+      }
+      for (int l = 0; l < lanes; ++l) {
+        if (spiked[l] != 0) {
+          rec.spikes.push(k, drive.first_global + i0 + l);
+          if (stats_on) rec.stats.record(i0 + l, k);
+        }
+      }
+      if (report_lanes > 0) {
+        if (v_wait == 0) {
+          if (k + 1 < rec.n_steps)
+            for (int l = 0; l < report_lanes; ++l) rec.report(v_row, i0 + l) = static_cast<float>(pop.load(i0 + l).V);
+          ++v_row;
+          v_wait = rec.v_every;
+        }
+        --v_wait;
+      }
+    }
+  }
 };
 
 template <class Population, class Advance>
@@ -173,12 +244,25 @@ PopulationStepper<Population, Advance> stepper(const Population& pop,
 }
 
 /// Steps [k0, k1) of one population in one launch.
+/// On GPUs a thread per neuron; on CPU backends a chunk of lanes_per_chunk
+/// neurons per work item, advanced in vector loops (advanceLanes).
 template <class ExecutionSpace, class Stepper>
 void advancePopulation(const ExecutionSpace& space, const char* label, const Stepper& population, step_type k0,
                        step_type k1) {
-  Kokkos::parallel_for(
-      label, lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, population.size())),
-      KOKKOS_LAMBDA(const index_type i) { population(i, k0, k1); });
+  constexpr bool host = Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
+  if constexpr (host) {
+    constexpr int W = lanes_per_chunk;
+    const index_type n = population.size();
+    Kokkos::parallel_for(label, Kokkos::RangePolicy<ExecutionSpace>(space, 0, (n + W - 1) / W),
+                         [=](const index_type chunk) {
+                           const index_type i0 = chunk * W;
+                           population.template advanceLanes<W>(i0, n - i0 < W ? n - i0 : W, k0, k1);
+                         });
+  } else {
+    Kokkos::parallel_for(
+        label, lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, population.size())),
+        KOKKOS_LAMBDA(const index_type i) { population(i, k0, k1); });
+  }
 }
 
 /// Steps [k0, k1) of three populations. On a GPU in one launch, each
@@ -223,7 +307,7 @@ struct StnAdvance {
   stn::StnParams params;
   real_type dt_ms;
   step_type min_isi_steps;
-  KOKKOS_INLINE_FUNCTION bool operator()(stn::StnState& x, real_type I, step_type k) const {
+  KOKKOS_FORCEINLINE_FUNCTION bool operator()(stn::StnState& x, real_type I, step_type k) const {
     return stn::step(x, params, I, dt_ms, k, min_isi_steps);
   }
 };
@@ -233,7 +317,7 @@ struct AdExAdvance {
   adex::AdExParams params;
   real_type dt_ms;
   std::int32_t refractory_steps;
-  KOKKOS_INLINE_FUNCTION bool operator()(adex::AdExState& x, real_type I, step_type) const {
+  KOKKOS_FORCEINLINE_FUNCTION bool operator()(adex::AdExState& x, real_type I, step_type) const {
     return adex::step(x, params, I, dt_ms, refractory_steps);
   }
 };

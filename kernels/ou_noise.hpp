@@ -66,12 +66,17 @@ struct NoiseCache {
   }
 };
 
+/// x_k → x_{k+1} given ξ_k = z (unused when σ = 0).
+KOKKOS_FORCEINLINE_FUNCTION real_type ouStep(real_type x, const OuParams& p, double z) {
+  real_type next = p.mu + (x - p.mu) * p.decay;
+  if (p.sigma > 0) next += p.kick * static_cast<real_type>(z);
+  return next;
+}
+
 /// x_k → x_{k+1}.
 KOKKOS_INLINE_FUNCTION real_type ouAdvance(real_type x, const OuParams& p, std::uint64_t seed,
                                            std::uint32_t population, index_type i, step_type k, NoiseCache& cache) {
-  real_type next = p.mu + (x - p.mu) * p.decay;
-  if (p.sigma > 0) next += p.kick * static_cast<real_type>(cache.normal(seed, population, i, k));
-  return next;
+  return ouStep(x, p, p.sigma > 0 ? cache.normal(seed, population, i, k) : 0.0);
 }
 
 KOKKOS_INLINE_FUNCTION real_type ouAdvance(real_type x, const OuParams& p, std::uint64_t seed,

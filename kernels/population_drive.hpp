@@ -84,6 +84,71 @@ struct PopulationDrive {
     }
     return I;
   }
+
+  /// CPU backends: the net input currents of neurons [i0, i0 + lanes)
+  /// (lanes ≤ W) in step k, for their voltages V[l], into I[l] and
+  /// abs_syn[l], as inputCurrent computes them, each lane in loops the
+  /// compiler vectorises. The conductances and OU values stay in their
+  /// Views (a chunk's are in L1). z holds the lanes' normals of noise
+  /// block k/4; refill it when k % 4 == 0 or k is a launch's first step.
+  template <int W>
+  void inputCurrents(index_type i0, int lanes, step_type k, bool refill_noise, const real_type* V, real_type* I,
+                     real_type* abs_syn, double (*z)[W]) const {
+    CBGTC_SIMD_LOOP
+    for (int l = 0; l < lanes; ++l) {
+      I[l] = 0;
+      abs_syn[l] = 0;
+    }
+    for (int p = 0; p < synapses.count; ++p) {
+      const ConductanceInput<MemorySpace>& in = synapses.input[p];
+      std::int64_t* const arrivals = &in.ring(static_cast<std::size_t>(k % in.n_slots), i0);
+      // The slots of successive steps are a ring row apart, more than a page
+      // for a few hundred neurons, where hardware prefetchers stop: ask for
+      // the row of a few steps ahead (its first and last lane's lines).
+      constexpr step_type ahead = 4;
+      const std::int64_t* const later = &in.ring(static_cast<std::size_t>((k + ahead) % in.n_slots), i0);
+      prefetch(later);
+      prefetch(later + (lanes - 1));
+      real_type* const g = &in.g(i0);
+      const real_type decay = in.decay, E_rev = in.E_rev;
+      CBGTC_SIMD_LOOP
+      for (int l = 0; l < lanes; ++l) {
+        const std::int64_t arrived = arrivals[l];
+        arrivals[l] = 0;
+        real_type gl = g[l];
+        const real_type I_syn = conductanceStep(gl, arrived, decay, E_rev, V[l]);
+        g[l] = gl;
+        I[l] -= I_syn;
+        abs_syn[l] += I_syn < 0 ? -I_syn : I_syn;
+      }
+    }
+    if (!noise.active) return;
+    // Loop invariants in locals: the compiler cannot tell that the stores
+    // through z do not change members of *this.
+    const index_type global0 = first_global + i0;
+    const std::uint64_t noise_seed = seed;
+    const std::uint32_t noise_population = population;
+    if (noise.sigma > 0 && refill_noise) {
+      const auto block = static_cast<std::uint64_t>(k >> 2);
+      CBGTC_SIMD_LOOP
+      for (int l = 0; l < lanes; ++l) {
+        const rng::Normal4 n = rng::normals(noise_seed, rng::Stream::Noise, noise_population,
+                                            static_cast<std::uint32_t>(global0 + l), block);
+        z[0][l] = n.v[0];
+        z[1][l] = n.v[1];
+        z[2][l] = n.v[2];
+        z[3][l] = n.v[3];
+      }
+    }
+    const double* const zk = z[k & 3];
+    real_type* const x = &ou(i0);
+    const OuParams p = noise;
+    CBGTC_SIMD_LOOP
+    for (int l = 0; l < lanes; ++l) {
+      I[l] += x[l];
+      x[l] = ouStep(x[l], p, zk[l]);
+    }
+  }
 };
 
 /// A drive with no synapses and no noise.

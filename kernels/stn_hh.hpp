@@ -13,6 +13,7 @@
 //  - the 2 ms detection rule counts steps: a spike at step k is detected only if
 //    the previous one was at least round(min_isi_ms/dt) steps earlier.
 
+#include "kernels/vectorizable_math.hpp"
 #include "src/types.hpp"
 
 namespace cbgtc::stn {
@@ -74,7 +75,7 @@ namespace Impl {
 using R = real_type;
 
 /// exp(clip(x, −50, 50)), as every exponential of the prototype's STN.
-KOKKOS_INLINE_FUNCTION R clippedExp(R x) { return math::exp(math::clamp(x, R(-50), R(50))); }
+KOKKOS_FORCEINLINE_FUNCTION R clippedExp(R x) { return vmath::exp(math::clamp(x, R(-50), R(50))); }
 
 /// x / (1 − e^{−x}), continuous at x = 0 where its limit is 1. The rates
 /// α_n, α_m, β_m are multiples of it. Near 0 its Taylor series (error below
@@ -86,15 +87,17 @@ KOKKOS_INLINE_FUNCTION R clippedExp(R x) { return math::exp(math::clamp(x, R(-50
 struct Fraction {
   R num, den;
 };
-KOKKOS_INLINE_FUNCTION Fraction xOverOneMinusExpNegFraction(R x) {
-  if (math::fabs(x) < R(0.05)) {
-    const R x2 = x * x;
-    return {R(1) + x * R(0.5) + x2 * (R(1.0 / 12) + x2 * (R(-1.0 / 720) + x2 * R(1.0 / 30240))), R(1)};
-  }
-  return {x, R(1) - math::exp(-math::clamp(x, R(-50), R(50)))};
+/// Both forms are computed and one selected: branch-free, so that a loop over
+/// neurons vectorises.
+KOKKOS_FORCEINLINE_FUNCTION Fraction xOverOneMinusExpNegFraction(R x) {
+  const bool near_zero = math::fabs(x) < R(0.05);
+  const R x2 = x * x;
+  const R series = R(1) + x * R(0.5) + x2 * (R(1.0 / 12) + x2 * (R(-1.0 / 720) + x2 * R(1.0 / 30240)));
+  const R one_minus_exp = R(1) - vmath::exp(-math::clamp(x, R(-50), R(50)));
+  return {near_zero ? series : x, near_zero ? R(1) : one_minus_exp};
 }
 
-KOKKOS_INLINE_FUNCTION R xOverOneMinusExpNeg(R x) {
+KOKKOS_FORCEINLINE_FUNCTION R xOverOneMinusExpNeg(R x) {
   const Fraction f = xOverOneMinusExpNegFraction(x);
   return f.num / f.den;
 }
@@ -104,7 +107,7 @@ KOKKOS_INLINE_FUNCTION R xOverOneMinusExpNeg(R x) {
 /// (an·bd − x·S)·(1 + e) / (0.75·S·(1 + e + A)), S = an·bd + bn·ad.
 /// Divisions are the longest links of a step's dependency chain on a GPU
 /// (a double division is a software sequence).
-KOKKOS_INLINE_FUNCTION R relaxationRate(R an, R ad, R bn, R bd, R x, R e, R A) {
+KOKKOS_FORCEINLINE_FUNCTION R relaxationRate(R an, R ad, R bn, R bd, R x, R e, R A) {
   const R S = an * bd + bn * ad;
   const R one_e = R(1) + e;
   return (an * bd - x * S) * one_e / (R(0.75) * S * (one_e + A));
@@ -117,46 +120,46 @@ KOKKOS_INLINE_FUNCTION R relaxationRate(R an, R ad, R bn, R bd, R x, R e, R A) {
 // reciprocals: a division costs several multiplications, and the
 // difference is one rounding.
 
-KOKKOS_INLINE_FUNCTION real_type alphaN(real_type V) {
+KOKKOS_FORCEINLINE_FUNCTION real_type alphaN(real_type V) {
   // 0.032·(V+52)/(1 − e^{−(V+52)/5})
   return real_type(0.16) * Impl::xOverOneMinusExpNeg((V + real_type(52)) * real_type(1.0 / 5));
 }
-KOKKOS_INLINE_FUNCTION real_type betaN(real_type V) {
+KOKKOS_FORCEINLINE_FUNCTION real_type betaN(real_type V) {
   return real_type(0.5) * Impl::clippedExp((V + real_type(57)) * real_type(-1.0 / 40));
 }
-KOKKOS_INLINE_FUNCTION real_type nInf(real_type V) {
+KOKKOS_FORCEINLINE_FUNCTION real_type nInf(real_type V) {
   const real_type a = alphaN(V);
   return a / (a + betaN(V));
 }
-KOKKOS_INLINE_FUNCTION real_type tauN(real_type V) {
+KOKKOS_FORCEINLINE_FUNCTION real_type tauN(real_type V) {
   return real_type(0.75) *
          (real_type(1) + real_type(100) / (real_type(1) + Impl::clippedExp((V + real_type(80)) * real_type(1.0 / 26))));
 }
 
-KOKKOS_INLINE_FUNCTION real_type alphaH(real_type V) {
+KOKKOS_FORCEINLINE_FUNCTION real_type alphaH(real_type V) {
   return real_type(0.128) * Impl::clippedExp((V + real_type(50)) * real_type(-1.0 / 18));
 }
-KOKKOS_INLINE_FUNCTION real_type betaH(real_type V) {
+KOKKOS_FORCEINLINE_FUNCTION real_type betaH(real_type V) {
   return real_type(4) / (real_type(1) + Impl::clippedExp((V + real_type(27)) * real_type(-1.0 / 5)));
 }
-KOKKOS_INLINE_FUNCTION real_type hInf(real_type V) {
+KOKKOS_FORCEINLINE_FUNCTION real_type hInf(real_type V) {
   const real_type a = alphaH(V);
   return a / (a + betaH(V));
 }
-KOKKOS_INLINE_FUNCTION real_type tauH(real_type V) {
+KOKKOS_FORCEINLINE_FUNCTION real_type tauH(real_type V) {
   return real_type(0.75) *
          (real_type(1) + real_type(500) / (real_type(1) + Impl::clippedExp((V + real_type(57)) * real_type(1.0 / 3))));
 }
 
-KOKKOS_INLINE_FUNCTION real_type alphaM(real_type V) {
+KOKKOS_FORCEINLINE_FUNCTION real_type alphaM(real_type V) {
   // 0.32·(V+54)/(1 − e^{−(V+54)/4})
   return real_type(1.28) * Impl::xOverOneMinusExpNeg((V + real_type(54)) * real_type(1.0 / 4));
 }
-KOKKOS_INLINE_FUNCTION real_type betaM(real_type V) {
+KOKKOS_FORCEINLINE_FUNCTION real_type betaM(real_type V) {
   // 0.28·(V+27)/(e^{(V+27)/5} − 1) = 1.4·u/(e^u − 1) with u = (V+27)/5
   return real_type(1.4) * Impl::xOverOneMinusExpNeg((V + real_type(27)) * real_type(-1.0 / 5));
 }
-KOKKOS_INLINE_FUNCTION real_type mInf(real_type V) {
+KOKKOS_FORCEINLINE_FUNCTION real_type mInf(real_type V) {
   const real_type a = alphaM(V);
   return a / (a + betaM(V));
 }
@@ -166,7 +169,7 @@ KOKKOS_INLINE_FUNCTION real_type mInf(real_type V) {
 struct GateRates {
   real_type n_rate, h_rate, m_inf;
 };
-KOKKOS_INLINE_FUNCTION GateRates gateRates(real_type V, real_type n, real_type h) {
+KOKKOS_FORCEINLINE_FUNCTION GateRates gateRates(real_type V, real_type n, real_type h) {
   using R = real_type;
   // α_n = 0.16·fn, β_n: the forms of alphaN, betaN; likewise for h and m.
   const Impl::Fraction fn = Impl::xOverOneMinusExpNegFraction((V + R(52)) * R(1.0 / 5));
@@ -181,13 +184,13 @@ KOKKOS_INLINE_FUNCTION GateRates gateRates(real_type V, real_type n, real_type h
   return {n_rate, h_rate, m_inf};
 }
 
-KOKKOS_INLINE_FUNCTION real_type rInf(real_type V, const StnParams& p) {
+KOKKOS_FORCEINLINE_FUNCTION real_type rInf(real_type V, const StnParams& p) {
   return real_type(1) / (real_type(1) + Impl::clippedExp((V - p.Vr_half) / p.kr));
 }
-KOKKOS_INLINE_FUNCTION real_type aInf(real_type V, const StnParams& p) {
+KOKKOS_FORCEINLINE_FUNCTION real_type aInf(real_type V, const StnParams& p) {
   return real_type(1) / (real_type(1) + Impl::clippedExp(-(V - p.Vp_half) / p.kp));
 }
-KOKKOS_INLINE_FUNCTION real_type sInf(real_type V) {
+KOKKOS_FORCEINLINE_FUNCTION real_type sInf(real_type V) {
   return real_type(1) / (real_type(1) + Impl::clippedExp((V + real_type(39)) * real_type(-1.0 / 8)));
 }
 
@@ -195,11 +198,11 @@ KOKKOS_INLINE_FUNCTION real_type sInf(real_type V) {
 /// and calcium Ca; m, a, s are instantaneous at V (model.md §2.5).
 struct StnCurrents {
   real_type Na, K, L, T, CaH, AHP, H;
-  KOKKOS_INLINE_FUNCTION real_type total() const { return Na + K + L + T + CaH + AHP + H; }
+  KOKKOS_FORCEINLINE_FUNCTION real_type total() const { return Na + K + L + T + CaH + AHP + H; }
 };
 
 /// The currents with m = m∞(V) given (the step computes it with its gates).
-KOKKOS_INLINE_FUNCTION StnCurrents currents(real_type V, real_type m, real_type n, real_type h, real_type r,
+KOKKOS_FORCEINLINE_FUNCTION StnCurrents currents(real_type V, real_type m, real_type n, real_type h, real_type r,
                                             real_type Ca, const StnParams& p) {
   const real_type a = aInf(V, p);
   const real_type s = sInf(V);
@@ -209,12 +212,12 @@ KOKKOS_INLINE_FUNCTION StnCurrents currents(real_type V, real_type m, real_type 
   I.L = p.gL * (V - p.EL);
   I.T = p.gT * a * a * a * r * r * (V - p.ECa);
   I.CaH = p.gCa * s * s * s * (V - p.ECa);
-  I.AHP = p.gAHP * (V - p.EK) * Ca / math::fmax(Ca + p.k1, real_type(1e-9));
+  I.AHP = p.gAHP * (V - p.EK) * Ca / math::atLeast(Ca + p.k1, real_type(1e-9));
   I.H = p.gH * r * (V - p.E_H);
   return I;
 }
 
-KOKKOS_INLINE_FUNCTION StnCurrents currents(real_type V, real_type n, real_type h, real_type r,
+KOKKOS_FORCEINLINE_FUNCTION StnCurrents currents(real_type V, real_type n, real_type h, real_type r,
                                             real_type Ca, const StnParams& p) {
   return currents(V, mInf(V), n, h, r, Ca, p);
 }
@@ -224,14 +227,14 @@ KOKKOS_INLINE_FUNCTION StnCurrents currents(real_type V, real_type n, real_type 
 /// and old Ca; then V and Ca. I_input_uA_cm2 is the net input current,
 /// positive depolarising (external drive and noise minus synaptic current).
 /// Returns true if a spike is detected in this step.
-KOKKOS_INLINE_FUNCTION bool step(StnState& x, const StnParams& p, real_type I_input_uA_cm2,
+KOKKOS_FORCEINLINE_FUNCTION bool step(StnState& x, const StnParams& p, real_type I_input_uA_cm2,
                                  real_type dt_ms, step_type step_index,
                                  step_type min_isi_steps) {
   const real_type V = x.V;
   // Reciprocals of parameters: loop-invariant, so a launch that advances a
   // neuron through many steps computes them once.
-  const real_type inv_tau_r = real_type(1) / math::fmax(p.tau_r_ms, real_type(1e-3));
-  const real_type inv_tau_Ca = real_type(1) / math::fmax(p.tau_Ca_ms, real_type(1e-3));
+  const real_type inv_tau_r = real_type(1) / math::atLeast(p.tau_r_ms, real_type(1e-3));
+  const real_type inv_tau_Ca = real_type(1) / math::atLeast(p.tau_Ca_ms, real_type(1e-3));
   const real_type inv_Cm = real_type(1) / p.Cm;
 
   const GateRates gates = gateRates(V, x.n, x.h);
@@ -242,7 +245,7 @@ KOKKOS_INLINE_FUNCTION bool step(StnState& x, const StnParams& p, real_type I_in
   const StnCurrents I = currents(V, gates.m_inf, n, h, r, x.Ca, p);
   const real_type V_new = V + dt_ms * (-I.total() + p.ISTN + I_input_uA_cm2) * inv_Cm;
   const real_type Ca_new =
-      math::fmax(x.Ca + dt_ms * (-p.alpha_Ca * (I.T + I.CaH) - x.Ca * inv_tau_Ca), real_type(0));
+      math::atLeast(x.Ca + dt_ms * (-p.alpha_Ca * (I.T + I.CaH) - x.Ca * inv_tau_Ca), real_type(0));
 
   const bool spiked = V_new >= p.V_spike_thresh && V < p.V_spike_thresh &&
                       step_index - x.last_spike_step >= min_isi_steps;

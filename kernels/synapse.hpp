@@ -27,7 +27,7 @@ KOKKOS_INLINE_FUNCTION std::int64_t toQuanta(float w) {
 
 /// One step of one conductance: g_k = g + arrived quanta; returns the
 /// current g_k·(V − E_rev) and leaves g = g_k·decay for the next step.
-KOKKOS_INLINE_FUNCTION real_type conductanceStep(real_type& g, std::int64_t arrived, real_type decay,
+KOKKOS_FORCEINLINE_FUNCTION real_type conductanceStep(real_type& g, std::int64_t arrived, real_type decay,
                                                  real_type E_rev, real_type V) {
   real_type gk = g;
   if (arrived != 0) gk += static_cast<real_type>(static_cast<double>(arrived) * conductance_quantum);

@@ -41,6 +41,14 @@ KOKKOS_INLINE_FUNCTION constexpr T clamp(T x, T lo, T hi) {
   return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/// max(x, lo) as a select: std::fmax(x, lo) for a lo that is not NaN (NaN x
+/// gives lo), but vectorisable: x86 has no instruction with fmax's NaN
+/// rule, so a loop that calls fmax stays scalar.
+template <class T>
+KOKKOS_INLINE_FUNCTION constexpr T atLeast(T x, T lo) {
+  return x > lo ? x : lo;
+}
+
 }  // namespace cbgtc::math
 
 namespace cbgtc {

@@ -1,0 +1,272 @@
+// The vectorised CPU path (kernels/vectorizable_math.hpp, advanceLanes)
+// against its references: the math functions against long-double libm, and
+// chunks of lanes against the per-neuron path the GPU runs, bit for bit.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/neuron_update.hpp"
+#include "kernels/vectorizable_math.hpp"
+
+using namespace cbgtc;
+
+namespace {
+
+/// |got − exact| in units of the last place of the double nearest exact.
+double ulpError(double got, long double exact) {
+  const double nearest = static_cast<double>(exact);
+  const double ulp = std::nextafter(std::fabs(nearest), INFINITY) - std::fabs(nearest);
+  return static_cast<double>(std::fabs(static_cast<long double>(got) - exact)) / ulp;
+}
+
+constexpr long double two_pi_ld = 6.283185307179586476925286766559005768L;
+
+/// sin and cos of 2πu in long double, reduced by quarter turns first so that
+/// the reference itself is accurate near the zeros.
+void sinCosTwoPiReference(double u, long double& s, long double& c) {
+  const long double q = std::nearbyint(4.0L * u);
+  const long double a = two_pi_ld * (static_cast<long double>(u) - q / 4);
+  const long double sa = std::sin(a), ca = std::cos(a);
+  switch (static_cast<int>(q) & 3) {
+    case 0: s = sa; c = ca; break;
+    case 1: s = ca; c = -sa; break;
+    case 2: s = -sa; c = -ca; break;
+    default: s = -ca; c = sa; break;
+  }
+}
+
+/// One call, never vectorised: the scalar code a loop's remainder runs.
+__attribute__((noinline)) double expAlone(double x) { return vmath::Impl::expHost(x); }
+
+}  // namespace
+
+TEST(VectorizableMath, ExpWithinOneUlp) {
+  std::mt19937_64 gen(11);
+  std::uniform_real_distribution<double> wide(-700, 700), narrow(-50, 50);
+  double worst = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const double x = i % 2 ? wide(gen) : narrow(gen);
+    worst = std::max(worst, ulpError(vmath::Impl::expHost(x), std::exp(static_cast<long double>(x))));
+  }
+  EXPECT_LT(worst, 1.0);
+  EXPECT_EQ(vmath::Impl::expHost(0.0), 1.0);
+  EXPECT_EQ(vmath::Impl::expHost(-1000.0), vmath::Impl::expHost(-700.0));
+  EXPECT_TRUE(std::isnan(vmath::Impl::expHost(NAN)));
+}
+
+TEST(VectorizableMath, LogWithinOneUlpOnTheUniforms) {
+  std::mt19937_64 gen(12);
+  double worst = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const double u = rng::uniformOpen(static_cast<std::uint32_t>(gen()));
+    worst = std::max(worst, ulpError(vmath::Impl::logHost(u), std::log(static_cast<long double>(u))));
+  }
+  EXPECT_LT(worst, 1.0);
+  EXPECT_EQ(vmath::Impl::logHost(1.0), 0.0);
+  EXPECT_NEAR(vmath::Impl::logHost(0x1p-33), -33 * std::log(2.0), 1e-15 * 33);
+}
+
+TEST(VectorizableMath, SinCosOfTurnsWithinTwoUlp) {
+  std::mt19937_64 gen(13);
+  double worst = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const double u = rng::uniformOpen(static_cast<std::uint32_t>(gen()));
+    double s, c;
+    vmath::Impl::sinCosTwoPiHost(u, s, c);
+    long double s_ref, c_ref;
+    sinCosTwoPiReference(u, s_ref, c_ref);
+    worst = std::max({worst, ulpError(s, s_ref), ulpError(c, c_ref)});
+  }
+  EXPECT_LT(worst, 2.0);
+  for (const double u : {0.0, 0.25, 0.5, 0.75, 1.0}) {
+    double s, c;
+    vmath::Impl::sinCosTwoPiHost(u, s, c);
+    EXPECT_EQ(std::fabs(s) + std::fabs(c), 1.0) << u;  // exactly on an axis
+  }
+}
+
+// A lane of a vector loop and a scalar call give the same bits.
+TEST(VectorizableMath, VectorLanesEqualScalarCalls) {
+  std::vector<double> x(1003), y(x.size());
+  std::mt19937_64 gen(14);
+  std::uniform_real_distribution<double> d(-60, 60);
+  for (auto& v : x) v = d(gen);
+  const int n = static_cast<int>(x.size());
+  CBGTC_SIMD_LOOP
+  for (int i = 0; i < n; ++i) y[i] = vmath::Impl::expHost(x[i]);
+  for (int i = 0; i < n; ++i) ASSERT_EQ(y[i], expAlone(x[i])) << x[i];
+}
+
+namespace {
+
+using HostMem = Kokkos::HostSpace;
+using HostExec = Kokkos::DefaultHostExecutionSpace;
+
+/// A drive of one conductance input, whose ring holds random arrivals for
+/// every step of the run, and OU noise.
+PopulationDrive<HostMem> randomDrive(index_type n, step_type steps, double quantum_scale, std::uint32_t pop,
+                                     double E_rev) {
+  PopulationDrive<HostMem> drive;
+  ConductanceInput<HostMem> in;
+  in.n_slots = static_cast<std::int32_t>(steps);
+  in.ring = decltype(in.ring)("cbgtc::test::ring", steps, n);
+  in.g = decltype(in.g)("cbgtc::test::g", n);
+  in.decay = static_cast<real_type>(std::exp(-0.025 / 5.0));
+  in.E_rev = static_cast<real_type>(E_rev);
+  std::mt19937_64 gen(pop + 1);
+  for (step_type k = 0; k < steps; ++k)
+    for (index_type i = 0; i < n; ++i)
+      if (gen() % 4 == 0) in.ring(k, i) = static_cast<std::int64_t>((gen() % 1000) * quantum_scale);
+  drive.synapses.input[drive.synapses.count++] = in;
+  drive.noise = OuParams::make(5, 1.0, 1.0, 0.025);
+  drive.ou = decltype(drive.ou)("cbgtc::test::ou", n);
+  drive.seed = 99;
+  drive.population = pop;
+  drive.first_global = 3;
+  for (index_type i = 0; i < n; ++i) drive.ou(i) = ouInitial(drive.noise, drive.seed, pop, 3 + i);
+  return drive;
+}
+
+template <class Population>
+Population copyOf(const Population& pop);
+
+template <>
+StnPopulation<HostMem> copyOf(const StnPopulation<HostMem>& a) {
+  StnPopulation<HostMem> b(a.size());
+  Kokkos::deep_copy(b.V, a.V);
+  Kokkos::deep_copy(b.n, a.n);
+  Kokkos::deep_copy(b.h, a.h);
+  Kokkos::deep_copy(b.r, a.r);
+  Kokkos::deep_copy(b.Ca, a.Ca);
+  Kokkos::deep_copy(b.last_spike_step, a.last_spike_step);
+  return b;
+}
+
+template <>
+AdExPopulation<HostMem> copyOf(const AdExPopulation<HostMem>& a) {
+  AdExPopulation<HostMem> b("copy", a.size());
+  Kokkos::deep_copy(b.V, a.V);
+  Kokkos::deep_copy(b.w, a.w);
+  Kokkos::deep_copy(b.refractory_steps_left, a.refractory_steps_left);
+  return b;
+}
+
+PopulationDrive<HostMem> copyOf(const PopulationDrive<HostMem>& a) {
+  PopulationDrive<HostMem> b = a;
+  for (int p = 0; p < a.synapses.count; ++p) {
+    auto& in = b.synapses.input[p];
+    in.ring = decltype(in.ring)("cbgtc::test::ring", a.synapses.input[p].ring.extent(0),
+                                a.synapses.input[p].ring.extent(1));
+    in.g = decltype(in.g)("cbgtc::test::g", a.synapses.input[p].g.extent(0));
+    Kokkos::deep_copy(in.ring, a.synapses.input[p].ring);
+    Kokkos::deep_copy(in.g, a.synapses.input[p].g);
+  }
+  b.ou = decltype(b.ou)("cbgtc::test::ou", a.ou.extent(0));
+  Kokkos::deep_copy(b.ou, a.ou);
+  return b;
+}
+
+void appendState(std::vector<double>& out, const stn::StnState& x) {
+  out.insert(out.end(), {double(x.V), double(x.n), double(x.h), double(x.r), double(x.Ca),
+                         double(x.last_spike_step)});
+}
+
+void appendState(std::vector<double>& out, const adex::AdExState& x) {
+  out.insert(out.end(), {double(x.V), double(x.w), double(x.refractory_steps_left)});
+}
+
+/// Sorted (step, index) of what a buffer holds.
+std::vector<std::pair<step_type, std::uint32_t>> spikesOf(const SpikeBuffer<HostMem>& b) {
+  std::vector<std::pair<step_type, std::uint32_t>> out;
+  for (std::int64_t s = 0; s < b.count(); ++s) out.emplace_back(b.records(s).step, b.records(s).index);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// The three ways a CPU or GPU run can advance n neurons through steps
+/// [0, steps), in two launches so that a launch also starts mid-block of
+/// the noise: per neuron (operator(), the GPU's path), in chunks of lanes
+/// from neuron 0, and in chunks shifted by 3 (another rank decomposition
+/// puts a neuron in another lane, or in a loop's remainder).
+enum class Path { PerNeuron, Chunks, ShiftedChunks };
+
+struct Outcome {
+  std::vector<std::pair<step_type, std::uint32_t>> spikes;
+  std::vector<double> state;  // every state variable, conductance, OU value, LFP sample
+};
+
+template <class Population, class Advance>
+Outcome run(Path path, const Population& initial, const PopulationDrive<HostMem>& drive, const Advance& advance,
+            step_type steps) {
+  const index_type n = initial.size();
+  StepRecording<HostMem> rec;
+  rec.spikes = SpikeBuffer<HostMem>("test", n * steps / 40 + 64);
+  rec.lfp = decltype(rec.lfp)("cbgtc::test::lfp", steps, n);
+  const auto s = stepper(copyOf(initial), copyOf(drive), rec, advance);
+  constexpr int W = lanes_per_chunk;
+  const step_type split = steps / 2 - 3;
+  for (const auto& [k0, k1] : {std::pair<step_type, step_type>{0, split}, {split, steps}}) {
+    if (path == Path::PerNeuron) {
+      for (index_type i = 0; i < n; ++i) s(i, k0, k1);
+    } else {
+      index_type i0 = 0;
+      if (path == Path::ShiftedChunks) {
+        s.template advanceLanes<W>(0, 3, k0, k1);
+        i0 = 3;
+      }
+      for (; i0 < n; i0 += W) s.template advanceLanes<W>(i0, std::min(W, n - i0), k0, k1);
+    }
+  }
+  Outcome out;
+  out.spikes = spikesOf(rec.spikes);
+  for (index_type i = 0; i < n; ++i) {
+    appendState(out.state, s.pop.load(i));
+    out.state.push_back(s.drive.synapses.input[0].g(i));
+    out.state.push_back(s.drive.ou(i));
+    for (step_type k = 0; k < steps; ++k) out.state.push_back(rec.lfp(k, i));
+  }
+  return out;
+}
+
+/// Chunks give the same bits wherever a neuron falls in them, so results do
+/// not depend on the rank decomposition; and the same as the per-neuron
+/// path. Both hold in builds for CPUs with FMA too (-march=native), because
+/// the build allows no implicit contraction (src/CMakeLists.txt).
+template <class Population, class Advance>
+void expectPathsAgree(const Population& initial, const Advance& advance, std::uint32_t pop_id, double E_rev) {
+  const step_type steps = 803;
+  const PopulationDrive<HostMem> drive = randomDrive(initial.size(), steps, 1e6, pop_id, E_rev);
+  const Outcome per_neuron = run(Path::PerNeuron, initial, drive, advance, steps);
+  const Outcome chunks = run(Path::Chunks, initial, drive, advance, steps);
+  const Outcome shifted = run(Path::ShiftedChunks, initial, drive, advance, steps);
+  EXPECT_GT(chunks.spikes.size(), 10u);
+  EXPECT_EQ(chunks.spikes, shifted.spikes);
+  EXPECT_EQ(chunks.spikes, per_neuron.spikes);
+  ASSERT_EQ(chunks.state.size(), shifted.state.size());
+  ASSERT_EQ(chunks.state.size(), per_neuron.state.size());
+  for (std::size_t j = 0; j < chunks.state.size(); ++j) {
+    ASSERT_EQ(chunks.state[j], shifted.state[j]) << j;
+    ASSERT_EQ(chunks.state[j], per_neuron.state[j]) << j;
+  }
+}
+
+}  // namespace
+
+// 37 neurons: two full chunks and a remainder of 5 lanes.
+TEST(VectorLanes, StnChunksAgreeWithEachOtherAndThePerNeuronPath) {
+  StnPopulation<HostMem> pop(37);
+  initializeStn(HostExec(), pop, stn::StnInit{}, 5, PopulationId::STN, 3);
+  expectPathsAgree(pop, StnAdvance{stn::StnParams{}, real_type(0.025), 80},
+                   static_cast<std::uint32_t>(PopulationId::STN), -70);
+}
+
+TEST(VectorLanes, AdExChunksAgreeWithEachOtherAndThePerNeuronPath) {
+  AdExPopulation<HostMem> pop("GPe", 37);
+  initializeAdEx(HostExec(), pop, adex::gpeInit(), 5, PopulationId::GPe, 3);
+  expectPathsAgree(pop, AdExAdvance{adex::gpeParams(), real_type(0.025), 80},
+                   static_cast<std::uint32_t>(PopulationId::GPe), 0);
+}
