@@ -103,6 +103,19 @@ struct StepRecording {
   std::int64_t report_row0 = 0;
   index_type report_cells = 0;
   step_type n_steps = 0;
+
+  // Sampling steps are counted down, not found by 64-bit modulo each step
+  // (hundreds of cycles on a GPU). For a launch from step k0: the steps to
+  // the first k with k % lfp_every == 0, and its row; likewise for the
+  // report, whose samples follow the steps k with (k + 1) % v_every == 0.
+  KOKKOS_INLINE_FUNCTION void firstLfpSample(step_type k0, step_type& wait, std::int64_t& row) const {
+    wait = (lfp_every - k0 % lfp_every) % lfp_every;
+    row = (k0 + lfp_every - 1) / lfp_every - lfp_first_sample;
+  }
+  KOKKOS_INLINE_FUNCTION void firstReportSample(step_type k0, step_type& wait, std::int64_t& row) const {
+    wait = (v_every - (k0 + 1) % v_every) % v_every;
+    row = report_row0 + (k0 + v_every) / v_every - v_first_sample;
+  }
 };
 
 /// One population's part of a launch: advances neuron i through steps
@@ -125,19 +138,10 @@ struct PopulationStepper {
     const bool lfp_on = rec.lfp.extent(0) > 0;
     const bool report_on = rec.report.extent(0) > 0 && i < rec.report_cells;
     const bool stats_on = rec.stats.total.extent(0) > 0;
-    // Sampling steps are counted down, not found by 64-bit modulo each step
-    // (hundreds of cycles on a GPU): lfp_wait steps to the next k with
-    // k % lfp_every == 0, v_wait to the next with (k + 1) % v_every == 0.
     step_type lfp_wait = 0, v_wait = 0;
     std::int64_t lfp_row = 0, v_row = 0;
-    if (lfp_on) {
-      lfp_wait = (rec.lfp_every - k0 % rec.lfp_every) % rec.lfp_every;
-      lfp_row = (k0 + rec.lfp_every - 1) / rec.lfp_every - rec.lfp_first_sample;
-    }
-    if (report_on) {
-      v_wait = (rec.v_every - (k0 + 1) % rec.v_every) % rec.v_every;
-      v_row = rec.report_row0 + (k0 + rec.v_every) / rec.v_every - rec.v_first_sample;
-    }
+    if (lfp_on) rec.firstLfpSample(k0, lfp_wait, lfp_row);
+    if (report_on) rec.firstReportSample(k0, v_wait, v_row);
     auto x = pop.load(i);
     auto input = drive.load(i, k0);
     for (step_type k = k0; k < k1; ++k) {
@@ -180,14 +184,8 @@ struct PopulationStepper {
     const bool stats_on = rec.stats.total.extent(0) > 0;
     step_type lfp_wait = 0, v_wait = 0;
     std::int64_t lfp_row = 0, v_row = 0;
-    if (lfp_on) {
-      lfp_wait = (rec.lfp_every - k0 % rec.lfp_every) % rec.lfp_every;
-      lfp_row = (k0 + rec.lfp_every - 1) / rec.lfp_every - rec.lfp_first_sample;
-    }
-    if (report_lanes > 0) {
-      v_wait = (rec.v_every - (k0 + 1) % rec.v_every) % rec.v_every;
-      v_row = rec.report_row0 + (k0 + rec.v_every) / rec.v_every - rec.v_first_sample;
-    }
+    if (lfp_on) rec.firstLfpSample(k0, lfp_wait, lfp_row);
+    if (report_lanes > 0) rec.firstReportSample(k0, v_wait, v_row);
     real_type V[W], I[W], abs_syn[W];
     // 64-bit flags: a bool array would make the compiler size the vectors
     // for bytes (16 lanes in 16 bytes) and split the doubles into SSE pairs.
