@@ -149,6 +149,10 @@ OptionTable makeOptionTable(SimulationConfig& c) {
         "with delivery = pull: share of a projection's sources firing in one step from which that step is "
         "pulled (0: every step with spikes)",
         Bound::UnitInterval);
+  t.add("simulation.lanes_per_neuron", &sim.lanes_per_neuron, "",
+        "GPU lanes that advance one neuron together, sharing out its exponentials, divisions and noise: 1, 2, "
+        "4 or 8, or 0 = auto (8 or 4 for small networks, which are latency-bound, else 1); ignored on CPUs; same "
+        "results");
 
   auto& net = c.network;
   t.add("network.n_stn", &net.n_stn, "", "STN neurons (Hodgkin-Huxley)", Bound::NonNegative);
@@ -293,6 +297,10 @@ void checkConsistency(const SimulationConfig& c) {
       throw ConfigError(k + ".exp_arg_min must be below " + k + ".exp_arg_max");
   }
   if (c.output.file.empty()) throw ConfigError("output.file must not be empty");
+  const std::int64_t lanes = c.simulation.lanes_per_neuron;
+  if (lanes != 0 && lanes != 1 && lanes != 2 && lanes != 4 && lanes != 8)
+    throw ConfigError("simulation.lanes_per_neuron must be 0 (auto), 1, 2, 4 or 8, got " +
+                      std::to_string(c.simulation.lanes_per_neuron));
   if (c.simulation.delivery != "auto" && c.simulation.delivery != "thread" && c.simulation.delivery != "team" &&
       c.simulation.delivery != "pull")
     throw ConfigError("simulation.delivery must be auto, thread, team or pull, got '" + c.simulation.delivery +

@@ -8,6 +8,7 @@
 // thread count and decomposition. x_0 is drawn from the stationary
 // distribution N(μ, σ²), so there is no ramp-up.
 
+#include "kernels/lane_group.hpp"
 #include "kernels/rng.hpp"
 #include "src/types.hpp"
 
@@ -47,22 +48,30 @@ KOKKOS_INLINE_FUNCTION real_type ouInitial(const OuParams& p, std::uint64_t seed
 /// The normals of one neuron's noise stream, four steps at a time. A thread
 /// that advances a neuron through consecutive steps keeps one of these, so
 /// each block is generated once; any other order gives the same numbers.
+/// With a group of L lanes per neuron, lane q generates block L·m + q of
+/// every run of L blocks m, and the lane that holds a step's block passes
+/// its normal to the others: L times fewer generations per lane.
 struct NoiseCache {
   rng::Normal4 z{};
-  std::int64_t block = -1;
+  std::int64_t run = -1;  // m: blocks L·m .. L·m + L − 1 are held
 
   /// Steps are ≥ 0, so k / 4 and k % 4 are shifts and masks; and the value
   /// is selected, not indexed, so that z stays in registers on a GPU (a
   /// dynamically indexed array goes to local memory).
-  KOKKOS_INLINE_FUNCTION double normal(std::uint64_t seed, std::uint32_t population, index_type i, step_type k) {
+  template <int L = 1>
+  KOKKOS_INLINE_FUNCTION double normal(std::uint64_t seed, std::uint32_t population, index_type i, step_type k,
+                                       const LaneGroup<L>& group = LaneGroup<L>{}) {
+    constexpr int log2_lanes = L == 1 ? 0 : L == 2 ? 1 : L == 4 ? 2 : 3;
     const std::int64_t b = k >> 2;
-    if (b != block) {
+    const std::int64_t m = b >> log2_lanes;
+    if (m != run) {
       z = rng::normals(seed, rng::Stream::Noise, population, static_cast<std::uint32_t>(i),
-                       static_cast<std::uint64_t>(b));
-      block = b;
+                       static_cast<std::uint64_t>((m << log2_lanes) + group.lane));
+      run = m;
     }
     const int j = static_cast<int>(k & 3);
-    return j == 0 ? z.v[0] : j == 1 ? z.v[1] : j == 2 ? z.v[2] : z.v[3];
+    const double mine = j == 0 ? z.v[0] : j == 1 ? z.v[1] : j == 2 ? z.v[2] : z.v[3];
+    return group.fromLane(mine, static_cast<int>(b & (L - 1)));
   }
 };
 
@@ -74,9 +83,11 @@ KOKKOS_FORCEINLINE_FUNCTION real_type ouStep(real_type x, const OuParams& p, dou
 }
 
 /// x_k → x_{k+1}.
+template <int L = 1>
 KOKKOS_INLINE_FUNCTION real_type ouAdvance(real_type x, const OuParams& p, std::uint64_t seed,
-                                           std::uint32_t population, index_type i, step_type k, NoiseCache& cache) {
-  return ouStep(x, p, p.sigma > 0 ? cache.normal(seed, population, i, k) : 0.0);
+                                           std::uint32_t population, index_type i, step_type k, NoiseCache& cache,
+                                           const LaneGroup<L>& group = LaneGroup<L>{}) {
+  return ouStep(x, p, p.sigma > 0 ? cache.normal(seed, population, i, k, group) : 0.0);
 }
 
 KOKKOS_INLINE_FUNCTION real_type ouAdvance(real_type x, const OuParams& p, std::uint64_t seed,

@@ -59,17 +59,24 @@ struct PopulationDrive {
   /// (and zeroes) the arrivals of step k, loads those of step k + 1 when
   /// k + 1 < k_end (later ones may still be delivered), and advances the
   /// OU process; abs_syn receives Σ|I_syn| (the neuron's LFP proxy share).
+  /// With a group of L lanes for neuron i, every lane gets the same result,
+  /// and only the leader writes.
+  template <int L = 1>
   KOKKOS_INLINE_FUNCTION real_type inputCurrent(index_type i, step_type k, step_type k_end, real_type V,
-                                                real_type& abs_syn, Local& x) const {
+                                                real_type& abs_syn, Local& x,
+                                                const LaneGroup<L>& group = LaneGroup<L>{}) const {
     real_type total = 0;
     abs_syn = 0;
+    // Every lane has read this step's arrivals (a step ago) before the
+    // leader zeroes them.
+    group.sync();
     for (int p = 0; p < max_inputs_per_population; ++p) {
       if (p < synapses.count) {
         const ConductanceInput<MemorySpace>& in = synapses.input[p];
         const std::int64_t arrived = x.arrived[p];
         const std::int32_t slot = x.slot[p];
         const std::int32_t next = slot + 1 == in.n_slots ? 0 : slot + 1;
-        if (arrived != 0) in.ring(slot, i) = 0;
+        if (arrived != 0 && group.leader()) in.ring(slot, i) = 0;
         if (k + 1 < k_end) x.arrived[p] = in.ring(next, i);
         x.slot[p] = next;
         const real_type I = conductanceStep(x.g[p], arrived, in.decay, in.E_rev, V);
@@ -80,7 +87,7 @@ struct PopulationDrive {
     real_type I = -total;
     if (noise.active) {
       I += x.ou;
-      x.ou = ouAdvance(x.ou, noise, seed, population, first_global + i, k, x.noise);
+      x.ou = ouAdvance(x.ou, noise, seed, population, first_global + i, k, x.noise, group);
     }
     return I;
   }

@@ -13,6 +13,7 @@
 //  - the 2 ms detection rule counts steps: a spike at step k is detected only if
 //    the previous one was at least round(min_isi_ms/dt) steps earlier.
 
+#include "kernels/lane_group.hpp"
 #include "kernels/vectorizable_math.hpp"
 #include "src/types.hpp"
 
@@ -88,29 +89,19 @@ struct Fraction {
   R num, den;
 };
 /// Both forms are computed and one selected: branch-free, so that a loop over
-/// neurons vectorises.
-KOKKOS_FORCEINLINE_FUNCTION Fraction xOverOneMinusExpNegFraction(R x) {
+/// neurons vectorises. `e` is e^{−x}, clipped (clippedExp(−x)).
+KOKKOS_FORCEINLINE_FUNCTION Fraction fractionOf(R x, R e) {
   const bool near_zero = math::fabs(x) < R(0.05);
   const R x2 = x * x;
   const R series = R(1) + x * R(0.5) + x2 * (R(1.0 / 12) + x2 * (R(-1.0 / 720) + x2 * R(1.0 / 30240)));
-  const R one_minus_exp = R(1) - vmath::exp(-math::clamp(x, R(-50), R(50)));
-  return {near_zero ? series : x, near_zero ? R(1) : one_minus_exp};
+  return {near_zero ? series : x, near_zero ? R(1) : R(1) - e};
 }
+
+KOKKOS_FORCEINLINE_FUNCTION Fraction xOverOneMinusExpNegFraction(R x) { return fractionOf(x, clippedExp(-x)); }
 
 KOKKOS_FORCEINLINE_FUNCTION R xOverOneMinusExpNeg(R x) {
   const Fraction f = xOverOneMinusExpNegFraction(x);
   return f.num / f.den;
-}
-
-/// (x∞ − x)/τ for a gate with x∞ = α/(α+β), α = an/ad, β = bn/bd, and
-/// τ = 0.75·(1 + A/(1 + e)), with one division instead of five:
-/// (an·bd − x·S)·(1 + e) / (0.75·S·(1 + e + A)), S = an·bd + bn·ad.
-/// Divisions are the longest links of a step's dependency chain on a GPU
-/// (a double division is a software sequence).
-KOKKOS_FORCEINLINE_FUNCTION R relaxationRate(R an, R ad, R bn, R bd, R x, R e, R A) {
-  const R S = an * bd + bn * ad;
-  const R one_e = R(1) + e;
-  return (an * bd - x * S) * one_e / (R(0.75) * S * (one_e + A));
 }
 
 }  // namespace Impl
@@ -164,31 +155,122 @@ KOKKOS_FORCEINLINE_FUNCTION real_type mInf(real_type V) {
   return a / (a + betaM(V));
 }
 
+// A step's exponentials and divisions, as lists: a step on a GPU may share
+// them out among a few lanes (LaneGroup), which compute them by the same
+// operations as one lane does.
+
+/// The eleven exponentials of a step, e_j = exp(clip(arg_j, ±50)), each of
+/// V alone: α_n (e^{−u}, u = (V+52)/5), β_n, τ_n, α_h, β_h (e^{−(V+27)/5}),
+/// τ_h, α_m (e^{−(V+54)/4}), β_m (e^{(V+27)/5}), r∞, a∞, s∞.
+enum StnExponential : int { kAlphaN, kBetaN, kTauN, kAlphaH, kBetaH, kTauH, kAlphaM, kBetaM, kRInf, kAInf, kSInf,
+                            kExponentials };
+
+/// Parameter reciprocals a step multiplies by: loop-invariant, so a launch
+/// that advances a neuron through many steps computes them once.
+struct StnReciprocals {
+  real_type kr, kp, tau_r, tau_Ca, Cm;
+  KOKKOS_FORCEINLINE_FUNCTION explicit StnReciprocals(const StnParams& p)
+      : kr(real_type(1) / p.kr),
+        kp(real_type(1) / p.kp),
+        tau_r(real_type(1) / math::atLeast(p.tau_r_ms, real_type(1e-3))),
+        tau_Ca(real_type(1) / math::atLeast(p.tau_Ca_ms, real_type(1e-3))),
+        Cm(real_type(1) / p.Cm) {}
+};
+
+KOKKOS_FORCEINLINE_FUNCTION void exponentArguments(real_type V, const StnParams& p, const StnReciprocals& inv,
+                                                   real_type (&arg)[kExponentials]) {
+  using R = real_type;
+  arg[kAlphaN] = (V + R(52)) * R(-1.0 / 5);
+  arg[kBetaN] = (V + R(57)) * R(-1.0 / 40);
+  arg[kTauN] = (V + R(80)) * R(1.0 / 26);
+  arg[kAlphaH] = (V + R(50)) * R(-1.0 / 18);
+  arg[kBetaH] = (V + R(27)) * R(-1.0 / 5);
+  arg[kTauH] = (V + R(57)) * R(1.0 / 3);
+  arg[kAlphaM] = (V + R(54)) * R(-1.0 / 4);
+  arg[kBetaM] = (V + R(27)) * R(1.0 / 5);
+  arg[kRInf] = (V - p.Vr_half) * inv.kr;
+  arg[kAInf] = (V - p.Vp_half) * -inv.kp;
+  arg[kSInf] = (V + R(39)) * R(-1.0 / 8);
+}
+
+/// The seven quotients of a step: (n∞ − n)/τn and (h∞ − h)/τh (one division
+/// each, relaxationRate), m∞, r∞, a∞, s∞ and I_AHP.
+enum StnQuotient : int { kNRate, kHRate, kMInf, kRInfQ, kAInfQ, kSInfQ, kAhp, kQuotients };
+
+KOKKOS_FORCEINLINE_FUNCTION void quotientTerms(real_type V, real_type n, real_type h, real_type Ca,
+                                               const StnParams& p, const real_type (&arg)[kExponentials],
+                                               const real_type (&e)[kExponentials], real_type (&num)[kQuotients],
+                                               real_type (&den)[kQuotients]) {
+  using R = real_type;
+  // α_n = 0.16·fn, β_n = 0.5·e: the forms of alphaN, betaN; likewise for h and m.
+  const Impl::Fraction fn = Impl::fractionOf(-arg[kAlphaN], e[kAlphaN]);
+  {
+    const R an = R(0.16) * fn.num, ad = fn.den, bn = R(0.5) * e[kBetaN];
+    const R S = an + bn * ad;
+    const R one_e = R(1) + e[kTauN];
+    num[kNRate] = (an - n * S) * one_e;
+    den[kNRate] = R(0.75) * S * (one_e + R(100));
+  }
+  {
+    const R an = R(0.128) * e[kAlphaH], bd = R(1) + e[kBetaH];
+    const R S = an * bd + R(4);
+    const R one_e = R(1) + e[kTauH];
+    num[kHRate] = (an * bd - h * S) * one_e;
+    den[kHRate] = R(0.75) * S * (one_e + R(500));
+  }
+  const Impl::Fraction fa = Impl::fractionOf(-arg[kAlphaM], e[kAlphaM]);
+  const Impl::Fraction fb = Impl::fractionOf(-arg[kBetaM], e[kBetaM]);
+  const R a = R(1.28) * fa.num * fb.den;
+  num[kMInf] = a;
+  den[kMInf] = a + R(1.4) * fb.num * fa.den;
+  num[kRInfQ] = R(1);
+  den[kRInfQ] = R(1) + e[kRInf];
+  num[kAInfQ] = R(1);
+  den[kAInfQ] = R(1) + e[kAInf];
+  num[kSInfQ] = R(1);
+  den[kSInfQ] = R(1) + e[kSInf];
+  num[kAhp] = p.gAHP * (V - p.EK) * Ca;
+  den[kAhp] = math::atLeast(Ca + p.k1, R(1e-9));
+}
+
+/// out[j] = f(a[j], b[j]) for j < N, each computed by one lane of the
+/// group (lane j % L) and then known to all.
+template <int L, int N, class F>
+KOKKOS_FORCEINLINE_FUNCTION void sharedOut(const LaneGroup<L>& group, const real_type (&a)[N],
+                                           const real_type (&b)[N], real_type (&out)[N], F f) {
+  if constexpr (L == 1) {
+    CBGTC_UNROLL
+    for (int j = 0; j < N; ++j) out[j] = f(a[j], b[j]);
+  } else {
+    constexpr int slots = (N + L - 1) / L;
+    real_type mine[slots];
+    CBGTC_UNROLL
+    for (int s = 0; s < slots; ++s) mine[s] = f(group.mine(a, s), group.mine(b, s));
+    CBGTC_UNROLL
+    for (int j = 0; j < N; ++j) out[j] = group.fromLane(mine[j / L], j % L);
+  }
+}
+
 /// What the step needs of the fast gates at V, one division each:
 /// (n∞ − n)/τn, (h∞ − h)/τh and m∞ (the functions above, folded).
 struct GateRates {
   real_type n_rate, h_rate, m_inf;
 };
 KOKKOS_FORCEINLINE_FUNCTION GateRates gateRates(real_type V, real_type n, real_type h) {
-  using R = real_type;
-  // α_n = 0.16·fn, β_n: the forms of alphaN, betaN; likewise for h and m.
-  const Impl::Fraction fn = Impl::xOverOneMinusExpNegFraction((V + R(52)) * R(1.0 / 5));
-  const R n_rate = Impl::relaxationRate(R(0.16) * fn.num, fn.den, betaN(V), R(1), n,
-                                        Impl::clippedExp((V + R(80)) * R(1.0 / 26)), R(100));
-  const R h_rate = Impl::relaxationRate(alphaH(V), R(1), R(4), R(1) + Impl::clippedExp((V + R(27)) * R(-1.0 / 5)), h,
-                                        Impl::clippedExp((V + R(57)) * R(1.0 / 3)), R(500));
-  const Impl::Fraction fa = Impl::xOverOneMinusExpNegFraction((V + R(54)) * R(1.0 / 4));
-  const Impl::Fraction fb = Impl::xOverOneMinusExpNegFraction((V + R(27)) * R(-1.0 / 5));
-  const R a = R(1.28) * fa.num * fb.den;
-  const R m_inf = a / (a + R(1.4) * fb.num * fa.den);
-  return {n_rate, h_rate, m_inf};
+  const StnParams p;
+  real_type arg[kExponentials], e[kExponentials], num[kQuotients], den[kQuotients];
+  exponentArguments(V, p, StnReciprocals(p), arg);
+  CBGTC_UNROLL
+  for (int j = 0; j < kExponentials; ++j) e[j] = Impl::clippedExp(arg[j]);
+  quotientTerms(V, n, h, p.k1, p, arg, e, num, den);
+  return {num[kNRate] / den[kNRate], num[kHRate] / den[kHRate], num[kMInf] / den[kMInf]};
 }
 
 KOKKOS_FORCEINLINE_FUNCTION real_type rInf(real_type V, const StnParams& p) {
-  return real_type(1) / (real_type(1) + Impl::clippedExp((V - p.Vr_half) / p.kr));
+  return real_type(1) / (real_type(1) + Impl::clippedExp((V - p.Vr_half) * (real_type(1) / p.kr)));
 }
 KOKKOS_FORCEINLINE_FUNCTION real_type aInf(real_type V, const StnParams& p) {
-  return real_type(1) / (real_type(1) + Impl::clippedExp(-(V - p.Vp_half) / p.kp));
+  return real_type(1) / (real_type(1) + Impl::clippedExp((V - p.Vp_half) * -(real_type(1) / p.kp)));
 }
 KOKKOS_FORCEINLINE_FUNCTION real_type sInf(real_type V) {
   return real_type(1) / (real_type(1) + Impl::clippedExp((V + real_type(39)) * real_type(-1.0 / 8)));
@@ -201,51 +283,56 @@ struct StnCurrents {
   KOKKOS_FORCEINLINE_FUNCTION real_type total() const { return Na + K + L + T + CaH + AHP + H; }
 };
 
-/// The currents with m = m∞(V) given (the step computes it with its gates).
+/// The currents given m∞, a∞, s∞ and I_AHP (the step computes them with
+/// its gates).
 KOKKOS_FORCEINLINE_FUNCTION StnCurrents currents(real_type V, real_type m, real_type n, real_type h, real_type r,
-                                            real_type Ca, const StnParams& p) {
-  const real_type a = aInf(V, p);
-  const real_type s = sInf(V);
+                                                 real_type a, real_type s, real_type I_ahp, const StnParams& p) {
   StnCurrents I;
   I.Na = p.gNa * m * m * m * h * (V - p.ENa);
   I.K = p.gK * (n * n) * (n * n) * (V - p.EK);
   I.L = p.gL * (V - p.EL);
   I.T = p.gT * a * a * a * r * r * (V - p.ECa);
   I.CaH = p.gCa * s * s * s * (V - p.ECa);
-  I.AHP = p.gAHP * (V - p.EK) * Ca / math::atLeast(Ca + p.k1, real_type(1e-9));
+  I.AHP = I_ahp;
   I.H = p.gH * r * (V - p.E_H);
   return I;
 }
 
 KOKKOS_FORCEINLINE_FUNCTION StnCurrents currents(real_type V, real_type n, real_type h, real_type r,
-                                            real_type Ca, const StnParams& p) {
-  return currents(V, mInf(V), n, h, r, Ca, p);
+                                                 real_type Ca, const StnParams& p) {
+  const real_type I_ahp = p.gAHP * (V - p.EK) * Ca / math::atLeast(Ca + p.k1, real_type(1e-9));
+  return currents(V, mInf(V), n, h, r, aInf(V, p), sInf(V), I_ahp, p);
 }
 
 /// One forward-Euler step of dt_ms for one neuron, in the prototype's order
 /// (model.md §2.7): gates from the old V; currents from the new gates, old V
 /// and old Ca; then V and Ca. I_input_uA_cm2 is the net input current,
 /// positive depolarising (external drive and noise minus synaptic current).
-/// Returns true if a spike is detected in this step.
-KOKKOS_FORCEINLINE_FUNCTION bool step(StnState& x, const StnParams& p, real_type I_input_uA_cm2,
-                                 real_type dt_ms, step_type step_index,
-                                 step_type min_isi_steps) {
+/// Returns true if a spike is detected in this step. With a group of L > 1
+/// lanes, every lane of it passes the same state and input and gets the
+/// same result; the exponentials and quotients are shared out.
+template <int L = 1>
+KOKKOS_FORCEINLINE_FUNCTION bool step(StnState& x, const StnParams& p, real_type I_input_uA_cm2, real_type dt_ms,
+                                      step_type step_index, step_type min_isi_steps,
+                                      const LaneGroup<L>& group = LaneGroup<L>{}) {
   const real_type V = x.V;
-  // Reciprocals of parameters: loop-invariant, so a launch that advances a
-  // neuron through many steps computes them once.
-  const real_type inv_tau_r = real_type(1) / math::atLeast(p.tau_r_ms, real_type(1e-3));
-  const real_type inv_tau_Ca = real_type(1) / math::atLeast(p.tau_Ca_ms, real_type(1e-3));
-  const real_type inv_Cm = real_type(1) / p.Cm;
+  const StnReciprocals inv(p);
 
-  const GateRates gates = gateRates(V, x.n, x.h);
-  const real_type n = x.n + dt_ms * gates.n_rate;
-  const real_type h = x.h + dt_ms * gates.h_rate;
-  const real_type r = x.r + dt_ms * (rInf(V, p) - x.r) * inv_tau_r;
+  real_type arg[kExponentials], e[kExponentials];
+  exponentArguments(V, p, inv, arg);
+  sharedOut(group, arg, arg, e, [](real_type a, real_type) { return Impl::clippedExp(a); });
+  real_type num[kQuotients], den[kQuotients], q[kQuotients];
+  quotientTerms(V, x.n, x.h, x.Ca, p, arg, e, num, den);
+  sharedOut(group, num, den, q, [](real_type a, real_type b) { return a / b; });
 
-  const StnCurrents I = currents(V, gates.m_inf, n, h, r, x.Ca, p);
-  const real_type V_new = V + dt_ms * (-I.total() + p.ISTN + I_input_uA_cm2) * inv_Cm;
+  const real_type n = x.n + dt_ms * q[kNRate];
+  const real_type h = x.h + dt_ms * q[kHRate];
+  const real_type r = x.r + dt_ms * (q[kRInfQ] - x.r) * inv.tau_r;
+
+  const StnCurrents I = currents(V, q[kMInf], n, h, r, q[kAInfQ], q[kSInfQ], q[kAhp], p);
+  const real_type V_new = V + dt_ms * (-I.total() + p.ISTN + I_input_uA_cm2) * inv.Cm;
   const real_type Ca_new =
-      math::atLeast(x.Ca + dt_ms * (-p.alpha_Ca * (I.T + I.CaH) - x.Ca * inv_tau_Ca), real_type(0));
+      math::atLeast(x.Ca + dt_ms * (-p.alpha_Ca * (I.T + I.CaH) - x.Ca * inv.tau_Ca), real_type(0));
 
   const bool spiked = V_new >= p.V_spike_thresh && V < p.V_spike_thresh &&
                       step_index - x.last_spike_step >= min_isi_steps;

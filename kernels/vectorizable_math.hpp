@@ -51,6 +51,17 @@
 #define CBGTC_SIMD_LOOP
 #endif
 
+/// Short loops over a step's terms unrolled completely, so that a loop over
+/// neurons around them stays a straight line the compiler can vectorise
+/// (GCC's own limit leaves loops over long bodies rolled).
+#if defined(__CUDACC__) || defined(__HIPCC__) || defined(__clang__)
+#define CBGTC_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define CBGTC_UNROLL _Pragma("GCC unroll 16")
+#else
+#define CBGTC_UNROLL
+#endif
+
 /// The step kernels' point functions are forced inline: a call the
 /// compiler declines to inline (the STN step is long) keeps the loop around
 /// it scalar.

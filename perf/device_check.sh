@@ -21,7 +21,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   # Registers, stack and spills of the fused update kernel (a local-memory
   # array in it costs latency on every step).
   if command -v cuobjdump > /dev/null; then
-    cuobjdump --dump-resource-usage "$build/bin/cbgtc" 2>/dev/null | grep -A1 "advancePopulations" | head -n 6
+    cuobjdump --dump-resource-usage "$build/bin/cbgtc" 2>/dev/null | grep -A1 "advancePopulationGroups" | head -n 12
   fi
   # The default deck, spikes kept for a comparison with a CPU run.
   "$build/bin/cbgtc" --config "$here/../input/default.ini" --output.file="$out/default_gpu.csv" \
@@ -30,6 +30,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     echo "== epoch_batching=$batching, timers on"
     "$build/bin/cbgtc" --config "$here/../input/default.ini" --simulation.epoch_batching=$batching \
       --output.timers=true --output.file="$out/scratch.csv" --output.overwrite=true
+  done
+  # The step with 1, 2, 4 and 8 lanes per neuron (auto picks 8 here), no spike file.
+  for lanes in 1 2 4 8; do
+    echo "== lanes_per_neuron=$lanes, timers on"
+    "$build/bin/cbgtc" --config "$here/../input/default.ini" --simulation.lanes_per_neuron=$lanes \
+      --output.timers=true --output.spikes=false --output.file="$out/scratch.csv" --output.overwrite=true |
+      grep -E "lanes|step loop|time per step|^(STN|GPe|GPi) "
   done
   rm -f "$out/scratch.csv"
 } > "$out/runs.txt" 2>&1

@@ -24,6 +24,11 @@ struct SimulationSettings {
   double pull_fraction = Kokkos::SpaceAccessibility<Kokkos::DefaultExecutionSpace, Kokkos::HostSpace>::accessible
                              ? 0.9
                              : 0.4;
+  // GPU lanes that advance one neuron together (kernels/lane_group.hpp):
+  // 1, 2, 4 or 8; 0 = auto (8 or 4 while the network's neurons times that
+  // fit in an eighth of the device's resident threads, else 1). CPU
+  // backends use 1.
+  std::int64_t lanes_per_neuron = 0;
 };
 
 struct NetworkSettings {

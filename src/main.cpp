@@ -137,6 +137,8 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
         }
         std::printf("spike exchange every %lld steps (the smallest delay)\n",
                     static_cast<long long>(simulation.epochSteps()));
+        if (simulation.lanesPerNeuron() > 1)
+          std::printf("%d GPU lanes per neuron (simulation.lanes_per_neuron)\n", simulation.lanesPerNeuron());
         std::printf("network built in %.3f s\n", build_s);
       }
       std::fflush(stdout);

@@ -158,6 +158,8 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
   for (const auto& p : config.projections)
     min_delay = std::min<step_type>(min_delay, delaySteps(p.delay_ms - p.delay_jitter_ms, dt));
   _epoch_steps = std::clamp<step_type>(min_delay, 1, max_flush_steps);
+  _lanes_per_neuron = chooseLanesPerNeuron<ExecutionSpace>(
+      config.simulation.lanes_per_neuron, _blocks[0].size() + _blocks[1].size() + _blocks[2].size());
   // Spikes a neuron can emit in one epoch, from the least separation of two
   // of its spikes: STN detections need V below threshold in between (2
   // steps) and min_isi; an AdEx spike is followed by the refractory steps.
@@ -467,7 +469,7 @@ void Simulation::advance(step_type k0, step_type k1, io::OutputWriter* writer) {
   {
     PhaseTimer timer(_config.output.timers, _phases.update);
     const auto& d = _drives;
-    advancePopulations(space, k0, k1, stepper(_stn, d[0], rec[0], StnAdvance{_config.stn, dt, _min_isi_steps}),
+    advancePopulations(space, k0, k1, _lanes_per_neuron, stepper(_stn, d[0], rec[0], StnAdvance{_config.stn, dt, _min_isi_steps}),
                        stepper(_gpe, d[1], rec[1], AdExAdvance{_config.gpe, dt, _gpe_refractory_steps}),
                        stepper(_gpi, d[2], rec[2], AdExAdvance{_config.gpi, dt, _gpi_refractory_steps}));
     for (auto& r : _recorders)

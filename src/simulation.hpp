@@ -78,6 +78,8 @@ class Simulation {
   /// (no spike can arrive within the epoch it was emitted in), capped by
   /// the spike buffer size.
   step_type epochSteps() const { return _epoch_steps; }
+  /// GPU lanes that advance one neuron together (1 on CPU backends).
+  int lanesPerNeuron() const { return _lanes_per_neuron; }
 
  private:
   struct Recorder;
@@ -94,6 +96,7 @@ class Simulation {
   step_type _min_isi_steps = 0;
   std::int32_t _gpe_refractory_steps = 0, _gpi_refractory_steps = 0;
   step_type _epoch_steps = 1;
+  int _lanes_per_neuron = 1;
   step_type _lfp_every = 1;       // steps between LFP samples
   SpikeBuffer<MemorySpace> _spikes;                             // this rank's spikes of the epoch
   Kokkos::View<comm::SpikeRecord*, MemorySpace> _epoch_spikes;  // every rank's (with several ranks)

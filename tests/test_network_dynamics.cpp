@@ -8,6 +8,7 @@
 #include <map>
 
 #include "io/options.hpp"
+#include "kernels/neuron_update.hpp"
 #include "src/simulation.hpp"
 #include "tests/memory_writer.hpp"
 
@@ -222,6 +223,47 @@ TEST(NetworkEpochs, BatchedAndPerStepLaunchesAreIdentical) {
   }
   EXPECT_EQ(batched.datasets, per_step.datasets);
   for (const char* pop : {"STN", "GPe", "GPi"}) EXPECT_FALSE(batched.spikes.at(pop).empty());
+}
+
+// On a GPU, advancing each neuron with 1, 2, 4 or 8 lanes that share out its
+// exponentials, divisions and noise gives identical spikes, voltage reports
+// and LFP proxy: every value is computed by the same operations in each.
+// Host backends always use one lane (the setting is ignored there).
+TEST(NetworkLanes, OneTwoFourOrEightLanesPerNeuronAreIdentical) {
+  if (Kokkos::SpaceAccessibility<Kokkos::DefaultExecutionSpace, Kokkos::HostSpace>::accessible)
+    GTEST_SKIP() << "lanes per neuron apply to GPU backends";
+  SimulationConfig c;
+  c.simulation.duration_ms = 60.5;  // a short last epoch: launches that start mid-run of noise blocks
+  c.output.v_neurons = 5;
+  c.output.v_every_steps = 3;
+  c.analysis.burn_in_ms = 10;
+  c.analysis.segment_ms = 25;
+  auto run = [&c](int lanes) {
+    SimulationConfig x = c;
+    x.simulation.lanes_per_neuron = lanes;
+    MemoryWriter w;
+    Simulation sim(x);
+    EXPECT_EQ(sim.lanesPerNeuron(), lanes);
+    sim.run(&w);
+    return w;
+  };
+  const MemoryWriter one = run(1);
+  for (int lanes : {2, 4, 8}) {
+    const MemoryWriter many = run(lanes);
+    EXPECT_EQ(one.spikes, many.spikes) << lanes << " lanes";
+    for (const auto& [pop, r] : one.reports) EXPECT_EQ(r.data, many.reports.at(pop).data) << pop << ", " << lanes;
+    EXPECT_EQ(one.datasets, many.datasets) << lanes << " lanes";
+  }
+  for (const char* pop : {"STN", "GPe", "GPi"}) EXPECT_FALSE(one.spikes.at(pop).empty());
+}
+
+// Auto picks several lanes only for networks small enough to leave lanes
+// idle on the device; CPU backends always use one.
+TEST(NetworkLanes, AutoUsesSeveralLanesOnlyForSmallNetworksOnGpus) {
+  const bool host = Kokkos::SpaceAccessibility<Kokkos::DefaultExecutionSpace, Kokkos::HostSpace>::accessible;
+  EXPECT_EQ(chooseLanesPerNeuron<Kokkos::DefaultExecutionSpace>(0, 450), host ? 1 : 8);
+  EXPECT_EQ(chooseLanesPerNeuron<Kokkos::DefaultExecutionSpace>(0, 100000000), 1);
+  EXPECT_EQ(chooseLanesPerNeuron<Kokkos::DefaultExecutionSpace>(2, 450), host ? 1 : 2);
 }
 
 // Every delivery strategy gives the same network: a thread or a team per

@@ -219,6 +219,14 @@ TEST(OptionsErrors, NonPositiveTimeStep) {
   expectRejected({"--simulation.dt_ms=-0.1"}, {"simulation.dt_ms"});
 }
 
+TEST(OptionsErrors, LanesPerNeuronOtherThanAutoOneTwoFourOrEight) {
+  for (const char* bad : {"3", "16", "-1"})
+    expectRejected({std::string("--simulation.lanes_per_neuron=") + bad}, {"simulation.lanes_per_neuron", bad});
+  for (const char* good : {"0", "1", "2", "4", "8"})
+    EXPECT_EQ(parse({std::string("--simulation.lanes_per_neuron=") + good}).config.simulation.lanes_per_neuron,
+              std::stoll(good));
+}
+
 TEST(OptionsErrors, DurationNotAMultipleOfDt) {
   expectRejected({"--simulation.duration_ms=1.01"}, {"simulation.duration_ms", "simulation.dt_ms"});
   expectRejected({"--simulation.duration_ms=1.0125"}, {"simulation.duration_ms"});
