@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "cbgtc_git.hpp"
 #include "src/types.hpp"
 
 #ifdef CBGTC_ENABLE_MPI

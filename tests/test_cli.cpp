@@ -15,6 +15,7 @@
 using cbgtc::test::RunResult;
 using cbgtc::test::TempDir;
 using cbgtc::test::inputDeck;
+using cbgtc::test::slurp;
 using cbgtc::test::readSpikes;
 using cbgtc::test::runCbgtc;
 using cbgtc::test::slurp;
@@ -87,6 +88,21 @@ TEST(CliInfo, HelpListsKeys) {
   EXPECT_NE(r.out.find("[ms]"), std::string::npos) << r.out;
   EXPECT_EQ(r.err, "");
   EXPECT_TRUE(outputFiles(dir).empty());
+}
+
+// --version (and every output file's git_hash) names the commit the
+// sources are at: the hash is refreshed whenever git's HEAD moves, not only
+// when the build was first configured. Skipped outside a git checkout.
+TEST(CliInfo, VersionNamesTheCurrentCommit) {
+  TempDir dir;
+  const std::string git = "git -C '" + std::string(CBGTC_SOURCE_DIR) + "' rev-parse --short=12 HEAD >'" +
+                          (dir / "head.txt").string() + "' 2>/dev/null";
+  if (std::system(git.c_str()) != 0) GTEST_SKIP() << "not a git checkout";
+  std::string head = slurp(dir / "head.txt");
+  while (!head.empty() && std::isspace(static_cast<unsigned char>(head.back()))) head.pop_back();
+  ASSERT_EQ(head.size(), 12u) << head;
+  const RunResult r = runCbgtc("--version", dir);
+  EXPECT_NE(r.out.find("(git " + head + ")"), std::string::npos) << r.out << " vs HEAD " << head;
 }
 
 TEST(CliInfo, VersionListsLibraries) {
