@@ -24,6 +24,7 @@ template <int L>
 struct LaneGroup {
   static_assert(L == 1 || L == 2 || L == 4 || L == 8, "lanes per neuron: 1, 2, 4 or 8");
   static constexpr int size = L;
+  static constexpr int log2_size = L == 1 ? 0 : L == 2 ? 1 : L == 4 ? 2 : 3;
   int lane = 0;  // 0 ≤ lane < L
 
   /// The lane that stores state and records spikes for the group.
@@ -35,52 +36,26 @@ struct LaneGroup {
   KOKKOS_FORCEINLINE_FUNCTION void sync() const {
     if constexpr (L > 1) {
 #if defined(__CUDA_ARCH__)
-      unsigned hw_lane;
-      asm("mov.u32 %0, %%laneid;" : "=r"(hw_lane));
-      __syncwarp(((1u << L) - 1u) << (hw_lane & ~static_cast<unsigned>(L - 1)));
+      __syncwarp(hardwareMask());
 #endif
     }
   }
 
-  /// `v` of lane `src` of this group, to every lane of it.
-  KOKKOS_FORCEINLINE_FUNCTION double fromLane(double v, int src) const {
-    if constexpr (L == 1) {
-      (void)src;
-      return v;
-    } else {
+  /// `v` (double or float) of lane `src` of this group, to every lane of it.
+  template <class T>
+  KOKKOS_FORCEINLINE_FUNCTION T fromLane(T v, int src) const {
+    if constexpr (L > 1) {
 #if defined(__CUDA_ARCH__)
-      unsigned hw_lane;
-      asm("mov.u32 %0, %%laneid;" : "=r"(hw_lane));
-      const unsigned mask = ((1u << L) - 1u) << (hw_lane & ~static_cast<unsigned>(L - 1));
-      return __shfl_sync(mask, v, src, L);
+      return __shfl_sync(hardwareMask(), v, src, L);
 #elif defined(__HIP_DEVICE_COMPILE__)
       return __shfl(v, src, L);
-#else
-      (void)src;
-      return v;  // not reached: host backends run one lane per neuron
 #endif
     }
-  }
-  KOKKOS_FORCEINLINE_FUNCTION float fromLane(float v, int src) const {
-    if constexpr (L == 1) {
-      (void)src;
-      return v;
-    } else {
-#if defined(__CUDA_ARCH__)
-      unsigned hw_lane;
-      asm("mov.u32 %0, %%laneid;" : "=r"(hw_lane));
-      const unsigned mask = ((1u << L) - 1u) << (hw_lane & ~static_cast<unsigned>(L - 1));
-      return __shfl_sync(mask, v, src, L);
-#elif defined(__HIP_DEVICE_COMPILE__)
-      return __shfl(v, src, L);
-#else
-      (void)src;
-      return v;
-#endif
-    }
+    (void)src;
+    return v;  // one lane (host backends always have one)
   }
 
-  /// Of `values[0..L)`, known to every lane, the one of this lane:
+  /// Of values[slot·L, slot·L + L), known to every lane, the one of this lane:
   /// selects, not an index, so that the array stays in registers.
   template <class T, int N>
   KOKKOS_FORCEINLINE_FUNCTION T mine(const T (&values)[N], int slot) const {
@@ -90,6 +65,16 @@ struct LaneGroup {
       if (lane == q && slot * L + q < N) v = values[slot * L + q];
     return v;
   }
+
+ private:
+#if defined(__CUDA_ARCH__)
+  /// The warp's lanes of this group: an aligned segment of L lanes.
+  KOKKOS_FORCEINLINE_FUNCTION static unsigned hardwareMask() {
+    unsigned hw_lane;
+    asm("mov.u32 %0, %%laneid;" : "=r"(hw_lane));
+    return ((1u << L) - 1u) << (hw_lane & ~static_cast<unsigned>(L - 1));
+  }
+#endif
 };
 
 }  // namespace cbgtc

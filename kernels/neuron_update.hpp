@@ -282,8 +282,6 @@ template <int L, class ExecutionSpace, class A, class B, class C>
 void advancePopulationGroups(const ExecutionSpace& space, step_type k0, step_type k1, const A& a, const B& b,
                              const C& c) {
   constexpr index_type warp_multiple = 64;
-  constexpr int log2_lanes = L == 1 ? 0 : L == 2 ? 1 : L == 4 ? 2 : 3;
-  static_assert(L == 1 << log2_lanes, "lanes per neuron: 1, 2, 4 or 8");
   auto padded = [](index_type n) { return (n * L + warp_multiple - 1) / warp_multiple * warp_multiple; };
   const index_type na = a.size() * L, nb = b.size() * L;
   const index_type b_begin = padded(a.size()), c_begin = b_begin + padded(b.size());
@@ -294,14 +292,17 @@ void advancePopulationGroups(const ExecutionSpace& space, step_type k0, step_typ
   using Policy = Kokkos::RangePolicy<ExecutionSpace, Kokkos::LaunchBounds<warp_multiple, 1>>;
   Kokkos::parallel_for(
       "cbgtc::Network::advance", lightweight(Policy(space, 0, end)), KOKKOS_LAMBDA(const index_type t) {
+        // Thread u of a population's range: lane u % L of neuron u / L.
+        auto advance = [&](const auto& population, index_type u) {
+          population.advanceGroup(u >> LaneGroup<L>::log2_size, LaneGroup<L>{static_cast<int>(u & (L - 1))}, k0,
+                                  k1);
+        };
         if (t < b_begin) {
-          if (t < na) a.advanceGroup(t >> log2_lanes, LaneGroup<L>{static_cast<int>(t & (L - 1))}, k0, k1);
+          if (t < na) advance(a, t);
         } else if (t < c_begin) {
-          const index_type u = t - b_begin;
-          if (u < nb) b.advanceGroup(u >> log2_lanes, LaneGroup<L>{static_cast<int>(u & (L - 1))}, k0, k1);
+          if (t - b_begin < nb) advance(b, t - b_begin);
         } else {
-          const index_type u = t - c_begin;
-          c.advanceGroup(u >> log2_lanes, LaneGroup<L>{static_cast<int>(u & (L - 1))}, k0, k1);
+          advance(c, t - c_begin);
         }
       });
 }

@@ -61,7 +61,7 @@ struct NoiseCache {
   template <int L = 1>
   KOKKOS_INLINE_FUNCTION double normal(std::uint64_t seed, std::uint32_t population, index_type i, step_type k,
                                        const LaneGroup<L>& group = LaneGroup<L>{}) {
-    constexpr int log2_lanes = L == 1 ? 0 : L == 2 ? 1 : L == 4 ? 2 : 3;
+    constexpr int log2_lanes = LaneGroup<L>::log2_size;
     const std::int64_t b = k >> 2;
     const std::int64_t m = b >> log2_lanes;
     if (m != run) {

@@ -193,8 +193,12 @@ KOKKOS_FORCEINLINE_FUNCTION void exponentArguments(real_type V, const StnParams&
   arg[kSInf] = (V + R(39)) * R(-1.0 / 8);
 }
 
-/// The seven quotients of a step: (n∞ − n)/τn and (h∞ − h)/τh (one division
-/// each, relaxationRate), m∞, r∞, a∞, s∞ and I_AHP.
+/// The seven quotients of a step: (n∞ − n)/τn and (h∞ − h)/τh, m∞, r∞, a∞,
+/// s∞ and I_AHP. A gate with x∞ = α/(α+β), α = an/ad, β = bn/bd and
+/// τ = 0.75·(1 + A/(1 + e)) relaxes at (an·bd − x·S)·(1 + e) /
+/// (0.75·S·(1 + e + A)), S = an·bd + bn·ad: one division instead of five.
+/// Divisions are the longest links of a step's dependency chain on a GPU
+/// (a double division is a software sequence).
 enum StnQuotient : int { kNRate, kHRate, kMInf, kRInfQ, kAInfQ, kSInfQ, kAhp, kQuotients };
 
 KOKKOS_FORCEINLINE_FUNCTION void quotientTerms(real_type V, real_type n, real_type h, real_type Ca,
@@ -260,8 +264,7 @@ KOKKOS_FORCEINLINE_FUNCTION GateRates gateRates(real_type V, real_type n, real_t
   const StnParams p;
   real_type arg[kExponentials], e[kExponentials], num[kQuotients], den[kQuotients];
   exponentArguments(V, p, StnReciprocals(p), arg);
-  CBGTC_UNROLL
-  for (int j = 0; j < kExponentials; ++j) e[j] = Impl::clippedExp(arg[j]);
+  sharedOut(LaneGroup<1>{}, arg, arg, e, [](real_type a, real_type) { return Impl::clippedExp(a); });
   quotientTerms(V, n, h, p.k1, p, arg, e, num, den);
   return {num[kNRate] / den[kNRate], num[kHRate] / den[kHRate], num[kMInf] / den[kMInf]};
 }
