@@ -17,12 +17,9 @@ class options_description;
 
 namespace cbgtc::io {
 
-/// A configuration the program refuses; what() names the key and the problem.
-struct ConfigError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using cbgtc::ConfigError;
 
-enum class Bound { Any, NonNegative, Positive, UnitInterval };
+using Bound = KeyBound;
 
 class OptionTable {
  public:
@@ -57,8 +54,7 @@ class OptionTable {
 /// The table for `config`; it keeps pointers into `config`.
 OptionTable makeOptionTable(SimulationConfig& config);
 
-/// Checks that involve several keys (duration vs dt, V_reset vs V_peak, ...).
-void checkConsistency(const SimulationConfig& config);
+using cbgtc::checkConsistency;
 
 struct CommandLine {
   SimulationConfig config;

@@ -2,8 +2,10 @@
 
 #include <sstream>
 
+#include <Kokkos_Core.hpp>
+
+#include "cbgtc_config.hpp"
 #include "cbgtc_git.hpp"
-#include "src/types.hpp"
 
 #ifdef CBGTC_ENABLE_MPI
 #include <mpi.h>
@@ -72,13 +74,18 @@ std::string kokkosBackends() {
   return list;
 }
 
+std::string kokkosVersionString() {
+  const int v = KOKKOS_VERSION;
+  return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
+}
+
 AttributeList buildAttributes() {
   return {{"cbgtc_version", CBGTC_VERSION},
           {"git_hash", CBGTC_GIT_HASH},
           {"real_type", CBGTC_STRINGIFY(CBGTC_REAL_TYPE)},
           {"kokkos_version", kokkosVersionString()},
           {"kokkos_backends", kokkosBackends()},
-          {"kokkos_default_execution_space", ExecutionSpace::name()},
+          {"kokkos_default_execution_space", Kokkos::DefaultExecutionSpace::name()},
           {"kokkos_kernels_version", CBGTC_KOKKOSKERNELS_VERSION},
           {"mpi_version", mpiVersion()},
           {"hdf5_version", hdf5Version()}};

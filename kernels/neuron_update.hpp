@@ -1,37 +1,27 @@
 #pragma once
-// Launchers: one thread per neuron, calling the point functions of
-// stn_hh.hpp / adex.hpp / initial_state.hpp on the population's Views.
+// Launchers: the step of a population's neurons, calling the point
+// functions of the model headers (kernels/models/) and of the drive.
 
+#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
-#include "kernels/initial_state.hpp"
+#include "kernels/models/model.hpp"
 #include "kernels/population_drive.hpp"
-#include "src/population.hpp"
-#include "src/spike_buffer.hpp"
+#include "kernels/spike_buffer.hpp"
 
 namespace cbgtc {
 
 /// Initial states of the local neurons; local neuron i is global neuron
-/// first_global + i, whose state depends only on (seed, population, global).
-template <class ExecutionSpace, class MemorySpace>
-void initializeStn(const ExecutionSpace& space, const StnPopulation<MemorySpace>& pop,
-                   const stn::StnInit& init, std::uint64_t seed, PopulationId id, index_type first_global = 0) {
-  const auto population = static_cast<std::uint32_t>(id);
+/// first_global + i, whose state depends only on (seed, key, global index).
+template <class Model, class ExecutionSpace, class Storage>
+void initializePopulation(const ExecutionSpace& space, const Storage& pop, const typename Model::Init& init,
+                          std::uint64_t seed, std::uint32_t key, index_type first_global = 0) {
   Kokkos::parallel_for(
-      "cbgtc::STN::initialize", Kokkos::RangePolicy<ExecutionSpace>(space, 0, pop.size()),
+      "cbgtc::Population::initialize", Kokkos::RangePolicy<ExecutionSpace>(space, 0, pop.size()),
       KOKKOS_LAMBDA(const index_type i) {
-        pop.store(i, stnInitialState(init, seed, population, first_global + i));
-      });
-}
-
-template <class ExecutionSpace, class MemorySpace>
-void initializeAdEx(const ExecutionSpace& space, const AdExPopulation<MemorySpace>& pop,
-                    const adex::AdExInit& init, std::uint64_t seed, PopulationId id, index_type first_global = 0) {
-  const auto population = static_cast<std::uint32_t>(id);
-  Kokkos::parallel_for(
-      "cbgtc::AdEx::initialize", Kokkos::RangePolicy<ExecutionSpace>(space, 0, pop.size()),
-      KOKKOS_LAMBDA(const index_type i) {
-        pop.store(i, adexInitialState(init, seed, population, first_global + i));
+        pop.store(i, Model::initialState(init, seed, key, first_global + i));
       });
 }
 
@@ -252,6 +242,10 @@ PopulationStepper<Population, Advance> stepper(const Population& pop,
   return {pop, drive, rec, advance};
 }
 
+/// The stepper of a population of `Model` in MemorySpace.
+template <class Model, class MemorySpace = cbgtc::MemorySpace>
+using StepperOf = PopulationStepper<typename Model::template Storage<MemorySpace>, typename Model::Step>;
+
 /// Steps [k0, k1) of one population in one launch.
 /// On GPUs a thread per neuron; on CPU backends a chunk of lanes_per_chunk
 /// neurons per work item, advanced in vector loops (advanceLanes).
@@ -274,60 +268,135 @@ void advancePopulation(const ExecutionSpace& space, const char* label, const Ste
   }
 }
 
-/// On a GPU, steps [k0, k1) of three populations in one launch with L lanes
-/// per neuron, each population on its own warps (ranges padded to 64
-/// threads), so that the populations' latencies overlap instead of adding
-/// up: small networks are latency-bound.
-template <int L, class ExecutionSpace, class A, class B, class C>
-void advancePopulationGroups(const ExecutionSpace& space, step_type k0, step_type k1, const A& a, const B& b,
-                             const C& c) {
+/// Populations per model that one fused GPU launch takes (the launch's
+/// functor holds their steppers by value).
+constexpr int fused_per_model = 2;
+
+/// Up to fused_per_model populations of each of the stepper types S...,
+/// each on its own range of threads, padded to whole blocks: a fused
+/// launch's range table.
+template <class... S>
+struct FusedSteppers;
+
+template <>
+struct FusedSteppers<> {
+  index_type end = 0;
+  template <int L>
+  KOKKOS_INLINE_FUNCTION void advance(index_type, step_type, step_type) const {}
+};
+
+template <class S, class... Rest>
+struct FusedSteppers<S, Rest...> {
+  S pops[fused_per_model];
+  index_type begin[fused_per_model] = {};
+  int count = 0;
+  index_type end = 0;  // of this model's ranges
+  FusedSteppers<Rest...> rest;
+
+  /// Thread t of the launch: lane t % L of neuron t / L of the population
+  /// whose range holds t. The populations are visited with compile-time
+  /// indices, so their steppers stay kernel parameters.
+  template <int L>
+  KOKKOS_INLINE_FUNCTION void advance(index_type t, step_type k0, step_type k1) const {
+    if (t >= end) {
+      rest.template advance<L>(t, k0, k1);
+      return;
+    }
+    visit<L>(t, k0, k1, std::make_integer_sequence<int, fused_per_model>{});
+  }
+
+ private:
+  template <int L, int... p>
+  KOKKOS_INLINE_FUNCTION void visit(index_type t, step_type k0, step_type k1,
+                                    std::integer_sequence<int, p...>) const {
+    (visitOne<L, p>(t, k0, k1), ...);
+  }
+  template <int L, int p>
+  KOKKOS_INLINE_FUNCTION void visitOne(index_type t, step_type k0, step_type k1) const {
+    if (p >= count) return;
+    const index_type u = t - begin[p];
+    if (u >= 0 && u < pops[p].size() * L)
+      pops[p].advanceGroup(u >> LaneGroup<L>::log2_size, LaneGroup<L>{static_cast<int>(u & (L - 1))}, k0, k1);
+  }
+};
+
+/// On a GPU, steps [k0, k1) of the populations of `table` in one launch with
+/// L lanes per neuron, each population on its own warps (ranges padded to
+/// 64 threads), so that the populations' latencies overlap instead of
+/// adding up: small networks are latency-bound.
+template <int L, class ExecutionSpace, class Table>
+void advanceFused(const ExecutionSpace& space, step_type k0, step_type k1, const Table& table) {
   constexpr index_type warp_multiple = 64;
-  auto padded = [](index_type n) { return (n * L + warp_multiple - 1) / warp_multiple * warp_multiple; };
-  const index_type na = a.size() * L, nb = b.size() * L;
-  const index_type b_begin = padded(a.size()), c_begin = b_begin + padded(b.size());
-  const index_type end = c_begin + c.size() * L;
   // Blocks of 64 threads: a small network's few warps spread over many
   // multiprocessors instead of sharing a few, and the compiler may give
   // each thread all the registers this long kernel wants.
   using Policy = Kokkos::RangePolicy<ExecutionSpace, Kokkos::LaunchBounds<warp_multiple, 1>>;
+  // Light-weight launches pass the functor as a kernel argument only up to
+  // 4 KB (kokkos_compat.hpp); beyond, fewer populations per launch.
+  static_assert(sizeof(Table) <= 4000, "a fused launch's steppers exceed a kernel argument: lower fused_per_model");
   Kokkos::parallel_for(
-      "cbgtc::Network::advance", lightweight(Policy(space, 0, end)), KOKKOS_LAMBDA(const index_type t) {
-        // Thread u of a population's range: lane u % L of neuron u / L.
-        auto advance = [&](const auto& population, index_type u) {
-          population.advanceGroup(u >> LaneGroup<L>::log2_size, LaneGroup<L>{static_cast<int>(u & (L - 1))}, k0,
-                                  k1);
-        };
-        if (t < b_begin) {
-          if (t < na) advance(a, t);
-        } else if (t < c_begin) {
-          if (t - b_begin < nb) advance(b, t - b_begin);
-        } else {
-          advance(c, t - c_begin);
-        }
-      });
+      "cbgtc::Network::advance", lightweight(Policy(space, 0, table.end)),
+      KOKKOS_LAMBDA(const index_type t) { table.template advance<L>(t, k0, k1); });
 }
 
-/// Steps [k0, k1) of three populations. On a GPU in one launch
-/// (advancePopulationGroups) with `lanes` lanes per neuron (1, 2, 4 or 8).
-/// On CPU backends one launch each, which balances the load of the threads
-/// (an STN step costs more than an AdEx step), and one lane per neuron.
-template <class ExecutionSpace, class A, class B, class C>
-void advancePopulations(const ExecutionSpace& space, step_type k0, step_type k1, int lanes, const A& a, const B& b,
-                        const C& c) {
+/// Lays out the ranges of a fused launch: chunk `chunk` (fused_per_model
+/// populations) of each model's list, with L lanes per neuron.
+template <int L, class... S>
+struct FusedLayout {
+  static constexpr index_type warp_multiple = 64;
+  static index_type padded(index_type n) { return (n * L + warp_multiple - 1) / warp_multiple * warp_multiple; }
+
+  static FusedSteppers<> make(std::size_t, index_type begin) {
+    FusedSteppers<> t;
+    t.end = begin;
+    return t;
+  }
+  template <class T, class... Rest>
+  static FusedSteppers<T, Rest...> make(std::size_t chunk, index_type begin, const std::vector<T>& list,
+                                        const std::vector<Rest>&... rest) {
+    FusedSteppers<T, Rest...> t;
+    for (std::size_t q = chunk * fused_per_model; q < list.size() && t.count < fused_per_model; ++q) {
+      t.pops[t.count] = list[q];
+      t.begin[t.count] = begin;
+      begin += padded(list[q].size());
+      ++t.count;
+    }
+    t.end = begin;
+    t.rest = make(chunk, begin, rest...);
+    return t;
+  }
+};
+
+/// Steps [k0, k1) of every population, given per model the list of their
+/// steppers. On a GPU in fused launches (advanceFused) of up to
+/// fused_per_model populations per model, with `lanes` lanes per neuron
+/// (1, 2, 4 or 8). On CPU backends one launch per population, which
+/// balances the load of the threads (an STN step costs more than an AdEx
+/// step), and one lane per neuron.
+template <class ExecutionSpace, class... S>
+void advancePopulations(const ExecutionSpace& space, step_type k0, step_type k1, int lanes,
+                        const std::vector<S>&... lists) {
   constexpr bool host = Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
   if constexpr (host) {
     (void)lanes;
-    advancePopulation(space, "cbgtc::STN::advance", a, k0, k1);
-    advancePopulation(space, "cbgtc::GPe::advance", b, k0, k1);
-    advancePopulation(space, "cbgtc::GPi::advance", c, k0, k1);
-  } else if (lanes == 8) {
-    advancePopulationGroups<8>(space, k0, k1, a, b, c);
-  } else if (lanes == 4) {
-    advancePopulationGroups<4>(space, k0, k1, a, b, c);
-  } else if (lanes == 2) {
-    advancePopulationGroups<2>(space, k0, k1, a, b, c);
+    auto each = [&](const auto& list) {
+      for (const auto& population : list) advancePopulation(space, "cbgtc::Population::advance", population, k0, k1);
+    };
+    (each(lists), ...);
   } else {
-    advancePopulationGroups<1>(space, k0, k1, a, b, c);
+    std::size_t chunks = 0;
+    ((chunks = std::max(chunks, (lists.size() + fused_per_model - 1) / fused_per_model)), ...);
+    for (std::size_t c = 0; c < chunks; ++c) {
+      if (lanes == 8) {
+        advanceFused<8>(space, k0, k1, FusedLayout<8>::make(c, 0, lists...));
+      } else if (lanes == 4) {
+        advanceFused<4>(space, k0, k1, FusedLayout<4>::make(c, 0, lists...));
+      } else if (lanes == 2) {
+        advanceFused<2>(space, k0, k1, FusedLayout<2>::make(c, 0, lists...));
+      } else {
+        advanceFused<1>(space, k0, k1, FusedLayout<1>::make(c, 0, lists...));
+      }
+    }
   }
 }
 
@@ -345,51 +414,13 @@ int chooseLanesPerNeuron(std::int64_t setting, std::int64_t neurons) {
   return 8 * neurons <= idle ? 8 : 4 * neurons <= idle ? 4 : 1;
 }
 
-/// The STN model's step as a functor for advancePopulation.
-struct StnAdvance {
-  stn::StnParams params;
-  real_type dt_ms;
-  step_type min_isi_steps;
-  template <int L = 1>
-  KOKKOS_FORCEINLINE_FUNCTION bool operator()(stn::StnState& x, real_type I, step_type k,
-                                              const LaneGroup<L>& group = LaneGroup<L>{}) const {
-    return stn::step(x, params, I, dt_ms, k, min_isi_steps, group);
-  }
-};
-
-/// The AdEx model's step as a functor for advancePopulation.
-struct AdExAdvance {
-  adex::AdExParams params;
-  real_type dt_ms;
-  std::int32_t refractory_steps;
-  // With L lanes every lane takes the whole (short) step.
-  template <int L = 1>
-  KOKKOS_FORCEINLINE_FUNCTION bool operator()(adex::AdExState& x, real_type I, step_type,
-                                              const LaneGroup<L>& = LaneGroup<L>{}) const {
-    return adex::step(x, params, I, dt_ms, refractory_steps);
-  }
-};
-
-/// One step of every STN neuron, recording spikes only.
-template <class ExecutionSpace, class MemorySpace>
-void advanceStn(const ExecutionSpace& space, const StnPopulation<MemorySpace>& pop,
-                const stn::StnParams& params, real_type dt_ms, step_type step, step_type min_isi_steps,
-                const PopulationDrive<MemorySpace>& drive, const SpikeBuffer<MemorySpace>& spikes) {
+/// One step of every neuron of a population, recording spikes only.
+template <class Model, class ExecutionSpace, class Storage, class MemorySpace>
+void advanceOneStep(const ExecutionSpace& space, const Storage& pop, const typename Model::Step& step,
+                    step_type k, const PopulationDrive<MemorySpace>& drive, const SpikeBuffer<MemorySpace>& spikes) {
   StepRecording<MemorySpace> rec;
   rec.spikes = spikes;
-  advancePopulation(space, "cbgtc::STN::advance", stepper(pop, drive, rec, StnAdvance{params, dt_ms, min_isi_steps}),
-                    step, step + 1);
-}
-
-/// One step of every AdEx neuron, recording spikes only.
-template <class ExecutionSpace, class MemorySpace>
-void advanceAdEx(const ExecutionSpace& space, const AdExPopulation<MemorySpace>& pop,
-                 const adex::AdExParams& params, real_type dt_ms, step_type step, std::int32_t refractory_steps,
-                 const PopulationDrive<MemorySpace>& drive, const SpikeBuffer<MemorySpace>& spikes) {
-  StepRecording<MemorySpace> rec;
-  rec.spikes = spikes;
-  advancePopulation(space, "cbgtc::AdEx::advance",
-                    stepper(pop, drive, rec, AdExAdvance{params, dt_ms, refractory_steps}), step, step + 1);
+  advancePopulation(space, "cbgtc::Population::advance", stepper(pop, drive, rec, step), k, k + 1);
 }
 
 /// Start every neuron's OU process from its stationary distribution.
@@ -398,7 +429,7 @@ void initializeNoise(const ExecutionSpace& space, const PopulationDrive<MemorySp
   Kokkos::parallel_for(
       "cbgtc::Noise::initialize", Kokkos::RangePolicy<ExecutionSpace>(space, 0, drive.ou.extent(0)),
       KOKKOS_LAMBDA(const index_type i) {
-        drive.ou(i) = ouInitial(drive.noise, drive.seed, drive.population, drive.first_global + i);
+        drive.ou(i) = ouInitial(drive.noise, drive.seed, drive.key, drive.first_global + i);
       });
 }
 

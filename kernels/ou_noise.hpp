@@ -2,7 +2,7 @@
 // Ornstein–Uhlenbeck background current, one process per neuron, with the
 // exact discretisation (model.md §5 gives the prototype's Euler–Maruyama):
 //   x_{k+1} = μ + (x_k − μ)·e^{−dt/τ} + σ·sqrt(1 − e^{−2dt/τ})·ξ_k,
-// ξ_k standard normal keyed by (seed, population, neuron, step k): ξ_k is
+// ξ_k standard normal keyed by (seed, population key, neuron, step k): ξ_k is
 // normal k mod 4 of counter block k / 4, so one Philox call and two
 // Box–Muller pairs serve four steps. The same numbers on every backend,
 // thread count and decomposition. x_0 is drawn from the stationary
@@ -10,7 +10,7 @@
 
 #include "kernels/lane_group.hpp"
 #include "kernels/rng.hpp"
-#include "src/types.hpp"
+#include "kernels/types.hpp"
 
 namespace cbgtc {
 
@@ -37,11 +37,11 @@ struct OuParams {
 /// step ever reaches it).
 constexpr std::uint64_t ou_initial_block = ~std::uint64_t(0);
 
-KOKKOS_INLINE_FUNCTION real_type ouInitial(const OuParams& p, std::uint64_t seed, std::uint32_t population,
+KOKKOS_INLINE_FUNCTION real_type ouInitial(const OuParams& p, std::uint64_t seed, std::uint32_t key,
                                            index_type i) {
   if (!(p.sigma > 0)) return p.mu;
   const double z = rng::firstNormal(
-      rng::randomBits(seed, rng::Stream::Noise, population, static_cast<std::uint32_t>(i), ou_initial_block));
+      rng::randomBits(seed, rng::Stream::Noise, key, static_cast<std::uint32_t>(i), ou_initial_block));
   return p.mu + p.sigma * static_cast<real_type>(z);
 }
 
@@ -59,13 +59,13 @@ struct NoiseCache {
   /// is selected, not indexed, so that z stays in registers on a GPU (a
   /// dynamically indexed array goes to local memory).
   template <int L = 1>
-  KOKKOS_INLINE_FUNCTION double normal(std::uint64_t seed, std::uint32_t population, index_type i, step_type k,
+  KOKKOS_INLINE_FUNCTION double normal(std::uint64_t seed, std::uint32_t key, index_type i, step_type k,
                                        const LaneGroup<L>& group = LaneGroup<L>{}) {
     constexpr int log2_lanes = LaneGroup<L>::log2_size;
     const std::int64_t b = k >> 2;
     const std::int64_t m = b >> log2_lanes;
     if (m != run) {
-      z = rng::normals(seed, rng::Stream::Noise, population, static_cast<std::uint32_t>(i),
+      z = rng::normals(seed, rng::Stream::Noise, key, static_cast<std::uint32_t>(i),
                        static_cast<std::uint64_t>((m << log2_lanes) + group.lane));
       run = m;
     }
@@ -85,15 +85,15 @@ KOKKOS_FORCEINLINE_FUNCTION real_type ouStep(real_type x, const OuParams& p, dou
 /// x_k → x_{k+1}.
 template <int L = 1>
 KOKKOS_INLINE_FUNCTION real_type ouAdvance(real_type x, const OuParams& p, std::uint64_t seed,
-                                           std::uint32_t population, index_type i, step_type k, NoiseCache& cache,
+                                           std::uint32_t key, index_type i, step_type k, NoiseCache& cache,
                                            const LaneGroup<L>& group = LaneGroup<L>{}) {
-  return ouStep(x, p, p.sigma > 0 ? cache.normal(seed, population, i, k, group) : 0.0);
+  return ouStep(x, p, p.sigma > 0 ? cache.normal(seed, key, i, k, group) : 0.0);
 }
 
 KOKKOS_INLINE_FUNCTION real_type ouAdvance(real_type x, const OuParams& p, std::uint64_t seed,
-                                           std::uint32_t population, index_type i, step_type k) {
+                                           std::uint32_t key, index_type i, step_type k) {
   NoiseCache cache;
-  return ouAdvance(x, p, seed, population, i, k, cache);
+  return ouAdvance(x, p, seed, key, i, k, cache);
 }
 
 }  // namespace cbgtc

@@ -14,7 +14,7 @@ struct PopulationDrive {
   OuParams noise;
   Kokkos::View<real_type*, MemorySpace> ou;            // x_k per neuron (empty when noise is off)
   std::uint64_t seed = 0;
-  std::uint32_t population = 0;
+  std::uint32_t key = 0;                               // the population's random key (rng::streamKey)
   index_type first_global = 0;                         // global index of local neuron 0
 
   /// What a thread keeps in registers while it advances neuron i through
@@ -22,13 +22,13 @@ struct PopulationDrive {
   /// ring slot of the current step (advanced by one each step: a 64-bit
   /// modulo per input and step cost hundreds of GPU cycles), and the arrivals
   /// of the current step, loaded one step ahead so that their memory latency
-  /// hides behind a step of arithmetic. The loops over inputs run to the
-  /// fixed capacity, a constant the compiler unrolls, so the arrays can stay
-  /// in registers.
+  /// hides behind a step of arithmetic. The loops over these inputs run to
+  /// the fixed capacity, a constant the compiler unrolls, so the arrays can
+  /// stay in registers; inputs beyond it are stepped in memory.
   struct Local {
-    real_type g[max_inputs_per_population];
-    std::int64_t arrived[max_inputs_per_population];
-    std::int32_t slot[max_inputs_per_population];
+    real_type g[register_inputs];
+    std::int64_t arrived[register_inputs];
+    std::int32_t slot[register_inputs];
     real_type ou = 0;
     NoiseCache noise;
   };
@@ -36,12 +36,12 @@ struct PopulationDrive {
   /// Neuron i's drive before step k.
   KOKKOS_INLINE_FUNCTION Local load(index_type i, step_type k) const {
     Local x;
-    for (int p = 0; p < max_inputs_per_population; ++p) {
+    for (int p = 0; p < register_inputs; ++p) {
       if (p < synapses.count) {
-        const ConductanceInput<MemorySpace>& in = synapses.input[p];
-        x.g[p] = in.g(i);
+        const ConductanceInput& in = synapses.input[p];
+        x.g[p] = in.g[i];
         x.slot[p] = static_cast<std::int32_t>(k % in.n_slots);
-        x.arrived[p] = in.ring(x.slot[p], i);
+        x.arrived[p] = in.arrivals(x.slot[p], i);
       }
     }
     if (noise.active) x.ou = ou(i);
@@ -49,8 +49,8 @@ struct PopulationDrive {
   }
 
   KOKKOS_INLINE_FUNCTION void store(index_type i, const Local& x) const {
-    for (int p = 0; p < max_inputs_per_population; ++p)
-      if (p < synapses.count) synapses.input[p].g(i) = x.g[p];
+    for (int p = 0; p < register_inputs; ++p)
+      if (p < synapses.count) synapses.input[p].g[i] = x.g[p];
     if (noise.active) ou(i) = x.ou;
   }
 
@@ -70,24 +70,38 @@ struct PopulationDrive {
     // Every lane has read this step's arrivals (a step ago) before the
     // leader zeroes them.
     group.sync();
-    for (int p = 0; p < max_inputs_per_population; ++p) {
+    for (int p = 0; p < register_inputs; ++p) {
       if (p < synapses.count) {
-        const ConductanceInput<MemorySpace>& in = synapses.input[p];
+        const ConductanceInput& in = synapses.input[p];
         const std::int64_t arrived = x.arrived[p];
         const std::int32_t slot = x.slot[p];
         const std::int32_t next = slot + 1 == in.n_slots ? 0 : slot + 1;
-        if (arrived != 0 && group.leader()) in.ring(slot, i) = 0;
-        if (k + 1 < k_end) x.arrived[p] = in.ring(next, i);
+        if (arrived != 0 && group.leader()) in.arrivals(slot, i) = 0;
+        if (k + 1 < k_end) x.arrived[p] = in.arrivals(next, i);
         x.slot[p] = next;
         const real_type I = conductanceStep(x.g[p], arrived, in.decay, in.E_rev, V);
         total += I;
         abs_syn += I < 0 ? -I : I;
       }
     }
+    for (int p = register_inputs; p < synapses.count; ++p) {
+      const ConductanceInput& in = synapses[p];
+      std::int64_t& slot_arrivals = in.arrivals(k % in.n_slots, i);
+      const std::int64_t arrived = slot_arrivals;
+      real_type g = in.g[i];
+      group.sync();
+      const real_type I = conductanceStep(g, arrived, in.decay, in.E_rev, V);
+      if (group.leader()) {
+        if (arrived != 0) slot_arrivals = 0;
+        in.g[i] = g;
+      }
+      total += I;
+      abs_syn += I < 0 ? -I : I;
+    }
     real_type I = -total;
     if (noise.active) {
       I += x.ou;
-      x.ou = ouAdvance(x.ou, noise, seed, population, first_global + i, k, x.noise, group);
+      x.ou = ouAdvance(x.ou, noise, seed, key, first_global + i, k, x.noise, group);
     }
     return I;
   }
@@ -107,16 +121,16 @@ struct PopulationDrive {
       abs_syn[l] = 0;
     }
     for (int p = 0; p < synapses.count; ++p) {
-      const ConductanceInput<MemorySpace>& in = synapses.input[p];
-      std::int64_t* const arrivals = &in.ring(static_cast<std::size_t>(k % in.n_slots), i0);
+      const ConductanceInput& in = synapses[p];
+      std::int64_t* const arrivals = &in.arrivals(k % in.n_slots, i0);
       // The slots of successive steps are a ring row apart, more than a page
       // for a few hundred neurons, where hardware prefetchers stop: ask for
       // the row of a few steps ahead (its first and last lane's lines).
       constexpr step_type ahead = 4;
-      const std::int64_t* const later = &in.ring(static_cast<std::size_t>((k + ahead) % in.n_slots), i0);
+      const std::int64_t* const later = &in.arrivals((k + ahead) % in.n_slots, i0);
       prefetch(later);
       prefetch(later + (lanes - 1));
-      real_type* const g = &in.g(i0);
+      real_type* const g = in.g + i0;
       const real_type decay = in.decay, E_rev = in.E_rev;
       CBGTC_SIMD_LOOP
       for (int l = 0; l < lanes; ++l) {
@@ -134,12 +148,12 @@ struct PopulationDrive {
     // through z do not change members of *this.
     const index_type global0 = first_global + i0;
     const std::uint64_t noise_seed = seed;
-    const std::uint32_t noise_population = population;
+    const std::uint32_t noise_key = key;
     if (noise.sigma > 0 && refill_noise) {
       const auto block = static_cast<std::uint64_t>(k >> 2);
       CBGTC_SIMD_LOOP
       for (int l = 0; l < lanes; ++l) {
-        const rng::Normal4 n = rng::normals(noise_seed, rng::Stream::Noise, noise_population,
+        const rng::Normal4 n = rng::normals(noise_seed, rng::Stream::Noise, noise_key,
                                             static_cast<std::uint32_t>(global0 + l), block);
         z[0][l] = n.v[0];
         z[1][l] = n.v[1];

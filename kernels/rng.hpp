@@ -2,20 +2,20 @@
 // Counter-based random numbers: Philox4x32-10 (Salmon et al., "Parallel
 // random numbers: as easy as 1, 2, 3", SC'11), the generator of Random123.
 //
-// Every random number in cbgtc is a pure function of (seed, stream,
-// population, index, block): no generator state, no pool. A neuron's initial
+// Every random number in cbgtc is a pure function of (seed, stream, key,
+// index, block): no generator state, no pool. A neuron's initial
 // state, its noise at step k, or a target's connections are therefore the
 // same whatever the thread count, backend or (later) MPI decomposition.
 
 #include <cstdint>
 
 #include "kernels/vectorizable_math.hpp"
-#include "src/kokkos_compat.hpp"
+#include "kernels/kokkos_compat.hpp"
 
 namespace cbgtc::rng {
 
 /// What a random number is for; keeps the streams of different purposes
-/// independent even for equal (population, index, block).
+/// independent even for equal (key, index, block).
 enum class Stream : std::uint32_t {
   InitialState = 1,
   Noise = 2,
@@ -57,18 +57,28 @@ KOKKOS_FORCEINLINE_FUNCTION Philox4x32 philoxRounds10(Philox4x32 ctr, std::uint3
   return ctr;
 }
 
-/// Four random 32-bit words for (seed, stream, population, index, block).
-/// population < 2^16; block is e.g. the step number or a draw counter.
+/// Four random 32-bit words for (seed, stream, key, index, block). key
+/// names what the numbers belong to: a population's or a projection's
+/// streamKey, 32 bits; block is e.g. a step's noise block or a draw counter,
+/// below 2^56 (its top byte holds the stream).
 KOKKOS_FORCEINLINE_FUNCTION Philox4x32 randomBits(std::uint64_t seed, Stream stream,
-                                             std::uint32_t population,
+                                             std::uint32_t key,
                                              std::uint32_t index,
                                              std::uint64_t block) {
-  const Philox4x32 ctr{{index,
-                        (static_cast<std::uint32_t>(stream) << 16) | (population & 0xFFFFu),
-                        static_cast<std::uint32_t>(block),
-                        static_cast<std::uint32_t>(block >> 32)}};
+  const Philox4x32 ctr{{index, key, static_cast<std::uint32_t>(block),
+                        (static_cast<std::uint32_t>(block >> 32) & 0xFFFFFFu) |
+                            (static_cast<std::uint32_t>(stream) << 24)}};
   return philoxRounds10(ctr, static_cast<std::uint32_t>(seed),
                     static_cast<std::uint32_t>(seed >> 32));
+}
+
+/// The random key of a named thing (population, projection): FNV-1a of the
+/// name, so that a population's numbers depend on its name only, not on its
+/// position in the deck or on the other populations.
+constexpr std::uint32_t streamKey(const char* name) {
+  std::uint32_t h = 2166136261u;
+  for (; *name != 0; ++name) h = (h ^ static_cast<std::uint8_t>(*name)) * 16777619u;
+  return h;
 }
 
 /// Uniform in the open interval (0, 1), resolution 2^-32.
@@ -110,24 +120,24 @@ KOKKOS_FORCEINLINE_FUNCTION double firstNormal(const Philox4x32& bits) {
 }
 
 KOKKOS_FORCEINLINE_FUNCTION Normal4 normals(std::uint64_t seed, Stream stream,
-                                       std::uint32_t population, std::uint32_t index,
+                                       std::uint32_t key, std::uint32_t index,
                                        std::uint64_t block) {
-  return normals(randomBits(seed, stream, population, index, block));
+  return normals(randomBits(seed, stream, key, index, block));
 }
 
-/// A sequence of uniforms for one (seed, stream, population, index): block b
+/// A sequence of uniforms for one (seed, stream, key, index): block b
 /// of the counter yields draws 4b..4b+3. Lets a loop of unknown length (a
 /// target's Bernoulli trials) consume as many numbers as it needs while
 /// staying a pure function of its key.
 class UniformSequence {
  public:
-  KOKKOS_INLINE_FUNCTION UniformSequence(std::uint64_t seed, Stream stream, std::uint32_t population,
+  KOKKOS_INLINE_FUNCTION UniformSequence(std::uint64_t seed, Stream stream, std::uint32_t key,
                                          std::uint32_t index)
-      : _seed(seed), _stream(stream), _population(population), _index(index) {}
+      : _seed(seed), _stream(stream), _key(key), _index(index) {}
 
   KOKKOS_INLINE_FUNCTION double next() {
     if (_used == 4) {
-      _bits = randomBits(_seed, _stream, _population, _index, _block++);
+      _bits = randomBits(_seed, _stream, _key, _index, _block++);
       _used = 0;
     }
     return uniformOpen(_bits.v[_used++]);
@@ -136,7 +146,7 @@ class UniformSequence {
  private:
   std::uint64_t _seed;
   Stream _stream;
-  std::uint32_t _population, _index;
+  std::uint32_t _key, _index;
   std::uint64_t _block = 0;
   Philox4x32 _bits{{0, 0, 0, 0}};
   int _used = 4;

@@ -13,7 +13,7 @@
 // atomic adds are associative, so the conductance a target sees does not
 // depend on the order in which threads (and later MPI ranks) deliver.
 
-#include "src/types.hpp"
+#include "kernels/types.hpp"
 
 namespace cbgtc {
 
@@ -35,25 +35,70 @@ KOKKOS_FORCEINLINE_FUNCTION real_type conductanceStep(real_type& g, std::int64_t
   return gk * (V - E_rev);
 }
 
-/// One projection's view of its target population.
-template <class MemorySpace>
+/// One projection's inputs into its target population: the arrival ring and
+/// the conductances, as raw device pointers (the Views that own them live
+/// with the projection), so that any number of inputs can sit in a device
+/// array.
 struct ConductanceInput {
-  Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace> ring;  // [slot][target], quanta
-  Kokkos::View<real_type*, MemorySpace> g;  // conductance at the start of the next step, before arrivals
-  real_type decay = 1;                      // e^{−dt/τ}
+  std::int64_t* ring = nullptr;  // [slot][target], quanta: slot·targets + target
+  real_type* g = nullptr;        // per target: conductance at the start of the next step, before arrivals
+  std::int64_t targets = 0;
+  real_type decay = 1;           // e^{−dt/τ}
   real_type E_rev = 0;
-  std::int32_t n_slots = 1;                 // > max delay in steps
+  std::int32_t n_slots = 1;      // > max delay in steps
 
+  /// The input of a ring View [slot][target] and a conductance View.
+  template <class Ring, class Conductances>
+  static ConductanceInput of(const Ring& ring, const Conductances& g, real_type decay, real_type E_rev) {
+    ConductanceInput in;
+    in.ring = ring.data();
+    in.g = g.data();
+    in.targets = static_cast<std::int64_t>(ring.extent(1));
+    in.n_slots = static_cast<std::int32_t>(ring.extent(0));
+    in.decay = decay;
+    in.E_rev = E_rev;
+    return in;
+  }
+
+  KOKKOS_FORCEINLINE_FUNCTION std::int64_t& arrivals(std::int64_t slot, index_type i) const {
+    return ring[slot * targets + i];
+  }
 };
 
-constexpr int max_inputs_per_population = 4;
+/// Inputs a GPU thread keeps in registers while it advances a neuron; any
+/// further ones it reads and writes in memory.
+constexpr int register_inputs = 4;
 
-/// Synaptic projections into one population (fixed capacity, so the struct
-/// can be captured by value in a kernel). PopulationDrive steps them.
+/// The synaptic projections into one population: the first register_inputs
+/// inline (so a kernel captures them by value, and their loops unroll), the
+/// rest in a device array.
 template <class MemorySpace>
 struct SynapticInputs {
   int count = 0;
-  ConductanceInput<MemorySpace> input[max_inputs_per_population];
+  ConductanceInput input[register_inputs];
+  Kokkos::View<ConductanceInput*, MemorySpace> more;
+
+  KOKKOS_FORCEINLINE_FUNCTION const ConductanceInput& operator[](int p) const {
+    return p < register_inputs ? input[p] : more(p - register_inputs);
+  }
+
+  /// Appends an input (host).
+  void add(const ConductanceInput& in) {
+    if (count < register_inputs) {
+      input[count++] = in;
+      return;
+    }
+    Kokkos::View<ConductanceInput*, MemorySpace> grown("cbgtc::Synapse::inputs", count + 1 - register_inputs);
+    auto host = Kokkos::create_mirror_view(grown);
+    if (more.extent(0) > 0) {
+      auto old = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), more);
+      for (std::size_t p = 0; p < old.extent(0); ++p) host(p) = old(p);
+    }
+    host(count - register_inputs) = in;
+    Kokkos::deep_copy(grown, host);
+    more = grown;
+    ++count;
+  }
 };
 
 /// How a projection scatters an epoch's spikes (see deliverSpikes).

@@ -20,7 +20,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "src/kokkos_compat.hpp"
+#include "kernels/kokkos_compat.hpp"
 
 #if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__) || defined(__SYCL_DEVICE_ONLY__)
 #define CBGTC_DEVICE_PASS 1

@@ -2,7 +2,7 @@
 // fan-out (row length) and the fraction of sources that spike in an epoch,
 // spread over its steps or in one volley: push with a thread or a team per
 // spike, and (volleys) pull, a sparse product with the transposed matrix.
-// The automatic choices (chooseDelivery, simulation.pull_fraction) should
+// The automatic choices (chooseDelivery, execution.pull_fraction) should
 // follow what this measures on each device.
 //
 //   bench_delivery [--sources 2000] [--fanouts 10,100,1000] [--fractions 0.01,0.1,1]
@@ -24,6 +24,9 @@
 #include "src/comm/mpi_session.hpp"
 
 using namespace cbgtc;
+
+// Positions of a source and another population in a run's list.
+constexpr std::uint32_t stn_position = 0, gpe_position = 1;
 
 namespace {
 
@@ -87,13 +90,13 @@ int main(int argc, char* argv[]) {
         // One epoch: the spiking sources fire once each, at steps spread over
         // the epoch (spread), or all in its first step (volley: a DBS pulse).
         for (const bool volley : {false, true}) {
-          Kokkos::View<comm::SpikeRecord*, Kokkos::HostSpace> host("cbgtc::bench::spikes", n_pre);
+          Kokkos::View<SpikeRecord*, Kokkos::HostSpace> host("cbgtc::bench::spikes", n_pre);
           std::vector<std::int64_t> per_step(epoch, 0);
           std::size_t n = 0;
           const auto stride = static_cast<index_type>(std::max(1.0, 1.0 / fraction));
           for (index_type i = 0; i < n_pre; i += stride) {
             const std::int64_t step = volley ? 0 : i % epoch;
-            host(n++) = comm::SpikeRecord{step, static_cast<std::uint32_t>(PopulationId::GPe),
+            host(n++) = SpikeRecord{step, gpe_position,
                                           static_cast<std::uint32_t>(i)};
             ++per_step[static_cast<std::size_t>(step)];
           }
@@ -106,7 +109,7 @@ int main(int argc, char* argv[]) {
           for (int strategy = 0; strategy < strategies; ++strategy) {
             Kokkos::deep_copy(ring, 0);
             auto deliver = [&] {
-              const auto gpe = static_cast<std::uint32_t>(PopulationId::GPe);
+              const auto gpe = gpe_position;
               const Kokkos::View<const delay_type*, MemorySpace> no_delays;
               if (strategy < 2) {
                 deliverSpikes(ExecutionSpace(), proj.by_source, spikes, n, gpe, no_delays, proj.delay_steps, ring,

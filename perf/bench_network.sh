@@ -24,8 +24,8 @@ for s in "${scales[@]}"; do
     args=(--config "$s")
   else
     sizes=($(awk -v s="$s" 'BEGIN { printf "%d %d %d", 100 * s + 0.5, 200 * s + 0.5, 150 * s + 0.5 }'))
-    args=(--config "$default_deck" --network.n_stn="${sizes[0]}" --network.n_gpe="${sizes[1]}"
-          --network.n_gpi="${sizes[2]}")
+    args=(--config "$default_deck" --population.STN.n="${sizes[0]}" --population.GPe.n="${sizes[1]}"
+          --population.GPi.n="${sizes[2]}")
   fi
   run() {
     "$exe" "${args[@]}" --simulation.duration_ms="$duration" --output.v_neurons=0 \

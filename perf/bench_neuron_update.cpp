@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "kernels/models/registry.hpp"
 #include "kernels/neuron_update.hpp"
+#include "kernels/rng.hpp"
 
 #include "src/comm/mpi_session.hpp"
 
@@ -67,10 +69,12 @@ int main(int argc, char* argv[]) {
     std::printf("backend,model,neurons,steps,ns_per_step,neuron_updates_per_s,stn_over_adex\n");
     for (index_type n : sizes) {
       ExecutionSpace space;
-      StnPopulation<MemorySpace> stn(n);
-      AdExPopulation<MemorySpace> gpe("GPe", n);
-      initializeStn(space, stn, stn::StnInit{}, 1, PopulationId::STN);
-      initializeAdEx(space, gpe, adex::gpeInit(), 1, PopulationId::GPe);
+      using Stn = models::StnHH;
+      using AdEx = models::AdEx;
+      Stn::Storage<MemorySpace> stn("STN", n);
+      AdEx::Storage<MemorySpace> gpe("GPe", n);
+      initializePopulation<Stn>(space, stn, stn::StnInit{}, 1, rng::streamKey("STN"));
+      initializePopulation<AdEx>(space, gpe, adex::gpeInit(), 1, rng::streamKey("GPe"));
       const auto no_input = quietDrive<MemorySpace>();
       SpikeBuffer<MemorySpace> spikes("bench", std::int64_t(n) * (steps + 10));
       const stn::StnParams sp;
@@ -80,9 +84,11 @@ int main(int argc, char* argv[]) {
       Kokkos::deep_copy(V0, stn.V);
 
       const Timing t_stn =
-          timeSteps(steps, [&](int s) { advanceStn(space, stn, sp, dt, s, 80, no_input, spikes); }, spikes);
+          timeSteps(steps, [&](int s) { advanceOneStep<Stn>(space, stn, Stn::Step{sp, dt, 80}, s, no_input, spikes); },
+                    spikes);
       const Timing t_adex =
-          timeSteps(steps, [&](int s) { advanceAdEx(space, gpe, ap, dt, s, 80, no_input, spikes); }, spikes);
+          timeSteps(steps, [&](int s) { advanceOneStep<AdEx>(space, gpe, AdEx::Step{ap, dt, 80}, s, no_input, spikes); },
+                    spikes);
       const double ratio = t_stn.seconds_per_step / t_adex.seconds_per_step;
       std::printf("%s,STN_HH,%d,%d,%.1f,%.3e,%.2f\n", ExecutionSpace::name(), n, steps,
                   t_stn.seconds_per_step * 1e9, n / t_stn.seconds_per_step, ratio);

@@ -134,8 +134,8 @@ def run_cbgtc(exe, scale, duration_ms, threads):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OMP_PROC_BIND="spread", OMP_PLACES="threads")
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [exe, "--config", os.path.join(ROOT, "input", "default.ini"),
-               f"--network.n_stn={1000 * scale}", f"--network.n_gpe={2000 * scale}",
-               f"--network.n_gpi={1500 * scale}", f"--simulation.duration_ms={duration_ms}",
+               f"--population.STN.n={1000 * scale}", f"--population.GPe.n={2000 * scale}",
+               f"--population.GPi.n={1500 * scale}", f"--simulation.duration_ms={duration_ms}",
                "--analysis.burn_in_ms=0", "--output.v_neurons=0", "--output.progress_interval_s=0",
                f"--output.file={os.path.join(tmp, 'out.h5')}"]
         t0 = time.time()

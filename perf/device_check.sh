@@ -28,13 +28,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     --output.overwrite=true
   for batching in true false; do
     echo "== epoch_batching=$batching, timers on"
-    "$build/bin/cbgtc" --config "$here/../input/default.ini" --simulation.epoch_batching=$batching \
+    "$build/bin/cbgtc" --config "$here/../input/default.ini" --execution.epoch_batching=$batching \
       --output.timers=true --output.file="$out/scratch.csv" --output.overwrite=true
   done
   # The step with 1, 2, 4 and 8 lanes per neuron (auto picks 8 here), no spike file.
   for lanes in 1 2 4 8; do
     echo "== lanes_per_neuron=$lanes, timers on"
-    "$build/bin/cbgtc" --config "$here/../input/default.ini" --simulation.lanes_per_neuron=$lanes \
+    "$build/bin/cbgtc" --config "$here/../input/default.ini" --execution.lanes_per_neuron=$lanes \
       --output.timers=true --output.spikes=false --output.file="$out/scratch.csv" --output.overwrite=true |
       grep -E "lanes|step loop|time per step|^(STN|GPe|GPi) "
   done

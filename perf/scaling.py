@@ -33,8 +33,8 @@ def run(ranks, scale, duration_ms, out_dir):
     if "mpiexec" in launcher or "mpirun" in launcher:
         cmd += ["--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
     cmd += [EXE, "--config", DECK, f"--simulation.duration_ms={duration_ms}", "--output.timers=true",
-            f"--network.n_stn={1000 * scale}", f"--network.n_gpe={2000 * scale}",
-            f"--network.n_gpi={1500 * scale}", "--output.v_neurons=0",
+            f"--population.STN.n={1000 * scale}", f"--population.GPe.n={2000 * scale}",
+            f"--population.GPi.n={1500 * scale}", "--output.v_neurons=0",
             f"--output.file={os.path.join(out_dir, 'scaling_run.h5')}", "--output.overwrite=true",
             "--output.progress_interval_s=0"]
     env = dict(os.environ, OMP_NUM_THREADS="1", OMP_PROC_BIND="spread", OMP_PLACES="threads")

@@ -2,6 +2,40 @@
 
 namespace cbgtc {
 
+PopulationSettings PopulationSettings::of(const std::string& name, const std::string& model, std::int64_t n) {
+  PopulationSettings p;
+  p.name = name;
+  p.model = model;
+  p.n = n;
+  p.params = defaultModelSettings(model);
+  return p;
+}
+
+std::vector<PopulationSettings> defaultPopulations() {
+  // Sizes: the prototype's README; noise: its builder (model.md §5).
+  PopulationSettings stn = PopulationSettings::of("STN", models::StnHH::name, 100);
+  stn.noise = NoiseSettings{5.0, 1.8, 1.0};
+  PopulationSettings gpe = PopulationSettings::of("GPe", models::AdEx::name, 200);
+  gpe.params = models::AdEx::Settings{adex::gpeParams(), adex::gpeInit()};
+  gpe.noise = NoiseSettings{5.0, 0.0, 1.0};
+  PopulationSettings gpi = PopulationSettings::of("GPi", models::AdEx::name, 150);
+  gpi.params = models::AdEx::Settings{adex::gpiParams(), adex::gpiInit()};
+  gpi.noise = NoiseSettings{5.0, 0.0, 1.0};
+  return {stn, gpe, gpi};
+}
+
+const PopulationSettings* SimulationConfig::population(const std::string& name) const {
+  for (const auto& p : populations)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+PopulationSettings* SimulationConfig::population(const std::string& name) {
+  for (auto& p : populations)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
 std::vector<ProjectionSettings> defaultProjections() {
   // Connection probabilities, delays and kinetics: the prototype's README
   // table and model.md §4.2. g_total replaces its weight rule (Σw per target

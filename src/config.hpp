@@ -1,21 +1,31 @@
 #pragma once
 // Everything a run needs to know, as plain aggregates with in-class defaults.
-// Model parameter defaults live in kernels/ (one source of truth); io/options
-// binds every field to a dotted key ("stn.gNa") for decks and command line.
+// Model parameter defaults live in kernels/models/ (one source of truth);
+// io/options binds every field to a dotted key ("population.STN.gNa") for
+// decks and command line.
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "kernels/adex.hpp"
-#include "kernels/stn_hh.hpp"
+#include "src/model_settings.hpp"
 
 namespace cbgtc {
+
+/// A configuration the program refuses; what() names the key and the problem.
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 struct SimulationSettings {
   double duration_ms = 1000.0;  // ms of model time
   double dt_ms = 0.025;         // ms, integration step
   std::int64_t seed = 42;       // keys every random stream
+};
+
+/// How the work is laid out on the hardware; never changes a result.
+struct ExecutionSettings {
   bool epoch_batching = true;   // one kernel launch per population and epoch (false: per step)
   std::string delivery = "auto";  // spike delivery: auto, thread (per spike), team (per spike) or pull
   // delivery = pull: pull the steps where this share of a projection's
@@ -31,12 +41,6 @@ struct SimulationSettings {
   std::int64_t lanes_per_neuron = 0;
 };
 
-struct NetworkSettings {
-  std::int64_t n_stn = 100;
-  std::int64_t n_gpe = 200;
-  std::int64_t n_gpi = 150;
-};
-
 /// Ornstein–Uhlenbeck background current of one population (model.md §5),
 /// in the population's current units (µA/cm² for STN, pA for AdEx).
 struct NoiseSettings {
@@ -45,11 +49,26 @@ struct NoiseSettings {
   double sigma = 0.0;
 };
 
+/// One population: deck section [population.<name>].
+struct PopulationSettings {
+  std::string name;            // also its SONATA population name and its random key
+  std::string model;           // a name of the registry (kernels/models/registry.hpp)
+  std::int64_t n = 0;          // neurons
+  NoiseSettings noise;
+  ModelSettings params;        // the model's parameters and initial state
+
+  /// A population of `model` with that model's defaults.
+  static PopulationSettings of(const std::string& name, const std::string& model, std::int64_t n);
+};
+
+/// The prototype's three populations (model.md §1): the default deck's.
+std::vector<PopulationSettings> defaultPopulations();
+
 /// One projection between populations (model.md §4.2, the intended model).
 /// Conductances are in the target's units: mS/cm² into STN, nS into AdEx.
 struct ProjectionSettings {
   std::string name;    // deck section [projection.<name>]
-  std::string source;  // STN, GPe or GPi
+  std::string source;  // population names
   std::string target;
   std::string rule = "fixed_probability";  // or fixed_indegree
   double p = 0.1;                // fixed_probability: Bernoulli per pair
@@ -89,16 +108,8 @@ struct OutputSettings {
 
 struct SimulationConfig {
   SimulationSettings simulation;
-  NetworkSettings network;
-  stn::StnParams stn;
-  stn::StnInit stn_init;
-  adex::AdExParams gpe = adex::gpeParams();
-  adex::AdExInit gpe_init = adex::gpeInit();
-  adex::AdExParams gpi = adex::gpiParams();
-  adex::AdExInit gpi_init = adex::gpiInit();
-  NoiseSettings stn_noise{5.0, 1.8, 1.0};  // model.md §5 (the prototype's builder)
-  NoiseSettings gpe_noise{5.0, 0.0, 1.0};
-  NoiseSettings gpi_noise{5.0, 0.0, 1.0};
+  ExecutionSettings execution;
+  std::vector<PopulationSettings> populations = defaultPopulations();
   std::vector<ProjectionSettings> projections = defaultProjections();
   AnalysisSettings analysis;
   OutputSettings output;
@@ -107,6 +118,14 @@ struct SimulationConfig {
   std::int64_t stepCount() const {
     return static_cast<std::int64_t>(simulation.duration_ms / simulation.dt_ms + 0.5);
   }
+
+  /// The population called `name`, or nullptr.
+  const PopulationSettings* population(const std::string& name) const;
+  PopulationSettings* population(const std::string& name);
 };
+
+/// Checks that involve several keys (duration vs dt, V_reset vs V_peak,
+/// projections naming populations, ...); throws ConfigError naming the key.
+void checkConsistency(const SimulationConfig& config);
 
 }  // namespace cbgtc

@@ -106,13 +106,15 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
   if (comm.any(output_failed)) return 2;
 
   try {
-    if (root)
-      std::printf("cbgtc %s: STN %lld, GPe %lld, GPi %lld neurons; %g ms at dt %g ms; seed %lld; %s; %d rank%s\n",
-                  CBGTC_VERSION, static_cast<long long>(config.network.n_stn),
-                  static_cast<long long>(config.network.n_gpe), static_cast<long long>(config.network.n_gpi),
-                  config.simulation.duration_ms, config.simulation.dt_ms,
+    if (root) {
+      std::string populations;
+      for (const auto& p : config.populations)
+        populations += (populations.empty() ? "" : ", ") + p.name + " " + std::to_string(p.n);
+      std::printf("cbgtc %s: %s neurons; %g ms at dt %g ms; seed %lld; %s; %d rank%s\n", CBGTC_VERSION,
+                  populations.c_str(), config.simulation.duration_ms, config.simulation.dt_ms,
                   static_cast<long long>(config.simulation.seed), cbgtc::ExecutionSpace::name(), comm.size(),
                   comm.size() == 1 ? "" : "s");
+    }
     std::fflush(stdout);
     std::signal(SIGINT, onStopSignal);
     std::signal(SIGTERM, onStopSignal);
@@ -131,14 +133,14 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
                     synapses > 0 ? static_cast<double>(bytes) / synapses : 0.0);
         for (std::size_t k = 0; k < per_projection.size(); ++k) {
           const auto& p = simulation.projections()[k];
-          std::printf("  %-12s %s -> %s: %lld synapses, delay %d..%d steps\n", p.name.c_str(),
-                      cbgtc::populationName(p.source), cbgtc::populationName(p.target), per_projection[k],
-                      p.delay_steps, p.max_delay_steps);
+          const auto& s = config.projections[k];
+          std::printf("  %-12s %s -> %s: %lld synapses, delay %d..%d steps\n", p.name.c_str(), s.source.c_str(),
+                      s.target.c_str(), per_projection[k], p.delay_steps, p.max_delay_steps);
         }
         std::printf("spike exchange every %lld steps (the smallest delay)\n",
                     static_cast<long long>(simulation.epochSteps()));
         if (simulation.lanesPerNeuron() > 1)
-          std::printf("%d GPU lanes per neuron (simulation.lanes_per_neuron)\n", simulation.lanesPerNeuron());
+          std::printf("%d GPU lanes per neuron (execution.lanes_per_neuron)\n", simulation.lanesPerNeuron());
         std::printf("network built in %.3f s\n", build_s);
       }
       std::fflush(stdout);

@@ -1,88 +1,62 @@
 #pragma once
-// Neuron populations as structures of arrays: one View per state variable,
-// so a kernel over neurons reads each variable contiguously.
+// One population of a run, on this rank: its model's state and step, its
+// drive, and what is recorded of it. Populations are data: the run holds a
+// list of them, built from the deck's [population.<name>] sections.
 
 #include <string>
+#include <variant>
 
-#include "kernels/adex.hpp"
-#include "kernels/stn_hh.hpp"
-#include "src/types.hpp"
+#include "kernels/models/registry.hpp"
+#include "kernels/neuron_update.hpp"
+#include "src/comm/communicator.hpp"
 
 namespace cbgtc {
 
-/// Population ids key the random streams; never renumber them.
-enum class PopulationId : std::uint32_t { STN = 0, GPe = 1, GPi = 2 };
-
-inline const char* populationName(PopulationId id) {
-  switch (id) {
-    case PopulationId::STN: return "STN";
-    case PopulationId::GPe: return "GPe";
-    case PopulationId::GPi: return "GPi";
-  }
-  return "?";
-}
-
-template <class MemorySpace>
-struct StnPopulation {
-  using memory_space = MemorySpace;
-  template <class T>
-  using view = Kokkos::View<T*, MemorySpace>;
-
-  view<real_type> V, n, h, r, Ca;
-  view<step_type> last_spike_step;
-
-  StnPopulation() = default;
-  explicit StnPopulation(index_type size)
-      : V(Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::STN::V"), size),
-        n(Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::STN::n"), size),
-        h(Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::STN::h"), size),
-        r(Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::STN::r"), size),
-        Ca(Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::STN::Ca"), size),
-        last_spike_step(Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::STN::last_spike_step"),
-                        size) {}
-
-  index_type size() const { return static_cast<index_type>(V.extent(0)); }
-
-  KOKKOS_INLINE_FUNCTION stn::StnState load(index_type i) const {
-    return stn::StnState{V(i), n(i), h(i), r(i), Ca(i), last_spike_step(i)};
-  }
-  KOKKOS_INLINE_FUNCTION void store(index_type i, const stn::StnState& x) const {
-    V(i) = x.V;
-    n(i) = x.n;
-    h(i) = x.h;
-    r(i) = x.r;
-    Ca(i) = x.Ca;
-    last_spike_step(i) = x.last_spike_step;
-  }
+/// A model's population state and its step (with the constants derived for
+/// this run's dt).
+template <class Model>
+struct ModelState {
+  using model = Model;
+  typename Model::template Storage<MemorySpace> storage;
+  typename Model::Step step;
 };
 
-template <class MemorySpace>
-struct AdExPopulation {
-  using memory_space = MemorySpace;
-  template <class T>
-  using view = Kokkos::View<T*, MemorySpace>;
+namespace Impl {
+template <class List>
+struct StateVariant;
+template <class... M>
+struct StateVariant<models::ModelList<M...>> {
+  using type = std::variant<ModelState<M>...>;
+};
+}  // namespace Impl
 
-  view<real_type> V, w;
-  view<std::int32_t> refractory_steps_left;
+/// The state of a population of any model of the registry.
+using AnyModelState = Impl::StateVariant<models::Models>::type;
 
-  AdExPopulation() = default;
-  AdExPopulation(const std::string& name, index_type size)
-      : V(Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + name + "::V"), size),
-        w(Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + name + "::w"), size),
-        refractory_steps_left(
-            Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + name + "::refractory_steps_left"),
-            size) {}
+struct Population {
+  std::string name;
+  std::uint32_t key = 0;       // random key: rng::streamKey(name)
+  std::uint32_t position = 0;  // in the run's list: what spike records carry
+  index_type size = 0;         // the whole population
+  comm::Block block;           // this rank's neurons (global indices)
+  std::string current_units;   // of the model's input current
+  AnyModelState model;
+  PopulationDrive<MemorySpace> drive;
 
-  index_type size() const { return static_cast<index_type>(V.extent(0)); }
+  // What is recorded.
+  SpikeBuffer<MemorySpace> spikes;      // the run's buffer, stamping this population
+  SpikeStatistics<MemorySpace> stats;   // of this rank's neurons, on the device
+  Kokkos::View<real_type*, MemorySpace> V;
+  index_type report_cells = 0;          // whole report (the first output.v_neurons cells)
+  index_type local_report_cells = 0;    // of them, on this rank
+  Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace> report;
+  std::int64_t report_rows = 0;         // filled rows not yet flushed
+  std::int64_t report_capacity = 0;
+  Kokkos::View<double*, MemorySpace> lfp;  // one sample per LFP interval
+  Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace> lfp_scratch;  // [sample in epoch][neuron]
 
-  KOKKOS_INLINE_FUNCTION adex::AdExState load(index_type i) const {
-    return adex::AdExState{V(i), w(i), refractory_steps_left(i)};
-  }
-  KOKKOS_INLINE_FUNCTION void store(index_type i, const adex::AdExState& x) const {
-    V(i) = x.V;
-    w(i) = x.w;
-    refractory_steps_left(i) = x.refractory_steps_left;
-  }
+  index_type localSize() const { return static_cast<index_type>(block.size()); }
+  index_type firstGlobal() const { return static_cast<index_type>(block.begin); }
 };
 
 }  // namespace cbgtc

@@ -1,26 +1,17 @@
 #include "src/projection.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <stdexcept>
 
 #include "kernels/connectivity.hpp"
 #include "kernels/rng.hpp"
+#include "kernels/time_steps.hpp"
 
 namespace cbgtc {
 
-PopulationId populationIdOf(const std::string& name) {
-  std::string lower;
-  for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == "stn") return PopulationId::STN;
-  if (lower == "gpe") return PopulationId::GPe;
-  if (lower == "gpi") return PopulationId::GPi;
-  throw std::invalid_argument("unknown population '" + name + "' (expected STN, GPe or GPi)");
-}
-
 std::int32_t delaySteps(double delay_ms, double dt_ms) {
-  return std::max<std::int32_t>(1, static_cast<std::int32_t>(std::llround(delay_ms / dt_ms)));
+  return static_cast<std::int32_t>(std::max<std::int64_t>(1, stepsOf(delay_ms, dt_ms)));
 }
 
 std::size_t Projection::bytes() const {
@@ -201,8 +192,6 @@ Projection makeProjection(const ProjectionSettings& s, const Connectivity& c, co
                           double dt_ms) {
   Projection proj;
   proj.name = s.name;
-  proj.source = populationIdOf(s.source);
-  proj.target = populationIdOf(s.target);
   proj.tau_ms = static_cast<real_type>(s.tau_ms);
   proj.E_rev_mV = static_cast<real_type>(s.E_rev_mV);
 

@@ -14,8 +14,7 @@
 #include "kernels/pull_delivery.hpp"
 #include "kernels/synapse.hpp"
 #include "src/config.hpp"
-#include "src/population.hpp"
-#include "src/types.hpp"
+#include "kernels/types.hpp"
 
 namespace cbgtc {
 
@@ -64,7 +63,7 @@ struct ProjectionShape {
 /// Everything about one projection that the step loop needs.
 struct Projection {
   std::string name;
-  PopulationId source{}, target{};
+  std::uint32_t source = 0, target = 0;             // positions in the run's population list
   ProjectionMatrix by_source;                      // rows = all sources, columns = local targets
   Kokkos::View<delay_type*, MemorySpace> delays;   // per synapse, or empty
   std::int32_t delay_steps = 1;                    // uniform delay, or the minimum
@@ -78,20 +77,18 @@ struct Projection {
   std::size_t bytes() const;
 };
 
-/// Resolves "STN", "GPe", "GPi" (case-insensitive); throws std::invalid_argument.
-PopulationId populationIdOf(const std::string& name);
-
 /// Generates the synapses of one projection on the device, one thread per
 /// target: for target j the sources, weights and delays are a pure function
-/// of (seed, projection index, j); the rules are in kernels/connectivity.hpp.
+/// of (seed, projection key, j), the key being rng::streamKey of the
+/// projection's name; the rules are in kernels/connectivity.hpp.
 /// Weights are log-normal with mean g_total / E[in-degree] and the given CV.
 /// Throws std::invalid_argument for an in-degree above the candidates.
 Connectivity buildConnectivity(const ProjectionSettings& settings, const ProjectionShape& shape,
-                               std::uint64_t seed, std::uint32_t projection_index, double dt_ms);
+                               std::uint64_t seed, std::uint32_t projection_key, double dt_ms);
 
 /// buildConnectivity, copied to the host.
 HostConnectivity generateConnectivity(const ProjectionSettings& settings, const ProjectionShape& shape,
-                                      std::uint64_t seed, std::uint32_t projection_index, double dt_ms);
+                                      std::uint64_t seed, std::uint32_t projection_key, double dt_ms);
 
 /// Regroups by source, on the device. The order of the synapses within a
 /// row is unspecified on parallel backends: delivery adds integers, so the

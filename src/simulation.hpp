@@ -1,9 +1,13 @@
 #pragma once
-// The time loop: owns the populations, their drives (synapses, noise), the
-// projections, and the recording buffers, and hands recorded data to an
-// OutputWriter in chunks.
+// A run: the populations (their state, drives and recordings), the
+// projections and the spike exchange, and the epoch loop that advances them.
+// Its parts live in files by concern: network construction
+// (network_builder.cpp), the epoch loop (simulation.cpp), spike exchange and
+// delivery (spike_exchange.cpp), recording (recording.cpp) and the run
+// summary (run_summary.cpp).
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -15,7 +19,6 @@
 #include "src/config.hpp"
 #include "src/population.hpp"
 #include "src/projection.hpp"
-#include "src/spike_buffer.hpp"
 
 namespace cbgtc {
 
@@ -82,35 +85,48 @@ class Simulation {
   int lanesPerNeuron() const { return _lanes_per_neuron; }
 
  private:
-  struct Recorder;
   comm::LocalCommunicator _local_comm;
   const comm::Communicator& _comm;
   SimulationConfig _config;
-  StnPopulation<MemorySpace> _stn;
-  AdExPopulation<MemorySpace> _gpe, _gpi;
-  PopulationDrive<MemorySpace> _drives[3];            // by PopulationId
-  comm::Block _blocks[3];                             // this rank's global index ranges
+  std::vector<Population> _populations;               // in the deck's order
   std::vector<Projection> _projections;
   std::vector<Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>> _rings;  // per projection
-  std::vector<std::unique_ptr<Recorder>> _recorders;  // by PopulationId
-  step_type _min_isi_steps = 0;
-  std::int32_t _gpe_refractory_steps = 0, _gpi_refractory_steps = 0;
+  std::vector<Kokkos::View<real_type*, MemorySpace>> _conductances;                   // per projection
   step_type _epoch_steps = 1;
   int _lanes_per_neuron = 1;
   step_type _lfp_every = 1;       // steps between LFP samples
   SpikeBuffer<MemorySpace> _spikes;                             // this rank's spikes of the epoch
-  Kokkos::View<comm::SpikeRecord*, MemorySpace> _epoch_spikes;  // every rank's (with several ranks)
+  Kokkos::View<SpikeRecord*, MemorySpace> _epoch_spikes;  // every rank's (with several ranks)
   Kokkos::View<std::uint64_t*, MemorySpace> _spike_keys;         // sort keys (GPUs)
   PhaseTimes _phases;
 
+  void buildPopulations();
+  void buildProjections();
   void exchangeSpikes(step_type k0, io::OutputWriter* writer);
-  void writeSpikes(const std::vector<comm::SpikeRecord>& all, io::OutputWriter& writer);
-  void flushReport(Recorder& r, io::OutputWriter* writer);
+  void writeSpikes(const std::vector<SpikeRecord>& all, io::OutputWriter& writer);
+  void sampleReport(Population& p);
+  void flushReport(Population& p, io::OutputWriter* writer);
   void advance(step_type k0, step_type k1, io::OutputWriter* writer);
-  PopulationSummary summarize(Recorder& r, std::int64_t steps_done, io::OutputWriter* writer);
+  PopulationSummary summarize(Population& p, std::int64_t steps_done, io::OutputWriter* writer);
 };
 
-/// Steps that `duration_ms` lasts at `dt_ms`, rounded to nearest.
-std::int32_t stepsOf(double duration_ms, double dt_ms);
+/// Adds the wall time of its scope to `into` when enabled, after a fence so
+/// that asynchronous kernels are counted in the phase that launched them.
+class PhaseTimer {
+ public:
+  PhaseTimer(bool enabled, double& into) : _enabled(enabled), _into(into) {
+    if (_enabled) _start = std::chrono::steady_clock::now();
+  }
+  ~PhaseTimer() {
+    if (!_enabled) return;
+    ExecutionSpace().fence();
+    _into += std::chrono::duration<double>(std::chrono::steady_clock::now() - _start).count();
+  }
+
+ private:
+  bool _enabled;
+  double& _into;
+  std::chrono::steady_clock::time_point _start;
+};
 
 }  // namespace cbgtc

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -102,6 +103,39 @@ inline Spikes readSpikes(const std::string& file, const std::string& population)
   }
 #endif
   return s;
+}
+
+/// Names of the spike populations in a run's output file: the groups under
+/// /spikes of a SONATA file, or (CSV, where an empty population leaves no
+/// line) the populations that have spikes.
+inline std::set<std::string> spikePopulations(const std::string& file) {
+  std::set<std::string> names;
+#ifdef CBGTC_ENABLE_HDF5
+  const detail::Handle f = detail::openFile(file);
+  const detail::Handle spikes(H5Gopen2(f.get(), "/spikes", H5P_DEFAULT), H5Gclose, "open group '/spikes'");
+  H5G_info_t info;
+  detail::check(H5Gget_info(spikes.get(), &info), "read group '/spikes'");
+  for (hsize_t k = 0; k < info.nlinks; ++k) {
+    const ssize_t size =
+        H5Lget_name_by_idx(spikes.get(), ".", H5_INDEX_NAME, H5_ITER_INC, k, nullptr, 0, H5P_DEFAULT);
+    if (size < 0) throw std::runtime_error("HDF5 read: cannot name a member of '/spikes'");
+    std::string name(static_cast<std::size_t>(size) + 1, '\0');
+    H5Lget_name_by_idx(spikes.get(), ".", H5_INDEX_NAME, H5_ITER_INC, k, name.data(), name.size(), H5P_DEFAULT);
+    name.resize(static_cast<std::size_t>(size));
+    names.insert(name);
+  }
+#else
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#' || line.rfind("timestamps", 0) == 0) continue;
+    std::istringstream fields(line);
+    double t;
+    std::string pop;
+    if (fields >> t >> pop) names.insert(pop);
+  }
+#endif
+  return names;
 }
 
 }  // namespace cbgtc::test

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "kernels/adex.hpp"
+#include "kernels/models/adex.hpp"
 #include "kernels/neuron_update.hpp"
 
 using namespace cbgtc;
@@ -100,8 +100,9 @@ TEST(AdExStep, VoltageTraceNeverShowsThePeak) {
 TEST(AdExInit, DrawsHaveTheConfiguredDistribution) {
   const index_type n = 20000;
   const adex::AdExInit init = adex::gpeInit();
-  AdExPopulation<MemorySpace> pop("GPe", n);
-  initializeAdEx(ExecutionSpace(), pop, init, 42, PopulationId::GPe);
+  using M = models::AdEx;
+  M::Storage<MemorySpace> pop("GPe", n);
+  initializePopulation<M>(ExecutionSpace(), pop, init, 42, rng::streamKey("GPe"));
   auto V = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), pop.V);
   auto w = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), pop.w);
   // Exact on CPU backends (the same code and math library as the host); a
@@ -110,7 +111,7 @@ TEST(AdExInit, DrawsHaveTheConfiguredDistribution) {
       Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible ? 0.0 : 1e-12;
   double sv = 0, sv2 = 0, sw = 0, sw2 = 0;
   for (index_type i = 0; i < n; ++i) {
-    const auto expected = adexInitialState(init, 42, static_cast<std::uint32_t>(PopulationId::GPe), i);
+    const auto expected = M::initialState(init, 42, rng::streamKey("GPe"), i);
     ASSERT_NEAR(V(i), expected.V, device_rel * std::fabs(expected.V));
     ASSERT_NEAR(w(i), expected.w, device_rel * std::fabs(expected.w));
     sv += V(i);

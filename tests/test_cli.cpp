@@ -7,6 +7,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,10 +16,10 @@
 using cbgtc::test::RunResult;
 using cbgtc::test::TempDir;
 using cbgtc::test::inputDeck;
-using cbgtc::test::slurp;
 using cbgtc::test::readSpikes;
 using cbgtc::test::runCbgtc;
 using cbgtc::test::slurp;
+using cbgtc::test::spikePopulations;
 
 namespace {
 
@@ -82,9 +83,12 @@ TEST(CliInfo, HelpListsKeys) {
   const RunResult r = runCbgtc("--help", dir);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("Usage"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("stn.ISTN"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("gpe.I_baseline"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("population.STN.ISTN"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("population.GPe.I_baseline"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("projection.stn_gpe.g_total"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("simulation.dt_ms"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("execution.delivery"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[population.GPi]"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("[ms]"), std::string::npos) << r.out;
   EXPECT_EQ(r.err, "");
   EXPECT_TRUE(outputFiles(dir).empty());
@@ -126,9 +130,26 @@ TEST(CliInfo, VersionListsLibraries) {
 
 // ---------------------------------------------------------------- refused input
 
-TEST(CliErrors, UnknownKey) { expectRefused(tinyRun() + " --stn.foo=1", "stn.foo"); }
+TEST(CliErrors, UnknownKey) { expectRefused(tinyRun() + " --population.GPi.foo=1", "population.GPi.foo"); }
 
-TEST(CliErrors, NonNumericValue) { expectRefused(tinyRun() + " --stn.ISTN=abc", "stn.ISTN"); }
+// A key of the earlier format names the key that replaced it.
+TEST(CliErrors, MovedKey) {
+  expectRefused(tinyRun() + " --gpi.I_baseline 200", "population.GPi.I_baseline");
+  expectRefused(tinyRun() + " --simulation.delivery team", "execution.delivery");
+}
+
+TEST(CliErrors, NonNumericValue) {
+  expectRefused(tinyRun() + " --population.GPi.I_baseline=abc", "population.GPi.I_baseline");
+}
+
+// The single-GPi deck describes the whole circuit: a population it lacks is
+// a new one on the command line and needs a model, and a projection must
+// name populations that exist.
+TEST(CliErrors, PopulationOutsideTheDeck) {
+  expectRefused(tinyRun() + " --population.STN.n=5", "population.STN.model is required");
+  expectRefused(tinyRun() + " --projection.stn_gpi.source=STN --projection.stn_gpi.target=GPi",
+                "projection.stn_gpi.source");
+}
 
 TEST(CliErrors, NonPositiveTimeStep) {
   expectRefused(tinyRun() + " --simulation.dt_ms=0", "simulation.dt_ms");
@@ -141,12 +162,13 @@ TEST(CliErrors, DurationNotAMultipleOfDt) {
 }
 
 TEST(CliErrors, NegativePopulationSize) {
-  expectRefused(tinyRun() + " --network.n_gpe=-1", "network.n_gpe");
+  expectRefused(tinyRun() + " --population.GPi.n=-1", "population.GPi.n");
 }
 
 TEST(CliErrors, NegativeConductance) {
-  expectRefused(tinyRun() + " --stn.gNa=-1", "stn.gNa");
-  expectRefused(tinyRun() + " --gpe.gL=-1", "gpe.gL");
+  expectRefused(tinyRun() + " --population.GPi.gL=-1", "population.GPi.gL");
+  // A population added on the command line is held to the same rules.
+  expectRefused(tinyRun() + " --population.STN.model=stn_hh --population.STN.gNa=-1", "population.STN.gNa");
 }
 
 TEST(CliErrors, MissingDeck) {
@@ -217,9 +239,9 @@ TEST(CliRun, ValidateCreatesNoOutput) {
   EXPECT_EQ(ok.err, "");
   EXPECT_TRUE(outputFiles(dir).empty());
 
-  const RunResult bad = runCbgtc("--validate " + tinyRun() + " --stn.gNa=-1 " + outputIn(dir), dir);
+  const RunResult bad = runCbgtc("--validate " + tinyRun() + " --population.GPi.gL=-1 " + outputIn(dir), dir);
   EXPECT_EQ(bad.exit_code, 2);
-  expectOneErrorLine(bad, "stn.gNa");
+  expectOneErrorLine(bad, "population.GPi.gL");
   EXPECT_TRUE(outputFiles(dir).empty());
 }
 
@@ -227,7 +249,8 @@ TEST(CliRun, EmptyPopulationsWriteEmptySpikeDatasets) {
   TempDir dir;
   const auto out = dir / "out.h5";
   const RunResult r = runCbgtc(
-      "--network.n_stn=0 --network.n_gpe=0 --network.n_gpi=0 --simulation.duration_ms=1 " + outputIn(dir), dir);
+      "--population.STN.n=0 --population.GPe.n=0 --population.GPi.n=0 --simulation.duration_ms=1 " + outputIn(dir),
+      dir);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   ASSERT_TRUE(std::filesystem::exists(out));
   EXPECT_FALSE(std::filesystem::exists(dir / "out.h5.partial"));
@@ -236,4 +259,36 @@ TEST(CliRun, EmptyPopulationsWriteEmptySpikeDatasets) {
     EXPECT_TRUE(spikes.times_ms.empty()) << pop;
     EXPECT_TRUE(spikes.node_ids.empty()) << pop;
   }
+#ifdef CBGTC_ENABLE_HDF5
+  EXPECT_EQ(spikePopulations(out.string()), (std::set<std::string>{"STN", "GPe", "GPi"}));
+#endif
+}
+
+// The output of a deck's circuit holds its populations, named after their
+// sections, and only those; the banner names them with their sizes.
+TEST(CliRun, SpikePopulationsAreTheDecksPopulations) {
+  TempDir dir;
+  const auto deck = dir / "two.ini";
+  writeBytes(deck,
+             "[simulation]\nduration_ms = 50\n"
+             "[population.Fast]\nmodel = adex\nn = 3\nI_baseline = 400\n"
+             "[population.Driven]\nmodel = stn_hh\nn = 2\n"
+             "[projection.fast_driven]\nsource = Fast\ntarget = Driven\np = 1\ng_total = 0.5\n");
+  const auto out = dir / "out.h5";
+  const RunResult r = runCbgtc("--config " + quoted(deck) + " " + outputIn(dir), dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find(": Fast 3, Driven 2 neurons;"), std::string::npos) << r.out;
+  EXPECT_EQ(spikePopulations(out.string()), (std::set<std::string>{"Fast", "Driven"}));
+  const auto fast = readSpikes(out.string(), "Fast");
+  EXPECT_FALSE(fast.times_ms.empty());
+  for (auto id : fast.node_ids) EXPECT_LT(id, 3u);
+  for (auto id : readSpikes(out.string(), "Driven").node_ids) EXPECT_LT(id, 2u);
+}
+
+TEST(CliRun, BannerNamesTheBuiltInPopulations) {
+  TempDir dir;
+  const RunResult r = runCbgtc("--simulation.duration_ms=1 " + outputIn(dir), dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("cbgtc ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(": STN 100, GPe 200, GPi 150 neurons; "), std::string::npos) << r.out;
 }

@@ -7,9 +7,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
-#include "src/types.hpp"
+#include "kernels/types.hpp"
 #include "tests/cli_helpers.hpp"
 
 using namespace cbgtc::test;
@@ -36,6 +40,62 @@ TEST(CliNetwork, SameSeedGivesIdenticalSpikeDatasets) {
     EXPECT_EQ(sa.times_ms, sb.times_ms) << pop;
     EXPECT_EQ(sa.node_ids, sb.node_ids) << pop;
     EXPECT_NE(sa.node_ids, sc.node_ids) << pop;
+  }
+}
+
+// The default deck spells out the built-in circuit: a run without a deck
+// gives the same spikes.
+TEST(CliNetwork, DefaultDeckEqualsTheBuiltInCircuit) {
+  TempDir dir;
+  const auto a = (dir / "a.h5").string(), b = (dir / "b.h5").string();
+  ASSERT_EQ(runCbgtc(smallRun(dir, a), dir).exit_code, 0);
+  ASSERT_EQ(runCbgtc("--simulation.duration_ms=200 --output.overwrite=true --output.file='" + b + "'", dir).exit_code,
+            0);
+  for (const char* pop : {"STN", "GPe", "GPi"}) {
+    const Spikes sa = readSpikes(a, pop), sb = readSpikes(b, pop);
+    EXPECT_FALSE(sa.times_ms.empty()) << pop;
+    EXPECT_EQ(sa.times_ms, sb.times_ms) << pop;
+    EXPECT_EQ(sa.node_ids, sb.node_ids) << pop;
+  }
+}
+
+// Random streams are keyed by the names of populations and projections, not
+// by their place in the deck: the default deck with its population sections
+// in reverse order gives the same spikes per population.
+TEST(CliNetwork, PopulationOrderInTheDeckDoesNotChangeTheSpikes) {
+  TempDir dir;
+  // Blocks of the default deck, each from a "[section]" line to the next.
+  std::vector<std::string> blocks{""};
+  {
+    std::istringstream in(slurp(inputDeck("default.ini")));
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty() && line[0] == '[') blocks.emplace_back();
+      blocks.back() += line + "\n";
+    }
+  }
+  std::vector<std::string> populations, others;
+  for (const auto& b : blocks) (b.rfind("[population.", 0) == 0 ? populations : others).push_back(b);
+  ASSERT_EQ(populations.size(), 3u);
+  std::string reversed;
+  for (const auto& b : others) reversed += b;
+  for (auto it = populations.rbegin(); it != populations.rend(); ++it) reversed += *it;
+  const auto deck = dir / "reversed.ini";
+  {
+    std::ofstream out(deck);
+    out << reversed;
+  }
+  const auto a = (dir / "a.h5").string(), b = (dir / "b.h5").string();
+  ASSERT_EQ(runCbgtc(smallRun(dir, a), dir).exit_code, 0);
+  const auto r = runCbgtc("--config '" + deck.string() + "' --simulation.duration_ms=200 --output.file='" + b +
+                              "' --output.overwrite=true",
+                          dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(": GPi 150, GPe 200, STN 100 neurons;"), std::string::npos) << r.out;
+  for (const char* pop : {"STN", "GPe", "GPi"}) {
+    const Spikes sa = readSpikes(a, pop), sb = readSpikes(b, pop);
+    EXPECT_FALSE(sa.times_ms.empty()) << pop;
+    EXPECT_EQ(sa.times_ms, sb.times_ms) << pop;
+    EXPECT_EQ(sa.node_ids, sb.node_ids) << pop;
   }
 }
 

@@ -14,6 +14,9 @@
 
 using namespace cbgtc;
 
+// Positions of a source and another population in a run's list.
+constexpr std::uint32_t stn_position = 0, gpe_position = 1;
+
 TEST(Exchange, EverySpikeReachesItsTargetsOnceAtTheRightStep) {
   const auto comm = comm::worldCommunicator();
   const index_type n_pre = 37, n_post = 53;
@@ -38,11 +41,11 @@ TEST(Exchange, EverySpikeReachesItsTargetsOnceAtTheRightStep) {
   // Each rank emits the spikes of its own sources: source i fires at step t
   // of the epoch when (i·31 + t·17) % 5 == 0.
   auto fires = [](std::uint32_t i, step_type t) { return (i * 31 + t * 17) % 5 == 0; };
-  std::vector<comm::SpikeRecord> mine;
+  std::vector<SpikeRecord> mine;
   for (step_type t = 0; t < epoch; ++t)
     for (auto i = static_cast<std::uint32_t>(sources.begin); i < sources.end; ++i)
-      if (fires(i, t)) mine.push_back({100 + t, static_cast<std::uint32_t>(PopulationId::GPe), i});
-  std::vector<comm::SpikeRecord> all = comm->allgather(mine);
+      if (fires(i, t)) mine.push_back({100 + t, gpe_position, i});
+  std::vector<SpikeRecord> all = comm->allgather(mine);
   std::sort(all.begin(), all.end());
   std::size_t expected_spikes = 0;
   for (step_type t = 0; t < epoch; ++t)
@@ -53,10 +56,10 @@ TEST(Exchange, EverySpikeReachesItsTargetsOnceAtTheRightStep) {
   const std::int32_t n_slots = proj.max_delay_steps + 1;
   Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace> ring("cbgtc::test::ring", n_slots,
                                                                        targets.size());
-  Kokkos::View<comm::SpikeRecord*, Kokkos::HostSpace> h_spikes("cbgtc::test::spikes", all.size());
+  Kokkos::View<SpikeRecord*, Kokkos::HostSpace> h_spikes("cbgtc::test::spikes", all.size());
   for (std::size_t k = 0; k < all.size(); ++k) h_spikes(k) = all[k];
   auto d_spikes = Kokkos::create_mirror_view_and_copy(MemorySpace(), h_spikes);
-  deliverSpikes(ExecutionSpace(), proj.by_source, d_spikes, all.size(), static_cast<std::uint32_t>(PopulationId::GPe),
+  deliverSpikes(ExecutionSpace(), proj.by_source, d_spikes, all.size(), gpe_position,
                 Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, ring);
   auto got = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), ring);
 

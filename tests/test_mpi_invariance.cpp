@@ -87,7 +87,7 @@ TEST(MpiInvariance, JitteredAndFixedIndegreeProjectionsAreIdentical) {
 // More ranks than neurons in a population: empty blocks still run.
 TEST(MpiInvariance, MoreRanksThanNeuronsRuns) {
   expectInvariant("--config '" + inputDeck("default.ini") +
-                  "' --simulation.duration_ms=60 --network.n_stn=3 --network.n_gpi=2 --network.n_gpe=5"
+                  "' --simulation.duration_ms=60 --population.STN.n=3 --population.GPi.n=2 --population.GPe.n=5"
                   " --projection.gpe_stn.p=1 --projection.stn_gpe.p=1 --projection.stn_gpi.p=1"
                   " --projection.gpe_gpi.p=1");
 }

@@ -15,6 +15,9 @@
 
 using namespace cbgtc;
 
+// Positions of a source and another population in a run's list.
+constexpr std::uint32_t stn_position = 0, gpe_position = 1;
+
 namespace {
 
 using Ring = Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>;
@@ -56,15 +59,11 @@ HostConnectivity oneSource(index_type n_post, const std::vector<std::pair<index_
 std::vector<std::vector<double>> conductanceTrace(const Projection& proj, std::int32_t n_post,
                                                   const std::set<step_type>& spike_steps, step_type steps,
                                                   double decay) {
-  ConductanceInput<MemorySpace> in;
-  in.n_slots = proj.max_delay_steps + 1;
-  in.ring = Ring("cbgtc::test::ring", in.n_slots, n_post);
-  in.g = Kokkos::View<real_type*, MemorySpace>("cbgtc::test::g", n_post);
-  in.decay = static_cast<real_type>(decay);
-  in.E_rev = 0;
+  const Ring ring("cbgtc::test::ring", proj.max_delay_steps + 1, n_post);
+  const Kokkos::View<real_type*, MemorySpace> g("cbgtc::test::g", n_post);
   PopulationDrive<MemorySpace> drive = quietDrive<MemorySpace>();
-  drive.synapses.input[drive.synapses.count++] = in;
-  Kokkos::View<comm::SpikeRecord*, MemorySpace> spike("cbgtc::test::spike", 1);
+  drive.synapses.add(ConductanceInput::of(ring, g, static_cast<real_type>(decay), 0));
+  Kokkos::View<SpikeRecord*, MemorySpace> spike("cbgtc::test::spike", 1);
   Kokkos::View<double*, MemorySpace> g_out("cbgtc::test::g_out", n_post);
   std::vector<std::vector<double>> trace;
   for (step_type k = 0; k < steps; ++k) {
@@ -80,10 +79,10 @@ std::vector<std::vector<double>> conductanceTrace(const Projection& proj, std::i
         });
     if (spike_steps.count(k)) {
       auto h = Kokkos::create_mirror_view(spike);
-      h(0) = comm::SpikeRecord{k, static_cast<std::uint32_t>(PopulationId::GPe), 0};
+      h(0) = SpikeRecord{k, gpe_position, 0};
       Kokkos::deep_copy(spike, h);
-      deliverSpikes(ExecutionSpace(), proj.by_source, spike, 1, static_cast<std::uint32_t>(PopulationId::GPe),
-                    Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, in.ring);
+      deliverSpikes(ExecutionSpace(), proj.by_source, spike, 1, gpe_position,
+                    Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, ring);
     }
     auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), g_out);
     trace.emplace_back(host.data(), host.data() + n_post);
@@ -160,20 +159,20 @@ TEST(Delivery, AddedConductanceEqualsSumOfSpikingWeights) {
   std::vector<std::uint8_t> spiking(300);
   for (int i = 0; i < 300; ++i) spiking[i] = (i * 7919) % 5 == 0;
   // The spiking sources, plus spikes of another population that must be ignored.
-  Kokkos::View<comm::SpikeRecord*, Kokkos::HostSpace> h_spikes("cbgtc::test::spikes", 600);
+  Kokkos::View<SpikeRecord*, Kokkos::HostSpace> h_spikes("cbgtc::test::spikes", 600);
   std::size_t n_spikes = 0;
   for (std::uint32_t i = 0; i < 300; ++i) {
-    if (spiking[i]) h_spikes(n_spikes++) = comm::SpikeRecord{1234, static_cast<std::uint32_t>(PopulationId::GPe), i};
-    h_spikes(n_spikes++) = comm::SpikeRecord{1234, static_cast<std::uint32_t>(PopulationId::STN), i};
+    if (spiking[i]) h_spikes(n_spikes++) = SpikeRecord{1234, gpe_position, i};
+    h_spikes(n_spikes++) = SpikeRecord{1234, stn_position, i};
   }
   auto spikes = Kokkos::create_mirror_view_and_copy(MemorySpace(), h_spikes);
   Ring ring("cbgtc::test::ring", proj.max_delay_steps + 1, 200);
-  deliverSpikes(ExecutionSpace(), proj.by_source, spikes, n_spikes, static_cast<std::uint32_t>(PopulationId::GPe),
+  deliverSpikes(ExecutionSpace(), proj.by_source, spikes, n_spikes, gpe_position,
                 Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, ring);
   auto h_ring = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), ring);
   // The team-per-spike strategy adds the same integers to the same slots.
   Ring team_ring("cbgtc::test::team_ring", proj.max_delay_steps + 1, 200);
-  deliverSpikes(ExecutionSpace(), proj.by_source, spikes, n_spikes, static_cast<std::uint32_t>(PopulationId::GPe),
+  deliverSpikes(ExecutionSpace(), proj.by_source, spikes, n_spikes, gpe_position,
                 Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, team_ring,
                 Delivery::TeamPerSpike);
   auto h_team = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), team_ring);
@@ -212,22 +211,22 @@ TEST(Delivery, PullAndPushFillIdenticalRings) {
   ASSERT_TRUE(enablePull(proj, host, epoch));
   // Step s of the epoch: every source fires at s = 3 (a DBS-like volley),
   // half at s = 7, a few at many other steps; STN spikes everywhere.
-  std::vector<comm::SpikeRecord> list;
+  std::vector<SpikeRecord> list;
   for (std::int32_t step = 0; step < epoch; ++step)
     for (std::uint32_t i = 0; i < 500; ++i) {
       const bool fires = step == 3 || (step == 7 && i % 2 == 0) || (step % 3 == 1 && (i * 37 + step) % 50 == 0);
-      if (fires) list.push_back({k0 + step, static_cast<std::uint32_t>(PopulationId::GPe), i});
-      if ((i + step) % 9 == 0) list.push_back({k0 + step, static_cast<std::uint32_t>(PopulationId::STN), i});
+      if (fires) list.push_back({k0 + step, gpe_position, i});
+      if ((i + step) % 9 == 0) list.push_back({k0 + step, stn_position, i});
     }
   std::sort(list.begin(), list.end());
-  Kokkos::View<comm::SpikeRecord*, Kokkos::HostSpace> h_spikes("cbgtc::test::spikes", list.size());
+  Kokkos::View<SpikeRecord*, Kokkos::HostSpace> h_spikes("cbgtc::test::spikes", list.size());
   std::vector<std::int64_t> per_step(epoch, 0);
   for (std::size_t k = 0; k < list.size(); ++k) {
     h_spikes(k) = list[k];
-    if (list[k].population == static_cast<std::uint32_t>(PopulationId::GPe)) ++per_step[list[k].step - k0];
+    if (list[k].population == gpe_position) ++per_step[list[k].step - k0];
   }
   auto spikes = Kokkos::create_mirror_view_and_copy(MemorySpace(), h_spikes);
-  const auto gpe = static_cast<std::uint32_t>(PopulationId::GPe);
+  const auto gpe = gpe_position;
   const ExecutionSpace space;
   Ring push("cbgtc::test::push", proj.max_delay_steps + 1, 300);
   deliverSpikes(space, proj.by_source, spikes, list.size(), gpe, Kokkos::View<const delay_type*, MemorySpace>(),

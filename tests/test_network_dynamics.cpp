@@ -10,6 +10,7 @@
 #include "io/options.hpp"
 #include "kernels/neuron_update.hpp"
 #include "src/simulation.hpp"
+#include "tests/config_helpers.hpp"
 #include "tests/memory_writer.hpp"
 
 using namespace cbgtc;
@@ -36,15 +37,16 @@ ProjectionSettings excitatory(const char* name, const char* source, const char* 
 SimulationConfig chainConfig(double d1_ms, double d2_ms) {
   SimulationConfig c;
   c.simulation.duration_ms = 500;
-  c.network = NetworkSettings{1, 1, 1};
-  c.stn_init.heterogeneity = 0;
-  for (auto* pair : {&c.gpe, &c.gpi}) {
-    pair->I_baseline = 0;
-    pair->a = 0;
-    pair->b = 0;
+  test::setSizes(c, 1, 1, 1);
+  test::stnSettings(c).init.heterogeneity = 0;
+  for (const char* name : {"GPe", "GPi"}) {
+    auto& s = test::adexSettings(c, name);
+    s.params.I_baseline = 0;
+    s.params.a = 0;
+    s.params.b = 0;
+    s.init = adex::AdExInit{-60, 0, 0, 0};
   }
-  for (auto* init : {&c.gpe_init, &c.gpi_init}) *init = adex::AdExInit{-60, 0, 0, 0};
-  for (auto* n : {&c.stn_noise, &c.gpe_noise, &c.gpi_noise}) *n = NoiseSettings{5, 0, 0};
+  for (auto& p : c.populations) p.noise = NoiseSettings{5, 0, 0};
   c.projections = {excitatory("stn_gpe", "STN", "GPe", d1_ms), excitatory("gpe_gpi", "GPe", "GPi", d2_ms)};
   return c;
 }
@@ -208,7 +210,7 @@ TEST(NetworkEpochs, BatchedAndPerStepLaunchesAreIdentical) {
   c.analysis.segment_ms = 50;
   auto run = [&c](bool batched) {
     SimulationConfig x = c;
-    x.simulation.epoch_batching = batched;
+    x.execution.epoch_batching = batched;
     MemoryWriter w;
     Simulation sim(x);
     EXPECT_EQ(sim.epochSteps(), 200);
@@ -240,7 +242,7 @@ TEST(NetworkLanes, OneTwoFourOrEightLanesPerNeuronAreIdentical) {
   c.analysis.segment_ms = 25;
   auto run = [&c](int lanes) {
     SimulationConfig x = c;
-    x.simulation.lanes_per_neuron = lanes;
+    x.execution.lanes_per_neuron = lanes;
     MemoryWriter w;
     Simulation sim(x);
     EXPECT_EQ(sim.lanesPerNeuron(), lanes);
@@ -272,10 +274,10 @@ TEST(NetworkLanes, AutoUsesSeveralLanesOnlyForSmallNetworksOnGpus) {
 TEST(NetworkDelivery, EveryStrategyGivesIdenticalSpikes) {
   SimulationConfig c;
   c.simulation.duration_ms = 100;
-  c.simulation.pull_fraction = 0;
+  c.execution.pull_fraction = 0;
   auto run = [&c](const char* delivery) {
     SimulationConfig x = c;
-    x.simulation.delivery = delivery;
+    x.execution.delivery = delivery;
     MemoryWriter w;
     Simulation sim(x);
     for (const auto& p : sim.projections()) EXPECT_EQ(p.pull.enabled(), std::string(delivery) == "pull") << p.name;
@@ -296,14 +298,14 @@ TEST(NetworkEpochs, SpikeBuffersHoldTheFastestFiring) {
   SimulationConfig c;
   c.simulation.duration_ms = 20;
   c.analysis.burn_in_ms = 0;
-  c.gpe.t_ref_ms = 0.1;          // 4 steps: at most one spike every 5 steps
-  c.gpe_noise.mu = 1.0e6;        // pA: V crosses V_peak in the first step after refractoriness
+  test::adexSettings(c, "GPe").params.t_ref_ms = 0.1;          // 4 steps: at most one spike every 5 steps
+  test::population(c, "GPe").noise.mu = 1.0e6;        // pA: V crosses V_peak in the first step after refractoriness
   MemoryWriter w;
   Simulation sim(c);
   ASSERT_EQ(sim.epochSteps(), 200);
   sim.run(&w);
   const auto& gpe = w.spikes.at("GPe");
-  const double per_neuron = static_cast<double>(gpe.size()) / c.network.n_gpe;
+  const double per_neuron = static_cast<double>(gpe.size()) / test::population(c, "GPe").n;
   const double fastest = 800.0 / 5;  // 800 steps
   EXPECT_GT(per_neuron, 0.9 * fastest);
   EXPECT_LE(per_neuron, fastest);

@@ -11,15 +11,20 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "io/options.hpp"
 #include "src/config.hpp"
-#include "src/types.hpp"
+#include "kernels/types.hpp"
 #include "tests/cli_helpers.hpp"
 
+using cbgtc::PopulationSettings;
 using cbgtc::real_type;
 using cbgtc::SimulationConfig;
+using cbgtc::models::AdEx;
+using cbgtc::models::StnHH;
 using cbgtc::io::CommandLine;
 using cbgtc::io::ConfigError;
 using cbgtc::test::TempDir;
@@ -69,6 +74,45 @@ cbgtc::io::AttributeList resolvedOf(SimulationConfig config) {
   return cbgtc::io::makeOptionTable(config).resolved();
 }
 
+/// The population called `name` (a test failure and an exception when
+/// there is none).
+const PopulationSettings& pop(const SimulationConfig& c, const std::string& name) {
+  const PopulationSettings* p = c.population(name);
+  if (!p) {
+    ADD_FAILURE() << "no population " << name;
+    throw std::runtime_error("no population " + name);
+  }
+  return *p;
+}
+
+/// The settings (parameters and initial state) of an stn_hh or adex population.
+const StnHH::Settings& stn(const SimulationConfig& c, const std::string& name = "STN") {
+  return std::get<StnHH::Settings>(pop(c, name).params);
+}
+const AdEx::Settings& adex(const SimulationConfig& c, const std::string& name) {
+  return std::get<AdEx::Settings>(pop(c, name).params);
+}
+
+std::vector<std::string> populationNames(const SimulationConfig& c) {
+  std::vector<std::string> names;
+  for (const auto& p : c.populations) names.push_back(p.name);
+  return names;
+}
+
+std::vector<std::string> projectionNames(const SimulationConfig& c) {
+  std::vector<std::string> names;
+  for (const auto& p : c.projections) names.push_back(p.name);
+  return names;
+}
+
+/// resolved() entries whose key starts with `prefix`.
+cbgtc::io::AttributeList resolvedWithPrefix(const SimulationConfig& c, const std::string& prefix) {
+  cbgtc::io::AttributeList out;
+  for (const auto& kv : resolvedOf(c))
+    if (kv.first.rfind(prefix, 0) == 0) out.push_back(kv);
+  return out;
+}
+
 std::vector<std::string> tableKeys() {
   SimulationConfig c;
   const auto table = cbgtc::io::makeOptionTable(c);
@@ -92,18 +136,30 @@ TEST(OptionsDefaults, NoArgumentsGiveTheStructDefaults) {
   EXPECT_EQ(c.simulation.duration_ms, 1000.0);
   EXPECT_EQ(c.simulation.dt_ms, 0.025);
   EXPECT_EQ(c.simulation.seed, 42);
-  EXPECT_EQ(c.network.n_stn, 100);
-  EXPECT_EQ(c.network.n_gpe, 200);
-  EXPECT_EQ(c.network.n_gpi, 150);
-  EXPECT_EQ(c.stn.gNa, real_type(49));
-  EXPECT_EQ(c.stn.ISTN, real_type(42));
-  EXPECT_EQ(c.stn.gL, real_type(0.35));
-  EXPECT_EQ(c.gpe.b, real_type(10));  // GPe preset
-  EXPECT_EQ(c.gpe.a, real_type(0.5));
-  EXPECT_EQ(c.gpe.I_baseline, real_type(300));
-  EXPECT_EQ(c.gpe_init.V, real_type(-65));
-  EXPECT_EQ(c.gpi.b, real_type(0));  // GPi preset
-  EXPECT_EQ(c.gpi.I_baseline, real_type(250));
+  // The built-in circuit: STN, GPe, GPi (in this order) and four projections.
+  EXPECT_EQ(populationNames(c), (std::vector<std::string>{"STN", "GPe", "GPi"}));
+  EXPECT_EQ(projectionNames(c), (std::vector<std::string>{"stn_gpe", "gpe_stn", "stn_gpi", "gpe_gpi"}));
+  EXPECT_EQ(pop(c, "STN").model, "stn_hh");
+  EXPECT_EQ(pop(c, "GPe").model, "adex");
+  EXPECT_EQ(pop(c, "GPi").model, "adex");
+  EXPECT_EQ(pop(c, "STN").n, 100);
+  EXPECT_EQ(pop(c, "GPe").n, 200);
+  EXPECT_EQ(pop(c, "GPi").n, 150);
+  EXPECT_EQ(pop(c, "STN").noise.mu, 1.8);
+  EXPECT_EQ(pop(c, "STN").noise.sigma, 1.0);
+  EXPECT_EQ(pop(c, "GPe").noise.mu, 0.0);
+  EXPECT_EQ(pop(c, "GPi").noise.sigma, 1.0);
+  EXPECT_EQ(stn(c).params.gNa, real_type(49));
+  EXPECT_EQ(stn(c).params.ISTN, real_type(42));
+  EXPECT_EQ(stn(c).params.gL, real_type(0.35));
+  EXPECT_EQ(adex(c, "GPe").params.b, real_type(10));  // GPe preset
+  EXPECT_EQ(adex(c, "GPe").params.a, real_type(0.5));
+  EXPECT_EQ(adex(c, "GPe").params.I_baseline, real_type(300));
+  EXPECT_EQ(adex(c, "GPe").init.V, real_type(-65));
+  EXPECT_EQ(adex(c, "GPi").params.b, real_type(0));  // GPi preset
+  EXPECT_EQ(adex(c, "GPi").params.I_baseline, real_type(250));
+  EXPECT_EQ(c.execution.delivery, "auto");
+  EXPECT_TRUE(c.execution.epoch_batching);
   EXPECT_EQ(c.output.file, "cbgtc_output.h5");
   EXPECT_FALSE(c.output.overwrite);
   EXPECT_EQ(c.output.v_every_steps, 40);
@@ -121,9 +177,9 @@ TEST(OptionsDefaults, HelpVersionValidateFlags) {
 
 TEST(OptionsDefaults, KokkosArgumentsAreIgnored) {
   const CommandLine cl =
-      parse({"--kokkos-threads=2", "--kokkos-num-devices=1", "--stn.ISTN=60", "--kokkos-disable-warnings"});
-  EXPECT_EQ(cl.config.stn.ISTN, real_type(60));
-  EXPECT_EQ(cl.config.stn.gNa, real_type(49));
+      parse({"--kokkos-threads=2", "--kokkos-num-devices=1", "--population.STN.ISTN=60", "--kokkos-disable-warnings"});
+  EXPECT_EQ(stn(cl.config).params.ISTN, real_type(60));
+  EXPECT_EQ(stn(cl.config).params.gNa, real_type(49));
 }
 
 // ---------------------------------------------------------------- precedence
@@ -134,39 +190,77 @@ TEST(OptionsPrecedence, CommandLineOverDeckOverDefaults) {
   writeFile(deck,
             "# comment\n"
             "[simulation]\nduration_ms = 20\ndt_ms = 0.05\n"
-            "[stn]\nISTN = 50\ngNa = 40\n"
-            "[gpe]\nb = 7.5\n"
+            "[population.STN]\nISTN = 50\ngNa = 40\n"
+            "[population.GPe]\nb = 7.5\n"
+            "[population.GPi]\nnoise_mu = 3\n"
+            "[projection.stn_gpe]\np = 0.2\n"
+            "[execution]\ndelivery = pull\n"
             "[output]\nfile = from_deck.h5\noverwrite = true\n");
-  const CommandLine cl = parse({"--config", deck, "--stn.ISTN=60", "--output.file=cmd.h5"});
+  const CommandLine cl = parse({"--config", deck, "--population.STN.ISTN=60", "--output.file=cmd.h5",
+                                "--execution.delivery=team", "--projection.stn_gpe.g_total=4"});
   const SimulationConfig& c = cl.config;
   EXPECT_EQ(cl.config_file, deck);
-  EXPECT_EQ(c.stn.ISTN, real_type(60));    // command line wins over the deck
-  EXPECT_EQ(c.output.file, "cmd.h5");      // also for strings
-  EXPECT_EQ(c.stn.gNa, real_type(40));     // deck only
-  EXPECT_EQ(c.gpe.b, real_type(7.5));      // deck only
+  EXPECT_EQ(stn(c).params.ISTN, real_type(60));      // command line wins over the deck
+  EXPECT_EQ(c.output.file, "cmd.h5");                // also for strings
+  EXPECT_EQ(c.execution.delivery, "team");
+  EXPECT_EQ(stn(c).params.gNa, real_type(40));       // deck only
+  EXPECT_EQ(adex(c, "GPe").params.b, real_type(7.5));  // deck only
+  EXPECT_EQ(pop(c, "GPi").noise.mu, 3.0);            // deck only
   EXPECT_EQ(c.simulation.duration_ms, 20.0);
   EXPECT_EQ(c.simulation.dt_ms, 0.05);
   EXPECT_TRUE(c.output.overwrite);
-  EXPECT_EQ(c.stn.gK, real_type(57));      // neither: default
-  EXPECT_EQ(c.gpi.b, real_type(0));        // neither: default
-  EXPECT_EQ(c.network.n_gpe, 200);         // neither: default
+  EXPECT_EQ(stn(c).params.gK, real_type(57));        // neither: default
+  EXPECT_EQ(adex(c, "GPe").params.a, real_type(0.5));  // neither: the built-in GPe's
+  EXPECT_EQ(adex(c, "GPi").params.b, real_type(0));  // neither: the built-in GPi's
+  EXPECT_EQ(pop(c, "GPe").n, 200);                   // neither: default
+  EXPECT_EQ(pop(c, "GPe").model, "adex");
+  EXPECT_EQ(pop(c, "STN").noise.sigma, 1.0);
   EXPECT_EQ(c.stepCount(), 400);
+  // The deck's own projection (built-in keys it does not set, command line
+  // over deck); the built-in projections it does not name are gone.
+  ASSERT_EQ(projectionNames(c), std::vector<std::string>{"stn_gpe"});
+  EXPECT_EQ(c.projections[0].source, "STN");
+  EXPECT_EQ(c.projections[0].target, "GPe");
+  EXPECT_EQ(c.projections[0].p, 0.2);
+  EXPECT_EQ(c.projections[0].g_total, 4.0);
+  EXPECT_EQ(c.projections[0].delay_ms, 5.0);
 
   // The short form of --config and the order of arguments do not matter.
-  const CommandLine cl2 = parse({"--stn.ISTN=60", "-c", deck});
-  EXPECT_EQ(cl2.config.stn.ISTN, real_type(60));
-  EXPECT_EQ(cl2.config.stn.gNa, real_type(40));
+  const CommandLine cl2 = parse({"--population.STN.ISTN=60", "-c", deck});
+  EXPECT_EQ(stn(cl2.config).params.ISTN, real_type(60));
+  EXPECT_EQ(stn(cl2.config).params.gNa, real_type(40));
+  EXPECT_EQ(cl2.config.execution.delivery, "pull");
 }
 
 TEST(OptionsPrecedence, ShippedDecksParse) {
+  // The single-neuron decks hold only their one population, no projection.
   const CommandLine cl = parse({"--config", cbgtc::test::inputDeck("single_stn.ini")});
-  EXPECT_EQ(cl.config.network.n_stn, 1);
-  EXPECT_EQ(cl.config.network.n_gpe, 0);
-  EXPECT_EQ(cl.config.network.n_gpi, 0);
-  EXPECT_EQ(cl.config.stn.ISTN, real_type(42));
-  EXPECT_EQ(cl.config.stn_init.heterogeneity, real_type(0));
-  for (const char* deck : {"default.ini", "single_gpe.ini", "single_gpi.ini"})
-    EXPECT_NO_THROW(parse({"--config", cbgtc::test::inputDeck(deck)})) << deck;
+  EXPECT_EQ(populationNames(cl.config), std::vector<std::string>{"STN"});
+  EXPECT_TRUE(cl.config.projections.empty());
+  EXPECT_EQ(pop(cl.config, "STN").n, 1);
+  EXPECT_EQ(stn(cl.config).params.ISTN, real_type(42));
+  EXPECT_EQ(stn(cl.config).init.heterogeneity, real_type(0));
+  EXPECT_EQ(pop(cl.config, "STN").noise.mu, 0.0);
+  EXPECT_EQ(pop(cl.config, "STN").noise.sigma, 0.0);
+  for (const auto& [name, deck] : {std::pair<std::string, std::string>{"GPe", "single_gpe.ini"}, {"GPi", "single_gpi.ini"}}) {
+    const CommandLine single = parse({"--config", cbgtc::test::inputDeck(deck)});
+    EXPECT_EQ(populationNames(single.config), std::vector<std::string>{name});
+    EXPECT_TRUE(single.config.projections.empty()) << name;
+    EXPECT_EQ(pop(single.config, name).n, 1) << name;
+    EXPECT_EQ(adex(single.config, name).init.V_sd, real_type(0)) << name;
+    EXPECT_EQ(pop(single.config, name).noise.sigma, 0.0) << name;
+  }
+  EXPECT_EQ(adex(parse({"--config", cbgtc::test::inputDeck("single_gpe.ini")}).config, "GPe").params.b,
+            real_type(10));
+  EXPECT_EQ(adex(parse({"--config", cbgtc::test::inputDeck("single_gpi.ini")}).config, "GPi").params.b,
+            real_type(0));
+
+  // The default deck spells out the built-in circuit.
+  const CommandLine def = parse({"--config", cbgtc::test::inputDeck("default.ini")});
+  EXPECT_EQ(populationNames(def.config), populationNames(SimulationConfig{}));
+  EXPECT_EQ(projectionNames(def.config), projectionNames(SimulationConfig{}));
+  EXPECT_EQ(resolvedWithPrefix(def.config, "population."), resolvedWithPrefix(SimulationConfig{}, "population."));
+  EXPECT_EQ(resolvedWithPrefix(def.config, "projection."), resolvedWithPrefix(SimulationConfig{}, "projection."));
 }
 
 TEST(OptionsPrecedence, BooleanOverwrite) {
@@ -177,41 +271,79 @@ TEST(OptionsPrecedence, BooleanOverwrite) {
 }
 
 TEST(OptionsPrecedence, PopulationsMayBeEmpty) {
-  const CommandLine cl = parse({"--network.n_stn=0", "--network.n_gpe=0", "--network.n_gpi=0"});
-  EXPECT_EQ(cl.config.network.n_stn, 0);
-  EXPECT_EQ(cl.config.network.n_gpe, 0);
-  EXPECT_EQ(cl.config.network.n_gpi, 0);
+  const CommandLine cl = parse({"--population.STN.n=0", "--population.GPe.n=0", "--population.GPi.n=0"});
+  EXPECT_EQ(pop(cl.config, "STN").n, 0);
+  EXPECT_EQ(pop(cl.config, "GPe").n, 0);
+  EXPECT_EQ(pop(cl.config, "GPi").n, 0);
+  EXPECT_EQ(cl.config.projections.size(), 4u);
 }
 
 // ---------------------------------------------------------------- errors
 
 TEST(OptionsErrors, UnknownKeyOnCommandLine) {
-  expectRejected({"--stn.foo=1"}, {"stn.foo"});
+  expectRejected({"--population.STN.foo=1"}, {"population.STN.foo"});
+  expectRejected({"--population.GPe.ISTN=1"}, {"population.GPe.ISTN"});  // an stn_hh key on an adex population
+  expectRejected({"--projection.stn_gpe.foo=1"}, {"projection.stn_gpe.foo"});
   expectRejected({"--nosuchsection.gNa=1"}, {"nosuchsection.gNa"});
 }
 
 TEST(OptionsErrors, UnknownKeyInDeck) {
   TempDir dir;
   const std::string deck = (dir / "bad_key.ini").string();
-  writeFile(deck, "[stn]\nISTN = 50\nfoo = 1\n");
-  expectRejected({"--config", deck}, {"stn.foo", "bad_key.ini"});
+  writeFile(deck, "[population.STN]\nISTN = 50\nfoo = 1\n");
+  expectRejected({"--config", deck}, {"population.STN.foo", "bad_key.ini"});
 }
 
 TEST(OptionsErrors, UnknownSectionInDeck) {
   TempDir dir;
   const std::string deck = (dir / "bad_section.ini").string();
-  writeFile(deck, "[stn]\nISTN = 50\n[nosuch]\ngNa = 1\n");
+  writeFile(deck, "[population.STN]\nISTN = 50\n[nosuch]\ngNa = 1\n");
   expectRejected({"--config", deck}, {"nosuch.gNa", "bad_section.ini"});
 }
 
+// Keys of the earlier deck format are refused with the key that replaces them.
+TEST(OptionsErrors, MovedKeysNameTheirNewKey) {
+  expectRejected({"--stn.gNa=49"}, {"stn.gNa", "population.STN.gNa"});
+  expectRejected({"--gpe.C=200"}, {"gpe.C", "population.GPe.C"});
+  expectRejected({"--gpi.I_baseline=250"}, {"gpi.I_baseline", "population.GPi.I_baseline"});
+  expectRejected({"--network.n_stn=3"}, {"network.n_stn", "population.STN.n"});
+  expectRejected({"--noise.stn.mu=1"}, {"noise.stn.mu", "noise_mu"});
+  expectRejected({"--noise.gpe.sigma=1"}, {"noise.gpe.sigma", "noise_sigma"});
+  for (const char* k : {"delivery=pull", "pull_fraction=0.5", "lanes_per_neuron=2", "epoch_batching=false"}) {
+    const std::string key = std::string(k).substr(0, std::string(k).find('='));
+    expectRejected({std::string("--simulation.") + k}, {"simulation." + key, "execution." + key});
+    // Also with the value as the next argument.
+    expectRejected({"--simulation." + key, std::string(k).substr(key.size() + 1)},
+                   {"simulation." + key, "execution." + key});
+  }
+  // A value with a dot in it does not hide the key.
+  expectRejected({"--stn.gL=0.35"}, {"stn.gL", "population.STN.gL"});
+  expectRejected({"--gpe.a", "0.5"}, {"gpe.a", "population.GPe.a"});
+  // The hint names the key, not the key and the value.
+  EXPECT_EQ(parseError({"--stn.gNa=49"}).find("population.STN.gNa="), std::string::npos);
+
+  TempDir dir;
+  const std::string deck = (dir / "old_deck.ini").string();
+  writeFile(deck, "[simulation]\nduration_ms = 10\n[stn]\nISTN = 50\n");
+  expectRejected({"--config", deck}, {"stn.ISTN", "population.STN.ISTN", "old_deck.ini"});
+  writeFile(deck, "[network]\nn_gpe = 5\n");
+  expectRejected({"--config", deck}, {"network.n_gpe", "population.", "old_deck.ini"});
+  writeFile(deck, "[simulation]\ndelivery = team\n");
+  expectRejected({"--config", deck}, {"simulation.delivery", "execution.delivery", "old_deck.ini"});
+  writeFile(deck, "[noise.gpi]\ntau_ms = 4\n");
+  expectRejected({"--config", deck}, {"noise.gpi.tau_ms", "noise_tau_ms", "old_deck.ini"});
+}
+
 TEST(OptionsErrors, NonNumericValue) {
-  expectRejected({"--stn.ISTN=abc"}, {"stn.ISTN", "abc"});
-  expectRejected({"--network.n_gpe=1.5"}, {"network.n_gpe"});
+  expectRejected({"--population.STN.ISTN=abc"}, {"population.STN.ISTN", "abc"});
+  expectRejected({"--population.GPe.n=1.5"}, {"population.GPe.n"});
+  expectRejected({"--population.STN.noise_mu=x"}, {"population.STN.noise_mu"});
   expectRejected({"--output.overwrite=maybe"}, {"output.overwrite"});
+  expectRejected({"--execution.epoch_batching=maybe"}, {"execution.epoch_batching"});
   TempDir dir;
   const std::string deck = (dir / "nan_text.ini").string();
-  writeFile(deck, "[gpi]\nI_baseline = lots\n");
-  expectRejected({"--config", deck}, {"gpi.I_baseline", "nan_text.ini"});
+  writeFile(deck, "[population.GPi]\nI_baseline = lots\n");
+  expectRejected({"--config", deck}, {"population.GPi.I_baseline", "nan_text.ini"});
 }
 
 TEST(OptionsErrors, NonPositiveTimeStep) {
@@ -221,10 +353,19 @@ TEST(OptionsErrors, NonPositiveTimeStep) {
 
 TEST(OptionsErrors, LanesPerNeuronOtherThanAutoOneTwoFourOrEight) {
   for (const char* bad : {"3", "16", "-1"})
-    expectRejected({std::string("--simulation.lanes_per_neuron=") + bad}, {"simulation.lanes_per_neuron", bad});
+    expectRejected({std::string("--execution.lanes_per_neuron=") + bad}, {"execution.lanes_per_neuron", bad});
   for (const char* good : {"0", "1", "2", "4", "8"})
-    EXPECT_EQ(parse({std::string("--simulation.lanes_per_neuron=") + good}).config.simulation.lanes_per_neuron,
+    EXPECT_EQ(parse({std::string("--execution.lanes_per_neuron=") + good}).config.execution.lanes_per_neuron,
               std::stoll(good));
+}
+
+TEST(OptionsErrors, DeliveryAndPullFraction) {
+  expectRejected({"--execution.delivery=push"}, {"execution.delivery", "push"});
+  expectRejected({"--execution.pull_fraction=1.5"}, {"execution.pull_fraction"});
+  for (const char* good : {"auto", "thread", "team", "pull"})
+    EXPECT_EQ(parse({std::string("--execution.delivery=") + good}).config.execution.delivery, good);
+  EXPECT_EQ(parse({"--execution.pull_fraction=0.25"}).config.execution.pull_fraction, 0.25);
+  EXPECT_FALSE(parse({"--execution.epoch_batching=false"}).config.execution.epoch_batching);
 }
 
 TEST(OptionsErrors, DurationNotAMultipleOfDt) {
@@ -242,39 +383,46 @@ TEST(OptionsErrors, LongDurationNotAMultipleOfDt) {
 }
 
 TEST(OptionsErrors, NegativeOrHugePopulationSize) {
-  expectRejected({"--network.n_stn=-1"}, {"network.n_stn"});
-  expectRejected({"--network.n_gpi=-3"}, {"network.n_gpi"});
-  expectRejected({"--network.n_gpe=3000000000"}, {"network.n_gpe"});
+  expectRejected({"--population.STN.n=-1"}, {"population.STN.n"});
+  expectRejected({"--population.GPi.n=-3"}, {"population.GPi.n"});
+  expectRejected({"--population.GPe.n=3000000000"}, {"population.GPe.n"});
 }
 
 TEST(OptionsErrors, NegativeConductance) {
-  expectRejected({"--stn.gNa=-1"}, {"stn.gNa"});
-  expectRejected({"--stn.gAHP=-0.5"}, {"stn.gAHP"});
-  expectRejected({"--gpe.gL=-1"}, {"gpe.gL"});
-  expectRejected({"--gpi.gL=-1"}, {"gpi.gL"});
+  expectRejected({"--population.STN.gNa=-1"}, {"population.STN.gNa"});
+  expectRejected({"--population.STN.gAHP=-0.5"}, {"population.STN.gAHP"});
+  expectRejected({"--population.GPe.gL=-1"}, {"population.GPe.gL"});
+  expectRejected({"--population.GPi.gL=-1"}, {"population.GPi.gL"});
 }
 
 TEST(OptionsErrors, NonPositiveCapacitanceAndTimeConstants) {
-  expectRejected({"--stn.Cm=0"}, {"stn.Cm"});
-  expectRejected({"--gpe.C=-200"}, {"gpe.C"});
-  expectRejected({"--gpi.tau_w=0"}, {"gpi.tau_w"});
-  expectRejected({"--gpe.dT=0"}, {"gpe.dT"});
+  expectRejected({"--population.STN.Cm=0"}, {"population.STN.Cm"});
+  expectRejected({"--population.GPe.C=-200"}, {"population.GPe.C"});
+  expectRejected({"--population.GPi.tau_w=0"}, {"population.GPi.tau_w"});
+  expectRejected({"--population.GPe.dT=0"}, {"population.GPe.dT"});
+  expectRejected({"--population.STN.noise_tau_ms=0"}, {"population.STN.noise_tau_ms"});
+}
+
+TEST(OptionsErrors, NegativeNoiseSigma) {
+  expectRejected({"--population.GPe.noise_sigma=-1"}, {"population.GPe.noise_sigma"});
+  EXPECT_EQ(pop(parse({"--population.GPe.noise_mu=-5"}).config, "GPe").noise.mu, -5.0);  // a mean may be negative
 }
 
 TEST(OptionsErrors, NotFiniteValues) {
-  expectRejected({"--stn.ISTN=nan"}, {"stn.ISTN"});
-  expectRejected({"--stn.ISTN=inf"}, {"stn.ISTN"});
-  expectRejected({"--gpe.EL=-inf"}, {"gpe.EL"});
-  expectRejected({"--gpi.I_baseline=nan"}, {"gpi.I_baseline"});
+  expectRejected({"--population.STN.ISTN=nan"}, {"population.STN.ISTN"});
+  expectRejected({"--population.STN.ISTN=inf"}, {"population.STN.ISTN"});
+  expectRejected({"--population.GPe.EL=-inf"}, {"population.GPe.EL"});
+  expectRejected({"--population.GPi.I_baseline=nan"}, {"population.GPi.I_baseline"});
+  expectRejected({"--population.STN.noise_mu=nan"}, {"population.STN.noise_mu"});
   expectRejected({"--simulation.duration_ms=inf"}, {"simulation.duration_ms"});
   expectRejected({"--simulation.dt_ms=nan"}, {"simulation.dt_ms"});
 }
 
 TEST(OptionsErrors, GateInitOutsideUnitInterval) {
-  expectRejected({"--stn.n_init=1.5"}, {"stn.n_init"});
-  expectRejected({"--stn.h_init=-0.1"}, {"stn.h_init"});
-  expectRejected({"--stn.r_init=2"}, {"stn.r_init"});
-  EXPECT_NO_THROW(parse({"--stn.n_init=0", "--stn.h_init=1"}));
+  expectRejected({"--population.STN.n_init=1.5"}, {"population.STN.n_init"});
+  expectRejected({"--population.STN.h_init=-0.1"}, {"population.STN.h_init"});
+  expectRejected({"--population.STN.r_init=2"}, {"population.STN.r_init"});
+  EXPECT_NO_THROW(parse({"--population.STN.n_init=0", "--population.STN.h_init=1"}));
 }
 
 TEST(OptionsErrors, MissingDeck) {
@@ -284,13 +432,13 @@ TEST(OptionsErrors, MissingDeck) {
 }
 
 TEST(OptionsErrors, ResetNotBelowPeak) {
-  expectRejected({"--gpe.V_reset=20"}, {"gpe.V_reset", "gpe.V_peak"});  // equal
-  expectRejected({"--gpi.V_peak=-60"}, {"gpi.V_reset", "gpi.V_peak"});  // -55 > -60
+  expectRejected({"--population.GPe.V_reset=20"}, {"population.GPe.V_reset", "V_peak"});  // equal
+  expectRejected({"--population.GPi.V_peak=-60"}, {"population.GPi.", "V_reset", "V_peak"});  // -55 > -60
 }
 
 TEST(OptionsErrors, ExpClipRangeEmpty) {
-  expectRejected({"--gpi.exp_arg_min=10"}, {"gpi.exp_arg_min", "gpi.exp_arg_max"});  // equal
-  expectRejected({"--gpe.exp_arg_max=-30"}, {"gpe.exp_arg_min", "gpe.exp_arg_max"});
+  expectRejected({"--population.GPi.exp_arg_min=10"}, {"population.GPi.exp_arg_min", "exp_arg_max"});  // equal
+  expectRejected({"--population.GPe.exp_arg_max=-30"}, {"population.GPe.exp_arg_min", "exp_arg_max"});
 }
 
 TEST(OptionsErrors, SamplingIntervalAndOutputFile) {
@@ -298,6 +446,173 @@ TEST(OptionsErrors, SamplingIntervalAndOutputFile) {
   expectRejected({"--output.v_every_steps=-4"}, {"output.v_every_steps"});
   expectRejected({"--output.v_neurons=-1"}, {"output.v_neurons"});
   expectRejected({"--output.file="}, {"output.file"});
+}
+
+// ---------------------------------------------------------------- populations and projections
+
+// A deck that declares populations describes the whole circuit: its
+// populations replace the built-in three, in deck order, and its projections
+// (here none) replace the built-in ones.
+TEST(OptionsPopulations, DeckPopulationsReplaceTheBuiltInCircuit) {
+  TempDir dir;
+  const std::string deck = (dir / "circuit.ini").string();
+  writeFile(deck,
+            "[population.B]\nmodel = adex\nn = 3\nI_baseline = 120\nnoise_sigma = 2\n"
+            "[population.A]\nmodel = stn_hh\nn = 4\nISTN = 30\n"
+            "[population.GPe]\nn = 7\n");
+  const SimulationConfig c = parse({"--config", deck}).config;
+  EXPECT_EQ(populationNames(c), (std::vector<std::string>{"B", "A", "GPe"}));
+  EXPECT_TRUE(c.projections.empty());
+  EXPECT_EQ(pop(c, "B").model, "adex");
+  EXPECT_EQ(pop(c, "B").n, 3);
+  EXPECT_EQ(pop(c, "B").noise.sigma, 2.0);
+  EXPECT_EQ(pop(c, "B").noise.mu, 0.0);
+  EXPECT_EQ(adex(c, "B").params.I_baseline, real_type(120));
+  EXPECT_EQ(adex(c, "B").params.C, AdEx::Settings{}.params.C);  // the model's default
+  EXPECT_EQ(pop(c, "A").model, "stn_hh");
+  EXPECT_EQ(pop(c, "A").n, 4);
+  EXPECT_EQ(stn(c, "A").params.ISTN, real_type(30));
+  EXPECT_EQ(stn(c, "A").params.gNa, real_type(49));
+  // A section without model naming a built-in population modifies that one.
+  EXPECT_EQ(pop(c, "GPe").model, "adex");
+  EXPECT_EQ(pop(c, "GPe").n, 7);
+  EXPECT_EQ(adex(c, "GPe").params.b, real_type(10));  // the GPe preset
+  EXPECT_EQ(adex(c, "GPe").params.I_baseline, real_type(300));
+  // Every key of every declared population is in the option table.
+  const auto resolved = resolvedOf(c);
+  std::set<std::string> seen;
+  for (const auto& kv : resolved) seen.insert(kv.first);
+  for (const char* k : {"population.B.n", "population.B.I_baseline", "population.A.ISTN", "population.GPe.b"})
+    EXPECT_EQ(seen.count(k), 1u) << k;
+  for (const char* k : {"population.STN.n", "population.GPi.n", "projection.stn_gpe.p"})
+    EXPECT_EQ(seen.count(k), 0u) << k;
+
+  // With projections of its own.
+  writeFile(deck,
+            "[population.A]\nmodel = adex\nn = 5\n"
+            "[projection.a_a]\nsource = A\ntarget = A\nrule = fixed_indegree\nindegree = 4\n");
+  const SimulationConfig d = parse({"--config", deck}).config;
+  EXPECT_EQ(populationNames(d), std::vector<std::string>{"A"});
+  ASSERT_EQ(projectionNames(d), std::vector<std::string>{"a_a"});
+  EXPECT_EQ(d.projections[0].indegree, 4);
+  EXPECT_EQ(d.projections[0].rule, "fixed_indegree");
+}
+
+// A deck with projections but no populations keeps the built-in populations
+// and replaces only the projections; one with neither keeps both.
+TEST(OptionsPopulations, DeckProjectionsWithoutPopulationsReplaceOnlyTheProjections) {
+  TempDir dir;
+  const std::string deck = (dir / "projections.ini").string();
+  writeFile(deck,
+            "[projection.gpi_gpe]\nsource = GPi\ntarget = GPe\ng_total = 2\n"
+            "[projection.stn_gpe]\np = 0.5\n");
+  const SimulationConfig c = parse({"--config", deck}).config;
+  EXPECT_EQ(populationNames(c), (std::vector<std::string>{"STN", "GPe", "GPi"}));
+  ASSERT_EQ(projectionNames(c), (std::vector<std::string>{"gpi_gpe", "stn_gpe"}));
+  EXPECT_EQ(c.projections[0].source, "GPi");
+  EXPECT_EQ(c.projections[0].target, "GPe");
+  EXPECT_EQ(c.projections[0].g_total, 2.0);
+  EXPECT_EQ(c.projections[1].source, "STN");  // the built-in stn_gpe, modified
+  EXPECT_EQ(c.projections[1].p, 0.5);
+  EXPECT_EQ(c.projections[1].g_total, 10.0);
+
+  writeFile(deck, "[simulation]\nduration_ms = 10\n");
+  const SimulationConfig d = parse({"--config", deck}).config;
+  EXPECT_EQ(populationNames(d), (std::vector<std::string>{"STN", "GPe", "GPi"}));
+  EXPECT_EQ(projectionNames(d), projectionNames(SimulationConfig{}));
+}
+
+// The command line changes what the deck (or the built-ins) give, or adds to it.
+TEST(OptionsPopulations, CommandLineModifiesOrAdds) {
+  const SimulationConfig c = parse({"--population.Extra.model=adex", "--population.Extra.n=12",
+                                    "--population.Extra.I_baseline=90", "--projection.extra_stn.source=Extra",
+                                    "--projection.extra_stn.target=STN", "--projection.extra_stn.g_total=0.5",
+                                    "--projection.gpe_stn.p=0.2"})
+                                 .config;
+  EXPECT_EQ(populationNames(c), (std::vector<std::string>{"STN", "GPe", "GPi", "Extra"}));
+  EXPECT_EQ(projectionNames(c), (std::vector<std::string>{"stn_gpe", "gpe_stn", "stn_gpi", "gpe_gpi", "extra_stn"}));
+  EXPECT_EQ(pop(c, "Extra").n, 12);
+  EXPECT_EQ(adex(c, "Extra").params.I_baseline, real_type(90));
+  EXPECT_EQ(c.projections[4].g_total, 0.5);
+  EXPECT_EQ(c.projections[4].rule, "fixed_probability");  // a new projection's defaults
+  EXPECT_EQ(c.projections[1].p, 0.2);
+  EXPECT_EQ(c.projections[1].g_total, 1.0);  // the rest of the built-in gpe_stn
+
+  // On top of a deck with its own circuit.
+  const SimulationConfig d = parse({"--config", cbgtc::test::inputDeck("single_stn.ini"),
+                                    "--population.STN.ISTN=60", "--population.G.model=adex",
+                                    "--population.G.n=2", "--projection.stn_g.source=STN",
+                                    "--projection.stn_g.target=G"})
+                                 .config;
+  EXPECT_EQ(populationNames(d), (std::vector<std::string>{"STN", "G"}));
+  EXPECT_EQ(projectionNames(d), std::vector<std::string>{"stn_g"});
+  EXPECT_EQ(pop(d, "STN").n, 1);  // the deck's
+  EXPECT_EQ(stn(d).params.ISTN, real_type(60));
+  EXPECT_EQ(stn(d).init.heterogeneity, real_type(0));  // the deck's
+}
+
+// Changing the model of a population gives it that model's defaults.
+TEST(OptionsPopulations, ChangingTheModelOfAPopulation) {
+  const SimulationConfig c = parse({"--population.GPe.model=stn_hh", "--population.GPe.ISTN=20"}).config;
+  EXPECT_EQ(pop(c, "GPe").model, "stn_hh");
+  EXPECT_EQ(pop(c, "GPe").n, 200);
+  EXPECT_EQ(stn(c, "GPe").params.ISTN, real_type(20));
+  EXPECT_EQ(stn(c, "GPe").params.gNa, real_type(49));
+  // ...and its keys are those of the new model.
+  expectRejected({"--population.GPe.model=stn_hh", "--population.GPe.b=1"}, {"population.GPe.b"});
+  // Naming the model a population already has changes nothing.
+  EXPECT_EQ(resolvedOf(parse({"--population.GPe.model=adex"}).config), resolvedOf(SimulationConfig{}));
+}
+
+TEST(OptionsPopulations, NewPopulationNeedsAKnownModel) {
+  expectRejected({"--population.Striatum.n=10"}, {"population.Striatum.model is required"});
+  expectRejected({"--population.Striatum.model=izhikevich"}, {"population.Striatum.model", "izhikevich", "stn_hh", "adex"});
+  expectRejected({"--population.STN.model=nosuch"}, {"population.STN.model", "nosuch"});
+  TempDir dir;
+  const std::string deck = (dir / "no_model.ini").string();
+  writeFile(deck, "[population.Striatum]\nn = 10\n");
+  expectRejected({"--config", deck}, {"population.Striatum.model is required"});
+  // A deck's circuit replaces the built-in one: a built-in name it does not
+  // declare is a new population on the command line.
+  expectRejected({"--config", cbgtc::test::inputDeck("single_stn.ini"), "--population.GPe.n=3"},
+                 {"population.GPe.model is required"});
+}
+
+TEST(OptionsPopulations, PopulationNamesAreLettersDigitsAndUnderscores) {
+  EXPECT_NO_THROW(parse({"--population.Str_D1.model=adex", "--population.Str_D1.n=1"}));
+  expectRejected({"--population.my-pop.model=adex"}, {"my-pop"});
+}
+
+TEST(OptionsPopulations, ProjectionsMustNamePopulations) {
+  expectRejected({"--projection.x.source=Striatum", "--projection.x.target=STN"},
+                 {"projection.x.source", "Striatum"});
+  expectRejected({"--projection.x.source=STN", "--projection.x.target=stn"}, {"projection.x.target", "stn"});
+  expectRejected({"--projection.x.target=STN"}, {"projection.x.source"});  // no source at all
+  // The single-STN deck has no GPe.
+  expectRejected({"--config", cbgtc::test::inputDeck("single_stn.ini"), "--projection.p.source=STN",
+                  "--projection.p.target=GPe"},
+                 {"projection.p.target", "GPe"});
+  expectRejected({"--projection.gpe_gpe.source=GPe", "--projection.gpe_gpe.target=GPe",
+                  "--projection.gpe_gpe.rule=fixed_indegree", "--projection.gpe_gpe.indegree=200"},
+                 {"projection.gpe_gpe.indegree", "199"});
+  expectRejected({"--projection.stn_gpe.rule=all_to_all"}, {"projection.stn_gpe.rule", "all_to_all"});
+}
+
+// No cap on the projections into one population (the old limit was 4).
+TEST(OptionsPopulations, SixProjectionsIntoOnePopulationAreAccepted) {
+  std::vector<std::string> args;
+  for (int k = 0; k < 6; ++k) {
+    const std::string name = "--projection.into_gpi_" + std::to_string(k) + ".";
+    args.push_back(name + "source=" + std::string(k % 2 ? "STN" : "GPe"));
+    args.push_back(name + "target=GPi");
+    args.push_back(name + "g_total=1");
+  }
+  const SimulationConfig c = parse(args).config;
+  EXPECT_EQ(c.projections.size(), 4u + 6u);
+  EXPECT_EQ(std::count_if(c.projections.begin(), c.projections.end(),
+                          [](const auto& p) { return p.target == "GPi"; }),
+            8);
+  EXPECT_NO_THROW(cbgtc::checkConsistency(c));
 }
 
 // ---------------------------------------------------------------- dt and duration
@@ -347,37 +662,51 @@ TEST(OptionsResolved, EveryKeyOnce) {
     EXPECT_EQ(resolved[i].first, keys[i]);
     const auto dot = resolved[i].first.find('.');
     EXPECT_NE(dot, std::string::npos) << resolved[i].first;
-    // Sections are one word, or "noise.<pop>" / "projection.<name>".
+    // Sections are one word, or "population.<name>" / "projection.<name>".
     const auto dots = std::count(resolved[i].first.begin(), resolved[i].first.end(), '.');
-    const bool nested = resolved[i].first.rfind("noise.", 0) == 0 || resolved[i].first.rfind("projection.", 0) == 0;
+    const bool nested =
+        resolved[i].first.rfind("population.", 0) == 0 || resolved[i].first.rfind("projection.", 0) == 0;
     EXPECT_EQ(dots, nested ? 2 : 1) << resolved[i].first;
   }
-  for (const char* k : {"simulation.duration_ms", "simulation.dt_ms", "simulation.seed", "network.n_stn",
-                        "network.n_gpe", "network.n_gpi", "stn.gNa", "stn.ISTN", "stn.n_init",
-                        "gpe.I_baseline", "gpe.b", "gpi.b", "gpi.exp_arg_max", "output.file",
-                        "output.overwrite", "output.v_every_steps", "output.v_neurons"})
+  for (const char* k :
+       {"simulation.duration_ms", "simulation.dt_ms", "simulation.seed", "execution.epoch_batching",
+        "execution.delivery", "execution.pull_fraction", "execution.lanes_per_neuron", "population.STN.model",
+        "population.STN.n", "population.GPe.n", "population.GPi.n", "population.STN.noise_tau_ms",
+        "population.STN.noise_mu", "population.GPe.noise_sigma", "population.STN.gNa", "population.STN.ISTN",
+        "population.STN.n_init", "population.GPe.I_baseline", "population.GPe.b", "population.GPi.b",
+        "population.GPi.exp_arg_max", "projection.stn_gpe.source", "projection.gpe_gpi.g_total",
+        "output.file", "output.overwrite", "output.v_every_steps", "output.v_neurons"})
     EXPECT_EQ(seen.count(k), 1u) << k;
+  // Each population has exactly its model's keys.
+  for (const char* k : {"population.STN.b", "population.GPe.ISTN", "population.GPi.gNa"})
+    EXPECT_EQ(seen.count(k), 0u) << k;
 }
 
 TEST(OptionsResolved, ReflectsParsedValues) {
-  const auto resolved = resolvedOf(parse({"--stn.ISTN=60", "--output.overwrite"}).config);
+  const auto resolved = resolvedOf(parse({"--population.STN.ISTN=60", "--output.overwrite"}).config);
   auto value = [&resolved](const std::string& key) {
     for (const auto& [k, v] : resolved)
       if (k == key) return v;
     return std::string("<missing>");
   };
-  EXPECT_EQ(value("stn.ISTN"), "60");
+  EXPECT_EQ(value("population.STN.ISTN"), "60");
   EXPECT_EQ(value("output.overwrite"), "true");
   EXPECT_EQ(value("simulation.dt_ms"), "0.025");
-  EXPECT_EQ(value("network.n_gpe"), "200");
+  EXPECT_EQ(value("population.GPe.n"), "200");
+  EXPECT_EQ(value("population.GPe.model"), "adex");
+  EXPECT_EQ(value("projection.gpe_stn.source"), "GPe");
 }
 
 TEST(OptionsResolved, RoundTripThroughCommandLine) {
-  const CommandLine first = parse({"--stn.gL=0.1", "--stn.alpha_Ca=1e-7", "--gpe.V_init=-65.123456789012",
-                                   "--gpi.a=0.3333333333333333", "--simulation.seed=123456789012",
-                                   "--simulation.dt_ms=0.01", "--simulation.duration_ms=0.3",
-                                   "--network.n_gpi=7", "--output.file=dir with space/out.h5",
-                                   "--output.overwrite=true", "--output.v_neurons=3"});
+  const CommandLine first = parse(
+      {"--population.STN.gL=0.1", "--population.STN.alpha_Ca=1e-7", "--population.GPe.V_init=-65.123456789012",
+       "--population.GPi.a=0.3333333333333333", "--simulation.seed=123456789012", "--simulation.dt_ms=0.01",
+       "--simulation.duration_ms=0.3", "--population.GPi.n=7", "--population.GPi.noise_mu=0.1",
+       "--population.Extra.model=stn_hh", "--population.Extra.n=3", "--population.Extra.ISTN=12.5",
+       "--projection.extra_gpi.source=Extra", "--projection.extra_gpi.target=GPi",
+       "--projection.extra_gpi.delay_jitter_ms=0.5", "--execution.delivery=pull",
+       "--execution.pull_fraction=0.123", "--output.file=dir with space/out.h5", "--output.overwrite=true",
+       "--output.v_neurons=3"});
   const auto resolved = resolvedOf(first.config);
 
   std::vector<std::string> args;
@@ -387,21 +716,31 @@ TEST(OptionsResolved, RoundTripThroughCommandLine) {
   const SimulationConfig& b = second.config;
 
   EXPECT_EQ(resolvedOf(b), resolved);
-  EXPECT_EQ(b.stn.gL, a.stn.gL);
-  EXPECT_EQ(b.stn.gL, real_type(0.1));
-  EXPECT_EQ(b.stn.alpha_Ca, a.stn.alpha_Ca);
-  EXPECT_EQ(b.stn.alpha_Ca, real_type(1e-7));
-  EXPECT_EQ(b.gpe_init.V, a.gpe_init.V);
-  EXPECT_EQ(b.gpi.a, a.gpi.a);
+  EXPECT_EQ(populationNames(b), (std::vector<std::string>{"STN", "GPe", "GPi", "Extra"}));
+  EXPECT_EQ(projectionNames(b), projectionNames(a));
+  EXPECT_EQ(stn(b).params.gL, stn(a).params.gL);
+  EXPECT_EQ(stn(b).params.gL, real_type(0.1));
+  EXPECT_EQ(stn(b).params.alpha_Ca, stn(a).params.alpha_Ca);
+  EXPECT_EQ(stn(b).params.alpha_Ca, real_type(1e-7));
+  EXPECT_EQ(adex(b, "GPe").init.V, adex(a, "GPe").init.V);
+  EXPECT_EQ(adex(b, "GPi").params.a, adex(a, "GPi").params.a);
   EXPECT_EQ(b.simulation.dt_ms, 0.01);
   EXPECT_EQ(b.simulation.duration_ms, 0.3);
   EXPECT_EQ(b.simulation.seed, 123456789012);
-  EXPECT_EQ(b.network.n_gpi, 7);
+  EXPECT_EQ(pop(b, "GPi").n, 7);
+  EXPECT_EQ(pop(b, "GPi").noise.mu, 0.1);
+  EXPECT_EQ(pop(b, "Extra").model, "stn_hh");
+  EXPECT_EQ(pop(b, "Extra").n, 3);
+  EXPECT_EQ(stn(b, "Extra").params.ISTN, real_type(12.5));
+  EXPECT_EQ(b.projections.back().source, "Extra");
+  EXPECT_EQ(b.projections.back().delay_jitter_ms, 0.5);
+  EXPECT_EQ(b.execution.delivery, "pull");
+  EXPECT_EQ(b.execution.pull_fraction, 0.123);
   EXPECT_EQ(b.output.file, "dir with space/out.h5");
   EXPECT_TRUE(b.output.overwrite);
   EXPECT_EQ(b.output.v_neurons, 3);
-  EXPECT_EQ(b.stn.gNa, a.stn.gNa);
-  EXPECT_EQ(b.gpe.b, a.gpe.b);
+  EXPECT_EQ(stn(b).params.gNa, stn(a).params.gNa);
+  EXPECT_EQ(adex(b, "GPe").params.b, adex(a, "GPe").params.b);
 }
 
 TEST(OptionsResolved, FormatNumberReadsBack) {
@@ -443,8 +782,28 @@ TEST(OptionsHelp, MentionsEveryKeyWithItsUnit) {
 
 TEST(OptionsHelp, ShowsDefaults) {
   const std::string help = cbgtc::io::helpText();
-  EXPECT_NE(help.find("--stn.gNa arg (=49)"), std::string::npos);
+  EXPECT_NE(help.find("--population.STN.gNa arg (=49)"), std::string::npos);
+  EXPECT_NE(help.find("--population.STN.n arg (=100)"), std::string::npos);
+  EXPECT_NE(help.find("--population.STN.model arg (=stn_hh)"), std::string::npos);
   EXPECT_NE(help.find("--simulation.dt_ms arg (=0.025)"), std::string::npos);
-  EXPECT_NE(help.find("--gpe.b arg (=10)"), std::string::npos);
-  EXPECT_NE(help.find("--gpi.b arg (=0)"), std::string::npos);
+  EXPECT_NE(help.find("--execution.delivery arg (=auto)"), std::string::npos);
+  EXPECT_NE(help.find("--population.GPe.b arg (=10)"), std::string::npos);
+  EXPECT_NE(help.find("--population.GPi.b arg (=0)"), std::string::npos);
+  EXPECT_NE(help.find("--projection.stn_gpe.source arg (=STN)"), std::string::npos);
+}
+
+// One help section per deck section, in deck order; the models are named.
+TEST(OptionsHelp, OneSectionPerDeckSection) {
+  const std::string help = cbgtc::io::helpText();
+  std::size_t last = 0;
+  for (const char* section : {"[simulation]", "[execution]", "[population.STN]", "[population.GPe]",
+                              "[population.GPi]", "[projection.stn_gpe]", "[projection.gpe_gpi]", "[analysis]",
+                              "[output]"}) {
+    const auto at = help.find(std::string(section) + ":");
+    ASSERT_NE(at, std::string::npos) << section << "\n" << help;
+    EXPECT_GT(at, last) << section;
+    last = at;
+  }
+  EXPECT_NE(help.find("stn_hh"), std::string::npos);
+  EXPECT_NE(help.find("adex"), std::string::npos);
 }

@@ -6,8 +6,10 @@
 
 #include <cmath>
 #include <numeric>
+#include <set>
+#include <string>
 
-#include "src/types.hpp"
+#include "kernels/types.hpp"
 #include "tests/cli_helpers.hpp"
 
 using namespace cbgtc::test;
@@ -24,6 +26,14 @@ Spikes runDeck(const TempDir& dir, const std::string& deck, const std::string& p
                               "' --output.overwrite=true " + extra,
                           dir);
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  // The single-neuron decks hold only their one population, and so does the
+  // output file.
+#ifdef CBGTC_ENABLE_HDF5
+  EXPECT_EQ(spikePopulations(file), std::set<std::string>{pop}) << deck;
+#else
+  for (const auto& other : spikePopulations(file)) EXPECT_EQ(other, pop) << deck;
+#endif
+  EXPECT_NE(r.out.find(": " + pop + " 1 neurons;"), std::string::npos) << r.out;
   return readSpikes(file, pop);
 }
 
@@ -63,7 +73,7 @@ class ReferenceNeuronsStnTable : public ::testing::TestWithParam<IstnCase> {};
 TEST_P(ReferenceNeuronsStnTable, RateAndCvMatchTable) {
   const IstnCase c = GetParam();
   TempDir dir;
-  const Spikes s = runDeck(dir, "single_stn.ini", "STN", "--stn.ISTN=" + std::to_string(c.ISTN));
+  const Spikes s = runDeck(dir, "single_stn.ini", "STN", "--population.STN.ISTN=" + std::to_string(c.ISTN));
   EXPECT_NEAR(static_cast<double>(s.times_ms.size()) / 0.5, c.rate_hz, 2.0 * count_tolerance);
   if (c.cv >= 0) EXPECT_NEAR(cv(intervals(s.times_ms)), c.cv, 0.01);
 }
@@ -76,7 +86,7 @@ INSTANTIATE_TEST_SUITE_P(ModelTable, ReferenceNeuronsStnTable,
 
 TEST(ReferenceNeurons, StnWithoutDriveFiresOnceAt35ms) {
   TempDir dir;
-  const Spikes s = runDeck(dir, "single_stn.ini", "STN", "--stn.ISTN=0");
+  const Spikes s = runDeck(dir, "single_stn.ini", "STN", "--population.STN.ISTN=0");
   ASSERT_EQ(s.times_ms.size(), 1u);
   EXPECT_NEAR(s.times_ms[0], 35.85, 0.1);
 }

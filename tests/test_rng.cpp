@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "kernels/rng.hpp"
-#include "src/types.hpp"
+#include "kernels/types.hpp"
 
 #ifdef CBGTC_HAVE_RANDOM123
 #include <Random123/philox.h>

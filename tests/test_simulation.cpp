@@ -6,19 +6,20 @@
 
 #include "kernels/neuron_update.hpp"
 #include "src/simulation.hpp"
+#include "kernels/rng.hpp"
+#include "tests/config_helpers.hpp"
 #include "tests/memory_writer.hpp"
 
 using namespace cbgtc;
 using cbgtc::test::MemoryWriter;
+using cbgtc::test::setSizes;
 
 namespace {
 
 SimulationConfig smallConfig() {
   SimulationConfig c;
   c.simulation.duration_ms = 100;
-  c.network.n_stn = 20;
-  c.network.n_gpe = 30;
-  c.network.n_gpi = 25;
+  setSizes(c, 20, 30, 25);
   c.output.v_neurons = 3;
   c.output.v_every_steps = 7;
   return c;
@@ -77,13 +78,13 @@ TEST(Simulation, ReportSamplesEveryIntervalStartingWithInitialState) {
   // Row 0 is the initial state drawn for cells 0..2.
   const auto& stn = w.reports.at("STN");
   for (index_type i = 0; i < 3; ++i)
-    EXPECT_EQ(stn.data[i], static_cast<float>(stnInitialState(c.stn_init, 42, 0, i).V));
+    EXPECT_EQ(stn.data[i], static_cast<float>(
+                               models::StnHH::initialState(test::stnSettings(c).init, 42, rng::streamKey("STN"), i).V));
 }
 
 TEST(Simulation, EmptyPopulationsRun) {
   auto c = smallConfig();
-  c.network.n_stn = 0;
-  c.network.n_gpi = 0;
+  setSizes(c, 0, 30, 0);
   const auto w = runToMemory(c);
   EXPECT_TRUE(w.spikes.at("STN").empty());
   EXPECT_TRUE(w.spikes.at("GPi").empty());
@@ -96,9 +97,10 @@ TEST(Simulation, EmptyPopulationsRun) {
 // not depend on the population size.
 TEST(Simulation, InitialStatesAreKeyedPerNeuron) {
   stn::StnInit init;
-  StnPopulation<MemorySpace> small(10), large(1000);
-  initializeStn(ExecutionSpace(), small, init, 5, PopulationId::STN);
-  initializeStn(ExecutionSpace(), large, init, 5, PopulationId::STN);
+  using M = models::StnHH;
+  M::Storage<MemorySpace> small("STN", 10), large("STN", 1000);
+  initializePopulation<M>(ExecutionSpace(), small, init, 5, rng::streamKey("STN"));
+  initializePopulation<M>(ExecutionSpace(), large, init, 5, rng::streamKey("STN"));
   auto Vs = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), small.V);
   auto Vl = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), large.V);
   auto nl = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), large.n);
@@ -109,7 +111,7 @@ TEST(Simulation, InitialStatesAreKeyedPerNeuron) {
       Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible ? 0.0 : 1e-12;
   double sum = 0, sum2 = 0;
   for (index_type i = 0; i < 1000; ++i) {
-    const auto x = stnInitialState(init, 5, 0, i);
+    const auto x = M::initialState(init, 5, rng::streamKey("STN"), i);
     ASSERT_NEAR(Vl(i), x.V, device_rel * std::fabs(x.V));
     ASSERT_NEAR(nl(i), x.n, device_rel * std::fabs(x.n));
     sum += Vl(i);

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "kernels/neuron_update.hpp"
-#include "kernels/stn_hh.hpp"
+#include "kernels/models/stn_hh.hpp"
 
 using namespace cbgtc;
 
@@ -192,18 +192,19 @@ TEST(StnStep, DeviceLauncherMatchesHostPointFunction) {
   const stn::StnParams p;
   stn::StnInit init;
   init.heterogeneity = 0.1;
-  StnPopulation<MemorySpace> pop(n);
-  initializeStn(ExecutionSpace(), pop, init, 11, PopulationId::STN);
+  using M = models::StnHH;
+  M::Storage<MemorySpace> pop("STN", n);
+  initializePopulation<M>(ExecutionSpace(), pop, init, 11, 7);
   SpikeBuffer<MemorySpace> spikes("test", n * 400);
   const auto no_input = quietDrive<MemorySpace>();
 
   std::vector<stn::StnState> host(n);
-  for (index_type i = 0; i < n; ++i) host[i] = stnInitialState(init, 11, 0, i);
+  for (index_type i = 0; i < n; ++i) host[i] = M::initialState(init, 11, 7, i);
   std::vector<std::pair<step_type, index_type>> host_spikes;
 
   const real_type dt = 0.025;
   for (step_type s = 0; s < 4000; ++s) {
-    advanceStn(ExecutionSpace(), pop, p, dt, s, 80, no_input, spikes);
+    advanceOneStep<M>(ExecutionSpace(), pop, M::Step{p, dt, 80}, s, no_input, spikes);
     for (index_type i = 0; i < n; ++i)
       if (stn::step(host[i], p, 0, dt, s, 80)) host_spikes.emplace_back(s, i);
   }

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/models/registry.hpp"
 #include "kernels/neuron_update.hpp"
 #include "kernels/vectorizable_math.hpp"
 
@@ -106,67 +107,66 @@ namespace {
 using HostMem = Kokkos::HostSpace;
 using HostExec = Kokkos::DefaultHostExecutionSpace;
 
-/// A drive of one conductance input, whose ring holds random arrivals for
-/// every step of the run, and OU noise.
-PopulationDrive<HostMem> randomDrive(index_type n, step_type steps, double quantum_scale, std::uint32_t pop,
-                                     double E_rev) {
+/// A drive of `inputs` conductance inputs, whose rings hold random arrivals
+/// for every step of the run, and OU noise; it owns the rings and
+/// conductances its inputs point to.
+struct TestDrive {
   PopulationDrive<HostMem> drive;
-  ConductanceInput<HostMem> in;
-  in.n_slots = static_cast<std::int32_t>(steps);
-  in.ring = decltype(in.ring)("cbgtc::test::ring", steps, n);
-  in.g = decltype(in.g)("cbgtc::test::g", n);
-  in.decay = static_cast<real_type>(std::exp(-0.025 / 5.0));
-  in.E_rev = static_cast<real_type>(E_rev);
-  std::mt19937_64 gen(pop + 1);
-  for (step_type k = 0; k < steps; ++k)
-    for (index_type i = 0; i < n; ++i)
-      if (gen() % 4 == 0) in.ring(k, i) = static_cast<std::int64_t>((gen() % 1000) * quantum_scale);
-  drive.synapses.input[drive.synapses.count++] = in;
+  std::vector<Kokkos::View<std::int64_t**, Kokkos::LayoutRight, HostMem>> rings;
+  std::vector<Kokkos::View<real_type*, HostMem>> g;
+
+  void add(const Kokkos::View<std::int64_t**, Kokkos::LayoutRight, HostMem>& ring,
+           const Kokkos::View<real_type*, HostMem>& conductances, real_type decay, real_type E_rev) {
+    rings.push_back(ring);
+    g.push_back(conductances);
+    drive.synapses.add(ConductanceInput::of(ring, conductances, decay, E_rev));
+  }
+};
+
+TestDrive randomDrive(index_type n, step_type steps, double quantum_scale, std::uint32_t key, double E_rev,
+                      int inputs) {
+  TestDrive t;
+  std::mt19937_64 gen(key + 1);
+  for (int p = 0; p < inputs; ++p) {
+    Kokkos::View<std::int64_t**, Kokkos::LayoutRight, HostMem> ring("cbgtc::test::ring", steps, n);
+    for (step_type k = 0; k < steps; ++k)
+      for (index_type i = 0; i < n; ++i)
+        if (gen() % (4 * inputs) == 0) ring(k, i) = static_cast<std::int64_t>((gen() % 1000) * quantum_scale);
+    t.add(ring, Kokkos::View<real_type*, HostMem>("cbgtc::test::g", n),
+          static_cast<real_type>(std::exp(-0.025 / (5.0 + p))), static_cast<real_type>(E_rev - 3 * p));
+  }
+  auto& drive = t.drive;
   drive.noise = OuParams::make(5, 1.0, 1.0, 0.025);
   drive.ou = decltype(drive.ou)("cbgtc::test::ou", n);
   drive.seed = 99;
-  drive.population = pop;
+  drive.key = key;
   drive.first_global = 3;
-  for (index_type i = 0; i < n; ++i) drive.ou(i) = ouInitial(drive.noise, drive.seed, pop, 3 + i);
-  return drive;
+  for (index_type i = 0; i < n; ++i) drive.ou(i) = ouInitial(drive.noise, drive.seed, key, 3 + i);
+  return t;
 }
 
-template <class Population>
-Population copyOf(const Population& pop);
-
-template <>
-StnPopulation<HostMem> copyOf(const StnPopulation<HostMem>& a) {
-  StnPopulation<HostMem> b(a.size());
-  Kokkos::deep_copy(b.V, a.V);
-  Kokkos::deep_copy(b.n, a.n);
-  Kokkos::deep_copy(b.h, a.h);
-  Kokkos::deep_copy(b.r, a.r);
-  Kokkos::deep_copy(b.Ca, a.Ca);
-  Kokkos::deep_copy(b.last_spike_step, a.last_spike_step);
+template <class Storage>
+Storage copyOf(const Storage& a) {
+  Storage b("copy", a.size());
+  for (index_type i = 0; i < a.size(); ++i) b.store(i, a.load(i));
   return b;
 }
 
-template <>
-AdExPopulation<HostMem> copyOf(const AdExPopulation<HostMem>& a) {
-  AdExPopulation<HostMem> b("copy", a.size());
-  Kokkos::deep_copy(b.V, a.V);
-  Kokkos::deep_copy(b.w, a.w);
-  Kokkos::deep_copy(b.refractory_steps_left, a.refractory_steps_left);
-  return b;
-}
-
-PopulationDrive<HostMem> copyOf(const PopulationDrive<HostMem>& a) {
-  PopulationDrive<HostMem> b = a;
-  for (int p = 0; p < a.synapses.count; ++p) {
-    auto& in = b.synapses.input[p];
-    in.ring = decltype(in.ring)("cbgtc::test::ring", a.synapses.input[p].ring.extent(0),
-                                a.synapses.input[p].ring.extent(1));
-    in.g = decltype(in.g)("cbgtc::test::g", a.synapses.input[p].g.extent(0));
-    Kokkos::deep_copy(in.ring, a.synapses.input[p].ring);
-    Kokkos::deep_copy(in.g, a.synapses.input[p].g);
+TestDrive copyOf(const TestDrive& a) {
+  TestDrive b;
+  b.drive = a.drive;
+  b.drive.synapses = SynapticInputs<HostMem>{};
+  for (std::size_t p = 0; p < a.rings.size(); ++p) {
+    const auto& in = a.drive.synapses[static_cast<int>(p)];
+    Kokkos::View<std::int64_t**, Kokkos::LayoutRight, HostMem> ring("cbgtc::test::ring", a.rings[p].extent(0),
+                                                                     a.rings[p].extent(1));
+    Kokkos::View<real_type*, HostMem> g("cbgtc::test::g", a.g[p].extent(0));
+    Kokkos::deep_copy(ring, a.rings[p]);
+    Kokkos::deep_copy(g, a.g[p]);
+    b.add(ring, g, in.decay, in.E_rev);
   }
-  b.ou = decltype(b.ou)("cbgtc::test::ou", a.ou.extent(0));
-  Kokkos::deep_copy(b.ou, a.ou);
+  b.drive.ou = decltype(b.drive.ou)("cbgtc::test::ou", a.drive.ou.extent(0));
+  Kokkos::deep_copy(b.drive.ou, a.drive.ou);
   return b;
 }
 
@@ -200,13 +200,14 @@ struct Outcome {
 };
 
 template <class Population, class Advance>
-Outcome run(Path path, const Population& initial, const PopulationDrive<HostMem>& drive, const Advance& advance,
+Outcome run(Path path, const Population& initial, const TestDrive& drive, const Advance& advance,
             step_type steps) {
   const index_type n = initial.size();
   StepRecording<HostMem> rec;
   rec.spikes = SpikeBuffer<HostMem>("test", n * steps / 40 + 64);
   rec.lfp = decltype(rec.lfp)("cbgtc::test::lfp", steps, n);
-  const auto s = stepper(copyOf(initial), copyOf(drive), rec, advance);
+  const TestDrive own = copyOf(drive);
+  const auto s = stepper(copyOf(initial), own.drive, rec, advance);
   constexpr int W = lanes_per_chunk;
   const step_type split = steps / 2 - 3;
   for (const auto& [k0, k1] : {std::pair<step_type, step_type>{0, split}, {split, steps}}) {
@@ -225,7 +226,7 @@ Outcome run(Path path, const Population& initial, const PopulationDrive<HostMem>
   out.spikes = spikesOf(rec.spikes);
   for (index_type i = 0; i < n; ++i) {
     appendState(out.state, s.pop.load(i));
-    out.state.push_back(s.drive.synapses.input[0].g(i));
+    for (int p = 0; p < s.drive.synapses.count; ++p) out.state.push_back(s.drive.synapses[p].g[i]);
     out.state.push_back(s.drive.ou(i));
     for (step_type k = 0; k < steps; ++k) out.state.push_back(rec.lfp(k, i));
   }
@@ -237,9 +238,10 @@ Outcome run(Path path, const Population& initial, const PopulationDrive<HostMem>
 /// path. Both hold in builds for CPUs with FMA too (-march=native), because
 /// the build allows no implicit contraction (src/CMakeLists.txt).
 template <class Population, class Advance>
-void expectPathsAgree(const Population& initial, const Advance& advance, std::uint32_t pop_id, double E_rev) {
+void expectPathsAgree(const Population& initial, const Advance& advance, std::uint32_t key, double E_rev,
+                      int inputs = 1) {
   const step_type steps = 803;
-  const PopulationDrive<HostMem> drive = randomDrive(initial.size(), steps, 1e6, pop_id, E_rev);
+  const TestDrive drive = randomDrive(initial.size(), steps, 1e6, key, E_rev, inputs);
   const Outcome per_neuron = run(Path::PerNeuron, initial, drive, advance, steps);
   const Outcome chunks = run(Path::Chunks, initial, drive, advance, steps);
   const Outcome shifted = run(Path::ShiftedChunks, initial, drive, advance, steps);
@@ -258,15 +260,27 @@ void expectPathsAgree(const Population& initial, const Advance& advance, std::ui
 
 // 37 neurons: two full chunks and a remainder of 5 lanes.
 TEST(VectorLanes, StnChunksAgreeWithEachOtherAndThePerNeuronPath) {
-  StnPopulation<HostMem> pop(37);
-  initializeStn(HostExec(), pop, stn::StnInit{}, 5, PopulationId::STN, 3);
-  expectPathsAgree(pop, StnAdvance{stn::StnParams{}, real_type(0.025), 80},
-                   static_cast<std::uint32_t>(PopulationId::STN), -70);
+  using M = models::StnHH;
+  M::Storage<HostMem> pop("STN", 37);
+  initializePopulation<M>(HostExec(), pop, M::Init{}, 5, rng::streamKey("STN"), 3);
+  expectPathsAgree(pop, M::derive(M::Settings{}, 0.025), rng::streamKey("STN"), -70);
 }
 
 TEST(VectorLanes, AdExChunksAgreeWithEachOtherAndThePerNeuronPath) {
-  AdExPopulation<HostMem> pop("GPe", 37);
-  initializeAdEx(HostExec(), pop, adex::gpeInit(), 5, PopulationId::GPe, 3);
-  expectPathsAgree(pop, AdExAdvance{adex::gpeParams(), real_type(0.025), 80},
-                   static_cast<std::uint32_t>(PopulationId::GPe), 0);
+  using M = models::AdEx;
+  const M::Settings gpe{adex::gpeParams(), adex::gpeInit()};
+  M::Storage<HostMem> pop("GPe", 37);
+  initializePopulation<M>(HostExec(), pop, gpe.init, 5, rng::streamKey("GPe"), 3);
+  expectPathsAgree(pop, M::derive(gpe, 0.025), rng::streamKey("GPe"), 0);
+}
+
+// More inputs than a GPU thread keeps in registers: the further ones are
+// stepped in memory, by the same rules on every path.
+TEST(VectorLanes, SixInputsAgreeOnEveryPath) {
+  using M = models::AdEx;
+  const M::Settings gpe{adex::gpeParams(), adex::gpeInit()};
+  M::Storage<HostMem> pop("GPe", 37);
+  initializePopulation<M>(HostExec(), pop, gpe.init, 5, rng::streamKey("GPe"), 3);
+  static_assert(register_inputs < 6);
+  expectPathsAgree(pop, M::derive(gpe, 0.025), rng::streamKey("GPe"), 0, 6);
 }

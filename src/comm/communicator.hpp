@@ -7,23 +7,11 @@
 #include <memory>
 #include <vector>
 
+#include "kernels/spike_record.hpp"
+
 namespace cbgtc::comm {
 
-/// One spike, as exchanged between ranks and delivered to projections.
-struct SpikeRecord {
-  std::int64_t step;
-  std::uint32_t population;  // PopulationId
-  std::uint32_t index;       // global index within the population
-};
-
-inline bool operator<(const SpikeRecord& a, const SpikeRecord& b) {
-  if (a.step != b.step) return a.step < b.step;
-  if (a.population != b.population) return a.population < b.population;
-  return a.index < b.index;
-}
-inline bool operator==(const SpikeRecord& a, const SpikeRecord& b) {
-  return a.step == b.step && a.population == b.population && a.index == b.index;
-}
+using cbgtc::SpikeRecord;
 
 class Communicator {
  public:

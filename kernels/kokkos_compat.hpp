@@ -63,11 +63,5 @@ auto lightweight(const Policy& policy) {
   return Kokkos::Experimental::require(policy, Kokkos::Experimental::WorkItemProperty::HintLightWeight);
 }
 
-/// "major.minor.patch" of the Kokkos this was compiled against.
-inline std::string kokkosVersionString() {
-  const int v = KOKKOS_VERSION;
-  return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." +
-         std::to_string(v % 100);
-}
 
 }  // namespace cbgtc

@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "src/comm/communicator.hpp"
-#include "src/types.hpp"
+#include "kernels/spike_record.hpp"
+#include "kernels/types.hpp"
 
 namespace cbgtc {
 
@@ -16,7 +16,7 @@ template <class MemorySpace>
 struct SpikeBuffer {
   using memory_space = MemorySpace;
 
-  Kokkos::View<comm::SpikeRecord*, MemorySpace> records;
+  Kokkos::View<SpikeRecord*, MemorySpace> records;
   Kokkos::View<std::int64_t, MemorySpace> count;  // may exceed capacity: overflow
   std::uint32_t population = 0;                   // stamped on what push() appends
 
@@ -37,7 +37,7 @@ struct SpikeBuffer {
   KOKKOS_INLINE_FUNCTION void push(step_type s, index_type i) const {
     const std::int64_t k = Kokkos::atomic_fetch_add(&count(), std::int64_t(1));
     if (k < static_cast<std::int64_t>(records.extent(0)))
-      records(k) = comm::SpikeRecord{s, population, static_cast<std::uint32_t>(i)};
+      records(k) = SpikeRecord{s, population, static_cast<std::uint32_t>(i)};
   }
 };
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "cbgtc_config.hpp"
-#include "src/kokkos_compat.hpp"
+#include "kernels/kokkos_compat.hpp"
 
 namespace cbgtc {
 

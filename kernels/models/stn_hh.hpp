@@ -1,7 +1,7 @@
 #pragma once
 // STN neuron: single-compartment Hodgkin–Huxley model with seven currents
 // (Na, K, leak, T-type Ca, high-threshold Ca, Ca-activated K (AHP), H), as
-// specified in shared/docs/model.md §2 (the JAX prototype's stn_jax.py,
+// specified in docs/model.md §2 (the JAX prototype's stn_jax.py,
 // Terman–Rubin-style kinetics). Units: mV, ms, mS/cm², µA/cm², µF/cm².
 //
 // Differences from the prototype, on purpose:
@@ -13,9 +13,13 @@
 //  - the 2 ms detection rule counts steps: a spike at step k is detected only if
 //    the previous one was at least round(min_isi_ms/dt) steps earlier.
 
+#include <string>
+
 #include "kernels/lane_group.hpp"
+#include "kernels/models/model.hpp"
+#include "kernels/rng.hpp"
 #include "kernels/vectorizable_math.hpp"
-#include "src/types.hpp"
+#include "kernels/types.hpp"
 
 namespace cbgtc::stn {
 
@@ -349,3 +353,135 @@ KOKKOS_FORCEINLINE_FUNCTION bool step(StnState& x, const StnParams& p, real_type
 }
 
 }  // namespace cbgtc::stn
+
+namespace cbgtc::models {
+
+/// The STN Hodgkin–Huxley model as a population model (model.md §2).
+struct StnHH {
+  static constexpr const char* name = "stn_hh";
+  static constexpr const char* current_units = "uA/cm^2";
+  static constexpr const char* conductance_units = "mS/cm^2";
+  using Params = stn::StnParams;
+  using Init = stn::StnInit;
+  using State = stn::StnState;
+  struct Settings {
+    Params params;
+    Init init;
+  };
+
+  template <class MemorySpace>
+  struct Storage {
+    using memory_space = MemorySpace;
+    template <class T>
+    using view = Kokkos::View<T*, MemorySpace>;
+    view<real_type> V, n, h, r, Ca;
+    view<step_type> last_spike_step;
+
+    Storage() = default;
+    Storage(const std::string& population, index_type size)
+        : V(label(population, "V"), size),
+          n(label(population, "n"), size),
+          h(label(population, "h"), size),
+          r(label(population, "r"), size),
+          Ca(label(population, "Ca"), size),
+          last_spike_step(label(population, "last_spike_step"), size) {}
+
+    index_type size() const { return static_cast<index_type>(V.extent(0)); }
+    KOKKOS_INLINE_FUNCTION State load(index_type i) const {
+      return State{V(i), n(i), h(i), r(i), Ca(i), last_spike_step(i)};
+    }
+    KOKKOS_INLINE_FUNCTION void store(index_type i, const State& x) const {
+      V(i) = x.V;
+      n(i) = x.n;
+      h(i) = x.h;
+      r(i) = x.r;
+      Ca(i) = x.Ca;
+      last_spike_step(i) = x.last_spike_step;
+    }
+
+   private:
+    static auto label(const std::string& population, const char* variable) {
+      return Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + population + "::" + variable);
+    }
+  };
+
+  struct Step {
+    Params params;
+    real_type dt_ms;
+    step_type min_isi_steps;
+    template <int L = 1>
+    KOKKOS_FORCEINLINE_FUNCTION bool operator()(State& x, real_type I, step_type k,
+                                                const LaneGroup<L>& group = LaneGroup<L>{}) const {
+      return stn::step(x, params, I, dt_ms, k, min_isi_steps, group);
+    }
+  };
+
+  static Step derive(const Settings& s, double dt_ms) {
+    return Step{s.params, static_cast<real_type>(dt_ms), stepsOf(s.params.min_isi_ms, dt_ms)};
+  }
+
+  /// Two detections need V below threshold in between (2 steps) and min_isi.
+  static step_type leastSpikeSeparation(const Step& step) {
+    return step.min_isi_steps > 2 ? step.min_isi_steps : 2;
+  }
+
+  /// Each variable base + N(0, heterogeneity·|base|); gates clipped to
+  /// [0, 1], Ca to ≥ 0 (model.md §2.8).
+  KOKKOS_INLINE_FUNCTION static State initialState(const Init& init, std::uint64_t seed, std::uint32_t key,
+                                                   index_type i) {
+    const auto z0 = rng::normals(seed, rng::Stream::InitialState, key, static_cast<std::uint32_t>(i), 0);
+    const auto z1 = rng::normals(seed, rng::Stream::InitialState, key, static_cast<std::uint32_t>(i), 1);
+    const real_type het = init.heterogeneity;
+    auto draw = [het](real_type base, double z) { return base + real_type(z) * het * math::fabs(base); };
+    State x;
+    x.V = draw(init.V, z0.v[0]);
+    x.n = math::clamp(draw(init.n, z0.v[1]), real_type(0), real_type(1));
+    x.h = math::clamp(draw(init.h, z0.v[2]), real_type(0), real_type(1));
+    x.r = math::clamp(draw(init.r, z0.v[3]), real_type(0), real_type(1));
+    x.Ca = math::fmax(draw(init.Ca, z1.v[0]), real_type(0));
+    x.last_spike_step = stn::no_spike_step;
+    return x;
+  }
+
+  template <class Visitor>
+  static void bindKeys(Visitor& key, Settings& s) {
+    auto& p = s.params;
+    const auto g = KeyBound::NonNegative;
+    key("gNa", p.gNa, "mS/cm^2", "fast Na+ conductance", g);
+    key("gK", p.gK, "mS/cm^2", "delayed-rectifier K+ conductance", g);
+    key("gT", p.gT, "mS/cm^2", "T-type Ca2+ conductance", g);
+    key("gL", p.gL, "mS/cm^2", "leak conductance", g);
+    key("gCa", p.gCa, "mS/cm^2", "high-voltage-activated Ca2+ conductance", g);
+    key("gAHP", p.gAHP, "mS/cm^2", "Ca2+-activated K+ (AHP) conductance", g);
+    key("gH", p.gH, "mS/cm^2", "H-current conductance", g);
+    key("ENa", p.ENa, "mV", "Na+ reversal potential", KeyBound::Any);
+    key("EK", p.EK, "mV", "K+ reversal potential (I_K, I_AHP)", KeyBound::Any);
+    key("ECa", p.ECa, "mV", "Ca2+ reversal potential (I_T, I_CaH)", KeyBound::Any);
+    key("EL", p.EL, "mV", "leak reversal potential", KeyBound::Any);
+    key("E_H", p.E_H, "mV", "H-current reversal potential", KeyBound::Any);
+    key("Cm", p.Cm, "uF/cm^2", "membrane capacitance", KeyBound::Positive);
+    key("ISTN", p.ISTN, "uA/cm^2", "tonic drive current", KeyBound::Any);
+    key("Vp_half", p.Vp_half, "mV", "T-type activation half point", KeyBound::Any);
+    key("kp", p.kp, "mV", "T-type activation slope", KeyBound::Positive);
+    key("Vr_half", p.Vr_half, "mV", "r-gate half point", KeyBound::Any);
+    key("kr", p.kr, "mV", "r-gate slope", KeyBound::Positive);
+    key("tau_r_ms", p.tau_r_ms, "ms", "r-gate time constant", KeyBound::Positive);
+    key("alpha_Ca", p.alpha_Ca, "Ca/ms per uA/cm^2", "Ca2+ influx factor", g);
+    key("tau_Ca_ms", p.tau_Ca_ms, "ms", "Ca2+ decay time constant", KeyBound::Positive);
+    key("k1", p.k1, "Ca units", "AHP half-activation calcium", g);
+    key("V_spike_thresh", p.V_spike_thresh, "mV", "spike detection threshold (upward crossing)", KeyBound::Any);
+    key("min_isi_ms", p.min_isi_ms, "ms", "minimum interval between detected spikes", g);
+    auto& x = s.init;
+    key("V_init", x.V, "mV", "mean initial membrane potential", KeyBound::Any);
+    key("n_init", x.n, "", "mean initial n gate", KeyBound::UnitInterval);
+    key("h_init", x.h, "", "mean initial h gate", KeyBound::UnitInterval);
+    key("r_init", x.r, "", "mean initial r gate", KeyBound::UnitInterval);
+    key("Ca_init", x.Ca, "Ca units", "mean initial calcium", g);
+    key("heterogeneity", x.heterogeneity, "", "relative s.d. of initial states (0: all neurons start alike)", g);
+  }
+
+  /// Cross-key checks; returns "" or the message (key names relative to the section).
+  static const char* inconsistency(const Settings&) { return ""; }
+};
+
+}  // namespace cbgtc::models

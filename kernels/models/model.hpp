@@ -1,0 +1,34 @@
+#pragma once
+// What every model header in kernels/models/ provides, and the small types
+// they share. A model is a struct with:
+//
+//   name, current_units, conductance_units      strings for the deck and the file
+//   Params, Init                                 parameters (with units) and the
+//                                                initial-state distribution
+//   Settings { Params params; Init init; }       what a deck section sets
+//   State                                        one neuron, as a step sees it
+//   Storage<MemorySpace>                         the population's state, one View
+//                                                per variable: load(i), store(i, x),
+//                                                size(), V (recorded voltage)
+//   Step                                         the step as a functor: derived
+//                                                constants and
+//                                                bool operator()(State&, I, k, group)
+//                                                (true: a spike in step k)
+//   derive(settings, dt_ms) -> Step
+//   initialState(init, seed, key, global index) -> State
+//   leastSpikeSeparation(step) -> steps          bounds the spikes of an epoch
+//   bindKeys(visitor, settings)                  the deck keys of the section
+//
+// A new model is one such header and a line in registry.hpp.
+
+#include <cstdint>
+
+#include "kernels/time_steps.hpp"
+#include "kernels/types.hpp"
+
+namespace cbgtc {
+
+/// The range a deck key must lie in (checked when the deck is read).
+enum class KeyBound { Any, NonNegative, Positive, UnitInterval };
+
+}  // namespace cbgtc

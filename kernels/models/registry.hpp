@@ -1,0 +1,15 @@
+#pragma once
+// Every neuron model of the build. A new model is one header in this folder
+// (the interface is described in model.hpp) and one entry in Models.
+
+#include "kernels/models/adex.hpp"
+#include "kernels/models/stn_hh.hpp"
+
+namespace cbgtc::models {
+
+template <class... M>
+struct ModelList {};
+
+using Models = ModelList<StnHH, AdEx>;
+
+}  // namespace cbgtc::models

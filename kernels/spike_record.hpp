@@ -1,0 +1,26 @@
+#pragma once
+// One spike as the step kernels emit it, ranks exchange it and projections
+// deliver it.
+
+#include <cstdint>
+
+namespace cbgtc {
+
+struct SpikeRecord {
+  std::int64_t step;
+  std::uint32_t population;  // position of the population in the run's list
+  std::uint32_t index;       // global index within the population
+};
+
+/// The order of every written spike list: (step, population, index), so what
+/// is written depends on neither the rank count nor the thread order.
+inline bool operator<(const SpikeRecord& a, const SpikeRecord& b) {
+  if (a.step != b.step) return a.step < b.step;
+  if (a.population != b.population) return a.population < b.population;
+  return a.index < b.index;
+}
+inline bool operator==(const SpikeRecord& a, const SpikeRecord& b) {
+  return a.step == b.step && a.population == b.population && a.index == b.index;
+}
+
+}  // namespace cbgtc

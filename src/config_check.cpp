@@ -1,0 +1,111 @@
+// Checks of a whole configuration that involve several keys. The deck
+// parser reports them; the Simulation runs them again, so a configuration
+// built in code is held to the same rules.
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "kernels/rng.hpp"
+#include "src/config.hpp"
+#include "src/projection.hpp"
+
+namespace cbgtc {
+
+namespace {
+
+std::string text(double value) {
+  char buf[64];
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, value);
+    if (std::strtod(buf, nullptr) == value) break;
+  }
+  return buf;
+}
+
+/// A population name is a deck section's name, a SONATA population (an
+/// HDF5 group) and a random key: letters, digits and '_' only.
+bool validName(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
+  });
+}
+
+void checkPopulations(const SimulationConfig& c) {
+  const auto max_pop = static_cast<std::int64_t>(std::numeric_limits<index_type>::max());
+  std::map<std::uint32_t, std::string> keys;
+  for (const PopulationSettings& p : c.populations) {
+    const std::string k = "population." + p.name + ".";
+    if (!validName(p.name))
+      throw ConfigError("population name '" + p.name + "' must be letters, digits and '_' only");
+    if (c.population(p.name) != &p) throw ConfigError("population '" + p.name + "' is defined twice");
+    if (p.model != modelName(p.params))
+      throw ConfigError(k + "model is '" + p.model + "' but the parameters are those of '" + modelName(p.params) +
+                        "'");
+    if (p.n > max_pop) throw ConfigError(k + "n must be <= " + std::to_string(max_pop));
+    const std::string inconsistent = modelInconsistency(p.params);
+    if (!inconsistent.empty()) throw ConfigError(k + inconsistent + " (" + k + "*)");
+    const std::uint32_t key = rng::streamKey(p.name.c_str());
+    const auto [other, fresh] = keys.emplace(key, p.name);
+    if (!fresh)
+      throw ConfigError("populations '" + other->second + "' and '" + p.name +
+                        "' have the same random key; rename one of them");
+  }
+}
+
+void checkProjections(const SimulationConfig& c) {
+  const double dt = c.simulation.dt_ms;
+  for (const auto& pr : c.projections) {
+    const std::string k = "projection." + pr.name + ".";
+    const PopulationSettings* source = c.population(pr.source);
+    const PopulationSettings* target = c.population(pr.target);
+    std::string names;
+    for (const auto& p : c.populations) names += (names.empty() ? "" : ", ") + p.name;
+    if (!source) throw ConfigError(k + "source must name a population (" + names + "), got '" + pr.source + "'");
+    if (!target) throw ConfigError(k + "target must name a population (" + names + "), got '" + pr.target + "'");
+    if (pr.rule != "fixed_probability" && pr.rule != "fixed_indegree")
+      throw ConfigError(k + "rule must be fixed_probability or fixed_indegree, got '" + pr.rule + "'");
+    const std::int64_t candidates = source->n - ((source == target && !pr.autapses) ? 1 : 0);
+    if (pr.rule == "fixed_indegree" && target->n > 0 && pr.indegree > std::max<std::int64_t>(0, candidates))
+      throw ConfigError(k + "indegree (" + std::to_string(pr.indegree) + ") exceeds the " +
+                        std::to_string(std::max<std::int64_t>(0, candidates)) + " possible sources");
+    if (stepsOf(pr.delay_ms - pr.delay_jitter_ms, dt) < 1)
+      throw ConfigError(k + "delay_ms minus delay_jitter_ms must be at least one step (simulation.dt_ms)");
+    if (stepsOf(pr.delay_ms + pr.delay_jitter_ms, dt) > 65535)
+      throw ConfigError(k + "delay_ms plus delay_jitter_ms must be below 65536 steps");
+  }
+}
+
+}  // namespace
+
+void checkConsistency(const SimulationConfig& c) {
+  const double steps = c.simulation.duration_ms / c.simulation.dt_ms;
+  // Tolerance: a few ulps of the quotient, so typed decimal multiples pass
+  // and nothing off by a fraction of a step is rounded silently.
+  if (std::fabs(steps - std::round(steps)) > 1e-12 * std::max(1.0, steps))
+    throw ConfigError("simulation.duration_ms (" + text(c.simulation.duration_ms) +
+                      ") is not a multiple of simulation.dt_ms (" + text(c.simulation.dt_ms) + ")");
+  checkPopulations(c);
+  if (c.output.file.empty()) throw ConfigError("output.file must not be empty");
+  const std::int64_t lanes = c.execution.lanes_per_neuron;
+  if (lanes != 0 && lanes != 1 && lanes != 2 && lanes != 4 && lanes != 8)
+    throw ConfigError("execution.lanes_per_neuron must be 0 (auto), 1, 2, 4 or 8, got " + std::to_string(lanes));
+  const std::string& delivery = c.execution.delivery;
+  if (delivery != "auto" && delivery != "thread" && delivery != "team" && delivery != "pull")
+    throw ConfigError("execution.delivery must be auto, thread, team or pull, got '" + delivery + "'");
+
+  const double dt = c.simulation.dt_ms;
+  const double lfp_steps = c.analysis.lfp_sample_ms / dt;
+  if (std::fabs(lfp_steps - std::round(lfp_steps)) > 1e-9 * std::max(1.0, lfp_steps) || std::round(lfp_steps) < 1)
+    throw ConfigError("analysis.lfp_sample_ms must be a positive multiple of simulation.dt_ms");
+  if (c.analysis.segment_ms < 2 * c.analysis.lfp_sample_ms)
+    throw ConfigError("analysis.segment_ms must hold at least two LFP samples (2 x analysis.lfp_sample_ms)");
+  if (!(c.analysis.beta_lo_hz < c.analysis.beta_hi_hz))
+    throw ConfigError("analysis.beta_lo_hz must be below analysis.beta_hi_hz");
+  if (!(c.analysis.total_lo_hz < c.analysis.total_hi_hz))
+    throw ConfigError("analysis.total_lo_hz must be below analysis.total_hi_hz");
+  checkProjections(c);
+}
+
+}  // namespace cbgtc

@@ -1,0 +1,96 @@
+#include "src/model_settings.hpp"
+
+#include <stdexcept>
+
+namespace cbgtc {
+
+namespace {
+
+template <class F, class... M>
+void forEachModel(models::ModelList<M...>, F&& f) {
+  (f(M{}), ...);
+}
+
+template <class Settings>
+struct ModelOf;
+
+/// The model type whose Settings is S.
+template <class S>
+using ModelFor = typename ModelOf<S>::type;
+
+template <class S, class... M>
+struct Find;
+template <class S, class First, class... M>
+struct Find<S, First, M...> {
+  using type = std::conditional_t<std::is_same_v<S, typename First::Settings>, First, typename Find<S, M...>::type>;
+};
+template <class S>
+struct Find<S> {
+  using type = void;
+};
+template <class S, class... M>
+struct FindIn;
+template <class S, class... M>
+struct FindIn<S, models::ModelList<M...>> {
+  using type = typename Find<S, M...>::type;
+};
+template <class Settings>
+struct ModelOf {
+  using type = typename FindIn<Settings, models::Models>::type;
+};
+
+}  // namespace
+
+std::string modelName(const ModelSettings& s) {
+  return std::visit([](const auto& x) { return std::string(ModelFor<std::decay_t<decltype(x)>>::name); }, s);
+}
+
+std::vector<std::string> modelNames() {
+  std::vector<std::string> names;
+  forEachModel(models::Models{}, [&](auto m) { names.emplace_back(decltype(m)::name); });
+  return names;
+}
+
+ModelSettings defaultModelSettings(const std::string& name) {
+  ModelSettings out;
+  bool found = false;
+  forEachModel(models::Models{}, [&](auto m) {
+    using M = decltype(m);
+    if (!found && name == M::name) {
+      out = typename M::Settings{};
+      found = true;
+    }
+  });
+  if (found) return out;
+  std::string known;
+  for (const auto& n : modelNames()) known += (known.empty() ? "" : ", ") + n;
+  throw std::invalid_argument("unknown model '" + name + "' (models: " + known + ")");
+}
+
+std::vector<ModelKey> modelKeys(ModelSettings& s) {
+  std::vector<ModelKey> keys;
+  std::visit(
+      [&](auto& x) {
+        auto add = [&](const char* name, real_type& field, const char* unit, const char* help, KeyBound bound) {
+          keys.push_back(ModelKey{name, &field, unit, help, bound});
+        };
+        ModelFor<std::decay_t<decltype(x)>>::bindKeys(add, x);
+      },
+      s);
+  return keys;
+}
+
+const char* currentUnits(const ModelSettings& s) {
+  return std::visit([](const auto& x) { return ModelFor<std::decay_t<decltype(x)>>::current_units; }, s);
+}
+
+const char* conductanceUnits(const ModelSettings& s) {
+  return std::visit([](const auto& x) { return ModelFor<std::decay_t<decltype(x)>>::conductance_units; }, s);
+}
+
+std::string modelInconsistency(const ModelSettings& s) {
+  return std::visit([](const auto& x) { return std::string(ModelFor<std::decay_t<decltype(x)>>::inconsistency(x)); },
+                    s);
+}
+
+}  // namespace cbgtc

@@ -1,0 +1,56 @@
+#pragma once
+// The registry's models as configuration: the settings of any model as one
+// variant, made from models::Models, and what the deck parser needs of
+// them without knowing the models (names, defaults, keys).
+
+#include <functional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "kernels/models/registry.hpp"
+
+namespace cbgtc {
+
+namespace Impl {
+template <class List>
+struct SettingsVariant;
+template <class... M>
+struct SettingsVariant<models::ModelList<M...>> {
+  using type = std::variant<typename M::Settings...>;
+};
+}  // namespace Impl
+
+/// A population's model and its parameters: one alternative per model.
+using ModelSettings = Impl::SettingsVariant<models::Models>::type;
+
+/// The model whose settings `s` holds, e.g. "stn_hh".
+std::string modelName(const ModelSettings& s);
+
+/// Every model name of the build, in registry order.
+std::vector<std::string> modelNames();
+
+/// The default settings of the model called `name`; throws
+/// std::invalid_argument naming the known models.
+ModelSettings defaultModelSettings(const std::string& name);
+
+/// One deck key of a model (relative to its population's section).
+struct ModelKey {
+  const char* name;
+  real_type* field;
+  const char* unit;
+  const char* help;
+  KeyBound bound;
+};
+
+/// Every key of the model `s` holds, bound to its fields.
+std::vector<ModelKey> modelKeys(ModelSettings& s);
+
+/// The model's units of input current and of synaptic conductance.
+const char* currentUnits(const ModelSettings& s);
+const char* conductanceUnits(const ModelSettings& s);
+
+/// "" or what is inconsistent between the model's keys.
+std::string modelInconsistency(const ModelSettings& s);
+
+}  // namespace cbgtc

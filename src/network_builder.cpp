@@ -1,0 +1,181 @@
+// Network construction: a Simulation's populations (state, drive,
+// recording buffers) and projections (synapses, arrival rings), this
+// rank's part of each.
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/rng.hpp"
+#include "src/simulation.hpp"
+
+namespace cbgtc {
+
+namespace {
+
+constexpr std::int64_t max_epoch_steps = 4000;
+constexpr std::int64_t report_rows_per_flush = 1024;
+
+template <class F, class... M>
+void forEachModel(models::ModelList<M...>, F&& f) {
+  (f(M{}), ...);
+}
+
+/// The state of a population of `settings`' model, with its step derived
+/// for dt.
+AnyModelState makeModelState(const PopulationSettings& settings, index_type local_size, double dt_ms) {
+  AnyModelState out;
+  std::visit(
+      [&](const auto& s) {
+        forEachModel(models::Models{}, [&](auto m) {
+          using M = decltype(m);
+          if constexpr (std::is_same_v<std::decay_t<decltype(s)>, typename M::Settings>)
+            out = ModelState<M>{typename M::template Storage<MemorySpace>(settings.name, local_size),
+                                M::derive(s, dt_ms)};
+        });
+      },
+      settings.params);
+  return out;
+}
+
+}  // namespace
+
+Simulation::Simulation(const SimulationConfig& config) : Simulation(config, _local_comm) {}
+
+Simulation::Simulation(const SimulationConfig& config, const comm::Communicator& comm)
+    : _comm(comm), _config(config) {
+  checkConsistency(config);
+  const double dt = config.simulation.dt_ms;
+  _lfp_every = std::max<step_type>(1, stepsOf(config.analysis.lfp_sample_ms, dt));
+  // Epoch: at most the smallest delay of any projection, so spikes of an
+  // epoch only arrive in later epochs. From global quantities only, so
+  // every rank agrees.
+  step_type min_delay = max_epoch_steps;
+  for (const auto& p : config.projections)
+    min_delay = std::min<step_type>(min_delay, delaySteps(p.delay_ms - p.delay_jitter_ms, dt));
+  _epoch_steps = std::clamp<step_type>(min_delay, 1, max_epoch_steps);
+  buildPopulations();
+  buildProjections();
+  ExecutionSpace().fence();
+}
+
+Simulation::~Simulation() = default;
+
+void Simulation::buildPopulations() {
+  const SimulationConfig& config = _config;
+  const double dt = config.simulation.dt_ms;
+  const auto seed = static_cast<std::uint64_t>(config.simulation.seed);
+  const std::int64_t n_steps = config.stepCount();
+  const std::int64_t lfp_samples = (n_steps + _lfp_every - 1) / _lfp_every;
+  const ExecutionSpace space;
+  std::int64_t local_neurons = 0, spike_capacity = 1;
+  for (const PopulationSettings& s : config.populations) {
+    Population p;
+    p.name = s.name;
+    p.key = rng::streamKey(s.name.c_str());
+    p.position = static_cast<std::uint32_t>(_populations.size());
+    p.size = static_cast<index_type>(s.n);
+    p.block = comm::blockOf(s.n, _comm.size(), _comm.rank());
+    p.current_units = currentUnits(s.params);
+    const index_type n = p.localSize();
+    local_neurons += n;
+    p.model = makeModelState(s, n, dt);
+
+    auto& d = p.drive;
+    d.seed = seed;
+    d.key = p.key;
+    d.first_global = p.firstGlobal();
+    d.noise = OuParams::make(s.noise.tau_ms, s.noise.mu, s.noise.sigma, dt);
+    if (d.noise.active) {
+      d.ou = Kokkos::View<real_type*, MemorySpace>(
+          Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + p.name + "::ou"), n);
+      initializeNoise(space, d);
+    }
+
+    // Spikes a neuron can emit in one epoch, from the least separation of
+    // two of its spikes.
+    std::visit(
+        [&](const auto& m) {
+          using M = typename std::decay_t<decltype(m)>::model;
+          const step_type separation = std::max<step_type>(1, M::leastSpikeSeparation(m.step));
+          spike_capacity += std::int64_t(n) * ((_epoch_steps - 1) / separation + 1);
+          initializePopulation<M>(space, m.storage, std::get<typename M::Settings>(s.params).init, seed, p.key,
+                                  p.firstGlobal());
+          p.V = m.storage.V;
+        },
+        p.model);
+
+    p.stats = SpikeStatistics<MemorySpace>(p.name, n, stepsOf(config.analysis.burn_in_ms, dt), dt);
+    p.report_cells = static_cast<index_type>(std::min<std::int64_t>(config.output.v_neurons, p.size));
+    p.local_report_cells =
+        static_cast<index_type>(std::clamp<std::int64_t>(p.report_cells - p.block.begin, 0, p.block.size()));
+    // Room for at least one epoch of samples plus the initial row; the same
+    // on every rank, because flushing the report is collective.
+    p.report_capacity =
+        std::max<std::int64_t>(report_rows_per_flush, _epoch_steps / config.output.v_every_steps + 2);
+    if (p.local_report_cells > 0)
+      p.report = Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace>(
+          Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + p.name + "::report"), p.report_capacity,
+          p.local_report_cells);
+    p.lfp = Kokkos::View<double*, MemorySpace>("cbgtc::" + p.name + "::lfp", lfp_samples);
+    p.lfp_scratch = Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>(
+        "cbgtc::" + p.name + "::lfp_scratch", (_epoch_steps + _lfp_every - 1) / _lfp_every + 1, n);
+    _populations.push_back(std::move(p));
+  }
+  _lanes_per_neuron = chooseLanesPerNeuron<ExecutionSpace>(config.execution.lanes_per_neuron, local_neurons);
+  _spikes = SpikeBuffer<MemorySpace>("Network", spike_capacity);
+  for (auto& p : _populations) p.spikes = _spikes.forPopulation(p.position);
+}
+
+void Simulation::buildProjections() {
+  const SimulationConfig& config = _config;
+  const double dt = config.simulation.dt_ms;
+  const auto seed = static_cast<std::uint64_t>(config.simulation.seed);
+  auto positionOf = [this](const std::string& name) {
+    for (const auto& p : _populations)
+      if (p.name == name) return p.position;
+    throw std::invalid_argument("unknown population '" + name + "'");
+  };
+  for (const ProjectionSettings& s : config.projections) {
+    Population& source = _populations[positionOf(s.source)];
+    Population& target = _populations[positionOf(s.target)];
+    ProjectionShape shape;
+    shape.n_pre = source.size;
+    shape.n_post = target.size;
+    shape.same_population = source.position == target.position;
+    shape.target_begin = target.firstGlobal();
+    shape.target_end = target.firstGlobal() + target.localSize();
+    const Connectivity pull = buildConnectivity(s, shape, seed, rng::streamKey(s.name.c_str()), dt);
+    _projections.push_back(makeProjection(s, pull, shape, dt));
+    Projection& proj = _projections.back();
+    proj.source = source.position;
+    proj.target = target.position;
+    const std::string& choice = config.execution.delivery;
+    proj.delivery = choice == "team"     ? Delivery::TeamPerSpike
+                    : choice == "thread" ? Delivery::ThreadPerSpike
+                                         : chooseDelivery<ExecutionSpace>(
+                                               shape.n_pre > 0 ? static_cast<double>(pull.synapseCount()) /
+                                                                     shape.n_pre
+                                                               : 0.0);  // this rank's row length
+    if (choice == "pull") enablePull(proj, pull, static_cast<std::int32_t>(_epoch_steps));
+
+    _rings.emplace_back("cbgtc::" + s.name + "::ring", proj.max_delay_steps + 1, shape.localTargets());
+    _conductances.emplace_back("cbgtc::" + s.name + "::g", shape.localTargets());
+    target.drive.synapses.add(ConductanceInput::of(_rings.back(), _conductances.back(),
+                                                   static_cast<real_type>(std::exp(-dt / s.tau_ms)),
+                                                   static_cast<real_type>(s.E_rev_mV)));
+  }
+}
+
+std::int64_t Simulation::synapseCount() const {
+  std::int64_t n = 0;
+  for (const auto& p : _projections) n += p.synapseCount();
+  return _comm.sum(n);
+}
+
+std::size_t Simulation::synapseBytes() const {
+  std::int64_t n = 0;
+  for (const auto& p : _projections) n += static_cast<std::int64_t>(p.bytes());
+  return static_cast<std::size_t>(_comm.sum(n));
+}
+
+}  // namespace cbgtc

@@ -1,0 +1,100 @@
+// The run summary: each population's rate, CV of ISI and LFP-proxy spectrum
+// after the burn-in, reduced over the ranks.
+
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "src/analysis/spectral.hpp"
+#include "src/simulation.hpp"
+
+namespace cbgtc {
+
+PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, io::OutputWriter* writer) {
+  const auto& a = _config.analysis;
+  const double dt_ms = _config.simulation.dt_ms;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  PopulationSummary p;
+  p.name = r.name;
+  p.size = r.size;
+
+  const step_type burn_in_steps = stepsOf(a.burn_in_ms, dt_ms);
+  const double analysed_s =
+      std::max<double>(0.0, static_cast<double>(steps_done - burn_in_steps)) * dt_ms / 1000.0;
+
+  // Each rank reduces the statistics of its neurons, then the ranks sum.
+  // CV of ISI (population standard deviation over mean) of neurons with at
+  // least 3 spikes after burn-in; the prototype also counted 2-spike neurons
+  // as CV 0 (model.md §9 D8).
+  const auto total = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.total);
+  const auto counted = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.counted);
+  const auto isi_mean = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.isi_mean);
+  const auto isi_m2 = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.isi_m2);
+  std::int64_t spikes = 0, counted_spikes = 0, cv_neurons = 0;
+  std::vector<double> cv_sum(1, 0.0);
+  for (std::size_t i = 0; i < total.extent(0); ++i) {
+    spikes += total(i);
+    counted_spikes += counted(i);
+    const std::int64_t n = counted(i) - 1;  // ISIs
+    if (n < 2) continue;
+    const double mean = isi_mean(i);
+    const double var = isi_m2(i) / static_cast<double>(n);
+    if (mean > 0) {
+      cv_sum[0] += std::sqrt(var) / mean;
+      ++cv_neurons;
+    }
+  }
+  p.spikes = _comm.sum(spikes);
+  counted_spikes = _comm.sum(counted_spikes);
+  cv_neurons = _comm.sum(cv_neurons);
+  _comm.sum(cv_sum);
+  p.rate_hz =
+      (r.size > 0 && analysed_s > 0) ? static_cast<double>(counted_spikes) / r.size / analysed_s : 0.0;
+  const double cv_total = cv_sum[0];
+  p.cv_isi = cv_neurons > 0 ? cv_total / static_cast<double>(cv_neurons) : nan;
+
+  // LFP proxy: samples at t = m·lfp_sample_ms from the end of the burn-in.
+  auto lfp_local = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.lfp);
+  std::vector<double> lfp_all(lfp_local.data(), lfp_local.data() + lfp_local.extent(0));
+  _comm.sum(lfp_all);  // partial sums of each rank's neurons
+  const std::int64_t samples_done = (steps_done + _lfp_every - 1) / _lfp_every;
+  const std::int64_t first = (burn_in_steps + _lfp_every - 1) / _lfp_every;
+  std::vector<double> lfp;
+  for (std::int64_t m = first; m < samples_done; ++m) lfp.push_back(lfp_all[static_cast<std::size_t>(m)]);
+  p.lfp_mean = lfp.empty() ? nan : std::accumulate(lfp.begin(), lfp.end(), 0.0) / lfp.size();
+  const double fs_hz = 1000.0 / (static_cast<double>(_lfp_every) * dt_ms);
+  analysis::WelchSettings welch_settings;
+  welch_settings.segment_ms = a.segment_ms;
+  const analysis::Spectrum spectrum = analysis::welch(lfp, fs_hz, welch_settings);
+  const analysis::BetaMetrics beta =
+      analysis::betaMetrics(spectrum, a.beta_lo_hz, a.beta_hi_hz, a.total_lo_hz, a.total_hi_hz);
+  p.beta_power = beta.beta_power;
+  p.relative_beta = beta.relative_beta;
+  p.beta_peak_hz = beta.peak_hz;
+
+  if (writer && r.size > 0) {
+    std::vector<double> whole(lfp_all.begin(), lfp_all.begin() + samples_done);
+    writer->writeDataset("/lfp", r.name, whole,
+                         {{"units", r.current_units},
+                          {"description", "sum over neurons of |g (V - E_rev)| of every synaptic input"},
+                          {"sampling_interval_ms", std::to_string(static_cast<double>(_lfp_every) * dt_ms)},
+                          {"start_ms", "0"}});
+    const std::string group = "/metrics/" + r.name;
+    writer->writeNumbers(group, {{"rate_hz", p.rate_hz},
+                                 {"cv_isi", p.cv_isi},
+                                 {"beta_power", p.beta_power},
+                                 {"relative_beta", p.relative_beta},
+                                 {"beta_peak_hz", p.beta_peak_hz},
+                                 {"lfp_mean", p.lfp_mean},
+                                 {"burn_in_ms", a.burn_in_ms},
+                                 {"analysed_ms", analysed_s * 1000.0},
+                                 {"welch_segment_ms", a.segment_ms},
+                                 {"psd_resolution_hz", spectrum.df_hz},
+                                 {"welch_segments", static_cast<double>(spectrum.segments)}});
+    writer->writeDataset(group, "psd_freq_hz", spectrum.freq_hz, {{"units", "Hz"}});
+    writer->writeDataset(group, "psd", spectrum.psd, {{"units", "(" + r.current_units + ")^2/Hz"}});
+  }
+  return p;
+}
+
+}  // namespace cbgtc

@@ -1,0 +1,138 @@
+// Spike exchange and delivery: at the end of an epoch, every rank's spikes
+// of the epoch are gathered, delivered into the arrival rings of this
+// rank's targets, and (rank 0) handed to the writer.
+
+#include <algorithm>
+
+#include <Kokkos_Sort.hpp>
+
+#include "src/simulation.hpp"
+
+namespace cbgtc {
+
+namespace {
+
+/// Sorted keys ((step − k0)·populations + population) << 32 | index of the
+/// first keys.extent(0) records: the (step, population, index) order in
+/// one 64-bit word (an epoch has at most 4000 steps, so the high word holds
+/// up to 2^20 populations).
+template <class ExecutionSpace, class Records, class Keys>
+void sortKeys(const ExecutionSpace& space, const Records& records, const Keys& keys, step_type k0,
+              std::int64_t populations) {
+  Kokkos::parallel_for(
+      "cbgtc::Exchange::keys", lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, keys.extent(0))),
+      KOKKOS_LAMBDA(const std::size_t k) {
+        const SpikeRecord r = records(k);
+        keys(k) = (static_cast<std::uint64_t>((r.step - k0) * populations + r.population) << 32) | r.index;
+      });
+  Kokkos::sort(keys);
+}
+
+}  // namespace
+
+// End of an epoch: gather every rank's spikes of the epoch on every rank,
+// deliver them into the local arrival rings, and (rank 0) record them. The
+// merged list is sorted by (step, population, index), so what is written
+// does not depend on the number of ranks or threads; what is delivered
+// does not depend on the order anyway (integer arrivals).
+void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
+  const bool timed = _config.output.timers;
+  const ExecutionSpace space;
+  // A single rank delivers from the device buffer itself; with several, the
+  // gathered spikes are copied to the device. The spikes themselves visit
+  // the host only where needed: several ranks, spikes written to the file,
+  // or pull delivery planning from their steps.
+  const bool gathered = _comm.size() > 1;
+  bool planning = false;
+  for (const auto& proj : _projections) planning |= proj.pull.enabled();
+  const bool to_host = gathered || planning || (_comm.isRoot() && writer && _config.output.spikes);
+  constexpr bool sort_on_device = !Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
+  std::vector<SpikeRecord> all;
+  std::int64_t n_spikes = 0;
+  const auto populations = static_cast<std::int64_t>(_populations.size());
+  {
+    PhaseTimer timer(timed, _phases.exchange);
+    std::int64_t count = 0;
+    Kokkos::deep_copy(count, _spikes.count);
+    if (count > _spikes.capacity())
+      throw std::runtime_error("spike buffer overflowed (" + std::to_string(count) + " spikes, capacity " +
+                               std::to_string(_spikes.capacity()) + ")");
+    std::vector<SpikeRecord> local(to_host ? static_cast<std::size_t>(count) : 0);
+    if (count > 0 && to_host && sort_on_device) {
+      // A GPU sorts (step, population, index) keys, half the bytes of the
+      // records, before they cross: an epoch of a large network holds
+      // 1e5–1e6 spikes, and the host's sort took milliseconds.
+      if (_spike_keys.extent(0) < static_cast<std::size_t>(count))
+        _spike_keys = Kokkos::View<std::uint64_t*, MemorySpace>(
+            Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Exchange::keys"), _spikes.capacity());
+      const auto keys = Kokkos::subview(_spike_keys, std::pair<std::int64_t, std::int64_t>(0, count));
+      sortKeys(space, _spikes.records, keys, k0, populations);
+      std::vector<std::uint64_t> sorted(static_cast<std::size_t>(count));
+      Kokkos::deep_copy(
+          Kokkos::View<std::uint64_t*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(sorted.data(),
+                                                                                                 sorted.size()),
+          keys);
+      for (std::size_t k = 0; k < sorted.size(); ++k) {
+        const auto high = static_cast<std::int64_t>(sorted[k] >> 32);
+        local[k] = SpikeRecord{k0 + high / populations, static_cast<std::uint32_t>(high % populations),
+                               static_cast<std::uint32_t>(sorted[k] & 0xFFFFFFFFu)};
+      }
+    } else if (count > 0 && to_host) {
+      const Kokkos::View<SpikeRecord*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(
+          local.data(), local.size());
+      Kokkos::deep_copy(host, Kokkos::subview(_spikes.records, std::pair<std::int64_t, std::int64_t>(0, count)));
+      std::sort(local.begin(), local.end());
+    }
+    if (count > 0) Kokkos::deep_copy(space, _spikes.count, std::int64_t(0));
+    if (gathered) {
+      all = _comm.allgather(local);
+      std::sort(all.begin(), all.end());
+      n_spikes = static_cast<std::int64_t>(all.size());
+    } else {
+      all = std::move(local);
+      n_spikes = count;
+    }
+  }
+  if (n_spikes > 0) {
+    PhaseTimer timer(timed, _phases.delivery);
+    Kokkos::View<SpikeRecord*, MemorySpace> spikes = _spikes.records;
+    if (gathered) {
+      if (_epoch_spikes.extent(0) < all.size())
+        _epoch_spikes = Kokkos::View<SpikeRecord*, MemorySpace>(
+            Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Exchange::spikes"), 2 * all.size());
+      const Kokkos::View<const SpikeRecord*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>
+          host(all.data(), all.size());
+      Kokkos::deep_copy(Kokkos::subview(_epoch_spikes, std::pair<std::size_t, std::size_t>(0, all.size())),
+                        host);
+      spikes = _epoch_spikes;
+    }
+    // Spikes per population and epoch step: what pull delivery plans with.
+    std::vector<std::vector<std::int64_t>> per_step(_populations.size());
+    if (planning) {
+      for (auto& counts : per_step) counts.assign(static_cast<std::size_t>(_epoch_steps), 0);
+      for (const auto& spike : all) ++per_step[spike.population][static_cast<std::size_t>(spike.step - k0)];
+    }
+    const auto n = static_cast<std::size_t>(n_spikes);
+    for (std::size_t p = 0; p < _projections.size(); ++p) {
+      Projection& proj = _projections[p];
+      if (proj.synapseCount() == 0) continue;
+      const auto source = static_cast<std::uint32_t>(proj.source);
+      std::int32_t pulled = 0;
+      if (proj.pull.enabled()) {
+        pulled = planPull(per_step[source], proj.by_source.numRows(), _config.execution.pull_fraction,
+                          proj.pull.capacity, proj.pull.host_columns);
+        pullSpikes(space, proj.pull, pulled, spikes, n, source, k0, proj.delay_steps, _rings[p]);
+      }
+      deliverSpikes(space, proj.by_source, spikes, n, source,
+                    Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, _rings[p],
+                    proj.delivery,
+                    pulled > 0 ? Kokkos::View<const std::int32_t*, MemorySpace>(proj.pull.columns)
+                               : Kokkos::View<const std::int32_t*, MemorySpace>(),
+                    k0);
+    }
+  }
+  PhaseTimer timer(timed, _phases.output);
+  if (_comm.isRoot() && writer && _config.output.spikes) writeSpikes(all, *writer);
+}
+
+}  // namespace cbgtc
