@@ -94,17 +94,45 @@ struct StepRecording {
   index_type report_cells = 0;
   step_type n_steps = 0;
 
-  // Sampling steps are counted down, not found by 64-bit modulo each step
-  // (hundreds of cycles on a GPU). For a launch from step k0: the steps to
-  // the first k with k % lfp_every == 0, and its row; likewise for the
-  // report, whose samples follow the steps k with (k + 1) % v_every == 0.
-  KOKKOS_INLINE_FUNCTION void firstLfpSample(step_type k0, step_type& wait, std::int64_t& row) const {
-    wait = (lfp_every - k0 % lfp_every) % lfp_every;
-    row = (k0 + lfp_every - 1) / lfp_every - lfp_first_sample;
+  /// A sampling schedule, counted down step by step rather than found by a
+  /// 64-bit modulo each step (hundreds of cycles on a GPU).
+  struct Clock {
+    step_type wait = 0;     // steps until the next sample
+    std::int64_t row = 0;   // its row
+    step_type every = 1;
+    /// The row of this step's sample, or −1; then on to the next step.
+    KOKKOS_INLINE_FUNCTION std::int64_t tick() {
+      std::int64_t due = -1;
+      if (wait == 0) {
+        due = row++;
+        wait = every;
+      }
+      --wait;
+      return due;
+    }
+  };
+
+  /// For a launch from step k0: LFP samples are taken in the steps k with
+  /// k % lfp_every == 0 ...
+  KOKKOS_INLINE_FUNCTION Clock lfpClock(step_type k0) const {
+    return Clock{(lfp_every - k0 % lfp_every) % lfp_every, (k0 + lfp_every - 1) / lfp_every - lfp_first_sample,
+                 lfp_every};
   }
-  KOKKOS_INLINE_FUNCTION void firstReportSample(step_type k0, step_type& wait, std::int64_t& row) const {
-    wait = (v_every - (k0 + 1) % v_every) % v_every;
-    row = report_row0 + (k0 + v_every) / v_every - v_first_sample;
+  /// ... and report samples after the steps k with (k + 1) % v_every == 0.
+  KOKKOS_INLINE_FUNCTION Clock reportClock(step_type k0) const {
+    return Clock{(v_every - (k0 + 1) % v_every) % v_every, report_row0 + (k0 + v_every) / v_every - v_first_sample,
+                 v_every};
+  }
+
+  /// Local neuron i (global index `global`) spiked in step k.
+  KOKKOS_INLINE_FUNCTION void spiked(index_type i, index_type global, step_type k) const {
+    spikes.push(k, global);
+    if (stats.total.extent(0) > 0) stats.record(i, k);
+  }
+
+  /// The report's sample of row `row` (from reportClock) after step k.
+  KOKKOS_INLINE_FUNCTION void sampleReport(std::int64_t row, step_type k, index_type i, real_type V) const {
+    if (k + 1 < n_steps) report(row, i) = static_cast<float>(V);
   }
 };
 
@@ -136,34 +164,21 @@ struct PopulationStepper {
     const bool leader = group.leader();
     const bool lfp_on = rec.lfp.extent(0) > 0 && leader;
     const bool report_on = rec.report.extent(0) > 0 && i < rec.report_cells && leader;
-    const bool stats_on = rec.stats.total.extent(0) > 0;
-    step_type lfp_wait = 0, v_wait = 0;
-    std::int64_t lfp_row = 0, v_row = 0;
-    if (lfp_on) rec.firstLfpSample(k0, lfp_wait, lfp_row);
-    if (report_on) rec.firstReportSample(k0, v_wait, v_row);
+    auto lfp = rec.lfpClock(k0);
+    auto report = rec.reportClock(k0);
     auto x = pop.load(i);
     auto input = drive.load(i, k0);
     for (step_type k = k0; k < k1; ++k) {
       real_type abs_syn = 0;
       const real_type I = drive.inputCurrent(i, k, k1, x.V, abs_syn, input, group);
       if (lfp_on) {
-        if (lfp_wait == 0) {
-          rec.lfp(lfp_row++, i) = abs_syn;
-          lfp_wait = rec.lfp_every;
-        }
-        --lfp_wait;
+        const std::int64_t row = lfp.tick();
+        if (row >= 0) rec.lfp(row, i) = abs_syn;
       }
-      if (advance(x, I, k, group) && leader) {
-        rec.spikes.push(k, drive.first_global + i);
-        if (stats_on) rec.stats.record(i, k);
-      }
+      if (advance(x, I, k, group) && leader) rec.spiked(i, drive.first_global + i, k);
       if (report_on) {
-        if (v_wait == 0) {
-          if (k + 1 < rec.n_steps) rec.report(v_row, i) = static_cast<float>(x.V);
-          ++v_row;
-          v_wait = rec.v_every;
-        }
-        --v_wait;
+        const std::int64_t row = report.tick();
+        if (row >= 0) rec.sampleReport(row, k, i, x.V);
       }
     }
     if (leader) {
@@ -182,11 +197,8 @@ struct PopulationStepper {
     const bool lfp_on = rec.lfp.extent(0) > 0;
     const int report_lanes =
         rec.report.extent(0) > 0 ? static_cast<int>(math::clamp<index_type>(rec.report_cells - i0, 0, lanes)) : 0;
-    const bool stats_on = rec.stats.total.extent(0) > 0;
-    step_type lfp_wait = 0, v_wait = 0;
-    std::int64_t lfp_row = 0, v_row = 0;
-    if (lfp_on) rec.firstLfpSample(k0, lfp_wait, lfp_row);
-    if (report_lanes > 0) rec.firstReportSample(k0, v_wait, v_row);
+    auto lfp = rec.lfpClock(k0);
+    auto report = rec.reportClock(k0);
     real_type V[W], I[W], abs_syn[W];
     // 64-bit flags: a bool array would make the compiler size the vectors
     // for bytes (16 lanes in 16 bytes) and split the doubles into SSE pairs.
@@ -202,12 +214,9 @@ struct PopulationStepper {
       for (int l = 0; l < lanes; ++l) V[l] = pop.load(i0 + l).V;
       drive.template inputCurrents<W>(i0, lanes, k, k == k0 || (k & 3) == 0, V, I, abs_syn, z);
       if (lfp_on) {
-        if (lfp_wait == 0) {
-          for (int l = 0; l < lanes; ++l) rec.lfp(lfp_row, i0 + l) = abs_syn[l];
-          ++lfp_row;
-          lfp_wait = rec.lfp_every;
-        }
-        --lfp_wait;
+        const std::int64_t row = lfp.tick();
+        if (row >= 0)
+          for (int l = 0; l < lanes; ++l) rec.lfp(row, i0 + l) = abs_syn[l];
       }
       CBGTC_SIMD_LOOP
       for (int l = 0; l < lanes; ++l) {
@@ -215,20 +224,12 @@ struct PopulationStepper {
         spiked[l] = advance(x, I[l], k) ? 1 : 0;
         pop.store(i0 + l, x);
       }
-      for (int l = 0; l < lanes; ++l) {
-        if (spiked[l] != 0) {
-          rec.spikes.push(k, drive.first_global + i0 + l);
-          if (stats_on) rec.stats.record(i0 + l, k);
-        }
-      }
+      for (int l = 0; l < lanes; ++l)
+        if (spiked[l] != 0) rec.spiked(i0 + l, drive.first_global + i0 + l, k);
       if (report_lanes > 0) {
-        if (v_wait == 0) {
-          if (k + 1 < rec.n_steps)
-            for (int l = 0; l < report_lanes; ++l) rec.report(v_row, i0 + l) = static_cast<float>(pop.load(i0 + l).V);
-          ++v_row;
-          v_wait = rec.v_every;
-        }
-        --v_wait;
+        const std::int64_t row = report.tick();
+        if (row >= 0)
+          for (int l = 0; l < report_lanes; ++l) rec.sampleReport(row, k, i0 + l, pop.load(i0 + l).V);
       }
     }
   }

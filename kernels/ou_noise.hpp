@@ -45,6 +45,12 @@ KOKKOS_INLINE_FUNCTION real_type ouInitial(const OuParams& p, std::uint64_t seed
   return p.mu + p.sigma * static_cast<real_type>(z);
 }
 
+/// The normals ξ_4b .. ξ_4b+3 of global neuron i's noise stream (block b).
+KOKKOS_FORCEINLINE_FUNCTION rng::Normal4 noiseNormals(std::uint64_t seed, std::uint32_t key, index_type i,
+                                                      std::uint64_t block) {
+  return rng::normals(seed, rng::Stream::Noise, key, static_cast<std::uint32_t>(i), block);
+}
+
 /// The normals of one neuron's noise stream, four steps at a time. A thread
 /// that advances a neuron through consecutive steps keeps one of these, so
 /// each block is generated once; any other order gives the same numbers.
@@ -65,8 +71,7 @@ struct NoiseCache {
     const std::int64_t b = k >> 2;
     const std::int64_t m = b >> log2_lanes;
     if (m != run) {
-      z = rng::normals(seed, rng::Stream::Noise, key, static_cast<std::uint32_t>(i),
-                       static_cast<std::uint64_t>((m << log2_lanes) + group.lane));
+      z = noiseNormals(seed, key, i, static_cast<std::uint64_t>((m << log2_lanes) + group.lane));
       run = m;
     }
     const int j = static_cast<int>(k & 3);

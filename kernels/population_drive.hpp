@@ -79,9 +79,7 @@ struct PopulationDrive {
         if (arrived != 0 && group.leader()) in.arrivals(slot, i) = 0;
         if (k + 1 < k_end) x.arrived[p] = in.arrivals(next, i);
         x.slot[p] = next;
-        const real_type I = conductanceStep(x.g[p], arrived, in.decay, in.E_rev, V);
-        total += I;
-        abs_syn += I < 0 ? -I : I;
+        addSynapticCurrent(x.g[p], arrived, in.decay, in.E_rev, V, total, abs_syn);
       }
     }
     for (int p = register_inputs; p < synapses.count; ++p) {
@@ -90,13 +88,11 @@ struct PopulationDrive {
       const std::int64_t arrived = slot_arrivals;
       real_type g = in.g[i];
       group.sync();
-      const real_type I = conductanceStep(g, arrived, in.decay, in.E_rev, V);
+      addSynapticCurrent(g, arrived, in.decay, in.E_rev, V, total, abs_syn);
       if (group.leader()) {
         if (arrived != 0) slot_arrivals = 0;
         in.g[i] = g;
       }
-      total += I;
-      abs_syn += I < 0 ? -I : I;
     }
     real_type I = -total;
     if (noise.active) {
@@ -108,8 +104,9 @@ struct PopulationDrive {
 
   /// CPU backends: the net input currents of neurons [i0, i0 + lanes)
   /// (lanes ≤ W) in step k, for their voltages V[l], into I[l] and
-  /// abs_syn[l], as inputCurrent computes them, each lane in loops the
-  /// compiler vectorises. The conductances and OU values stay in their
+  /// abs_syn[l], by the point functions inputCurrent uses
+  /// (addSynapticCurrent, noiseNormals, ouStep), each stage over the lanes
+  /// in a loop the compiler vectorises. The conductances and OU values stay in their
   /// Views (a chunk's are in L1). z holds the lanes' normals of noise
   /// block k/4; refill it when k % 4 == 0 or k is a launch's first step.
   template <int W>
@@ -137,12 +134,12 @@ struct PopulationDrive {
         const std::int64_t arrived = arrivals[l];
         arrivals[l] = 0;
         real_type gl = g[l];
-        const real_type I_syn = conductanceStep(gl, arrived, decay, E_rev, V[l]);
+        addSynapticCurrent(gl, arrived, decay, E_rev, V[l], I[l], abs_syn[l]);
         g[l] = gl;
-        I[l] -= I_syn;
-        abs_syn[l] += I_syn < 0 ? -I_syn : I_syn;
       }
     }
+    CBGTC_SIMD_LOOP
+    for (int l = 0; l < lanes; ++l) I[l] = -I[l];
     if (!noise.active) return;
     // Loop invariants in locals: the compiler cannot tell that the stores
     // through z do not change members of *this.
@@ -153,8 +150,7 @@ struct PopulationDrive {
       const auto block = static_cast<std::uint64_t>(k >> 2);
       CBGTC_SIMD_LOOP
       for (int l = 0; l < lanes; ++l) {
-        const rng::Normal4 n = rng::normals(noise_seed, rng::Stream::Noise, noise_key,
-                                            static_cast<std::uint32_t>(global0 + l), block);
+        const rng::Normal4 n = noiseNormals(noise_seed, noise_key, global0 + l, block);
         z[0][l] = n.v[0];
         z[1][l] = n.v[1];
         z[2][l] = n.v[2];

@@ -35,6 +35,17 @@ KOKKOS_FORCEINLINE_FUNCTION real_type conductanceStep(real_type& g, std::int64_t
   return gk * (V - E_rev);
 }
 
+/// One input's part of a neuron's step: its current g_k·(V − E_rev) (outward
+/// positive) added to the step's synaptic current and to Σ|I_syn| (the LFP
+/// proxy's share); g becomes g_k·decay.
+KOKKOS_FORCEINLINE_FUNCTION void addSynapticCurrent(real_type& g, std::int64_t arrived, real_type decay,
+                                                    real_type E_rev, real_type V, real_type& I_syn,
+                                                    real_type& abs_syn) {
+  const real_type I = conductanceStep(g, arrived, decay, E_rev, V);
+  I_syn += I;
+  abs_syn += I < 0 ? -I : I;
+}
+
 /// One projection's inputs into its target population: the arrival ring and
 /// the conductances, as raw device pointers (the Views that own them live
 /// with the projection), so that any number of inputs can sit in a device
