@@ -130,6 +130,12 @@ struct StepRecording {
     if (stats.total.extent(0) > 0) stats.record(i, k);
   }
 
+  /// Once per launch, the membrane potential after its last step k: a
+  /// numerical blow-up reaches V within steps (NaN and ±inf fail x − x == 0).
+  KOKKOS_INLINE_FUNCTION void checkFinite(real_type V, step_type k) const {
+    if (!(V - V == real_type(0))) spikes.flagNonFinite(k);
+  }
+
   /// The report's sample of row `row` (from reportClock) after step k.
   KOKKOS_INLINE_FUNCTION void sampleReport(std::int64_t row, step_type k, index_type i, real_type V) const {
     if (k + 1 < n_steps) report(row, i) = static_cast<float>(V);
@@ -184,6 +190,7 @@ struct PopulationStepper {
     if (leader) {
       pop.store(i, x);
       drive.store(i, input);
+      if (k1 > k0) rec.checkFinite(x.V, k1 - 1);
     }
   }
 
@@ -232,6 +239,8 @@ struct PopulationStepper {
           for (int l = 0; l < report_lanes; ++l) rec.sampleReport(row, k, i0 + l, pop.load(i0 + l).V);
       }
     }
+    if (k1 > k0)
+      for (int l = 0; l < lanes; ++l) rec.checkFinite(pop.load(i0 + l).V, k1 - 1);
   }
 };
 

@@ -148,8 +148,10 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     }
     const double stop_ms = static_cast<double>(summary.steps) * config.simulation.dt_ms;
     if (root) {
-      writer->writeAttributes({{"complete", summary.complete ? "true" : "false"},
-                               {"stopped_at_ms", cbgtc::io::formatNumber(stop_ms)}});
+      cbgtc::io::AttributeList end = {{"complete", summary.complete ? "true" : "false"},
+                                      {"stopped_at_ms", cbgtc::io::formatNumber(stop_ms)}};
+      if (!summary.failure.empty()) end.emplace_back("failure", summary.failure);
+      writer->writeAttributes(end);
       if (config.output.timers)
         writer->writeNumbers("/timers", {{"update_s", summary.phases.update},
                                          {"delivery_s", summary.phases.delivery},
@@ -161,6 +163,10 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
       writer->finalize(stop_ms);
       printSummary(config, summary, writer->path());
       writer.reset();
+    }
+    if (!summary.failure.empty()) {
+      if (root) std::fprintf(stderr, "cbgtc: error: %s; output is marked incomplete\n", summary.failure.c_str());
+      return 1;
     }
     if (!summary.complete) {
       const int sig = stop_signal != 0 ? static_cast<int>(stop_signal) : SIGTERM;

@@ -45,6 +45,22 @@ void sumLfp(const ExecutionSpace& space, const Scratch& scratch, std::int64_t sa
 
 }  // namespace
 
+// A numerically exploding run is an error, not a result: name the
+// population, the time and the likely cause.
+std::string Simulation::nonFiniteMessage(std::int64_t code) const {
+  constexpr int bits = SpikeBuffer<MemorySpace>::population_bits;
+  const auto position = static_cast<std::size_t>(code & ((std::int64_t(1) << bits) - 1));
+  const step_type step = code >> bits;
+  const double dt = _config.simulation.dt_ms;
+  char text[512];
+  std::snprintf(text, sizeof text,
+                "population %s has a non-finite membrane potential by t = %g ms (step %lld): the integration "
+                "diverged; simulation.dt_ms = %g is the likely cause (try a smaller step, e.g. 0.025)",
+                _populations.at(position).name.c_str(), static_cast<double>(step + 1) * dt,
+                static_cast<long long>(step), dt);
+  return text;
+}
+
 // Steps [k0, k1) (t_k = k·dt is the start of step k). In step k every
 // population (this rank's block of it) advances from t_k to t_{k+1} with
 // input x_k − I_syn, where I_syn = Σ g_k·(V_k − E) and g_k includes every
@@ -145,12 +161,22 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
   const auto loop_start = std::chrono::steady_clock::now();
   std::int64_t done = 0;
   bool stopped = false;
+  std::string failure;
+  // Once per epoch, one collective: whether any rank was asked to stop, and
+  // the first non-finite state on any rank (SpikeBuffer::flagNonFinite).
+  auto verdict = [&] {
+    std::vector<std::int64_t> v = {stop && stop->load(std::memory_order_relaxed) ? 0 : 1, _first_non_finite};
+    _comm.min(v);
+    if (v[1] != SpikeBuffer<MemorySpace>::all_finite) {
+      failure = nonFiniteMessage(v[1]);
+      return true;
+    }
+    stopped = v[0] == 0;
+    return stopped;
+  };
   const bool batched = _config.execution.epoch_batching;
   for (step_type k0 = 0; k0 < n_steps; k0 += _epoch_steps) {
-    if (_comm.any(stop && stop->load(std::memory_order_relaxed))) {
-      stopped = true;
-      break;
-    }
+    if (verdict()) break;
     const step_type k1 = std::min<step_type>(k0 + _epoch_steps, n_steps);
     if (batched) {
       advance(k0, k1, writer);
@@ -168,6 +194,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
       }
     }
   }
+  if (failure.empty() && !stopped) verdict();
   {
     PhaseTimer timer(_config.output.timers, _phases.output);
     for (auto& p : _populations) flushReport(p, writer);
@@ -179,7 +206,8 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
   RunSummary summary;
   summary.loop_seconds = loop_seconds;
   summary.steps = done;
-  summary.complete = !stopped;
+  summary.complete = !stopped && failure.empty();
+  summary.failure = failure;
   summary.phases = _phases;
   for (auto& p : _populations) summary.populations.push_back(summarize(p, done, writer));
   summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -47,7 +47,8 @@ struct RunSummary {
   std::vector<PopulationSummary> populations;
   PhaseTimes phases;                // zero unless output.timers
   std::int64_t steps = 0;           // steps completed
-  bool complete = true;             // false when stopped early
+  bool complete = true;             // false when stopped early or failed
+  std::string failure;              // why the run failed ("": it did not), e.g. a non-finite state
   double wall_seconds = 0.0;        // the whole run, analysis and output included
   double loop_seconds = 0.0;        // the step loop alone (fenced): what benchmarks divide by steps
 };
@@ -66,8 +67,9 @@ class Simulation {
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
 
-  /// Runs every step, or until *stop becomes true on any rank (checked once
-  /// per epoch). writer (rank 0 only; may be null) receives the recorded
+  /// Runs every step, or until *stop becomes true on any rank, or until a
+  /// state turns non-finite (RunSummary::failure), both checked once per
+  /// epoch. writer (rank 0 only; may be null) receives the recorded
   /// data; progress lines go to `progress` when it is not null.
   RunSummary run(io::OutputWriter* writer, const std::atomic<bool>* stop = nullptr,
                  std::FILE* progress = nullptr);
@@ -99,7 +101,9 @@ class Simulation {
   Kokkos::View<SpikeRecord*, MemorySpace> _epoch_spikes;  // every rank's (with several ranks)
   Kokkos::View<std::uint64_t*, MemorySpace> _spike_keys;         // sort keys (GPUs)
   PhaseTimes _phases;
+  std::int64_t _first_non_finite = SpikeBuffer<MemorySpace>::all_finite;  // on this rank
 
+  std::string nonFiniteMessage(std::int64_t code) const;
   void buildPopulations();
   void buildProjections();
   void exchangeSpikes(step_type k0, io::OutputWriter* writer);

@@ -52,8 +52,9 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
   const auto populations = static_cast<std::int64_t>(_populations.size());
   {
     PhaseTimer timer(timed, _phases.exchange);
-    std::int64_t count = 0;
-    Kokkos::deep_copy(count, _spikes.count);
+    const auto counters = _spikes.hostCounters();
+    const std::int64_t count = counters[SpikeBuffer<MemorySpace>::spike_count];
+    _first_non_finite = std::min(_first_non_finite, counters[SpikeBuffer<MemorySpace>::first_non_finite]);
     if (count > _spikes.capacity())
       throw std::runtime_error("spike buffer overflowed (" + std::to_string(count) + " spikes, capacity " +
                                std::to_string(_spikes.capacity()) + ")");
@@ -83,7 +84,9 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
       Kokkos::deep_copy(host, Kokkos::subview(_spikes.records, std::pair<std::int64_t, std::int64_t>(0, count)));
       std::sort(local.begin(), local.end());
     }
-    if (count > 0) Kokkos::deep_copy(space, _spikes.count, std::int64_t(0));
+    if (count > 0)
+      Kokkos::deep_copy(space, Kokkos::subview(_spikes.counter, int(SpikeBuffer<MemorySpace>::spike_count)),
+                        std::int64_t(0));
     if (gathered) {
       all = _comm.allgather(local);
       std::sort(all.begin(), all.end());

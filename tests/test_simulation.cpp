@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include <map>
 
@@ -121,4 +122,39 @@ TEST(Simulation, InitialStatesAreKeyedPerNeuron) {
   const double mean = sum / 1000, var = sum2 / 1000 - mean * mean;
   EXPECT_NEAR(mean, init.V, 5 * sd / std::sqrt(1000.0));
   EXPECT_NEAR(var, sd * sd, 5 * sd * sd * std::sqrt(2.0 / 1000));
+}
+
+// A numerically exploding run stops at the end of the epoch in which a state
+// turned non-finite and says which population, when and why.
+TEST(Simulation, NonFiniteStateStopsTheRunAndNamesThePopulation) {
+  SimulationConfig c;  // the default network: the STN diverges at dt = 0.2 ms
+  c.simulation.dt_ms = 0.2;
+  c.simulation.duration_ms = 1000;
+  Simulation sim(c);
+  const RunSummary s = sim.run(nullptr);
+  EXPECT_FALSE(s.complete);
+  EXPECT_LT(s.steps, c.stepCount());
+  EXPECT_EQ(s.steps % sim.epochSteps(), 0);
+  EXPECT_NE(s.failure.find("population STN"), std::string::npos) << s.failure;
+  EXPECT_NE(s.failure.find("simulation.dt_ms"), std::string::npos) << s.failure;
+}
+
+// The check reads the state, so it fires for any population and any cause.
+TEST(Simulation, NonFiniteStateOfAnAdExPopulationIsCaught) {
+  auto c = smallConfig();
+  test::adexSettings(c, "GPi").params.EL = std::numeric_limits<real_type>::quiet_NaN();
+  Simulation sim(c);
+  const RunSummary s = sim.run(nullptr);
+  EXPECT_FALSE(s.complete);
+  EXPECT_NE(s.failure.find("population GPi"), std::string::npos) << s.failure;
+  EXPECT_EQ(s.steps, sim.epochSteps()) << "detected in the first epoch";
+}
+
+// A stable run reports no failure.
+TEST(Simulation, FiniteRunHasNoFailure) {
+  const auto c = smallConfig();
+  Simulation sim(c);
+  const RunSummary s = sim.run(nullptr);
+  EXPECT_TRUE(s.complete);
+  EXPECT_TRUE(s.failure.empty()) << s.failure;
 }

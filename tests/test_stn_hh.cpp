@@ -215,7 +215,7 @@ TEST(StnStep, DeviceLauncherMatchesHostPointFunction) {
     EXPECT_NEAR(Ca(i), host[i].Ca, 1e-9) << i;
   }
   std::int64_t count = 0;
-  Kokkos::deep_copy(count, spikes.count);
+  count = spikes.hostCounters()[SpikeBuffer<MemorySpace>::spike_count];
   ASSERT_EQ(count, static_cast<std::int64_t>(host_spikes.size()));
   auto records = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), spikes.records);
   std::vector<std::pair<step_type, index_type>> device_spikes;

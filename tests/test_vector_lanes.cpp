@@ -182,7 +182,7 @@ void appendState(std::vector<double>& out, const adex::AdExState& x) {
 /// Sorted (step, index) of what a buffer holds.
 std::vector<std::pair<step_type, std::uint32_t>> spikesOf(const SpikeBuffer<HostMem>& b) {
   std::vector<std::pair<step_type, std::uint32_t>> out;
-  for (std::int64_t s = 0; s < b.count(); ++s) out.emplace_back(b.records(s).step, b.records(s).index);
+  for (std::int64_t s = 0; s < b.counter(b.spike_count); ++s) out.emplace_back(b.records(s).step, b.records(s).index);
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -61,6 +61,12 @@ class MpiCommunicator final : public Communicator {
     check(MPI_Allreduce(&v, &out, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD), "MPI_Allreduce");
     return out != 0;
   }
+  void min(std::vector<std::int64_t>& values) const override {
+    static_assert(sizeof(long long) == sizeof(std::int64_t));
+    check(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_LONG_LONG, MPI_MIN,
+                        MPI_COMM_WORLD),
+          "MPI_Allreduce");
+  }
   std::vector<float> gatherToRoot(const std::vector<float>& local) const override {
     const int n = static_cast<int>(local.size());
     std::vector<int> counts(_size), displs(_size);

@@ -27,6 +27,8 @@ class Communicator {
   virtual std::int64_t sum(std::int64_t value) const = 0;
   /// True on every rank if it is true on any.
   virtual bool any(bool value) const = 0;
+  /// Element-wise minimum over ranks, result on every rank.
+  virtual void min(std::vector<std::int64_t>& values) const = 0;
   /// Every rank's floats concatenated in rank order, on rank 0 only.
   virtual std::vector<float> gatherToRoot(const std::vector<float>& local) const = 0;
   /// Ends every rank after a failure on one (no-op for a single process).
@@ -41,6 +43,7 @@ class LocalCommunicator final : public Communicator {
   void sum(std::vector<double>&) const override {}
   std::int64_t sum(std::int64_t value) const override { return value; }
   bool any(bool value) const override { return value; }
+  void min(std::vector<std::int64_t>&) const override {}
   std::vector<float> gatherToRoot(const std::vector<float>& local) const override { return local; }
   void abort(int) const override {}
 };
