@@ -174,6 +174,11 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
         std::fprintf(stderr, "cbgtc: stopped by signal %d at %g ms; output is marked incomplete\n", sig, stop_ms);
       return 128 + sig;
     }
+  } catch (const cbgtc::ConfigError& e) {
+    // Found while building (the memory estimate): bad input, as at parsing.
+    writer.reset();  // removes the partial file
+    if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     writer.reset();  // removes the partial file
     std::fprintf(stderr, "cbgtc: error on rank %d: %s\n", comm.rank(), e.what());

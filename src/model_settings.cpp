@@ -88,6 +88,19 @@ const char* conductanceUnits(const ModelSettings& s) {
   return std::visit([](const auto& x) { return ModelFor<std::decay_t<decltype(x)>>::conductance_units; }, s);
 }
 
+std::size_t stateBytes(const ModelSettings& s) {
+  return std::visit([](const auto& x) { return sizeof(typename ModelFor<std::decay_t<decltype(x)>>::State); }, s);
+}
+
+std::int64_t leastSpikeSeparation(const ModelSettings& s, double dt_ms) {
+  return std::visit(
+      [dt_ms](const auto& x) {
+        using M = ModelFor<std::decay_t<decltype(x)>>;
+        return static_cast<std::int64_t>(M::leastSpikeSeparation(M::derive(x, dt_ms)));
+      },
+      s);
+}
+
 std::string modelInconsistency(const ModelSettings& s) {
   return std::visit([](const auto& x) { return std::string(ModelFor<std::decay_t<decltype(x)>>::inconsistency(x)); },
                     s);

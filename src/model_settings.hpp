@@ -50,6 +50,12 @@ std::vector<ModelKey> modelKeys(ModelSettings& s);
 const char* currentUnits(const ModelSettings& s);
 const char* conductanceUnits(const ModelSettings& s);
 
+/// Bytes of one neuron's state in the model's storage.
+std::size_t stateBytes(const ModelSettings& s);
+
+/// The least number of steps between two spikes of one neuron at dt.
+std::int64_t leastSpikeSeparation(const ModelSettings& s, double dt_ms);
+
 /// "" or what is inconsistent between the model's keys.
 std::string modelInconsistency(const ModelSettings& s);
 

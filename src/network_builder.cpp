@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "kernels/rng.hpp"
+#include "src/memory_estimate.hpp"
 #include "src/simulation.hpp"
 
 namespace cbgtc {
@@ -39,20 +40,40 @@ AnyModelState makeModelState(const PopulationSettings& settings, index_type loca
 
 }  // namespace
 
+step_type epochSteps(const SimulationConfig& config) {
+  // At most the smallest delay of any projection, so spikes of an epoch only
+  // arrive in later epochs. From global quantities only, so every rank
+  // agrees.
+  step_type min_delay = max_epoch_steps;
+  for (const auto& p : config.projections)
+    min_delay = std::min<step_type>(min_delay, delaySteps(p.delay_ms - p.delay_jitter_ms, config.simulation.dt_ms));
+  return std::clamp<step_type>(min_delay, 1, max_epoch_steps);
+}
+
+std::int64_t reportCapacity(const SimulationConfig& config) {
+  // Room for at least one epoch of samples plus the initial row; the same
+  // on every rank, because flushing the report is collective.
+  return std::max<std::int64_t>(report_rows_per_flush, cbgtc::epochSteps(config) / config.output.v_every_steps + 2);
+}
+
 Simulation::Simulation(const SimulationConfig& config) : Simulation(config, _local_comm) {}
 
 Simulation::Simulation(const SimulationConfig& config, const comm::Communicator& comm)
     : _comm(comm), _config(config) {
   checkConsistency(config);
+  // Collective: every rank refuses together, none waits in a collective
+  // for one that refused.
+  std::string refused;
+  try {
+    checkMemory(config, comm.size());
+  } catch (const ConfigError& e) {
+    refused = e.what();
+  }
+  if (comm.any(!refused.empty()))
+    throw ConfigError(refused.empty() ? "the run does not fit in the memory of another rank" : refused);
   const double dt = config.simulation.dt_ms;
   _lfp_every = std::max<step_type>(1, stepsOf(config.analysis.lfp_sample_ms, dt));
-  // Epoch: at most the smallest delay of any projection, so spikes of an
-  // epoch only arrive in later epochs. From global quantities only, so
-  // every rank agrees.
-  step_type min_delay = max_epoch_steps;
-  for (const auto& p : config.projections)
-    min_delay = std::min<step_type>(min_delay, delaySteps(p.delay_ms - p.delay_jitter_ms, dt));
-  _epoch_steps = std::clamp<step_type>(min_delay, 1, max_epoch_steps);
+  _epoch_steps = cbgtc::epochSteps(config);
   buildPopulations();
   buildProjections();
   ExecutionSpace().fence();
@@ -108,10 +129,7 @@ void Simulation::buildPopulations() {
     p.report_cells = static_cast<index_type>(std::min<std::int64_t>(config.output.v_neurons, p.size));
     p.local_report_cells =
         static_cast<index_type>(std::clamp<std::int64_t>(p.report_cells - p.block.begin, 0, p.block.size()));
-    // Room for at least one epoch of samples plus the initial row; the same
-    // on every rank, because flushing the report is collective.
-    p.report_capacity =
-        std::max<std::int64_t>(report_rows_per_flush, _epoch_steps / config.output.v_every_steps + 2);
+    p.report_capacity = reportCapacity(config);
     if (p.local_report_cells > 0)
       p.report = Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace>(
           Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + p.name + "::report"), p.report_capacity,

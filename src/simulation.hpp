@@ -114,6 +114,12 @@ class Simulation {
   PopulationSummary summarize(Population& p, std::int64_t steps_done, io::OutputWriter* writer);
 };
 
+/// Steps between spike exchanges for `config` (Simulation::epochSteps).
+step_type epochSteps(const SimulationConfig& config);
+
+/// Rows of a population's voltage report buffered on the device between flushes.
+std::int64_t reportCapacity(const SimulationConfig& config);
+
 /// Adds the wall time of its scope to `into` when enabled, after a fence so
 /// that asynchronous kernels are counted in the phase that launched them.
 class PhaseTimer {

@@ -1,0 +1,152 @@
+#include "src/memory_estimate.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "kernels/spike_record.hpp"
+#include "kernels/types.hpp"
+#include "src/projection.hpp"
+#include "src/simulation.hpp"
+
+#if defined(KOKKOS_ENABLE_CUDA)
+#include <cuda_runtime.h>
+#elif defined(KOKKOS_ENABLE_HIP)
+#include <hip/hip_runtime.h>
+#endif
+
+namespace cbgtc {
+
+namespace {
+
+/// The largest block of n on `ranks` ranks (comm::blockOf).
+std::int64_t largestBlock(std::int64_t n, int ranks) { return (n + ranks - 1) / ranks; }
+
+std::string gigabytes(double bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g GB", bytes / 1e9);
+  return text;
+}
+
+}  // namespace
+
+std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
+  std::vector<MemoryItem> items;
+  const double dt = c.simulation.dt_ms;
+  const std::int64_t steps = c.stepCount();
+  const step_type epoch = epochSteps(c);
+  const std::int64_t lfp_every = std::max<std::int64_t>(1, stepsOf(c.analysis.lfp_sample_ms, dt));
+  const std::int64_t lfp_samples = (steps + lfp_every - 1) / lfp_every;
+  std::int64_t spike_capacity = 1;
+  for (const PopulationSettings& p : c.populations) {
+    const std::int64_t n = largestBlock(p.n, ranks);
+    const std::string key = "population." + p.name + ".n";
+    // State, OU value, spike statistics (5 words), the epoch's LFP scratch.
+    const std::int64_t per_neuron = static_cast<std::int64_t>(stateBytes(p.params)) + 8 + 40 +
+                                    (epoch / lfp_every + 2) * static_cast<std::int64_t>(sizeof(real_type));
+    items.push_back({"neurons of " + p.name + " (" + key + ")", n * per_neuron, true});
+    // The LFP proxy of the whole run, on the device and again on the host.
+    items.push_back({"LFP proxy of " + p.name + " (simulation.duration_ms / analysis.lfp_sample_ms)",
+                     lfp_samples * 8, true});
+    items.push_back({"LFP proxy of " + p.name + " on the host (simulation.duration_ms / analysis.lfp_sample_ms)",
+                     lfp_samples * 8 * 2, false});
+    const std::int64_t cells = std::min<std::int64_t>(c.output.v_neurons, p.n);
+    items.push_back({"voltage report of " + p.name + " (output.v_neurons)", reportCapacity(c) * cells * 4, true});
+    const std::int64_t separation = std::max<std::int64_t>(1, leastSpikeSeparation(p.params, dt));
+    spike_capacity += n * ((epoch - 1) / separation + 1);
+  }
+  const auto record = static_cast<std::int64_t>(sizeof(SpikeRecord));
+  items.push_back({"spike buffer (population.*.n)", spike_capacity * record, true});
+  // Every rank's spikes of an epoch, gathered on every rank.
+  items.push_back({"exchanged spikes (population.*.n)", spike_capacity * ranks * record * 3, false});
+
+  for (const ProjectionSettings& pr : c.projections) {
+    const PopulationSettings* source = c.population(pr.source);
+    const PopulationSettings* target = c.population(pr.target);
+    if (!source || !target) continue;
+    const std::int64_t targets = largestBlock(target->n, ranks);
+    const std::int64_t candidates = source->n - (source == target && !pr.autapses ? 1 : 0);
+    const double per_target =
+        pr.rule == "fixed_indegree" ? static_cast<double>(pr.indegree) : pr.p * static_cast<double>(candidates);
+    // Bernoulli counts: the mean and five standard deviations.
+    const double synapses = per_target * targets + 5 * std::sqrt(per_target * targets) + 1;
+    const double per_synapse = sizeof(index_type) + sizeof(weight_type) + (pr.delay_jitter_ms > 0 ? 2 : 0) +
+                               (c.execution.delivery == "pull" ? 12 : 0);
+    // During construction the synapses exist grouped by target and by
+    // source at once.
+    const std::string k = "projection." + pr.name;
+    const std::string sizes = "population." + source->name + ".n" +
+                              (source == target ? "" : ", population." + target->name + ".n");
+    items.push_back({"synapses of " + k + " (" + k + (pr.rule == "fixed_indegree" ? ".indegree, " : ".p, ") +
+                         sizes + ")",
+                     static_cast<std::int64_t>(2 * synapses * per_synapse) + 8 * (source->n + 1) + 8 * (targets + 1),
+                     true});
+    const std::int64_t slots = stepsOf(pr.delay_ms + pr.delay_jitter_ms, dt) + 1;
+    items.push_back({"arrival ring of " + k + " (" + k + ".delay_ms, population." + target->name + ".n)",
+                     slots * targets * 8 + targets * 8, true});
+  }
+  return items;
+}
+
+std::int64_t deviceMemoryAvailable() {
+#if defined(KOKKOS_ENABLE_CUDA)
+  std::size_t free_bytes = 0, total = 0;
+  if (cudaMemGetInfo(&free_bytes, &total) == cudaSuccess) return static_cast<std::int64_t>(free_bytes);
+  return -1;
+#elif defined(KOKKOS_ENABLE_HIP)
+  std::size_t free_bytes = 0, total = 0;
+  if (hipMemGetInfo(&free_bytes, &total) == hipSuccess) return static_cast<std::int64_t>(free_bytes);
+  return -1;
+#else
+  return hostMemoryAvailable();
+#endif
+}
+
+std::int64_t hostMemoryAvailable() {
+  // Linux: what can be allocated without swapping.
+  std::ifstream meminfo("/proc/meminfo");
+  std::string line;
+  while (std::getline(meminfo, line)) {
+    std::istringstream in(line);
+    std::string name;
+    long long kb = 0;
+    if (in >> name >> kb && name == "MemAvailable:") return static_cast<std::int64_t>(kb) * 1024;
+  }
+  const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<std::int64_t>(pages) * page : -1;
+}
+
+void checkMemory(const SimulationConfig& config, int ranks) {
+  std::vector<MemoryItem> items = estimateMemory(config, ranks);
+  constexpr bool shared = Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible;
+  auto check = [&](bool device, std::int64_t available, const char* where) {
+    if (available < 0) return;
+    std::vector<MemoryItem> mine;
+    std::int64_t total = 0;
+    for (const auto& item : items)
+      if (shared || item.device == device) {
+        mine.push_back(item);
+        total += item.bytes;
+      }
+    if (total <= available) return;
+    std::sort(mine.begin(), mine.end(), [](const MemoryItem& a, const MemoryItem& b) { return a.bytes > b.bytes; });
+    std::string largest;
+    for (std::size_t i = 0; i < mine.size() && i < 3; ++i)
+      largest += (i ? "; " : "") + mine[i].what + ": " + gigabytes(static_cast<double>(mine[i].bytes));
+    throw ConfigError("the run needs about " + gigabytes(static_cast<double>(total)) + " of " + where +
+                      " memory per rank, more than the " + gigabytes(static_cast<double>(available)) +
+                      " available (largest: " + largest + ")");
+  };
+  if (shared) {
+    check(true, hostMemoryAvailable(), "host");
+  } else {
+    check(true, deviceMemoryAvailable(), "device");
+    check(false, hostMemoryAvailable(), "host");
+  }
+}
+
+}  // namespace cbgtc
