@@ -58,7 +58,8 @@ std::int64_t reportCapacity(const SimulationConfig& config) {
 
 Simulation::Simulation(const SimulationConfig& config) : Simulation(config, _local_comm) {}
 
-Simulation::Simulation(const SimulationConfig& config, const comm::Communicator& comm)
+Simulation::Simulation(const SimulationConfig& config, const comm::Communicator& comm,
+                       const std::atomic<bool>* stop)
     : _comm(comm), _config(config) {
   checkConsistency(config);
   // Collective: every rank refuses together, none waits in a collective
@@ -75,7 +76,7 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
   _lfp_every = std::max<step_type>(1, stepsOf(config.analysis.lfp_sample_ms, dt));
   _epoch_steps = cbgtc::epochSteps(config);
   buildPopulations();
-  buildProjections();
+  buildProjections(stop);
   ExecutionSpace().fence();
 }
 
@@ -144,7 +145,9 @@ void Simulation::buildPopulations() {
   for (auto& p : _populations) p.spikes = _spikes.forPopulation(p.position);
 }
 
-void Simulation::buildProjections() {
+void Simulation::buildProjections(const std::atomic<bool>* stop) {
+  auto requested = [stop] { return stop && stop->load(std::memory_order_relaxed); };
+  if (_comm.any(requested())) throw Interrupted();
   const SimulationConfig& config = _config;
   const double dt = config.simulation.dt_ms;
   const auto seed = static_cast<std::uint64_t>(config.simulation.seed);
@@ -162,7 +165,9 @@ void Simulation::buildProjections() {
     shape.same_population = source.position == target.position;
     shape.target_begin = target.firstGlobal();
     shape.target_end = target.firstGlobal() + target.localSize();
-    const Connectivity pull = buildConnectivity(s, shape, seed, rng::streamKey(s.name.c_str()), dt);
+    const Connectivity pull =
+        buildConnectivity(s, shape, seed, rng::streamKey(s.name.c_str()), dt, stop ? requested : std::function<bool()>());
+    if (_comm.any(requested())) throw Interrupted();
     _projections.push_back(makeProjection(s, pull, shape, dt));
     Projection& proj = _projections.back();
     proj.source = source.position;

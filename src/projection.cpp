@@ -81,7 +81,7 @@ HostConnectivity toHost(const Connectivity& c) {
 }
 
 Connectivity buildConnectivity(const ProjectionSettings& s, const ProjectionShape& shape, std::uint64_t seed,
-                               std::uint32_t projection, double dt_ms) {
+                               std::uint32_t projection, double dt_ms, const std::function<bool()>& interrupted) {
   connectivity::Rule rule;
   rule.fixed_indegree = isFixedIndegree(s);
   rule.exclude_self = shape.same_population && !s.autapses;
@@ -95,20 +95,35 @@ Connectivity buildConnectivity(const ProjectionSettings& s, const ProjectionShap
   const index_type n_post = shape.localTargets();
   const index_type first = shape.target_begin;
   using Policy = Kokkos::RangePolicy<ExecutionSpace>;
+  // Each pass over the targets runs in chunks of about 2^24 synapses, and
+  // `interrupted` is asked between them.
+  const double per_target = rule.fixed_indegree ? rule.indegree : rule.p * rule.candidates;
+  const auto chunk = static_cast<index_type>(
+      std::clamp<double>(double(1 << 24) / std::max(1.0, per_target), 1024.0, double(1 << 30)));
+  bool stopped = false;
+  auto inChunks = [&](const char* label, index_type end, const auto& body) {
+    for (index_type begin = 0; begin < end && !stopped; begin += chunk) {
+      Kokkos::parallel_for(label, Policy(begin, std::min<index_type>(end, begin + chunk)), body);
+      if (interrupted) {
+        Kokkos::fence();
+        stopped = interrupted();
+      }
+    }
+  };
 
   // Pass 1: in-degrees (fixed_indegree knows them without drawing), then offsets.
   Connectivity out;
   out.target_offsets = Kokkos::View<std::int64_t*, MemorySpace>("cbgtc::Projection::target_offsets", n_post + 1);
   const auto offsets = out.target_offsets;
-  Kokkos::parallel_for(
-      "cbgtc::Projection::count", Policy(0, n_post), KOKKOS_LAMBDA(const index_type j) {
-        std::int64_t k = 0;
-        if (rule.fixed_indegree)
-          k = rule.candidates > 0 ? rule.indegree : 0;
-        else
-          connectivity::visitBernoulli(rule, seed, projection, first + j, [&](index_type) { ++k; });
-        offsets(j + 1) = k;
-      });
+  inChunks("cbgtc::Projection::count", n_post, KOKKOS_LAMBDA(const index_type j) {
+    std::int64_t k = 0;
+    if (rule.fixed_indegree)
+      k = rule.candidates > 0 ? rule.indegree : 0;
+    else
+      connectivity::visitBernoulli(rule, seed, projection, first + j, [&](index_type) { ++k; });
+    offsets(j + 1) = k;
+  });
+  if (stopped) return out;
   const std::int64_t nnz = prefixSum(offsets);
   const bool jitter = s.delay_jitter_ms > 0;
   out.sources = Kokkos::View<index_type*, MemorySpace>(
@@ -128,22 +143,25 @@ Connectivity buildConnectivity(const ProjectionSettings& s, const ProjectionShap
         1, std::min<std::int64_t>(n_post, floyd_scratch_bytes / (table_size * std::int64_t(sizeof(index_type)))));
     Kokkos::View<index_type*, MemorySpace> tables(
         Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::floyd_tables"), batch * table_size);
-    for (std::int64_t begin = 0; begin < n_post; begin += batch) {
+    for (std::int64_t begin = 0; begin < n_post && !stopped; begin += batch) {
       const std::int64_t end = std::min<std::int64_t>(n_post, begin + batch);
       Kokkos::parallel_for(
           "cbgtc::Projection::floyd", Policy(begin, end), KOKKOS_LAMBDA(const std::int64_t j) {
             connectivity::floydSample(rule, seed, projection, static_cast<index_type>(first + j),
                                       &sources(offsets(j)), &tables((j - begin) * table_size), table_size);
           });
+      if (interrupted) {
+        Kokkos::fence();
+        stopped = interrupted();
+      }
     }
   } else if (!rule.fixed_indegree) {
-    Kokkos::parallel_for(
-        "cbgtc::Projection::bernoulli", Policy(0, n_post), KOKKOS_LAMBDA(const index_type j) {
-          std::int64_t k = offsets(j);
-          connectivity::visitBernoulli(rule, seed, projection, first + j,
-                                       [&](index_type i) { sources(k++) = i; });
-        });
+    inChunks("cbgtc::Projection::bernoulli", n_post, KOKKOS_LAMBDA(const index_type j) {
+      std::int64_t k = offsets(j);
+      connectivity::visitBernoulli(rule, seed, projection, first + j, [&](index_type i) { sources(k++) = i; });
+    });
   }
+  if (stopped) return out;
 
   // Log-normal weights with the requested mean and CV; delays uniform on
   // the steps of [delay − jitter, delay + jitter].
@@ -155,8 +173,8 @@ Connectivity buildConnectivity(const ProjectionSettings& s, const ProjectionShap
   const bool lognormal = s.weight_cv > 0 && mean_weight > 0;
   const std::int32_t d_lo = delaySteps(s.delay_ms - s.delay_jitter_ms, dt_ms);
   const std::int32_t d_hi = delaySteps(s.delay_ms + s.delay_jitter_ms, dt_ms);
-  Kokkos::parallel_for(
-      "cbgtc::Projection::weights", Policy(0, n_post), KOKKOS_LAMBDA(const index_type j) {
+  inChunks(
+      "cbgtc::Projection::weights", n_post, KOKKOS_LAMBDA(const index_type j) {
         const auto global = static_cast<std::uint32_t>(first + j);
         const std::int64_t begin = offsets(j);
         for (std::int64_t e = begin; e < offsets(j + 1); ++e) {

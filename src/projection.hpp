@@ -8,6 +8,7 @@
 // 2 bytes of delay only where the projection has a delay jitter.
 
 #include <KokkosSparse_CrsMatrix.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -83,8 +84,12 @@ struct Projection {
 /// projection's name; the rules are in kernels/connectivity.hpp.
 /// Weights are log-normal with mean g_total / E[in-degree] and the given CV.
 /// Throws std::invalid_argument for an in-degree above the candidates.
+/// `interrupted`, when given, is asked between chunks of targets; once it
+/// says true the rest is skipped and what is returned is incomplete (the
+/// caller discards it).
 Connectivity buildConnectivity(const ProjectionSettings& settings, const ProjectionShape& shape,
-                               std::uint64_t seed, std::uint32_t projection_key, double dt_ms);
+                               std::uint64_t seed, std::uint32_t projection_key, double dt_ms,
+                               const std::function<bool()>& interrupted = {});
 
 /// buildConnectivity, copied to the host.
 HostConnectivity generateConnectivity(const ProjectionSettings& settings, const ProjectionShape& shape,

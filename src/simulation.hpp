@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,11 @@ struct RunSummary {
   double loop_seconds = 0.0;        // the step loop alone (fenced): what benchmarks divide by steps
 };
 
+/// Construction was stopped by a request (a signal).
+struct Interrupted : std::runtime_error {
+  Interrupted() : std::runtime_error("interrupted while building the network") {}
+};
+
 /// With MPI, each rank owns a contiguous block of every population (see
 /// comm::blockOf) and the incoming synapses of its neurons; spikes are
 /// exchanged once per epoch. Everything a rank reports about the whole
@@ -61,8 +67,12 @@ class Simulation {
  public:
   /// A single-process simulation.
   explicit Simulation(const SimulationConfig& config);
-  /// One rank's part; `comm` must outlive the simulation.
-  Simulation(const SimulationConfig& config, const comm::Communicator& comm);
+  /// One rank's part; `comm` must outlive the simulation. When *stop
+  /// becomes true on any rank during construction (asked between chunks
+  /// of a projection and, collectively, between projections), every rank
+  /// throws Interrupted.
+  Simulation(const SimulationConfig& config, const comm::Communicator& comm,
+             const std::atomic<bool>* stop = nullptr);
   ~Simulation();
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
@@ -105,7 +115,7 @@ class Simulation {
 
   std::string nonFiniteMessage(std::int64_t code) const;
   void buildPopulations();
-  void buildProjections();
+  void buildProjections(const std::atomic<bool>* stop);
   void exchangeSpikes(step_type k0, io::OutputWriter* writer);
   void writeSpikes(const std::vector<SpikeRecord>& all, io::OutputWriter& writer);
   void sampleReport(Population& p);

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "src/memory_estimate.hpp"
+#include "src/projection.hpp"
 #include "src/simulation.hpp"
 #include "tests/config_helpers.hpp"
 
@@ -71,4 +74,35 @@ TEST(MemoryEstimate, TheDefaultNetworkFits) {
   const SimulationConfig c;
   EXPECT_EQ(refusal(c), "");
   EXPECT_GT(hostMemoryAvailable(), 0);
+}
+
+// Construction asks whether to stop between chunks of targets, and stops
+// at the first yes.
+TEST(Construction, StopsBetweenChunksWhenAsked) {
+  ProjectionSettings s;
+  s.name = "big";
+  s.p = 1.0;
+  ProjectionShape shape;
+  shape.n_pre = 10000;
+  shape.n_post = 5000;  // chunks of 2^24 / 10^4 = 1677 targets: three per pass
+  int asked = 0;
+  buildConnectivity(s, shape, 1, 7, 0.025, [&] { return ++asked >= 1; });
+  EXPECT_EQ(asked, 1);
+  asked = 0;
+  const Connectivity whole = buildConnectivity(s, shape, 1, 7, 0.025, [&] {
+    ++asked;
+    return false;
+  });
+  EXPECT_EQ(asked, 9);  // count, sources and weights, three chunks each
+  EXPECT_EQ(whole.synapseCount(), std::int64_t(10000) * 5000);
+}
+
+// A stop requested before or during construction ends it on every rank.
+TEST(Construction, AStopRequestThrowsInterrupted) {
+  SimulationConfig c;
+  std::atomic<bool> stop{true};
+  comm::LocalCommunicator local;
+  EXPECT_THROW(Simulation(c, local, &stop), Interrupted);
+  stop = false;
+  EXPECT_NO_THROW(Simulation(c, local, &stop));
 }
