@@ -76,6 +76,11 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     if (root) std::cout << cbgtc::io::versionText();
     return 0;
   }
+  if (cl.kokkos_help) {
+    // Kokkos prints its options while it initialises; then nothing runs.
+    if (root) Kokkos::ScopeGuard kokkos(argc, argv);
+    return 0;
+  }
   if (cl.validate_only) {
     if (root)
       std::printf("cbgtc: configuration is valid (%lld steps)\n", static_cast<long long>(cl.config.stepCount()));
@@ -84,6 +89,12 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
 
   Kokkos::ScopeGuard kokkos(argc, argv);
   const cbgtc::SimulationConfig& config = cl.config;
+  // A backend without threads (Serial) ignores the request without a word.
+  const int host_threads = Kokkos::DefaultHostExecutionSpace().concurrency();
+  if (root && cl.requested_threads > 0 && host_threads != cl.requested_threads)
+    std::fprintf(stderr, "cbgtc: warning: --kokkos-num-threads=%d requested, but the %s backend runs %d thread%s\n",
+                 cl.requested_threads, Kokkos::DefaultHostExecutionSpace::name(), host_threads,
+                 host_threads == 1 ? "" : "s");
 
   // Rank 0 writes the one output file; the others learn whether it could.
   std::unique_ptr<cbgtc::io::OutputWriter> writer;

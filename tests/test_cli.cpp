@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <Kokkos_Core.hpp>
+
 #include "tests/cli_helpers.hpp"
 
 using cbgtc::test::RunResult;
@@ -235,5 +237,50 @@ TEST(CliRun, EmptyPopulationsWriteEmptySpikeDatasets) {
     const auto spikes = readSpikes(out.string(), pop);
     EXPECT_TRUE(spikes.times_ms.empty()) << pop;
     EXPECT_TRUE(spikes.node_ids.empty()) << pop;
+  }
+}
+
+// ---------------------------------------------------------------- decks and Kokkos options
+
+// The deck piped in is the deck that runs (it used to be read twice, and the
+// second, empty read ran the defaults).
+TEST(CliDeck, DeckFromStandardInput) {
+  TempDir dir;
+  const auto out = dir / "stdout.txt";
+  const std::string cmd = "printf '[simulation]\\nduration_ms = 20\\ndt_ms = 0.05\\n' | '" + std::string(CBGTC_EXE) +
+                          "' --config /dev/stdin --validate " + outputIn(dir) + " >'" + out.string() + "' 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << slurp(out);
+  EXPECT_NE(slurp(out).find("(400 steps)"), std::string::npos) << slurp(out);
+}
+
+TEST(CliDeck, PositionalDeckIsRefused) {
+  expectRefused(quoted(inputDeck("single_gpi.ini")) + " --simulation.duration_ms=10", "single_gpi.ini");
+}
+
+// Kokkos prints its options; nothing is simulated and no file is written.
+TEST(CliKokkos, KokkosHelpExitsAfterTheHelp) {
+  TempDir dir;
+  const RunResult r = runCbgtc("--kokkos-help " + tinyRun() + " " + outputIn(dir), dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("kokkos"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("synapses"), std::string::npos) << r.out;
+  EXPECT_TRUE(outputFiles(dir).empty());
+}
+
+TEST(CliKokkos, UnknownKokkosOptionIsRefused) {
+  expectRefused(tinyRun() + " --kokkos-num-thread=2", "--kokkos-num-thread");
+}
+
+// A thread count the host backend cannot honour is said, not ignored.
+TEST(CliKokkos, WarnsWhenTheThreadCountIsNotHonoured) {
+  TempDir dir;
+  const bool serial = std::string(Kokkos::DefaultHostExecutionSpace::name()) == "Serial";
+  const RunResult r = runCbgtc(tinyRun() + " --kokkos-num-threads=" + (serial ? "2" : "1") + " " + outputIn(dir), dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (serial) {
+    EXPECT_NE(r.err.find("cbgtc: warning: --kokkos-num-threads=2"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+  } else {
+    EXPECT_EQ(r.err, "");
   }
 }

@@ -4,6 +4,8 @@
 // configuration, resolved() round trip and the --help text.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <fstream>
@@ -281,6 +283,102 @@ TEST(OptionsErrors, MissingDeck) {
   TempDir dir;
   const std::string deck = (dir / "nope.ini").string();
   expectRejected({"--config", deck}, {deck});
+}
+
+// ---------------------------------------------------------------- the deck itself
+
+// Reading a directory gives no lines, which used to run the defaults.
+TEST(OptionsDeck, DirectoryIsRefused) {
+  TempDir dir;
+  expectRejected({"--config", dir.path().string()}, {dir.path().string(), "directory"});
+}
+
+// A pipe can be read only once: the deck used to be read twice and the
+// second, empty, read won (`--config <(...)`, `--config /dev/stdin`).
+TEST(OptionsDeck, PipeIsReadOnce) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const std::string text = "[simulation]\nduration_ms = 20\n[stn]\nISTN = 50\n";
+  ASSERT_EQ(write(fds[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fds[1]);
+  const std::string path = "/dev/fd/" + std::to_string(fds[0]);
+  CommandLine cl;
+  EXPECT_NO_THROW(cl = parse({"--config", path}));
+  close(fds[0]);
+  EXPECT_EQ(cl.config.stn.ISTN, real_type(50));
+  EXPECT_EQ(cl.config.simulation.duration_ms, 20.0);
+}
+
+// A named pipe nobody writes to must not hang the program, nor give the
+// defaults.
+TEST(OptionsDeck, NamedPipeWithoutWriterIsRefused) {
+  TempDir dir;
+  const std::string fifo = (dir / "deck.fifo").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  expectRejected({"--config", fifo}, {fifo, "pipe"});
+}
+
+TEST(OptionsDeck, NotARegularFileIsRefused) {
+  struct stat info {};
+  ASSERT_EQ(stat("/dev/null", &info), 0);
+  ASSERT_TRUE(S_ISCHR(info.st_mode));
+  expectRejected({"--config", "/dev/null"}, {"/dev/null", "not a regular file"});
+}
+
+// Without --config a deck used to be dropped silently, as were stray
+// arguments.
+TEST(OptionsDeck, PositionalArgumentsAreRefused) {
+  const std::string deck = cbgtc::test::inputDeck("single_gpi.ini");
+  expectRejected({deck}, {"unexpected argument", deck});
+  expectRejected({"--stn.ISTN=60", ""}, {"unexpected argument ''"});
+  expectRejected({"-"}, {"unexpected argument '-'"});
+  expectRejected({"--config", deck, "extra"}, {"unexpected argument 'extra'"});
+}
+
+TEST(OptionsDeck, MalformedLinesNameFileAndLine) {
+  TempDir dir;
+  const std::string deck = (dir / "bad.ini").string();
+  writeFile(deck, "# comment\n[stn]\nISTN = 50\nfoo\n");
+  expectRejected({"--config", deck}, {deck + ":4:", "foo"});
+  writeFile(deck, "[stn]\n\nISTN = 50\nfoo = 1\n");
+  expectRejected({"--config", deck}, {deck + ":4:", "stn.foo"});
+  writeFile(deck, "[gpi]\nI_baseline = lots\n");
+  expectRejected({"--config", deck}, {deck + ":2:", "gpi.I_baseline", "lots"});
+  writeFile(deck, "[stn]\nISTN = 50\n[gpe]\n[stn]\nISTN = 51\n");
+  expectRejected({"--config", deck}, {deck + ":5:", "stn.ISTN", "line 2"});
+  writeFile(deck, "[]\nISTN = 50\n");
+  expectRejected({"--config", deck}, {deck + ":1:"});
+  writeFile(deck, "[stn]\n = 50\n");
+  expectRejected({"--config", deck}, {deck + ":2:"});
+}
+
+// ---------------------------------------------------------------- exact keys
+
+// boost guesses a key from any unambiguous prefix unless told not to; the
+// deck never did.
+TEST(OptionsErrors, AbbreviatedKeysAreRefused) {
+  expectRejected({"--network.n_st=5"}, {"network.n_st"});
+  expectRejected({"--conf", cbgtc::test::inputDeck("single_gpi.ini")}, {"--conf"});
+  expectRejected({"--valid"}, {"--valid"});
+  expectRejected({"--vers"}, {"--vers"});
+}
+
+TEST(OptionsErrors, UnknownKokkosOptionsAreRefused) {
+  expectRejected({"--kokkos-num-thread=2"}, {"--kokkos-num-thread"});
+  expectRejected({"--kokkos-foo"}, {"--kokkos-foo"});
+  expectRejected({"--kokkosthreads=2"}, {"--kokkosthreads"});
+  expectRejected({"--kokkos-num-threads=two"}, {"--kokkos-num-threads"});
+  expectRejected({"--kokkos-num-threads=0"}, {"--kokkos-num-threads"});
+  for (const char* known :
+       {"--kokkos-num-threads=2", "--kokkos-device-id=0", "--kokkos-disable-warnings", "--kokkos-print-configuration",
+        "--kokkos-tune-internals", "--kokkos-tools-libs=x.so", "--kokkos-tools-args=a", "--kokkos-map-device-id-by=mpi_rank",
+        "--kokkos-num-devices=1", "--kokkos-threads=2", "--kokkos-numa=1", "--kokkos-ndevices=1"})
+    EXPECT_NO_THROW(parse({known})) << known;
+  EXPECT_EQ(parse({"--kokkos-num-threads=3"}).requested_threads, 3);
+  EXPECT_EQ(parse({"--kokkos-threads=2"}).requested_threads, 2);
+  EXPECT_EQ(parse({}).requested_threads, 0);
+  EXPECT_TRUE(parse({"--kokkos-help"}).kokkos_help);
+  EXPECT_FALSE(parse({}).kokkos_help);
 }
 
 TEST(OptionsErrors, ResetNotBelowPeak) {
