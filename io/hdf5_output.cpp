@@ -87,21 +87,6 @@ std::string hdf5ErrorDetail() {
   return detail.empty() ? std::string("unknown HDF5 error") : detail;
 }
 
-using detail::isDirectory;
-using detail::pathExists;
-
-// HDF5 reports a failed create only through its error stack; a plain open()
-// first gives the user errno's wording ("No such file or directory",
-// "Permission denied", "Read-only file system").
-void probeCreatable(const std::string& partial_path) {
-  const int fd = ::open(partial_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) {
-    const int error = errno;
-    throw OutputError("cannot create output file '" + partial_path + "': " + std::strerror(error));
-  }
-  ::close(fd);
-}
-
 // Population names become HDF5 group names; a '/' would silently create
 // nested groups that no SONATA reader looks for.
 void validatePopulationName(const std::string& population, const char* kind) {
@@ -132,15 +117,27 @@ struct Report {
 
 class Hdf5Output::State {
  public:
-  explicit State(std::string partial_path) : _partial_path(std::move(partial_path)) {
+  // `created` identifies the new file as soon as it exists, for the caller
+  // to remove it if the rest of the set-up fails.
+  State(std::string partial_path, detail::FileIdentity& created) : _partial_path(std::move(partial_path)) {
     Hdf5Handle access = checkId(H5Pcreate(H5P_FILE_ACCESS), H5Pclose,
                                 "create file access property list");
     // With the default (weak) degree H5Fclose succeeds while objects are still
     // open and the real close and flush happen later, unchecked; semi makes a
     // forgotten handle an error we see in finalize().
     check(H5Pset_fclose_degree(access.get(), H5F_CLOSE_SEMI), "set file close degree");
-    _file = checkId(H5Fcreate(_partial_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()),
-                    H5Fclose, "create file");
+    // Exclusive: an existing file, or a link, at the name is neither
+    // truncated nor followed.
+    const hid_t file = H5Fcreate(_partial_path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, access.get());
+    if (file < 0 && detail::pathExists(_partial_path)) {
+      H5Eclear2(H5E_DEFAULT);
+      reject("in-progress file exists (another run writing the same output file, or one that was killed): "
+             "remove it or choose another output.file");
+    }
+    _file = checkId(file, H5Fclose, "create file");
+    void* handle = nullptr;
+    if (H5Fget_vfd_handle(_file.get(), H5P_DEFAULT, &handle) >= 0 && handle != nullptr)
+      created = detail::identityOf(*static_cast<int*>(handle));
 
     Hdf5Handle scalar = scalarSpace("root attribute 'magic'");
     writeAttribute(_file.get(), "/", "magic", H5T_STD_U32LE, H5T_NATIVE_UINT32, scalar.get(),
@@ -550,18 +547,11 @@ Hdf5Output::Hdf5Output(const std::string& path, bool overwrite)
   // Failures reach the caller as OutputError with HDF5's innermost message;
   // the default handler would also dump the whole error stack to stderr.
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  if (path.empty()) throw OutputError("output file path is empty");
-  // Caught now rather than after the whole run, when rename() would fail.
-  if (isDirectory(path)) throw OutputError("output path '" + path + "' is a directory");
-  if (!overwrite && pathExists(path)) {
-    throw OutputError("output file '" + path +
-                      "' exists; set output.overwrite=true to replace it");
-  }
-  probeCreatable(_partial_path);
+  checkOutputLocation(path, overwrite);
   try {
-    _state = std::make_unique<State>(_partial_path);
+    _state = std::make_unique<State>(_partial_path, _created);
   } catch (...) {
-    std::remove(_partial_path.c_str());
+    detail::removeIfSame(_partial_path, _created);
     throw;
   }
 }
@@ -569,7 +559,7 @@ Hdf5Output::Hdf5Output(const std::string& path, bool overwrite)
 Hdf5Output::~Hdf5Output() {
   if (_state) {
     _state.reset();
-    std::remove(_partial_path.c_str());
+    detail::removeIfSame(_partial_path, _created);
   }
 }
 
@@ -622,11 +612,11 @@ void Hdf5Output::finalize(double stop_ms) {
     state.finalize(stop_ms);
   } catch (...) {
     _state.reset();
-    std::remove(_partial_path.c_str());
+    detail::removeIfSame(_partial_path, _created);
     throw;
   }
   _state.reset();
-  detail::publishPartial(_partial_path, _path, _overwrite);
+  detail::publishPartial(_partial_path, _created, _path, _overwrite);
 }
 
 const std::string& Hdf5Output::path() const { return _path; }

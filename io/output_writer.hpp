@@ -3,8 +3,9 @@
 //
 // Implementations write to "<path>.partial" and rename it to "<path>" only in
 // finalize(), so an interrupted or failed run never leaves a file under the
-// name the user asked for. Destroying a writer that was not finalized removes
-// the partial file.
+// name the user asked for. The partial file is created exclusively, and a
+// writer removes only the file it created: destroying a writer that was not
+// finalized removes its partial file.
 
 #include <cstdint>
 #include <memory>
@@ -154,15 +155,41 @@ inline void validateSpikes(const std::string& population, bool known, const std:
 bool pathExists(const std::string& path);
 bool isDirectory(const std::string& path);
 
+/// Which file a descriptor is, so that a writer removes its in-progress
+/// file only while that name still holds the file it created.
+struct FileIdentity {
+  bool valid = false;
+  unsigned long long device = 0;
+  unsigned long long inode = 0;
+};
+FileIdentity identityOf(int fd);
+
+/// Creates `path` exclusively (O_CREAT|O_EXCL|O_NOFOLLOW) and returns its
+/// descriptor: an existing file or link there is never truncated or
+/// followed. Throws OutputError naming `path`.
+int createExclusive(const std::string& path);
+
+/// Removes `path` if it is still the file `created` names; else nothing.
+void removeIfSame(const std::string& path, const FileIdentity& created);
+
 /// Renames a finished partial file to its final name; refuses (and removes
-/// the partial file) if the final name appeared meanwhile and overwrite is
-/// false. Throws OutputError.
-void publishPartial(const std::string& partial_path, const std::string& path, bool overwrite);
+/// the partial file) if what is at the final name may not be replaced (see
+/// checkOutputLocation). Throws OutputError.
+void publishPartial(const std::string& partial_path, const FileIdentity& partial, const std::string& path,
+                    bool overwrite);
 
 }  // namespace detail
 
-/// Throws OutputError if `path` exists and overwrite is false, or if the
-/// partial file cannot be created. Returns the HDF5 (SONATA) writer when built
+/// The checks of the output location a run makes before its first step
+/// (also run by --validate). Throws OutputError naming the path if `path` is
+/// empty; if something is at `path` that is not a regular file (a
+/// directory, device, FIFO or symbolic link), or is one and overwrite is
+/// false; if "<path>.partial" exists (another run writing `path`, or one
+/// that was killed); or if the directory is missing or not writable.
+void checkOutputLocation(const std::string& path, bool overwrite);
+
+/// Runs checkOutputLocation and creates "<path>.partial" exclusively;
+/// throws OutputError. Returns the HDF5 (SONATA) writer when built
 /// with HDF5, otherwise a CSV spike writer.
 std::unique_ptr<OutputWriter> makeOutputWriter(const std::string& path,
                                                bool overwrite);

@@ -2,7 +2,8 @@
 //
 // Exit codes: 0 success (also --help, --version, --validate), 2 invalid
 // configuration or output location, 1 failure during the run. On any
-// failure the output file is not created (the writer removes its .partial).
+// failure the output file is not created (the writer removes the .partial
+// it created, and only that).
 
 #include <atomic>
 #include <chrono>
@@ -82,6 +83,17 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     return 0;
   }
   if (cl.validate_only) {
+    // The same output checks as a run makes before its first step.
+    bool output_refused = false;
+    if (root) {
+      try {
+        cbgtc::io::checkOutputLocation(cl.config.output.file, cl.config.output.overwrite);
+      } catch (const cbgtc::io::OutputError& e) {
+        std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+        output_refused = true;
+      }
+    }
+    if (comm.any(output_refused)) return 2;
     if (root)
       std::printf("cbgtc: configuration is valid (%lld steps)\n", static_cast<long long>(cl.config.stepCount()));
     return 0;

@@ -284,3 +284,52 @@ TEST(CliKokkos, WarnsWhenTheThreadCountIsNotHonoured) {
     EXPECT_EQ(r.err, "");
   }
 }
+
+// ---------------------------------------------------------------- --validate
+
+// --validate makes every check a run makes before its first step, the output
+// location's included.
+TEST(CliValidate, RefusesWhatTheRunRefuses) {
+  TempDir dir;
+  const auto validate = [&dir](const std::string& args) { return runCbgtc("--validate " + tinyRun() + " " + args, dir); };
+  RunResult r = validate("--output.file=" + quoted(dir / "missing" / "out.h5"));
+  EXPECT_EQ(r.exit_code, 2);
+  expectOneErrorLine(r, (dir / "missing" / "out.h5").string());
+
+  writeBytes(dir / "old.h5", "earlier output");
+  r = validate("--output.file=" + quoted(dir / "old.h5"));
+  EXPECT_EQ(r.exit_code, 2);
+  expectOneErrorLine(r, "output.overwrite");
+  r = validate("--output.overwrite=true --output.file=" + quoted(dir / "old.h5"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  r = validate("--output.overwrite=true --output.file=" + quoted(dir.path()));
+  EXPECT_EQ(r.exit_code, 2);
+  expectOneErrorLine(r, "directory");
+
+  r = validate("--output.overwrite=true --output.file=/dev/null");
+  EXPECT_EQ(r.exit_code, 2);
+  expectOneErrorLine(r, "/dev/null");
+
+  writeBytes(dir / "busy.h5.partial", "another run's");
+  r = validate("--output.file=" + quoted(dir / "busy.h5"));
+  EXPECT_EQ(r.exit_code, 2);
+  expectOneErrorLine(r, "busy.h5.partial");
+
+  r = runCbgtc("--validate --config " + quoted(dir.path()), dir);
+  EXPECT_EQ(r.exit_code, 2);
+  expectOneErrorLine(r, "directory");
+  EXPECT_EQ(slurp(dir / "old.h5"), "earlier output");
+  EXPECT_EQ(slurp(dir / "busy.h5.partial"), "another run's");
+}
+
+// A run whose output file another run is writing leaves that run's file alone.
+TEST(CliRun, RefusesAnOutputFileInProgress) {
+  TempDir dir;
+  writeBytes(dir / "out.h5.partial", "another run's");
+  const RunResult r = runCbgtc(tinyRun() + " --output.overwrite=true " + outputIn(dir), dir);
+  EXPECT_EQ(r.exit_code, 2);
+  expectOneErrorLine(r, "out.h5.partial");
+  EXPECT_EQ(slurp(dir / "out.h5.partial"), "another run's");
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.h5"));
+}
