@@ -1,6 +1,8 @@
 #include "io/options.hpp"
 
+#include "kernels/stn_hh.hpp"
 #include "kernels/synapse.hpp"
+#include "kernels/time_steps.hpp"
 #include "src/projection.hpp"
 
 #include <fcntl.h>
@@ -283,13 +285,53 @@ OptionTable makeOptionTable(SimulationConfig& c) {
   return t;
 }
 
+namespace {
+
+/// The steps `key` (ms) lasts at dt, refused when they do not fit `limit`
+/// (the largest value of the type they are stored in, or what the code
+/// that uses them allows).
+std::int64_t checkedSteps(const std::string& key, double ms, double dt_ms, std::int64_t limit, const char* why) {
+  std::int64_t steps = 0;
+  try {
+    steps = stepsOf(ms, dt_ms);
+  } catch (const std::out_of_range&) {
+    steps = std::numeric_limits<std::int64_t>::max();
+  }
+  if (steps > limit)
+    throw ConfigError(key + " (" + formatNumber(ms) + " ms) is more than " + std::to_string(limit) +
+                      " steps of simulation.dt_ms (" + formatNumber(dt_ms) + " ms), " + why);
+  return steps;
+}
+
+}  // namespace
+
 void checkConsistency(const SimulationConfig& c) {
-  const double steps = c.simulation.duration_ms / c.simulation.dt_ms;
+  const double dt = c.simulation.dt_ms;
+  // dt first: a step longer than the run or the LFP sampling interval is
+  // the key at fault, not those.
+  if (c.simulation.duration_ms > 0 && dt > c.simulation.duration_ms)
+    throw ConfigError("simulation.dt_ms (" + formatNumber(dt) + ") is longer than simulation.duration_ms (" +
+                      formatNumber(c.simulation.duration_ms) + ")");
+  if (dt > c.analysis.lfp_sample_ms)
+    throw ConfigError("simulation.dt_ms (" + formatNumber(dt) + ") is longer than analysis.lfp_sample_ms (" +
+                      formatNumber(c.analysis.lfp_sample_ms) + ")");
+  checkedSteps("simulation.duration_ms", c.simulation.duration_ms, dt, max_step_count, "the limit of a step count");
+  const double steps = c.simulation.duration_ms / dt;
   // Tolerance: a few ulps of the quotient, so typed decimal multiples pass
   // and nothing off by a fraction of a step is rounded silently.
   if (std::fabs(steps - std::round(steps)) > 1e-12 * std::max(1.0, steps))
     throw ConfigError("simulation.duration_ms (" + formatNumber(c.simulation.duration_ms) +
                       ") is not a multiple of simulation.dt_ms (" + formatNumber(c.simulation.dt_ms) + ")");
+  // Each count as the simulation stores it: the STN's last spike step starts
+  // at no_spike_step, the AdEx refractory countdown is 32-bit (plus one step
+  // of separation), the rest are step indices.
+  checkedSteps("stn.min_isi_ms", c.stn.min_isi_ms, dt, -stn::no_spike_step, "the limit of the STN's spike-interval count");
+  for (const auto& [key, t_ref] : {std::pair<const char*, double>{"gpe.t_ref_ms", c.gpe.t_ref_ms},
+                                   std::pair<const char*, double>{"gpi.t_ref_ms", c.gpi.t_ref_ms}})
+    checkedSteps(key, t_ref, dt, std::numeric_limits<std::int32_t>::max() - 1, "the limit of the 32-bit refractory countdown");
+  checkedSteps("analysis.burn_in_ms", c.analysis.burn_in_ms, dt, max_step_count, "the limit of a step count");
+  checkedSteps("analysis.lfp_sample_ms", c.analysis.lfp_sample_ms, dt, max_step_count, "the limit of a step count");
+
   const auto max_pop = static_cast<std::int64_t>(std::numeric_limits<index_type>::max());
   const std::pair<const char*, std::int64_t> sizes[] = {
       {"network.n_stn", c.network.n_stn}, {"network.n_gpe", c.network.n_gpe}, {"network.n_gpi", c.network.n_gpi}};
@@ -313,7 +355,6 @@ void checkConsistency(const SimulationConfig& c) {
     throw ConfigError("simulation.delivery must be auto, thread, team or pull, got '" + c.simulation.delivery +
                       "'");
 
-  const double dt = c.simulation.dt_ms;
   const double lfp_steps = c.analysis.lfp_sample_ms / dt;
   if (std::fabs(lfp_steps - std::round(lfp_steps)) > 1e-9 * std::max(1.0, lfp_steps) || std::round(lfp_steps) < 1)
     throw ConfigError("analysis.lfp_sample_ms must be a positive multiple of simulation.dt_ms");
@@ -323,6 +364,13 @@ void checkConsistency(const SimulationConfig& c) {
     throw ConfigError("analysis.beta_lo_hz must be below analysis.beta_hi_hz");
   if (!(c.analysis.total_lo_hz < c.analysis.total_hi_hz))
     throw ConfigError("analysis.total_lo_hz must be below analysis.total_hi_hz");
+  // The LFP proxy's spectrum ends at its Nyquist frequency.
+  const double nyquist_hz = 500.0 / c.analysis.lfp_sample_ms;
+  for (const auto& [key, hz] : {std::pair<const char*, double>{"analysis.beta_hi_hz", c.analysis.beta_hi_hz},
+                                std::pair<const char*, double>{"analysis.total_hi_hz", c.analysis.total_hi_hz}})
+    if (hz > nyquist_hz)
+      throw ConfigError(std::string(key) + " (" + formatNumber(hz) + " Hz) is above the Nyquist frequency " +
+                        formatNumber(nyquist_hz) + " Hz of the LFP proxy (500 / analysis.lfp_sample_ms)");
 
   auto sizeOf = [&c](PopulationId id) {
     switch (id) {
@@ -352,11 +400,11 @@ void checkConsistency(const SimulationConfig& c) {
     if (pr.rule == "fixed_indegree" && sizeOf(target) > 0 && pr.indegree > std::max<std::int64_t>(0, candidates))
       throw ConfigError(k + "indegree (" + std::to_string(pr.indegree) + ") exceeds the " +
                         std::to_string(std::max<std::int64_t>(0, candidates)) + " possible sources");
-    if (delaySteps(pr.delay_ms - pr.delay_jitter_ms, dt) < 1 ||
-        std::llround((pr.delay_ms - pr.delay_jitter_ms) / dt) < 1)
+    // Checked before delaySteps() sees them: it keeps 32 bits.
+    if (checkedSteps(k + "delay_ms plus delay_jitter_ms", pr.delay_ms + pr.delay_jitter_ms, dt, 65535,
+                     "the limit of a synaptic delay") < 1 ||
+        stepsOf(pr.delay_ms - pr.delay_jitter_ms, dt) < 1)
       throw ConfigError(k + "delay_ms minus delay_jitter_ms must be at least one step (simulation.dt_ms)");
-    if (std::llround((pr.delay_ms + pr.delay_jitter_ms) / dt) > 65535)
-      throw ConfigError(k + "delay_ms plus delay_jitter_ms must be below 65536 steps");
     if (++inputs[static_cast<int>(target)] > max_inputs_per_population)
       throw ConfigError(std::string("more than ") + std::to_string(max_inputs_per_population) +
                         " projections into " + populationName(target) + " (" + k + "target)");

@@ -38,10 +38,6 @@ struct Simulation::Recorder {
   Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace> lfp_scratch;  // [sample in epoch][neuron]
 };
 
-std::int32_t stepsOf(double duration_ms, double dt_ms) {
-  return static_cast<std::int32_t>(std::llround(duration_ms / dt_ms));
-}
-
 namespace {
 
 /// Adds the wall time of its scope to `into` when enabled, after a fence so

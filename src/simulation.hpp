@@ -11,6 +11,7 @@
 
 #include "io/output_writer.hpp"
 #include "kernels/population_drive.hpp"
+#include "kernels/time_steps.hpp"
 #include "src/comm/communicator.hpp"
 #include "src/config.hpp"
 #include "src/population.hpp"
@@ -109,8 +110,5 @@ class Simulation {
   void advance(step_type k0, step_type k1, io::OutputWriter* writer);
   PopulationSummary summarize(Recorder& r, std::int64_t steps_done, io::OutputWriter* writer);
 };
-
-/// Steps that `duration_ms` lasts at `dt_ms`, rounded to nearest.
-std::int32_t stepsOf(double duration_ms, double dt_ms);
 
 }  // namespace cbgtc

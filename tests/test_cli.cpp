@@ -333,3 +333,12 @@ TEST(CliRun, RefusesAnOutputFileInProgress) {
   EXPECT_EQ(slurp(dir / "out.h5.partial"), "another run's");
   EXPECT_FALSE(std::filesystem::exists(dir / "out.h5"));
 }
+
+// A burn-in beyond 2^31 steps used to wrap to a negative count and crash.
+TEST(CliRun, BurnInBeyond32BitStepCounts) {
+  TempDir dir;
+  const RunResult r = runCbgtc(tinyRun() + " --analysis.burn_in_ms=53687092 " + outputIn(dir), dir);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(std::filesystem::exists(dir / "out.h5"));
+}

@@ -10,12 +10,15 @@
 #include <cstdint>
 #include <fstream>
 #include <initializer_list>
+#include <limits>
+#include <stdexcept>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "io/options.hpp"
+#include "kernels/time_steps.hpp"
 #include "src/config.hpp"
 #include "src/types.hpp"
 #include "tests/cli_helpers.hpp"
@@ -431,6 +434,47 @@ TEST(OptionsSteps, DecimalMultiplesOfDtAreAccepted) {
     EXPECT_NO_THROW(cbgtc::io::checkConsistency(c)) << text.str();
     EXPECT_EQ(c.stepCount(), n) << text.str();
   }
+}
+
+// ---------------------------------------------------------------- times as step counts
+
+TEST(OptionsSteps, StepsOfRoundsToNearestIn64Bits) {
+  EXPECT_EQ(cbgtc::stepsOf(53687092.0, 0.025), std::int64_t(2147483680));  // past 2^31
+  EXPECT_EQ(cbgtc::stepsOf(0.0125, 0.025), 1);
+  EXPECT_EQ(cbgtc::stepsOf(0.0124, 0.025), 0);
+  EXPECT_EQ(cbgtc::stepsOf(1.0, 0.025), 40);
+  EXPECT_THROW(cbgtc::stepsOf(1.0, 1e-300), std::out_of_range);
+  EXPECT_THROW(cbgtc::stepsOf(std::numeric_limits<double>::infinity(), 0.025), std::out_of_range);
+}
+
+// Each of these used to wrap around a 32-bit step count: a segfault
+// (burn-in) or silently other dynamics.
+TEST(OptionsSteps, TimesBeyondTheirStepCountsAreRefused) {
+  expectRejected({"--gpe.t_ref_ms=53687092"}, {"gpe.t_ref_ms"});
+  expectRejected({"--gpi.t_ref_ms=1e300"}, {"gpi.t_ref_ms"});
+  expectRejected({"--stn.min_isi_ms=1e12"}, {"stn.min_isi_ms"});
+  expectRejected({"--simulation.dt_ms=1e-300"}, {"simulation.duration_ms"});
+  expectRejected({"--analysis.burn_in_ms=1e300"}, {"analysis.burn_in_ms"});
+  expectRejected({"--projection.stn_gpe.delay_ms=1e300"}, {"projection.stn_gpe.delay_ms"});
+  expectRejected({"--projection.stn_gpe.delay_jitter_ms=1e300"}, {"projection.stn_gpe.delay"});
+  // 64-bit counts hold these.
+  EXPECT_NO_THROW(parse({"--analysis.burn_in_ms=53687092"}));
+  EXPECT_NO_THROW(parse({"--gpe.t_ref_ms=50000000"}));
+  EXPECT_NO_THROW(parse({"--stn.min_isi_ms=53687092"}));
+}
+
+// A time step too long for the run used to be blamed on analysis.lfp_sample_ms.
+TEST(OptionsErrors, TimeStepLongerThanTheRunNamesTheTimeStep) {
+  EXPECT_EQ(parseError({"--simulation.dt_ms=1e300"}).rfind("simulation.dt_ms", 0), 0u);
+  EXPECT_EQ(parseError({"--simulation.dt_ms=2", "--simulation.duration_ms=0"}).rfind("simulation.dt_ms", 0), 0u);
+}
+
+TEST(OptionsErrors, BandsAboveTheNyquistFrequency) {
+  expectRejected({"--analysis.total_hi_hz=501"}, {"analysis.total_hi_hz", "Nyquist"});
+  expectRejected({"--analysis.lfp_sample_ms=10", "--analysis.total_hi_hz=60", "--analysis.beta_hi_hz=51"},
+                 {"analysis.beta_hi_hz", "Nyquist"});
+  EXPECT_NO_THROW(parse({"--analysis.total_hi_hz=500"}));
+  EXPECT_NO_THROW(parse({"--analysis.lfp_sample_ms=10", "--analysis.total_hi_hz=50"}));
 }
 
 // ---------------------------------------------------------------- resolved()
