@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -111,7 +112,12 @@ struct Report {
   hsize_t n_rows = 0;
   double start_ms = 0.0;
   double step_ms = 0.0;
+  // Where the rows written so far end.
+  double stopMs() const { return start_ms + static_cast<double>(n_rows) * step_ms; }
 };
+
+// Wall time between flushes of appended data (see State::flush).
+constexpr std::chrono::seconds kFlushInterval{1};
 
 }  // namespace
 
@@ -126,6 +132,19 @@ class Hdf5Output::State {
     // open and the real close and flush happen later, unchecked; semi makes a
     // forgotten handle an error we see in finalize().
     check(H5Pset_fclose_degree(access.get(), H5F_CLOSE_SEMI), "set file close degree");
+    // Changed metadata stays in memory until flush() writes all of it: the
+    // file on disk is always the state of the last flush, so a run killed
+    // at any moment (SIGKILL, a second SIGTERM) leaves a file that opens,
+    // holding everything up to that flush. Without evictions the cache
+    // grows as needed between flushes.
+    H5AC_cache_config_t cache{};
+    cache.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    check(H5Pget_mdc_config(access.get(), &cache), "get metadata cache configuration");
+    cache.evictions_enabled = false;
+    cache.incr_mode = H5C_incr__off;
+    cache.flash_incr_mode = H5C_flash_incr__off;
+    cache.decr_mode = H5C_decr__off;
+    check(H5Pset_mdc_config(access.get(), &cache), "disable metadata cache evictions");
     // Exclusive: an existing file, or a link, at the name is neither
     // truncated nor followed.
     const hid_t file = H5Fcreate(_partial_path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, access.get());
@@ -146,6 +165,21 @@ class Hdf5Output::State {
     Hdf5Handle pair = simpleSpace(1, &version_size, nullptr, "root attribute 'version'");
     writeAttribute(_file.get(), "/", "version", H5T_STD_U32LE, H5T_NATIVE_UINT32, pair.get(),
                    kSonataVersion);
+    flush();
+  }
+
+  // Writes every change so far; the report times are brought up to the rows
+  // written, so the file on disk is consistent whenever a run ends.
+  void flush() {
+    for (const auto& [population, entry] : _reports) writeReportTime(population, entry, entry.stopMs());
+    check(H5Fflush(_file.get(), H5F_SCOPE_LOCAL), "flush file");
+    _last_flush = std::chrono::steady_clock::now();
+  }
+
+  // Appends come every few milliseconds; flushing each would cost more
+  // than the run.
+  void flushIfDue() {
+    if (std::chrono::steady_clock::now() - _last_flush >= kFlushInterval) flush();
   }
 
   // Checked up front so that a rejected call writes none of its attributes.
@@ -155,6 +189,7 @@ class Hdf5Output::State {
     for (const auto& [name, value] : attributes) {
       writeStringAttribute(_file.get(), "/", name, value);
     }
+    flush();
   }
 
   void writeDataset(const std::string& group, const std::string& name,
@@ -184,6 +219,7 @@ class Hdf5Output::State {
     }
     check(dataset.close(), "close " + what);
     check(parent.close(), "close group '" + group + "'");
+    flush();
   }
 
   void writeNumbers(const std::string& group,
@@ -199,6 +235,7 @@ class Hdf5Output::State {
                      &value);
     }
     check(target.close(), "close group '" + group + "'");
+    flush();
   }
 
   void addSpikePopulation(const std::string& population) {
@@ -219,6 +256,7 @@ class Hdf5Output::State {
     entry.node_ids =
         createExtendible(entry.group.get(), "node_ids", base + "/node_ids", H5T_STD_U64LE, 0);
     _spikes.emplace(population, std::move(entry));
+    flush();
   }
 
   void appendSpikes(const std::string& population, const std::vector<double>& timestamps_ms,
@@ -241,6 +279,7 @@ class Hdf5Output::State {
     appendRows(entry.node_ids, base + "/node_ids", H5T_NATIVE_UINT64, node_ids.data(), entry.size,
                n, 0);
     entry.size += n;
+    flushIfDue();
   }
 
   void addReport(const std::string& population, const std::vector<std::uint64_t>& node_ids,
@@ -294,6 +333,7 @@ class Hdf5Output::State {
     check(mapping.close(), "close group '" + mapping_path + "'");
     check(group.close(), "close group '" + base + "'");
     _reports.emplace(population, std::move(entry));
+    flush();
   }
 
   void appendReport(const std::string& population, const float* data, std::size_t n_times) {
@@ -312,6 +352,7 @@ class Hdf5Output::State {
     appendRows(entry.data, "/report/" + population + "/data", H5T_NATIVE_FLOAT, data, entry.n_rows,
                n_times, entry.n_cells);
     entry.n_rows += n_times;
+    flushIfDue();
   }
 
   void finalize(double stop_ms) {
@@ -319,19 +360,21 @@ class Hdf5Output::State {
       writeSorting(entry.group.get(), "/spikes/" + population,
                    entry.sorted_by_time ? Sorting::by_time : Sorting::none, false);
     }
-    for (const auto& [population, entry] : _reports) {
-      const std::string time_path = "/report/" + population + "/mapping/time";
-      Hdf5Handle time = checkId(H5Dopen2(_file.get(), time_path.c_str(), H5P_DEFAULT), H5Dclose,
-                                "open dataset '" + time_path + "'");
-      const double values[3] = {entry.start_ms, stop_ms, entry.step_ms};
-      check(H5Dwrite(time.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values),
-            "write dataset '" + time_path + "'");
-      check(time.close(), "close dataset '" + time_path + "'");
-    }
+    for (const auto& [population, entry] : _reports) writeReportTime(population, entry, stop_ms);
     closeAll();
   }
 
  private:
+  void writeReportTime(const std::string& population, const Report& entry, double stop_ms) const {
+    const std::string time_path = "/report/" + population + "/mapping/time";
+    Hdf5Handle time = checkId(H5Dopen2(_file.get(), time_path.c_str(), H5P_DEFAULT), H5Dclose,
+                              "open dataset '" + time_path + "'");
+    const double values[3] = {entry.start_ms, stop_ms, entry.step_ms};
+    check(H5Dwrite(time.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values),
+          "write dataset '" + time_path + "'");
+    check(time.close(), "close dataset '" + time_path + "'");
+  }
+
   [[noreturn]] void fail(const std::string& what) const {
     throw OutputError("HDF5 output '" + _partial_path + "': cannot " + what + ": " +
                       hdf5ErrorDetail());
@@ -540,6 +583,7 @@ class Hdf5Output::State {
   std::map<std::string, SpikePopulation> _spikes;
   std::map<std::string, Report> _reports;
   std::set<std::string> _empty_reports;
+  std::chrono::steady_clock::time_point _last_flush;
 };
 
 Hdf5Output::Hdf5Output(const std::string& path, bool overwrite)

@@ -23,8 +23,8 @@
 
 namespace {
 
-// Set by SIGINT/SIGTERM; the step loop stops at the next step, and what was
-// recorded is written and the file closed, marked incomplete.
+// Set by SIGINT, SIGTERM or SIGHUP; the step loop stops at the next step,
+// and what was recorded is written and the file closed, marked incomplete.
 std::atomic<bool> stop_requested{false};
 volatile std::sig_atomic_t stop_signal = 0;
 
@@ -32,6 +32,15 @@ extern "C" void onStopSignal(int sig) {
   stop_signal = sig;
   stop_requested.store(true);
   std::signal(sig, SIG_DFL);  // a second signal ends the process at once
+}
+
+// Installed before any file exists, so that no signal but SIGKILL (or a
+// second one) ends a run without closing its file; the file is kept
+// readable up to its last flush even then. A closed pipe on stdout
+// (`cbgtc | head`) must not end the run: its output is the file.
+void installSignalHandlers() {
+  for (const int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, onStopSignal);
+  std::signal(SIGPIPE, SIG_IGN);
 }
 
 void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary& s,
@@ -99,6 +108,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     return 0;
   }
 
+  installSignalHandlers();
   Kokkos::ScopeGuard kokkos(argc, argv);
   const cbgtc::SimulationConfig& config = cl.config;
   // A backend without threads (Serial) ignores the request without a word.
@@ -137,8 +147,6 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
                   static_cast<long long>(config.simulation.seed), cbgtc::ExecutionSpace::name(), comm.size(),
                   comm.size() == 1 ? "" : "s");
     std::fflush(stdout);
-    std::signal(SIGINT, onStopSignal);
-    std::signal(SIGTERM, onStopSignal);
     cbgtc::RunSummary summary;
     {
       const auto build_start = std::chrono::steady_clock::now();
