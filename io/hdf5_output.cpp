@@ -78,14 +78,27 @@ herr_t keepInnermost(unsigned n, const H5E_error2_t* error, void* client_data) {
   return 0;
 }
 
-// The innermost entry of HDF5's error stack names the actual cause (e.g.
-// "... error message = 'No space left on device'"); the outer entries only
-// repeat which API call failed.
+// The innermost entry of HDF5's error stack names the actual cause; the
+// outer entries only repeat which API call failed. A failed system call
+// reads "file write failed: time = ..., filename = ..., errno = 28, error
+// message = 'No space left on device', ..." over two lines: kept are its
+// first words and the system's message, so that the error is one line.
 std::string hdf5ErrorDetail() {
   std::string detail;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keepInnermost, &detail);
   H5Eclear2(H5E_DEFAULT);
-  return detail.empty() ? std::string("unknown HDF5 error") : detail;
+  if (detail.empty()) return "unknown HDF5 error";
+  const std::string marker = "error message = '";
+  const auto at = detail.find(marker);
+  if (at != std::string::npos) {
+    const auto begin = at + marker.size();
+    const auto end = detail.find('\'', begin);
+    detail = detail.substr(0, detail.find_first_of(":,")) + ": " +
+             detail.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+  }
+  for (char& c : detail)
+    if (c == '\n' || c == '\r') c = ' ';
+  return detail;
 }
 
 // Population names become HDF5 group names; a '/' would silently create
@@ -116,8 +129,16 @@ struct Report {
   double stopMs() const { return start_ms + static_cast<double>(n_rows) * step_ms; }
 };
 
-// Wall time between flushes of appended data (see State::flush).
+// Wall time, and bytes appended, between flushes of appended data (see
+// State::flush).
 constexpr std::chrono::seconds kFlushInterval{1};
+constexpr std::uint64_t kFlushBytes = std::uint64_t(16) << 20;
+
+// What HDF5 may allocate for its metadata between two reserve() calls (chunk
+// index nodes, object header and heap growth), and how far beyond what is
+// needed the file is extended at once (see State::reserve).
+constexpr std::uint64_t kMetadataSlack = std::uint64_t(1) << 20;
+constexpr std::uint64_t kReserveStep = std::uint64_t(4) << 20;
 
 }  // namespace
 
@@ -155,9 +176,11 @@ class Hdf5Output::State {
     }
     _file = checkId(file, H5Fclose, "create file");
     void* handle = nullptr;
-    if (H5Fget_vfd_handle(_file.get(), H5P_DEFAULT, &handle) >= 0 && handle != nullptr)
-      created = detail::identityOf(*static_cast<int*>(handle));
+    check(H5Fget_vfd_handle(_file.get(), H5P_DEFAULT, &handle), "get the file descriptor");
+    _fd = *static_cast<int*>(handle);
+    created = detail::identityOf(_fd);
 
+    reserve(0);
     Hdf5Handle scalar = scalarSpace("root attribute 'magic'");
     writeAttribute(_file.get(), "/", "magic", H5T_STD_U32LE, H5T_NATIVE_UINT32, scalar.get(),
                    &kSonataMagic);
@@ -168,24 +191,59 @@ class Hdf5Output::State {
     flush();
   }
 
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+
   // Writes every change so far; the report times are brought up to the rows
   // written, so the file on disk is consistent whenever a run ends.
   void flush() {
+    reserve(0);
     for (const auto& [population, entry] : _reports) writeReportTime(population, entry, entry.stopMs());
     check(H5Fflush(_file.get(), H5F_SCOPE_LOCAL), "flush file");
+    _pending_bytes = 0;
     _last_flush = std::chrono::steady_clock::now();
   }
 
   // Appends come every few milliseconds; flushing each would cost more
   // than the run.
   void flushIfDue() {
-    if (std::chrono::steady_clock::now() - _last_flush >= kFlushInterval) flush();
+    if (_pending_bytes >= kFlushBytes || std::chrono::steady_clock::now() - _last_flush >= kFlushInterval) flush();
+  }
+
+  // A full disk must be found here, not by HDF5: after a failed write HDF5
+  // 1.10 can neither flush nor close the file, and its library crashes at
+  // exit (at MPI_Finalize under MPI). So before each call that writes, the
+  // file is extended (blocks allocated, not just a size) beyond all that
+  // HDF5 may write until the next call, and a failure to extend it is the
+  // full disk, reported with the file still in order. `bytes`: what the
+  // call itself adds. HDF5 cuts the file back to its end of allocation when
+  // it flushes; finalize() makes sure of it.
+  void reserve(std::uint64_t bytes) {
+    haddr_t end = 0;
+    if (H5Fget_eoa(_file.get(), &end) < 0) fail("get the end of the file");
+    // What was appended since the last flush may still wait in the chunk
+    // caches, to be allocated when written, each dataset a chunk more.
+    const std::uint64_t datasets = 2 * _spikes.size() + _reports.size() + 1;
+    const std::uint64_t needed =
+        end + _pending_bytes + bytes + datasets * kChunkElements * sizeof(double) + kMetadataSlack;
+    struct stat info {};
+    if (::fstat(_fd, &info) != 0) {
+      const int error = errno;
+      throw OutputError("HDF5 output '" + _partial_path + "': cannot write: " + std::strerror(error));
+    }
+    if (static_cast<std::uint64_t>(info.st_size) >= needed) return;
+    const int error = ::posix_fallocate(_fd, 0, static_cast<off_t>(needed + kReserveStep));
+    if (error != 0)
+      throw OutputError("HDF5 output '" + _partial_path + "': cannot write: " + std::strerror(error));
   }
 
   // Checked up front so that a rejected call writes none of its attributes.
   void writeAttributes(const AttributeList& attributes) {
     detail::validateAttributeNames("/", attributes);
     requireNewAttributes(_file.get(), "/", attributes);
+    std::uint64_t bytes = 0;
+    for (const auto& [name, value] : attributes) bytes += name.size() + value.size() + 64;
+    reserve(bytes);
     for (const auto& [name, value] : attributes) {
       writeStringAttribute(_file.get(), "/", name, value);
     }
@@ -198,6 +256,7 @@ class Hdf5Output::State {
     detail::validateDatasetName(group, name);
     const std::string full_path = detail::joinPath(group, name);
     detail::validateAttributeNames(full_path, attributes);
+    reserve(data.size() * sizeof(double));
     Hdf5Handle parent = openOrCreateGroup(group);
     const htri_t exists = H5Lexists(parent.get(), name.c_str(), H5P_DEFAULT);
     if (exists < 0) fail("look up '" + full_path + "'");
@@ -226,6 +285,7 @@ class Hdf5Output::State {
                     const std::vector<std::pair<std::string, double>>& values) {
     detail::validateGroupPath(group);
     detail::validateAttributeNames(group, values);
+    reserve(values.size() * 128);
     Hdf5Handle target = openOrCreateGroup(group);
     requireNewAttributes(target.get(), group, values);
     Hdf5Handle scalar = scalarSpace("attributes on '" + group + "'");
@@ -247,6 +307,7 @@ class Hdf5Output::State {
     // Opened rather than created (with "/spikes" if missing):
     // writeNumbers()/writeDataset() may have created these groups first.
     const std::string base = "/spikes/" + population;
+    reserve(0);
     SpikePopulation entry;
     entry.group = openOrCreateGroup(base);
     writeSorting(entry.group.get(), base, Sorting::none, true);
@@ -274,11 +335,13 @@ class Hdf5Output::State {
     }
     const std::string base = "/spikes/" + population;
     const hsize_t n = timestamps_ms.size();
+    reserve(n * (sizeof(double) + sizeof(std::uint64_t)));
     appendRows(entry.timestamps, base + "/timestamps", H5T_NATIVE_DOUBLE, timestamps_ms.data(),
                entry.size, n, 0);
     appendRows(entry.node_ids, base + "/node_ids", H5T_NATIVE_UINT64, node_ids.data(), entry.size,
                n, 0);
     entry.size += n;
+    _pending_bytes += n * (sizeof(double) + sizeof(std::uint64_t));
     flushIfDue();
   }
 
@@ -298,6 +361,7 @@ class Hdf5Output::State {
     }
     const std::string base = "/report/" + population;
     const hsize_t n_cells = node_ids.size();
+    reserve(n_cells * 32);
     Report entry;
     entry.n_cells = n_cells;
     entry.start_ms = start_ms;
@@ -349,9 +413,12 @@ class Hdf5Output::State {
                         " rows");
     }
     Report& entry = found->second;
+    const std::uint64_t bytes = n_times * entry.n_cells * sizeof(float);
+    reserve(bytes);
     appendRows(entry.data, "/report/" + population + "/data", H5T_NATIVE_FLOAT, data, entry.n_rows,
                n_times, entry.n_cells);
     entry.n_rows += n_times;
+    _pending_bytes += bytes;
     flushIfDue();
   }
 
@@ -361,6 +428,17 @@ class Hdf5Output::State {
                    entry.sorted_by_time ? Sorting::by_time : Sorting::none, false);
     }
     for (const auto& [population, entry] : _reports) writeReportTime(population, entry, stop_ms);
+    flush();
+    // What reserve() added beyond HDF5's end of allocation is not part of
+    // the file.
+    haddr_t end = 0;
+    if (H5Fget_eoa(_file.get(), &end) < 0) fail("get the end of the file");
+    struct stat info {};
+    if (::fstat(_fd, &info) == 0 && static_cast<std::uint64_t>(info.st_size) > end &&
+        ::ftruncate(_fd, static_cast<off_t>(end)) != 0) {
+      const int error = errno;
+      reject(std::string("cannot cut the file to its end: ") + std::strerror(error));
+    }
     closeAll();
   }
 
@@ -583,6 +661,8 @@ class Hdf5Output::State {
   std::map<std::string, SpikePopulation> _spikes;
   std::map<std::string, Report> _reports;
   std::set<std::string> _empty_reports;
+  int _fd = -1;                     // HDF5's descriptor of the file
+  std::uint64_t _pending_bytes = 0;  // appended since the last flush
   std::chrono::steady_clock::time_point _last_flush;
 };
 

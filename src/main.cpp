@@ -13,6 +13,7 @@
 #include <iostream>
 #include <vector>
 
+#include "io/failsafe_writer.hpp"
 #include "io/options.hpp"
 #include "io/output_writer.hpp"
 #include "io/run_info.hpp"
@@ -37,10 +38,13 @@ extern "C" void onStopSignal(int sig) {
 // Installed before any file exists, so that no signal but SIGKILL (or a
 // second one) ends a run without closing its file; the file is kept
 // readable up to its last flush even then. A closed pipe on stdout
-// (`cbgtc | head`) must not end the run: its output is the file.
+// (`cbgtc | head`) must not end the run: its output is the file. A file
+// size limit (ulimit -f) makes writes fail like a full disk, reported as
+// such, instead of killing the run.
 void installSignalHandlers() {
   for (const int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, onStopSignal);
   std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary& s,
@@ -137,6 +141,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     }
   }
   if (comm.any(output_failed)) return 2;
+  cbgtc::io::FailSafeWriter output(std::move(writer), &stop_requested);
 
   try {
     if (root)
@@ -173,24 +178,28 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
         std::printf("network built in %.3f s\n", build_s);
       }
       std::fflush(stdout);
-      summary = simulation.run(writer.get(), &stop_requested, root ? stdout : nullptr);
+      summary = simulation.run(root ? &output : nullptr, &stop_requested, root ? stdout : nullptr);
     }
     const double stop_ms = static_cast<double>(summary.steps) * config.simulation.dt_ms;
     if (root) {
-      writer->writeAttributes({{"complete", summary.complete ? "true" : "false"},
-                               {"stopped_at_ms", cbgtc::io::formatNumber(stop_ms)}});
+      output.writeAttributes({{"complete", summary.complete ? "true" : "false"},
+                              {"stopped_at_ms", cbgtc::io::formatNumber(stop_ms)}});
       if (config.output.timers)
-        writer->writeNumbers("/timers", {{"update_s", summary.phases.update},
-                                         {"delivery_s", summary.phases.delivery},
-                                         {"exchange_s", summary.phases.exchange},
-                                         {"output_s", summary.phases.output},
-                                         {"wall_s", summary.wall_seconds},
-                                         {"steps", static_cast<double>(summary.steps)},
-                                         {"ranks", static_cast<double>(comm.size())}});
-      writer->finalize(stop_ms);
-      printSummary(config, summary, writer->path());
-      writer.reset();
+        output.writeNumbers("/timers", {{"update_s", summary.phases.update},
+                                        {"delivery_s", summary.phases.delivery},
+                                        {"exchange_s", summary.phases.exchange},
+                                        {"output_s", summary.phases.output},
+                                        {"wall_s", summary.wall_seconds},
+                                        {"steps", static_cast<double>(summary.steps)},
+                                        {"ranks", static_cast<double>(comm.size())}});
+      output.finalize(stop_ms);
     }
+    // A failed write (a full disk) stopped every rank at the next exchange.
+    if (comm.any(root && output.failed())) {
+      if (root) std::fprintf(stderr, "cbgtc: error: %s\n", output.error().c_str());
+      return 1;
+    }
+    if (root) printSummary(config, summary, output.path());
     if (!summary.complete) {
       const int sig = stop_signal != 0 ? static_cast<int>(stop_signal) : SIGTERM;
       if (root)
@@ -198,7 +207,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
       return 128 + sig;
     }
   } catch (const std::exception& e) {
-    writer.reset();  // removes the partial file
+    output.abandon();  // removes the partial file
     std::fprintf(stderr, "cbgtc: error on rank %d: %s\n", comm.rank(), e.what());
     // Other ranks may be waiting in a collective: end them all.
     if (comm.size() > 1) comm.abort(1);

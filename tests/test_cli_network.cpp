@@ -3,13 +3,16 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -202,5 +205,52 @@ TEST(CliNetwork, ClosedStdoutPipeDoesNotStopTheRun) {
   ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status);
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_EQ(readStringAttribute(file, "/", "complete"), "true");
+}
+#endif
+
+#ifdef CBGTC_ENABLE_HDF5
+namespace {
+
+/// Limits the file size `pid` may write to what `file` holds now: its next
+/// write past that fails with EFBIG, as on a full disk (cbgtc ignores
+/// SIGXFSZ, which would otherwise end it).
+void fillTheDisk(pid_t pid, const std::string& file) {
+  const auto size = static_cast<rlim_t>(std::filesystem::file_size(file));
+  const struct rlimit limit {size, size};
+  ASSERT_EQ(prlimit(pid, RLIMIT_FSIZE, &limit, nullptr), 0) << std::strerror(errno);
+}
+
+}  // namespace
+
+// A full disk used to print HDF5's error stack and crash at MPI_Finalize
+// (exit 139), leaving the .partial.
+TEST(CliNetwork, FullDiskExitsWithOneLineAndNoFile) {
+  TempDir dir;
+  const auto file = (dir / "full.h5").string();
+  const auto err = (dir / "stderr.txt").string();
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string deck = inputDeck("default.ini");
+    const std::string out = "--output.file=" + file;
+    freopen("/dev/null", "w", stdout);
+    freopen(err.c_str(), "w", stderr);
+    execl(CBGTC_EXE, CBGTC_EXE, "--config", deck.c_str(), "--simulation.duration_ms=600000", out.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 600 && !std::filesystem::exists(file + ".partial"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  fillTheDisk(pid, file + ".partial");
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  const std::string message = slurp(err);
+  EXPECT_EQ(message.rfind("cbgtc: error: ", 0), 0u) << message;
+  EXPECT_EQ(message.find('\n'), message.size() - 1) << message;
+  EXPECT_NE(message.find(file), std::string::npos) << message;
+  EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
+  EXPECT_FALSE(std::filesystem::exists(file));
 }
 #endif

@@ -3,6 +3,16 @@
 // code path (LocalCommunicator) in this process.
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
 
 #include "io/options.hpp"
 #include "src/simulation.hpp"
@@ -91,3 +101,70 @@ TEST(MpiInvariance, MoreRanksThanNeuronsRuns) {
                   " --projection.gpe_stn.p=1 --projection.stn_gpe.p=1 --projection.stn_gpi.p=1"
                   " --projection.gpe_gpi.p=1");
 }
+
+#ifdef CBGTC_ENABLE_HDF5
+namespace {
+
+/// The processes whose parent is `parent` (the ranks mpiexec started).
+std::vector<pid_t> childrenOf(pid_t parent) {
+  std::vector<pid_t> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // "pid (comm) state ppid ...": comm may hold spaces, so read after ')'.
+    std::istringstream rest(line.substr(line.rfind(')') + 1));
+    std::string state;
+    pid_t ppid = 0;
+    if (rest >> state >> ppid && ppid == parent) found.push_back(std::stoi(name));
+  }
+  return found;
+}
+
+}  // namespace
+
+// A full disk under MPI used to crash at MPI_Finalize (exit 139): rank 0's
+// write fails, every rank stops, one line names the file, and none is left.
+TEST(MpiFailures, FullDiskStopsEveryRankWithOneLine) {
+  TempDir dir;
+  const auto file = (dir / "full.h5").string();
+  const auto err = (dir / "stderr.txt").string();
+  const std::string cmd = std::string("exec env ") + mpi_env + "'" + CBGTC_MPIEXEC + "' " +
+                          CBGTC_MPIEXEC_NUMPROC_FLAG + " 2 '" + CBGTC_EXE + "' --config '" + inputDeck("default.ini") +
+                          "' --simulation.duration_ms=600000 --output.file='" + file + "' >/dev/null 2>'" + err + "'";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 1200 && !std::filesystem::exists(file + ".partial"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(std::filesystem::exists(file + ".partial"));
+  // Limits every rank's file size to what the file holds now: rank 0's next
+  // write past it fails with EFBIG, as on a full disk.
+  const auto size = static_cast<rlim_t>(std::filesystem::file_size(file + ".partial"));
+  const struct rlimit limit {size, size};
+  const std::vector<pid_t> ranks = childrenOf(pid);
+  ASSERT_EQ(ranks.size(), 2u);
+  for (const pid_t rank : ranks) ASSERT_EQ(prlimit(rank, RLIMIT_FSIZE, &limit, nullptr), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  // mpiexec adds its own notice of a failed rank; cbgtc says one line.
+  const std::string message = slurp(err);
+  std::vector<std::string> ours;
+  std::istringstream lines(message);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("cbgtc") != std::string::npos || line.find("HDF5") != std::string::npos) ours.push_back(line);
+  ASSERT_EQ(ours.size(), 1u) << message;
+  EXPECT_EQ(ours[0].rfind("cbgtc: error: ", 0), 0u) << message;
+  EXPECT_NE(ours[0].find(file), std::string::npos) << message;
+  EXPECT_EQ(message.find("Segmentation fault"), std::string::npos) << message;
+  EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
+  EXPECT_FALSE(std::filesystem::exists(file));
+}
+#endif
