@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <string>
 #include <vector>
 
 #include "io/failsafe_writer.hpp"
@@ -45,6 +46,19 @@ void installSignalHandlers() {
   for (const int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, onStopSignal);
   std::signal(SIGPIPE, SIG_IGN);
   std::signal(SIGXFSZ, SIG_IGN);
+}
+
+// Messages of libraries (Kokkos's allocation failure) span several lines;
+// an error is one.
+std::string oneLine(const std::string& text) {
+  std::string line;
+  for (const char c : text) {
+    const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+    if (space && (line.empty() || line.back() == ' ')) continue;
+    line += space ? ' ' : c;
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
 }
 
 void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary& s,
@@ -208,7 +222,11 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     }
   } catch (const std::exception& e) {
     output.abandon();  // removes the partial file
-    std::fprintf(stderr, "cbgtc: error on rank %d: %s\n", comm.rank(), e.what());
+    // Ranks often fail alike (an allocation): the first one speaks.
+    if (comm.firstToFail()) {
+      const std::string rank = comm.size() > 1 ? "rank " + std::to_string(comm.rank()) + ": " : "";
+      std::fprintf(stderr, "cbgtc: error: %s%s\n", rank.c_str(), oneLine(e.what()).c_str());
+    }
     // Other ranks may be waiting in a collective: end them all.
     if (comm.size() > 1) comm.abort(1);
     return 1;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <Kokkos_Core.hpp>
@@ -341,4 +342,19 @@ TEST(CliRun, BurnInBeyond32BitStepCounts) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.err, "");
   EXPECT_TRUE(std::filesystem::exists(dir / "out.h5"));
+}
+
+// Kokkos's allocation failure spans several lines; cbgtc's error is one.
+TEST(CliRun, AllocationFailureIsOneLine) {
+  if (!std::is_same_v<Kokkos::DefaultExecutionSpace::memory_space, Kokkos::HostSpace>)
+    GTEST_SKIP() << "the address-space limit is for host memory";
+  TempDir dir;
+  const RunResult r = cbgtc::test::runCbgtcWith(
+      "ulimit -v 3000000;",
+      "--network.n_gpe=1000000000 --projection.stn_gpe.p=0 --projection.gpe_stn.p=0 --projection.gpe_gpi.p=0 " +
+          outputIn(dir),
+      dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  expectOneErrorLine(r, "GPe");
+  EXPECT_TRUE(outputFiles(dir).empty());
 }

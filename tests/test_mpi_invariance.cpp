@@ -12,7 +12,10 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 #include <vector>
+
+#include <Kokkos_Core.hpp>
 
 #include "io/options.hpp"
 #include "src/simulation.hpp"
@@ -168,3 +171,32 @@ TEST(MpiFailures, FullDiskStopsEveryRankWithOneLine) {
   EXPECT_FALSE(std::filesystem::exists(file));
 }
 #endif
+
+// Every rank fails to allocate alike; the failure used to be printed once per
+// rank, over several lines each. Host memory only: a GPU's runtime needs more
+// address space than the limit leaves.
+TEST(MpiFailures, AllocationFailureOnEveryRankIsReportedOnce) {
+  if (!std::is_same_v<Kokkos::DefaultExecutionSpace::memory_space, Kokkos::HostSpace>)
+    GTEST_SKIP() << "the address-space limit is for host memory";
+  TempDir dir;
+  const std::string launcher = std::string("ulimit -v 3000000; ") + mpi_env + "'" + CBGTC_MPIEXEC + "' " +
+                               CBGTC_MPIEXEC_NUMPROC_FLAG + " 2";
+  // 1e9 GPe neurons: 4 GB per rank for one state array.
+  const RunResult r = runCbgtcWith(launcher,
+                                   "--network.n_gpe=1000000000 --projection.stn_gpe.p=0 --projection.gpe_stn.p=0"
+                                   " --projection.gpe_gpi.p=0 --output.file='" + (dir / "big.h5").string() + "'",
+                                   dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  std::vector<std::string> ours;
+  std::istringstream lines(r.err);
+  for (std::string line; std::getline(lines, line);) {
+    const bool error_line = line.rfind("cbgtc: error: ", 0) == 0;
+    if (error_line) ours.push_back(line);
+    // The rest is mpiexec's notice, not a continuation of the error.
+    if (!error_line) EXPECT_EQ(line.find("Traceback"), std::string::npos) << line;
+  }
+  ASSERT_EQ(ours.size(), 1u) << r.err;
+  EXPECT_NE(ours[0].find("GPe"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "big.h5"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "big.h5.partial"));
+}

@@ -43,6 +43,10 @@ class Communicator {
   virtual std::vector<float> gatherToRoot(const std::vector<float>& local) const = 0;
   /// Ends every rank after a failure on one (no-op for a single process).
   virtual void abort(int code) const = 0;
+  /// True for the first rank that asks, false for every later one, with no
+  /// other rank taking part: a failure that several ranks meet alike (an
+  /// allocation) is reported once.
+  virtual bool firstToFail() const = 0;
 };
 
 class LocalCommunicator final : public Communicator {
@@ -55,6 +59,7 @@ class LocalCommunicator final : public Communicator {
   bool any(bool value) const override { return value; }
   std::vector<float> gatherToRoot(const std::vector<float>& local) const override { return local; }
   void abort(int) const override {}
+  bool firstToFail() const override { return true; }
 };
 
 /// MPI_COMM_WORLD when built with MPI and MPI is initialised, else local.
