@@ -88,22 +88,22 @@ class CsvOutput final : public OutputWriter {
     }
   }
 
-  void writeDataset(const std::string& group, const std::string& name,
-                    const std::vector<double>&, const AttributeList& attributes) override {
+  using OutputWriter::writeDataset;
+  void writeDataset(const std::string& group, const std::string& name, const std::vector<double>&,
+                    const AttributeList& attributes, const NumberList& numbers) override {
     requireOpen("write a dataset to");
     // Not representable in the text format, but checked like the HDF5
     // writer does, so that a call that fails there fails here too.
     detail::validateGroupPath(group);
     detail::validateDatasetName(group, name);
     const std::string full_path = detail::joinPath(group, name);
-    detail::validateAttributeNames(full_path, attributes);
+    detail::validateAttributeNames(full_path, attributes, numbers);
     if (!_datasets.insert(full_path).second) {
       throw OutputError("dataset '" + full_path + "' written twice to '" + _partial_path + "'");
     }
   }
 
-  void writeNumbers(const std::string& group,
-                    const std::vector<std::pair<std::string, double>>& values) override {
+  void writeNumbers(const std::string& group, const NumberList& values) override {
     requireOpen("write numbers to");
     detail::validateGroupPath(group);
     detail::validateAttributeNames(group, values);

@@ -34,11 +34,12 @@ class FailSafeWriter final : public OutputWriter {
   void writeAttributes(const AttributeList& attributes) override {
     guard([&] { _writer->writeAttributes(attributes); });
   }
+  using OutputWriter::writeDataset;
   void writeDataset(const std::string& group, const std::string& name, const std::vector<double>& data,
-                    const AttributeList& attributes) override {
-    guard([&] { _writer->writeDataset(group, name, data, attributes); });
+                    const AttributeList& attributes, const NumberList& numbers) override {
+    guard([&] { _writer->writeDataset(group, name, data, attributes, numbers); });
   }
-  void writeNumbers(const std::string& group, const std::vector<std::pair<std::string, double>>& values) override {
+  void writeNumbers(const std::string& group, const NumberList& values) override {
     guard([&] { _writer->writeNumbers(group, values); });
   }
   void addSpikePopulation(const std::string& population) override {

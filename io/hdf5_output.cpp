@@ -198,7 +198,7 @@ class Hdf5Output::State {
   // written, so the file on disk is consistent whenever a run ends.
   void flush() {
     reserve(0);
-    for (const auto& [population, entry] : _reports) writeReportTime(population, entry, entry.stopMs());
+    for (const auto& [population, entry] : _reports) writeReportTime(population, entry);
     check(H5Fflush(_file.get(), H5F_SCOPE_LOCAL), "flush file");
     _pending_bytes = 0;
     _last_flush = std::chrono::steady_clock::now();
@@ -250,13 +250,13 @@ class Hdf5Output::State {
     flush();
   }
 
-  void writeDataset(const std::string& group, const std::string& name,
-                    const std::vector<double>& data, const AttributeList& attributes) {
+  void writeDataset(const std::string& group, const std::string& name, const std::vector<double>& data,
+                    const AttributeList& attributes, const NumberList& numbers) {
     detail::validateGroupPath(group);
     detail::validateDatasetName(group, name);
     const std::string full_path = detail::joinPath(group, name);
-    detail::validateAttributeNames(full_path, attributes);
-    reserve(data.size() * sizeof(double));
+    detail::validateAttributeNames(full_path, attributes, numbers);
+    reserve(data.size() * sizeof(double) + numbers.size() * 128);
     Hdf5Handle parent = openOrCreateGroup(group);
     const htri_t exists = H5Lexists(parent.get(), name.c_str(), H5P_DEFAULT);
     if (exists < 0) fail("look up '" + full_path + "'");
@@ -276,13 +276,17 @@ class Hdf5Output::State {
     for (const auto& [key, value] : attributes) {
       writeStringAttribute(dataset.get(), full_path, key, value);
     }
+    if (!numbers.empty()) {
+      Hdf5Handle scalar = scalarSpace("attributes on '" + full_path + "'");
+      for (const auto& [key, value] : numbers)
+        writeAttribute(dataset.get(), full_path, key, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, scalar.get(), &value);
+    }
     check(dataset.close(), "close " + what);
     check(parent.close(), "close group '" + group + "'");
     flush();
   }
 
-  void writeNumbers(const std::string& group,
-                    const std::vector<std::pair<std::string, double>>& values) {
+  void writeNumbers(const std::string& group, const NumberList& values) {
     detail::validateGroupPath(group);
     detail::validateAttributeNames(group, values);
     reserve(values.size() * 128);
@@ -388,8 +392,8 @@ class Hdf5Output::State {
     const std::vector<std::uint32_t> element_ids(n_cells, 0);
     writeFixed(mapping.get(), "element_ids", mapping_path, H5T_STD_U32LE, H5T_NATIVE_UINT32,
                n_cells, element_ids.data());
-    // The stop time is only known in finalize(); until then the file says
-    // the report ends where it starts.
+    // No rows yet: the report ends where it starts (flush() and finalize()
+    // keep this up to date).
     const double time[3] = {start_ms, start_ms, step_ms};
     writeFixed(mapping.get(), "time", mapping_path, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, time,
                "ms");
@@ -422,12 +426,11 @@ class Hdf5Output::State {
     flushIfDue();
   }
 
-  void finalize(double stop_ms) {
+  void finalize() {
     for (auto& [population, entry] : _spikes) {
       writeSorting(entry.group.get(), "/spikes/" + population,
                    entry.sorted_by_time ? Sorting::by_time : Sorting::none, false);
     }
-    for (const auto& [population, entry] : _reports) writeReportTime(population, entry, stop_ms);
     flush();
     // What reserve() added beyond HDF5's end of allocation is not part of
     // the file.
@@ -443,11 +446,12 @@ class Hdf5Output::State {
   }
 
  private:
-  void writeReportTime(const std::string& population, const Report& entry, double stop_ms) const {
+  // The range of the rows appended so far.
+  void writeReportTime(const std::string& population, const Report& entry) const {
     const std::string time_path = "/report/" + population + "/mapping/time";
     Hdf5Handle time = checkId(H5Dopen2(_file.get(), time_path.c_str(), H5P_DEFAULT), H5Dclose,
                               "open dataset '" + time_path + "'");
-    const double values[3] = {entry.start_ms, stop_ms, entry.step_ms};
+    const double values[3] = {entry.start_ms, entry.stopMs(), entry.step_ms};
     check(H5Dwrite(time.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values),
           "write dataset '" + time_path + "'");
     check(time.close(), "close dataset '" + time_path + "'");
@@ -700,12 +704,12 @@ void Hdf5Output::writeAttributes(const AttributeList& attributes) {
 }
 
 void Hdf5Output::writeDataset(const std::string& group, const std::string& name,
-                              const std::vector<double>& data, const AttributeList& attributes) {
-  openState("write a dataset to").writeDataset(group, name, data, attributes);
+                              const std::vector<double>& data, const AttributeList& attributes,
+                              const NumberList& numbers) {
+  openState("write a dataset to").writeDataset(group, name, data, attributes, numbers);
 }
 
-void Hdf5Output::writeNumbers(const std::string& group,
-                              const std::vector<std::pair<std::string, double>>& values) {
+void Hdf5Output::writeNumbers(const std::string& group, const NumberList& values) {
   openState("write numbers to").writeNumbers(group, values);
 }
 
@@ -730,10 +734,10 @@ void Hdf5Output::appendReport(const std::string& population, const float* data,
   openState("append a report to").appendReport(population, data, n_times);
 }
 
-void Hdf5Output::finalize(double stop_ms) {
+void Hdf5Output::finalize(double) {
   State& state = openState("finalize");
   try {
-    state.finalize(stop_ms);
+    state.finalize();
   } catch (...) {
     _state.reset();
     detail::removeIfSame(_partial_path, _created);

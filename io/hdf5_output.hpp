@@ -32,10 +32,10 @@ class Hdf5Output final : public OutputWriter {
   Hdf5Output& operator=(const Hdf5Output&) = delete;
 
   void writeAttributes(const AttributeList& attributes) override;
-  void writeDataset(const std::string& group, const std::string& name,
-                    const std::vector<double>& data, const AttributeList& attributes) override;
-  void writeNumbers(const std::string& group,
-                    const std::vector<std::pair<std::string, double>>& values) override;
+  using OutputWriter::writeDataset;
+  void writeDataset(const std::string& group, const std::string& name, const std::vector<double>& data,
+                    const AttributeList& attributes, const NumberList& numbers) override;
+  void writeNumbers(const std::string& group, const NumberList& values) override;
   void addSpikePopulation(const std::string& population) override;
   void appendSpikes(const std::string& population,
                     const std::vector<double>& timestamps_ms,

@@ -26,6 +26,9 @@ struct OutputError : std::runtime_error {
 /// configuration, every key as "section.name").
 using AttributeList = std::vector<std::pair<std::string, std::string>>;
 
+/// Name/number pairs, written as float64 attributes.
+using NumberList = std::vector<std::pair<std::string, double>>;
+
 class OutputWriter {
  public:
   virtual ~OutputWriter() = default;
@@ -41,13 +44,21 @@ class OutputWriter {
   /// components, no trailing '/'); it and any missing parents are created,
   /// and it may already exist, also as a group this writer manages
   /// ("/spikes/STN"). `name` must be non-empty and contain no '/'. Each
-  /// attribute becomes a scalar UTF-8 string attribute of the dataset (e.g.
-  /// {"units", "uA/cm^2"}). Empty data gives a dataset of length 0. Throws
-  /// OutputError if the dataset already exists or an argument is invalid.
-  /// Writers that cannot store datasets (CSV) validate and drop it.
+  /// of `attributes` becomes a scalar UTF-8 string attribute of the dataset
+  /// (e.g. {"units", "uA/cm^2"}), each of `numbers` a scalar float64 one
+  /// (e.g. {"sampling_interval_ms", 1.0}); names are unique across both.
+  /// Empty data gives a dataset of length 0. Throws OutputError if the
+  /// dataset already exists or an argument is invalid. Writers that cannot
+  /// store datasets (CSV) validate and drop it.
   virtual void writeDataset(const std::string& group, const std::string& name,
-                            const std::vector<double>& data,
-                            const AttributeList& attributes) = 0;
+                            const std::vector<double>& data, const AttributeList& attributes,
+                            const NumberList& numbers) = 0;
+
+  /// writeDataset with string attributes only.
+  void writeDataset(const std::string& group, const std::string& name,
+                    const std::vector<double>& data, const AttributeList& attributes) {
+    writeDataset(group, name, data, attributes, NumberList{});
+  }
 
   /// Scalar float64 attributes on `group` (same path rules as writeDataset;
   /// created with its parents as needed), e.g. ("/metrics/STN",
@@ -55,8 +66,7 @@ class OutputWriter {
   /// as they are. A name already written on that group, or repeated within
   /// `values`, throws OutputError and nothing of that call is written. The
   /// CSV writer stores them as "# <group>/<name> = <value>" comment lines.
-  virtual void writeNumbers(const std::string& group,
-                            const std::vector<std::pair<std::string, double>>& values) = 0;
+  virtual void writeNumbers(const std::string& group, const NumberList& values) = 0;
 
   /// Declare a spike population (empty datasets are valid).
   virtual void addSpikePopulation(const std::string& population) = 0;
@@ -77,8 +87,11 @@ class OutputWriter {
   virtual void appendReport(const std::string& population, const float* data,
                             std::size_t n_times) = 0;
 
-  /// Write what is only known at the end (report stop time, sorting flag),
-  /// close, and rename the partial file to its final name.
+  /// Write what is only known at the end (the sorting flag), close, and
+  /// rename the partial file to its final name. `stop_ms` is where the run
+  /// ended; a report's time range (mapping/time) is always that of the rows
+  /// appended, so that it describes the data even if a run stopped between
+  /// samples.
   virtual void finalize(double stop_ms) = 0;
 
   /// Path the finished file will have.
@@ -117,20 +130,25 @@ inline void validateDatasetName(const std::string& group, const std::string& nam
   }
 }
 
-/// Attribute names: non-empty and unique within one call.
-template <typename Pairs>
-void validateAttributeNames(const std::string& object_path, const Pairs& pairs) {
+/// Attribute names: non-empty and unique within one call (also across the
+/// lists of `more`).
+template <typename Pairs, typename... More>
+void validateAttributeNames(const std::string& object_path, const Pairs& pairs, const More&... more) {
   std::set<std::string> seen;
-  for (const auto& pair : pairs) {
-    const std::string& name = pair.first;
-    if (name.empty() || name.find('\0') != std::string::npos) {
-      throw OutputError("invalid attribute name '" + name + "' on '" + object_path +
-                        "': it must be non-empty");
+  const auto check = [&](const auto& list) {
+    for (const auto& pair : list) {
+      const std::string& name = pair.first;
+      if (name.empty() || name.find('\0') != std::string::npos) {
+        throw OutputError("invalid attribute name '" + name + "' on '" + object_path +
+                          "': it must be non-empty");
+      }
+      if (!seen.insert(name).second) {
+        throw OutputError("attribute '" + name + "' given twice for '" + object_path + "'");
+      }
     }
-    if (!seen.insert(name).second) {
-      throw OutputError("attribute '" + name + "' given twice for '" + object_path + "'");
-    }
-  }
+  };
+  check(pairs);
+  (check(more), ...);
 }
 
 /// "<group>/<name>" without a doubled '/' for the root group.
