@@ -486,8 +486,10 @@ std::string trimmed(const std::string& s) {
   return s.substr(first, s.find_last_not_of(" \t\r\v\f") - first + 1);
 }
 
-/// The deck's text, read exactly once: a pipe or process substitution
-/// (`--config <(...)`, /dev/stdin) cannot be read a second time.
+}  // namespace
+
+// A pipe or process substitution (`--config <(...)`, /dev/stdin) cannot be
+// read a second time.
 std::string readDeck(const std::string& path) {
   // O_NONBLOCK: opening a named pipe nobody writes to returns at once
   // instead of waiting for a writer; its read then ends at once, empty.
@@ -528,6 +530,8 @@ std::string readDeck(const std::string& path) {
   if (pipe && text.empty()) throw ConfigError("input deck '" + path + "' is a pipe that gave no data");
   return text;
 }
+
+namespace {
 
 /// The INI syntax boost::program_options reads ('#' comments, [section],
 /// key = value), scanned here so that every complaint can name its line.
@@ -588,7 +592,7 @@ void addDeclaredProjections(const std::vector<std::string>& keys, SimulationConf
 
 }  // namespace
 
-CommandLine parseCommandLine(int argc, const char* const argv[]) {
+CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReader& read_deck) {
   CommandLine cl;
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
@@ -619,7 +623,7 @@ CommandLine parseCommandLine(int argc, const char* const argv[]) {
   }
   std::vector<DeckEntry> deck;
   if (!deck_path.empty()) {
-    deck = scanDeck(deck_path, readDeck(deck_path));
+    deck = scanDeck(deck_path, read_deck(deck_path));
     for (const auto& e : deck) keys.push_back(e.key);
   }
   addDeclaredProjections(keys, cl.config);

@@ -76,7 +76,15 @@ struct CommandLine {
 /// may be a pipe). Kokkos's own options ("--kokkos-num-threads=4", ...) are
 /// left for Kokkos; any other "--kokkos..." argument is refused. Throws
 /// ConfigError; deck errors start with "<deck>:<line>: ".
-CommandLine parseCommandLine(int argc, const char* const argv[]);
+/// Reads a deck's text; throws ConfigError naming the path.
+using DeckReader = std::function<std::string(const std::string& path)>;
+
+/// The deck at `path`, read exactly once: a regular file or a pipe (a
+/// directory, device or socket is refused; a pipe is read until its writer
+/// closes it, and one that gives no data is refused).
+std::string readDeck(const std::string& path);
+
+CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReader& read_deck = readDeck);
 
 /// The --help text: usage and every key with unit and default.
 std::string helpText();

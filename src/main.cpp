@@ -89,9 +89,24 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
   // Every rank parses the same arguments and reaches the same verdict; only
   // rank 0 speaks.
   const bool root = comm.isRoot();
+  // Rank 0 reads the deck (a pipe reaches only rank 0) and passes its text
+  // on, so that every rank parses the same deck.
+  const auto readOnRoot = [&comm, root](const std::string& path) {
+    std::string text, error;
+    if (root) {
+      try {
+        text = cbgtc::io::readDeck(path);
+      } catch (const cbgtc::io::ConfigError& e) {
+        error = e.what();
+      }
+    }
+    error = comm.broadcast(error);
+    if (!error.empty()) throw cbgtc::io::ConfigError(error);
+    return comm.broadcast(text);
+  };
   cbgtc::io::CommandLine cl;
   try {
-    cl = cbgtc::io::parseCommandLine(argc, argv);
+    cl = cbgtc::io::parseCommandLine(argc, argv, readOnRoot);
   } catch (const cbgtc::io::ConfigError& e) {
     if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
     return 2;

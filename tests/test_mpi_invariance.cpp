@@ -200,3 +200,17 @@ TEST(MpiFailures, AllocationFailureOnEveryRankIsReportedOnce) {
   EXPECT_FALSE(std::filesystem::exists(dir / "big.h5"));
   EXPECT_FALSE(std::filesystem::exists(dir / "big.h5.partial"));
 }
+
+// A deck on stdin reaches rank 0 only: rank 0 reads it and passes it on.
+// Rank 1 used to find /dev/null there, refuse it alone, and leave rank 0
+// waiting for it.
+TEST(MpiDeck, DeckFromStandardInputReachesEveryRank) {
+  TempDir dir;
+  const auto out = dir / "out.txt";
+  const std::string cmd = "printf '[simulation]\\nduration_ms = 20\\ndt_ms = 0.05\\n' | " + std::string(mpi_env) +
+                          "'" + CBGTC_MPIEXEC + "' " + CBGTC_MPIEXEC_NUMPROC_FLAG + " 2 '" + CBGTC_EXE +
+                          "' --config /dev/stdin --validate --output.file='" + (dir / "x.h5").string() + "' >'" +
+                          out.string() + "' 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << slurp(out);
+  EXPECT_NE(slurp(out).find("(400 steps)"), std::string::npos) << slurp(out);
+}

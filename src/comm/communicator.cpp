@@ -1,5 +1,6 @@
 #include "src/comm/communicator.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -90,6 +91,18 @@ class MpiCommunicator final : public Communicator {
                       MPI_COMM_WORLD),
           "MPI_Gatherv");
     return all;
+  }
+  std::string broadcast(const std::string& text) const override {
+    unsigned long long size = text.size();
+    check(MPI_Bcast(&size, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD), "MPI_Bcast");
+    std::string out = _rank == 0 ? text : std::string(size, '\0');
+    // In pieces: MPI counts are int.
+    for (unsigned long long done = 0; done < size;) {
+      const int piece = static_cast<int>(std::min<unsigned long long>(size - done, 1ull << 30));
+      check(MPI_Bcast(out.data() + done, piece, MPI_CHAR, 0, MPI_COMM_WORLD), "MPI_Bcast");
+      done += static_cast<unsigned long long>(piece);
+    }
+    return out;
   }
   void abort(int code) const override { MPI_Abort(MPI_COMM_WORLD, code); }
   // A passive-target compare-and-swap on rank 0's int: rank 0 need not call

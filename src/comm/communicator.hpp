@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace cbgtc::comm {
@@ -39,6 +40,8 @@ class Communicator {
   virtual std::int64_t sum(std::int64_t value) const = 0;
   /// True on every rank if it is true on any.
   virtual bool any(bool value) const = 0;
+  /// Rank 0's `text` on every rank.
+  virtual std::string broadcast(const std::string& text) const = 0;
   /// Every rank's floats concatenated in rank order, on rank 0 only.
   virtual std::vector<float> gatherToRoot(const std::vector<float>& local) const = 0;
   /// Ends every rank after a failure on one (no-op for a single process).
@@ -58,6 +61,7 @@ class LocalCommunicator final : public Communicator {
   std::int64_t sum(std::int64_t value) const override { return value; }
   bool any(bool value) const override { return value; }
   std::vector<float> gatherToRoot(const std::vector<float>& local) const override { return local; }
+  std::string broadcast(const std::string& text) const override { return text; }
   void abort(int) const override {}
   bool firstToFail() const override { return true; }
 };
