@@ -171,8 +171,9 @@ class Hdf5Output::State {
     const hid_t file = H5Fcreate(_partial_path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, access.get());
     if (file < 0 && detail::pathExists(_partial_path)) {
       H5Eclear2(H5E_DEFAULT);
-      reject("in-progress file exists (another run writing the same output file, or one that was killed): "
-             "remove it or choose another output.file");
+      reject(
+          "in-progress file exists (another run writing the same output file, or one that was killed): "
+          "remove it or choose another output.file");
     }
     _file = checkId(file, H5Fclose, "create file");
     void* handle = nullptr;
@@ -207,7 +208,8 @@ class Hdf5Output::State {
   // Appends come every few milliseconds; flushing each would cost more
   // than the run.
   void flushIfDue() {
-    if (_pending_bytes >= kFlushBytes || std::chrono::steady_clock::now() - _last_flush >= kFlushInterval) flush();
+    if (_pending_bytes >= kFlushBytes || std::chrono::steady_clock::now() - _last_flush >= kFlushInterval)
+      flush();
   }
 
   // A full disk must be found here, not by HDF5: after a failed write HDF5
@@ -279,7 +281,8 @@ class Hdf5Output::State {
     if (!numbers.empty()) {
       Hdf5Handle scalar = scalarSpace("attributes on '" + full_path + "'");
       for (const auto& [key, value] : numbers)
-        writeAttribute(dataset.get(), full_path, key, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, scalar.get(), &value);
+        writeAttribute(dataset.get(), full_path, key, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, scalar.get(),
+                       &value);
     }
     check(dataset.close(), "close " + what);
     check(parent.close(), "close group '" + group + "'");
@@ -665,7 +668,7 @@ class Hdf5Output::State {
   std::map<std::string, SpikePopulation> _spikes;
   std::map<std::string, Report> _reports;
   std::set<std::string> _empty_reports;
-  int _fd = -1;                     // HDF5's descriptor of the file
+  int _fd = -1;                      // HDF5's descriptor of the file
   std::uint64_t _pending_bytes = 0;  // appended since the last flush
   std::chrono::steady_clock::time_point _last_flush;
 };

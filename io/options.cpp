@@ -1,16 +1,11 @@
 #include "io/options.hpp"
 
-#include "kernels/stn_hh.hpp"
-#include "kernels/synapse.hpp"
-#include "kernels/time_steps.hpp"
-#include "src/projection.hpp"
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/program_options.hpp>
 #include <algorithm>
+#include <boost/program_options.hpp>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -20,6 +15,11 @@
 #include <map>
 #include <sstream>
 #include <type_traits>
+
+#include "kernels/stn_hh.hpp"
+#include "kernels/synapse.hpp"
+#include "kernels/time_steps.hpp"
+#include "src/projection.hpp"
 
 namespace po = boost::program_options;
 
@@ -290,7 +290,8 @@ namespace {
 /// The steps `key` (ms) lasts at dt, refused when they do not fit `limit`
 /// (the largest value of the type they are stored in, or what the code
 /// that uses them allows).
-std::int64_t checkedSteps(const std::string& key, double ms, double dt_ms, std::int64_t limit, const char* why) {
+std::int64_t checkedSteps(const std::string& key, double ms, double dt_ms, std::int64_t limit,
+                          const char* why) {
   std::int64_t steps = 0;
   try {
     steps = stepsOf(ms, dt_ms);
@@ -315,7 +316,8 @@ void checkConsistency(const SimulationConfig& c) {
   if (dt > c.analysis.lfp_sample_ms)
     throw ConfigError("simulation.dt_ms (" + formatNumber(dt) + ") is longer than analysis.lfp_sample_ms (" +
                       formatNumber(c.analysis.lfp_sample_ms) + ")");
-  checkedSteps("simulation.duration_ms", c.simulation.duration_ms, dt, max_step_count, "the limit of a step count");
+  checkedSteps("simulation.duration_ms", c.simulation.duration_ms, dt, max_step_count,
+               "the limit of a step count");
   const double steps = c.simulation.duration_ms / dt;
   // Tolerance: a few ulps of the quotient, so typed decimal multiples pass
   // and nothing off by a fraction of a step is rounded silently.
@@ -325,12 +327,15 @@ void checkConsistency(const SimulationConfig& c) {
   // Each count as the simulation stores it: the STN's last spike step starts
   // at no_spike_step, the AdEx refractory countdown is 32-bit (plus one step
   // of separation), the rest are step indices.
-  checkedSteps("stn.min_isi_ms", c.stn.min_isi_ms, dt, -stn::no_spike_step, "the limit of the STN's spike-interval count");
+  checkedSteps("stn.min_isi_ms", c.stn.min_isi_ms, dt, -stn::no_spike_step,
+               "the limit of the STN's spike-interval count");
   for (const auto& [key, t_ref] : {std::pair<const char*, double>{"gpe.t_ref_ms", c.gpe.t_ref_ms},
                                    std::pair<const char*, double>{"gpi.t_ref_ms", c.gpi.t_ref_ms}})
-    checkedSteps(key, t_ref, dt, std::numeric_limits<std::int32_t>::max() - 1, "the limit of the 32-bit refractory countdown");
+    checkedSteps(key, t_ref, dt, std::numeric_limits<std::int32_t>::max() - 1,
+                 "the limit of the 32-bit refractory countdown");
   checkedSteps("analysis.burn_in_ms", c.analysis.burn_in_ms, dt, max_step_count, "the limit of a step count");
-  checkedSteps("analysis.lfp_sample_ms", c.analysis.lfp_sample_ms, dt, max_step_count, "the limit of a step count");
+  checkedSteps("analysis.lfp_sample_ms", c.analysis.lfp_sample_ms, dt, max_step_count,
+               "the limit of a step count");
 
   const auto max_pop = static_cast<std::int64_t>(std::numeric_limits<index_type>::max());
   const std::pair<const char*, std::int64_t> sizes[] = {
@@ -366,8 +371,9 @@ void checkConsistency(const SimulationConfig& c) {
     throw ConfigError("analysis.total_lo_hz must be below analysis.total_hi_hz");
   // The LFP proxy's spectrum ends at its Nyquist frequency.
   const double nyquist_hz = 500.0 / c.analysis.lfp_sample_ms;
-  for (const auto& [key, hz] : {std::pair<const char*, double>{"analysis.beta_hi_hz", c.analysis.beta_hi_hz},
-                                std::pair<const char*, double>{"analysis.total_hi_hz", c.analysis.total_hi_hz}})
+  for (const auto& [key, hz] :
+       {std::pair<const char*, double>{"analysis.beta_hi_hz", c.analysis.beta_hi_hz},
+        std::pair<const char*, double>{"analysis.total_hi_hz", c.analysis.total_hi_hz}})
     if (hz > nyquist_hz)
       throw ConfigError(std::string(key) + " (" + formatNumber(hz) + " Hz) is above the Nyquist frequency " +
                         formatNumber(nyquist_hz) + " Hz of the LFP proxy (500 / analysis.lfp_sample_ms)");
@@ -446,12 +452,19 @@ constexpr int kCommandLineStyle =
 
 // The options Kokkos reads from the command line (Kokkos 3.4 and 4.x); every
 // other "--kokkos..." argument is a typo that Kokkos would drop silently.
-constexpr const char* kKokkosOptions[] = {
-    "--kokkos-num-threads",     "--kokkos-device-id",       "--kokkos-help",
-    "--kokkos-disable-warnings", "--kokkos-print-configuration", "--kokkos-tune-internals",
-    "--kokkos-tools-libs",      "--kokkos-tools-args",      "--kokkos-map-device-id-by",
-    "--kokkos-num-devices",     "--kokkos-threads",         "--kokkos-numa",
-    "--kokkos-ndevices"};
+constexpr const char* kKokkosOptions[] = {"--kokkos-num-threads",
+                                          "--kokkos-device-id",
+                                          "--kokkos-help",
+                                          "--kokkos-disable-warnings",
+                                          "--kokkos-print-configuration",
+                                          "--kokkos-tune-internals",
+                                          "--kokkos-tools-libs",
+                                          "--kokkos-tools-args",
+                                          "--kokkos-map-device-id-by",
+                                          "--kokkos-num-devices",
+                                          "--kokkos-threads",
+                                          "--kokkos-numa",
+                                          "--kokkos-ndevices"};
 
 /// The Kokkos option `arg` is ("--kokkos-num-threads" for
 /// "--kokkos-num-threads=4"), or throws for an unknown one.
@@ -603,7 +616,8 @@ CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReade
     }
     const std::string option = kokkosOptionOf(a);
     if (option == "--kokkos-help") cl.kokkos_help = true;
-    if (option == "--kokkos-num-threads" || option == "--kokkos-threads") cl.requested_threads = threadCountOf(a);
+    if (option == "--kokkos-num-threads" || option == "--kokkos-threads")
+      cl.requested_threads = threadCountOf(a);
   }
 
   // First pass, over the command line only: the deck and every key given,
@@ -636,7 +650,8 @@ CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReade
 
   po::variables_map vm;
   try {
-    const po::parsed_options parsed = po::command_line_parser(args).options(all).style(kCommandLineStyle).run();
+    const po::parsed_options parsed =
+        po::command_line_parser(args).options(all).style(kCommandLineStyle).run();
     // Without this check boost drops them: a deck named without --config
     // would silently run the defaults.
     for (const auto& o : parsed.options) {

@@ -66,8 +66,8 @@ struct CommandLine {
   bool help = false;
   bool version = false;
   bool validate_only = false;
-  bool kokkos_help = false;    // --kokkos-help: Kokkos prints its options, nothing runs
-  int requested_threads = 0;   // --kokkos-num-threads (or --kokkos-threads); 0 when not given
+  bool kokkos_help = false;   // --kokkos-help: Kokkos prints its options, nothing runs
+  int requested_threads = 0;  // --kokkos-num-threads (or --kokkos-threads); 0 when not given
 };
 
 /// Parses `--config deck.ini` and key overrides (`--stn.ISTN=60`); command

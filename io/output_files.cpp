@@ -29,7 +29,8 @@ void requireReplaceable(const std::string& path, bool overwrite) {
   if (S_ISDIR(info.st_mode)) throw OutputError("output path '" + path + "' is a directory");
   if (S_ISLNK(info.st_mode))
     throw OutputError("output path '" + path + "' exists and is a symbolic link, not a regular file");
-  if (!S_ISREG(info.st_mode)) throw OutputError("output path '" + path + "' exists and is not a regular file");
+  if (!S_ISREG(info.st_mode))
+    throw OutputError("output path '" + path + "' exists and is not a regular file");
   if (!overwrite)
     throw OutputError("output file '" + path + "' exists; set output.overwrite=true to replace it");
 }
@@ -47,8 +48,8 @@ void checkOutputLocation(const std::string& path, bool overwrite) {
   struct stat info {};
   if (::stat(directory.c_str(), &info) != 0) {
     const int error = errno;
-    throw OutputError("cannot create output file '" + path + "': directory '" + directory + "': " +
-                      errnoText(error));
+    throw OutputError("cannot create output file '" + path + "': directory '" + directory +
+                      "': " + errnoText(error));
   }
   if (!S_ISDIR(info.st_mode))
     throw OutputError("cannot create output file '" + path + "': '" + directory + "' is not a directory");
@@ -85,7 +86,8 @@ int createExclusive(const std::string& path) {
   if (fd < 0) {
     const int error = errno;
     if (error == EEXIST)
-      throw OutputError("in-progress file '" + path + "' exists (another run writing the same output file, or " +
+      throw OutputError("in-progress file '" + path +
+                        "' exists (another run writing the same output file, or " +
                         "one that was killed): remove it or choose another output.file");
     throw OutputError("cannot create output file '" + path + "': " + errnoText(error));
   }
@@ -107,8 +109,8 @@ void publishPartial(const std::string& partial_path, const FileIdentity& partial
     requireReplaceable(path, overwrite);
   } catch (const OutputError& e) {
     removeIfSame(partial_path, partial);
-    throw OutputError("cannot rename '" + partial_path + "' to '" + path + "', something appeared there during the run: " +
-                      e.what());
+    throw OutputError("cannot rename '" + partial_path + "' to '" + path +
+                      "', something appeared there during the run: " + e.what());
   }
   if (std::rename(partial_path.c_str(), path.c_str()) != 0) {
     const int error = errno;

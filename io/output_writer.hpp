@@ -55,8 +55,8 @@ class OutputWriter {
                             const NumberList& numbers) = 0;
 
   /// writeDataset with string attributes only.
-  void writeDataset(const std::string& group, const std::string& name,
-                    const std::vector<double>& data, const AttributeList& attributes) {
+  void writeDataset(const std::string& group, const std::string& name, const std::vector<double>& data,
+                    const AttributeList& attributes) {
     writeDataset(group, name, data, attributes, NumberList{});
   }
 

@@ -1,9 +1,10 @@
 // cbgtc: driver only. Parse → initialise Kokkos → open output → run → write.
 //
-// Exit codes: 0 success (also --help, --version, --validate), 2 invalid
-// configuration or output location, 1 failure during the run. On any
-// failure the output file is not created (the writer removes the .partial
-// it created, and only that).
+// Exit codes: 0 success (also --help, --version, --kokkos-help,
+// --validate), 2 invalid configuration or output location, 1 failure during
+// the run, 128 + n stopped by signal n (the file is kept, marked
+// incomplete). On a failure the output file is not created (the writer
+// removes the .partial it created, and only that).
 
 #include <atomic>
 #include <chrono>
@@ -147,7 +148,8 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
   // A backend without threads (Serial) ignores the request without a word.
   const int host_threads = Kokkos::DefaultHostExecutionSpace().concurrency();
   if (root && cl.requested_threads > 0 && host_threads != cl.requested_threads)
-    std::fprintf(stderr, "cbgtc: warning: --kokkos-num-threads=%d requested, but the %s backend runs %d thread%s\n",
+    std::fprintf(stderr,
+                 "cbgtc: warning: --kokkos-num-threads=%d requested, but the %s backend runs %d thread%s\n",
                  cl.requested_threads, Kokkos::DefaultHostExecutionSpace::name(), host_threads,
                  host_threads == 1 ? "" : "s");
 

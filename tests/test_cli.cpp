@@ -4,14 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <Kokkos_Core.hpp>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <type_traits>
 #include <vector>
-
-#include <Kokkos_Core.hpp>
 
 #include "tests/cli_helpers.hpp"
 
@@ -248,8 +247,9 @@ TEST(CliRun, EmptyPopulationsWriteEmptySpikeDatasets) {
 TEST(CliDeck, DeckFromStandardInput) {
   TempDir dir;
   const auto out = dir / "stdout.txt";
-  const std::string cmd = "printf '[simulation]\\nduration_ms = 20\\ndt_ms = 0.05\\n' | '" + std::string(CBGTC_EXE) +
-                          "' --config /dev/stdin --validate " + outputIn(dir) + " >'" + out.string() + "' 2>&1";
+  const std::string cmd = "printf '[simulation]\\nduration_ms = 20\\ndt_ms = 0.05\\n' | '" +
+                          std::string(CBGTC_EXE) + "' --config /dev/stdin --validate " + outputIn(dir) +
+                          " >'" + out.string() + "' 2>&1";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << slurp(out);
   EXPECT_NE(slurp(out).find("(400 steps)"), std::string::npos) << slurp(out);
 }
@@ -276,7 +276,8 @@ TEST(CliKokkos, UnknownKokkosOptionIsRefused) {
 TEST(CliKokkos, WarnsWhenTheThreadCountIsNotHonoured) {
   TempDir dir;
   const bool serial = std::string(Kokkos::DefaultHostExecutionSpace::name()) == "Serial";
-  const RunResult r = runCbgtc(tinyRun() + " --kokkos-num-threads=" + (serial ? "2" : "1") + " " + outputIn(dir), dir);
+  const RunResult r =
+      runCbgtc(tinyRun() + " --kokkos-num-threads=" + (serial ? "2" : "1") + " " + outputIn(dir), dir);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   if (serial) {
     EXPECT_NE(r.err.find("cbgtc: warning: --kokkos-num-threads=2"), std::string::npos) << r.err;
@@ -292,7 +293,9 @@ TEST(CliKokkos, WarnsWhenTheThreadCountIsNotHonoured) {
 // location's included.
 TEST(CliValidate, RefusesWhatTheRunRefuses) {
   TempDir dir;
-  const auto validate = [&dir](const std::string& args) { return runCbgtc("--validate " + tinyRun() + " " + args, dir); };
+  const auto validate = [&dir](const std::string& args) {
+    return runCbgtc("--validate " + tinyRun() + " " + args, dir);
+  };
   RunResult r = validate("--output.file=" + quoted(dir / "missing" / "out.h5"));
   EXPECT_EQ(r.exit_code, 2);
   expectOneErrorLine(r, (dir / "missing" / "out.h5").string());
@@ -349,11 +352,11 @@ TEST(CliRun, AllocationFailureIsOneLine) {
   if (!std::is_same_v<Kokkos::DefaultExecutionSpace::memory_space, Kokkos::HostSpace>)
     GTEST_SKIP() << "the address-space limit is for host memory";
   TempDir dir;
-  const RunResult r = cbgtc::test::runCbgtcWith(
-      "ulimit -v 3000000;",
-      "--network.n_gpe=1000000000 --projection.stn_gpe.p=0 --projection.gpe_stn.p=0 --projection.gpe_gpi.p=0 " +
-          outputIn(dir),
-      dir);
+  const RunResult r = cbgtc::test::runCbgtcWith("ulimit -v 3000000;",
+                                                "--network.n_gpe=1000000000 --projection.stn_gpe.p=0 "
+                                                "--projection.gpe_stn.p=0 --projection.gpe_gpi.p=0 " +
+                                                    outputIn(dir),
+                                                dir);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   expectOneErrorLine(r, "GPe");
   EXPECT_TRUE(outputFiles(dir).empty());

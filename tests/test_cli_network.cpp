@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -216,7 +216,7 @@ namespace {
 /// SIGXFSZ, which would otherwise end it).
 void fillTheDisk(pid_t pid, const std::string& file) {
   const auto size = static_cast<rlim_t>(std::filesystem::file_size(file));
-  const struct rlimit limit {size, size};
+  const struct rlimit limit { size, size };
   ASSERT_EQ(prlimit(pid, RLIMIT_FSIZE, &limit, nullptr), 0) << std::strerror(errno);
 }
 

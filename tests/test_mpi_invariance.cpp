@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <Kokkos_Core.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -14,8 +15,6 @@
 #include <thread>
 #include <type_traits>
 #include <vector>
-
-#include <Kokkos_Core.hpp>
 
 #include "io/options.hpp"
 #include "src/simulation.hpp"
@@ -135,8 +134,9 @@ TEST(MpiFailures, FullDiskStopsEveryRankWithOneLine) {
   const auto file = (dir / "full.h5").string();
   const auto err = (dir / "stderr.txt").string();
   const std::string cmd = std::string("exec env ") + mpi_env + "'" + CBGTC_MPIEXEC + "' " +
-                          CBGTC_MPIEXEC_NUMPROC_FLAG + " 2 '" + CBGTC_EXE + "' --config '" + inputDeck("default.ini") +
-                          "' --simulation.duration_ms=600000 --output.file='" + file + "' >/dev/null 2>'" + err + "'";
+                          CBGTC_MPIEXEC_NUMPROC_FLAG + " 2 '" + CBGTC_EXE + "' --config '" +
+                          inputDeck("default.ini") + "' --simulation.duration_ms=600000 --output.file='" +
+                          file + "' >/dev/null 2>'" + err + "'";
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
@@ -149,7 +149,7 @@ TEST(MpiFailures, FullDiskStopsEveryRankWithOneLine) {
   // Limits every rank's file size to what the file holds now: rank 0's next
   // write past it fails with EFBIG, as on a full disk.
   const auto size = static_cast<rlim_t>(std::filesystem::file_size(file + ".partial"));
-  const struct rlimit limit {size, size};
+  const struct rlimit limit { size, size };
   const std::vector<pid_t> ranks = childrenOf(pid);
   ASSERT_EQ(ranks.size(), 2u);
   for (const pid_t rank : ranks) ASSERT_EQ(prlimit(rank, RLIMIT_FSIZE, &limit, nullptr), 0);
@@ -162,7 +162,8 @@ TEST(MpiFailures, FullDiskStopsEveryRankWithOneLine) {
   std::vector<std::string> ours;
   std::istringstream lines(message);
   for (std::string line; std::getline(lines, line);)
-    if (line.find("cbgtc") != std::string::npos || line.find("HDF5") != std::string::npos) ours.push_back(line);
+    if (line.find("cbgtc") != std::string::npos || line.find("HDF5") != std::string::npos)
+      ours.push_back(line);
   ASSERT_EQ(ours.size(), 1u) << message;
   EXPECT_EQ(ours[0].rfind("cbgtc: error: ", 0), 0u) << message;
   EXPECT_NE(ours[0].find(file), std::string::npos) << message;
@@ -182,10 +183,12 @@ TEST(MpiFailures, AllocationFailureOnEveryRankIsReportedOnce) {
   const std::string launcher = std::string("ulimit -v 3000000; ") + mpi_env + "'" + CBGTC_MPIEXEC + "' " +
                                CBGTC_MPIEXEC_NUMPROC_FLAG + " 2";
   // 1e9 GPe neurons: 4 GB per rank for one state array.
-  const RunResult r = runCbgtcWith(launcher,
-                                   "--network.n_gpe=1000000000 --projection.stn_gpe.p=0 --projection.gpe_stn.p=0"
-                                   " --projection.gpe_gpi.p=0 --output.file='" + (dir / "big.h5").string() + "'",
-                                   dir);
+  const RunResult r =
+      runCbgtcWith(launcher,
+                   "--network.n_gpe=1000000000 --projection.stn_gpe.p=0 --projection.gpe_stn.p=0"
+                   " --projection.gpe_gpi.p=0 --output.file='" +
+                       (dir / "big.h5").string() + "'",
+                   dir);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   std::vector<std::string> ours;
   std::istringstream lines(r.err);
@@ -207,10 +210,10 @@ TEST(MpiFailures, AllocationFailureOnEveryRankIsReportedOnce) {
 TEST(MpiDeck, DeckFromStandardInputReachesEveryRank) {
   TempDir dir;
   const auto out = dir / "out.txt";
-  const std::string cmd = "printf '[simulation]\\nduration_ms = 20\\ndt_ms = 0.05\\n' | " + std::string(mpi_env) +
-                          "'" + CBGTC_MPIEXEC + "' " + CBGTC_MPIEXEC_NUMPROC_FLAG + " 2 '" + CBGTC_EXE +
-                          "' --config /dev/stdin --validate --output.file='" + (dir / "x.h5").string() + "' >'" +
-                          out.string() + "' 2>&1";
+  const std::string cmd = "printf '[simulation]\\nduration_ms = 20\\ndt_ms = 0.05\\n' | " +
+                          std::string(mpi_env) + "'" + CBGTC_MPIEXEC + "' " + CBGTC_MPIEXEC_NUMPROC_FLAG +
+                          " 2 '" + CBGTC_EXE + "' --config /dev/stdin --validate --output.file='" +
+                          (dir / "x.h5").string() + "' >'" + out.string() + "' 2>&1";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << slurp(out);
   EXPECT_NE(slurp(out).find("(400 steps)"), std::string::npos) << slurp(out);
 }

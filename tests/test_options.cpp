@@ -11,9 +11,9 @@
 #include <fstream>
 #include <initializer_list>
 #include <limits>
-#include <stdexcept>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -373,9 +373,10 @@ TEST(OptionsErrors, UnknownKokkosOptionsAreRefused) {
   expectRejected({"--kokkos-num-threads=two"}, {"--kokkos-num-threads"});
   expectRejected({"--kokkos-num-threads=0"}, {"--kokkos-num-threads"});
   for (const char* known :
-       {"--kokkos-num-threads=2", "--kokkos-device-id=0", "--kokkos-disable-warnings", "--kokkos-print-configuration",
-        "--kokkos-tune-internals", "--kokkos-tools-libs=x.so", "--kokkos-tools-args=a", "--kokkos-map-device-id-by=mpi_rank",
-        "--kokkos-num-devices=1", "--kokkos-threads=2", "--kokkos-numa=1", "--kokkos-ndevices=1"})
+       {"--kokkos-num-threads=2", "--kokkos-device-id=0", "--kokkos-disable-warnings",
+        "--kokkos-print-configuration", "--kokkos-tune-internals", "--kokkos-tools-libs=x.so",
+        "--kokkos-tools-args=a", "--kokkos-map-device-id-by=mpi_rank", "--kokkos-num-devices=1",
+        "--kokkos-threads=2", "--kokkos-numa=1", "--kokkos-ndevices=1"})
     EXPECT_NO_THROW(parse({known})) << known;
   EXPECT_EQ(parse({"--kokkos-num-threads=3"}).requested_threads, 3);
   EXPECT_EQ(parse({"--kokkos-threads=2"}).requested_threads, 2);
@@ -466,7 +467,8 @@ TEST(OptionsSteps, TimesBeyondTheirStepCountsAreRefused) {
 // A time step too long for the run used to be blamed on analysis.lfp_sample_ms.
 TEST(OptionsErrors, TimeStepLongerThanTheRunNamesTheTimeStep) {
   EXPECT_EQ(parseError({"--simulation.dt_ms=1e300"}).rfind("simulation.dt_ms", 0), 0u);
-  EXPECT_EQ(parseError({"--simulation.dt_ms=2", "--simulation.duration_ms=0"}).rfind("simulation.dt_ms", 0), 0u);
+  EXPECT_EQ(parseError({"--simulation.dt_ms=2", "--simulation.duration_ms=0"}).rfind("simulation.dt_ms", 0),
+            0u);
 }
 
 TEST(OptionsErrors, BandsAboveTheNyquistFrequency) {
