@@ -138,7 +138,7 @@ constexpr std::uint64_t kFlushBytes = std::uint64_t(16) << 20;
 // index nodes, object header and heap growth), and how far beyond what is
 // needed the file is extended at once (see State::reserve).
 constexpr std::uint64_t kMetadataSlack = std::uint64_t(1) << 20;
-constexpr std::uint64_t kReserveStep = std::uint64_t(4) << 20;
+constexpr std::uint64_t kReserveStep = std::uint64_t(1) << 20;
 
 }  // namespace
 
@@ -166,15 +166,19 @@ class Hdf5Output::State {
     cache.flash_incr_mode = H5C_flash_incr__off;
     cache.decr_mode = H5C_decr__off;
     check(H5Pset_mdc_config(access.get(), &cache), "disable metadata cache evictions");
+    // A disk that is full already must show before HDF5 holds the file (see
+    // reserve()), and errno's wording is clearer than HDF5's: a probe,
+    // created exclusively and removed again.
+    const int probe = detail::createExclusive(_partial_path);
+    const detail::FileIdentity probed = detail::identityOf(probe);
+    const int no_space = ::posix_fallocate(probe, 0, static_cast<off_t>(kMetadataSlack + kReserveStep));
+    ::close(probe);
+    detail::removeIfSame(_partial_path, probed);
+    if (no_space != 0)
+      throw OutputError("cannot create output file '" + _partial_path + "': " + std::strerror(no_space));
     // Exclusive: an existing file, or a link, at the name is neither
     // truncated nor followed.
     const hid_t file = H5Fcreate(_partial_path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, access.get());
-    if (file < 0 && detail::pathExists(_partial_path)) {
-      H5Eclear2(H5E_DEFAULT);
-      reject(
-          "in-progress file exists (another run writing the same output file, or one that was killed): "
-          "remove it or choose another output.file");
-    }
     _file = checkId(file, H5Fclose, "create file");
     void* handle = nullptr;
     check(H5Fget_vfd_handle(_file.get(), H5P_DEFAULT, &handle), "get the file descriptor");

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "src/types.hpp"
@@ -252,5 +253,32 @@ TEST(CliNetwork, FullDiskExitsWithOneLineAndNoFile) {
   EXPECT_NE(message.find(file), std::string::npos) << message;
   EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
   EXPECT_FALSE(std::filesystem::exists(file));
+}
+#endif
+
+#ifdef CBGTC_ENABLE_HDF5
+// A real full disk: a 3 MB tmpfs, mounted in a private user and mount
+// namespace where the system allows one (skipped elsewhere). The disk fills
+// in the middle of the run.
+TEST(CliNetwork, FullTmpfsExitsWithOneLineAndNoFile) {
+  TempDir dir;
+  std::filesystem::create_directory(dir / "disk");
+  std::ofstream(dir / "run.sh") << "mount -t tmpfs -o size=3m tmpfs '" << (dir / "disk").string()
+                                << "' || exit 99\n'" << CBGTC_EXE << "' --config '" << inputDeck("default.ini")
+                                << "' --simulation.duration_ms=100000 --output.file='"
+                                << (dir / "disk" / "full.h5").string() << "' >/dev/null 2>'"
+                                << (dir / "stderr.txt").string() << "'\necho $? >'" << (dir / "status").string()
+                                << "'\nls -A '" << (dir / "disk").string() << "' >'"
+                                << (dir / "listing").string() << "'\n";
+  const int status = std::system(("unshare -rm sh '" + (dir / "run.sh").string() + "' 2>/dev/null").c_str());
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !std::filesystem::exists(dir / "status"))
+    GTEST_SKIP() << "no private tmpfs here (unshare -rm, mount)";
+  EXPECT_EQ(slurp(dir / "status"), "1\n");
+  const std::string message = slurp(dir / "stderr.txt");
+  EXPECT_EQ(message.rfind("cbgtc: error: ", 0), 0u) << message;
+  EXPECT_EQ(message.find('\n'), message.size() - 1) << message;
+  EXPECT_NE(message.find("full.h5"), std::string::npos) << message;
+  EXPECT_NE(message.find("No space left on device"), std::string::npos) << message;
+  EXPECT_EQ(slurp(dir / "listing"), "");
 }
 #endif
