@@ -264,12 +264,13 @@ TEST(CliNetwork, FullTmpfsExitsWithOneLineAndNoFile) {
   TempDir dir;
   std::filesystem::create_directory(dir / "disk");
   std::ofstream(dir / "run.sh") << "mount -t tmpfs -o size=3m tmpfs '" << (dir / "disk").string()
-                                << "' || exit 99\n'" << CBGTC_EXE << "' --config '" << inputDeck("default.ini")
+                                << "' || exit 99\n'" << CBGTC_EXE << "' --config '"
+                                << inputDeck("default.ini")
                                 << "' --simulation.duration_ms=100000 --output.file='"
                                 << (dir / "disk" / "full.h5").string() << "' >/dev/null 2>'"
-                                << (dir / "stderr.txt").string() << "'\necho $? >'" << (dir / "status").string()
-                                << "'\nls -A '" << (dir / "disk").string() << "' >'"
-                                << (dir / "listing").string() << "'\n";
+                                << (dir / "stderr.txt").string() << "'\necho $? >'"
+                                << (dir / "status").string() << "'\nls -A '" << (dir / "disk").string()
+                                << "' >'" << (dir / "listing").string() << "'\n";
   const int status = std::system(("unshare -rm sh '" + (dir / "run.sh").string() + "' 2>/dev/null").c_str());
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !std::filesystem::exists(dir / "status"))
     GTEST_SKIP() << "no private tmpfs here (unshare -rm, mount)";
