@@ -283,3 +283,23 @@ TEST(CliNetwork, FullTmpfsExitsWithOneLineAndNoFile) {
   EXPECT_EQ(slurp(dir / "listing"), "");
 }
 #endif
+
+#ifdef CBGTC_ENABLE_HDF5
+// SIGTERM as soon as the in-progress file exists: the handlers used to be
+// installed only later, so the signal killed the run and left the .partial.
+TEST(CliNetwork, SigtermAsSoonAsTheFileExistsStopsCleanly) {
+  TempDir dir;
+  const auto file = (dir / "early.h5").string();
+  const pid_t pid = startLongRun(file, "--output.progress_interval_s=0");
+  ASSERT_GT(pid, 0);
+  while (!std::filesystem::exists(file + ".partial") && waitpid(pid, nullptr, WNOHANG) == 0)
+    std::this_thread::yield();
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+  EXPECT_EQ(readStringAttribute(file, "/", "complete"), "false");
+  EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
+}
+#endif
