@@ -7,10 +7,11 @@
 // readers skip like every line starting with '#'.
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cctype>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -25,9 +26,6 @@
 
 namespace cbgtc::io {
 namespace {
-
-using detail::isDirectory;
-using detail::pathExists;
 
 std::string errnoText(int error) { return std::strerror(error); }
 
@@ -51,15 +49,14 @@ class CsvOutput final : public OutputWriter {
  public:
   CsvOutput(const std::string& path, bool overwrite)
       : _path(path), _partial_path(path + ".partial"), _overwrite(overwrite) {
-    if (path.empty()) throw OutputError("output file path is empty");
-    if (isDirectory(path)) throw OutputError("output path '" + path + "' is a directory");
-    if (!overwrite && pathExists(path)) {
-      throw OutputError("output file '" + path +
-                        "' exists; set output.overwrite=true to replace it");
-    }
-    _file = std::fopen(_partial_path.c_str(), "w");
+    checkOutputLocation(path, overwrite);
+    const int fd = detail::createExclusive(_partial_path);
+    _created = detail::identityOf(fd);
+    _file = ::fdopen(fd, "w");
     if (_file == nullptr) {
       const int error = errno;
+      ::close(fd);
+      detail::removeIfSame(_partial_path, _created);
       throw OutputError("cannot create output file '" + _partial_path + "': " + errnoText(error));
     }
     // One spike line is ~20 bytes; a large buffer keeps write() calls rare.
@@ -69,7 +66,7 @@ class CsvOutput final : public OutputWriter {
   ~CsvOutput() override {
     if (_file != nullptr) {
       std::fclose(_file);
-      std::remove(_partial_path.c_str());
+      detail::removeIfSame(_partial_path, _created);
     }
   }
 
@@ -91,22 +88,22 @@ class CsvOutput final : public OutputWriter {
     }
   }
 
-  void writeDataset(const std::string& group, const std::string& name,
-                    const std::vector<double>&, const AttributeList& attributes) override {
+  using OutputWriter::writeDataset;
+  void writeDataset(const std::string& group, const std::string& name, const std::vector<double>&,
+                    const AttributeList& attributes, const NumberList& numbers) override {
     requireOpen("write a dataset to");
     // Not representable in the text format, but checked like the HDF5
     // writer does, so that a call that fails there fails here too.
     detail::validateGroupPath(group);
     detail::validateDatasetName(group, name);
     const std::string full_path = detail::joinPath(group, name);
-    detail::validateAttributeNames(full_path, attributes);
+    detail::validateAttributeNames(full_path, attributes, numbers);
     if (!_datasets.insert(full_path).second) {
       throw OutputError("dataset '" + full_path + "' written twice to '" + _partial_path + "'");
     }
   }
 
-  void writeNumbers(const std::string& group,
-                    const std::vector<std::pair<std::string, double>>& values) override {
+  void writeNumbers(const std::string& group, const NumberList& values) override {
     requireOpen("write numbers to");
     detail::validateGroupPath(group);
     detail::validateAttributeNames(group, values);
@@ -192,11 +189,11 @@ class CsvOutput final : public OutputWriter {
     const int close_error = errno;
     _file = nullptr;
     if (!flushed || !closed) {
-      std::remove(_partial_path.c_str());
+      detail::removeIfSame(_partial_path, _created);
       throw OutputError("cannot write output file '" + _partial_path +
                         "': " + errnoText(flushed ? close_error : flush_error));
     }
-    detail::publishPartial(_partial_path, _path, _overwrite);
+    detail::publishPartial(_partial_path, _created, _path, _overwrite);
   }
 
   const std::string& path() const override { return _path; }
@@ -226,6 +223,7 @@ class CsvOutput final : public OutputWriter {
   std::string _path;
   std::string _partial_path;
   bool _overwrite;
+  detail::FileIdentity _created;  // the partial file this writer made
   std::FILE* _file = nullptr;
   bool _header_written = false;
   std::set<std::string> _populations;

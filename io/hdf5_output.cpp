@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -77,29 +78,27 @@ herr_t keepInnermost(unsigned n, const H5E_error2_t* error, void* client_data) {
   return 0;
 }
 
-// The innermost entry of HDF5's error stack names the actual cause (e.g.
-// "... error message = 'No space left on device'"); the outer entries only
-// repeat which API call failed.
+// The innermost entry of HDF5's error stack names the actual cause; the
+// outer entries only repeat which API call failed. A failed system call
+// reads "file write failed: time = ..., filename = ..., errno = 28, error
+// message = 'No space left on device', ..." over two lines: kept are its
+// first words and the system's message, so that the error is one line.
 std::string hdf5ErrorDetail() {
   std::string detail;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keepInnermost, &detail);
   H5Eclear2(H5E_DEFAULT);
-  return detail.empty() ? std::string("unknown HDF5 error") : detail;
-}
-
-using detail::isDirectory;
-using detail::pathExists;
-
-// HDF5 reports a failed create only through its error stack; a plain open()
-// first gives the user errno's wording ("No such file or directory",
-// "Permission denied", "Read-only file system").
-void probeCreatable(const std::string& partial_path) {
-  const int fd = ::open(partial_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) {
-    const int error = errno;
-    throw OutputError("cannot create output file '" + partial_path + "': " + std::strerror(error));
+  if (detail.empty()) return "unknown HDF5 error";
+  const std::string marker = "error message = '";
+  const auto at = detail.find(marker);
+  if (at != std::string::npos) {
+    const auto begin = at + marker.size();
+    const auto end = detail.find('\'', begin);
+    detail = detail.substr(0, detail.find_first_of(":,")) + ": " +
+             detail.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
   }
-  ::close(fd);
+  for (char& c : detail)
+    if (c == '\n' || c == '\r') c = ' ';
+  return detail;
 }
 
 // Population names become HDF5 group names; a '/' would silently create
@@ -126,22 +125,67 @@ struct Report {
   hsize_t n_rows = 0;
   double start_ms = 0.0;
   double step_ms = 0.0;
+  // Where the rows written so far end.
+  double stopMs() const { return start_ms + static_cast<double>(n_rows) * step_ms; }
 };
+
+// Wall time, and bytes appended, between flushes of appended data (see
+// State::flush).
+constexpr std::chrono::seconds kFlushInterval{1};
+constexpr std::uint64_t kFlushBytes = std::uint64_t(16) << 20;
+
+// What HDF5 may allocate for its metadata between two reserve() calls (chunk
+// index nodes, object header and heap growth), and how far beyond what is
+// needed the file is extended at once (see State::reserve).
+constexpr std::uint64_t kMetadataSlack = std::uint64_t(1) << 20;
+constexpr std::uint64_t kReserveStep = std::uint64_t(1) << 20;
 
 }  // namespace
 
 class Hdf5Output::State {
  public:
-  explicit State(std::string partial_path) : _partial_path(std::move(partial_path)) {
+  // `created` identifies the new file as soon as it exists, for the caller
+  // to remove it if the rest of the set-up fails.
+  State(std::string partial_path, detail::FileIdentity& created) : _partial_path(std::move(partial_path)) {
     Hdf5Handle access = checkId(H5Pcreate(H5P_FILE_ACCESS), H5Pclose,
                                 "create file access property list");
     // With the default (weak) degree H5Fclose succeeds while objects are still
     // open and the real close and flush happen later, unchecked; semi makes a
     // forgotten handle an error we see in finalize().
     check(H5Pset_fclose_degree(access.get(), H5F_CLOSE_SEMI), "set file close degree");
-    _file = checkId(H5Fcreate(_partial_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()),
-                    H5Fclose, "create file");
+    // Changed metadata stays in memory until flush() writes all of it: the
+    // file on disk is always the state of the last flush, so a run killed
+    // at any moment (SIGKILL, a second SIGTERM) leaves a file that opens,
+    // holding everything up to that flush. Without evictions the cache
+    // grows as needed between flushes.
+    H5AC_cache_config_t cache{};
+    cache.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    check(H5Pget_mdc_config(access.get(), &cache), "get metadata cache configuration");
+    cache.evictions_enabled = false;
+    cache.incr_mode = H5C_incr__off;
+    cache.flash_incr_mode = H5C_flash_incr__off;
+    cache.decr_mode = H5C_decr__off;
+    check(H5Pset_mdc_config(access.get(), &cache), "disable metadata cache evictions");
+    // A disk that is full already must show before HDF5 holds the file (see
+    // reserve()), and errno's wording is clearer than HDF5's: a probe,
+    // created exclusively and removed again.
+    const int probe = detail::createExclusive(_partial_path);
+    const detail::FileIdentity probed = detail::identityOf(probe);
+    const int no_space = ::posix_fallocate(probe, 0, static_cast<off_t>(kMetadataSlack + kReserveStep));
+    ::close(probe);
+    detail::removeIfSame(_partial_path, probed);
+    if (no_space != 0)
+      throw OutputError("cannot create output file '" + _partial_path + "': " + std::strerror(no_space));
+    // Exclusive: an existing file, or a link, at the name is neither
+    // truncated nor followed.
+    const hid_t file = H5Fcreate(_partial_path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, access.get());
+    _file = checkId(file, H5Fclose, "create file");
+    void* handle = nullptr;
+    check(H5Fget_vfd_handle(_file.get(), H5P_DEFAULT, &handle), "get the file descriptor");
+    _fd = *static_cast<int*>(handle);
+    created = detail::identityOf(_fd);
 
+    reserve(0);
     Hdf5Handle scalar = scalarSpace("root attribute 'magic'");
     writeAttribute(_file.get(), "/", "magic", H5T_STD_U32LE, H5T_NATIVE_UINT32, scalar.get(),
                    &kSonataMagic);
@@ -149,23 +193,76 @@ class Hdf5Output::State {
     Hdf5Handle pair = simpleSpace(1, &version_size, nullptr, "root attribute 'version'");
     writeAttribute(_file.get(), "/", "version", H5T_STD_U32LE, H5T_NATIVE_UINT32, pair.get(),
                    kSonataVersion);
+    flush();
+  }
+
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+
+  // Writes every change so far; the report times are brought up to the rows
+  // written, so the file on disk is consistent whenever a run ends.
+  void flush() {
+    reserve(0);
+    for (const auto& [population, entry] : _reports) writeReportTime(population, entry);
+    check(H5Fflush(_file.get(), H5F_SCOPE_LOCAL), "flush file");
+    _pending_bytes = 0;
+    _last_flush = std::chrono::steady_clock::now();
+  }
+
+  // Appends come every few milliseconds; flushing each would cost more
+  // than the run.
+  void flushIfDue() {
+    if (_pending_bytes >= kFlushBytes || std::chrono::steady_clock::now() - _last_flush >= kFlushInterval)
+      flush();
+  }
+
+  // A full disk must be found here, not by HDF5: after a failed write HDF5
+  // 1.10 can neither flush nor close the file, and its library crashes at
+  // exit (at MPI_Finalize under MPI). So before each call that writes, the
+  // file is extended (blocks allocated, not just a size) beyond all that
+  // HDF5 may write until the next call, and a failure to extend it is the
+  // full disk, reported with the file still in order. `bytes`: what the
+  // call itself adds. HDF5 cuts the file back to its end of allocation when
+  // it flushes; finalize() makes sure of it.
+  void reserve(std::uint64_t bytes) {
+    haddr_t end = 0;
+    if (H5Fget_eoa(_file.get(), &end) < 0) fail("get the end of the file");
+    // What was appended since the last flush may still wait in the chunk
+    // caches, to be allocated when written, each dataset a chunk more.
+    const std::uint64_t datasets = 2 * _spikes.size() + _reports.size() + 1;
+    const std::uint64_t needed =
+        end + _pending_bytes + bytes + datasets * kChunkElements * sizeof(double) + kMetadataSlack;
+    struct stat info {};
+    if (::fstat(_fd, &info) != 0) {
+      const int error = errno;
+      throw OutputError("HDF5 output '" + _partial_path + "': cannot write: " + std::strerror(error));
+    }
+    if (static_cast<std::uint64_t>(info.st_size) >= needed) return;
+    const int error = ::posix_fallocate(_fd, 0, static_cast<off_t>(needed + kReserveStep));
+    if (error != 0)
+      throw OutputError("HDF5 output '" + _partial_path + "': cannot write: " + std::strerror(error));
   }
 
   // Checked up front so that a rejected call writes none of its attributes.
   void writeAttributes(const AttributeList& attributes) {
     detail::validateAttributeNames("/", attributes);
     requireNewAttributes(_file.get(), "/", attributes);
+    std::uint64_t bytes = 0;
+    for (const auto& [name, value] : attributes) bytes += name.size() + value.size() + 64;
+    reserve(bytes);
     for (const auto& [name, value] : attributes) {
       writeStringAttribute(_file.get(), "/", name, value);
     }
+    flush();
   }
 
-  void writeDataset(const std::string& group, const std::string& name,
-                    const std::vector<double>& data, const AttributeList& attributes) {
+  void writeDataset(const std::string& group, const std::string& name, const std::vector<double>& data,
+                    const AttributeList& attributes, const NumberList& numbers) {
     detail::validateGroupPath(group);
     detail::validateDatasetName(group, name);
     const std::string full_path = detail::joinPath(group, name);
-    detail::validateAttributeNames(full_path, attributes);
+    detail::validateAttributeNames(full_path, attributes, numbers);
+    reserve(data.size() * sizeof(double) + numbers.size() * 128);
     Hdf5Handle parent = openOrCreateGroup(group);
     const htri_t exists = H5Lexists(parent.get(), name.c_str(), H5P_DEFAULT);
     if (exists < 0) fail("look up '" + full_path + "'");
@@ -185,14 +282,21 @@ class Hdf5Output::State {
     for (const auto& [key, value] : attributes) {
       writeStringAttribute(dataset.get(), full_path, key, value);
     }
+    if (!numbers.empty()) {
+      Hdf5Handle scalar = scalarSpace("attributes on '" + full_path + "'");
+      for (const auto& [key, value] : numbers)
+        writeAttribute(dataset.get(), full_path, key, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, scalar.get(),
+                       &value);
+    }
     check(dataset.close(), "close " + what);
     check(parent.close(), "close group '" + group + "'");
+    flush();
   }
 
-  void writeNumbers(const std::string& group,
-                    const std::vector<std::pair<std::string, double>>& values) {
+  void writeNumbers(const std::string& group, const NumberList& values) {
     detail::validateGroupPath(group);
     detail::validateAttributeNames(group, values);
+    reserve(values.size() * 128);
     Hdf5Handle target = openOrCreateGroup(group);
     requireNewAttributes(target.get(), group, values);
     Hdf5Handle scalar = scalarSpace("attributes on '" + group + "'");
@@ -202,6 +306,7 @@ class Hdf5Output::State {
                      &value);
     }
     check(target.close(), "close group '" + group + "'");
+    flush();
   }
 
   void addSpikePopulation(const std::string& population) {
@@ -213,6 +318,7 @@ class Hdf5Output::State {
     // Opened rather than created (with "/spikes" if missing):
     // writeNumbers()/writeDataset() may have created these groups first.
     const std::string base = "/spikes/" + population;
+    reserve(0);
     SpikePopulation entry;
     entry.group = openOrCreateGroup(base);
     writeSorting(entry.group.get(), base, Sorting::none, true);
@@ -222,6 +328,7 @@ class Hdf5Output::State {
     entry.node_ids =
         createExtendible(entry.group.get(), "node_ids", base + "/node_ids", H5T_STD_U64LE, 0);
     _spikes.emplace(population, std::move(entry));
+    flush();
   }
 
   void appendSpikes(const std::string& population, const std::vector<double>& timestamps_ms,
@@ -239,11 +346,14 @@ class Hdf5Output::State {
     }
     const std::string base = "/spikes/" + population;
     const hsize_t n = timestamps_ms.size();
+    reserve(n * (sizeof(double) + sizeof(std::uint64_t)));
     appendRows(entry.timestamps, base + "/timestamps", H5T_NATIVE_DOUBLE, timestamps_ms.data(),
                entry.size, n, 0);
     appendRows(entry.node_ids, base + "/node_ids", H5T_NATIVE_UINT64, node_ids.data(), entry.size,
                n, 0);
     entry.size += n;
+    _pending_bytes += n * (sizeof(double) + sizeof(std::uint64_t));
+    flushIfDue();
   }
 
   void addReport(const std::string& population, const std::vector<std::uint64_t>& node_ids,
@@ -262,6 +372,7 @@ class Hdf5Output::State {
     }
     const std::string base = "/report/" + population;
     const hsize_t n_cells = node_ids.size();
+    reserve(n_cells * 32);
     Report entry;
     entry.n_cells = n_cells;
     entry.start_ms = start_ms;
@@ -288,8 +399,8 @@ class Hdf5Output::State {
     const std::vector<std::uint32_t> element_ids(n_cells, 0);
     writeFixed(mapping.get(), "element_ids", mapping_path, H5T_STD_U32LE, H5T_NATIVE_UINT32,
                n_cells, element_ids.data());
-    // The stop time is only known in finalize(); until then the file says
-    // the report ends where it starts.
+    // No rows yet: the report ends where it starts (flush() and finalize()
+    // keep this up to date).
     const double time[3] = {start_ms, start_ms, step_ms};
     writeFixed(mapping.get(), "time", mapping_path, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, time,
                "ms");
@@ -297,6 +408,7 @@ class Hdf5Output::State {
     check(mapping.close(), "close group '" + mapping_path + "'");
     check(group.close(), "close group '" + base + "'");
     _reports.emplace(population, std::move(entry));
+    flush();
   }
 
   void appendReport(const std::string& population, const float* data, std::size_t n_times) {
@@ -312,29 +424,46 @@ class Hdf5Output::State {
                         " rows");
     }
     Report& entry = found->second;
+    const std::uint64_t bytes = n_times * entry.n_cells * sizeof(float);
+    reserve(bytes);
     appendRows(entry.data, "/report/" + population + "/data", H5T_NATIVE_FLOAT, data, entry.n_rows,
                n_times, entry.n_cells);
     entry.n_rows += n_times;
+    _pending_bytes += bytes;
+    flushIfDue();
   }
 
-  void finalize(double stop_ms) {
+  void finalize() {
     for (auto& [population, entry] : _spikes) {
       writeSorting(entry.group.get(), "/spikes/" + population,
                    entry.sorted_by_time ? Sorting::by_time : Sorting::none, false);
     }
-    for (const auto& [population, entry] : _reports) {
-      const std::string time_path = "/report/" + population + "/mapping/time";
-      Hdf5Handle time = checkId(H5Dopen2(_file.get(), time_path.c_str(), H5P_DEFAULT), H5Dclose,
-                                "open dataset '" + time_path + "'");
-      const double values[3] = {entry.start_ms, stop_ms, entry.step_ms};
-      check(H5Dwrite(time.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values),
-            "write dataset '" + time_path + "'");
-      check(time.close(), "close dataset '" + time_path + "'");
+    flush();
+    // What reserve() added beyond HDF5's end of allocation is not part of
+    // the file.
+    haddr_t end = 0;
+    if (H5Fget_eoa(_file.get(), &end) < 0) fail("get the end of the file");
+    struct stat info {};
+    if (::fstat(_fd, &info) == 0 && static_cast<std::uint64_t>(info.st_size) > end &&
+        ::ftruncate(_fd, static_cast<off_t>(end)) != 0) {
+      const int error = errno;
+      reject(std::string("cannot cut the file to its end: ") + std::strerror(error));
     }
     closeAll();
   }
 
  private:
+  // The range of the rows appended so far.
+  void writeReportTime(const std::string& population, const Report& entry) const {
+    const std::string time_path = "/report/" + population + "/mapping/time";
+    Hdf5Handle time = checkId(H5Dopen2(_file.get(), time_path.c_str(), H5P_DEFAULT), H5Dclose,
+                              "open dataset '" + time_path + "'");
+    const double values[3] = {entry.start_ms, entry.stopMs(), entry.step_ms};
+    check(H5Dwrite(time.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values),
+          "write dataset '" + time_path + "'");
+    check(time.close(), "close dataset '" + time_path + "'");
+  }
+
   [[noreturn]] void fail(const std::string& what) const {
     throw OutputError("HDF5 output '" + _partial_path + "': cannot " + what + ": " +
                       hdf5ErrorDetail());
@@ -543,6 +672,9 @@ class Hdf5Output::State {
   std::map<std::string, SpikePopulation> _spikes;
   std::map<std::string, Report> _reports;
   std::set<std::string> _empty_reports;
+  int _fd = -1;                      // HDF5's descriptor of the file
+  std::uint64_t _pending_bytes = 0;  // appended since the last flush
+  std::chrono::steady_clock::time_point _last_flush;
 };
 
 Hdf5Output::Hdf5Output(const std::string& path, bool overwrite)
@@ -550,18 +682,11 @@ Hdf5Output::Hdf5Output(const std::string& path, bool overwrite)
   // Failures reach the caller as OutputError with HDF5's innermost message;
   // the default handler would also dump the whole error stack to stderr.
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  if (path.empty()) throw OutputError("output file path is empty");
-  // Caught now rather than after the whole run, when rename() would fail.
-  if (isDirectory(path)) throw OutputError("output path '" + path + "' is a directory");
-  if (!overwrite && pathExists(path)) {
-    throw OutputError("output file '" + path +
-                      "' exists; set output.overwrite=true to replace it");
-  }
-  probeCreatable(_partial_path);
+  checkOutputLocation(path, overwrite);
   try {
-    _state = std::make_unique<State>(_partial_path);
+    _state = std::make_unique<State>(_partial_path, _created);
   } catch (...) {
-    std::remove(_partial_path.c_str());
+    detail::removeIfSame(_partial_path, _created);
     throw;
   }
 }
@@ -569,7 +694,7 @@ Hdf5Output::Hdf5Output(const std::string& path, bool overwrite)
 Hdf5Output::~Hdf5Output() {
   if (_state) {
     _state.reset();
-    std::remove(_partial_path.c_str());
+    detail::removeIfSame(_partial_path, _created);
   }
 }
 
@@ -586,12 +711,12 @@ void Hdf5Output::writeAttributes(const AttributeList& attributes) {
 }
 
 void Hdf5Output::writeDataset(const std::string& group, const std::string& name,
-                              const std::vector<double>& data, const AttributeList& attributes) {
-  openState("write a dataset to").writeDataset(group, name, data, attributes);
+                              const std::vector<double>& data, const AttributeList& attributes,
+                              const NumberList& numbers) {
+  openState("write a dataset to").writeDataset(group, name, data, attributes, numbers);
 }
 
-void Hdf5Output::writeNumbers(const std::string& group,
-                              const std::vector<std::pair<std::string, double>>& values) {
+void Hdf5Output::writeNumbers(const std::string& group, const NumberList& values) {
   openState("write numbers to").writeNumbers(group, values);
 }
 
@@ -616,17 +741,17 @@ void Hdf5Output::appendReport(const std::string& population, const float* data,
   openState("append a report to").appendReport(population, data, n_times);
 }
 
-void Hdf5Output::finalize(double stop_ms) {
+void Hdf5Output::finalize(double) {
   State& state = openState("finalize");
   try {
-    state.finalize(stop_ms);
+    state.finalize();
   } catch (...) {
     _state.reset();
-    std::remove(_partial_path.c_str());
+    detail::removeIfSame(_partial_path, _created);
     throw;
   }
   _state.reset();
-  detail::publishPartial(_partial_path, _path, _overwrite);
+  detail::publishPartial(_partial_path, _created, _path, _overwrite);
 }
 
 const std::string& Hdf5Output::path() const { return _path; }

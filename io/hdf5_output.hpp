@@ -19,22 +19,23 @@ namespace cbgtc::io {
 
 class Hdf5Output final : public OutputWriter {
  public:
-  /// Creates "<path>.partial". Throws OutputError if `path` exists and
-  /// overwrite is false, if `path` is a directory, or if the partial file
-  /// cannot be created.
+  /// Creates "<path>.partial" exclusively. Throws OutputError if the
+  /// location fails checkOutputLocation() or the partial file cannot be
+  /// created.
   Hdf5Output(const std::string& path, bool overwrite);
 
-  /// Removes the partial file unless finalize() succeeded. Never throws.
+  /// Removes the partial file it created unless finalize() succeeded. Never
+  /// throws.
   ~Hdf5Output() override;
 
   Hdf5Output(const Hdf5Output&) = delete;
   Hdf5Output& operator=(const Hdf5Output&) = delete;
 
   void writeAttributes(const AttributeList& attributes) override;
-  void writeDataset(const std::string& group, const std::string& name,
-                    const std::vector<double>& data, const AttributeList& attributes) override;
-  void writeNumbers(const std::string& group,
-                    const std::vector<std::pair<std::string, double>>& values) override;
+  using OutputWriter::writeDataset;
+  void writeDataset(const std::string& group, const std::string& name, const std::vector<double>& data,
+                    const AttributeList& attributes, const NumberList& numbers) override;
+  void writeNumbers(const std::string& group, const NumberList& values) override;
   void addSpikePopulation(const std::string& population) override;
   void appendSpikes(const std::string& population,
                     const std::vector<double>& timestamps_ms,
@@ -60,6 +61,7 @@ class Hdf5Output final : public OutputWriter {
   std::string _path;
   std::string _partial_path;
   bool _overwrite;
+  detail::FileIdentity _created;  // the partial file this writer made
   std::unique_ptr<State> _state;  // null after finalize(), failed or not
 };
 

@@ -1,16 +1,22 @@
 #include "io/options.hpp"
 
-#include "src/projection.hpp"
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
+#include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <algorithm>
-#include <fstream>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <sstream>
 #include <type_traits>
+
+#include "src/projection.hpp"
 
 namespace po = boost::program_options;
 
@@ -250,6 +256,140 @@ std::string helpText() {
 
 namespace {
 
+// Exact keys only: boost's default style also accepts any unambiguous
+// prefix ("--network.n_st" for network.n_stn), which the deck never does.
+constexpr int kCommandLineStyle =
+    po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+
+// The options Kokkos reads from the command line (Kokkos 3.4 and 4.x); every
+// other "--kokkos..." argument is a typo that Kokkos would drop silently.
+constexpr const char* kKokkosOptions[] = {"--kokkos-num-threads",
+                                          "--kokkos-device-id",
+                                          "--kokkos-help",
+                                          "--kokkos-disable-warnings",
+                                          "--kokkos-print-configuration",
+                                          "--kokkos-tune-internals",
+                                          "--kokkos-tools-libs",
+                                          "--kokkos-tools-args",
+                                          "--kokkos-map-device-id-by",
+                                          "--kokkos-num-devices",
+                                          "--kokkos-threads",
+                                          "--kokkos-numa",
+                                          "--kokkos-ndevices"};
+
+/// The Kokkos option `arg` is ("--kokkos-num-threads" for
+/// "--kokkos-num-threads=4"), or throws for an unknown one.
+std::string kokkosOptionOf(const std::string& arg) {
+  const std::string name = arg.substr(0, arg.find('='));
+  for (const char* known : kKokkosOptions)
+    if (name == known) return name;
+  throw ConfigError("unknown Kokkos option '" + name + "' (see --kokkos-help)");
+}
+
+int threadCountOf(const std::string& arg) {
+  const auto eq = arg.find('=');
+  const std::string name = arg.substr(0, eq);
+  const std::string text = eq == std::string::npos ? "" : arg.substr(eq + 1);
+  int value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < 1)
+    throw ConfigError(name + " must be '=' and a positive whole number of threads, got '" + arg + "'");
+  return value;
+}
+
+/// One `key = value` line of a deck.
+struct DeckEntry {
+  std::string key;  // "section.name"
+  std::string value;
+  int line = 0;
+};
+
+std::string trimmed(const std::string& s) {
+  const auto first = s.find_first_not_of(" \t\r\v\f");
+  if (first == std::string::npos) return "";
+  return s.substr(first, s.find_last_not_of(" \t\r\v\f") - first + 1);
+}
+
+}  // namespace
+
+// A pipe or process substitution (`--config <(...)`, /dev/stdin) cannot be
+// read a second time.
+std::string readDeck(const std::string& path) {
+  // O_NONBLOCK: opening a named pipe nobody writes to returns at once
+  // instead of waiting for a writer; its read then ends at once, empty.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    const int error = errno;
+    throw ConfigError("cannot open input deck '" + path + "': " + std::strerror(error));
+  }
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    const int error = errno;
+    throw ConfigError("cannot read input deck '" + path + "': " + std::strerror(error));
+  }
+  if (S_ISDIR(info.st_mode)) throw ConfigError("input deck '" + path + "' is a directory");
+  const bool pipe = S_ISFIFO(info.st_mode);
+  if (!S_ISREG(info.st_mode) && !pipe)
+    throw ConfigError("input deck '" + path + "' is not a regular file or a pipe");
+  // Blocking again, so that a pipe is read until its writer closes it.
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  std::string text;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int error = errno;
+      throw ConfigError("cannot read input deck '" + path + "': " + std::strerror(error));
+    }
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  // An empty pipe is a deck that was never written (or already consumed),
+  // not a request for the defaults.
+  if (pipe && text.empty()) throw ConfigError("input deck '" + path + "' is a pipe that gave no data");
+  return text;
+}
+
+namespace {
+
+/// The INI syntax boost::program_options reads ('#' comments, [section],
+/// key = value), scanned here so that every complaint can name its line.
+std::vector<DeckEntry> scanDeck(const std::string& path, const std::string& text) {
+  std::vector<DeckEntry> entries;
+  std::map<std::string, int> first_line;
+  std::istringstream in(text);
+  std::string raw, section;
+  for (int line = 1; std::getline(in, raw); ++line) {
+    const std::string where = path + ":" + std::to_string(line) + ": ";
+    const std::string s = trimmed(raw.substr(0, raw.find('#')));
+    if (s.empty()) continue;
+    if (s.front() == '[' && s.back() == ']') {
+      section = trimmed(s.substr(1, s.size() - 2));
+      if (section.empty()) throw ConfigError(where + "empty section name '" + s + "'");
+      continue;
+    }
+    const auto eq = s.find('=');
+    if (eq == std::string::npos)
+      throw ConfigError(where + "expected 'key = value' or '[section]', got '" + s + "'");
+    const std::string name = trimmed(s.substr(0, eq));
+    if (name.empty()) throw ConfigError(where + "no key before '=' in '" + s + "'");
+    DeckEntry e;
+    e.key = section.empty() ? name : section + "." + name;
+    e.value = trimmed(s.substr(eq + 1));
+    e.line = line;
+    const auto [it, fresh] = first_line.emplace(e.key, line);
+    if (!fresh)
+      throw ConfigError(where + e.key + " is set twice (first on line " + std::to_string(it->second) + ")");
+    entries.push_back(std::move(e));
+  }
+  return entries;
+}
+
 /// Where a key of an earlier deck format went, or "".
 std::string movedKeyHint(std::string key) {
   while (!key.empty() && key.front() == '-') key.erase(0, 1);
@@ -282,26 +422,14 @@ std::string sectionNameOf(const std::string& section, const std::string& key) {
 /// parse. A deck that names populations (projections) describes all of
 /// them: its list replaces the built-in network's. The command line changes
 /// what the deck (or the built-in network) has, or adds to it.
-void addDeclaredSections(const std::vector<std::string>& args, SimulationConfig& config) {
+void addDeclaredSections(const std::vector<std::pair<std::string, std::string>>& cli,
+                         const std::vector<DeckEntry>& deck, SimulationConfig& config) {
   struct Key {
     std::string key, value;
   };
   std::vector<Key> deck_keys, cli_keys;
-  po::options_description how = howToRun();
-  po::parsed_options cli = po::command_line_parser(args).options(how).allow_unregistered().run();
-  std::string deck_path;
-  for (const auto& o : cli.options) {
-    if (o.string_key == "config" && !o.value.empty()) deck_path = o.value.front();
-    cli_keys.push_back({o.string_key, o.value.empty() ? "" : o.value.front()});
-  }
-  if (!deck_path.empty()) {
-    std::ifstream deck(deck_path);
-    if (deck) {
-      po::options_description none;
-      for (const auto& o : po::parse_config_file(deck, none, true).options)
-        deck_keys.push_back({o.string_key, o.value.empty() ? "" : o.value.front()});
-    }
-  }
+  for (const auto& [key, value] : cli) cli_keys.push_back({key, value});
+  for (const auto& e : deck) deck_keys.push_back({e.key, e.value});
 
   // The model of each named population: the command line's, else the deck's.
   std::map<std::string, std::string> models;
@@ -371,31 +499,63 @@ void addDeclaredSections(const std::vector<std::string>& args, SimulationConfig&
 
 }  // namespace
 
-CommandLine parseCommandLine(int argc, const char* const argv[]) {
+CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReader& read_deck) {
+  CommandLine cl;
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a.rfind("--kokkos", 0) == 0) continue;
-    args.push_back(a);
+    if (a.rfind("--kokkos", 0) != 0) {
+      args.push_back(a);
+      continue;
+    }
+    const std::string option = kokkosOptionOf(a);
+    if (option == "--kokkos-help") cl.kokkos_help = true;
+    if (option == "--kokkos-num-threads" || option == "--kokkos-threads")
+      cl.requested_threads = threadCountOf(a);
   }
 
-  CommandLine cl;
+  // First pass, over the command line only: the deck and every key given,
+  // to declare the populations and projections that the command line or
+  // the deck name.
+  std::vector<std::pair<std::string, std::string>> keys;
+  std::string deck_path;
   try {
-    addDeclaredSections(args, cl.config);
+    const po::options_description how = howToRun();
+    const po::parsed_options first =
+        po::command_line_parser(args).options(how).style(kCommandLineStyle).allow_unregistered().run();
+    for (const auto& o : first.options) {
+      if (o.string_key == "config" && !o.value.empty()) deck_path = o.value.front();
+      keys.emplace_back(o.string_key, o.value.empty() ? std::string() : o.value.front());
+    }
   } catch (const po::error& e) {
     throw ConfigError(e.what());
   }
+  std::vector<DeckEntry> deck;
+  if (!deck_path.empty()) deck = scanDeck(deck_path, read_deck(deck_path));
+  addDeclaredSections(keys, deck, cl.config);
+
   OptionTable table = makeOptionTable(cl.config);
-  po::options_description keys;
-  for (const auto& d : table.describe()) keys.add(d);
+  po::options_description declared;
+  for (const auto& d : table.describe()) declared.add(d);
   po::options_description all;
-  all.add(howToRun()).add(keys);
+  all.add(howToRun()).add(declared);
 
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args).options(all).run(), vm);
+    const po::parsed_options parsed =
+        po::command_line_parser(args).options(all).style(kCommandLineStyle).run();
+    // Without this check boost drops them: a deck named without --config
+    // would silently run the defaults.
+    for (const auto& o : parsed.options) {
+      if (o.position_key < 0 && !o.string_key.empty()) continue;
+      const std::string token = o.original_tokens.empty() ? std::string() : o.original_tokens.front();
+      throw ConfigError("unexpected argument '" + token +
+                        "' (give a deck with --config and keys as --section.key=value)");
+    }
+    po::store(parsed, vm);
   } catch (const po::unknown_option& e) {
-    throw ConfigError("unknown option '" + e.get_option_name() + "'" + movedKeyHint(e.get_option_name()) +
+    const std::string name = e.get_option_name();
+    throw ConfigError("unknown option '" + name.substr(0, name.find('=')) + "'" + movedKeyHint(name) +
                       " (see --help for every key)");
   } catch (const po::error& e) {
     throw ConfigError(e.what());
@@ -403,19 +563,23 @@ CommandLine parseCommandLine(int argc, const char* const argv[]) {
   cl.help = vm.count("help") > 0;
   cl.version = vm.count("version") > 0;
   cl.validate_only = vm.count("validate") > 0;
-  if (cl.help || cl.version) return cl;
+  if (cl.help || cl.version || cl.kokkos_help) return cl;
 
-  if (vm.count("config")) {
-    cl.config_file = vm["config"].as<std::string>();
-    std::ifstream deck(cl.config_file);
-    if (!deck) throw ConfigError("cannot open input deck '" + cl.config_file + "'");
+  if (vm.count("config")) cl.config_file = vm["config"].as<std::string>();
+  for (const auto& e : deck) {
+    const std::string where = cl.config_file + ":" + std::to_string(e.line) + ": ";
+    if (declared.find_nothrow(e.key, false) == nullptr)
+      throw ConfigError(where + "unknown key '" + e.key + "'" + movedKeyHint(e.key) + " (see --help for every key)");
+    // One entry at a time, so that a rejected value names its line; the
+    // command line's values are final already and are kept.
+    po::parsed_options one(&declared);
+    po::option o(e.key, {e.value});
+    o.original_tokens = {e.key, e.value};
+    one.options.push_back(o);
     try {
-      po::store(po::parse_config_file(deck, keys, false), vm);
-    } catch (const po::unknown_option& e) {
-      throw ConfigError("unknown key '" + e.get_option_name() + "' in " + cl.config_file +
-                        movedKeyHint(e.get_option_name()) + " (see --help for every key)");
-    } catch (const po::error& e) {
-      throw ConfigError(std::string(e.what()) + " in " + cl.config_file);
+      po::store(one, vm);
+    } catch (const po::error& error) {
+      throw ConfigError(where + error.what());
     }
   }
   try {

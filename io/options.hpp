@@ -62,12 +62,25 @@ struct CommandLine {
   bool help = false;
   bool version = false;
   bool validate_only = false;
+  bool kokkos_help = false;   // --kokkos-help: Kokkos prints its options, nothing runs
+  int requested_threads = 0;  // --kokkos-num-threads (or --kokkos-threads); 0 when not given
 };
 
 /// Parses `--config deck.ini` and key overrides (`--stn.ISTN=60`); command
-/// line values win over the deck, the deck over defaults. Arguments starting
-/// with "--kokkos" are left for Kokkos and ignored here. Throws ConfigError.
-CommandLine parseCommandLine(int argc, const char* const argv[]);
+/// line values win over the deck, the deck over defaults. Keys must be
+/// spelled out; positional arguments are refused. The deck is read once (it
+/// may be a pipe). Kokkos's own options ("--kokkos-num-threads=4", ...) are
+/// left for Kokkos; any other "--kokkos..." argument is refused. Throws
+/// ConfigError; deck errors start with "<deck>:<line>: ".
+/// Reads a deck's text; throws ConfigError naming the path.
+using DeckReader = std::function<std::string(const std::string& path)>;
+
+/// The deck at `path`, read exactly once: a regular file or a pipe (a
+/// directory, device or socket is refused; a pipe is read until its writer
+/// closes it, and one that gives no data is refused).
+std::string readDeck(const std::string& path);
+
+CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReader& read_deck = readDeck);
 
 /// The --help text: usage and every key with unit and default.
 std::string helpText();

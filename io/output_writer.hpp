@@ -3,8 +3,9 @@
 //
 // Implementations write to "<path>.partial" and rename it to "<path>" only in
 // finalize(), so an interrupted or failed run never leaves a file under the
-// name the user asked for. Destroying a writer that was not finalized removes
-// the partial file.
+// name the user asked for. The partial file is created exclusively, and a
+// writer removes only the file it created: destroying a writer that was not
+// finalized removes its partial file.
 
 #include <cstdint>
 #include <memory>
@@ -25,6 +26,9 @@ struct OutputError : std::runtime_error {
 /// configuration, every key as "section.name").
 using AttributeList = std::vector<std::pair<std::string, std::string>>;
 
+/// Name/number pairs, written as float64 attributes.
+using NumberList = std::vector<std::pair<std::string, double>>;
+
 class OutputWriter {
  public:
   virtual ~OutputWriter() = default;
@@ -40,13 +44,21 @@ class OutputWriter {
   /// components, no trailing '/'); it and any missing parents are created,
   /// and it may already exist, also as a group this writer manages
   /// ("/spikes/STN"). `name` must be non-empty and contain no '/'. Each
-  /// attribute becomes a scalar UTF-8 string attribute of the dataset (e.g.
-  /// {"units", "uA/cm^2"}). Empty data gives a dataset of length 0. Throws
-  /// OutputError if the dataset already exists or an argument is invalid.
-  /// Writers that cannot store datasets (CSV) validate and drop it.
+  /// of `attributes` becomes a scalar UTF-8 string attribute of the dataset
+  /// (e.g. {"units", "uA/cm^2"}), each of `numbers` a scalar float64 one
+  /// (e.g. {"sampling_interval_ms", 1.0}); names are unique across both.
+  /// Empty data gives a dataset of length 0. Throws OutputError if the
+  /// dataset already exists or an argument is invalid. Writers that cannot
+  /// store datasets (CSV) validate and drop it.
   virtual void writeDataset(const std::string& group, const std::string& name,
-                            const std::vector<double>& data,
-                            const AttributeList& attributes) = 0;
+                            const std::vector<double>& data, const AttributeList& attributes,
+                            const NumberList& numbers) = 0;
+
+  /// writeDataset with string attributes only.
+  void writeDataset(const std::string& group, const std::string& name, const std::vector<double>& data,
+                    const AttributeList& attributes) {
+    writeDataset(group, name, data, attributes, NumberList{});
+  }
 
   /// Scalar float64 attributes on `group` (same path rules as writeDataset;
   /// created with its parents as needed), e.g. ("/metrics/STN",
@@ -54,8 +66,7 @@ class OutputWriter {
   /// as they are. A name already written on that group, or repeated within
   /// `values`, throws OutputError and nothing of that call is written. The
   /// CSV writer stores them as "# <group>/<name> = <value>" comment lines.
-  virtual void writeNumbers(const std::string& group,
-                            const std::vector<std::pair<std::string, double>>& values) = 0;
+  virtual void writeNumbers(const std::string& group, const NumberList& values) = 0;
 
   /// Declare a spike population (empty datasets are valid).
   virtual void addSpikePopulation(const std::string& population) = 0;
@@ -76,8 +87,11 @@ class OutputWriter {
   virtual void appendReport(const std::string& population, const float* data,
                             std::size_t n_times) = 0;
 
-  /// Write what is only known at the end (report stop time, sorting flag),
-  /// close, and rename the partial file to its final name.
+  /// Write what is only known at the end (the sorting flag), close, and
+  /// rename the partial file to its final name. `stop_ms` is where the run
+  /// ended; a report's time range (mapping/time) is always that of the rows
+  /// appended, so that it describes the data even if a run stopped between
+  /// samples.
   virtual void finalize(double stop_ms) = 0;
 
   /// Path the finished file will have.
@@ -116,20 +130,25 @@ inline void validateDatasetName(const std::string& group, const std::string& nam
   }
 }
 
-/// Attribute names: non-empty and unique within one call.
-template <typename Pairs>
-void validateAttributeNames(const std::string& object_path, const Pairs& pairs) {
+/// Attribute names: non-empty and unique within one call (also across the
+/// lists of `more`).
+template <typename Pairs, typename... More>
+void validateAttributeNames(const std::string& object_path, const Pairs& pairs, const More&... more) {
   std::set<std::string> seen;
-  for (const auto& pair : pairs) {
-    const std::string& name = pair.first;
-    if (name.empty() || name.find('\0') != std::string::npos) {
-      throw OutputError("invalid attribute name '" + name + "' on '" + object_path +
-                        "': it must be non-empty");
+  const auto check = [&](const auto& list) {
+    for (const auto& pair : list) {
+      const std::string& name = pair.first;
+      if (name.empty() || name.find('\0') != std::string::npos) {
+        throw OutputError("invalid attribute name '" + name + "' on '" + object_path +
+                          "': it must be non-empty");
+      }
+      if (!seen.insert(name).second) {
+        throw OutputError("attribute '" + name + "' given twice for '" + object_path + "'");
+      }
     }
-    if (!seen.insert(name).second) {
-      throw OutputError("attribute '" + name + "' given twice for '" + object_path + "'");
-    }
-  }
+  };
+  check(pairs);
+  (check(more), ...);
 }
 
 /// "<group>/<name>" without a doubled '/' for the root group.
@@ -154,15 +173,41 @@ inline void validateSpikes(const std::string& population, bool known, const std:
 bool pathExists(const std::string& path);
 bool isDirectory(const std::string& path);
 
+/// Which file a descriptor is, so that a writer removes its in-progress
+/// file only while that name still holds the file it created.
+struct FileIdentity {
+  bool valid = false;
+  unsigned long long device = 0;
+  unsigned long long inode = 0;
+};
+FileIdentity identityOf(int fd);
+
+/// Creates `path` exclusively (O_CREAT|O_EXCL|O_NOFOLLOW) and returns its
+/// descriptor: an existing file or link there is never truncated or
+/// followed. Throws OutputError naming `path`.
+int createExclusive(const std::string& path);
+
+/// Removes `path` if it is still the file `created` names; else nothing.
+void removeIfSame(const std::string& path, const FileIdentity& created);
+
 /// Renames a finished partial file to its final name; refuses (and removes
-/// the partial file) if the final name appeared meanwhile and overwrite is
-/// false. Throws OutputError.
-void publishPartial(const std::string& partial_path, const std::string& path, bool overwrite);
+/// the partial file) if what is at the final name may not be replaced (see
+/// checkOutputLocation). Throws OutputError.
+void publishPartial(const std::string& partial_path, const FileIdentity& partial, const std::string& path,
+                    bool overwrite);
 
 }  // namespace detail
 
-/// Throws OutputError if `path` exists and overwrite is false, or if the
-/// partial file cannot be created. Returns the HDF5 (SONATA) writer when built
+/// The checks of the output location a run makes before its first step
+/// (also run by --validate). Throws OutputError naming the path if `path` is
+/// empty; if something is at `path` that is not a regular file (a
+/// directory, device, FIFO or symbolic link), or is one and overwrite is
+/// false; if "<path>.partial" exists (another run writing `path`, or one
+/// that was killed); or if the directory is missing or not writable.
+void checkOutputLocation(const std::string& path, bool overwrite);
+
+/// Runs checkOutputLocation and creates "<path>.partial" exclusively;
+/// throws OutputError. Returns the HDF5 (SONATA) writer when built
 /// with HDF5, otherwise a CSV spike writer.
 std::unique_ptr<OutputWriter> makeOutputWriter(const std::string& path,
                                                bool overwrite);

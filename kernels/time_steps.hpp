@@ -1,13 +1,30 @@
 #pragma once
-// Milliseconds to steps: the one conversion of a duration to a step count.
+// The one conversion of a time in ms to a whole number of steps. Every *_ms
+// key that becomes a step count goes through stepsOf; the option checks
+// (io/options.cpp, checkConsistency) make sure that each count also fits the
+// type it is stored in.
 
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 namespace cbgtc {
 
-/// Steps of `duration_ms` at `dt_ms`, rounded to nearest, in 64 bits.
-/// Callers validate the range of what they store it in.
-inline std::int64_t stepsOf(double duration_ms, double dt_ms) { return std::llround(duration_ms / dt_ms); }
+/// Largest step count stepsOf returns: 2^53, up to which a double holds
+/// every whole number (so a count times dt gives its time back), far from
+/// overflowing 64 bits when counts are added.
+constexpr std::int64_t max_step_count = std::int64_t(1) << 53;
+
+/// round(ms / dt_ms), halves away from zero; host code. Throws
+/// std::out_of_range when the quotient is not finite or beyond
+/// ±max_step_count, instead of wrapping around.
+inline std::int64_t stepsOf(double ms, double dt_ms) {
+  const double steps = std::round(ms / dt_ms);
+  if (!(std::fabs(steps) <= static_cast<double>(max_step_count)))
+    throw std::out_of_range("a time of " + std::to_string(ms) + " ms is more than 2^53 steps of " +
+                            std::to_string(dt_ms) + " ms");
+  return static_cast<std::int64_t>(steps);
+}
 
 }  // namespace cbgtc

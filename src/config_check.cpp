@@ -8,6 +8,7 @@
 #include <map>
 
 #include "kernels/rng.hpp"
+#include "kernels/time_steps.hpp"
 #include "src/config.hpp"
 #include "src/projection.hpp"
 
@@ -22,6 +23,22 @@ std::string text(double value) {
     if (std::strtod(buf, nullptr) == value) break;
   }
   return buf;
+}
+
+/// The steps `key` (ms) lasts at dt, refused when they do not fit `limit`
+/// (the largest value of the type they are stored in, or what the code
+/// that uses them allows).
+std::int64_t checkedSteps(const std::string& key, double ms, double dt_ms, std::int64_t limit, const char* why) {
+  std::int64_t steps = 0;
+  try {
+    steps = stepsOf(ms, dt_ms);
+  } catch (const std::out_of_range&) {
+    steps = std::numeric_limits<std::int64_t>::max();
+  }
+  if (steps > limit)
+    throw ConfigError(key + " (" + text(ms) + " ms) is more than " + std::to_string(limit) +
+                      " steps of simulation.dt_ms (" + text(dt_ms) + " ms), " + why);
+  return steps;
 }
 
 /// A population name is a deck section's name, a SONATA population (an
@@ -44,7 +61,7 @@ void checkPopulations(const SimulationConfig& c) {
       throw ConfigError(k + "model is '" + p.model + "' but the parameters are those of '" + modelName(p.params) +
                         "'");
     if (p.n > max_pop) throw ConfigError(k + "n must be <= " + std::to_string(max_pop));
-    const std::string inconsistent = modelInconsistency(p.params);
+    const std::string inconsistent = modelInconsistency(p.params, c.simulation.dt_ms);
     if (!inconsistent.empty()) throw ConfigError(k + inconsistent + " (" + k + "*)");
     const std::uint32_t key = rng::streamKey(p.name.c_str());
     const auto [other, fresh] = keys.emplace(key, p.name);
@@ -70,16 +87,29 @@ void checkProjections(const SimulationConfig& c) {
     if (pr.rule == "fixed_indegree" && target->n > 0 && pr.indegree > std::max<std::int64_t>(0, candidates))
       throw ConfigError(k + "indegree (" + std::to_string(pr.indegree) + ") exceeds the " +
                         std::to_string(std::max<std::int64_t>(0, candidates)) + " possible sources");
-    if (stepsOf(pr.delay_ms - pr.delay_jitter_ms, dt) < 1)
+    // Checked before delaySteps() sees them: it keeps 32 bits.
+    if (checkedSteps(k + "delay_ms plus delay_jitter_ms", pr.delay_ms + pr.delay_jitter_ms, dt, 65535,
+                     "the limit of a synaptic delay") < 1 ||
+        stepsOf(pr.delay_ms - pr.delay_jitter_ms, dt) < 1)
       throw ConfigError(k + "delay_ms minus delay_jitter_ms must be at least one step (simulation.dt_ms)");
-    if (stepsOf(pr.delay_ms + pr.delay_jitter_ms, dt) > 65535)
-      throw ConfigError(k + "delay_ms plus delay_jitter_ms must be below 65536 steps");
   }
 }
 
 }  // namespace
 
 void checkConsistency(const SimulationConfig& c) {
+  const double dt = c.simulation.dt_ms;
+  // dt first: a step longer than the run or the LFP sampling interval is
+  // the key at fault, not those.
+  if (c.simulation.duration_ms > 0 && dt > c.simulation.duration_ms)
+    throw ConfigError("simulation.dt_ms (" + text(dt) + ") is longer than simulation.duration_ms (" +
+                      text(c.simulation.duration_ms) + ")");
+  if (dt > c.analysis.lfp_sample_ms)
+    throw ConfigError("simulation.dt_ms (" + text(dt) + ") is longer than analysis.lfp_sample_ms (" +
+                      text(c.analysis.lfp_sample_ms) + ")");
+  checkedSteps("simulation.duration_ms", c.simulation.duration_ms, dt, max_step_count, "the limit of a step count");
+  checkedSteps("analysis.burn_in_ms", c.analysis.burn_in_ms, dt, max_step_count, "the limit of a step count");
+  checkedSteps("analysis.lfp_sample_ms", c.analysis.lfp_sample_ms, dt, max_step_count, "the limit of a step count");
   const double steps = c.simulation.duration_ms / c.simulation.dt_ms;
   // Tolerance: a few ulps of the quotient, so typed decimal multiples pass
   // and nothing off by a fraction of a step is rounded silently.
@@ -95,7 +125,6 @@ void checkConsistency(const SimulationConfig& c) {
   if (delivery != "auto" && delivery != "thread" && delivery != "team" && delivery != "pull")
     throw ConfigError("execution.delivery must be auto, thread, team or pull, got '" + delivery + "'");
 
-  const double dt = c.simulation.dt_ms;
   const double lfp_steps = c.analysis.lfp_sample_ms / dt;
   if (std::fabs(lfp_steps - std::round(lfp_steps)) > 1e-9 * std::max(1.0, lfp_steps) || std::round(lfp_steps) < 1)
     throw ConfigError("analysis.lfp_sample_ms must be a positive multiple of simulation.dt_ms");
@@ -105,6 +134,13 @@ void checkConsistency(const SimulationConfig& c) {
     throw ConfigError("analysis.beta_lo_hz must be below analysis.beta_hi_hz");
   if (!(c.analysis.total_lo_hz < c.analysis.total_hi_hz))
     throw ConfigError("analysis.total_lo_hz must be below analysis.total_hi_hz");
+  // The LFP proxy's spectrum ends at its Nyquist frequency.
+  const double nyquist_hz = 500.0 / c.analysis.lfp_sample_ms;
+  for (const auto& [key, hz] : {std::pair<const char*, double>{"analysis.beta_hi_hz", c.analysis.beta_hi_hz},
+                                std::pair<const char*, double>{"analysis.total_hi_hz", c.analysis.total_hi_hz}})
+    if (hz > nyquist_hz)
+      throw ConfigError(std::string(key) + " (" + text(hz) + " Hz) is above the Nyquist frequency " + text(nyquist_hz) +
+                        " Hz of the LFP proxy (500 / analysis.lfp_sample_ms)");
   checkProjections(c);
 }
 

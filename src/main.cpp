@@ -1,8 +1,10 @@
 // cbgtc: driver only. Parse → initialise Kokkos → open output → run → write.
 //
-// Exit codes: 0 success (also --help, --version, --validate), 2 invalid
-// configuration or output location, 1 failure during the run. On any
-// failure the output file is not created (the writer removes its .partial).
+// Exit codes: 0 success (also --help, --version, --kokkos-help,
+// --validate), 2 invalid configuration or output location, 1 failure during
+// the run, 128 + n stopped by signal n (the file is kept, marked
+// incomplete). On a failure the output file is not created (the writer
+// removes the .partial it created, and only that).
 
 #include <atomic>
 #include <chrono>
@@ -10,8 +12,10 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <string>
 #include <vector>
 
+#include "io/failsafe_writer.hpp"
 #include "io/options.hpp"
 #include "io/output_writer.hpp"
 #include "io/run_info.hpp"
@@ -22,8 +26,8 @@
 
 namespace {
 
-// Set by SIGINT/SIGTERM; the step loop stops at the next step, and what was
-// recorded is written and the file closed, marked incomplete.
+// Set by SIGINT, SIGTERM or SIGHUP; the step loop stops at the next step,
+// and what was recorded is written and the file closed, marked incomplete.
 std::atomic<bool> stop_requested{false};
 volatile std::sig_atomic_t stop_signal = 0;
 
@@ -31,6 +35,31 @@ extern "C" void onStopSignal(int sig) {
   stop_signal = sig;
   stop_requested.store(true);
   std::signal(sig, SIG_DFL);  // a second signal ends the process at once
+}
+
+// Installed before any file exists, so that no signal but SIGKILL (or a
+// second one) ends a run without closing its file; the file is kept
+// readable up to its last flush even then. A closed pipe on stdout
+// (`cbgtc | head`) must not end the run: its output is the file. A file
+// size limit (ulimit -f) makes writes fail like a full disk, reported as
+// such, instead of killing the run.
+void installSignalHandlers() {
+  for (const int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, onStopSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);
+}
+
+// Messages of libraries (Kokkos's allocation failure) span several lines;
+// an error is one.
+std::string oneLine(const std::string& text) {
+  std::string line;
+  for (const char c : text) {
+    const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+    if (space && (line.empty() || line.back() == ' ')) continue;
+    line += space ? ' ' : c;
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
 }
 
 void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary& s,
@@ -61,9 +90,24 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
   // Every rank parses the same arguments and reaches the same verdict; only
   // rank 0 speaks.
   const bool root = comm.isRoot();
+  // Rank 0 reads the deck (a pipe reaches only rank 0) and passes its text
+  // on, so that every rank parses the same deck.
+  const auto readOnRoot = [&comm, root](const std::string& path) {
+    std::string text, error;
+    if (root) {
+      try {
+        text = cbgtc::io::readDeck(path);
+      } catch (const cbgtc::io::ConfigError& e) {
+        error = e.what();
+      }
+    }
+    error = comm.broadcast(error);
+    if (!error.empty()) throw cbgtc::io::ConfigError(error);
+    return comm.broadcast(text);
+  };
   cbgtc::io::CommandLine cl;
   try {
-    cl = cbgtc::io::parseCommandLine(argc, argv);
+    cl = cbgtc::io::parseCommandLine(argc, argv, readOnRoot);
   } catch (const cbgtc::io::ConfigError& e) {
     if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
     return 2;
@@ -76,14 +120,38 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     if (root) std::cout << cbgtc::io::versionText();
     return 0;
   }
+  if (cl.kokkos_help) {
+    // Kokkos prints its options while it initialises; then nothing runs.
+    if (root) Kokkos::ScopeGuard kokkos(argc, argv);
+    return 0;
+  }
   if (cl.validate_only) {
+    // The same output checks as a run makes before its first step.
+    bool output_refused = false;
+    if (root) {
+      try {
+        cbgtc::io::checkOutputLocation(cl.config.output.file, cl.config.output.overwrite);
+      } catch (const cbgtc::io::OutputError& e) {
+        std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+        output_refused = true;
+      }
+    }
+    if (comm.any(output_refused)) return 2;
     if (root)
       std::printf("cbgtc: configuration is valid (%lld steps)\n", static_cast<long long>(cl.config.stepCount()));
     return 0;
   }
 
+  installSignalHandlers();
   Kokkos::ScopeGuard kokkos(argc, argv);
   const cbgtc::SimulationConfig& config = cl.config;
+  // A backend without threads (Serial) ignores the request without a word.
+  const int host_threads = Kokkos::DefaultHostExecutionSpace().concurrency();
+  if (root && cl.requested_threads > 0 && host_threads != cl.requested_threads)
+    std::fprintf(stderr,
+                 "cbgtc: warning: --kokkos-num-threads=%d requested, but the %s backend runs %d thread%s\n",
+                 cl.requested_threads, Kokkos::DefaultHostExecutionSpace::name(), host_threads,
+                 host_threads == 1 ? "" : "s");
 
   // Rank 0 writes the one output file; the others learn whether it could.
   std::unique_ptr<cbgtc::io::OutputWriter> writer;
@@ -104,6 +172,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     }
   }
   if (comm.any(output_failed)) return 2;
+  cbgtc::io::FailSafeWriter output(std::move(writer), &stop_requested);
 
   try {
     if (root) {
@@ -116,8 +185,6 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
                   comm.size() == 1 ? "" : "s");
     }
     std::fflush(stdout);
-    std::signal(SIGINT, onStopSignal);
-    std::signal(SIGTERM, onStopSignal);
     cbgtc::RunSummary summary;
     {
       const auto build_start = std::chrono::steady_clock::now();
@@ -144,26 +211,30 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
         std::printf("network built in %.3f s\n", build_s);
       }
       std::fflush(stdout);
-      summary = simulation.run(writer.get(), &stop_requested, root ? stdout : nullptr);
+      summary = simulation.run(root ? &output : nullptr, &stop_requested, root ? stdout : nullptr);
     }
     const double stop_ms = static_cast<double>(summary.steps) * config.simulation.dt_ms;
     if (root) {
       cbgtc::io::AttributeList end = {{"complete", summary.complete ? "true" : "false"},
                                       {"stopped_at_ms", cbgtc::io::formatNumber(stop_ms)}};
       if (!summary.failure.empty()) end.emplace_back("failure", summary.failure);
-      writer->writeAttributes(end);
+      output.writeAttributes(end);
       if (config.output.timers)
-        writer->writeNumbers("/timers", {{"update_s", summary.phases.update},
-                                         {"delivery_s", summary.phases.delivery},
-                                         {"exchange_s", summary.phases.exchange},
-                                         {"output_s", summary.phases.output},
-                                         {"wall_s", summary.wall_seconds},
-                                         {"steps", static_cast<double>(summary.steps)},
-                                         {"ranks", static_cast<double>(comm.size())}});
-      writer->finalize(stop_ms);
-      printSummary(config, summary, writer->path());
-      writer.reset();
+        output.writeNumbers("/timers", {{"update_s", summary.phases.update},
+                                        {"delivery_s", summary.phases.delivery},
+                                        {"exchange_s", summary.phases.exchange},
+                                        {"output_s", summary.phases.output},
+                                        {"wall_s", summary.wall_seconds},
+                                        {"steps", static_cast<double>(summary.steps)},
+                                        {"ranks", static_cast<double>(comm.size())}});
+      output.finalize(stop_ms);
     }
+    // A failed write (a full disk) stopped every rank at the next exchange.
+    if (comm.any(root && output.failed())) {
+      if (root) std::fprintf(stderr, "cbgtc: error: %s\n", output.error().c_str());
+      return 1;
+    }
+    if (root) printSummary(config, summary, output.path());
     if (!summary.failure.empty()) {
       if (root) std::fprintf(stderr, "cbgtc: error: %s; output is marked incomplete\n", summary.failure.c_str());
       return 1;
@@ -180,8 +251,12 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {
-    writer.reset();  // removes the partial file
-    std::fprintf(stderr, "cbgtc: error on rank %d: %s\n", comm.rank(), e.what());
+    output.abandon();  // removes the partial file
+    // Ranks often fail alike (an allocation): the first one speaks.
+    if (comm.firstToFail()) {
+      const std::string rank = comm.size() > 1 ? "rank " + std::to_string(comm.rank()) + ": " : "";
+      std::fprintf(stderr, "cbgtc: error: %s%s\n", rank.c_str(), oneLine(e.what()).c_str());
+    }
     // Other ranks may be waiting in a collective: end them all.
     if (comm.size() > 1) comm.abort(1);
     return 1;

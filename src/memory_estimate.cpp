@@ -61,8 +61,8 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
   }
   const auto record = static_cast<std::int64_t>(sizeof(SpikeRecord));
   items.push_back({"spike buffer (population.*.n)", spike_capacity * record, true});
-  // Every rank's spikes of an epoch, gathered on every rank.
-  items.push_back({"exchanged spikes (population.*.n)", spike_capacity * ranks * record * 3, false});
+  // Every rank's spikes of an epoch, gathered on every rank (at most).
+  items.push_back({"exchanged spikes (population.*.n)", spike_capacity * ranks * record, false});
 
   for (const ProjectionSettings& pr : c.projections) {
     const PopulationSettings* source = c.population(pr.source);
@@ -85,9 +85,11 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
                          sizes + ")",
                      static_cast<std::int64_t>(2 * synapses * per_synapse) + 8 * (source->n + 1) + 8 * (targets + 1),
                      true});
+    // A projection without synapses has no ring (Simulation::buildProjections).
     const std::int64_t slots = stepsOf(pr.delay_ms + pr.delay_jitter_ms, dt) + 1;
-    items.push_back({"arrival ring of " + k + " (" + k + ".delay_ms, population." + target->name + ".n)",
-                     slots * targets * 8 + targets * 8, true});
+    if (per_target > 0)
+      items.push_back({"arrival ring of " + k + " (" + k + ".delay_ms, population." + target->name + ".n)",
+                       slots * targets * 8 + targets * 8, true});
   }
   return items;
 }

@@ -101,8 +101,8 @@ std::int64_t leastSpikeSeparation(const ModelSettings& s, double dt_ms) {
       s);
 }
 
-std::string modelInconsistency(const ModelSettings& s) {
-  return std::visit([](const auto& x) { return std::string(ModelFor<std::decay_t<decltype(x)>>::inconsistency(x)); },
+std::string modelInconsistency(const ModelSettings& s, double dt_ms) {
+  return std::visit([dt_ms](const auto& x) { return ModelFor<std::decay_t<decltype(x)>>::inconsistency(x, dt_ms); },
                     s);
 }
 

@@ -56,7 +56,7 @@ std::size_t stateBytes(const ModelSettings& s);
 /// The least number of steps between two spikes of one neuron at dt.
 std::int64_t leastSpikeSeparation(const ModelSettings& s, double dt_ms);
 
-/// "" or what is inconsistent between the model's keys.
-std::string modelInconsistency(const ModelSettings& s);
+/// "" or what is inconsistent between the model's keys at dt.
+std::string modelInconsistency(const ModelSettings& s, double dt_ms);
 
 }  // namespace cbgtc

@@ -181,6 +181,13 @@ void Simulation::buildProjections(const std::atomic<bool>* stop) {
                                                                : 0.0);  // this rank's row length
     if (choice == "pull") enablePull(proj, pull, static_cast<std::int32_t>(_epoch_steps));
 
+    // Without synapses on this rank nothing ever arrives: no ring, no input
+    // (its current would be exactly zero).
+    if (proj.synapseCount() == 0) {
+      _rings.emplace_back();
+      _conductances.emplace_back();
+      continue;
+    }
     _rings.emplace_back("cbgtc::" + s.name + "::ring", proj.max_delay_steps + 1, shape.localTargets());
     _conductances.emplace_back("cbgtc::" + s.name + "::g", shape.localTargets());
     target.drive.synapses.add(ConductanceInput::of(_rings.back(), _conductances.back(),

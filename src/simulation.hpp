@@ -16,6 +16,7 @@
 
 #include "io/output_writer.hpp"
 #include "kernels/population_drive.hpp"
+#include "kernels/time_steps.hpp"
 #include "src/comm/communicator.hpp"
 #include "src/config.hpp"
 #include "src/population.hpp"

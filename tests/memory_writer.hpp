@@ -37,8 +37,9 @@ class MemoryWriter final : public cbgtc::io::OutputWriter {
     auto& r = reports.at(pop);
     r.data.insert(r.data.end(), data, data + n_times * r.ids.size());
   }
+  using cbgtc::io::OutputWriter::writeDataset;
   void writeDataset(const std::string& group, const std::string& name, const std::vector<double>& data,
-                    const cbgtc::io::AttributeList&) override {
+                    const cbgtc::io::AttributeList&, const cbgtc::io::NumberList&) override {
     datasets[group + "/" + name] = data;
   }
   void writeNumbers(const std::string& group, const std::vector<std::pair<std::string, double>>& values) override {

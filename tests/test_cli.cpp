@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <Kokkos_Core.hpp>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "tests/cli_helpers.hpp"
@@ -291,4 +293,126 @@ TEST(CliRun, BannerNamesTheBuiltInPopulations) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out.rfind("cbgtc ", 0), 0u) << r.out;
   EXPECT_NE(r.out.find(": STN 100, GPe 200, GPi 150 neurons; "), std::string::npos) << r.out;
+}
+
+// ---------------------------------------------------------------- decks and Kokkos options
+
+// The deck piped in is the deck that runs (it used to be read twice, and the
+// second, empty read ran the defaults).
+TEST(CliDeck, DeckFromStandardInput) {
+  TempDir dir;
+  const auto out = dir / "stdout.txt";
+  const std::string cmd = "printf '[simulation]\\nduration_ms = 20\\ndt_ms = 0.05\\n' | '" +
+                          std::string(CBGTC_EXE) + "' --config /dev/stdin --validate " + outputIn(dir) +
+                          " >'" + out.string() + "' 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << slurp(out);
+  EXPECT_NE(slurp(out).find("(400 steps)"), std::string::npos) << slurp(out);
+}
+
+TEST(CliDeck, PositionalDeckIsRefused) {
+  expectRefused(quoted(inputDeck("single_gpi.ini")) + " --simulation.duration_ms=10", "single_gpi.ini");
+}
+
+// Kokkos prints its options; nothing is simulated and no file is written.
+TEST(CliKokkos, KokkosHelpExitsAfterTheHelp) {
+  TempDir dir;
+  const RunResult r = runCbgtc("--kokkos-help " + tinyRun() + " " + outputIn(dir), dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("kokkos"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("synapses"), std::string::npos) << r.out;
+  EXPECT_TRUE(outputFiles(dir).empty());
+}
+
+TEST(CliKokkos, UnknownKokkosOptionIsRefused) {
+  expectRefused(tinyRun() + " --kokkos-num-thread=2", "--kokkos-num-thread");
+}
+
+// A thread count the host backend cannot honour is said, not ignored.
+TEST(CliKokkos, WarnsWhenTheThreadCountIsNotHonoured) {
+  TempDir dir;
+  const bool serial = std::string(Kokkos::DefaultHostExecutionSpace::name()) == "Serial";
+  const RunResult r =
+      runCbgtc(tinyRun() + " --kokkos-num-threads=" + (serial ? "2" : "1") + " " + outputIn(dir), dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (serial) {
+    EXPECT_NE(r.err.find("cbgtc: warning: --kokkos-num-threads=2"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+  } else {
+    EXPECT_EQ(r.err, "");
+  }
+}
+
+// ---------------------------------------------------------------- --validate
+
+// --validate makes every check a run makes before its first step, the output
+// location's included.
+TEST(CliValidate, RefusesWhatTheRunRefuses) {
+  TempDir dir;
+  const auto validate = [&dir](const std::string& args) {
+    return runCbgtc("--validate " + tinyRun() + " " + args, dir);
+  };
+  RunResult r = validate("--output.file=" + quoted(dir / "missing" / "out.h5"));
+  EXPECT_EQ(r.exit_code, 2);
+  expectOneErrorLine(r, (dir / "missing" / "out.h5").string());
+
+  writeBytes(dir / "old.h5", "earlier output");
+  r = validate("--output.file=" + quoted(dir / "old.h5"));
+  EXPECT_EQ(r.exit_code, 2);
+  expectOneErrorLine(r, "output.overwrite");
+  r = validate("--output.overwrite=true --output.file=" + quoted(dir / "old.h5"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  r = validate("--output.overwrite=true --output.file=" + quoted(dir.path()));
+  EXPECT_EQ(r.exit_code, 2);
+  expectOneErrorLine(r, "directory");
+
+  r = validate("--output.overwrite=true --output.file=/dev/null");
+  EXPECT_EQ(r.exit_code, 2);
+  expectOneErrorLine(r, "/dev/null");
+
+  writeBytes(dir / "busy.h5.partial", "another run's");
+  r = validate("--output.file=" + quoted(dir / "busy.h5"));
+  EXPECT_EQ(r.exit_code, 2);
+  expectOneErrorLine(r, "busy.h5.partial");
+
+  r = runCbgtc("--validate --config " + quoted(dir.path()), dir);
+  EXPECT_EQ(r.exit_code, 2);
+  expectOneErrorLine(r, "directory");
+  EXPECT_EQ(slurp(dir / "old.h5"), "earlier output");
+  EXPECT_EQ(slurp(dir / "busy.h5.partial"), "another run's");
+}
+
+// A run whose output file another run is writing leaves that run's file alone.
+TEST(CliRun, RefusesAnOutputFileInProgress) {
+  TempDir dir;
+  writeBytes(dir / "out.h5.partial", "another run's");
+  const RunResult r = runCbgtc(tinyRun() + " --output.overwrite=true " + outputIn(dir), dir);
+  EXPECT_EQ(r.exit_code, 2);
+  expectOneErrorLine(r, "out.h5.partial");
+  EXPECT_EQ(slurp(dir / "out.h5.partial"), "another run's");
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.h5"));
+}
+
+// A burn-in beyond 2^31 steps used to wrap to a negative count and crash.
+TEST(CliRun, BurnInBeyond32BitStepCounts) {
+  TempDir dir;
+  const RunResult r = runCbgtc(tinyRun() + " --analysis.burn_in_ms=53687092 " + outputIn(dir), dir);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(std::filesystem::exists(dir / "out.h5"));
+}
+
+// Kokkos's allocation failure spans several lines; cbgtc's error is one.
+TEST(CliRun, AllocationFailureIsOneLine) {
+  if (!std::is_same_v<Kokkos::DefaultExecutionSpace::memory_space, Kokkos::HostSpace>)
+    GTEST_SKIP() << "the address-space limit is for host memory";
+  TempDir dir;
+  const RunResult r = cbgtc::test::runCbgtcWith("ulimit -v 1500000;",
+                                                "--population.GPe.n=15000000 --projection.stn_gpe.p=0 "
+                                                "--projection.gpe_stn.p=0 --projection.gpe_gpi.p=0 " +
+                                                    outputIn(dir),
+                                                dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  expectOneErrorLine(r, "GPe");
+  EXPECT_TRUE(outputFiles(dir).empty());
 }

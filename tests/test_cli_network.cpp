@@ -3,10 +3,17 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -147,5 +154,211 @@ TEST(CliNetwork, SigtermStopsCleanlyAndMarksTheFileIncomplete) {
   ASSERT_FALSE(s.times_ms.empty());
   EXPECT_LT(s.times_ms.back(), stopped);
   EXPECT_EQ(readDims(file, "/lfp/GPe").at(0), static_cast<std::uint64_t>(std::ceil(stopped - 1e-9)));
+}
+#endif
+
+#ifdef CBGTC_ENABLE_HDF5
+namespace {
+
+/// Starts a run far longer than any test waits, writing `file`.
+pid_t startLongRun(const std::string& file, const std::string& extra = "--output.v_neurons=3") {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const std::string deck = inputDeck("default.ini");
+    const std::string out = "--output.file=" + file;
+    freopen("/dev/null", "w", stdout);
+    execl(CBGTC_EXE, CBGTC_EXE, "--config", deck.c_str(), "--simulation.duration_ms=600000", out.c_str(),
+          extra.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+/// Whether a copy of `file` opens and holds GPe spikes. A copy, because the
+/// running writer holds HDF5's lock on the file; read in another process,
+/// so that a copy taken mid-flush cannot harm this one.
+bool holdsSpikes(const std::string& file, const std::string& copy) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    try {
+      std::filesystem::copy_file(file, copy, std::filesystem::copy_options::overwrite_existing);
+      _exit(readDims(copy, "/spikes/GPe/timestamps").at(0) > 0 ? 0 : 1);
+    } catch (...) {
+      _exit(2);
+    }
+  }
+  int status = 0;
+  return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+}  // namespace
+
+// SIGKILL, which no handler sees, used to leave a .partial that HDF5 could
+// not open. It opens, with what the writer had flushed.
+TEST(CliNetwork, KilledRunLeavesAReadablePartialFile) {
+  TempDir dir;
+  const auto file = (dir / "killed.h5").string();
+  const auto partial = file + ".partial";
+  const pid_t pid = startLongRun(file);
+  ASSERT_GT(pid, 0);
+  // Waits for a state of the file, not for a time.
+  bool flushed = false;
+  for (int i = 0; i < 600 && !flushed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    flushed = std::filesystem::exists(partial) && holdsSpikes(partial, (dir / "copy.h5").string());
+  }
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(flushed) << "no spikes were ever flushed to " << partial;
+  ASSERT_TRUE(std::filesystem::exists(partial));
+  EXPECT_FALSE(std::filesystem::exists(file));
+  const Spikes s = readSpikes(partial, "GPe");
+  ASSERT_FALSE(s.times_ms.empty());
+  EXPECT_TRUE(std::is_sorted(s.times_ms.begin(), s.times_ms.end()));
+  // The report's time range describes the rows the file holds.
+  const auto rows = readDims(partial, "/report/GPe/data").at(0);
+  const auto time = readDoubles(partial, "/report/GPe/mapping/time");
+  ASSERT_EQ(time.size(), 3u);
+  EXPECT_EQ(static_cast<std::uint64_t>(std::llround((time[1] - time[0]) / time[2])), rows);
+}
+
+// SIGHUP (a closed terminal) stops the run like SIGTERM.
+TEST(CliNetwork, SighupStopsCleanlyLikeSigterm) {
+  TempDir dir;
+  const auto file = (dir / "hup.h5").string();
+  const pid_t pid = startLongRun(file);
+  ASSERT_GT(pid, 0);
+  for (int i = 0; i < 600 && !std::filesystem::exists(file + ".partial"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(kill(pid, SIGHUP), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGHUP);
+  EXPECT_EQ(readStringAttribute(file, "/", "complete"), "false");
+  EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
+}
+
+// A closed stdout pipe (`cbgtc | head -1`) does not end the run: the file is
+// its output.
+TEST(CliNetwork, ClosedStdoutPipeDoesNotStopTheRun) {
+  TempDir dir;
+  const auto file = (dir / "piped.h5").string();
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  close(fds[0]);  // every write to the pipe now fails, as after `head` exits
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    freopen("/dev/null", "w", stderr);
+    const std::string deck = inputDeck("default.ini");
+    const std::string out = "--output.file=" + file;
+    execl(CBGTC_EXE, CBGTC_EXE, "--config", deck.c_str(), "--simulation.duration_ms=100", out.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(readStringAttribute(file, "/", "complete"), "true");
+}
+#endif
+
+#ifdef CBGTC_ENABLE_HDF5
+namespace {
+
+/// Limits the file size `pid` may write to what `file` holds now: its next
+/// write past that fails with EFBIG, as on a full disk (cbgtc ignores
+/// SIGXFSZ, which would otherwise end it).
+void fillTheDisk(pid_t pid, const std::string& file) {
+  const auto size = static_cast<rlim_t>(std::filesystem::file_size(file));
+  const struct rlimit limit { size, size };
+  ASSERT_EQ(prlimit(pid, RLIMIT_FSIZE, &limit, nullptr), 0) << std::strerror(errno);
+}
+
+}  // namespace
+
+// A full disk used to print HDF5's error stack and crash at MPI_Finalize
+// (exit 139), leaving the .partial.
+TEST(CliNetwork, FullDiskExitsWithOneLineAndNoFile) {
+  TempDir dir;
+  const auto file = (dir / "full.h5").string();
+  const auto err = (dir / "stderr.txt").string();
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string deck = inputDeck("default.ini");
+    const std::string out = "--output.file=" + file;
+    freopen("/dev/null", "w", stdout);
+    freopen(err.c_str(), "w", stderr);
+    execl(CBGTC_EXE, CBGTC_EXE, "--config", deck.c_str(), "--simulation.duration_ms=600000", out.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 600 && !std::filesystem::exists(file + ".partial"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  fillTheDisk(pid, file + ".partial");
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  const std::string message = slurp(err);
+  EXPECT_EQ(message.rfind("cbgtc: error: ", 0), 0u) << message;
+  EXPECT_EQ(message.find('\n'), message.size() - 1) << message;
+  EXPECT_NE(message.find(file), std::string::npos) << message;
+  EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
+  EXPECT_FALSE(std::filesystem::exists(file));
+}
+#endif
+
+#ifdef CBGTC_ENABLE_HDF5
+// A real full disk: a 3 MB tmpfs, mounted in a private user and mount
+// namespace where the system allows one (skipped elsewhere). The disk fills
+// in the middle of the run.
+TEST(CliNetwork, FullTmpfsExitsWithOneLineAndNoFile) {
+  TempDir dir;
+  std::filesystem::create_directory(dir / "disk");
+  std::ofstream(dir / "run.sh") << "mount -t tmpfs -o size=3m tmpfs '" << (dir / "disk").string()
+                                << "' || exit 99\n'" << CBGTC_EXE << "' --config '"
+                                << inputDeck("default.ini")
+                                << "' --simulation.duration_ms=100000 --output.file='"
+                                << (dir / "disk" / "full.h5").string() << "' >/dev/null 2>'"
+                                << (dir / "stderr.txt").string() << "'\necho $? >'"
+                                << (dir / "status").string() << "'\nls -A '" << (dir / "disk").string()
+                                << "' >'" << (dir / "listing").string() << "'\n";
+  const int status = std::system(("unshare -rm sh '" + (dir / "run.sh").string() + "' 2>/dev/null").c_str());
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !std::filesystem::exists(dir / "status"))
+    GTEST_SKIP() << "no private tmpfs here (unshare -rm, mount)";
+  EXPECT_EQ(slurp(dir / "status"), "1\n");
+  const std::string message = slurp(dir / "stderr.txt");
+  EXPECT_EQ(message.rfind("cbgtc: error: ", 0), 0u) << message;
+  EXPECT_EQ(message.find('\n'), message.size() - 1) << message;
+  EXPECT_NE(message.find("full.h5"), std::string::npos) << message;
+  EXPECT_NE(message.find("No space left on device"), std::string::npos) << message;
+  EXPECT_EQ(slurp(dir / "listing"), "");
+}
+#endif
+
+#ifdef CBGTC_ENABLE_HDF5
+// SIGTERM as soon as the in-progress file exists: the handlers used to be
+// installed only later, so the signal killed the run and left the .partial.
+TEST(CliNetwork, SigtermAsSoonAsTheFileExistsStopsCleanly) {
+  TempDir dir;
+  const auto file = (dir / "early.h5").string();
+  const pid_t pid = startLongRun(file, "--output.progress_interval_s=0");
+  ASSERT_GT(pid, 0);
+  while (!std::filesystem::exists(file + ".partial") && waitpid(pid, nullptr, WNOHANG) == 0)
+    std::this_thread::yield();
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+  EXPECT_EQ(readStringAttribute(file, "/", "complete"), "false");
+  EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
 }
 #endif

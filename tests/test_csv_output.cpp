@@ -69,3 +69,12 @@ TEST(CsvOutput, ExistingFileIsKeptAndUnfinishedFileRemoved) {
   EXPECT_EQ(cbgtc::test::slurp(path), "keep me");
   EXPECT_THROW(io::makeCsvOutput((dir / "no_such_dir" / "x.csv").string(), false), io::OutputError);
 }
+
+// The rules of writeDataset() are those of the HDF5 writer, numbers included.
+TEST(CsvOutput, DatasetNumbersAreValidatedLikeHdf5) {
+  TempDir dir;
+  auto w = io::makeCsvOutput((dir / "x.csv").string(), false);
+  EXPECT_NO_THROW(w->writeDataset("/lfp", "STN", {1.0}, {{"units", "pA"}}, {{"sampling_interval_ms", 1.0}}));
+  EXPECT_THROW(w->writeDataset("/lfp", "GPe", {1.0}, {{"units", "pA"}}, {{"units", 1.0}}), io::OutputError);
+  EXPECT_THROW(w->writeDataset("/lfp", "GPi", {1.0}, {}, {{"", 1.0}}), io::OutputError);
+}

@@ -591,5 +591,38 @@ TEST_F(Hdf5OutputTest, DirectoryAsOutputPathThrows) {
   EXPECT_THROW(Hdf5Output(_dir, true), OutputError);
 }
 
+// Numbers are stored as numbers (float64), not as text such as "0.000000".
+TEST_F(Hdf5OutputTest, DatasetNumberAttributesAreFloat64) {
+  const std::string path = file("numbers.h5");
+  {
+    Hdf5Output out(path, false);
+    out.writeDataset("/lfp", "STN", {1.0, 2.0}, {{"units", "pA"}},
+                     {{"sampling_interval_ms", 0.025}, {"start_ms", 0.0}, {"tiny", 1e-9}});
+    // A name in both lists is refused, and nothing of the call is written.
+    EXPECT_THROW(out.writeDataset("/lfp", "GPe", {1.0}, {{"units", "pA"}}, {{"units", 1.0}}), OutputError);
+    out.finalize(1.0);
+  }
+  EXPECT_EQ(readDoubleAttribute(path, "/lfp/STN", "sampling_interval_ms"), 0.025);
+  EXPECT_EQ(readDoubleAttribute(path, "/lfp/STN", "start_ms"), 0.0);
+  EXPECT_EQ(readDoubleAttribute(path, "/lfp/STN", "tiny"), 1e-9);
+  EXPECT_EQ(readStringAttribute(path, "/lfp/STN", "units"), "pA");
+  EXPECT_FALSE(objectExists(path, "/lfp/GPe"));
+}
+
+// A run stopped between samples used to leave one row more in the report
+// than mapping/time described: the range is that of the rows written.
+TEST_F(Hdf5OutputTest, ReportTimeDescribesTheRowsWritten) {
+  const std::string path = file("stopped.h5");
+  {
+    Hdf5Output out(path, false);
+    out.addReport("GPe", {0, 1}, 0.0, 1.0);
+    const std::vector<float> rows(6, -65.0f);
+    out.appendReport("GPe", rows.data(), 3);
+    out.finalize(2.5);  // stopped half way into the third interval
+  }
+  EXPECT_EQ(readDims(path, "/report/GPe/data").at(0), 3u);
+  EXPECT_EQ(readDoubles(path, "/report/GPe/mapping/time"), (std::vector<double>{0.0, 3.0, 1.0}));
+}
+
 }  // namespace
 }  // namespace cbgtc::io

@@ -3,6 +3,18 @@
 // code path (LocalCommunicator) in this process.
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <Kokkos_Core.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <type_traits>
+#include <vector>
 
 #include "io/options.hpp"
 #include "src/simulation.hpp"
@@ -90,4 +102,119 @@ TEST(MpiInvariance, MoreRanksThanNeuronsRuns) {
                   "' --simulation.duration_ms=60 --population.STN.n=3 --population.GPi.n=2 --population.GPe.n=5"
                   " --projection.gpe_stn.p=1 --projection.stn_gpe.p=1 --projection.stn_gpi.p=1"
                   " --projection.gpe_gpi.p=1");
+}
+
+#ifdef CBGTC_ENABLE_HDF5
+namespace {
+
+/// The processes whose parent is `parent` (the ranks mpiexec started).
+std::vector<pid_t> childrenOf(pid_t parent) {
+  std::vector<pid_t> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // "pid (comm) state ppid ...": comm may hold spaces, so read after ')'.
+    std::istringstream rest(line.substr(line.rfind(')') + 1));
+    std::string state;
+    pid_t ppid = 0;
+    if (rest >> state >> ppid && ppid == parent) found.push_back(std::stoi(name));
+  }
+  return found;
+}
+
+}  // namespace
+
+// A full disk under MPI used to crash at MPI_Finalize (exit 139): rank 0's
+// write fails, every rank stops, one line names the file, and none is left.
+TEST(MpiFailures, FullDiskStopsEveryRankWithOneLine) {
+  TempDir dir;
+  const auto file = (dir / "full.h5").string();
+  const auto err = (dir / "stderr.txt").string();
+  const std::string cmd = std::string("exec env ") + mpi_env + "'" + CBGTC_MPIEXEC + "' " +
+                          CBGTC_MPIEXEC_NUMPROC_FLAG + " 2 '" + CBGTC_EXE + "' --config '" +
+                          inputDeck("default.ini") + "' --simulation.duration_ms=600000 --output.file='" +
+                          file + "' >/dev/null 2>'" + err + "'";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 1200 && !std::filesystem::exists(file + ".partial"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(std::filesystem::exists(file + ".partial"));
+  // Limits every rank's file size to what the file holds now: rank 0's next
+  // write past it fails with EFBIG, as on a full disk.
+  const auto size = static_cast<rlim_t>(std::filesystem::file_size(file + ".partial"));
+  const struct rlimit limit { size, size };
+  const std::vector<pid_t> ranks = childrenOf(pid);
+  ASSERT_EQ(ranks.size(), 2u);
+  for (const pid_t rank : ranks) ASSERT_EQ(prlimit(rank, RLIMIT_FSIZE, &limit, nullptr), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  // mpiexec adds its own notice of a failed rank; cbgtc says one line.
+  const std::string message = slurp(err);
+  std::vector<std::string> ours;
+  std::istringstream lines(message);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("cbgtc") != std::string::npos || line.find("HDF5") != std::string::npos)
+      ours.push_back(line);
+  ASSERT_EQ(ours.size(), 1u) << message;
+  EXPECT_EQ(ours[0].rfind("cbgtc: error: ", 0), 0u) << message;
+  EXPECT_NE(ours[0].find(file), std::string::npos) << message;
+  EXPECT_EQ(message.find("Segmentation fault"), std::string::npos) << message;
+  EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
+  EXPECT_FALSE(std::filesystem::exists(file));
+}
+#endif
+
+// Every rank fails to allocate alike; the failure used to be printed once per
+// rank, over several lines each. Host memory only: a GPU's runtime needs more
+// address space than the limit leaves.
+TEST(MpiFailures, AllocationFailureOnEveryRankIsReportedOnce) {
+  if (!std::is_same_v<Kokkos::DefaultExecutionSpace::memory_space, Kokkos::HostSpace>)
+    GTEST_SKIP() << "the address-space limit is for host memory";
+  TempDir dir;
+  const std::string launcher = std::string("ulimit -v 1500000; ") + mpi_env + "'" + CBGTC_MPIEXEC + "' " +
+                               CBGTC_MPIEXEC_NUMPROC_FLAG + " 2";
+  // 3e7 GPe neurons: about 2.5 GB per rank, within the memory estimate's
+  // host budget but beyond the address-space limit.
+  const RunResult r =
+      runCbgtcWith(launcher,
+                   "--population.GPe.n=30000000 --projection.stn_gpe.p=0 --projection.gpe_stn.p=0"
+                   " --projection.gpe_gpi.p=0 --output.file='" +
+                       (dir / "big.h5").string() + "'",
+                   dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  std::vector<std::string> ours;
+  std::istringstream lines(r.err);
+  for (std::string line; std::getline(lines, line);) {
+    const bool error_line = line.rfind("cbgtc: error: ", 0) == 0;
+    if (error_line) ours.push_back(line);
+    // The rest is mpiexec's notice, not a continuation of the error.
+    if (!error_line) EXPECT_EQ(line.find("Traceback"), std::string::npos) << line;
+  }
+  ASSERT_EQ(ours.size(), 1u) << r.err;
+  EXPECT_NE(ours[0].find("GPe"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "big.h5"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "big.h5.partial"));
+}
+
+// A deck on stdin reaches rank 0 only: rank 0 reads it and passes it on.
+// Rank 1 used to find /dev/null there, refuse it alone, and leave rank 0
+// waiting for it.
+TEST(MpiDeck, DeckFromStandardInputReachesEveryRank) {
+  TempDir dir;
+  const auto out = dir / "out.txt";
+  const std::string cmd = "printf '[simulation]\\nduration_ms = 20\\ndt_ms = 0.05\\n' | " +
+                          std::string(mpi_env) + "'" + CBGTC_MPIEXEC + "' " + CBGTC_MPIEXEC_NUMPROC_FLAG +
+                          " 2 '" + CBGTC_EXE + "' --config /dev/stdin --validate --output.file='" +
+                          (dir / "x.h5").string() + "' >'" + out.string() + "' 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << slurp(out);
+  EXPECT_NE(slurp(out).find("(400 steps)"), std::string::npos) << slurp(out);
 }

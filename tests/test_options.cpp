@@ -4,18 +4,23 @@
 // configuration, resolved() round trip and the --help text.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <fstream>
 #include <initializer_list>
+#include <limits>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
 
 #include "io/options.hpp"
+#include "kernels/time_steps.hpp"
 #include "src/config.hpp"
 #include "kernels/types.hpp"
 #include "tests/cli_helpers.hpp"
@@ -431,6 +436,105 @@ TEST(OptionsErrors, MissingDeck) {
   expectRejected({"--config", deck}, {deck});
 }
 
+// ---------------------------------------------------------------- the deck itself
+
+// Reading a directory gives no lines, which used to run the defaults.
+TEST(OptionsDeck, DirectoryIsRefused) {
+  TempDir dir;
+  expectRejected({"--config", dir.path().string()}, {dir.path().string(), "directory"});
+}
+
+// A pipe can be read only once: the deck used to be read twice and the
+// second, empty, read won (`--config <(...)`, `--config /dev/stdin`).
+TEST(OptionsDeck, PipeIsReadOnce) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const std::string text = "[simulation]\nduration_ms = 20\n[population.STN]\nISTN = 50\n";
+  ASSERT_EQ(write(fds[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fds[1]);
+  const std::string path = "/dev/fd/" + std::to_string(fds[0]);
+  CommandLine cl;
+  EXPECT_NO_THROW(cl = parse({"--config", path}));
+  close(fds[0]);
+  EXPECT_EQ(std::get<cbgtc::models::StnHH::Settings>(cl.config.population("STN")->params).params.ISTN,
+            real_type(50));
+  EXPECT_EQ(cl.config.simulation.duration_ms, 20.0);
+}
+
+// A named pipe nobody writes to must not hang the program, nor give the
+// defaults.
+TEST(OptionsDeck, NamedPipeWithoutWriterIsRefused) {
+  TempDir dir;
+  const std::string fifo = (dir / "deck.fifo").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  expectRejected({"--config", fifo}, {fifo, "pipe"});
+}
+
+TEST(OptionsDeck, NotARegularFileIsRefused) {
+  struct stat info {};
+  ASSERT_EQ(stat("/dev/null", &info), 0);
+  ASSERT_TRUE(S_ISCHR(info.st_mode));
+  expectRejected({"--config", "/dev/null"}, {"/dev/null", "not a regular file"});
+}
+
+// Without --config a deck used to be dropped silently, as were stray
+// arguments.
+TEST(OptionsDeck, PositionalArgumentsAreRefused) {
+  const std::string deck = cbgtc::test::inputDeck("single_gpi.ini");
+  expectRejected({deck}, {"unexpected argument", deck});
+  expectRejected({"--population.STN.ISTN=60", ""}, {"unexpected argument ''"});
+  expectRejected({"-"}, {"unexpected argument '-'"});
+  expectRejected({"--config", deck, "extra"}, {"unexpected argument 'extra'"});
+}
+
+TEST(OptionsDeck, MalformedLinesNameFileAndLine) {
+  TempDir dir;
+  const std::string deck = (dir / "bad.ini").string();
+  writeFile(deck, "# comment\n[population.STN]\nISTN = 50\nfoo\n");
+  expectRejected({"--config", deck}, {deck + ":4:", "foo"});
+  writeFile(deck, "[population.STN]\n\nISTN = 50\nfoo = 1\n");
+  expectRejected({"--config", deck}, {deck + ":4:", "population.STN.foo"});
+  writeFile(deck, "[population.GPi]\nI_baseline = lots\n");
+  expectRejected({"--config", deck}, {deck + ":2:", "population.GPi.I_baseline", "lots"});
+  writeFile(deck, "[population.STN]\nISTN = 50\n[population.GPe]\n[population.STN]\nISTN = 51\n");
+  expectRejected({"--config", deck}, {deck + ":5:", "population.STN.ISTN", "line 2"});
+  writeFile(deck, "[]\nISTN = 50\n");
+  expectRejected({"--config", deck}, {deck + ":1:"});
+  writeFile(deck, "[population.STN]\n = 50\n");
+  expectRejected({"--config", deck}, {deck + ":2:"});
+}
+
+// ---------------------------------------------------------------- exact keys
+
+// boost guesses a key from any unambiguous prefix unless told not to; the
+// deck never did.
+TEST(OptionsErrors, AbbreviatedKeysAreRefused) {
+  expectRejected({"--population.STN.n_=5"}, {"population.STN.n_"});
+  expectRejected({"--population.STN.gN=5"}, {"population.STN.gN"});
+  expectRejected({"--conf", cbgtc::test::inputDeck("single_gpi.ini")}, {"--conf"});
+  expectRejected({"--valid"}, {"--valid"});
+  expectRejected({"--vers"}, {"--vers"});
+}
+
+TEST(OptionsErrors, UnknownKokkosOptionsAreRefused) {
+  expectRejected({"--kokkos-num-thread=2"}, {"--kokkos-num-thread"});
+  expectRejected({"--kokkos-foo"}, {"--kokkos-foo"});
+  expectRejected({"--kokkosthreads=2"}, {"--kokkosthreads"});
+  expectRejected({"--kokkos-num-threads=two"}, {"--kokkos-num-threads"});
+  expectRejected({"--kokkos-num-threads=0"}, {"--kokkos-num-threads"});
+  for (const char* known :
+       {"--kokkos-num-threads=2", "--kokkos-device-id=0", "--kokkos-disable-warnings",
+        "--kokkos-print-configuration", "--kokkos-tune-internals", "--kokkos-tools-libs=x.so",
+        "--kokkos-tools-args=a", "--kokkos-map-device-id-by=mpi_rank", "--kokkos-num-devices=1",
+        "--kokkos-threads=2", "--kokkos-numa=1", "--kokkos-ndevices=1"})
+    EXPECT_NO_THROW(parse({known})) << known;
+  EXPECT_EQ(parse({"--kokkos-num-threads=3"}).requested_threads, 3);
+  EXPECT_EQ(parse({"--kokkos-threads=2"}).requested_threads, 2);
+  EXPECT_EQ(parse({}).requested_threads, 0);
+  EXPECT_TRUE(parse({"--kokkos-help"}).kokkos_help);
+  EXPECT_FALSE(parse({}).kokkos_help);
+}
+
 TEST(OptionsErrors, ResetNotBelowPeak) {
   expectRejected({"--population.GPe.V_reset=20"}, {"population.GPe.V_reset", "V_peak"});  // equal
   expectRejected({"--population.GPi.V_peak=-60"}, {"population.GPi.", "V_reset", "V_peak"});  // -55 > -60
@@ -648,6 +752,48 @@ TEST(OptionsSteps, DecimalMultiplesOfDtAreAccepted) {
     EXPECT_NO_THROW(cbgtc::io::checkConsistency(c)) << text.str();
     EXPECT_EQ(c.stepCount(), n) << text.str();
   }
+}
+
+// ---------------------------------------------------------------- times as step counts
+
+TEST(OptionsSteps, StepsOfRoundsToNearestIn64Bits) {
+  EXPECT_EQ(cbgtc::stepsOf(53687092.0, 0.025), std::int64_t(2147483680));  // past 2^31
+  EXPECT_EQ(cbgtc::stepsOf(0.0125, 0.025), 1);
+  EXPECT_EQ(cbgtc::stepsOf(0.0124, 0.025), 0);
+  EXPECT_EQ(cbgtc::stepsOf(1.0, 0.025), 40);
+  EXPECT_THROW(cbgtc::stepsOf(1.0, 1e-300), std::out_of_range);
+  EXPECT_THROW(cbgtc::stepsOf(std::numeric_limits<double>::infinity(), 0.025), std::out_of_range);
+}
+
+// Each of these used to wrap around a 32-bit step count: a segfault
+// (burn-in) or silently other dynamics.
+TEST(OptionsSteps, TimesBeyondTheirStepCountsAreRefused) {
+  expectRejected({"--population.GPe.t_ref_ms=53687092"}, {"population.GPe.", "t_ref_ms"});
+  expectRejected({"--population.GPi.t_ref_ms=1e300"}, {"population.GPi.", "t_ref_ms"});
+  expectRejected({"--population.STN.min_isi_ms=1e12"}, {"population.STN.", "min_isi_ms"});
+  expectRejected({"--simulation.dt_ms=1e-300"}, {"simulation.duration_ms"});
+  expectRejected({"--analysis.burn_in_ms=1e300"}, {"analysis.burn_in_ms"});
+  expectRejected({"--projection.stn_gpe.delay_ms=1e300"}, {"projection.stn_gpe.delay_ms"});
+  expectRejected({"--projection.stn_gpe.delay_jitter_ms=1e300"}, {"projection.stn_gpe.delay"});
+  // 64-bit counts hold these.
+  EXPECT_NO_THROW(parse({"--analysis.burn_in_ms=53687092"}));
+  EXPECT_NO_THROW(parse({"--population.GPe.t_ref_ms=50000000"}));
+  EXPECT_NO_THROW(parse({"--population.STN.min_isi_ms=53687092"}));
+}
+
+// A time step too long for the run used to be blamed on analysis.lfp_sample_ms.
+TEST(OptionsErrors, TimeStepLongerThanTheRunNamesTheTimeStep) {
+  EXPECT_EQ(parseError({"--simulation.dt_ms=1e300"}).rfind("simulation.dt_ms", 0), 0u);
+  EXPECT_EQ(parseError({"--simulation.dt_ms=2", "--simulation.duration_ms=0"}).rfind("simulation.dt_ms", 0),
+            0u);
+}
+
+TEST(OptionsErrors, BandsAboveTheNyquistFrequency) {
+  expectRejected({"--analysis.total_hi_hz=501"}, {"analysis.total_hi_hz", "Nyquist"});
+  expectRejected({"--analysis.lfp_sample_ms=10", "--analysis.total_hi_hz=60", "--analysis.beta_hi_hz=51"},
+                 {"analysis.beta_hi_hz", "Nyquist"});
+  EXPECT_NO_THROW(parse({"--analysis.total_hi_hz=500"}));
+  EXPECT_NO_THROW(parse({"--analysis.lfp_sample_ms=10", "--analysis.total_hi_hz=50"}));
 }
 
 // ---------------------------------------------------------------- resolved()

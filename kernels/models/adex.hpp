@@ -8,6 +8,7 @@
 // prototype clamps for 81 steps because repeated float subtraction leaves a
 // positive remainder (model.md §3.3, D12).
 
+#include <limits>
 #include <string>
 
 #include "kernels/lane_group.hpp"
@@ -202,10 +203,14 @@ struct AdEx {
     key("w_init_sd", x.w_sd, "pA", "s.d. of initial adaptation current", KeyBound::NonNegative);
   }
 
-  /// Cross-key checks; returns "" or the message (key names relative to the section).
-  static const char* inconsistency(const Settings& s) {
+  /// Cross-key checks at dt; returns "" or the message (key names relative
+  /// to the section).
+  static std::string inconsistency(const Settings& s, double dt_ms) {
     if (!(s.params.V_reset < s.params.V_peak)) return "V_reset must be below V_peak";
     if (!(s.params.exp_arg_min < s.params.exp_arg_max)) return "exp_arg_min must be below exp_arg_max";
+    // The refractory countdown is 32-bit, and a spike adds one step.
+    if (!stepCountBelow(s.params.t_ref_ms, dt_ms, std::numeric_limits<std::int32_t>::max() - 1))
+      return "t_ref_ms is more steps of simulation.dt_ms than the 32-bit refractory countdown holds";
     return "";
   }
 };

@@ -18,6 +18,7 @@
 //   initialState(init, seed, key, global index) -> State
 //   leastSpikeSeparation(step) -> steps          bounds the spikes of an epoch
 //   bindKeys(visitor, settings)                  the deck keys of the section
+//   inconsistency(settings, dt_ms) -> ""|message cross-key checks, step counts
 //
 // A new model is one such header and a line in registry.hpp.
 
@@ -30,5 +31,12 @@ namespace cbgtc {
 
 /// The range a deck key must lie in (checked when the deck is read).
 enum class KeyBound { Any, NonNegative, Positive, UnitInterval };
+
+/// Whether `ms` at dt_ms is a whole number of steps of at most `limit`
+/// (for the checks of a model's time keys).
+inline bool stepCountBelow(double ms, double dt_ms, std::int64_t limit) {
+  const double steps = ms / dt_ms;
+  return steps == steps && steps <= static_cast<double>(limit);
+}
 
 }  // namespace cbgtc

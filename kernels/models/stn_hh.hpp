@@ -480,8 +480,15 @@ struct StnHH {
     key("heterogeneity", x.heterogeneity, "", "relative s.d. of initial states (0: all neurons start alike)", g);
   }
 
-  /// Cross-key checks; returns "" or the message (key names relative to the section).
-  static const char* inconsistency(const Settings&) { return ""; }
+  /// Cross-key checks at dt; returns "" or the message (key names relative
+  /// to the section).
+  static std::string inconsistency(const Settings& s, double dt_ms) {
+    // The last spike step starts at no_spike_step: min_isi must stay far
+    // below it.
+    if (!(stepCountBelow(s.params.min_isi_ms, dt_ms, -stn::no_spike_step)))
+      return "min_isi_ms is more steps of simulation.dt_ms than a spike interval is counted in";
+    return "";
+  }
 };
 
 }  // namespace cbgtc::models

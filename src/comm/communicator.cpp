@@ -1,5 +1,6 @@
 #include "src/comm/communicator.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -23,7 +24,22 @@ class MpiCommunicator final : public Communicator {
   MpiCommunicator() {
     MPI_Comm_rank(MPI_COMM_WORLD, &_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &_size);
+    // One int on rank 0 that the first failing rank claims (firstToFail).
+    if (MPI_Win_allocate(_rank == 0 ? sizeof(int) : 0, sizeof(int), MPI_INFO_NULL, MPI_COMM_WORLD, &_claimed,
+                         &_window) != MPI_SUCCESS)
+      _window = MPI_WIN_NULL;
+    if (_window != MPI_WIN_NULL && _rank == 0) {
+      MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, _window);
+      *_claimed = 0;
+      MPI_Win_unlock(0, _window);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
   }
+  ~MpiCommunicator() override {
+    if (_window != MPI_WIN_NULL) MPI_Win_free(&_window);
+  }
+  MpiCommunicator(const MpiCommunicator&) = delete;
+  MpiCommunicator& operator=(const MpiCommunicator&) = delete;
   int rank() const override { return _rank; }
   int size() const override { return _size; }
 
@@ -82,10 +98,35 @@ class MpiCommunicator final : public Communicator {
           "MPI_Gatherv");
     return all;
   }
+  std::string broadcast(const std::string& text) const override {
+    unsigned long long size = text.size();
+    check(MPI_Bcast(&size, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD), "MPI_Bcast");
+    std::string out = _rank == 0 ? text : std::string(size, '\0');
+    // In pieces: MPI counts are int.
+    for (unsigned long long done = 0; done < size;) {
+      const int piece = static_cast<int>(std::min<unsigned long long>(size - done, 1ull << 30));
+      check(MPI_Bcast(out.data() + done, piece, MPI_CHAR, 0, MPI_COMM_WORLD), "MPI_Bcast");
+      done += static_cast<unsigned long long>(piece);
+    }
+    return out;
+  }
   void abort(int code) const override { MPI_Abort(MPI_COMM_WORLD, code); }
+  // A passive-target compare-and-swap on rank 0's int: rank 0 need not call
+  // anything, and may itself be failing or waiting in a collective.
+  bool firstToFail() const override {
+    if (_window == MPI_WIN_NULL) return true;
+    const int mine = 1, unclaimed = 0;
+    int previous = 0;
+    if (MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, _window) != MPI_SUCCESS) return true;
+    const int rc = MPI_Compare_and_swap(&mine, &unclaimed, &previous, MPI_INT, 0, 0, _window);
+    MPI_Win_unlock(0, _window);
+    return rc != MPI_SUCCESS || previous == unclaimed;
+  }
 
  private:
   int _rank = 0, _size = 1;
+  int* _claimed = nullptr;
+  MPI_Win _window = MPI_WIN_NULL;
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "kernels/spike_record.hpp"
@@ -29,10 +30,16 @@ class Communicator {
   virtual bool any(bool value) const = 0;
   /// Element-wise minimum over ranks, result on every rank.
   virtual void min(std::vector<std::int64_t>& values) const = 0;
+  /// Rank 0's `text` on every rank.
+  virtual std::string broadcast(const std::string& text) const = 0;
   /// Every rank's floats concatenated in rank order, on rank 0 only.
   virtual std::vector<float> gatherToRoot(const std::vector<float>& local) const = 0;
   /// Ends every rank after a failure on one (no-op for a single process).
   virtual void abort(int code) const = 0;
+  /// True for the first rank that asks, false for every later one, with no
+  /// other rank taking part: a failure that several ranks meet alike (an
+  /// allocation) is reported once.
+  virtual bool firstToFail() const = 0;
 };
 
 class LocalCommunicator final : public Communicator {
@@ -45,7 +52,9 @@ class LocalCommunicator final : public Communicator {
   bool any(bool value) const override { return value; }
   void min(std::vector<std::int64_t>&) const override {}
   std::vector<float> gatherToRoot(const std::vector<float>& local) const override { return local; }
+  std::string broadcast(const std::string& text) const override { return text; }
   void abort(int) const override {}
+  bool firstToFail() const override { return true; }
 };
 
 /// MPI_COMM_WORLD when built with MPI and MPI is initialised, else local.
