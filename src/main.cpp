@@ -21,6 +21,7 @@
 #include "io/run_info.hpp"
 #include "src/comm/communicator.hpp"
 #include "src/comm/mpi_session.hpp"
+#include "src/memory_estimate.hpp"
 #include "src/simulation.hpp"
 
 
@@ -137,6 +138,17 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
       }
     }
     if (comm.any(output_refused)) return 2;
+    // And the memory the run would need.
+    std::string too_big;
+    try {
+      cbgtc::checkMemory(cl.config, comm.size());
+    } catch (const cbgtc::ConfigError& e) {
+      too_big = e.what();
+    }
+    if (comm.any(!too_big.empty())) {
+      if (root) std::fprintf(stderr, "cbgtc: error: %s\n", too_big.empty() ? "out of memory on another rank" : too_big.c_str());
+      return 2;
+    }
     if (root)
       std::printf("cbgtc: configuration is valid (%lld steps)\n", static_cast<long long>(cl.config.stepCount()));
     return 0;
@@ -188,7 +200,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     cbgtc::RunSummary summary;
     {
       const auto build_start = std::chrono::steady_clock::now();
-      cbgtc::Simulation simulation(config, comm);
+      cbgtc::Simulation simulation(config, comm, &stop_requested);
       const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count();
       const std::int64_t synapses = simulation.synapseCount();
       const std::size_t bytes = simulation.synapseBytes();
@@ -246,10 +258,22 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
       return 128 + sig;
     }
   } catch (const cbgtc::ConfigError& e) {
-    // Found while building (the memory estimate): bad input, as at parsing.
-    writer.reset();  // removes the partial file
+    // Found while building (the memory estimate, on every rank alike): bad
+    // input, as at parsing.
+    output.abandon();  // removes the partial file
     if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
     return 2;
+  } catch (const cbgtc::Interrupted&) {
+    // A signal while the network was being built (every rank throws): the
+    // run stops before its first step, as it would at any other.
+    const int sig = stop_signal != 0 ? static_cast<int>(stop_signal) : SIGTERM;
+    if (root) {
+      output.writeAttributes({{"complete", "false"}, {"stopped_at_ms", "0"}});
+      output.finalize(0.0);
+      std::fprintf(stderr, "cbgtc: stopped by signal %d while building the network; output is marked incomplete\n",
+                   sig);
+    }
+    return 128 + sig;
   } catch (const std::exception& e) {
     output.abandon();  // removes the partial file
     // Ranks often fail alike (an allocation): the first one speaks.

@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 
+#include "io/results_schema.hpp"
 #include "src/analysis/spectral.hpp"
 #include "src/simulation.hpp"
 
@@ -48,8 +49,8 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   counted_spikes = _comm.sum(counted_spikes);
   cv_neurons = _comm.sum(cv_neurons);
   _comm.sum(cv_sum);
-  p.rate_hz =
-      (r.size > 0 && analysed_s > 0) ? static_cast<double>(counted_spikes) / r.size / analysed_s : 0.0;
+  // Undefined (NaN) for an empty population or an empty analysed window.
+  p.rate_hz = (r.size > 0 && analysed_s > 0) ? static_cast<double>(counted_spikes) / r.size / analysed_s : nan;
   const double cv_total = cv_sum[0];
   p.cv_isi = cv_neurons > 0 ? cv_total / static_cast<double>(cv_neurons) : nan;
 
@@ -72,27 +73,26 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   p.relative_beta = beta.relative_beta;
   p.beta_peak_hz = beta.peak_hz;
 
-  if (writer && r.size > 0) {
-    std::vector<double> whole(lfp_all.begin(), lfp_all.begin() + samples_done);
-    writer->writeDataset("/lfp", r.name, whole,
-                         {{"units", r.current_units},
-                          {"description", "sum over neurons of |g (V - E_rev)| of every synaptic input"},
-                          {"sampling_interval_ms", std::to_string(static_cast<double>(_lfp_every) * dt_ms)},
-                          {"start_ms", "0"}});
-    const std::string group = "/metrics/" + r.name;
-    writer->writeNumbers(group, {{"rate_hz", p.rate_hz},
-                                 {"cv_isi", p.cv_isi},
-                                 {"beta_power", p.beta_power},
-                                 {"relative_beta", p.relative_beta},
-                                 {"beta_peak_hz", p.beta_peak_hz},
-                                 {"lfp_mean", p.lfp_mean},
-                                 {"burn_in_ms", a.burn_in_ms},
-                                 {"analysed_ms", analysed_s * 1000.0},
-                                 {"welch_segment_ms", a.segment_ms},
-                                 {"psd_resolution_hz", spectrum.df_hz},
-                                 {"welch_segments", static_cast<double>(spectrum.segments)}});
-    writer->writeDataset(group, "psd_freq_hz", spectrum.freq_hz, {{"units", "Hz"}});
-    writer->writeDataset(group, "psd", spectrum.psd, {{"units", "(" + r.current_units + ")^2/Hz"}});
+  if (writer) {
+    io::PopulationResults out;
+    out.population = r.name;
+    out.current_units = r.current_units;
+    out.lfp.assign(lfp_all.begin(), lfp_all.begin() + samples_done);
+    out.lfp_interval_ms = static_cast<double>(_lfp_every) * dt_ms;
+    out.metrics = {{"rate_hz", p.rate_hz},
+                   {"cv_isi", p.cv_isi},
+                   {"beta_power", p.beta_power},
+                   {"relative_beta", p.relative_beta},
+                   {"beta_peak_hz", p.beta_peak_hz},
+                   {"lfp_mean", p.lfp_mean},
+                   {"burn_in_ms", a.burn_in_ms},
+                   {"analysed_ms", analysed_s * 1000.0},
+                   {"welch_segment_ms", a.segment_ms},
+                   {"psd_resolution_hz", spectrum.df_hz},
+                   {"welch_segments", static_cast<double>(spectrum.segments)}};
+    out.psd_freq_hz = spectrum.freq_hz;
+    out.psd = spectrum.psd;
+    io::writePopulationResults(*writer, out);
   }
   return p;
 }

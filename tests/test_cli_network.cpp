@@ -240,6 +240,54 @@ TEST(CliNetwork, SighupStopsCleanlyLikeSigterm) {
   EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
 }
 
+// A signal while a large network is being built (1e8 synapses: many
+// seconds) is acted on between chunks of the construction, not when it ends.
+TEST(CliNetwork, SigtermDuringConstructionStopsPromptly) {
+  TempDir dir;
+  const auto file = (dir / "building.h5").string();
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    freopen("/dev/null", "w", stdout);
+    freopen("/dev/null", "w", stderr);
+    const std::string deck = inputDeck("default.ini");
+    const std::string out = "--output.file=" + file;
+    execl(CBGTC_EXE, CBGTC_EXE, "--config", deck.c_str(), "--population.STN.n=10000", "--population.GPe.n=20000",
+          "--population.GPi.n=15000", out.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 600 && !std::filesystem::exists(file + ".partial"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  const auto signalled = std::chrono::steady_clock::now();
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+  EXPECT_LT(seconds, 5.0) << "the construction was not interrupted";
+  EXPECT_EQ(readStringAttribute(file, "/", "complete"), "false");
+  EXPECT_EQ(readStringAttribute(file, "/", "stopped_at_ms"), "0");
+  EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
+}
+
+// A numerically exploding run is an error: exit 1, and the file says so.
+TEST(CliNetwork, NonFiniteStateIsAnError) {
+  TempDir dir;
+  const auto file = (dir / "nan.h5").string();
+  const RunResult r = runCbgtc(
+      "--config '" + inputDeck("default.ini") + "' --simulation.dt_ms=0.2 --output.file='" + file + "'", dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("population STN"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("simulation.dt_ms"), std::string::npos) << r.err;
+  EXPECT_EQ(readStringAttribute(file, "/", "complete"), "false");
+  EXPECT_NE(readStringAttribute(file, "/", "failure").find("population STN"), std::string::npos);
+  // Numbers are stored as numbers (they used to be "%f" text: "0.200000").
+  EXPECT_EQ(readDoubleAttribute(file, "/lfp/STN", "sampling_interval_ms"), 1.0);
+  EXPECT_EQ(readDoubleAttribute(file, "/lfp/STN", "start_ms"), 0.0);
+}
+
 // A closed stdout pipe (`cbgtc | head -1`) does not end the run: the file is
 // its output.
 TEST(CliNetwork, ClosedStdoutPipeDoesNotStopTheRun) {

@@ -91,6 +91,17 @@ TEST(Simulation, EmptyPopulationsRun) {
   EXPECT_TRUE(w.spikes.at("GPi").empty());
   EXPECT_FALSE(w.spikes.at("GPe").empty());
   EXPECT_EQ(w.reports.count("STN"), 0u);
+  // The same layout as any population: an LFP proxy (zero) and metrics
+  // (undefined where there is nothing to measure).
+  for (const char* pop : {"STN", "GPi"}) {
+    const std::string metrics = std::string("/metrics/") + pop;
+    ASSERT_EQ(w.datasets.count(std::string("/lfp/") + pop), 1u) << pop;
+    for (double v : w.datasets.at(std::string("/lfp/") + pop)) EXPECT_EQ(v, 0.0);
+    ASSERT_EQ(w.numbers.count(metrics + "/rate_hz"), 1u) << pop;
+    EXPECT_TRUE(std::isnan(w.numbers.at(metrics + "/rate_hz"))) << pop;
+    EXPECT_TRUE(std::isnan(w.numbers.at(metrics + "/cv_isi"))) << pop;
+    EXPECT_EQ(w.datasets.count(metrics + "/psd"), 1u) << pop;
+  }
 }
 
 // Initial states are keyed by (seed, population, neuron): the launcher on the
