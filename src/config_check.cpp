@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 
+#include "io/options.hpp"
 #include "kernels/rng.hpp"
 #include "kernels/time_steps.hpp"
 #include "src/config.hpp"
@@ -15,15 +16,6 @@
 namespace cbgtc {
 
 namespace {
-
-std::string text(double value) {
-  char buf[64];
-  for (int digits = 6; digits <= 17; ++digits) {
-    std::snprintf(buf, sizeof buf, "%.*g", digits, value);
-    if (std::strtod(buf, nullptr) == value) break;
-  }
-  return buf;
-}
 
 /// The steps `key` (ms) lasts at dt, refused when they do not fit `limit`
 /// (the largest value of the type they are stored in, or what the code
@@ -36,8 +28,8 @@ std::int64_t checkedSteps(const std::string& key, double ms, double dt_ms, std::
     steps = std::numeric_limits<std::int64_t>::max();
   }
   if (steps > limit)
-    throw ConfigError(key + " (" + text(ms) + " ms) is more than " + std::to_string(limit) +
-                      " steps of simulation.dt_ms (" + text(dt_ms) + " ms), " + why);
+    throw ConfigError(key + " (" + io::formatNumber(ms) + " ms) is more than " + std::to_string(limit) +
+                      " steps of simulation.dt_ms (" + io::formatNumber(dt_ms) + " ms), " + why);
   return steps;
 }
 
@@ -102,11 +94,11 @@ void checkConsistency(const SimulationConfig& c) {
   // dt first: a step longer than the run or the LFP sampling interval is
   // the key at fault, not those.
   if (c.simulation.duration_ms > 0 && dt > c.simulation.duration_ms)
-    throw ConfigError("simulation.dt_ms (" + text(dt) + ") is longer than simulation.duration_ms (" +
-                      text(c.simulation.duration_ms) + ")");
+    throw ConfigError("simulation.dt_ms (" + io::formatNumber(dt) + ") is longer than simulation.duration_ms (" +
+                      io::formatNumber(c.simulation.duration_ms) + ")");
   if (dt > c.analysis.lfp_sample_ms)
-    throw ConfigError("simulation.dt_ms (" + text(dt) + ") is longer than analysis.lfp_sample_ms (" +
-                      text(c.analysis.lfp_sample_ms) + ")");
+    throw ConfigError("simulation.dt_ms (" + io::formatNumber(dt) + ") is longer than analysis.lfp_sample_ms (" +
+                      io::formatNumber(c.analysis.lfp_sample_ms) + ")");
   checkedSteps("simulation.duration_ms", c.simulation.duration_ms, dt, max_step_count, "the limit of a step count");
   checkedSteps("analysis.burn_in_ms", c.analysis.burn_in_ms, dt, max_step_count, "the limit of a step count");
   checkedSteps("analysis.lfp_sample_ms", c.analysis.lfp_sample_ms, dt, max_step_count, "the limit of a step count");
@@ -114,8 +106,8 @@ void checkConsistency(const SimulationConfig& c) {
   // Tolerance: a few ulps of the quotient, so typed decimal multiples pass
   // and nothing off by a fraction of a step is rounded silently.
   if (std::fabs(steps - std::round(steps)) > 1e-12 * std::max(1.0, steps))
-    throw ConfigError("simulation.duration_ms (" + text(c.simulation.duration_ms) +
-                      ") is not a multiple of simulation.dt_ms (" + text(c.simulation.dt_ms) + ")");
+    throw ConfigError("simulation.duration_ms (" + io::formatNumber(c.simulation.duration_ms) +
+                      ") is not a multiple of simulation.dt_ms (" + io::formatNumber(c.simulation.dt_ms) + ")");
   checkPopulations(c);
   if (c.output.file.empty()) throw ConfigError("output.file must not be empty");
   const std::int64_t lanes = c.execution.lanes_per_neuron;
@@ -139,7 +131,7 @@ void checkConsistency(const SimulationConfig& c) {
   for (const auto& [key, hz] : {std::pair<const char*, double>{"analysis.beta_hi_hz", c.analysis.beta_hi_hz},
                                 std::pair<const char*, double>{"analysis.total_hi_hz", c.analysis.total_hi_hz}})
     if (hz > nyquist_hz)
-      throw ConfigError(std::string(key) + " (" + text(hz) + " Hz) is above the Nyquist frequency " + text(nyquist_hz) +
+      throw ConfigError(std::string(key) + " (" + io::formatNumber(hz) + " Hz) is above the Nyquist frequency " + io::formatNumber(nyquist_hz) +
                         " Hz of the LFP proxy (500 / analysis.lfp_sample_ms)");
   checkProjections(c);
 }

@@ -130,9 +130,9 @@ struct AdEx {
 
     Storage() = default;
     Storage(const std::string& population, index_type size)
-        : V(label(population, "V"), size),
-          w(label(population, "w"), size),
-          refractory_steps_left(label(population, "refractory_steps_left"), size) {}
+        : V(stateAllocation(population, "V"), size),
+          w(stateAllocation(population, "w"), size),
+          refractory_steps_left(stateAllocation(population, "refractory_steps_left"), size) {}
 
     index_type size() const { return static_cast<index_type>(V.extent(0)); }
     KOKKOS_INLINE_FUNCTION State load(index_type i) const { return State{V(i), w(i), refractory_steps_left(i)}; }
@@ -142,10 +142,6 @@ struct AdEx {
       refractory_steps_left(i) = x.refractory_steps_left;
     }
 
-   private:
-    static auto label(const std::string& population, const char* variable) {
-      return Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + population + "::" + variable);
-    }
   };
 
   struct Step {

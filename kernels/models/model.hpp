@@ -23,6 +23,7 @@
 // A new model is one such header and a line in registry.hpp.
 
 #include <cstdint>
+#include <string>
 
 #include "kernels/time_steps.hpp"
 #include "kernels/types.hpp"
@@ -31,6 +32,12 @@ namespace cbgtc {
 
 /// The range a deck key must lie in (checked when the deck is read).
 enum class KeyBound { Any, NonNegative, Positive, UnitInterval };
+
+/// The allocation of one state variable's View for a population: labelled
+/// "cbgtc::<population>::<variable>", not initialised (initialState fills it).
+inline auto stateAllocation(const std::string& population, const char* variable) {
+  return Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + population + "::" + variable);
+}
 
 /// Whether `ms` at dt_ms is a whole number of steps of at most `limit`
 /// (for the checks of a model's time keys).

@@ -379,12 +379,12 @@ struct StnHH {
 
     Storage() = default;
     Storage(const std::string& population, index_type size)
-        : V(label(population, "V"), size),
-          n(label(population, "n"), size),
-          h(label(population, "h"), size),
-          r(label(population, "r"), size),
-          Ca(label(population, "Ca"), size),
-          last_spike_step(label(population, "last_spike_step"), size) {}
+        : V(stateAllocation(population, "V"), size),
+          n(stateAllocation(population, "n"), size),
+          h(stateAllocation(population, "h"), size),
+          r(stateAllocation(population, "r"), size),
+          Ca(stateAllocation(population, "Ca"), size),
+          last_spike_step(stateAllocation(population, "last_spike_step"), size) {}
 
     index_type size() const { return static_cast<index_type>(V.extent(0)); }
     KOKKOS_INLINE_FUNCTION State load(index_type i) const {
@@ -399,10 +399,6 @@ struct StnHH {
       last_spike_step(i) = x.last_spike_step;
     }
 
-   private:
-    static auto label(const std::string& population, const char* variable) {
-      return Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + population + "::" + variable);
-    }
   };
 
   struct Step {
