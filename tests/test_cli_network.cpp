@@ -323,7 +323,13 @@ namespace {
 /// write past that fails with EFBIG, as on a full disk (cbgtc ignores
 /// SIGXFSZ, which would otherwise end it).
 void fillTheDisk(pid_t pid, const std::string& file) {
+  // The writer creates the file empty, then reserves space in it: a limit
+  // taken before would be 0, and would also stop the error message on its
+  // way to a redirected stderr.
+  for (int i = 0; i < 600 && std::filesystem::file_size(file) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const auto size = static_cast<rlim_t>(std::filesystem::file_size(file));
+  ASSERT_GT(size, 0u);
   const struct rlimit limit { size, size };
   ASSERT_EQ(prlimit(pid, RLIMIT_FSIZE, &limit, nullptr), 0) << std::strerror(errno);
 }

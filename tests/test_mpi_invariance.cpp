@@ -148,7 +148,12 @@ TEST(MpiFailures, FullDiskStopsEveryRankWithOneLine) {
   ASSERT_TRUE(std::filesystem::exists(file + ".partial"));
   // Limits every rank's file size to what the file holds now: rank 0's next
   // write past it fails with EFBIG, as on a full disk.
+  // Once the writer has reserved space in it: a limit of 0 would also stop
+  // the error message on its way to the redirected stderr.
+  for (int i = 0; i < 600 && std::filesystem::file_size(file + ".partial") == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const auto size = static_cast<rlim_t>(std::filesystem::file_size(file + ".partial"));
+  ASSERT_GT(size, 0u);
   const struct rlimit limit { size, size };
   const std::vector<pid_t> ranks = childrenOf(pid);
   ASSERT_EQ(ranks.size(), 2u);
