@@ -167,23 +167,29 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
 
   // Rank 0 writes the one output file; the others learn whether it could.
   std::unique_ptr<cbgtc::io::OutputWriter> writer;
-  bool output_failed = false;
+  // 2: the location cannot be used (nothing was written); 1: the first
+  // write failed (a full disk), and the file it began is removed.
+  int output_failed = 0;
   if (root) {
     try {
       writer = cbgtc::io::makeOutputWriter(config.output.file, config.output.overwrite);
+      output_failed = 1;
       cbgtc::io::AttributeList attributes = cbgtc::io::buildAttributes();
       attributes.emplace_back("seed", std::to_string(config.simulation.seed));
       attributes.emplace_back("config_file", cl.config_file);
       attributes.emplace_back("mpi_ranks", std::to_string(comm.size()));
       for (auto& kv : cbgtc::io::makeOptionTable(cl.config).resolved()) attributes.push_back(kv);
       writer->writeAttributes(attributes);
+      output_failed = 0;
     } catch (const cbgtc::io::OutputError& e) {
       std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
       writer.reset();
-      output_failed = true;
+      if (output_failed == 0) output_failed = 2;
     }
   }
-  if (comm.any(output_failed)) return 2;
+  std::vector<std::int64_t> verdict = {-output_failed};
+  comm.min(verdict);  // the root's verdict, on every rank
+  if (verdict[0] != 0) return static_cast<int>(-verdict[0]);
   cbgtc::io::FailSafeWriter output(std::move(writer), &stop_requested);
 
   try {
