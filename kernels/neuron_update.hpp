@@ -299,6 +299,7 @@ template <class S, class... Rest>
 struct FusedSteppers<S, Rest...> {
   S pops[fused_per_model];
   index_type begin[fused_per_model] = {};
+  index_type threads[fused_per_model] = {};  // neurons × lanes
   int count = 0;
   index_type end = 0;  // of this model's ranges
   FusedSteppers<Rest...> rest;
@@ -325,7 +326,7 @@ struct FusedSteppers<S, Rest...> {
   KOKKOS_INLINE_FUNCTION void visitOne(index_type t, step_type k0, step_type k1) const {
     if (p >= count) return;
     const index_type u = t - begin[p];
-    if (u >= 0 && u < pops[p].size() * L)
+    if (u >= 0 && u < threads[p])
       pops[p].advanceGroup(u >> LaneGroup<L>::log2_size, LaneGroup<L>{static_cast<int>(u & (L - 1))}, k0, k1);
   }
 };
@@ -368,6 +369,7 @@ struct FusedLayout {
     for (std::size_t q = chunk * fused_per_model; q < list.size() && t.count < fused_per_model; ++q) {
       t.pops[t.count] = list[q];
       t.begin[t.count] = begin;
+      t.threads[t.count] = list[q].size() * L;
       begin += padded(list[q].size());
       ++t.count;
     }
