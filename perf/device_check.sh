@@ -40,6 +40,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   done
   rm -f "$out/scratch.csv"
 } > "$out/runs.txt" 2>&1
+# With DEVICE_CHECK_BEFORE=<an older cbgtc of the same backend>: the five
+# networks of the performance table, both builds side by side.
+if [ -n "${DEVICE_CHECK_BEFORE:-}" ]; then
+  (cd "$here/.." && perf/before_after.sh "$build/bin/cbgtc" "$DEVICE_CHECK_BEFORE") > "$out/before_after.csv" 2>&1
+fi
 # Tests: each test program directly (ctest's test discovery needs CMake's
 # own GoogleTest module at the path of the build machine).
 for t in "$build"/bin/test_*; do
