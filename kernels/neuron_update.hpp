@@ -3,6 +3,7 @@
 // functions of the model headers (kernels/models/) and of the drive.
 
 #include <algorithm>
+#include <type_traits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -278,11 +279,21 @@ void advancePopulation(const ExecutionSpace& space, const char* label, const Ste
   }
 }
 
-/// Populations per model that one fused GPU launch takes (the launch's
-/// functor holds their steppers by value).
-constexpr int fused_per_model = 2;
+/// Populations of a model that one fused GPU launch takes: the launch's
+/// functor holds their steppers by value, and all of them must fit in a
+/// kernel argument (4 KB). A model's step may ask for more than one
+/// (`static constexpr int fused_slots`), e.g. the AdEx model, of which the
+/// default network has two populations.
+template <class Stepper, class = void>
+struct FusedSlots {
+  static constexpr int value = 1;
+};
+template <class Stepper>
+struct FusedSlots<Stepper, std::void_t<decltype(Stepper::Step::fused_slots)>> {
+  static constexpr int value = Stepper::Step::fused_slots;
+};
 
-/// Up to fused_per_model populations of each of the stepper types S...,
+/// Up to FusedSlots populations of each of the stepper types S...,
 /// each on its own range of threads, padded to whole blocks: a fused
 /// launch's range table.
 template <class... S>
@@ -297,9 +308,10 @@ struct FusedSteppers<> {
 
 template <class S, class... Rest>
 struct FusedSteppers<S, Rest...> {
-  S pops[fused_per_model];
-  index_type begin[fused_per_model] = {};
-  index_type threads[fused_per_model] = {};  // neurons × lanes
+  static constexpr int slots = FusedSlots<S>::value;
+  S pops[slots];
+  index_type begin[slots] = {};
+  index_type threads[slots] = {};  // neurons × lanes
   int count = 0;
   index_type end = 0;  // of this model's ranges
   FusedSteppers<Rest...> rest;
@@ -313,7 +325,7 @@ struct FusedSteppers<S, Rest...> {
       rest.template advance<L>(t, k0, k1);
       return;
     }
-    visit<L>(t, k0, k1, std::make_integer_sequence<int, fused_per_model>{});
+    visit<L>(t, k0, k1, std::make_integer_sequence<int, slots>{});
   }
 
  private:
@@ -344,13 +356,13 @@ void advanceFused(const ExecutionSpace& space, step_type k0, step_type k1, const
   using Policy = Kokkos::RangePolicy<ExecutionSpace, Kokkos::LaunchBounds<warp_multiple, 1>>;
   // Light-weight launches pass the functor as a kernel argument only up to
   // 4 KB (kokkos_compat.hpp); beyond, fewer populations per launch.
-  static_assert(sizeof(Table) <= 4000, "a fused launch's steppers exceed a kernel argument: lower fused_per_model");
+  static_assert(sizeof(Table) <= 4000, "a fused launch's steppers exceed a kernel argument: lower a fused_slots");
   Kokkos::parallel_for(
       "cbgtc::Network::advance", lightweight(Policy(space, 0, table.end)),
       KOKKOS_LAMBDA(const index_type t) { table.template advance<L>(t, k0, k1); });
 }
 
-/// Lays out the ranges of a fused launch: chunk `chunk` (fused_per_model
+/// Lays out the ranges of a fused launch: chunk `chunk` (FusedSlots
 /// populations) of each model's list, with L lanes per neuron.
 template <int L, class... S>
 struct FusedLayout {
@@ -366,7 +378,8 @@ struct FusedLayout {
   static FusedSteppers<T, Rest...> make(std::size_t chunk, index_type begin, const std::vector<T>& list,
                                         const std::vector<Rest>&... rest) {
     FusedSteppers<T, Rest...> t;
-    for (std::size_t q = chunk * fused_per_model; q < list.size() && t.count < fused_per_model; ++q) {
+    constexpr int slots = FusedSteppers<T, Rest...>::slots;
+    for (std::size_t q = chunk * slots; q < list.size() && t.count < slots; ++q) {
       t.pops[t.count] = list[q];
       t.begin[t.count] = begin;
       t.threads[t.count] = list[q].size() * L;
@@ -381,7 +394,7 @@ struct FusedLayout {
 
 /// Steps [k0, k1) of every population, given per model the list of their
 /// steppers. On a GPU in fused launches (advanceFused) of up to
-/// fused_per_model populations per model, with `lanes` lanes per neuron
+/// FusedSlots populations per model, with `lanes` lanes per neuron
 /// (1, 2, 4 or 8). On CPU backends one launch per population, which
 /// balances the load of the threads (an STN step costs more than an AdEx
 /// step), and one lane per neuron.
@@ -397,7 +410,7 @@ void advancePopulations(const ExecutionSpace& space, step_type k0, step_type k1,
     (each(lists), ...);
   } else {
     std::size_t chunks = 0;
-    ((chunks = std::max(chunks, (lists.size() + fused_per_model - 1) / fused_per_model)), ...);
+    ((chunks = std::max(chunks, (lists.size() + FusedSlots<S>::value - 1) / FusedSlots<S>::value)), ...);
     for (std::size_t c = 0; c < chunks; ++c) {
       if (lanes == 8) {
         advanceFused<8>(space, k0, k1, FusedLayout<8>::make(c, 0, lists...));

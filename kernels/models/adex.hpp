@@ -145,6 +145,8 @@ struct AdEx {
   };
 
   struct Step {
+    // Two AdEx populations (GPe, GPi) share a fused GPU launch with the STN.
+    static constexpr int fused_slots = 2;
     Params params;
     real_type dt_ms;
     std::int32_t refractory_steps;

@@ -13,7 +13,8 @@
 //   Step                                         the step as a functor: derived
 //                                                constants and
 //                                                bool operator()(State&, I, k, group)
-//                                                (true: a spike in step k)
+//                                                (true: a spike in step k); optionally
+//                                                fused_slots (neuron_update.hpp)
 //   derive(settings, dt_ms) -> Step
 //   initialState(init, seed, key, global index) -> State
 //   leastSpikeSeparation(step) -> steps          bounds the spikes of an epoch

@@ -3,6 +3,7 @@
 // (the interface is described in model.hpp) and one entry in Models.
 
 #include "kernels/models/adex.hpp"
+#include "kernels/models/lif.hpp"
 #include "kernels/models/stn_hh.hpp"
 
 namespace cbgtc::models {
@@ -10,6 +11,6 @@ namespace cbgtc::models {
 template <class... M>
 struct ModelList {};
 
-using Models = ModelList<StnHH, AdEx>;
+using Models = ModelList<StnHH, AdEx, Lif>;
 
 }  // namespace cbgtc::models
