@@ -115,10 +115,7 @@ struct AdEx {
   using Params = adex::AdExParams;
   using Init = adex::AdExInit;
   using State = adex::AdExState;
-  struct Settings {
-    Params params;
-    Init init;
-  };
+  using Settings = ModelSettingsOf<Params, Init>;
 
   template <class MemorySpace>
   struct Storage {

@@ -61,10 +61,7 @@ struct Lif {
   using Params = lif::LifParams;
   using Init = lif::LifInit;
   using State = lif::LifState;
-  struct Settings {
-    Params params;
-    Init init;
-  };
+  using Settings = ModelSettingsOf<Params, Init>;
 
   template <class MemorySpace>
   struct Storage {

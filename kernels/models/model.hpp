@@ -5,7 +5,7 @@
 //   name, current_units, conductance_units      strings for the deck and the file
 //   Params, Init                                 parameters (with units) and the
 //                                                initial-state distribution
-//   Settings { Params params; Init init; }       what a deck section sets
+//   Settings = ModelSettingsOf<Params, Init>     what a deck section sets
 //   State                                        one neuron, as a step sees it
 //   Storage<MemorySpace>                         the population's state, one View
 //                                                per variable: load(i), store(i, x),
@@ -33,6 +33,13 @@ namespace cbgtc {
 
 /// The range a deck key must lie in (checked when the deck is read).
 enum class KeyBound { Any, NonNegative, Positive, UnitInterval };
+
+/// What a deck section sets of a model: its parameters and initial state.
+template <class Params, class Init>
+struct ModelSettingsOf {
+  Params params;
+  Init init;
+};
 
 /// The allocation of one state variable's View for a population: labelled
 /// "cbgtc::<population>::<variable>", not initialised (initialState fills it).

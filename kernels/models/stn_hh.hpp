@@ -364,10 +364,7 @@ struct StnHH {
   using Params = stn::StnParams;
   using Init = stn::StnInit;
   using State = stn::StnState;
-  struct Settings {
-    Params params;
-    Init init;
-  };
+  using Settings = ModelSettingsOf<Params, Init>;
 
   template <class MemorySpace>
   struct Storage {
