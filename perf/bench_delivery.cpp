@@ -25,8 +25,8 @@
 
 using namespace cbgtc;
 
-// Positions of a source and another population in a run's list.
-constexpr std::uint32_t stn_position = 0, gpe_position = 1;
+// The position of the source population in a run's list.
+constexpr std::uint32_t gpe_position = 1;
 
 namespace {
 
