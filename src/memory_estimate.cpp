@@ -49,9 +49,9 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
     const std::int64_t per_neuron = static_cast<std::int64_t>(stateBytes(p.params)) + 8 + 40 +
                                     (epoch / lfp_every + 2) * static_cast<std::int64_t>(sizeof(real_type));
     items.push_back({"neurons of " + p.name + " (" + key + ")", n * per_neuron, true});
-    // The LFP proxy of the whole run, on the device and again on the host.
-    items.push_back({"LFP proxy of " + p.name + " (simulation.duration_ms / analysis.lfp_sample_ms)",
-                     lfp_samples * 8, true});
+    // The LFP proxy: a bounded buffer on the device, the whole run on the
+    // host (kept, and summed over the ranks).
+    items.push_back({"LFP buffer of " + p.name, lfpDeviceSamples(c) * 8, true});
     items.push_back({"LFP proxy of " + p.name + " on the host (simulation.duration_ms / analysis.lfp_sample_ms)",
                      lfp_samples * 8 * 2, false});
     const std::int64_t cells = std::min<std::int64_t>(c.output.v_neurons, p.n);

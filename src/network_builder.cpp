@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::int64_t max_epoch_steps = 4000;
 constexpr std::int64_t report_rows_per_flush = 1024;
+constexpr std::int64_t lfp_flush_samples = 4096;
 
 template <class F, class... M>
 void forEachModel(models::ModelList<M...>, F&& f) {
@@ -48,6 +49,15 @@ step_type epochSteps(const SimulationConfig& config) {
   for (const auto& p : config.projections)
     min_delay = std::min<step_type>(min_delay, delaySteps(p.delay_ms - p.delay_jitter_ms, config.simulation.dt_ms));
   return std::clamp<step_type>(min_delay, 1, max_epoch_steps);
+}
+
+std::int64_t lfpDeviceSamples(const SimulationConfig& config) {
+  const double dt = config.simulation.dt_ms;
+  const std::int64_t every = std::max<std::int64_t>(1, stepsOf(config.analysis.lfp_sample_ms, dt));
+  const std::int64_t run = (config.stepCount() + every - 1) / every;
+  const std::int64_t epoch = (cbgtc::epochSteps(config) + every - 1) / every + 1;
+  // Two epochs' worth at least; a copy to the host every lfp_flush_samples.
+  return std::min(run, std::max(2 * epoch, lfp_flush_samples));
 }
 
 std::int64_t reportCapacity(const SimulationConfig& config) {
@@ -87,7 +97,6 @@ void Simulation::buildPopulations() {
   const double dt = config.simulation.dt_ms;
   const auto seed = static_cast<std::uint64_t>(config.simulation.seed);
   const std::int64_t n_steps = config.stepCount();
-  const std::int64_t lfp_samples = (n_steps + _lfp_every - 1) / _lfp_every;
   const ExecutionSpace space;
   std::int64_t local_neurons = 0, spike_capacity = 1;
   for (const PopulationSettings& s : config.populations) {
@@ -135,7 +144,7 @@ void Simulation::buildPopulations() {
       p.report = Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace>(
           Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + p.name + "::report"), p.report_capacity,
           p.local_report_cells);
-    p.lfp = Kokkos::View<double*, MemorySpace>("cbgtc::" + p.name + "::lfp", lfp_samples);
+    p.lfp = Kokkos::View<double*, MemorySpace>("cbgtc::" + p.name + "::lfp", lfpDeviceSamples(config));
     p.lfp_scratch = Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>(
         "cbgtc::" + p.name + "::lfp_scratch", (_epoch_steps + _lfp_every - 1) / _lfp_every + 1, n);
     _populations.push_back(std::move(p));

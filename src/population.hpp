@@ -5,6 +5,7 @@
 
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "kernels/models/registry.hpp"
 #include "kernels/neuron_update.hpp"
@@ -52,7 +53,12 @@ struct Population {
   Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace> report;
   std::int64_t report_rows = 0;         // filled rows not yet flushed
   std::int64_t report_capacity = 0;
-  Kokkos::View<double*, MemorySpace> lfp;  // one sample per LFP interval
+  // The LFP proxy: a bounded device buffer of samples from lfp_device_first
+  // on, moved to the host when full (Simulation::flushLfp), so device memory
+  // does not grow with the duration.
+  Kokkos::View<double*, MemorySpace> lfp;
+  std::int64_t lfp_device_first = 0;
+  std::vector<double> lfp_host;  // samples 0 .. lfp_device_first − 1 (this rank's partial sums)
   Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace> lfp_scratch;  // [sample in epoch][neuron]
 
   index_type localSize() const { return static_cast<index_type>(block.size()); }

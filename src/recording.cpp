@@ -19,6 +19,19 @@ void Simulation::writeSpikes(const std::vector<SpikeRecord>& all, io::OutputWrit
     if (!ids[p.position].empty()) writer.appendSpikes(p.name, times_ms[p.position], ids[p.position]);
 }
 
+// LFP samples [lfp_device_first, upto) move from the device buffer to the
+// host, and the buffer starts again at sample `upto`. Every rank does this
+// on the same samples.
+void Simulation::flushLfp(Population& p, std::int64_t upto) {
+  const std::int64_t n = upto - p.lfp_device_first;
+  if (n <= 0) return;
+  const auto held = Kokkos::subview(p.lfp, std::pair<std::int64_t, std::int64_t>(0, n));
+  const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), held);
+  p.lfp_host.insert(p.lfp_host.end(), host.data(), host.data() + n);
+  // No zeroing: every sample is assigned (sumLfp), never accumulated.
+  p.lfp_device_first = upto;
+}
+
 // The initial state (t = 0) is report row 0; advance() adds the others.
 void Simulation::sampleReport(Population& p) {
   if (p.report_cells == 0) return;

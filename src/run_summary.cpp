@@ -55,10 +55,10 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   p.cv_isi = cv_neurons > 0 ? cv_total / static_cast<double>(cv_neurons) : nan;
 
   // LFP proxy: samples at t = m·lfp_sample_ms from the end of the burn-in.
-  auto lfp_local = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.lfp);
-  std::vector<double> lfp_all(lfp_local.data(), lfp_local.data() + lfp_local.extent(0));
-  _comm.sum(lfp_all);  // partial sums of each rank's neurons
   const std::int64_t samples_done = (steps_done + _lfp_every - 1) / _lfp_every;
+  flushLfp(r, samples_done);
+  std::vector<double> lfp_all = r.lfp_host;
+  _comm.sum(lfp_all);  // partial sums of each rank's neurons
   const std::int64_t first = (burn_in_steps + _lfp_every - 1) / _lfp_every;
   std::vector<double> lfp;
   for (std::int64_t m = first; m < samples_done; ++m) lfp.push_back(lfp_all[static_cast<std::size_t>(m)]);

@@ -89,6 +89,10 @@ void Simulation::advance(step_type k0, step_type k1, io::OutputWriter* writer) {
 
   SteppersByModel steppers;
   for (auto& p : _populations) {
+    if (lfp_end - p.lfp_device_first > static_cast<std::int64_t>(p.lfp.extent(0))) {
+      PhaseTimer timer(_config.output.timers, _phases.output);
+      flushLfp(p, lfp_first);
+    }
     if (p.report_cells > 0 && p.report_rows + report_rows > p.report_capacity) {
       PhaseTimer timer(_config.output.timers, _phases.output);
       flushReport(p, writer);
@@ -117,7 +121,8 @@ void Simulation::advance(step_type k0, step_type k1, io::OutputWriter* writer) {
     std::apply([&](const auto&... lists) { advancePopulations(space, k0, k1, _lanes_per_neuron, lists...); },
                steppers);
     for (auto& p : _populations)
-      if (p.localSize() > 0 && lfp_end > lfp_first) sumLfp(space, p.lfp_scratch, lfp_end - lfp_first, p.lfp, lfp_first);
+      if (p.localSize() > 0 && lfp_end > lfp_first)
+        sumLfp(space, p.lfp_scratch, lfp_end - lfp_first, p.lfp, lfp_first - p.lfp_device_first);
   }
   for (auto& p : _populations) p.report_rows += report_rows;
 }

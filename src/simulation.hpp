@@ -121,12 +121,17 @@ class Simulation {
   void writeSpikes(const std::vector<SpikeRecord>& all, io::OutputWriter& writer);
   void sampleReport(Population& p);
   void flushReport(Population& p, io::OutputWriter* writer);
+  void flushLfp(Population& p, std::int64_t upto);
   void advance(step_type k0, step_type k1, io::OutputWriter* writer);
   PopulationSummary summarize(Population& p, std::int64_t steps_done, io::OutputWriter* writer);
 };
 
 /// Steps between spike exchanges for `config` (Simulation::epochSteps).
 step_type epochSteps(const SimulationConfig& config);
+
+/// Samples of a population's LFP proxy buffered on the device between copies
+/// to the host.
+std::int64_t lfpDeviceSamples(const SimulationConfig& config);
 
 /// Rows of a population's voltage report buffered on the device between flushes.
 std::int64_t reportCapacity(const SimulationConfig& config);

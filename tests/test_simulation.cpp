@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -168,4 +169,34 @@ TEST(Simulation, FiniteRunHasNoFailure) {
   const RunSummary s = sim.run(nullptr);
   EXPECT_TRUE(s.complete);
   EXPECT_TRUE(s.failure.empty()) << s.failure;
+}
+
+// The LFP proxy lives on the device in a bounded buffer that moves to the
+// host when full (memory does not grow with the duration there). A run
+// sampled every step fills it several times; its samples equal a short run's
+// (no move) and a per-step run's (moves at other steps).
+TEST(Simulation, LfpBufferMovesToTheHostWithoutChangingASample) {
+  auto c = smallConfig();
+  c.analysis.lfp_sample_ms = c.simulation.dt_ms;
+  c.analysis.segment_ms = 50;
+  c.analysis.burn_in_ms = 0;
+  c.simulation.duration_ms = 300;
+  ASSERT_LT(lfpDeviceSamples(c), c.stepCount() / 2) << "the buffer must fill";
+  const auto whole = runToMemory(c);
+  auto per_step = c;
+  per_step.execution.epoch_batching = false;
+  const auto stepped = runToMemory(per_step);
+  auto short_run = c;
+  short_run.simulation.duration_ms = 100;
+  ASSERT_EQ(lfpDeviceSamples(short_run), short_run.stepCount()) << "the short run keeps all on the device";
+  const auto first = runToMemory(short_run);
+  for (const char* pop : {"STN", "GPe", "GPi"}) {
+    const auto& a = whole.datasets.at(std::string("/lfp/") + pop);
+    ASSERT_EQ(static_cast<std::int64_t>(a.size()), c.stepCount()) << pop;
+    EXPECT_EQ(a, stepped.datasets.at(std::string("/lfp/") + pop)) << pop;
+    const auto& b = first.datasets.at(std::string("/lfp/") + pop);
+    ASSERT_EQ(static_cast<std::int64_t>(b.size()), short_run.stepCount()) << pop;
+    EXPECT_TRUE(std::equal(b.begin(), b.end(), a.begin())) << pop;
+    EXPECT_GT(*std::max_element(a.begin() + 5000, a.end()), 0.0) << pop << ": samples after a move";
+  }
 }
