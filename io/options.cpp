@@ -246,11 +246,23 @@ std::string helpText() {
   const OptionTable table = makeOptionTable(defaults);
   std::ostringstream out;
   out << "Usage: cbgtc [--config deck.ini] [--section.key=value ...]\n\n"
-      << "Simulates the STN-GPe-GPi network of the basal ganglia. Every key can be\n"
-      << "set in the deck (section [stn], line 'gNa = 49') or on the command line\n"
-      << "(--stn.gNa=49); the command line wins. Units are in brackets.\n\n"
+      << "Simulates a basal ganglia circuit made of [population.<name>] and\n"
+      << "[projection.<name>] sections; without them, the STN-GPe-GPi network below.\n"
+      << "Every key can be set in the deck (section [population.STN], line\n"
+      << "'gNa = 49') or on the command line (--population.STN.gNa=49); the command\n"
+      << "line wins. Units are in brackets.\n\n"
       << howToRun() << "\n";
   for (const auto& d : table.describe()) out << d << "\n";
+  // Every model's keys, for populations of models the built-in network
+  // does not use.
+  out << "Models (model = <name> in a [population.<name>] section; also n and noise_*):\n";
+  for (const auto& name : modelNames()) {
+    ModelSettings settings = defaultModelSettings(name);
+    out << "  " << name << " (currents in " << currentUnits(settings) << ", conductances in "
+        << conductanceUnits(settings) << "):";
+    for (const ModelKey& k : modelKeys(settings)) out << " " << k.name;
+    out << "\n";
+  }
   return out.str();
 }
 

@@ -953,3 +953,17 @@ TEST(OptionsHelp, OneSectionPerDeckSection) {
   EXPECT_NE(help.find("stn_hh"), std::string::npos);
   EXPECT_NE(help.find("adex"), std::string::npos);
 }
+
+// --help lists every model of the registry with its keys, also those the
+// built-in network does not use.
+TEST(OptionsHelp, ListsEveryModelAndItsKeys) {
+  const std::string help = cbgtc::io::helpText();
+  for (const auto& name : cbgtc::modelNames()) {
+    cbgtc::ModelSettings settings = cbgtc::defaultModelSettings(name);
+    const auto line_start = help.find("\n  " + name + " (");
+    ASSERT_NE(line_start, std::string::npos) << name;
+    const std::string line = help.substr(line_start + 1, help.find('\n', line_start + 1) - line_start - 1);
+    for (const auto& key : cbgtc::modelKeys(settings))
+      EXPECT_NE(line.find(std::string(" ") + key.name), std::string::npos) << name << "." << key.name;
+  }
+}
