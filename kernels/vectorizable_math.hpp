@@ -14,7 +14,7 @@
 // log within 1 ulp, sinCosTwoPi within 2 ulp.
 //
 // On GPUs the vendor's functions are used: they are already per-thread
-// vector code, and their figures in the README were measured with them;
+// vector code, and their figures in docs/performance.md were measured with them;
 // and on CPUs without wide vectors glibc's (below).
 
 #include <cstdint>

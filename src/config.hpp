@@ -83,7 +83,7 @@ struct ProjectionSettings {
 };
 
 /// The four projections of the prototype with the intended delays and
-/// kinetics (model.md §4.2). Conductances: see README ("Default network").
+/// kinetics (model.md §4.2). Conductances: docs/network.md ("The default network").
 std::vector<ProjectionSettings> defaultProjections();
 
 struct AnalysisSettings {

@@ -4,6 +4,7 @@
 // list of them, built from the deck's [population.<name>] sections.
 
 #include <string>
+#include <tuple>
 #include <variant>
 #include <vector>
 
@@ -33,6 +34,18 @@ struct StateVariant<models::ModelList<M...>> {
 
 /// The state of a population of any model of the registry.
 using AnyModelState = Impl::StateVariant<models::Models>::type;
+
+namespace Impl {
+template <class List>
+struct StepperLists;
+template <class... M>
+struct StepperLists<models::ModelList<M...>> {
+  using type = std::tuple<std::vector<StepperOf<M>>...>;
+};
+}  // namespace Impl
+
+/// One list of steppers per model of the registry: a launch's populations.
+using SteppersByModel = Impl::StepperLists<models::Models>::type;
 
 struct Population {
   std::string name;

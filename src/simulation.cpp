@@ -12,16 +12,6 @@ namespace cbgtc {
 
 namespace {
 
-template <class List>
-struct StepperLists;
-template <class... M>
-struct StepperLists<models::ModelList<M...>> {
-  using type = std::tuple<std::vector<StepperOf<M>>...>;
-};
-
-/// One list of steppers per model of the registry.
-using SteppersByModel = StepperLists<models::Models>::type;
-
 /// Row sums of the epoch's LFP scratch (m = 0..samples−1, one row per
 /// sample, one column per neuron) into lfp(first + m): one launch, a team
 /// per sample.
@@ -87,7 +77,10 @@ void Simulation::advance(step_type k0, step_type k1, io::OutputWriter* writer) {
   const step_type lfp_first = (k0 + _lfp_every - 1) / _lfp_every;
   const step_type lfp_end = (k1 + _lfp_every - 1) / _lfp_every;
 
-  SteppersByModel steppers;
+  // The steppers of this launch, in lists kept from launch to launch, so that
+  // they are not allocated again.
+  SteppersByModel& steppers = _steppers;
+  std::apply([](auto&... lists) { (lists.clear(), ...); }, steppers);
   for (auto& p : _populations) {
     if (lfp_end - p.lfp_device_first > static_cast<std::int64_t>(p.lfp.extent(0))) {
       PhaseTimer timer(_config.output.timers, _phases.output);

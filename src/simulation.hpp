@@ -113,6 +113,7 @@ class Simulation {
   Kokkos::View<std::uint64_t*, MemorySpace> _spike_keys;         // sort keys (GPUs)
   PhaseTimes _phases;
   std::int64_t _first_non_finite = SpikeBuffer<MemorySpace>::all_finite;  // on this rank
+  SteppersByModel _steppers;  // advance()'s, kept for their capacity
 
   std::string nonFiniteMessage(std::int64_t code) const;
   void buildPopulations();

@@ -32,6 +32,16 @@ std::string smallRun(const TempDir& dir, const std::string& file, const std::str
          "' --output.overwrite=true " + extra;
 }
 
+/// Files a and b hold the same, non-empty spikes of STN, GPe and GPi.
+void expectSameSpikes(const std::string& a, const std::string& b) {
+  for (const char* pop : {"STN", "GPe", "GPi"}) {
+    const Spikes sa = readSpikes(a, pop), sb = readSpikes(b, pop);
+    EXPECT_FALSE(sa.times_ms.empty()) << pop;
+    EXPECT_EQ(sa.times_ms, sb.times_ms) << pop;
+    EXPECT_EQ(sa.node_ids, sb.node_ids) << pop;
+  }
+}
+
 }  // namespace
 
 TEST(CliNetwork, SameSeedGivesIdenticalSpikeDatasets) {
@@ -58,12 +68,7 @@ TEST(CliNetwork, DefaultDeckEqualsTheBuiltInCircuit) {
   ASSERT_EQ(runCbgtc(smallRun(dir, a), dir).exit_code, 0);
   ASSERT_EQ(runCbgtc("--simulation.duration_ms=200 --output.overwrite=true --output.file='" + b + "'", dir).exit_code,
             0);
-  for (const char* pop : {"STN", "GPe", "GPi"}) {
-    const Spikes sa = readSpikes(a, pop), sb = readSpikes(b, pop);
-    EXPECT_FALSE(sa.times_ms.empty()) << pop;
-    EXPECT_EQ(sa.times_ms, sb.times_ms) << pop;
-    EXPECT_EQ(sa.node_ids, sb.node_ids) << pop;
-  }
+  expectSameSpikes(a, b);
 }
 
 // Random streams are keyed by the names of populations and projections, not
@@ -98,12 +103,7 @@ TEST(CliNetwork, PopulationOrderInTheDeckDoesNotChangeTheSpikes) {
                           dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find(": GPi 150, GPe 200, STN 100 neurons;"), std::string::npos) << r.out;
-  for (const char* pop : {"STN", "GPe", "GPi"}) {
-    const Spikes sa = readSpikes(a, pop), sb = readSpikes(b, pop);
-    EXPECT_FALSE(sa.times_ms.empty()) << pop;
-    EXPECT_EQ(sa.times_ms, sb.times_ms) << pop;
-    EXPECT_EQ(sa.node_ids, sb.node_ids) << pop;
-  }
+  expectSameSpikes(a, b);
 }
 
 // NEST-style progress lines; no carriage return when stdout is a file.

@@ -1,4 +1,4 @@
-// Single-neuron references of shared/docs/model.md §2.9 and §3.5, run the
+// Single-neuron references of docs/model.md §2.9 and §3.5, run the
 // way a user runs them: the cbgtc executable on the decks in input/, spikes
 // read back from the output file.
 
