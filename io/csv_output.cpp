@@ -171,7 +171,8 @@ class CsvOutput final : public OutputWriter {
     if (!lines.empty() && std::fwrite(lines.data(), 1, lines.size(), _file) != lines.size()) checkWrite(-1);
   }
 
-  void addReport(const std::string&, const std::vector<std::uint64_t>&, double, double) override {
+  void addReport(const std::string&, const std::vector<std::uint64_t>&, double, double, const std::string&,
+                 const std::string&) override {
     requireOpen("add a report to");
   }
 
@@ -243,6 +244,23 @@ std::unique_ptr<OutputWriter> makeOutputWriter(const std::string& path, bool ove
   return makeHdf5Output(path, overwrite);
 #else
   return makeCsvOutput(path, overwrite);
+#endif
+}
+
+bool writesReportFiles() {
+#ifdef CBGTC_ENABLE_HDF5
+  return true;
+#else
+  return false;
+#endif
+}
+
+std::unique_ptr<OutputWriter> makeReportWriter(const std::string& path, bool overwrite) {
+#ifdef CBGTC_ENABLE_HDF5
+  return makeHdf5Output(path, overwrite);
+#else
+  (void)overwrite;
+  throw OutputError("'" + path + "': [record] sections write SONATA HDF5 reports, and this build has no HDF5");
 #endif
 }
 

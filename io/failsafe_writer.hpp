@@ -50,8 +50,8 @@ class FailSafeWriter final : public OutputWriter {
     guard([&] { _writer->appendSpikes(population, timestamps_ms, node_ids); });
   }
   void addReport(const std::string& population, const std::vector<std::uint64_t>& node_ids, double start_ms,
-                 double step_ms) override {
-    guard([&] { _writer->addReport(population, node_ids, start_ms, step_ms); });
+                 double step_ms, const std::string& variable, const std::string& units) override {
+    guard([&] { _writer->addReport(population, node_ids, start_ms, step_ms, variable, units); });
   }
   void appendReport(const std::string& population, const float* data, std::size_t n_times) override {
     guard([&] { _writer->appendReport(population, data, n_times); });

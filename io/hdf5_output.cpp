@@ -357,7 +357,7 @@ class Hdf5Output::State {
   }
 
   void addReport(const std::string& population, const std::vector<std::uint64_t>& node_ids,
-                 double start_ms, double step_ms) {
+                 double start_ms, double step_ms, const std::string& variable, const std::string& units) {
     validatePopulationName(population, "report population");
     if (_reports.count(population) != 0 || _empty_reports.count(population) != 0) {
       throw OutputError("report '" + population + "' added twice to '" + _partial_path + "'");
@@ -380,7 +380,9 @@ class Hdf5Output::State {
 
     Hdf5Handle group = openOrCreateGroup(base);
     entry.data = createExtendible(group.get(), "data", base + "/data", H5T_IEEE_F32LE, n_cells);
-    writeStringAttribute(entry.data.get(), base + "/data", "units", "mV");
+    // bmtk's report reader takes the variable's name and units from here.
+    writeStringAttribute(entry.data.get(), base + "/data", "variable", variable);
+    writeStringAttribute(entry.data.get(), base + "/data", "units", units);
 
     const std::string mapping_path = base + "/mapping";
     Hdf5Handle mapping = openOrCreateGroup(mapping_path);
@@ -399,6 +401,10 @@ class Hdf5Output::State {
     const std::vector<std::uint32_t> element_ids(n_cells, 0);
     writeFixed(mapping.get(), "element_ids", mapping_path, H5T_STD_U32LE, H5T_NATIVE_UINT32,
                n_cells, element_ids.data());
+    // A point neuron's one element sits in the middle of its one section.
+    const std::vector<float> element_pos(n_cells, 0.5f);
+    writeFixed(mapping.get(), "element_pos", mapping_path, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, n_cells,
+               element_pos.data());
     // No rows yet: the report ends where it starts (flush() and finalize()
     // keep this up to date).
     const double time[3] = {start_ms, start_ms, step_ms};
@@ -730,10 +736,9 @@ void Hdf5Output::appendSpikes(const std::string& population,
   openState("append spikes to").appendSpikes(population, timestamps_ms, node_ids);
 }
 
-void Hdf5Output::addReport(const std::string& population,
-                           const std::vector<std::uint64_t>& node_ids, double start_ms,
-                           double step_ms) {
-  openState("add a report to").addReport(population, node_ids, start_ms, step_ms);
+void Hdf5Output::addReport(const std::string& population, const std::vector<std::uint64_t>& node_ids,
+                           double start_ms, double step_ms, const std::string& variable, const std::string& units) {
+  openState("add a report to").addReport(population, node_ids, start_ms, step_ms, variable, units);
 }
 
 void Hdf5Output::appendReport(const std::string& population, const float* data,

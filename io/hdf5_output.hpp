@@ -40,9 +40,8 @@ class Hdf5Output final : public OutputWriter {
   void appendSpikes(const std::string& population,
                     const std::vector<double>& timestamps_ms,
                     const std::vector<std::uint64_t>& node_ids) override;
-  void addReport(const std::string& population,
-                 const std::vector<std::uint64_t>& node_ids, double start_ms,
-                 double step_ms) override;
+  void addReport(const std::string& population, const std::vector<std::uint64_t>& node_ids, double start_ms,
+                 double step_ms, const std::string& variable, const std::string& units) override;
   void appendReport(const std::string& population, const float* data,
                     std::size_t n_times) override;
   void finalize(double stop_ms) override;

@@ -199,6 +199,18 @@ OptionTable makeOptionTable(SimulationConfig& c) {
     t.add(k + "autapses", &pr.autapses, "", "allow self-connections when source == target");
   }
 
+  for (auto& r : c.records) {
+    const std::string k = "record." + r.name + ".";
+    t.add(k + "population", &r.population, "", "population to record (a [population.<name>] name)");
+    t.add(k + "variables", &r.variables, "",
+          "comma-separated: state variables of the population's model, I_syn, I_noise, I_input, g_<projection>");
+    t.add(k + "node_ids", &r.node_ids, "", "comma-separated node ids to record (or count)");
+    t.add(k + "count", &r.count, "", "record the first count neurons (or node_ids)", Bound::NonNegative);
+    t.add(k + "interval_ms", &r.interval_ms, "ms", "sampling interval (multiple of dt_ms)", Bound::Positive);
+    t.add(k + "file", &r.file, "", "SONATA report file (default <output.file stem>_<name>.h5; _<variable> added "
+                                   "before the extension for each of several variables)");
+  }
+
   auto& a = c.analysis;
   t.add("analysis.burn_in_ms", &a.burn_in_ms, "ms", "initial time excluded from every metric", Bound::NonNegative);
   t.add("analysis.segment_ms", &a.segment_ms, "ms", "Welch segment length (1000: 1 Hz resolution)",
@@ -243,6 +255,9 @@ po::options_description howToRun() {
 
 std::string helpText() {
   SimulationConfig defaults;
+  // A recording is shown by its keys, under a placeholder name.
+  defaults.records.emplace_back();
+  defaults.records.back().name = "<name>";
   const OptionTable table = makeOptionTable(defaults);
   std::ostringstream out;
   out << "Usage: cbgtc [--config deck.ini] [--section.key=value ...]\n\n"
@@ -261,7 +276,9 @@ std::string helpText() {
     out << "  " << name << " (currents in " << currentUnits(settings) << ", conductances in "
         << conductanceUnits(settings) << "):";
     for (const ModelKey& k : modelKeys(settings)) out << " " << k.name;
-    out << "\n";
+    out << "\n    record variables:";
+    for (const StateVariable& v : stateVariables(settings)) out << " " << v.name;
+    out << " I_syn I_noise I_input g_<projection>\n";
   }
   return out.str();
 }
@@ -454,6 +471,7 @@ void addDeclaredSections(const std::vector<std::pair<std::string, std::string>>&
   auto declare = [&](const std::vector<Key>& keys, bool replace) {
     std::vector<PopulationSettings> populations;
     std::vector<ProjectionSettings> projections;
+    std::vector<RecordSettings> records;
     auto known = [](const auto& list, const std::string& name) {
       return std::any_of(list.begin(), list.end(), [&](const auto& x) { return x.name == name; });
     };
@@ -485,6 +503,14 @@ void addDeclaredSections(const std::vector<std::pair<std::string, std::string>>&
         added.name = name;
         projections.push_back(existing != config.projections.end() ? *existing : added);
       }
+      name = sectionNameOf("record", k.key);
+      if (!name.empty() && !known(records, name)) {
+        const auto existing = std::find_if(config.records.begin(), config.records.end(),
+                                           [&](const RecordSettings& r) { return r.name == name; });
+        RecordSettings added;
+        added.name = name;
+        records.push_back(existing != config.records.end() ? *existing : added);
+      }
     }
     auto merge = [replace](auto& into, auto& declared) {
       if (replace && !declared.empty()) {
@@ -504,6 +530,7 @@ void addDeclaredSections(const std::vector<std::pair<std::string, std::string>>&
     // A deck's own populations come with its own projections (or none).
     if (replace && !populations.empty() && projections.empty()) config.projections.clear();
     merge(config.projections, projections);
+    merge(config.records, records);
   };
   declare(deck_keys, true);
   declare(cli_keys, false);

@@ -1,5 +1,5 @@
 #pragma once
-// Output of one run: spikes and membrane-potential reports per population.
+// Output of one run: spikes and reports (recorded variables) per population.
 //
 // Implementations write to "<path>.partial" and rename it to "<path>" only in
 // finalize(), so an interrupted or failed run never leaves a file under the
@@ -77,11 +77,12 @@ class OutputWriter {
                             const std::vector<double>& timestamps_ms,
                             const std::vector<std::uint64_t>& node_ids) = 0;
 
-  /// Declare a membrane-potential report of the given cells, sampled every
-  /// step_ms starting at start_ms.
-  virtual void addReport(const std::string& population,
-                         const std::vector<std::uint64_t>& node_ids,
-                         double start_ms, double step_ms) = 0;
+  /// Declare a report of one variable (e.g. "V" in "mV") of the given
+  /// cells of a population, sampled every step_ms from start_ms: SONATA's
+  /// /report/<population>, one per population and file.
+  virtual void addReport(const std::string& population, const std::vector<std::uint64_t>& node_ids,
+                         double start_ms, double step_ms, const std::string& variable,
+                         const std::string& units) = 0;
 
   /// Append n_times rows of the report; data is row-major [n_times x n_cells].
   virtual void appendReport(const std::string& population, const float* data,
@@ -211,6 +212,14 @@ void checkOutputLocation(const std::string& path, bool overwrite);
 /// with HDF5, otherwise a CSV spike writer.
 std::unique_ptr<OutputWriter> makeOutputWriter(const std::string& path,
                                                bool overwrite);
+
+/// A SONATA report file's writer (a [record] section's variable): runs
+/// checkOutputLocation and creates "<path>.partial" exclusively. Builds
+/// without HDF5 refuse it; throws OutputError naming `path`.
+std::unique_ptr<OutputWriter> makeReportWriter(const std::string& path, bool overwrite);
+
+/// Whether this build writes report files (it has HDF5).
+bool writesReportFiles();
 
 /// The CSV spike writer (`timestamps population node_ids`), in every build.
 std::unique_ptr<OutputWriter> makeCsvOutput(const std::string& path, bool overwrite);

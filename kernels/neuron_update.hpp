@@ -10,6 +10,7 @@
 
 #include "kernels/models/model.hpp"
 #include "kernels/population_drive.hpp"
+#include "kernels/record_probe.hpp"
 #include "kernels/spike_buffer.hpp"
 
 namespace cbgtc {
@@ -85,15 +86,8 @@ struct StepRecording {
   step_type lfp_every = 1;
   step_type lfp_first_sample = 0;
 
-  // Voltage report: V after step k (time t_{k+1}) when (k + 1) % v_every ==
-  // 0 and k + 1 < n_steps, for local neurons i < report_cells, into row
-  // report_row0 + (k + 1) / v_every − v_first_sample. Empty: not recorded.
-  Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace> report;
-  step_type v_every = 1;
-  step_type v_first_sample = 0;
-  std::int64_t report_row0 = 0;
-  index_type report_cells = 0;
-  step_type n_steps = 0;
+  // Recording probes of this population (record_probe.hpp). Empty: none.
+  Kokkos::View<const RecordProbe*, MemorySpace> probes;
 
   /// A sampling schedule, counted down step by step rather than found by a
   /// 64-bit modulo each step (hundreds of cycles on a GPU).
@@ -119,12 +113,6 @@ struct StepRecording {
     return Clock{(lfp_every - k0 % lfp_every) % lfp_every, (k0 + lfp_every - 1) / lfp_every - lfp_first_sample,
                  lfp_every};
   }
-  /// ... and report samples after the steps k with (k + 1) % v_every == 0.
-  KOKKOS_INLINE_FUNCTION Clock reportClock(step_type k0) const {
-    return Clock{(v_every - (k0 + 1) % v_every) % v_every, report_row0 + (k0 + v_every) / v_every - v_first_sample,
-                 v_every};
-  }
-
   /// Local neuron i (global index `global`) spiked in step k.
   KOKKOS_INLINE_FUNCTION void spiked(index_type i, index_type global, step_type k) const {
     spikes.push(k, global);
@@ -137,9 +125,38 @@ struct StepRecording {
     if (!(V - V == real_type(0))) spikes.flagNonFinite(k);
   }
 
-  /// The report's sample of row `row` (from reportClock) after step k.
-  KOKKOS_INLINE_FUNCTION void sampleReport(std::int64_t row, step_type k, index_type i, real_type V) const {
-    if (k + 1 < n_steps) report(row, i) = static_cast<float>(V);
+  /// Whether a probe records local neuron i.
+  KOKKOS_INLINE_FUNCTION bool recorded(index_type i) const {
+    bool any = false;
+    for (std::size_t q = 0; q < probes.extent(0); ++q) any = any || probes(q).column[i] >= 0;
+    return any;
+  }
+
+  /// The samples of local neuron i at the start of step k (before it), for
+  /// the probes due in step k: its state x and its drive's values (`local`:
+  /// the drive a thread holds in registers, or null: all in memory).
+  template <class Model, class Drive>
+  KOKKOS_INLINE_FUNCTION void sample(index_type i, step_type k, const typename Model::State& x, const Drive& drive,
+                                     const typename Drive::Local* local) const {
+    for (std::size_t q = 0; q < probes.extent(0); ++q) {
+      const RecordProbe& probe = probes(q);
+      const std::int32_t c = probe.column[i];
+      if (c < 0 || k % probe.every != 0) continue;
+      for (std::int32_t v = 0; v < probe.n_variables; ++v) {
+        const RecordedVariable what = probe.variables[v];
+        real_type value = 0;
+        switch (what.kind) {
+          case RecordedKind::State: value = Model::stateValue(x, what.index); break;
+          case RecordedKind::Conductance: value = drive.conductanceAt(i, what.index, k, local); break;
+          case RecordedKind::SynapticCurrent: value = drive.synapticCurrentAt(i, k, x.V, local); break;
+          case RecordedKind::NoiseCurrent: value = drive.noiseAt(i, local); break;
+          case RecordedKind::InputCurrent:
+            value = drive.synapticCurrentAt(i, k, x.V, local) + drive.noiseAt(i, local);
+            break;
+        }
+        probe.at(k, v, c) = static_cast<float>(value);
+      }
+    }
   }
 };
 
@@ -152,6 +169,7 @@ struct StepRecording {
 template <class Population, class Advance>
 struct PopulationStepper {
   using memory_space = typename Population::memory_space;
+  using model = typename Population::model;
   Population pop;
   PopulationDrive<memory_space> drive;
   StepRecording<memory_space> rec;
@@ -170,12 +188,12 @@ struct PopulationStepper {
                                            step_type k1) const {
     const bool leader = group.leader();
     const bool lfp_on = rec.lfp.extent(0) > 0 && leader;
-    const bool report_on = rec.report.extent(0) > 0 && i < rec.report_cells && leader;
+    const bool recorded = leader && rec.probes.extent(0) > 0 && rec.recorded(i);
     auto lfp = rec.lfpClock(k0);
-    auto report = rec.reportClock(k0);
     auto x = pop.load(i);
     auto input = drive.load(i, k0);
     for (step_type k = k0; k < k1; ++k) {
+      if (recorded) rec.template sample<model>(i, k, x, drive, &input);
       real_type abs_syn = 0;
       const real_type I = drive.inputCurrent(i, k, k1, x.V, abs_syn, input, group);
       if (lfp_on) {
@@ -183,10 +201,6 @@ struct PopulationStepper {
         if (row >= 0) rec.lfp(row, i) = abs_syn;
       }
       if (advance(x, I, k, group) && leader) rec.spiked(i, drive.first_global + i, k);
-      if (report_on) {
-        const std::int64_t row = report.tick();
-        if (row >= 0) rec.sampleReport(row, k, i, x.V);
-      }
     }
     if (leader) {
       pop.store(i, x);
@@ -203,10 +217,10 @@ struct PopulationStepper {
   template <int W>
   void advanceLanes(index_type i0, int lanes, step_type k0, step_type k1) const {
     const bool lfp_on = rec.lfp.extent(0) > 0;
-    const int report_lanes =
-        rec.report.extent(0) > 0 ? static_cast<int>(math::clamp<index_type>(rec.report_cells - i0, 0, lanes)) : 0;
+    bool recorded = false;
+    if (rec.probes.extent(0) > 0)
+      for (int l = 0; l < lanes; ++l) recorded = recorded || rec.recorded(i0 + l);
     auto lfp = rec.lfpClock(k0);
-    auto report = rec.reportClock(k0);
     real_type V[W], I[W], abs_syn[W];
     // 64-bit flags: a bool array would make the compiler size the vectors
     // for bytes (16 lanes in 16 bytes) and split the doubles into SSE pairs.
@@ -218,6 +232,9 @@ struct PopulationStepper {
     const Population pop = this->pop;
     const Advance advance = this->advance;
     for (step_type k = k0; k < k1; ++k) {
+      if (recorded)
+        for (int l = 0; l < lanes; ++l)
+          rec.template sample<model>(i0 + l, k, pop.load(i0 + l), drive, nullptr);
       CBGTC_SIMD_LOOP
       for (int l = 0; l < lanes; ++l) V[l] = pop.load(i0 + l).V;
       drive.template inputCurrents<W>(i0, lanes, k, k == k0 || (k & 3) == 0, V, I, abs_syn, z);
@@ -234,11 +251,6 @@ struct PopulationStepper {
       }
       for (int l = 0; l < lanes; ++l)
         if (spiked[l] != 0) rec.spiked(i0 + l, drive.first_global + i0 + l, k);
-      if (report_lanes > 0) {
-        const std::int64_t row = report.tick();
-        if (row >= 0)
-          for (int l = 0; l < report_lanes; ++l) rec.sampleReport(row, k, i0 + l, pop.load(i0 + l).V);
-      }
     }
     if (k1 > k0)
       for (int l = 0; l < lanes; ++l) rec.checkFinite(pop.load(i0 + l).V, k1 - 1);
@@ -456,15 +468,6 @@ void initializeNoise(const ExecutionSpace& space, const PopulationDrive<MemorySp
       KOKKOS_LAMBDA(const index_type i) {
         drive.ou(i) = ouInitial(drive.noise, drive.seed, drive.key, drive.first_global + i);
       });
-}
-
-/// Copy V of the first report.extent(1) neurons into row `row` of the report.
-template <class ExecutionSpace, class MemorySpace>
-void sampleVoltage(const ExecutionSpace& space, const Kokkos::View<real_type*, MemorySpace>& V,
-                   const Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace>& report, std::int64_t row) {
-  Kokkos::parallel_for(
-      "cbgtc::Report::sample", lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, report.extent(1))),
-      KOKKOS_LAMBDA(const std::size_t i) { report(row, i) = static_cast<float>(V(i)); });
 }
 
 }  // namespace cbgtc

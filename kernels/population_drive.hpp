@@ -102,6 +102,48 @@ struct PopulationDrive {
     return I;
   }
 
+  /// Neuron i's conductance g_k of input p at the start of step k (before
+  /// the step consumes its arrivals). The first register_inputs come from
+  /// `x` when a thread holds them in registers (x non-null), else from
+  /// memory. x's arrays are read at constant indices only (an unrolled
+  /// select), so that they can stay in registers.
+  KOKKOS_INLINE_FUNCTION real_type conductanceAt(index_type i, int p, step_type k, const Local* x) const {
+    if (p < 0) return 0;  // an input without synapses on this rank
+    if (x != nullptr && p < register_inputs) {
+      real_type g = 0;
+      std::int64_t arrived = 0;
+      for (int q = 0; q < register_inputs; ++q)
+        if (q == p) {
+          g = x->g[q];
+          arrived = x->arrived[q];
+        }
+      return withArrivals(g, arrived);
+    }
+    const ConductanceInput& in = synapses[p];
+    return withArrivals(in.g[i], in.arrivals(k % in.n_slots, i));
+  }
+
+  /// The synaptic current of step k, −Σ g_k·(V_k − E_rev) (positive
+  /// depolarising), summed in the order inputCurrent sums it.
+  KOKKOS_INLINE_FUNCTION real_type synapticCurrentAt(index_type i, step_type k, real_type V, const Local* x) const {
+    real_type total = 0;
+    for (int p = 0; p < register_inputs; ++p) {
+      if (p >= synapses.count) break;
+      const ConductanceInput& in = synapses.input[p];
+      const real_type g = x != nullptr ? withArrivals(x->g[p], x->arrived[p])
+                                       : withArrivals(in.g[i], in.arrivals(k % in.n_slots, i));
+      total += g * (V - in.E_rev);
+    }
+    for (int p = register_inputs; p < synapses.count; ++p) total += conductanceAt(i, p, k, x) * (V - synapses[p].E_rev);
+    return -total;
+  }
+
+  /// The OU current of step k (0 without noise).
+  KOKKOS_INLINE_FUNCTION real_type noiseAt(index_type i, const Local* x) const {
+    if (!noise.active) return 0;
+    return x != nullptr ? x->ou : ou(i);
+  }
+
   /// CPU backends: the net input currents of neurons [i0, i0 + lanes)
   /// (lanes ≤ W) in step k, for their voltages V[l], into I[l] and
   /// abs_syn[l], by the point functions inputCurrent uses

@@ -25,12 +25,17 @@ KOKKOS_INLINE_FUNCTION std::int64_t toQuanta(float w) {
   return static_cast<std::int64_t>(static_cast<double>(w) * 4294967296.0 + 0.5);
 }
 
+/// g_k: the conductance g at the start of a step plus that step's arrived quanta.
+KOKKOS_FORCEINLINE_FUNCTION real_type withArrivals(real_type g, std::int64_t arrived) {
+  if (arrived != 0) g += static_cast<real_type>(static_cast<double>(arrived) * conductance_quantum);
+  return g;
+}
+
 /// One step of one conductance: g_k = g + arrived quanta; returns the
 /// current g_k·(V − E_rev) and leaves g = g_k·decay for the next step.
 KOKKOS_FORCEINLINE_FUNCTION real_type conductanceStep(real_type& g, std::int64_t arrived, real_type decay,
                                                  real_type E_rev, real_type V) {
-  real_type gk = g;
-  if (arrived != 0) gk += static_cast<real_type>(static_cast<double>(arrived) * conductance_quantum);
+  const real_type gk = withArrivals(g, arrived);
   g = gk * decay;
   return gk * (V - E_rev);
 }

@@ -96,6 +96,19 @@ struct AnalysisSettings {
   double total_hi_hz = 100.0;
 };
 
+/// One recording: deck section [record.<name>] (docs/network.md,
+/// "Recording"). Each variable becomes a SONATA report file.
+struct RecordSettings {
+  std::string name;
+  std::string population;       // a [population.<name>] name
+  std::string variables = "V";  // comma-separated: state variables of the model, I_syn, I_noise,
+                                // I_input, g_<projection> (a projection into the population)
+  std::string node_ids;         // comma-separated node ids; empty: the first `count`
+  std::int64_t count = 0;
+  double interval_ms = 1.0;     // multiple of dt_ms
+  std::string file;             // "": <output.file's stem>_<name>.h5
+};
+
 struct OutputSettings {
   std::string file = "cbgtc_output.h5";
   bool overwrite = false;
@@ -113,6 +126,7 @@ struct SimulationConfig {
   std::vector<ProjectionSettings> projections = defaultProjections();
   AnalysisSettings analysis;
   OutputSettings output;
+  std::vector<RecordSettings> records;
 
   /// Number of steps; the parser guarantees duration is a multiple of dt.
   std::int64_t stepCount() const {

@@ -12,6 +12,7 @@
 #include "kernels/time_steps.hpp"
 #include "src/config.hpp"
 #include "src/projection.hpp"
+#include "src/record_plan.hpp"
 
 namespace cbgtc {
 
@@ -134,6 +135,7 @@ void checkConsistency(const SimulationConfig& c) {
       throw ConfigError(std::string(key) + " (" + io::formatNumber(hz) + " Hz) is above the Nyquist frequency " + io::formatNumber(nyquist_hz) +
                         " Hz of the LFP proxy (500 / analysis.lfp_sample_ms)");
   checkProjections(c);
+  recordPlans(c);
 }
 
 }  // namespace cbgtc

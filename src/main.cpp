@@ -22,6 +22,7 @@
 #include "src/comm/communicator.hpp"
 #include "src/comm/mpi_session.hpp"
 #include "src/memory_estimate.hpp"
+#include "src/record_plan.hpp"
 #include "src/simulation.hpp"
 
 
@@ -132,6 +133,12 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     if (root) {
       try {
         cbgtc::io::checkOutputLocation(cl.config.output.file, cl.config.output.overwrite);
+        for (const std::string& file : cbgtc::recordFiles(cbgtc::recordPlans(cl.config))) {
+          if (!cbgtc::io::writesReportFiles())
+            throw cbgtc::io::OutputError("'" + file + "': [record] sections write SONATA HDF5 reports, and this "
+                                         "build has no HDF5");
+          cbgtc::io::checkOutputLocation(file, cl.config.output.overwrite);
+        }
       } catch (const cbgtc::io::OutputError& e) {
         std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
         output_refused = true;
@@ -165,14 +172,19 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
                  cl.requested_threads, Kokkos::DefaultHostExecutionSpace::name(), host_threads,
                  host_threads == 1 ? "" : "s");
 
-  // Rank 0 writes the one output file; the others learn whether it could.
+  // Rank 0 writes the output file and the [record] sections' report
+  // files; the others learn whether it could.
   std::unique_ptr<cbgtc::io::OutputWriter> writer;
-  // 2: the location cannot be used (nothing was written); 1: the first
-  // write failed (a full disk), and the file it began is removed.
+  std::vector<std::unique_ptr<cbgtc::io::OutputWriter>> report_writers;
+  // 2: a location cannot be used (nothing was written); 1: the first
+  // write failed (a full disk), and the files begun are removed.
   int output_failed = 0;
   if (root) {
     try {
+      const std::vector<std::string> report_files = cbgtc::recordFiles(cbgtc::recordPlans(config));
       writer = cbgtc::io::makeOutputWriter(config.output.file, config.output.overwrite);
+      for (const std::string& file : report_files)
+        report_writers.push_back(cbgtc::io::makeReportWriter(file, config.output.overwrite));
       output_failed = 1;
       cbgtc::io::AttributeList attributes = cbgtc::io::buildAttributes();
       attributes.emplace_back("seed", std::to_string(config.simulation.seed));
@@ -180,10 +192,12 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
       attributes.emplace_back("mpi_ranks", std::to_string(comm.size()));
       for (auto& kv : cbgtc::io::makeOptionTable(cl.config).resolved()) attributes.push_back(kv);
       writer->writeAttributes(attributes);
+      for (auto& w : report_writers) w->writeAttributes(attributes);
       output_failed = 0;
     } catch (const cbgtc::io::OutputError& e) {
       std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
       writer.reset();
+      report_writers.clear();
       if (output_failed == 0) output_failed = 2;
     }
   }
@@ -191,6 +205,22 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
   comm.min(verdict);  // the root's verdict, on every rank
   if (verdict[0] != 0) return static_cast<int>(-verdict[0]);
   cbgtc::io::FailSafeWriter output(std::move(writer), &stop_requested);
+  std::vector<std::unique_ptr<cbgtc::io::FailSafeWriter>> reports;
+  std::vector<cbgtc::io::OutputWriter*> report_outputs;
+  for (auto& w : report_writers) {
+    reports.push_back(std::make_unique<cbgtc::io::FailSafeWriter>(std::move(w), &stop_requested));
+    report_outputs.push_back(reports.back().get());
+  }
+  // The first failed file's error, or "".
+  const auto outputError = [&]() -> std::string {
+    for (const auto& r : reports)
+      if (r->failed()) return r->error();
+    return output.failed() ? output.error() : std::string();
+  };
+  const auto abandonAll = [&] {
+    output.abandon();
+    for (auto& r : reports) r->abandon();
+  };
 
   try {
     if (root) {
@@ -229,13 +259,19 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
         std::printf("network built in %.3f s\n", build_s);
       }
       std::fflush(stdout);
-      summary = simulation.run(root ? &output : nullptr, &stop_requested, root ? stdout : nullptr);
+      summary = simulation.run(root ? &output : nullptr, &stop_requested, root ? stdout : nullptr, report_outputs);
     }
     const double stop_ms = static_cast<double>(summary.steps) * config.simulation.dt_ms;
     if (root) {
       cbgtc::io::AttributeList end = {{"complete", summary.complete ? "true" : "false"},
                                       {"stopped_at_ms", cbgtc::io::formatNumber(stop_ms)}};
       if (!summary.failure.empty()) end.emplace_back("failure", summary.failure);
+      // The reports first: the output file appears only when they all did.
+      for (auto& r : reports) {
+        r->writeAttributes(end);
+        r->finalize(stop_ms);
+      }
+      if (!outputError().empty()) output.abandon();
       output.writeAttributes(end);
       if (config.output.timers)
         output.writeNumbers("/timers", {{"update_s", summary.phases.update},
@@ -248,8 +284,8 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
       output.finalize(stop_ms);
     }
     // A failed write (a full disk) stopped every rank at the next exchange.
-    if (comm.any(root && output.failed())) {
-      if (root) std::fprintf(stderr, "cbgtc: error: %s\n", output.error().c_str());
+    if (comm.any(root && !outputError().empty())) {
+      if (root) std::fprintf(stderr, "cbgtc: error: %s\n", outputError().c_str());
       return 1;
     }
     if (root) printSummary(config, summary, output.path());
@@ -266,7 +302,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
   } catch (const cbgtc::ConfigError& e) {
     // Found while building (the memory estimate, on every rank alike): bad
     // input, as at parsing.
-    output.abandon();  // removes the partial file
+    abandonAll();  // removes the partial files
     if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
     return 2;
   } catch (const cbgtc::Interrupted&) {
@@ -274,6 +310,10 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     // run stops before its first step, as it would at any other.
     const int sig = stop_signal != 0 ? static_cast<int>(stop_signal) : SIGTERM;
     if (root) {
+      for (auto* w : report_outputs) {
+        w->writeAttributes({{"complete", "false"}, {"stopped_at_ms", "0"}});
+        w->finalize(0.0);
+      }
       output.writeAttributes({{"complete", "false"}, {"stopped_at_ms", "0"}});
       output.finalize(0.0);
       std::fprintf(stderr, "cbgtc: stopped by signal %d while building the network; output is marked incomplete\n",
@@ -281,7 +321,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     }
     return 128 + sig;
   } catch (const std::exception& e) {
-    output.abandon();  // removes the partial file
+    abandonAll();  // removes the partial files
     // Ranks often fail alike (an allocation): the first one speaks.
     if (comm.firstToFail()) {
       const std::string rank = comm.size() > 1 ? "rank " + std::to_string(comm.rank()) + ": " : "";

@@ -1,5 +1,7 @@
 #include "src/memory_estimate.hpp"
 
+#include "src/record_plan.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -54,10 +56,17 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
     items.push_back({"LFP buffer of " + p.name, lfpDeviceSamples(c) * 8, true});
     items.push_back({"LFP proxy of " + p.name + " on the host (simulation.duration_ms / analysis.lfp_sample_ms)",
                      lfp_samples * 8 * 2, false});
-    const std::int64_t cells = std::min<std::int64_t>(c.output.v_neurons, p.n);
-    items.push_back({"voltage report of " + p.name + " (output.v_neurons)", reportCapacity(c) * cells * 4, true});
     const std::int64_t separation = std::max<std::int64_t>(1, leastSpikeSeparation(p.params, dt));
     spike_capacity += n * ((epoch - 1) / separation + 1);
+  }
+  // Recordings: the buffer of samples and the column of each local neuron.
+  for (const RecordPlan& r : recordPlans(c)) {
+    const PopulationSettings& p = c.populations[r.population];
+    const auto cells = static_cast<std::int64_t>(r.node_ids.size());
+    const auto values = recordCapacity(c, r.every_steps) * static_cast<std::int64_t>(r.variables.size());
+    const std::string what = r.name.empty() ? "voltage report of " + p.name + " (output.v_neurons)"
+                                            : "recording " + r.name + " ([record." + r.name + "])";
+    items.push_back({what, values * std::min(cells, largestBlock(p.n, ranks)) * 4 + largestBlock(p.n, ranks) * 4, true});
   }
   const auto record = static_cast<std::int64_t>(sizeof(SpikeRecord));
   items.push_back({"spike buffer (population.*.n)", spike_capacity * record, true});

@@ -1,5 +1,7 @@
 #include "src/model_settings.hpp"
 
+#include <iterator>
+
 #include <stdexcept>
 
 namespace cbgtc {
@@ -82,6 +84,15 @@ std::vector<ModelKey> modelKeys(ModelSettings& s) {
 
 const char* currentUnits(const ModelSettings& s) {
   return std::visit([](const auto& x) { return ModelFor<std::decay_t<decltype(x)>>::current_units; }, s);
+}
+
+std::vector<StateVariable> stateVariables(const ModelSettings& s) {
+  return std::visit(
+      [](const auto& x) {
+        const auto& list = ModelFor<std::decay_t<decltype(x)>>::state_variables;
+        return std::vector<StateVariable>(std::begin(list), std::end(list));
+      },
+      s);
 }
 
 const char* conductanceUnits(const ModelSettings& s) {

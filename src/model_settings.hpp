@@ -50,6 +50,9 @@ std::vector<ModelKey> modelKeys(ModelSettings& s);
 const char* currentUnits(const ModelSettings& s);
 const char* conductanceUnits(const ModelSettings& s);
 
+/// The state variables a [record] section can name (Model::state_variables).
+std::vector<StateVariable> stateVariables(const ModelSettings& s);
+
 /// Bytes of one neuron's state in the model's storage.
 std::size_t stateBytes(const ModelSettings& s);
 

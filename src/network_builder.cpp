@@ -60,10 +60,10 @@ std::int64_t lfpDeviceSamples(const SimulationConfig& config) {
   return std::min(run, std::max(2 * epoch, lfp_flush_samples));
 }
 
-std::int64_t reportCapacity(const SimulationConfig& config) {
-  // Room for at least one epoch of samples plus the initial row; the same
-  // on every rank, because flushing the report is collective.
-  return std::max<std::int64_t>(report_rows_per_flush, cbgtc::epochSteps(config) / config.output.v_every_steps + 2);
+std::int64_t recordCapacity(const SimulationConfig& config, std::int64_t every_steps) {
+  // Room for at least one epoch of samples; the same on every rank,
+  // because writing a recording is collective.
+  return std::max<std::int64_t>(report_rows_per_flush, cbgtc::epochSteps(config) / every_steps + 2);
 }
 
 Simulation::Simulation(const SimulationConfig& config) : Simulation(config, _local_comm) {}
@@ -87,6 +87,7 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
   _epoch_steps = cbgtc::epochSteps(config);
   buildPopulations();
   buildProjections(stop);
+  buildRecordings();
   ExecutionSpace().fence();
 }
 
@@ -131,19 +132,10 @@ void Simulation::buildPopulations() {
           spike_capacity += std::int64_t(n) * ((_epoch_steps - 1) / separation + 1);
           initializePopulation<M>(space, m.storage, std::get<typename M::Settings>(s.params).init, seed, p.key,
                                   p.firstGlobal());
-          p.V = m.storage.V;
         },
         p.model);
 
     p.stats = SpikeStatistics<MemorySpace>(p.name, n, stepsOf(config.analysis.burn_in_ms, dt), dt);
-    p.report_cells = static_cast<index_type>(std::min<std::int64_t>(config.output.v_neurons, p.size));
-    p.local_report_cells =
-        static_cast<index_type>(std::clamp<std::int64_t>(p.report_cells - p.block.begin, 0, p.block.size()));
-    p.report_capacity = reportCapacity(config);
-    if (p.local_report_cells > 0)
-      p.report = Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace>(
-          Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + p.name + "::report"), p.report_capacity,
-          p.local_report_cells);
     p.lfp = Kokkos::View<double*, MemorySpace>("cbgtc::" + p.name + "::lfp", lfpDeviceSamples(config));
     p.lfp_scratch = Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>(
         "cbgtc::" + p.name + "::lfp_scratch", (_epoch_steps + _lfp_every - 1) / _lfp_every + 1, n);
@@ -203,6 +195,48 @@ void Simulation::buildProjections(const std::atomic<bool>* stop) {
                                                    static_cast<real_type>(std::exp(-dt / s.tau_ms)),
                                                    static_cast<real_type>(s.E_rev_mV)));
   }
+}
+
+// A recording's columns on this rank are its node ids in this rank's block,
+// in ascending order; rank 0 gathers the blocks in rank order.
+void Simulation::buildRecordings() {
+  // The input each projection became on this rank (−1: none here).
+  std::vector<std::int32_t> input_of(_config.projections.size(), -1);
+  {
+    std::vector<std::int32_t> inputs(_populations.size(), 0);
+    for (std::size_t j = 0; j < _projections.size(); ++j)
+      if (_projections[j].synapseCount() > 0) input_of[j] = inputs[_projections[j].target]++;
+  }
+  for (RecordPlan& plan : recordPlans(_config)) {
+    Recording r;
+    r.plan = std::move(plan);
+    const Population& p = _populations[r.plan.population];
+    const index_type n = p.localSize();
+    std::vector<std::int32_t> column(static_cast<std::size_t>(n), -1);
+    for (const std::uint64_t id : r.plan.node_ids) {
+      const auto global = static_cast<std::int64_t>(id);
+      if (global >= p.block.begin && global < p.block.end) column[global - p.block.begin] = r.local_columns++;
+    }
+    std::vector<RecordedVariable> variables;
+    for (const auto& v : r.plan.variables)
+      variables.push_back({v.kind, v.kind == RecordedKind::Conductance ? input_of[v.index] : v.index});
+    r.capacity = recordCapacity(_config, r.plan.every_steps);
+    if (r.local_columns > 0) {
+      const std::string label = "cbgtc::record::" + (r.plan.name.empty() ? p.name : r.plan.name);
+      r.column = Kokkos::View<std::int32_t*, MemorySpace>(label + "::column", n);
+      Kokkos::deep_copy(r.column, Kokkos::View<std::int32_t*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
+                                      column.data(), column.size()));
+      r.variables = Kokkos::View<RecordedVariable*, MemorySpace>(label + "::variables", variables.size());
+      auto host = Kokkos::create_mirror_view(r.variables);
+      for (std::size_t v = 0; v < variables.size(); ++v) host(v) = variables[v];
+      Kokkos::deep_copy(r.variables, host);
+      r.rows = Kokkos::View<float*, MemorySpace>(
+          Kokkos::view_alloc(Kokkos::WithoutInitializing, label + "::rows"),
+          static_cast<std::size_t>(r.capacity) * variables.size() * static_cast<std::size_t>(r.local_columns));
+    }
+    _recordings.push_back(std::move(r));
+  }
+  for (auto& p : _populations) updateProbes(p);
 }
 
 std::int64_t Simulation::synapseCount() const {

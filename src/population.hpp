@@ -10,7 +10,10 @@
 
 #include "kernels/models/registry.hpp"
 #include "kernels/neuron_update.hpp"
+#include "kernels/record_probe.hpp"
+#include "io/output_writer.hpp"
 #include "src/comm/communicator.hpp"
+#include "src/record_plan.hpp"
 
 namespace cbgtc {
 
@@ -60,12 +63,9 @@ struct Population {
   // What is recorded.
   SpikeBuffer<MemorySpace> spikes;      // the run's buffer, stamping this population
   SpikeStatistics<MemorySpace> stats;   // of this rank's neurons, on the device
-  Kokkos::View<real_type*, MemorySpace> V;
-  index_type report_cells = 0;          // whole report (the first output.v_neurons cells)
-  index_type local_report_cells = 0;    // of them, on this rank
-  Kokkos::View<float**, Kokkos::LayoutRight, MemorySpace> report;
-  std::int64_t report_rows = 0;         // filled rows not yet flushed
-  std::int64_t report_capacity = 0;
+  // The probes of the recordings of this population that have neurons on
+  // this rank (Simulation::updateProbes).
+  Kokkos::View<RecordProbe*, MemorySpace> probes;
   // The LFP proxy: a bounded device buffer of samples from lfp_device_first
   // on, moved to the host when full (Simulation::flushLfp), so device memory
   // does not grow with the duration.
@@ -76,6 +76,33 @@ struct Population {
 
   index_type localSize() const { return static_cast<index_type>(block.size()); }
   index_type firstGlobal() const { return static_cast<index_type>(block.begin); }
+};
+
+/// One recording on this rank: its plan and the device buffer of samples
+/// not yet written.
+struct Recording {
+  RecordPlan plan;
+  index_type local_columns = 0;                           // its neurons on this rank
+  Kokkos::View<std::int32_t*, MemorySpace> column;        // [local neuron]: column or −1
+  Kokkos::View<RecordedVariable*, MemorySpace> variables; // as this rank's inputs are numbered
+  Kokkos::View<float*, MemorySpace> rows;                 // [capacity][variable][local column]
+  std::int64_t capacity = 0;                              // rows
+  std::int64_t first_sample = 0;                          // sample number (k / every) of row 0
+  std::int64_t filled = 0;                                // rows not yet written
+  std::vector<io::OutputWriter*> writers;                 // per variable, on rank 0 (run())
+
+  /// The probe a kernel sees.
+  RecordProbe probe() const {
+    RecordProbe p;
+    p.column = column.data();
+    p.variables = variables.data();
+    p.rows = rows.data();
+    p.n_variables = static_cast<std::int32_t>(plan.variables.size());
+    p.n_columns = static_cast<std::int32_t>(local_columns);
+    p.every = plan.every_steps;
+    p.first_sample = first_sample;
+    return p;
+  }
 };
 
 }  // namespace cbgtc

@@ -1,4 +1,4 @@
-// Recording: spikes and voltage reports, gathered from the ranks and handed
+// Recording: spikes and reports, gathered from the ranks and handed
 // to the writer on rank 0.
 
 #include <algorithm>
@@ -32,44 +32,60 @@ void Simulation::flushLfp(Population& p, std::int64_t upto) {
   p.lfp_device_first = upto;
 }
 
-// The initial state (t = 0) is report row 0; advance() adds the others.
-void Simulation::sampleReport(Population& p) {
-  if (p.report_cells == 0) return;
-  PhaseTimer timer(_config.output.timers, _phases.output);
-  if (p.local_report_cells > 0) sampleVoltage(ExecutionSpace(), p.V, p.report, p.report_rows);
-  ++p.report_rows;
+// The probes of population p's recordings with neurons on this rank, as
+// the kernels see them (again after each write moves a buffer's first row).
+void Simulation::updateProbes(Population& p) {
+  std::vector<RecordProbe> probes;
+  for (const Recording& r : _recordings)
+    if (&_populations[r.plan.population] == &p && r.local_columns > 0) probes.push_back(r.probe());
+  if (probes.empty()) {
+    p.probes = {};
+    return;
+  }
+  if (p.probes.extent(0) != probes.size())
+    p.probes = Kokkos::View<RecordProbe*, MemorySpace>("cbgtc::" + p.name + "::probes", probes.size());
+  Kokkos::deep_copy(p.probes, Kokkos::View<RecordProbe*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
+                                  probes.data(), probes.size()));
 }
 
-// Every rank samples its own report cells on the same steps; rank 0 gathers
-// the blocks (rank order = cell order) and interleaves them into rows.
-void Simulation::flushReport(Population& r, io::OutputWriter* writer) {
-  if (r.report_rows == 0 || r.report_cells == 0) return;
+// Collective: every rank holds the same rows of its own columns; rank 0
+// gathers the blocks (rank order = column order) and writes each variable's
+// rows [time][cell] to its file.
+void Simulation::flushRecording(Recording& r) {
+  if (r.filled == 0) return;
+  const std::size_t n_vars = r.plan.variables.size();
+  const auto rows = static_cast<std::size_t>(r.filled);
   std::vector<float> mine;
-  if (r.local_report_cells > 0) {
-    const std::pair<std::int64_t, std::int64_t> rows(0, r.report_rows);
-    auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(),
-                                                    Kokkos::subview(r.report, rows, Kokkos::ALL()));
+  if (r.local_columns > 0) {
+    const std::pair<std::size_t, std::size_t> held(0, rows * n_vars * static_cast<std::size_t>(r.local_columns));
+    auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), Kokkos::subview(r.rows, held));
     mine.assign(host.data(), host.data() + host.span());
   }
   const std::vector<float> gathered = _comm.gatherToRoot(mine);
-  if (_comm.isRoot() && writer) {
-    const auto rows = static_cast<std::size_t>(r.report_rows);
-    const auto cells = static_cast<std::size_t>(r.report_cells);
-    std::vector<float> table(rows * cells);
+  if (_comm.isRoot()) {
+    const Population& p = _populations[r.plan.population];
+    const std::size_t cells = r.plan.node_ids.size();
+    std::vector<std::vector<float>> tables(n_vars, std::vector<float>(rows * cells));
     std::size_t offset = 0, first_cell = 0;
-    for (int rank = 0; rank < _comm.size() && first_cell < cells; ++rank) {
-      const comm::Block b = comm::blockOf(r.size, _comm.size(), rank);
-      const auto n =
-          static_cast<std::size_t>(std::clamp<std::int64_t>(r.report_cells - b.begin, 0, b.size()));
+    for (int rank = 0; rank < _comm.size(); ++rank) {
+      const comm::Block b = comm::blockOf(p.size, _comm.size(), rank);
+      const auto in_block = [&](std::uint64_t id) {
+        return static_cast<std::int64_t>(id) >= b.begin && static_cast<std::int64_t>(id) < b.end;
+      };
+      const auto n = static_cast<std::size_t>(std::count_if(r.plan.node_ids.begin(), r.plan.node_ids.end(), in_block));
       for (std::size_t row = 0; row < rows; ++row)
-        for (std::size_t c = 0; c < n; ++c)
-          table[row * cells + first_cell + c] = gathered[offset + row * n + c];
-      offset += rows * n;
+        for (std::size_t v = 0; v < n_vars; ++v)
+          for (std::size_t c = 0; c < n; ++c)
+            tables[v][row * cells + first_cell + c] = gathered[offset + (row * n_vars + v) * n + c];
+      offset += rows * n_vars * n;
       first_cell += n;
     }
-    writer->appendReport(r.name, table.data(), rows);
+    for (std::size_t v = 0; v < n_vars; ++v)
+      if (r.writers.size() == n_vars && r.writers[v]) r.writers[v]->appendReport(p.name, tables[v].data(), rows);
   }
-  r.report_rows = 0;
+  r.first_sample += r.filled;
+  r.filled = 0;
+  updateProbes(_populations[r.plan.population]);
 }
 
 }  // namespace cbgtc

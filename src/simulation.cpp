@@ -66,14 +66,8 @@ std::string Simulation::nonFiniteMessage(std::int64_t code) const {
 // slot (step + delay) of their targets. A spike detected in step k has
 // timestamp t_k (the prototype's and Brian2's convention). Within an epoch
 // nothing is copied between host and device.
-void Simulation::advance(step_type k0, step_type k1, io::OutputWriter* writer) {
+void Simulation::advance(step_type k0, step_type k1) {
   const ExecutionSpace space;
-  const step_type v_every = _config.output.v_every_steps;
-  const step_type n_steps = _config.stepCount();
-  // Report rows of this range: samples m with m·v_every in (k0, k1] and < n_steps.
-  const step_type v_first = k0 / v_every + 1;
-  const step_type v_last = std::min<step_type>(k1 / v_every, (n_steps - 1) / v_every);
-  const std::int64_t report_rows = std::max<step_type>(0, v_last - v_first + 1);
   const step_type lfp_first = (k0 + _lfp_every - 1) / _lfp_every;
   const step_type lfp_end = (k1 + _lfp_every - 1) / _lfp_every;
 
@@ -81,14 +75,20 @@ void Simulation::advance(step_type k0, step_type k1, io::OutputWriter* writer) {
   // they are not allocated again.
   SteppersByModel& steppers = _steppers;
   std::apply([](auto&... lists) { (lists.clear(), ...); }, steppers);
+  // A recording's rows of this range: its samples m with m·every in [k0, k1).
+  auto samplesIn = [k0, k1](const Recording& r) {
+    const step_type every = r.plan.every_steps;
+    return (k1 + every - 1) / every - (k0 + every - 1) / every;
+  };
+  for (auto& r : _recordings)
+    if (r.filled + samplesIn(r) > r.capacity) {
+      PhaseTimer timer(_config.output.timers, _phases.output);
+      flushRecording(r);
+    }
   for (auto& p : _populations) {
     if (lfp_end - p.lfp_device_first > static_cast<std::int64_t>(p.lfp.extent(0))) {
       PhaseTimer timer(_config.output.timers, _phases.output);
       flushLfp(p, lfp_first);
-    }
-    if (p.report_cells > 0 && p.report_rows + report_rows > p.report_capacity) {
-      PhaseTimer timer(_config.output.timers, _phases.output);
-      flushReport(p, writer);
     }
     StepRecording<MemorySpace> x;
     x.spikes = p.spikes;
@@ -96,12 +96,7 @@ void Simulation::advance(step_type k0, step_type k1, io::OutputWriter* writer) {
     x.lfp = p.lfp_scratch;
     x.lfp_every = _lfp_every;
     x.lfp_first_sample = lfp_first;
-    x.report = p.report;
-    x.v_every = v_every;
-    x.v_first_sample = v_first;
-    x.report_row0 = p.report_rows;
-    x.report_cells = p.local_report_cells;
-    x.n_steps = n_steps;
+    x.probes = p.probes;
     std::visit(
         [&](const auto& m) {
           using M = typename std::decay_t<decltype(m)>::model;
@@ -117,24 +112,30 @@ void Simulation::advance(step_type k0, step_type k1, io::OutputWriter* writer) {
       if (p.localSize() > 0 && lfp_end > lfp_first)
         sumLfp(space, p.lfp_scratch, lfp_end - lfp_first, p.lfp, lfp_first - p.lfp_device_first);
   }
-  for (auto& p : _populations) p.report_rows += report_rows;
+  for (auto& r : _recordings) r.filled += samplesIn(r);
 }
 
-RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* stop, std::FILE* progress) {
+RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* stop, std::FILE* progress,
+                           const std::vector<io::OutputWriter*>& reports) {
   const auto t0 = std::chrono::steady_clock::now();
   const ExecutionSpace space;
   const double dt_ms = _config.simulation.dt_ms;
   const std::int64_t n_steps = _config.stepCount();
-  const std::int64_t v_every = _config.output.v_every_steps;
 
-  if (writer) {
-    for (auto& p : _populations) {
-      if (_config.output.spikes) writer->addSpikePopulation(p.name);
-      if (p.report_cells > 0) {
-        std::vector<std::uint64_t> ids(static_cast<std::size_t>(p.report_cells));
-        std::iota(ids.begin(), ids.end(), 0);
-        writer->addReport(p.name, ids, 0.0, static_cast<double>(v_every) * dt_ms);
-      }
+  if (writer && _config.output.spikes)
+    for (auto& p : _populations) writer->addSpikePopulation(p.name);
+  // Each variable of a recording to its writer: the output file's, or the
+  // next of `reports`.
+  std::size_t next_report = 0;
+  for (auto& r : _recordings) {
+    r.writers.clear();
+    for (const auto& v : r.plan.variables) {
+      io::OutputWriter* w = v.file.empty() ? writer : next_report < reports.size() ? reports[next_report] : nullptr;
+      if (!v.file.empty()) ++next_report;
+      r.writers.push_back(w);
+      if (w)
+        w->addReport(_populations[r.plan.population].name, r.plan.node_ids, 0.0,
+                     static_cast<double>(r.plan.every_steps) * dt_ms, v.name, v.units);
     }
   }
 
@@ -153,8 +154,6 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
     std::fflush(progress);
   };
 
-  if (n_steps > 0)
-    for (auto& p : _populations) sampleReport(p);
   space.fence();
   const auto loop_start = std::chrono::steady_clock::now();
   std::int64_t done = 0;
@@ -177,9 +176,9 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
     if (verdict()) break;
     const step_type k1 = std::min<step_type>(k0 + _epoch_steps, n_steps);
     if (batched) {
-      advance(k0, k1, writer);
+      advance(k0, k1);
     } else {
-      for (step_type k = k0; k < k1; ++k) advance(k, k + 1, writer);
+      for (step_type k = k0; k < k1; ++k) advance(k, k + 1);
     }
     done = k1;
     exchangeSpikes(k0, writer);
@@ -195,7 +194,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
   if (failure.empty() && !stopped) verdict();
   {
     PhaseTimer timer(_config.output.timers, _phases.output);
-    for (auto& p : _populations) flushReport(p, writer);
+    for (auto& r : _recordings) flushRecording(r);
   }
   space.fence();
   const double loop_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - loop_start).count();

@@ -42,7 +42,7 @@ struct PhaseTimes {
   double update = 0;    // neuron kernels (synaptic input, noise, spike detection) and LFP sums
   double delivery = 0;  // copy of the epoch's spikes to the device and the scatter into the rings
   double exchange = 0;  // local spikes to the host and the allgather across ranks
-  double output = 0;    // recording spikes and voltage reports, writing them
+  double output = 0;    // recording spikes and reports, writing them
 };
 
 struct RunSummary {
@@ -81,9 +81,11 @@ class Simulation {
   /// Runs every step, or until *stop becomes true on any rank, or until a
   /// state turns non-finite (RunSummary::failure), both checked once per
   /// epoch. writer (rank 0 only; may be null) receives the recorded
-  /// data; progress lines go to `progress` when it is not null.
+  /// data; `reports` (rank 0 only; empty or one per file of
+  /// recordFiles(recordPlans(config)), each may be null) the [record]
+  /// sections' reports; progress lines go to `progress` when it is not null.
   RunSummary run(io::OutputWriter* writer, const std::atomic<bool>* stop = nullptr,
-                 std::FILE* progress = nullptr);
+                 std::FILE* progress = nullptr, const std::vector<io::OutputWriter*>& reports = {});
 
   /// This rank's part of each projection.
   const std::vector<Projection>& projections() const { return _projections; }
@@ -102,6 +104,7 @@ class Simulation {
   const comm::Communicator& _comm;
   SimulationConfig _config;
   std::vector<Population> _populations;               // in the deck's order
+  std::vector<Recording> _recordings;                 // recordPlans(config)'s order
   std::vector<Projection> _projections;
   std::vector<Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>> _rings;  // per projection
   std::vector<Kokkos::View<real_type*, MemorySpace>> _conductances;                   // per projection
@@ -120,10 +123,11 @@ class Simulation {
   void buildProjections(const std::atomic<bool>* stop);
   void exchangeSpikes(step_type k0, io::OutputWriter* writer);
   void writeSpikes(const std::vector<SpikeRecord>& all, io::OutputWriter& writer);
-  void sampleReport(Population& p);
-  void flushReport(Population& p, io::OutputWriter* writer);
+  void buildRecordings();
+  void updateProbes(Population& p);
+  void flushRecording(Recording& r);
   void flushLfp(Population& p, std::int64_t upto);
-  void advance(step_type k0, step_type k1, io::OutputWriter* writer);
+  void advance(step_type k0, step_type k1);
   PopulationSummary summarize(Population& p, std::int64_t steps_done, io::OutputWriter* writer);
 };
 
@@ -134,8 +138,9 @@ step_type epochSteps(const SimulationConfig& config);
 /// to the host.
 std::int64_t lfpDeviceSamples(const SimulationConfig& config);
 
-/// Rows of a population's voltage report buffered on the device between flushes.
-std::int64_t reportCapacity(const SimulationConfig& config);
+/// Rows of a recording sampled every `every_steps` buffered on the device
+/// between writes.
+std::int64_t recordCapacity(const SimulationConfig& config, std::int64_t every_steps);
 
 /// Adds the wall time of its scope to `into` when enabled, after a fence so
 /// that asynchronous kernels are counted in the phase that launched them.

@@ -16,6 +16,7 @@ class MemoryWriter final : public cbgtc::io::OutputWriter {
     std::vector<std::uint64_t> ids;
     double start = 0, step = 0;
     std::vector<float> data;
+    std::string variable, units;
   };
   std::map<std::string, std::vector<std::pair<double, std::uint64_t>>> spikes;
   std::map<std::string, Report> reports;
@@ -29,9 +30,9 @@ class MemoryWriter final : public cbgtc::io::OutputWriter {
                     const std::vector<std::uint64_t>& ids) override {
     for (std::size_t k = 0; k < t.size(); ++k) spikes.at(pop).emplace_back(t[k], ids[k]);
   }
-  void addReport(const std::string& pop, const std::vector<std::uint64_t>& ids, double start,
-                 double step) override {
-    reports[pop] = Report{ids, start, step, {}};
+  void addReport(const std::string& pop, const std::vector<std::uint64_t>& ids, double start, double step,
+                 const std::string& variable, const std::string& units) override {
+    reports[pop] = Report{ids, start, step, {}, variable, units};
   }
   void appendReport(const std::string& pop, const float* data, std::size_t n_times) override {
     auto& r = reports.at(pop);

@@ -173,6 +173,18 @@ TEST(CliErrors, NegativeConductance) {
   expectRefused(tinyRun() + " --population.STN.model=stn_hh --population.STN.gNa=-1", "population.STN.gNa");
 }
 
+TEST(CliErrors, BadRecordSection) {
+  // tinyRun's deck: one GPi neuron (adex: V, w, refractory_steps_left).
+  const std::string rec = " --record.x.population=GPi --record.x.count=1";
+  expectRefused(tinyRun() + rec + " --record.x.variables=V,h", "record.x.variables: 'h' is not a variable");
+  expectRefused(tinyRun() + rec + " --record.x.population=STR", "record.x.population");
+  expectRefused(tinyRun() + rec + " --record.x.count=100000", "record.x.count");
+  expectRefused(tinyRun() + rec + " --record.x.interval_ms=0.01", "record.x.interval_ms");
+  expectRefused(tinyRun() + rec + " --record.x.intervall_ms=1", "record.x.intervall_ms");
+  // A report file that cannot be written stops the run before anything is.
+  expectRefused(tinyRun() + rec + " --record.x.file=/nonexistent/dir/x.h5", "/nonexistent/dir/x.h5");
+}
+
 TEST(CliErrors, MissingDeck) {
   TempDir dir;
   const std::string deck = (dir / "nope.ini").string();

@@ -44,6 +44,43 @@ void expectSameSpikes(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+#ifdef CBGTC_ENABLE_HDF5
+// A [record] section with two variables: two SONATA report files next to
+// the output file, as bmtk's report reader expects them.
+TEST(CliNetwork, RecordSectionsWriteSonataReports) {
+  TempDir dir;
+  const auto out = (dir / "out.h5").string();
+  const RunResult r = runCbgtc(smallRun(dir, out,
+                                        "--record.stn.population=STN --record.stn.variables='V, h' "
+                                        "--record.stn.node_ids='5, 1' --record.stn.interval_ms=0.5"),
+                               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& [variable, units] : {std::pair<std::string, std::string>{"V", "mV"}, {"h", "1"}}) {
+    const std::string file = (dir / ("out_stn_" + variable + ".h5")).string();
+    ASSERT_TRUE(std::filesystem::exists(file)) << file;
+    EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
+    std::vector<std::uint64_t> dims;
+    const std::vector<float> data = readFloats(file, "/report/STN/data", &dims);
+    EXPECT_EQ(dims, (std::vector<std::uint64_t>{400, 2})) << "200 ms every 0.5 ms, two cells";
+    EXPECT_EQ(readStringAttribute(file, "/report/STN/data", "variable"), variable);
+    EXPECT_EQ(readStringAttribute(file, "/report/STN/data", "units"), units);
+    EXPECT_EQ(readU64(file, "/report/STN/mapping/node_ids"), (std::vector<std::uint64_t>{1, 5}));
+    EXPECT_EQ(readFloats(file, "/report/STN/mapping/element_pos"), (std::vector<float>{0.5f, 0.5f}));
+    EXPECT_EQ(readU64(file, "/report/STN/mapping/index_pointer"), (std::vector<std::uint64_t>{0, 1, 2}));
+    EXPECT_EQ(readDoubles(file, "/report/STN/mapping/time"), (std::vector<double>{0, 200, 0.5}));
+    EXPECT_EQ(readStringAttribute(file, "/", "complete"), "true");
+    const auto [lo, hi] = std::minmax_element(data.begin(), data.end());
+    if (variable == "V") {
+      EXPECT_GT(*hi, 0.0f) << "spikes overshoot";
+      EXPECT_LT(*lo, -50.0f);
+    } else {
+      EXPECT_GE(*lo, 0.0f);
+      EXPECT_LE(*hi, 1.0f);
+    }
+  }
+}
+#endif
+
 TEST(CliNetwork, SameSeedGivesIdenticalSpikeDatasets) {
   TempDir dir;
   const auto a = (dir / "a.h5").string(), b = (dir / "b.h5").string(), c = (dir / "c.h5").string();

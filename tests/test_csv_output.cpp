@@ -23,7 +23,7 @@ TEST(CsvOutput, WritesSpikesAndCommentsAndRenamesOnFinalize) {
     w->appendSpikes("STN", {0.375, 23.7}, {0, 0});
     w->appendSpikes("GPe", {1.5}, {17});
     w->appendSpikes("STN", {}, {});
-    w->addReport("STN", {0}, 0.0, 1.0);  // dropped: not representable
+    w->addReport("STN", {0}, 0.0, 1.0, "V", "mV");  // dropped: not representable
     w->writeNumbers("/metrics/STN", {{"rate_hz", 20.0}, {"cv_isi", std::nan("")}});
     EXPECT_TRUE(std::filesystem::exists(path + ".partial"));
     EXPECT_FALSE(std::filesystem::exists(path));

@@ -85,7 +85,8 @@ TEST_F(Hdf5OutputTest, RoundTripKeepsLayoutAndValues) {
     out.writeAttributes(attributes);
     out.addSpikePopulation("STN");
     out.addSpikePopulation("GPe");
-    out.addReport("STN", report_ids, 0.5, 0.25);
+    out.addReport("STN", report_ids, 0.5, 0.25, "V", "mV");
+    out.addReport("GPi", {4}, 0.0, 0.5, "g_stn_gpi", "nS");
     out.appendSpikes("STN", {0.1, 0.1, 2.5}, {3, 7, 0});
     out.appendSpikes("GPe", {}, {});
     out.appendSpikes("STN", {}, {});
@@ -125,6 +126,11 @@ TEST_F(Hdf5OutputTest, RoundTripKeepsLayoutAndValues) {
   EXPECT_EQ(readFloats(path, "/report/STN/data", &dims), report_rows);
   EXPECT_EQ(dims, (std::vector<std::uint64_t>{5, 3}));
   EXPECT_EQ(readStringAttribute(path, "/report/STN/data", "units"), "mV");
+  EXPECT_EQ(readStringAttribute(path, "/report/STN/data", "variable"), "V");
+  // Each report keeps its own variable and units (bmtk reads them there).
+  EXPECT_EQ(readStringAttribute(path, "/report/GPi/data", "variable"), "g_stn_gpi");
+  EXPECT_EQ(readStringAttribute(path, "/report/GPi/data", "units"), "nS");
+  EXPECT_EQ(readFloats(path, "/report/STN/mapping/element_pos"), (std::vector<float>{0.5f, 0.5f, 0.5f}));
   EXPECT_EQ(readU64(path, "/report/STN/mapping/node_ids"), report_ids);
   const std::vector<std::uint64_t> pointers = {0, 1, 2, 3};
   EXPECT_EQ(readU64(path, "/report/STN/mapping/index_pointers"), pointers);
@@ -189,7 +195,7 @@ TEST_F(Hdf5OutputTest, LargeAppendsCrossChunkBoundaries) {
   {
     Hdf5Output out(path, false);
     out.addSpikePopulation("big");
-    out.addReport("big", cell_ids, 0.0, 0.1);
+    out.addReport("big", cell_ids, 0.0, 0.1, "V", "mV");
     std::size_t begin = 0;
     for (const std::size_t size : {std::size_t{1}, std::size_t{65535}, std::size_t{100000},
                                    n_spikes - 165536}) {
@@ -216,7 +222,7 @@ TEST_F(Hdf5OutputTest, EmptyReportIsNotCreated) {
   const std::string path = file("empty_report.h5");
   {
     Hdf5Output out(path, false);
-    out.addReport("GPi", {}, 0.0, 0.1);
+    out.addReport("GPi", {}, 0.0, 0.1, "V", "mV");
     const float unused = 1.0f;
     out.appendReport("GPi", &unused, 1);
     out.finalize(1.0);
@@ -235,7 +241,7 @@ TEST_F(Hdf5OutputTest, MisuseThrowsOutputError) {
   EXPECT_THROW(out.appendSpikes("GPe", {1.0}, {1}), OutputError);
   EXPECT_THROW(out.appendSpikes("STN", {1.0, 2.0}, {1}), OutputError);
   EXPECT_THROW(out.appendReport("STN", nullptr, 1), OutputError);
-  EXPECT_THROW(out.addReport("STN", {1}, 0.0, 0.0), OutputError);
+  EXPECT_THROW(out.addReport("STN", {1}, 0.0, 0.0, "V", "mV"), OutputError);
   // An attribute written twice is an HDF5 failure; the message names it.
   out.writeAttributes({{"stn.gNa", "1"}});
   try {
@@ -267,7 +273,7 @@ TEST_F(Hdf5OutputTest, DestroyedWithoutFinalizeLeavesNoFile) {
     Hdf5Output out(path, false);
     out.addSpikePopulation("STN");
     out.appendSpikes("STN", {1.0}, {1});
-    out.addReport("STN", {1}, 0.0, 0.1);
+    out.addReport("STN", {1}, 0.0, 0.1, "V", "mV");
     ASSERT_TRUE(fs::exists(path + ".partial"));
   }
   EXPECT_FALSE(fs::exists(path));
@@ -446,7 +452,7 @@ TEST_F(Hdf5OutputTest, DatasetsAndNumbersInSonataGroups) {
     out.writeNumbers("/spikes/GPe", {{"rate_hz", 0.0}});
     out.writeDataset("/report/GPe", "mean_v", {-65.0}, {{"units", "mV"}});
     out.addSpikePopulation("GPe");
-    out.addReport("GPe", {3}, 0.0, 0.5);
+    out.addReport("GPe", {3}, 0.0, 0.5, "V", "mV");
     const float v = -64.0f;
     out.appendReport("GPe", &v, 1);
     out.appendSpikes("STN", {3.0}, {6});
@@ -615,7 +621,7 @@ TEST_F(Hdf5OutputTest, ReportTimeDescribesTheRowsWritten) {
   const std::string path = file("stopped.h5");
   {
     Hdf5Output out(path, false);
-    out.addReport("GPe", {0, 1}, 0.0, 1.0);
+    out.addReport("GPe", {0, 1}, 0.0, 1.0, "V", "mV");
     const std::vector<float> rows(6, -65.0f);
     out.appendReport("GPe", rows.data(), 3);
     out.finalize(2.5);  // stopped half way into the third interval

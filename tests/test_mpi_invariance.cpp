@@ -96,6 +96,31 @@ TEST(MpiInvariance, JitteredAndFixedIndegreeProjectionsAreIdentical) {
                   " --projection.gpe_gpe.delay_ms=3 --projection.gpe_gpe.delay_jitter_ms=1");
 }
 
+#ifdef CBGTC_ENABLE_HDF5
+// Recordings gather every rank's columns: the report files of 1 and 3 ranks
+// hold the same values (node ids in different ranks' blocks).
+TEST(MpiInvariance, RecordedReportsAreIdentical) {
+  TempDir dir;
+  const std::string record =
+      " --record.gpe.population=GPe --record.gpe.variables='V, w, g_stn_gpe, I_syn'"
+      " --record.gpe.node_ids='0, 7, 15, 29' --record.gpe.interval_ms=0.25";
+  for (int np : {1, 3}) {
+    const std::string out = (dir / ("np" + std::to_string(np) + ".h5")).string();
+    const RunResult r = runRanks(np,
+                                 "--config '" + inputDeck("default.ini") + "' --simulation.duration_ms=100" + record +
+                                     " --output.file='" + out + "'",
+                                 dir);
+    ASSERT_EQ(r.exit_code, 0) << "np=" << np << "\n" << r.err;
+  }
+  for (const char* variable : {"V", "w", "g_stn_gpe", "I_syn"}) {
+    const auto file = [&](int np) { return (dir / ("np" + std::to_string(np) + "_gpe_" + variable + ".h5")).string(); };
+    const std::vector<float> one = readFloats(file(1), "/report/GPe/data");
+    EXPECT_EQ(one.size(), 400u * 4) << variable;
+    EXPECT_EQ(one, readFloats(file(3), "/report/GPe/data")) << variable;
+  }
+}
+#endif
+
 // More ranks than neurons in a population: empty blocks still run.
 TEST(MpiInvariance, MoreRanksThanNeuronsRuns) {
   expectInvariant("--config '" + inputDeck("default.ini") +

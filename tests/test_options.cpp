@@ -943,8 +943,8 @@ TEST(OptionsHelp, OneSectionPerDeckSection) {
   const std::string help = cbgtc::io::helpText();
   std::size_t last = 0;
   for (const char* section : {"[simulation]", "[execution]", "[population.STN]", "[population.GPe]",
-                              "[population.GPi]", "[projection.stn_gpe]", "[projection.gpe_gpi]", "[analysis]",
-                              "[output]"}) {
+                              "[population.GPi]", "[projection.stn_gpe]", "[projection.gpe_gpi]",
+                              "[record.<name>]", "[analysis]", "[output]"}) {
     const auto at = help.find(std::string(section) + ":");
     ASSERT_NE(at, std::string::npos) << section << "\n" << help;
     EXPECT_GT(at, last) << section;
@@ -952,6 +952,9 @@ TEST(OptionsHelp, OneSectionPerDeckSection) {
   }
   EXPECT_NE(help.find("stn_hh"), std::string::npos);
   EXPECT_NE(help.find("adex"), std::string::npos);
+  // What a recording can name, per model.
+  EXPECT_NE(help.find("--record.<name>.variables"), std::string::npos);
+  EXPECT_NE(help.find("record variables: V n h r Ca I_syn"), std::string::npos);
 }
 
 // --help lists every model of the registry with its keys, also those the

@@ -213,6 +213,24 @@ Outcome run(Path path, const Population& initial, const TestDrive& drive, const 
   rec.spikes = SpikeBuffer<HostMem>("test", n * steps / 40 + 64);
   rec.lfp = decltype(rec.lfp)("cbgtc::test::lfp", steps, n);
   const TestDrive own = copyOf(drive);
+  // A probe of every variable, in every other neuron (odd ones), every 3
+  // steps: the samples must not depend on the path either.
+  using Model = typename Population::model;
+  std::vector<RecordedVariable> what;
+  for (std::size_t v = 0; v < std::size(Model::state_variables); ++v)
+    what.push_back({RecordedKind::State, static_cast<std::int32_t>(v)});
+  for (int p = 0; p < own.drive.synapses.count; ++p) what.push_back({RecordedKind::Conductance, p});
+  for (auto kind : {RecordedKind::SynapticCurrent, RecordedKind::NoiseCurrent, RecordedKind::InputCurrent})
+    what.push_back({kind, 0});
+  Kokkos::View<std::int32_t*, HostMem> column("column", n);
+  for (index_type i = 0; i < n; ++i) column(i) = i % 2 == 1 ? i / 2 : -1;
+  const std::int32_t columns = n / 2;
+  constexpr step_type every = 3;
+  Kokkos::View<float*, HostMem> rows("rows", ((steps + every - 1) / every) * what.size() * columns);
+  Kokkos::View<RecordProbe*, HostMem> probes("probes", 1);
+  probes(0) = RecordProbe{column.data(), what.data(), rows.data(), static_cast<std::int32_t>(what.size()), columns,
+                          every, 0};
+  rec.probes = probes;
   const auto s = stepper(copyOf(initial), own.drive, rec, advance);
   constexpr int W = lanes_per_chunk;
   const step_type split = steps / 2 - 3;
@@ -236,6 +254,7 @@ Outcome run(Path path, const Population& initial, const TestDrive& drive, const 
     out.state.push_back(s.drive.ou(i));
     for (step_type k = 0; k < steps; ++k) out.state.push_back(rec.lfp(k, i));
   }
+  for (std::size_t j = 0; j < rows.extent(0); ++j) out.state.push_back(rows(j));
   return out;
 }
 

@@ -120,6 +120,7 @@ struct AdEx {
   template <class MemorySpace>
   struct Storage {
     using memory_space = MemorySpace;
+    using model = AdEx;
     template <class T>
     using view = Kokkos::View<T*, MemorySpace>;
     view<real_type> V, w;
@@ -140,6 +141,12 @@ struct AdEx {
     }
 
   };
+
+  static constexpr StateVariable state_variables[] = {
+      {"V", "mV"}, {"w", "pA"}, {"refractory_steps_left", "steps"}};
+  KOKKOS_INLINE_FUNCTION static real_type stateValue(const State& x, int v) {
+    return v == 0 ? x.V : v == 1 ? x.w : static_cast<real_type>(x.refractory_steps_left);
+  }
 
   struct Step {
     // Two AdEx populations (GPe, GPi) share a fused GPU launch with the STN.

@@ -66,6 +66,7 @@ struct Lif {
   template <class MemorySpace>
   struct Storage {
     using memory_space = MemorySpace;
+    using model = Lif;
     Kokkos::View<real_type*, MemorySpace> V;
     Kokkos::View<std::int32_t*, MemorySpace> refractory_steps_left;
 
@@ -81,6 +82,11 @@ struct Lif {
       refractory_steps_left(i) = x.refractory_steps_left;
     }
   };
+
+  static constexpr StateVariable state_variables[] = {{"V", "mV"}, {"refractory_steps_left", "steps"}};
+  KOKKOS_INLINE_FUNCTION static real_type stateValue(const State& x, int v) {
+    return v == 0 ? x.V : static_cast<real_type>(x.refractory_steps_left);
+  }
 
   struct Step {
     Params params;

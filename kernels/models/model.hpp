@@ -9,7 +9,10 @@
 //   State                                        one neuron, as a step sees it
 //   Storage<MemorySpace>                         the population's state, one View
 //                                                per variable: load(i), store(i, x),
-//                                                size(), V (recorded voltage)
+//                                                size(), V; `using model` (the model)
+//   state_variables, stateValue(x, v)            what [record] sections can name:
+//                                                each variable's name and units, and
+//                                                variable v of a neuron's state
 //   Step                                         the step as a functor: derived
 //                                                constants and
 //                                                bool operator()(State&, I, k, group)
@@ -33,6 +36,12 @@ namespace cbgtc {
 
 /// The range a deck key must lie in (checked when the deck is read).
 enum class KeyBound { Any, NonNegative, Positive, UnitInterval };
+
+/// A state variable a [record.<name>] section can name.
+struct StateVariable {
+  const char* name;
+  const char* units;
+};
 
 /// What a deck section sets of a model: its parameters and initial state.
 template <class Params, class Init>

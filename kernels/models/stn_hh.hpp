@@ -369,6 +369,7 @@ struct StnHH {
   template <class MemorySpace>
   struct Storage {
     using memory_space = MemorySpace;
+    using model = StnHH;
     template <class T>
     using view = Kokkos::View<T*, MemorySpace>;
     view<real_type> V, n, h, r, Ca;
@@ -397,6 +398,13 @@ struct StnHH {
     }
 
   };
+
+  // last_spike_step is bookkeeping of the spike rule, not physiology.
+  static constexpr StateVariable state_variables[] = {{"V", "mV"}, {"n", "1"}, {"h", "1"},
+                                                      {"r", "1"}, {"Ca", "Ca units"}};
+  KOKKOS_INLINE_FUNCTION static real_type stateValue(const State& x, int v) {
+    return v == 0 ? x.V : v == 1 ? x.n : v == 2 ? x.h : v == 3 ? x.r : x.Ca;
+  }
 
   struct Step {
     Params params;
