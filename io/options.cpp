@@ -203,12 +203,36 @@ OptionTable makeOptionTable(SimulationConfig& c) {
     const std::string k = "record." + r.name + ".";
     t.add(k + "population", &r.population, "", "population to record (a [population.<name>] name)");
     t.add(k + "variables", &r.variables, "",
-          "comma-separated: state variables of the population's model, I_syn, I_noise, I_input, g_<projection>");
+          "comma-separated: state variables of the population's model, I_syn, I_noise, I_stim, I_input, g_<projection>");
     t.add(k + "node_ids", &r.node_ids, "", "comma-separated node ids to record (or count)");
     t.add(k + "count", &r.count, "", "record the first count neurons (or node_ids)", Bound::NonNegative);
     t.add(k + "interval_ms", &r.interval_ms, "ms", "sampling interval (multiple of dt_ms)", Bound::Positive);
     t.add(k + "file", &r.file, "", "SONATA report file (default <output.file stem>_<name>.h5; _<variable> added "
                                    "before the extension for each of several variables)");
+  }
+
+  for (auto& st : c.stimuli) {
+    const std::string k = "stimulus." + st.name + ".";
+    const char* current = "the target model's current units";
+    t.add(k + "kind", &st.kind, "", "dc, sine or pulse_train (DBS)");
+    t.add(k + "population", &st.population, "", "population driven (a [population.<name>] name)");
+    t.add(k + "node_ids", &st.node_ids, "", "comma-separated node ids driven (or fraction)");
+    t.add(k + "fraction", &st.fraction, "", "share of the population driven, a keyed random choice",
+          Bound::UnitInterval);
+    t.add(k + "start_ms", &st.start_ms, "ms", "switched on at", Bound::NonNegative);
+    t.add(k + "stop_ms", &st.stop_ms, "ms", "switched off at (negative: the end of the run)");
+    t.add(k + "amplitude", &st.amplitude, current,
+          "dc level, sine amplitude, or pulse_train first phase (positive depolarising)");
+    t.add(k + "offset", &st.offset, current, "sine: constant added");
+    t.add(k + "frequency_hz", &st.frequency_hz, "Hz", "sine frequency or pulse rate", Bound::NonNegative);
+    t.add(k + "phase_rad", &st.phase_rad, "rad", "sine: phase at start_ms");
+    t.add(k + "pulse_width_us", &st.pulse_width_us, "us", "pulse_train: width of the first phase", Bound::Positive);
+    t.add(k + "biphasic", &st.biphasic, "", "pulse_train: add a charge-balanced second phase of opposite sign");
+    t.add(k + "interphase_gap_us", &st.interphase_gap_us, "us", "pulse_train: gap between the phases",
+          Bound::NonNegative);
+    t.add(k + "second_phase_ratio", &st.second_phase_ratio, "",
+          "pulse_train: second phase amplitude over the first's (its width is pulse_width_us / ratio)",
+          Bound::Positive);
   }
 
   auto& a = c.analysis;
@@ -258,6 +282,8 @@ std::string helpText() {
   // A recording is shown by its keys, under a placeholder name.
   defaults.records.emplace_back();
   defaults.records.back().name = "<name>";
+  defaults.stimuli.emplace_back();
+  defaults.stimuli.back().name = "<name>";
   const OptionTable table = makeOptionTable(defaults);
   std::ostringstream out;
   out << "Usage: cbgtc [--config deck.ini] [--section.key=value ...]\n\n"
@@ -278,7 +304,7 @@ std::string helpText() {
     for (const ModelKey& k : modelKeys(settings)) out << " " << k.name;
     out << "\n    record variables:";
     for (const StateVariable& v : stateVariables(settings)) out << " " << v.name;
-    out << " I_syn I_noise I_input g_<projection>\n";
+    out << " I_syn I_noise I_stim I_input g_<projection>\n";
   }
   return out.str();
 }
@@ -472,6 +498,7 @@ void addDeclaredSections(const std::vector<std::pair<std::string, std::string>>&
     std::vector<PopulationSettings> populations;
     std::vector<ProjectionSettings> projections;
     std::vector<RecordSettings> records;
+    std::vector<StimulusSettings> stimuli;
     auto known = [](const auto& list, const std::string& name) {
       return std::any_of(list.begin(), list.end(), [&](const auto& x) { return x.name == name; });
     };
@@ -511,6 +538,14 @@ void addDeclaredSections(const std::vector<std::pair<std::string, std::string>>&
         added.name = name;
         records.push_back(existing != config.records.end() ? *existing : added);
       }
+      name = sectionNameOf("stimulus", k.key);
+      if (!name.empty() && !known(stimuli, name)) {
+        const auto existing = std::find_if(config.stimuli.begin(), config.stimuli.end(),
+                                           [&](const StimulusSettings& r) { return r.name == name; });
+        StimulusSettings added;
+        added.name = name;
+        stimuli.push_back(existing != config.stimuli.end() ? *existing : added);
+      }
     }
     auto merge = [replace](auto& into, auto& declared) {
       if (replace && !declared.empty()) {
@@ -531,6 +566,7 @@ void addDeclaredSections(const std::vector<std::pair<std::string, std::string>>&
     if (replace && !populations.empty() && projections.empty()) config.projections.clear();
     merge(config.projections, projections);
     merge(config.records, records);
+    merge(config.stimuli, stimuli);
   };
   declare(deck_keys, true);
   declare(cli_keys, false);

@@ -150,9 +150,15 @@ struct StepRecording {
           case RecordedKind::Conductance: value = drive.conductanceAt(i, what.index, k, local); break;
           case RecordedKind::SynapticCurrent: value = drive.synapticCurrentAt(i, k, x.V, local); break;
           case RecordedKind::NoiseCurrent: value = drive.noiseAt(i, local); break;
-          case RecordedKind::InputCurrent:
-            value = drive.synapticCurrentAt(i, k, x.V, local) + drive.noiseAt(i, local);
+          case RecordedKind::StimulusCurrent:
+            value = drive.stimuli.extent(0) > 0 ? drive.stimulusCurrent(i, k) : real_type(0);
             break;
+          case RecordedKind::InputCurrent: {
+            real_type I = drive.synapticCurrentAt(i, k, x.V, local);
+            if (drive.stimuli.extent(0) > 0) I += drive.stimulusCurrent(i, k);
+            value = I + drive.noiseAt(i, local);
+            break;
+          }
         }
         probe.at(k, v, c) = static_cast<float>(value);
       }

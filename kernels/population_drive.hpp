@@ -4,6 +4,7 @@
 // current.
 
 #include "kernels/ou_noise.hpp"
+#include "kernels/stimulus.hpp"
 #include "kernels/synapse.hpp"
 
 namespace cbgtc {
@@ -16,6 +17,8 @@ struct PopulationDrive {
   std::uint64_t seed = 0;
   std::uint32_t key = 0;                               // the population's random key (rng::streamKey)
   index_type first_global = 0;                         // global index of local neuron 0
+  Kokkos::View<const Stimulus*, MemorySpace> stimuli;  // current stimuli of this population (usually none)
+  double dt_ms = 0;                                    // for the stimuli's step means
 
   /// What a thread keeps in registers while it advances neuron i through
   /// the steps of one launch: conductances, OU value, the noise block, the
@@ -55,7 +58,8 @@ struct PopulationDrive {
   }
 
   /// Net input current of neuron i in step k (positive depolarising): OU
-  /// noise x_k minus the synaptic current Σ g_k·(V_k − E) at V_k. Consumes
+  /// noise x_k plus the stimuli's current minus the synaptic current
+  /// Σ g_k·(V_k − E) at V_k. Consumes
   /// (and zeroes) the arrivals of step k, loads those of step k + 1 when
   /// k + 1 < k_end (later ones may still be delivered), and advances the
   /// OU process; abs_syn receives Σ|I_syn| (the neuron's LFP proxy share).
@@ -95,6 +99,7 @@ struct PopulationDrive {
       }
     }
     real_type I = -total;
+    if (stimuli.extent(0) > 0) I += stimulusCurrent(i, k);
     if (noise.active) {
       I += x.ou;
       x.ou = ouAdvance(x.ou, noise, seed, key, first_global + i, k, x.noise, group);
@@ -136,6 +141,16 @@ struct PopulationDrive {
     }
     for (int p = register_inputs; p < synapses.count; ++p) total += conductanceAt(i, p, k, x) * (V - synapses[p].E_rev);
     return -total;
+  }
+
+  /// The stimuli's current into neuron i in step k: each one's mean over
+  /// [t_k, t_{k+1}) (stimulus.hpp).
+  KOKKOS_INLINE_FUNCTION real_type stimulusCurrent(index_type i, step_type k) const {
+    const double t0 = static_cast<double>(k) * dt_ms, t1 = static_cast<double>(k + 1) * dt_ms;
+    double I = 0;
+    for (std::size_t s = 0; s < stimuli.extent(0); ++s)
+      if (stimuli(s).drives(i)) I += stimuli(s).meanCurrent(t0, t1, dt_ms);
+    return static_cast<real_type>(I);
   }
 
   /// The OU current of step k (0 without noise).
@@ -182,6 +197,8 @@ struct PopulationDrive {
     }
     CBGTC_SIMD_LOOP
     for (int l = 0; l < lanes; ++l) I[l] = -I[l];
+    if (stimuli.extent(0) > 0)
+      for (int l = 0; l < lanes; ++l) I[l] += stimulusCurrent(i0 + l, k);
     if (!noise.active) return;
     // Loop invariants in locals: the compiler cannot tell that the stores
     // through z do not change members of *this.

@@ -15,7 +15,8 @@ enum class RecordedKind : std::int32_t {
   Conductance,      // of the population's synaptic input `index`
   SynapticCurrent,  // −Σ g_k·(V_k − E_rev): positive depolarising
   NoiseCurrent,     // the OU background current
-  InputCurrent,     // their sum: what the model's step receives
+  StimulusCurrent,  // the current stimuli's (stimulus.hpp)
+  InputCurrent,     // I_syn + I_stim + I_noise: what the model's step receives
 };
 
 struct RecordedVariable {

@@ -22,6 +22,8 @@ enum class Stream : std::uint32_t {
   Connectivity = 3,
   Weights = 4,
   Delays = 5,
+  SpikeSource = 6,
+  StimulusTargets = 7,
 };
 
 struct Philox4x32 {

@@ -101,12 +101,33 @@ struct AnalysisSettings {
 struct RecordSettings {
   std::string name;
   std::string population;       // a [population.<name>] name
-  std::string variables = "V";  // comma-separated: state variables of the model, I_syn, I_noise,
+  std::string variables = "V";  // comma-separated: state variables of the model, I_syn, I_noise, I_stim,
                                 // I_input, g_<projection> (a projection into the population)
   std::string node_ids;         // comma-separated node ids; empty: the first `count`
   std::int64_t count = 0;
   double interval_ms = 1.0;     // multiple of dt_ms
   std::string file;             // "": <output.file's stem>_<name>.h5
+};
+
+/// One current stimulus: deck section [stimulus.<name>] (docs/model.md
+/// §5.1). Amplitudes are in the target model's current units, positive
+/// depolarising.
+struct StimulusSettings {
+  std::string name;
+  std::string kind = "dc";          // dc, sine or pulse_train
+  std::string population;           // a [population.<name>] name
+  std::string node_ids;             // comma-separated node ids; empty: a keyed random `fraction`
+  double fraction = 1.0;            // of the population's neurons (keyed by the stimulus's name)
+  double start_ms = 0.0;
+  double stop_ms = -1.0;            // < 0: the end of the run
+  double amplitude = 0.0;           // dc level; sine amplitude; pulse_train first phase
+  double offset = 0.0;              // sine
+  double frequency_hz = 130.0;      // sine, pulse_train
+  double phase_rad = 0.0;           // sine
+  double pulse_width_us = 90.0;     // pulse_train: first phase
+  bool biphasic = false;            // pulse_train: a charge-balanced second phase of opposite sign
+  double interphase_gap_us = 0.0;
+  double second_phase_ratio = 1.0;  // second phase amplitude / first; its width is pulse_width_us / ratio
 };
 
 struct OutputSettings {
@@ -127,6 +148,7 @@ struct SimulationConfig {
   AnalysisSettings analysis;
   OutputSettings output;
   std::vector<RecordSettings> records;
+  std::vector<StimulusSettings> stimuli;
 
   /// Number of steps; the parser guarantees duration is a multiple of dt.
   std::int64_t stepCount() const {

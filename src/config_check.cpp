@@ -13,6 +13,7 @@
 #include "src/config.hpp"
 #include "src/projection.hpp"
 #include "src/record_plan.hpp"
+#include "src/stimuli.hpp"
 
 namespace cbgtc {
 
@@ -74,6 +75,9 @@ void checkProjections(const SimulationConfig& c) {
     for (const auto& p : c.populations) names += (names.empty() ? "" : ", ") + p.name;
     if (!source) throw ConfigError(k + "source must name a population (" + names + "), got '" + pr.source + "'");
     if (!target) throw ConfigError(k + "target must name a population (" + names + "), got '" + pr.target + "'");
+    if (!takesInput(target->params))
+      throw ConfigError(k + "target: population " + target->name + " is a spike source (model " + target->model +
+                        ") and takes no input");
     if (pr.rule != "fixed_probability" && pr.rule != "fixed_indegree")
       throw ConfigError(k + "rule must be fixed_probability or fixed_indegree, got '" + pr.rule + "'");
     const std::int64_t candidates = source->n - ((source == target && !pr.autapses) ? 1 : 0);
@@ -136,6 +140,7 @@ void checkConsistency(const SimulationConfig& c) {
                         " Hz of the LFP proxy (500 / analysis.lfp_sample_ms)");
   checkProjections(c);
   recordPlans(c);
+  checkStimuli(c);
 }
 
 }  // namespace cbgtc

@@ -1,6 +1,7 @@
 #include "src/model_settings.hpp"
 
 #include <iterator>
+#include <type_traits>
 
 #include <stdexcept>
 
@@ -84,6 +85,17 @@ std::vector<ModelKey> modelKeys(ModelSettings& s) {
 
 const char* currentUnits(const ModelSettings& s) {
   return std::visit([](const auto& x) { return ModelFor<std::decay_t<decltype(x)>>::current_units; }, s);
+}
+
+namespace {
+template <class M, class = void>
+struct TakesInput : std::true_type {};
+template <class M>
+struct TakesInput<M, std::void_t<decltype(M::takes_input)>> : std::bool_constant<M::takes_input> {};
+}  // namespace
+
+bool takesInput(const ModelSettings& s) {
+  return std::visit([](const auto& x) { return TakesInput<ModelFor<std::decay_t<decltype(x)>>>::value; }, s);
 }
 
 std::vector<StateVariable> stateVariables(const ModelSettings& s) {

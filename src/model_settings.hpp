@@ -53,6 +53,10 @@ const char* conductanceUnits(const ModelSettings& s);
 /// The state variables a [record] section can name (Model::state_variables).
 std::vector<StateVariable> stateVariables(const ModelSettings& s);
 
+/// Whether projections may target a population of the model (false for
+/// spike sources: Model::takes_input).
+bool takesInput(const ModelSettings& s);
+
 /// Bytes of one neuron's state in the model's storage.
 std::size_t stateBytes(const ModelSettings& s);
 

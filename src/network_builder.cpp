@@ -7,6 +7,7 @@
 
 #include "kernels/rng.hpp"
 #include "src/memory_estimate.hpp"
+#include "src/stimuli.hpp"
 #include "src/simulation.hpp"
 
 namespace cbgtc {
@@ -24,7 +25,8 @@ void forEachModel(models::ModelList<M...>, F&& f) {
 
 /// The state of a population of `settings`' model, with its step derived
 /// for dt.
-AnyModelState makeModelState(const PopulationSettings& settings, index_type local_size, double dt_ms) {
+AnyModelState makeModelState(const PopulationSettings& settings, index_type local_size, double dt_ms,
+                             const PopulationStreams& streams) {
   AnyModelState out;
   std::visit(
       [&](const auto& s) {
@@ -32,7 +34,7 @@ AnyModelState makeModelState(const PopulationSettings& settings, index_type loca
           using M = decltype(m);
           if constexpr (std::is_same_v<std::decay_t<decltype(s)>, typename M::Settings>)
             out = ModelState<M>{typename M::template Storage<MemorySpace>(settings.name, local_size),
-                                M::derive(s, dt_ms)};
+                                M::derive(s, dt_ms, streams)};
         });
       },
       settings.params);
@@ -86,6 +88,7 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
   _lfp_every = std::max<step_type>(1, stepsOf(config.analysis.lfp_sample_ms, dt));
   _epoch_steps = cbgtc::epochSteps(config);
   buildPopulations();
+  buildStimuli();
   buildProjections(stop);
   buildRecordings();
   ExecutionSpace().fence();
@@ -110,12 +113,13 @@ void Simulation::buildPopulations() {
     p.current_units = currentUnits(s.params);
     const index_type n = p.localSize();
     local_neurons += n;
-    p.model = makeModelState(s, n, dt);
+    p.model = makeModelState(s, n, dt, PopulationStreams{seed, p.key});
 
     auto& d = p.drive;
     d.seed = seed;
     d.key = p.key;
     d.first_global = p.firstGlobal();
+    d.dt_ms = dt;
     d.noise = OuParams::make(s.noise.tau_ms, s.noise.mu, s.noise.sigma, dt);
     if (d.noise.active) {
       d.ou = Kokkos::View<real_type*, MemorySpace>(
@@ -194,6 +198,31 @@ void Simulation::buildProjections(const std::atomic<bool>* stop) {
     target.drive.synapses.add(ConductanceInput::of(_rings.back(), _conductances.back(),
                                                    static_cast<real_type>(std::exp(-dt / s.tau_ms)),
                                                    static_cast<real_type>(s.E_rev_mV)));
+  }
+}
+
+// Each population's stimuli in one device array, in deck order.
+void Simulation::buildStimuli() {
+  for (Population& p : _populations) {
+    std::vector<Stimulus> list;
+    for (const StimulusSettings& s : _config.stimuli) {
+      if (s.population != p.name) continue;
+      Stimulus st = stimulusOf(s, _config);
+      const std::vector<std::uint8_t> driven = stimulusTargets(s, _config, p.block);
+      Kokkos::View<std::uint8_t*, MemorySpace> targets;
+      if (!driven.empty()) {
+        targets = Kokkos::View<std::uint8_t*, MemorySpace>("cbgtc::" + s.name + "::targets", driven.size());
+        Kokkos::deep_copy(targets, Kokkos::View<const std::uint8_t*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
+                                       driven.data(), driven.size()));
+        st.targets = targets.data();
+      }
+      _stimulus_targets.push_back(targets);
+      list.push_back(st);
+    }
+    if (list.empty()) continue;
+    Kokkos::View<Stimulus*, MemorySpace> stimuli("cbgtc::" + p.name + "::stimuli", list.size());
+    Kokkos::deep_copy(stimuli, Kokkos::View<Stimulus*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(list.data(), list.size()));
+    p.drive.stimuli = stimuli;
   }
 }
 

@@ -58,16 +58,17 @@ RecordPlan::Variable resolveVariable(const SimulationConfig& c, const Population
       return v;
     }
   const std::string current = currentUnits(pop.params);
-  if (name == "I_syn" || name == "I_noise" || name == "I_input") {
-    v.kind = name == "I_syn" ? RecordedKind::SynapticCurrent
+  if (name == "I_syn" || name == "I_noise" || name == "I_stim" || name == "I_input") {
+    v.kind = name == "I_syn"     ? RecordedKind::SynapticCurrent
              : name == "I_noise" ? RecordedKind::NoiseCurrent
+             : name == "I_stim"  ? RecordedKind::StimulusCurrent
                                  : RecordedKind::InputCurrent;
     v.units = current;
     return v;
   }
   std::string known;
   for (const auto& s : state) known += std::string(s.name) + ", ";
-  known += "I_syn, I_noise, I_input";
+  known += "I_syn, I_noise, I_stim, I_input";
   for (std::size_t j = 0; j < c.projections.size(); ++j) {
     const ProjectionSettings& pr = c.projections[j];
     if (pr.target != pop.name) continue;
@@ -98,7 +99,9 @@ std::vector<RecordPlan> recordPlans(const SimulationConfig& c) {
   for (std::size_t q = 0; q < c.populations.size(); ++q) {
     const PopulationSettings& pop = c.populations[q];
     const std::int64_t cells = std::min<std::int64_t>(c.output.v_neurons, pop.n);
-    if (cells <= 0) continue;
+    const auto state = stateVariables(pop.params);
+    const bool has_v = std::any_of(state.begin(), state.end(), [](const StateVariable& v) { return v.name == std::string("V"); });
+    if (cells <= 0 || !has_v) continue;  // spike sources have no membrane
     RecordPlan plan;
     plan.population = q;
     plan.every_steps = c.output.v_every_steps;
@@ -127,23 +130,7 @@ std::vector<RecordPlan> recordPlans(const SimulationConfig& c) {
     if (!r.node_ids.empty() && r.count > 0)
       throw ConfigError(k + "node_ids and " + k + "count are alternatives: give one");
     if (!r.node_ids.empty()) {
-      for (const std::string& id : splitList(k + "node_ids", r.node_ids)) {
-        std::size_t used = 0;
-        long long value = -1;
-        try {
-          value = std::stoll(id, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (used != id.size() || value < 0 || value >= pop->n)
-          throw ConfigError(k + "node_ids: '" + id + "' is not a node id of population " + pop->name + " (0 to " +
-                            std::to_string(pop->n - 1) + ")");
-        plan.node_ids.push_back(static_cast<std::uint64_t>(value));
-      }
-      std::sort(plan.node_ids.begin(), plan.node_ids.end());
-      const auto twice = std::adjacent_find(plan.node_ids.begin(), plan.node_ids.end());
-      if (twice != plan.node_ids.end())
-        throw ConfigError(k + "node_ids: " + std::to_string(*twice) + " is given twice");
+      plan.node_ids = parseNodeIds(k + "node_ids", r.node_ids, *pop);
     } else {
       if (r.count <= 0) throw ConfigError(k + "node_ids or " + k + "count is required (the neurons to record)");
       if (r.count > pop->n)
@@ -169,6 +156,28 @@ std::vector<RecordPlan> recordPlans(const SimulationConfig& c) {
         throw ConfigError("record." + plan.name + ": its file '" + v.file +
                           "' is also another record's or the output file (set record." + plan.name + ".file)");
   return plans;
+}
+
+std::vector<std::uint64_t> parseNodeIds(const std::string& key, const std::string& text,
+                                        const PopulationSettings& pop) {
+  std::vector<std::uint64_t> ids;
+  for (const std::string& id : splitList(key, text)) {
+    std::size_t used = 0;
+    long long value = -1;
+    try {
+      value = std::stoll(id, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != id.size() || value < 0 || value >= pop.n)
+      throw ConfigError(key + ": '" + id + "' is not a node id of population " + pop.name + " (0 to " +
+                        std::to_string(pop.n - 1) + ")");
+    ids.push_back(static_cast<std::uint64_t>(value));
+  }
+  std::sort(ids.begin(), ids.end());
+  const auto twice = std::adjacent_find(ids.begin(), ids.end());
+  if (twice != ids.end()) throw ConfigError(key + ": " + std::to_string(*twice) + " is given twice");
+  return ids;
 }
 
 std::vector<std::string> recordFiles(const std::vector<RecordPlan>& plans) {

@@ -27,9 +27,14 @@ struct RecordPlan {
 };
 
 /// Every recording of `config`: the V report of output.v_neurons first (one
-/// per population with neurons to record, into the output file), then the
+/// per population with neurons to record and a V, into the output file), then the
 /// [record.<name>] sections in deck order. Throws ConfigError naming the key.
 std::vector<RecordPlan> recordPlans(const SimulationConfig& config);
+
+/// The node ids of "a, b, c" (a key's value), ascending; refused (naming
+/// `key`) unless each is a node id of `population`, once.
+std::vector<std::uint64_t> parseNodeIds(const std::string& key, const std::string& text,
+                                        const PopulationSettings& population);
 
 /// The files the [record] sections write, in recordPlans' order.
 std::vector<std::string> recordFiles(const std::vector<RecordPlan>& plans);

@@ -108,6 +108,7 @@ class Simulation {
   std::vector<Projection> _projections;
   std::vector<Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>> _rings;  // per projection
   std::vector<Kokkos::View<real_type*, MemorySpace>> _conductances;                   // per projection
+  std::vector<Kokkos::View<std::uint8_t*, MemorySpace>> _stimulus_targets;            // per stimulus (empty: all)
   step_type _epoch_steps = 1;
   int _lanes_per_neuron = 1;
   step_type _lfp_every = 1;       // steps between LFP samples
@@ -123,6 +124,7 @@ class Simulation {
   void buildProjections(const std::atomic<bool>* stop);
   void exchangeSpikes(step_type k0, io::OutputWriter* writer);
   void writeSpikes(const std::vector<SpikeRecord>& all, io::OutputWriter& writer);
+  void buildStimuli();
   void buildRecordings();
   void updateProbes(Population& p);
   void flushRecording(Recording& r);

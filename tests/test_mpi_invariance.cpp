@@ -36,7 +36,8 @@ RunResult runRanks(int np, const std::string& args, const TempDir& dir) {
   return runCbgtcWith(launcher, args, dir, "_" + std::to_string(np));
 }
 
-void expectInvariant(const std::string& deck_args) {
+void expectInvariant(const std::string& deck_args,
+                     const std::vector<std::string>& populations = {"STN", "GPe", "GPi"}) {
   TempDir dir;
   std::vector<std::string> files;
   for (int np = 1; np <= 4; ++np) {
@@ -61,7 +62,7 @@ void expectInvariant(const std::string& deck_args) {
     cbgtc::Simulation serial(cl.config);
     serial.run(&memory);
   }
-  for (const char* pop : {"STN", "GPe", "GPi"}) {
+  for (const std::string& pop : populations) {
     const Spikes one = readSpikes(files[0], pop);
     ASSERT_FALSE(one.times_ms.empty()) << pop;
     for (int np = 2; np <= 4; ++np) {
@@ -120,6 +121,20 @@ TEST(MpiInvariance, RecordedReportsAreIdentical) {
   }
 }
 #endif
+
+// Inputs: a Poisson source (modulated, bursting) projecting to the STN and a
+// DBS pulse train into a keyed half of the STN.
+TEST(MpiInvariance, SourcesAndStimuliAreIdentical) {
+  expectInvariant("--config '" + inputDeck("default.ini") +
+                      "' --simulation.duration_ms=150 --population.CTX.model=poisson --population.CTX.n=37"
+                      " --population.CTX.rate_hz=30 --population.CTX.modulation_depth=0.5"
+                      " --population.CTX.burst_rate_hz=4 --projection.ctx_stn.source=CTX"
+                      " --projection.ctx_stn.target=STN --projection.ctx_stn.p=0.2 --projection.ctx_stn.g_total=0.5"
+                      " --projection.ctx_stn.delay_ms=2 --stimulus.dbs.kind=pulse_train --stimulus.dbs.population=STN"
+                      " --stimulus.dbs.fraction=0.5 --stimulus.dbs.amplitude=1000 --stimulus.dbs.start_ms=50"
+                      " --stimulus.dbs.biphasic=true --stimulus.dbs.second_phase_ratio=0.1",
+                  {"STN", "GPe", "GPi", "CTX"});
+}
 
 // More ranks than neurons in a population: empty blocks still run.
 TEST(MpiInvariance, MoreRanksThanNeuronsRuns) {

@@ -162,7 +162,7 @@ struct AdEx {
     }
   };
 
-  static Step derive(const Settings& s, double dt_ms) {
+  static Step derive(const Settings& s, double dt_ms, const PopulationStreams& = {}) {
     return Step{s.params, static_cast<real_type>(dt_ms),
                 static_cast<std::int32_t>(stepsOf(s.params.t_ref_ms, dt_ms))};
   }

@@ -100,7 +100,7 @@ struct Lif {
     }
   };
 
-  static Step derive(const Settings& s, double dt_ms) {
+  static Step derive(const Settings& s, double dt_ms, const PopulationStreams& = {}) {
     const double tau_m = static_cast<double>(s.params.C_m) / static_cast<double>(s.params.g_L);
     return Step{s.params, static_cast<real_type>(std::exp(-dt_ms / tau_m)),
                 static_cast<std::int32_t>(stepsOf(s.params.t_ref_ms, dt_ms))};

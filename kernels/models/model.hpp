@@ -18,11 +18,14 @@
 //                                                bool operator()(State&, I, k, group)
 //                                                (true: a spike in step k); optionally
 //                                                fused_slots (neuron_update.hpp)
-//   derive(settings, dt_ms) -> Step
+//   derive(settings, dt_ms, streams = {}) -> Step  streams: the seed and the
+//                                                population's random key, for
+//                                                a step that draws (poisson.hpp)
 //   initialState(init, seed, key, global index) -> State
 //   leastSpikeSeparation(step) -> steps          bounds the spikes of an epoch
 //   bindKeys(visitor, settings)                  the deck keys of the section
 //   inconsistency(settings, dt_ms) -> ""|message cross-key checks, step counts
+//   optionally takes_input = false               a source: projections into it are refused
 //
 // A new model is one such header and a line in registry.hpp.
 
@@ -36,6 +39,13 @@ namespace cbgtc {
 
 /// The range a deck key must lie in (checked when the deck is read).
 enum class KeyBound { Any, NonNegative, Positive, UnitInterval };
+
+/// What keys a population's random draws in its step: the run's seed and
+/// the population's rng::streamKey.
+struct PopulationStreams {
+  std::uint64_t seed = 0;
+  std::uint32_t key = 0;
+};
 
 /// A state variable a [record.<name>] section can name.
 struct StateVariable {

@@ -4,6 +4,7 @@
 
 #include "kernels/models/adex.hpp"
 #include "kernels/models/lif.hpp"
+#include "kernels/models/poisson.hpp"
 #include "kernels/models/stn_hh.hpp"
 
 namespace cbgtc::models {
@@ -11,6 +12,6 @@ namespace cbgtc::models {
 template <class... M>
 struct ModelList {};
 
-using Models = ModelList<StnHH, AdEx, Lif>;
+using Models = ModelList<StnHH, AdEx, Lif, Poisson>;
 
 }  // namespace cbgtc::models

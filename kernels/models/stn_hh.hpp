@@ -417,7 +417,7 @@ struct StnHH {
     }
   };
 
-  static Step derive(const Settings& s, double dt_ms) {
+  static Step derive(const Settings& s, double dt_ms, const PopulationStreams& = {}) {
     return Step{s.params, static_cast<real_type>(dt_ms), stepsOf(s.params.min_isi_ms, dt_ms)};
   }
 

@@ -1,0 +1,196 @@
+#pragma once
+// A Poisson spike source (NEST's poisson_generator, Brian2's PoissonGroup),
+// optionally rate-modulated by a sinusoid and firing bursts: the striatal and
+// cortical drives of the circuit (docs/model.md §3.7). A population of this
+// model has no membrane and takes no input; it connects through ordinary
+// projections and is recorded like any population.
+//
+// In step k each neuron fires with probability 1 − e^{−λ(t_k)·dt}
+// (at most one spike per step), λ(t) = rate_hz·(1 + m·sin(2π f t + φ)).
+// Bursts: onsets with probability 1 − e^{−λ_b(t_k)·dt} (λ_b = burst_rate_hz,
+// modulated alike) while no burst is under way; a burst is spikes_per_burst
+// spikes intra_burst_interval_ms apart, its first in the onset step. Each
+// draw is keyed by (seed, population, global index, step): the spikes do
+// not depend on the backend, the threads or the ranks.
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "kernels/lane_group.hpp"
+#include "kernels/models/model.hpp"
+#include "kernels/rng.hpp"
+#include "kernels/vectorizable_math.hpp"
+
+namespace cbgtc::poisson {
+
+struct PoissonParams {
+  real_type rate_hz = 10.0;                // mean rate of single spikes
+  real_type modulation_depth = 0.0;        // m in [0, 1]
+  real_type modulation_hz = 20.0;          // f
+  real_type modulation_phase_rad = 0.0;    // φ
+  real_type burst_rate_hz = 0.0;           // mean rate of burst onsets (0: no bursts)
+  real_type spikes_per_burst = 3.0;        // whole number >= 1
+  real_type intra_burst_interval_ms = 4.0;  // whole number of steps >= 1
+};
+
+/// A source has no initial state to set.
+struct PoissonInit {};
+
+struct PoissonState {
+  real_type V;                    // no membrane: always 0
+  std::uint32_t index;            // global neuron index: keys the draws
+  std::int32_t burst_spikes_left;
+  std::int32_t burst_wait_steps;  // until the burst's next spike
+};
+
+}  // namespace cbgtc::poisson
+
+namespace cbgtc::models {
+
+struct Poisson {
+  static constexpr const char* name = "poisson";
+  static constexpr const char* current_units = "pA";      // unused: a source takes no input
+  static constexpr const char* conductance_units = "nS";
+  using Params = poisson::PoissonParams;
+  using Init = poisson::PoissonInit;
+  using State = poisson::PoissonState;
+  using Settings = ModelSettingsOf<Params, Init>;
+  static constexpr bool takes_input = false;  // projections into a source are refused
+
+  template <class MemorySpace>
+  struct Storage {
+    using memory_space = MemorySpace;
+    using model = Poisson;
+    template <class T>
+    using view = Kokkos::View<T*, MemorySpace>;
+    view<real_type> V;
+    view<std::uint32_t> index;
+    view<std::int32_t> burst_spikes_left, burst_wait_steps;
+
+    Storage() = default;
+    Storage(const std::string& population, index_type size)
+        : V(stateAllocation(population, "V"), size),
+          index(stateAllocation(population, "index"), size),
+          burst_spikes_left(stateAllocation(population, "burst_spikes_left"), size),
+          burst_wait_steps(stateAllocation(population, "burst_wait_steps"), size) {}
+
+    index_type size() const { return static_cast<index_type>(V.extent(0)); }
+    KOKKOS_INLINE_FUNCTION State load(index_type i) const {
+      return State{V(i), index(i), burst_spikes_left(i), burst_wait_steps(i)};
+    }
+    KOKKOS_INLINE_FUNCTION void store(index_type i, const State& x) const {
+      V(i) = x.V;
+      index(i) = x.index;
+      burst_spikes_left(i) = x.burst_spikes_left;
+      burst_wait_steps(i) = x.burst_wait_steps;
+    }
+  };
+
+  static constexpr StateVariable state_variables[] = {{"burst_spikes_left", "1"}};
+  KOKKOS_INLINE_FUNCTION static real_type stateValue(const State& x, int) {
+    return static_cast<real_type>(x.burst_spikes_left);
+  }
+
+  struct Step {
+    double dt_s = 0;
+    double rate_hz = 0, burst_rate_hz = 0;
+    double p_single = 0, p_burst = 0;  // per step, unmodulated
+    double depth = 0, modulation_hz = 0, phase_turns = 0;
+    std::int32_t spikes_per_burst = 1, burst_interval_steps = 1;
+    std::uint64_t seed = 0;
+    std::uint32_t key = 0;
+
+    /// Probability of at least one event of rate λ·factor in a step.
+    KOKKOS_INLINE_FUNCTION double chance(double rate, double factor) const {
+      return 1.0 - vmath::exp(-rate * factor * dt_s);
+    }
+
+    template <int L = 1>
+    KOKKOS_FORCEINLINE_FUNCTION bool operator()(State& x, real_type, step_type k,
+                                                const LaneGroup<L>& = LaneGroup<L>{}) const {
+      const rng::Philox4x32 bits = rng::randomBits(seed, rng::Stream::SpikeSource, key, x.index,
+                                                   static_cast<std::uint64_t>(k));
+      double p1 = p_single, pb = p_burst;
+      if (depth > 0) {
+        // sin(2π(f·t + φ/2π)), the turns reduced to [0, 1).
+        double turns = modulation_hz * dt_s * static_cast<double>(k) + phase_turns;
+        turns -= math::floor(turns);
+        double s = 0, c = 0;
+        vmath::sinCosTwoPi(turns, s, c);
+        const double factor = 1.0 + depth * s;
+        p1 = chance(rate_hz, factor);
+        pb = chance(burst_rate_hz, factor);
+      }
+      bool spike = rng::uniformOpen(bits.v[0]) < p1;
+      if (x.burst_spikes_left > 0) {
+        if (--x.burst_wait_steps == 0) {
+          spike = true;
+          x.burst_wait_steps = burst_interval_steps;
+          --x.burst_spikes_left;
+        }
+      } else if (rng::uniformOpen(bits.v[1]) < pb) {
+        spike = true;
+        x.burst_spikes_left = spikes_per_burst - 1;
+        x.burst_wait_steps = burst_interval_steps;
+      }
+      return spike;
+    }
+  };
+
+  static Step derive(const Settings& s, double dt_ms, const PopulationStreams& streams = {}) {
+    const auto& p = s.params;
+    Step step;
+    step.dt_s = dt_ms / 1000.0;
+    step.rate_hz = p.rate_hz;
+    step.burst_rate_hz = p.burst_rate_hz;
+    step.p_single = step.chance(p.rate_hz, 1.0);
+    step.p_burst = step.chance(p.burst_rate_hz, 1.0);
+    step.depth = p.modulation_depth;
+    step.modulation_hz = p.modulation_hz;
+    constexpr double two_pi = 6.283185307179586476925286766559;
+    step.phase_turns = static_cast<double>(p.modulation_phase_rad) / two_pi;
+    step.phase_turns -= std::floor(step.phase_turns);
+    step.spikes_per_burst = static_cast<std::int32_t>(p.spikes_per_burst);
+    step.burst_interval_steps = static_cast<std::int32_t>(std::max<std::int64_t>(1, stepsOf(p.intra_burst_interval_ms, dt_ms)));
+    step.seed = streams.seed;
+    step.key = streams.key;
+    return step;
+  }
+
+  /// A source may fire in every step.
+  static step_type leastSpikeSeparation(const Step&) { return 1; }
+
+  KOKKOS_INLINE_FUNCTION static State initialState(const Init&, std::uint64_t, std::uint32_t, index_type i) {
+    return State{0, static_cast<std::uint32_t>(i), 0, 0};
+  }
+
+  template <class Visitor>
+  static void bindKeys(Visitor& key, Settings& s) {
+    auto& p = s.params;
+    key("rate_hz", p.rate_hz, "Hz", "mean rate of single spikes", KeyBound::NonNegative);
+    key("modulation_depth", p.modulation_depth, "", "sinusoidal rate modulation depth (0: constant rate)",
+        KeyBound::UnitInterval);
+    key("modulation_hz", p.modulation_hz, "Hz", "modulation frequency", KeyBound::NonNegative);
+    key("modulation_phase_rad", p.modulation_phase_rad, "rad", "modulation phase at t = 0", KeyBound::Any);
+    key("burst_rate_hz", p.burst_rate_hz, "Hz", "mean rate of burst onsets (0: no bursts)", KeyBound::NonNegative);
+    key("spikes_per_burst", p.spikes_per_burst, "", "spikes in a burst", KeyBound::Positive);
+    key("intra_burst_interval_ms", p.intra_burst_interval_ms, "ms", "interval between a burst's spikes",
+        KeyBound::Positive);
+  }
+
+  static std::string inconsistency(const Settings& s, double dt_ms) {
+    const auto& p = s.params;
+    if (p.spikes_per_burst != std::floor(p.spikes_per_burst) || p.spikes_per_burst > 1e6)
+      return "spikes_per_burst must be a whole number (at most 10^6)";
+    const double steps = p.intra_burst_interval_ms / dt_ms;
+    if (std::fabs(steps - std::round(steps)) > 1e-9 * steps || std::round(steps) < 1 || steps > 1e9)
+      return "intra_burst_interval_ms must be a whole number of steps of simulation.dt_ms";
+    // One spike per step at most: a rate near 1/dt would saturate.
+    if ((p.rate_hz + p.burst_rate_hz) * (1 + p.modulation_depth) * dt_ms / 1000.0 > 0.1)
+      return "rate_hz (with bursts and modulation) exceeds a tenth of a spike per step; lower it or dt_ms";
+    return "";
+  }
+};
+
+}  // namespace cbgtc::models

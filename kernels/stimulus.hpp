@@ -1,0 +1,81 @@
+#pragma once
+// Current stimuli: drive terms added to a neuron's input current in the
+// synaptic-input stage (docs/model.md §5.1). A stimulus's current in step k
+// is its mean over the step, (1/dt)·∫_{t_k}^{t_{k+1}} I(t) dt, integrated
+// exactly: a pulse of any width (clinical DBS pulses of 60–90 µs are not
+// multiples of the 25 µs step) delivers its whole charge, whatever dt.
+
+#include "kernels/kokkos_compat.hpp"
+#include "kernels/types.hpp"
+
+namespace cbgtc {
+
+enum class StimulusKind : std::int32_t {
+  Dc,          // amplitude from start to stop
+  Sine,        // offset + amplitude·sin(2π f (t − start) + phase)
+  PulseTrain,  // pulses at start + m/f: amplitude for width, then (biphasic) a gap and the opposite phase
+};
+
+/// One stimulus as a kernel sees it. Times in ms, currents in the target
+/// model's units, positive depolarising.
+struct Stimulus {
+  StimulusKind kind = StimulusKind::Dc;
+  double start_ms = 0, stop_ms = 0;
+  double amplitude = 0;
+  double offset = 0;                  // Sine
+  double frequency_hz = 0;            // Sine, PulseTrain
+  double phase_rad = 0;               // Sine
+  double width_ms = 0;                // PulseTrain: first phase
+  double gap_ms = 0;                  // PulseTrain: interphase gap
+  double second_amplitude = 0;        // PulseTrain: second phase (0: monophasic)
+  double second_width_ms = 0;
+  const std::uint8_t* targets = nullptr;  // [local neuron]: 1 if driven; null: every neuron
+
+  KOKKOS_INLINE_FUNCTION bool drives(index_type i) const { return targets == nullptr || targets[i] != 0; }
+
+  /// ∫ of a constant `level` over [a, b) ∩ [lo, hi).
+  KOKKOS_INLINE_FUNCTION static double overlap(double a, double b, double lo, double hi, double level) {
+    const double from = a > lo ? a : lo, to = b < hi ? b : hi;
+    return to > from ? level * (to - from) : 0.0;
+  }
+
+  /// The mean current over the step [t0, t1) of length dt. Consecutive
+  /// steps share their bounds exactly (t_k = k·dt), so the charges of the
+  /// steps add up to the pulse's to round-off.
+  KOKKOS_INLINE_FUNCTION double meanCurrent(double t0, double t1, double dt) const {
+    // The step within the stimulus's window.
+    const double a = t0 > start_ms ? t0 : start_ms;
+    const double b = t1 < stop_ms ? t1 : stop_ms;
+    if (!(b > a)) return 0.0;
+    switch (kind) {
+      case StimulusKind::Dc:
+        return amplitude * (b - a) / dt;
+      case StimulusKind::Sine: {
+        const double w = 2.0 * 3.14159265358979323846 * frequency_hz / 1000.0;  // rad/ms
+        const double charge = offset * (b - a) +
+                              (w > 0 ? amplitude * (math::cos(w * (a - start_ms) + phase_rad) -
+                                                    math::cos(w * (b - start_ms) + phase_rad)) / w
+                                     : amplitude * math::sin(phase_rad) * (b - a));
+        return charge / dt;
+      }
+      case StimulusKind::PulseTrain: {
+        const double period = 1000.0 / frequency_hz;
+        const double pulse = width_ms + gap_ms + second_width_ms;
+        // Pulses m whose [onset, onset + pulse) meets [a, b).
+        auto m = static_cast<std::int64_t>(math::floor((a - start_ms - pulse) / period));
+        if (m < 0) m = 0;
+        double charge = 0;
+        for (; start_ms + static_cast<double>(m) * period < b; ++m) {
+          const double onset = start_ms + static_cast<double>(m) * period;
+          charge += overlap(a, b, onset, onset + width_ms, amplitude);
+          const double second = onset + width_ms + gap_ms;
+          charge += overlap(a, b, second, second + second_width_ms, second_amplitude);
+        }
+        return charge / dt;
+      }
+    }
+    return 0.0;
+  }
+};
+
+}  // namespace cbgtc

@@ -1,0 +1,98 @@
+#include "src/stimuli.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "io/options.hpp"
+#include "kernels/rng.hpp"
+#include "src/model_settings.hpp"
+#include "src/record_plan.hpp"
+
+namespace cbgtc {
+
+namespace {
+
+double stopOf(const StimulusSettings& s, const SimulationConfig& c) {
+  return s.stop_ms < 0 ? c.simulation.duration_ms : s.stop_ms;
+}
+
+}  // namespace
+
+void checkStimuli(const SimulationConfig& c) {
+  std::set<std::string> names;
+  for (const StimulusSettings& s : c.stimuli) {
+    const std::string k = "stimulus." + s.name + ".";
+    if (s.name.empty() || !std::all_of(s.name.begin(), s.name.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
+        }))
+      throw ConfigError("stimulus name '" + s.name + "' must be letters, digits and '_' only");
+    if (!names.insert(s.name).second) throw ConfigError("stimulus '" + s.name + "' is defined twice");
+    const PopulationSettings* pop = c.population(s.population);
+    if (!pop) {
+      std::string list;
+      for (const auto& p : c.populations) list += (list.empty() ? "" : ", ") + p.name;
+      throw ConfigError(k + "population must name a population (" + list + "), got '" + s.population + "'");
+    }
+    if (!takesInput(pop->params))
+      throw ConfigError(k + "population: " + pop->name + " is a spike source (model " + pop->model +
+                        ") and takes no input");
+    if (s.kind != "dc" && s.kind != "sine" && s.kind != "pulse_train")
+      throw ConfigError(k + "kind must be dc, sine or pulse_train, got '" + s.kind + "'");
+    if (!s.node_ids.empty()) {
+      if (s.fraction != 1.0) throw ConfigError(k + "node_ids and " + k + "fraction are alternatives: give one");
+      parseNodeIds(k + "node_ids", s.node_ids, *pop);
+    }
+    if (!(stopOf(s, c) > s.start_ms))
+      throw ConfigError(k + "stop_ms (" + io::formatNumber(s.stop_ms) + ") must be after " + k + "start_ms (" +
+                        io::formatNumber(s.start_ms) + ")");
+    if (s.kind == "pulse_train") {
+      if (!(s.frequency_hz > 0)) throw ConfigError(k + "frequency_hz must be positive for a pulse_train");
+      const double pulse_us = s.pulse_width_us + (s.biphasic ? s.interphase_gap_us + s.pulse_width_us / s.second_phase_ratio : 0);
+      if (!(pulse_us / 1000.0 < 1000.0 / s.frequency_hz))
+        throw ConfigError(k + "pulse_width_us (with the gap and second phase: " + io::formatNumber(pulse_us) +
+                          " us) must be shorter than the period 1/frequency_hz");
+    }
+  }
+}
+
+Stimulus stimulusOf(const StimulusSettings& s, const SimulationConfig& c) {
+  Stimulus out;
+  out.kind = s.kind == "sine" ? StimulusKind::Sine : s.kind == "pulse_train" ? StimulusKind::PulseTrain : StimulusKind::Dc;
+  out.start_ms = s.start_ms;
+  out.stop_ms = stopOf(s, c);
+  out.amplitude = s.amplitude;
+  out.offset = s.offset;
+  out.frequency_hz = s.frequency_hz;
+  out.phase_rad = s.phase_rad;
+  out.width_ms = s.pulse_width_us / 1000.0;
+  if (s.biphasic) {
+    out.gap_ms = s.interphase_gap_us / 1000.0;
+    out.second_amplitude = -s.amplitude * s.second_phase_ratio;
+    out.second_width_ms = out.width_ms / s.second_phase_ratio;
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> stimulusTargets(const StimulusSettings& s, const SimulationConfig& c,
+                                          const comm::Block& block) {
+  const PopulationSettings& pop = *c.population(s.population);
+  std::vector<std::uint8_t> driven(static_cast<std::size_t>(block.size()), 0);
+  if (!s.node_ids.empty()) {
+    for (const std::uint64_t id : parseNodeIds("stimulus." + s.name + ".node_ids", s.node_ids, pop)) {
+      const auto global = static_cast<std::int64_t>(id);
+      if (global >= block.begin && global < block.end) driven[global - block.begin] = 1;
+    }
+    return driven;
+  }
+  if (s.fraction >= 1.0) return {};
+  const auto seed = static_cast<std::uint64_t>(c.simulation.seed);
+  const std::uint32_t key = rng::streamKey(s.name.c_str());
+  for (std::int64_t g = block.begin; g < block.end; ++g) {
+    const auto bits = rng::randomBits(seed, rng::Stream::StimulusTargets, key, static_cast<std::uint32_t>(g), 0);
+    driven[g - block.begin] = rng::uniformOpen(bits.v[0]) < s.fraction ? 1 : 0;
+  }
+  return driven;
+}
+
+}  // namespace cbgtc

@@ -1,0 +1,27 @@
+#pragma once
+// [stimulus.<name>] sections resolved against the network: checks, the
+// kernel form (kernels/stimulus.hpp) and the neurons each drives.
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/stimulus.hpp"
+#include "src/comm/communicator.hpp"
+#include "src/config.hpp"
+
+namespace cbgtc {
+
+/// Checks every [stimulus] section; throws ConfigError naming the key.
+void checkStimuli(const SimulationConfig& config);
+
+/// The kernel form of a stimulus, without its targets.
+Stimulus stimulusOf(const StimulusSettings& s, const SimulationConfig& config);
+
+/// Which neurons of `block` (global indices) the stimulus drives, one flag
+/// per neuron; empty when it drives all of them. A fraction is a keyed
+/// random choice: neuron i is driven when its uniform draw for the
+/// stimulus's name is below the fraction, on any number of ranks.
+std::vector<std::uint8_t> stimulusTargets(const StimulusSettings& s, const SimulationConfig& config,
+                                          const comm::Block& block);
+
+}  // namespace cbgtc

@@ -1,0 +1,150 @@
+// The Poisson spike source (kernels/models/poisson.hpp): rates, count
+// statistics, modulation and bursts against the distributions they follow,
+// over several seeds.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <complex>
+#include <map>
+
+#include "src/simulation.hpp"
+#include "tests/memory_writer.hpp"
+
+using namespace cbgtc;
+using cbgtc::test::MemoryWriter;
+
+namespace {
+
+/// A network of one source population and nothing else.
+SimulationConfig sourceOnly(std::int64_t n, double duration_ms, std::int64_t seed) {
+  SimulationConfig c;
+  c.populations = {PopulationSettings::of("SRC", "poisson", n)};
+  c.projections.clear();
+  c.simulation.duration_ms = duration_ms;
+  c.simulation.seed = seed;
+  c.analysis.burn_in_ms = 0;
+  return c;
+}
+
+poisson::PoissonParams& params(SimulationConfig& c) {
+  return std::get<models::Poisson::Settings>(c.populations[0].params).params;
+}
+
+std::vector<std::pair<double, std::uint64_t>> spikesOf(const SimulationConfig& c) {
+  MemoryWriter w;
+  Simulation sim(c);
+  sim.run(&w);
+  return w.spikes.at("SRC");
+}
+
+}  // namespace
+
+// Counts in windows of W steps are binomial(W, p), p = 1 − e^{−λ·dt}: their
+// mean is W·p and their Fano factor 1 − p. The tolerances are five standard
+// errors of those estimates over the windows.
+TEST(PoissonSource, CountsFollowTheBinomialOfTheStep) {
+  for (std::int64_t seed : {1, 2, 3}) {
+    SCOPED_TRACE(seed);
+    auto c = sourceOnly(200, 5000, seed);
+    params(c).rate_hz = 20;
+    const auto spikes = spikesOf(c);
+    const double dt_s = c.simulation.dt_ms / 1000.0;
+    const double p = 1.0 - std::exp(-20.0 * dt_s);
+    const std::int64_t window_steps = 4000;  // 100 ms
+    const std::int64_t windows_per_neuron = c.stepCount() / window_steps;
+    std::map<std::pair<std::uint64_t, std::int64_t>, int> counts;
+    for (const auto& [t, id] : spikes)
+      ++counts[{id, static_cast<std::int64_t>(std::llround(t / c.simulation.dt_ms)) / window_steps}];
+    const double m = static_cast<double>(200 * windows_per_neuron);
+    double sum = 0, sum2 = 0;
+    for (std::uint64_t id = 0; id < 200; ++id)
+      for (std::int64_t w = 0; w < windows_per_neuron; ++w) {
+        const auto found = counts.find({id, w});
+        const double k = found == counts.end() ? 0.0 : found->second;
+        sum += k;
+        sum2 += k * k;
+      }
+    const double mean = sum / m, var = (sum2 - m * mean * mean) / (m - 1);
+    const double expected_mean = window_steps * p, expected_var = window_steps * p * (1 - p);
+    EXPECT_NEAR(mean, expected_mean, 5 * std::sqrt(expected_var / m));
+    // The sample variance's standard error, 2σ⁴/(m−1) plus the excess kurtosis term (≈ var/m for a Poisson-like count).
+    const double var_se = std::sqrt(2 * expected_var * expected_var / (m - 1) + expected_var / m);
+    EXPECT_NEAR(var / mean, 1 - p, 5 * var_se / expected_mean);
+  }
+}
+
+// λ(t) = r·(1 + m·sin(2πft + φ)): the first Fourier coefficient of the
+// spike phases gives m/2·e^{i(φ − π/2)}; its standard error is 1/sqrt(2N).
+TEST(PoissonSource, ModulationDepthAndPhaseAreRecovered) {
+  for (std::int64_t seed : {4, 5, 6}) {
+    SCOPED_TRACE(seed);
+    auto c = sourceOnly(100, 4000, seed);
+    auto& p = params(c);
+    p.rate_hz = 40;
+    p.modulation_depth = 0.6;
+    p.modulation_hz = 20;
+    p.modulation_phase_rad = 1.0;
+    const auto spikes = spikesOf(c);
+    std::complex<double> z = 0;
+    for (const auto& [t, id] : spikes) z += std::polar(1.0, -2 * M_PI * 20.0 * t / 1000.0);
+    const double n = static_cast<double>(spikes.size());
+    z /= n;
+    const double depth = 2 * std::abs(z), phase = std::arg(z) + M_PI / 2;
+    const double se = 1 / std::sqrt(2 * n);
+    EXPECT_NEAR(n, 100 * 4.0 * 40, 5 * std::sqrt(100 * 4.0 * 40));
+    EXPECT_NEAR(depth, 0.6, 5 * 2 * se);
+    EXPECT_NEAR(std::remainder(phase - 1.0, 2 * M_PI), 0.0, 5 * 2 * se / 0.6);
+  }
+}
+
+// Bursts alone: every burst is spikes_per_burst spikes exactly the
+// intra-burst interval apart (a new burst may follow at once); onsets are Poisson, so the count of bursts per
+// neuron has the binomial mean of the onset probability over the steps
+// where no burst is under way.
+TEST(PoissonSource, BurstsAreTrainsOfFixedLength) {
+  auto c = sourceOnly(100, 4000, 7);
+  auto& p = params(c);
+  p.rate_hz = 0;
+  p.burst_rate_hz = 5;
+  p.spikes_per_burst = 4;
+  p.intra_burst_interval_ms = 3;
+  const auto spikes = spikesOf(c);
+  std::map<std::uint64_t, std::vector<double>> by_neuron;
+  for (const auto& [t, id] : spikes) by_neuron[id].push_back(t);
+  double bursts = 0;
+  for (const auto& [id, times] : by_neuron) {
+    std::size_t k = 0;
+    while (k < times.size()) {
+      ++bursts;
+      std::size_t j = k + 1;
+      // No onset while a burst is under way: the spikes fall in groups of four.
+      for (; j < times.size() && j < k + 4; ++j) ASSERT_NEAR(times[j] - times[j - 1], 3.0, 1e-9) << id;
+      if (j - k < 4) EXPECT_GT(times[k], c.simulation.duration_ms - 4 * 3.0) << "a short burst is the last one";
+      k = j;
+    }
+  }
+  // Onsets are possible in the steps outside bursts (9 ms of every burst).
+  const double dt_s = c.simulation.dt_ms / 1000.0;
+  const double q = 1 - std::exp(-5.0 * dt_s);
+  const double free_steps_per_burst = 1 / q;  // mean wait, in steps
+  const double expected = 100 * c.stepCount() / (free_steps_per_burst + 9.0 / c.simulation.dt_ms);
+  EXPECT_NEAR(bursts, expected, 5 * std::sqrt(expected));
+}
+
+// A source takes no input: a projection into it is refused.
+TEST(PoissonSource, ProjectionsIntoASourceAreRefused) {
+  auto c = sourceOnly(10, 10, 1);
+  c.populations.push_back(PopulationSettings::of("STN", "stn_hh", 10));
+  ProjectionSettings pr;
+  pr.name = "stn_src";
+  pr.source = "STN";
+  pr.target = "SRC";
+  c.projections.push_back(pr);
+  try {
+    checkConsistency(c);
+    FAIL() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("projection.stn_src.target"), std::string::npos) << e.what();
+  }
+}

@@ -1,0 +1,261 @@
+// Current stimuli (kernels/stimulus.hpp, src/stimuli.cpp): exact charge per
+// pulse for any width and step, charge balance, and a pulse-locked neuron.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "kernels/stimulus.hpp"
+#include "src/record_plan.hpp"
+#include "src/simulation.hpp"
+#include "src/stimuli.hpp"
+#include "io/options.hpp"
+#include "tests/memory_writer.hpp"
+
+using namespace cbgtc;
+using cbgtc::test::MemoryWriter;
+
+namespace {
+
+Stimulus pulseTrain(double amplitude, double width_ms, double hz) {
+  Stimulus s;
+  s.kind = StimulusKind::PulseTrain;
+  s.start_ms = 0.3;
+  s.stop_ms = 1e9;
+  s.amplitude = amplitude;
+  s.frequency_hz = hz;
+  s.width_ms = width_ms;
+  return s;
+}
+
+/// Σ_k I_k·dt over the steps k of [0, t_end), t_k = k·dt.
+double charge(const Stimulus& s, double dt, double t_end) {
+  double q = 0;
+  const auto steps = static_cast<std::int64_t>(std::llround(t_end / dt));
+  for (std::int64_t k = 0; k < steps; ++k)
+    q += s.meanCurrent(static_cast<double>(k) * dt, static_cast<double>(k + 1) * dt, dt) * dt;
+  return q;
+}
+
+}  // namespace
+
+// Clinical widths are not multiples of the step: every pulse still delivers
+// amplitude × width, for any dt (to round-off).
+TEST(Stimulus, PulseChargeIsExactForAnyStep) {
+  for (double width_ms : {0.06, 0.09, 0.2}) {
+    for (double dt : {0.01, 0.025, 0.05, 0.1}) {
+      const Stimulus s = pulseTrain(300.0, width_ms, 130.0);
+      // 13 pulses start in [0.3, 100): onsets 0.3 + m·7.6923 ms.
+      const double expected = 13 * 300.0 * width_ms;
+      EXPECT_NEAR(charge(s, dt, 100.0), expected, 1e-12 * expected) << width_ms << " ms at dt " << dt;
+      // One pulse at a time: the steps that overlap pulse m.
+      const double onset = 0.3 + 5 * 1000.0 / 130.0;
+      double q = 0;
+      for (auto k = static_cast<std::int64_t>(onset / dt) - 1; k * dt < onset + width_ms; ++k)
+        q += s.meanCurrent(k * dt, (k + 1) * dt, dt) * dt;
+      EXPECT_NEAR(q, 300.0 * width_ms, 1e-12 * 300.0 * width_ms);
+    }
+  }
+}
+
+// A biphasic pulse carries no net charge; its first phase carries A·w.
+TEST(Stimulus, BiphasicPulsesAreChargeBalanced) {
+  StimulusSettings settings;
+  settings.name = "dbs";
+  settings.kind = "pulse_train";
+  settings.amplitude = 250;
+  settings.pulse_width_us = 60;
+  settings.biphasic = true;
+  settings.interphase_gap_us = 20;
+  settings.second_phase_ratio = 0.25;  // a long, weak second phase
+  SimulationConfig c;
+  c.simulation.duration_ms = 100;
+  const Stimulus s = stimulusOf(settings, c);
+  EXPECT_DOUBLE_EQ(s.second_amplitude, -62.5);
+  EXPECT_DOUBLE_EQ(s.second_width_ms, 0.24);
+  for (double dt : {0.01, 0.025, 0.1}) {
+    EXPECT_NEAR(charge(s, dt, 100.0), 0.0, 1e-12 * 250 * 0.06 * 13) << dt;
+    Stimulus first = s;
+    first.second_amplitude = 0;
+    EXPECT_NEAR(charge(first, dt, 100.0), 13 * 250 * 0.06, 1e-12 * 250 * 0.06 * 13) << dt;
+  }
+}
+
+// A sine's step means integrate it exactly; a dc step switched on and off
+// within steps delivers amplitude × (stop − start).
+TEST(Stimulus, SineAndDcIntegrateExactly) {
+  Stimulus sine;
+  sine.kind = StimulusKind::Sine;
+  sine.start_ms = 1.0;
+  sine.stop_ms = 1e9;
+  sine.amplitude = 2.0;
+  sine.offset = 0.5;
+  sine.frequency_hz = 40;
+  sine.phase_rad = 0.3;
+  const double w = 2 * M_PI * 40 / 1000;
+  const double t_end = 37.0;
+  const double analytic = 0.5 * (t_end - 1.0) + 2.0 * (std::cos(0.3) - std::cos(w * (t_end - 1.0) + 0.3)) / w;
+  for (double dt : {0.025, 0.1, 0.5}) EXPECT_NEAR(charge(sine, dt, t_end), analytic, 1e-12 * 20) << dt;
+  Stimulus dc;
+  dc.kind = StimulusKind::Dc;
+  dc.start_ms = 1.013;
+  dc.stop_ms = 3.0071;
+  dc.amplitude = -4.0;
+  for (double dt : {0.025, 0.1, 0.5}) EXPECT_NEAR(charge(dc, dt, 10.0), -4.0 * (3.0071 - 1.013), 1e-13) << dt;
+}
+
+namespace {
+
+/// One silent AdEx neuron (no tonic drive, no noise) and a 130 Hz train of
+/// 90 µs pulses strong enough to fire it, from 50 ms on.
+SimulationConfig pulsedNeuron() {
+  SimulationConfig c;
+  c.populations = {PopulationSettings::of("GPi", "adex", 1)};
+  c.projections.clear();
+  std::get<models::AdEx::Settings>(c.populations[0].params).params.I_baseline = 0;
+  c.simulation.duration_ms = 400;
+  c.analysis.burn_in_ms = 0;
+  StimulusSettings s;
+  s.name = "dbs";
+  s.kind = "pulse_train";
+  s.population = "GPi";
+  s.start_ms = 50;
+  s.amplitude = 60000;  // pA: 60000 pA · 0.09 ms / 200 pF = 27 mV per pulse
+  s.pulse_width_us = 90;
+  s.frequency_hz = 130;
+  c.stimuli.push_back(s);
+  return c;
+}
+
+}  // namespace
+
+// A suprathreshold train locks the neuron: one spike per pulse, at a fixed
+// latency (within the step grid the pulse onsets fall on, plus one step).
+TEST(Stimulus, SuprathresholdTrainLocksAnAdExNeuron) {
+  SimulationConfig c = pulsedNeuron();
+  RecordSettings r;
+  r.name = "stim";
+  r.population = "GPi";
+  r.variables = "I_stim";
+  r.count = 1;
+  r.interval_ms = c.simulation.dt_ms;
+  c.records.push_back(r);
+  MemoryWriter w, report;
+  {
+    Simulation sim(c);
+    sim.run(&w, nullptr, nullptr, {&report});
+  }
+  const auto& spikes = w.spikes.at("GPi");
+  const double period = 1000.0 / 130;
+  const auto pulses = static_cast<std::size_t>(std::ceil((400.0 - 50.0) / period));
+  ASSERT_EQ(spikes.size(), pulses) << "one spike per pulse, none before the first";
+  double lo = 1e9, hi = -1e9;
+  for (std::size_t m = 0; m < spikes.size(); ++m) {
+    const double latency = spikes[m].first - (50 + m * period);
+    EXPECT_GT(latency, 0.0) << m;
+    EXPECT_LT(latency, period) << m;
+    if (m >= 3) {  // after the first pulses' approach to the locked cycle
+      lo = std::min(lo, latency);
+      hi = std::max(hi, latency);
+    }
+  }
+  EXPECT_LE(hi - lo, 2 * c.simulation.dt_ms + 1e-9) << "latency " << lo << " to " << hi << " ms";
+  // The recorded stimulus current delivers each pulse's charge (float samples).
+  const auto& I = report.reports.begin()->second.data;
+  double q = 0;
+  for (float x : I) q += x * c.simulation.dt_ms;
+  EXPECT_NEAR(q, pulses * 60000 * 0.09, 1e-5 * pulses * 60000 * 0.09);
+}
+
+// Keyed targets: a fraction drives about that share, the same neurons on
+// any decomposition; node ids drive exactly those.
+TEST(Stimulus, TargetsAreKeyedByTheStimulusName) {
+  SimulationConfig c;
+  StimulusSettings s;
+  s.name = "half";
+  s.population = "GPe";
+  s.fraction = 0.5;
+  const std::int64_t n = c.population("GPe")->n;
+  const auto all = stimulusTargets(s, c, comm::Block{0, n});
+  double driven = 0;
+  for (auto d : all) driven += d;
+  EXPECT_NEAR(driven, 0.5 * n, 5 * std::sqrt(0.25 * n));
+  std::vector<std::uint8_t> pieces;
+  for (int rank = 0; rank < 3; ++rank) {
+    const auto part = stimulusTargets(s, c, comm::blockOf(n, 3, rank));
+    pieces.insert(pieces.end(), part.begin(), part.end());
+  }
+  EXPECT_EQ(pieces, all);
+  s.name = "other";
+  EXPECT_NE(stimulusTargets(s, c, comm::Block{0, n}), all);
+  s.fraction = 1.0;
+  s.node_ids = "3, 1";
+  const auto two = stimulusTargets(s, c, comm::Block{0, 5});
+  EXPECT_EQ(two, (std::vector<std::uint8_t>{0, 1, 0, 1, 0}));
+}
+
+TEST(Stimulus, BadSectionsNameTheKey) {
+  const auto refused = [](const StimulusSettings& s) {
+    SimulationConfig c;
+    c.stimuli.push_back(s);
+    try {
+      checkConsistency(c);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  StimulusSettings s;
+  s.name = "x";
+  s.population = "STN";
+  s.kind = "square";
+  EXPECT_NE(refused(s).find("stimulus.x.kind"), std::string::npos) << refused(s);
+  s.kind = "pulse_train";
+  s.frequency_hz = 5000;
+  s.pulse_width_us = 300;
+  EXPECT_NE(refused(s).find("stimulus.x.pulse_width_us"), std::string::npos) << refused(s);
+  s.frequency_hz = 130;
+  s.population = "CTX";
+  EXPECT_NE(refused(s).find("stimulus.x.population"), std::string::npos) << refused(s);
+  s.population = "STN";
+  s.start_ms = 2000;
+  EXPECT_NE(refused(s).find("stimulus.x.stop_ms"), std::string::npos) << refused(s);
+  s.start_ms = 0;
+  EXPECT_EQ(refused(s), "accepted");
+}
+
+// input/dbs_demo.ini: once the 130 Hz train is on, every STN neuron fires
+// once per pulse (over three seeds); before it, the default network's
+// rates.
+TEST(Stimulus, DbsDemoLocksTheStnAt130Hz) {
+  const std::string deck = std::string(CBGTC_SOURCE_DIR) + "/input/dbs_demo.ini";
+  const char* argv[] = {"cbgtc", "--config", deck.c_str()};
+  SimulationConfig c = io::parseCommandLine(3, argv).config;
+  c.simulation.duration_ms = 1500;
+  c.records.clear();
+  ASSERT_EQ(c.stimuli.size(), 1u);
+  const double start = c.stimuli[0].start_ms, period = 1000.0 / c.stimuli[0].frequency_hz;
+  for (const std::int64_t seed : {1, 2, 3}) {
+    c.simulation.seed = seed;
+    MemoryWriter w;
+    {
+      Simulation sim(c);
+      sim.run(&w);
+    }
+    // From the fifth pulse on, pulse m's spikes: one per neuron within a period.
+    std::map<std::uint64_t, int> before, locked;
+    const double from = start + 5 * period;
+    for (const auto& [t, id] : w.spikes.at("STN")) {
+      if (t < start) ++before[id];
+      if (t >= from) ++locked[id];
+    }
+    const auto pulses = static_cast<int>(std::ceil((1500.0 - start) / period)) - 5;
+    ASSERT_EQ(locked.size(), 100u) << "seed " << seed;
+    for (const auto& [id, n] : locked) EXPECT_NEAR(n, pulses, 1) << "neuron " << id << ", seed " << seed;
+    double mean_before = 0;
+    for (const auto& [id, n] : before) mean_before += n;
+    mean_before /= 100 * start / 1000.0;
+    EXPECT_LT(mean_before, 40.0) << "the STN's own rate before DBS, seed " << seed;
+  }
+}
