@@ -178,6 +178,11 @@ OptionTable makeOptionTable(SimulationConfig& c) {
     t.add(k + "noise_sigma", &pop.noise.sigma, units, "OU background current: stationary s.d.",
           Bound::NonNegative);
     for (const ModelKey& m : modelKeys(pop.params)) t.add(k + m.name, m.field, m.unit, m.help, m.bound);
+    if (readsSpikeTrains(pop.params)) {
+      t.add(k + "spike_file", &pop.spike_file, "", "SONATA HDF5 or cbgtc CSV spike file whose trains this population replays");
+      t.add(k + "spike_population", &pop.spike_population, "",
+            "population of spike_file to replay (default: this population's name)");
+    }
   }
 
   for (auto& pr : c.projections) {
@@ -214,7 +219,7 @@ OptionTable makeOptionTable(SimulationConfig& c) {
   for (auto& st : c.stimuli) {
     const std::string k = "stimulus." + st.name + ".";
     const char* current = "the target model's current units";
-    t.add(k + "kind", &st.kind, "", "dc, sine or pulse_train (DBS)");
+    t.add(k + "kind", &st.kind, "", "dc, sine, pulse_train (DBS as a current) or axonal (DBS activating axons)");
     t.add(k + "population", &st.population, "", "population driven (a [population.<name>] name)");
     t.add(k + "node_ids", &st.node_ids, "", "comma-separated node ids driven (or fraction)");
     t.add(k + "fraction", &st.fraction, "", "share of the population driven, a keyed random choice",
@@ -233,6 +238,9 @@ OptionTable makeOptionTable(SimulationConfig& c) {
     t.add(k + "second_phase_ratio", &st.second_phase_ratio, "",
           "pulse_train: second phase amplitude over the first's (its width is pulse_width_us / ratio)",
           Bound::Positive);
+    t.add(k + "probability", &st.probability, "",
+          "axonal: probability that a pulse fires a driven neuron's axon (a spike through its projections)",
+          Bound::UnitInterval);
   }
 
   auto& a = c.analysis;

@@ -206,7 +206,14 @@ struct PopulationStepper {
         const std::int64_t row = lfp.tick();
         if (row >= 0) rec.lfp(row, i) = abs_syn;
       }
-      if (advance(x, I, k, group) && leader) rec.spiked(i, drive.first_global + i, k);
+      const bool fired = advance(x, I, k, group);
+      if (leader) {
+        if (fired) {
+          rec.spiked(i, drive.first_global + i, k);
+        } else if (drive.axonal && drive.axonalSpike(i, k)) {
+          rec.spikes.pushAxonal(k, drive.first_global + i);
+        }
+      }
     }
     if (leader) {
       pop.store(i, x);
@@ -256,7 +263,11 @@ struct PopulationStepper {
         pop.store(i0 + l, x);
       }
       for (int l = 0; l < lanes; ++l)
-        if (spiked[l] != 0) rec.spiked(i0 + l, drive.first_global + i0 + l, k);
+        if (spiked[l] != 0) {
+          rec.spiked(i0 + l, drive.first_global + i0 + l, k);
+        } else if (drive.axonal && drive.axonalSpike(i0 + l, k)) {
+          rec.spikes.pushAxonal(k, drive.first_global + i0 + l);
+        }
     }
     if (k1 > k0)
       for (int l = 0; l < lanes; ++l) rec.checkFinite(pop.load(i0 + l).V, k1 - 1);

@@ -19,6 +19,7 @@ struct PopulationDrive {
   index_type first_global = 0;                         // global index of local neuron 0
   Kokkos::View<const Stimulus*, MemorySpace> stimuli;  // current stimuli of this population (usually none)
   double dt_ms = 0;                                    // for the stimuli's step means
+  bool axonal = false;                                 // some stimulus is Axonal
 
   /// What a thread keeps in registers while it advances neuron i through
   /// the steps of one launch: conductances, OU value, the noise block, the
@@ -151,6 +152,20 @@ struct PopulationDrive {
     for (std::size_t s = 0; s < stimuli.extent(0); ++s)
       if (stimuli(s).drives(i)) I += stimuli(s).meanCurrent(t0, t1, dt_ms);
     return static_cast<real_type>(I);
+  }
+
+  /// Whether an axonal stimulus fires neuron i's axon in step k (a pulse
+  /// onset in the step, and its keyed draw).
+  KOKKOS_INLINE_FUNCTION bool axonalSpike(index_type i, step_type k) const {
+    const double t0 = static_cast<double>(k) * dt_ms, t1 = static_cast<double>(k + 1) * dt_ms;
+    bool fires = false;
+    for (std::size_t s = 0; s < stimuli.extent(0); ++s) {
+      const Stimulus& st = stimuli(s);
+      if (st.kind != StimulusKind::Axonal || !st.drives(i)) continue;
+      const std::int64_t m = st.pulseIn(t0, t1);
+      if (m >= 0 && axonFires(st, m, first_global + i)) fires = true;
+    }
+    return fires;
   }
 
   /// The OU current of step k (0 without noise).

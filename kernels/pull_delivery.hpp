@@ -86,7 +86,7 @@ void pullSpikes(const ExecutionSpace& space, PullDelivery<Device>& pull, std::in
       "cbgtc::Synapse::pull_volleys", lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, n_spikes)),
       KOKKOS_LAMBDA(const std::size_t s) {
         const auto spike = spikes(s);
-        if (spike.population != source) return;
+        if (spike.source() != source) return;
         const std::int32_t column = columns(static_cast<std::int32_t>(spike.step - k0));
         if (column >= 0) volleys(spike.index, column) = 1.0;
       });

@@ -24,6 +24,7 @@ enum class Stream : std::uint32_t {
   Delays = 5,
   SpikeSource = 6,
   StimulusTargets = 7,
+  AxonalActivation = 8,
 };
 
 struct Philox4x32 {

@@ -69,6 +69,13 @@ struct SpikeBuffer {
       records(k) = SpikeRecord{s, population, static_cast<std::uint32_t>(i)};
   }
 
+  /// An axonal spike (docs/model.md §5.2) of neuron i in step s.
+  KOKKOS_INLINE_FUNCTION void pushAxonal(step_type s, index_type i) const {
+    const std::int64_t k = Kokkos::atomic_fetch_add(&counter(spike_count), std::int64_t(1));
+    if (k < static_cast<std::int64_t>(records.extent(0)))
+      records(k) = SpikeRecord{s, population | SpikeRecord::axonal_flag, static_cast<std::uint32_t>(i)};
+  }
+
   /// A neuron of this population has a non-finite state after step s.
   KOKKOS_INLINE_FUNCTION void flagNonFinite(step_type s) const {
     Kokkos::atomic_fetch_min(&counter(first_non_finite),

@@ -7,9 +7,17 @@
 namespace cbgtc {
 
 struct SpikeRecord {
+  /// Marks, in `population`, an axonal spike (a DBS pulse activating the
+  /// axon, docs/model.md §5.2): delivered like any spike, written apart.
+  static constexpr std::uint32_t axonal_flag = 1u << 31;
+
   std::int64_t step;
-  std::uint32_t population;  // position of the population in the run's list
+  std::uint32_t population;  // position of the population in the run's list (| axonal_flag)
   std::uint32_t index;       // global index within the population
+
+  /// The population the spike belongs to, with or without the flag.
+  constexpr std::uint32_t source() const { return population & ~axonal_flag; }
+  constexpr bool axonal() const { return (population & axonal_flag) != 0; }
 };
 
 /// The order of every written spike list: (step, population, index), so what

@@ -6,6 +6,7 @@
 // multiples of the 25 µs step) delivers its whole charge, whatever dt.
 
 #include "kernels/kokkos_compat.hpp"
+#include "kernels/rng.hpp"
 #include "kernels/types.hpp"
 
 namespace cbgtc {
@@ -14,6 +15,7 @@ enum class StimulusKind : std::int32_t {
   Dc,          // amplitude from start to stop
   Sine,        // offset + amplitude·sin(2π f (t − start) + phase)
   PulseTrain,  // pulses at start + m/f: amplitude for width, then (biphasic) a gap and the opposite phase
+  Axonal,      // pulses at start + m/f that fire each driven axon with a probability (no current)
 };
 
 /// One stimulus as a kernel sees it. Times in ms, currents in the target
@@ -29,6 +31,9 @@ struct Stimulus {
   double gap_ms = 0;                  // PulseTrain: interphase gap
   double second_amplitude = 0;        // PulseTrain: second phase (0: monophasic)
   double second_width_ms = 0;
+  double probability = 1;             // Axonal: per pulse and neuron
+  std::uint64_t seed = 0;             // Axonal: keys the draws, with the stimulus's key
+  std::uint32_t key = 0;
   const std::uint8_t* targets = nullptr;  // [local neuron]: 1 if driven; null: every neuron
 
   KOKKOS_INLINE_FUNCTION bool drives(index_type i) const { return targets == nullptr || targets[i] != 0; }
@@ -37,6 +42,20 @@ struct Stimulus {
   KOKKOS_INLINE_FUNCTION static double overlap(double a, double b, double lo, double hi, double level) {
     const double from = a > lo ? a : lo, to = b < hi ? b : hi;
     return to > from ? level * (to - from) : 0.0;
+  }
+
+  /// The number m of the pulse whose onset start + m/f falls in [t0, t1)
+  /// and before stop, or −1. Each onset falls in exactly one step: the
+  /// candidate is corrected against the same onset formula the test uses.
+  KOKKOS_INLINE_FUNCTION std::int64_t pulseIn(double t0, double t1) const {
+    if (!(t1 > start_ms)) return -1;
+    const double period = 1000.0 / frequency_hz;
+    auto m = static_cast<std::int64_t>(-math::floor((start_ms - t0) / period));  // ⌈(t0 − start)/T⌉
+    if (m < 0) m = 0;
+    if (m > 0 && start_ms + static_cast<double>(m - 1) * period >= t0) --m;
+    if (start_ms + static_cast<double>(m) * period < t0) ++m;
+    const double onset = start_ms + static_cast<double>(m) * period;
+    return onset < t1 && onset < stop_ms ? m : -1;
   }
 
   /// The mean current over the step [t0, t1) of length dt. Consecutive
@@ -73,9 +92,19 @@ struct Stimulus {
         }
         return charge / dt;
       }
+      case StimulusKind::Axonal:
+        return 0.0;
     }
     return 0.0;
   }
 };
+
+/// Whether pulse m of axonal stimulus s fires the axon of global neuron
+/// `global` (a keyed draw: the same on any decomposition).
+KOKKOS_INLINE_FUNCTION bool axonFires(const Stimulus& s, std::int64_t m, index_type global) {
+  const auto bits = rng::randomBits(s.seed, rng::Stream::AxonalActivation, s.key, static_cast<std::uint32_t>(global),
+                                    static_cast<std::uint64_t>(m));
+  return rng::uniformOpen(bits.v[0]) < s.probability;
+}
 
 }  // namespace cbgtc

@@ -150,7 +150,7 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
         "cbgtc::Synapse::deliver_team", lightweight(Policy(space, static_cast<int>(n_spikes), Kokkos::AUTO)),
         KOKKOS_LAMBDA(const Member& team) {
           const auto spike = spikes(team.league_rank());
-          if (spike.population != source) return;
+          if (spike.source() != source) return;
           if (skip_pulled && pulled(static_cast<std::int32_t>(spike.step - k0)) >= 0) return;
           const auto i = spike.index;
           Kokkos::parallel_for(Kokkos::TeamThreadRange(team, row_map(i), row_map(i + 1)), [&](const auto e) {
@@ -165,7 +165,7 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
       "cbgtc::Synapse::deliver", lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, n_spikes)),
       KOKKOS_LAMBDA(const std::size_t s) {
         const auto spike = spikes(s);
-        if (spike.population != source) return;
+        if (spike.source() != source) return;
         if (skip_pulled && pulled(static_cast<std::int32_t>(spike.step - k0)) >= 0) return;
         const auto i = spike.index;
         for (auto e = row_map(i); e < row_map(i + 1); ++e) {

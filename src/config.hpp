@@ -56,6 +56,8 @@ struct PopulationSettings {
   std::int64_t n = 0;          // neurons
   NoiseSettings noise;
   ModelSettings params;        // the model's parameters and initial state
+  std::string spike_file;      // models that replay spike trains: the SONATA or CSV spike file
+  std::string spike_population;  // ... and its population there ("": this population's name)
 
   /// A population of `model` with that model's defaults.
   static PopulationSettings of(const std::string& name, const std::string& model, std::int64_t n);
@@ -114,7 +116,7 @@ struct RecordSettings {
 /// depolarising.
 struct StimulusSettings {
   std::string name;
-  std::string kind = "dc";          // dc, sine or pulse_train
+  std::string kind = "dc";          // dc, sine, pulse_train or axonal
   std::string population;           // a [population.<name>] name
   std::string node_ids;             // comma-separated node ids; empty: a keyed random `fraction`
   double fraction = 1.0;            // of the population's neurons (keyed by the stimulus's name)
@@ -128,6 +130,7 @@ struct StimulusSettings {
   bool biphasic = false;            // pulse_train: a charge-balanced second phase of opposite sign
   double interphase_gap_us = 0.0;
   double second_phase_ratio = 1.0;  // second phase amplitude / first; its width is pulse_width_us / ratio
+  double probability = 1.0;         // axonal: that a pulse fires a driven neuron's axon
 };
 
 struct OutputSettings {

@@ -55,6 +55,8 @@ void checkPopulations(const SimulationConfig& c) {
       throw ConfigError(k + "model is '" + p.model + "' but the parameters are those of '" + modelName(p.params) +
                         "'");
     if (p.n > max_pop) throw ConfigError(k + "n must be <= " + std::to_string(max_pop));
+    if (readsSpikeTrains(p.params) && p.spike_file.empty() && p.n > 0)
+      throw ConfigError(k + "spike_file is required (the spike trains population " + p.name + " replays)");
     const std::string inconsistent = modelInconsistency(p.params, c.simulation.dt_ms);
     if (!inconsistent.empty()) throw ConfigError(k + inconsistent + " (" + k + "*)");
     const std::uint32_t key = rng::streamKey(p.name.c_str());

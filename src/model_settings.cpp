@@ -94,6 +94,15 @@ template <class M>
 struct TakesInput<M, std::void_t<decltype(M::takes_input)>> : std::bool_constant<M::takes_input> {};
 }  // namespace
 
+template <class M, class = void>
+struct ReadsSpikeTrains : std::false_type {};
+template <class M>
+struct ReadsSpikeTrains<M, std::void_t<decltype(M::reads_spike_trains)>> : std::bool_constant<M::reads_spike_trains> {};
+
+bool readsSpikeTrains(const ModelSettings& s) {
+  return std::visit([](const auto& x) { return ReadsSpikeTrains<ModelFor<std::decay_t<decltype(x)>>>::value; }, s);
+}
+
 bool takesInput(const ModelSettings& s) {
   return std::visit([](const auto& x) { return TakesInput<ModelFor<std::decay_t<decltype(x)>>>::value; }, s);
 }

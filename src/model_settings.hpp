@@ -57,6 +57,10 @@ std::vector<StateVariable> stateVariables(const ModelSettings& s);
 /// spike sources: Model::takes_input).
 bool takesInput(const ModelSettings& s);
 
+/// Whether the model replays spike trains from population.<name>.spike_file
+/// (Model::reads_spike_trains).
+bool readsSpikeTrains(const ModelSettings& s);
+
 /// Bytes of one neuron's state in the model's storage.
 std::size_t stateBytes(const ModelSettings& s);
 

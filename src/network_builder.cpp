@@ -8,6 +8,8 @@
 #include "kernels/rng.hpp"
 #include "src/memory_estimate.hpp"
 #include "src/stimuli.hpp"
+#include "io/options.hpp"
+#include "io/spike_input.hpp"
 #include "src/simulation.hpp"
 
 namespace cbgtc {
@@ -40,6 +42,12 @@ AnyModelState makeModelState(const PopulationSettings& settings, index_type loca
       settings.params);
   return out;
 }
+
+/// Whether a model's step replays spike trains (Step::trains).
+template <class S, class = void>
+struct HasTrains : std::false_type {};
+template <class S>
+struct HasTrains<S, std::void_t<decltype(std::declval<S&>().trains)>> : std::true_type {};
 
 }  // namespace
 
@@ -114,6 +122,14 @@ void Simulation::buildPopulations() {
     const index_type n = p.localSize();
     local_neurons += n;
     p.model = makeModelState(s, n, dt, PopulationStreams{seed, p.key});
+    if (readsSpikeTrains(s.params)) {
+      const SpikeTrains trains = loadSpikeTrains(s, p.block);
+      std::visit(
+          [&](auto& m) {
+            if constexpr (HasTrains<decltype(m.step)>::value) m.step.trains = trains;
+          },
+          p.model);
+    }
 
     auto& d = p.drive;
     d.seed = seed;
@@ -134,6 +150,10 @@ void Simulation::buildPopulations() {
           using M = typename std::decay_t<decltype(m)>::model;
           const step_type separation = std::max<step_type>(1, M::leastSpikeSeparation(m.step));
           spike_capacity += std::int64_t(n) * ((_epoch_steps - 1) / separation + 1);
+          // Axonal spikes: at most one per pulse and neuron.
+          for (const StimulusSettings& st : config.stimuli)
+            if (st.kind == "axonal" && st.population == s.name)
+              spike_capacity += std::int64_t(n) * axonalPulsesPerEpoch(st, dt, _epoch_steps);
           initializePopulation<M>(space, m.storage, std::get<typename M::Settings>(s.params).init, seed, p.key,
                                   p.firstGlobal());
         },
@@ -201,6 +221,53 @@ void Simulation::buildProjections(const std::atomic<bool>* stop) {
   }
 }
 
+// The trains of this rank's neurons of a replaying population, from its
+// spike file: timestamps rounded to the nearest step, those at or after the
+// end of the run dropped, each neuron's steps ascending.
+SpikeTrains Simulation::loadSpikeTrains(const PopulationSettings& s, const comm::Block& block) {
+  const std::string key = "population." + s.name + ".spike_file";
+  io::SpikeTable table;
+  try {
+    table = io::readSpikeFile(s.spike_file, s.spike_population.empty() ? s.name : s.spike_population);
+  } catch (const io::OutputError& e) {
+    throw ConfigError(key + ": " + e.what());
+  }
+  const double dt = _config.simulation.dt_ms;
+  const std::int64_t n_steps = _config.stepCount();
+  std::vector<std::pair<std::int64_t, std::int64_t>> local;  // (local neuron, step)
+  for (std::size_t j = 0; j < table.node_ids.size(); ++j) {
+    const std::uint64_t id = table.node_ids[j];
+    const double t = table.timestamps_ms[j];
+    if (id >= static_cast<std::uint64_t>(s.n))
+      throw ConfigError(key + ": node id " + std::to_string(id) + " in '" + s.spike_file + "' is not one of the " +
+                        std::to_string(s.n) + " neurons of population " + s.name);
+    if (!(t >= 0) || !std::isfinite(t))
+      throw ConfigError(key + ": spike time " + io::formatNumber(t) + " ms in '" + s.spike_file +
+                        "' is not a time of the run (>= 0)");
+    const auto global = static_cast<std::int64_t>(id);
+    const auto step = static_cast<std::int64_t>(std::llround(t / dt));
+    if (global >= block.begin && global < block.end && step < n_steps) local.emplace_back(global - block.begin, step);
+  }
+  std::sort(local.begin(), local.end());
+  std::vector<std::int64_t> offsets(static_cast<std::size_t>(block.size()) + 1, 0), steps;
+  for (const auto& [i, step] : local) {
+    ++offsets[static_cast<std::size_t>(i) + 1];
+    steps.push_back(step);
+  }
+  for (std::size_t i = 1; i < offsets.size(); ++i) offsets[i] += offsets[i - 1];
+  auto toDevice = [&](const std::vector<std::int64_t>& v, const char* what) {
+    Kokkos::View<std::int64_t*, MemorySpace> d("cbgtc::" + s.name + "::" + what, v.size());
+    Kokkos::deep_copy(d, Kokkos::View<const std::int64_t*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(v.data(), v.size()));
+    _spike_trains.push_back(d);
+    return d.data();
+  };
+  SpikeTrains trains;
+  trains.offsets = toDevice(offsets, "train_offsets");
+  trains.steps = toDevice(steps, "train_steps");
+  trains.first_global = static_cast<index_type>(block.begin);
+  return trains;
+}
+
 // Each population's stimuli in one device array, in deck order.
 void Simulation::buildStimuli() {
   for (Population& p : _populations) {
@@ -218,6 +285,7 @@ void Simulation::buildStimuli() {
       }
       _stimulus_targets.push_back(targets);
       list.push_back(st);
+      if (st.kind == StimulusKind::Axonal) p.drive.axonal = true;
     }
     if (list.empty()) continue;
     Kokkos::View<Stimulus*, MemorySpace> stimuli("cbgtc::" + p.name + "::stimuli", list.size());

@@ -7,16 +7,22 @@
 
 namespace cbgtc {
 
+// Axonal spikes go to the spike population "<name>_axonal".
 void Simulation::writeSpikes(const std::vector<SpikeRecord>& all, io::OutputWriter& writer) {
   const double dt = _config.simulation.dt_ms;
-  std::vector<std::vector<double>> times_ms(_populations.size());
-  std::vector<std::vector<std::uint64_t>> ids(_populations.size());
+  const std::size_t n = _populations.size();
+  std::vector<std::vector<double>> times_ms(2 * n);
+  std::vector<std::vector<std::uint64_t>> ids(2 * n);
   for (const auto& spike : all) {
-    times_ms[spike.population].push_back(static_cast<double>(spike.step) * dt);
-    ids[spike.population].push_back(spike.index);
+    const std::size_t list = spike.source() + (spike.axonal() ? n : 0);
+    times_ms[list].push_back(static_cast<double>(spike.step) * dt);
+    ids[list].push_back(spike.index);
   }
-  for (const auto& p : _populations)
+  for (const auto& p : _populations) {
     if (!ids[p.position].empty()) writer.appendSpikes(p.name, times_ms[p.position], ids[p.position]);
+    if (!ids[n + p.position].empty())
+      writer.appendSpikes(p.name + "_axonal", times_ms[n + p.position], ids[n + p.position]);
+  }
 }
 
 // LFP samples [lfp_device_first, upto) move from the device buffer to the

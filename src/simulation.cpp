@@ -123,7 +123,10 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
   const std::int64_t n_steps = _config.stepCount();
 
   if (writer && _config.output.spikes)
-    for (auto& p : _populations) writer->addSpikePopulation(p.name);
+    for (auto& p : _populations) {
+      writer->addSpikePopulation(p.name);
+      if (p.drive.axonal) writer->addSpikePopulation(p.name + "_axonal");
+    }
   // Each variable of a recording to its writer: the output file's, or the
   // next of `reports`.
   std::size_t next_report = 0;

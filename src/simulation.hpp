@@ -109,6 +109,7 @@ class Simulation {
   std::vector<Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>> _rings;  // per projection
   std::vector<Kokkos::View<real_type*, MemorySpace>> _conductances;                   // per projection
   std::vector<Kokkos::View<std::uint8_t*, MemorySpace>> _stimulus_targets;            // per stimulus (empty: all)
+  std::vector<Kokkos::View<std::int64_t*, MemorySpace>> _spike_trains;                // of replaying populations
   step_type _epoch_steps = 1;
   int _lanes_per_neuron = 1;
   step_type _lfp_every = 1;       // steps between LFP samples
@@ -124,6 +125,7 @@ class Simulation {
   void buildProjections(const std::atomic<bool>* stop);
   void exchangeSpikes(step_type k0, io::OutputWriter* writer);
   void writeSpikes(const std::vector<SpikeRecord>& all, io::OutputWriter& writer);
+  SpikeTrains loadSpikeTrains(const PopulationSettings& s, const comm::Block& block);
   void buildStimuli();
   void buildRecordings();
   void updateProbes(Population& p);

@@ -12,10 +12,10 @@ namespace cbgtc {
 
 namespace {
 
-/// Sorted keys ((step − k0)·populations + population) << 32 | index of the
-/// first keys.extent(0) records: the (step, population, index) order in
-/// one 64-bit word (an epoch has at most 4000 steps, so the high word holds
-/// up to 2^20 populations).
+/// Sorted keys ((step − k0)·2·populations + 2·population + axonal) << 32 |
+/// index of the first keys.extent(0) records: the (step, population, index)
+/// order of SpikeRecord in one 64-bit word (an epoch has at most 4000
+/// steps, so the high word holds up to 2^19 populations).
 template <class ExecutionSpace, class Records, class Keys>
 void sortKeys(const ExecutionSpace& space, const Records& records, const Keys& keys, step_type k0,
               std::int64_t populations) {
@@ -23,7 +23,8 @@ void sortKeys(const ExecutionSpace& space, const Records& records, const Keys& k
       "cbgtc::Exchange::keys", lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, keys.extent(0))),
       KOKKOS_LAMBDA(const std::size_t k) {
         const SpikeRecord r = records(k);
-        keys(k) = (static_cast<std::uint64_t>((r.step - k0) * populations + r.population) << 32) | r.index;
+        const std::int64_t high = (r.step - k0) * 2 * populations + 2 * std::int64_t(r.source()) + (r.axonal() ? 1 : 0);
+        keys(k) = (static_cast<std::uint64_t>(high) << 32) | r.index;
       });
   Kokkos::sort(keys);
 }
@@ -75,7 +76,9 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
           keys);
       for (std::size_t k = 0; k < sorted.size(); ++k) {
         const auto high = static_cast<std::int64_t>(sorted[k] >> 32);
-        local[k] = SpikeRecord{k0 + high / populations, static_cast<std::uint32_t>(high % populations),
+        const auto slot = static_cast<std::uint32_t>(high % (2 * populations));
+        local[k] = SpikeRecord{k0 + high / (2 * populations),
+                               (slot / 2) | (slot % 2 != 0 ? SpikeRecord::axonal_flag : 0u),
                                static_cast<std::uint32_t>(sorted[k] & 0xFFFFFFFFu)};
       }
     } else if (count > 0 && to_host) {
@@ -113,7 +116,7 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
     std::vector<std::vector<std::int64_t>> per_step(_populations.size());
     if (planning) {
       for (auto& counts : per_step) counts.assign(static_cast<std::size_t>(_epoch_steps), 0);
-      for (const auto& spike : all) ++per_step[spike.population][static_cast<std::size_t>(spike.step - k0)];
+      for (const auto& spike : all) ++per_step[spike.source()][static_cast<std::size_t>(spike.step - k0)];
     }
     const auto n = static_cast<std::size_t>(n_spikes);
     for (std::size_t p = 0; p < _projections.size(); ++p) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <set>
 
 #include "io/options.hpp"
@@ -37,8 +38,13 @@ void checkStimuli(const SimulationConfig& c) {
     if (!takesInput(pop->params))
       throw ConfigError(k + "population: " + pop->name + " is a spike source (model " + pop->model +
                         ") and takes no input");
-    if (s.kind != "dc" && s.kind != "sine" && s.kind != "pulse_train")
-      throw ConfigError(k + "kind must be dc, sine or pulse_train, got '" + s.kind + "'");
+    if (s.kind != "dc" && s.kind != "sine" && s.kind != "pulse_train" && s.kind != "axonal")
+      throw ConfigError(k + "kind must be dc, sine, pulse_train or axonal, got '" + s.kind + "'");
+    if (s.kind == "axonal" && !(s.frequency_hz > 0))
+      throw ConfigError(k + "frequency_hz must be positive for axonal pulses");
+    if (s.kind == "axonal" && c.population(pop->name + "_axonal"))
+      throw ConfigError(k + "population: its axonal spikes are written as '" + pop->name +
+                        "_axonal', the name of another population; rename that one");
     if (!s.node_ids.empty()) {
       if (s.fraction != 1.0) throw ConfigError(k + "node_ids and " + k + "fraction are alternatives: give one");
       parseNodeIds(k + "node_ids", s.node_ids, *pop);
@@ -58,7 +64,13 @@ void checkStimuli(const SimulationConfig& c) {
 
 Stimulus stimulusOf(const StimulusSettings& s, const SimulationConfig& c) {
   Stimulus out;
-  out.kind = s.kind == "sine" ? StimulusKind::Sine : s.kind == "pulse_train" ? StimulusKind::PulseTrain : StimulusKind::Dc;
+  out.kind = s.kind == "sine"          ? StimulusKind::Sine
+             : s.kind == "pulse_train" ? StimulusKind::PulseTrain
+             : s.kind == "axonal"      ? StimulusKind::Axonal
+                                       : StimulusKind::Dc;
+  out.probability = s.probability;
+  out.seed = static_cast<std::uint64_t>(c.simulation.seed);
+  out.key = rng::streamKey(s.name.c_str());
   out.start_ms = s.start_ms;
   out.stop_ms = stopOf(s, c);
   out.amplitude = s.amplitude;
@@ -72,6 +84,10 @@ Stimulus stimulusOf(const StimulusSettings& s, const SimulationConfig& c) {
     out.second_width_ms = out.width_ms / s.second_phase_ratio;
   }
   return out;
+}
+
+std::int64_t axonalPulsesPerEpoch(const StimulusSettings& s, double dt_ms, std::int64_t epoch_steps) {
+  return static_cast<std::int64_t>(std::ceil(static_cast<double>(epoch_steps) * dt_ms * s.frequency_hz / 1000.0)) + 1;
 }
 
 std::vector<std::uint8_t> stimulusTargets(const StimulusSettings& s, const SimulationConfig& c,

@@ -17,6 +17,9 @@ void checkStimuli(const SimulationConfig& config);
 /// The kernel form of a stimulus, without its targets.
 Stimulus stimulusOf(const StimulusSettings& s, const SimulationConfig& config);
 
+/// The most pulses of an axonal stimulus in `epoch_steps` steps of dt_ms.
+std::int64_t axonalPulsesPerEpoch(const StimulusSettings& s, double dt_ms, std::int64_t epoch_steps);
+
 /// Which neurons of `block` (global indices) the stimulus drives, one flag
 /// per neuron; empty when it drives all of them. A fraction is a keyed
 /// random choice: neuron i is driven when its uniform draw for the

@@ -122,8 +122,8 @@ TEST(MpiInvariance, RecordedReportsAreIdentical) {
 }
 #endif
 
-// Inputs: a Poisson source (modulated, bursting) projecting to the STN and a
-// DBS pulse train into a keyed half of the STN.
+// Inputs: a Poisson source (modulated, bursting) projecting to the STN, a
+// DBS pulse train into a keyed half of the STN, and axonal activation of GPe.
 TEST(MpiInvariance, SourcesAndStimuliAreIdentical) {
   expectInvariant("--config '" + inputDeck("default.ini") +
                       "' --simulation.duration_ms=150 --population.CTX.model=poisson --population.CTX.n=37"
@@ -132,8 +132,26 @@ TEST(MpiInvariance, SourcesAndStimuliAreIdentical) {
                       " --projection.ctx_stn.target=STN --projection.ctx_stn.p=0.2 --projection.ctx_stn.g_total=0.5"
                       " --projection.ctx_stn.delay_ms=2 --stimulus.dbs.kind=pulse_train --stimulus.dbs.population=STN"
                       " --stimulus.dbs.fraction=0.5 --stimulus.dbs.amplitude=1000 --stimulus.dbs.start_ms=50"
-                      " --stimulus.dbs.biphasic=true --stimulus.dbs.second_phase_ratio=0.1",
-                  {"STN", "GPe", "GPi", "CTX"});
+                      " --stimulus.dbs.biphasic=true --stimulus.dbs.second_phase_ratio=0.1"
+                      " --stimulus.ax.kind=axonal --stimulus.ax.population=GPe --stimulus.ax.probability=0.3"
+                      " --stimulus.ax.start_ms=20 --stimulus.ax.frequency_hz=130",
+                  {"STN", "GPe", "GPi", "CTX", "GPe_axonal"});
+}
+
+// A spike_times population replaying a run's STN spikes (read by every
+// rank from the file) drives GPe in place of the STN.
+TEST(MpiInvariance, ReplayedSpikesAreIdentical) {
+  TempDir dir;
+  const std::string recorded = (dir / "recorded.h5").string();
+  const RunResult r = runRanks(2, "--config '" + inputDeck("default.ini") + "' --simulation.duration_ms=150" +
+                                      " --output.file='" + recorded + "'",
+                               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expectInvariant("--config '" + inputDeck("default.ini") +
+                      "' --simulation.duration_ms=150 --population.REPLAY.model=spike_times"
+                      " --population.REPLAY.n=100 --population.REPLAY.spike_file=" + recorded +  // a temporary path: no spaces
+                      " --population.REPLAY.spike_population=STN --projection.stn_gpe.source=REPLAY",
+                  {"STN", "GPe", "GPi", "REPLAY"});
 }
 
 // More ranks than neurons in a population: empty blocks still run.

@@ -259,3 +259,88 @@ TEST(Stimulus, DbsDemoLocksTheStnAt130Hz) {
     EXPECT_LT(mean_before, 40.0) << "the STN's own rate before DBS, seed " << seed;
   }
 }
+
+namespace {
+
+/// A silent LIF population AX (no drive, never fires by itself) whose axons
+/// an `axonal` stimulus fires at 100 Hz from 10.01 ms, projecting onto a
+/// LIF population T with a 2 ms delay.
+SimulationConfig axonalNetwork(double probability, std::int64_t seed) {
+  SimulationConfig c;
+  c.simulation.duration_ms = 200;
+  c.simulation.seed = seed;
+  c.analysis.burn_in_ms = 0;
+  c.populations = {PopulationSettings::of("AX", "lif", 50), PopulationSettings::of("T", "lif", 10)};
+  ProjectionSettings pr;
+  pr.name = "ax_t";
+  pr.source = "AX";
+  pr.target = "T";
+  pr.p = 1.0;
+  pr.g_total = 1.0;
+  pr.delay_ms = 2.0;
+  c.projections = {pr};
+  StimulusSettings s;
+  s.name = "dbs";
+  s.kind = "axonal";
+  s.population = "AX";
+  s.start_ms = 10.01;
+  s.frequency_hz = 100;
+  s.probability = probability;
+  c.stimuli = {s};
+  return c;
+}
+
+}  // namespace
+
+// With p = 1 every pulse fires every axon once, in the step that holds the
+// pulse's onset, and its targets receive it the projection's delay later;
+// the soma neither fires nor counts it.
+TEST(Stimulus, AxonalPulsesFireEveryAxonAtTheirOnset) {
+  SimulationConfig c = axonalNetwork(1.0, 1);
+  RecordSettings r;
+  r.name = "g";
+  r.population = "T";
+  r.variables = "g_ax_t";
+  r.count = 1;
+  r.interval_ms = c.simulation.dt_ms;
+  c.records = {r};
+  MemoryWriter w, report;
+  RunSummary summary;
+  {
+    Simulation sim(c);
+    summary = sim.run(&w, nullptr, nullptr, {&report});
+  }
+  EXPECT_TRUE(w.spikes.at("AX").empty());
+  EXPECT_EQ(summary.populations[0].spikes, 0);
+  const auto& axonal = w.spikes.at("AX_axonal");
+  const int pulses = 19;  // onsets 10.01, 20.01, ..., 190.01 ms
+  ASSERT_EQ(axonal.size(), static_cast<std::size_t>(pulses * 50));
+  const double dt = c.simulation.dt_ms;
+  for (std::size_t j = 0; j < axonal.size(); ++j) {
+    const double onset = 10.01 + static_cast<double>(j / 50) * 10.0;
+    EXPECT_LE(axonal[j].first, onset + 1e-9) << j;
+    EXPECT_GT(axonal[j].first + dt, onset) << j;
+    EXPECT_EQ(axonal[j].second, j % 50);
+  }
+  // T's conductance from AX is zero until the first volley arrives, 2 ms
+  // (80 steps) after the step of the first onset.
+  const auto& g = report.reports.begin()->second.data;
+  const auto first_step = static_cast<std::size_t>(std::llround(axonal.front().first / dt));
+  std::size_t first_nonzero = 0;
+  while (first_nonzero < g.size() && g[first_nonzero] == 0.0f) ++first_nonzero;
+  EXPECT_EQ(first_nonzero, first_step + 80);
+}
+
+// With p = 0.5 the count of axonal spikes is binomial(pulses × neurons, ½).
+TEST(Stimulus, AxonalActivationProbabilityIsBinomial) {
+  for (const std::int64_t seed : {1, 2, 3}) {
+    MemoryWriter w;
+    {
+      Simulation sim(axonalNetwork(0.5, seed));
+      sim.run(&w);
+    }
+    const double trials = 19 * 50;
+    EXPECT_NEAR(static_cast<double>(w.spikes.at("AX_axonal").size()), 0.5 * trials, 5 * std::sqrt(0.25 * trials))
+        << "seed " << seed;
+  }
+}

@@ -26,6 +26,8 @@
 //   bindKeys(visitor, settings)                  the deck keys of the section
 //   inconsistency(settings, dt_ms) -> ""|message cross-key checks, step counts
 //   optionally takes_input = false               a source: projections into it are refused
+//   optionally reads_spike_trains = true         Step::trains (SpikeTrains) is filled from
+//                                                population.<name>.spike_file
 //
 // A new model is one such header and a line in registry.hpp.
 
@@ -45,6 +47,15 @@ enum class KeyBound { Any, NonNegative, Positive, UnitInterval };
 struct PopulationStreams {
   std::uint64_t seed = 0;
   std::uint32_t key = 0;
+};
+
+/// Spike trains of a population's local neurons on the device, for models
+/// that replay them: neuron i (global first_global + i) fires in the steps
+/// steps[offsets[i] .. offsets[i + 1]), ascending.
+struct SpikeTrains {
+  const std::int64_t* offsets = nullptr;
+  const std::int64_t* steps = nullptr;
+  index_type first_global = 0;
 };
 
 /// A state variable a [record.<name>] section can name.

@@ -5,6 +5,7 @@
 #include "kernels/models/adex.hpp"
 #include "kernels/models/lif.hpp"
 #include "kernels/models/poisson.hpp"
+#include "kernels/models/spike_times.hpp"
 #include "kernels/models/stn_hh.hpp"
 
 namespace cbgtc::models {
@@ -12,6 +13,6 @@ namespace cbgtc::models {
 template <class... M>
 struct ModelList {};
 
-using Models = ModelList<StnHH, AdEx, Lif, Poisson>;
+using Models = ModelList<StnHH, AdEx, Lif, Poisson, SpikeTimes>;
 
 }  // namespace cbgtc::models

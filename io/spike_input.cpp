@@ -1,0 +1,117 @@
+#include "io/spike_input.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "io/output_writer.hpp"
+
+#ifdef CBGTC_ENABLE_HDF5
+#include <hdf5.h>
+#endif
+
+namespace cbgtc::io {
+
+namespace {
+
+bool isHdf5(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char signature[8] = {};
+  in.read(signature, 8);
+  return in.gcount() == 8 && std::memcmp(signature, "\x89HDF\r\n\x1a\n", 8) == 0;
+}
+
+#ifdef CBGTC_ENABLE_HDF5
+template <class T>
+std::vector<T> readColumn(hid_t file, const std::string& path, const std::string& dataset, hid_t type) {
+  const hid_t d = H5Dopen2(file, dataset.c_str(), H5P_DEFAULT);
+  if (d < 0) throw OutputError("spike file '" + path + "' has no dataset " + dataset);
+  const hid_t space = H5Dget_space(d);
+  const int rank = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
+  hsize_t n = 0;
+  if (rank == 1) H5Sget_simple_extent_dims(space, &n, nullptr);
+  std::vector<T> out(static_cast<std::size_t>(n));
+  const bool ok = rank == 1 && (n == 0 || H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0);
+  if (space >= 0) H5Sclose(space);
+  H5Dclose(d);
+  if (!ok) throw OutputError("spike file '" + path + "': cannot read " + dataset + " as a 1-D numeric dataset");
+  return out;
+}
+
+SpikeTable readHdf5(const std::string& path, const std::string& population) {
+  // Errors are reported here, in one line, not by HDF5's error stack.
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file < 0) throw OutputError("cannot open spike file '" + path + "' as HDF5");
+  SpikeTable t;
+  try {
+    const std::string base = "/spikes/" + population;
+    t.timestamps_ms = readColumn<double>(file, path, base + "/timestamps", H5T_NATIVE_DOUBLE);
+    t.node_ids = readColumn<std::uint64_t>(file, path, base + "/node_ids", H5T_NATIVE_UINT64);
+  } catch (...) {
+    H5Fclose(file);
+    throw;
+  }
+  H5Fclose(file);
+  return t;
+}
+#endif
+
+/// "timestamps population node_ids" lines; '#' lines are comments.
+SpikeTable readCsv(const std::string& path, const std::string& population) {
+  std::ifstream in(path);
+  if (!in) throw OutputError("cannot open spike file '" + path + "'");
+  SpikeTable t;
+  std::string line;
+  std::size_t number = 0;
+  bool header = false;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty() || line[0] == '#') continue;
+    if (!header) {
+      if (line != "timestamps population node_ids")
+        throw OutputError("spike file '" + path + "': line " + std::to_string(number) +
+                          " should be the header 'timestamps population node_ids'");
+      header = true;
+      continue;
+    }
+    std::istringstream words(line);
+    std::string time, pop, id;
+    if (!(words >> time >> pop >> id))
+      throw OutputError("spike file '" + path + "': line " + std::to_string(number) + " is not 'time population id'");
+    if (pop != population) continue;
+    double ms = 0;
+    std::uint64_t node = 0;
+    const auto a = std::from_chars(time.data(), time.data() + time.size(), ms);
+    const auto b = std::from_chars(id.data(), id.data() + id.size(), node);
+    if (a.ec != std::errc() || a.ptr != time.data() + time.size() || b.ec != std::errc() ||
+        b.ptr != id.data() + id.size())
+      throw OutputError("spike file '" + path + "': line " + std::to_string(number) + " is not 'time population id'");
+    t.timestamps_ms.push_back(ms);
+    t.node_ids.push_back(node);
+  }
+  return t;
+}
+
+}  // namespace
+
+SpikeTable readSpikeFile(const std::string& path, const std::string& population) {
+  SpikeTable t;
+  if (isHdf5(path)) {
+#ifdef CBGTC_ENABLE_HDF5
+    t = readHdf5(path, population);
+#else
+    throw OutputError("spike file '" + path + "' is HDF5, and this build has no HDF5");
+#endif
+  } else {
+    t = readCsv(path, population);
+  }
+  if (t.timestamps_ms.size() != t.node_ids.size())
+    throw OutputError("spike file '" + path + "': population " + population + " has " +
+                      std::to_string(t.timestamps_ms.size()) + " timestamps but " + std::to_string(t.node_ids.size()) +
+                      " node ids");
+  return t;
+}
+
+}  // namespace cbgtc::io
