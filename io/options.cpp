@@ -178,6 +178,11 @@ OptionTable makeOptionTable(SimulationConfig& c) {
     t.add(k + "noise_sigma", &pop.noise.sigma, units, "OU background current: stationary s.d.",
           Bound::NonNegative);
     for (const ModelKey& m : modelKeys(pop.params)) t.add(k + m.name, m.field, m.unit, m.help, m.bound);
+    t.add(k + "placement", &pop.placement, "", "none, box or sphere: keyed random positions in 3D (for electrodes)");
+    t.add(k + "center_x_um", &pop.center_x_um, "um", "placement centre, x");
+    t.add(k + "center_y_um", &pop.center_y_um, "um", "placement centre, y");
+    t.add(k + "center_z_um", &pop.center_z_um, "um", "placement centre, z");
+    t.add(k + "extent_um", &pop.extent_um, "um", "placement size: a box's edge, a sphere's radius", Bound::Positive);
     if (readsSpikeTrains(pop.params)) {
       t.add(k + "spike_file", &pop.spike_file, "", "SONATA HDF5 or cbgtc CSV spike file whose trains this population replays");
       t.add(k + "spike_population", &pop.spike_population, "",
@@ -241,6 +246,18 @@ OptionTable makeOptionTable(SimulationConfig& c) {
     t.add(k + "probability", &st.probability, "",
           "axonal: probability that a pulse fires a driven neuron's axon (a spike through its projections)",
           Bound::UnitInterval);
+    t.add(k + "electrode", &st.electrode, "",
+          "drive the neurons of a placed population within an electrode's reach instead of node_ids or fraction");
+    t.add(k + "electrode_x_um", &st.electrode_x_um, "um", "electrode position, x");
+    t.add(k + "electrode_y_um", &st.electrode_y_um, "um", "electrode position, y");
+    t.add(k + "electrode_z_um", &st.electrode_z_um, "um", "electrode position, z");
+    t.add(k + "current_mA", &st.current_mA, "mA", "electrode current", Bound::NonNegative);
+    t.add(k + "threshold_I0_mA", &st.threshold_I0_mA, "mA", "current-distance threshold I0 + K r^2: I0",
+          Bound::NonNegative);
+    t.add(k + "threshold_K_mA_per_mm2", &st.threshold_K_mA_per_mm2, "mA/mm^2",
+          "current-distance threshold I0 + K r^2: K", Bound::Positive);
+    t.add(k + "conductivity_S_per_m", &st.conductivity_S_per_m, "S/m",
+          "tissue conductivity, for the reported extracellular potential I/(4 pi sigma r)", Bound::Positive);
   }
 
   auto& a = c.analysis;

@@ -25,6 +25,7 @@ enum class Stream : std::uint32_t {
   SpikeSource = 6,
   StimulusTargets = 7,
   AxonalActivation = 8,
+  Placement = 9,
 };
 
 struct Philox4x32 {

@@ -56,6 +56,9 @@ struct PopulationSettings {
   std::int64_t n = 0;          // neurons
   NoiseSettings noise;
   ModelSettings params;        // the model's parameters and initial state
+  std::string placement = "none";  // none, box or sphere: keyed random positions (src/placement.hpp)
+  double center_x_um = 0, center_y_um = 0, center_z_um = 0;
+  double extent_um = 1000;     // box: edge length; sphere: radius
   std::string spike_file;      // models that replay spike trains: the SONATA or CSV spike file
   std::string spike_population;  // ... and its population there ("": this population's name)
 
@@ -131,6 +134,15 @@ struct StimulusSettings {
   double interphase_gap_us = 0.0;
   double second_phase_ratio = 1.0;  // second phase amplitude / first; its width is pulse_width_us / ratio
   double probability = 1.0;         // axonal: that a pulse fires a driven neuron's axon
+  // An electrode instead of a target set: a monopolar point source at
+  // (electrode_*_um) drives the neurons (of a placed population) within the
+  // current-distance threshold, current_mA >= threshold_I0_mA + threshold_K_mA_per_mm2·r².
+  bool electrode = false;
+  double electrode_x_um = 0, electrode_y_um = 0, electrode_z_um = 0;
+  double current_mA = 1.0;
+  double threshold_I0_mA = 0.0;
+  double threshold_K_mA_per_mm2 = 1.0;
+  double conductivity_S_per_m = 0.2;  // tissue, for the extracellular potential I/(4πσr)
 };
 
 struct OutputSettings {

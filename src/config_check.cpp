@@ -13,6 +13,7 @@
 #include "src/config.hpp"
 #include "src/projection.hpp"
 #include "src/record_plan.hpp"
+#include "src/placement.hpp"
 #include "src/stimuli.hpp"
 
 namespace cbgtc {
@@ -55,6 +56,7 @@ void checkPopulations(const SimulationConfig& c) {
       throw ConfigError(k + "model is '" + p.model + "' but the parameters are those of '" + modelName(p.params) +
                         "'");
     if (p.n > max_pop) throw ConfigError(k + "n must be <= " + std::to_string(max_pop));
+    checkPlacement(p);
     if (readsSpikeTrains(p.params) && p.spike_file.empty() && p.n > 0)
       throw ConfigError(k + "spike_file is required (the spike trains population " + p.name + " replays)");
     const std::string inconsistent = modelInconsistency(p.params, c.simulation.dt_ms);

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 
+#include "src/placement.hpp"
 #include "src/simulation.hpp"
+#include "src/stimuli.hpp"
 
 namespace cbgtc {
 
@@ -22,6 +24,35 @@ void Simulation::writeSpikes(const std::vector<SpikeRecord>& all, io::OutputWrit
     if (!ids[p.position].empty()) writer.appendSpikes(p.name, times_ms[p.position], ids[p.position]);
     if (!ids[n + p.position].empty())
       writer.appendSpikes(p.name + "_axonal", times_ms[n + p.position], ids[n + p.position]);
+  }
+}
+
+// Positions of placed populations (/positions/<pop>/x_um, y_um, z_um) and
+// what each electrode reaches (/stimuli/<name>: activated, fraction,
+// radius_um, potential_mV): rank 0 computes them, as every draw is keyed.
+void Simulation::writePlacementAndReach(io::OutputWriter& writer) const {
+  const auto seed = static_cast<std::uint64_t>(_config.simulation.seed);
+  for (const PopulationSettings& p : _config.populations) {
+    if (!isPlaced(p)) continue;
+    std::vector<double> x, y, z;
+    for (std::int64_t i = 0; i < p.n; ++i) {
+      const Position pos = positionOf(p, seed, i);
+      x.push_back(pos.x_um);
+      y.push_back(pos.y_um);
+      z.push_back(pos.z_um);
+    }
+    const std::string group = "/positions/" + p.name;
+    writer.writeDataset(group, "x_um", x, {{"units", "um"}});
+    writer.writeDataset(group, "y_um", y, {{"units", "um"}});
+    writer.writeDataset(group, "z_um", z, {{"units", "um"}});
+  }
+  for (const StimulusSettings& s : _config.stimuli) {
+    if (!s.electrode) continue;
+    const ElectrodeReach reach = electrodeReach(s, _config);
+    writer.writeNumbers("/stimuli/" + s.name, {{"activated", static_cast<double>(reach.activated)},
+                                                {"fraction", reach.fraction},
+                                                {"radius_um", reach.radius_um},
+                                                {"potential_mV", reach.potential_mV}});
   }
 }
 

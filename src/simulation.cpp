@@ -127,6 +127,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
       writer->addSpikePopulation(p.name);
       if (p.drive.axonal) writer->addSpikePopulation(p.name + "_axonal");
     }
+  if (writer) writePlacementAndReach(*writer);
   // Each variable of a recording to its writer: the output file's, or the
   // next of `reports`.
   std::size_t next_report = 0;

@@ -127,6 +127,7 @@ class Simulation {
   void writeSpikes(const std::vector<SpikeRecord>& all, io::OutputWriter& writer);
   SpikeTrains loadSpikeTrains(const PopulationSettings& s, const comm::Block& block);
   void buildStimuli();
+  void writePlacementAndReach(io::OutputWriter& writer) const;
   void buildRecordings();
   void updateProbes(Population& p);
   void flushRecording(Recording& r);

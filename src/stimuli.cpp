@@ -8,6 +8,7 @@
 #include "io/options.hpp"
 #include "kernels/rng.hpp"
 #include "src/model_settings.hpp"
+#include "src/placement.hpp"
 #include "src/record_plan.hpp"
 
 namespace cbgtc {
@@ -45,6 +46,12 @@ void checkStimuli(const SimulationConfig& c) {
     if (s.kind == "axonal" && c.population(pop->name + "_axonal"))
       throw ConfigError(k + "population: its axonal spikes are written as '" + pop->name +
                         "_axonal', the name of another population; rename that one");
+    if (s.electrode) {
+      if (!s.node_ids.empty() || s.fraction != 1.0)
+        throw ConfigError(k + "electrode replaces " + k + "node_ids and " + k + "fraction: give one of them");
+      if (!isPlaced(*pop))
+        throw ConfigError(k + "electrode needs positions: set population." + pop->name + ".placement to box or sphere");
+    }
     if (!s.node_ids.empty()) {
       if (s.fraction != 1.0) throw ConfigError(k + "node_ids and " + k + "fraction are alternatives: give one");
       parseNodeIds(k + "node_ids", s.node_ids, *pop);
@@ -90,10 +97,34 @@ std::int64_t axonalPulsesPerEpoch(const StimulusSettings& s, double dt_ms, std::
   return static_cast<std::int64_t>(std::ceil(static_cast<double>(epoch_steps) * dt_ms * s.frequency_hz / 1000.0)) + 1;
 }
 
+bool withinReach(const StimulusSettings& s, const SimulationConfig& c, std::int64_t i) {
+  const Position p = positionOf(*c.population(s.population), static_cast<std::uint64_t>(c.simulation.seed), i);
+  const double dx = (p.x_um - s.electrode_x_um) / 1000, dy = (p.y_um - s.electrode_y_um) / 1000,
+               dz = (p.z_um - s.electrode_z_um) / 1000;  // mm
+  return s.current_mA >= s.threshold_I0_mA + s.threshold_K_mA_per_mm2 * (dx * dx + dy * dy + dz * dz);
+}
+
+ElectrodeReach electrodeReach(const StimulusSettings& s, const SimulationConfig& c) {
+  const PopulationSettings& pop = *c.population(s.population);
+  ElectrodeReach reach;
+  for (std::int64_t i = 0; i < pop.n; ++i) reach.activated += withinReach(s, c, i) ? 1 : 0;
+  reach.fraction = pop.n > 0 ? static_cast<double>(reach.activated) / static_cast<double>(pop.n) : 0.0;
+  if (s.current_mA > s.threshold_I0_mA) {
+    reach.radius_um = 1000 * std::sqrt((s.current_mA - s.threshold_I0_mA) / s.threshold_K_mA_per_mm2);
+    // V = I/(4πσr): mA / (S/m · µm) = 1e-3 A / (1e-6 S) = 1e3 V = 1e6 mV.
+    reach.potential_mV = 1e6 * s.current_mA / (4 * 3.14159265358979323846 * s.conductivity_S_per_m * reach.radius_um);
+  }
+  return reach;
+}
+
 std::vector<std::uint8_t> stimulusTargets(const StimulusSettings& s, const SimulationConfig& c,
                                           const comm::Block& block) {
   const PopulationSettings& pop = *c.population(s.population);
   std::vector<std::uint8_t> driven(static_cast<std::size_t>(block.size()), 0);
+  if (s.electrode) {
+    for (std::int64_t g = block.begin; g < block.end; ++g) driven[g - block.begin] = withinReach(s, c, g) ? 1 : 0;
+    return driven;
+  }
   if (!s.node_ids.empty()) {
     for (const std::uint64_t id : parseNodeIds("stimulus." + s.name + ".node_ids", s.node_ids, pop)) {
       const auto global = static_cast<std::int64_t>(id);

@@ -17,6 +17,22 @@ void checkStimuli(const SimulationConfig& config);
 /// The kernel form of a stimulus, without its targets.
 Stimulus stimulusOf(const StimulusSettings& s, const SimulationConfig& config);
 
+/// What an electrode stimulus reaches (docs/model.md §5.4): neurons within
+/// r_act = sqrt((I − I0)/K) of it.
+struct ElectrodeReach {
+  std::int64_t activated = 0;    // neurons of the population
+  double fraction = 0;           // of the population
+  double radius_um = 0;          // r_act (0 when I < I0)
+  double potential_mV = 0;       // the point source's potential I/(4πσ r) at r_act
+};
+
+/// Whether global neuron i of the stimulus's (placed) population is within
+/// its electrode's reach.
+bool withinReach(const StimulusSettings& s, const SimulationConfig& config, std::int64_t i);
+
+/// The reach of an electrode stimulus over its whole population.
+ElectrodeReach electrodeReach(const StimulusSettings& s, const SimulationConfig& config);
+
 /// The most pulses of an axonal stimulus in `epoch_steps` steps of dt_ms.
 std::int64_t axonalPulsesPerEpoch(const StimulusSettings& s, double dt_ms, std::int64_t epoch_steps);
 
