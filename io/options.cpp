@@ -178,6 +178,8 @@ OptionTable makeOptionTable(SimulationConfig& c) {
     t.add(k + "noise_sigma", &pop.noise.sigma, units, "OU background current: stationary s.d.",
           Bound::NonNegative);
     for (const ModelKey& m : modelKeys(pop.params)) t.add(k + m.name, m.field, m.unit, m.help, m.bound);
+    t.add(k + "write_spikes", &pop.write_spikes, "",
+          "write this population's spikes to the output file (false: e.g. a large input source; metrics are kept)");
     t.add(k + "placement", &pop.placement, "", "none, box or sphere: keyed random positions in 3D (for electrodes)");
     t.add(k + "center_x_um", &pop.center_x_um, "um", "placement centre, x");
     t.add(k + "center_y_um", &pop.center_y_um, "um", "placement centre, y");

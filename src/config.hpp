@@ -56,6 +56,7 @@ struct PopulationSettings {
   std::int64_t n = 0;          // neurons
   NoiseSettings noise;
   ModelSettings params;        // the model's parameters and initial state
+  bool write_spikes = true;    // its spikes in the output file (with output.spikes); metrics are kept either way
   std::string placement = "none";  // none, box or sphere: keyed random positions (src/placement.hpp)
   double center_x_um = 0, center_y_um = 0, center_z_um = 0;
   double extent_um = 1000;     // box: edge length; sphere: radius

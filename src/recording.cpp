@@ -21,6 +21,7 @@ void Simulation::writeSpikes(const std::vector<SpikeRecord>& all, io::OutputWrit
     ids[list].push_back(spike.index);
   }
   for (const auto& p : _populations) {
+    if (!_config.populations[p.position].write_spikes) continue;
     if (!ids[p.position].empty()) writer.appendSpikes(p.name, times_ms[p.position], ids[p.position]);
     if (!ids[n + p.position].empty())
       writer.appendSpikes(p.name + "_axonal", times_ms[n + p.position], ids[n + p.position]);

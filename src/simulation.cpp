@@ -124,6 +124,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
 
   if (writer && _config.output.spikes)
     for (auto& p : _populations) {
+      if (!_config.populations[p.position].write_spikes) continue;
       writer->addSpikePopulation(p.name);
       if (p.drive.axonal) writer->addSpikePopulation(p.name + "_axonal");
     }

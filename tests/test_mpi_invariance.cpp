@@ -123,7 +123,8 @@ TEST(MpiInvariance, RecordedReportsAreIdentical) {
 #endif
 
 // Inputs: a Poisson source (modulated, bursting) projecting to the STN, a
-// DBS pulse train into a keyed half of the STN, and axonal activation of GPe.
+// DBS pulse train into a keyed half of the STN, axonal activation of GPe, and
+// an electrode activating the GPi axons within its reach.
 TEST(MpiInvariance, SourcesAndStimuliAreIdentical) {
   expectInvariant("--config '" + inputDeck("default.ini") +
                       "' --simulation.duration_ms=150 --population.CTX.model=poisson --population.CTX.n=37"
@@ -134,8 +135,10 @@ TEST(MpiInvariance, SourcesAndStimuliAreIdentical) {
                       " --stimulus.dbs.fraction=0.5 --stimulus.dbs.amplitude=1000 --stimulus.dbs.start_ms=50"
                       " --stimulus.dbs.biphasic=true --stimulus.dbs.second_phase_ratio=0.1"
                       " --stimulus.ax.kind=axonal --stimulus.ax.population=GPe --stimulus.ax.probability=0.3"
-                      " --stimulus.ax.start_ms=20 --stimulus.ax.frequency_hz=130",
-                  {"STN", "GPe", "GPi", "CTX", "GPe_axonal"});
+                      " --stimulus.ax.start_ms=20 --stimulus.ax.frequency_hz=130"
+                      " --population.GPi.placement=sphere --stimulus.el.kind=axonal --stimulus.el.population=GPi"
+                      " --stimulus.el.electrode=true --stimulus.el.current_mA=0.4",
+                  {"STN", "GPe", "GPi", "CTX", "GPe_axonal", "GPi_axonal"});
 }
 
 // A spike_times population replaying a run's STN spikes (read by every

@@ -148,3 +148,33 @@ TEST(PoissonSource, ProjectionsIntoASourceAreRefused) {
     EXPECT_NE(std::string(e.what()).find("projection.stn_src.target"), std::string::npos) << e.what();
   }
 }
+
+// A source's spikes can stay out of the file (write_spikes = false); they
+// still drive their targets and count in the metrics.
+TEST(PoissonSource, UnwrittenSpikesStillDrive) {
+  auto c = sourceOnly(20, 200, 1);
+  params(c).rate_hz = 50;
+  c.populations.push_back(PopulationSettings::of("T", "lif", 5));
+  ProjectionSettings pr;
+  pr.name = "src_t";
+  pr.source = "SRC";
+  pr.target = "T";
+  pr.p = 1;
+  pr.g_total = 50;
+  c.projections = {pr};
+  MemoryWriter shown, hidden;
+  RunSummary a, b;
+  {
+    Simulation sim(c);
+    a = sim.run(&shown);
+  }
+  c.populations[0].write_spikes = false;
+  {
+    Simulation sim(c);
+    b = sim.run(&hidden);
+  }
+  EXPECT_EQ(hidden.spikes.count("SRC"), 0u);
+  EXPECT_EQ(hidden.spikes.at("T"), shown.spikes.at("T"));
+  EXPECT_FALSE(shown.spikes.at("T").empty());
+  EXPECT_EQ(a.populations[0].spikes, b.populations[0].spikes);
+}
