@@ -7,12 +7,13 @@
 #include "kernels/models/poisson.hpp"
 #include "kernels/models/spike_times.hpp"
 #include "kernels/models/stn_hh.hpp"
+#include "kernels/models/stn_terman_rubin.hpp"
 
 namespace cbgtc::models {
 
 template <class... M>
 struct ModelList {};
 
-using Models = ModelList<StnHH, AdEx, Lif, Poisson, SpikeTimes>;
+using Models = ModelList<StnHH, StnTermanRubin, AdEx, Lif, Poisson, SpikeTimes>;
 
 }  // namespace cbgtc::models

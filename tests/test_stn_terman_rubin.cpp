@@ -1,0 +1,113 @@
+// The Terman–Rubin STN (kernels/models/stn_terman_rubin.hpp) against the
+// single-cell behaviour of Terman et al. (2002), Fig. 1: slow spontaneous
+// firing, and a rebound burst after hyperpolarisation that grows with the
+// step's duration (docs/model.md §2.11).
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "src/simulation.hpp"
+#include "tests/memory_writer.hpp"
+
+using namespace cbgtc;
+using cbgtc::test::MemoryWriter;
+
+namespace {
+
+/// One neuron, no noise, no synapses, Terman et al. 2002's parameters; a
+/// dc step of `amplitude` µA/cm² from 500 ms for `step_ms`.
+SimulationConfig steppedNeuron(double amplitude, double step_ms, std::int64_t seed) {
+  SimulationConfig c;
+  c.simulation.duration_ms = 1500;
+  c.simulation.seed = seed;
+  c.analysis.burn_in_ms = 0;
+  c.populations = {PopulationSettings::of("STN", "stn_terman_rubin", 1)};
+  auto& p = std::get<models::StnTermanRubin::Settings>(c.populations[0].params).params;
+  p.tau_r0_ms = 40;
+  p.phi_r = 0.2;
+  p.theta_b = 0.4;
+  p.sigma_b = -0.1;
+  p.epsilon_per_ms = 3.75e-5;
+  c.projections.clear();
+  StimulusSettings s;
+  s.name = "step";
+  s.kind = "dc";
+  s.population = "STN";
+  s.start_ms = 500;
+  s.stop_ms = 500 + step_ms;
+  s.amplitude = amplitude;
+  c.stimuli = {s};
+  RecordSettings r;
+  r.name = "gates";
+  r.population = "STN";
+  r.variables = "n, h, r";
+  r.count = 1;
+  r.interval_ms = 0.5;
+  c.records = {r};
+  return c;
+}
+
+struct Outcome {
+  std::vector<double> spikes_ms;
+  std::vector<MemoryWriter> gates{3};
+};
+
+Outcome run(const SimulationConfig& c) {
+  Outcome out;
+  MemoryWriter w;
+  {
+    Simulation sim(c);
+    sim.run(&w, nullptr, nullptr, {&out.gates[0], &out.gates[1], &out.gates[2]});
+  }
+  for (const auto& [t, id] : w.spikes.at("STN")) out.spikes_ms.push_back(t);
+  return out;
+}
+
+std::size_t spikesIn(const Outcome& o, double from, double to) {
+  return static_cast<std::size_t>(
+      std::count_if(o.spikes_ms.begin(), o.spikes_ms.end(), [&](double t) { return t >= from && t < to; }));
+}
+
+}  // namespace
+
+// At rest the cell fires slowly (a few Hz); a −25 µA/cm² step silences it,
+// and on release it fires a rebound burst: several spikes in the next 100 ms,
+// many times its resting rate, with the T current de-inactivated (r up) at
+// the release. The gates stay in [0, 1]. Over three initial states.
+TEST(StnTermanRubin, ReboundBurstAfterHyperpolarisation) {
+  for (const std::int64_t seed : {1, 2, 3}) {
+    SCOPED_TRACE(seed);
+    const Outcome o = run(steppedNeuron(-25, 300, seed));
+    const double resting_hz = spikesIn(o, 100, 500) / 0.4;
+    EXPECT_GT(resting_hz, 0.5);
+    EXPECT_LT(resting_hz, 10.0);
+    EXPECT_EQ(spikesIn(o, 520, 800), 0u) << "silent during the step";
+    const std::size_t burst = spikesIn(o, 800, 900);
+    EXPECT_GE(burst, 3u) << "a rebound burst";
+    EXPECT_GT(burst / 0.1, 5 * resting_hz);
+    // r relaxes towards r∞(−70 mV) = 0.82 with τ_r/φ_r = 287 ms: past 0.5 by
+    // the release, from a few per cent at rest.
+    const auto& r = o.gates[2].reports.begin()->second.data;
+    EXPECT_GT(r[static_cast<std::size_t>(799 / 0.5)], 0.5f);
+    EXPECT_GT(r[static_cast<std::size_t>(799 / 0.5)], 5 * r[static_cast<std::size_t>(499 / 0.5)]);
+    for (const auto& w : o.gates)
+      for (float x : w.reports.begin()->second.data) {
+        ASSERT_GE(x, 0.0f) << w.reports.begin()->second.variable;
+        ASSERT_LE(x, 1.0f) << w.reports.begin()->second.variable;
+      }
+  }
+}
+
+// A longer hyperpolarisation gives at least as long a burst (Terman et al.
+// 2002, Fig. 1D); without a step there is none.
+TEST(StnTermanRubin, BurstGrowsWithTheStepsDuration) {
+  const Outcome none = run(steppedNeuron(0, 300, 1));
+  const Outcome short_step = run(steppedNeuron(-25, 150, 1));
+  const Outcome long_step = run(steppedNeuron(-25, 600, 1));
+  const std::size_t after_short = spikesIn(short_step, 650, 750), after_long = spikesIn(long_step, 1100, 1200);
+  EXPECT_LE(spikesIn(none, 800, 900), 1u);
+  EXPECT_GE(after_long, after_short);
+  EXPECT_GE(after_long, 3u);
+}
