@@ -178,6 +178,11 @@ OptionTable makeOptionTable(SimulationConfig& c) {
     t.add(k + "noise_sigma", &pop.noise.sigma, units, "OU background current: stationary s.d.",
           Bound::NonNegative);
     for (const ModelKey& m : modelKeys(pop.params)) t.add(k + m.name, m.field, m.unit, m.help, m.bound);
+    t.add(k + "bias_mean", &pop.bias.mean, units,
+          "per-neuron constant current (heterogeneity): mean over the population (positive depolarising)");
+    t.add(k + "bias_cv", &pop.bias.cv, "",
+          "coefficient of variation of the bias currents (log-normal, keyed per neuron; 0: all equal)",
+          Bound::NonNegative);
     t.add(k + "write_spikes", &pop.write_spikes, "",
           "write this population's spikes to the output file (false: e.g. a large input source; metrics are kept)");
     t.add(k + "placement", &pop.placement, "", "none, box or sphere: keyed random positions in 3D (for electrodes)");
@@ -215,7 +220,7 @@ OptionTable makeOptionTable(SimulationConfig& c) {
     const std::string k = "record." + r.name + ".";
     t.add(k + "population", &r.population, "", "population to record (a [population.<name>] name)");
     t.add(k + "variables", &r.variables, "",
-          "comma-separated: state variables of the population's model, I_syn, I_noise, I_stim, I_input, g_<projection>");
+          "comma-separated: state variables of the population's model, I_syn, I_noise, I_stim, I_bias, I_input, g_<projection>");
     t.add(k + "node_ids", &r.node_ids, "", "comma-separated node ids to record (or count)");
     t.add(k + "count", &r.count, "", "record the first count neurons (or node_ids)", Bound::NonNegative);
     t.add(k + "interval_ms", &r.interval_ms, "ms", "sampling interval (multiple of dt_ms)", Bound::Positive);
@@ -331,7 +336,7 @@ std::string helpText() {
     for (const ModelKey& k : modelKeys(settings)) out << " " << k.name;
     out << "\n    record variables:";
     for (const StateVariable& v : stateVariables(settings)) out << " " << v.name;
-    out << " I_syn I_noise I_stim I_input g_<projection>\n";
+    out << " I_syn I_noise I_stim I_bias I_input g_<projection>\n";
   }
   return out.str();
 }

@@ -153,9 +153,11 @@ struct StepRecording {
           case RecordedKind::StimulusCurrent:
             value = drive.stimuli.extent(0) > 0 ? drive.stimulusCurrent(i, k) : real_type(0);
             break;
+          case RecordedKind::BiasCurrent: value = drive.biasAt(i, local); break;
           case RecordedKind::InputCurrent: {
             real_type I = drive.synapticCurrentAt(i, k, x.V, local);
             if (drive.stimuli.extent(0) > 0) I += drive.stimulusCurrent(i, k);
+            if (drive.bias.extent(0) > 0) I += drive.biasAt(i, local);
             value = I + drive.noiseAt(i, local);
             break;
           }
@@ -176,6 +178,7 @@ template <class Population, class Advance>
 struct PopulationStepper {
   using memory_space = typename Population::memory_space;
   using model = typename Population::model;
+  using Step = Advance;  // the model's step (FusedSlots reads its fused_slots)
   Population pop;
   PopulationDrive<memory_space> drive;
   StepRecording<memory_space> rec;
@@ -312,7 +315,9 @@ void advancePopulation(const ExecutionSpace& space, const char* label, const Ste
 /// functor holds their steppers by value, and all of them must fit in a
 /// kernel argument (4 KB). A model's step may ask for more than one
 /// (`static constexpr int fused_slots`), e.g. the AdEx model, of which the
-/// default network has two populations.
+/// default network has two populations, or for none (0): its populations
+/// are launched on their own, which keeps the fused launch of the others
+/// within the argument limit.
 template <class Stepper, class = void>
 struct FusedSlots {
   static constexpr int value = 1;
@@ -336,7 +341,15 @@ struct FusedSteppers<> {
 };
 
 template <class S, class... Rest>
-struct FusedSteppers<S, Rest...> {
+struct FusedSteppersWith;
+
+/// A model without fused slots holds nothing: the table of the others.
+template <class S, class... Rest>
+struct FusedSteppers<S, Rest...>
+    : std::conditional_t<(FusedSlots<S>::value > 0), FusedSteppersWith<S, Rest...>, FusedSteppers<Rest...>> {};
+
+template <class S, class... Rest>
+struct FusedSteppersWith {
   static constexpr int slots = FusedSlots<S>::value;
   S pops[slots];
   index_type begin[slots] = {};
@@ -407,7 +420,11 @@ struct FusedLayout {
   static FusedSteppers<T, Rest...> make(std::size_t chunk, index_type begin, const std::vector<T>& list,
                                         const std::vector<Rest>&... rest) {
     FusedSteppers<T, Rest...> t;
-    constexpr int slots = FusedSteppers<T, Rest...>::slots;
+    constexpr int slots = FusedSlots<T>::value;
+    if constexpr (slots == 0) {
+      static_cast<FusedSteppers<Rest...>&>(t) = make(chunk, begin, rest...);
+      return t;
+    } else {
     for (std::size_t q = chunk * slots; q < list.size() && t.count < slots; ++q) {
       t.pops[t.count] = list[q];
       t.begin[t.count] = begin;
@@ -418,6 +435,7 @@ struct FusedLayout {
     t.end = begin;
     t.rest = make(chunk, begin, rest...);
     return t;
+    }
   }
 };
 
@@ -438,8 +456,20 @@ void advancePopulations(const ExecutionSpace& space, step_type k0, step_type k1,
     };
     (each(lists), ...);
   } else {
+    // Models without fused slots: a launch per population.
+    auto alone = [&](const auto& list) {
+      using T = typename std::decay_t<decltype(list)>::value_type;
+      if constexpr (FusedSlots<T>::value == 0)
+        for (const auto& population : list) advancePopulation(space, "cbgtc::Population::advance", population, k0, k1);
+    };
+    (alone(lists), ...);
     std::size_t chunks = 0;
-    ((chunks = std::max(chunks, (lists.size() + FusedSlots<S>::value - 1) / FusedSlots<S>::value)), ...);
+    auto count = [&](const auto& list) {
+      using T = typename std::decay_t<decltype(list)>::value_type;
+      constexpr std::size_t slots = FusedSlots<T>::value;
+      if constexpr (slots > 0) chunks = std::max(chunks, (list.size() + slots - 1) / slots);
+    };
+    (count(lists), ...);
     for (std::size_t c = 0; c < chunks; ++c) {
       if (lanes == 8) {
         advanceFused<8>(space, k0, k1, FusedLayout<8>::make(c, 0, lists...));

@@ -17,6 +17,7 @@ struct PopulationDrive {
   std::uint64_t seed = 0;
   std::uint32_t key = 0;                               // the population's random key (rng::streamKey)
   index_type first_global = 0;                         // global index of local neuron 0
+  Kokkos::View<const real_type*, MemorySpace> bias;    // per-neuron constant current (empty: none)
   Kokkos::View<const Stimulus*, MemorySpace> stimuli;  // current stimuli of this population (usually none)
   double dt_ms = 0;                                    // for the stimuli's step means
   bool axonal = false;                                 // some stimulus is Axonal
@@ -34,6 +35,7 @@ struct PopulationDrive {
     std::int64_t arrived[register_inputs];
     std::int32_t slot[register_inputs];
     real_type ou = 0;
+    real_type bias = 0;
     NoiseCache noise;
   };
 
@@ -49,6 +51,7 @@ struct PopulationDrive {
       }
     }
     if (noise.active) x.ou = ou(i);
+    if (bias.extent(0) > 0) x.bias = bias(i);
     return x;
   }
 
@@ -59,7 +62,7 @@ struct PopulationDrive {
   }
 
   /// Net input current of neuron i in step k (positive depolarising): OU
-  /// noise x_k plus the stimuli's current minus the synaptic current
+  /// noise x_k plus the stimuli's and the bias current minus the synaptic current
   /// Σ g_k·(V_k − E) at V_k. Consumes
   /// (and zeroes) the arrivals of step k, loads those of step k + 1 when
   /// k + 1 < k_end (later ones may still be delivered), and advances the
@@ -101,6 +104,7 @@ struct PopulationDrive {
     }
     real_type I = -total;
     if (stimuli.extent(0) > 0) I += stimulusCurrent(i, k);
+    if (bias.extent(0) > 0) I += x.bias;
     if (noise.active) {
       I += x.ou;
       x.ou = ouAdvance(x.ou, noise, seed, key, first_global + i, k, x.noise, group);
@@ -168,6 +172,12 @@ struct PopulationDrive {
     return fires;
   }
 
+  /// Neuron i's constant bias current (0 without one).
+  KOKKOS_INLINE_FUNCTION real_type biasAt(index_type i, const Local* x) const {
+    if (bias.extent(0) == 0) return 0;
+    return x != nullptr ? x->bias : bias(i);
+  }
+
   /// The OU current of step k (0 without noise).
   KOKKOS_INLINE_FUNCTION real_type noiseAt(index_type i, const Local* x) const {
     if (!noise.active) return 0;
@@ -214,6 +224,10 @@ struct PopulationDrive {
     for (int l = 0; l < lanes; ++l) I[l] = -I[l];
     if (stimuli.extent(0) > 0)
       for (int l = 0; l < lanes; ++l) I[l] += stimulusCurrent(i0 + l, k);
+    if (bias.extent(0) > 0) {
+      CBGTC_SIMD_LOOP
+      for (int l = 0; l < lanes; ++l) I[l] += bias(i0 + l);
+    }
     if (!noise.active) return;
     // Loop invariants in locals: the compiler cannot tell that the stores
     // through z do not change members of *this.

@@ -16,7 +16,8 @@ enum class RecordedKind : std::int32_t {
   SynapticCurrent,  // −Σ g_k·(V_k − E_rev): positive depolarising
   NoiseCurrent,     // the OU background current
   StimulusCurrent,  // the current stimuli's (stimulus.hpp)
-  InputCurrent,     // I_syn + I_stim + I_noise: what the model's step receives
+  BiasCurrent,      // the neuron's constant bias current (heterogeneity)
+  InputCurrent,     // I_syn + I_stim + I_bias + I_noise: what the model's step receives
 };
 
 struct RecordedVariable {

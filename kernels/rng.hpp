@@ -26,6 +26,7 @@ enum class Stream : std::uint32_t {
   StimulusTargets = 7,
   AxonalActivation = 8,
   Placement = 9,
+  Heterogeneity = 10,
 };
 
 struct Philox4x32 {

@@ -49,12 +49,21 @@ struct NoiseSettings {
   double sigma = 0.0;
 };
 
+/// Per-neuron constant currents of a population (docs/model.md §5.5), in
+/// its current units: log-normal across neurons with this mean and
+/// coefficient of variation (the sign of the mean), keyed per neuron.
+struct BiasSettings {
+  double mean = 0.0;
+  double cv = 0.0;
+};
+
 /// One population: deck section [population.<name>].
 struct PopulationSettings {
   std::string name;            // also its SONATA population name and its random key
   std::string model;           // a name of the registry (kernels/models/registry.hpp)
   std::int64_t n = 0;          // neurons
   NoiseSettings noise;
+  BiasSettings bias;
   ModelSettings params;        // the model's parameters and initial state
   bool write_spikes = true;    // its spikes in the output file (with output.spikes); metrics are kept either way
   std::string placement = "none";  // none, box or sphere: keyed random positions (src/placement.hpp)

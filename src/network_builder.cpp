@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "kernels/rng.hpp"
+#include "src/heterogeneity.hpp"
 #include "src/memory_estimate.hpp"
 #include "src/stimuli.hpp"
 #include "io/options.hpp"
@@ -141,6 +142,15 @@ void Simulation::buildPopulations() {
       d.ou = Kokkos::View<real_type*, MemorySpace>(
           Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + p.name + "::ou"), n);
       initializeNoise(space, d);
+    }
+    if (s.bias.mean != 0) {
+      std::vector<real_type> bias(static_cast<std::size_t>(n));
+      for (index_type i = 0; i < n; ++i)
+        bias[i] = static_cast<real_type>(biasCurrent(s.bias, seed, p.key, p.firstGlobal() + i));
+      Kokkos::View<real_type*, MemorySpace> device("cbgtc::" + p.name + "::bias", bias.size());
+      Kokkos::deep_copy(device, Kokkos::View<const real_type*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
+                                    bias.data(), bias.size()));
+      d.bias = device;
     }
 
     // Spikes a neuron can emit in one epoch, from the least separation of

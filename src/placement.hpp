@@ -1,5 +1,5 @@
 #pragma once
-// Positions of neurons in 3D (µm), for electrodes (docs/model.md §5.4):
+// Positions of neurons in 3D (µm), for electrodes (docs/model.md §5.3):
 // uniform in a box or a sphere around a centre, a keyed draw per neuron, so
 // a neuron's position depends only on (seed, population name, its index).
 

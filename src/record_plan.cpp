@@ -58,17 +58,18 @@ RecordPlan::Variable resolveVariable(const SimulationConfig& c, const Population
       return v;
     }
   const std::string current = currentUnits(pop.params);
-  if (name == "I_syn" || name == "I_noise" || name == "I_stim" || name == "I_input") {
+  if (name == "I_syn" || name == "I_noise" || name == "I_stim" || name == "I_bias" || name == "I_input") {
     v.kind = name == "I_syn"     ? RecordedKind::SynapticCurrent
              : name == "I_noise" ? RecordedKind::NoiseCurrent
              : name == "I_stim"  ? RecordedKind::StimulusCurrent
+             : name == "I_bias"  ? RecordedKind::BiasCurrent
                                  : RecordedKind::InputCurrent;
     v.units = current;
     return v;
   }
   std::string known;
   for (const auto& s : state) known += std::string(s.name) + ", ";
-  known += "I_syn, I_noise, I_stim, I_input";
+  known += "I_syn, I_noise, I_stim, I_bias, I_input";
   for (std::size_t j = 0; j < c.projections.size(); ++j) {
     const ProjectionSettings& pr = c.projections[j];
     if (pr.target != pop.name) continue;

@@ -17,7 +17,7 @@ void checkStimuli(const SimulationConfig& config);
 /// The kernel form of a stimulus, without its targets.
 Stimulus stimulusOf(const StimulusSettings& s, const SimulationConfig& config);
 
-/// What an electrode stimulus reaches (docs/model.md §5.4): neurons within
+/// What an electrode stimulus reaches (docs/model.md §5.3): neurons within
 /// r_act = sqrt((I − I0)/K) of it.
 struct ElectrodeReach {
   std::int64_t activated = 0;    // neurons of the population

@@ -142,6 +142,10 @@ TestDrive randomDrive(index_type n, step_type steps, double quantum_scale, std::
   drive.key = key;
   drive.first_global = 3;
   for (index_type i = 0; i < n; ++i) drive.ou(i) = ouInitial(drive.noise, drive.seed, key, 3 + i);
+  // A bias current per neuron (read only, so copies may share it).
+  Kokkos::View<real_type*, HostMem> bias("cbgtc::test::bias", n);
+  for (index_type i = 0; i < n; ++i) bias(i) = real_type(0.05) * static_cast<real_type>(i % 7);
+  drive.bias = bias;
   return t;
 }
 
@@ -220,7 +224,8 @@ Outcome run(Path path, const Population& initial, const TestDrive& drive, const 
   for (std::size_t v = 0; v < std::size(Model::state_variables); ++v)
     what.push_back({RecordedKind::State, static_cast<std::int32_t>(v)});
   for (int p = 0; p < own.drive.synapses.count; ++p) what.push_back({RecordedKind::Conductance, p});
-  for (auto kind : {RecordedKind::SynapticCurrent, RecordedKind::NoiseCurrent, RecordedKind::InputCurrent})
+  for (auto kind : {RecordedKind::SynapticCurrent, RecordedKind::NoiseCurrent, RecordedKind::BiasCurrent,
+                    RecordedKind::InputCurrent})
     what.push_back({kind, 0});
   Kokkos::View<std::int32_t*, HostMem> column("column", n);
   for (index_type i = 0; i < n; ++i) column(i) = i % 2 == 1 ? i / 2 : -1;
@@ -328,3 +333,12 @@ void checkEveryModelsPaths(models::ModelList<M...>) {
 }  // namespace
 
 TEST(VectorLanes, EveryModelsChunksAgreeWithThePerNeuronPath) { checkEveryModelsPaths(models::Models{}); }
+
+// A fused GPU launch takes the number of populations a model's step asks
+// for (Step::fused_slots; 1 by default), none for models launched alone.
+TEST(VectorLanes, FusedSlotsAreTheModelsOwn) {
+  EXPECT_EQ(FusedSlots<StepperOf<models::AdEx>>::value, models::AdEx::Step::fused_slots);
+  EXPECT_EQ(FusedSlots<StepperOf<models::AdEx>>::value, 2);
+  EXPECT_EQ(FusedSlots<StepperOf<models::StnHH>>::value, 1);
+  EXPECT_EQ(FusedSlots<StepperOf<models::Poisson>>::value, 0);
+}

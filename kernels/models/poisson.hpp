@@ -93,6 +93,9 @@ struct Poisson {
   }
 
   struct Step {
+    // Launched on its own on a GPU: the fused launch of the other models
+    // stays within a kernel argument (neuron_update.hpp, FusedSlots).
+    static constexpr int fused_slots = 0;
     double dt_s = 0;
     double rate_hz = 0, burst_rate_hz = 0;
     double p_single = 0, p_burst = 0;  // per step, unmodulated

@@ -63,6 +63,9 @@ struct SpikeTimes {
   KOKKOS_INLINE_FUNCTION static real_type stateValue(const State& x, int) { return static_cast<real_type>(x.cursor); }
 
   struct Step {
+    // Launched on its own on a GPU: the fused launch of the other models
+    // stays within a kernel argument (neuron_update.hpp, FusedSlots).
+    static constexpr int fused_slots = 0;
     SpikeTrains trains;
 
     template <int L = 1>

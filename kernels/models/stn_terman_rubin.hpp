@@ -166,6 +166,9 @@ struct StnTermanRubin {
   }
 
   struct Step {
+    // Launched on its own on a GPU: the fused launch of the other models
+    // stays within a kernel argument (neuron_update.hpp, FusedSlots).
+    static constexpr int fused_slots = 0;
     Params params;
     real_type dt_ms;
     step_type min_isi_steps;
