@@ -24,6 +24,7 @@
 #include "src/memory_estimate.hpp"
 #include "src/record_plan.hpp"
 #include "src/simulation.hpp"
+#include "src/placement.hpp"
 #include "src/stimuli.hpp"
 
 
@@ -259,10 +260,14 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
           std::printf("%d GPU lanes per neuron (execution.lanes_per_neuron)\n", simulation.lanesPerNeuron());
         for (const auto& st : config.stimuli) {
           if (!st.electrode) continue;
-          const cbgtc::ElectrodeReach reach = cbgtc::electrodeReach(st, config);
-          std::printf("stimulus %s: the electrode reaches %lld of %s (%.1f %%) within %.0f um\n", st.name.c_str(),
-                      static_cast<long long>(reach.activated), st.population.c_str(), 100 * reach.fraction,
-                      reach.radius_um);
+          const double radius_um = cbgtc::electrodeReach(st, config).radius_um;
+          for (const auto& pop : config.populations) {
+            if (!cbgtc::isPlaced(pop)) continue;
+            const cbgtc::ElectrodeReach reach = cbgtc::electrodeReach(st, config, pop);
+            std::printf("stimulus %s: the electrode reaches %lld of %s (%.1f %%) within %.0f um%s\n",
+                        st.name.c_str(), static_cast<long long>(reach.activated), pop.name.c_str(),
+                        100 * reach.fraction, radius_um, pop.name == st.population ? " (driven)" : "");
+          }
         }
         std::printf("network built in %.3f s\n", build_s);
       }

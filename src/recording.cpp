@@ -30,7 +30,9 @@ void Simulation::writeSpikes(const std::vector<SpikeRecord>& all, io::OutputWrit
 
 // Positions of placed populations (/positions/<pop>/x_um, y_um, z_um) and
 // what each electrode reaches (/stimuli/<name>: activated, fraction,
-// radius_um, potential_mV): rank 0 computes them, as every draw is keyed.
+// radius_um, potential_mV of the population it drives; /stimuli/<name>/<pop>:
+// activated and fraction of every placed population): rank 0 computes
+// them, as every draw is keyed.
 void Simulation::writePlacementAndReach(io::OutputWriter& writer) const {
   const auto seed = static_cast<std::uint64_t>(_config.simulation.seed);
   for (const PopulationSettings& p : _config.populations) {
@@ -54,6 +56,14 @@ void Simulation::writePlacementAndReach(io::OutputWriter& writer) const {
                                                 {"fraction", reach.fraction},
                                                 {"radius_um", reach.radius_um},
                                                 {"potential_mV", reach.potential_mV}});
+    // The volume of tissue activated in every placed population (the
+    // stimulus drives only its own).
+    for (const PopulationSettings& p : _config.populations) {
+      if (!isPlaced(p)) continue;
+      const ElectrodeReach in = electrodeReach(s, _config, p);
+      writer.writeNumbers("/stimuli/" + s.name + "/" + p.name,
+                          {{"activated", static_cast<double>(in.activated)}, {"fraction", in.fraction}});
+    }
   }
 }
 

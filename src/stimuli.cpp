@@ -98,16 +98,23 @@ std::int64_t axonalPulsesPerEpoch(const StimulusSettings& s, double dt_ms, std::
 }
 
 bool withinReach(const StimulusSettings& s, const SimulationConfig& c, std::int64_t i) {
-  const Position p = positionOf(*c.population(s.population), static_cast<std::uint64_t>(c.simulation.seed), i);
+  return withinReach(s, c, *c.population(s.population), i);
+}
+
+bool withinReach(const StimulusSettings& s, const SimulationConfig& c, const PopulationSettings& pop, std::int64_t i) {
+  const Position p = positionOf(pop, static_cast<std::uint64_t>(c.simulation.seed), i);
   const double dx = (p.x_um - s.electrode_x_um) / 1000, dy = (p.y_um - s.electrode_y_um) / 1000,
                dz = (p.z_um - s.electrode_z_um) / 1000;  // mm
   return s.current_mA >= s.threshold_I0_mA + s.threshold_K_mA_per_mm2 * (dx * dx + dy * dy + dz * dz);
 }
 
 ElectrodeReach electrodeReach(const StimulusSettings& s, const SimulationConfig& c) {
-  const PopulationSettings& pop = *c.population(s.population);
+  return electrodeReach(s, c, *c.population(s.population));
+}
+
+ElectrodeReach electrodeReach(const StimulusSettings& s, const SimulationConfig& c, const PopulationSettings& pop) {
   ElectrodeReach reach;
-  for (std::int64_t i = 0; i < pop.n; ++i) reach.activated += withinReach(s, c, i) ? 1 : 0;
+  for (std::int64_t i = 0; i < pop.n; ++i) reach.activated += withinReach(s, c, pop, i) ? 1 : 0;
   reach.fraction = pop.n > 0 ? static_cast<double>(reach.activated) / static_cast<double>(pop.n) : 0.0;
   if (s.current_mA > s.threshold_I0_mA) {
     reach.radius_um = 1000 * std::sqrt((s.current_mA - s.threshold_I0_mA) / s.threshold_K_mA_per_mm2);

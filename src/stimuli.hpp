@@ -26,12 +26,17 @@ struct ElectrodeReach {
   double potential_mV = 0;       // the point source's potential I/(4πσ r) at r_act
 };
 
-/// Whether global neuron i of the stimulus's (placed) population is within
-/// its electrode's reach.
+/// Whether global neuron i of a placed population (by default the
+/// stimulus's, the one it drives) is within its electrode's reach.
 bool withinReach(const StimulusSettings& s, const SimulationConfig& config, std::int64_t i);
+bool withinReach(const StimulusSettings& s, const SimulationConfig& config, const PopulationSettings& population,
+                 std::int64_t i);
 
-/// The reach of an electrode stimulus over its whole population.
+/// The reach of an electrode stimulus over a whole placed population (by
+/// default the one it drives): the volume of tissue activated there.
 ElectrodeReach electrodeReach(const StimulusSettings& s, const SimulationConfig& config);
+ElectrodeReach electrodeReach(const StimulusSettings& s, const SimulationConfig& config,
+                              const PopulationSettings& population);
 
 /// The most pulses of an axonal stimulus in `epoch_steps` steps of dt_ms.
 std::int64_t axonalPulsesPerEpoch(const StimulusSettings& s, double dt_ms, std::int64_t epoch_steps);

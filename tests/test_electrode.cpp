@@ -115,6 +115,31 @@ TEST(Electrode, AxonalPulsesFireTheNeuronsWithinReach) {
   for (const auto& [t, id] : w.spikes.at("AX_axonal")) EXPECT_TRUE(withinReach(c.stimuli[0], c, id)) << id;
   EXPECT_EQ(w.datasets.at("/positions/AX/x_um").size(), 400u);
   EXPECT_EQ(w.numbers.at("/stimuli/dbs/activated"), static_cast<double>(reach.activated));
+  EXPECT_EQ(w.numbers.at("/stimuli/dbs/AX/activated"), static_cast<double>(reach.activated));
+}
+
+// The volume of tissue activated is reported for every placed population:
+// two concentric spheres of radii 1 and 2 mm around the electrode, reach
+// 1 mm: all of the inner one, an eighth of the outer one.
+TEST(Electrode, ReachIsReportedForEveryPlacedPopulation) {
+  SimulationConfig c = placed("sphere", 4000, 2);
+  c.populations[0].extent_um = 2000;
+  c.populations.push_back(PopulationSettings::of("IN", "lif", 500));
+  auto& inner = c.populations.back();
+  inner.placement = "sphere";
+  inner.center_x_um = 100;
+  inner.center_y_um = -200;
+  inner.center_z_um = 300;
+  inner.extent_um = 999;
+  c.stimuli = {electrodeAt(100, -200, 300, 1.0)};
+  MemoryWriter w;
+  {
+    Simulation sim(c);
+    sim.run(&w);
+  }
+  EXPECT_EQ(w.numbers.at("/stimuli/dbs/IN/fraction"), 1.0);
+  EXPECT_NEAR(w.numbers.at("/stimuli/dbs/AX/fraction"), 0.125, 5 * std::sqrt(0.125 * 0.875 / 4000));
+  EXPECT_TRUE(w.spikes.count("IN_axonal") == 0) << "only the stimulus's population is driven";
 }
 
 TEST(Electrode, NeedsAPlacedPopulation) {
