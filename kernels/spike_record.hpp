@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include <Kokkos_Core.hpp>
+
 namespace cbgtc {
 
 struct SpikeRecord {
@@ -16,8 +18,8 @@ struct SpikeRecord {
   std::uint32_t index;       // global index within the population
 
   /// The population the spike belongs to, with or without the flag.
-  constexpr std::uint32_t source() const { return population & ~axonal_flag; }
-  constexpr bool axonal() const { return (population & axonal_flag) != 0; }
+  KOKKOS_INLINE_FUNCTION constexpr std::uint32_t source() const { return population & ~axonal_flag; }
+  KOKKOS_INLINE_FUNCTION constexpr bool axonal() const { return (population & axonal_flag) != 0; }
 };
 
 /// The order of every written spike list: (step, population, index), so what
