@@ -1,8 +1,5 @@
 #include "src/memory_estimate.hpp"
 
-#include "src/record_plan.hpp"
-#include "src/stimuli.hpp"
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,7 +11,9 @@
 #include "kernels/spike_record.hpp"
 #include "kernels/types.hpp"
 #include "src/projection.hpp"
+#include "src/record_plan.hpp"
 #include "src/simulation.hpp"
+#include "src/stimuli.hpp"
 
 #if defined(KOKKOS_ENABLE_CUDA)
 #include <cuda_runtime.h>

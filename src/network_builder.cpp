@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "io/options.hpp"
+#include "io/spike_input.hpp"
 #include "kernels/rng.hpp"
 #include "src/heterogeneity.hpp"
 #include "src/memory_estimate.hpp"
-#include "src/stimuli.hpp"
-#include "io/options.hpp"
-#include "io/spike_input.hpp"
 #include "src/simulation.hpp"
+#include "src/stimuli.hpp"
 
 namespace cbgtc {
 
