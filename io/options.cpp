@@ -278,6 +278,12 @@ OptionTable makeOptionTable(SimulationConfig& c) {
   t.add("analysis.total_lo_hz", &a.total_lo_hz, "Hz", "lower edge of the band relative beta is taken over",
         Bound::NonNegative);
   t.add("analysis.total_hi_hz", &a.total_hi_hz, "Hz", "upper edge of that band", Bound::Positive);
+  t.add("analysis.gamma_lo_hz", &a.gamma_lo_hz, "Hz",
+        "lower edge of the amplitude band of phase-amplitude coupling (with the beta band's phase)",
+        Bound::NonNegative);
+  t.add("analysis.gamma_hi_hz", &a.gamma_hi_hz, "Hz", "upper edge of that band", Bound::Positive);
+  t.add("analysis.burst_percentile", &a.burst_percentile, "",
+        "beta bursts: where the beta envelope exceeds this percentile of itself (0-100)", Bound::NonNegative);
 
   auto& o = c.output;
   t.add("output.file", &o.file, "", "output file (SONATA HDF5; CSV spikes in builds without HDF5)");

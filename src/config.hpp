@@ -109,6 +109,9 @@ struct AnalysisSettings {
   double beta_hi_hz = 30.0;
   double total_lo_hz = 1.0;      // denominator band of relative beta power
   double total_hi_hz = 100.0;
+  double gamma_lo_hz = 60.0;     // amplitude band of phase-amplitude coupling (beta phase)
+  double gamma_hi_hz = 200.0;
+  double burst_percentile = 75.0;  // beta bursts: the envelope above this percentile
 };
 
 /// One recording: deck section [record.<name>] (docs/network.md,

@@ -135,6 +135,10 @@ void checkConsistency(const SimulationConfig& c) {
     throw ConfigError("analysis.beta_lo_hz must be below analysis.beta_hi_hz");
   if (!(c.analysis.total_lo_hz < c.analysis.total_hi_hz))
     throw ConfigError("analysis.total_lo_hz must be below analysis.total_hi_hz");
+  if (!(c.analysis.gamma_lo_hz < c.analysis.gamma_hi_hz))
+    throw ConfigError("analysis.gamma_lo_hz must be below analysis.gamma_hi_hz");
+  if (c.analysis.burst_percentile > 100)
+    throw ConfigError("analysis.burst_percentile must be at most 100");
   // The LFP proxy's spectrum ends at its Nyquist frequency.
   const double nyquist_hz = 500.0 / c.analysis.lfp_sample_ms;
   for (const auto& [key, hz] : {std::pair<const char*, double>{"analysis.beta_hi_hz", c.analysis.beta_hi_hz},

@@ -70,11 +70,12 @@ void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary
                   const std::string& file) {
   std::printf("\nmetrics after %g ms burn-in (LFP proxy: summed |I_syn|, Welch %g ms segments)\n",
               config.analysis.burn_in_ms, config.analysis.segment_ms);
-  std::printf("%-6s %8s %10s %9s %7s %10s %9s\n", "pop", "neurons", "spikes", "rate_Hz", "CV_ISI", "beta_rel",
-              "peak_Hz");
+  std::printf("%-6s %8s %10s %9s %7s %10s %9s %8s %9s\n", "pop", "neurons", "spikes", "rate_Hz", "CV_ISI",
+              "beta_rel", "peak_Hz", "PAC_MI", "bursts/s");
   for (const auto& p : s.populations)
-    std::printf("%-6s %8d %10lld %9.2f %7.3f %10.4f %9.1f\n", p.name.c_str(), p.size,
-                static_cast<long long>(p.spikes), p.rate_hz, p.cv_isi, p.relative_beta, p.beta_peak_hz);
+    std::printf("%-6s %8d %10lld %9.2f %7.3f %10.4f %9.1f %8.5f %9.2f\n", p.name.c_str(), p.size,
+                static_cast<long long>(p.spikes), p.rate_hz, p.cv_isi, p.relative_beta, p.beta_peak_hz, p.pac_mi,
+                p.beta_burst_rate_hz);
   const double model_s = static_cast<double>(s.steps) * config.simulation.dt_ms / 1000.0;
   std::printf("\n%lld steps of %g ms in %.3f s wall (real-time factor %.3g)%s\n", static_cast<long long>(s.steps),
               config.simulation.dt_ms, s.wall_seconds, s.wall_seconds > 0 ? model_s / s.wall_seconds : 0.0,

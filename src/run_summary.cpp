@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "io/results_schema.hpp"
+#include "src/analysis/oscillations.hpp"
 #include "src/analysis/spectral.hpp"
 #include "src/simulation.hpp"
 
@@ -72,6 +73,15 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   p.beta_power = beta.beta_power;
   p.relative_beta = beta.relative_beta;
   p.beta_peak_hz = beta.peak_hz;
+  // Phase-amplitude coupling and beta bursts of the same trace (§7.5).
+  // (Undefined where the amplitude band reaches past the proxy's Nyquist
+  // frequency: a coarse analysis.lfp_sample_ms.)
+  p.pac_mi = a.gamma_hi_hz <= fs_hz / 2
+                 ? analysis::modulationIndex(lfp, fs_hz, a.beta_lo_hz, a.beta_hi_hz, a.gamma_lo_hz, a.gamma_hi_hz)
+                 : nan;
+  const analysis::Bursts bursts = analysis::bursts(lfp, fs_hz, a.beta_lo_hz, a.beta_hi_hz, a.burst_percentile);
+  p.beta_burst_rate_hz = lfp.empty() ? nan : bursts.rate_hz;
+  p.beta_burst_mean_ms = bursts.count > 0 ? bursts.mean_duration_ms : nan;
 
   if (writer) {
     io::PopulationResults out;
@@ -85,6 +95,9 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
                    {"relative_beta", p.relative_beta},
                    {"beta_peak_hz", p.beta_peak_hz},
                    {"lfp_mean", p.lfp_mean},
+                   {"pac_mi", p.pac_mi},
+                   {"beta_burst_rate_hz", p.beta_burst_rate_hz},
+                   {"beta_burst_mean_ms", p.beta_burst_mean_ms},
                    {"burn_in_ms", a.burn_in_ms},
                    {"analysed_ms", analysed_s * 1000.0},
                    {"welch_segment_ms", a.segment_ms},
