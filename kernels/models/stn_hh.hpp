@@ -354,6 +354,50 @@ KOKKOS_FORCEINLINE_FUNCTION bool step(StnState& x, const StnParams& p, real_type
 
 }  // namespace cbgtc::stn
 
+namespace cbgtc::stn {
+
+/// The population state of an STN model whose neurons are StnState (the
+/// prototype's and the Terman–Rubin cell): one View per variable.
+template <class Model, class MemorySpace>
+struct StnStorage {
+  using memory_space = MemorySpace;
+  using model = Model;
+  template <class T>
+  using view = Kokkos::View<T*, MemorySpace>;
+  view<real_type> V, n, h, r, Ca;
+  view<step_type> last_spike_step;
+
+  StnStorage() = default;
+  StnStorage(const std::string& population, index_type size)
+      : V(stateAllocation(population, "V"), size),
+        n(stateAllocation(population, "n"), size),
+        h(stateAllocation(population, "h"), size),
+        r(stateAllocation(population, "r"), size),
+        Ca(stateAllocation(population, "Ca"), size),
+        last_spike_step(stateAllocation(population, "last_spike_step"), size) {}
+
+  index_type size() const { return static_cast<index_type>(V.extent(0)); }
+  KOKKOS_INLINE_FUNCTION StnState load(index_type i) const {
+    return StnState{V(i), n(i), h(i), r(i), Ca(i), last_spike_step(i)};
+  }
+  KOKKOS_INLINE_FUNCTION void store(index_type i, const StnState& x) const {
+    V(i) = x.V;
+    n(i) = x.n;
+    h(i) = x.h;
+    r(i) = x.r;
+    Ca(i) = x.Ca;
+    last_spike_step(i) = x.last_spike_step;
+  }
+};
+
+/// Variable v of a state, in the order of the models' state_variables
+/// (V, n, h, r, Ca).
+KOKKOS_INLINE_FUNCTION real_type stateValue(const StnState& x, int v) {
+  return v == 0 ? x.V : v == 1 ? x.n : v == 2 ? x.h : v == 3 ? x.r : x.Ca;
+}
+
+}  // namespace cbgtc::stn
+
 namespace cbgtc::models {
 
 /// The STN Hodgkin–Huxley model as a population model (model.md §2).
@@ -367,44 +411,12 @@ struct StnHH {
   using Settings = ModelSettingsOf<Params, Init>;
 
   template <class MemorySpace>
-  struct Storage {
-    using memory_space = MemorySpace;
-    using model = StnHH;
-    template <class T>
-    using view = Kokkos::View<T*, MemorySpace>;
-    view<real_type> V, n, h, r, Ca;
-    view<step_type> last_spike_step;
-
-    Storage() = default;
-    Storage(const std::string& population, index_type size)
-        : V(stateAllocation(population, "V"), size),
-          n(stateAllocation(population, "n"), size),
-          h(stateAllocation(population, "h"), size),
-          r(stateAllocation(population, "r"), size),
-          Ca(stateAllocation(population, "Ca"), size),
-          last_spike_step(stateAllocation(population, "last_spike_step"), size) {}
-
-    index_type size() const { return static_cast<index_type>(V.extent(0)); }
-    KOKKOS_INLINE_FUNCTION State load(index_type i) const {
-      return State{V(i), n(i), h(i), r(i), Ca(i), last_spike_step(i)};
-    }
-    KOKKOS_INLINE_FUNCTION void store(index_type i, const State& x) const {
-      V(i) = x.V;
-      n(i) = x.n;
-      h(i) = x.h;
-      r(i) = x.r;
-      Ca(i) = x.Ca;
-      last_spike_step(i) = x.last_spike_step;
-    }
-
-  };
+  using Storage = stn::StnStorage<StnHH, MemorySpace>;
 
   // last_spike_step is bookkeeping of the spike rule, not physiology.
   static constexpr StateVariable state_variables[] = {{"V", "mV"}, {"n", "1"}, {"h", "1"},
                                                       {"r", "1"}, {"Ca", "Ca units"}};
-  KOKKOS_INLINE_FUNCTION static real_type stateValue(const State& x, int v) {
-    return v == 0 ? x.V : v == 1 ? x.n : v == 2 ? x.h : v == 3 ? x.r : x.Ca;
-  }
+  KOKKOS_INLINE_FUNCTION static real_type stateValue(const State& x, int v) { return stn::stateValue(x, v); }
 
   struct Step {
     Params params;

@@ -18,6 +18,7 @@
 
 #include "kernels/lane_group.hpp"
 #include "kernels/models/model.hpp"
+#include "kernels/models/stn_hh.hpp"
 #include "kernels/rng.hpp"
 #include "kernels/vectorizable_math.hpp"
 
@@ -53,12 +54,10 @@ struct TermanRubinInit {
   real_type V = -60.0, V_sd = 2.0, Ca = 0.1;
 };
 
-struct TermanRubinState {
-  real_type V, n, h, r, Ca;
-  step_type last_spike_step;
-};
-
-constexpr step_type no_spike_step = -(step_type(1) << 40);
+/// The same state as the prototype's STN (stn_hh.hpp): V, n, h, r, Ca and
+/// the step of the last spike.
+using TermanRubinState = stn::StnState;
+using stn::no_spike_step;
 
 KOKKOS_FORCEINLINE_FUNCTION real_type sigmoid(real_type V, real_type theta, real_type sigma) {
   return real_type(1) / (real_type(1) + vmath::exp(-(V - theta) / sigma));
@@ -128,42 +127,11 @@ struct StnTermanRubin {
   using Settings = ModelSettingsOf<Params, Init>;
 
   template <class MemorySpace>
-  struct Storage {
-    using memory_space = MemorySpace;
-    using model = StnTermanRubin;
-    template <class T>
-    using view = Kokkos::View<T*, MemorySpace>;
-    view<real_type> V, n, h, r, Ca;
-    view<step_type> last_spike_step;
-
-    Storage() = default;
-    Storage(const std::string& population, index_type size)
-        : V(stateAllocation(population, "V"), size),
-          n(stateAllocation(population, "n"), size),
-          h(stateAllocation(population, "h"), size),
-          r(stateAllocation(population, "r"), size),
-          Ca(stateAllocation(population, "Ca"), size),
-          last_spike_step(stateAllocation(population, "last_spike_step"), size) {}
-
-    index_type size() const { return static_cast<index_type>(V.extent(0)); }
-    KOKKOS_INLINE_FUNCTION State load(index_type i) const {
-      return State{V(i), n(i), h(i), r(i), Ca(i), last_spike_step(i)};
-    }
-    KOKKOS_INLINE_FUNCTION void store(index_type i, const State& x) const {
-      V(i) = x.V;
-      n(i) = x.n;
-      h(i) = x.h;
-      r(i) = x.r;
-      Ca(i) = x.Ca;
-      last_spike_step(i) = x.last_spike_step;
-    }
-  };
+  using Storage = stn::StnStorage<StnTermanRubin, MemorySpace>;
 
   static constexpr StateVariable state_variables[] = {{"V", "mV"}, {"n", "1"}, {"h", "1"}, {"r", "1"},
                                                       {"Ca", "Ca units"}};
-  KOKKOS_INLINE_FUNCTION static real_type stateValue(const State& x, int v) {
-    return v == 0 ? x.V : v == 1 ? x.n : v == 2 ? x.h : v == 3 ? x.r : x.Ca;
-  }
+  KOKKOS_INLINE_FUNCTION static real_type stateValue(const State& x, int v) { return stn::stateValue(x, v); }
 
   struct Step {
     // Launched on its own on a GPU: the fused launch of the other models
