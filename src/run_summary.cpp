@@ -73,6 +73,7 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   p.beta_power = beta.beta_power;
   p.relative_beta = beta.relative_beta;
   p.beta_peak_hz = beta.peak_hz;
+  p.beta_prominence = analysis::bandProminence(spectrum, a.beta_lo_hz, a.beta_hi_hz, a.total_lo_hz, a.total_hi_hz);
   // Phase-amplitude coupling and beta bursts of the same trace (§7.5).
   // (Undefined where the amplitude band reaches past the proxy's Nyquist
   // frequency: a coarse analysis.lfp_sample_ms.)
@@ -94,6 +95,7 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
                    {"beta_power", p.beta_power},
                    {"relative_beta", p.relative_beta},
                    {"beta_peak_hz", p.beta_peak_hz},
+                   {"beta_prominence", p.beta_prominence},
                    {"lfp_mean", p.lfp_mean},
                    {"pac_mi", p.pac_mi},
                    {"beta_burst_rate_hz", p.beta_burst_rate_hz},

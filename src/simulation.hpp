@@ -35,6 +35,7 @@ struct PopulationSummary {
   double relative_beta = 0.0;      // beta power / power in [total_lo, total_hi]
   double beta_peak_hz = 0.0;       // NaN if the band holds no bin
   double lfp_mean = 0.0;           // mean of the LFP proxy
+  double beta_prominence = 0.0;    // beta peak over the fitted aperiodic background (1: none)
   double pac_mi = 0.0;             // Tort modulation index: beta phase, gamma amplitude; NaN if too short
                                    // or the gamma band reaches past the LFP proxy's Nyquist frequency
   double beta_burst_rate_hz = 0.0; // beta bursts per second (analysis.burst_percentile)

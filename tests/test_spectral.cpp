@@ -266,3 +266,29 @@ TEST(BetaMetrics, PeakIsFirstMaximumInBand) {
   EXPECT_DOUBLE_EQ(m.peak_psd, 5.0);
   EXPECT_DOUBLE_EQ(m.relative_beta, (18.0 + 8.0) / (100.0 + 99.0 + 8.0));
 }
+
+// A power-law spectrum has no peak (prominence 1, whatever its exponent); a
+// Gaussian bump of relative height 4 on it at 20 Hz stands above the
+// background fitted outside the beta band by its factor at the peak bin.
+TEST(BandProminence, PeakOverTheFittedPowerLaw) {
+  Spectrum s;
+  s.df_hz = 0.5;
+  for (int k = 0; k <= 400; ++k) {
+    s.freq_hz.push_back(k * s.df_hz);
+    const double f = std::max(k * s.df_hz, 0.5);
+    s.psd.push_back(3.0 * std::pow(f, -1.5));
+  }
+  EXPECT_NEAR(bandProminence(s, 13, 30, 1, 100), 1.0, 1e-9);
+  for (int k = 0; k <= 400; ++k) {
+    const double f = k * s.df_hz;
+    s.psd[k] *= 1 + 4 * std::exp(-0.5 * std::pow((f - 20) / 2, 2)) * (f >= 13 && f <= 30 ? 1 : 0);
+  }
+  // At the band's largest bin (19.5 Hz: the falling background shifts it
+  // below the bump's centre) the bump's factor over the background.
+  std::size_t best = 26;
+  for (std::size_t k = 26; k <= 60; ++k)
+    if (s.psd[k] > s.psd[best]) best = k;
+  EXPECT_DOUBLE_EQ(best * s.df_hz, 19.5);
+  EXPECT_NEAR(bandProminence(s, 13, 30, 1, 100), 1 + 4 * std::exp(-0.5 * std::pow((19.5 - 20) / 2, 2)), 1e-9);
+  EXPECT_TRUE(std::isnan(bandProminence(Spectrum{}, 13, 30, 1, 100)));
+}

@@ -250,4 +250,29 @@ BetaMetrics betaMetrics(const Spectrum& s, double band_lo, double band_hi, doubl
   return m;
 }
 
+double bandProminence(const Spectrum& s, double band_lo, double band_hi, double fit_lo, double fit_hi) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const auto [first, end] = bandBins(s, band_lo, band_hi);
+  const auto [fit_first, fit_end] = bandBins(s, fit_lo, fit_hi);
+  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (std::size_t k = fit_first; k < fit_end; ++k) {
+    if ((k >= first && k < end) || k == 0 || !(s.psd[k] > 0)) continue;
+    const double x = std::log10(static_cast<double>(k) * s.df_hz), y = std::log10(s.psd[k]);
+    n += 1;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+  }
+  const double det = n * sxx - sx * sx;
+  if (first == end || n < 2 || !(det > 0)) return nan;
+  const double slope = (n * sxy - sx * sy) / det, intercept = (sy - slope * sx) / n;
+  std::size_t best = first;
+  for (std::size_t k = first + 1; k < end; ++k)
+    if (s.psd[k] > s.psd[best]) best = k;
+  if (best == 0) return nan;
+  const double background = std::pow(10.0, intercept + slope * std::log10(static_cast<double>(best) * s.df_hz));
+  return s.psd[best] / background;
+}
+
 }  // namespace cbgtc::analysis

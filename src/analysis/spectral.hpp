@@ -57,6 +57,12 @@ struct BetaMetrics {
 BetaMetrics betaMetrics(const Spectrum& s, double band_lo = 13.0, double band_hi = 30.0,
                         double total_lo = 1.0, double total_hi = 100.0);
 
+/// How far the largest bin of [band_lo, band_hi] stands above the aperiodic
+/// background: its psd over a power law fitted (least squares of log psd on
+/// log f) to the bins of [fit_lo, fit_hi] outside the band. 1: no peak;
+/// NaN when the band or the fit has no usable bins (f > 0, psd > 0).
+double bandProminence(const Spectrum& s, double band_lo, double band_hi, double fit_lo, double fit_hi);
+
 namespace Impl {
 /// Forward DFT, X_k = sum_j x_j exp(-2 pi i j k / n), any n (radix-2 for powers of two, Bluestein otherwise).
 /// Exposed for tests only.
