@@ -280,7 +280,9 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
       cbgtc::io::AttributeList end = {{"complete", summary.complete ? "true" : "false"},
                                       {"stopped_at_ms", cbgtc::io::formatNumber(stop_ms)}};
       if (!summary.failure.empty()) end.emplace_back("failure", summary.failure);
-      // The reports first: the output file appears only when they all did.
+      // A file that failed during the run takes the others with it; then
+      // the reports first: the output file appears only when they all did.
+      if (!outputError().empty()) abandonAll();
       for (auto& r : reports) {
         r->writeAttributes(end);
         r->finalize(stop_ms);
