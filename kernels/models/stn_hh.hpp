@@ -390,8 +390,10 @@ struct StnStorage {
   }
 };
 
-/// Variable v of a state, in the order of the models' state_variables
-/// (V, n, h, r, Ca).
+/// What a [record] section can name of an StnState (last_spike_step is
+/// bookkeeping of the spike rule, not physiology), and variable v of it.
+inline constexpr StateVariable state_variables[] = {{"V", "mV"}, {"n", "1"}, {"h", "1"}, {"r", "1"},
+                                                    {"Ca", "Ca units"}};
 KOKKOS_INLINE_FUNCTION real_type stateValue(const StnState& x, int v) {
   return v == 0 ? x.V : v == 1 ? x.n : v == 2 ? x.h : v == 3 ? x.r : x.Ca;
 }
@@ -413,9 +415,7 @@ struct StnHH {
   template <class MemorySpace>
   using Storage = stn::StnStorage<StnHH, MemorySpace>;
 
-  // last_spike_step is bookkeeping of the spike rule, not physiology.
-  static constexpr StateVariable state_variables[] = {{"V", "mV"}, {"n", "1"}, {"h", "1"},
-                                                      {"r", "1"}, {"Ca", "Ca units"}};
+  static constexpr const auto& state_variables = stn::state_variables;
   KOKKOS_INLINE_FUNCTION static real_type stateValue(const State& x, int v) { return stn::stateValue(x, v); }
 
   struct Step {

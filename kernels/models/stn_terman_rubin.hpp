@@ -129,8 +129,7 @@ struct StnTermanRubin {
   template <class MemorySpace>
   using Storage = stn::StnStorage<StnTermanRubin, MemorySpace>;
 
-  static constexpr StateVariable state_variables[] = {{"V", "mV"}, {"n", "1"}, {"h", "1"}, {"r", "1"},
-                                                      {"Ca", "Ca units"}};
+  static constexpr const auto& state_variables = stn::state_variables;
   KOKKOS_INLINE_FUNCTION static real_type stateValue(const State& x, int v) { return stn::stateValue(x, v); }
 
   struct Step {
