@@ -284,6 +284,10 @@ OptionTable makeOptionTable(SimulationConfig& c) {
   t.add("analysis.gamma_hi_hz", &a.gamma_hi_hz, "Hz", "upper edge of that band", Bound::Positive);
   t.add("analysis.burst_percentile", &a.burst_percentile, "",
         "beta bursts: where the beta envelope exceeds this percentile of itself (0-100)", Bound::NonNegative);
+  t.add("analysis.spike_burst_isi_ms", &a.spike_burst_isi_ms, "ms",
+        "spike bursts: runs of inter-spike intervals at most this long", Bound::Positive);
+  t.add("analysis.spike_burst_min_spikes", &a.spike_burst_min_spikes, "",
+        "spike bursts: the fewest spikes such a run needs", Bound::Positive);
 
   auto& o = c.output;
   t.add("output.file", &o.file, "", "output file (SONATA HDF5; CSV spikes in builds without HDF5)");

@@ -38,18 +38,29 @@ struct SpikeStatistics {
   Kokkos::View<double*, MemorySpace> last_ms;        // last counted spike, −1: none yet
   Kokkos::View<double*, MemorySpace> isi_mean;       // ms
   Kokkos::View<double*, MemorySpace> isi_m2;         // ms²
+  // Spike bursts (docs/model.md §7.7): runs of at least burst_min_spikes
+  // counted spikes whose intervals are all at most burst_isi_ms.
+  Kokkos::View<std::int32_t*, MemorySpace> run;       // spikes in the current short-interval run
+  Kokkos::View<std::int64_t*, MemorySpace> in_burst;  // counted spikes that belong to a burst
   step_type burn_in_steps = 0;
   double dt_ms = 0;
+  double burst_isi_ms = 10;
+  std::int32_t burst_min_spikes = 3;
 
   SpikeStatistics() = default;
-  SpikeStatistics(const std::string& name, index_type n, step_type burn_in, double dt)
+  SpikeStatistics(const std::string& name, index_type n, step_type burn_in, double dt, double burst_isi = 10,
+                  std::int32_t burst_min = 3)
       : total("cbgtc::" + name + "::spikes_total", n),
         counted("cbgtc::" + name + "::spikes_counted", n),
         last_ms("cbgtc::" + name + "::last_spike_ms", n),
         isi_mean("cbgtc::" + name + "::isi_mean", n),
         isi_m2("cbgtc::" + name + "::isi_m2", n),
+        run("cbgtc::" + name + "::burst_run", n),
+        in_burst("cbgtc::" + name + "::spikes_in_bursts", n),
         burn_in_steps(burn_in),
-        dt_ms(dt) {
+        dt_ms(dt),
+        burst_isi_ms(burst_isi),
+        burst_min_spikes(burst_min) {
     Kokkos::deep_copy(last_ms, -1.0);
   }
 
@@ -59,13 +70,23 @@ struct SpikeStatistics {
     if (k < burn_in_steps) return;
     const std::int64_t n = ++counted(i) - 1;
     const double t = static_cast<double>(k) * dt_ms;
+    bool short_interval = false;
     if (last_ms(i) >= 0) {
       const double isi = t - last_ms(i);
       const double delta = isi - isi_mean(i);
       isi_mean(i) += delta / static_cast<double>(n);
       isi_m2(i) += delta * (isi - isi_mean(i));
+      // (An interval equal to the limit counts, whatever its rounding.)
+      short_interval = isi <= burst_isi_ms + 1e-9 * dt_ms;
     }
     last_ms(i) = t;
+    // The run's first burst_min_spikes spikes join a burst together, once
+    // the run is long enough; later ones one by one.
+    const std::int32_t length = short_interval ? ++run(i) : (run(i) = 1);
+    if (length == burst_min_spikes)
+      in_burst(i) += burst_min_spikes;
+    else if (length > burst_min_spikes)
+      ++in_burst(i);
   }
 };
 
@@ -83,6 +104,9 @@ struct StepRecording {
   // LFP proxy: Σ|I_syn| of each neuron at steps k with k % lfp_every == 0,
   // into lfp(k / lfp_every − lfp_first_sample, i). Empty: not recorded.
   Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace> lfp;
+  // The membrane potential at the same samples, for the synchrony measure
+  // (docs/model.md §7.7). Empty: not kept.
+  Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace> lfp_v;
   step_type lfp_every = 1;
   step_type lfp_first_sample = 0;
 
@@ -197,6 +221,7 @@ struct PopulationStepper {
                                            step_type k1) const {
     const bool leader = group.leader();
     const bool lfp_on = rec.lfp.extent(0) > 0 && leader;
+    const bool v_on = rec.lfp_v.extent(0) > 0 && leader;
     const bool recorded = leader && rec.probes.extent(0) > 0 && rec.recorded(i);
     auto lfp = rec.lfpClock(k0);
     auto x = pop.load(i);
@@ -207,7 +232,10 @@ struct PopulationStepper {
       const real_type I = drive.inputCurrent(i, k, k1, x.V, abs_syn, input, group);
       if (lfp_on) {
         const std::int64_t row = lfp.tick();
-        if (row >= 0) rec.lfp(row, i) = abs_syn;
+        if (row >= 0) {
+          rec.lfp(row, i) = abs_syn;
+          if (v_on) rec.lfp_v(row, i) = x.V;
+        }
       }
       const bool fired = advance(x, I, k, group);
       if (leader) {
@@ -233,6 +261,7 @@ struct PopulationStepper {
   template <int W>
   void advanceLanes(index_type i0, int lanes, step_type k0, step_type k1) const {
     const bool lfp_on = rec.lfp.extent(0) > 0;
+    const bool v_on = rec.lfp_v.extent(0) > 0;
     bool recorded = false;
     if (rec.probes.extent(0) > 0)
       for (int l = 0; l < lanes; ++l) recorded = recorded || rec.recorded(i0 + l);
@@ -256,8 +285,11 @@ struct PopulationStepper {
       drive.template inputCurrents<W>(i0, lanes, k, k == k0 || (k & 3) == 0, V, I, abs_syn, z);
       if (lfp_on) {
         const std::int64_t row = lfp.tick();
-        if (row >= 0)
+        if (row >= 0) {
           for (int l = 0; l < lanes; ++l) rec.lfp(row, i0 + l) = abs_syn[l];
+          if (v_on)
+            for (int l = 0; l < lanes; ++l) rec.lfp_v(row, i0 + l) = V[l];
+        }
       }
       CBGTC_SIMD_LOOP
       for (int l = 0; l < lanes; ++l) {

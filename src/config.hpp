@@ -112,6 +112,8 @@ struct AnalysisSettings {
   double gamma_lo_hz = 60.0;     // amplitude band of phase-amplitude coupling (beta phase)
   double gamma_hi_hz = 200.0;
   double burst_percentile = 75.0;  // beta bursts: the envelope above this percentile
+  double spike_burst_isi_ms = 10.0;      // spike bursts: runs of intervals at most this long
+  std::int64_t spike_burst_min_spikes = 3;  // ... of at least this many spikes
 };
 
 /// One recording: deck section [record.<name>] (docs/network.md,

@@ -66,16 +66,28 @@ std::string oneLine(const std::string& text) {
   return line;
 }
 
+/// A metric in a table column: "n/a" where it is undefined (NaN).
+std::string cell(double value, int width, int precision) {
+  char text[64];
+  if (std::isnan(value))
+    std::snprintf(text, sizeof text, "%*s", width, "n/a");
+  else
+    std::snprintf(text, sizeof text, "%*.*f", width, precision, value);
+  return text;
+}
+
 void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary& s,
                   const std::string& file) {
   std::printf("\nmetrics after %g ms burn-in (LFP proxy: summed |I_syn|, Welch %g ms segments)\n",
               config.analysis.burn_in_ms, config.analysis.segment_ms);
-  std::printf("%-6s %8s %10s %9s %7s %10s %9s %8s %9s\n", "pop", "neurons", "spikes", "rate_Hz", "CV_ISI",
-              "beta_rel", "peak_Hz", "PAC_MI", "bursts/s");
+  std::printf("%-6s %8s %10s %8s %6s %6s %6s %8s %7s %8s %8s\n", "pop", "neurons", "spikes", "rate_Hz", "CV_ISI",
+              "burst", "chi", "beta_rel", "peak_Hz", "PAC_MI", "bursts/s");
   for (const auto& p : s.populations)
-    std::printf("%-6s %8d %10lld %9.2f %7.3f %10.4f %9.1f %8.5f %9.2f\n", p.name.c_str(), p.size,
-                static_cast<long long>(p.spikes), p.rate_hz, p.cv_isi, p.relative_beta, p.beta_peak_hz, p.pac_mi,
-                p.beta_burst_rate_hz);
+    std::printf("%-6s %8d %10lld %s %s %s %s %s %s %s %s\n", p.name.c_str(), p.size,
+                static_cast<long long>(p.spikes), cell(p.rate_hz, 8, 2).c_str(), cell(p.cv_isi, 6, 3).c_str(),
+                cell(p.burst_spike_fraction, 6, 3).c_str(), cell(p.synchrony_chi, 6, 3).c_str(),
+                cell(p.relative_beta, 8, 4).c_str(), cell(p.beta_peak_hz, 7, 1).c_str(),
+                cell(p.pac_mi, 8, 5).c_str(), cell(p.beta_burst_rate_hz, 8, 2).c_str());
   const double model_s = static_cast<double>(s.steps) * config.simulation.dt_ms / 1000.0;
   std::printf("\n%lld steps of %g ms in %.3f s wall (real-time factor %.3g)%s\n", static_cast<long long>(s.steps),
               config.simulation.dt_ms, s.wall_seconds, s.wall_seconds > 0 ? model_s / s.wall_seconds : 0.0,

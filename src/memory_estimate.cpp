@@ -47,15 +47,17 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
   for (const PopulationSettings& p : c.populations) {
     const std::int64_t n = largestBlock(p.n, ranks);
     const std::string key = "population." + p.name + ".n";
-    // State, OU value, spike statistics (5 words), the epoch's LFP scratch.
-    const std::int64_t per_neuron = static_cast<std::int64_t>(stateBytes(p.params)) + 8 + 40 +
-                                    (epoch / lfp_every + 2) * static_cast<std::int64_t>(sizeof(real_type));
+    // State, OU value, spike statistics (7 words), the epoch's LFP and V
+    // scratch, V's moments.
+    const std::int64_t per_neuron = static_cast<std::int64_t>(stateBytes(p.params)) + 8 + 56 + 16 +
+                                    2 * (epoch / lfp_every + 2) * static_cast<std::int64_t>(sizeof(real_type));
     items.push_back({"neurons of " + p.name + " (" + key + ")", n * per_neuron, true});
     // The LFP proxy: a bounded buffer on the device, the whole run on the
     // host (kept, and summed over the ranks).
-    items.push_back({"LFP buffer of " + p.name, lfpDeviceSamples(c) * 8, true});
+    // (and the same for the sum of V)
+    items.push_back({"LFP buffer of " + p.name, 2 * lfpDeviceSamples(c) * 8, true});
     items.push_back({"LFP proxy of " + p.name + " on the host (simulation.duration_ms / analysis.lfp_sample_ms)",
-                     lfp_samples * 8 * 2, false});
+                     2 * lfp_samples * 8 * 2, false});
     const std::int64_t separation = std::max<std::int64_t>(1, leastSpikeSeparation(p.params, dt));
     spike_capacity += n * ((epoch - 1) / separation + 1);
     for (const StimulusSettings& st : c.stimuli)

@@ -169,10 +169,19 @@ void Simulation::buildPopulations() {
         },
         p.model);
 
-    p.stats = SpikeStatistics<MemorySpace>(p.name, n, stepsOf(config.analysis.burn_in_ms, dt), dt);
+    p.stats = SpikeStatistics<MemorySpace>(p.name, n, stepsOf(config.analysis.burn_in_ms, dt), dt,
+                                           config.analysis.spike_burst_isi_ms,
+                                           static_cast<std::int32_t>(config.analysis.spike_burst_min_spikes));
     p.lfp = Kokkos::View<double*, MemorySpace>("cbgtc::" + p.name + "::lfp", lfpDeviceSamples(config));
     p.lfp_scratch = Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>(
         "cbgtc::" + p.name + "::lfp_scratch", (_epoch_steps + _lfp_every - 1) / _lfp_every + 1, n);
+    const auto state = stateVariables(s.params);
+    if (std::any_of(state.begin(), state.end(), [](const StateVariable& v) { return v.name == std::string("V"); })) {
+      p.v_scratch = Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>(
+          "cbgtc::" + p.name + "::v_scratch", p.lfp_scratch.extent(0), n);
+      p.v_sum = Kokkos::View<double*, MemorySpace>("cbgtc::" + p.name + "::v_sum", p.lfp.extent(0));
+      p.v_moments = Kokkos::View<double* [2], MemorySpace>("cbgtc::" + p.name + "::v_moments", n);
+    }
     _populations.push_back(std::move(p));
   }
   _lanes_per_neuron = chooseLanesPerNeuron<ExecutionSpace>(config.execution.lanes_per_neuron, local_neurons);

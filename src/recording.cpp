@@ -76,6 +76,11 @@ void Simulation::flushLfp(Population& p, std::int64_t upto) {
   const auto held = Kokkos::subview(p.lfp, std::pair<std::int64_t, std::int64_t>(0, n));
   const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), held);
   p.lfp_host.insert(p.lfp_host.end(), host.data(), host.data() + n);
+  if (p.v_sum.extent(0) > 0) {
+    const auto v = Kokkos::create_mirror_view_and_copy(
+        Kokkos::HostSpace(), Kokkos::subview(p.v_sum, std::pair<std::int64_t, std::int64_t>(0, n)));
+    p.v_sum_host.insert(p.v_sum_host.end(), v.data(), v.data() + n);
+  }
   // No zeroing: every sample is assigned (sumLfp), never accumulated.
   p.lfp_device_first = upto;
 }

@@ -12,6 +12,34 @@
 
 namespace cbgtc {
 
+// Golomb's synchrony measure over the analysed samples [first, end):
+// χ² = Var_t(mean_i V_i) / mean_i Var_t(V_i) (docs/model.md §7.7), from
+// each rank's per-sample sums and per-neuron moments, summed over ranks.
+double Simulation::voltageSynchrony(Population& r, std::int64_t first, std::int64_t end) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (r.v_sum.extent(0) == 0) return nan;  // (the same on every rank)
+  std::vector<double> sums = r.v_sum_host;
+  _comm.sum(sums);
+  const auto moments = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.v_moments);
+  const double samples = static_cast<double>(end - first);
+  std::vector<double> neuron_variance(1, 0.0);
+  for (std::size_t i = 0; i < moments.extent(0); ++i) {
+    const double mean = moments(i, 0) / samples;
+    neuron_variance[0] += std::max(0.0, moments(i, 1) / samples - mean * mean);
+  }
+  _comm.sum(neuron_variance);
+  if (!(samples >= 2) || r.size == 0) return nan;
+  double mean = 0, squares = 0;
+  for (std::int64_t m = first; m < end; ++m) {
+    const double v = sums[static_cast<std::size_t>(m)] / static_cast<double>(r.size);
+    mean += v / samples;
+    squares += v * v / samples;
+  }
+  const double population_variance = std::max(0.0, squares - mean * mean);
+  const double mean_variance = neuron_variance[0] / static_cast<double>(r.size);
+  return mean_variance > 0 ? std::sqrt(population_variance / mean_variance) : nan;
+}
+
 PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, io::OutputWriter* writer) {
   const auto& a = _config.analysis;
   const double dt_ms = _config.simulation.dt_ms;
@@ -32,11 +60,13 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   const auto counted = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.counted);
   const auto isi_mean = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.isi_mean);
   const auto isi_m2 = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.isi_m2);
-  std::int64_t spikes = 0, counted_spikes = 0, cv_neurons = 0;
+  const auto in_burst = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.in_burst);
+  std::int64_t spikes = 0, counted_spikes = 0, cv_neurons = 0, burst_spikes = 0;
   std::vector<double> cv_sum(1, 0.0);
   for (std::size_t i = 0; i < total.extent(0); ++i) {
     spikes += total(i);
     counted_spikes += counted(i);
+    burst_spikes += in_burst(i);
     const std::int64_t n = counted(i) - 1;  // ISIs
     if (n < 2) continue;
     const double mean = isi_mean(i);
@@ -49,10 +79,13 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   p.spikes = _comm.sum(spikes);
   counted_spikes = _comm.sum(counted_spikes);
   cv_neurons = _comm.sum(cv_neurons);
+  burst_spikes = _comm.sum(burst_spikes);
   _comm.sum(cv_sum);
   // Undefined (NaN) for an empty population or an empty analysed window.
   p.rate_hz = (r.size > 0 && analysed_s > 0) ? static_cast<double>(counted_spikes) / r.size / analysed_s : nan;
   const double cv_total = cv_sum[0];
+  p.burst_spike_fraction =
+      counted_spikes > 0 ? static_cast<double>(burst_spikes) / static_cast<double>(counted_spikes) : nan;
   p.cv_isi = cv_neurons > 0 ? cv_total / static_cast<double>(cv_neurons) : nan;
 
   // LFP proxy: samples at t = m·lfp_sample_ms from the end of the burn-in.
@@ -63,6 +96,7 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   const std::int64_t first = (burn_in_steps + _lfp_every - 1) / _lfp_every;
   std::vector<double> lfp;
   for (std::int64_t m = first; m < samples_done; ++m) lfp.push_back(lfp_all[static_cast<std::size_t>(m)]);
+  p.synchrony_chi = voltageSynchrony(r, first, samples_done);
   p.lfp_mean = lfp.empty() ? nan : std::accumulate(lfp.begin(), lfp.end(), 0.0) / lfp.size();
   const double fs_hz = 1000.0 / (static_cast<double>(_lfp_every) * dt_ms);
   analysis::WelchSettings welch_settings;
@@ -100,6 +134,8 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
                    {"pac_mi", p.pac_mi},
                    {"beta_burst_rate_hz", p.beta_burst_rate_hz},
                    {"beta_burst_mean_ms", p.beta_burst_mean_ms},
+                   {"burst_spike_fraction", p.burst_spike_fraction},
+                   {"synchrony_chi", p.synchrony_chi},
                    {"burn_in_ms", a.burn_in_ms},
                    {"analysed_ms", analysed_s * 1000.0},
                    {"welch_segment_ms", a.segment_ms},

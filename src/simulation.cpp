@@ -33,6 +33,27 @@ void sumLfp(const ExecutionSpace& space, const Scratch& scratch, std::int64_t sa
       });
 }
 
+/// Adds V and V² of the scratch's rows [first_row, samples) to each
+/// neuron's moments (the analysed samples of the epoch).
+template <class ExecutionSpace, class Scratch, class Moments>
+void addVoltageMoments(const ExecutionSpace& space, const Scratch& scratch, std::int64_t first_row,
+                       std::int64_t samples, const Moments& moments) {
+  if (first_row >= samples) return;
+  Kokkos::parallel_for(
+      "cbgtc::Synchrony::moments",
+      lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, static_cast<index_type>(scratch.extent(1)))),
+      KOKKOS_LAMBDA(const index_type i) {
+        double sum = 0, squares = 0;
+        for (std::int64_t m = first_row; m < samples; ++m) {
+          const double v = static_cast<double>(scratch(m, i));
+          sum += v;
+          squares += v * v;
+        }
+        moments(i, 0) += sum;
+        moments(i, 1) += squares;
+      });
+}
+
 }  // namespace
 
 // A numerically exploding run is an error, not a result: name the
@@ -94,6 +115,7 @@ void Simulation::advance(step_type k0, step_type k1) {
     x.spikes = p.spikes;
     x.stats = p.stats;
     x.lfp = p.lfp_scratch;
+    x.lfp_v = p.v_scratch;
     x.lfp_every = _lfp_every;
     x.lfp_first_sample = lfp_first;
     x.probes = p.probes;
@@ -109,8 +131,16 @@ void Simulation::advance(step_type k0, step_type k1) {
     std::apply([&](const auto&... lists) { advancePopulations(space, k0, k1, _lanes_per_neuron, lists...); },
                steppers);
     for (auto& p : _populations)
-      if (p.localSize() > 0 && lfp_end > lfp_first)
+      if (p.localSize() > 0 && lfp_end > lfp_first) {
         sumLfp(space, p.lfp_scratch, lfp_end - lfp_first, p.lfp, lfp_first - p.lfp_device_first);
+        if (p.v_scratch.extent(0) > 0) {
+          sumLfp(space, p.v_scratch, lfp_end - lfp_first, p.v_sum, lfp_first - p.lfp_device_first);
+          const step_type analysed = (stepsOf(_config.analysis.burn_in_ms, _config.simulation.dt_ms) +
+                                      _lfp_every - 1) / _lfp_every;
+          addVoltageMoments(space, p.v_scratch, std::max<std::int64_t>(0, analysed - lfp_first),
+                            lfp_end - lfp_first, p.v_moments);
+        }
+      }
   }
   for (auto& r : _recordings) r.filled += samplesIn(r);
 }
