@@ -284,6 +284,8 @@ OptionTable makeOptionTable(SimulationConfig& c) {
   t.add("analysis.gamma_hi_hz", &a.gamma_hi_hz, "Hz", "upper edge of that band", Bound::Positive);
   t.add("analysis.burst_percentile", &a.burst_percentile, "",
         "beta bursts: where the beta envelope exceeds this percentile of itself (0-100)", Bound::NonNegative);
+  t.add("analysis.burst_min_duration_ms", &a.burst_min_duration_ms, "ms",
+        "beta bursts: shortest supra-threshold interval that counts as a burst", Bound::NonNegative);
 
   auto& o = c.output;
   t.add("output.file", &o.file, "", "output file (SONATA HDF5; CSV spikes in builds without HDF5)");

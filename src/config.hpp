@@ -112,6 +112,7 @@ struct AnalysisSettings {
   double gamma_lo_hz = 60.0;     // amplitude band of phase-amplitude coupling (beta phase)
   double gamma_hi_hz = 200.0;
   double burst_percentile = 75.0;  // beta bursts: the envelope above this percentile
+  double burst_min_duration_ms = 100.0;  // ... for at least this long (Tinkhauser et al. 2017)
 };
 
 /// One recording: deck section [record.<name>] (docs/network.md,

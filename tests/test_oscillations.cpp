@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "src/analysis/oscillations.hpp"
@@ -89,9 +90,70 @@ TEST(Oscillations, BurstsArePlacedWhereTheBetaIs) {
   EXPECT_NEAR(b.rate_hz, 2 / 3.0, 1e-12);
 }
 
+// Four Hann-shaped beta bursts of known lengths and peak amplitudes on a
+// weak continuous beta (amplitude 0.1): the envelope is
+// e(t) = 0.1 + Σ A_i·sin²(π(t − s_i)/L_i). Its 75th percentile θ is taken
+// here from e itself; a burst is above θ for L_i·(1 − (2/π)·asin(sqrt((θ − 0.1)/A_i))),
+// and its peak is 0.1 + A_i. The third burst is built to stay above θ for
+// about 46 ms: it counts only under a minimum duration below that.
+TEST(Oscillations, BurstsShorterThanTheMinimumDurationAreNotCounted) {
+  const double background = 0.1;
+  const double starts[4] = {0.4, 1.4, 2.3, 3.0}, lengths[4] = {0.6, 0.5, 0.4, 0.8};
+  const double peaks[4] = {1.0, 0.6, 0.4, 0.8};
+  std::vector<double> x(4000), envelope(x.size());
+  for (std::size_t j = 0; j < x.size(); ++j) {
+    const double t = j / fs;
+    envelope[j] = background;
+    for (int k = 0; k < 4; ++k)
+      if (t >= starts[k] && t < starts[k] + lengths[k])
+        envelope[j] += peaks[k] * std::pow(std::sin(kPi * (t - starts[k]) / lengths[k]), 2);
+    x[j] = envelope[j] * std::sin(2 * kPi * 20 * t);
+  }
+  std::vector<double> sorted = envelope;
+  std::sort(sorted.begin(), sorted.end());
+  const double threshold = sorted[static_cast<std::size_t>(0.75 * (sorted.size() - 1))];
+  double width_ms[4];
+  for (int k = 0; k < 4; ++k)
+    width_ms[k] =
+        1000 * lengths[k] * (1 - 2 / kPi * std::asin(std::sqrt((threshold - background) / peaks[k])));
+  // The design's margins: the short burst well under 100 ms, the others well over.
+  ASSERT_LT(width_ms[2], 60);
+  for (int k : {0, 1, 3}) ASSERT_GT(width_ms[k], 150) << k;
+
+  const Bursts b = bursts(x, fs, 13, 30, 75, 100);
+  // The whole-trace band-pass cuts the bursts' spectral tails (−31 dB Hann
+  // sidelobes past 13–30 Hz): the envelope, hence θ and the peaks, is off
+  // by < 1e-3; widths are whole samples (1 ms) with centres on half samples.
+  EXPECT_NEAR(b.threshold, threshold, 5e-4);
+  ASSERT_EQ(b.count, 3);
+  const int counted[3] = {0, 1, 3};
+  double amplitude_sum = 0;
+  for (int i = 0; i < 3; ++i) {
+    const int k = counted[i];
+    EXPECT_NEAR(b.duration_ms[i], width_ms[k], 2) << k;
+    EXPECT_NEAR(b.start_ms[i] + b.duration_ms[i] / 2, 1000 * (starts[k] + lengths[k] / 2), 2) << k;
+    EXPECT_NEAR(b.amplitude[i], background + peaks[k], 2e-3) << k;
+    amplitude_sum += background + peaks[k];
+  }
+  EXPECT_NEAR(b.mean_amplitude, amplitude_sum / 3, 2e-3);
+  EXPECT_NEAR(b.rate_hz, 3 / 4.0, 1e-12);
+  EXPECT_NEAR(b.mean_duration_ms, (width_ms[0] + width_ms[1] + width_ms[3]) / 3, 2);
+
+  // Without a minimum every crossing counts, the short burst too.
+  const Bursts all = bursts(x, fs, 13, 30, 75, 0);
+  ASSERT_EQ(all.count, 4);
+  EXPECT_NEAR(all.start_ms[2] + all.duration_ms[2] / 2, 1000 * (starts[2] + lengths[2] / 2), 2);
+  EXPECT_NEAR(all.amplitude[2], background + peaks[2], 2e-3);
+  // The default minimum is Tinkhauser's 100 ms.
+  EXPECT_EQ(bursts(x, fs, 13, 30, 75).count, 3);
+}
+
 // In a run every population's metrics carry the coupling and burst measures
 // of its LFP proxy; the coupling is undefined when its amplitude band lies
-// above the proxy's Nyquist frequency.
+// above the proxy's Nyquist frequency. Bursts honour
+// analysis.burst_min_duration_ms: with the default 100 ms none is shorter
+// (this small network's 1 s of beta may have none), with 0 every crossing
+// counts and there are some.
 TEST(Oscillations, RunMetricsCarryCouplingAndBursts) {
   cbgtc::SimulationConfig c;
   c.simulation.duration_ms = 1200;
@@ -105,9 +167,21 @@ TEST(Oscillations, RunMetricsCarryCouplingAndBursts) {
     const std::string m = std::string("/metrics/") + pop + "/";
     EXPECT_GE(w.numbers.at(m + "pac_mi"), 0.0) << pop;
     EXPECT_LE(w.numbers.at(m + "pac_mi"), 1.0) << pop;
-    EXPECT_GT(w.numbers.at(m + "beta_burst_rate_hz"), 0.0) << pop;
-    EXPECT_GT(w.numbers.at(m + "beta_burst_mean_ms"), 0.0) << pop;
+    const double mean_ms = w.numbers.at(m + "beta_burst_mean_ms");
+    EXPECT_TRUE(std::isnan(mean_ms) || mean_ms >= 100.0) << pop << " " << mean_ms;
   }
+  c.analysis.burst_min_duration_ms = 0;
+  cbgtc::test::MemoryWriter every;
+  {
+    cbgtc::Simulation sim(c);
+    sim.run(&every);
+  }
+  for (const char* pop : {"STN", "GPe", "GPi"}) {
+    const std::string m = std::string("/metrics/") + pop + "/";
+    EXPECT_GT(every.numbers.at(m + "beta_burst_rate_hz"), 0.0) << pop;
+    EXPECT_GT(every.numbers.at(m + "beta_burst_mean_ms"), 0.0) << pop;
+  }
+  c.analysis.burst_min_duration_ms = 100;
   c.analysis.lfp_sample_ms = 5;  // Nyquist 100 Hz, below the 200 Hz edge of the gamma band
   c.analysis.total_hi_hz = 100;
   cbgtc::test::MemoryWriter coarse;

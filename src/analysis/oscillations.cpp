@@ -63,7 +63,8 @@ double modulationIndex(const std::vector<double>& x, double fs_hz, double phase_
   return (std::log(static_cast<double>(bins)) - entropy) / std::log(static_cast<double>(bins));
 }
 
-Bursts bursts(const std::vector<double>& x, double fs_hz, double lo_hz, double hi_hz, double percentile) {
+Bursts bursts(const std::vector<double>& x, double fs_hz, double lo_hz, double hi_hz, double percentile,
+              double min_duration_ms) {
   Bursts out;
   if (x.empty()) return out;
   const auto a = analyticBand(x, fs_hz, lo_hz, hi_hz);
@@ -74,6 +75,9 @@ Bursts bursts(const std::vector<double>& x, double fs_hz, double lo_hz, double h
   std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(rank), sorted.end());
   out.threshold = sorted[rank];
   const double dt_ms = 1000.0 / fs_hz;
+  // The shortest burst in whole samples; the 1e-9 keeps a duration that is
+  // an exact number of samples (100 ms at 1 kHz) from rounding up past it.
+  const double min_samples = std::ceil(min_duration_ms / dt_ms - 1e-9);
   std::size_t j = 0;
   while (j < envelope.size()) {
     if (envelope[j] <= out.threshold) {
@@ -81,16 +85,23 @@ Bursts bursts(const std::vector<double>& x, double fs_hz, double lo_hz, double h
       continue;
     }
     const std::size_t start = j;
-    while (j < envelope.size() && envelope[j] > out.threshold) ++j;
+    double peak = envelope[j];
+    while (j < envelope.size() && envelope[j] > out.threshold) peak = std::max(peak, envelope[j++]);
+    if (static_cast<double>(j - start) < min_samples) continue;
     out.start_ms.push_back(static_cast<double>(start) * dt_ms);
     out.duration_ms.push_back(static_cast<double>(j - start) * dt_ms);
+    out.amplitude.push_back(peak);
   }
   out.count = static_cast<int>(out.start_ms.size());
   const double seconds = static_cast<double>(x.size()) / fs_hz;
   out.rate_hz = seconds > 0 ? out.count / seconds : 0.0;
-  double total = 0;
-  for (double d : out.duration_ms) total += d;
-  out.mean_duration_ms = out.count > 0 ? total / out.count : 0.0;
+  double total_ms = 0, total_amplitude = 0;
+  for (int k = 0; k < out.count; ++k) {
+    total_ms += out.duration_ms[k];
+    total_amplitude += out.amplitude[k];
+  }
+  out.mean_duration_ms = out.count > 0 ? total_ms / out.count : 0.0;
+  out.mean_amplitude = out.count > 0 ? total_amplitude / out.count : 0.0;
   return out;
 }
 

@@ -24,15 +24,22 @@ std::vector<std::complex<double>> analyticBand(const std::vector<double>& x, dou
 double modulationIndex(const std::vector<double>& x, double fs_hz, double phase_lo_hz, double phase_hi_hz,
                        double amp_lo_hz, double amp_hi_hz, int bins = 18);
 
-/// Beta bursts (Tinkhauser et al. 2017): intervals where the band's
-/// amplitude envelope exceeds its `percentile` (0–100) over the trace.
+/// Beta bursts (Tinkhauser et al. 2017; docs/model.md §7.5): intervals
+/// where the band's amplitude envelope exceeds its `percentile` (0–100) over
+/// the trace for at least `min_duration_ms`. Shorter excursions are not
+/// bursts: a noise envelope crosses any threshold briefly and often, and
+/// counting those made the rate a measure of the noise, not of the beta.
+/// A burst's amplitude is the envelope's peak inside it.
 struct Bursts {
   int count = 0;
   double rate_hz = 0;         // bursts per second of trace
   double mean_duration_ms = 0;
+  double mean_amplitude = 0;  // mean of `amplitude`; 0 without bursts
   double threshold = 0;       // envelope threshold (signal units)
   std::vector<double> start_ms, duration_ms;
+  std::vector<double> amplitude;  // peak envelope of each burst (signal units)
 };
-Bursts bursts(const std::vector<double>& x, double fs_hz, double lo_hz, double hi_hz, double percentile = 75);
+Bursts bursts(const std::vector<double>& x, double fs_hz, double lo_hz, double hi_hz, double percentile = 75,
+              double min_duration_ms = 100);
 
 }  // namespace cbgtc::analysis
