@@ -296,7 +296,8 @@ TEST(Oscillations, ComodulogramPeaksAtTheCoupledPair) {
   std::vector<double> x(n), phase(n), amplitude(n);
   for (std::size_t j = 0; j < n; ++j) {
     const double t = j / rate_hz;
-    const double noise = 0.1 * std::sqrt(-2 * std::log(1 - uniform01(gen))) * std::cos(2 * kPi * uniform01(gen));
+    const double noise =
+        0.1 * std::sqrt(-2 * std::log(1 - uniform01(gen))) * std::cos(2 * kPi * uniform01(gen));
     phase[j] = 2 * kPi * 10 * t;
     amplitude[j] = 1 + 0.8 * std::cos(phase[j]);
     x[j] = std::cos(phase[j]) + 0.3 * amplitude[j] * std::cos(2 * kPi * 120 * t) + noise;
@@ -337,7 +338,8 @@ TEST(Oscillations, ComodulogramIsNaNWhereABandLeavesTheSpectrum) {
   const Comodulogram fixed = comodulogram(x, 400, {4, 12, 40}, {30, 190}, 1.0, 10.0);
   for (std::size_t p = 0; p < 3; ++p) {
     EXPECT_TRUE(std::isfinite(fixed.mi[p * 2 + 1])) << p;  // 180–200 Hz
-    EXPECT_EQ(fixed.mi[p * 2 + 0], modulationIndex(x, 400, fixed.phase_hz[p] - 1, fixed.phase_hz[p] + 1, 20, 40));
+    EXPECT_EQ(fixed.mi[p * 2 + 0],
+              modulationIndex(x, 400, fixed.phase_hz[p] - 1, fixed.phase_hz[p] + 1, 20, 40));
   }
   EXPECT_THROW(comodulogram(x, 400, {4}, {30}, -1.0), std::invalid_argument);
 }

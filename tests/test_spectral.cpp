@@ -451,7 +451,8 @@ TEST(Coherence, FilteredAndDelayedCopyIsFullyCoherentWhereThereIsPower) {
   }
   const Coherence c = coherence(x, y, fs, WelchSettings{});
   for (int f = 5; f < 500; f += 5)
-    for (int k = f - 1; k <= f + 1; ++k) ASSERT_NEAR(c.coherence[static_cast<std::size_t>(k)], 1.0, 1e-9) << k;
+    for (int k = f - 1; k <= f + 1; ++k)
+      ASSERT_NEAR(c.coherence[static_cast<std::size_t>(k)], 1.0, 1e-9) << k;
 }
 
 // Independent Gaussian noises, K = 16 independent segments (overlap 0): the

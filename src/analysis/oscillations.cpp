@@ -142,8 +142,8 @@ PacResult modulationIndexZ(const std::vector<double>& x, double fs_hz, double ph
 }
 
 Comodulogram comodulogram(const std::vector<double>& x, double fs_hz, const std::vector<double>& phase_hz,
-                          const std::vector<double>& amp_hz, double phase_half_width_hz, double amp_half_width_hz,
-                          int bins) {
+                          const std::vector<double>& amp_hz, double phase_half_width_hz,
+                          double amp_half_width_hz, int bins) {
   if (!(fs_hz > 0)) throw std::invalid_argument("comodulogram: sampling rate must be positive");
   if (!(phase_half_width_hz >= 0) || !(amp_half_width_hz >= 0))
     throw std::invalid_argument("comodulogram: band half-widths must be >= 0");

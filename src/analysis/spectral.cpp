@@ -169,7 +169,8 @@ Segmentation segmentation(const char* caller, std::size_t n, double fs_hz, const
   Segmentation seg;
   // Like scipy, a segment longer than the record shrinks to the record.
   seg.nperseg = segment_samples >= static_cast<double>(n) ? n : static_cast<std::size_t>(segment_samples);
-  const auto noverlap = static_cast<std::size_t>(std::floor(settings.overlap * static_cast<double>(seg.nperseg)));
+  const auto noverlap =
+      static_cast<std::size_t>(std::floor(settings.overlap * static_cast<double>(seg.nperseg)));
   seg.step = seg.nperseg - noverlap;  // >= 1 since overlap < 1
   seg.count = (n - seg.nperseg) / seg.step + 1;
   return seg;
