@@ -288,6 +288,8 @@ OptionTable makeOptionTable(SimulationConfig& c) {
         "spike bursts: runs of inter-spike intervals at most this long", Bound::Positive);
   t.add("analysis.spike_burst_min_spikes", &a.spike_burst_min_spikes, "",
         "spike bursts: the fewest spikes such a run needs", Bound::Positive);
+  t.add("analysis.burst_min_duration_ms", &a.burst_min_duration_ms, "ms",
+        "beta bursts: shortest supra-threshold interval that counts as a burst", Bound::NonNegative);
 
   auto& o = c.output;
   t.add("output.file", &o.file, "", "output file (SONATA HDF5; CSV spikes in builds without HDF5)");

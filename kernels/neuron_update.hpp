@@ -38,7 +38,7 @@ struct SpikeStatistics {
   Kokkos::View<double*, MemorySpace> last_ms;        // last counted spike, −1: none yet
   Kokkos::View<double*, MemorySpace> isi_mean;       // ms
   Kokkos::View<double*, MemorySpace> isi_m2;         // ms²
-  // Spike bursts (docs/model.md §7.7): runs of at least burst_min_spikes
+  // Spike bursts (docs/model.md §7.8): runs of at least burst_min_spikes
   // counted spikes whose intervals are all at most burst_isi_ms.
   Kokkos::View<std::int32_t*, MemorySpace> run;       // spikes in the current short-interval run
   Kokkos::View<std::int64_t*, MemorySpace> in_burst;  // counted spikes that belong to a burst
@@ -105,7 +105,7 @@ struct StepRecording {
   // into lfp(k / lfp_every − lfp_first_sample, i). Empty: not recorded.
   Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace> lfp;
   // The membrane potential at the same samples, for the synchrony measure
-  // (docs/model.md §7.7). Empty: not kept.
+  // (docs/model.md §7.8). Empty: not kept.
   Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace> lfp_v;
   step_type lfp_every = 1;
   step_type lfp_first_sample = 0;

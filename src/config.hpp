@@ -114,6 +114,7 @@ struct AnalysisSettings {
   double burst_percentile = 75.0;  // beta bursts: the envelope above this percentile
   double spike_burst_isi_ms = 10.0;      // spike bursts: runs of intervals at most this long
   std::int64_t spike_burst_min_spikes = 3;  // ... of at least this many spikes
+  double burst_min_duration_ms = 100.0;  // ... for at least this long (Tinkhauser et al. 2017)
 };
 
 /// One recording: deck section [record.<name>] (docs/network.md,

@@ -13,7 +13,7 @@
 namespace cbgtc {
 
 // Golomb's synchrony measure over the analysed samples [first, end):
-// χ² = Var_t(mean_i V_i) / mean_i Var_t(V_i) (docs/model.md §7.7), from
+// χ² = Var_t(mean_i V_i) / mean_i Var_t(V_i) (docs/model.md §7.8), from
 // each rank's per-sample sums and per-neuron moments, summed over ranks.
 double Simulation::voltageSynchrony(Population& r, std::int64_t first, std::int64_t end) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -114,7 +114,8 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   p.pac_mi = a.gamma_hi_hz <= fs_hz / 2
                  ? analysis::modulationIndex(lfp, fs_hz, a.beta_lo_hz, a.beta_hi_hz, a.gamma_lo_hz, a.gamma_hi_hz)
                  : nan;
-  const analysis::Bursts bursts = analysis::bursts(lfp, fs_hz, a.beta_lo_hz, a.beta_hi_hz, a.burst_percentile);
+  const analysis::Bursts bursts =
+      analysis::bursts(lfp, fs_hz, a.beta_lo_hz, a.beta_hi_hz, a.burst_percentile, a.burst_min_duration_ms);
   p.beta_burst_rate_hz = lfp.empty() ? nan : bursts.rate_hz;
   p.beta_burst_mean_ms = bursts.count > 0 ? bursts.mean_duration_ms : nan;
 

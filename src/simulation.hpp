@@ -40,8 +40,8 @@ struct PopulationSummary {
                                    // or the gamma band reaches past the LFP proxy's Nyquist frequency
   double beta_burst_rate_hz = 0.0; // beta bursts per second (analysis.burst_percentile)
   double beta_burst_mean_ms = 0.0; // their mean duration
-  double burst_spike_fraction = 0.0;  // counted spikes in spike bursts (§7.7); NaN without spikes
-  double synchrony_chi = 0.0;  // Golomb's χ of V (§7.7): 0 asynchronous, 1 identical; NaN without V
+  double burst_spike_fraction = 0.0;  // counted spikes in spike bursts (§7.8); NaN without spikes
+  double synchrony_chi = 0.0;  // Golomb's χ of V (§7.8): 0 asynchronous, 1 identical; NaN without V
 };
 
 /// Wall seconds spent in each phase on this rank (output.timers = true).

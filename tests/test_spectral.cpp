@@ -4,6 +4,7 @@
 #include <cmath>
 #include <complex>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <stdexcept>
 #include <vector>
@@ -291,4 +292,214 @@ TEST(BandProminence, PeakOverTheFittedPowerLaw) {
   EXPECT_DOUBLE_EQ(best * s.df_hz, 19.5);
   EXPECT_NEAR(bandProminence(s, 13, 30, 1, 100), 1 + 4 * std::exp(-0.5 * std::pow((19.5 - 20) / 2, 2)), 1e-9);
   EXPECT_TRUE(std::isnan(bandProminence(Spectrum{}, 13, 30, 1, 100)));
+}
+
+namespace {
+
+// Standard normal samples by Box–Muller from the generator's raw 64-bit
+// output, so the noise (and the tests' margins) is the same with every
+// standard library, unlike std::normal_distribution.
+class Gaussian {
+ public:
+  explicit Gaussian(std::uint64_t seed) : gen_(seed) {}
+  double operator()() {
+    const double u1 = uniform(), u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * kPi * u2);
+  }
+
+ private:
+  double uniform() { return (static_cast<double>(gen_() >> 11) + 0.5) * 0x1.0p-53; }  // in (0, 1)
+  std::mt19937_64 gen_;
+};
+
+std::vector<double> whiteNoise(std::size_t n, std::uint64_t seed) {
+  Gaussian normal(seed);
+  std::vector<double> x(n);
+  for (auto& v : x) v = normal();
+  return x;
+}
+
+}  // namespace
+
+// Entropies known exactly: a flat band (p = 1/K) gives 1, one nonzero bin 0,
+// two equal bins ln 2 / ln K.
+TEST(SpectralEntropy, FlatIsOneAndLinesAreLnOfTheirCount) {
+  Spectrum s = flatSpectrum(1.0, 501);
+  EXPECT_NEAR(spectralEntropy(s, 1.0, 100.0), 1.0, 1e-12);
+  std::fill(s.psd.begin(), s.psd.end(), 0.0);
+  s.psd[20] = 5.0;
+  EXPECT_NEAR(spectralEntropy(s, 1.0, 100.0), 0.0, 1e-12);
+  s.psd[60] = 5.0;
+  EXPECT_NEAR(spectralEntropy(s, 1.0, 100.0), std::log(2.0) / std::log(100.0), 1e-12);
+  // Power outside the band does not count: [10, 40] holds one line.
+  EXPECT_NEAR(spectralEntropy(s, 10.0, 40.0), 0.0, 1e-12);
+}
+
+TEST(SpectralEntropy, NaNWithoutTwoBinsOrWithoutPower) {
+  Spectrum s = flatSpectrum(1.0, 501);
+  EXPECT_TRUE(std::isnan(spectralEntropy(s, 20.0, 20.0)));    // one bin
+  EXPECT_TRUE(std::isnan(spectralEntropy(s, 20.5, 20.7)));    // no bin
+  EXPECT_TRUE(std::isnan(spectralEntropy(s, 600.0, 700.0)));  // past the last bin
+  EXPECT_TRUE(std::isnan(spectralEntropy(Spectrum{}, 1.0, 100.0)));
+  std::fill(s.psd.begin(), s.psd.end(), 0.0);
+  EXPECT_TRUE(std::isnan(spectralEntropy(s, 1.0, 100.0)));
+}
+
+// An on-bin sinusoid under a periodic Hann window has DFT magnitudes
+// N/4 at its bin and N/8 at the two neighbours, 0 elsewhere: psd in the ratio
+// 1/4 : 1 : 1/4, p = (1/6, 2/3, 1/6), H ln K = (1/3) ln 6 + (2/3) ln(3/2).
+TEST(SpectralEntropy, WelchOfASinusoidSpreadsOverThreeBins) {
+  const double fs = 1000.0;
+  const auto s = welch(sinusoid(1.3, 40.0, fs, 8.0), fs, WelchSettings{});
+  const double expected = (std::log(6.0) / 3.0 + 2.0 / 3.0 * std::log(1.5)) / std::log(100.0);
+  EXPECT_NEAR(spectralEntropy(s, 1.0, 100.0), expected, 1e-9);
+}
+
+// Gaussian white noise, K independent segments (overlap 0): an interior
+// bin's estimate is P(1 + ε) with ε a mean of K unit exponentials minus 1,
+// Var ε = 1/K. Expanding −Σ p ln p around p = 1/M over M bins,
+//   1 − H ≈ mean(ε²) / (2 ln M) → E[1 − H] = 1 / (2 K ln M)
+// (next order: relative 2/(3K) ≈ 1 %). Its spread: Var(ε²) = 2/K² per bin,
+// over M bins whose Hann-windowed neighbours correlate (|ρ| = 2/3 between
+// adjacent DFT coefficients, so ρ⁴ = 16/81 between their ε²): a factor
+// 1 + 2·(16/81) on the variance of the mean. Tolerance: 4 standard deviations.
+TEST(SpectralEntropy, WhiteNoiseFallsShortOfOneByTheEstimatorsVariance) {
+  const double fs = 1000.0;
+  const int segments = 64;
+  const auto x = whiteNoise(static_cast<std::size_t>(segments) * 1000, 2024);
+  const auto s = welch(x, fs, WelchSettings{1000.0, 0.0});
+  ASSERT_EQ(s.segments, segments);
+  const double bins = 499.0;  // 1 .. 499 Hz: DC and Nyquist have half the degrees of freedom
+  const double expected_deficit = 1.0 / (2.0 * segments * std::log(bins));
+  const double sd_mean_eps2 = std::sqrt(2.0 * (1.0 + 2.0 * 16.0 / 81.0) / bins) / segments;
+  const double sd_deficit = sd_mean_eps2 / (2.0 * std::log(bins));
+  EXPECT_NEAR(1.0 - spectralEntropy(s, 1.0, 499.0), expected_deficit, 4.0 * sd_deficit);
+}
+
+// Tones at 23 Hz (amplitude 1) and 50 Hz (amplitude 3), on 1 Hz bins: an
+// on-bin tone of amplitude A has psd A²·N/(3 fs) = A²/(3 df) at its bin
+// (|X| = A N/4, Σw² = 3N/8, doubled one-sided).
+TEST(GlobalPeak, LargestBinOfTheBand) {
+  const double fs = 1000.0;
+  auto x = sinusoid(1.0, 23.0, fs, 4.0);
+  const auto big = sinusoid(3.0, 50.0, fs, 4.0);
+  for (std::size_t j = 0; j < x.size(); ++j) x[j] += big[j];
+  const auto s = welch(x, fs, WelchSettings{});
+  const Peak beta = globalPeak(s, 13.0, 30.0);
+  EXPECT_DOUBLE_EQ(beta.freq_hz, 23.0);
+  EXPECT_NEAR(beta.psd, 1.0 / 3.0, 1e-9);
+  const Peak all = globalPeak(s, 1.0, 100.0);
+  EXPECT_DOUBLE_EQ(all.freq_hz, 50.0);
+  EXPECT_NEAR(all.psd, 9.0 / 3.0, 1e-9);
+}
+
+TEST(GlobalPeak, FirstOnTiesAndNoPeakWithoutPower) {
+  Spectrum s = flatSpectrum(0.5, 201);
+  std::fill(s.psd.begin(), s.psd.end(), 0.0);
+  const Peak none = globalPeak(s, 1.0, 50.0);
+  EXPECT_TRUE(std::isnan(none.freq_hz));
+  EXPECT_EQ(none.psd, 0.0);
+  EXPECT_TRUE(std::isnan(globalPeak(s, 200.0, 300.0).freq_hz));  // past the last bin
+  EXPECT_TRUE(std::isnan(globalPeak(Spectrum{}, 1.0, 50.0).freq_hz));
+  s.psd[30] = 2.0;  // 15 Hz
+  s.psd[50] = 2.0;  // 25 Hz
+  EXPECT_DOUBLE_EQ(globalPeak(s, 1.0, 50.0).freq_hz, 15.0);
+  EXPECT_DOUBLE_EQ(globalPeak(s, 16.0, 50.0).freq_hz, 25.0);
+  EXPECT_DOUBLE_EQ(globalPeak(s, 16.0, 50.0).psd, 2.0);
+}
+
+// A signal is fully coherent with itself and with any affine copy (the
+// offset is removed with each segment's mean).
+TEST(Coherence, IdenticalSignalsAreFullyCoherent) {
+  const double fs = 1000.0;
+  std::vector<double> x = whiteNoise(10000, 5), y(x.size());
+  for (std::size_t j = 0; j < x.size(); ++j) y[j] = -2.5 * x[j] + 7.0;
+  for (const auto* other : {&x, &y}) {
+    const Coherence c = coherence(x, *other, fs, WelchSettings{});
+    EXPECT_EQ(c.segments, 19);
+    EXPECT_DOUBLE_EQ(c.df_hz, 1.0);
+    ASSERT_EQ(c.coherence.size(), 501u);
+    for (std::size_t k = 0; k < c.coherence.size(); ++k) {
+      ASSERT_NEAR(c.coherence[k], 1.0, 1e-12) << k;
+      ASSERT_DOUBLE_EQ(c.freq_hz[k], static_cast<double>(k));
+    }
+    EXPECT_NEAR(bandMeanCoherence(c, 13.0, 30.0), 1.0, 1e-12);
+  }
+}
+
+// x: tones on every 5th 1 Hz bin from 5 to 495 Hz with random amplitudes and
+// phases; y: x through a linear time-invariant system (a gain and a phase
+// shift per frequency) and delayed 7.3 ms, computed exactly. On-bin tones
+// under a Hann window reach only their bin and its two neighbours, so in
+// every segment each of those bins of y is a fixed complex multiple of x's:
+// the coherence is exactly 1 wherever there is power.
+TEST(Coherence, FilteredAndDelayedCopyIsFullyCoherentWhereThereIsPower) {
+  const double fs = 1000.0, delay_s = 0.0073;
+  std::mt19937_64 gen(11);
+  const auto uniform = [&gen](double lo, double hi) {
+    return lo + (hi - lo) * static_cast<double>(gen() >> 11) * 0x1.0p-53;
+  };
+  std::vector<double> x(6000, 0.0), y(6000, 0.0);
+  for (int f = 5; f < 500; f += 5) {
+    const double amplitude = uniform(0.2, 2.0), phase = uniform(0.0, 2 * kPi);
+    const double gain = uniform(0.1, 3.0), shift = uniform(-kPi, kPi);
+    for (std::size_t j = 0; j < x.size(); ++j) {
+      const double t = static_cast<double>(j) / fs;
+      x[j] += amplitude * std::cos(2 * kPi * f * t + phase);
+      y[j] += gain * amplitude * std::cos(2 * kPi * f * (t - delay_s) + phase + shift);
+    }
+  }
+  const Coherence c = coherence(x, y, fs, WelchSettings{});
+  for (int f = 5; f < 500; f += 5)
+    for (int k = f - 1; k <= f + 1; ++k)
+      ASSERT_NEAR(c.coherence[static_cast<std::size_t>(k)], 1.0, 1e-9) << k;
+}
+
+// Independent Gaussian noises, K = 16 independent segments (overlap 0): the
+// coherence of a bin is Beta(1, K − 1) distributed, mean 1/K, variance
+// (K − 1)/(K²(K + 1)). Averaged over the M = 997 interior bins of 1–499 Hz
+// and R = 8 pairs; neighbouring bins correlate through the Hann window
+// (their ε² by ρ⁴ = 16/81, as above), bounded here by a factor 2 on the
+// variance. Tolerance: 4 standard deviations, ~6 % of 1/K: a 1/(K − 1) bias
+// (+6.7 %) would fail.
+TEST(Coherence, IndependentNoisesHaveTheBiasOneOverSegments) {
+  const double fs = 1000.0;
+  const int segments = 16, pairs = 8;
+  const double bins = 997.0;  // 1 .. 499 Hz at 0.5 Hz
+  double sum = 0.0;
+  for (int r = 0; r < pairs; ++r) {
+    const auto x = whiteNoise(static_cast<std::size_t>(segments) * 2000, 100 + r);
+    const auto y = whiteNoise(x.size(), 200 + r);
+    const Coherence c = coherence(x, y, fs, WelchSettings{2000.0, 0.0});
+    ASSERT_EQ(c.segments, segments);
+    sum += bandMeanCoherence(c, 1.0, 499.0);
+  }
+  const double k = segments;
+  const double variance = (k - 1) / (k * k * (k + 1));
+  EXPECT_NEAR(sum / pairs, 1.0 / k, 4.0 * std::sqrt(2.0 * variance / (bins * pairs)));
+}
+
+TEST(Coherence, ShortOrInvalidInput) {
+  EXPECT_EQ(coherence({}, {}, 1000.0).segments, 0);
+  EXPECT_TRUE(coherence({1.0}, {2.0}, 1000.0).coherence.empty());
+  const std::vector<double> x(100, 0.0), shorter(99, 0.0);
+  EXPECT_THROW(coherence(x, shorter, 1000.0), std::invalid_argument);
+  EXPECT_THROW(coherence(x, x, 0.0), std::invalid_argument);
+  EXPECT_THROW(coherence(x, x, 1000.0, WelchSettings{1000.0, 1.0}), std::invalid_argument);
+  EXPECT_THROW(coherence(x, x, 1000.0, WelchSettings{1.0, 0.5}), std::invalid_argument);
+  // No power at all: undefined at every bin.
+  for (double v : coherence(x, x, 1000.0).coherence) EXPECT_TRUE(std::isnan(v));
+}
+
+TEST(Coherence, BandMeanSkipsUndefinedBins) {
+  Coherence c;
+  c.df_hz = 1.0;
+  c.segments = 1;
+  c.freq_hz = {0, 1, 2, 3, 4};
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  c.coherence = {nan, 0.2, 0.4, nan, 0.9};
+  EXPECT_NEAR(bandMeanCoherence(c, 0.0, 3.0), 0.3, 1e-15);
+  EXPECT_NEAR(bandMeanCoherence(c, 1.0, 4.0), 0.5, 1e-15);
+  EXPECT_TRUE(std::isnan(bandMeanCoherence(c, 3.0, 3.0)));
+  EXPECT_TRUE(std::isnan(bandMeanCoherence(c, 10.0, 20.0)));
 }

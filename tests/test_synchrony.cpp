@@ -1,4 +1,4 @@
-// Spike bursts and voltage synchrony (docs/model.md §7.7): the burst count
+// Spike bursts and voltage synchrony (docs/model.md §7.8): the burst count
 // on a hand-made spike train, and Golomb's χ at its two analytic limits,
 // identical neurons (χ = 1) and independent ones (χ ≈ 1/√N).
 

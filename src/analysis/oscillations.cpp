@@ -11,7 +11,61 @@ namespace cbgtc::analysis {
 
 namespace {
 constexpr double kPi = 3.14159265358979323846;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::vector<double> phaseOf(const std::vector<std::complex<double>>& analytic) {
+  std::vector<double> phase(analytic.size());
+  for (std::size_t j = 0; j < analytic.size(); ++j) phase[j] = std::arg(analytic[j]);  // (−π, π]
+  return phase;
 }
+
+std::vector<double> envelopeOf(const std::vector<std::complex<double>>& analytic) {
+  std::vector<double> envelope(analytic.size());
+  for (std::size_t j = 0; j < analytic.size(); ++j) envelope[j] = std::abs(analytic[j]);
+  return envelope;
+}
+
+// Tort's index (docs/model.md §7.5) of envelope[(j + lag) mod n] by
+// phase_rad[j]; lag 0 is the trace itself, any other lag a surrogate.
+double tortIndex(const std::vector<double>& phase_rad, const std::vector<double>& envelope, std::size_t lag,
+                 int bins) {
+  const std::size_t n = phase_rad.size();
+  std::vector<double> sum(static_cast<std::size_t>(bins), 0.0), count(static_cast<std::size_t>(bins), 0.0);
+  std::size_t shifted = lag % n;
+  for (std::size_t j = 0; j < n; ++j) {
+    auto b = static_cast<int>(std::floor((phase_rad[j] + kPi) / (2 * kPi) * bins));
+    b = std::clamp(b, 0, bins - 1);
+    sum[static_cast<std::size_t>(b)] += envelope[shifted];
+    count[static_cast<std::size_t>(b)] += 1;
+    if (++shifted == n) shifted = 0;
+  }
+  double total = 0;
+  std::vector<double> mean(static_cast<std::size_t>(bins), 0.0);
+  for (int b = 0; b < bins; ++b) {
+    if (count[b] > 0) mean[b] = sum[b] / count[b];
+    total += mean[b];
+  }
+  if (!(total > 0)) return kNaN;
+  double entropy = 0;
+  for (double m : mean)
+    if (m > 0) entropy -= (m / total) * std::log(m / total);
+  return (std::log(static_cast<double>(bins)) - entropy) / std::log(static_cast<double>(bins));
+}
+
+// A band that the analytic signal of a trace sampled at fs_hz can resolve.
+bool bandWithinSpectrum(double lo_hz, double hi_hz, double fs_hz) {
+  return lo_hz >= 0 && hi_hz >= lo_hz && hi_hz <= fs_hz / 2;
+}
+}  // namespace
+
+namespace Impl {
+std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+}  // namespace Impl
 
 std::vector<std::complex<double>> analyticBand(const std::vector<double>& x, double fs_hz, double lo_hz,
                                                double hi_hz) {
@@ -39,31 +93,93 @@ std::vector<std::complex<double>> analyticBand(const std::vector<double>& x, dou
 
 double modulationIndex(const std::vector<double>& x, double fs_hz, double phase_lo_hz, double phase_hi_hz,
                        double amp_lo_hz, double amp_hi_hz, int bins) {
-  if (bins < 2 || x.size() < static_cast<std::size_t>(bins)) return std::numeric_limits<double>::quiet_NaN();
-  const auto phase = analyticBand(x, fs_hz, phase_lo_hz, phase_hi_hz);
-  const auto amp = analyticBand(x, fs_hz, amp_lo_hz, amp_hi_hz);
-  std::vector<double> sum(static_cast<std::size_t>(bins), 0.0), count(static_cast<std::size_t>(bins), 0.0);
-  for (std::size_t j = 0; j < x.size(); ++j) {
-    const double angle = std::arg(phase[j]);  // (−π, π]
-    auto b = static_cast<int>(std::floor((angle + kPi) / (2 * kPi) * bins));
-    b = std::clamp(b, 0, bins - 1);
-    sum[static_cast<std::size_t>(b)] += std::abs(amp[j]);
-    count[static_cast<std::size_t>(b)] += 1;
-  }
-  double total = 0;
-  std::vector<double> mean(static_cast<std::size_t>(bins), 0.0);
-  for (int b = 0; b < bins; ++b) {
-    if (count[b] > 0) mean[b] = sum[b] / count[b];
-    total += mean[b];
-  }
-  if (!(total > 0)) return std::numeric_limits<double>::quiet_NaN();
-  double entropy = 0;
-  for (double m : mean)
-    if (m > 0) entropy -= (m / total) * std::log(m / total);
-  return (std::log(static_cast<double>(bins)) - entropy) / std::log(static_cast<double>(bins));
+  if (bins < 2 || x.size() < static_cast<std::size_t>(bins)) return kNaN;
+  const auto phase = phaseOf(analyticBand(x, fs_hz, phase_lo_hz, phase_hi_hz));
+  const auto envelope = envelopeOf(analyticBand(x, fs_hz, amp_lo_hz, amp_hi_hz));
+  return tortIndex(phase, envelope, 0, bins);
 }
 
-Bursts bursts(const std::vector<double>& x, double fs_hz, double lo_hz, double hi_hz, double percentile) {
+PacResult modulationIndexZ(const std::vector<double>& x, double fs_hz, double phase_lo_hz, double phase_hi_hz,
+                           double amp_lo_hz, double amp_hi_hz, int surrogates, std::uint64_t seed, int bins) {
+  PacResult out{kNaN, kNaN, kNaN, kNaN, 0};
+  if (bins < 2 || x.size() < static_cast<std::size_t>(bins)) return out;
+  const auto phase = phaseOf(analyticBand(x, fs_hz, phase_lo_hz, phase_hi_hz));
+  const auto envelope = envelopeOf(analyticBand(x, fs_hz, amp_lo_hz, amp_hi_hz));
+  out.mi = tortIndex(phase, envelope, 0, bins);
+
+  // Lags of at least a second leave any beta-band envelope many cycles from
+  // its true alignment; a shorter trace keeps a tenth of itself either side.
+  const std::size_t n = x.size();
+  const auto one_second = static_cast<std::size_t>(std::llround(fs_hz));
+  std::size_t lag_lo = n / 10, lag_hi = n - n / 10;
+  if (one_second >= 1 && n >= 2 * one_second) {
+    lag_lo = one_second;
+    lag_hi = n - one_second;
+  }
+  lag_lo = std::max<std::size_t>(lag_lo, 1);  // lag 0 would be the trace itself
+  lag_hi = std::max(lag_hi, lag_lo);
+  const std::uint64_t lag_span = lag_hi - lag_lo + 1;
+
+  out.surrogates = std::max(surrogates, 0);
+  std::uint64_t state = seed;
+  double sum = 0, sum_squares = 0;
+  std::vector<double> indices(static_cast<std::size_t>(out.surrogates));
+  for (double& index : indices) {
+    // The modulo's bias is at most lag_span / 2^64: nil for any trace.
+    const std::size_t lag = lag_lo + static_cast<std::size_t>(Impl::splitmix64(state) % lag_span);
+    index = tortIndex(phase, envelope, lag, bins);
+    sum += index;
+  }
+  if (out.surrogates < 1) return out;
+  out.surrogate_mean = sum / out.surrogates;
+  if (out.surrogates < 2) return out;
+  // Deviations from the mean, not sum x² − n·mean²: the indices are ~1e-3
+  // with a spread ~1e-4, where the difference form cancels digits.
+  for (double index : indices) sum_squares += (index - out.surrogate_mean) * (index - out.surrogate_mean);
+  out.surrogate_sd = std::sqrt(sum_squares / (out.surrogates - 1));
+  out.z = out.surrogate_sd > 0 ? (out.mi - out.surrogate_mean) / out.surrogate_sd : kNaN;
+  return out;
+}
+
+Comodulogram comodulogram(const std::vector<double>& x, double fs_hz, const std::vector<double>& phase_hz,
+                          const std::vector<double>& amp_hz, double phase_half_width_hz,
+                          double amp_half_width_hz, int bins) {
+  if (!(fs_hz > 0)) throw std::invalid_argument("comodulogram: sampling rate must be positive");
+  if (!(phase_half_width_hz >= 0) || !(amp_half_width_hz >= 0))
+    throw std::invalid_argument("comodulogram: band half-widths must be >= 0");
+  Comodulogram out;
+  out.phase_hz = phase_hz;
+  out.amp_hz = amp_hz;
+  out.mi.assign(phase_hz.size() * amp_hz.size(), kNaN);
+  if (bins < 2 || x.size() < static_cast<std::size_t>(bins)) return out;
+
+  // With a fixed amplitude half-width each amplitude band is one envelope
+  // for every phase; otherwise the band depends on the row's phase frequency.
+  const bool fixed_amp_width = amp_half_width_hz > 0;
+  std::vector<std::vector<double>> fixed_envelopes(fixed_amp_width ? amp_hz.size() : 0);
+  for (std::size_t a = 0; a < fixed_envelopes.size(); ++a) {
+    const double lo = amp_hz[a] - amp_half_width_hz, hi = amp_hz[a] + amp_half_width_hz;
+    if (bandWithinSpectrum(lo, hi, fs_hz)) fixed_envelopes[a] = envelopeOf(analyticBand(x, fs_hz, lo, hi));
+  }
+  for (std::size_t p = 0; p < phase_hz.size(); ++p) {
+    const double phase_lo = phase_hz[p] - phase_half_width_hz, phase_hi = phase_hz[p] + phase_half_width_hz;
+    if (!bandWithinSpectrum(phase_lo, phase_hi, fs_hz)) continue;
+    const auto phase = phaseOf(analyticBand(x, fs_hz, phase_lo, phase_hi));
+    const double amp_width = fixed_amp_width ? amp_half_width_hz : phase_hz[p];
+    for (std::size_t a = 0; a < amp_hz.size(); ++a) {
+      const double lo = amp_hz[a] - amp_width, hi = amp_hz[a] + amp_width;
+      if (!bandWithinSpectrum(lo, hi, fs_hz)) continue;
+      const double index = fixed_amp_width
+                               ? tortIndex(phase, fixed_envelopes[a], 0, bins)
+                               : tortIndex(phase, envelopeOf(analyticBand(x, fs_hz, lo, hi)), 0, bins);
+      out.mi[p * amp_hz.size() + a] = index;
+    }
+  }
+  return out;
+}
+
+Bursts bursts(const std::vector<double>& x, double fs_hz, double lo_hz, double hi_hz, double percentile,
+              double min_duration_ms) {
   Bursts out;
   if (x.empty()) return out;
   const auto a = analyticBand(x, fs_hz, lo_hz, hi_hz);
@@ -74,6 +190,9 @@ Bursts bursts(const std::vector<double>& x, double fs_hz, double lo_hz, double h
   std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(rank), sorted.end());
   out.threshold = sorted[rank];
   const double dt_ms = 1000.0 / fs_hz;
+  // The shortest burst in whole samples; the 1e-9 keeps a duration that is
+  // an exact number of samples (100 ms at 1 kHz) from rounding up past it.
+  const double min_samples = std::ceil(min_duration_ms / dt_ms - 1e-9);
   std::size_t j = 0;
   while (j < envelope.size()) {
     if (envelope[j] <= out.threshold) {
@@ -81,16 +200,23 @@ Bursts bursts(const std::vector<double>& x, double fs_hz, double lo_hz, double h
       continue;
     }
     const std::size_t start = j;
-    while (j < envelope.size() && envelope[j] > out.threshold) ++j;
+    double peak = envelope[j];
+    while (j < envelope.size() && envelope[j] > out.threshold) peak = std::max(peak, envelope[j++]);
+    if (static_cast<double>(j - start) < min_samples) continue;
     out.start_ms.push_back(static_cast<double>(start) * dt_ms);
     out.duration_ms.push_back(static_cast<double>(j - start) * dt_ms);
+    out.amplitude.push_back(peak);
   }
   out.count = static_cast<int>(out.start_ms.size());
   const double seconds = static_cast<double>(x.size()) / fs_hz;
   out.rate_hz = seconds > 0 ? out.count / seconds : 0.0;
-  double total = 0;
-  for (double d : out.duration_ms) total += d;
-  out.mean_duration_ms = out.count > 0 ? total / out.count : 0.0;
+  double total_ms = 0, total_amplitude = 0;
+  for (int k = 0; k < out.count; ++k) {
+    total_ms += out.duration_ms[k];
+    total_amplitude += out.amplitude[k];
+  }
+  out.mean_duration_ms = out.count > 0 ? total_ms / out.count : 0.0;
+  out.mean_amplitude = out.count > 0 ? total_amplitude / out.count : 0.0;
   return out;
 }
 

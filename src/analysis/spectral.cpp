@@ -135,6 +135,85 @@ std::vector<double> periodicHann(std::size_t n) {
   return w;
 }
 
+// Welch's segmentation (docs/model.md §7.3), shared by welch and coherence
+// so the two always cut a record the same way.
+struct Segmentation {
+  std::size_t nperseg = 0;
+  std::size_t step = 0;  // nperseg - noverlap
+  std::size_t count = 0;
+  std::size_t bins() const { return nperseg / 2 + 1; }
+};
+
+void checkWelchArguments(const char* caller, double fs_hz, const WelchSettings& settings) {
+  if (!(fs_hz > 0.0) || !std::isfinite(fs_hz)) {
+    std::ostringstream msg;
+    msg << caller << ": sampling rate must be > 0 Hz and finite, got " << fs_hz;
+    throw std::invalid_argument(msg.str());
+  }
+  if (!(settings.overlap >= 0.0 && settings.overlap < 1.0)) {
+    std::ostringstream msg;
+    msg << caller << ": overlap must be in [0, 1), got " << settings.overlap;
+    throw std::invalid_argument(msg.str());
+  }
+}
+
+// For a record of n >= 2 samples.
+Segmentation segmentation(const char* caller, std::size_t n, double fs_hz, const WelchSettings& settings) {
+  const double segment_samples = std::round(settings.segment_ms * fs_hz / 1000.0);
+  if (!(segment_samples >= 2.0)) {
+    std::ostringstream msg;
+    msg << caller << ": segment of " << settings.segment_ms << " ms is shorter than 2 samples at " << fs_hz
+        << " Hz";
+    throw std::invalid_argument(msg.str());
+  }
+  Segmentation seg;
+  // Like scipy, a segment longer than the record shrinks to the record.
+  seg.nperseg = segment_samples >= static_cast<double>(n) ? n : static_cast<std::size_t>(segment_samples);
+  const auto noverlap =
+      static_cast<std::size_t>(std::floor(settings.overlap * static_cast<double>(seg.nperseg)));
+  seg.step = seg.nperseg - noverlap;  // >= 1 since overlap < 1
+  seg.count = (n - seg.nperseg) / seg.step + 1;
+  return seg;
+}
+
+// The DFT of one segment with its mean removed, times the periodic Hann window.
+class SegmentTransform {
+ public:
+  explicit SegmentTransform(std::size_t nperseg)
+      : window_(periodicHann(nperseg)), plan_(nperseg), buffer_(nperseg) {}
+
+  std::vector<Complex> operator()(const double* segment) {
+    const std::size_t n = window_.size();
+    double mean = 0.0;
+    for (std::size_t j = 0; j < n; ++j) mean += segment[j];
+    mean /= static_cast<double>(n);
+    for (std::size_t j = 0; j < n; ++j) buffer_[j] = Complex((segment[j] - mean) * window_[j], 0.0);
+    return plan_.forward(buffer_);
+  }
+
+  const std::vector<double>& window() const { return window_; }
+
+ private:
+  std::vector<double> window_;
+  FftPlan plan_;
+  std::vector<Complex> buffer_;
+};
+
+// bandBins' rule on a grid of n_bins bins df_hz apart.
+std::pair<std::size_t, std::size_t> binRange(std::size_t n_bins, double df_hz, double lo_hz, double hi_hz) {
+  if (n_bins == 0 || !(df_hz > 0.0) || std::isnan(lo_hz) || std::isnan(hi_hz)) return {0, 0};
+  // The 1e-9 (in units of bins) absorbs the rounding of lo/df and hi/df, a
+  // few ulps, so an edge exactly on a bin stays included; no real band edge
+  // is meant to lie within 1e-9 of a bin without being on it.
+  const double k_lo = std::ceil(lo_hz / df_hz - 1e-9);
+  const double k_hi = std::floor(hi_hz / df_hz + 1e-9);
+  const double last = static_cast<double>(n_bins - 1);
+  if (k_hi < 0.0 || k_lo > last || k_lo > k_hi) return {0, 0};
+  const auto first = static_cast<std::size_t>(std::max(k_lo, 0.0));
+  const auto end = static_cast<std::size_t>(std::min(k_hi, last)) + 1;
+  return {first, end};
+}
+
 }  // namespace
 
 namespace Impl {
@@ -145,47 +224,18 @@ std::vector<std::complex<double>> fft(std::vector<std::complex<double>> x) {
 }  // namespace Impl
 
 Spectrum welch(const std::vector<double>& x, double fs_hz, const WelchSettings& settings) {
-  if (!(fs_hz > 0.0) || !std::isfinite(fs_hz)) {
-    std::ostringstream msg;
-    msg << "welch: sampling rate must be > 0 Hz and finite, got " << fs_hz;
-    throw std::invalid_argument(msg.str());
-  }
-  if (!(settings.overlap >= 0.0 && settings.overlap < 1.0)) {
-    std::ostringstream msg;
-    msg << "welch: overlap must be in [0, 1), got " << settings.overlap;
-    throw std::invalid_argument(msg.str());
-  }
+  checkWelchArguments("welch", fs_hz, settings);
   if (x.size() < 2) return Spectrum{};
+  const Segmentation seg = segmentation("welch", x.size(), fs_hz, settings);
+  const std::size_t nperseg = seg.nperseg, n_segments = seg.count, n_bins = seg.bins();
 
-  const double segment_samples = std::round(settings.segment_ms * fs_hz / 1000.0);
-  if (!(segment_samples >= 2.0)) {
-    std::ostringstream msg;
-    msg << "welch: segment of " << settings.segment_ms << " ms is shorter than 2 samples at " << fs_hz
-        << " Hz";
-    throw std::invalid_argument(msg.str());
-  }
-  // Like scipy, a segment longer than the record shrinks to the record.
-  const std::size_t nperseg =
-      segment_samples >= static_cast<double>(x.size()) ? x.size() : static_cast<std::size_t>(segment_samples);
-  const auto noverlap = static_cast<std::size_t>(std::floor(settings.overlap * static_cast<double>(nperseg)));
-  const std::size_t step = nperseg - noverlap;  // >= 1 since overlap < 1
-  const std::size_t n_segments = (x.size() - nperseg) / step + 1;
-  const std::size_t n_bins = nperseg / 2 + 1;
-
-  const std::vector<double> window = periodicHann(nperseg);
+  SegmentTransform transform(nperseg);
   double window_power = 0.0;
-  for (double w : window) window_power += w * w;
+  for (double w : transform.window()) window_power += w * w;
 
-  const FftPlan plan(nperseg);
   std::vector<double> power_sum(n_bins, 0.0);
-  std::vector<Complex> buffer(nperseg);
   for (std::size_t s = 0; s < n_segments; ++s) {
-    const double* seg = x.data() + s * step;
-    double mean = 0.0;
-    for (std::size_t j = 0; j < nperseg; ++j) mean += seg[j];
-    mean /= static_cast<double>(nperseg);
-    for (std::size_t j = 0; j < nperseg; ++j) buffer[j] = Complex((seg[j] - mean) * window[j], 0.0);
-    const std::vector<Complex> spectrum = plan.forward(buffer);
+    const std::vector<Complex> spectrum = transform(x.data() + s * seg.step);
     for (std::size_t k = 0; k < n_bins; ++k) power_sum[k] += std::norm(spectrum[k]);
   }
 
@@ -209,18 +259,7 @@ Spectrum welch(const std::vector<double>& x, double fs_hz, const WelchSettings& 
 }
 
 std::pair<std::size_t, std::size_t> bandBins(const Spectrum& s, double lo_hz, double hi_hz) {
-  const std::size_t n_bins = s.psd.size();
-  if (n_bins == 0 || !(s.df_hz > 0.0) || std::isnan(lo_hz) || std::isnan(hi_hz)) return {0, 0};
-  // The 1e-9 (in units of bins) absorbs the rounding of lo/df and hi/df, a
-  // few ulps, so an edge exactly on a bin stays included; no real band edge
-  // is meant to lie within 1e-9 of a bin without being on it.
-  const double k_lo = std::ceil(lo_hz / s.df_hz - 1e-9);
-  const double k_hi = std::floor(hi_hz / s.df_hz + 1e-9);
-  const double last = static_cast<double>(n_bins - 1);
-  if (k_hi < 0.0 || k_lo > last || k_lo > k_hi) return {0, 0};
-  const auto first = static_cast<std::size_t>(std::max(k_lo, 0.0));
-  const auto end = static_cast<std::size_t>(std::min(k_hi, last)) + 1;
-  return {first, end};
+  return binRange(s.psd.size(), s.df_hz, lo_hz, hi_hz);
 }
 
 double bandPower(const Spectrum& s, double lo_hz, double hi_hz) {
@@ -273,6 +312,84 @@ double bandProminence(const Spectrum& s, double band_lo, double band_hi, double 
   if (best == 0) return nan;
   const double background = std::pow(10.0, intercept + slope * std::log10(static_cast<double>(best) * s.df_hz));
   return s.psd[best] / background;
+}
+
+double spectralEntropy(const Spectrum& s, double lo_hz, double hi_hz) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const auto [first, end] = bandBins(s, lo_hz, hi_hz);
+  if (end - first < 2) return nan;
+  double total = 0.0;
+  for (std::size_t k = first; k < end; ++k) total += s.psd[k];
+  if (!(total > 0.0)) return nan;
+  double entropy = 0.0;
+  for (std::size_t k = first; k < end; ++k) {
+    const double p = s.psd[k] / total;
+    if (p > 0.0) entropy -= p * std::log(p);
+  }
+  return entropy / std::log(static_cast<double>(end - first));
+}
+
+Peak globalPeak(const Spectrum& s, double lo_hz, double hi_hz) {
+  const auto [first, end] = bandBins(s, lo_hz, hi_hz);
+  std::size_t best = first;
+  for (std::size_t k = first + 1; k < end; ++k)
+    if (s.psd[k] > s.psd[best]) best = k;
+  if (first == end || !(s.psd[best] > 0.0)) return {std::numeric_limits<double>::quiet_NaN(), 0.0};
+  return {static_cast<double>(best) * s.df_hz, s.psd[best]};
+}
+
+Coherence coherence(const std::vector<double>& x, const std::vector<double>& y, double fs_hz,
+                    const WelchSettings& settings) {
+  checkWelchArguments("coherence", fs_hz, settings);
+  if (x.size() != y.size()) {
+    std::ostringstream msg;
+    msg << "coherence: x has " << x.size() << " samples, y " << y.size();
+    throw std::invalid_argument(msg.str());
+  }
+  if (x.size() < 2) return Coherence{};
+  const Segmentation seg = segmentation("coherence", x.size(), fs_hz, settings);
+  const std::size_t n_bins = seg.bins();
+
+  // Sums over segments of conj(X) Y, |X|^2 and |Y|^2. Welch's density
+  // scaling, one-sided doubling and division by the segment count are the
+  // same factor in numerator and denominator, so the ratio does without them.
+  SegmentTransform transform(seg.nperseg);
+  std::vector<Complex> cross(n_bins, Complex(0.0, 0.0));
+  std::vector<double> power_x(n_bins, 0.0), power_y(n_bins, 0.0);
+  for (std::size_t s = 0; s < seg.count; ++s) {
+    const std::vector<Complex> fx = transform(x.data() + s * seg.step);
+    const std::vector<Complex> fy = transform(y.data() + s * seg.step);
+    for (std::size_t k = 0; k < n_bins; ++k) {
+      cross[k] += std::conj(fx[k]) * fy[k];
+      power_x[k] += std::norm(fx[k]);
+      power_y[k] += std::norm(fy[k]);
+    }
+  }
+
+  Coherence out;
+  out.df_hz = fs_hz / static_cast<double>(seg.nperseg);
+  out.segments = static_cast<int>(seg.count);
+  out.freq_hz.resize(n_bins);
+  out.coherence.resize(n_bins);
+  for (std::size_t k = 0; k < n_bins; ++k) {
+    out.freq_hz[k] = static_cast<double>(k) * out.df_hz;
+    const double denominator = power_x[k] * power_y[k];
+    out.coherence[k] =
+        denominator > 0.0 ? std::norm(cross[k]) / denominator : std::numeric_limits<double>::quiet_NaN();
+  }
+  return out;
+}
+
+double bandMeanCoherence(const Coherence& c, double lo_hz, double hi_hz) {
+  const auto [first, end] = binRange(c.coherence.size(), c.df_hz, lo_hz, hi_hz);
+  double sum = 0.0;
+  int defined = 0;
+  for (std::size_t k = first; k < end; ++k) {
+    if (std::isnan(c.coherence[k])) continue;
+    sum += c.coherence[k];
+    ++defined;
+  }
+  return defined > 0 ? sum / defined : std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace cbgtc::analysis

@@ -63,6 +63,43 @@ BetaMetrics betaMetrics(const Spectrum& s, double band_lo = 13.0, double band_hi
 /// NaN when the band or the fit has no usable bins (f > 0, psd > 0).
 double bandProminence(const Spectrum& s, double band_lo, double band_hi, double fit_lo, double fit_hi);
 
+/// Normalised Shannon entropy of the psd over bandBins(lo_hz, hi_hz) (docs/model.md §7.6):
+/// H = −Σ p_k ln p_k / ln K with p_k = psd_k / Σ psd over the band's K bins (0·ln 0 = 0). 1 for a flat
+/// (white) spectrum, 0 when all the band's power is in one bin. NaN when the band has fewer than 2 bins
+/// or no power.
+double spectralEntropy(const Spectrum& s, double lo_hz, double hi_hz);
+
+/// The largest bin of a spectrum in a band.
+struct Peak {
+  double freq_hz;  // NaN: no peak (no bin in the band, or every bin's psd is 0)
+  double psd;      // psd at freq_hz (signal^2/Hz); 0 when there is no peak
+};
+
+/// The largest psd bin inside bandBins(lo_hz, hi_hz), the first on ties (as betaMetrics' peak_hz). A band
+/// without bins, or whose psd is 0 everywhere, has no peak: freq_hz NaN, psd 0 (docs/model.md §7.6).
+Peak globalPeak(const Spectrum& s, double lo_hz, double hi_hz);
+
+/// Magnitude-squared coherence on welch's frequency grid.
+struct Coherence {
+  std::vector<double> freq_hz;    // freq_hz[k] = k * df_hz, k = 0 .. nperseg/2
+  std::vector<double> coherence;  // in [0, 1]; NaN where x's or y's power is 0
+  double df_hz = 0.0;
+  int segments = 0;  // segments averaged; 0 for an empty result
+};
+
+/// Magnitude-squared coherence of x and y, C_k = |P_xy,k|^2 / (P_xx,k P_yy,k), with the cross- and
+/// auto-spectra averaged over welch's segments (same length, overlap, mean removal and periodic Hann
+/// window): reproduces scipy.signal.coherence(x, y, fs, window='hann', nperseg, noverlap,
+/// detrend='constant') (docs/model.md §7.6). With K independent segments, independent signals have
+/// E[C] = 1/K, not 0. Empty (segments = 0) when x has fewer than 2 samples. Throws std::invalid_argument
+/// when x and y differ in length, and where welch throws.
+Coherence coherence(const std::vector<double>& x, const std::vector<double>& y, double fs_hz,
+                    const WelchSettings& settings = WelchSettings{});
+
+/// Mean coherence over the bins of [lo_hz, hi_hz] (bandBins' rule) where it is defined (not NaN); NaN
+/// when there is none.
+double bandMeanCoherence(const Coherence& c, double lo_hz, double hi_hz);
+
 namespace Impl {
 /// Forward DFT, X_k = sum_j x_j exp(-2 pi i j k / n), any n (radix-2 for powers of two, Bluestein otherwise).
 /// Exposed for tests only.
