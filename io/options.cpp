@@ -284,6 +284,12 @@ OptionTable makeOptionTable(SimulationConfig& c) {
   t.add("analysis.gamma_hi_hz", &a.gamma_hi_hz, "Hz", "upper edge of that band", Bound::Positive);
   t.add("analysis.burst_percentile", &a.burst_percentile, "",
         "beta bursts: where the beta envelope exceeds this percentile of itself (0-100)", Bound::NonNegative);
+  t.add("analysis.peak_lo_hz", &a.peak_lo_hz, "Hz", "lower edge of the band of the global spectral peak",
+        Bound::NonNegative);
+  t.add("analysis.peak_hi_hz", &a.peak_hi_hz, "Hz", "upper edge of that band", Bound::Positive);
+  t.add("analysis.pac_surrogates", &a.pac_surrogates, "",
+        "surrogates (circularly shifted gamma envelopes) of the PAC z-score (0: none, z is n/a)",
+        Bound::NonNegative);
   t.add("analysis.spike_burst_isi_ms", &a.spike_burst_isi_ms, "ms",
         "spike bursts: runs of inter-spike intervals at most this long", Bound::Positive);
   t.add("analysis.spike_burst_min_spikes", &a.spike_burst_min_spikes, "",

@@ -5,6 +5,8 @@
 //   /metrics/<population>              float64 attributes: rate_hz, cv_isi, ...
 //   /metrics/<population>/psd_freq_hz  Welch frequencies (Hz)
 //   /metrics/<population>/psd          Welch power spectral density
+//   /metrics/<population>/comodulogram (+ _phase_hz, _amplitude_hz)   Tort indices, docs/model.md §7.7
+//   /coherence/<a>/<b>/{freq_hz, coherence}   pairs of populations, docs/model.md §7.7
 // Every population has both groups, also one of size 0 (its metrics NaN).
 
 #include <string>

@@ -112,6 +112,9 @@ struct AnalysisSettings {
   double gamma_lo_hz = 60.0;     // amplitude band of phase-amplitude coupling (beta phase)
   double gamma_hi_hz = 200.0;
   double burst_percentile = 75.0;  // beta bursts: the envelope above this percentile
+  double peak_lo_hz = 2.0;         // the band the global spectral peak is searched in
+  double peak_hi_hz = 100.0;
+  std::int64_t pac_surrogates = 200;  // shifted-envelope surrogates of the PAC z-score
   double spike_burst_isi_ms = 10.0;      // spike bursts: runs of intervals at most this long
   std::int64_t spike_burst_min_spikes = 3;  // ... of at least this many spikes
   double burst_min_duration_ms = 100.0;  // ... for at least this long (Tinkhauser et al. 2017)

@@ -137,6 +137,9 @@ void checkConsistency(const SimulationConfig& c) {
     throw ConfigError("analysis.total_lo_hz must be below analysis.total_hi_hz");
   if (!(c.analysis.gamma_lo_hz < c.analysis.gamma_hi_hz))
     throw ConfigError("analysis.gamma_lo_hz must be below analysis.gamma_hi_hz");
+  if (!(c.analysis.peak_lo_hz < c.analysis.peak_hi_hz))
+    throw ConfigError("analysis.peak_lo_hz must be below analysis.peak_hi_hz");
+  if (c.analysis.pac_surrogates > 100000) throw ConfigError("analysis.pac_surrogates must be at most 100000");
   if (c.analysis.spike_burst_min_spikes < 2 || c.analysis.spike_burst_min_spikes > 1000000)
     throw ConfigError("analysis.spike_burst_min_spikes must be between 2 and 1000000");
   if (c.analysis.burst_percentile > 100)

@@ -80,14 +80,20 @@ void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary
                   const std::string& file) {
   std::printf("\nmetrics after %g ms burn-in (LFP proxy: summed |I_syn|, Welch %g ms segments)\n",
               config.analysis.burn_in_ms, config.analysis.segment_ms);
-  std::printf("%-6s %8s %10s %8s %6s %6s %6s %8s %7s %8s %8s\n", "pop", "neurons", "spikes", "rate_Hz", "CV_ISI",
-              "burst", "chi", "beta_rel", "peak_Hz", "PAC_MI", "bursts/s");
+  std::printf("%-6s %8s %10s %8s %6s %6s %6s %7s %8s %9s %7s %6s %8s\n", "pop", "neurons", "spikes", "rate_Hz",
+              "CV_ISI", "burst", "chi", "peak_Hz", "beta_rel", "beta_prom", "entropy", "PAC_z", "bursts/s");
   for (const auto& p : s.populations)
-    std::printf("%-6s %8d %10lld %s %s %s %s %s %s %s %s\n", p.name.c_str(), p.size,
+    std::printf("%-6s %8d %10lld %s %s %s %s %s %s %s %s %s %s\n", p.name.c_str(), p.size,
                 static_cast<long long>(p.spikes), cell(p.rate_hz, 8, 2).c_str(), cell(p.cv_isi, 6, 3).c_str(),
                 cell(p.burst_spike_fraction, 6, 3).c_str(), cell(p.synchrony_chi, 6, 3).c_str(),
-                cell(p.relative_beta, 8, 4).c_str(), cell(p.beta_peak_hz, 7, 1).c_str(),
-                cell(p.pac_mi, 8, 5).c_str(), cell(p.beta_burst_rate_hz, 8, 2).c_str());
+                cell(p.peak_hz, 7, 1).c_str(), cell(p.relative_beta, 8, 4).c_str(),
+                cell(p.beta_prominence, 9, 2).c_str(), cell(p.spectral_entropy, 7, 3).c_str(),
+                cell(p.pac_z, 6, 1).c_str(), cell(p.beta_burst_rate_hz, 8, 2).c_str());
+  if (!s.pairs.empty()) {
+    std::printf("beta coherence:");
+    for (const auto& q : s.pairs) std::printf("  %s-%s %s", q.a.c_str(), q.b.c_str(), cell(q.beta_coherence, 0, 3).c_str());
+    std::printf("\n");
+  }
   const double model_s = static_cast<double>(s.steps) * config.simulation.dt_ms / 1000.0;
   std::printf("\n%lld steps of %g ms in %.3f s wall (real-time factor %.3g)%s\n", static_cast<long long>(s.steps),
               config.simulation.dt_ms, s.wall_seconds, s.wall_seconds > 0 ? model_s / s.wall_seconds : 0.0,

@@ -40,7 +40,8 @@ double Simulation::voltageSynchrony(Population& r, std::int64_t first, std::int6
   return mean_variance > 0 ? std::sqrt(population_variance / mean_variance) : nan;
 }
 
-PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, io::OutputWriter* writer) {
+PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, io::OutputWriter* writer,
+                                        std::vector<double>& lfp) {
   const auto& a = _config.analysis;
   const double dt_ms = _config.simulation.dt_ms;
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -94,7 +95,7 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   std::vector<double> lfp_all = r.lfp_host;
   _comm.sum(lfp_all);  // partial sums of each rank's neurons
   const std::int64_t first = (burn_in_steps + _lfp_every - 1) / _lfp_every;
-  std::vector<double> lfp;
+  lfp.clear();
   for (std::int64_t m = first; m < samples_done; ++m) lfp.push_back(lfp_all[static_cast<std::size_t>(m)]);
   p.synchrony_chi = voltageSynchrony(r, first, samples_done);
   p.lfp_mean = lfp.empty() ? nan : std::accumulate(lfp.begin(), lfp.end(), 0.0) / lfp.size();
@@ -108,16 +109,25 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   p.relative_beta = beta.relative_beta;
   p.beta_peak_hz = beta.peak_hz;
   p.beta_prominence = analysis::bandProminence(spectrum, a.beta_lo_hz, a.beta_hi_hz, a.total_lo_hz, a.total_hi_hz);
+  p.peak_hz = analysis::globalPeak(spectrum, a.peak_lo_hz, a.peak_hi_hz).freq_hz;
+  p.spectral_entropy = analysis::spectralEntropy(spectrum, a.total_lo_hz, a.total_hi_hz);
   // Phase-amplitude coupling and beta bursts of the same trace (§7.5).
   // (Undefined where the amplitude band reaches past the proxy's Nyquist
   // frequency: a coarse analysis.lfp_sample_ms.)
-  p.pac_mi = a.gamma_hi_hz <= fs_hz / 2
-                 ? analysis::modulationIndex(lfp, fs_hz, a.beta_lo_hz, a.beta_hi_hz, a.gamma_lo_hz, a.gamma_hi_hz)
-                 : nan;
+  // The surrogates' lags are keyed by (seed, population), like every draw.
+  const bool pac_defined = a.gamma_hi_hz <= fs_hz / 2;
+  const analysis::PacResult pac =
+      pac_defined ? analysis::modulationIndexZ(lfp, fs_hz, a.beta_lo_hz, a.beta_hi_hz, a.gamma_lo_hz, a.gamma_hi_hz,
+                                               static_cast<int>(a.pac_surrogates),
+                                               _config.simulation.seed * 0x9E3779B97F4A7C15ull + r.key)
+                  : analysis::PacResult{nan, nan, nan, nan, 0};
+  p.pac_mi = pac.mi;
+  p.pac_z = pac.z;
   const analysis::Bursts bursts =
       analysis::bursts(lfp, fs_hz, a.beta_lo_hz, a.beta_hi_hz, a.burst_percentile, a.burst_min_duration_ms);
   p.beta_burst_rate_hz = lfp.empty() ? nan : bursts.rate_hz;
   p.beta_burst_mean_ms = bursts.count > 0 ? bursts.mean_duration_ms : nan;
+  p.beta_burst_amplitude = bursts.count > 0 ? bursts.mean_amplitude : nan;
 
   if (writer) {
     io::PopulationResults out;
@@ -135,6 +145,10 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
                    {"pac_mi", p.pac_mi},
                    {"beta_burst_rate_hz", p.beta_burst_rate_hz},
                    {"beta_burst_mean_ms", p.beta_burst_mean_ms},
+                   {"beta_burst_amplitude", p.beta_burst_amplitude},
+                   {"peak_hz", p.peak_hz},
+                   {"spectral_entropy", p.spectral_entropy},
+                   {"pac_z", p.pac_z},
                    {"burst_spike_fraction", p.burst_spike_fraction},
                    {"synchrony_chi", p.synchrony_chi},
                    {"burn_in_ms", a.burn_in_ms},
@@ -145,8 +159,53 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
     out.psd_freq_hz = spectrum.freq_hz;
     out.psd = spectrum.psd;
     io::writePopulationResults(*writer, out);
+    writeComodulogram(*writer, r.name, lfp, fs_hz);
   }
   return p;
+}
+
+// Tort indices of every (phase, amplitude) pair of a fixed grid (§7.7):
+// phases 4–40 Hz (±1 Hz), amplitudes 30–200 Hz (±10 Hz), stored row-major
+// [phase][amplitude] under /metrics/<population>.
+void Simulation::writeComodulogram(io::OutputWriter& writer, const std::string& population,
+                                   const std::vector<double>& lfp, double fs_hz) const {
+  std::vector<double> phase_hz, amp_hz;
+  for (double f = 4; f <= 40; f += 2) phase_hz.push_back(f);
+  for (double f = 30; f <= 200; f += 10) amp_hz.push_back(f);
+  const analysis::Comodulogram c = analysis::comodulogram(lfp, fs_hz, phase_hz, amp_hz, 1.0, 10.0);
+  const std::string group = "/metrics/" + population;
+  writer.writeDataset(group, "comodulogram_phase_hz", c.phase_hz, {{"units", "Hz"}});
+  writer.writeDataset(group, "comodulogram_amplitude_hz", c.amp_hz, {{"units", "Hz"}});
+  writer.writeDataset(group, "comodulogram", c.mi,
+                      {{"description", "Tort modulation index, row-major [phase][amplitude]; NaN: band past "
+                                       "the LFP proxy's Nyquist frequency"}});
+}
+
+// Beta coherence of every pair of populations with a membrane (§7.6).
+std::vector<PairSummary> Simulation::summarizePairs(const std::vector<std::vector<double>>& lfp,
+                                                    io::OutputWriter* writer) const {
+  const auto& a = _config.analysis;
+  const double fs_hz = 1000.0 / (static_cast<double>(_lfp_every) * _config.simulation.dt_ms);
+  analysis::WelchSettings welch_settings;
+  welch_settings.segment_ms = a.segment_ms;
+  std::vector<PairSummary> pairs;
+  for (std::size_t x = 0; x < _populations.size(); ++x)
+    for (std::size_t y = x + 1; y < _populations.size(); ++y) {
+      if (_populations[x].v_sum.extent(0) == 0 || _populations[y].v_sum.extent(0) == 0) continue;
+      PairSummary pair{_populations[x].name, _populations[y].name, std::numeric_limits<double>::quiet_NaN()};
+      const analysis::Coherence c = analysis::coherence(lfp[x], lfp[y], fs_hz, welch_settings);
+      // One segment's coherence is 1 at every frequency, whatever the signals.
+      if (c.segments >= 2) pair.beta_coherence = analysis::bandMeanCoherence(c, a.beta_lo_hz, a.beta_hi_hz);
+      if (writer) {
+        const std::string group = "/coherence/" + pair.a + "/" + pair.b;
+        writer->writeDataset(group, "freq_hz", c.freq_hz, {{"units", "Hz"}});
+        writer->writeDataset(group, "coherence", c.coherence,
+                             {{"description", "magnitude-squared coherence of the LFP proxies (Welch)"}},
+                             {{"beta_mean", pair.beta_coherence}});
+      }
+      pairs.push_back(pair);
+    }
+  return pairs;
 }
 
 }  // namespace cbgtc

@@ -41,6 +41,10 @@ struct PopulationSummary {
   double beta_burst_rate_hz = 0.0; // beta bursts per second (analysis.burst_percentile)
   double beta_burst_mean_ms = 0.0; // their mean duration
   double burst_spike_fraction = 0.0;  // counted spikes in spike bursts (§7.8); NaN without spikes
+  double peak_hz = 0.0;            // the largest bin in [peak_lo_hz, peak_hi_hz]; NaN: no peak
+  double spectral_entropy = 0.0;   // normalised entropy of the PSD over [total_lo, total_hi] (§7.6)
+  double pac_z = 0.0;              // pac_mi against shifted-envelope surrogates (§7.7); NaN without
+  double beta_burst_amplitude = 0.0;  // mean peak envelope of the beta bursts; NaN without
   double synchrony_chi = 0.0;  // Golomb's χ of V (§7.8): 0 asynchronous, 1 identical; NaN without V
 };
 
@@ -52,8 +56,15 @@ struct PhaseTimes {
   double output = 0;    // recording spikes and reports, writing them
 };
 
+/// Coherence of two populations' LFP proxies (docs/model.md §7.6).
+struct PairSummary {
+  std::string a, b;
+  double beta_coherence = 0.0;  // mean over the beta band's bins; NaN where undefined
+};
+
 struct RunSummary {
   std::vector<PopulationSummary> populations;
+  std::vector<PairSummary> pairs;   // every pair of populations with a membrane, in deck order
   PhaseTimes phases;                // zero unless output.timers
   std::int64_t steps = 0;           // steps completed
   bool complete = true;             // false when stopped early or failed
@@ -141,7 +152,13 @@ class Simulation {
   void flushLfp(Population& p, std::int64_t upto);
   void advance(step_type k0, step_type k1);
   double voltageSynchrony(Population& p, std::int64_t first, std::int64_t end);
-  PopulationSummary summarize(Population& p, std::int64_t steps_done, io::OutputWriter* writer);
+  /// `analysed`: the population's LFP proxy after the burn-in, summed over the ranks.
+  PopulationSummary summarize(Population& p, std::int64_t steps_done, io::OutputWriter* writer,
+                              std::vector<double>& analysed);
+  void writeComodulogram(io::OutputWriter& writer, const std::string& population, const std::vector<double>& lfp,
+                         double fs_hz) const;
+  std::vector<PairSummary> summarizePairs(const std::vector<std::vector<double>>& analysed,
+                                          io::OutputWriter* writer) const;
 };
 
 /// Steps between spike exchanges for `config` (Simulation::epochSteps).

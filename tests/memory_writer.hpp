@@ -40,8 +40,9 @@ class MemoryWriter final : public cbgtc::io::OutputWriter {
   }
   using cbgtc::io::OutputWriter::writeDataset;
   void writeDataset(const std::string& group, const std::string& name, const std::vector<double>& data,
-                    const cbgtc::io::AttributeList&, const cbgtc::io::NumberList&) override {
+                    const cbgtc::io::AttributeList&, const cbgtc::io::NumberList& attributes) override {
     datasets[group + "/" + name] = data;
+    for (const auto& [attribute, v] : attributes) numbers[group + "/" + name + "/" + attribute] = v;
   }
   void writeNumbers(const std::string& group, const std::vector<std::pair<std::string, double>>& values) override {
     for (const auto& [name, v] : values) numbers[group + "/" + name] = v;

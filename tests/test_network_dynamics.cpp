@@ -9,6 +9,8 @@
 
 #include "io/options.hpp"
 #include "kernels/neuron_update.hpp"
+#include "src/analysis/oscillations.hpp"
+#include "src/analysis/spectral.hpp"
 #include "src/simulation.hpp"
 #include "tests/config_helpers.hpp"
 #include "tests/memory_writer.hpp"
@@ -148,6 +150,44 @@ TEST(NetworkRun, MetricsAndLfpAreWritten) {
     ASSERT_EQ(psd.size(), f.size());
     EXPECT_DOUBLE_EQ(f[1] - f[0], 5.0);  // 200 ms segments
     for (double v : w.datasets.at("/lfp/" + p.name)) ASSERT_TRUE(std::isfinite(v));
+  }
+}
+
+// The summary's spectral metrics and coherences are those of the written
+// LFP proxies after the burn-in, recomputed here with the analysis
+// functions (whose own tests check them against known answers).
+TEST(NetworkRun, SpectralMetricsAndCoherenceAreThoseOfTheWrittenLfp) {
+  SimulationConfig c;
+  c.simulation.duration_ms = 1300;
+  c.analysis.burn_in_ms = 100;
+  c.analysis.segment_ms = 200;
+  c.analysis.pac_surrogates = 20;
+  MemoryWriter w;
+  Simulation sim(c);
+  const RunSummary s = sim.run(&w);
+  std::map<std::string, std::vector<double>> analysed;
+  for (const auto& p : s.populations) {
+    const auto& lfp = w.datasets.at("/lfp/" + p.name);
+    analysed[p.name].assign(lfp.begin() + 100, lfp.end());
+    analysis::WelchSettings welch;
+    welch.segment_ms = 200;
+    const analysis::Spectrum spectrum = analysis::welch(analysed[p.name], 1000.0, welch);
+    EXPECT_EQ(w.numbers.at("/metrics/" + p.name + "/peak_hz"), analysis::globalPeak(spectrum, 2, 100).freq_hz);
+    EXPECT_DOUBLE_EQ(w.numbers.at("/metrics/" + p.name + "/spectral_entropy"),
+                     analysis::spectralEntropy(spectrum, 1, 100));
+    EXPECT_DOUBLE_EQ(p.pac_mi, analysis::modulationIndex(analysed[p.name], 1000.0, 13, 30, 60, 200));
+    EXPECT_TRUE(std::isfinite(p.pac_z)) << p.name;
+    const auto& como = w.datasets.at("/metrics/" + p.name + "/comodulogram");
+    EXPECT_EQ(como.size(), w.datasets.at("/metrics/" + p.name + "/comodulogram_phase_hz").size() *
+                               w.datasets.at("/metrics/" + p.name + "/comodulogram_amplitude_hz").size());
+  }
+  ASSERT_EQ(s.pairs.size(), 3u);  // STN-GPe, STN-GPi, GPe-GPi
+  for (const auto& q : s.pairs) {
+    analysis::WelchSettings welch;
+    welch.segment_ms = 200;
+    const auto coherence = analysis::coherence(analysed[q.a], analysed[q.b], 1000.0, welch);
+    EXPECT_DOUBLE_EQ(q.beta_coherence, analysis::bandMeanCoherence(coherence, 13, 30));
+    EXPECT_DOUBLE_EQ(w.numbers.at("/coherence/" + q.a + "/" + q.b + "/coherence/beta_mean"), q.beta_coherence);
   }
 }
 
