@@ -297,6 +297,14 @@ OptionTable makeOptionTable(SimulationConfig& c) {
   t.add("analysis.burst_min_duration_ms", &a.burst_min_duration_ms, "ms",
         "beta bursts: shortest supra-threshold interval that counts as a burst", Bound::NonNegative);
 
+  auto& e = c.ensemble;
+  t.add("ensemble.seeds", &e.seeds, "",
+        "run the deck once per seed: a list of seeds and ranges, e.g. 1-10 (empty: one run, simulation.seed)");
+  t.add("ensemble.grid", &e.grid, "",
+        "and once per combination of key values: key = v1, v2; key2 = v3, ... (empty: no grid)");
+  t.add("ensemble.table", &e.table, "",
+        "the ensemble's table of metrics (empty: <output.file's stem>_ensemble.tsv)");
+
   auto& o = c.output;
   t.add("output.file", &o.file, "", "output file (SONATA HDF5; CSV spikes in builds without HDF5)");
   t.add("output.spikes", &o.spikes, "",

@@ -59,6 +59,30 @@ void checkOutputLocation(const std::string& path, bool overwrite) {
   }
 }
 
+void writeTextFile(const std::string& path, const std::string& text, bool overwrite) {
+  checkOutputLocation(path, overwrite);
+  const std::string partial = path + ".partial";
+  const int fd = detail::createExclusive(partial);
+  const detail::FileIdentity created = detail::identityOf(fd);
+  std::size_t done = 0;
+  int error = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      error = errno;
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0 && error == 0) error = errno;
+  if (error != 0) {
+    detail::removeIfSame(partial, created);
+    throw OutputError("cannot write '" + partial + "': " + errnoText(error));
+  }
+  detail::publishPartial(partial, created, path, overwrite);
+}
+
 namespace detail {
 
 // lstat, not stat: a dangling symlink at the output path is still something

@@ -218,6 +218,12 @@ std::unique_ptr<OutputWriter> makeOutputWriter(const std::string& path,
 /// without HDF5 refuse it; throws OutputError naming `path`.
 std::unique_ptr<OutputWriter> makeReportWriter(const std::string& path, bool overwrite);
 
+/// A small text file written whole, with the output files' care: checked
+/// like them, written to "<path>.partial" (created exclusively) and renamed
+/// when complete; on any failure the partial file is removed. Throws
+/// OutputError naming the path.
+void writeTextFile(const std::string& path, const std::string& text, bool overwrite);
+
 /// Whether this build writes report files (it has HDF5).
 bool writesReportFiles();
 

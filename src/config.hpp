@@ -174,6 +174,13 @@ struct OutputSettings {
   bool timers = false;              // time each phase (fences after each: slower)
 };
 
+/// Several runs of one deck: [ensemble] (docs/network.md, "Ensembles").
+struct EnsembleSettings {
+  std::string seeds;  // "1-10, 15": one run per seed ("": simulation.seed alone)
+  std::string grid;   // "key = v1, v2; key2 = v3": one run per combination and seed
+  std::string table;  // "": <output.file's stem>_ensemble.tsv
+};
+
 struct SimulationConfig {
   SimulationSettings simulation;
   ExecutionSettings execution;
@@ -183,6 +190,7 @@ struct SimulationConfig {
   OutputSettings output;
   std::vector<RecordSettings> records;
   std::vector<StimulusSettings> stimuli;
+  EnsembleSettings ensemble;
 
   /// Number of steps; the parser guarantees duration is a multiple of dt.
   std::int64_t stepCount() const {

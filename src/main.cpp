@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "io/run_info.hpp"
 #include "src/comm/communicator.hpp"
 #include "src/comm/mpi_session.hpp"
+#include "src/ensemble.hpp"
 #include "src/memory_estimate.hpp"
 #include "src/record_plan.hpp"
 #include "src/simulation.hpp"
@@ -109,13 +111,318 @@ void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary
   if (!file.empty()) std::printf("output: %s\n", file.c_str());
 }
 
+/// One run of `config` on `comm`: its output files, and with `verbose` its
+/// description, progress and table on stdout. Returns the exit code
+/// (header comment); `summary` gets the run's summary.
+int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file,
+           const cbgtc::comm::Communicator& comm, bool verbose, cbgtc::RunSummary& summary_out) {
+  const bool root = comm.isRoot();
+  // Rank 0 writes the output file and the [record] sections' report
+  // files; the others learn whether it could.
+  std::unique_ptr<cbgtc::io::OutputWriter> writer;
+  std::vector<std::unique_ptr<cbgtc::io::OutputWriter>> report_writers;
+  // 2: a location cannot be used (nothing was written); 1: the first
+  // write failed (a full disk), and the files begun are removed.
+  int output_failed = 0;
+  if (root) {
+    try {
+      const std::vector<std::string> report_files = cbgtc::recordFiles(cbgtc::recordPlans(config));
+      writer = cbgtc::io::makeOutputWriter(config.output.file, config.output.overwrite);
+      for (const std::string& file : report_files)
+        report_writers.push_back(cbgtc::io::makeReportWriter(file, config.output.overwrite));
+      output_failed = 1;
+      cbgtc::io::AttributeList attributes = cbgtc::io::buildAttributes();
+      attributes.emplace_back("seed", std::to_string(config.simulation.seed));
+      attributes.emplace_back("config_file", config_file);
+      attributes.emplace_back("mpi_ranks", std::to_string(comm.size()));
+      cbgtc::SimulationConfig resolved = config;  // (the table binds to a config it may change)
+      for (auto& kv : cbgtc::io::makeOptionTable(resolved).resolved()) attributes.push_back(kv);
+      writer->writeAttributes(attributes);
+      for (auto& w : report_writers) w->writeAttributes(attributes);
+      output_failed = 0;
+    } catch (const cbgtc::io::OutputError& e) {
+      std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+      writer.reset();
+      report_writers.clear();
+      if (output_failed == 0) output_failed = 2;
+    }
+  }
+  std::vector<std::int64_t> verdict = {-output_failed};
+  comm.min(verdict);  // the root's verdict, on every rank
+  if (verdict[0] != 0) return static_cast<int>(-verdict[0]);
+  cbgtc::io::FailSafeWriter output(std::move(writer), &stop_requested);
+  std::vector<std::unique_ptr<cbgtc::io::FailSafeWriter>> reports;
+  std::vector<cbgtc::io::OutputWriter*> report_outputs;
+  for (auto& w : report_writers) {
+    reports.push_back(std::make_unique<cbgtc::io::FailSafeWriter>(std::move(w), &stop_requested));
+    report_outputs.push_back(reports.back().get());
+  }
+  // The first failed file's error, or "".
+  const auto outputError = [&]() -> std::string {
+    for (const auto& r : reports)
+      if (r->failed()) return r->error();
+    return output.failed() ? output.error() : std::string();
+  };
+  const auto abandonAll = [&] {
+    output.abandon();
+    for (auto& r : reports) r->abandon();
+  };
+
+  try {
+    if (root && verbose) {
+      std::string populations;
+      for (const auto& p : config.populations)
+        populations += (populations.empty() ? "" : ", ") + p.name + " " + std::to_string(p.n);
+      std::printf("cbgtc %s: %s neurons; %g ms at dt %g ms; seed %lld; %s; %d rank%s\n", CBGTC_VERSION,
+                  populations.c_str(), config.simulation.duration_ms, config.simulation.dt_ms,
+                  static_cast<long long>(config.simulation.seed), cbgtc::ExecutionSpace::name(), comm.size(),
+                  comm.size() == 1 ? "" : "s");
+    }
+    std::fflush(stdout);
+    cbgtc::RunSummary& summary = summary_out;
+    {
+      const auto build_start = std::chrono::steady_clock::now();
+      cbgtc::Simulation simulation(config, comm, &stop_requested);
+      const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count();
+      const std::int64_t synapses = simulation.synapseCount();
+      const std::size_t bytes = simulation.synapseBytes();
+      std::vector<long long> per_projection;
+      for (const auto& p : simulation.projections()) per_projection.push_back(comm.sum(p.synapseCount()));
+      if (root && verbose) {
+        std::printf("synapses: %lld in %zu projections, %.3g MB (%.2f bytes per synapse, row offsets included)\n",
+                    static_cast<long long>(synapses), simulation.projections().size(), bytes / 1e6,
+                    synapses > 0 ? static_cast<double>(bytes) / synapses : 0.0);
+        for (std::size_t k = 0; k < per_projection.size(); ++k) {
+          const auto& p = simulation.projections()[k];
+          const auto& s = config.projections[k];
+          std::printf("  %-12s %s -> %s: %lld synapses, delay %d..%d steps\n", p.name.c_str(), s.source.c_str(),
+                      s.target.c_str(), per_projection[k], p.delay_steps, p.max_delay_steps);
+        }
+        std::printf("spike exchange every %lld steps (the smallest delay)\n",
+                    static_cast<long long>(simulation.epochSteps()));
+        if (simulation.lanesPerNeuron() > 1)
+          std::printf("%d GPU lanes per neuron (execution.lanes_per_neuron)\n", simulation.lanesPerNeuron());
+        for (const auto& st : config.stimuli) {
+          if (!st.electrode) continue;
+          const double radius_um = cbgtc::electrodeReach(st, config).radius_um;
+          for (const auto& pop : config.populations) {
+            if (!cbgtc::isPlaced(pop)) continue;
+            const cbgtc::ElectrodeReach reach = cbgtc::electrodeReach(st, config, pop);
+            std::printf("stimulus %s: the electrode reaches %lld of %s (%.1f %%) within %.0f um%s\n",
+                        st.name.c_str(), static_cast<long long>(reach.activated), pop.name.c_str(),
+                        100 * reach.fraction, radius_um, pop.name == st.population ? " (driven)" : "");
+          }
+        }
+        std::printf("network built in %.3f s\n", build_s);
+      }
+      std::fflush(stdout);
+      summary = simulation.run(root ? &output : nullptr, &stop_requested, root && verbose ? stdout : nullptr, report_outputs);
+    }
+    const double stop_ms = static_cast<double>(summary.steps) * config.simulation.dt_ms;
+    if (root) {
+      cbgtc::io::AttributeList end = {{"complete", summary.complete ? "true" : "false"},
+                                      {"stopped_at_ms", cbgtc::io::formatNumber(stop_ms)}};
+      if (!summary.failure.empty()) end.emplace_back("failure", summary.failure);
+      // A file that failed during the run takes the others with it; then
+      // the reports first: the output file appears only when they all did.
+      if (!outputError().empty()) abandonAll();
+      for (auto& r : reports) {
+        r->writeAttributes(end);
+        r->finalize(stop_ms);
+      }
+      if (!outputError().empty()) output.abandon();
+      output.writeAttributes(end);
+      if (config.output.timers)
+        output.writeNumbers("/timers", {{"update_s", summary.phases.update},
+                                        {"delivery_s", summary.phases.delivery},
+                                        {"exchange_s", summary.phases.exchange},
+                                        {"output_s", summary.phases.output},
+                                        {"wall_s", summary.wall_seconds},
+                                        {"steps", static_cast<double>(summary.steps)},
+                                        {"ranks", static_cast<double>(comm.size())}});
+      output.finalize(stop_ms);
+    }
+    // A failed write (a full disk) stopped every rank at the next exchange.
+    if (comm.any(root && !outputError().empty())) {
+      if (root) std::fprintf(stderr, "cbgtc: error: %s\n", outputError().c_str());
+      return 1;
+    }
+    if (root && verbose) printSummary(config, summary, output.path());
+    if (!summary.failure.empty()) {
+      if (root) std::fprintf(stderr, "cbgtc: error: %s; output is marked incomplete\n", summary.failure.c_str());
+      return 1;
+    }
+    if (!summary.complete) {
+      const int sig = stop_signal != 0 ? static_cast<int>(stop_signal) : SIGTERM;
+      if (root)
+        std::fprintf(stderr, "cbgtc: stopped by signal %d at %g ms; output is marked incomplete\n", sig, stop_ms);
+      return 128 + sig;
+    }
+  } catch (const cbgtc::ConfigError& e) {
+    // Found while building (the memory estimate, on every rank alike): bad
+    // input, as at parsing.
+    abandonAll();  // removes the partial files
+    if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+    return 2;
+  } catch (const cbgtc::Interrupted&) {
+    // A signal while the network was being built (every rank throws): the
+    // run stops before its first step, as it would at any other.
+    const int sig = stop_signal != 0 ? static_cast<int>(stop_signal) : SIGTERM;
+    if (root) {
+      for (auto* w : report_outputs) {
+        w->writeAttributes({{"complete", "false"}, {"stopped_at_ms", "0"}});
+        w->finalize(0.0);
+      }
+      output.writeAttributes({{"complete", "false"}, {"stopped_at_ms", "0"}});
+      output.finalize(0.0);
+      std::fprintf(stderr, "cbgtc: stopped by signal %d while building the network; output is marked incomplete\n",
+                   sig);
+    }
+    return 128 + sig;
+  } catch (const std::exception& e) {
+    abandonAll();  // removes the partial files
+    // Ranks often fail alike (an allocation): the first one speaks.
+    if (comm.firstToFail()) {
+      const std::string rank = comm.size() > 1 ? "rank " + std::to_string(comm.rank()) + ": " : "";
+      std::fprintf(stderr, "cbgtc: error: %s%s\n", rank.c_str(), oneLine(e.what()).c_str());
+    }
+    // Other ranks may be waiting in a collective: end them all.
+    if (comm.size() > 1) comm.abort(1);
+    return 1;
+  }
+  return 0;
+}
+
+/// The runs of an ensemble ([ensemble] seeds and grid), spread over groups
+/// of ranks, then its table (src/ensemble.hpp). Every run's configuration
+/// is parsed before the first starts, so a bad grid value stops the
+/// ensemble before anything is written. Exit code: the first failed run's,
+/// else 0.
+int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
+                const std::map<std::string, std::string>& decks, const cbgtc::comm::Communicator& world) {
+  const bool root = world.isRoot();
+  std::vector<cbgtc::EnsembleRun> runs;
+  std::vector<cbgtc::SimulationConfig> configs;
+  std::string table;
+  try {
+    const auto seeds = cbgtc::parseSeeds(base.config.ensemble.seeds);
+    const auto grid = cbgtc::parseGrid(base.config.ensemble.grid);
+    runs = cbgtc::ensembleRuns(grid, seeds, base.config.simulation.seed);
+    const std::string& file = base.config.output.file;
+    table = base.config.ensemble.table.empty() ? file.substr(0, file.find_last_of('.') == std::string::npos ||
+                                                                        (file.find_last_of('/') != std::string::npos &&
+                                                                         file.find_last_of('.') < file.find_last_of('/'))
+                                                                    ? file.size()
+                                                                    : file.find_last_of('.')) +
+                                                         "_ensemble.tsv"
+                                               : base.config.ensemble.table;
+    const cbgtc::io::DeckReader cached = [&decks](const std::string& path) { return decks.at(path); };
+    for (const cbgtc::EnsembleRun& run : runs) {
+      // The command line's own values of the keys the ensemble sets give way.
+      std::vector<std::string> set_keys = {"output.file"};
+      if (!seeds.empty()) set_keys.push_back("simulation.seed");
+      for (const auto& kv : run.overrides) set_keys.push_back(kv.first);
+      std::vector<std::string> args;
+      for (int i = 0; i < argc; ++i) {
+        const std::string arg = argv[i];
+        bool dropped = false;
+        for (const std::string& key : set_keys) {
+          if (arg == "--" + key) {
+            ++i;  // and its value
+            dropped = true;
+          } else if (arg.rfind("--" + key + "=", 0) == 0) {
+            dropped = true;
+          }
+        }
+        if (!dropped) args.push_back(arg);
+      }
+      if (!seeds.empty()) args.push_back("--simulation.seed=" + std::to_string(run.seed));
+      args.push_back("--output.file=" + cbgtc::runOutputFile(file, run.index, runs.size()));
+      for (const auto& [key, value] : run.overrides) args.push_back("--" + key + "=" + value);
+      std::vector<const char*> pointers;
+      for (const auto& a : args) pointers.push_back(a.c_str());
+      try {
+        configs.push_back(cbgtc::io::parseCommandLine(static_cast<int>(pointers.size()), pointers.data(), cached).config);
+      } catch (const cbgtc::io::ConfigError& e) {
+        throw cbgtc::io::ConfigError("ensemble run " + std::to_string(run.index) + ": " + e.what());
+      }
+    }
+    if (root) cbgtc::io::checkOutputLocation(table, base.config.output.overwrite);
+  } catch (const cbgtc::io::ConfigError& e) {
+    if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+    return 2;
+  } catch (const cbgtc::io::OutputError& e) {
+    if (root) std::fprintf(stderr, "cbgtc: error: ensemble.table: %s\n", e.what());
+    return 2;
+  }
+
+  const cbgtc::RankGroups groups = cbgtc::rankGroups(world.size(), runs.size());
+  const int group = groups.group_of_rank(world.rank(), world.size());
+  const std::unique_ptr<cbgtc::comm::Communicator> part = world.split(group);
+  if (root)
+    std::printf("cbgtc %s: ensemble of %zu runs on %d rank%s (%d group%s of ranks)\n", CBGTC_VERSION, runs.size(),
+                world.size(), world.size() == 1 ? "" : "s", groups.groups, groups.groups == 1 ? "" : "s");
+  std::fflush(stdout);
+
+  std::vector<cbgtc::RunSummary> summaries(runs.size());
+  int code = 0;
+  for (std::size_t r = static_cast<std::size_t>(group); r < runs.size(); r += static_cast<std::size_t>(groups.groups)) {
+    if (stop_requested.load()) break;
+    const int rc = runOne(configs[r], base.config_file, *part, false, summaries[r]);
+    if (part->isRoot()) {
+      std::printf("run %zu: seed %llu%s%s: %s (%.1f s), %s\n", r, static_cast<unsigned long long>(runs[r].seed),
+                  runs[r].overrides.empty() ? "" : ", ", [&] {
+                    std::string t;
+                    for (const auto& [k, v] : runs[r].overrides) t += (t.empty() ? "" : " ") + k + "=" + v;
+                    return t;
+                  }().c_str(),
+                  rc == 0 ? "done" : "FAILED", summaries[r].wall_seconds, configs[r].output.file.c_str());
+      std::fflush(stdout);
+    }
+    if (rc != 0 && code == 0) code = rc;
+  }
+  // Every group's failures and stops, everywhere; then the summaries to
+  // rank 0 (each run's numbers from its group's root, zero elsewhere).
+  std::vector<std::int64_t> worst = {-code};
+  world.min(worst);
+  code = static_cast<int>(-worst[0]);
+  if (world.any(stop_requested.load())) {
+    if (root) std::fprintf(stderr, "cbgtc: ensemble stopped by a signal; no table written\n");
+    return code != 0 ? code : 128 + (stop_signal != 0 ? static_cast<int>(stop_signal) : SIGTERM);
+  }
+  const cbgtc::RunSummary& like = summaries[static_cast<std::size_t>(group)];
+  const std::size_t width = cbgtc::flattenSummary(like).size();
+  std::vector<double> all(width * runs.size(), 0.0);
+  if (part->isRoot())
+    for (std::size_t r = static_cast<std::size_t>(group); r < runs.size(); r += static_cast<std::size_t>(groups.groups)) {
+      const auto flat = cbgtc::flattenSummary(summaries[r]);
+      if (flat.size() == width) std::copy(flat.begin(), flat.end(), all.begin() + static_cast<std::ptrdiff_t>(r * width));
+    }
+  world.sum(all);
+  if (root) {
+    for (std::size_t r = 0; r < runs.size(); ++r) summaries[r] = cbgtc::unflattenSummary(&all[r * width], summaries[0]);
+    try {
+      cbgtc::io::writeTextFile(table, cbgtc::ensembleTable(runs, summaries), base.config.output.overwrite);
+      std::printf("%s\ntable: %s\n", cbgtc::ensembleDigest(runs, summaries).c_str(), table.c_str());
+    } catch (const cbgtc::io::OutputError& e) {
+      std::fprintf(stderr, "cbgtc: error: ensemble.table: %s\n", e.what());
+      if (code == 0) code = 1;
+    }
+  }
+  return code;
+}
+
 int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
   // Every rank parses the same arguments and reaches the same verdict; only
   // rank 0 speaks.
   const bool root = comm.isRoot();
   // Rank 0 reads the deck (a pipe reaches only rank 0) and passes its text
   // on, so that every rank parses the same deck.
-  const auto readOnRoot = [&comm, root](const std::string& path) {
+  // (Kept: an ensemble parses the deck again for each run, and a pipe can
+  // be read once.)
+  std::map<std::string, std::string> cached_deck;
+  const auto readOnRoot = [&comm, root, &cached_deck](const std::string& path) {
+    if (cached_deck.count(path)) return cached_deck.at(path);
     std::string text, error;
     if (root) {
       try {
@@ -126,7 +433,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     }
     error = comm.broadcast(error);
     if (!error.empty()) throw cbgtc::io::ConfigError(error);
-    return comm.broadcast(text);
+    return cached_deck[path] = comm.broadcast(text);
   };
   cbgtc::io::CommandLine cl;
   try {
@@ -193,179 +500,11 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
                  cl.requested_threads, Kokkos::DefaultHostExecutionSpace::name(), host_threads,
                  host_threads == 1 ? "" : "s");
 
-  // Rank 0 writes the output file and the [record] sections' report
-  // files; the others learn whether it could.
-  std::unique_ptr<cbgtc::io::OutputWriter> writer;
-  std::vector<std::unique_ptr<cbgtc::io::OutputWriter>> report_writers;
-  // 2: a location cannot be used (nothing was written); 1: the first
-  // write failed (a full disk), and the files begun are removed.
-  int output_failed = 0;
-  if (root) {
-    try {
-      const std::vector<std::string> report_files = cbgtc::recordFiles(cbgtc::recordPlans(config));
-      writer = cbgtc::io::makeOutputWriter(config.output.file, config.output.overwrite);
-      for (const std::string& file : report_files)
-        report_writers.push_back(cbgtc::io::makeReportWriter(file, config.output.overwrite));
-      output_failed = 1;
-      cbgtc::io::AttributeList attributes = cbgtc::io::buildAttributes();
-      attributes.emplace_back("seed", std::to_string(config.simulation.seed));
-      attributes.emplace_back("config_file", cl.config_file);
-      attributes.emplace_back("mpi_ranks", std::to_string(comm.size()));
-      for (auto& kv : cbgtc::io::makeOptionTable(cl.config).resolved()) attributes.push_back(kv);
-      writer->writeAttributes(attributes);
-      for (auto& w : report_writers) w->writeAttributes(attributes);
-      output_failed = 0;
-    } catch (const cbgtc::io::OutputError& e) {
-      std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
-      writer.reset();
-      report_writers.clear();
-      if (output_failed == 0) output_failed = 2;
-    }
-  }
-  std::vector<std::int64_t> verdict = {-output_failed};
-  comm.min(verdict);  // the root's verdict, on every rank
-  if (verdict[0] != 0) return static_cast<int>(-verdict[0]);
-  cbgtc::io::FailSafeWriter output(std::move(writer), &stop_requested);
-  std::vector<std::unique_ptr<cbgtc::io::FailSafeWriter>> reports;
-  std::vector<cbgtc::io::OutputWriter*> report_outputs;
-  for (auto& w : report_writers) {
-    reports.push_back(std::make_unique<cbgtc::io::FailSafeWriter>(std::move(w), &stop_requested));
-    report_outputs.push_back(reports.back().get());
-  }
-  // The first failed file's error, or "".
-  const auto outputError = [&]() -> std::string {
-    for (const auto& r : reports)
-      if (r->failed()) return r->error();
-    return output.failed() ? output.error() : std::string();
-  };
-  const auto abandonAll = [&] {
-    output.abandon();
-    for (auto& r : reports) r->abandon();
-  };
-
-  try {
-    if (root) {
-      std::string populations;
-      for (const auto& p : config.populations)
-        populations += (populations.empty() ? "" : ", ") + p.name + " " + std::to_string(p.n);
-      std::printf("cbgtc %s: %s neurons; %g ms at dt %g ms; seed %lld; %s; %d rank%s\n", CBGTC_VERSION,
-                  populations.c_str(), config.simulation.duration_ms, config.simulation.dt_ms,
-                  static_cast<long long>(config.simulation.seed), cbgtc::ExecutionSpace::name(), comm.size(),
-                  comm.size() == 1 ? "" : "s");
-    }
-    std::fflush(stdout);
+  if (cl.config.ensemble.seeds.empty() && cl.config.ensemble.grid.empty()) {
     cbgtc::RunSummary summary;
-    {
-      const auto build_start = std::chrono::steady_clock::now();
-      cbgtc::Simulation simulation(config, comm, &stop_requested);
-      const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count();
-      const std::int64_t synapses = simulation.synapseCount();
-      const std::size_t bytes = simulation.synapseBytes();
-      std::vector<long long> per_projection;
-      for (const auto& p : simulation.projections()) per_projection.push_back(comm.sum(p.synapseCount()));
-      if (root) {
-        std::printf("synapses: %lld in %zu projections, %.3g MB (%.2f bytes per synapse, row offsets included)\n",
-                    static_cast<long long>(synapses), simulation.projections().size(), bytes / 1e6,
-                    synapses > 0 ? static_cast<double>(bytes) / synapses : 0.0);
-        for (std::size_t k = 0; k < per_projection.size(); ++k) {
-          const auto& p = simulation.projections()[k];
-          const auto& s = config.projections[k];
-          std::printf("  %-12s %s -> %s: %lld synapses, delay %d..%d steps\n", p.name.c_str(), s.source.c_str(),
-                      s.target.c_str(), per_projection[k], p.delay_steps, p.max_delay_steps);
-        }
-        std::printf("spike exchange every %lld steps (the smallest delay)\n",
-                    static_cast<long long>(simulation.epochSteps()));
-        if (simulation.lanesPerNeuron() > 1)
-          std::printf("%d GPU lanes per neuron (execution.lanes_per_neuron)\n", simulation.lanesPerNeuron());
-        for (const auto& st : config.stimuli) {
-          if (!st.electrode) continue;
-          const double radius_um = cbgtc::electrodeReach(st, config).radius_um;
-          for (const auto& pop : config.populations) {
-            if (!cbgtc::isPlaced(pop)) continue;
-            const cbgtc::ElectrodeReach reach = cbgtc::electrodeReach(st, config, pop);
-            std::printf("stimulus %s: the electrode reaches %lld of %s (%.1f %%) within %.0f um%s\n",
-                        st.name.c_str(), static_cast<long long>(reach.activated), pop.name.c_str(),
-                        100 * reach.fraction, radius_um, pop.name == st.population ? " (driven)" : "");
-          }
-        }
-        std::printf("network built in %.3f s\n", build_s);
-      }
-      std::fflush(stdout);
-      summary = simulation.run(root ? &output : nullptr, &stop_requested, root ? stdout : nullptr, report_outputs);
-    }
-    const double stop_ms = static_cast<double>(summary.steps) * config.simulation.dt_ms;
-    if (root) {
-      cbgtc::io::AttributeList end = {{"complete", summary.complete ? "true" : "false"},
-                                      {"stopped_at_ms", cbgtc::io::formatNumber(stop_ms)}};
-      if (!summary.failure.empty()) end.emplace_back("failure", summary.failure);
-      // A file that failed during the run takes the others with it; then
-      // the reports first: the output file appears only when they all did.
-      if (!outputError().empty()) abandonAll();
-      for (auto& r : reports) {
-        r->writeAttributes(end);
-        r->finalize(stop_ms);
-      }
-      if (!outputError().empty()) output.abandon();
-      output.writeAttributes(end);
-      if (config.output.timers)
-        output.writeNumbers("/timers", {{"update_s", summary.phases.update},
-                                        {"delivery_s", summary.phases.delivery},
-                                        {"exchange_s", summary.phases.exchange},
-                                        {"output_s", summary.phases.output},
-                                        {"wall_s", summary.wall_seconds},
-                                        {"steps", static_cast<double>(summary.steps)},
-                                        {"ranks", static_cast<double>(comm.size())}});
-      output.finalize(stop_ms);
-    }
-    // A failed write (a full disk) stopped every rank at the next exchange.
-    if (comm.any(root && !outputError().empty())) {
-      if (root) std::fprintf(stderr, "cbgtc: error: %s\n", outputError().c_str());
-      return 1;
-    }
-    if (root) printSummary(config, summary, output.path());
-    if (!summary.failure.empty()) {
-      if (root) std::fprintf(stderr, "cbgtc: error: %s; output is marked incomplete\n", summary.failure.c_str());
-      return 1;
-    }
-    if (!summary.complete) {
-      const int sig = stop_signal != 0 ? static_cast<int>(stop_signal) : SIGTERM;
-      if (root)
-        std::fprintf(stderr, "cbgtc: stopped by signal %d at %g ms; output is marked incomplete\n", sig, stop_ms);
-      return 128 + sig;
-    }
-  } catch (const cbgtc::ConfigError& e) {
-    // Found while building (the memory estimate, on every rank alike): bad
-    // input, as at parsing.
-    abandonAll();  // removes the partial files
-    if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
-    return 2;
-  } catch (const cbgtc::Interrupted&) {
-    // A signal while the network was being built (every rank throws): the
-    // run stops before its first step, as it would at any other.
-    const int sig = stop_signal != 0 ? static_cast<int>(stop_signal) : SIGTERM;
-    if (root) {
-      for (auto* w : report_outputs) {
-        w->writeAttributes({{"complete", "false"}, {"stopped_at_ms", "0"}});
-        w->finalize(0.0);
-      }
-      output.writeAttributes({{"complete", "false"}, {"stopped_at_ms", "0"}});
-      output.finalize(0.0);
-      std::fprintf(stderr, "cbgtc: stopped by signal %d while building the network; output is marked incomplete\n",
-                   sig);
-    }
-    return 128 + sig;
-  } catch (const std::exception& e) {
-    abandonAll();  // removes the partial files
-    // Ranks often fail alike (an allocation): the first one speaks.
-    if (comm.firstToFail()) {
-      const std::string rank = comm.size() > 1 ? "rank " + std::to_string(comm.rank()) + ": " : "";
-      std::fprintf(stderr, "cbgtc: error: %s%s\n", rank.c_str(), oneLine(e.what()).c_str());
-    }
-    // Other ranks may be waiting in a collective: end them all.
-    if (comm.size() > 1) comm.abort(1);
-    return 1;
+    return runOne(cl.config, cl.config_file, comm, true, summary);
   }
-  return 0;
+  return runEnsemble(argc, argv, cl, cached_deck, comm);
 }
 
 }  // namespace

@@ -158,6 +158,25 @@ TEST(MpiInvariance, ReplayedSpikesAreIdentical) {
 }
 
 // More ranks than neurons in a population: empty blocks still run.
+// An ensemble spread over 1, 2 or 3 ranks (groups of one or two ranks)
+// writes the same table.
+TEST(MpiInvariance, EnsembleTablesAreIdentical) {
+  TempDir dir;
+  std::vector<std::string> tables;
+  for (int np : {1, 2, 3}) {
+    const std::string out = (dir / ("np" + std::to_string(np) + ".h5")).string();
+    const RunResult r = runRanks(np,
+                                 "--config '" + inputDeck("default.ini") +
+                                     "' --simulation.duration_ms=150 --ensemble.seeds=1-2 --output.file='" + out + "'",
+                                 dir);
+    ASSERT_EQ(r.exit_code, 0) << "np=" << np << "\n" << r.err;
+    tables.push_back(slurp(dir / ("np" + std::to_string(np) + "_ensemble.tsv")));
+  }
+  EXPECT_FALSE(tables[0].empty());
+  EXPECT_EQ(tables[0], tables[1]);
+  EXPECT_EQ(tables[0], tables[2]);
+}
+
 TEST(MpiInvariance, MoreRanksThanNeuronsRuns) {
   expectInvariant("--config '" + inputDeck("default.ini") +
                   "' --simulation.duration_ms=60 --population.STN.n=3 --population.GPi.n=2 --population.GPe.n=5"

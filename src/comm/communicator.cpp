@@ -17,15 +17,16 @@ void check(int rc, const char* what) {
   if (rc != MPI_SUCCESS) throw std::runtime_error(std::string("MPI error in ") + what);
 }
 
-/// MPI_COMM_WORLD. Spikes travel as bytes: the record is trivially copyable
+/// MPI_COMM_WORLD or a part of it. Spikes travel as bytes: the record is trivially copyable
 /// and every rank runs the same binary.
 class MpiCommunicator final : public Communicator {
  public:
-  MpiCommunicator() {
-    MPI_Comm_rank(MPI_COMM_WORLD, &_rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &_size);
+  /// Over `comm`, which it frees at the end when `owned`.
+  explicit MpiCommunicator(MPI_Comm comm = MPI_COMM_WORLD, bool owned = false) : _comm(comm), _owned(owned) {
+    MPI_Comm_rank(_comm, &_rank);
+    MPI_Comm_size(_comm, &_size);
     // One int on rank 0 that the first failing rank claims (firstToFail).
-    if (MPI_Win_allocate(_rank == 0 ? sizeof(int) : 0, sizeof(int), MPI_INFO_NULL, MPI_COMM_WORLD, &_claimed,
+    if (MPI_Win_allocate(_rank == 0 ? sizeof(int) : 0, sizeof(int), MPI_INFO_NULL, _comm, &_claimed,
                          &_window) != MPI_SUCCESS)
       _window = MPI_WIN_NULL;
     if (_window != MPI_WIN_NULL && _rank == 0) {
@@ -33,10 +34,11 @@ class MpiCommunicator final : public Communicator {
       *_claimed = 0;
       MPI_Win_unlock(0, _window);
     }
-    MPI_Barrier(MPI_COMM_WORLD);
+    MPI_Barrier(_comm);
   }
   ~MpiCommunicator() override {
     if (_window != MPI_WIN_NULL) MPI_Win_free(&_window);
+    if (_owned) MPI_Comm_free(&_comm);
   }
   MpiCommunicator(const MpiCommunicator&) = delete;
   MpiCommunicator& operator=(const MpiCommunicator&) = delete;
@@ -49,7 +51,7 @@ class MpiCommunicator final : public Communicator {
   std::vector<SpikeRecord> allgather(const std::vector<SpikeRecord>& local) const override {
     const int bytes = static_cast<int>(local.size() * sizeof(SpikeRecord));
     std::vector<int> counts(_size), displs(_size);
-    check(MPI_Allgather(&bytes, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD), "MPI_Allgather");
+    check(MPI_Allgather(&bytes, 1, MPI_INT, counts.data(), 1, MPI_INT, _comm), "MPI_Allgather");
     long long total = 0;
     for (int r = 0; r < _size; ++r) {
       displs[r] = static_cast<int>(total);
@@ -58,35 +60,35 @@ class MpiCommunicator final : public Communicator {
     if (total > 2147483647LL) throw std::runtime_error("spike exchange of one epoch exceeds 2 GiB");
     std::vector<SpikeRecord> all(static_cast<std::size_t>(total) / sizeof(SpikeRecord));
     check(MPI_Allgatherv(local.data(), bytes, MPI_BYTE, all.data(), counts.data(), displs.data(), MPI_BYTE,
-                         MPI_COMM_WORLD),
+                         _comm),
           "MPI_Allgatherv");
     return all;
   }
   void sum(std::vector<double>& values) const override {
     check(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE, MPI_SUM,
-                        MPI_COMM_WORLD),
+                        _comm),
           "MPI_Allreduce");
   }
   std::int64_t sum(std::int64_t value) const override {
     long long v = value, out = 0;
-    check(MPI_Allreduce(&v, &out, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+    check(MPI_Allreduce(&v, &out, 1, MPI_LONG_LONG, MPI_SUM, _comm), "MPI_Allreduce");
     return out;
   }
   bool any(bool value) const override {
     int v = value ? 1 : 0, out = 0;
-    check(MPI_Allreduce(&v, &out, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD), "MPI_Allreduce");
+    check(MPI_Allreduce(&v, &out, 1, MPI_INT, MPI_LOR, _comm), "MPI_Allreduce");
     return out != 0;
   }
   void min(std::vector<std::int64_t>& values) const override {
     static_assert(sizeof(long long) == sizeof(std::int64_t));
     check(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_LONG_LONG, MPI_MIN,
-                        MPI_COMM_WORLD),
+                        _comm),
           "MPI_Allreduce");
   }
   std::vector<float> gatherToRoot(const std::vector<float>& local) const override {
     const int n = static_cast<int>(local.size());
     std::vector<int> counts(_size), displs(_size);
-    check(MPI_Gather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Gather");
+    check(MPI_Gather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, _comm), "MPI_Gather");
     int total = 0;
     for (int r = 0; r < _size; ++r) {
       displs[r] = total;
@@ -94,21 +96,26 @@ class MpiCommunicator final : public Communicator {
     }
     std::vector<float> all(_rank == 0 ? static_cast<std::size_t>(total) : 0);
     check(MPI_Gatherv(local.data(), n, MPI_FLOAT, all.data(), counts.data(), displs.data(), MPI_FLOAT, 0,
-                      MPI_COMM_WORLD),
+                      _comm),
           "MPI_Gatherv");
     return all;
   }
   std::string broadcast(const std::string& text) const override {
     unsigned long long size = text.size();
-    check(MPI_Bcast(&size, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD), "MPI_Bcast");
+    check(MPI_Bcast(&size, 1, MPI_UNSIGNED_LONG_LONG, 0, _comm), "MPI_Bcast");
     std::string out = _rank == 0 ? text : std::string(size, '\0');
     // In pieces: MPI counts are int.
     for (unsigned long long done = 0; done < size;) {
       const int piece = static_cast<int>(std::min<unsigned long long>(size - done, 1ull << 30));
-      check(MPI_Bcast(out.data() + done, piece, MPI_CHAR, 0, MPI_COMM_WORLD), "MPI_Bcast");
+      check(MPI_Bcast(out.data() + done, piece, MPI_CHAR, 0, _comm), "MPI_Bcast");
       done += static_cast<unsigned long long>(piece);
     }
     return out;
+  }
+  std::unique_ptr<Communicator> split(int color) const override {
+    MPI_Comm part = MPI_COMM_NULL;
+    check(MPI_Comm_split(_comm, color, _rank, &part), "MPI_Comm_split");
+    return std::make_unique<MpiCommunicator>(part, true);
   }
   void abort(int code) const override { MPI_Abort(MPI_COMM_WORLD, code); }
   // A passive-target compare-and-swap on rank 0's int: rank 0 need not call
@@ -124,6 +131,8 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
+  MPI_Comm _comm;
+  bool _owned;
   int _rank = 0, _size = 1;
   int* _claimed = nullptr;
   MPI_Win _window = MPI_WIN_NULL;

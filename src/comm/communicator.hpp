@@ -34,7 +34,11 @@ class Communicator {
   virtual std::string broadcast(const std::string& text) const = 0;
   /// Every rank's floats concatenated in rank order, on rank 0 only.
   virtual std::vector<float> gatherToRoot(const std::vector<float>& local) const = 0;
-  /// Ends every rank after a failure on one (no-op for a single process).
+  /// The ranks that give the same `color`, as a communicator of their own
+  /// (collective: every rank calls it), ranked in this one's order.
+  virtual std::unique_ptr<Communicator> split(int color) const = 0;
+  /// Ends every rank of the job after a failure on one (no-op for a single
+  /// process).
   virtual void abort(int code) const = 0;
   /// True for the first rank that asks, false for every later one, with no
   /// other rank taking part: a failure that several ranks meet alike (an
@@ -53,6 +57,7 @@ class LocalCommunicator final : public Communicator {
   void min(std::vector<std::int64_t>&) const override {}
   std::vector<float> gatherToRoot(const std::vector<float>& local) const override { return local; }
   std::string broadcast(const std::string& text) const override { return text; }
+  std::unique_ptr<Communicator> split(int) const override { return std::make_unique<LocalCommunicator>(); }
   void abort(int) const override {}
   bool firstToFail() const override { return true; }
 };

@@ -1,0 +1,332 @@
+#include "src/ensemble.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace cbgtc {
+
+namespace {
+
+std::string trim(const std::string& s) {
+  const auto a = s.find_first_not_of(" \t");
+  if (a == std::string::npos) return "";
+  const auto b = s.find_last_not_of(" \t");
+  return s.substr(a, b - a + 1);
+}
+
+std::vector<std::string> splitOn(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::string part;
+  std::istringstream in(text);
+  while (std::getline(in, part, separator)) parts.push_back(trim(part));
+  if (!text.empty() && text.back() == separator) parts.push_back("");
+  return parts;
+}
+
+std::uint64_t seedOf(const std::string& text) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+    throw ConfigError("ensemble.seeds: '" + text + "' is not a seed (a non-negative integer) or a range a-b");
+  try {
+    return std::stoull(text);
+  } catch (const std::exception&) {
+    throw ConfigError("ensemble.seeds: '" + text + "' is out of range");
+  }
+}
+
+std::string number(double v) {
+  if (std::isnan(v)) return "nan";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", v);
+  return text;
+}
+
+struct MeanSd {
+  double mean = std::numeric_limits<double>::quiet_NaN(), sd = std::numeric_limits<double>::quiet_NaN();
+  int n = 0;
+};
+
+MeanSd meanSd(const std::vector<double>& values) {
+  MeanSd m;
+  double sum = 0;
+  for (double v : values)
+    if (!std::isnan(v)) {
+      sum += v;
+      ++m.n;
+    }
+  if (m.n == 0) return m;
+  m.mean = sum / m.n;
+  if (m.n < 2) return m;
+  double squares = 0;
+  for (double v : values)
+    if (!std::isnan(v)) squares += (v - m.mean) * (v - m.mean);
+  m.sd = std::sqrt(squares / (m.n - 1));
+  return m;
+}
+
+std::string overridesText(const EnsembleRun& run) {
+  std::string text;
+  for (const auto& [key, value] : run.overrides) text += (text.empty() ? "" : " ") + key + "=" + value;
+  return text.empty() ? "-" : text;
+}
+
+}  // namespace
+
+std::vector<std::uint64_t> parseSeeds(const std::string& text) {
+  std::vector<std::uint64_t> seeds;
+  if (trim(text).empty()) return seeds;
+  std::set<std::uint64_t> seen;
+  for (const std::string& item : splitOn(text, ',')) {
+    const auto dash = item.find('-');
+    std::uint64_t first = 0, last = 0;
+    if (dash == std::string::npos) {
+      first = last = seedOf(item);
+    } else {
+      first = seedOf(trim(item.substr(0, dash)));
+      last = seedOf(trim(item.substr(dash + 1)));
+      if (last < first) throw ConfigError("ensemble.seeds: the range '" + item + "' runs backwards");
+      if (last - first >= 100000) throw ConfigError("ensemble.seeds: the range '" + item + "' is too long");
+    }
+    for (std::uint64_t s = first;; ++s) {
+      if (!seen.insert(s).second) throw ConfigError("ensemble.seeds: seed " + std::to_string(s) + " is repeated");
+      seeds.push_back(s);
+      if (s == last) break;
+    }
+  }
+  return seeds;
+}
+
+std::vector<GridAxis> parseGrid(const std::string& text) {
+  std::vector<GridAxis> axes;
+  if (trim(text).empty()) return axes;
+  std::set<std::string> keys;
+  for (const std::string& item : splitOn(text, ';')) {
+    if (item.empty()) continue;  // a trailing ';'
+    const auto eq = item.find('=');
+    if (eq == std::string::npos)
+      throw ConfigError("ensemble.grid: '" + item + "' needs the form key = value, value, ...");
+    GridAxis axis;
+    axis.key = trim(item.substr(0, eq));
+    if (axis.key.empty()) throw ConfigError("ensemble.grid: '" + item + "' has no key");
+    if (axis.key.rfind("ensemble.", 0) == 0 || axis.key == "simulation.seed" || axis.key == "output.file")
+      throw ConfigError("ensemble.grid: '" + axis.key + "' is set by the ensemble itself");
+    if (!keys.insert(axis.key).second) throw ConfigError("ensemble.grid: '" + axis.key + "' is given twice");
+    for (const std::string& v : splitOn(item.substr(eq + 1), ',')) {
+      if (v.empty()) throw ConfigError("ensemble.grid: '" + axis.key + "' has an empty value");
+      axis.values.push_back(v);
+    }
+    axes.push_back(axis);
+  }
+  return axes;
+}
+
+std::vector<EnsembleRun> ensembleRuns(const std::vector<GridAxis>& grid, const std::vector<std::uint64_t>& seeds,
+                                      std::uint64_t fallback_seed) {
+  std::size_t points = 1;
+  for (const GridAxis& a : grid) points *= a.values.size();
+  const std::vector<std::uint64_t> run_seeds = seeds.empty() ? std::vector<std::uint64_t>{fallback_seed} : seeds;
+  std::vector<EnsembleRun> runs;
+  for (std::size_t point = 0; point < points; ++point) {
+    std::vector<std::pair<std::string, std::string>> overrides;
+    std::size_t rest = point;
+    for (std::size_t a = grid.size(); a-- > 0;) {
+      const std::size_t n = grid[a].values.size();
+      overrides.emplace_back(grid[a].key, grid[a].values[rest % n]);
+      rest /= n;
+    }
+    std::reverse(overrides.begin(), overrides.end());
+    for (std::uint64_t seed : run_seeds) runs.push_back(EnsembleRun{runs.size(), point, seed, overrides});
+  }
+  return runs;
+}
+
+RankGroups rankGroups(int ranks, std::size_t runs) {
+  RankGroups g;
+  g.groups = static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(ranks), runs)));
+  return g;
+}
+
+int RankGroups::group_of_rank(int rank, int ranks) const {
+  const int size = std::max(1, ranks / groups);
+  return std::min(rank / size, groups - 1);
+}
+
+std::string runOutputFile(const std::string& file, std::size_t index, std::size_t runs) {
+  const std::string width_of = std::to_string(runs > 0 ? runs - 1 : 0);
+  std::string digits = std::to_string(index);
+  digits.insert(0, width_of.size() > digits.size() ? width_of.size() - digits.size() : 0, '0');
+  const auto slash = file.find_last_of('/');
+  const auto dot = file.find_last_of('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return file + "_" + digits;
+  return file.substr(0, dot) + "_" + digits + file.substr(dot);
+}
+
+std::vector<std::pair<std::string, double>> summaryMetrics(const PopulationSummary& p) {
+  return {{"rate_hz", p.rate_hz},
+          {"cv_isi", p.cv_isi},
+          {"burst_spike_fraction", p.burst_spike_fraction},
+          {"synchrony_chi", p.synchrony_chi},
+          {"peak_hz", p.peak_hz},
+          {"beta_power", p.beta_power},
+          {"relative_beta", p.relative_beta},
+          {"beta_peak_hz", p.beta_peak_hz},
+          {"beta_prominence", p.beta_prominence},
+          {"spectral_entropy", p.spectral_entropy},
+          {"pac_mi", p.pac_mi},
+          {"pac_z", p.pac_z},
+          {"beta_burst_rate_hz", p.beta_burst_rate_hz},
+          {"beta_burst_mean_ms", p.beta_burst_mean_ms},
+          {"beta_burst_amplitude", p.beta_burst_amplitude}};
+}
+
+std::vector<double> flattenSummary(const RunSummary& s) {
+  std::vector<double> v;
+  for (const PopulationSummary& p : s.populations) {
+    v.push_back(static_cast<double>(p.size));
+    v.push_back(static_cast<double>(p.spikes));
+    for (const auto& [name, value] : summaryMetrics(p)) v.push_back(value);
+    v.push_back(p.lfp_mean);
+  }
+  for (const PairSummary& q : s.pairs) v.push_back(q.beta_coherence);
+  v.push_back(static_cast<double>(s.steps));
+  v.push_back(s.complete ? 1.0 : 0.0);
+  v.push_back(s.wall_seconds);
+  return v;
+}
+
+RunSummary unflattenSummary(const double* v, const RunSummary& like) {
+  RunSummary s = like;
+  for (PopulationSummary& p : s.populations) {
+    p.size = static_cast<index_type>(*v++);
+    p.spikes = static_cast<std::int64_t>(*v++);
+    p.rate_hz = *v++;
+    p.cv_isi = *v++;
+    p.burst_spike_fraction = *v++;
+    p.synchrony_chi = *v++;
+    p.peak_hz = *v++;
+    p.beta_power = *v++;
+    p.relative_beta = *v++;
+    p.beta_peak_hz = *v++;
+    p.beta_prominence = *v++;
+    p.spectral_entropy = *v++;
+    p.pac_mi = *v++;
+    p.pac_z = *v++;
+    p.beta_burst_rate_hz = *v++;
+    p.beta_burst_mean_ms = *v++;
+    p.beta_burst_amplitude = *v++;
+    p.lfp_mean = *v++;
+  }
+  for (PairSummary& q : s.pairs) q.beta_coherence = *v++;
+  s.steps = static_cast<std::int64_t>(*v++);
+  s.complete = *v++ != 0;
+  s.wall_seconds = *v++;
+  s.failure.clear();
+  s.phases = PhaseTimes{};
+  return s;
+}
+
+std::string ensembleTable(const std::vector<EnsembleRun>& runs, const std::vector<RunSummary>& summaries) {
+  std::ostringstream out;
+  if (runs.empty() || summaries.empty()) return "";
+  out << "row\tpoint\tseed\toverrides\tpopulation\tn";
+  for (const auto& [name, value] : summaryMetrics(PopulationSummary{})) out << '\t' << name;
+  out << "\tbeta_coherence\n";
+  const std::size_t metric_count = summaryMetrics(PopulationSummary{}).size();
+  const std::string no_metrics = [&] {
+    std::string t;
+    for (std::size_t m = 0; m < metric_count; ++m) t += "\tnan";
+    return t;
+  }();
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    const std::string lead = "run " + std::to_string(runs[r].index) + "\t" + std::to_string(runs[r].point) + "\t" +
+                             std::to_string(runs[r].seed) + "\t" + overridesText(runs[r]) + "\t";
+    for (const PopulationSummary& p : summaries[r].populations) {
+      out << lead << p.name << "\t1";
+      for (const auto& [name, value] : summaryMetrics(p)) out << '\t' << number(value);
+      out << "\tnan\n";
+    }
+    for (const PairSummary& q : summaries[r].pairs)
+      out << lead << q.a << "~" << q.b << "\t1" << no_metrics << '\t' << number(q.beta_coherence) << '\n';
+  }
+  // Each grid point's mean and sd over its runs.
+  std::map<std::size_t, std::vector<std::size_t>> by_point;
+  for (std::size_t r = 0; r < runs.size(); ++r) by_point[runs[r].point].push_back(r);
+  for (const auto& [point, members] : by_point) {
+    const RunSummary& first = summaries[members.front()];
+    for (const char* statistic : {"mean", "sd"}) {
+      const bool mean = statistic[0] == 'm';
+      const std::string lead = std::string(statistic) + "\t" + std::to_string(point) + "\t-\t" +
+                               overridesText(runs[members.front()]) + "\t";
+      for (std::size_t q = 0; q < first.populations.size(); ++q) {
+        out << lead << first.populations[q].name;
+        std::vector<std::vector<double>> columns(metric_count);
+        for (std::size_t r : members) {
+          const auto m = summaryMetrics(summaries[r].populations[q]);
+          for (std::size_t c = 0; c < metric_count; ++c) columns[c].push_back(m[c].second);
+        }
+        out << '\t' << members.size();
+        for (const auto& c : columns) {
+          const MeanSd s = meanSd(c);
+          out << '\t' << number(mean ? s.mean : s.sd);
+        }
+        out << "\tnan\n";
+      }
+      for (std::size_t q = 0; q < first.pairs.size(); ++q) {
+        std::vector<double> c;
+        for (std::size_t r : members) c.push_back(summaries[r].pairs[q].beta_coherence);
+        const MeanSd s = meanSd(c);
+        out << lead << first.pairs[q].a << "~" << first.pairs[q].b << '\t' << members.size() << no_metrics << '\t'
+            << number(mean ? s.mean : s.sd) << '\n';
+      }
+    }
+  }
+  return out.str();
+}
+
+std::string ensembleDigest(const std::vector<EnsembleRun>& runs, const std::vector<RunSummary>& summaries) {
+  std::ostringstream out;
+  if (runs.empty() || summaries.empty()) return "";
+  std::map<std::size_t, std::vector<std::size_t>> by_point;
+  for (std::size_t r = 0; r < runs.size(); ++r) by_point[runs[r].point].push_back(r);
+  const char* shown[] = {"rate_hz", "cv_isi", "burst_spike_fraction", "synchrony_chi", "peak_hz",
+                         "relative_beta", "beta_prominence", "pac_z"};
+  char line[512];
+  for (const auto& [point, members] : by_point) {
+    out << "\n" << (runs[members.front()].overrides.empty() ? std::string("ensemble")
+                                                             : "grid point " + std::to_string(point) + ": " +
+                                                                   overridesText(runs[members.front()]))
+        << " (" << members.size() << " run" << (members.size() == 1 ? "" : "s") << ", mean ± sd)\n";
+    std::snprintf(line, sizeof line, "%-8s", "pop");
+    out << line;
+    for (const char* name : shown) {
+      std::snprintf(line, sizeof line, " %19s", name);
+      out << line;
+    }
+    out << '\n';
+    const RunSummary& first = summaries[members.front()];
+    for (std::size_t q = 0; q < first.populations.size(); ++q) {
+      std::snprintf(line, sizeof line, "%-8s", first.populations[q].name.c_str());
+      out << line;
+      for (const char* name : shown) {
+        std::vector<double> values;
+        for (std::size_t r : members)
+          for (const auto& [metric, v] : summaryMetrics(summaries[r].populations[q]))
+            if (metric == name) values.push_back(v);
+        const MeanSd s = meanSd(values);
+        if (std::isnan(s.mean))
+          std::snprintf(line, sizeof line, " %19s", "n/a");
+        else
+          std::snprintf(line, sizeof line, " %9.4g ± %-7.2g", s.mean, std::isnan(s.sd) ? 0.0 : s.sd);
+        out << line;
+      }
+      out << '\n';
+    }
+  }
+  return out.str();
+}
+
+}  // namespace cbgtc

@@ -1,0 +1,154 @@
+// Ensembles (src/ensemble.hpp): the seed and grid syntax, the runs and their
+// order, how ranks share them, and the table's statistics.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+#include <sstream>
+
+#include "src/ensemble.hpp"
+
+namespace cbgtc {
+namespace {
+
+TEST(EnsembleSeeds, ListsAndRangesInOrder) {
+  EXPECT_EQ(parseSeeds("1-3, 7,10-11"), (std::vector<std::uint64_t>{1, 2, 3, 7, 10, 11}));
+  EXPECT_EQ(parseSeeds("42"), (std::vector<std::uint64_t>{42}));
+  EXPECT_TRUE(parseSeeds("  ").empty());
+}
+
+TEST(EnsembleSeeds, BadListsAreRefusedNamingTheKey) {
+  for (const char* bad : {"1,,2", "a", "3-1", "1-3, 2", "-1", "1.5", "1,"}) {
+    try {
+      parseSeeds(bad);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("ensemble.seeds"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(EnsembleGrid, AxesAndValues) {
+  const auto grid = parseGrid("population.STR.rate_hz = 1, 2.5 ; stimulus.dbs.frequency_hz=20,130,180;");
+  ASSERT_EQ(grid.size(), 2u);
+  EXPECT_EQ(grid[0].key, "population.STR.rate_hz");
+  EXPECT_EQ(grid[0].values, (std::vector<std::string>{"1", "2.5"}));
+  EXPECT_EQ(grid[1].values, (std::vector<std::string>{"20", "130", "180"}));
+  for (const char* bad : {"a.b", "a.b = 1,", "= 1", "a.b = 1; a.b = 2", "simulation.seed = 1, 2",
+                          "output.file = x.h5", "ensemble.seeds = 1"}) {
+    try {
+      parseGrid(bad);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("ensemble.grid"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(EnsembleRuns, EveryPointWithEverySeedLastAxisFastest) {
+  const auto runs = ensembleRuns(parseGrid("a.x = 1, 2; b.y = p, q, r"), {5, 6}, 42);
+  ASSERT_EQ(runs.size(), 2u * 3 * 2);
+  std::set<std::string> combinations;
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    EXPECT_EQ(runs[r].index, r);
+    EXPECT_EQ(runs[r].point, r / 2);
+    EXPECT_EQ(runs[r].seed, r % 2 == 0 ? 5u : 6u);
+    ASSERT_EQ(runs[r].overrides.size(), 2u);
+    EXPECT_EQ(runs[r].overrides[0].second, r / 6 == 0 ? "1" : "2");
+    EXPECT_EQ(runs[r].overrides[1].second, std::string(1, "pqr"[(r / 2) % 3]));
+    combinations.insert(runs[r].overrides[0].second + runs[r].overrides[1].second + std::to_string(runs[r].seed));
+  }
+  EXPECT_EQ(combinations.size(), runs.size());
+  const auto plain = ensembleRuns({}, {}, 42);
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_EQ(plain[0].seed, 42u);
+}
+
+TEST(EnsembleRanks, EveryRankHasAGroupAndEveryGroupRanks) {
+  for (int ranks = 1; ranks <= 9; ++ranks)
+    for (std::size_t runs = 1; runs <= 12; ++runs) {
+      const RankGroups g = rankGroups(ranks, runs);
+      EXPECT_EQ(static_cast<std::size_t>(g.groups), std::min<std::size_t>(ranks, runs));
+      std::vector<int> members(g.groups, 0);
+      for (int r = 0; r < ranks; ++r) {
+        const int group = g.group_of_rank(r, ranks);
+        ASSERT_GE(group, 0);
+        ASSERT_LT(group, g.groups);
+        ++members[group];
+        if (r > 0) EXPECT_GE(group, g.group_of_rank(r - 1, ranks)) << "groups are contiguous";
+      }
+      for (int m : members) EXPECT_GE(m, 1);
+      EXPECT_EQ(g.group_of_rank(0, ranks), 0);
+    }
+}
+
+TEST(EnsembleFiles, RunFilesAreNumberedToTheSameWidth) {
+  EXPECT_EQ(runOutputFile("out/run.h5", 3, 12), "out/run_03.h5");
+  EXPECT_EQ(runOutputFile("run.h5", 0, 1), "run_0.h5");
+  EXPECT_EQ(runOutputFile("dir.v2/run", 7, 8), "dir.v2/run_7");
+}
+
+RunSummary summaryWith(double rate, double cv, double coherence) {
+  RunSummary s;
+  PopulationSummary p;
+  p.name = "STN";
+  p.size = 10;
+  p.rate_hz = rate;
+  p.cv_isi = cv;
+  s.populations = {p};
+  s.pairs = {PairSummary{"STN", "GPe", coherence}};
+  return s;
+}
+
+// The numbers of the column `metric` in the rows whose first field is `row`.
+std::vector<std::string> column(const std::string& table, const std::string& row, const std::string& metric) {
+  std::istringstream lines(table);
+  std::string header;
+  std::getline(lines, header);
+  std::vector<std::string> names;
+  {
+    std::istringstream h(header);
+    for (std::string f; std::getline(h, f, '\t');) names.push_back(f);
+  }
+  const auto at = std::find(names.begin(), names.end(), metric) - names.begin();
+  std::vector<std::string> out;
+  for (std::string line; std::getline(lines, line);) {
+    std::vector<std::string> fields;
+    std::istringstream l(line);
+    for (std::string f; std::getline(l, f, '\t');) fields.push_back(f);
+    if (fields.at(0).rfind(row, 0) == 0 && fields.at(4) == "STN") out.push_back(fields.at(at));
+  }
+  return out;
+}
+
+TEST(EnsembleTable, MeanAndSampleSdPerGridPointLeavingOutNaN) {
+  const auto runs = ensembleRuns(parseGrid("k.x = a, b"), {1, 2, 3}, 0);
+  const double nan = std::nan("");
+  std::vector<RunSummary> s = {summaryWith(10, 0.5, 0.1), summaryWith(12, nan, 0.2), summaryWith(14, 0.7, 0.3),
+                               summaryWith(1, 0.1, nan),  summaryWith(1, 0.1, nan),  summaryWith(1, 0.1, nan)};
+  const std::string table = ensembleTable(runs, s);
+  EXPECT_EQ(column(table, "run", "rate_hz"), (std::vector<std::string>{"10", "12", "14", "1", "1", "1"}));
+  EXPECT_EQ(column(table, "mean", "rate_hz"), (std::vector<std::string>{"12", "1"}));
+  EXPECT_EQ(column(table, "sd", "rate_hz"), (std::vector<std::string>{"2", "0"}));
+  EXPECT_EQ(column(table, "mean", "cv_isi"), (std::vector<std::string>{"0.6", "0.1"}));
+  EXPECT_EQ(column(table, "sd", "cv_isi")[0], "0.141421");  // √((0.1² + 0.1²)/1)
+  EXPECT_EQ(column(table, "mean", "synchrony_chi")[0], "0");  // the default summary's zeros
+  EXPECT_NE(table.find("STN~GPe\t3"), std::string::npos);
+  EXPECT_NE(table.find("nan"), std::string::npos);
+}
+
+TEST(EnsembleSummaries, FlattenedAndBackUnchanged) {
+  RunSummary s = summaryWith(10, 0.5, 0.25);
+  s.populations[0].pac_z = 3.5;
+  s.populations[0].spikes = 123456789;
+  s.steps = 4000;
+  const auto flat = flattenSummary(s);
+  const RunSummary back = unflattenSummary(flat.data(), s);
+  EXPECT_EQ(flattenSummary(back), flat);
+  EXPECT_EQ(back.populations[0].spikes, 123456789);
+  EXPECT_EQ(back.pairs[0].beta_coherence, 0.25);
+}
+
+}  // namespace
+}  // namespace cbgtc
