@@ -137,7 +137,10 @@ void OptionTable::checkBounds() const {
 
 AttributeList OptionTable::resolved() const {
   AttributeList out;
-  for (const auto& e : _entries) out.emplace_back(e.key, e.value());
+  for (const auto& e : _entries) {
+    std::string value = e.value();
+    if (!value.empty()) out.emplace_back(e.key, std::move(value));
+  }
   return out;
 }
 

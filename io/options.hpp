@@ -44,7 +44,9 @@ class OptionTable {
   /// Range checks of every entry (throws the first failure).
   void checkBounds() const;
 
-  /// Every key with its current value, for provenance.
+  /// Every key with its current value, for provenance; text keys left empty
+  /// (their default) are left out, so that the list reads back as a
+  /// command line (which has no "--key=" with nothing after it).
   AttributeList resolved() const;
 
  private:
