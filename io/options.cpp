@@ -293,6 +293,10 @@ OptionTable makeOptionTable(SimulationConfig& c) {
   t.add("analysis.pac_surrogates", &a.pac_surrogates, "",
         "surrogates (circularly shifted gamma envelopes) of the PAC z-score (0: none, z is n/a)",
         Bound::NonNegative);
+  t.add("analysis.pulse_stimulus", &a.pulse_stimulus, "",
+        "pulse-triggered spike histograms around this stimulus's pulses (empty: the first pulse_train or "
+        "axonal stimulus; none: no histograms)");
+  t.add("analysis.pulse_bin_ms", &a.pulse_bin_ms, "ms", "bin of the pulse-triggered histograms", Bound::Positive);
   t.add("analysis.spike_burst_isi_ms", &a.spike_burst_isi_ms, "ms",
         "spike bursts: runs of inter-spike intervals at most this long", Bound::Positive);
   t.add("analysis.spike_burst_min_spikes", &a.spike_burst_min_spikes, "",

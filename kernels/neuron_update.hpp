@@ -42,6 +42,11 @@ struct SpikeStatistics {
   // counted spikes whose intervals are all at most burst_isi_ms.
   Kokkos::View<std::int32_t*, MemorySpace> run;       // spikes in the current short-interval run
   Kokkos::View<std::int64_t*, MemorySpace> in_burst;  // counted spikes that belong to a burst
+  // Pulse-triggered histogram (docs/model.md §7.8): counted spikes in
+  // [pulse_start_ms, pulse_stop_ms) by their time since the last pulse
+  // onset (start + m·period), in bins of pulse_bin_ms. Empty: none.
+  Kokkos::View<std::int64_t*, MemorySpace> pulse_bins;
+  double pulse_start_ms = 0, pulse_stop_ms = 0, pulse_period_ms = 1, pulse_bin_ms = 1;
   step_type burn_in_steps = 0;
   double dt_ms = 0;
   double burst_isi_ms = 10;
@@ -80,6 +85,16 @@ struct SpikeStatistics {
       short_interval = isi <= burst_isi_ms + 1e-9 * dt_ms;
     }
     last_ms(i) = t;
+    if (pulse_bins.extent(0) > 0 && t >= pulse_start_ms && t < pulse_stop_ms) {
+      const double since = t - pulse_start_ms;
+      const double latency = since - math::floor(since / pulse_period_ms) * pulse_period_ms;
+      const auto last = static_cast<std::int64_t>(pulse_bins.extent(0)) - 1;
+      // Spike times are on the step grid and bin edges often too: an edge
+      // belongs to the bin it starts, whatever the rounding of `latency`.
+      auto bin = static_cast<std::int64_t>(latency / pulse_bin_ms + 1e-9);
+      bin = bin < 0 ? 0 : bin > last ? last : bin;
+      Kokkos::atomic_increment(&pulse_bins(bin));
+    }
     // The run's first burst_min_spikes spikes join a burst together, once
     // the run is long enough; later ones one by one.
     const std::int32_t length = short_interval ? ++run(i) : (run(i) = 1);

@@ -115,6 +115,9 @@ struct AnalysisSettings {
   double peak_lo_hz = 2.0;         // the band the global spectral peak is searched in
   double peak_hi_hz = 100.0;
   std::int64_t pac_surrogates = 200;  // shifted-envelope surrogates of the PAC z-score
+  std::string pulse_stimulus;      // pulse-triggered histograms around this stimulus's pulses ("": the first
+                                   // pulse_train or axonal one; "none": none)
+  double pulse_bin_ms = 0.5;
   double spike_burst_isi_ms = 10.0;      // spike bursts: runs of intervals at most this long
   std::int64_t spike_burst_min_spikes = 3;  // ... of at least this many spikes
   double burst_min_duration_ms = 100.0;  // ... for at least this long (Tinkhauser et al. 2017)

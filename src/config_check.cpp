@@ -137,6 +137,18 @@ void checkConsistency(const SimulationConfig& c) {
     throw ConfigError("analysis.total_lo_hz must be below analysis.total_hi_hz");
   if (!(c.analysis.gamma_lo_hz < c.analysis.gamma_hi_hz))
     throw ConfigError("analysis.gamma_lo_hz must be below analysis.gamma_hi_hz");
+  if (!c.analysis.pulse_stimulus.empty() && c.analysis.pulse_stimulus != "none") {
+    const auto named = std::find_if(c.stimuli.begin(), c.stimuli.end(),
+                                    [&](const StimulusSettings& s) { return s.name == c.analysis.pulse_stimulus; });
+    if (named == c.stimuli.end())
+      throw ConfigError("analysis.pulse_stimulus: no [stimulus." + c.analysis.pulse_stimulus + "] section");
+    if (named->kind != "pulse_train" && named->kind != "axonal")
+      throw ConfigError("analysis.pulse_stimulus: stimulus." + named->name + " is not a pulse_train or axonal one");
+  }
+  if (const StimulusSettings* pulses = pulseHistogramStimulus(c))
+    if (pulses->frequency_hz > 0 && 1000.0 / pulses->frequency_hz / c.analysis.pulse_bin_ms > 100000)
+      throw ConfigError("analysis.pulse_bin_ms: the histogram of stimulus." + pulses->name +
+                        "'s period would have more than 100000 bins; choose a longer bin");
   if (!(c.analysis.peak_lo_hz < c.analysis.peak_hi_hz))
     throw ConfigError("analysis.peak_lo_hz must be below analysis.peak_hi_hz");
   if (c.analysis.pac_surrogates > 100000) throw ConfigError("analysis.pac_surrogates must be at most 100000");

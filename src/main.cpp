@@ -6,6 +6,7 @@
 // incomplete). On a failure the output file is not created (the writer
 // removes the .partial it created, and only that).
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -91,6 +92,12 @@ void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary
                 cell(p.peak_hz, 7, 1).c_str(), cell(p.relative_beta, 8, 4).c_str(),
                 cell(p.beta_prominence, 9, 2).c_str(), cell(p.spectral_entropy, 7, 3).c_str(),
                 cell(p.pac_z, 6, 1).c_str(), cell(p.beta_burst_rate_hz, 8, 2).c_str());
+  if (std::any_of(s.populations.begin(), s.populations.end(),
+                  [](const auto& p) { return !std::isnan(p.pulse_latency_ms); })) {
+    std::printf("pulse-triggered peak, ms after the onset:");
+    for (const auto& p : s.populations) std::printf("  %s %s", p.name.c_str(), cell(p.pulse_latency_ms, 0, 2).c_str());
+    std::printf("\n");
+  }
   if (!s.pairs.empty()) {
     std::printf("beta coherence:");
     for (const auto& q : s.pairs) std::printf("  %s-%s %s", q.a.c_str(), q.b.c_str(), cell(q.beta_coherence, 0, 3).c_str());

@@ -172,6 +172,16 @@ void Simulation::buildPopulations() {
     p.stats = SpikeStatistics<MemorySpace>(p.name, n, stepsOf(config.analysis.burn_in_ms, dt), dt,
                                            config.analysis.spike_burst_isi_ms,
                                            static_cast<std::int32_t>(config.analysis.spike_burst_min_spikes));
+    if (const StimulusSettings* pulses = pulseHistogramStimulus(config)) {
+      const double run_ms = config.simulation.duration_ms;
+      p.stats.pulse_start_ms = pulses->start_ms;
+      p.stats.pulse_stop_ms = pulses->stop_ms < 0 ? run_ms : std::min(pulses->stop_ms, run_ms);
+      p.stats.pulse_period_ms = 1000.0 / pulses->frequency_hz;
+      p.stats.pulse_bin_ms = config.analysis.pulse_bin_ms;
+      const auto bins = static_cast<std::int64_t>(std::ceil(p.stats.pulse_period_ms / p.stats.pulse_bin_ms - 1e-9));
+      p.stats.pulse_bins =
+          Kokkos::View<std::int64_t*, MemorySpace>("cbgtc::" + p.name + "::pulse_bins", std::max<std::int64_t>(1, bins));
+    }
     p.lfp = Kokkos::View<double*, MemorySpace>("cbgtc::" + p.name + "::lfp", lfpDeviceSamples(config));
     p.lfp_scratch = Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>(
         "cbgtc::" + p.name + "::lfp_scratch", (_epoch_steps + _lfp_every - 1) / _lfp_every + 1, n);

@@ -98,6 +98,31 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   lfp.clear();
   for (std::int64_t m = first; m < samples_done; ++m) lfp.push_back(lfp_all[static_cast<std::size_t>(m)]);
   p.synchrony_chi = voltageSynchrony(r, first, samples_done);
+  // The pulse-triggered histogram, as a rate: counts over neurons, the
+  // pulses' share of the analysed time and the bin.
+  std::vector<double> pulse_rate_hz, pulse_time_ms;
+  p.pulse_latency_ms = nan;
+  if (r.stats.pulse_bins.extent(0) > 0) {
+    const auto bins = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.pulse_bins);
+    for (std::size_t b = 0; b < bins.extent(0); ++b) pulse_rate_hz.push_back(static_cast<double>(bins(b)));
+    _comm.sum(pulse_rate_hz);
+    const double from = std::max(r.stats.pulse_start_ms, static_cast<double>(burn_in_steps) * dt_ms);
+    const double to = std::min(r.stats.pulse_stop_ms, static_cast<double>(steps_done) * dt_ms);
+    const double covered_s = std::max(0.0, to - from) / 1000.0;
+    const double bin = r.stats.pulse_bin_ms, period = r.stats.pulse_period_ms;
+    double largest = 0;
+    for (std::size_t b = 0; b < pulse_rate_hz.size(); ++b) {
+      const double width = std::min(bin, period - static_cast<double>(b) * bin);  // the last bin may be short
+      const double exposure_s = static_cast<double>(r.size) * covered_s * width / period;
+      pulse_time_ms.push_back((static_cast<double>(b) + 0.5) * bin);
+      const double counts = pulse_rate_hz[b];
+      pulse_rate_hz[b] = exposure_s > 0 ? counts / exposure_s : nan;
+      if (counts > largest) {
+        largest = counts;
+        p.pulse_latency_ms = pulse_time_ms.back();
+      }
+    }
+  }
   p.lfp_mean = lfp.empty() ? nan : std::accumulate(lfp.begin(), lfp.end(), 0.0) / lfp.size();
   const double fs_hz = 1000.0 / (static_cast<double>(_lfp_every) * dt_ms);
   analysis::WelchSettings welch_settings;
@@ -151,6 +176,7 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
                    {"pac_z", p.pac_z},
                    {"burst_spike_fraction", p.burst_spike_fraction},
                    {"synchrony_chi", p.synchrony_chi},
+                   {"pulse_latency_ms", p.pulse_latency_ms},
                    {"burn_in_ms", a.burn_in_ms},
                    {"analysed_ms", analysed_s * 1000.0},
                    {"welch_segment_ms", a.segment_ms},
@@ -160,6 +186,15 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
     out.psd = spectrum.psd;
     io::writePopulationResults(*writer, out);
     writeComodulogram(*writer, r.name, lfp, fs_hz);
+    if (!pulse_rate_hz.empty()) {
+      const std::string group = "/metrics/" + r.name;
+      writer->writeDataset(group, "pulse_histogram_time_ms", pulse_time_ms,
+                           {{"units", "ms"}, {"description", "bin centres: time since the last pulse onset"}});
+      writer->writeDataset(group, "pulse_histogram_hz", pulse_rate_hz,
+                           {{"units", "Hz"},
+                            {"description", "rate of spikes by time since the last pulse onset (analysis.pulse_stimulus)"}},
+                           {{"bin_ms", r.stats.pulse_bin_ms}, {"period_ms", r.stats.pulse_period_ms}});
+    }
   }
   return p;
 }

@@ -45,6 +45,7 @@ struct PopulationSummary {
   double spectral_entropy = 0.0;   // normalised entropy of the PSD over [total_lo, total_hi] (§7.6)
   double pac_z = 0.0;              // pac_mi against shifted-envelope surrogates (§7.7); NaN without
   double beta_burst_amplitude = 0.0;  // mean peak envelope of the beta bursts; NaN without
+  double pulse_latency_ms = 0.0;   // the pulse-triggered histogram's peak (§7.8); NaN without one
   double synchrony_chi = 0.0;  // Golomb's χ of V (§7.8): 0 asynchronous, 1 identical; NaN without V
 };
 

@@ -149,4 +149,12 @@ std::vector<std::uint8_t> stimulusTargets(const StimulusSettings& s, const Simul
   return driven;
 }
 
+const StimulusSettings* pulseHistogramStimulus(const SimulationConfig& config) {
+  const std::string& name = config.analysis.pulse_stimulus;
+  if (name == "none") return nullptr;
+  for (const StimulusSettings& s : config.stimuli)
+    if ((s.kind == "pulse_train" || s.kind == "axonal") && (name.empty() || s.name == name)) return &s;
+  return nullptr;
+}
+
 }  // namespace cbgtc

@@ -17,6 +17,10 @@ void checkStimuli(const SimulationConfig& config);
 /// The kernel form of a stimulus, without its targets.
 Stimulus stimulusOf(const StimulusSettings& s, const SimulationConfig& config);
 
+/// The stimulus whose pulses the pulse-triggered histograms follow
+/// (analysis.pulse_stimulus), or nullptr.
+const StimulusSettings* pulseHistogramStimulus(const SimulationConfig& config);
+
 /// What an electrode stimulus reaches (docs/model.md §5.3): neurons within
 /// r_act = sqrt((I − I0)/K) of it.
 struct ElectrodeReach {

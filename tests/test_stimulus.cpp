@@ -344,3 +344,51 @@ TEST(Stimulus, AxonalActivationProbabilityIsBinomial) {
         << "seed " << seed;
   }
 }
+
+// Pulse-triggered histograms (docs/model.md §7.8): the written rates are the
+// spikes' own counts by time since the last onset, over neurons, the
+// pulses' share of the analysed time and the bin; a source that ignores the
+// pulses has a flat histogram (every bin its rate within Poisson error); a
+// locked neuron's peak is its latency.
+TEST(Stimulus, PulseTriggeredHistogramsCountSpikesBySinceTheLastPulse) {
+  SimulationConfig c = pulsedNeuron();
+  c.simulation.duration_ms = 2000;
+  c.analysis.burn_in_ms = 100;
+  c.analysis.pulse_bin_ms = 1.0;
+  c.populations.push_back(PopulationSettings::of("CTX", "poisson", 200));
+  const double rate_hz = 80;
+  std::get<models::Poisson::Settings>(c.populations[1].params).params.rate_hz = rate_hz;
+  MemoryWriter w;
+  RunSummary summary;
+  {
+    Simulation sim(c);
+    summary = sim.run(&w);
+  }
+  const double period = 1000.0 / 130, from = 100, to = 2000;
+  const std::size_t bins = 8;  // ⌈7.69 / 1⌉; the last bin is 0.69 ms wide
+  for (const auto& [pop, n] : {std::pair<std::string, int>{"GPi", 1}, {"CTX", 200}}) {
+    const auto& rates = w.datasets.at("/metrics/" + pop + "/pulse_histogram_hz");
+    ASSERT_EQ(rates.size(), bins) << pop;
+    std::vector<double> counts(bins, 0.0);
+    for (const auto& [t, id] : w.spikes.at(pop)) {
+      if (t < from || t >= to) continue;
+      // The onsets' own arithmetic (start + m·period in doubles), not fmod:
+      // at an onset that rounds onto a step, the spike is 0 ms after it.
+      const double since = (t - 50.0) - std::floor((t - 50.0) / period) * period;
+      counts[std::min<std::size_t>(bins - 1, static_cast<std::size_t>(since / 1.0 + 1e-9))] += 1;
+    }
+    for (std::size_t b = 0; b < bins; ++b) {
+      const double width = std::min(1.0, period - b * 1.0);
+      const double exposure_s = n * (to - from) / 1000.0 * width / period;
+      EXPECT_NEAR(rates[b], counts[b] / exposure_s, 1e-9 * counts[b] / exposure_s + 1e-12) << pop << " bin " << b;
+      if (pop == "CTX") {
+        const double expected = rate_hz * exposure_s, sd = std::sqrt(expected);
+        EXPECT_NEAR(counts[b], expected, 5 * sd) << "bin " << b;
+      }
+    }
+  }
+  const auto& gpi = w.datasets.at("/metrics/GPi/pulse_histogram_hz");
+  const auto peak = std::max_element(gpi.begin(), gpi.end()) - gpi.begin();
+  EXPECT_DOUBLE_EQ(summary.populations[0].pulse_latency_ms, (peak + 0.5) * 1.0);
+  EXPECT_DOUBLE_EQ(w.numbers.at("/metrics/GPi/pulse_latency_ms"), summary.populations[0].pulse_latency_ms);
+}
