@@ -179,7 +179,8 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
                    {"pulse_latency_ms", p.pulse_latency_ms},
                    {"burn_in_ms", a.burn_in_ms},
                    {"analysed_ms", analysed_s * 1000.0},
-                   {"welch_segment_ms", a.segment_ms},
+                   // The segment used: analysis.segment_ms, or the whole trace when shorter.
+                   {"welch_segment_ms", spectrum.df_hz > 0 ? 1000.0 / spectrum.df_hz : nan},
                    {"psd_resolution_hz", spectrum.df_hz},
                    {"welch_segments", static_cast<double>(spectrum.segments)}};
     out.psd_freq_hz = spectrum.freq_hz;

@@ -149,6 +149,7 @@ TEST(NetworkRun, MetricsAndLfpAreWritten) {
     const auto& f = w.datasets.at("/metrics/" + p.name + "/psd_freq_hz");
     ASSERT_EQ(psd.size(), f.size());
     EXPECT_DOUBLE_EQ(f[1] - f[0], 5.0);  // 200 ms segments
+    EXPECT_DOUBLE_EQ(w.numbers.at("/metrics/" + p.name + "/welch_segment_ms"), 200.0);
     for (double v : w.datasets.at("/lfp/" + p.name)) ASSERT_TRUE(std::isfinite(v));
   }
 }
@@ -180,6 +181,16 @@ TEST(NetworkRun, SpectralMetricsAndCoherenceAreThoseOfTheWrittenLfp) {
     const auto& como = w.datasets.at("/metrics/" + p.name + "/comodulogram");
     EXPECT_EQ(como.size(), w.datasets.at("/metrics/" + p.name + "/comodulogram_phase_hz").size() *
                                w.datasets.at("/metrics/" + p.name + "/comodulogram_amplitude_hz").size());
+  }
+  // A trace shorter than analysis.segment_ms is one segment of its length.
+  {
+    SimulationConfig shorter = c;
+    shorter.simulation.duration_ms = 400;
+    shorter.analysis.segment_ms = 1000;
+    MemoryWriter w2;
+    Simulation sim2(shorter);
+    sim2.run(&w2);
+    EXPECT_DOUBLE_EQ(w2.numbers.at("/metrics/STN/welch_segment_ms"), 300.0);
   }
   ASSERT_EQ(s.pairs.size(), 3u);  // STN-GPe, STN-GPi, GPe-GPi
   for (const auto& q : s.pairs) {
