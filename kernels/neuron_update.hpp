@@ -93,7 +93,7 @@ struct SpikeStatistics {
       // belongs to the bin it starts, whatever the rounding of `latency`.
       auto bin = static_cast<std::int64_t>(latency / pulse_bin_ms + 1e-9);
       bin = bin < 0 ? 0 : bin > last ? last : bin;
-      Kokkos::atomic_increment(&pulse_bins(bin));
+      Kokkos::atomic_add(&pulse_bins(bin), std::int64_t(1));
     }
     // The run's first burst_min_spikes spikes join a burst together, once
     // the run is long enough; later ones one by one.

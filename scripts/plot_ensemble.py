@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Plot one metric of an ensemble table (cbgtc [ensemble]) against a grid key.
+
+    scripts/plot_ensemble.py TABLE.tsv --x stimulus.dbs.frequency_hz --metric relative_beta \
+        [--population STN,GPe] [--by stimulus.dbs.amplitude] [--out beta_vs_frequency.svg]
+
+Draws each population's (and each value of --by's) mean ± sd over seeds as a
+line with error bars, in an SVG file: Python's standard library only, so it
+runs on any machine that runs cbgtc. The means and sds are the table's own
+"mean" and "sd" rows (docs/network.md, "Ensembles").
+"""
+import argparse
+import math
+import sys
+
+
+def read_table(path):
+    with open(path) as f:
+        header = f.readline().rstrip("\n").split("\t")
+        rows = [dict(zip(header, line.rstrip("\n").split("\t"))) for line in f if line.strip()]
+    return header, rows
+
+
+def overrides(text):
+    if text == "-":
+        return {}
+    return dict(item.split("=", 1) for item in text.split(" "))
+
+
+def number(text):
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("table")
+    parser.add_argument("--x", required=True, help="grid key on the horizontal axis")
+    parser.add_argument("--metric", required=True, help="a column of the table, e.g. relative_beta")
+    parser.add_argument("--population", default="", help="comma-separated populations (default: all)")
+    parser.add_argument("--by", default="", help="another grid key: one line per value")
+    parser.add_argument("--out", default="", help="SVG file (default: <table>_<metric>.svg)")
+    args = parser.parse_args()
+
+    header, rows = read_table(args.table)
+    if args.metric not in header:
+        sys.exit(f"plot_ensemble: no column '{args.metric}' in {args.table}")
+    wanted = [p for p in args.population.split(",") if p]
+    series = {}  # (population, by value) -> {x: (mean, sd)}
+    for row in rows:
+        if row["row"] not in ("mean", "sd"):
+            continue
+        keys = overrides(row["overrides"])
+        if args.x not in keys:
+            sys.exit(f"plot_ensemble: '{args.x}' is not a grid key of {args.table}")
+        pop = row["population"]
+        if (wanted and pop not in wanted) or "~" in pop:
+            continue
+        label = pop + (f" {args.by}={keys.get(args.by, '?')}" if args.by else "")
+        point = series.setdefault(label, {}).setdefault(number(keys[args.x]), [math.nan, math.nan])
+        point[0 if row["row"] == "mean" else 1] = number(row[args.metric])
+    if not series:
+        sys.exit("plot_ensemble: nothing to plot")
+
+    width, height, margin = 720, 440, 70
+    xs = sorted({x for s in series.values() for x in s})
+    ys = [m + k * (sd if not math.isnan(sd) else 0) for s in series.values() for m, sd in s.values()
+          for k in (-1, 1) if not math.isnan(m)]
+    x0, x1 = min(xs), max(xs)
+    y0, y1 = min(0.0, min(ys)), max(ys) * 1.05 if ys else 1.0
+    x1 = x1 if x1 > x0 else x0 + 1
+    y1 = y1 if y1 > y0 else y0 + 1
+
+    def px(x):
+        return margin + (x - x0) / (x1 - x0) * (width - 2 * margin)
+
+    def py(y):
+        return height - margin - (y - y0) / (y1 - y0) * (height - 2 * margin)
+
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+           f'font-size="12"><rect width="100%" height="100%" fill="white"/>']
+    out.append(f'<line x1="{margin}" y1="{py(y0)}" x2="{width - margin}" y2="{py(y0)}" stroke="black"/>')
+    out.append(f'<line x1="{margin}" y1="{py(y0)}" x2="{margin}" y2="{py(y1)}" stroke="black"/>')
+    for k in range(6):
+        xv, yv = x0 + k * (x1 - x0) / 5, y0 + k * (y1 - y0) / 5
+        out.append(f'<text x="{px(xv)}" y="{height - margin + 18}" text-anchor="middle">{xv:g}</text>')
+        out.append(f'<text x="{margin - 6}" y="{py(yv) + 4}" text-anchor="end">{yv:.3g}</text>')
+    out.append(f'<text x="{width / 2}" y="{height - 20}" text-anchor="middle">{args.x}</text>')
+    out.append(f'<text x="18" y="{height / 2}" transform="rotate(-90 18 {height / 2})" '
+               f'text-anchor="middle">{args.metric} (mean ± sd)</text>')
+    for i, (label, points) in enumerate(sorted(series.items())):
+        colour = colours[i % len(colours)]
+        ordered = [(x, m, sd) for x, (m, sd) in sorted(points.items()) if not math.isnan(m)]
+        path = " ".join(f"{'M' if j == 0 else 'L'}{px(x):.1f},{py(m):.1f}" for j, (x, m, _) in enumerate(ordered))
+        out.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for x, m, sd in ordered:
+            out.append(f'<circle cx="{px(x):.1f}" cy="{py(m):.1f}" r="3" fill="{colour}"/>')
+            if not math.isnan(sd):
+                out.append(f'<line x1="{px(x):.1f}" y1="{py(m - sd):.1f}" x2="{px(x):.1f}" y2="{py(m + sd):.1f}" '
+                           f'stroke="{colour}"/>')
+        out.append(f'<text x="{width - margin + 4 - 150}" y="{margin + 16 * i}" fill="{colour}">{label}</text>')
+    out.append("</svg>")
+    path = args.out or args.table.rsplit(".", 1)[0] + f"_{args.metric}.svg"
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+    print(path)
+
+
+if __name__ == "__main__":
+    main()
