@@ -66,9 +66,10 @@ std::string Simulation::nonFiniteMessage(std::int64_t code) const {
   char text[512];
   std::snprintf(text, sizeof text,
                 "population %s has a non-finite membrane potential by t = %g ms (step %lld): the integration "
-                "diverged; simulation.dt_ms = %g is the likely cause (try a smaller step, e.g. 0.025)",
+                "diverged: the step (simulation.dt_ms = %g; try %g) or an input too strong for the model "
+                "(a stimulus's amplitude, a projection's g_total) is the likely cause",
                 _populations.at(position).name.c_str(), static_cast<double>(step + 1) * dt,
-                static_cast<long long>(step), dt);
+                static_cast<long long>(step), dt, dt / 2);
   return text;
 }
 

@@ -428,3 +428,20 @@ TEST(CliRun, AllocationFailureIsOneLine) {
   expectOneErrorLine(r, "GPe");
   EXPECT_TRUE(outputFiles(dir).empty());
 }
+
+// Every deck shipped in input/ is valid as it stands (its output placed in a
+// fresh directory).
+TEST(CliDecks, EveryShippedDeckValidates) {
+  TempDir dir;
+  int decks = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(CBGTC_SOURCE_DIR) + "/input")) {
+    if (entry.path().extension() != ".ini") continue;
+    ++decks;
+    const RunResult r = runCbgtc("--config '" + entry.path().string() + "' --validate --output.file='" +
+                                     (dir / (entry.path().stem().string() + ".h5")).string() + "'",
+                                 dir);
+    EXPECT_EQ(r.exit_code, 0) << entry.path() << "\n" << r.err;
+    EXPECT_NE(r.out.find("configuration is valid"), std::string::npos) << entry.path();
+  }
+  EXPECT_GE(decks, 12);
+}

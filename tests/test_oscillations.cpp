@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <complex>
 #include <cstdint>
 #include <random>
@@ -386,4 +387,15 @@ TEST(Oscillations, RunMetricsCarryCouplingAndBursts) {
     sim.run(&coarse);
   }
   EXPECT_TRUE(std::isnan(coarse.numbers.at("/metrics/STN/pac_mi")));
+}
+
+// A trace with a non-finite sample has no defined envelope (the transform
+// spreads it everywhere): no bursts, and the search ends.
+TEST(Oscillations, BurstsOfANonFiniteTraceAreNone) {
+  std::vector<double> x(2000);
+  for (std::size_t j = 0; j < x.size(); ++j) x[j] = std::sin(2 * 3.14159265358979 * 20 * j / 1000.0);
+  x[700] = std::nan("");
+  EXPECT_EQ(cbgtc::analysis::bursts(x, 1000.0, 13, 30, 75, 0).count, 0);
+  x[700] = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(cbgtc::analysis::bursts(x, 1000.0, 13, 30, 75, 0).count, 0);
 }

@@ -111,3 +111,30 @@ TEST(StnTermanRubin, BurstGrowsWithTheStepsDuration) {
   EXPECT_GE(after_long, after_short);
   EXPECT_GE(after_long, 3u);
 }
+
+// Strong stimulus pulses drive V above E_Ca, where the model's Ca influx
+// turns negative: Ca stays a concentration (≥ 0) and the cell stays finite
+// through seconds of 130 Hz, 90 µs pulses of 3000 µA/cm² (docs/model.md
+// §2.11).
+TEST(StnTermanRubin, CalciumStaysNonNegativeUnderStrongPulses) {
+  const stn_tr::TermanRubinParams p;
+  const double dt = 0.025;
+  stn_tr::TermanRubinState x;
+  x.V = -60;
+  x.n = stn_tr::sigmoid(x.V, p.theta_n, p.sigma_n);
+  x.h = stn_tr::sigmoid(x.V, p.theta_h, p.sigma_h);
+  x.r = stn_tr::sigmoid(x.V, p.theta_r, p.sigma_r);
+  x.Ca = 0.1;
+  x.last_spike_step = stn_tr::no_spike_step;
+  const double period_ms = 1000.0 / 130;
+  double highest_V = -1e9;
+  for (step_type k = 0; k < static_cast<step_type>(3000 / dt); ++k) {
+    const double since = std::fmod(k * dt, period_ms);
+    const real_type I = since < 0.09 ? real_type(3000) : real_type(0);
+    stn_tr::step(x, p, I, static_cast<real_type>(dt), k, 40);
+    ASSERT_TRUE(std::isfinite(x.V)) << "step " << k;
+    ASSERT_GE(x.Ca, 0) << "step " << k;
+    highest_V = std::max(highest_V, static_cast<double>(x.V));
+  }
+  EXPECT_GT(highest_V, p.ECa) << "the pulses reach above E_Ca, where the clamp matters";
+}

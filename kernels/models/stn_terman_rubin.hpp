@@ -99,9 +99,13 @@ KOKKOS_FORCEINLINE_FUNCTION bool step(TermanRubinState& x, const TermanRubinPara
   const real_type V_new = V_inf + (V - V_inf) * vmath::exp(-dt_ms * g_total / p.Cm);
 
   // Ca relaxes towards −(I_Ca + I_T)/k_Ca at rate ε·k_Ca (currents at V_k).
+  // A concentration, so at least 0: above E_Ca (a strong stimulus pulse)
+  // the influx turns negative, and Ca reaching −k1 would make I_AHP diverge
+  // (docs/model.md §2.11).
   const real_type influx = -(g_Ca + g_T) * (V - p.ECa);
   const real_type Ca_inf = influx / p.k_Ca;
-  const real_type Ca = Ca_inf + (x.Ca - Ca_inf) * vmath::exp(-dt_ms * p.epsilon_per_ms * p.k_Ca);
+  const real_type Ca =
+      math::atLeast(Ca_inf + (x.Ca - Ca_inf) * vmath::exp(-dt_ms * p.epsilon_per_ms * p.k_Ca), real_type(0));
 
   const bool spiked = V_new >= p.V_spike_thresh && V < p.V_spike_thresh && k - x.last_spike_step >= min_isi_steps;
   x.V = V_new;

@@ -193,9 +193,11 @@ Bursts bursts(const std::vector<double>& x, double fs_hz, double lo_hz, double h
   // The shortest burst in whole samples; the 1e-9 keeps a duration that is
   // an exact number of samples (100 ms at 1 kHz) from rounding up past it.
   const double min_samples = std::ceil(min_duration_ms / dt_ms - 1e-9);
+  // (A non-finite sample is never above the threshold, and every pass of
+  // the loop moves on by at least one sample.)
   std::size_t j = 0;
   while (j < envelope.size()) {
-    if (envelope[j] <= out.threshold) {
+    if (!(envelope[j] > out.threshold)) {
       ++j;
       continue;
     }
