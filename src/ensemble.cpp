@@ -180,7 +180,8 @@ std::vector<std::pair<std::string, double>> summaryMetrics(const PopulationSumma
           {"pac_z", p.pac_z},
           {"beta_burst_rate_hz", p.beta_burst_rate_hz},
           {"beta_burst_mean_ms", p.beta_burst_mean_ms},
-          {"beta_burst_amplitude", p.beta_burst_amplitude}};
+          {"beta_burst_amplitude", p.beta_burst_amplitude},
+          {"pulse_latency_ms", p.pulse_latency_ms}};
 }
 
 std::vector<double> flattenSummary(const RunSummary& s) {
@@ -218,6 +219,7 @@ RunSummary unflattenSummary(const double* v, const RunSummary& like) {
     p.beta_burst_rate_hz = *v++;
     p.beta_burst_mean_ms = *v++;
     p.beta_burst_amplitude = *v++;
+    p.pulse_latency_ms = *v++;
     p.lfp_mean = *v++;
   }
   for (PairSummary& q : s.pairs) q.beta_coherence = *v++;
