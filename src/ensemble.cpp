@@ -231,6 +231,27 @@ RunSummary unflattenSummary(const double* v, const RunSummary& like) {
   return s;
 }
 
+RunSummary failedRunSummary(const RunSummary& s) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> flat = flattenSummary(s);
+  RunSummary failed = unflattenSummary(flat.data(), s);
+  for (PopulationSummary& p : failed.populations) {
+    const index_type size = p.size;
+    const std::string name = p.name;
+    p = PopulationSummary{};
+    p.name = name;
+    p.size = size;
+    for (double* v : {&p.rate_hz, &p.cv_isi, &p.beta_power, &p.relative_beta, &p.beta_peak_hz, &p.lfp_mean,
+                      &p.beta_prominence, &p.pac_mi, &p.beta_burst_rate_hz, &p.beta_burst_mean_ms,
+                      &p.burst_spike_fraction, &p.peak_hz, &p.spectral_entropy, &p.pac_z, &p.beta_burst_amplitude,
+                      &p.pulse_latency_ms, &p.synchrony_chi})
+      *v = nan;
+  }
+  for (PairSummary& q : failed.pairs) q.beta_coherence = nan;
+  failed.complete = false;
+  return failed;
+}
+
 std::string ensembleTable(const std::vector<EnsembleRun>& runs, const std::vector<RunSummary>& summaries) {
   std::ostringstream out;
   if (runs.empty() || summaries.empty()) return "";

@@ -60,6 +60,9 @@ std::string runOutputFile(const std::string& file, std::size_t index, std::size_
 std::vector<double> flattenSummary(const RunSummary& s);
 RunSummary unflattenSummary(const double* values, const RunSummary& like);
 
+/// `s` with every metric NaN: a failed run's entry in the table.
+RunSummary failedRunSummary(const RunSummary& s);
+
 /// The metrics of one population's summary, in the table's column order.
 std::vector<std::pair<std::string, double>> summaryMetrics(const PopulationSummary& p);
 

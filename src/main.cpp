@@ -386,7 +386,11 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
                   rc == 0 ? "done" : "FAILED", summaries[r].wall_seconds, configs[r].output.file.c_str());
       std::fflush(stdout);
     }
-    if (rc != 0 && code == 0) code = rc;
+    if (rc != 0) {
+      // A failed run has no results: every metric of it is undefined.
+      summaries[r] = cbgtc::failedRunSummary(summaries[r]);
+      if (code == 0) code = rc;
+    }
   }
   // Every group's failures and stops, everywhere; then the summaries to
   // rank 0 (each run's numbers from its group's root, zero elsewhere).

@@ -138,6 +138,15 @@ TEST(EnsembleTable, MeanAndSampleSdPerGridPointLeavingOutNaN) {
   EXPECT_NE(table.find("nan"), std::string::npos);
 }
 
+TEST(EnsembleSummaries, AFailedRunHasNoMetrics) {
+  const RunSummary failed = failedRunSummary(summaryWith(10, 0.5, 0.25));
+  ASSERT_EQ(failed.populations.size(), 1u);
+  EXPECT_EQ(failed.populations[0].name, "STN");
+  for (const auto& [name, value] : summaryMetrics(failed.populations[0])) EXPECT_TRUE(std::isnan(value)) << name;
+  EXPECT_TRUE(std::isnan(failed.pairs[0].beta_coherence));
+  EXPECT_FALSE(failed.complete);
+}
+
 TEST(EnsembleSummaries, FlattenedAndBackUnchanged) {
   RunSummary s = summaryWith(10, 0.5, 0.25);
   s.populations[0].pac_z = 3.5;
