@@ -187,6 +187,14 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
     out.psd = spectrum.psd;
     io::writePopulationResults(*writer, out);
     writeComodulogram(*writer, r.name, lfp, fs_hz);
+    // Each beta burst, for its distributions (§7.5): start from the end of
+    // the burn-in, duration, peak envelope.
+    const std::string group = "/metrics/" + r.name;
+    writer->writeDataset(group, "beta_burst_start_ms", bursts.start_ms,
+                         {{"units", "ms"}, {"description", "beta bursts' starts, from the end of the burn-in"}});
+    writer->writeDataset(group, "beta_burst_duration_ms", bursts.duration_ms, {{"units", "ms"}});
+    writer->writeDataset(group, "beta_burst_peak", bursts.amplitude,
+                         {{"units", r.current_units}, {"description", "peak of the beta envelope in each burst"}});
     if (!pulse_rate_hz.empty()) {
       const std::string group = "/metrics/" + r.name;
       writer->writeDataset(group, "pulse_histogram_time_ms", pulse_time_ms,

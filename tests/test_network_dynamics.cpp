@@ -178,6 +178,9 @@ TEST(NetworkRun, SpectralMetricsAndCoherenceAreThoseOfTheWrittenLfp) {
                      analysis::spectralEntropy(spectrum, 1, 100));
     EXPECT_DOUBLE_EQ(p.pac_mi, analysis::modulationIndex(analysed[p.name], 1000.0, 13, 30, 60, 200));
     EXPECT_TRUE(std::isfinite(p.pac_z)) << p.name;
+    const analysis::Bursts bursts = analysis::bursts(analysed[p.name], 1000.0, 13, 30, 75, 100);
+    EXPECT_EQ(w.datasets.at("/metrics/" + p.name + "/beta_burst_duration_ms"), bursts.duration_ms);
+    EXPECT_EQ(w.datasets.at("/metrics/" + p.name + "/beta_burst_peak"), bursts.amplitude);
     const auto& como = w.datasets.at("/metrics/" + p.name + "/comodulogram");
     EXPECT_EQ(como.size(), w.datasets.at("/metrics/" + p.name + "/comodulogram_phase_hz").size() *
                                w.datasets.at("/metrics/" + p.name + "/comodulogram_amplitude_hz").size());
