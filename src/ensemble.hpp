@@ -63,6 +63,9 @@ RunSummary unflattenSummary(const double* values, const RunSummary& like);
 /// `s` with every metric NaN: a failed run's entry in the table.
 RunSummary failedRunSummary(const RunSummary& s);
 
+/// The table's default path: "<output file's stem>_ensemble.tsv".
+std::string ensembleTableFile(const std::string& output_file);
+
 /// The metrics of one population's summary, in the table's column order.
 std::vector<std::pair<std::string, double>> summaryMetrics(const PopulationSummary& p);
 

@@ -316,13 +316,7 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
     const auto grid = cbgtc::parseGrid(base.config.ensemble.grid);
     runs = cbgtc::ensembleRuns(grid, seeds, base.config.simulation.seed);
     const std::string& file = base.config.output.file;
-    table = base.config.ensemble.table.empty() ? file.substr(0, file.find_last_of('.') == std::string::npos ||
-                                                                        (file.find_last_of('/') != std::string::npos &&
-                                                                         file.find_last_of('.') < file.find_last_of('/'))
-                                                                    ? file.size()
-                                                                    : file.find_last_of('.')) +
-                                                         "_ensemble.tsv"
-                                               : base.config.ensemble.table;
+    table = base.config.ensemble.table.empty() ? cbgtc::ensembleTableFile(file) : base.config.ensemble.table;
     const cbgtc::io::DeckReader cached = [&decks](const std::string& path) { return decks.at(path); };
     for (const cbgtc::EnsembleRun& run : runs) {
       // The command line's own values of the keys the ensemble sets give way.

@@ -87,6 +87,8 @@ TEST(EnsembleFiles, RunFilesAreNumberedToTheSameWidth) {
   EXPECT_EQ(runOutputFile("out/run.h5", 3, 12), "out/run_03.h5");
   EXPECT_EQ(runOutputFile("run.h5", 0, 1), "run_0.h5");
   EXPECT_EQ(runOutputFile("dir.v2/run", 7, 8), "dir.v2/run_7");
+  EXPECT_EQ(ensembleTableFile("out/run.h5"), "out/run_ensemble.tsv");
+  EXPECT_EQ(ensembleTableFile("dir.v2/run"), "dir.v2/run_ensemble.tsv");
 }
 
 RunSummary summaryWith(double rate, double cv, double coherence) {
