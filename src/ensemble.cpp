@@ -244,8 +244,7 @@ RunSummary unflattenSummary(const double* v, const RunSummary& like) {
 
 RunSummary failedRunSummary(const RunSummary& s) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  std::vector<double> flat = flattenSummary(s);
-  RunSummary failed = unflattenSummary(flat.data(), s);
+  RunSummary failed = s;
   for (PopulationSummary& p : failed.populations) {
     const index_type size = p.size;
     const std::string name = p.name;

@@ -1,5 +1,6 @@
 #include "src/model_settings.hpp"
 
+#include <algorithm>
 #include <iterator>
 #include <type_traits>
 
@@ -114,6 +115,11 @@ std::vector<StateVariable> stateVariables(const ModelSettings& s) {
         return std::vector<StateVariable>(std::begin(list), std::end(list));
       },
       s);
+}
+
+bool hasMembranePotential(const ModelSettings& s) {
+  const auto state = stateVariables(s);
+  return std::any_of(state.begin(), state.end(), [](const StateVariable& v) { return v.name == std::string("V"); });
 }
 
 const char* conductanceUnits(const ModelSettings& s) {

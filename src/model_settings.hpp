@@ -52,6 +52,8 @@ const char* conductanceUnits(const ModelSettings& s);
 
 /// The state variables a [record] section can name (Model::state_variables).
 std::vector<StateVariable> stateVariables(const ModelSettings& s);
+/// Whether the model has a membrane potential V (spike sources have none).
+bool hasMembranePotential(const ModelSettings& s);
 
 /// Whether projections may target a population of the model (false for
 /// spike sources: Model::takes_input).

@@ -185,8 +185,7 @@ void Simulation::buildPopulations() {
     p.lfp = Kokkos::View<double*, MemorySpace>("cbgtc::" + p.name + "::lfp", lfpDeviceSamples(config));
     p.lfp_scratch = Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>(
         "cbgtc::" + p.name + "::lfp_scratch", (_epoch_steps + _lfp_every - 1) / _lfp_every + 1, n);
-    const auto state = stateVariables(s.params);
-    if (std::any_of(state.begin(), state.end(), [](const StateVariable& v) { return v.name == std::string("V"); })) {
+    if (hasMembranePotential(s.params)) {
       p.v_scratch = Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>(
           "cbgtc::" + p.name + "::v_scratch", p.lfp_scratch.extent(0), n);
       p.v_sum = Kokkos::View<double*, MemorySpace>("cbgtc::" + p.name + "::v_sum", p.lfp.extent(0));

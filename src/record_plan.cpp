@@ -100,9 +100,7 @@ std::vector<RecordPlan> recordPlans(const SimulationConfig& c) {
   for (std::size_t q = 0; q < c.populations.size(); ++q) {
     const PopulationSettings& pop = c.populations[q];
     const std::int64_t cells = std::min<std::int64_t>(c.output.v_neurons, pop.n);
-    const auto state = stateVariables(pop.params);
-    const bool has_v = std::any_of(state.begin(), state.end(), [](const StateVariable& v) { return v.name == std::string("V"); });
-    if (cells <= 0 || !has_v) continue;  // spike sources have no membrane
+    if (cells <= 0 || !hasMembranePotential(pop.params)) continue;  // spike sources have no membrane
     RecordPlan plan;
     plan.population = q;
     plan.every_steps = c.output.v_every_steps;
