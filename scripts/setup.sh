@@ -9,7 +9,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 packages=(cmake g++ make pkg-config
           libtrilinos-kokkos-dev libtrilinos-kokkos-kernels-dev
           libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
-          libboost-program-options-dev libgtest-dev librandom123-dev)
+          libboost-program-options-dev libgtest-dev librandom123-dev
+          python3-h5py python3-numpy python3-matplotlib)
+# scripts/test.sh adds python3-bmtk, which the suite reads the output with.
+read -r -a extra <<< "${CBGTC_EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

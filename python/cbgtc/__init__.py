@@ -1,0 +1,166 @@
+"""Read cbgtc output files into numpy arrays.
+
+    import cbgtc
+    run = cbgtc.read("out.h5")
+    t, ids = run.spikes["STN"]            # spike times (ms) and 0-based node ids
+    run.metrics["STN"]["rate_hz"]         # every scalar of /metrics/STN
+    run.metrics["STN"]["psd"]             # and every array
+    t, v = run.lfp["STN"]                 # LFP proxy and its sample times (ms)
+    rep = run.reports["STN"]              # voltage report: rep.time_ms, rep.node_ids, rep.data
+    run.config["population.STN.n"]        # the resolved configuration, typed
+    rep = cbgtc.read_report("out_stn_gates.h5")   # a [record.<name>] file
+
+Only h5py and numpy are needed. The layout is the README's "Output (SONATA)".
+"""
+
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+__all__ = ["read", "read_report", "Run", "Report", "typed"]
+try:
+    from ._version import version as __version__  # written by CMake from the project version
+except ImportError:  # the source tree, not a build or an install
+    __version__ = "unknown"
+
+
+def typed(value):
+    """A configuration value as Python reads it: bool, int, float or str.
+
+    cbgtc writes numbers as numbers; text that looks like one (a value
+    written by an older file) is converted the same way.
+    """
+    if isinstance(value, bytes):
+        value = value.decode()
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.reshape(()).item()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if not isinstance(value, str):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
+@dataclass
+class Report:
+    """A SONATA report: data[row, column] is node node_ids[column] at time_ms[row]."""
+
+    variable: str
+    units: str
+    time_ms: np.ndarray
+    node_ids: np.ndarray
+    data: np.ndarray
+
+    def trace(self, node_id: int) -> np.ndarray:
+        """The time series of one node."""
+        columns = np.flatnonzero(self.node_ids == node_id)
+        if columns.size == 0:
+            raise KeyError(f"node {node_id} is not in this report (it has {list(self.node_ids)})")
+        return self.data[:, columns[0]]
+
+
+@dataclass
+class Run:
+    """Everything one cbgtc output file holds."""
+
+    path: str
+    attrs: Dict[str, object]                      # every root attribute, typed
+    config: Dict[str, object]                     # the resolved "section.key" values
+    populations: list                             # names, in the file's order
+    spikes: Dict[str, Tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    lfp: Dict[str, Tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    lfp_units: Dict[str, str] = field(default_factory=dict)
+    metrics: Dict[str, Dict[str, object]] = field(default_factory=dict)
+    reports: Dict[str, Report] = field(default_factory=dict)
+    coherence: Dict[Tuple[str, str], Tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    positions: Dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def duration_ms(self) -> float:
+        return float(self.attrs.get("stopped_at_ms", self.config.get("simulation.duration_ms", 0.0)))
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.attrs.get("complete", True))
+
+    def size(self, population: str) -> Optional[int]:
+        """The population's neuron count, from the configuration."""
+        n = self.config.get(f"population.{population}.n")
+        return None if n is None else int(n)
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _report(group) -> Report:
+    data = group["data"]
+    mapping = group["mapping"]
+    start, stop, step = (float(x) for x in mapping["time"][()])
+    rows = data.shape[0]
+    return Report(
+        variable=_text(data.attrs.get("variable", "")),
+        units=_text(data.attrs.get("units", "")),
+        time_ms=start + step * np.arange(rows),
+        node_ids=np.asarray(mapping["node_ids"][()], dtype=np.int64),
+        data=np.asarray(data[()]),
+    )
+
+
+def read_report(path: str, population: Optional[str] = None) -> Report:
+    """A report file written by a [record.<name>] section (or the /report
+    group of an output file): the one population it holds, or `population`."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        reports = f["report"]
+        names = list(reports.keys())
+        if population is None:
+            if len(names) != 1:
+                raise ValueError(f"{path}: holds reports of {names}; name one")
+            population = names[0]
+        if population not in reports:
+            raise KeyError(f"{path}: no report of {population!r} (it has {names})")
+        return _report(reports[population])
+
+
+def read(path: str) -> Run:
+    """Reads a cbgtc output file (HDF5) whole."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        attrs = {k: typed(v) for k, v in f.attrs.items()}
+        config = {k: v for k, v in attrs.items() if "." in k}
+        populations = [k[len("population."):-len(".model")] for k in config
+                       if k.startswith("population.") and k.endswith(".model")]
+        run = Run(path=path, attrs=attrs, config=config, populations=populations)
+        for name, group in f.get("spikes", {}).items():
+            run.spikes[name] = (np.asarray(group["timestamps"][()], dtype=float),
+                                np.asarray(group["node_ids"][()], dtype=np.int64))
+        for name, data in f.get("lfp", {}).items():
+            dt = float(data.attrs["sampling_interval_ms"])
+            start = float(data.attrs.get("start_ms", 0.0))
+            values = np.asarray(data[()])
+            run.lfp[name] = (start + dt * np.arange(values.size), values)
+            run.lfp_units[name] = _text(data.attrs.get("units", ""))
+        for name, group in f.get("metrics", {}).items():
+            m = {k: typed(v) for k, v in group.attrs.items()}
+            for k, d in group.items():
+                m[k] = np.asarray(d[()])
+            run.metrics[name] = m
+        for name, group in f.get("report", {}).items():
+            run.reports[name] = _report(group)
+        for a, inner in f.get("coherence", {}).items():
+            for b, group in inner.items():
+                run.coherence[(a, b)] = (np.asarray(group["freq_hz"][()]), np.asarray(group["coherence"][()]))
+        for name, group in f.get("positions", {}).items():
+            run.positions[name] = np.column_stack([group[c][()] for c in ("x_um", "y_um", "z_um")])
+        return run

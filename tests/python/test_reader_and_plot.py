@@ -1,0 +1,228 @@
+"""The Python reader (cbgtc.read), cbgtc-plot, and bmtk reading cbgtc's files.
+
+Run by ctest (tests/CMakeLists.txt) with CBGTC_EXE, CBGTC_PLOT and
+PYTHONPATH set; exits 77 (skipped) where h5py, numpy or matplotlib are
+missing. Each check compares two independent routes to the same numbers:
+the reader against h5py on the raw file and against the metrics cbgtc
+computed in C++, the plots' drawn data against the reader, bmtk's readers
+against cbgtc's.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+try:
+    import h5py
+    import numpy as np
+    import matplotlib
+    import matplotlib.image
+
+    matplotlib.use("Agg")
+except ImportError as e:  # pragma: no cover
+    print(f"skipped: {e}")
+    sys.exit(77)
+
+import cbgtc
+import cbgtc.plot
+
+EXE = os.environ["CBGTC_EXE"]
+PLOT = os.environ["CBGTC_PLOT"]
+DURATION_MS = 1500.0
+N_STN = 60
+
+DECK = """
+[simulation]
+duration_ms = 1500
+seed = 7
+
+[output]
+v_neurons = 2
+v_every_steps = 40
+
+[record.stn]
+population = STN
+variables = V, Ca
+node_ids = 3, 11, 42
+interval_ms = 0.5
+"""
+
+
+def run_cbgtc(folder, *args):
+    deck = os.path.join(folder, "deck.ini")
+    with open(deck, "w") as f:
+        f.write(DECK)
+    out = os.path.join(folder, "run.h5")
+    subprocess.run([EXE, "--config", deck, f"--population.STN.n={N_STN}", f"--output.file={out}", *args],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return out
+
+
+class Fixture(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.folder = tempfile.TemporaryDirectory()
+        cls.path = run_cbgtc(cls.folder.name)
+        cls.res = cbgtc.read(cls.path)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.folder.cleanup()
+
+
+class Reader(Fixture):
+    def test_config_is_typed_and_matches_the_command_line(self):
+        self.assertEqual(self.res.config["population.STN.n"], N_STN)
+        self.assertIsInstance(self.res.config["population.STN.n"], int)
+        self.assertEqual(self.res.config["simulation.duration_ms"], DURATION_MS)
+        self.assertIs(self.res.config["output.spikes"], True)
+        self.assertEqual(self.res.config["population.STN.model"], "stn_hh")
+        self.assertEqual(self.res.size("STN"), N_STN)
+        self.assertTrue(self.res.complete)
+        self.assertEqual(sorted(self.res.populations), ["GPe", "GPi", "STN"])
+
+    def test_spikes_equal_the_raw_datasets(self):
+        with h5py.File(self.path, "r") as f:
+            for pop in self.res.populations:
+                t, ids = self.res.spikes[pop]
+                np.testing.assert_array_equal(t, f[f"spikes/{pop}/timestamps"][()])
+                np.testing.assert_array_equal(ids, f[f"spikes/{pop}/node_ids"][()])
+                self.assertTrue(np.all(np.diff(t) >= 0))
+                self.assertTrue(np.all((ids >= 0) & (ids < self.res.size(pop))))
+
+    def test_rates_from_the_spikes_equal_the_metrics_cbgtc_computed(self):
+        for pop in self.res.populations:
+            m = self.res.metrics[pop]
+            t, _ = self.res.spikes[pop]
+            burn = m["burn_in_ms"]
+            counted = np.count_nonzero((t >= burn) & (t < DURATION_MS))
+            rate = counted / (self.res.size(pop) * m["analysed_ms"] * 1e-3)
+            self.assertAlmostEqual(rate, m["rate_hz"], delta=1e-9 * max(1.0, rate), msg=pop)
+            self.assertEqual(m["analysed_ms"], DURATION_MS - burn)
+
+    def test_lfp_and_reports_have_their_sampling(self):
+        for pop in self.res.populations:
+            t, v = self.res.lfp[pop]
+            step = self.res.config["analysis.lfp_sample_ms"]
+            self.assertEqual(v.size, round(DURATION_MS / step))
+            np.testing.assert_allclose(np.diff(t), step)
+            rep = self.res.reports[pop]
+            np.testing.assert_array_equal(rep.node_ids, [0, 1])
+            self.assertEqual(rep.variable, "V")
+            self.assertEqual(rep.data.shape, (rep.time_ms.size, 2))
+            np.testing.assert_allclose(rep.time_ms[1] - rep.time_ms[0], 40 * self.res.config["simulation.dt_ms"])
+
+    def test_record_file(self):
+        stem = os.path.splitext(self.path)[0]
+        rep = cbgtc.read_report(stem + "_stn_V.h5")
+        np.testing.assert_array_equal(rep.node_ids, [3, 11, 42])
+        self.assertEqual((rep.variable, rep.units), ("V", "mV"))
+        np.testing.assert_allclose(np.diff(rep.time_ms), 0.5)
+        ca = cbgtc.read_report(stem + "_stn_Ca.h5")
+        self.assertEqual(ca.variable, "Ca")
+        self.assertTrue(np.all(ca.data >= 0))
+        with self.assertRaises(KeyError):
+            rep.trace(5)
+
+    def test_typed_converts_text_numbers(self):
+        self.assertIs(cbgtc.typed(b"true"), True)
+        self.assertEqual(cbgtc.typed("42"), 42)
+        self.assertEqual(cbgtc.typed("0.025"), 0.025)
+        self.assertEqual(cbgtc.typed("stn_hh"), "stn_hh")
+
+
+class Plots(Fixture):
+    def test_raster_draws_every_spike_of_its_window_once(self):
+        t0, t1 = 500.0, 900.0
+        fig = cbgtc.plot.raster(self.res, t_start_ms=t0, t_stop_ms=t1, max_neurons=50)
+        drawn = {c.get_label(): c.get_offsets() for c in fig.axes[0].collections}
+        offset = 0
+        for pop in sorted(drawn, key=lambda p: self.res.populations.index(p)):
+            t, ids = self.res.spikes[pop]
+            keep = (t >= t0) & (t < t1) & (ids < 50)
+            np.testing.assert_array_equal(drawn[pop][:, 0], t[keep])
+            np.testing.assert_array_equal(drawn[pop][:, 1], ids[keep] + offset)
+            offset += min(50, self.res.size(pop))
+
+    def test_rates_integrate_to_the_spike_count(self):
+        bin_ms = 10.0
+        rates = cbgtc.plot.population_rates(self.res, t_start_ms=0, t_stop_ms=DURATION_MS, bin_ms=bin_ms)
+        for pop, (centres, r) in rates.items():
+            self.assertEqual(centres.size, DURATION_MS / bin_ms)
+            count = np.sum(r) * self.res.size(pop) * bin_ms * 1e-3
+            self.assertAlmostEqual(count, self.res.spikes[pop][0].size, delta=1e-6)
+
+    def test_spectrum_draws_the_written_psd(self):
+        fig = cbgtc.plot.spectrum(self.res)
+        lines = {l.get_label(): l for l in fig.axes[0].get_lines()}
+        for pop in self.res.populations:
+            f, p = self.res.metrics[pop]["psd_freq_hz"], self.res.metrics[pop]["psd"]
+            keep = (f > 0) & (f <= 100)
+            np.testing.assert_allclose(lines[pop].get_ydata(), p[keep] / p[keep].sum(), rtol=1e-12)
+
+    def test_command_writes_png_and_pdf(self):
+        with tempfile.TemporaryDirectory() as out:
+            r = subprocess.run([PLOT, self.path, "-o", out, "--dpi", "50"], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            png = os.path.join(out, "run_summary.png")
+            self.assertEqual(r.stdout.strip(), png)
+            image = matplotlib.image.imread(png)
+            self.assertEqual(image.shape[:2], (50 * 3.6 * 3, 50 * 12))  # three rows (PAC), 12 inches wide
+            self.assertGreater(np.std(image[..., :3]), 0.05)  # not blank
+            pdf = os.path.join(out, "spec.pdf")
+            r = subprocess.run([PLOT, self.path, "spectrum", "-o", pdf], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(pdf, "rb") as f:
+                self.assertEqual(f.read(5), b"%PDF-")
+
+    def test_command_refuses_bad_input_with_one_line(self):
+        r = subprocess.run([PLOT, self.path, "histogramz"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("histogramz", r.stderr)
+        r = subprocess.run([PLOT, os.path.join(self.folder.name, "missing.h5")], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("missing.h5", r.stderr)
+
+
+try:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from bmtk.utils.reports.spike_trains import SpikeTrains
+        from bmtk.utils.reports.compartment import CompartmentReport
+    HAVE_BMTK = True
+except ImportError:
+    HAVE_BMTK = False
+
+
+@unittest.skipUnless(HAVE_BMTK, "bmtk is not installed (Debian: python3-bmtk)")
+class Bmtk(Fixture):
+    def test_bmtk_reads_the_spikes(self):
+        trains = SpikeTrains.load(self.path)
+        self.assertEqual(sorted(trains.populations), sorted(self.res.populations))
+        frame = trains.to_dataframe()
+        for pop in self.res.populations:
+            rows = frame[frame["population"] == pop].sort_values(["timestamps", "node_ids"], kind="stable")
+            t, ids = self.res.spikes[pop]
+            np.testing.assert_array_equal(rows["timestamps"].to_numpy(), t)
+            np.testing.assert_array_equal(rows["node_ids"].to_numpy(), ids)
+
+    def test_bmtk_reads_the_reports(self):
+        stem = os.path.splitext(self.path)[0]
+        for path, pop in ((self.path, "STN"), (stem + "_stn_V.h5", "STN")):
+            ours = cbgtc.read_report(path, pop)
+            theirs = CompartmentReport(path, mode="r")
+            self.assertEqual(theirs.variable(population=pop), ours.variable)
+            self.assertEqual(theirs.units(population=pop), ours.units)
+            np.testing.assert_array_equal(theirs.node_ids(population=pop), ours.node_ids)
+            np.testing.assert_array_equal(theirs.data(population=pop), ours.data)
+            self.assertAlmostEqual(theirs.dt(population=pop), ours.time_ms[1] - ours.time_ms[0])
+            self.assertAlmostEqual(theirs.tstart(population=pop), ours.time_ms[0])
+
+
+if __name__ == "__main__":
+    unittest.main()
