@@ -44,8 +44,9 @@
 
 /// Before a loop over the lanes of a chunk of neurons whose iterations are
 /// independent: lets the compiler vectorise it without proving that the
-/// Views do not alias (needs -fopenmp-simd, which the build sets).
-#if defined(_OPENMP) || defined(__GNUC__) || defined(__clang__)
+/// Views do not alias (needs -fopenmp-simd, which the build sets for GCC and
+/// Clang except for HIP: src/CMakeLists.txt).
+#if defined(_OPENMP) || defined(CBGTC_OPENMP_SIMD)
 #define CBGTC_SIMD_LOOP _Pragma("omp simd")
 #else
 #define CBGTC_SIMD_LOOP
