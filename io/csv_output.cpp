@@ -14,6 +14,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
@@ -116,17 +117,43 @@ class CsvOutput final : public OutputWriter {
     }
     for (const auto& [name, value] : values) {
       written.insert(name);
-      // %.17g round-trips every double; NaN is spelled "nan" whatever its
-      // sign bit, so strtod() reads it back as NaN.
+      // The shortest %g that round-trips (17 digits always do); NaN is
+      // spelled "nan" whatever its sign bit, so strtod() reads it back as NaN.
       char text[32];
       if (std::isnan(value)) {
         std::snprintf(text, sizeof(text), "nan");
       } else {
-        std::snprintf(text, sizeof(text), "%.17g", value);
+        for (int digits = 15; digits <= 17; ++digits) {
+          std::snprintf(text, sizeof(text), "%.*g", digits, value);
+          if (std::strtod(text, nullptr) == value) break;
+        }
       }
-      checkWrite(std::fprintf(_file, "# %s = %s\n",
-                              oneLine(detail::joinPath(group, name)).c_str(), text));
+      checkWrite(std::fprintf(_file, "# %s = %s\n", oneLine(commentKey(group, name)).c_str(), text));
     }
+  }
+
+  void writeIntegers(const std::string& group, const IntegerList& values) override {
+    requireOpen("write integers to");
+    detail::validateGroupPath(group);
+    detail::validateAttributeNames(group, values);
+    std::set<std::string>& written = _numbers[group];
+    for (const auto& [name, value] : values) {
+      if (written.count(name) != 0) {
+        throw OutputError("number '" + name + "' written twice to group '" + group + "' of '" +
+                          _partial_path + "'");
+      }
+    }
+    for (const auto& [name, value] : values) {
+      written.insert(name);
+      checkWrite(std::fprintf(_file, "# %s = %lld\n", oneLine(commentKey(group, name)).c_str(),
+                              static_cast<long long>(value)));
+    }
+  }
+
+  /// A number's name in its comment line: "<group>/<name>", and a root
+  /// attribute's bare name, as writeAttributes() writes it.
+  static std::string commentKey(const std::string& group, const std::string& name) {
+    return group == "/" ? name : detail::joinPath(group, name);
   }
 
   void addSpikePopulation(const std::string& population) override {

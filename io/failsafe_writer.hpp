@@ -42,6 +42,9 @@ class FailSafeWriter final : public OutputWriter {
   void writeNumbers(const std::string& group, const NumberList& values) override {
     guard([&] { _writer->writeNumbers(group, values); });
   }
+  void writeIntegers(const std::string& group, const IntegerList& values) override {
+    guard([&] { _writer->writeIntegers(group, values); });
+  }
   void addSpikePopulation(const std::string& population) override {
     guard([&] { _writer->addSpikePopulation(population); });
   }

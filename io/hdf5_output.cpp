@@ -309,6 +309,19 @@ class Hdf5Output::State {
     flush();
   }
 
+  void writeIntegers(const std::string& group, const IntegerList& values) {
+    detail::validateGroupPath(group);
+    detail::validateAttributeNames(group, values);
+    reserve(values.size() * 128);
+    Hdf5Handle target = openOrCreateGroup(group);
+    requireNewAttributes(target.get(), group, values);
+    Hdf5Handle scalar = scalarSpace("attributes on '" + group + "'");
+    for (const auto& [name, value] : values)
+      writeAttribute(target.get(), group, name, H5T_STD_I64LE, H5T_NATIVE_INT64, scalar.get(), &value);
+    check(target.close(), "close group '" + group + "'");
+    flush();
+  }
+
   void addSpikePopulation(const std::string& population) {
     validatePopulationName(population, "spike population");
     if (_spikes.count(population) != 0) {
@@ -724,6 +737,10 @@ void Hdf5Output::writeDataset(const std::string& group, const std::string& name,
 
 void Hdf5Output::writeNumbers(const std::string& group, const NumberList& values) {
   openState("write numbers to").writeNumbers(group, values);
+}
+
+void Hdf5Output::writeIntegers(const std::string& group, const IntegerList& values) {
+  openState("write integers to").writeIntegers(group, values);
 }
 
 void Hdf5Output::addSpikePopulation(const std::string& population) {

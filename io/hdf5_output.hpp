@@ -36,6 +36,7 @@ class Hdf5Output final : public OutputWriter {
   void writeDataset(const std::string& group, const std::string& name, const std::vector<double>& data,
                     const AttributeList& attributes, const NumberList& numbers) override;
   void writeNumbers(const std::string& group, const NumberList& values) override;
+  void writeIntegers(const std::string& group, const IntegerList& values) override;
   void addSpikePopulation(const std::string& population) override;
   void appendSpikes(const std::string& population,
                     const std::vector<double>& timestamps_ms,

@@ -95,6 +95,12 @@ void OptionTable::add(const std::string& key, T* field, const std::string& unit,
   e.key = key;
   e.unit = unit;
   e.help = help;
+  if constexpr (std::is_same_v<T, bool>)
+    e.kind = Kind::Boolean;
+  else if constexpr (std::is_floating_point_v<T>)
+    e.kind = Kind::Real;
+  else if constexpr (std::is_integral_v<T>)
+    e.kind = Kind::Integer;
   e.declare = [key, field, described, default_text](po::options_description& d) {
     auto* value = po::value<T>(field)->default_value(*field, default_text);
     if constexpr (std::is_same_v<T, bool>) value->implicit_value(true, "true");
@@ -140,6 +146,23 @@ AttributeList OptionTable::resolved() const {
   for (const auto& e : _entries) {
     std::string value = e.value();
     if (!value.empty()) out.emplace_back(e.key, std::move(value));
+  }
+  return out;
+}
+
+Provenance OptionTable::provenance() const {
+  Provenance out;
+  for (const auto& e : _entries) {
+    std::string value = e.value();
+    // The text of a number round-trips (formatNumber, std::to_string).
+    switch (e.kind) {
+      case Kind::Real: out.reals.emplace_back(e.key, std::strtod(value.c_str(), nullptr)); break;
+      case Kind::Integer: out.integers.emplace_back(e.key, std::strtoll(value.c_str(), nullptr, 10)); break;
+      case Kind::Boolean:
+      case Kind::Text:
+        if (!value.empty()) out.text.emplace_back(e.key, std::move(value));
+        break;
+    }
   }
   return out;
 }

@@ -21,12 +21,24 @@ using cbgtc::ConfigError;
 
 using Bound = KeyBound;
 
+/// The resolved configuration as the output file stores it: text and
+/// booleans ("true"/"false") as strings, real numbers as float64, integers
+/// (counts, seeds) as int64.
+struct Provenance {
+  AttributeList text;
+  NumberList reals;
+  IntegerList integers;
+};
+
 class OptionTable {
  public:
+  enum class Kind { Text, Boolean, Real, Integer };
+
   struct Entry {
     std::string key;   // "section.name"
     std::string unit;  // "" when dimensionless
     std::string help;
+    Kind kind = Kind::Text;
     std::function<void(boost::program_options::options_description&)> declare;
     std::function<std::string()> value;  // current value, as text
     std::function<void()> check;         // throws ConfigError
@@ -44,10 +56,13 @@ class OptionTable {
   /// Range checks of every entry (throws the first failure).
   void checkBounds() const;
 
-  /// Every key with its current value, for provenance; text keys left empty
-  /// (their default) are left out, so that the list reads back as a
-  /// command line (which has no "--key=" with nothing after it).
+  /// Every key with its current value as text; text keys left empty (their
+  /// default) are left out, so that the list reads back as a command line
+  /// (which has no "--key=" with nothing after it).
   AttributeList resolved() const;
+
+  /// resolved(), typed for the output file.
+  Provenance provenance() const;
 
  private:
   std::vector<Entry> _entries;

@@ -29,6 +29,10 @@ using AttributeList = std::vector<std::pair<std::string, std::string>>;
 /// Name/number pairs, written as float64 attributes.
 using NumberList = std::vector<std::pair<std::string, double>>;
 
+/// Name/integer pairs, written as int64 attributes (counts, seeds: exact
+/// beyond float64's 2^53).
+using IntegerList = std::vector<std::pair<std::string, std::int64_t>>;
+
 class OutputWriter {
  public:
   virtual ~OutputWriter() = default;
@@ -67,6 +71,9 @@ class OutputWriter {
   /// `values`, throws OutputError and nothing of that call is written. The
   /// CSV writer stores them as "# <group>/<name> = <value>" comment lines.
   virtual void writeNumbers(const std::string& group, const NumberList& values) = 0;
+
+  /// writeNumbers for integers: scalar int64 attributes, same rules.
+  virtual void writeIntegers(const std::string& group, const IntegerList& values) = 0;
 
   /// Declare a spike population (empty datasets are valid).
   virtual void addSpikePopulation(const std::string& population) = 0;

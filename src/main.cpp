@@ -139,13 +139,19 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
         report_writers.push_back(cbgtc::io::makeReportWriter(file, config.output.overwrite));
       output_failed = 1;
       cbgtc::io::AttributeList attributes = cbgtc::io::buildAttributes();
-      attributes.emplace_back("seed", std::to_string(config.simulation.seed));
       attributes.emplace_back("config_file", config_file);
-      attributes.emplace_back("mpi_ranks", std::to_string(comm.size()));
       cbgtc::SimulationConfig resolved = config;  // (the table binds to a config it may change)
-      for (auto& kv : cbgtc::io::makeOptionTable(resolved).resolved()) attributes.push_back(kv);
-      writer->writeAttributes(attributes);
-      for (auto& w : report_writers) w->writeAttributes(attributes);
+      cbgtc::io::Provenance provenance = cbgtc::io::makeOptionTable(resolved).provenance();
+      for (auto& kv : provenance.text) attributes.push_back(kv);
+      provenance.integers.emplace_back("seed", config.simulation.seed);
+      provenance.integers.emplace_back("mpi_ranks", comm.size());
+      const auto writeProvenance = [&](cbgtc::io::OutputWriter& w) {
+        w.writeAttributes(attributes);
+        w.writeNumbers("/", provenance.reals);
+        w.writeIntegers("/", provenance.integers);
+      };
+      writeProvenance(*writer);
+      for (auto& w : report_writers) writeProvenance(*w);
       output_failed = 0;
     } catch (const cbgtc::io::OutputError& e) {
       std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
@@ -227,18 +233,20 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
     }
     const double stop_ms = static_cast<double>(summary.steps) * config.simulation.dt_ms;
     if (root) {
-      cbgtc::io::AttributeList end = {{"complete", summary.complete ? "true" : "false"},
-                                      {"stopped_at_ms", cbgtc::io::formatNumber(stop_ms)}};
+      cbgtc::io::AttributeList end = {{"complete", summary.complete ? "true" : "false"}};
       if (!summary.failure.empty()) end.emplace_back("failure", summary.failure);
+      const cbgtc::io::NumberList stopped = {{"stopped_at_ms", stop_ms}};
       // A file that failed during the run takes the others with it; then
       // the reports first: the output file appears only when they all did.
       if (!outputError().empty()) abandonAll();
       for (auto& r : reports) {
         r->writeAttributes(end);
+        r->writeNumbers("/", stopped);
         r->finalize(stop_ms);
       }
       if (!outputError().empty()) output.abandon();
       output.writeAttributes(end);
+      output.writeNumbers("/", stopped);
       if (config.output.timers)
         output.writeNumbers("/timers", {{"update_s", summary.phases.update},
                                         {"delivery_s", summary.phases.delivery},
@@ -277,10 +285,12 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
     const int sig = stop_signal != 0 ? static_cast<int>(stop_signal) : SIGTERM;
     if (root) {
       for (auto* w : report_outputs) {
-        w->writeAttributes({{"complete", "false"}, {"stopped_at_ms", "0"}});
+        w->writeAttributes({{"complete", "false"}});
+        w->writeNumbers("/", {{"stopped_at_ms", 0.0}});
         w->finalize(0.0);
       }
-      output.writeAttributes({{"complete", "false"}, {"stopped_at_ms", "0"}});
+      output.writeAttributes({{"complete", "false"}});
+      output.writeNumbers("/", {{"stopped_at_ms", 0.0}});
       output.finalize(0.0);
       std::fprintf(stderr, "cbgtc: stopped by signal %d while building the network; output is marked incomplete\n",
                    sig);

@@ -273,6 +273,23 @@ inline double readDoubleAttribute(const std::string& file, const std::string& ob
   return value;
 }
 
+/// Scalar int64 attribute (any other type throws).
+inline std::int64_t readInt64Attribute(const std::string& file, const std::string& object_path,
+                                       const std::string& name) {
+  const std::string what = "attribute '" + name + "' on '" + object_path + "' in '" + file + "'";
+  const detail::Handle f = detail::openFile(file);
+  const detail::Handle attribute = detail::openAttribute(f, object_path, name);
+  const detail::Handle type(H5Aget_type(attribute.get()), H5Tclose, "get type of " + what);
+  detail::expectType(type.get(), H5T_INTEGER, 8, H5T_SGN_2, what);
+  const detail::Handle space(H5Aget_space(attribute.get()), H5Sclose, "get dataspace of " + what);
+  if (H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) {
+    throw std::runtime_error("HDF5 read: " + what + " is not scalar");
+  }
+  std::int64_t value = 0;
+  detail::check(H5Aread(attribute.get(), H5T_NATIVE_INT64, &value), "read " + what);
+  return value;
+}
+
 /// Names of the attributes of an object, in HDF5's name order.
 inline std::vector<std::string> readAttributeNames(const std::string& file,
                                                    const std::string& object_path) {

@@ -22,6 +22,7 @@ class MemoryWriter final : public cbgtc::io::OutputWriter {
   std::map<std::string, Report> reports;
   std::map<std::string, std::vector<double>> datasets;  // "<group>/<name>"
   std::map<std::string, double> numbers;                 // "<group>/<name>"
+  std::map<std::string, std::int64_t> integers;          // "<group>/<name>"
   std::string file = "memory";
 
   void writeAttributes(const cbgtc::io::AttributeList&) override {}
@@ -46,6 +47,9 @@ class MemoryWriter final : public cbgtc::io::OutputWriter {
   }
   void writeNumbers(const std::string& group, const std::vector<std::pair<std::string, double>>& values) override {
     for (const auto& [name, v] : values) numbers[group + "/" + name] = v;
+  }
+  void writeIntegers(const std::string& group, const cbgtc::io::IntegerList& values) override {
+    for (const auto& [name, v] : values) integers[group + "/" + name] = v;
   }
   void finalize(double) override {}
   const std::string& path() const override { return file; }

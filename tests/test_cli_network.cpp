@@ -81,6 +81,31 @@ TEST(CliNetwork, RecordSectionsWriteSonataReports) {
 }
 #endif
 
+// The resolved configuration is typed in the file: integers as int64
+// (exact past 2^53), real numbers as float64, text and booleans as strings;
+// the report files carry the same.
+TEST(CliNetwork, ProvenanceStoresNumbersAsNumbers) {
+  TempDir dir;
+  const auto out = (dir / "out.h5").string();
+  const RunResult r = runCbgtc(smallRun(dir, out,
+                                        "--simulation.seed=9007199254740993 --population.STN.gNa=49.5 "
+                                        "--record.stn.population=STN --record.stn.variables=V --record.stn.count=2"),
+                               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string file : {out, (dir / "out_stn.h5").string()}) {
+    EXPECT_EQ(readInt64Attribute(file, "/", "simulation.seed"), 9007199254740993) << file;
+    EXPECT_EQ(readInt64Attribute(file, "/", "seed"), 9007199254740993);
+    EXPECT_EQ(readInt64Attribute(file, "/", "population.STN.n"), 100);
+    EXPECT_EQ(readInt64Attribute(file, "/", "mpi_ranks"), 1);
+    EXPECT_EQ(readDoubleAttribute(file, "/", "population.STN.gNa"), 49.5);
+    EXPECT_EQ(readDoubleAttribute(file, "/", "simulation.dt_ms"), 0.025);
+    EXPECT_EQ(readDoubleAttribute(file, "/", "stopped_at_ms"), 200.0);
+    EXPECT_EQ(readStringAttribute(file, "/", "population.STN.model"), "stn_hh");
+    EXPECT_EQ(readStringAttribute(file, "/", "output.spikes"), "true");
+    EXPECT_EQ(readStringAttribute(file, "/", "complete"), "true");
+  }
+}
+
 TEST(CliNetwork, SameSeedGivesIdenticalSpikeDatasets) {
   TempDir dir;
   const auto a = (dir / "a.h5").string(), b = (dir / "b.h5").string(), c = (dir / "c.h5").string();
@@ -183,7 +208,7 @@ TEST(CliNetwork, SigtermStopsCleanlyAndMarksTheFileIncomplete) {
   ASSERT_TRUE(std::filesystem::exists(file));
   EXPECT_FALSE(std::filesystem::exists(partial));
   EXPECT_EQ(readStringAttribute(file, "/", "complete"), "false");
-  const double stopped = std::stod(readStringAttribute(file, "/", "stopped_at_ms"));
+  const double stopped = readDoubleAttribute(file, "/", "stopped_at_ms");
   EXPECT_GT(stopped, 0.0);
   EXPECT_LT(stopped, 600000.0);
   // What was recorded is there and consistent with the stop time.
@@ -305,7 +330,7 @@ TEST(CliNetwork, SigtermDuringConstructionStopsPromptly) {
   EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
   EXPECT_LT(seconds, 5.0) << "the construction was not interrupted";
   EXPECT_EQ(readStringAttribute(file, "/", "complete"), "false");
-  EXPECT_EQ(readStringAttribute(file, "/", "stopped_at_ms"), "0");
+  EXPECT_EQ(readDoubleAttribute(file, "/", "stopped_at_ms"), 0.0);
   EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
 }
 

@@ -25,6 +25,9 @@ TEST(CsvOutput, WritesSpikesAndCommentsAndRenamesOnFinalize) {
     w->appendSpikes("STN", {}, {});
     w->addReport("STN", {0}, 0.0, 1.0, "V", "mV");  // dropped: not representable
     w->writeNumbers("/metrics/STN", {{"rate_hz", 20.0}, {"cv_isi", std::nan("")}});
+    w->writeNumbers("/", {{"simulation.dt_ms", 0.025}});
+    w->writeIntegers("/", {{"population.STN.n", 9007199254740993}});
+    EXPECT_THROW(w->writeIntegers("/", {{"population.STN.n", 1}}), io::OutputError);
     EXPECT_TRUE(std::filesystem::exists(path + ".partial"));
     EXPECT_FALSE(std::filesystem::exists(path));
     w->finalize(500.0);
@@ -36,6 +39,9 @@ TEST(CsvOutput, WritesSpikesAndCommentsAndRenamesOnFinalize) {
   EXPECT_NE(text.find("timestamps population node_ids"), std::string::npos) << text;
   EXPECT_NE(text.find("# /metrics/STN/rate_hz = 20"), std::string::npos) << text;
   EXPECT_NE(text.find("# /metrics/STN/cv_isi = nan"), std::string::npos) << text;
+  // Root numbers read like the text attributes: "# key = value".
+  EXPECT_NE(text.find("\n# simulation.dt_ms = 0.025\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\n# population.STN.n = 9007199254740993\n"), std::string::npos) << text;
   // The data lines read back through the same reader the CLI tests use for
   // CSV builds.
   std::vector<std::pair<double, std::string>> rows;

@@ -31,6 +31,7 @@ using test::objectExists;
 using test::readAttributeNames;
 using test::readDims;
 using test::readDoubleAttribute;
+using test::readInt64Attribute;
 using test::readDoubles;
 using test::readEnumAttributeMembers;
 using test::readEnumAttributeName;
@@ -399,8 +400,18 @@ TEST_F(Hdf5OutputTest, NumbersRoundTripIncludingNaN) {
     out.writeNumbers("/metrics/STN", {{"peak_hz", -inf}, {"tiny", 4.9e-324}, {"zero", -0.0}});
     out.writeNumbers("/metrics/empty", {});
     out.writeNumbers("/", {{"duration_ms", 1000.0}});
+    // int64 keeps integers past float64's 2^53 exact.
+    out.writeIntegers("/", {{"seed", 9007199254740993}, {"n", -3}});
+    EXPECT_THROW(out.writeIntegers("/", {{"seed", 1}}), io::OutputError);           // written before
+    EXPECT_THROW(out.writeIntegers("/", {{"a", 1}, {"a", 2}}), io::OutputError);     // repeated
+    EXPECT_THROW(out.writeIntegers("/", {{"duration_ms", 1}}), io::OutputError);     // a number's name
     out.finalize(1.0);
   }
+  EXPECT_EQ(readInt64Attribute(path, "/", "seed"), 9007199254740993);
+  EXPECT_EQ(readInt64Attribute(path, "/", "n"), -3);
+  EXPECT_THROW(readInt64Attribute(path, "/", "duration_ms"), std::runtime_error);
+  EXPECT_THROW(readDoubleAttribute(path, "/", "seed"), std::runtime_error);
+  EXPECT_FALSE(objectExists(path, "/a"));
   EXPECT_EQ(readDoubleAttribute(path, "/metrics/STN", "rate_hz"), 20.1);
   EXPECT_EQ(readDoubleAttribute(path, "/metrics/STN", "cv_isi"), 0.4);
   EXPECT_TRUE(std::isnan(readDoubleAttribute(path, "/metrics/STN", "fano")));
