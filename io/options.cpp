@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -240,6 +241,14 @@ OptionTable makeOptionTable(SimulationConfig& c) {
     t.add(k + "tau_ms", &pr.tau_ms, "ms", "conductance decay time constant", Bound::Positive);
     t.add(k + "E_rev_mV", &pr.E_rev_mV, "mV", "reversal potential");
     t.add(k + "autapses", &pr.autapses, "", "allow self-connections when source == target");
+    t.add(k + "stp_U", &pr.stp_U, "",
+          "short-term plasticity (Tsodyks-Markram, as NEST's tsodyks2_synapse): release probability of a rested "
+          "synapse; 0 = static synapses. g_total is then the weight of spikes after a long silence",
+          Bound::UnitInterval);
+    t.add(k + "stp_tau_rec_ms", &pr.stp_tau_rec_ms, "ms", "short-term plasticity: recovery from depression",
+          Bound::Positive);
+    t.add(k + "stp_tau_fac_ms", &pr.stp_tau_fac_ms, "ms", "short-term plasticity: decay of facilitation (0: none)",
+          Bound::NonNegative);
   }
 
   for (auto& r : c.records) {
@@ -551,6 +560,50 @@ std::string movedKeyHint(std::string key) {
   return "";
 }
 
+/// Edit distance between two keys, ignoring case (insert, delete, replace
+/// and swap of neighbours cost 1 each).
+std::size_t keyDistance(const std::string& a, const std::string& b) {
+  const auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  const std::size_t n = a.size(), m = b.size();
+  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
+  for (std::size_t i = 0; i <= n; ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= m; ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= n; ++i) {
+    for (std::size_t j = 1; j <= m; ++j) {
+      const bool same = lower(a[i - 1]) == lower(b[j - 1]);
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (same ? 0 : 1)});
+      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1]))
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[n][m];
+}
+
+/// What to tell a user about an unknown key: where a renamed key went, or
+/// the closest known key when it is a likely typo (distance at most 2, or
+/// 3 for keys of 16 characters or more) or lacks its unit ("dt" for
+/// "dt_ms").
+std::string unknownKeyHint(std::string key, const OptionTable& table) {
+  const std::string moved = movedKeyHint(key);
+  if (!moved.empty()) return moved;
+  while (!key.empty() && key.front() == '-') key.erase(0, 1);
+  key = key.substr(0, key.find('='));
+  const std::string* best = nullptr;
+  std::size_t best_distance = 0;
+  for (const auto& e : table.entries()) {
+    std::size_t d = keyDistance(key, e.key);
+    const bool unit_left_out = e.key.rfind(key + "_", 0) == 0 && e.key.find('.', key.size()) == std::string::npos;
+    if (unit_left_out) d = std::min<std::size_t>(d, 1);
+    if (best == nullptr || d < best_distance) {
+      best = &e.key;
+      best_distance = d;
+    }
+  }
+  const std::size_t limit = key.size() >= 16 ? 3 : 2;
+  if (best == nullptr || best_distance > limit) return "";
+  return ": did you mean '" + *best + "'?";
+}
+
 /// "<section>.<name>.<key>" -> name, or "" for other keys.
 std::string sectionNameOf(const std::string& section, const std::string& key) {
   const std::string prefix = section + ".";
@@ -718,7 +771,7 @@ CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReade
     po::store(parsed, vm);
   } catch (const po::unknown_option& e) {
     const std::string name = e.get_option_name();
-    throw ConfigError("unknown option '" + name.substr(0, name.find('=')) + "'" + movedKeyHint(name) +
+    throw ConfigError("unknown option '" + name.substr(0, name.find('=')) + "'" + unknownKeyHint(name, table) +
                       " (see --help for every key)");
   } catch (const po::error& e) {
     throw ConfigError(e.what());
@@ -732,7 +785,8 @@ CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReade
   for (const auto& e : deck) {
     const std::string where = cl.config_file + ":" + std::to_string(e.line) + ": ";
     if (declared.find_nothrow(e.key, false) == nullptr)
-      throw ConfigError(where + "unknown key '" + e.key + "'" + movedKeyHint(e.key) + " (see --help for every key)");
+      throw ConfigError(where + "unknown key '" + e.key + "'" + unknownKeyHint(e.key, table) +
+                        " (see --help for every key)");
     // One entry at a time, so that a rejected value names its line; the
     // command line's values are final already and are kept.
     po::parsed_options one(&declared);

@@ -25,6 +25,11 @@ KOKKOS_INLINE_FUNCTION std::int64_t toQuanta(float w) {
   return static_cast<std::int64_t>(static_cast<double>(w) * 4294967296.0 + 0.5);
 }
 
+/// A weight scaled by a spike's efficacy (short-term plasticity), in quanta.
+KOKKOS_INLINE_FUNCTION std::int64_t toQuanta(float w, double efficacy) {
+  return static_cast<std::int64_t>(static_cast<double>(w) * efficacy * 4294967296.0 + 0.5);
+}
+
 /// g_k: the conductance g at the start of a step plus that step's arrived quanta.
 KOKKOS_FORCEINLINE_FUNCTION real_type withArrivals(real_type g, std::int64_t arrived) {
   if (arrived != 0) g += static_cast<real_type>(static_cast<double>(arrived) * conductance_quantum);
@@ -129,19 +134,23 @@ enum class Delivery {
 /// populations are skipped, and so are those of epoch steps that pull
 /// delivery handles (pulled(step − k0) ≥ 0; pulled empty: none). Both
 /// strategies add the same integers, so the rings are identical whichever runs.
+/// `efficacy`, when not empty, scales spike s's weights by efficacy(s)
+/// (short-term plasticity).
 template <class ExecutionSpace, class Matrix, class SpikeView, class MemorySpace>
 void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const SpikeView& spikes,
                    std::size_t n_spikes, std::uint32_t source,
                    const Kokkos::View<const std::uint16_t*, MemorySpace>& delays, std::int32_t delay_steps,
                    const Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>& ring,
                    Delivery strategy = Delivery::ThreadPerSpike,
-                   const Kokkos::View<const std::int32_t*, MemorySpace>& pulled = {}, step_type k0 = 0) {
+                   const Kokkos::View<const std::int32_t*, MemorySpace>& pulled = {}, step_type k0 = 0,
+                   const Kokkos::View<const double*, MemorySpace>& efficacy = {}) {
   const auto row_map = by_source.graph.row_map;
   const auto targets = by_source.graph.entries;
   const auto weights = by_source.values;
   const auto n_slots = static_cast<step_type>(ring.extent(0));
   const bool per_synapse_delay = delays.extent(0) > 0;
   const bool skip_pulled = pulled.extent(0) > 0;
+  const bool plastic = efficacy.extent(0) > 0;
   if (n_spikes == 0) return;
   if (strategy == Delivery::TeamPerSpike) {
     using Policy = Kokkos::TeamPolicy<ExecutionSpace>;
@@ -153,10 +162,11 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
           if (spike.source() != source) return;
           if (skip_pulled && pulled(static_cast<std::int32_t>(spike.step - k0)) >= 0) return;
           const auto i = spike.index;
+          const double scale = plastic ? efficacy(team.league_rank()) : 1.0;
           Kokkos::parallel_for(Kokkos::TeamThreadRange(team, row_map(i), row_map(i + 1)), [&](const auto e) {
             const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;
             const auto slot = static_cast<std::size_t>((spike.step + d) % n_slots);
-            Kokkos::atomic_add(&ring(slot, targets(e)), toQuanta(weights(e)));
+            Kokkos::atomic_add(&ring(slot, targets(e)), plastic ? toQuanta(weights(e), scale) : toQuanta(weights(e)));
           });
         });
     return;
@@ -168,10 +178,11 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
         if (spike.source() != source) return;
         if (skip_pulled && pulled(static_cast<std::int32_t>(spike.step - k0)) >= 0) return;
         const auto i = spike.index;
+        const double scale = plastic ? efficacy(s) : 1.0;
         for (auto e = row_map(i); e < row_map(i + 1); ++e) {
           const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;
           const auto slot = static_cast<std::size_t>((spike.step + d) % n_slots);
-          Kokkos::atomic_add(&ring(slot, targets(e)), toQuanta(weights(e)));
+          Kokkos::atomic_add(&ring(slot, targets(e)), plastic ? toQuanta(weights(e), scale) : toQuanta(weights(e)));
         }
       });
 }

@@ -95,6 +95,10 @@ struct ProjectionSettings {
   double tau_ms = 3.0;           // single-exponential decay
   double E_rev_mV = 0.0;
   bool autapses = false;         // only matters when source == target
+  // Short-term plasticity (Tsodyks–Markram, docs/model.md §4.8); stp_U = 0: static synapses.
+  double stp_U = 0.0;             // release probability of a rested synapse
+  double stp_tau_rec_ms = 800.0;  // recovery from depression
+  double stp_tau_fac_ms = 0.0;    // decay of facilitation (0: none)
 };
 
 /// The four projections of the prototype with the intended delays and

@@ -212,6 +212,9 @@ Projection makeProjection(const ProjectionSettings& s, const Connectivity& c, co
   proj.name = s.name;
   proj.tau_ms = static_cast<real_type>(s.tau_ms);
   proj.E_rev_mV = static_cast<real_type>(s.E_rev_mV);
+  proj.plasticity = TsodyksMarkram{s.stp_U, s.stp_tau_rec_ms, s.stp_tau_fac_ms};
+  if (proj.plasticity.enabled())
+    proj.release.assign(static_cast<std::size_t>(shape.n_pre), restedRelease(proj.plasticity));
 
   const std::int64_t nnz = c.synapseCount();
   const index_type n_pre = shape.n_pre, n_post = shape.localTargets();
@@ -272,7 +275,7 @@ bool enablePull(Projection& proj, const HostConnectivity& h, std::int32_t epoch_
 }
 
 bool enablePull(Projection& proj, const Connectivity& c, std::int32_t epoch_steps) {
-  if (c.delays.extent(0) > 0) return false;
+  if (c.delays.extent(0) > 0 || proj.plasticity.enabled()) return false;
   const auto n_targets = static_cast<index_type>(c.target_offsets.extent(0)) - 1;
   const std::int64_t nnz = c.synapseCount();
   using Pull = decltype(proj.pull);

@@ -44,9 +44,15 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
   // the host only where needed: several ranks, spikes written to the file,
   // or pull delivery planning from their steps.
   const bool gathered = _comm.size() > 1;
-  bool planning = false;
-  for (const auto& proj : _projections) planning |= proj.pull.enabled();
-  const bool to_host = gathered || planning || (_comm.isRoot() && writer && _config.output.spikes);
+  bool planning = false, plastic = false;
+  for (const auto& proj : _projections) {
+    planning |= proj.pull.enabled();
+    plastic |= proj.plasticity.enabled() && proj.synapseCount() > 0;
+  }
+  // Short-term plasticity follows each source's spikes in step order: it
+  // reads the sorted list on the host, and delivery then uses that list.
+  const bool from_list = gathered || plastic;
+  const bool to_host = from_list || planning || (_comm.isRoot() && writer && _config.output.spikes);
   constexpr bool sort_on_device = !Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
   std::vector<SpikeRecord> all;
   std::int64_t n_spikes = 0;
@@ -102,7 +108,7 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
   if (n_spikes > 0) {
     PhaseTimer timer(timed, _phases.delivery);
     Kokkos::View<SpikeRecord*, MemorySpace> spikes = _spikes.records;
-    if (gathered) {
+    if (from_list) {
       if (_epoch_spikes.extent(0) < all.size())
         _epoch_spikes = Kokkos::View<SpikeRecord*, MemorySpace>(
             Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Exchange::spikes"), 2 * all.size());
@@ -123,6 +129,8 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
       Projection& proj = _projections[p];
       if (proj.synapseCount() == 0) continue;
       const auto source = static_cast<std::uint32_t>(proj.source);
+      Kokkos::View<const double*, MemorySpace> efficacy;
+      if (proj.plasticity.enabled()) efficacy = releaseEfficacies(proj, all);
       std::int32_t pulled = 0;
       if (proj.pull.enabled()) {
         pulled = planPull(per_step[source], proj.by_source.numRows(), _config.execution.pull_fraction,
@@ -134,11 +142,32 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
                     proj.delivery,
                     pulled > 0 ? Kokkos::View<const std::int32_t*, MemorySpace>(proj.pull.columns)
                                : Kokkos::View<const std::int32_t*, MemorySpace>(),
-                    k0);
+                    k0, efficacy);
     }
   }
   PhaseTimer timer(timed, _phases.output);
   if (_comm.isRoot() && writer && _config.output.spikes) writeSpikes(all, *writer);
+}
+
+// The efficacy of each of the epoch's spikes through a projection with
+// short-term plasticity (1 for other populations' spikes, which its
+// delivery skips), in the order of `spikes`: sorted by (step, population,
+// index), so each source's spikes come in step order, on every rank alike.
+Kokkos::View<const double*, MemorySpace> Simulation::releaseEfficacies(Projection& proj,
+                                                                        const std::vector<SpikeRecord>& spikes) {
+  std::vector<double> efficacy(spikes.size(), 1.0);
+  const auto source = static_cast<std::uint32_t>(proj.source);
+  for (std::size_t s = 0; s < spikes.size(); ++s) {
+    if (spikes[s].source() != source) continue;
+    efficacy[s] = releaseAt(proj.plasticity, proj.release[spikes[s].index], spikes[s].step, _config.simulation.dt_ms);
+  }
+  if (_epoch_efficacy.extent(0) < spikes.size())
+    _epoch_efficacy = Kokkos::View<double*, MemorySpace>(
+        Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Exchange::efficacy"), 2 * spikes.size());
+  const auto used = Kokkos::subview(_epoch_efficacy, std::pair<std::size_t, std::size_t>(0, spikes.size()));
+  Kokkos::deep_copy(used, Kokkos::View<const double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+                              efficacy.data(), efficacy.size()));
+  return used;
 }
 
 }  // namespace cbgtc

@@ -97,6 +97,16 @@ TEST(MpiInvariance, JitteredAndFixedIndegreeProjectionsAreIdentical) {
                   " --projection.gpe_gpe.delay_ms=3 --projection.gpe_gpe.delay_jitter_ms=1");
 }
 
+// Short-term plasticity follows each source's spikes on every rank: the
+// same spikes for 1-4 ranks and the serial path, with depression,
+// facilitation, and a synapse that pull delivery would otherwise take.
+TEST(MpiInvariance, ShortTermPlasticityIsIdentical) {
+  expectInvariant("--config '" + inputDeck("default.ini") +
+                  "' --simulation.duration_ms=150 --projection.stn_gpe.stp_U=0.35 --projection.stn_gpe.g_total=30"
+                  " --projection.gpe_gpi.stp_U=0.1 --projection.gpe_gpi.stp_tau_fac_ms=200"
+                  " --projection.gpe_gpi.stp_tau_rec_ms=100 --execution.delivery=pull --execution.pull_fraction=0");
+}
+
 #ifdef CBGTC_ENABLE_HDF5
 // Recordings gather every rank's columns: the report files of 1 and 3 ranks
 // hold the same values (node ids in different ranks' blocks).

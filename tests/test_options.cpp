@@ -339,6 +339,20 @@ TEST(OptionsErrors, MovedKeysNameTheirNewKey) {
   expectRejected({"--config", deck}, {"noise.gpi.tau_ms", "noise_tau_ms", "old_deck.ini"});
 }
 
+// A typo gets the closest key; a key far from every key gets none.
+TEST(OptionsErrors, UnknownKeyNamesTheClosestKey) {
+  expectRejected({"--population.STN.gna=49"}, {"population.STN.gna", "did you mean 'population.STN.gNa'?"});
+  expectRejected({"--simulation.dt=0.01"}, {"did you mean 'simulation.dt_ms'?"});
+  expectRejected({"--simulation.duraton_ms=5"}, {"did you mean 'simulation.duration_ms'?"});
+  expectRejected({"--population.GPe.tua_w=5"}, {"did you mean 'population.GPe.tau_w'?"});  // swapped letters
+  EXPECT_EQ(parseError({"--simulation.colour=red"}).find("did you mean"), std::string::npos);
+  EXPECT_EQ(parseError({"--population.STN.temperature=1"}).find("did you mean"), std::string::npos);
+  TempDir dir;
+  const std::string deck = (dir / "typo.ini").string();
+  writeFile(deck, "[simulation]\nduration_ms = 10\nsed = 3\n");
+  expectRejected({"--config", deck}, {"typo.ini:3", "simulation.sed", "did you mean 'simulation.seed'?"});
+}
+
 TEST(OptionsErrors, NonNumericValue) {
   expectRejected({"--population.STN.ISTN=abc"}, {"population.STN.ISTN", "abc"});
   expectRejected({"--population.GPe.n=1.5"}, {"population.GPe.n"});
