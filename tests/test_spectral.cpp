@@ -254,7 +254,11 @@ TEST(BetaMetrics, EmptyBandAndZeroTotal) {
   EXPECT_EQ(m.beta_power, 0.0);
   auto zero = flatSpectrum(1.0, 201);
   std::fill(zero.psd.begin(), zero.psd.end(), 0.0);
-  EXPECT_EQ(betaMetrics(zero).relative_beta, 0.0);
+  EXPECT_TRUE(std::isnan(betaMetrics(zero).relative_beta)) << "no power: a share of nothing";
+  EXPECT_EQ(betaMetrics(zero).beta_power, 0.0);
+  const auto none = betaMetrics(Spectrum{});  // an empty analysed window
+  EXPECT_TRUE(std::isnan(none.beta_power));
+  EXPECT_TRUE(std::isnan(none.relative_beta));
 }
 
 TEST(BetaMetrics, PeakIsFirstMaximumInBand) {

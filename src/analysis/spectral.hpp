@@ -49,7 +49,7 @@ double bandPower(const Spectrum& s, double lo_hz, double hi_hz);
 
 struct BetaMetrics {
   double beta_power = 0.0;     // signal^2, bandPower over [band_lo, band_hi]
-  double relative_beta = 0.0;  // beta_power / bandPower over [total_lo, total_hi]; 0 if that total <= 0
+  double relative_beta = 0.0;  // beta_power / bandPower over [total_lo, total_hi]; NaN if that total <= 0
   double peak_hz = 0.0;        // frequency of the largest psd bin in the band; NaN if the band has no bin
   double peak_psd = 0.0;       // psd at peak_hz; 0 if the band has no bin
 };
