@@ -104,6 +104,11 @@ class CsvOutput final : public OutputWriter {
     }
   }
 
+  void writeIds(const std::string& group, const std::string& name, const std::vector<std::uint64_t>&,
+                const AttributeList& attributes, std::size_t) override {
+    writeDataset(group, name, {}, attributes, NumberList{});
+  }
+
   void writeNumbers(const std::string& group, const NumberList& values) override {
     requireOpen("write numbers to");
     detail::validateGroupPath(group);

@@ -45,6 +45,10 @@ class FailSafeWriter final : public OutputWriter {
   void writeIntegers(const std::string& group, const IntegerList& values) override {
     guard([&] { _writer->writeIntegers(group, values); });
   }
+  void writeIds(const std::string& group, const std::string& name, const std::vector<std::uint64_t>& data,
+                const AttributeList& attributes, std::size_t columns) override {
+    guard([&] { _writer->writeIds(group, name, data, attributes, columns); });
+  }
   void addSpikePopulation(const std::string& population) override {
     guard([&] { _writer->addSpikePopulation(population); });
   }

@@ -258,11 +258,28 @@ class Hdf5Output::State {
 
   void writeDataset(const std::string& group, const std::string& name, const std::vector<double>& data,
                     const AttributeList& attributes, const NumberList& numbers) {
+    writeVector(group, name, data.data(), data.size(), sizeof(double), H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                attributes, numbers);
+  }
+
+  void writeIds(const std::string& group, const std::string& name, const std::vector<std::uint64_t>& data,
+                const AttributeList& attributes, std::size_t columns) {
+    if (columns == 0 || data.size() % columns != 0)
+      reject("'" + detail::joinPath(group, name) + "': " + std::to_string(data.size()) + " values are not rows of " +
+             std::to_string(columns));
+    writeVector(group, name, data.data(), data.size(), sizeof(std::uint64_t), H5T_STD_U64LE, H5T_NATIVE_UINT64,
+                attributes, NumberList{}, columns);
+  }
+
+  /// A dataset of n elements of the given types: 1-D, or rows of `columns`.
+  void writeVector(const std::string& group, const std::string& name, const void* data, std::size_t n,
+                   std::size_t element_bytes, hid_t file_type, hid_t memory_type, const AttributeList& attributes,
+                   const NumberList& numbers, std::size_t columns = 1) {
     detail::validateGroupPath(group);
     detail::validateDatasetName(group, name);
     const std::string full_path = detail::joinPath(group, name);
     detail::validateAttributeNames(full_path, attributes, numbers);
-    reserve(data.size() * sizeof(double) + numbers.size() * 128);
+    reserve(n * element_bytes + numbers.size() * 128);
     Hdf5Handle parent = openOrCreateGroup(group);
     const htri_t exists = H5Lexists(parent.get(), name.c_str(), H5P_DEFAULT);
     if (exists < 0) fail("look up '" + full_path + "'");
@@ -270,14 +287,13 @@ class Hdf5Output::State {
     // Written once and never extended, so contiguous: no chunk index, and
     // the data is one block that any reader can map.
     const std::string what = "dataset '" + full_path + "'";
-    const hsize_t size = data.size();
-    Hdf5Handle space = simpleSpace(1, &size, nullptr, what);
-    Hdf5Handle dataset = checkId(H5Dcreate2(parent.get(), name.c_str(), H5T_IEEE_F64LE,
+    const hsize_t shape[2] = {columns > 1 ? n / columns : n, columns};
+    Hdf5Handle space = simpleSpace(columns > 1 ? 2 : 1, shape, nullptr, what);
+    Hdf5Handle dataset = checkId(H5Dcreate2(parent.get(), name.c_str(), file_type,
                                             space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                                  H5Dclose, "create " + what);
-    if (!data.empty()) {
-      check(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()),
-            "write " + what);
+    if (n > 0) {
+      check(H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write " + what);
     }
     for (const auto& [key, value] : attributes) {
       writeStringAttribute(dataset.get(), full_path, key, value);
@@ -741,6 +757,11 @@ void Hdf5Output::writeNumbers(const std::string& group, const NumberList& values
 
 void Hdf5Output::writeIntegers(const std::string& group, const IntegerList& values) {
   openState("write integers to").writeIntegers(group, values);
+}
+
+void Hdf5Output::writeIds(const std::string& group, const std::string& name, const std::vector<std::uint64_t>& data,
+                          const AttributeList& attributes, std::size_t columns) {
+  openState("write a dataset to").writeIds(group, name, data, attributes, columns);
 }
 
 void Hdf5Output::addSpikePopulation(const std::string& population) {

@@ -37,6 +37,8 @@ class Hdf5Output final : public OutputWriter {
                     const AttributeList& attributes, const NumberList& numbers) override;
   void writeNumbers(const std::string& group, const NumberList& values) override;
   void writeIntegers(const std::string& group, const IntegerList& values) override;
+  void writeIds(const std::string& group, const std::string& name, const std::vector<std::uint64_t>& data,
+                const AttributeList& attributes, std::size_t columns) override;
   void addSpikePopulation(const std::string& population) override;
   void appendSpikes(const std::string& population,
                     const std::vector<double>& timestamps_ms,

@@ -358,6 +358,9 @@ OptionTable makeOptionTable(SimulationConfig& c) {
         Bound::NonNegative);
   t.add("output.timers", &o.timers, "",
         "time the phases of a step (neuron update, delivery, exchange, output); adds a fence per phase");
+  t.add("output.network", &o.network, "",
+        "write the circuit as SONATA nodes and edges files (<file stem>_nodes.h5, _node_types.csv, _edges.h5, "
+        "_edge_types.csv), readable by bmtk");
   return t;
 }
 

@@ -59,6 +59,13 @@ void checkOutputLocation(const std::string& path, bool overwrite) {
   }
 }
 
+std::string pathStem(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  const auto dot = path.find_last_of('.');
+  const bool has_extension = dot != std::string::npos && (slash == std::string::npos || dot > slash + 1);
+  return has_extension ? path.substr(0, dot) : path;
+}
+
 void writeTextFile(const std::string& path, const std::string& text, bool overwrite) {
   checkOutputLocation(path, overwrite);
   const std::string partial = path + ".partial";

@@ -75,6 +75,13 @@ class OutputWriter {
   /// writeNumbers for integers: scalar int64 attributes, same rules.
   virtual void writeIntegers(const std::string& group, const IntegerList& values) = 0;
 
+  /// A uint64 dataset (node ids, indices), with the path rules and string
+  /// attributes of writeDataset: 1-D, or [data.size() / columns][columns]
+  /// row-major when columns > 1 (SONATA's index ranges). Writers that
+  /// cannot store datasets (CSV) validate and drop it.
+  virtual void writeIds(const std::string& group, const std::string& name, const std::vector<std::uint64_t>& data,
+                        const AttributeList& attributes, std::size_t columns = 1) = 0;
+
   /// Declare a spike population (empty datasets are valid).
   virtual void addSpikePopulation(const std::string& population) = 0;
 
@@ -230,6 +237,11 @@ std::unique_ptr<OutputWriter> makeReportWriter(const std::string& path, bool ove
 /// when complete; on any failure the partial file is removed. Throws
 /// OutputError naming the path.
 void writeTextFile(const std::string& path, const std::string& text, bool overwrite);
+
+/// A path without its extension ("out/run.h5" -> "out/run"; a dot in a
+/// directory name is not an extension): the stem of the files a run writes
+/// next to its output file.
+std::string pathStem(const std::string& path);
 
 /// Whether this build writes report files (it has HDF5).
 bool writesReportFiles();

@@ -179,6 +179,7 @@ struct OutputSettings {
   std::int64_t v_neurons = 0;       // first cells of each population recorded
   double progress_interval_s = 5.0; // wall time between progress lines (0: none)
   bool timers = false;              // time each phase (fences after each: slower)
+  bool network = false;             // the circuit as SONATA nodes and edges files (src/network_files.hpp)
 };
 
 /// Several runs of one deck: [ensemble] (docs/network.md, "Ensembles").

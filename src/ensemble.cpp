@@ -1,5 +1,7 @@
 #include "src/ensemble.hpp"
 
+#include "io/output_writer.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -155,25 +157,17 @@ int RankGroups::group_of_rank(int rank, int ranks) const {
   return std::min(rank / size, groups - 1);
 }
 
-namespace {
-/// Where the extension of `file` starts (its size if it has none).
-std::size_t extensionAt(const std::string& file) {
-  const auto slash = file.find_last_of('/');
-  const auto dot = file.find_last_of('.');
-  return dot == std::string::npos || (slash != std::string::npos && dot < slash) ? file.size() : dot;
-}
-}  // namespace
 
 std::string runOutputFile(const std::string& file, std::size_t index, std::size_t runs) {
   const std::string width_of = std::to_string(runs > 0 ? runs - 1 : 0);
   std::string digits = std::to_string(index);
   digits.insert(0, width_of.size() > digits.size() ? width_of.size() - digits.size() : 0, '0');
-  const std::size_t at = extensionAt(file);
-  return file.substr(0, at) + "_" + digits + file.substr(at);
+  const std::string stem = io::pathStem(file);
+  return stem + "_" + digits + file.substr(stem.size());
 }
 
 std::string ensembleTableFile(const std::string& output_file) {
-  return output_file.substr(0, extensionAt(output_file)) + "_ensemble.tsv";
+  return io::pathStem(output_file) + "_ensemble.tsv";
 }
 
 std::vector<std::pair<std::string, double>> summaryMetrics(const PopulationSummary& p) {

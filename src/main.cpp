@@ -25,6 +25,7 @@
 #include "src/comm/mpi_session.hpp"
 #include "src/ensemble.hpp"
 #include "src/memory_estimate.hpp"
+#include "src/network_files.hpp"
 #include "src/record_plan.hpp"
 #include "src/simulation.hpp"
 #include "src/placement.hpp"
@@ -58,6 +59,17 @@ void installSignalHandlers() {
 
 // Messages of libraries (Kokkos's allocation failure) span several lines;
 // an error is one.
+/// output.network's files may be written: the output files' checks, and
+/// HDF5 in the build. Throws io::OutputError naming the file.
+void checkNetworkFiles(const cbgtc::SimulationConfig& config) {
+  for (const std::string& file : cbgtc::networkFiles(config)) {
+    if (!cbgtc::io::writesReportFiles())
+      throw cbgtc::io::OutputError("'" + file + "': output.network writes SONATA HDF5 files, and this build has no "
+                                   "HDF5");
+    cbgtc::io::checkOutputLocation(file, config.output.overwrite);
+  }
+}
+
 std::string oneLine(const std::string& text) {
   std::string line;
   for (const char c : text) {
@@ -134,6 +146,7 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
   if (root) {
     try {
       const std::vector<std::string> report_files = cbgtc::recordFiles(cbgtc::recordPlans(config));
+      checkNetworkFiles(config);
       writer = cbgtc::io::makeOutputWriter(config.output.file, config.output.overwrite);
       for (const std::string& file : report_files)
         report_writers.push_back(cbgtc::io::makeReportWriter(file, config.output.overwrite));
@@ -229,6 +242,23 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
         std::printf("network built in %.3f s\n", build_s);
       }
       std::fflush(stdout);
+      if (config.output.network) {
+        // Collective; rank 0 writes. A file it cannot write ends the run
+        // before its first step, taking the output files begun with it.
+        std::string failed;
+        try {
+          cbgtc::writeNetworkFiles(config, simulation, comm);
+        } catch (const cbgtc::io::OutputError& e) {
+          failed = e.what();
+        }
+        if (comm.any(!failed.empty())) {
+          abandonAll();
+          if (root) std::fprintf(stderr, "cbgtc: error: %s\n", failed.c_str());
+          return 2;
+        }
+        if (root && verbose)
+          std::printf("network: %s (SONATA nodes and edges)\n", cbgtc::networkFiles(config)[2].c_str());
+      }
       summary = simulation.run(root ? &output : nullptr, &stop_requested, root && verbose ? stdout : nullptr, report_outputs);
     }
     const double stop_ms = static_cast<double>(summary.steps) * config.simulation.dt_ms;
@@ -482,6 +512,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
                                          "build has no HDF5");
           cbgtc::io::checkOutputLocation(file, cl.config.output.overwrite);
         }
+        checkNetworkFiles(cl.config);
       } catch (const cbgtc::io::OutputError& e) {
         std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
         output_refused = true;

@@ -364,6 +364,10 @@ void Simulation::buildRecordings() {
   for (auto& p : _populations) updateProbes(p);
 }
 
+const comm::Block& Simulation::block(std::uint32_t population) const {
+  return _populations.at(population).block;
+}
+
 std::int64_t Simulation::synapseCount() const {
   std::int64_t n = 0;
   for (const auto& p : _projections) n += p.synapseCount();

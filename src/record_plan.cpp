@@ -1,5 +1,7 @@
 #include "src/record_plan.hpp"
 
+#include "io/output_writer.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -32,11 +34,7 @@ std::vector<std::string> splitList(const std::string& key, const std::string& te
 std::string fileOf(const SimulationConfig& c, const RecordSettings& r, const std::string& variable, bool several) {
   std::string base = r.file;
   if (base.empty()) {
-    const std::string& out = c.output.file;
-    const auto slash = out.find_last_of('/');
-    const auto dot = out.find_last_of('.');
-    const std::string stem = dot != std::string::npos && (slash == std::string::npos || dot > slash) ? out.substr(0, dot) : out;
-    base = stem + "_" + r.name + ".h5";
+    base = io::pathStem(c.output.file) + "_" + r.name + ".h5";
   }
   if (!several) return base;
   const auto slash = base.find_last_of('/');

@@ -108,6 +108,8 @@ class Simulation {
 
   /// This rank's part of each projection.
   const std::vector<Projection>& projections() const { return _projections; }
+  /// This rank's neurons of population `population` (global indices).
+  const comm::Block& block(std::uint32_t population) const;
   /// Over all ranks.
   std::int64_t synapseCount() const;
   std::size_t synapseBytes() const;

@@ -23,6 +23,7 @@ class MemoryWriter final : public cbgtc::io::OutputWriter {
   std::map<std::string, std::vector<double>> datasets;  // "<group>/<name>"
   std::map<std::string, double> numbers;                 // "<group>/<name>"
   std::map<std::string, std::int64_t> integers;          // "<group>/<name>"
+  std::map<std::string, std::vector<std::uint64_t>> ids; // "<group>/<name>"
   std::string file = "memory";
 
   void writeAttributes(const cbgtc::io::AttributeList&) override {}
@@ -50,6 +51,10 @@ class MemoryWriter final : public cbgtc::io::OutputWriter {
   }
   void writeIntegers(const std::string& group, const cbgtc::io::IntegerList& values) override {
     for (const auto& [name, v] : values) integers[group + "/" + name] = v;
+  }
+  void writeIds(const std::string& group, const std::string& name, const std::vector<std::uint64_t>& data,
+                const cbgtc::io::AttributeList&, std::size_t) override {
+    ids[group + "/" + name] = data;
   }
   void finalize(double) override {}
   const std::string& path() const override { return file; }

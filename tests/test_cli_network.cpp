@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "kernels/types.hpp"
@@ -104,6 +105,83 @@ TEST(CliNetwork, ProvenanceStoresNumbersAsNumbers) {
     EXPECT_EQ(readStringAttribute(file, "/", "output.spikes"), "true");
     EXPECT_EQ(readStringAttribute(file, "/", "complete"), "true");
   }
+}
+
+// output.network: SONATA nodes and edges files list every synapse once, in
+// (target, source) order, with the projection's delay and rule, and the
+// indices bmtk uses to find a node's edges agree with the edge lists.
+TEST(CliNetwork, NetworkFilesListEverySynapse) {
+  TempDir dir;
+  const auto out = (dir / "out.h5").string();
+  const RunResult r = runCbgtc(smallRun(dir, out,
+                                        "--output.network=true --projection.stn_gpe.rule=fixed_indegree "
+                                        "--projection.stn_gpe.indegree=7 --projection.gpe_stn.delay_jitter_ms=2"),
+                               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string nodes = (dir / "out_nodes.h5").string(), edges = (dir / "out_edges.h5").string();
+  for (const auto& [pop, n] : {std::pair<std::string, std::uint64_t>{"STN", 100}, {"GPe", 200}, {"GPi", 150}}) {
+    const auto ids = readU64(nodes, "/nodes/" + pop + "/node_id");
+    ASSERT_EQ(ids.size(), n) << pop;
+    for (std::uint64_t k = 0; k < n; ++k) ASSERT_EQ(ids[k], k);
+  }
+  EXPECT_NE(slurp(dir / "out_node_types.csv").find("100 STN point_neuron stn_hh"), std::string::npos);
+  EXPECT_NE(slurp(dir / "out_edge_types.csv").find("stn_gpe exp_conductance 3 0"), std::string::npos);
+  // stn_gpe: exactly 7 distinct STN sources per GPe cell, delay 5 ms, mean weight g_total / 7.
+  const std::string g = "/edges/stn_gpe";
+  const auto source = readU64(edges, g + "/source_node_id"), target = readU64(edges, g + "/target_node_id");
+  const auto weight = readDoubles(edges, g + "/0/syn_weight"), delay = readDoubles(edges, g + "/0/delay");
+  ASSERT_EQ(source.size(), 200u * 7);
+  ASSERT_EQ(target.size(), source.size());
+  EXPECT_EQ(readStringAttribute(edges, g + "/source_node_id", "node_population"), "STN");
+  EXPECT_EQ(readStringAttribute(edges, g + "/target_node_id", "node_population"), "GPe");
+  double sum = 0;
+  for (std::size_t e = 0; e < source.size(); ++e) {
+    ASSERT_EQ(target[e], e / 7) << "sorted by target, 7 each";
+    if (e % 7 != 0) ASSERT_LT(source[e - 1], source[e]) << "distinct sources, ascending";
+    ASSERT_LT(source[e], 100u);
+    ASSERT_EQ(delay[e], 5.0);
+    sum += weight[e];
+  }
+  // Log-normal weights, CV 0.2, mean 10/7 nS: the mean of 1400 within 5 standard errors.
+  EXPECT_NEAR(sum / 1400, 10.0 / 7, 5 * 0.2 * (10.0 / 7) / std::sqrt(1400.0));
+  // The jittered projection: delays within 8 ± 2 ms, on the step grid.
+  for (const double d : readDoubles(edges, "/edges/gpe_stn/0/delay")) {
+    EXPECT_GE(d, 6.0 - 1e-9);
+    EXPECT_LE(d, 10.0 + 1e-9);
+    EXPECT_NEAR(d / 0.025, std::round(d / 0.025), 1e-6);
+  }
+  // The indices: for every node, its ranges hold exactly its edges.
+  for (const auto& [side, nodes_of, n_nodes] :
+       {std::tuple{"target_to_source", &target, 200u}, std::tuple{"source_to_target", &source, 100u}}) {
+    const std::string at = g + "/indices/" + side;
+    EXPECT_EQ(readDims(edges, at + "/node_id_to_range"), (std::vector<std::uint64_t>{n_nodes, 2}));
+    const auto to_range = readU64(edges, at + "/node_id_to_range"), to_edge = readU64(edges, at + "/range_to_edge_id");
+    std::size_t listed = 0;
+    for (std::uint64_t node = 0; node < n_nodes; ++node) {
+      for (auto range = to_range[2 * node]; range < to_range[2 * node + 1]; ++range) {
+        for (auto e = to_edge[2 * range]; e < to_edge[2 * range + 1]; ++e) {
+          ASSERT_EQ((*nodes_of)[e], node) << side;
+          ++listed;
+        }
+      }
+    }
+    EXPECT_EQ(listed, source.size()) << side;
+  }
+}
+
+// The network files are checked with the output before anything runs.
+TEST(CliNetwork, AnExistingNetworkFileIsRefusedBeforeTheRun) {
+  TempDir dir;
+  const auto out = (dir / "out.h5").string();
+  { std::ofstream existing((dir / "out_edges.h5").string()); existing << "keep me"; }
+  const RunResult r = runCbgtc("--config '" + inputDeck("default.ini") + "' --simulation.duration_ms=50 --output.file='" +
+                                   out + "' --output.network=true --output.overwrite=false",
+                               dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("out_edges.h5"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_FALSE(std::filesystem::exists(dir / "out_nodes.h5"));
+  EXPECT_EQ(slurp(dir / "out_edges.h5"), "keep me");
 }
 
 TEST(CliNetwork, SameSeedGivesIdenticalSpikeDatasets) {

@@ -108,6 +108,32 @@ TEST(MpiInvariance, ShortTermPlasticityIsIdentical) {
 }
 
 #ifdef CBGTC_ENABLE_HDF5
+// output.network gathers every rank's synapses: 1 and 3 ranks write the same
+// edges (jittered delays and a fixed in-degree projection among them).
+TEST(MpiInvariance, NetworkFilesAreIdentical) {
+  TempDir dir;
+  for (int np : {1, 3}) {
+    const std::string out = (dir / ("np" + std::to_string(np) + ".h5")).string();
+    const RunResult r = runRanks(np,
+                                 "--config '" + inputDeck("default.ini") +
+                                     "' --simulation.duration_ms=20 --output.network=true"
+                                     " --projection.gpe_stn.delay_jitter_ms=2 --projection.stn_gpe.rule=fixed_indegree"
+                                     " --output.file='" + out + "'",
+                                 dir);
+    ASSERT_EQ(r.exit_code, 0) << "np=" << np << "\n" << r.err;
+  }
+  const auto edges = [&](int np) { return (dir / ("np" + std::to_string(np) + "_edges.h5")).string(); };
+  for (const char* proj : {"stn_gpe", "gpe_stn", "stn_gpi", "gpe_gpi"}) {
+    const std::string g = std::string("/edges/") + proj;
+    const auto source = readU64(edges(1), g + "/source_node_id");
+    EXPECT_FALSE(source.empty()) << proj;
+    EXPECT_EQ(source, readU64(edges(3), g + "/source_node_id")) << proj;
+    EXPECT_EQ(readU64(edges(1), g + "/target_node_id"), readU64(edges(3), g + "/target_node_id")) << proj;
+    EXPECT_EQ(readDoubles(edges(1), g + "/0/syn_weight"), readDoubles(edges(3), g + "/0/syn_weight")) << proj;
+    EXPECT_EQ(readDoubles(edges(1), g + "/0/delay"), readDoubles(edges(3), g + "/0/delay")) << proj;
+  }
+}
+
 // Recordings gather every rank's columns: the report files of 1 and 3 ranks
 // hold the same values (node ids in different ranks' blocks).
 TEST(MpiInvariance, RecordedReportsAreIdentical) {

@@ -1,6 +1,7 @@
 #include "src/comm/communicator.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -86,19 +87,10 @@ class MpiCommunicator final : public Communicator {
           "MPI_Allreduce");
   }
   std::vector<float> gatherToRoot(const std::vector<float>& local) const override {
-    const int n = static_cast<int>(local.size());
-    std::vector<int> counts(_size), displs(_size);
-    check(MPI_Gather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, _comm), "MPI_Gather");
-    int total = 0;
-    for (int r = 0; r < _size; ++r) {
-      displs[r] = total;
-      total += counts[r];
-    }
-    std::vector<float> all(_rank == 0 ? static_cast<std::size_t>(total) : 0);
-    check(MPI_Gatherv(local.data(), n, MPI_FLOAT, all.data(), counts.data(), displs.data(), MPI_FLOAT, 0,
-                      _comm),
-          "MPI_Gatherv");
-    return all;
+    return gather(local, MPI_FLOAT);
+  }
+  std::vector<double> gatherToRoot(const std::vector<double>& local) const override {
+    return gather(local, MPI_DOUBLE);
   }
   std::string broadcast(const std::string& text) const override {
     unsigned long long size = text.size();
@@ -131,6 +123,29 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
+  /// Every rank's `local`, concatenated in rank order on rank 0 (empty
+  /// elsewhere).
+  template <class T>
+  std::vector<T> gather(const std::vector<T>& local, MPI_Datatype type) const {
+    if (local.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+      throw std::runtime_error("a gather of " + std::to_string(local.size()) + " values from one rank exceeds MPI's "
+                               "int counts");
+    const int n = static_cast<int>(local.size());
+    std::vector<int> counts(_size), displs(_size);
+    check(MPI_Gather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, _comm), "MPI_Gather");
+    long long total = 0;
+    for (int r = 0; r < _size; ++r) {
+      if (total > std::numeric_limits<int>::max())
+        throw std::runtime_error("a gather of more than 2^31 values exceeds MPI's int displacements");
+      displs[r] = static_cast<int>(total);
+      total += counts[r];
+    }
+    std::vector<T> all(_rank == 0 ? static_cast<std::size_t>(total) : 0);
+    check(MPI_Gatherv(local.data(), n, type, all.data(), counts.data(), displs.data(), type, 0, _comm),
+          "MPI_Gatherv");
+    return all;
+  }
+
   MPI_Comm _comm;
   bool _owned;
   int _rank = 0, _size = 1;

@@ -34,6 +34,7 @@ class Communicator {
   virtual std::string broadcast(const std::string& text) const = 0;
   /// Every rank's floats concatenated in rank order, on rank 0 only.
   virtual std::vector<float> gatherToRoot(const std::vector<float>& local) const = 0;
+  virtual std::vector<double> gatherToRoot(const std::vector<double>& local) const = 0;
   /// The ranks that give the same `color`, as a communicator of their own
   /// (collective: every rank calls it), ranked in this one's order.
   virtual std::unique_ptr<Communicator> split(int color) const = 0;
@@ -56,6 +57,7 @@ class LocalCommunicator final : public Communicator {
   bool any(bool value) const override { return value; }
   void min(std::vector<std::int64_t>&) const override {}
   std::vector<float> gatherToRoot(const std::vector<float>& local) const override { return local; }
+  std::vector<double> gatherToRoot(const std::vector<double>& local) const override { return local; }
   std::string broadcast(const std::string& text) const override { return text; }
   std::unique_ptr<Communicator> split(int) const override { return std::make_unique<LocalCommunicator>(); }
   void abort(int) const override {}

@@ -64,7 +64,7 @@ class Fixture(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.folder = tempfile.TemporaryDirectory()
-        cls.path = run_cbgtc(cls.folder.name)
+        cls.path = run_cbgtc(cls.folder.name, "--output.network=true")
         cls.res = cbgtc.read(cls.path)
 
     @classmethod
@@ -194,6 +194,7 @@ try:
         warnings.simplefilter("ignore")
         from bmtk.utils.reports.spike_trains import SpikeTrains
         from bmtk.utils.reports.compartment import CompartmentReport
+        from bmtk.utils import sonata
     HAVE_BMTK = True
 except ImportError:
     HAVE_BMTK = False
@@ -222,6 +223,30 @@ class Bmtk(Fixture):
             np.testing.assert_array_equal(theirs.data(population=pop), ours.data)
             self.assertAlmostEqual(theirs.dt(population=pop), ours.time_ms[1] - ours.time_ms[0])
             self.assertAlmostEqual(theirs.tstart(population=pop), ours.time_ms[0])
+
+
+@unittest.skipUnless(HAVE_BMTK, "bmtk is not installed (Debian: python3-bmtk)")
+class BmtkNetwork(Fixture):
+    def test_bmtk_finds_every_nodes_edges(self):
+        stem = os.path.splitext(self.path)[0]
+        net = sonata.File(data_files=[stem + "_nodes.h5", stem + "_edges.h5"],
+                          data_type_files=[stem + "_node_types.csv", stem + "_edge_types.csv"])
+        self.assertEqual(sorted(net.nodes.population_names), sorted(self.res.populations))
+        with h5py.File(stem + "_edges.h5", "r") as f:
+            for name in ("stn_gpe", "gpe_stn"):
+                group = f["edges"][name]
+                source, target = group["source_node_id"][()], group["target_node_id"][()]
+                weight = group["0/syn_weight"][()]
+                edges = net.edges[name]
+                self.assertEqual(len(edges), source.size)
+                self.assertEqual(edges.source_population, self.res.config[f"projection.{name}.source"])
+                n_target = self.res.size(edges.target_population)
+                for node in (0, 7, n_target - 1):
+                    found = sorted((e.source_node_id, e["syn_weight"]) for e in edges.get_target(node))
+                    ours = sorted(zip(source[target == node].tolist(), weight[target == node].tolist()))
+                    self.assertEqual(found, ours, f"{name} into node {node}")
+                self.assertEqual(next(iter(edges.get_target(0)))["tau_ms"],
+                                 self.res.config[f"projection.{name}.tau_ms"])
 
 
 if __name__ == "__main__":
