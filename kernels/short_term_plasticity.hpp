@@ -13,9 +13,9 @@
 namespace cbgtc {
 
 struct TsodyksMarkram {
-  double U = 0.0;            // release probability of a rested synapse; 0: a static synapse
-  double tau_rec_ms = 800.0; // recovery of the resources x
-  double tau_fac_ms = 0.0;   // decay of the facilitation u towards U; 0: no facilitation
+  double U = 0.0;             // release probability of a rested synapse; 0: a static synapse
+  double tau_rec_ms = 800.0;  // recovery of the resources x
+  double tau_fac_ms = 0.0;    // decay of the facilitation u towards U; 0: no facilitation
 
   bool enabled() const { return U > 0.0; }
 };
@@ -38,7 +38,8 @@ inline double releaseAt(const TsodyksMarkram& model, ReleaseState& s, step_type 
   if (s.last_step >= 0) {
     const double h_ms = static_cast<double>(step - s.last_step) * dt_ms;
     s.x = 1.0 + (s.x - s.x * s.u - 1.0) * std::exp(-h_ms / model.tau_rec_ms);
-    s.u = model.tau_fac_ms > 0.0 ? model.U + s.u * (1.0 - model.U) * std::exp(-h_ms / model.tau_fac_ms) : model.U;
+    s.u = model.tau_fac_ms > 0.0 ? model.U + s.u * (1.0 - model.U) * std::exp(-h_ms / model.tau_fac_ms)
+                                 : model.U;
   }
   s.last_step = step;
   return s.u * s.x / model.U;

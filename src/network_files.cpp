@@ -46,8 +46,8 @@ std::string formatValue(double v) { return io::formatNumber(v); }
 /// "target_to_source"): for node n, rows [node_id_to_range[n][0],
 /// node_id_to_range[n][1]) of range_to_edge_id, each a run [first, end) of
 /// edge ids whose `node` is n. Returns both, row-major.
-std::pair<std::vector<std::uint64_t>, std::vector<std::uint64_t>> edgeIndex(const std::vector<std::uint64_t>& node,
-                                                                             std::uint64_t n_nodes) {
+std::pair<std::vector<std::uint64_t>, std::vector<std::uint64_t>> edgeIndex(
+    const std::vector<std::uint64_t>& node, std::uint64_t n_nodes) {
   std::vector<std::vector<std::uint64_t>> edges_of(n_nodes);
   for (std::uint64_t e = 0; e < node.size(); ++e) edges_of[node[e]].push_back(e);
   std::vector<std::uint64_t> node_to_range, range_to_edge;
@@ -75,7 +75,8 @@ std::vector<std::string> networkFiles(const SimulationConfig& c) {
   return {stem + "_nodes.h5", stem + "_node_types.csv", stem + "_edges.h5", stem + "_edge_types.csv"};
 }
 
-void writeNetworkFiles(const SimulationConfig& c, const Simulation& simulation, const comm::Communicator& comm) {
+void writeNetworkFiles(const SimulationConfig& c, const Simulation& simulation,
+                       const comm::Communicator& comm) {
   const std::vector<std::string> files = networkFiles(c);
   if (files.empty()) return;
   // Every rank's synapses, on rank 0, ordered by (target, source): the same
@@ -83,18 +84,19 @@ void writeNetworkFiles(const SimulationConfig& c, const Simulation& simulation, 
   std::vector<std::vector<std::array<double, 4>>> edges(c.projections.size());
   for (std::size_t p = 0; p < c.projections.size(); ++p) {
     const Projection& proj = simulation.projections()[p];
-    const auto local = localEdges(proj, static_cast<index_type>(simulation.block(proj.target).begin),
-                                  c.simulation.dt_ms);
+    const auto local =
+        localEdges(proj, static_cast<index_type>(simulation.block(proj.target).begin), c.simulation.dt_ms);
     const std::vector<double> all = comm.gatherToRoot(local);
     auto& list = edges[p];
-    for (std::size_t k = 0; k + 3 < all.size(); k += 4) list.push_back({all[k], all[k + 1], all[k + 2], all[k + 3]});
-    std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
-      return a[1] != b[1] ? a[1] < b[1] : a[0] < b[0];
-    });
+    for (std::size_t k = 0; k + 3 < all.size(); k += 4)
+      list.push_back({all[k], all[k + 1], all[k + 2], all[k + 3]});
+    std::sort(list.begin(), list.end(),
+              [](const auto& a, const auto& b) { return a[1] != b[1] ? a[1] < b[1] : a[0] < b[0]; });
   }
   if (!comm.isRoot()) return;
 #ifndef CBGTC_ENABLE_HDF5
-  throw io::OutputError("'" + files[0] + "': output.network writes SONATA HDF5 files, and this build has no HDF5");
+  throw io::OutputError("'" + files[0] +
+                        "': output.network writes SONATA HDF5 files, and this build has no HDF5");
 #else
   const bool overwrite = c.output.overwrite;
 
@@ -118,7 +120,8 @@ void writeNetworkFiles(const SimulationConfig& c, const Simulation& simulation, 
 
   auto edge_file = io::makeHdf5Output(files[2], overwrite);
   edge_file->writeAttributes(provenance);
-  std::string edge_types = "edge_type_id edge_name model_template tau_ms E_rev_mV stp_U stp_tau_rec_ms stp_tau_fac_ms\n";
+  std::string edge_types =
+      "edge_type_id edge_name model_template tau_ms E_rev_mV stp_U stp_tau_rec_ms stp_tau_fac_ms\n";
   for (std::size_t p = 0; p < c.projections.size(); ++p) {
     const ProjectionSettings& s = c.projections[p];
     const std::string group = "/edges/" + s.name;
@@ -134,13 +137,15 @@ void writeNetworkFiles(const SimulationConfig& c, const Simulation& simulation, 
     }
     edge_file->writeIds(group, "source_node_id", source, {{"node_population", s.source}});
     edge_file->writeIds(group, "target_node_id", target, {{"node_population", s.target}});
-    edge_file->writeIds(group, "edge_type_id", std::vector<std::uint64_t>(list.size(), first_edge_type + p), {});
+    edge_file->writeIds(group, "edge_type_id", std::vector<std::uint64_t>(list.size(), first_edge_type + p),
+                        {});
     edge_file->writeIds(group, "edge_group_id", std::vector<std::uint64_t>(list.size(), 0), {});
     edge_file->writeIds(group, "edge_group_index", index, {});
     const PopulationSettings* target_pop = c.population(s.target);
-    edge_file->writeDataset(group + "/0", "syn_weight", weight,
-                            {{"units", target_pop ? conductanceUnits(target_pop->params) : ""},
-                             {"description", "conductance a spike adds (a rested synapse's, with plasticity)"}});
+    edge_file->writeDataset(
+        group + "/0", "syn_weight", weight,
+        {{"units", target_pop ? conductanceUnits(target_pop->params) : ""},
+         {"description", "conductance a spike adds (a rested synapse's, with plasticity)"}});
     edge_file->writeDataset(group + "/0", "delay", delay, {{"units", "ms"}});
     // The indices bmtk's readers use to find a node's edges.
     const PopulationSettings* source_pop = c.population(s.source);
@@ -152,9 +157,9 @@ void writeNetworkFiles(const SimulationConfig& c, const Simulation& simulation, 
       edge_file->writeIds(at, "node_id_to_range", to_range, {}, 2);
       edge_file->writeIds(at, "range_to_edge_id", to_edge, {}, 2);
     }
-    edge_types += std::to_string(first_edge_type + p) + " " + s.name + " exp_conductance " + formatValue(s.tau_ms) +
-                  " " + formatValue(s.E_rev_mV) + " " + formatValue(s.stp_U) + " " + formatValue(s.stp_tau_rec_ms) +
-                  " " + formatValue(s.stp_tau_fac_ms) + "\n";
+    edge_types += std::to_string(first_edge_type + p) + " " + s.name + " exp_conductance " +
+                  formatValue(s.tau_ms) + " " + formatValue(s.E_rev_mV) + " " + formatValue(s.stp_U) + " " +
+                  formatValue(s.stp_tau_rec_ms) + " " + formatValue(s.stp_tau_fac_ms) + "\n";
   }
   // Published one after the other; if one fails, those already published
   // by this call are removed again, so the four files appear together or

@@ -21,6 +21,7 @@ std::vector<std::string> networkFiles(const SimulationConfig& config);
 /// Gathers every rank's synapses on rank 0, which writes networkFiles()
 /// with the output files' care (in-progress names, renamed when
 /// complete). Collective; throws io::OutputError on rank 0.
-void writeNetworkFiles(const SimulationConfig& config, const Simulation& simulation, const comm::Communicator& comm);
+void writeNetworkFiles(const SimulationConfig& config, const Simulation& simulation,
+                       const comm::Communicator& comm);
 
 }  // namespace cbgtc

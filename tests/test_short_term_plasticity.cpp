@@ -23,9 +23,9 @@ using cbgtc::test::TempDir;
 // STN -> SNr, D1 -> SNr and D2 -> GPe values among them).
 TEST(ShortTermPlasticity, RegularTrainsSettleAtTheClosedForm) {
   const double dt_ms = 0.025;
-  for (const TsodyksMarkram m : {TsodyksMarkram{0.35, 800, 0}, TsodyksMarkram{0.0192, 559, 623},
-                                 TsodyksMarkram{0.24, 77, 13}, TsodyksMarkram{1.0, 50, 0},
-                                 TsodyksMarkram{0.5, 200, 1000}}) {
+  for (const TsodyksMarkram m :
+       {TsodyksMarkram{0.35, 800, 0}, TsodyksMarkram{0.0192, 559, 623}, TsodyksMarkram{0.24, 77, 13},
+        TsodyksMarkram{1.0, 50, 0}, TsodyksMarkram{0.5, 200, 1000}}) {
     for (const step_type interval : {40, 400, 2000, 40000}) {  // 1 ms to 1 s
       ReleaseState s = restedRelease(m);
       EXPECT_EQ(releaseAt(m, s, 0, dt_ms), 1.0) << "a rested synapse delivers its weight";
@@ -105,7 +105,8 @@ TEST(ShortTermPlasticity, EachArrivalCarriesItsSpikesEfficacy) {
   TempDir dir;
   const double dt_ms = 0.025, w = 2.0, decay = std::exp(-dt_ms / 5.0);
   const std::vector<double> spikes_ms = {10.0, 10.5, 30, 35, 40, 45, 50, 55, 60, 200, 205};
-  for (const TsodyksMarkram m : {TsodyksMarkram{0.3, 200, 50}, TsodyksMarkram{0.6, 400, 0}, TsodyksMarkram{}}) {
+  for (const TsodyksMarkram m :
+       {TsodyksMarkram{0.3, 200, 50}, TsodyksMarkram{0.6, 400, 0}, TsodyksMarkram{}}) {
     const std::vector<float> g = conductance(dir, spikes_ms, w, m, 300);
     ASSERT_EQ(g.size(), 12000u);
     // The expected jumps, from the model's own recursion (docs/model.md §4.8).
@@ -133,6 +134,7 @@ TEST(ShortTermPlasticity, EachArrivalCarriesItsSpikesEfficacy) {
       EXPECT_LT(expected[8], expected[2]) << "the 5 ms train depresses";
       EXPECT_GT(expected[9], expected[8]) << "140 ms of rest recover";
     }
-    if (m.tau_fac_ms > 0) EXPECT_GT(expected[1], expected[0]) << "0.5 ms later: facilitated more than depressed";
+    if (m.tau_fac_ms > 0)
+      EXPECT_GT(expected[1], expected[0]) << "0.5 ms later: facilitated more than depressed";
   }
 }
