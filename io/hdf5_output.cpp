@@ -265,16 +265,16 @@ class Hdf5Output::State {
   void writeIds(const std::string& group, const std::string& name, const std::vector<std::uint64_t>& data,
                 const AttributeList& attributes, std::size_t columns) {
     if (columns == 0 || data.size() % columns != 0)
-      reject("'" + detail::joinPath(group, name) + "': " + std::to_string(data.size()) + " values are not rows of " +
-             std::to_string(columns));
-    writeVector(group, name, data.data(), data.size(), sizeof(std::uint64_t), H5T_STD_U64LE, H5T_NATIVE_UINT64,
-                attributes, NumberList{}, columns);
+      reject("'" + detail::joinPath(group, name) + "': " + std::to_string(data.size()) +
+             " values are not rows of " + std::to_string(columns));
+    writeVector(group, name, data.data(), data.size(), sizeof(std::uint64_t), H5T_STD_U64LE,
+                H5T_NATIVE_UINT64, attributes, NumberList{}, columns);
   }
 
   /// A dataset of n elements of the given types: 1-D, or rows of `columns`.
   void writeVector(const std::string& group, const std::string& name, const void* data, std::size_t n,
-                   std::size_t element_bytes, hid_t file_type, hid_t memory_type, const AttributeList& attributes,
-                   const NumberList& numbers, std::size_t columns = 1) {
+                   std::size_t element_bytes, hid_t file_type, hid_t memory_type,
+                   const AttributeList& attributes, const NumberList& numbers, std::size_t columns = 1) {
     detail::validateGroupPath(group);
     detail::validateDatasetName(group, name);
     const std::string full_path = detail::joinPath(group, name);
@@ -289,9 +289,9 @@ class Hdf5Output::State {
     const std::string what = "dataset '" + full_path + "'";
     const hsize_t shape[2] = {columns > 1 ? n / columns : n, columns};
     Hdf5Handle space = simpleSpace(columns > 1 ? 2 : 1, shape, nullptr, what);
-    Hdf5Handle dataset = checkId(H5Dcreate2(parent.get(), name.c_str(), file_type,
-                                            space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                                 H5Dclose, "create " + what);
+    Hdf5Handle dataset = checkId(
+        H5Dcreate2(parent.get(), name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+        H5Dclose, "create " + what);
     if (n > 0) {
       check(H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write " + what);
     }
@@ -759,8 +759,9 @@ void Hdf5Output::writeIntegers(const std::string& group, const IntegerList& valu
   openState("write integers to").writeIntegers(group, values);
 }
 
-void Hdf5Output::writeIds(const std::string& group, const std::string& name, const std::vector<std::uint64_t>& data,
-                          const AttributeList& attributes, std::size_t columns) {
+void Hdf5Output::writeIds(const std::string& group, const std::string& name,
+                          const std::vector<std::uint64_t>& data, const AttributeList& attributes,
+                          std::size_t columns) {
   openState("write a dataset to").writeIds(group, name, data, attributes, columns);
 }
 

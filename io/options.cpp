@@ -157,8 +157,12 @@ Provenance OptionTable::provenance() const {
     std::string value = e.value();
     // The text of a number round-trips (formatNumber, std::to_string).
     switch (e.kind) {
-      case Kind::Real: out.reals.emplace_back(e.key, std::strtod(value.c_str(), nullptr)); break;
-      case Kind::Integer: out.integers.emplace_back(e.key, std::strtoll(value.c_str(), nullptr, 10)); break;
+      case Kind::Real:
+        out.reals.emplace_back(e.key, std::strtod(value.c_str(), nullptr));
+        break;
+      case Kind::Integer:
+        out.integers.emplace_back(e.key, std::strtoll(value.c_str(), nullptr, 10));
+        break;
       case Kind::Boolean:
       case Kind::Text:
         if (!value.empty()) out.text.emplace_back(e.key, std::move(value));
@@ -242,13 +246,14 @@ OptionTable makeOptionTable(SimulationConfig& c) {
     t.add(k + "E_rev_mV", &pr.E_rev_mV, "mV", "reversal potential");
     t.add(k + "autapses", &pr.autapses, "", "allow self-connections when source == target");
     t.add(k + "stp_U", &pr.stp_U, "",
-          "short-term plasticity (Tsodyks-Markram, as NEST's tsodyks2_synapse): release probability of a rested "
+          "short-term plasticity (Tsodyks-Markram, as NEST's tsodyks2_synapse): release probability of a "
+          "rested "
           "synapse; 0 = static synapses. g_total is then the weight of spikes after a long silence",
           Bound::UnitInterval);
     t.add(k + "stp_tau_rec_ms", &pr.stp_tau_rec_ms, "ms", "short-term plasticity: recovery from depression",
           Bound::Positive);
-    t.add(k + "stp_tau_fac_ms", &pr.stp_tau_fac_ms, "ms", "short-term plasticity: decay of facilitation (0: none)",
-          Bound::NonNegative);
+    t.add(k + "stp_tau_fac_ms", &pr.stp_tau_fac_ms, "ms",
+          "short-term plasticity: decay of facilitation (0: none)", Bound::NonNegative);
   }
 
   for (auto& r : c.records) {
@@ -358,9 +363,10 @@ OptionTable makeOptionTable(SimulationConfig& c) {
         Bound::NonNegative);
   t.add("output.timers", &o.timers, "",
         "time the phases of a step (neuron update, delivery, exchange, output); adds a fence per phase");
-  t.add("output.network", &o.network, "",
-        "write the circuit as SONATA nodes and edges files (<file stem>_nodes.h5, _node_types.csv, _edges.h5, "
-        "_edge_types.csv), readable by bmtk");
+  t.add(
+      "output.network", &o.network, "",
+      "write the circuit as SONATA nodes and edges files (<file stem>_nodes.h5, _node_types.csv, _edges.h5, "
+      "_edge_types.csv), readable by bmtk");
   return t;
 }
 
@@ -595,7 +601,8 @@ std::string unknownKeyHint(std::string key, const OptionTable& table) {
   std::size_t best_distance = 0;
   for (const auto& e : table.entries()) {
     std::size_t d = keyDistance(key, e.key);
-    const bool unit_left_out = e.key.rfind(key + "_", 0) == 0 && e.key.find('.', key.size()) == std::string::npos;
+    const bool unit_left_out =
+        e.key.rfind(key + "_", 0) == 0 && e.key.find('.', key.size()) == std::string::npos;
     if (unit_left_out) d = std::min<std::size_t>(d, 1);
     if (best == nullptr || d < best_distance) {
       best = &e.key;
@@ -774,8 +781,8 @@ CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReade
     po::store(parsed, vm);
   } catch (const po::unknown_option& e) {
     const std::string name = e.get_option_name();
-    throw ConfigError("unknown option '" + name.substr(0, name.find('=')) + "'" + unknownKeyHint(name, table) +
-                      " (see --help for every key)");
+    throw ConfigError("unknown option '" + name.substr(0, name.find('=')) + "'" +
+                      unknownKeyHint(name, table) + " (see --help for every key)");
   } catch (const po::error& e) {
     throw ConfigError(e.what());
   }

@@ -79,8 +79,9 @@ class OutputWriter {
   /// attributes of writeDataset: 1-D, or [data.size() / columns][columns]
   /// row-major when columns > 1 (SONATA's index ranges). Writers that
   /// cannot store datasets (CSV) validate and drop it.
-  virtual void writeIds(const std::string& group, const std::string& name, const std::vector<std::uint64_t>& data,
-                        const AttributeList& attributes, std::size_t columns = 1) = 0;
+  virtual void writeIds(const std::string& group, const std::string& name,
+                        const std::vector<std::uint64_t>& data, const AttributeList& attributes,
+                        std::size_t columns = 1) = 0;
 
   /// Declare a spike population (empty datasets are valid).
   virtual void addSpikePopulation(const std::string& population) = 0;

@@ -166,7 +166,8 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
           Kokkos::parallel_for(Kokkos::TeamThreadRange(team, row_map(i), row_map(i + 1)), [&](const auto e) {
             const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;
             const auto slot = static_cast<std::size_t>((spike.step + d) % n_slots);
-            Kokkos::atomic_add(&ring(slot, targets(e)), plastic ? toQuanta(weights(e), scale) : toQuanta(weights(e)));
+            Kokkos::atomic_add(&ring(slot, targets(e)),
+                               plastic ? toQuanta(weights(e), scale) : toQuanta(weights(e)));
           });
         });
     return;
@@ -182,7 +183,8 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
         for (auto e = row_map(i); e < row_map(i + 1); ++e) {
           const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;
           const auto slot = static_cast<std::size_t>((spike.step + d) % n_slots);
-          Kokkos::atomic_add(&ring(slot, targets(e)), plastic ? toQuanta(weights(e), scale) : toQuanta(weights(e)));
+          Kokkos::atomic_add(&ring(slot, targets(e)),
+                             plastic ? toQuanta(weights(e), scale) : toQuanta(weights(e)));
         }
       });
 }

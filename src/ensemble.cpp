@@ -1,7 +1,5 @@
 #include "src/ensemble.hpp"
 
-#include "io/output_writer.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -9,6 +7,8 @@
 #include <map>
 #include <set>
 #include <sstream>
+
+#include "io/output_writer.hpp"
 
 namespace cbgtc {
 
@@ -156,7 +156,6 @@ int RankGroups::group_of_rank(int rank, int ranks) const {
   const int size = std::max(1, ranks / groups);
   return std::min(rank / size, groups - 1);
 }
-
 
 std::string runOutputFile(const std::string& file, std::size_t index, std::size_t runs) {
   const std::string width_of = std::to_string(runs > 0 ? runs - 1 : 0);

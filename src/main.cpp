@@ -26,11 +26,10 @@
 #include "src/ensemble.hpp"
 #include "src/memory_estimate.hpp"
 #include "src/network_files.hpp"
+#include "src/placement.hpp"
 #include "src/record_plan.hpp"
 #include "src/simulation.hpp"
-#include "src/placement.hpp"
 #include "src/stimuli.hpp"
-
 
 namespace {
 
@@ -64,7 +63,8 @@ void installSignalHandlers() {
 void checkNetworkFiles(const cbgtc::SimulationConfig& config) {
   for (const std::string& file : cbgtc::networkFiles(config)) {
     if (!cbgtc::io::writesReportFiles())
-      throw cbgtc::io::OutputError("'" + file + "': output.network writes SONATA HDF5 files, and this build has no "
+      throw cbgtc::io::OutputError("'" + file +
+                                   "': output.network writes SONATA HDF5 files, and this build has no "
                                    "HDF5");
     cbgtc::io::checkOutputLocation(file, config.output.overwrite);
   }

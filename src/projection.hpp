@@ -15,8 +15,8 @@
 #include "kernels/pull_delivery.hpp"
 #include "kernels/short_term_plasticity.hpp"
 #include "kernels/synapse.hpp"
-#include "src/config.hpp"
 #include "kernels/types.hpp"
+#include "src/config.hpp"
 
 namespace cbgtc {
 
@@ -74,8 +74,8 @@ struct Projection {
   real_type E_rev_mV = 0;
   Delivery delivery = Delivery::ThreadPerSpike;
   PullDelivery<Kokkos::Device<ExecutionSpace, MemorySpace>> pull;  // see enablePull
-  TsodyksMarkram plasticity;                       // short-term plasticity, if enabled()
-  std::vector<ReleaseState> release;               // per source neuron (all of them, on every rank)
+  TsodyksMarkram plasticity;                                       // short-term plasticity, if enabled()
+  std::vector<ReleaseState> release;  // per source neuron (all of them, on every rank)
 
   std::int64_t synapseCount() const { return by_source.nnz(); }
   std::size_t bytes() const;
@@ -107,10 +107,9 @@ Projection makeProjection(const ProjectionSettings& settings, const HostConnecti
                           const ProjectionShape& shape, double dt_ms);
 
 /// Builds the transposed matrix for pull delivery in epochs of
-/// `epoch_steps`, with up to max_pull_columns volleys per product. Returns false (and builds nothing) where pull cannot
-/// reproduce push exactly: per-synapse delays, short-term plasticity (each
-/// spike its own efficacy), or a target whose summed weights reach
-/// max_exact_pull_row_sum.
+/// `epoch_steps`, with up to max_pull_columns volleys per product. Returns false (and builds nothing) where
+/// pull cannot reproduce push exactly: per-synapse delays, short-term plasticity (each spike its own
+/// efficacy), or a target whose summed weights reach max_exact_pull_row_sum.
 constexpr std::int32_t max_pull_columns = 8;
 bool enablePull(Projection& projection, const Connectivity& pull, std::int32_t epoch_steps);
 bool enablePull(Projection& projection, const HostConnectivity& pull, std::int32_t epoch_steps);

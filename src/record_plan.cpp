@@ -1,7 +1,5 @@
 #include "src/record_plan.hpp"
 
-#include "io/output_writer.hpp"
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -9,6 +7,7 @@
 #include <sstream>
 
 #include "io/options.hpp"
+#include "io/output_writer.hpp"
 #include "src/model_settings.hpp"
 
 namespace cbgtc {

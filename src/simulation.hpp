@@ -135,8 +135,8 @@ class Simulation {
   int _lanes_per_neuron = 1;
   step_type _lfp_every = 1;       // steps between LFP samples
   SpikeBuffer<MemorySpace> _spikes;                             // this rank's spikes of the epoch
-  Kokkos::View<SpikeRecord*, MemorySpace> _epoch_spikes;  // every rank's (several ranks, or plasticity)
-  Kokkos::View<double*, MemorySpace> _epoch_efficacy;      // per spike of _epoch_spikes (short-term plasticity)
+  Kokkos::View<SpikeRecord*, MemorySpace> _epoch_spikes;        // every rank's (several ranks, or plasticity)
+  Kokkos::View<double*, MemorySpace> _epoch_efficacy;  // per spike of _epoch_spikes (short-term plasticity)
   Kokkos::View<std::uint64_t*, MemorySpace> _spike_keys;         // sort keys (GPUs)
   PhaseTimes _phases;
   std::int64_t _first_non_finite = SpikeBuffer<MemorySpace>::all_finite;  // on this rank
@@ -146,7 +146,8 @@ class Simulation {
   void buildPopulations();
   void buildProjections(const std::atomic<bool>* stop);
   void exchangeSpikes(step_type k0, io::OutputWriter* writer);
-  Kokkos::View<const double*, MemorySpace> releaseEfficacies(Projection& proj, const std::vector<SpikeRecord>& spikes);
+  Kokkos::View<const double*, MemorySpace> releaseEfficacies(Projection& proj,
+                                                             const std::vector<SpikeRecord>& spikes);
   void writeSpikes(const std::vector<SpikeRecord>& all, io::OutputWriter& writer);
   SpikeTrains loadSpikeTrains(const PopulationSettings& s, const comm::Block& block);
   void buildStimuli();

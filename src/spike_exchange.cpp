@@ -153,20 +153,22 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
 // short-term plasticity (1 for other populations' spikes, which its
 // delivery skips), in the order of `spikes`: sorted by (step, population,
 // index), so each source's spikes come in step order, on every rank alike.
-Kokkos::View<const double*, MemorySpace> Simulation::releaseEfficacies(Projection& proj,
-                                                                        const std::vector<SpikeRecord>& spikes) {
+Kokkos::View<const double*, MemorySpace> Simulation::releaseEfficacies(
+    Projection& proj, const std::vector<SpikeRecord>& spikes) {
   std::vector<double> efficacy(spikes.size(), 1.0);
   const auto source = static_cast<std::uint32_t>(proj.source);
   for (std::size_t s = 0; s < spikes.size(); ++s) {
     if (spikes[s].source() != source) continue;
-    efficacy[s] = releaseAt(proj.plasticity, proj.release[spikes[s].index], spikes[s].step, _config.simulation.dt_ms);
+    efficacy[s] =
+        releaseAt(proj.plasticity, proj.release[spikes[s].index], spikes[s].step, _config.simulation.dt_ms);
   }
   if (_epoch_efficacy.extent(0) < spikes.size())
     _epoch_efficacy = Kokkos::View<double*, MemorySpace>(
         Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Exchange::efficacy"), 2 * spikes.size());
   const auto used = Kokkos::subview(_epoch_efficacy, std::pair<std::size_t, std::size_t>(0, spikes.size()));
-  Kokkos::deep_copy(used, Kokkos::View<const double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
-                              efficacy.data(), efficacy.size()));
+  Kokkos::deep_copy(used,
+                    Kokkos::View<const double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+                        efficacy.data(), efficacy.size()));
   return used;
 }
 

@@ -23,7 +23,7 @@ class MemoryWriter final : public cbgtc::io::OutputWriter {
   std::map<std::string, std::vector<double>> datasets;  // "<group>/<name>"
   std::map<std::string, double> numbers;                 // "<group>/<name>"
   std::map<std::string, std::int64_t> integers;          // "<group>/<name>"
-  std::map<std::string, std::vector<std::uint64_t>> ids; // "<group>/<name>"
+  std::map<std::string, std::vector<std::uint64_t>> ids;  // "<group>/<name>"
   std::string file = "memory";
 
   void writeAttributes(const cbgtc::io::AttributeList&) override {}

@@ -88,10 +88,11 @@ TEST(CliNetwork, RecordSectionsWriteSonataReports) {
 TEST(CliNetwork, ProvenanceStoresNumbersAsNumbers) {
   TempDir dir;
   const auto out = (dir / "out.h5").string();
-  const RunResult r = runCbgtc(smallRun(dir, out,
-                                        "--simulation.seed=9007199254740993 --population.STN.gNa=49.5 "
-                                        "--record.stn.population=STN --record.stn.variables=V --record.stn.count=2"),
-                               dir);
+  const RunResult r =
+      runCbgtc(smallRun(dir, out,
+                        "--simulation.seed=9007199254740993 --population.STN.gNa=49.5 "
+                        "--record.stn.population=STN --record.stn.variables=V --record.stn.count=2"),
+               dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const std::string file : {out, (dir / "out_stn.h5").string()}) {
     EXPECT_EQ(readInt64Attribute(file, "/", "simulation.seed"), 9007199254740993) << file;
@@ -113,13 +114,15 @@ TEST(CliNetwork, ProvenanceStoresNumbersAsNumbers) {
 TEST(CliNetwork, NetworkFilesListEverySynapse) {
   TempDir dir;
   const auto out = (dir / "out.h5").string();
-  const RunResult r = runCbgtc(smallRun(dir, out,
-                                        "--output.network=true --projection.stn_gpe.rule=fixed_indegree "
-                                        "--projection.stn_gpe.indegree=7 --projection.gpe_stn.delay_jitter_ms=2"),
-                               dir);
+  const RunResult r =
+      runCbgtc(smallRun(dir, out,
+                        "--output.network=true --projection.stn_gpe.rule=fixed_indegree "
+                        "--projection.stn_gpe.indegree=7 --projection.gpe_stn.delay_jitter_ms=2"),
+               dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string nodes = (dir / "out_nodes.h5").string(), edges = (dir / "out_edges.h5").string();
-  for (const auto& [pop, n] : {std::pair<std::string, std::uint64_t>{"STN", 100}, {"GPe", 200}, {"GPi", 150}}) {
+  for (const auto& [pop, n] :
+       {std::pair<std::string, std::uint64_t>{"STN", 100}, {"GPe", 200}, {"GPi", 150}}) {
     const auto ids = readU64(nodes, "/nodes/" + pop + "/node_id");
     ASSERT_EQ(ids.size(), n) << pop;
     for (std::uint64_t k = 0; k < n; ++k) ASSERT_EQ(ids[k], k);
@@ -155,7 +158,8 @@ TEST(CliNetwork, NetworkFilesListEverySynapse) {
        {std::tuple{"target_to_source", &target, 200u}, std::tuple{"source_to_target", &source, 100u}}) {
     const std::string at = g + "/indices/" + side;
     EXPECT_EQ(readDims(edges, at + "/node_id_to_range"), (std::vector<std::uint64_t>{n_nodes, 2}));
-    const auto to_range = readU64(edges, at + "/node_id_to_range"), to_edge = readU64(edges, at + "/range_to_edge_id");
+    const auto to_range = readU64(edges, at + "/node_id_to_range"),
+               to_edge = readU64(edges, at + "/range_to_edge_id");
     std::size_t listed = 0;
     for (std::uint64_t node = 0; node < n_nodes; ++node) {
       for (auto range = to_range[2 * node]; range < to_range[2 * node + 1]; ++range) {
@@ -173,10 +177,14 @@ TEST(CliNetwork, NetworkFilesListEverySynapse) {
 TEST(CliNetwork, AnExistingNetworkFileIsRefusedBeforeTheRun) {
   TempDir dir;
   const auto out = (dir / "out.h5").string();
-  { std::ofstream existing((dir / "out_edges.h5").string()); existing << "keep me"; }
-  const RunResult r = runCbgtc("--config '" + inputDeck("default.ini") + "' --simulation.duration_ms=50 --output.file='" +
-                                   out + "' --output.network=true --output.overwrite=false",
-                               dir);
+  {
+    std::ofstream existing((dir / "out_edges.h5").string());
+    existing << "keep me";
+  }
+  const RunResult r =
+      runCbgtc("--config '" + inputDeck("default.ini") + "' --simulation.duration_ms=50 --output.file='" +
+                   out + "' --output.network=true --output.overwrite=false",
+               dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("out_edges.h5"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(out));

@@ -31,12 +31,12 @@ using test::objectExists;
 using test::readAttributeNames;
 using test::readDims;
 using test::readDoubleAttribute;
-using test::readInt64Attribute;
 using test::readDoubles;
 using test::readEnumAttributeMembers;
 using test::readEnumAttributeName;
 using test::readEnumAttributeValue;
 using test::readFloats;
+using test::readInt64Attribute;
 using test::readStringAttribute;
 using test::readU32;
 using test::readU32Attribute;
@@ -402,9 +402,9 @@ TEST_F(Hdf5OutputTest, NumbersRoundTripIncludingNaN) {
     out.writeNumbers("/", {{"duration_ms", 1000.0}});
     // int64 keeps integers past float64's 2^53 exact.
     out.writeIntegers("/", {{"seed", 9007199254740993}, {"n", -3}});
-    EXPECT_THROW(out.writeIntegers("/", {{"seed", 1}}), io::OutputError);           // written before
-    EXPECT_THROW(out.writeIntegers("/", {{"a", 1}, {"a", 2}}), io::OutputError);     // repeated
-    EXPECT_THROW(out.writeIntegers("/", {{"duration_ms", 1}}), io::OutputError);     // a number's name
+    EXPECT_THROW(out.writeIntegers("/", {{"seed", 1}}), io::OutputError);         // written before
+    EXPECT_THROW(out.writeIntegers("/", {{"a", 1}, {"a", 2}}), io::OutputError);  // repeated
+    EXPECT_THROW(out.writeIntegers("/", {{"duration_ms", 1}}), io::OutputError);  // a number's name
     out.finalize(1.0);
   }
   EXPECT_EQ(readInt64Attribute(path, "/", "seed"), 9007199254740993);

@@ -101,10 +101,11 @@ TEST(MpiInvariance, JitteredAndFixedIndegreeProjectionsAreIdentical) {
 // same spikes for 1-4 ranks and the serial path, with depression,
 // facilitation, and a synapse that pull delivery would otherwise take.
 TEST(MpiInvariance, ShortTermPlasticityIsIdentical) {
-  expectInvariant("--config '" + inputDeck("default.ini") +
-                  "' --simulation.duration_ms=150 --projection.stn_gpe.stp_U=0.35 --projection.stn_gpe.g_total=30"
-                  " --projection.gpe_gpi.stp_U=0.1 --projection.gpe_gpi.stp_tau_fac_ms=200"
-                  " --projection.gpe_gpi.stp_tau_rec_ms=100 --execution.delivery=pull --execution.pull_fraction=0");
+  expectInvariant(
+      "--config '" + inputDeck("default.ini") +
+      "' --simulation.duration_ms=150 --projection.stn_gpe.stp_U=0.35 --projection.stn_gpe.g_total=30"
+      " --projection.gpe_gpi.stp_U=0.1 --projection.gpe_gpi.stp_tau_fac_ms=200"
+      " --projection.gpe_gpi.stp_tau_rec_ms=100 --execution.delivery=pull --execution.pull_fraction=0");
 }
 
 #ifdef CBGTC_ENABLE_HDF5
@@ -114,12 +115,14 @@ TEST(MpiInvariance, NetworkFilesAreIdentical) {
   TempDir dir;
   for (int np : {1, 3}) {
     const std::string out = (dir / ("np" + std::to_string(np) + ".h5")).string();
-    const RunResult r = runRanks(np,
-                                 "--config '" + inputDeck("default.ini") +
-                                     "' --simulation.duration_ms=20 --output.network=true"
-                                     " --projection.gpe_stn.delay_jitter_ms=2 --projection.stn_gpe.rule=fixed_indegree"
-                                     " --output.file='" + out + "'",
-                                 dir);
+    const RunResult r =
+        runRanks(np,
+                 "--config '" + inputDeck("default.ini") +
+                     "' --simulation.duration_ms=20 --output.network=true"
+                     " --projection.gpe_stn.delay_jitter_ms=2 --projection.stn_gpe.rule=fixed_indegree"
+                     " --output.file='" +
+                     out + "'",
+                 dir);
     ASSERT_EQ(r.exit_code, 0) << "np=" << np << "\n" << r.err;
   }
   const auto edges = [&](int np) { return (dir / ("np" + std::to_string(np) + "_edges.h5")).string(); };

@@ -128,7 +128,8 @@ class MpiCommunicator final : public Communicator {
   template <class T>
   std::vector<T> gather(const std::vector<T>& local, MPI_Datatype type) const {
     if (local.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-      throw std::runtime_error("a gather of " + std::to_string(local.size()) + " values from one rank exceeds MPI's "
+      throw std::runtime_error("a gather of " + std::to_string(local.size()) +
+                               " values from one rank exceeds MPI's "
                                "int counts");
     const int n = static_cast<int>(local.size());
     std::vector<int> counts(_size), displs(_size);
