@@ -412,6 +412,21 @@ std::string helpText() {
     for (const StateVariable& v : stateVariables(settings)) out << " " << v.name;
     out << " I_syn I_noise I_stim I_bias I_input g_<projection>\n";
   }
+  out << "\nExamples:\n"
+      << "  cbgtc --config input/parkinsonian.ini                       a preset (healthy, parkinsonian, "
+         "parkinsonian_dbs)\n"
+      << "  cbgtc --config input/default.ini --population.GPe.I_e=250   change a key of the deck\n"
+      << "  cbgtc --config my.ini --validate                            check a deck, run nothing\n"
+      << "  cbgtc --config input/parkinsonian_dbs.ini --ensemble.seeds=1-10 --ensemble.grid='stimulus.dbs."
+         "frequency_hz = 20, 130'\n"
+      << "                                                              seeds x DBS frequencies, one table\n"
+      << "  mpirun -np 4 cbgtc --config input/network_4500.ini            several ranks, the same results\n"
+      << "  cbgtc-plot cbgtc_default.h5                                 figures of a run\n"
+      << "A deck section looks like:\n"
+      << "  [population.GPe]          [projection.stn_gpe]         [stimulus.dbs]\n"
+      << "  model = adex              source = STN                 kind = pulse_train\n"
+      << "  n = 200                   target = GPe                 population = STN\n"
+      << "  I_e = 300                 g_total = 10                 frequency_hz = 130\n";
   return out.str();
 }
 
@@ -552,6 +567,16 @@ std::vector<DeckEntry> scanDeck(const std::string& path, const std::string& text
 }
 
 /// Where a key of an earlier deck format went, or "".
+/// An AdEx key's name today for a name it had before it took NEST's
+/// aeif_cond_exp names (the name itself otherwise).
+std::string adexName(const std::string& name) {
+  static const std::map<std::string, std::string> renamed = {
+      {"C", "C_m"},       {"gL", "g_L"},          {"EL", "E_L"},       {"VT", "V_th"},
+      {"dT", "Delta_T"},  {"tau_w", "tau_w_ms"},  {"I_baseline", "I_e"}};
+  const auto it = renamed.find(name);
+  return it == renamed.end() ? name : it->second;
+}
+
 std::string movedKeyHint(std::string key) {
   while (!key.empty() && key.front() == '-') key.erase(0, 1);
   key = key.substr(0, key.find('='));
@@ -562,8 +587,10 @@ std::string movedKeyHint(std::string key) {
     return ": populations are now [population.<name>] sections with n = <count> (e.g. population.STN.n)";
   if (section == "stn" || section == "gpe" || section == "gpi") {
     const std::string pop = section == "stn" ? "STN" : section == "gpe" ? "GPe" : "GPi";
-    return ": it is now population." + pop + "." + name;
+    return ": it is now population." + pop + "." + (pop == "STN" ? name : adexName(name));
   }
+  if (section.rfind("population.", 0) == 0 && adexName(name) != name)
+    return ": AdEx keys have NEST's aeif_cond_exp names; it is now " + section + "." + adexName(name);
   if (section.rfind("noise.", 0) == 0)
     return ": noise is now set per population (population.<name>.noise_" + name + ")";
   return "";

@@ -86,7 +86,7 @@ TEST(CliInfo, HelpListsKeys) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("Usage"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("population.STN.ISTN"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("population.GPe.I_baseline"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("population.GPe.I_e"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("projection.stn_gpe.g_total"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("simulation.dt_ms"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("execution.delivery"), std::string::npos) << r.out;
@@ -136,12 +136,12 @@ TEST(CliErrors, UnknownKey) { expectRefused(tinyRun() + " --population.GPi.foo=1
 
 // A key of the earlier format names the key that replaced it.
 TEST(CliErrors, MovedKey) {
-  expectRefused(tinyRun() + " --gpi.I_baseline 200", "population.GPi.I_baseline");
+  expectRefused(tinyRun() + " --gpi.I_baseline 200", "population.GPi.I_e");
   expectRefused(tinyRun() + " --simulation.delivery team", "execution.delivery");
 }
 
 TEST(CliErrors, NonNumericValue) {
-  expectRefused(tinyRun() + " --population.GPi.I_baseline=abc", "population.GPi.I_baseline");
+  expectRefused(tinyRun() + " --population.GPi.I_e=abc", "population.GPi.I_e");
 }
 
 // The single-GPi deck describes the whole circuit: a population it lacks is
@@ -168,7 +168,7 @@ TEST(CliErrors, NegativePopulationSize) {
 }
 
 TEST(CliErrors, NegativeConductance) {
-  expectRefused(tinyRun() + " --population.GPi.gL=-1", "population.GPi.gL");
+  expectRefused(tinyRun() + " --population.GPi.g_L=-1", "population.GPi.g_L");
   // A population added on the command line is held to the same rules.
   expectRefused(tinyRun() + " --population.STN.model=stn_hh --population.STN.gNa=-1", "population.STN.gNa");
 }
@@ -253,9 +253,9 @@ TEST(CliRun, ValidateCreatesNoOutput) {
   EXPECT_EQ(ok.err, "");
   EXPECT_TRUE(outputFiles(dir).empty());
 
-  const RunResult bad = runCbgtc("--validate " + tinyRun() + " --population.GPi.gL=-1 " + outputIn(dir), dir);
+  const RunResult bad = runCbgtc("--validate " + tinyRun() + " --population.GPi.g_L=-1 " + outputIn(dir), dir);
   EXPECT_EQ(bad.exit_code, 2);
-  expectOneErrorLine(bad, "population.GPi.gL");
+  expectOneErrorLine(bad, "population.GPi.g_L");
   EXPECT_TRUE(outputFiles(dir).empty());
 }
 
@@ -285,7 +285,7 @@ TEST(CliRun, SpikePopulationsAreTheDecksPopulations) {
   const auto deck = dir / "two.ini";
   writeBytes(deck,
              "[simulation]\nduration_ms = 50\n"
-             "[population.Fast]\nmodel = adex\nn = 3\nI_baseline = 400\n"
+             "[population.Fast]\nmodel = adex\nn = 3\nI_e = 400\n"
              "[population.Driven]\nmodel = stn_hh\nn = 2\n"
              "[projection.fast_driven]\nsource = Fast\ntarget = Driven\np = 1\ng_total = 0.5\n");
   const auto out = dir / "out.h5";

@@ -572,16 +572,16 @@ TEST(CliNetwork, SigtermAsSoonAsTheFileExistsStopsCleanly) {
 TEST(CliEnsemble, RunsEqualTheSingleRunsOfTheirSeedsAndValues) {
   TempDir dir;
   const std::string base = (dir / "ens.h5").string();
-  const RunResult e = runCbgtc(smallRun(dir, base, "--ensemble.seeds=3,5 --ensemble.grid='population.GPe.I_baseline=280, 300'"), dir);
+  const RunResult e = runCbgtc(smallRun(dir, base, "--ensemble.seeds=3,5 --ensemble.grid='population.GPe.I_e=280, 300'"), dir);
   ASSERT_EQ(e.exit_code, 0) << e.err;
   const std::string single = (dir / "single.h5").string();
-  const RunResult s = runCbgtc(smallRun(dir, single, "--simulation.seed=5 --population.GPe.I_baseline=280"), dir);
+  const RunResult s = runCbgtc(smallRun(dir, single, "--simulation.seed=5 --population.GPe.I_e=280"), dir);
   ASSERT_EQ(s.exit_code, 0) << s.err;
-  expectSameSpikes((dir / "ens_1.h5").string(), single);  // run 1: I_baseline 280, seed 5
+  expectSameSpikes((dir / "ens_1.h5").string(), single);  // run 1: I_e 280, seed 5
   const std::string table = slurp(dir / "ens_ensemble.tsv");
   // 4 runs and 2 grid points' mean and sd, of 3 populations and 3 pairs each.
   EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 1 + 4 * 6 + 2 * 2 * 6) << table;
-  EXPECT_NE(e.out.find("grid point 1: population.GPe.I_baseline=300 (2 runs"), std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("grid point 1: population.GPe.I_e=300 (2 runs"), std::string::npos) << e.out;
 }
 #endif
 
@@ -589,9 +589,9 @@ TEST(CliEnsemble, ABadGridValueStopsTheEnsembleBeforeAnyRun) {
   TempDir dir;
   const std::string base = (dir / "ens.h5").string();
   const RunResult r =
-      runCbgtc(smallRun(dir, base, "--ensemble.seeds=1-3 --ensemble.grid='population.GPe.I_baseline=280, oops'"), dir);
+      runCbgtc(smallRun(dir, base, "--ensemble.seeds=1-3 --ensemble.grid='population.GPe.I_e=280, oops'"), dir);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("population.GPe.I_baseline"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("population.GPe.I_e"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
     EXPECT_EQ(entry.path().extension().string().find(".h5"), std::string::npos) << entry.path();

@@ -309,8 +309,13 @@ TEST(OptionsErrors, UnknownSectionInDeck) {
 // Keys of the earlier deck format are refused with the key that replaces them.
 TEST(OptionsErrors, MovedKeysNameTheirNewKey) {
   expectRejected({"--stn.gNa=49"}, {"stn.gNa", "population.STN.gNa"});
-  expectRejected({"--gpe.C=200"}, {"gpe.C", "population.GPe.C"});
-  expectRejected({"--gpi.I_baseline=250"}, {"gpi.I_baseline", "population.GPi.I_baseline"});
+  expectRejected({"--gpe.C=200"}, {"gpe.C", "population.GPe.C_m"});
+  expectRejected({"--gpi.I_baseline=250"}, {"gpi.I_baseline", "population.GPi.I_e"});
+  // AdEx keys took NEST's aeif_cond_exp names; the old ones name the new.
+  for (const auto& [old_name, new_name] : std::vector<std::pair<std::string, std::string>>{
+           {"C", "C_m"}, {"gL", "g_L"}, {"EL", "E_L"}, {"VT", "V_th"}, {"dT", "Delta_T"}, {"tau_w", "tau_w_ms"},
+           {"I_baseline", "I_e"}})
+    expectRejected({"--population.GPe." + old_name + "=1"}, {"aeif_cond_exp", "population.GPe." + new_name});
   expectRejected({"--network.n_stn=3"}, {"network.n_stn", "population.STN.n"});
   expectRejected({"--noise.stn.mu=1"}, {"noise.stn.mu", "noise_mu"});
   expectRejected({"--noise.gpe.sigma=1"}, {"noise.gpe.sigma", "noise_sigma"});
@@ -344,7 +349,7 @@ TEST(OptionsErrors, UnknownKeyNamesTheClosestKey) {
   expectRejected({"--population.STN.gna=49"}, {"population.STN.gna", "did you mean 'population.STN.gNa'?"});
   expectRejected({"--simulation.dt=0.01"}, {"did you mean 'simulation.dt_ms'?"});
   expectRejected({"--simulation.duraton_ms=5"}, {"did you mean 'simulation.duration_ms'?"});
-  expectRejected({"--population.GPe.tua_w=5"}, {"did you mean 'population.GPe.tau_w'?"});  // swapped letters
+  expectRejected({"--population.GPe.tua_w_ms=5"}, {"did you mean 'population.GPe.tau_w_ms'?"});  // swapped letters
   EXPECT_EQ(parseError({"--simulation.colour=red"}).find("did you mean"), std::string::npos);
   EXPECT_EQ(parseError({"--population.STN.temperature=1"}).find("did you mean"), std::string::npos);
   TempDir dir;
@@ -361,8 +366,8 @@ TEST(OptionsErrors, NonNumericValue) {
   expectRejected({"--execution.epoch_batching=maybe"}, {"execution.epoch_batching"});
   TempDir dir;
   const std::string deck = (dir / "nan_text.ini").string();
-  writeFile(deck, "[population.GPi]\nI_baseline = lots\n");
-  expectRejected({"--config", deck}, {"population.GPi.I_baseline", "nan_text.ini"});
+  writeFile(deck, "[population.GPi]\nI_e = lots\n");
+  expectRejected({"--config", deck}, {"population.GPi.I_e", "nan_text.ini"});
 }
 
 TEST(OptionsErrors, NonPositiveTimeStep) {
@@ -410,15 +415,15 @@ TEST(OptionsErrors, NegativeOrHugePopulationSize) {
 TEST(OptionsErrors, NegativeConductance) {
   expectRejected({"--population.STN.gNa=-1"}, {"population.STN.gNa"});
   expectRejected({"--population.STN.gAHP=-0.5"}, {"population.STN.gAHP"});
-  expectRejected({"--population.GPe.gL=-1"}, {"population.GPe.gL"});
-  expectRejected({"--population.GPi.gL=-1"}, {"population.GPi.gL"});
+  expectRejected({"--population.GPe.g_L=-1"}, {"population.GPe.g_L"});
+  expectRejected({"--population.GPi.g_L=-1"}, {"population.GPi.g_L"});
 }
 
 TEST(OptionsErrors, NonPositiveCapacitanceAndTimeConstants) {
   expectRejected({"--population.STN.Cm=0"}, {"population.STN.Cm"});
-  expectRejected({"--population.GPe.C=-200"}, {"population.GPe.C"});
-  expectRejected({"--population.GPi.tau_w=0"}, {"population.GPi.tau_w"});
-  expectRejected({"--population.GPe.dT=0"}, {"population.GPe.dT"});
+  expectRejected({"--population.GPe.C_m=-200"}, {"population.GPe.C_m"});
+  expectRejected({"--population.GPi.tau_w_ms=0"}, {"population.GPi.tau_w_ms"});
+  expectRejected({"--population.GPe.Delta_T=0"}, {"population.GPe.Delta_T"});
   expectRejected({"--population.STN.noise_tau_ms=0"}, {"population.STN.noise_tau_ms"});
 }
 
@@ -430,8 +435,8 @@ TEST(OptionsErrors, NegativeNoiseSigma) {
 TEST(OptionsErrors, NotFiniteValues) {
   expectRejected({"--population.STN.ISTN=nan"}, {"population.STN.ISTN"});
   expectRejected({"--population.STN.ISTN=inf"}, {"population.STN.ISTN"});
-  expectRejected({"--population.GPe.EL=-inf"}, {"population.GPe.EL"});
-  expectRejected({"--population.GPi.I_baseline=nan"}, {"population.GPi.I_baseline"});
+  expectRejected({"--population.GPe.E_L=-inf"}, {"population.GPe.E_L"});
+  expectRejected({"--population.GPi.I_e=nan"}, {"population.GPi.I_e"});
   expectRejected({"--population.STN.noise_mu=nan"}, {"population.STN.noise_mu"});
   expectRejected({"--simulation.duration_ms=inf"}, {"simulation.duration_ms"});
   expectRejected({"--simulation.dt_ms=nan"}, {"simulation.dt_ms"});
@@ -508,8 +513,8 @@ TEST(OptionsDeck, MalformedLinesNameFileAndLine) {
   expectRejected({"--config", deck}, {deck + ":4:", "foo"});
   writeFile(deck, "[population.STN]\n\nISTN = 50\nfoo = 1\n");
   expectRejected({"--config", deck}, {deck + ":4:", "population.STN.foo"});
-  writeFile(deck, "[population.GPi]\nI_baseline = lots\n");
-  expectRejected({"--config", deck}, {deck + ":2:", "population.GPi.I_baseline", "lots"});
+  writeFile(deck, "[population.GPi]\nI_e = lots\n");
+  expectRejected({"--config", deck}, {deck + ":2:", "population.GPi.I_e", "lots"});
   writeFile(deck, "[population.STN]\nISTN = 50\n[population.GPe]\n[population.STN]\nISTN = 51\n");
   expectRejected({"--config", deck}, {deck + ":5:", "population.STN.ISTN", "line 2"});
   writeFile(deck, "[]\nISTN = 50\n");
@@ -575,7 +580,7 @@ TEST(OptionsPopulations, DeckPopulationsReplaceTheBuiltInCircuit) {
   TempDir dir;
   const std::string deck = (dir / "circuit.ini").string();
   writeFile(deck,
-            "[population.B]\nmodel = adex\nn = 3\nI_baseline = 120\nnoise_sigma = 2\n"
+            "[population.B]\nmodel = adex\nn = 3\nI_e = 120\nnoise_sigma = 2\n"
             "[population.A]\nmodel = stn_hh\nn = 4\nISTN = 30\n"
             "[population.GPe]\nn = 7\n");
   const SimulationConfig c = parse({"--config", deck}).config;
@@ -600,7 +605,7 @@ TEST(OptionsPopulations, DeckPopulationsReplaceTheBuiltInCircuit) {
   const auto resolved = resolvedOf(c);
   std::set<std::string> seen;
   for (const auto& kv : resolved) seen.insert(kv.first);
-  for (const char* k : {"population.B.n", "population.B.I_baseline", "population.A.ISTN", "population.GPe.b"})
+  for (const char* k : {"population.B.n", "population.B.I_e", "population.A.ISTN", "population.GPe.b"})
     EXPECT_EQ(seen.count(k), 1u) << k;
   for (const char* k : {"population.STN.n", "population.GPi.n", "projection.stn_gpe.p"})
     EXPECT_EQ(seen.count(k), 0u) << k;
@@ -643,7 +648,7 @@ TEST(OptionsPopulations, DeckProjectionsWithoutPopulationsReplaceOnlyTheProjecti
 // The command line changes what the deck (or the built-ins) give, or adds to it.
 TEST(OptionsPopulations, CommandLineModifiesOrAdds) {
   const SimulationConfig c = parse({"--population.Extra.model=adex", "--population.Extra.n=12",
-                                    "--population.Extra.I_baseline=90", "--projection.extra_stn.source=Extra",
+                                    "--population.Extra.I_e=90", "--projection.extra_stn.source=Extra",
                                     "--projection.extra_stn.target=STN", "--projection.extra_stn.g_total=0.5",
                                     "--projection.gpe_stn.p=0.2"})
                                  .config;
@@ -840,7 +845,7 @@ TEST(OptionsResolved, EveryKeyOnce) {
         "execution.delivery", "execution.pull_fraction", "execution.lanes_per_neuron", "population.STN.model",
         "population.STN.n", "population.GPe.n", "population.GPi.n", "population.STN.noise_tau_ms",
         "population.STN.noise_mu", "population.GPe.noise_sigma", "population.STN.gNa", "population.STN.ISTN",
-        "population.STN.n_init", "population.GPe.I_baseline", "population.GPe.b", "population.GPi.b",
+        "population.STN.n_init", "population.GPe.I_e", "population.GPe.b", "population.GPi.b",
         "population.GPi.exp_arg_max", "projection.stn_gpe.source", "projection.gpe_gpi.g_total",
         "output.file", "output.overwrite", "output.v_every_steps", "output.v_neurons"})
     EXPECT_EQ(seen.count(k), 1u) << k;

@@ -184,20 +184,21 @@ struct AdEx {
   template <class Visitor>
   static void bindKeys(Visitor& key, Settings& s) {
     auto& p = s.params;
-    key("C", p.C, "pF", "membrane capacitance", KeyBound::Positive);
-    key("gL", p.gL, "nS", "leak conductance", KeyBound::NonNegative);
-    key("EL", p.EL, "mV", "leak reversal potential", KeyBound::Any);
-    key("VT", p.VT, "mV", "exponential threshold", KeyBound::Any);
-    key("dT", p.dT, "mV", "slope factor Delta_T", KeyBound::Positive);
+    // NEST's aeif_cond_exp names (t_ref and tau_w with their unit).
+    key("C_m", p.C, "pF", "membrane capacitance", KeyBound::Positive);
+    key("g_L", p.gL, "nS", "leak conductance", KeyBound::NonNegative);
+    key("E_L", p.EL, "mV", "leak reversal potential", KeyBound::Any);
+    key("V_th", p.VT, "mV", "exponential threshold (V_T)", KeyBound::Any);
+    key("Delta_T", p.dT, "mV", "slope factor", KeyBound::Positive);
     key("a", p.a, "nS", "subthreshold adaptation", KeyBound::Any);
-    key("tau_w", p.tau_w, "ms", "adaptation time constant", KeyBound::Positive);
+    key("tau_w_ms", p.tau_w, "ms", "adaptation time constant", KeyBound::Positive);
     key("b", p.b, "pA", "spike-triggered adaptation increment", KeyBound::Any);
     key("V_reset", p.V_reset, "mV", "reset potential", KeyBound::Any);
     key("V_peak", p.V_peak, "mV", "spike cut-off", KeyBound::Any);
     key("t_ref_ms", p.t_ref_ms, "ms", "absolute refractory period", KeyBound::NonNegative);
-    key("I_baseline", p.I_baseline, "pA", "tonic drive current", KeyBound::Any);
-    key("exp_arg_min", p.exp_arg_min, "", "lower clip of (V-VT)/dT in the exponential", KeyBound::Any);
-    key("exp_arg_max", p.exp_arg_max, "", "upper clip of (V-VT)/dT in the exponential", KeyBound::Any);
+    key("I_e", p.I_baseline, "pA", "constant input current", KeyBound::Any);
+    key("exp_arg_min", p.exp_arg_min, "", "lower clip of (V-V_th)/Delta_T in the exponential", KeyBound::Any);
+    key("exp_arg_max", p.exp_arg_max, "", "upper clip of (V-V_th)/Delta_T in the exponential", KeyBound::Any);
     auto& x = s.init;
     key("V_init", x.V, "mV", "mean initial membrane potential", KeyBound::Any);
     key("V_init_sd", x.V_sd, "mV", "s.d. of initial membrane potential", KeyBound::NonNegative);
