@@ -1,6 +1,7 @@
 // The run summary: each population's rate, CV of ISI and LFP-proxy spectrum
 // after the burn-in, reduced over the ranks.
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -150,7 +151,10 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   p.pac_z = pac.z;
   const analysis::Bursts bursts =
       analysis::bursts(lfp, fs_hz, a.beta_lo_hz, a.beta_hi_hz, a.burst_percentile, a.burst_min_duration_ms);
-  p.beta_burst_rate_hz = lfp.empty() ? nan : bursts.rate_hz;
+  // A constant trace (a spike source's: no synaptic input) has no envelope
+  // to threshold.
+  const bool constant = std::all_of(lfp.begin(), lfp.end(), [&](double v) { return v == lfp.front(); });
+  p.beta_burst_rate_hz = constant ? nan : bursts.rate_hz;
   p.beta_burst_mean_ms = bursts.count > 0 ? bursts.mean_duration_ms : nan;
   p.beta_burst_amplitude = bursts.count > 0 ? bursts.mean_amplitude : nan;
 

@@ -255,6 +255,8 @@ TEST(BetaMetrics, EmptyBandAndZeroTotal) {
   auto zero = flatSpectrum(1.0, 201);
   std::fill(zero.psd.begin(), zero.psd.end(), 0.0);
   EXPECT_TRUE(std::isnan(betaMetrics(zero).relative_beta)) << "no power: a share of nothing";
+  EXPECT_TRUE(std::isnan(betaMetrics(zero).peak_hz)) << "a flat band has no peak";
+  EXPECT_TRUE(std::isnan(betaMetrics(flatSpectrum(1.0, 201)).peak_hz));
   EXPECT_EQ(betaMetrics(zero).beta_power, 0.0);
   const auto none = betaMetrics(Spectrum{});  // an empty analysed window
   EXPECT_TRUE(std::isnan(none.beta_power));

@@ -283,9 +283,13 @@ BetaMetrics betaMetrics(const Spectrum& s, double band_lo, double band_hi, doubl
   }
   // First maximum on ties, like numpy.argmax in the prototype's beta_peak.
   std::size_t best = first;
-  for (std::size_t k = first + 1; k < end; ++k)
+  bool flat = true;
+  for (std::size_t k = first + 1; k < end; ++k) {
+    flat = flat && s.psd[k] == s.psd[first];
     if (s.psd[k] > s.psd[best]) best = k;
-  m.peak_hz = static_cast<double>(best) * s.df_hz;
+  }
+  // A flat band (a silent trace's zeros among them) has no peak.
+  m.peak_hz = flat && end - first > 1 ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(best) * s.df_hz;
   m.peak_psd = s.psd[best];
   return m;
 }
