@@ -10,9 +10,11 @@ bench_neuron_update (neuron updates per second per model), bench_delivery
 step time by phase, construction time, bytes per synapse) at the given
 scales (s -> s*(100/200/150) neurons; an .ini deck runs at its own size).
 Writes <out>/neuron_update.csv, delivery.csv, network.csv (a `precision`
-column), benchmarks.json (all rows plus the machine and the build), and,
-with matplotlib, benchmarks.png (step time against network size, with the
-issue's targets). None of it is a test: nothing here passes or fails on time.
+column), benchmarks.json (all rows plus the machine and the build),
+table_<platform>.md (the README's table for this platform, with the machine,
+the date and the build), and, with matplotlib, benchmarks.png (step time
+against network size, with the issue's targets). None of it is a test:
+nothing here passes or fails on time.
 """
 
 import argparse
@@ -23,6 +25,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -85,6 +88,23 @@ def write_csv(rows, path):
         writer.writerows(rows)
 
 
+def markdown_table(network, machine, version, date):
+    """The README's performance table for this machine: one row per network, µs per step (double, and
+    float where measured), with the machine, the date and the build it was measured with."""
+    by_size = {}
+    for r in network:
+        by_size.setdefault(int(r["neurons"]), {})[r["precision"]] = r
+    lines = [f"**{machine}**, {date}, {version}:", "",
+             "| neurons | synapses | µs per step, double (float) | construction (s) |", "|---|---|---|---|"]
+    for neurons in sorted(by_size):
+        row = by_size[neurons]
+        d = row.get("double") or next(iter(row.values()))
+        f = row.get("float")
+        step = f"{float(d['us_per_step']):.3g}" + (f" ({float(f['us_per_step']):.3g})" if f else "")
+        lines.append(f"| {neurons} | {int(float(d['synapses'])):.2g} | {step} | {d['construction_s']} |")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -115,6 +135,13 @@ def main():
         json.dump({"machine": {"host": platform.node(), "cpus": os.cpu_count(), "gpu": gpu or None},
                    "cbgtc": version, "duration_ms": args.duration_ms, **tables}, f, indent=1)
     plot(tables["network"], os.path.join(args.out, "benchmarks.png"))
+    # The README's table for this platform, to paste as it is (one table per platform).
+    machine = gpu or f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    first_line = version.splitlines()[0] if version else "cbgtc"
+    table = markdown_table(tables["network"], machine, first_line, time.strftime("%Y-%m-%d"))
+    platform_name = "".join(c if c.isalnum() else "_" for c in (gpu or platform.machine())).strip("_")
+    with open(os.path.join(args.out, f"table_{platform_name}.md"), "w") as f:
+        f.write(table)
     for row in tables["network"]:
         print(f"{row['precision']:6} {int(row['neurons']):>8} neurons {row['synapses']:>10} synapses "
               f"{float(row['us_per_step']):9.2f} us/step ({float(row['us_per_step_writing_spikes']):.2f} writing "
