@@ -9,6 +9,7 @@
     rep = run.reports["STN"]              # voltage report: rep.time_ms, rep.node_ids, rep.data
     run.config["population.STN.n"]        # the resolved configuration, typed
     rep = cbgtc.read_report("out_stn_gates.h5")   # a [record.<name>] file
+    edges = cbgtc.read_edges("out.h5")["stn_gpe"]  # output.network: edges.source, .target, .weight, .delay_ms
 
 Only h5py and numpy are needed. The layout is the README's "Output (SONATA)".
 """
@@ -18,7 +19,7 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-__all__ = ["read", "read_report", "Run", "Report", "typed"]
+__all__ = ["read", "read_report", "read_edges", "Run", "Report", "Edges", "typed"]
 try:
     from ._version import version as __version__  # written by CMake from the project version
 except ImportError:  # the source tree, not a build or an install
@@ -65,6 +66,18 @@ class Report:
         if columns.size == 0:
             raise KeyError(f"node {node_id} is not in this report (it has {list(self.node_ids)})")
         return self.data[:, columns[0]]
+
+
+@dataclass
+class Edges:
+    """One projection's synapses (output.network), in (target, source) order."""
+
+    source_population: str
+    target_population: str
+    source: np.ndarray    # node ids
+    target: np.ndarray
+    weight: np.ndarray    # the target's conductance units
+    delay_ms: np.ndarray
 
 
 @dataclass
@@ -130,6 +143,29 @@ def read_report(path: str, population: Optional[str] = None) -> Report:
         if population not in reports:
             raise KeyError(f"{path}: no report of {population!r} (it has {names})")
         return _report(reports[population])
+
+
+def read_edges(path: str) -> Dict[str, Edges]:
+    """Every projection of the network files written beside an output file
+    (output.network = true): `path` is the output file or the edges file."""
+    import os
+
+    import h5py
+
+    stem = os.path.splitext(path)[0]
+    edges_path = path if stem.endswith("_edges") else stem + "_edges.h5"
+    out = {}
+    with h5py.File(edges_path, "r") as f:
+        for name, g in f["edges"].items():
+            out[name] = Edges(
+                source_population=_text(g["source_node_id"].attrs["node_population"]),
+                target_population=_text(g["target_node_id"].attrs["node_population"]),
+                source=np.asarray(g["source_node_id"][()], dtype=np.int64),
+                target=np.asarray(g["target_node_id"][()], dtype=np.int64),
+                weight=np.asarray(g["0/syn_weight"][()]),
+                delay_ms=np.asarray(g["0/delay"][()]),
+            )
+    return out
 
 
 def read(path: str) -> Run:

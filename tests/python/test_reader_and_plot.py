@@ -126,6 +126,21 @@ class Reader(Fixture):
         with self.assertRaises(KeyError):
             rep.trace(5)
 
+    def test_edges_match_the_configuration(self):
+        edges = cbgtc.read_edges(self.path)
+        self.assertEqual(sorted(edges), ["gpe_gpi", "gpe_stn", "stn_gpe", "stn_gpi"])
+        for name, e in edges.items():
+            self.assertEqual(e.source_population, self.res.config[f"projection.{name}.source"])
+            self.assertEqual(e.target_population, self.res.config[f"projection.{name}.target"])
+            self.assertTrue(np.all(e.source < self.res.size(e.source_population)))
+            self.assertTrue(np.all(np.diff(e.target) >= 0), "sorted by target")
+            np.testing.assert_allclose(e.delay_ms, self.res.config[f"projection.{name}.delay_ms"])
+            # fixed_probability p: the edge count is binomial(n_pre * n_post, p), within 5 sd.
+            n = self.res.size(e.source_population) * self.res.size(e.target_population)
+            p = self.res.config[f"projection.{name}.p"]
+            if name in ("stn_gpe", "stn_gpi"):  # source STN != target: every pair is a candidate
+                self.assertLess(abs(e.source.size - n * p), 5 * np.sqrt(n * p * (1 - p)), name)
+
     def test_typed_converts_text_numbers(self):
         self.assertIs(cbgtc.typed(b"true"), True)
         self.assertEqual(cbgtc.typed("42"), 42)
