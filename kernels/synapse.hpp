@@ -25,9 +25,14 @@ KOKKOS_INLINE_FUNCTION std::int64_t toQuanta(float w) {
   return static_cast<std::int64_t>(static_cast<double>(w) * 4294967296.0 + 0.5);
 }
 
+/// Quanta per target unit for a spike of the given efficacy (1: a static
+/// synapse). Scaling by 2^32 is exact, so toQuanta(w, quantaPerUnit(1))
+/// equals toQuanta(w) bit for bit, and w·efficacy is rounded once.
+KOKKOS_INLINE_FUNCTION double quantaPerUnit(double efficacy) { return efficacy * 4294967296.0; }
+
 /// A weight scaled by a spike's efficacy (short-term plasticity), in quanta.
-KOKKOS_INLINE_FUNCTION std::int64_t toQuanta(float w, double efficacy) {
-  return static_cast<std::int64_t>(static_cast<double>(w) * efficacy * 4294967296.0 + 0.5);
+KOKKOS_INLINE_FUNCTION std::int64_t toQuanta(float w, double quanta_per_unit) {
+  return static_cast<std::int64_t>(static_cast<double>(w) * quanta_per_unit + 0.5);
 }
 
 /// g_k: the conductance g at the start of a step plus that step's arrived quanta.
@@ -162,12 +167,11 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
           if (spike.source() != source) return;
           if (skip_pulled && pulled(static_cast<std::int32_t>(spike.step - k0)) >= 0) return;
           const auto i = spike.index;
-          const double scale = plastic ? efficacy(team.league_rank()) : 1.0;
+          const double per_unit = quantaPerUnit(plastic ? efficacy(team.league_rank()) : 1.0);
           Kokkos::parallel_for(Kokkos::TeamThreadRange(team, row_map(i), row_map(i + 1)), [&](const auto e) {
             const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;
             const auto slot = static_cast<std::size_t>((spike.step + d) % n_slots);
-            Kokkos::atomic_add(&ring(slot, targets(e)),
-                               plastic ? toQuanta(weights(e), scale) : toQuanta(weights(e)));
+            Kokkos::atomic_add(&ring(slot, targets(e)), toQuanta(weights(e), per_unit));
           });
         });
     return;
@@ -179,12 +183,11 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
         if (spike.source() != source) return;
         if (skip_pulled && pulled(static_cast<std::int32_t>(spike.step - k0)) >= 0) return;
         const auto i = spike.index;
-        const double scale = plastic ? efficacy(s) : 1.0;
+        const double per_unit = quantaPerUnit(plastic ? efficacy(s) : 1.0);
         for (auto e = row_map(i); e < row_map(i + 1); ++e) {
           const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;
           const auto slot = static_cast<std::size_t>((spike.step + d) % n_slots);
-          Kokkos::atomic_add(&ring(slot, targets(e)),
-                             plastic ? toQuanta(weights(e), scale) : toQuanta(weights(e)));
+          Kokkos::atomic_add(&ring(slot, targets(e)), toQuanta(weights(e), per_unit));
         }
       });
 }

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "io/output_writer.hpp"
 #include "kernels/short_term_plasticity.hpp"
+#include "kernels/synapse.hpp"
 #include "src/record_plan.hpp"
 #include "src/simulation.hpp"
 #include "tests/cli_helpers.hpp"
@@ -44,6 +46,20 @@ TEST(ShortTermPlasticity, RegularTrainsSettleAtTheClosedForm) {
   const TsodyksMarkram depressing{0.35, 800, 0};
   EXPECT_LT(steadyStateEfficacy(depressing, 1000.0 / 130), steadyStateEfficacy(depressing, 1000.0 / 20));
   EXPECT_NEAR(steadyStateEfficacy(TsodyksMarkram{1.0, 50, 0}, 10), 1 - std::exp(-10.0 / 50), 1e-15);
+}
+
+// A static synapse's quanta through the scaled path are the static path's,
+// bit for bit (scaling by 2^32 is exact), for weights across every scale.
+TEST(ShortTermPlasticity, UnitEfficacyGivesTheStaticQuanta) {
+  std::uint32_t bits = 0x3f800000u;  // walk floats from 1 over many exponents and mantissas
+  for (int k = 0; k < 200000; ++k) {
+    bits = bits * 1664525u + 1013904223u;
+    float w;
+    const std::uint32_t positive_finite = (bits & 0x7fffffffu) % 0x4f000000u;  // below 2^31
+    std::memcpy(&w, &positive_finite, sizeof w);
+    ASSERT_EQ(toQuanta(w, quantaPerUnit(1.0)), toQuanta(w)) << w;
+  }
+  EXPECT_EQ(toQuanta(0.5f, quantaPerUnit(0.25)), std::int64_t(1) << 29);  // 0.125 units
 }
 
 namespace {
