@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -536,7 +537,15 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
   }
 
   installSignalHandlers();
-  Kokkos::ScopeGuard kokkos(argc, argv);
+  // A backend that cannot start (a GPU build on a machine without its GPU)
+  // is one line, not an abort.
+  std::optional<Kokkos::ScopeGuard> kokkos;
+  try {
+    kokkos.emplace(argc, argv);
+  } catch (const std::exception& e) {
+    if (root) std::fprintf(stderr, "cbgtc: error: Kokkos could not start: %s\n", oneLine(e.what()).c_str());
+    return 1;
+  }
   const cbgtc::SimulationConfig& config = cl.config;
   // A backend without threads (Serial) ignores the request without a word.
   const int host_threads = Kokkos::DefaultHostExecutionSpace().concurrency();
