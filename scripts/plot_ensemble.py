@@ -16,8 +16,9 @@ import sys
 
 def read_table(path):
     with open(path) as f:
-        header = f.readline().rstrip("\n").split("\t")
-        rows = [dict(zip(header, line.rstrip("\n").split("\t"))) for line in f if line.strip()]
+        lines = [line for line in f if line.strip() and not line.startswith("#")]  # "# cbgtc <version>"
+    header = lines[0].rstrip("\n").split("\t")
+    rows = [dict(zip(header, line.rstrip("\n").split("\t"))) for line in lines[1:]]
     return header, rows
 
 

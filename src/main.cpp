@@ -448,7 +448,11 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
   if (root) {
     for (std::size_t r = 0; r < runs.size(); ++r) summaries[r] = cbgtc::unflattenSummary(&all[r * width], summaries[0]);
     try {
-      cbgtc::io::writeTextFile(table, cbgtc::ensembleTable(runs, summaries), base.config.output.overwrite);
+      // The version and commit first, as every output file carries them.
+      const std::string version = cbgtc::io::versionText();
+      cbgtc::io::writeTextFile(table, "# " + version.substr(0, version.find('\n')) + "\n" +
+                                          cbgtc::ensembleTable(runs, summaries),
+                               base.config.output.overwrite);
       std::printf("%s\ntable: %s\n", cbgtc::ensembleDigest(runs, summaries).c_str(), table.c_str());
     } catch (const cbgtc::io::OutputError& e) {
       std::fprintf(stderr, "cbgtc: error: ensemble.table: %s\n", e.what());

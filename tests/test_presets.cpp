@@ -25,7 +25,8 @@ using Metrics = std::map<std::string, std::map<std::string, std::map<std::string
 Metrics readTable(const std::string& text) {
   std::istringstream lines(text);
   std::string header_line;
-  std::getline(lines, header_line);
+  while (std::getline(lines, header_line) && header_line.rfind("#", 0) == 0) {
+  }  // the version line
   std::vector<std::string> header;
   {
     std::istringstream h(header_line);
