@@ -55,7 +55,6 @@ class Hdf5Handle {
   ~Hdf5Handle() { close(); }
 
   hid_t get() const noexcept { return _id; }
-  bool isOpen() const noexcept { return _id >= 0; }
 
   // Returns the status so finalize() can report a failed close (closing the
   // file is what flushes it); the destructor has to ignore it.

@@ -550,7 +550,6 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     if (root) std::fprintf(stderr, "cbgtc: error: Kokkos could not start: %s\n", oneLine(e.what()).c_str());
     return 1;
   }
-  const cbgtc::SimulationConfig& config = cl.config;
   // A backend without threads (Serial) ignores the request without a word.
   const int host_threads = Kokkos::DefaultHostExecutionSpace().concurrency();
   if (root && cl.requested_threads > 0 && host_threads != cl.requested_threads)

@@ -14,8 +14,9 @@
 
 using namespace cbgtc;
 
-// Positions of a source and another population in a run's list.
-constexpr std::uint32_t stn_position = 0, gpe_position = 1;
+// The source population's position in a run's list (not the first, so
+// that a wrong position would deliver nothing).
+constexpr std::uint32_t gpe_position = 1;
 
 TEST(Exchange, EverySpikeReachesItsTargetsOnceAtTheRightStep) {
   const auto comm = comm::worldCommunicator();

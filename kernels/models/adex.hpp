@@ -150,13 +150,7 @@ struct AdEx {
 
   struct Step {
     // Two AdEx populations (GPe, GPi) share a fused GPU launch with the STN.
-    // HIP's steppers are larger (its fused table of two came to 4136 bytes,
-    // past a kernel argument's 4 KB): one there, the second launched alone.
-#ifdef KOKKOS_ENABLE_HIP
-    static constexpr int fused_slots = 1;
-#else
     static constexpr int fused_slots = 2;
-#endif
     Params params;
     real_type dt_ms;
     std::int32_t refractory_steps;
