@@ -109,8 +109,11 @@ class CsvOutput final : public OutputWriter {
     writeDataset(group, name, {}, attributes, NumberList{});
   }
 
-  void writeNumbers(const std::string& group, const NumberList& values) override {
-    requireOpen("write numbers to");
+  /// Checks a writeNumbers()/writeIntegers() call like the HDF5 writer
+  /// does (every name new in its group) and claims its names.
+  template <class Values>
+  void claimNumbers(const char* action, const std::string& group, const Values& values) {
+    requireOpen(action);
     detail::validateGroupPath(group);
     detail::validateAttributeNames(group, values);
     std::set<std::string>& written = _numbers[group];
@@ -120,8 +123,12 @@ class CsvOutput final : public OutputWriter {
                           _partial_path + "'");
       }
     }
+    for (const auto& [name, value] : values) written.insert(name);
+  }
+
+  void writeNumbers(const std::string& group, const NumberList& values) override {
+    claimNumbers("write numbers to", group, values);
     for (const auto& [name, value] : values) {
-      written.insert(name);
       // The shortest %g that round-trips (17 digits always do); NaN is
       // spelled "nan" whatever its sign bit, so strtod() reads it back as NaN.
       char text[32];
@@ -138,18 +145,8 @@ class CsvOutput final : public OutputWriter {
   }
 
   void writeIntegers(const std::string& group, const IntegerList& values) override {
-    requireOpen("write integers to");
-    detail::validateGroupPath(group);
-    detail::validateAttributeNames(group, values);
-    std::set<std::string>& written = _numbers[group];
+    claimNumbers("write integers to", group, values);
     for (const auto& [name, value] : values) {
-      if (written.count(name) != 0) {
-        throw OutputError("number '" + name + "' written twice to group '" + group + "' of '" +
-                          _partial_path + "'");
-      }
-    }
-    for (const auto& [name, value] : values) {
-      written.insert(name);
       checkWrite(std::fprintf(_file, "# %s = %lld\n", oneLine(commentKey(group, name)).c_str(),
                               static_cast<long long>(value)));
     }

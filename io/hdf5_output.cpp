@@ -308,23 +308,18 @@ class Hdf5Output::State {
     flush();
   }
 
+  // IEEE float64 in the file, so NaN and infinities survive unchanged.
   void writeNumbers(const std::string& group, const NumberList& values) {
-    detail::validateGroupPath(group);
-    detail::validateAttributeNames(group, values);
-    reserve(values.size() * 128);
-    Hdf5Handle target = openOrCreateGroup(group);
-    requireNewAttributes(target.get(), group, values);
-    Hdf5Handle scalar = scalarSpace("attributes on '" + group + "'");
-    for (const auto& [name, value] : values) {
-      // IEEE float64 in the file, so NaN and infinities survive unchanged.
-      writeAttribute(target.get(), group, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, scalar.get(),
-                     &value);
-    }
-    check(target.close(), "close group '" + group + "'");
-    flush();
+    writeScalars(group, values, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE);
   }
 
   void writeIntegers(const std::string& group, const IntegerList& values) {
+    writeScalars(group, values, H5T_STD_I64LE, H5T_NATIVE_INT64);
+  }
+
+  /// Scalar attributes of one type on `group`, every name new.
+  template <class Values>
+  void writeScalars(const std::string& group, const Values& values, hid_t file_type, hid_t memory_type) {
     detail::validateGroupPath(group);
     detail::validateAttributeNames(group, values);
     reserve(values.size() * 128);
@@ -332,7 +327,7 @@ class Hdf5Output::State {
     requireNewAttributes(target.get(), group, values);
     Hdf5Handle scalar = scalarSpace("attributes on '" + group + "'");
     for (const auto& [name, value] : values)
-      writeAttribute(target.get(), group, name, H5T_STD_I64LE, H5T_NATIVE_INT64, scalar.get(), &value);
+      writeAttribute(target.get(), group, name, file_type, memory_type, scalar.get(), &value);
     check(target.close(), "close group '" + group + "'");
     flush();
   }

@@ -230,19 +230,23 @@ def bursts(run, populations=None):
     return fig
 
 
+def _comodulogram(run, name, a, title):
+    m = run.metrics[name]
+    phase, amplitude = m["comodulogram_phase_hz"], m["comodulogram_amplitude_hz"]
+    mi = np.asarray(m["comodulogram"], dtype=float).reshape(phase.size, amplitude.size)
+    image = a.pcolormesh(phase, amplitude, mi.T, shading="nearest", cmap="magma")
+    a.figure.colorbar(image, ax=a, pad=0.01)
+    a.set_title(title)
+    a.set_xlabel("phase frequency (Hz)")
+    a.set_ylabel("amplitude frequency (Hz)")
+
+
 def pac(run, populations=None):
     """Comodulograms: Tort modulation index over phase and amplitude frequencies."""
     names = [p for p in (populations or _analysed(run)) if "comodulogram" in run.metrics[p]]
     fig, axes = _grid(max(1, len(names)))
     for a, name in zip(axes, names):
-        m = run.metrics[name]
-        phase, amplitude = m["comodulogram_phase_hz"], m["comodulogram_amplitude_hz"]
-        mi = np.asarray(m["comodulogram"], dtype=float).reshape(phase.size, amplitude.size)
-        image = a.pcolormesh(phase, amplitude, mi.T, shading="nearest", cmap="magma")
-        fig.colorbar(image, ax=a, pad=0.01)
-        a.set_title(f"{name}: PAC (Tort MI)")
-        a.set_xlabel("phase frequency (Hz)")
-        a.set_ylabel("amplitude frequency (Hz)")
+        _comodulogram(run, name, a, f"{name}: PAC (Tort MI)")
     return fig
 
 
@@ -283,15 +287,7 @@ def summary(run, t_start_ms=None, t_stop_ms=None, max_neurons=200):
     spectrum(run, fig.add_subplot(grid[1, 0]))
     spectrogram(run, fig.add_subplot(grid[1, 1]))
     if extra_pac:
-        a = fig.add_subplot(grid[2, 0])
-        m = run.metrics[extra_pac]
-        phase, amplitude = m["comodulogram_phase_hz"], m["comodulogram_amplitude_hz"]
-        mi = np.asarray(m["comodulogram"], dtype=float).reshape(phase.size, amplitude.size)
-        image = a.pcolormesh(phase, amplitude, mi.T, shading="nearest", cmap="magma")
-        fig.colorbar(image, ax=a, pad=0.01)
-        a.set_title(f"{extra_pac}: PAC comodulogram (Tort MI)")
-        a.set_xlabel("phase frequency (Hz)")
-        a.set_ylabel("amplitude frequency (Hz)")
+        _comodulogram(run, extra_pac, fig.add_subplot(grid[2, 0]), f"{extra_pac}: PAC comodulogram (Tort MI)")
     if extra_pulse:
         a = fig.add_subplot(grid[2, 1])
         for name in [p for p in run.populations if p in run.metrics and "pulse_histogram_hz" in run.metrics[p]]:
