@@ -137,6 +137,7 @@ class Simulation {
   SpikeBuffer<MemorySpace> _spikes;                             // this rank's spikes of the epoch
   Kokkos::View<SpikeRecord*, MemorySpace> _epoch_spikes;        // every rank's (several ranks, or plasticity)
   Kokkos::View<double*, MemorySpace> _epoch_efficacy;  // per spike of _epoch_spikes (short-term plasticity)
+  std::vector<double> _host_efficacy;                  // the same, computed on the host
   Kokkos::View<std::uint64_t*, MemorySpace> _spike_keys;         // sort keys (GPUs)
   PhaseTimes _phases;
   std::int64_t _first_non_finite = SpikeBuffer<MemorySpace>::all_finite;  // on this rank

@@ -155,7 +155,8 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
 // index), so each source's spikes come in step order, on every rank alike.
 Kokkos::View<const double*, MemorySpace> Simulation::releaseEfficacies(
     Projection& proj, const std::vector<SpikeRecord>& spikes) {
-  std::vector<double> efficacy(spikes.size(), 1.0);
+  std::vector<double>& efficacy = _host_efficacy;  // kept: no allocation per epoch once grown
+  efficacy.assign(spikes.size(), 1.0);
   const auto source = static_cast<std::uint32_t>(proj.source);
   for (std::size_t s = 0; s < spikes.size(); ++s) {
     if (spikes[s].source() != source) continue;

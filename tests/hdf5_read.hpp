@@ -256,38 +256,37 @@ inline std::vector<std::uint32_t> readU32Attribute(const std::string& file,
   return values;
 }
 
-/// Scalar float64 attribute (a float32, integer or 1-D attribute throws).
-inline double readDoubleAttribute(const std::string& file, const std::string& object_path,
-                                  const std::string& name) {
+namespace detail {
+/// A scalar attribute of exactly the given class and size (any other throws).
+template <class T>
+T readScalarAttribute(const std::string& file, const std::string& object_path, const std::string& name,
+                      H5T_class_t type_class, H5T_sign_t sign, hid_t memory_type) {
   const std::string what = "attribute '" + name + "' on '" + object_path + "' in '" + file + "'";
-  const detail::Handle f = detail::openFile(file);
-  const detail::Handle attribute = detail::openAttribute(f, object_path, name);
-  const detail::Handle type(H5Aget_type(attribute.get()), H5Tclose, "get type of " + what);
-  detail::expectType(type.get(), H5T_FLOAT, 8, H5T_SGN_ERROR, what);
-  const detail::Handle space(H5Aget_space(attribute.get()), H5Sclose, "get dataspace of " + what);
+  const Handle f = openFile(file);
+  const Handle attribute = openAttribute(f, object_path, name);
+  const Handle type(H5Aget_type(attribute.get()), H5Tclose, "get type of " + what);
+  expectType(type.get(), type_class, sizeof(T), sign, what);
+  const Handle space(H5Aget_space(attribute.get()), H5Sclose, "get dataspace of " + what);
   if (H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) {
     throw std::runtime_error("HDF5 read: " + what + " is not scalar");
   }
-  double value = 0.0;
-  detail::check(H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value), "read " + what);
+  T value{};
+  check(H5Aread(attribute.get(), memory_type, &value), "read " + what);
   return value;
+}
+}  // namespace detail
+
+/// Scalar float64 attribute (a float32, integer or 1-D attribute throws).
+inline double readDoubleAttribute(const std::string& file, const std::string& object_path,
+                                  const std::string& name) {
+  return detail::readScalarAttribute<double>(file, object_path, name, H5T_FLOAT, H5T_SGN_ERROR, H5T_NATIVE_DOUBLE);
 }
 
 /// Scalar int64 attribute (any other type throws).
 inline std::int64_t readInt64Attribute(const std::string& file, const std::string& object_path,
                                        const std::string& name) {
-  const std::string what = "attribute '" + name + "' on '" + object_path + "' in '" + file + "'";
-  const detail::Handle f = detail::openFile(file);
-  const detail::Handle attribute = detail::openAttribute(f, object_path, name);
-  const detail::Handle type(H5Aget_type(attribute.get()), H5Tclose, "get type of " + what);
-  detail::expectType(type.get(), H5T_INTEGER, 8, H5T_SGN_2, what);
-  const detail::Handle space(H5Aget_space(attribute.get()), H5Sclose, "get dataspace of " + what);
-  if (H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) {
-    throw std::runtime_error("HDF5 read: " + what + " is not scalar");
-  }
-  std::int64_t value = 0;
-  detail::check(H5Aread(attribute.get(), H5T_NATIVE_INT64, &value), "read " + what);
-  return value;
+  return detail::readScalarAttribute<std::int64_t>(file, object_path, name, H5T_INTEGER, H5T_SGN_2,
+                                                   H5T_NATIVE_INT64);
 }
 
 /// Names of the attributes of an object, in HDF5's name order.
