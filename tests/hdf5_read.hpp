@@ -279,7 +279,8 @@ T readScalarAttribute(const std::string& file, const std::string& object_path, c
 /// Scalar float64 attribute (a float32, integer or 1-D attribute throws).
 inline double readDoubleAttribute(const std::string& file, const std::string& object_path,
                                   const std::string& name) {
-  return detail::readScalarAttribute<double>(file, object_path, name, H5T_FLOAT, H5T_SGN_ERROR, H5T_NATIVE_DOUBLE);
+  return detail::readScalarAttribute<double>(file, object_path, name, H5T_FLOAT, H5T_SGN_ERROR,
+                                             H5T_NATIVE_DOUBLE);
 }
 
 /// Scalar int64 attribute (any other type throws).
