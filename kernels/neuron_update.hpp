@@ -116,9 +116,14 @@ struct StepRecording {
   SpikeBuffer<MemorySpace> spikes;  // (step, global index) of every spike
   SpikeStatistics<MemorySpace> stats;  // empty: not kept
 
-  // LFP proxy: Σ|I_syn| of each neuron at steps k with k % lfp_every == 0,
-  // into lfp(k / lfp_every − lfp_first_sample, i). Empty: not recorded.
+  // LFP proxy: each neuron's Σ|I_syn| averaged over the steps of a sample
+  // (k − lfp_every, k] for the steps k with k % lfp_every == 0 (only step 0
+  // for k = 0), into lfp(k / lfp_every − lfp_first_sample, i): point
+  // samples would alias the harmonics of fast (e.g. DBS-paced) spiking into
+  // the beta band (docs/model.md §7.2). lfp_partial(i) carries the sum of a
+  // sample's steps from one launch to the next. Empty: not recorded.
   Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace> lfp;
+  Kokkos::View<real_type*, MemorySpace> lfp_partial;
   // The membrane potential at the same samples, for the synchrony measure
   // (docs/model.md §7.8). Empty: not kept.
   Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace> lfp_v;
@@ -146,11 +151,16 @@ struct StepRecording {
     }
   };
 
-  /// For a launch from step k0: LFP samples are taken in the steps k with
+  /// For a launch from step k0: LFP samples end in the steps k with
   /// k % lfp_every == 0 ...
   KOKKOS_INLINE_FUNCTION Clock lfpClock(step_type k0) const {
     return Clock{(lfp_every - k0 % lfp_every) % lfp_every, (k0 + lfp_every - 1) / lfp_every - lfp_first_sample,
                  lfp_every};
+  }
+  /// The mean of a sample's summed steps: lfp_every of them, except for
+  /// the first sample (step 0 alone).
+  KOKKOS_INLINE_FUNCTION real_type lfpMean(real_type sum, step_type k) const {
+    return sum / static_cast<real_type>(k >= lfp_every ? lfp_every : k + 1);
   }
   /// Local neuron i (global index `global`) spiked in step k.
   KOKKOS_INLINE_FUNCTION void spiked(index_type i, index_type global, step_type k) const {
@@ -239,6 +249,7 @@ struct PopulationStepper {
     const bool v_on = rec.lfp_v.extent(0) > 0 && leader;
     const bool recorded = leader && rec.probes.extent(0) > 0 && rec.recorded(i);
     auto lfp = rec.lfpClock(k0);
+    real_type lfp_sum = lfp_on ? rec.lfp_partial(i) : real_type(0);
     auto x = pop.load(i);
     auto input = drive.load(i, k0);
     for (step_type k = k0; k < k1; ++k) {
@@ -246,9 +257,11 @@ struct PopulationStepper {
       real_type abs_syn = 0;
       const real_type I = drive.inputCurrent(i, k, k1, x.V, abs_syn, input, group);
       if (lfp_on) {
+        lfp_sum += abs_syn;
         const std::int64_t row = lfp.tick();
         if (row >= 0) {
-          rec.lfp(row, i) = abs_syn;
+          rec.lfp(row, i) = rec.lfpMean(lfp_sum, k);
+          lfp_sum = 0;
           if (v_on) rec.lfp_v(row, i) = x.V;
         }
       }
@@ -264,6 +277,7 @@ struct PopulationStepper {
     if (leader) {
       pop.store(i, x);
       drive.store(i, input);
+      if (lfp_on) rec.lfp_partial(i) = lfp_sum;
       if (k1 > k0) rec.checkFinite(x.V, k1 - 1);
     }
   }
@@ -281,7 +295,9 @@ struct PopulationStepper {
     if (rec.probes.extent(0) > 0)
       for (int l = 0; l < lanes; ++l) recorded = recorded || rec.recorded(i0 + l);
     auto lfp = rec.lfpClock(k0);
-    real_type V[W], I[W], abs_syn[W];
+    real_type V[W], I[W], abs_syn[W], lfp_sum[W] = {};
+    if (lfp_on)
+      for (int l = 0; l < lanes; ++l) lfp_sum[l] = rec.lfp_partial(i0 + l);
     // 64-bit flags: a bool array would make the compiler size the vectors
     // for bytes (16 lanes in 16 bytes) and split the doubles into SSE pairs.
     std::int64_t spiked[W];
@@ -299,9 +315,14 @@ struct PopulationStepper {
       for (int l = 0; l < lanes; ++l) V[l] = pop.load(i0 + l).V;
       drive.template inputCurrents<W>(i0, lanes, k, k == k0 || (k & 3) == 0, V, I, abs_syn, z);
       if (lfp_on) {
+        CBGTC_SIMD_LOOP
+        for (int l = 0; l < lanes; ++l) lfp_sum[l] += abs_syn[l];
         const std::int64_t row = lfp.tick();
         if (row >= 0) {
-          for (int l = 0; l < lanes; ++l) rec.lfp(row, i0 + l) = abs_syn[l];
+          for (int l = 0; l < lanes; ++l) {
+            rec.lfp(row, i0 + l) = rec.lfpMean(lfp_sum[l], k);
+            lfp_sum[l] = 0;
+          }
           if (v_on)
             for (int l = 0; l < lanes; ++l) rec.lfp_v(row, i0 + l) = V[l];
         }
@@ -319,6 +340,8 @@ struct PopulationStepper {
           rec.spikes.pushAxonal(k, drive.first_global + i0 + l);
         }
     }
+    if (lfp_on)
+      for (int l = 0; l < lanes; ++l) rec.lfp_partial(i0 + l) = lfp_sum[l];
     if (k1 > k0)
       for (int l = 0; l < lanes; ++l) rec.checkFinite(pop.load(i0 + l).V, k1 - 1);
   }

@@ -185,6 +185,7 @@ void Simulation::buildPopulations() {
     p.lfp = Kokkos::View<double*, MemorySpace>("cbgtc::" + p.name + "::lfp", lfpDeviceSamples(config));
     p.lfp_scratch = Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>(
         "cbgtc::" + p.name + "::lfp_scratch", (_epoch_steps + _lfp_every - 1) / _lfp_every + 1, n);
+    p.lfp_partial = Kokkos::View<real_type*, MemorySpace>("cbgtc::" + p.name + "::lfp_partial", n);
     if (hasMembranePotential(s.params)) {
       p.v_scratch = Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>(
           "cbgtc::" + p.name + "::v_scratch", p.lfp_scratch.extent(0), n);

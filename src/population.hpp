@@ -73,6 +73,7 @@ struct Population {
   std::int64_t lfp_device_first = 0;
   std::vector<double> lfp_host;  // samples 0 .. lfp_device_first − 1 (this rank's partial sums)
   Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace> lfp_scratch;  // [sample in epoch][neuron]
+  Kokkos::View<real_type*, MemorySpace> lfp_partial;  // [neuron]: Σ|I_syn| of the sample under way
   // Voltage synchrony (docs/model.md §7.8), for models with a membrane:
   // V at the LFP samples, its sum over this rank's neurons per sample
   // (buffered and moved to the host with the LFP) and each neuron's

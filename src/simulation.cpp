@@ -77,8 +77,8 @@ std::string Simulation::nonFiniteMessage(std::int64_t code) const {
 // population (this rank's block of it) advances from t_k to t_{k+1} with
 // input x_k − I_syn, where I_syn = Σ g_k·(V_k − E) and g_k includes every
 // spike arriving at the start of step k; spikes go to the device spike
-// buffers; at LFP steps each neuron's Σ|I_syn| is kept and summed into the
-// population's LFP proxy after the launch.
+// buffers; each neuron's Σ|I_syn| is averaged over each LFP sample's steps
+// and summed into the population's LFP proxy after the launch.
 //
 // [k0, k1) lies within one epoch, so no spike emitted in it arrives before
 // k1: each population can advance through the whole range in one launch
@@ -116,6 +116,7 @@ void Simulation::advance(step_type k0, step_type k1) {
     x.spikes = p.spikes;
     x.stats = p.stats;
     x.lfp = p.lfp_scratch;
+    x.lfp_partial = p.lfp_partial;
     x.lfp_v = p.v_scratch;
     x.lfp_every = _lfp_every;
     x.lfp_first_sample = lfp_first;

@@ -161,6 +161,38 @@ TEST(Recording, CurrentsAndConductancesAreTheStepsOwn) {
   EXPECT_GT(noise_max, 1.0);
 }
 
+// The LFP proxy's sample m is Σ_i |I_syn,i| averaged over the steps
+// (k − lfp_every, k], k = m·lfp_every (step 0 alone for m = 0): computed
+// here from every STN neuron's recorded synaptic current (its only input,
+// GPe -> STN, so |I_syn| is the proxy's term). The sample's steps straddle
+// the run's exchange epochs, which the average must carry across.
+TEST(Recording, LfpSampleIsTheMeanOfItsStepsSynapticCurrents) {
+  auto c = recordedConfig();
+  c.analysis.lfp_sample_ms = 1.0;
+  c.records.push_back(record("stn", "STN", "I_syn"));
+  c.records.back().count = 20;
+  c.records.back().interval_ms = c.simulation.dt_ms;
+  MemoryWriter main;
+  const auto files = runRecorded(c, &main);
+  const auto& I_syn = onlyReport(files.begin()->second).data;
+  const std::int64_t steps = c.stepCount(), every = stepsOf(1.0, c.simulation.dt_ms);
+  ASSERT_EQ(I_syn.size(), static_cast<std::size_t>(steps * 20));
+  const auto& lfp = main.datasets.at("/lfp/STN");
+  ASSERT_EQ(lfp.size(), static_cast<std::size_t>((steps + every - 1) / every));
+  ASSERT_GT(every, 1);
+  double largest = 0;
+  for (std::size_t m = 0; m < lfp.size(); ++m) {
+    const std::int64_t last = static_cast<std::int64_t>(m) * every, first = m == 0 ? 0 : last - every + 1;
+    double sum = 0;
+    for (std::int64_t k = first; k <= last; ++k)
+      for (int i = 0; i < 20; ++i) sum += std::fabs(double(I_syn[k * 20 + i]));
+    const double expected = sum / double(last - first + 1);
+    largest = std::max(largest, expected);
+    EXPECT_NEAR(lfp[m], expected, 2e-6 * expected + 1e-12) << m;  // float samples
+  }
+  EXPECT_GT(largest, 0.0) << "the STN must receive input";
+}
+
 // Bad sections are refused with the key that is wrong.
 TEST(Recording, BadSectionsNameTheKey) {
   const auto refused = [](const RecordSettings& r) {

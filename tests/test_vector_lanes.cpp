@@ -215,7 +215,10 @@ Outcome run(Path path, const Population& initial, const TestDrive& drive, const 
   const index_type n = initial.size();
   StepRecording<HostMem> rec;
   rec.spikes = SpikeBuffer<HostMem>("test", n * steps / 40 + 64);
-  rec.lfp = decltype(rec.lfp)("cbgtc::test::lfp", steps, n);
+  // LFP samples of 4 steps: one of them straddles the two launches.
+  rec.lfp_every = 4;
+  rec.lfp = decltype(rec.lfp)("cbgtc::test::lfp", (steps + 3) / 4, n);
+  rec.lfp_partial = decltype(rec.lfp_partial)("cbgtc::test::lfp_partial", n);
   const TestDrive own = copyOf(drive);
   // A probe of every variable, in every other neuron (odd ones), every 3
   // steps: the samples must not depend on the path either.
@@ -257,7 +260,7 @@ Outcome run(Path path, const Population& initial, const TestDrive& drive, const 
     appendState(out.state, s.pop.load(i));
     for (int p = 0; p < s.drive.synapses.count; ++p) out.state.push_back(s.drive.synapses[p].g[i]);
     out.state.push_back(s.drive.ou(i));
-    for (step_type k = 0; k < steps; ++k) out.state.push_back(rec.lfp(k, i));
+    for (step_type m = 0; m < (steps + 3) / 4; ++m) out.state.push_back(rec.lfp(m, i));
   }
   for (std::size_t j = 0; j < rows.extent(0); ++j) out.state.push_back(rows(j));
   return out;
