@@ -349,6 +349,17 @@ OptionTable makeOptionTable(SimulationConfig& c) {
   t.add("ensemble.table", &e.table, "",
         "the ensemble's table of metrics (empty: <output.file's stem>_ensemble.tsv)");
 
+  auto& k = c.checkpoint;
+  t.add("checkpoint.file", &k.file, "",
+        "checkpoint file (HDF5) holding the run's whole state, replaced by each later checkpoint (empty: none); "
+        "continue from it with --restart");
+  t.add("checkpoint.at_ms", &k.at_ms, "ms",
+        "write a checkpoint at these model times, e.g. 1000, 2500 (each rounded up to the next spike exchange)");
+  t.add("checkpoint.every_ms", &k.every_ms, "ms", "and at every multiple of this model time (0: none)",
+        Bound::NonNegative);
+  t.add("checkpoint.on_signal", &k.on_signal, "",
+        "and when SIGTERM, SIGINT or SIGHUP stops the run (e.g. a batch system's time limit)");
+
   auto& o = c.output;
   t.add("output.file", &o.file, "", "output file (SONATA HDF5; CSV spikes in builds without HDF5)");
   t.add("output.spikes", &o.spikes, "",
@@ -377,7 +388,9 @@ po::options_description howToRun() {
   d.add_options()("help,h", "print this help and exit")(
       "version", "print version, Kokkos, MPI and HDF5 information and exit")(
       "config,c", po::value<std::string>(), "input deck (INI); keys given here override it")(
-      "validate", "check the configuration and exit without running");
+      "validate", "check the configuration and exit without running")(
+      "restart", po::value<std::string>(),
+      "continue the run saved in this checkpoint file (the deck must have the same physics)");
   return d;
 }
 
@@ -819,6 +832,7 @@ CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReade
   if (cl.help || cl.version || cl.kokkos_help) return cl;
 
   if (vm.count("config")) cl.config_file = vm["config"].as<std::string>();
+  if (vm.count("restart")) cl.restart_file = vm["restart"].as<std::string>();
   for (const auto& e : deck) {
     const std::string where = cl.config_file + ":" + std::to_string(e.line) + ": ";
     if (declared.find_nothrow(e.key, false) == nullptr)

@@ -76,6 +76,7 @@ using cbgtc::checkConsistency;
 struct CommandLine {
   SimulationConfig config;
   std::string config_file;  // "" when none
+  std::string restart_file;  // --restart: the checkpoint to continue ("" when none)
   bool help = false;
   bool version = false;
   bool validate_only = false;

@@ -189,6 +189,15 @@ struct EnsembleSettings {
   std::string table;  // "": <output.file's stem>_ensemble.tsv
 };
 
+/// Saving the run's state to continue it later: [checkpoint]
+/// (docs/checkpoint.md).
+struct CheckpointSettings {
+  std::string file;        // "": no checkpoint; replaced by each later one
+  std::string at_ms;       // "1000, 2500": at these model times (each rounded up to an exchange epoch)
+  double every_ms = 0;     // and at every multiple of this (0: none)
+  bool on_signal = false;  // and where SIGTERM, SIGINT or SIGHUP stops the run
+};
+
 struct SimulationConfig {
   SimulationSettings simulation;
   ExecutionSettings execution;
@@ -199,6 +208,7 @@ struct SimulationConfig {
   std::vector<RecordSettings> records;
   std::vector<StimulusSettings> stimuli;
   EnsembleSettings ensemble;
+  CheckpointSettings checkpoint;
 
   /// Number of steps; the parser guarantees duration is a multiple of dt.
   std::int64_t stepCount() const {

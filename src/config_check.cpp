@@ -10,6 +10,7 @@
 #include "io/options.hpp"
 #include "kernels/rng.hpp"
 #include "kernels/time_steps.hpp"
+#include "src/checkpoint.hpp"
 #include "src/config.hpp"
 #include "src/projection.hpp"
 #include "src/record_plan.hpp"
@@ -119,6 +120,11 @@ void checkConsistency(const SimulationConfig& c) {
                       ") is not a multiple of simulation.dt_ms (" + io::formatNumber(c.simulation.dt_ms) + ")");
   checkPopulations(c);
   if (c.output.file.empty()) throw ConfigError("output.file must not be empty");
+  checkpointTimes(c.checkpoint.at_ms);  // throws naming the key
+  if (c.checkpoint.file.empty() && (!c.checkpoint.at_ms.empty() || c.checkpoint.every_ms > 0 || c.checkpoint.on_signal))
+    throw ConfigError("checkpoint.file is needed for checkpoint.at_ms, checkpoint.every_ms or checkpoint.on_signal");
+  if (!c.checkpoint.file.empty() && c.checkpoint.file == c.output.file)
+    throw ConfigError("checkpoint.file must differ from output.file");
   const std::int64_t lanes = c.execution.lanes_per_neuron;
   if (lanes != 0 && lanes != 1 && lanes != 2 && lanes != 4 && lanes != 8)
     throw ConfigError("execution.lanes_per_neuron must be 0 (auto), 1, 2, 4 or 8, got " + std::to_string(lanes));

@@ -19,9 +19,11 @@
 #include <vector>
 
 #include "io/failsafe_writer.hpp"
+#include "io/hdf5_reader.hpp"
 #include "io/options.hpp"
 #include "io/output_writer.hpp"
 #include "io/run_info.hpp"
+#include "src/checkpoint.hpp"
 #include "src/comm/communicator.hpp"
 #include "src/comm/mpi_session.hpp"
 #include "src/ensemble.hpp"
@@ -131,11 +133,32 @@ void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary
   if (!file.empty()) std::printf("output: %s\n", file.c_str());
 }
 
-/// One run of `config` on `comm`: its output files, and with `verbose` its
-/// description, progress and table on stdout. Returns the exit code
-/// (header comment); `summary` gets the run's summary.
+/// The checkpoint file may be written, and the checkpoint to continue
+/// (restart, or "") is one of this network. Throws io::OutputError or
+/// ConfigError naming the file or the key.
+void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& restart) {
+  const std::string& file = config.checkpoint.file;
+  if (!file.empty()) {
+    if (!cbgtc::io::writesReportFiles())
+      throw cbgtc::io::OutputError("'" + file + "': checkpoints are HDF5 files, and this build has no HDF5");
+    // A continued run may replace the checkpoint it continues from.
+    cbgtc::io::checkOutputLocation(file, config.output.overwrite || file == restart);
+  }
+  if (!restart.empty()) {
+    const cbgtc::io::Hdf5Reader checkpoint(restart);
+    if (!checkpoint.exists("/checkpoint/physics"))
+      throw cbgtc::ConfigError("'" + restart + "' is not a cbgtc checkpoint");
+    cbgtc::checkSamePhysics(checkpoint.texts("/checkpoint/physics"), config, restart);
+  }
+}
+
+/// One run of `config` on `comm` (continued from the checkpoint `restart`
+/// unless it is ""): its output files, and with `verbose` its description,
+/// progress and table on stdout. Returns the exit code (header comment);
+/// `summary` gets the run's summary.
 int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file,
-           const cbgtc::comm::Communicator& comm, bool verbose, cbgtc::RunSummary& summary_out) {
+           const cbgtc::comm::Communicator& comm, bool verbose, cbgtc::RunSummary& summary_out,
+           const std::string& restart = "") {
   const bool root = comm.isRoot();
   // Rank 0 writes the output file and the [record] sections' report
   // files; the others learn whether it could.
@@ -148,12 +171,14 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
     try {
       const std::vector<std::string> report_files = cbgtc::recordFiles(cbgtc::recordPlans(config));
       checkNetworkFiles(config);
+      checkCheckpoints(config, restart);
       writer = cbgtc::io::makeOutputWriter(config.output.file, config.output.overwrite);
       for (const std::string& file : report_files)
         report_writers.push_back(cbgtc::io::makeReportWriter(file, config.output.overwrite));
       output_failed = 1;
       cbgtc::io::AttributeList attributes = cbgtc::io::buildAttributes();
       attributes.emplace_back("config_file", config_file);
+      if (!restart.empty()) attributes.emplace_back("restarted_from", restart);
       cbgtc::SimulationConfig resolved = config;  // (the table binds to a config it may change)
       cbgtc::io::Provenance provenance = cbgtc::io::makeOptionTable(resolved).provenance();
       for (auto& kv : provenance.text) attributes.push_back(kv);
@@ -172,6 +197,11 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
       writer.reset();
       report_writers.clear();
       if (output_failed == 0) output_failed = 2;
+    } catch (const cbgtc::ConfigError& e) {
+      std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+      writer.reset();
+      report_writers.clear();
+      output_failed = 2;
     }
   }
   std::vector<std::int64_t> verdict = {-output_failed};
@@ -210,6 +240,7 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
     {
       const auto build_start = std::chrono::steady_clock::now();
       cbgtc::Simulation simulation(config, comm, &stop_requested);
+      if (!restart.empty()) simulation.restore(restart);
       const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count();
       const std::int64_t synapses = simulation.synapseCount();
       const std::size_t bytes = simulation.synapseBytes();
@@ -241,6 +272,9 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
           }
         }
         std::printf("network built in %.3f s\n", build_s);
+        if (!restart.empty())
+          std::printf("continuing from %s at %g ms\n", restart.c_str(),
+                      static_cast<double>(simulation.startStep()) * config.simulation.dt_ms);
       }
       std::fflush(stdout);
       if (config.output.network) {
@@ -505,6 +539,13 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     if (root) Kokkos::ScopeGuard kokkos(argc, argv);
     return 0;
   }
+  if ((!cl.config.ensemble.seeds.empty() || !cl.config.ensemble.grid.empty()) &&
+      (!cl.restart_file.empty() || !cl.config.checkpoint.file.empty())) {
+    if (root)
+      std::fprintf(stderr, "cbgtc: error: %s is for a single run, not an ensemble ([ensemble] seeds or grid)\n",
+                   cl.restart_file.empty() ? "checkpoint.file" : "--restart");
+    return 2;
+  }
   if (cl.validate_only) {
     // The same output checks as a run makes before its first step.
     bool output_refused = false;
@@ -518,7 +559,11 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
           cbgtc::io::checkOutputLocation(file, cl.config.output.overwrite);
         }
         checkNetworkFiles(cl.config);
+        checkCheckpoints(cl.config, cl.restart_file);
       } catch (const cbgtc::io::OutputError& e) {
+        std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+        output_refused = true;
+      } catch (const cbgtc::ConfigError& e) {
         std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
         output_refused = true;
       }
@@ -560,7 +605,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
 
   if (cl.config.ensemble.seeds.empty() && cl.config.ensemble.grid.empty()) {
     cbgtc::RunSummary summary;
-    return runOne(cl.config, cl.config_file, comm, true, summary);
+    return runOne(cl.config, cl.config_file, comm, true, summary, cl.restart_file);
   }
   return runEnsemble(argc, argv, cl, cached_deck, comm);
 }

@@ -4,9 +4,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <numeric>
 #include <tuple>
+
+#include "src/checkpoint.hpp"
 
 namespace cbgtc {
 
@@ -171,7 +174,8 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
       if (!v.file.empty()) ++next_report;
       r.writers.push_back(w);
       if (w)
-        w->addReport(_populations[r.plan.population].name, r.plan.node_ids, 0.0,
+        w->addReport(_populations[r.plan.population].name, r.plan.node_ids,
+                     static_cast<double>(r.first_sample * r.plan.every_steps) * dt_ms,
                      static_cast<double>(r.plan.every_steps) * dt_ms, v.name, v.units);
     }
   }
@@ -193,7 +197,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
 
   space.fence();
   const auto loop_start = std::chrono::steady_clock::now();
-  std::int64_t done = 0;
+  std::int64_t done = _start_step;
   bool stopped = false;
   std::string failure;
   // Once per epoch, one collective: whether any rank was asked to stop, and
@@ -209,8 +213,29 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
     return stopped;
   };
   const bool batched = _config.execution.epoch_batching;
-  for (step_type k0 = 0; k0 < n_steps; k0 += _epoch_steps) {
+  const std::vector<step_type> checkpoints = checkpointSteps(_config, _epoch_steps);
+  auto next_checkpoint = std::upper_bound(checkpoints.begin(), checkpoints.end(), _start_step);
+  bool checkpoint_written = false;
+  // A checkpoint of the state after step k − 1; a failure to write it ends
+  // the run (RunSummary::failure).
+  auto checkpoint = [&](step_type k) {
+    try {
+      writeCheckpoint(k, _config.checkpoint.file, checkpoint_written || _config.output.overwrite);
+      checkpoint_written = true;
+      if (progress)
+        std::fprintf(progress, "checkpoint at %.6g ms: %s\n", static_cast<double>(k) * dt_ms,
+                     _config.checkpoint.file.c_str());
+    } catch (const io::OutputError& e) {
+      failure = std::string("checkpoint: ") + e.what();
+    }
+  };
+  for (step_type k0 = _start_step; k0 < n_steps; k0 += _epoch_steps) {
     if (verdict()) break;
+    if (next_checkpoint != checkpoints.end() && *next_checkpoint == k0) {
+      ++next_checkpoint;
+      checkpoint(k0);
+      if (!failure.empty()) break;
+    }
     const step_type k1 = std::min<step_type>(k0 + _epoch_steps, n_steps);
     if (batched) {
       advance(k0, k1);
@@ -229,6 +254,8 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
     }
   }
   if (failure.empty() && !stopped) verdict();
+  // Stopped by a signal at an epoch's boundary: the state there, when asked.
+  if (stopped && failure.empty() && _config.checkpoint.on_signal && !_config.checkpoint.file.empty()) checkpoint(done);
   {
     PhaseTimer timer(_config.output.timers, _phases.output);
     for (auto& r : _recordings) flushRecording(r);

@@ -106,6 +106,14 @@ class Simulation {
   RunSummary run(io::OutputWriter* writer, const std::atomic<bool>* stop = nullptr,
                  std::FILE* progress = nullptr, const std::vector<io::OutputWriter*>& reports = {});
 
+  /// Continues from the checkpoint at `path` (collective; src/checkpoint.hpp):
+  /// the next run() starts at its step. Throws ConfigError, naming the
+  /// file, for a file that is not a complete checkpoint of this network
+  /// (another physics key, other synapses, a time past the end).
+  void restore(const std::string& path);
+  /// The step run() starts at: 0, or the restored checkpoint's.
+  step_type startStep() const { return _start_step; }
+
   /// This rank's part of each projection.
   const std::vector<Projection>& projections() const { return _projections; }
   /// This rank's neurons of population `population` (global indices).
@@ -142,6 +150,7 @@ class Simulation {
   PhaseTimes _phases;
   std::int64_t _first_non_finite = SpikeBuffer<MemorySpace>::all_finite;  // on this rank
   SteppersByModel _steppers;  // advance()'s, kept for their capacity
+  step_type _start_step = 0;  // restore()'s
 
   std::string nonFiniteMessage(std::int64_t code) const;
   void buildPopulations();
@@ -158,6 +167,10 @@ class Simulation {
   void flushRecording(Recording& r);
   void flushLfp(Population& p, std::int64_t upto);
   void advance(step_type k0, step_type k1);
+  /// The state after step k − 1 to a checkpoint file (collective; rank 0
+  /// writes). Throws io::OutputError on every rank when it fails.
+  void writeCheckpoint(step_type k, const std::string& path, bool overwrite);
+  std::vector<std::int64_t> connectivityDigests() const;
   double voltageSynchrony(Population& p, std::int64_t first, std::int64_t end);
   /// `analysed`: the population's LFP proxy after the burn-in, summed over the ranks.
   PopulationSummary summarize(Population& p, std::int64_t steps_done, io::OutputWriter* writer,

@@ -139,6 +139,14 @@ struct AdEx {
       w(i) = x.w;
       refractory_steps_left(i) = x.refractory_steps_left;
     }
+    /// The dynamic state a checkpoint keeps, each variable's View by name
+    /// (src/checkpoint.cpp).
+    template <class F>
+    void forEachState(F&& f) const {
+      f("V", V);
+      f("w", w);
+      f("refractory_steps_left", refractory_steps_left);
+    }
 
   };
 

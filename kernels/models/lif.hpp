@@ -81,6 +81,13 @@ struct Lif {
       V(i) = x.V;
       refractory_steps_left(i) = x.refractory_steps_left;
     }
+    /// The dynamic state a checkpoint keeps, each variable's View by name
+    /// (src/checkpoint.cpp).
+    template <class F>
+    void forEachState(F&& f) const {
+      f("V", V);
+      f("refractory_steps_left", refractory_steps_left);
+    }
   };
 
   static constexpr StateVariable state_variables[] = {{"V", "mV"}, {"refractory_steps_left", "steps"}};

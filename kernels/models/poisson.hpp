@@ -85,6 +85,13 @@ struct Poisson {
       burst_spikes_left(i) = x.burst_spikes_left;
       burst_wait_steps(i) = x.burst_wait_steps;
     }
+    /// The dynamic state a checkpoint keeps, each variable's View by name
+    /// (src/checkpoint.cpp).
+    template <class F>
+    void forEachState(F&& f) const {
+      f("burst_spikes_left", burst_spikes_left);
+      f("burst_wait_steps", burst_wait_steps);
+    }
   };
 
   static constexpr StateVariable state_variables[] = {{"burst_spikes_left", "1"}};

@@ -57,6 +57,11 @@ struct SpikeTimes {
       index(i) = x.index;
       cursor(i) = x.cursor;
     }
+    /// The dynamic state a checkpoint keeps: none. The cursor is an offset
+    /// into this rank's trains; as after construction (−1), the step finds
+    /// its place in the train again from the step it continues at.
+    template <class F>
+    void forEachState(F&&) const {}
   };
 
   static constexpr StateVariable state_variables[] = {{"cursor", "1"}};

@@ -388,6 +388,17 @@ struct StnStorage {
     Ca(i) = x.Ca;
     last_spike_step(i) = x.last_spike_step;
   }
+  /// The dynamic state a checkpoint keeps, each variable's View by name
+  /// (src/checkpoint.cpp).
+  template <class F>
+  void forEachState(F&& f) const {
+    f("V", V);
+    f("n", n);
+    f("h", h);
+    f("r", r);
+    f("Ca", Ca);
+    f("last_spike_step", last_spike_step);
+  }
 };
 
 /// What a [record] section can name of an StnState (last_spike_step is

@@ -1,0 +1,413 @@
+// Writing and reading checkpoints (checkpoint.hpp). Every array is keyed by
+// global neuron (or source, or target) index: each rank's block is gathered
+// on rank 0, which writes; on a restart every rank reads the file and takes
+// its own block, whatever the number of ranks that wrote it.
+
+#include "src/checkpoint.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <sstream>
+
+#include "io/hdf5_reader.hpp"
+#include "io/options.hpp"
+#include "src/simulation.hpp"
+
+namespace cbgtc {
+
+namespace {
+
+constexpr std::int64_t format_version = 1;
+
+bool excludedFromPhysics(const std::string& key) {
+  for (const char* section : {"execution.", "output.", "checkpoint.", "ensemble."})
+    if (key.rfind(section, 0) == 0) return true;
+  return key == "simulation.duration_ms";
+}
+
+/// A View's values on the host as doubles (exact for every state type:
+/// real_type, 32-bit integers, and 64-bit ones below 2^53).
+template <class View>
+std::vector<double> toDoubles(const View& view) {
+  const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), view);
+  std::vector<double> out(host.extent(0));
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<double>(host(i));
+  return out;
+}
+
+/// values[first, first + view.extent(0)) into the View.
+template <class View>
+void fromDoubles(const View& view, const std::vector<double>& values, std::int64_t first) {
+  const auto host = Kokkos::create_mirror_view(Kokkos::HostSpace(), view);
+  using T = typename View::non_const_value_type;
+  for (std::size_t i = 0; i < host.extent(0); ++i) host(i) = static_cast<T>(values[first + i]);
+  Kokkos::deep_copy(view, host);
+}
+
+/// A 64-bit mix (splitmix64's finaliser).
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+constexpr std::int64_t digest_prime = 2147483647;  // 2^31 − 1: sums over ranks stay within int64
+
+}  // namespace
+
+std::vector<double> checkpointTimes(const std::string& text) {
+  std::vector<double> times;
+  std::string item;
+  std::istringstream in(text);
+  while (std::getline(in, item, ',')) {
+    const auto first = item.find_first_not_of(" \t");
+    if (first == std::string::npos) continue;
+    item = item.substr(first, item.find_last_not_of(" \t") - first + 1);
+    std::size_t used = 0;
+    double t = -1;
+    try {
+      t = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || !(t >= 0) || !std::isfinite(t))
+      throw ConfigError("checkpoint.at_ms: '" + item + "' is not a model time in ms (a number >= 0)");
+    times.push_back(t);
+  }
+  return times;
+}
+
+std::vector<step_type> checkpointSteps(const SimulationConfig& config, step_type epoch_steps) {
+  const double dt = config.simulation.dt_ms;
+  const step_type n = config.stepCount();
+  std::vector<step_type> steps;
+  const auto add = [&](double ms) {
+    const step_type k = (static_cast<step_type>(std::ceil(ms / dt - 1e-9)) + epoch_steps - 1) / epoch_steps * epoch_steps;
+    if (k > 0 && k < n) steps.push_back(k);
+  };
+  for (double t : checkpointTimes(config.checkpoint.at_ms)) add(t);
+  if (config.checkpoint.every_ms > 0)
+    for (double t = config.checkpoint.every_ms; t < config.simulation.duration_ms; t += config.checkpoint.every_ms)
+      add(t);
+  std::sort(steps.begin(), steps.end());
+  steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
+  return steps;
+}
+
+io::AttributeList physicsKeys(const SimulationConfig& config) {
+  SimulationConfig copy = config;  // (the table binds to the config it reads)
+  io::AttributeList keys;
+  for (auto& kv : io::makeOptionTable(copy).resolved())
+    if (!excludedFromPhysics(kv.first)) keys.push_back(kv);
+  return keys;
+}
+
+void checkSamePhysics(const io::AttributeList& saved, const SimulationConfig& config, const std::string& path) {
+  std::map<std::string, std::string> in_file(saved.begin(), saved.end());
+  const io::AttributeList now = physicsKeys(config);
+  for (const auto& [key, value] : now) {
+    const auto it = in_file.find(key);
+    if (it == in_file.end())
+      throw ConfigError(key + " is not in checkpoint '" + path + "' (a different network): a restart needs the "
+                        "physics it was saved with");
+    if (it->second != value)
+      throw ConfigError(key + " is " + value + " here but " + it->second + " in checkpoint '" + path +
+                        "': a restart needs the physics it was saved with");
+    in_file.erase(it);
+  }
+  if (!in_file.empty())
+    throw ConfigError(in_file.begin()->first + " is in checkpoint '" + path + "' but not in this run (a different "
+                      "network): a restart needs the physics it was saved with");
+}
+
+// Rank-invariant digests of each projection's synapses: a sum modulo
+// 2^31 − 1 of a hash of every (source, global target, weight, delay),
+// independent of their order and of how the targets are split over ranks.
+std::vector<std::int64_t> Simulation::connectivityDigests() const {
+  std::vector<std::int64_t> digests;
+  for (const Projection& proj : _projections) {
+    std::int64_t sum = 0;
+    if (proj.synapseCount() > 0) {
+      const auto rows = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), proj.by_source.graph.row_map);
+      const auto targets = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), proj.by_source.graph.entries);
+      const auto weights = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), proj.by_source.values);
+      const auto delays = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), proj.delays);
+      const std::int64_t first_target = _populations[proj.target].block.begin;
+      for (std::size_t s = 0; s + 1 < rows.extent(0); ++s)
+        for (auto e = rows(s); e < rows(s + 1); ++e) {
+          std::uint32_t bits = 0;
+          const float w = static_cast<float>(weights(e));
+          std::memcpy(&bits, &w, sizeof bits);
+          const std::uint64_t delay = delays.extent(0) > 0 ? delays(e) : static_cast<std::uint64_t>(proj.delay_steps);
+          const std::uint64_t h = mix(mix(mix(s) ^ static_cast<std::uint64_t>(first_target + targets(e))) ^
+                                      (static_cast<std::uint64_t>(bits) << 16 ^ delay));
+          sum = (sum + static_cast<std::int64_t>(h % static_cast<std::uint64_t>(digest_prime))) % digest_prime;
+        }
+    }
+    digests.push_back(_comm.sum(sum) % digest_prime);
+  }
+  return digests;
+}
+
+// Collective: gathers every rank's state, and rank 0 writes it. Called at
+// the boundary of an epoch, after its exchange: the spikes of every step
+// before k are delivered into the arrival rings, and nothing is on the way.
+void Simulation::writeCheckpoint(step_type k, const std::string& path, bool overwrite) {
+  const bool root = _comm.isRoot();
+  std::unique_ptr<io::OutputWriter> w;
+  std::string failure;
+  if (root) {
+    try {
+      w = io::makeReportWriter(path, overwrite);
+      io::AttributeList attributes = {{"cbgtc_checkpoint", "true"}, {"cbgtc_version", CBGTC_VERSION}};
+      w->writeAttributes(attributes);
+      w->writeIntegers("/checkpoint", {{"format_version", format_version},
+                                       {"step", k},
+                                       {"mpi_ranks", _comm.size()},
+                                       {"real_bytes", static_cast<std::int64_t>(sizeof(real_type))}});
+      w->writeNumbers("/checkpoint", {{"t_ms", static_cast<double>(k) * _config.simulation.dt_ms},
+                                      {"dt_ms", _config.simulation.dt_ms}});
+      w->writeDataset("/checkpoint", "physics", {}, physicsKeys(_config));
+    } catch (const io::OutputError& e) {
+      failure = e.what();
+      w.reset();
+    }
+  }
+  const std::vector<std::int64_t> digests = connectivityDigests();
+  // One dataset of the gathered values (rank 0), or nothing after a failure.
+  const auto put = [&](const std::string& group, const std::string& name, const std::vector<double>& mine) {
+    const std::vector<double> all = _comm.gatherToRoot(mine);
+    if (!root || !w) return;
+    try {
+      w->writeDataset(group, name, all, {});
+    } catch (const io::OutputError& e) {
+      failure = e.what();
+      w.reset();
+    }
+  };
+  const auto putSummed = [&](const std::string& group, const std::string& name, std::vector<double> mine) {
+    _comm.sum(mine);
+    if (!root || !w) return;
+    try {
+      w->writeDataset(group, name, mine, {});
+    } catch (const io::OutputError& e) {
+      failure = e.what();
+      w.reset();
+    }
+  };
+
+  for (Population& p : _populations) {
+    const std::string g = "/populations/" + p.name;
+    std::visit([&](auto& m) { m.storage.forEachState([&](const char* name, const auto& view) {
+                 put(g, std::string("state_") + name, toDoubles(view));
+               }); },
+               p.model);
+    put(g, "ou", p.drive.ou.extent(0) > 0 ? toDoubles(p.drive.ou) : std::vector<double>(p.localSize(), 0.0));
+    put(g, "lfp_partial", toDoubles(p.lfp_partial));
+    put(g, "spikes_total", toDoubles(p.stats.total));
+    put(g, "spikes_counted", toDoubles(p.stats.counted));
+    put(g, "last_spike_ms", toDoubles(p.stats.last_ms));
+    put(g, "isi_mean", toDoubles(p.stats.isi_mean));
+    put(g, "isi_m2", toDoubles(p.stats.isi_m2));
+    put(g, "burst_run", toDoubles(p.stats.run));
+    put(g, "spikes_in_bursts", toDoubles(p.stats.in_burst));
+    putSummed(g, "pulse_bins", p.stats.pulse_bins.extent(0) > 0 ? toDoubles(p.stats.pulse_bins) : std::vector<double>{});
+    if (p.v_moments.extent(0) > 0) {
+      const auto moments = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p.v_moments);
+      std::vector<double> sums(moments.extent(0)), squares(moments.extent(0));
+      for (std::size_t i = 0; i < sums.size(); ++i) {
+        sums[i] = moments(i, 0);
+        squares[i] = moments(i, 1);
+      }
+      put(g, "v_sum_by_neuron", sums);
+      put(g, "v_squares_by_neuron", squares);
+    }
+    // The LFP proxy and the voltage sums so far: every sample that ends
+    // before step k, summed over the ranks.
+    flushLfp(p, (k + _lfp_every - 1) / _lfp_every);
+    putSummed(g, "lfp", p.lfp_host);
+    if (p.v_sum.extent(0) > 0) putSummed(g, "v_sum", p.v_sum_host);
+  }
+
+  for (std::size_t q = 0; q < _projections.size(); ++q) {
+    const Projection& proj = _projections[q];
+    const Population& target = _populations[proj.target];
+    const std::string g = "/projections/" + proj.name;
+    const bool here = _conductances[q].extent(0) > 0;
+    put(g, "g", here ? toDoubles(_conductances[q]) : std::vector<double>(target.localSize(), 0.0));
+    // Pending arrivals as (steps after k, global target, quanta): quanta
+    // split in two 32-bit halves, each exact in a double.
+    std::vector<double> pending;
+    if (here) {
+      const auto ring = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), _rings[q]);
+      const auto slots = static_cast<step_type>(ring.extent(0));
+      for (step_type d = 0; d < slots; ++d) {
+        const auto slot = static_cast<std::size_t>((k + d) % slots);
+        for (std::size_t i = 0; i < ring.extent(1); ++i) {
+          const std::int64_t quanta = ring(slot, i);
+          if (quanta == 0) continue;
+          pending.insert(pending.end(), {static_cast<double>(d), static_cast<double>(target.block.begin + i),
+                                         static_cast<double>(quanta >> 32),
+                                         static_cast<double>(quanta & 0xffffffffLL)});
+        }
+      }
+    }
+    put(g, "pending", pending);
+    if (root && w) {
+      try {
+        w->writeIntegers(g, {{"connectivity_digest", digests[q]}, {"max_delay_steps", proj.max_delay_steps}});
+        if (proj.plasticity.enabled()) {
+          std::vector<double> u, x, last;
+          for (const ReleaseState& r : proj.release) {
+            u.push_back(r.u);
+            x.push_back(r.x);
+            last.push_back(static_cast<double>(r.last_step));
+          }
+          w->writeDataset(g, "release_u", u, {});
+          w->writeDataset(g, "release_x", x, {});
+          w->writeDataset(g, "release_last_step", last, {});
+        }
+        w->writeDataset(g, "pending_columns", {}, {{"columns", "steps after the checkpoint, target, quanta >> 32, "
+                                                                "quanta & 0xffffffff"}});
+      } catch (const io::OutputError& e) {
+        failure = e.what();
+        w.reset();
+      }
+    }
+  }
+  if (root && w) {
+    try {
+      w->writeAttributes({{"complete", "true"}});
+      w->finalize(static_cast<double>(k) * _config.simulation.dt_ms);
+    } catch (const io::OutputError& e) {
+      failure = e.what();
+    }
+  }
+  if (_comm.any(!failure.empty())) throw io::OutputError(root ? failure : "checkpoint failed on rank 0");
+}
+
+// Collective: every rank reads the checkpoint and takes its own block.
+void Simulation::restore(const std::string& path) {
+  const auto fail = [&](const std::string& why) { throw ConfigError("checkpoint '" + path + "': " + why); };
+  try {
+    const io::Hdf5Reader file(path);
+    if (!file.exists("/checkpoint") || file.text("/", "cbgtc_checkpoint") != "true")
+      fail("not a cbgtc checkpoint");
+    if (file.text("/", "complete") != "true") fail("incomplete");
+    if (file.integer("/checkpoint", "format_version") != format_version)
+      fail("format version " + std::to_string(file.integer("/checkpoint", "format_version")) + ", this build reads " +
+           std::to_string(format_version));
+    if (file.integer("/checkpoint", "real_bytes") != static_cast<std::int64_t>(sizeof(real_type)))
+      fail("written by a build of another precision (CBGTC_PRECISION)");
+    checkSamePhysics(file.texts("/checkpoint/physics"), _config, path);
+    const step_type k = file.integer("/checkpoint", "step");
+    if (k < 0 || k >= _config.stepCount())
+      fail("its time (" + io::formatNumber(file.number("/checkpoint", "t_ms")) +
+           " ms) is not before simulation.duration_ms");
+    if (k % _epoch_steps != 0) fail("its step is not at a spike exchange of this run");
+    const std::vector<std::int64_t> digests = connectivityDigests();
+    for (std::size_t q = 0; q < _projections.size(); ++q)
+      if (file.integer("/projections/" + _projections[q].name, "connectivity_digest") != digests[q])
+        fail("projection " + _projections[q].name +
+             " has other synapses here (the connectivity's code or inputs changed since it was written)");
+
+    // A dataset of one value per neuron of a population, checked.
+    const auto perNeuron = [&](const std::string& name, const Population& p, std::size_t per = 1) {
+      std::vector<double> v = file.doubles(name);
+      if (v.size() != static_cast<std::size_t>(p.size) * per) fail(name + " has the wrong length");
+      return v;
+    };
+    for (Population& p : _populations) {
+      const std::string g = "/populations/" + p.name;
+      const std::int64_t first = p.block.begin;
+      std::visit([&](auto& m) { m.storage.forEachState([&](const char* name, const auto& view) {
+                   fromDoubles(view, perNeuron(g + "/state_" + name, p), first);
+                 }); },
+                 p.model);
+      if (p.drive.ou.extent(0) > 0) fromDoubles(p.drive.ou, perNeuron(g + "/ou", p), first);
+      fromDoubles(p.lfp_partial, perNeuron(g + "/lfp_partial", p), first);
+      fromDoubles(p.stats.total, perNeuron(g + "/spikes_total", p), first);
+      fromDoubles(p.stats.counted, perNeuron(g + "/spikes_counted", p), first);
+      fromDoubles(p.stats.last_ms, perNeuron(g + "/last_spike_ms", p), first);
+      fromDoubles(p.stats.isi_mean, perNeuron(g + "/isi_mean", p), first);
+      fromDoubles(p.stats.isi_m2, perNeuron(g + "/isi_m2", p), first);
+      fromDoubles(p.stats.run, perNeuron(g + "/burst_run", p), first);
+      fromDoubles(p.stats.in_burst, perNeuron(g + "/spikes_in_bursts", p), first);
+      // Sums over ranks: all of them on rank 0, so that summing again
+      // gives them back.
+      const bool root = _comm.isRoot();
+      if (p.stats.pulse_bins.extent(0) > 0) {
+        std::vector<double> bins = file.doubles(g + "/pulse_bins");
+        if (bins.size() != p.stats.pulse_bins.extent(0)) fail(g + "/pulse_bins has the wrong length");
+        if (!root) std::fill(bins.begin(), bins.end(), 0.0);
+        fromDoubles(p.stats.pulse_bins, bins, 0);
+      }
+      if (p.v_moments.extent(0) > 0) {
+        const std::vector<double> sums = perNeuron(g + "/v_sum_by_neuron", p);
+        const std::vector<double> squares = perNeuron(g + "/v_squares_by_neuron", p);
+        const auto host = Kokkos::create_mirror_view(Kokkos::HostSpace(), p.v_moments);
+        for (std::size_t i = 0; i < host.extent(0); ++i) {
+          host(i, 0) = sums[first + i];
+          host(i, 1) = squares[first + i];
+        }
+        Kokkos::deep_copy(p.v_moments, host);
+      }
+      const std::int64_t samples = (k + _lfp_every - 1) / _lfp_every;
+      p.lfp_host = file.doubles(g + "/lfp");
+      if (static_cast<std::int64_t>(p.lfp_host.size()) != samples) fail(g + "/lfp has the wrong length");
+      if (!root) std::fill(p.lfp_host.begin(), p.lfp_host.end(), 0.0);
+      if (p.v_sum.extent(0) > 0) {
+        p.v_sum_host = file.doubles(g + "/v_sum");
+        if (p.v_sum_host.size() != p.lfp_host.size()) fail(g + "/v_sum has the wrong length");
+        if (!root) std::fill(p.v_sum_host.begin(), p.v_sum_host.end(), 0.0);
+      }
+      p.lfp_device_first = samples;
+    }
+
+    for (std::size_t q = 0; q < _projections.size(); ++q) {
+      Projection& proj = _projections[q];
+      const Population& target = _populations[proj.target];
+      const std::string g = "/projections/" + proj.name;
+      if (_conductances[q].extent(0) > 0) {
+        fromDoubles(_conductances[q], perNeuron(g + "/g", target), target.block.begin);
+        const std::vector<double> pending = file.doubles(g + "/pending");
+        if (pending.size() % 4 != 0) fail(g + "/pending has the wrong length");
+        const auto ring = Kokkos::create_mirror_view(Kokkos::HostSpace(), _rings[q]);
+        Kokkos::deep_copy(ring, 0);
+        const auto slots = static_cast<step_type>(ring.extent(0));
+        for (std::size_t j = 0; j < pending.size(); j += 4) {
+          const auto d = static_cast<step_type>(pending[j]);
+          const auto t = static_cast<std::int64_t>(pending[j + 1]);
+          if (d < 0 || d >= slots) fail(g + "/pending holds an arrival beyond this run's delays");
+          if (t < target.block.begin || t >= target.block.end) continue;
+          const std::int64_t quanta =
+              static_cast<std::int64_t>(pending[j + 2]) * 4294967296LL + static_cast<std::int64_t>(pending[j + 3]);
+          ring(static_cast<std::size_t>((k + d) % slots), static_cast<std::size_t>(t - target.block.begin)) = quanta;
+        }
+        Kokkos::deep_copy(_rings[q], ring);
+      }
+      if (proj.plasticity.enabled()) {
+        const std::vector<double> u = file.doubles(g + "/release_u"), x = file.doubles(g + "/release_x"),
+                                  last = file.doubles(g + "/release_last_step");
+        if (u.size() != proj.release.size() || x.size() != u.size() || last.size() != u.size())
+          fail(g + "/release_* have the wrong length");
+        for (std::size_t s = 0; s < u.size(); ++s)
+          proj.release[s] = ReleaseState{u[s], x[s], static_cast<step_type>(last[s])};
+      }
+    }
+    _start_step = k;
+    for (Recording& r : _recordings) {
+      const step_type every = r.plan.every_steps;
+      r.first_sample = (k + every - 1) / every;
+      r.filled = 0;
+    }
+    for (Population& p : _populations) updateProbes(p);
+  } catch (const io::OutputError& e) {
+    throw ConfigError(e.what());
+  }
+}
+
+}  // namespace cbgtc

@@ -1,0 +1,297 @@
+// Checkpoints: a run continued from a checkpoint gives what the whole run
+// gives, bit for bit; a checkpoint of another network, or a damaged one,
+// is refused with one message naming the key or the file.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "src/checkpoint.hpp"
+#include "src/simulation.hpp"
+#include "tests/cli_helpers.hpp"
+#include "tests/config_helpers.hpp"
+#include "tests/memory_writer.hpp"
+
+using namespace cbgtc;
+using cbgtc::test::MemoryWriter;
+using cbgtc::test::TempDir;
+
+namespace {
+
+/// The default network with every kind of state a checkpoint keeps:
+/// noise, a depressing and facilitating projection (release states),
+/// spike bursts, a biphasic pulse train (pulse-triggered histograms), a
+/// Poisson source with bursts, and a voltage report.
+SimulationConfig richConfig() {
+  SimulationConfig c;
+  c.simulation.duration_ms = 600;
+  c.simulation.seed = 7;
+  c.analysis.burn_in_ms = 100;
+  c.analysis.segment_ms = 200;
+  c.analysis.pac_surrogates = 10;
+  test::setSizes(c, 40, 60, 50);
+  for (auto& p : c.projections)
+    if (p.name == "stn_gpe") {
+      p.stp_U = 0.3;
+      p.stp_tau_rec_ms = 200;
+      p.stp_tau_fac_ms = 50;
+    }
+  PopulationSettings ctx = PopulationSettings::of("CTX", "poisson", 30);
+  c.populations.push_back(ctx);
+  ProjectionSettings ctx_stn;
+  ctx_stn.name = "ctx_stn";
+  ctx_stn.source = "CTX";
+  ctx_stn.target = "STN";
+  ctx_stn.p = 0.2;
+  ctx_stn.g_total = 1.0;
+  ctx_stn.delay_ms = 2.5;
+  ctx_stn.tau_ms = 4;
+  c.projections.push_back(ctx_stn);
+  StimulusSettings dbs;
+  dbs.name = "dbs";
+  dbs.kind = "pulse_train";
+  dbs.population = "STN";
+  dbs.amplitude = 300;
+  dbs.frequency_hz = 130;
+  dbs.biphasic = true;
+  c.stimuli.push_back(dbs);
+  RecordSettings v;
+  v.name = "gpe_v";
+  v.population = "GPe";
+  v.variables = "V";
+  v.count = 5;
+  v.interval_ms = 0.5;
+  c.records.push_back(v);
+  return c;
+}
+
+struct Outcome {
+  MemoryWriter main, report;
+  RunSummary summary;
+};
+
+/// Runs `c` (from `restart` unless empty) into memory.
+void runInto(const SimulationConfig& c, Outcome& out, const std::string& restart = "",
+             const std::atomic<bool>* stop = nullptr) {
+  Simulation sim(c);
+  if (!restart.empty()) sim.restore(restart);
+  out.summary = sim.run(&out.main, stop, nullptr, {&out.report});
+}
+
+/// The continued run's spikes are the whole run's from `from_ms` on; its
+/// LFP proxies, metrics and datasets are the whole run's; its report rows
+/// are the whole run's last ones.
+void expectContinues(const Outcome& whole, const Outcome& continued, double from_ms) {
+  ASSERT_TRUE(continued.summary.complete) << continued.summary.failure;
+  for (const auto& [pop, spikes] : whole.main.spikes) {
+    std::vector<std::pair<double, std::uint64_t>> later;
+    for (const auto& s : spikes)
+      if (s.first >= from_ms) later.push_back(s);
+    ASSERT_FALSE(later.empty()) << pop;
+    EXPECT_EQ(continued.main.spikes.at(pop), later) << pop;
+  }
+  // Every dataset (LFP proxies, spectra, histograms, bursts) and metric, bit for bit.
+  ASSERT_EQ(continued.main.datasets.size(), whole.main.datasets.size());
+  for (const auto& [name, data] : whole.main.datasets) {
+    const auto& other = continued.main.datasets.at(name);
+    ASSERT_EQ(other.size(), data.size()) << name;
+    for (std::size_t j = 0; j < data.size(); ++j)
+      if (!(other[j] == data[j] || (std::isnan(other[j]) && std::isnan(data[j])))) {
+        ADD_FAILURE() << name << "[" << j << "]: " << other[j] << " instead of " << data[j];
+        break;
+      }
+  }
+  ASSERT_EQ(continued.main.numbers.size(), whole.main.numbers.size());
+  for (const auto& [name, value] : whole.main.numbers) {
+    const double other = continued.main.numbers.at(name);
+    if (std::isnan(value)) {
+      EXPECT_TRUE(std::isnan(other)) << name;
+    } else {
+      EXPECT_EQ(other, value) << name;
+    }
+  }
+  const auto& a = whole.report.reports.begin()->second;
+  const auto& b = continued.report.reports.begin()->second;
+  ASSERT_EQ(a.ids, b.ids);
+  ASSERT_LE(b.data.size(), a.data.size());
+  ASSERT_FALSE(b.data.empty());
+  EXPECT_TRUE(std::equal(b.data.begin(), b.data.end(), a.data.end() - static_cast<std::ptrdiff_t>(b.data.size())));
+  EXPECT_DOUBLE_EQ(b.start, a.start + static_cast<double>(a.data.size() - b.data.size()) / a.ids.size() * a.step);
+}
+
+}  // namespace
+
+// A checkpoint at a time that is neither an LFP sample's nor a report
+// sample's end (rounded up to the next exchange), continued with other
+// execution settings: the continuation is the whole run's.
+TEST(Checkpoint, ContinuedRunEqualsTheWholeRun) {
+  TempDir dir;
+  const SimulationConfig c = richConfig();
+  Outcome whole;
+  runInto(c, whole);
+
+  SimulationConfig writing = c;
+  writing.checkpoint.file = (dir / "state.h5").string();
+  writing.checkpoint.at_ms = "250.3";
+  Outcome with_checkpoint;
+  runInto(writing, with_checkpoint);
+  // Writing a checkpoint changes nothing.
+  EXPECT_EQ(with_checkpoint.main.spikes, whole.main.spikes);
+  ASSERT_TRUE(std::filesystem::exists(writing.checkpoint.file));
+  Simulation probe(c);
+  const double at_ms = static_cast<double>(checkpointSteps(writing, probe.epochSteps()).at(0)) * c.simulation.dt_ms;
+  EXPECT_GE(at_ms, 250.3);
+
+  for (const char* delivery : {"auto", "team"}) {
+    SimulationConfig continuing = c;
+    continuing.execution.delivery = delivery;
+    Outcome continued;
+    runInto(continuing, continued, writing.checkpoint.file);
+    SCOPED_TRACE(delivery);
+    expectContinues(whole, continued, at_ms);
+  }
+}
+
+// checkpoint.every_ms replaces the file at each multiple; a continuation
+// from the last one is the whole run's, and may itself be continued.
+TEST(Checkpoint, RepeatedCheckpointsAndAChainOfContinuations) {
+  TempDir dir;
+  const SimulationConfig c = richConfig();
+  Outcome whole;
+  runInto(c, whole);
+  SimulationConfig first = c;
+  first.checkpoint.file = (dir / "a.h5").string();
+  first.checkpoint.every_ms = 200;  // 200, 400
+  Outcome a;
+  runInto(first, a);
+  SimulationConfig second = c;
+  second.simulation.duration_ms = 600;
+  second.checkpoint.file = (dir / "b.h5").string();
+  second.checkpoint.at_ms = "500";
+  Outcome b;
+  runInto(second, b, first.checkpoint.file);  // from 400 ms, checkpoint at 500
+  expectContinues(whole, b, 400);
+  Outcome last;
+  runInto(c, last, second.checkpoint.file);
+  expectContinues(whole, last, 500);
+}
+
+// A stop request (the signal handler's flag) with checkpoint.on_signal
+// leaves a checkpoint of where the run stopped, from which it continues.
+TEST(Checkpoint, OnSignalTheStoppedRunContinues) {
+  TempDir dir;
+  SimulationConfig c = richConfig();
+  c.simulation.duration_ms = 4000;
+  Outcome whole;
+  runInto(c, whole);
+  SimulationConfig stopping = c;
+  stopping.checkpoint.file = (dir / "stopped.h5").string();
+  stopping.checkpoint.on_signal = true;
+  std::atomic<bool> stop{false};
+  Outcome stopped;
+  std::thread signal([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    stop = true;
+  });
+  runInto(stopping, stopped, "", &stop);
+  signal.join();
+  ASSERT_FALSE(stopped.summary.complete) << "the run ended before the stop request: make it longer";
+  const double at_ms = static_cast<double>(stopped.summary.steps) * c.simulation.dt_ms;
+  Outcome continued;
+  runInto(c, continued, stopping.checkpoint.file);
+  expectContinues(whole, continued, at_ms);
+}
+
+// A checkpoint of other physics is refused naming the first key that
+// differs; execution keys and the duration may change.
+TEST(Checkpoint, OtherPhysicsIsRefusedByName) {
+  TempDir dir;
+  SimulationConfig c = richConfig();
+  c.checkpoint.file = (dir / "state.h5").string();
+  c.checkpoint.at_ms = "200";
+  Outcome first;
+  runInto(c, first);
+  const auto refusal = [&](SimulationConfig other) -> std::string {
+    try {
+      Simulation sim(other);
+      sim.restore(c.checkpoint.file);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  SimulationConfig changed = richConfig();
+  test::adexSettings(changed, "GPe").params.b += 1;
+  const std::string b_message = refusal(changed);
+  EXPECT_NE(b_message.find("population.GPe.b "), std::string::npos) << b_message;
+  SimulationConfig seed = richConfig();
+  seed.simulation.seed = 8;
+  EXPECT_NE(refusal(seed).find("simulation.seed"), std::string::npos);
+  SimulationConfig smaller = richConfig();
+  test::setSizes(smaller, 40, 60, 49);
+  EXPECT_NE(refusal(smaller).find("population.GPi.n"), std::string::npos);
+  SimulationConfig shorter = richConfig();
+  shorter.simulation.duration_ms = 150;
+  EXPECT_NE(refusal(shorter).find("not before simulation.duration_ms"), std::string::npos);
+  SimulationConfig longer = richConfig();
+  longer.simulation.duration_ms = 900;
+  longer.execution.delivery = "team";
+  longer.output.file = "elsewhere.h5";
+  EXPECT_EQ(refusal(longer), "");
+}
+
+// A truncated checkpoint (a copy cut short, as by a full disk or a kill
+// without the in-progress name) and a file that is no checkpoint are
+// refused whole, naming the file.
+TEST(Checkpoint, DamagedOrForeignFilesAreRefused) {
+  TempDir dir;
+  SimulationConfig c = richConfig();
+  c.checkpoint.file = (dir / "state.h5").string();
+  c.checkpoint.at_ms = "200";
+  Outcome first;
+  runInto(c, first);
+  const auto size = std::filesystem::file_size(c.checkpoint.file);
+  for (const double share : {0.5, 0.95}) {
+    const std::string cut = (dir / "cut.h5").string();
+    std::filesystem::copy_file(c.checkpoint.file, cut, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::resize_file(cut, static_cast<std::uintmax_t>(share * static_cast<double>(size)));
+    Simulation sim(richConfig());
+    try {
+      sim.restore(cut);
+      ADD_FAILURE() << "a checkpoint cut to " << share << " of its size was read";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(cut), std::string::npos) << e.what();
+    }
+  }
+  // Another run's output file is not a checkpoint.
+  SimulationConfig out = richConfig();
+  Simulation sim(out);
+  const std::string text = (dir / "text.h5").string();
+  std::ofstream(text) << "not HDF5\n";
+  EXPECT_THROW(sim.restore(text), ConfigError);
+  EXPECT_THROW(sim.restore((dir / "missing.h5").string()), ConfigError);
+}
+
+// checkpoint.at_ms lists model times; a bad entry names the key.
+TEST(Checkpoint, TimesAreParsedAndRoundedToExchanges) {
+  EXPECT_EQ(checkpointTimes("100, 250.5,1e3"), (std::vector<double>{100, 250.5, 1000}));
+  EXPECT_TRUE(checkpointTimes("").empty());
+  for (const char* bad : {"ten", "-5", "100 ms", "nan"}) {
+    try {
+      checkpointTimes(bad);
+      ADD_FAILURE() << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("checkpoint.at_ms"), std::string::npos) << e.what();
+    }
+  }
+  SimulationConfig c;
+  c.simulation.duration_ms = 100;
+  c.checkpoint.at_ms = "0, 10, 10.01, 99.99, 100, 150";
+  c.checkpoint.every_ms = 40;
+  // dt 0.025 ms: 10 ms is step 400; epochs of 40 steps.
+  EXPECT_EQ(checkpointSteps(c, 40), (std::vector<step_type>{400, 440, 1600, 3200}));
+}
