@@ -118,14 +118,15 @@ void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary
     for (const auto& q : s.pairs) std::printf("  %s-%s %s", q.a.c_str(), q.b.c_str(), cell(q.beta_coherence, 0, 3).c_str());
     std::printf("\n");
   }
-  const double model_s = static_cast<double>(s.steps) * config.simulation.dt_ms / 1000.0;
-  std::printf("\n%lld steps of %g ms in %.3f s wall (real-time factor %.3g)%s\n", static_cast<long long>(s.steps),
+  const std::int64_t steps = s.steps - s.first_step;  // run by this process
+  const double model_s = static_cast<double>(steps) * config.simulation.dt_ms / 1000.0;
+  std::printf("\n%lld steps of %g ms in %.3f s wall (real-time factor %.3g)%s\n", static_cast<long long>(steps),
               config.simulation.dt_ms, s.wall_seconds, s.wall_seconds > 0 ? model_s / s.wall_seconds : 0.0,
               s.complete ? "" : " - stopped early, output marked incomplete");
-  if (s.steps > 0)
-    std::printf("step loop: %.3f us per step\n", 1e6 * s.loop_seconds / static_cast<double>(s.steps));
-  if (config.output.timers && s.steps > 0) {
-    const double us = 1e6 / static_cast<double>(s.steps);
+  if (steps > 0)
+    std::printf("step loop: %.3f us per step\n", 1e6 * s.loop_seconds / static_cast<double>(steps));
+  if (config.output.timers && steps > 0) {
+    const double us = 1e6 / static_cast<double>(steps);
     std::printf("time per step by phase (rank 0): update %.2f us, delivery %.2f us, exchange %.2f us, "
                 "output %.2f us\n",
                 s.phases.update * us, s.phases.delivery * us, s.phases.exchange * us, s.phases.output * us);
@@ -318,7 +319,7 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
                                         {"exchange_s", summary.phases.exchange},
                                         {"output_s", summary.phases.output},
                                         {"wall_s", summary.wall_seconds},
-                                        {"steps", static_cast<double>(summary.steps)},
+                                        {"steps", static_cast<double>(summary.steps - summary.first_step)},
                                         {"ranks", static_cast<double>(comm.size())}});
       output.finalize(stop_ms);
     }

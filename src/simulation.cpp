@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <numeric>
 #include <tuple>
 
@@ -220,11 +221,16 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
   // the run (RunSummary::failure).
   auto checkpoint = [&](step_type k) {
     try {
+      const auto start = std::chrono::steady_clock::now();
       writeCheckpoint(k, _config.checkpoint.file, checkpoint_written || _config.output.overwrite);
       checkpoint_written = true;
-      if (progress)
-        std::fprintf(progress, "checkpoint at %.6g ms: %s\n", static_cast<double>(k) * dt_ms,
-                     _config.checkpoint.file.c_str());
+      if (progress) {
+        std::error_code error;
+        const auto bytes = std::filesystem::file_size(_config.checkpoint.file, error);
+        std::fprintf(progress, "checkpoint at %.6g ms: %s (%.3g MB in %.3g s)\n", static_cast<double>(k) * dt_ms,
+                     _config.checkpoint.file.c_str(), error ? 0.0 : static_cast<double>(bytes) / 1e6,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      }
     } catch (const io::OutputError& e) {
       failure = std::string("checkpoint: ") + e.what();
     }
@@ -267,6 +273,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
   RunSummary summary;
   summary.loop_seconds = loop_seconds;
   summary.steps = done;
+  summary.first_step = _start_step;
   summary.complete = !stopped && failure.empty();
   summary.failure = failure;
   summary.phases = _phases;

@@ -67,7 +67,8 @@ struct RunSummary {
   std::vector<PopulationSummary> populations;
   std::vector<PairSummary> pairs;   // every pair of populations with a membrane, in deck order
   PhaseTimes phases;                // zero unless output.timers
-  std::int64_t steps = 0;           // steps completed
+  std::int64_t steps = 0;           // steps completed (the step the run ended at)
+  std::int64_t first_step = 0;      // the step it started at (a checkpoint's, or 0)
   bool complete = true;             // false when stopped early or failed
   std::string failure;              // why the run failed ("": it did not), e.g. a non-finite state
   double wall_seconds = 0.0;        // the whole run, analysis and output included

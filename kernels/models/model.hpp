@@ -9,7 +9,9 @@
 //   State                                        one neuron, as a step sees it
 //   Storage<MemorySpace>                         the population's state, one View
 //                                                per variable: load(i), store(i, x),
-//                                                size(), V; `using model` (the model)
+//                                                size(), V; `using model` (the model);
+//                                                forEachState(f): f(name, View) for each
+//                                                variable a checkpoint must keep
 //   state_variables, stateValue(x, v)            what [record] sections can name:
 //                                                each variable's name and units, and
 //                                                variable v of a neuron's state

@@ -1,0 +1,108 @@
+// Checkpoints through the command line: SIGTERM with checkpoint.on_signal
+// leaves a checkpoint that continues to the whole run's result; a restart
+// with other physics, and checkpoint files that may not be written, are
+// one line and exit 2 before anything is written.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "tests/cli_helpers.hpp"
+#include "tests/hdf5_read.hpp"
+
+using namespace cbgtc::test;
+
+#ifdef CBGTC_ENABLE_HDF5
+
+TEST(CliCheckpoint, SigtermLeavesACheckpointThatContinuesTheRun) {
+  TempDir dir;
+  const auto stopped_file = (dir / "stopped.h5").string(), checkpoint = (dir / "state.h5").string();
+  const std::string deck = inputDeck("default.ini");
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string out = "--output.file=" + stopped_file, ck = "--checkpoint.file=" + checkpoint;
+    freopen("/dev/null", "w", stdout);
+    execl(CBGTC_EXE, CBGTC_EXE, "--config", deck.c_str(), "--simulation.duration_ms=600000", out.c_str(), ck.c_str(),
+          "--checkpoint.on_signal=true", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto partial = stopped_file + ".partial";
+  for (int i = 0; i < 200 && !std::filesystem::exists(partial); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+  ASSERT_TRUE(std::filesystem::exists(checkpoint));
+  const double at_ms = readDoubleAttribute(checkpoint, "/checkpoint", "t_ms");
+  EXPECT_EQ(at_ms, readDoubleAttribute(stopped_file, "/", "stopped_at_ms"));
+
+  // The whole run to a little past the stop, and the continuation to there.
+  const std::string until = "--simulation.duration_ms=" + std::to_string(static_cast<long long>(std::ceil(at_ms)) + 100);
+  const auto whole = (dir / "whole.h5").string(), continued = (dir / "continued.h5").string();
+  RunResult r = runCbgtc("--config '" + deck + "' " + until + " --output.file='" + whole + "'", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = runCbgtc("--config '" + deck + "' " + until + " --restart='" + checkpoint + "' --output.file='" + continued + "'",
+               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("continuing from"), std::string::npos) << r.out;
+  EXPECT_EQ(readStringAttribute(continued, "/", "restarted_from"), checkpoint);
+  for (const char* pop : {"STN", "GPe", "GPi"}) {
+    const Spikes all = readSpikes(whole, pop), rest = readSpikes(continued, pop);
+    std::vector<double> times;
+    for (double t : all.times_ms)
+      if (t >= at_ms) times.push_back(t);
+    ASSERT_FALSE(times.empty()) << pop;
+    EXPECT_EQ(rest.times_ms, times) << pop;
+    EXPECT_EQ(readDoubles(continued, std::string("/lfp/") + pop), readDoubles(whole, std::string("/lfp/") + pop));
+  }
+}
+
+TEST(CliCheckpoint, RefusalsAreOneLineBeforeAnythingIsWritten) {
+  TempDir dir;
+  const std::string deck = "--config '" + inputDeck("default.ini") + "' --simulation.duration_ms=100";
+  const auto checkpoint = (dir / "state.h5").string();
+  RunResult r = runCbgtc(deck + " --checkpoint.file='" + checkpoint + "' --checkpoint.at_ms=50 --output.file='" +
+                             (dir / "a.h5").string() + "'",
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  int calls = 0;
+  const auto refused = [&](const std::string& args, const std::string& expected) {
+    const auto out = (dir / ("refused" + std::to_string(++calls) + ".h5")).string();
+    const RunResult x = runCbgtc(args + " --output.file='" + out + "'", dir);
+    EXPECT_EQ(x.exit_code, 2) << args << "\n" << x.err;
+    EXPECT_NE(x.err.find(expected), std::string::npos) << x.err;
+    EXPECT_EQ(std::count(x.err.begin(), x.err.end(), '\n'), 1) << x.err;
+    EXPECT_FALSE(std::filesystem::exists(out)) << args;
+    EXPECT_FALSE(std::filesystem::exists(out + ".partial")) << args;
+  };
+  // Other physics: the key is named.
+  refused(deck + " --population.GPe.b=1 --restart='" + checkpoint + "'", "population.GPe.b");
+  // Not a checkpoint, or none there.
+  refused(deck + " --restart='" + (dir / "a.h5").string() + "'", "not a cbgtc checkpoint");
+  refused(deck + " --restart='" + (dir / "none.h5").string() + "'", "none.h5");
+  // An existing checkpoint file is not replaced without output.overwrite.
+  refused(deck + " --output.overwrite=false --checkpoint.file='" + checkpoint + "' --checkpoint.at_ms=50", "state.h5");
+  // Keys that need a file, and ensembles.
+  refused(deck + " --checkpoint.every_ms=10", "checkpoint.file");
+  refused(deck + " --checkpoint.at_ms=ten --checkpoint.file=x.h5", "checkpoint.at_ms");
+  refused(deck + " --ensemble.seeds=1-2 --restart='" + checkpoint + "'", "--restart");
+  // The checkpoint it continues from may be replaced by the continued run's.
+  r = runCbgtc(deck + " --restart='" + checkpoint + "' --checkpoint.file='" + checkpoint +
+                   "' --checkpoint.at_ms=80 --output.file='" + (dir / "b.h5").string() + "'",
+               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GE(readDoubleAttribute(checkpoint, "/checkpoint", "t_ms"), 80.0);
+}
+
+#endif
