@@ -156,6 +156,62 @@ TEST(Checkpoint, ContinuedRunEqualsTheWholeRun) {
   }
 }
 
+// The other inputs: a spike_times population replaying a run's STN spikes
+// into GPi (its place in each train is found again from the continued
+// step), and axonal activation of GPe (keyed draws per pulse).
+TEST(Checkpoint, ReplayedTrainsAndAxonalPulsesContinue) {
+  TempDir dir;
+  Outcome source;
+  runInto(richConfig(), source);
+  const std::string trains = (dir / "trains.csv").string();
+  {
+    auto out = io::makeCsvOutput(trains, true);
+    out->addSpikePopulation("STN");
+    std::vector<double> t;
+    std::vector<std::uint64_t> ids;
+    for (const auto& [ms, id] : source.main.spikes.at("STN")) {
+      t.push_back(ms);
+      ids.push_back(id);
+    }
+    out->appendSpikes("STN", t, ids);
+    out->finalize(600);
+  }
+  SimulationConfig c = richConfig();
+  PopulationSettings replay = PopulationSettings::of("REPLAY", "spike_times", 40);
+  replay.spike_file = trains;
+  replay.spike_population = "STN";
+  c.populations.push_back(replay);
+  ProjectionSettings into_gpi;
+  into_gpi.name = "replay_gpi";
+  into_gpi.source = "REPLAY";
+  into_gpi.target = "GPi";
+  into_gpi.p = 0.3;
+  into_gpi.g_total = 5;
+  into_gpi.delay_ms = 1.5;
+  into_gpi.tau_ms = 3;
+  c.projections.push_back(into_gpi);
+  StimulusSettings axonal;
+  axonal.name = "axons";
+  axonal.kind = "axonal";
+  axonal.population = "GPe";
+  axonal.probability = 0.3;
+  axonal.start_ms = 50;
+  c.stimuli.push_back(axonal);
+  Outcome whole;
+  runInto(c, whole);
+  ASSERT_FALSE(whole.main.spikes.at("GPe_axonal").empty());
+  SimulationConfig writing = c;
+  writing.checkpoint.file = (dir / "state.h5").string();
+  writing.checkpoint.at_ms = "333";
+  Outcome first;
+  runInto(writing, first);
+  Simulation probe(c);
+  const double at_ms = static_cast<double>(checkpointSteps(writing, probe.epochSteps()).at(0)) * c.simulation.dt_ms;
+  Outcome continued;
+  runInto(c, continued, writing.checkpoint.file);
+  expectContinues(whole, continued, at_ms);
+}
+
 // checkpoint.every_ms replaces the file at each multiple; a continuation
 // from the last one is the whole run's, and may itself be continued.
 TEST(Checkpoint, RepeatedCheckpointsAndAChainOfContinuations) {
