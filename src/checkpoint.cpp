@@ -85,13 +85,14 @@ std::vector<step_type> checkpointSteps(const SimulationConfig& config, step_type
   const step_type n = config.stepCount();
   std::vector<step_type> steps;
   const auto add = [&](double ms) {
-    const step_type k = (static_cast<step_type>(std::ceil(ms / dt - 1e-9)) + epoch_steps - 1) / epoch_steps * epoch_steps;
+    const step_type k = (stepsOf(ms, dt) + epoch_steps - 1) / epoch_steps * epoch_steps;
     if (k > 0 && k < n) steps.push_back(k);
   };
   for (double t : checkpointTimes(config.checkpoint.at_ms)) add(t);
-  if (config.checkpoint.every_ms > 0)
-    for (double t = config.checkpoint.every_ms; t < config.simulation.duration_ms; t += config.checkpoint.every_ms)
-      add(t);
+  const double every = config.checkpoint.every_ms;
+  if (every > 0)
+    for (std::int64_t m = 1; static_cast<double>(m) * every < config.simulation.duration_ms; ++m)
+      add(static_cast<double>(m) * every);
   std::sort(steps.begin(), steps.end());
   steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
   return steps;

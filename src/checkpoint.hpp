@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "io/output_writer.hpp"
+#include "kernels/time_steps.hpp"
 #include "kernels/types.hpp"
 #include "src/config.hpp"
 
@@ -20,9 +21,9 @@ namespace cbgtc {
 std::vector<double> checkpointTimes(const std::string& text);
 
 /// The steps at which `config` writes a checkpoint: each time of
-/// checkpoint.at_ms and each multiple of checkpoint.every_ms, rounded up to
-/// a multiple of `epoch_steps` (a spike exchange), after step 0 and before
-/// the run's last step; ascending, each once.
+/// checkpoint.at_ms and each multiple of checkpoint.every_ms, as a step
+/// (stepsOf) rounded up to a multiple of `epoch_steps` (a spike exchange),
+/// after step 0 and before the run's last step; ascending, each once.
 std::vector<step_type> checkpointSteps(const SimulationConfig& config, step_type epoch_steps);
 
 /// The keys a continued run must share with its checkpoint, with their

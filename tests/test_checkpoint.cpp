@@ -346,8 +346,9 @@ TEST(Checkpoint, TimesAreParsedAndRoundedToExchanges) {
   }
   SimulationConfig c;
   c.simulation.duration_ms = 100;
-  c.checkpoint.at_ms = "0, 10, 10.01, 99.99, 100, 150";
+  c.checkpoint.at_ms = "0, 10, 10.01, 10.03, 99.99, 100, 150";
   c.checkpoint.every_ms = 40;
-  // dt 0.025 ms: 10 ms is step 400; epochs of 40 steps.
+  // dt 0.025 ms: 10 ms is step 400 (and 10.01 ms the nearest step, 400;
+  // 10.03 ms step 401); epochs of 40 steps; none at 0 or at the end.
   EXPECT_EQ(checkpointSteps(c, 40), (std::vector<step_type>{400, 440, 1600, 3200}));
 }
