@@ -12,8 +12,9 @@ namespace {
 
 template <class T>
 std::vector<T> readDataset(hid_t file, const std::string& path, const std::string& name, hid_t type) {
-  const hid_t d = H5Oexists_by_name(file, name.c_str(), H5P_DEFAULT) > 0 ? H5Dopen2(file, name.c_str(), H5P_DEFAULT)
-                                                                           : H5I_INVALID_HID;
+  const hid_t d = H5Oexists_by_name(file, name.c_str(), H5P_DEFAULT) > 0
+                      ? H5Dopen2(file, name.c_str(), H5P_DEFAULT)
+                      : H5I_INVALID_HID;
   if (d < 0) throw OutputError("'" + path + "' has no dataset " + name);
   const hid_t space = H5Dget_space(d);
   const int rank = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
@@ -37,7 +38,8 @@ hid_t openAttribute(hid_t file, const std::string& path, const std::string& obje
 }
 
 template <class T>
-T readScalar(hid_t file, const std::string& path, const std::string& object, const std::string& name, hid_t type) {
+T readScalar(hid_t file, const std::string& path, const std::string& object, const std::string& name,
+             hid_t type) {
   const hid_t a = openAttribute(file, path, object, name);
   T value{};
   const bool ok = H5Aread(a, type, &value) >= 0;
@@ -142,7 +144,8 @@ AttributeList Hdf5Reader::texts(const std::string& object) const {
   hsize_t index = 0;
   const herr_t status = H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &index, visit, &collected);
   H5Oclose(o);
-  if (status < 0 || collected.failed) throw OutputError("'" + _path + "': cannot read the attributes of " + object);
+  if (status < 0 || collected.failed)
+    throw OutputError("'" + _path + "': cannot read the attributes of " + object);
   return collected.list;
 }
 

@@ -351,10 +351,12 @@ OptionTable makeOptionTable(SimulationConfig& c) {
 
   auto& k = c.checkpoint;
   t.add("checkpoint.file", &k.file, "",
-        "checkpoint file (HDF5) holding the run's whole state, replaced by each later checkpoint (empty: none); "
+        "checkpoint file (HDF5) holding the run's whole state, replaced by each later checkpoint (empty: "
+        "none); "
         "continue from it with --restart");
   t.add("checkpoint.at_ms", &k.at_ms, "ms",
-        "write a checkpoint at these model times, e.g. 1000, 2500 (each rounded up to the next spike exchange)");
+        "write a checkpoint at these model times, e.g. 1000, 2500 (each rounded up to the next spike "
+        "exchange)");
   t.add("checkpoint.every_ms", &k.every_ms, "ms", "and at every multiple of this model time (0: none)",
         Bound::NonNegative);
   t.add("checkpoint.on_signal", &k.on_signal, "",

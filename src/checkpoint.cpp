@@ -106,13 +106,15 @@ io::AttributeList physicsKeys(const SimulationConfig& config) {
   return keys;
 }
 
-void checkSamePhysics(const io::AttributeList& saved, const SimulationConfig& config, const std::string& path) {
+void checkSamePhysics(const io::AttributeList& saved, const SimulationConfig& config,
+                      const std::string& path) {
   std::map<std::string, std::string> in_file(saved.begin(), saved.end());
   const io::AttributeList now = physicsKeys(config);
   for (const auto& [key, value] : now) {
     const auto it = in_file.find(key);
     if (it == in_file.end())
-      throw ConfigError(key + " is not in checkpoint '" + path + "' (a different network): a restart needs the "
+      throw ConfigError(key + " is not in checkpoint '" + path +
+                        "' (a different network): a restart needs the "
                         "physics it was saved with");
     if (it->second != value)
       throw ConfigError(key + " is " + value + " here but " + it->second + " in checkpoint '" + path +
@@ -120,7 +122,8 @@ void checkSamePhysics(const io::AttributeList& saved, const SimulationConfig& co
     in_file.erase(it);
   }
   if (!in_file.empty())
-    throw ConfigError(in_file.begin()->first + " is in checkpoint '" + path + "' but not in this run (a different "
+    throw ConfigError(in_file.begin()->first + " is in checkpoint '" + path +
+                      "' but not in this run (a different "
                       "network): a restart needs the physics it was saved with");
 }
 
@@ -132,8 +135,10 @@ std::vector<std::int64_t> Simulation::connectivityDigests() const {
   for (const Projection& proj : _projections) {
     std::int64_t sum = 0;
     if (proj.synapseCount() > 0) {
-      const auto rows = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), proj.by_source.graph.row_map);
-      const auto targets = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), proj.by_source.graph.entries);
+      const auto rows =
+          Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), proj.by_source.graph.row_map);
+      const auto targets =
+          Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), proj.by_source.graph.entries);
       const auto weights = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), proj.by_source.values);
       const auto delays = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), proj.delays);
       const std::int64_t first_target = _populations[proj.target].block.begin;
@@ -142,10 +147,12 @@ std::vector<std::int64_t> Simulation::connectivityDigests() const {
           std::uint32_t bits = 0;
           const float w = static_cast<float>(weights(e));
           std::memcpy(&bits, &w, sizeof bits);
-          const std::uint64_t delay = delays.extent(0) > 0 ? delays(e) : static_cast<std::uint64_t>(proj.delay_steps);
+          const std::uint64_t delay =
+              delays.extent(0) > 0 ? delays(e) : static_cast<std::uint64_t>(proj.delay_steps);
           const std::uint64_t h = mix(mix(mix(s) ^ static_cast<std::uint64_t>(first_target + targets(e))) ^
                                       (static_cast<std::uint64_t>(bits) << 16 ^ delay));
-          sum = (sum + static_cast<std::int64_t>(h % static_cast<std::uint64_t>(digest_prime))) % digest_prime;
+          sum =
+              (sum + static_cast<std::int64_t>(h % static_cast<std::uint64_t>(digest_prime))) % digest_prime;
         }
     }
     digests.push_back(_comm.sum(sum) % digest_prime);
@@ -202,10 +209,13 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
 
   for (Population& p : _populations) {
     const std::string g = "/populations/" + p.name;
-    std::visit([&](auto& m) { m.storage.forEachState([&](const char* name, const auto& view) {
-                 put(g, std::string("state_") + name, toDoubles(view));
-               }); },
-               p.model);
+    std::visit(
+        [&](auto& m) {
+          m.storage.forEachState([&](const char* name, const auto& view) {
+            put(g, std::string("state_") + name, toDoubles(view));
+          });
+        },
+        p.model);
     put(g, "ou", p.drive.ou.extent(0) > 0 ? toDoubles(p.drive.ou) : std::vector<double>(p.localSize(), 0.0));
     put(g, "lfp_partial", toDoubles(p.lfp_partial));
     put(g, "spikes_total", toDoubles(p.stats.total));
@@ -215,7 +225,8 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
     put(g, "isi_m2", toDoubles(p.stats.isi_m2));
     put(g, "burst_run", toDoubles(p.stats.run));
     put(g, "spikes_in_bursts", toDoubles(p.stats.in_burst));
-    putSummed(g, "pulse_bins", p.stats.pulse_bins.extent(0) > 0 ? toDoubles(p.stats.pulse_bins) : std::vector<double>{});
+    putSummed(g, "pulse_bins",
+              p.stats.pulse_bins.extent(0) > 0 ? toDoubles(p.stats.pulse_bins) : std::vector<double>{});
     if (p.v_moments.extent(0) > 0) {
       const auto moments = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p.v_moments);
       std::vector<double> sums(moments.extent(0)), squares(moments.extent(0));
@@ -250,9 +261,9 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
         for (std::size_t i = 0; i < ring.extent(1); ++i) {
           const std::int64_t quanta = ring(slot, i);
           if (quanta == 0) continue;
-          pending.insert(pending.end(), {static_cast<double>(d), static_cast<double>(target.block.begin + i),
-                                         static_cast<double>(quanta >> 32),
-                                         static_cast<double>(quanta & 0xffffffffLL)});
+          pending.insert(pending.end(),
+                         {static_cast<double>(d), static_cast<double>(target.block.begin + i),
+                          static_cast<double>(quanta >> 32), static_cast<double>(quanta & 0xffffffffLL)});
         }
       }
     }
@@ -271,8 +282,10 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
           w->writeDataset(g, "release_x", x, {});
           w->writeDataset(g, "release_last_step", last, {});
         }
-        w->writeDataset(g, "pending_columns", {}, {{"columns", "steps after the checkpoint, target, quanta >> 32, "
-                                                                "quanta & 0xffffffff"}});
+        w->writeDataset(g, "pending_columns", {},
+                        {{"columns",
+                          "steps after the checkpoint, target, quanta >> 32, "
+                          "quanta & 0xffffffff"}});
       } catch (const io::OutputError& e) {
         failure = e.what();
         w.reset();
@@ -299,8 +312,8 @@ void Simulation::restore(const std::string& path) {
       fail("not a cbgtc checkpoint");
     if (file.text("/", "complete") != "true") fail("incomplete");
     if (file.integer("/checkpoint", "format_version") != format_version)
-      fail("format version " + std::to_string(file.integer("/checkpoint", "format_version")) + ", this build reads " +
-           std::to_string(format_version));
+      fail("format version " + std::to_string(file.integer("/checkpoint", "format_version")) +
+           ", this build reads " + std::to_string(format_version));
     if (file.integer("/checkpoint", "real_bytes") != static_cast<std::int64_t>(sizeof(real_type)))
       fail("written by a build of another precision (CBGTC_PRECISION)");
     checkSamePhysics(file.texts("/checkpoint/physics"), _config, path);
@@ -324,10 +337,13 @@ void Simulation::restore(const std::string& path) {
     for (Population& p : _populations) {
       const std::string g = "/populations/" + p.name;
       const std::int64_t first = p.block.begin;
-      std::visit([&](auto& m) { m.storage.forEachState([&](const char* name, const auto& view) {
-                   fromDoubles(view, perNeuron(g + "/state_" + name, p), first);
-                 }); },
-                 p.model);
+      std::visit(
+          [&](auto& m) {
+            m.storage.forEachState([&](const char* name, const auto& view) {
+              fromDoubles(view, perNeuron(g + "/state_" + name, p), first);
+            });
+          },
+          p.model);
       if (p.drive.ou.extent(0) > 0) fromDoubles(p.drive.ou, perNeuron(g + "/ou", p), first);
       fromDoubles(p.lfp_partial, perNeuron(g + "/lfp_partial", p), first);
       fromDoubles(p.stats.total, perNeuron(g + "/spikes_total", p), first);
@@ -384,9 +400,10 @@ void Simulation::restore(const std::string& path) {
           const auto t = static_cast<std::int64_t>(pending[j + 1]);
           if (d < 0 || d >= slots) fail(g + "/pending holds an arrival beyond this run's delays");
           if (t < target.block.begin || t >= target.block.end) continue;
-          const std::int64_t quanta =
-              static_cast<std::int64_t>(pending[j + 2]) * 4294967296LL + static_cast<std::int64_t>(pending[j + 3]);
-          ring(static_cast<std::size_t>((k + d) % slots), static_cast<std::size_t>(t - target.block.begin)) = quanta;
+          const std::int64_t quanta = static_cast<std::int64_t>(pending[j + 2]) * 4294967296LL +
+                                      static_cast<std::int64_t>(pending[j + 3]);
+          ring(static_cast<std::size_t>((k + d) % slots), static_cast<std::size_t>(t - target.block.begin)) =
+              quanta;
         }
         Kokkos::deep_copy(_rings[q], ring);
       }

@@ -34,6 +34,7 @@ io::AttributeList physicsKeys(const SimulationConfig& config);
 /// Throws ConfigError when the checkpoint's physics keys differ from
 /// `config`'s, naming the first key (in `config`'s order) that differs or
 /// that one of them lacks.
-void checkSamePhysics(const io::AttributeList& saved, const SimulationConfig& config, const std::string& path);
+void checkSamePhysics(const io::AttributeList& saved, const SimulationConfig& config,
+                      const std::string& path);
 
 }  // namespace cbgtc

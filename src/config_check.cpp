@@ -12,9 +12,9 @@
 #include "kernels/time_steps.hpp"
 #include "src/checkpoint.hpp"
 #include "src/config.hpp"
+#include "src/placement.hpp"
 #include "src/projection.hpp"
 #include "src/record_plan.hpp"
-#include "src/placement.hpp"
 #include "src/stimuli.hpp"
 
 namespace cbgtc {
@@ -121,8 +121,10 @@ void checkConsistency(const SimulationConfig& c) {
   checkPopulations(c);
   if (c.output.file.empty()) throw ConfigError("output.file must not be empty");
   checkpointTimes(c.checkpoint.at_ms);  // throws naming the key
-  if (c.checkpoint.file.empty() && (!c.checkpoint.at_ms.empty() || c.checkpoint.every_ms > 0 || c.checkpoint.on_signal))
-    throw ConfigError("checkpoint.file is needed for checkpoint.at_ms, checkpoint.every_ms or checkpoint.on_signal");
+  if (c.checkpoint.file.empty() &&
+      (!c.checkpoint.at_ms.empty() || c.checkpoint.every_ms > 0 || c.checkpoint.on_signal))
+    throw ConfigError(
+        "checkpoint.file is needed for checkpoint.at_ms, checkpoint.every_ms or checkpoint.on_signal");
   if (!c.checkpoint.file.empty() && c.checkpoint.file == c.output.file)
     throw ConfigError("checkpoint.file must differ from output.file");
   const std::int64_t lanes = c.execution.lanes_per_neuron;

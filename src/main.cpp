@@ -120,8 +120,9 @@ void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary
   }
   const std::int64_t steps = s.steps - s.first_step;  // run by this process
   const double model_s = static_cast<double>(steps) * config.simulation.dt_ms / 1000.0;
-  std::printf("\n%lld steps of %g ms in %.3f s wall (real-time factor %.3g)%s\n", static_cast<long long>(steps),
-              config.simulation.dt_ms, s.wall_seconds, s.wall_seconds > 0 ? model_s / s.wall_seconds : 0.0,
+  std::printf("\n%lld steps of %g ms in %.3f s wall (real-time factor %.3g)%s\n",
+              static_cast<long long>(steps), config.simulation.dt_ms, s.wall_seconds,
+              s.wall_seconds > 0 ? model_s / s.wall_seconds : 0.0,
               s.complete ? "" : " - stopped early, output marked incomplete");
   if (steps > 0)
     std::printf("step loop: %.3f us per step\n", 1e6 * s.loop_seconds / static_cast<double>(steps));
@@ -543,7 +544,8 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
   if ((!cl.config.ensemble.seeds.empty() || !cl.config.ensemble.grid.empty()) &&
       (!cl.restart_file.empty() || !cl.config.checkpoint.file.empty())) {
     if (root)
-      std::fprintf(stderr, "cbgtc: error: %s is for a single run, not an ensemble ([ensemble] seeds or grid)\n",
+      std::fprintf(stderr,
+                   "cbgtc: error: %s is for a single run, not an ensemble ([ensemble] seeds or grid)\n",
                    cl.restart_file.empty() ? "checkpoint.file" : "--restart");
     return 2;
   }

@@ -227,8 +227,9 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
       if (progress) {
         std::error_code error;
         const auto bytes = std::filesystem::file_size(_config.checkpoint.file, error);
-        std::fprintf(progress, "checkpoint at %.6g ms: %s (%.3g MB in %.3g s)\n", static_cast<double>(k) * dt_ms,
-                     _config.checkpoint.file.c_str(), error ? 0.0 : static_cast<double>(bytes) / 1e6,
+        std::fprintf(progress, "checkpoint at %.6g ms: %s (%.3g MB in %.3g s)\n",
+                     static_cast<double>(k) * dt_ms, _config.checkpoint.file.c_str(),
+                     error ? 0.0 : static_cast<double>(bytes) / 1e6,
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       }
     } catch (const io::OutputError& e) {
@@ -261,7 +262,8 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
   }
   if (failure.empty() && !stopped) verdict();
   // Stopped by a signal at an epoch's boundary: the state there, when asked.
-  if (stopped && failure.empty() && _config.checkpoint.on_signal && !_config.checkpoint.file.empty()) checkpoint(done);
+  if (stopped && failure.empty() && _config.checkpoint.on_signal && !_config.checkpoint.file.empty())
+    checkpoint(done);
   {
     PhaseTimer timer(_config.output.timers, _phases.output);
     for (auto& r : _recordings) flushRecording(r);

@@ -119,8 +119,10 @@ void expectContinues(const Outcome& whole, const Outcome& continued, double from
   ASSERT_EQ(a.ids, b.ids);
   ASSERT_LE(b.data.size(), a.data.size());
   ASSERT_FALSE(b.data.empty());
-  EXPECT_TRUE(std::equal(b.data.begin(), b.data.end(), a.data.end() - static_cast<std::ptrdiff_t>(b.data.size())));
-  EXPECT_DOUBLE_EQ(b.start, a.start + static_cast<double>(a.data.size() - b.data.size()) / a.ids.size() * a.step);
+  EXPECT_TRUE(
+      std::equal(b.data.begin(), b.data.end(), a.data.end() - static_cast<std::ptrdiff_t>(b.data.size())));
+  EXPECT_DOUBLE_EQ(b.start,
+                   a.start + static_cast<double>(a.data.size() - b.data.size()) / a.ids.size() * a.step);
 }
 
 }  // namespace
@@ -143,7 +145,8 @@ TEST(Checkpoint, ContinuedRunEqualsTheWholeRun) {
   EXPECT_EQ(with_checkpoint.main.spikes, whole.main.spikes);
   ASSERT_TRUE(std::filesystem::exists(writing.checkpoint.file));
   Simulation probe(c);
-  const double at_ms = static_cast<double>(checkpointSteps(writing, probe.epochSteps()).at(0)) * c.simulation.dt_ms;
+  const double at_ms =
+      static_cast<double>(checkpointSteps(writing, probe.epochSteps()).at(0)) * c.simulation.dt_ms;
   EXPECT_GE(at_ms, 250.3);
 
   for (const char* delivery : {"auto", "team"}) {
@@ -206,7 +209,8 @@ TEST(Checkpoint, ReplayedTrainsAndAxonalPulsesContinue) {
   Outcome first;
   runInto(writing, first);
   Simulation probe(c);
-  const double at_ms = static_cast<double>(checkpointSteps(writing, probe.epochSteps()).at(0)) * c.simulation.dt_ms;
+  const double at_ms =
+      static_cast<double>(checkpointSteps(writing, probe.epochSteps()).at(0)) * c.simulation.dt_ms;
   Outcome continued;
   runInto(c, continued, writing.checkpoint.file);
   expectContinues(whole, continued, at_ms);

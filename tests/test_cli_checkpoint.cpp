@@ -30,8 +30,8 @@ TEST(CliCheckpoint, SigtermLeavesACheckpointThatContinuesTheRun) {
   if (pid == 0) {
     const std::string out = "--output.file=" + stopped_file, ck = "--checkpoint.file=" + checkpoint;
     freopen("/dev/null", "w", stdout);
-    execl(CBGTC_EXE, CBGTC_EXE, "--config", deck.c_str(), "--simulation.duration_ms=600000", out.c_str(), ck.c_str(),
-          "--checkpoint.on_signal=true", static_cast<char*>(nullptr));
+    execl(CBGTC_EXE, CBGTC_EXE, "--config", deck.c_str(), "--simulation.duration_ms=600000", out.c_str(),
+          ck.c_str(), "--checkpoint.on_signal=true", static_cast<char*>(nullptr));
     _exit(127);
   }
   const auto partial = stopped_file + ".partial";
@@ -48,11 +48,13 @@ TEST(CliCheckpoint, SigtermLeavesACheckpointThatContinuesTheRun) {
   EXPECT_EQ(at_ms, readDoubleAttribute(stopped_file, "/", "stopped_at_ms"));
 
   // The whole run to a little past the stop, and the continuation to there.
-  const std::string until = "--simulation.duration_ms=" + std::to_string(static_cast<long long>(std::ceil(at_ms)) + 100);
+  const std::string until =
+      "--simulation.duration_ms=" + std::to_string(static_cast<long long>(std::ceil(at_ms)) + 100);
   const auto whole = (dir / "whole.h5").string(), continued = (dir / "continued.h5").string();
   RunResult r = runCbgtc("--config '" + deck + "' " + until + " --output.file='" + whole + "'", dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = runCbgtc("--config '" + deck + "' " + until + " --restart='" + checkpoint + "' --output.file='" + continued + "'",
+  r = runCbgtc("--config '" + deck + "' " + until + " --restart='" + checkpoint + "' --output.file='" +
+                   continued + "'",
                dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("continuing from"), std::string::npos) << r.out;
@@ -64,7 +66,8 @@ TEST(CliCheckpoint, SigtermLeavesACheckpointThatContinuesTheRun) {
       if (t >= at_ms) times.push_back(t);
     ASSERT_FALSE(times.empty()) << pop;
     EXPECT_EQ(rest.times_ms, times) << pop;
-    EXPECT_EQ(readDoubles(continued, std::string("/lfp/") + pop), readDoubles(whole, std::string("/lfp/") + pop));
+    EXPECT_EQ(readDoubles(continued, std::string("/lfp/") + pop),
+              readDoubles(whole, std::string("/lfp/") + pop));
   }
 }
 
@@ -72,8 +75,8 @@ TEST(CliCheckpoint, RefusalsAreOneLineBeforeAnythingIsWritten) {
   TempDir dir;
   const std::string deck = "--config '" + inputDeck("default.ini") + "' --simulation.duration_ms=100";
   const auto checkpoint = (dir / "state.h5").string();
-  RunResult r = runCbgtc(deck + " --checkpoint.file='" + checkpoint + "' --checkpoint.at_ms=50 --output.file='" +
-                             (dir / "a.h5").string() + "'",
+  RunResult r = runCbgtc(deck + " --checkpoint.file='" + checkpoint +
+                             "' --checkpoint.at_ms=50 --output.file='" + (dir / "a.h5").string() + "'",
                          dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   int calls = 0;
@@ -92,7 +95,8 @@ TEST(CliCheckpoint, RefusalsAreOneLineBeforeAnythingIsWritten) {
   refused(deck + " --restart='" + (dir / "a.h5").string() + "'", "not a cbgtc checkpoint");
   refused(deck + " --restart='" + (dir / "none.h5").string() + "'", "none.h5");
   // An existing checkpoint file is not replaced without output.overwrite.
-  refused(deck + " --output.overwrite=false --checkpoint.file='" + checkpoint + "' --checkpoint.at_ms=50", "state.h5");
+  refused(deck + " --output.overwrite=false --checkpoint.file='" + checkpoint + "' --checkpoint.at_ms=50",
+          "state.h5");
   // Keys that need a file, and ensembles.
   refused(deck + " --checkpoint.every_ms=10", "checkpoint.file");
   refused(deck + " --checkpoint.at_ms=ten --checkpoint.file=x.h5", "checkpoint.at_ms");

@@ -167,20 +167,22 @@ TEST(MpiInvariance, RecordedReportsAreIdentical) {
 // source and a pulse train.
 TEST(MpiInvariance, CheckpointsContinueOnAnyRankCount) {
   TempDir dir;
-  const std::string deck = "--config '" + inputDeck("default.ini") +
-                           "' --simulation.duration_ms=300 --projection.stn_gpe.stp_U=0.35"
-                           " --projection.stn_gpe.g_total=30 --population.CTX.model=poisson --population.CTX.n=37"
-                           " --population.CTX.rate_hz=30 --population.CTX.burst_rate_hz=4"
-                           " --projection.ctx_stn.source=CTX --projection.ctx_stn.target=STN --projection.ctx_stn.p=0.2"
-                           " --projection.ctx_stn.g_total=0.5 --projection.ctx_stn.delay_ms=2"
-                           " --stimulus.dbs.kind=pulse_train --stimulus.dbs.population=STN --stimulus.dbs.amplitude=300"
-                           " --stimulus.dbs.biphasic=true";
+  const std::string deck =
+      "--config '" + inputDeck("default.ini") +
+      "' --simulation.duration_ms=300 --projection.stn_gpe.stp_U=0.35"
+      " --projection.stn_gpe.g_total=30 --population.CTX.model=poisson --population.CTX.n=37"
+      " --population.CTX.rate_hz=30 --population.CTX.burst_rate_hz=4"
+      " --projection.ctx_stn.source=CTX --projection.ctx_stn.target=STN --projection.ctx_stn.p=0.2"
+      " --projection.ctx_stn.g_total=0.5 --projection.ctx_stn.delay_ms=2"
+      " --stimulus.dbs.kind=pulse_train --stimulus.dbs.population=STN --stimulus.dbs.amplitude=300"
+      " --stimulus.dbs.biphasic=true";
   const std::string whole = (dir / "whole.h5").string();
   ASSERT_EQ(runRanks(1, deck + " --output.file='" + whole + "'", dir).exit_code, 0);
   for (const auto& [writers, readers] : std::vector<std::pair<int, int>>{{2, 3}, {4, 1}, {1, 2}}) {
     const std::string tag = std::to_string(writers) + "to" + std::to_string(readers);
     const std::string checkpoint = (dir / (tag + "_state.h5")).string();
-    const std::string first = (dir / (tag + "_first.h5")).string(), second = (dir / (tag + "_second.h5")).string();
+    const std::string first = (dir / (tag + "_first.h5")).string(),
+                      second = (dir / (tag + "_second.h5")).string();
     RunResult r = runRanks(writers,
                            deck + " --checkpoint.file='" + checkpoint + "' --checkpoint.at_ms=137" +
                                " --output.file='" + first + "'",

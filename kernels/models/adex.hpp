@@ -147,7 +147,6 @@ struct AdEx {
       f("w", w);
       f("refractory_steps_left", refractory_steps_left);
     }
-
   };
 
   static constexpr StateVariable state_variables[] = {
