@@ -2,11 +2,11 @@
 # Checkpoint size and write time per neuron and per synapse: the science
 # preset (input/parkinsonian.ini, 4 500 neurons and 6 000 sources) at 1x and
 # 10x its sizes (45 000 neurons), one checkpoint after 100 ms, and the time
-# to continue from it (restore and the first 10 ms). One CSV row per size;
-# run from the repository root with a built cbgtc:
+# to continue from it (restore and the first 10 ms). One CSV row per size:
 #   perf/bench_checkpoint.sh [cbgtc] [ranks]   > perf/results/checkpoint_cpu.csv
 set -euo pipefail
-cbgtc=${1:-build/bin/cbgtc} ranks=${2:-1}
+cbgtc=$(realpath "${1:-build/bin/cbgtc}") ranks=${2:-1}
+cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 launch=()

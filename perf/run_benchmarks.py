@@ -6,11 +6,12 @@
 
 Runs, for the build (and a CBGTC_REAL_TYPE=float build, if given):
 bench_neuron_update (neuron updates per second per model), bench_delivery
-(events per second per strategy), and perf/bench_network.sh (whole-network
+(events per second per strategy), perf/bench_network.sh (whole-network
 step time by phase, construction time, bytes per synapse) at the given
-scales (s -> s*(100/200/150) neurons; an .ini deck runs at its own size).
-Writes <out>/neuron_update.csv, delivery.csv, network.csv (a `precision`
-column), benchmarks.json (all rows plus the machine and the build),
+scales (s -> s*(100/200/150) neurons; an .ini deck runs at its own size),
+and perf/bench_checkpoint.sh (checkpoint size and write time at 4 500 and
+45 000 neurons; builds with HDF5). Writes <out>/neuron_update.csv,
+delivery.csv, network.csv (a `precision` column), checkpoint.csv, benchmarks.json (all rows plus the machine and the build),
 table_<platform>.md (the README's table for this platform, with the machine,
 the date and the build), and, with matplotlib, benchmarks.png (step time
 against network size, with the issue's targets). None of it is a test:
@@ -40,7 +41,7 @@ def run_csv(cmd, env=None):
 
 def bench_build(build, precision, scales, duration_ms, sizes, sources, env):
     exe = lambda name: os.path.join(build, "bin", name)
-    rows = {"neuron_update": [], "delivery": [], "network": []}
+    rows = {"neuron_update": [], "delivery": [], "network": [], "checkpoint": []}
     if os.path.exists(exe("bench_neuron_update")):
         rows["neuron_update"] = run_csv([exe("bench_neuron_update"), "--sizes", sizes, "--steps", "2000",
                                          "--verify"], env)
@@ -49,6 +50,8 @@ def bench_build(build, precision, scales, duration_ms, sizes, sources, env):
                                     "--fractions", "0.01,0.1,0.5,1", "--repeats", "10", "--verify"], env)
     rows["network"] = run_csv([os.path.join(ROOT, "perf", "bench_network.sh"), exe("cbgtc"), str(duration_ms)] +
                               scales, env)
+    if "HDF5" in subprocess.run([exe("cbgtc"), "--version"], capture_output=True, text=True).stdout:
+        rows["checkpoint"] = run_csv([os.path.join(ROOT, "perf", "bench_checkpoint.sh"), exe("cbgtc")], env)
     for table in rows.values():
         for row in table:
             row["precision"] = precision
@@ -120,7 +123,7 @@ def main():
                OMP_PLACES=os.environ.get("OMP_PLACES", "threads"))
 
     builds = [(args.build, "double")] + ([(args.float_build, "float")] if args.float_build else [])
-    tables = {"neuron_update": [], "delivery": [], "network": []}
+    tables = {"neuron_update": [], "delivery": [], "network": [], "checkpoint": []}
     for build, precision in builds:
         for name, rows in bench_build(build, precision, args.scales, args.duration_ms, args.sizes,
                                        args.delivery_sources, env).items():
