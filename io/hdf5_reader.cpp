@@ -11,20 +11,24 @@ namespace cbgtc::io {
 namespace {
 
 template <class T>
-std::vector<T> readDataset(hid_t file, const std::string& path, const std::string& name, hid_t type) {
+std::vector<T> readDataset(hid_t file, const std::string& path, const std::string& name, hid_t type,
+                           std::size_t* columns = nullptr) {
   const hid_t d = H5Oexists_by_name(file, name.c_str(), H5P_DEFAULT) > 0
                       ? H5Dopen2(file, name.c_str(), H5P_DEFAULT)
                       : H5I_INVALID_HID;
   if (d < 0) throw OutputError("'" + path + "' has no dataset " + name);
   const hid_t space = H5Dget_space(d);
   const int rank = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
-  hsize_t n = 0;
-  if (rank == 1) H5Sget_simple_extent_dims(space, &n, nullptr);
+  hsize_t dims[2] = {0, 1};
+  const bool shaped = rank == 1 || (rank == 2 && columns != nullptr);
+  if (shaped) H5Sget_simple_extent_dims(space, dims, nullptr);
+  const hsize_t n = dims[0] * dims[1];
   std::vector<T> out(static_cast<std::size_t>(n));
-  const bool ok = rank == 1 && (n == 0 || H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0);
+  const bool ok = shaped && (n == 0 || H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0);
   if (space >= 0) H5Sclose(space);
   H5Dclose(d);
-  if (!ok) throw OutputError("'" + path + "': cannot read " + name + " as a 1-D dataset");
+  if (!ok) throw OutputError("'" + path + "': cannot read " + name + (columns ? " as a 1-D or 2-D dataset" : " as a 1-D dataset"));
+  if (columns) *columns = static_cast<std::size_t>(dims[1]);
   return out;
 }
 
@@ -98,6 +102,10 @@ std::vector<std::uint64_t> Hdf5Reader::ids(const std::string& dataset) const {
   return readDataset<std::uint64_t>(static_cast<hid_t>(_file), _path, dataset, H5T_NATIVE_UINT64);
 }
 
+std::vector<float> Hdf5Reader::floats(const std::string& dataset, std::size_t& columns) const {
+  return readDataset<float>(static_cast<hid_t>(_file), _path, dataset, H5T_NATIVE_FLOAT, &columns);
+}
+
 double Hdf5Reader::number(const std::string& object, const std::string& attribute) const {
   return readScalar<double>(static_cast<hid_t>(_file), _path, object, attribute, H5T_NATIVE_DOUBLE);
 }
@@ -158,6 +166,7 @@ Hdf5Reader::~Hdf5Reader() = default;
 bool Hdf5Reader::exists(const std::string&) const { return false; }
 std::vector<double> Hdf5Reader::doubles(const std::string&) const { return {}; }
 std::vector<std::uint64_t> Hdf5Reader::ids(const std::string&) const { return {}; }
+std::vector<float> Hdf5Reader::floats(const std::string&, std::size_t&) const { return {}; }
 double Hdf5Reader::number(const std::string&, const std::string&) const { return 0; }
 std::int64_t Hdf5Reader::integer(const std::string&, const std::string&) const { return 0; }
 std::string Hdf5Reader::text(const std::string&, const std::string&) const { return {}; }

@@ -24,6 +24,9 @@ class Hdf5Reader {
   bool exists(const std::string& object) const;
   std::vector<double> doubles(const std::string& dataset) const;
   std::vector<std::uint64_t> ids(const std::string& dataset) const;
+  /// A 1-D or 2-D float32 dataset, row-major; `columns` gets its second
+  /// extent (1 for 1-D).
+  std::vector<float> floats(const std::string& dataset, std::size_t& columns) const;
   double number(const std::string& object, const std::string& attribute) const;
   std::int64_t integer(const std::string& object, const std::string& attribute) const;
   std::string text(const std::string& object, const std::string& attribute) const;

@@ -361,6 +361,9 @@ OptionTable makeOptionTable(SimulationConfig& c) {
         Bound::NonNegative);
   t.add("checkpoint.on_signal", &k.on_signal, "",
         "and when SIGTERM, SIGINT or SIGHUP stops the run (e.g. a batch system's time limit)");
+  t.add("checkpoint.append", &k.append, "",
+        "with --restart: continue the output files of the run that wrote the checkpoint (output.file and the "
+        "record files hold the whole run when it ends; false: they hold what follows the checkpoint)");
 
   auto& o = c.output;
   t.add("output.file", &o.file, "", "output file (SONATA HDF5; CSV spikes in builds without HDF5)");

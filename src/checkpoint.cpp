@@ -13,6 +13,7 @@
 
 #include "io/hdf5_reader.hpp"
 #include "io/options.hpp"
+#include "io/spike_input.hpp"
 #include "src/simulation.hpp"
 
 namespace cbgtc {
@@ -426,6 +427,52 @@ void Simulation::restore(const std::string& path) {
   } catch (const io::OutputError& e) {
     throw ConfigError(e.what());
   }
+}
+
+// The earlier run's files are where this run's will be (the same deck):
+// output.file and each record file, still under their names while this
+// run writes "<name>.partial".
+void Simulation::copyOutputBefore(step_type k, io::OutputWriter* writer) const {
+  const double dt_ms = _config.simulation.dt_ms;
+  const double t_ms = static_cast<double>(k) * dt_ms;  // as every spike time: its step times dt
+  if (_config.output.spikes)
+    for (const Population& p : _populations) {
+      if (!_config.populations[p.position].write_spikes) continue;
+      std::vector<std::string> names = {p.name};
+      if (p.drive.axonal) names.push_back(p.name + "_axonal");
+      for (const std::string& name : names) {
+        const io::SpikeTable earlier = io::readSpikeFile(_config.output.file, name);
+        std::vector<double> times;
+        std::vector<std::uint64_t> ids;
+        for (std::size_t j = 0; j < earlier.timestamps_ms.size(); ++j)
+          if (earlier.timestamps_ms[j] < t_ms) {
+            times.push_back(earlier.timestamps_ms[j]);
+            ids.push_back(earlier.node_ids[j]);
+          }
+        writer->appendSpikes(name, times, ids);
+      }
+    }
+  for (const Recording& r : _recordings)
+    for (std::size_t v = 0; v < r.plan.variables.size(); ++v) {
+      io::OutputWriter* w = r.writers.size() > v ? r.writers[v] : nullptr;
+      if (!w) continue;
+      const std::string& file = r.plan.variables[v].file.empty() ? _config.output.file : r.plan.variables[v].file;
+      const std::string group = "/report/" + _populations[r.plan.population].name;
+      const io::Hdf5Reader earlier(file);
+      const std::vector<double> time = earlier.doubles(group + "/mapping/time");
+      if (time.empty() || time[0] != 0.0)
+        throw io::OutputError("'" + file + "': its report " + group + " does not start at 0 ms, so it is not the "
+                              "run that wrote the checkpoint (checkpoint.append)");
+      std::size_t columns = 0;
+      const std::vector<float> rows = earlier.floats(group + "/data", columns);
+      if (columns != r.plan.node_ids.size())
+        throw io::OutputError("'" + file + "': its report " + group + " has other cells than this run's");
+      const auto kept = std::min<std::size_t>(rows.size() / std::max<std::size_t>(columns, 1),
+                                              static_cast<std::size_t>(r.first_sample));
+      if (kept < static_cast<std::size_t>(r.first_sample))
+        throw io::OutputError("'" + file + "': its report " + group + " ends before the checkpoint");
+      w->appendReport(_populations[r.plan.population].name, rows.data(), kept);
+    }
 }
 
 }  // namespace cbgtc

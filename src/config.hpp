@@ -196,6 +196,7 @@ struct CheckpointSettings {
   std::string at_ms;       // "1000, 2500": at these model times (each rounded up to an exchange epoch)
   double every_ms = 0;     // and at every multiple of this (0: none)
   bool on_signal = false;  // and where SIGTERM, SIGINT or SIGHUP stops the run
+  bool append = false;     // --restart: the output files continue those of the run that wrote it
 };
 
 struct SimulationConfig {

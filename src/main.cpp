@@ -146,6 +146,8 @@ void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& 
     // A continued run may replace the checkpoint it continues from.
     cbgtc::io::checkOutputLocation(file, config.output.overwrite || file == restart);
   }
+  if (config.checkpoint.append && restart.empty())
+    throw cbgtc::ConfigError("checkpoint.append continues the output files of a restarted run: give --restart");
   if (!restart.empty()) {
     const cbgtc::io::Hdf5Reader checkpoint(restart);
     if (!checkpoint.exists("/checkpoint/physics"))
@@ -174,9 +176,11 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
       const std::vector<std::string> report_files = cbgtc::recordFiles(cbgtc::recordPlans(config));
       checkNetworkFiles(config);
       checkCheckpoints(config, restart);
-      writer = cbgtc::io::makeOutputWriter(config.output.file, config.output.overwrite);
+      // checkpoint.append: the continued files replace the earlier run's.
+      const bool replace = config.output.overwrite || (!restart.empty() && config.checkpoint.append);
+      writer = cbgtc::io::makeOutputWriter(config.output.file, replace);
       for (const std::string& file : report_files)
-        report_writers.push_back(cbgtc::io::makeReportWriter(file, config.output.overwrite));
+        report_writers.push_back(cbgtc::io::makeReportWriter(file, replace));
       output_failed = 1;
       cbgtc::io::AttributeList attributes = cbgtc::io::buildAttributes();
       attributes.emplace_back("config_file", config_file);

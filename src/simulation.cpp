@@ -165,6 +165,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
       if (p.drive.axonal) writer->addSpikePopulation(p.name + "_axonal");
     }
   if (writer) writePlacementAndReach(*writer);
+  const bool append = _start_step > 0 && _config.checkpoint.append;
   // Each variable of a recording to its writer: the output file's, or the
   // next of `reports`.
   std::size_t next_report = 0;
@@ -174,12 +175,17 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
       io::OutputWriter* w = v.file.empty() ? writer : next_report < reports.size() ? reports[next_report] : nullptr;
       if (!v.file.empty()) ++next_report;
       r.writers.push_back(w);
+      // A continued run's reports start at the checkpoint, unless they
+      // continue the earlier run's files (checkpoint.append).
+      const std::int64_t first = append ? 0 : r.first_sample;
       if (w)
         w->addReport(_populations[r.plan.population].name, r.plan.node_ids,
-                     static_cast<double>(r.first_sample * r.plan.every_steps) * dt_ms,
+                     static_cast<double>(first * r.plan.every_steps) * dt_ms,
                      static_cast<double>(r.plan.every_steps) * dt_ms, v.name, v.units);
     }
   }
+
+  if (append && writer) copyOutputBefore(_start_step, writer);
 
   // Progress in NEST's style; the real-time factor is model time over wall
   // time (> 1: faster than real time).

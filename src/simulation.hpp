@@ -172,6 +172,10 @@ class Simulation {
   /// writes). Throws io::OutputError on every rank when it fails.
   void writeCheckpoint(step_type k, const std::string& path, bool overwrite);
   std::vector<std::int64_t> connectivityDigests() const;
+  /// checkpoint.append: the spikes and report rows before step k from the
+  /// files the run that wrote the checkpoint left, into this run's writers
+  /// (rank 0). Throws io::OutputError.
+  void copyOutputBefore(step_type k, io::OutputWriter* writer) const;
   double voltageSynchrony(Population& p, std::int64_t first, std::int64_t end);
   /// `analysed`: the population's LFP proxy after the burn-in, summed over the ranks.
   PopulationSummary summarize(Population& p, std::int64_t steps_done, io::OutputWriter* writer,

@@ -71,6 +71,47 @@ TEST(CliCheckpoint, SigtermLeavesACheckpointThatContinuesTheRun) {
   }
 }
 
+// checkpoint.append: the continued run's files replace the first run's and
+// hold the whole run, as if it had never stopped: spikes, LFP, the
+// voltage report and a [record] file.
+TEST(CliCheckpoint, AppendedFilesHoldTheWholeRun) {
+  TempDir dir;
+  const std::string deck = "--config '" + inputDeck("default.ini") +
+                           "' --output.v_neurons=3"
+                           " --record.gv.population=GPe --record.gv.variables='V, w' --record.gv.count=4"
+                           " --record.gv.interval_ms=0.5";
+  const auto whole = (dir / "whole.h5").string(), run = (dir / "run.h5").string();
+  const auto checkpoint = (dir / "state.h5").string();
+  ASSERT_EQ(runCbgtc(deck + " --simulation.duration_ms=250 --output.file='" + whole + "'", dir).exit_code, 0);
+  // The first part stops at 180 ms; its checkpoint is at 137 ms (rounded up
+  // to an exchange), so its spikes after that are replaced.
+  RunResult r = runCbgtc(deck + " --simulation.duration_ms=180 --checkpoint.file='" + checkpoint +
+                             "' --checkpoint.at_ms=137 --output.file='" + run + "'",
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = runCbgtc(deck + " --simulation.duration_ms=250 --restart='" + checkpoint +
+                   "' --checkpoint.append=true --output.overwrite=false" +
+                   " --output.file='" + run + "'",
+               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* pop : {"STN", "GPe", "GPi"}) {
+    const Spikes a = readSpikes(whole, pop), b = readSpikes(run, pop);
+    EXPECT_EQ(b.times_ms, a.times_ms) << pop;
+    EXPECT_EQ(b.node_ids, a.node_ids) << pop;
+    EXPECT_EQ(readDoubles(run, std::string("/lfp/") + pop), readDoubles(whole, std::string("/lfp/") + pop)) << pop;
+    EXPECT_EQ(readFloats(run, std::string("/report/") + pop + "/data"),
+              readFloats(whole, std::string("/report/") + pop + "/data"))
+        << pop;
+  }
+  for (const char* variable : {"V", "w"}) {
+    const auto file = [&](const std::string& stem) { return (dir / (stem + "_gv_" + variable + ".h5")).string(); };
+    const std::vector<float> a = readFloats(file("whole"), "/report/GPe/data");
+    EXPECT_EQ(a.size(), 500u * 4) << variable;
+    EXPECT_EQ(readFloats(file("run"), "/report/GPe/data"), a) << variable;
+  }
+  EXPECT_EQ(readStringAttribute(run, "/", "complete"), "true");
+}
+
 TEST(CliCheckpoint, RefusalsAreOneLineBeforeAnythingIsWritten) {
   TempDir dir;
   const std::string deck = "--config '" + inputDeck("default.ini") + "' --simulation.duration_ms=100";
@@ -106,6 +147,7 @@ TEST(CliCheckpoint, RefusalsAreOneLineBeforeAnythingIsWritten) {
   refused(deck + " --checkpoint.every_ms=10", "checkpoint.file");
   refused(deck + " --checkpoint.at_ms=ten --checkpoint.file=x.h5", "checkpoint.at_ms");
   refused(deck + " --ensemble.seeds=1-2 --restart='" + checkpoint + "'", "--restart");
+  refused(deck + " --checkpoint.append=true", "give --restart");
   // The checkpoint it continues from may be replaced by the continued run's.
   r = runCbgtc(deck + " --restart='" + checkpoint + "' --checkpoint.file='" + checkpoint +
                    "' --checkpoint.at_ms=80 --output.file='" + (dir / "b.h5").string() + "'",
