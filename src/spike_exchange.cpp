@@ -29,13 +29,37 @@ void sortKeys(const ExecutionSpace& space, const Records& records, const Keys& k
   Kokkos::sort(keys);
 }
 
+/// Sorts a list made of sorted runs (each rank's spikes, gathered) by
+/// merging neighbouring runs, log2(runs) passes: O(n log P) where a sort is
+/// O(n log n) — at scale the gathered list is every spike of the network,
+/// and every rank that needs it in order handles all of it.
+void mergeSortedRuns(std::vector<SpikeRecord>& spikes) {
+  std::vector<std::size_t> starts = {0};
+  for (std::size_t i = 1; i < spikes.size(); ++i)
+    if (spikes[i] < spikes[i - 1]) starts.push_back(i);
+  while (starts.size() > 1) {
+    std::vector<std::size_t> merged;
+    for (std::size_t r = 0; r < starts.size(); r += 2) {
+      merged.push_back(starts[r]);
+      if (r + 1 == starts.size()) break;
+      const std::size_t end = r + 2 < starts.size() ? starts[r + 2] : spikes.size();
+      std::inplace_merge(spikes.begin() + static_cast<std::ptrdiff_t>(starts[r]),
+                         spikes.begin() + static_cast<std::ptrdiff_t>(starts[r + 1]),
+                         spikes.begin() + static_cast<std::ptrdiff_t>(end));
+    }
+    starts = std::move(merged);
+  }
+}
+
 }  // namespace
 
 // End of an epoch: gather every rank's spikes of the epoch on every rank,
 // deliver them into the local arrival rings, and (rank 0) record them. The
-// merged list is sorted by (step, population, index), so what is written
-// does not depend on the number of ranks or threads; what is delivered
-// does not depend on the order anyway (integer arrivals).
+// merged list is put in (step, population, index) order where something
+// reads it in order: the writer (so that what is written does not depend on
+// the number of ranks or threads) and short-term plasticity (each source's
+// spikes in step order). Delivery does not depend on the order (integer
+// arrivals), so other ranks leave it as gathered.
 void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
   const bool timed = _config.output.timers;
   const ExecutionSpace space;
@@ -97,8 +121,8 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
       Kokkos::deep_copy(space, Kokkos::subview(_spikes.counter, int(SpikeBuffer<MemorySpace>::spike_count)),
                         std::int64_t(0));
     if (gathered) {
-      all = _comm.allgather(local);
-      std::sort(all.begin(), all.end());
+      all = _comm.allgather(local);  // each rank's part sorted
+      if (plastic || (_comm.isRoot() && writer && _config.output.spikes)) mergeSortedRuns(all);
       n_spikes = static_cast<std::int64_t>(all.size());
     } else {
       all = std::move(local);
