@@ -168,6 +168,17 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
   const bool root = _comm.isRoot();
   std::unique_ptr<io::OutputWriter> w;
   std::string failure;
+  // Rank 0's writes, while no earlier one has failed; the first failure is
+  // kept, and the partial file goes with the writer.
+  const auto attempt = [&](const auto& write) {
+    if (!root || !w) return;
+    try {
+      write(*w);
+    } catch (const io::OutputError& e) {
+      failure = e.what();
+      w.reset();
+    }
+  };
   if (root) {
     try {
       w = io::makeReportWriter(path, overwrite);
@@ -189,23 +200,12 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
   // One dataset of the gathered values (rank 0), or nothing after a failure.
   const auto put = [&](const std::string& group, const std::string& name, const std::vector<double>& mine) {
     const std::vector<double> all = _comm.gatherToRoot(mine);
-    if (!root || !w) return;
-    try {
-      w->writeDataset(group, name, all, {});
-    } catch (const io::OutputError& e) {
-      failure = e.what();
-      w.reset();
-    }
+    attempt([&](io::OutputWriter& out) { out.writeDataset(group, name, all, {}); });
   };
+  // The same for values each rank holds part of a sum of.
   const auto putSummed = [&](const std::string& group, const std::string& name, std::vector<double> mine) {
     _comm.sum(mine);
-    if (!root || !w) return;
-    try {
-      w->writeDataset(group, name, mine, {});
-    } catch (const io::OutputError& e) {
-      failure = e.what();
-      w.reset();
-    }
+    attempt([&](io::OutputWriter& out) { out.writeDataset(group, name, mine, {}); });
   };
 
   for (Population& p : _populations) {
@@ -269,38 +269,26 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
       }
     }
     put(g, "pending", pending);
-    if (root && w) {
-      try {
-        w->writeIntegers(g, {{"connectivity_digest", digests[q]}, {"max_delay_steps", proj.max_delay_steps}});
-        if (proj.plasticity.enabled()) {
-          std::vector<double> u, x, last;
-          for (const ReleaseState& r : proj.release) {
-            u.push_back(r.u);
-            x.push_back(r.x);
-            last.push_back(static_cast<double>(r.last_step));
-          }
-          w->writeDataset(g, "release_u", u, {});
-          w->writeDataset(g, "release_x", x, {});
-          w->writeDataset(g, "release_last_step", last, {});
-        }
-        w->writeDataset(g, "pending_columns", {},
-                        {{"columns",
-                          "steps after the checkpoint, target, quanta >> 32, "
-                          "quanta & 0xffffffff"}});
-      } catch (const io::OutputError& e) {
-        failure = e.what();
-        w.reset();
+    attempt([&](io::OutputWriter& out) {
+      out.writeIntegers(g, {{"connectivity_digest", digests[q]}, {"max_delay_steps", proj.max_delay_steps}});
+      out.writeDataset(g, "pending_columns", {},
+                       {{"columns", "steps after the checkpoint, target, quanta >> 32, quanta & 0xffffffff"}});
+      if (!proj.plasticity.enabled()) return;
+      std::vector<double> u, x, last;
+      for (const ReleaseState& r : proj.release) {
+        u.push_back(r.u);
+        x.push_back(r.x);
+        last.push_back(static_cast<double>(r.last_step));
       }
-    }
+      out.writeDataset(g, "release_u", u, {});
+      out.writeDataset(g, "release_x", x, {});
+      out.writeDataset(g, "release_last_step", last, {});
+    });
   }
-  if (root && w) {
-    try {
-      w->writeAttributes({{"complete", "true"}});
-      w->finalize(static_cast<double>(k) * _config.simulation.dt_ms);
-    } catch (const io::OutputError& e) {
-      failure = e.what();
-    }
-  }
+  attempt([&](io::OutputWriter& out) {
+    out.writeAttributes({{"complete", "true"}});
+    out.finalize(static_cast<double>(k) * _config.simulation.dt_ms);
+  });
   if (_comm.any(!failure.empty())) throw io::OutputError(root ? failure : "checkpoint failed on rank 0");
 }
 
