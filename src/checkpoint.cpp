@@ -271,8 +271,9 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
     put(g, "pending", pending);
     attempt([&](io::OutputWriter& out) {
       out.writeIntegers(g, {{"connectivity_digest", digests[q]}, {"max_delay_steps", proj.max_delay_steps}});
-      out.writeDataset(g, "pending_columns", {},
-                       {{"columns", "steps after the checkpoint, target, quanta >> 32, quanta & 0xffffffff"}});
+      out.writeDataset(
+          g, "pending_columns", {},
+          {{"columns", "steps after the checkpoint, target, quanta >> 32, quanta & 0xffffffff"}});
       if (!proj.plasticity.enabled()) return;
       std::vector<double> u, x, last;
       for (const ReleaseState& r : proj.release) {

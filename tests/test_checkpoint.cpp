@@ -23,8 +23,8 @@ using cbgtc::test::TempDir;
 
 namespace {
 
-ProjectionSettings projection(const char* name, const char* source, const char* target, double p, double g_total,
-                              double delay_ms, double tau_ms) {
+ProjectionSettings projection(const char* name, const char* source, const char* target, double p,
+                              double g_total, double delay_ms, double tau_ms) {
   ProjectionSettings s;
   s.name = name;
   s.source = source;
@@ -90,7 +90,8 @@ void runInto(const SimulationConfig& c, Outcome& out, const std::string& restart
 
 /// Runs `c` into `out` with one checkpoint at `at_ms` (a deck's text) into
 /// `file`; returns the model time it was taken at.
-double runWithCheckpoint(const SimulationConfig& c, const std::string& at_ms, const std::string& file, Outcome& out) {
+double runWithCheckpoint(const SimulationConfig& c, const std::string& at_ms, const std::string& file,
+                         Outcome& out) {
   SimulationConfig writing = c;
   writing.checkpoint.file = file;
   writing.checkpoint.at_ms = at_ms;
