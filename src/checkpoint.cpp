@@ -319,9 +319,9 @@ void Simulation::restore(const std::string& path) {
              " has other synapses here (the connectivity's code or inputs changed since it was written)");
 
     // A dataset of one value per neuron of a population, checked.
-    const auto perNeuron = [&](const std::string& name, const Population& p, std::size_t per = 1) {
+    const auto perNeuron = [&](const std::string& name, const Population& p) {
       std::vector<double> v = file.doubles(name);
-      if (v.size() != static_cast<std::size_t>(p.size) * per) fail(name + " has the wrong length");
+      if (v.size() != static_cast<std::size_t>(p.size)) fail(name + " has the wrong length");
       return v;
     };
     for (Population& p : _populations) {
@@ -407,6 +407,7 @@ void Simulation::restore(const std::string& path) {
       }
     }
     _start_step = k;
+    _restored_from = path;
     for (Recording& r : _recordings) {
       const step_type every = r.plan.every_steps;
       r.first_sample = (k + every - 1) / every;

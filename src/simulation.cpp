@@ -228,7 +228,11 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
   auto checkpoint = [&](step_type k) {
     try {
       const auto start = std::chrono::steady_clock::now();
-      writeCheckpoint(k, _config.checkpoint.file, checkpoint_written || _config.output.overwrite);
+      // The file is replaced when it is this run's, the checkpoint it
+      // continues, or the user allows it.
+      const bool replace =
+          checkpoint_written || _config.output.overwrite || _config.checkpoint.file == _restored_from;
+      writeCheckpoint(k, _config.checkpoint.file, replace);
       checkpoint_written = true;
       if (progress) {
         std::error_code error;

@@ -152,6 +152,7 @@ class Simulation {
   std::int64_t _first_non_finite = SpikeBuffer<MemorySpace>::all_finite;  // on this rank
   SteppersByModel _steppers;  // advance()'s, kept for their capacity
   step_type _start_step = 0;  // restore()'s
+  std::string _restored_from;  // restore()'s checkpoint, which this run's may replace
 
   std::string nonFiniteMessage(std::int64_t code) const;
   void buildPopulations();

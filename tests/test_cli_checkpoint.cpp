@@ -149,7 +149,7 @@ TEST(CliCheckpoint, RefusalsAreOneLineBeforeAnythingIsWritten) {
   refused(deck + " --ensemble.seeds=1-2 --restart='" + checkpoint + "'", "--restart");
   refused(deck + " --checkpoint.append=true", "give --restart");
   // The checkpoint it continues from may be replaced by the continued run's.
-  r = runCbgtc(deck + " --restart='" + checkpoint + "' --checkpoint.file='" + checkpoint +
+  r = runCbgtc(deck + " --output.overwrite=false --restart='" + checkpoint + "' --checkpoint.file='" + checkpoint +
                    "' --checkpoint.at_ms=80 --output.file='" + (dir / "b.h5").string() + "'",
                dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
