@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <map>
 #include <sstream>
 
@@ -48,7 +47,7 @@ void fromDoubles(const View& view, const std::vector<double>& values, std::int64
 }
 
 /// A 64-bit mix (splitmix64's finaliser).
-std::uint64_t mix(std::uint64_t x) {
+KOKKOS_INLINE_FUNCTION std::uint64_t mix(std::uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
@@ -129,32 +128,36 @@ void checkSamePhysics(const io::AttributeList& saved, const SimulationConfig& co
 }
 
 // Rank-invariant digests of each projection's synapses: a sum modulo
-// 2^31 − 1 of a hash of every (source, global target, weight, delay),
-// independent of their order and of how the targets are split over ranks.
+// 2^31 − 1 of a hash of every (source, global target, weight in quanta,
+// delay), independent of their order and of how the targets are split over
+// ranks; computed where the synapses are (no copy of them to the host).
 std::vector<std::int64_t> Simulation::connectivityDigests() const {
   std::vector<std::int64_t> digests;
   for (const Projection& proj : _projections) {
     std::int64_t sum = 0;
     if (proj.synapseCount() > 0) {
-      const auto rows =
-          Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), proj.by_source.graph.row_map);
-      const auto targets =
-          Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), proj.by_source.graph.entries);
-      const auto weights = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), proj.by_source.values);
-      const auto delays = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), proj.delays);
+      const auto rows = proj.by_source.graph.row_map;
+      const auto targets = proj.by_source.graph.entries;
+      const auto weights = proj.by_source.values;
+      const Kokkos::View<const delay_type*, MemorySpace> delays = proj.delays;
       const std::int64_t first_target = _populations[proj.target].block.begin;
-      for (std::size_t s = 0; s + 1 < rows.extent(0); ++s)
-        for (auto e = rows(s); e < rows(s + 1); ++e) {
-          std::uint32_t bits = 0;
-          const float w = static_cast<float>(weights(e));
-          std::memcpy(&bits, &w, sizeof bits);
-          const std::uint64_t delay =
-              delays.extent(0) > 0 ? delays(e) : static_cast<std::uint64_t>(proj.delay_steps);
-          const std::uint64_t h = mix(mix(mix(s) ^ static_cast<std::uint64_t>(first_target + targets(e))) ^
-                                      (static_cast<std::uint64_t>(bits) << 16 ^ delay));
-          sum =
-              (sum + static_cast<std::int64_t>(h % static_cast<std::uint64_t>(digest_prime))) % digest_prime;
-        }
+      const auto uniform_delay = static_cast<std::uint64_t>(proj.delay_steps);
+      Kokkos::parallel_reduce(
+          "cbgtc::Checkpoint::digest",
+          Kokkos::RangePolicy<ExecutionSpace>(0, static_cast<std::int64_t>(proj.by_source.numRows())),
+          KOKKOS_LAMBDA(const std::int64_t s, std::int64_t& total) {
+            std::int64_t row = 0;  // below 2^31 − 1, so the rows' sum fits
+            for (auto e = rows(s); e < rows(s + 1); ++e) {
+              const std::uint64_t delay = delays.extent(0) > 0 ? delays(e) : uniform_delay;
+              const std::uint64_t h =
+                  mix(mix(mix(static_cast<std::uint64_t>(s)) ^ static_cast<std::uint64_t>(first_target + targets(e))) ^
+                      static_cast<std::uint64_t>(toQuanta(weights(e))) ^ (delay << 48));
+              row = (row + static_cast<std::int64_t>(h % static_cast<std::uint64_t>(digest_prime))) % digest_prime;
+            }
+            total += row;
+          },
+          sum);
+      sum %= digest_prime;
     }
     digests.push_back(_comm.sum(sum) % digest_prime);
   }
