@@ -56,6 +56,34 @@ KOKKOS_INLINE_FUNCTION std::uint64_t mix(std::uint64_t x) {
 
 constexpr std::int64_t digest_prime = 2147483647;  // 2^31 − 1: sums over ranks stay within int64
 
+/// This rank's part of a projection's connectivity digest
+/// (Simulation::connectivityDigests); its local target 0 is `first_target`.
+std::int64_t localDigest(const Projection& proj, std::int64_t first_target) {
+  std::int64_t sum = 0;
+  if (proj.synapseCount() == 0) return sum;
+  const auto rows = proj.by_source.graph.row_map;
+  const auto targets = proj.by_source.graph.entries;
+  const auto weights = proj.by_source.values;
+  const Kokkos::View<const delay_type*, MemorySpace> delays = proj.delays;
+  const auto uniform_delay = static_cast<std::uint64_t>(proj.delay_steps);
+  Kokkos::parallel_reduce(
+      "cbgtc::Checkpoint::digest",
+      Kokkos::RangePolicy<ExecutionSpace>(0, static_cast<std::int64_t>(proj.by_source.numRows())),
+      KOKKOS_LAMBDA(const std::int64_t s, std::int64_t& total) {
+        std::int64_t row = 0;  // below 2^31 − 1, so the rows' sum fits
+        for (auto e = rows(s); e < rows(s + 1); ++e) {
+          const std::uint64_t delay = delays.extent(0) > 0 ? delays(e) : uniform_delay;
+          const std::uint64_t h =
+              mix(mix(mix(static_cast<std::uint64_t>(s)) ^ static_cast<std::uint64_t>(first_target + targets(e))) ^
+                  static_cast<std::uint64_t>(toQuanta(weights(e))) ^ (delay << 48));
+          row = (row + static_cast<std::int64_t>(h % static_cast<std::uint64_t>(digest_prime))) % digest_prime;
+        }
+        total += row;
+      },
+      sum);
+  return sum % digest_prime;
+}
+
 }  // namespace
 
 std::vector<double> checkpointTimes(const std::string& text) {
@@ -133,34 +161,8 @@ void checkSamePhysics(const io::AttributeList& saved, const SimulationConfig& co
 // ranks; computed where the synapses are (no copy of them to the host).
 std::vector<std::int64_t> Simulation::connectivityDigests() const {
   std::vector<std::int64_t> digests;
-  for (const Projection& proj : _projections) {
-    std::int64_t sum = 0;
-    if (proj.synapseCount() > 0) {
-      const auto rows = proj.by_source.graph.row_map;
-      const auto targets = proj.by_source.graph.entries;
-      const auto weights = proj.by_source.values;
-      const Kokkos::View<const delay_type*, MemorySpace> delays = proj.delays;
-      const std::int64_t first_target = _populations[proj.target].block.begin;
-      const auto uniform_delay = static_cast<std::uint64_t>(proj.delay_steps);
-      Kokkos::parallel_reduce(
-          "cbgtc::Checkpoint::digest",
-          Kokkos::RangePolicy<ExecutionSpace>(0, static_cast<std::int64_t>(proj.by_source.numRows())),
-          KOKKOS_LAMBDA(const std::int64_t s, std::int64_t& total) {
-            std::int64_t row = 0;  // below 2^31 − 1, so the rows' sum fits
-            for (auto e = rows(s); e < rows(s + 1); ++e) {
-              const std::uint64_t delay = delays.extent(0) > 0 ? delays(e) : uniform_delay;
-              const std::uint64_t h =
-                  mix(mix(mix(static_cast<std::uint64_t>(s)) ^ static_cast<std::uint64_t>(first_target + targets(e))) ^
-                      static_cast<std::uint64_t>(toQuanta(weights(e))) ^ (delay << 48));
-              row = (row + static_cast<std::int64_t>(h % static_cast<std::uint64_t>(digest_prime))) % digest_prime;
-            }
-            total += row;
-          },
-          sum);
-      sum %= digest_prime;
-    }
-    digests.push_back(_comm.sum(sum) % digest_prime);
-  }
+  for (const Projection& proj : _projections)
+    digests.push_back(_comm.sum(localDigest(proj, _populations[proj.target].block.begin)) % digest_prime);
   return digests;
 }
 
