@@ -3,6 +3,7 @@
 // (the interface is described in model.hpp) and one entry in Models.
 
 #include "kernels/models/adex.hpp"
+#include "kernels/models/izhikevich.hpp"
 #include "kernels/models/lif.hpp"
 #include "kernels/models/poisson.hpp"
 #include "kernels/models/spike_times.hpp"
@@ -14,6 +15,6 @@ namespace cbgtc::models {
 template <class... M>
 struct ModelList {};
 
-using Models = ModelList<StnHH, StnTermanRubin, AdEx, Lif, Poisson, SpikeTimes>;
+using Models = ModelList<StnHH, StnTermanRubin, AdEx, Izhikevich, Lif, Poisson, SpikeTimes>;
 
 }  // namespace cbgtc::models
