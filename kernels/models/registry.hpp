@@ -9,12 +9,13 @@
 #include "kernels/models/spike_times.hpp"
 #include "kernels/models/stn_hh.hpp"
 #include "kernels/models/stn_terman_rubin.hpp"
+#include "kernels/models/tc_rubin_terman.hpp"
 
 namespace cbgtc::models {
 
 template <class... M>
 struct ModelList {};
 
-using Models = ModelList<StnHH, StnTermanRubin, AdEx, Izhikevich, Lif, Poisson, SpikeTimes>;
+using Models = ModelList<StnHH, StnTermanRubin, AdEx, Izhikevich, Lif, Poisson, SpikeTimes, TcRubinTerman>;
 
 }  // namespace cbgtc::models

@@ -1,0 +1,111 @@
+// Rubin & Terman's thalamocortical relay cell (kernels/models/
+// tc_rubin_terman.hpp) against its published behaviour: its rest is the
+// root of the steady-state current written from the equations, it relays
+// each sensorimotor pulse with one spike, tonic inhibition leaves the relay
+// intact while rhythmic inhibition breaks it (Rubin & Terman 2004), and the
+// T current gives a rebound burst after hyperpolarisation.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <vector>
+
+#include "kernels/models/tc_rubin_terman.hpp"
+#include "src/analysis/relay.hpp"
+
+using namespace cbgtc;
+
+namespace {
+
+constexpr double dt = 0.025;
+constexpr double E_inhibition = -85;  // mV, GPi -> TC (Rubin & Terman 2004)
+
+tc::TcState atRest(const tc::TcParams& p, double V) {
+  return tc::TcState{static_cast<real_type>(V), tc::sigmoid(V, p.theta_h, p.sigma_h),
+                     tc::sigmoid(V, p.theta_r, p.sigma_r), tc::no_spike_step};
+}
+
+/// Spike times of one cell for `duration_ms` with an input current I(t, V).
+std::vector<double> run(const tc::TcParams& p, double duration_ms, const std::function<double(double, double)>& I,
+                        tc::TcState* end = nullptr) {
+  tc::TcState x = atRest(p, -65);
+  std::vector<double> spikes;
+  const step_type min_isi = stepsOf(p.min_isi_ms, dt);
+  for (step_type k = 0; k < static_cast<step_type>(duration_ms / dt); ++k) {
+    const double t = static_cast<double>(k) * dt;
+    if (tc::step(x, p, static_cast<real_type>(I(t, x.V)), dt, k, min_isi)) spikes.push_back(t);
+  }
+  if (end) *end = x;
+  return spikes;
+}
+
+/// Sensorimotor pulses of Rubin & Terman 2004: 5 uA/cm^2 for 5 ms every 50 ms.
+constexpr double pulse_amplitude = 5, pulse_ms = 5, pulse_period_ms = 50;
+double pulses(double t) { return std::fmod(t, pulse_period_ms) < pulse_ms ? pulse_amplitude : 0.0; }
+std::vector<double> pulseOnsets(double duration_ms) {
+  std::vector<double> onsets;
+  for (double t = 0; t < duration_ms; t += pulse_period_ms) onsets.push_back(t);
+  return onsets;
+}
+
+}  // namespace
+
+// The steady-state current of the published equations (gates at their
+// steady states), written here independently of the header; the cell at
+// rest sits at its root, found by bisection, to round-off.
+TEST(TcRubinTerman, RestsAtTheRootOfTheSteadyStateCurrent) {
+  const auto I_ss = [](double V) {
+    const double m = 1 / (1 + std::exp(-(V + 37) / 7)), h = 1 / (1 + std::exp((V + 41) / 4));
+    const double p = 1 / (1 + std::exp(-(V + 60) / 6.2)), r = 1 / (1 + std::exp((V + 84) / 4));
+    const double n = 0.75 * (1 - h);
+    return 0.05 * (V + 70) + 3 * m * m * m * h * (V - 50) + 5 * std::pow(n, 4) * (V + 90) + 5 * p * p * r * V;
+  };
+  double lo = -80, hi = -60;
+  ASSERT_LT(I_ss(lo), 0);
+  ASSERT_GT(I_ss(hi), 0);
+  for (int i = 0; i < 100; ++i) (I_ss((lo + hi) / 2) < 0 ? lo : hi) = (lo + hi) / 2;
+  tc::TcState x{};
+  EXPECT_TRUE(run(tc::TcParams{}, 2000, [](double, double) { return 0.0; }, &x).empty());
+  EXPECT_NEAR(x.V, lo, 1e-6);
+}
+
+// Without inhibition, and under tonic inhibition (as from a GPi firing
+// regularly, or driven at high frequency by DBS), each pulse gives exactly
+// one spike within 25 ms: error index 0. The same mean inhibition delivered
+// rhythmically at 13 Hz (half of each cycle, as from bursting Parkinsonian
+// GPi cells) makes the cell miss pulses and burst: error index well above
+// 0 (Rubin & Terman 2004, their Fig. 6 and 9).
+TEST(TcRubinTerman, TonicInhibitionKeepsTheRelayRhythmicInhibitionBreaksIt) {
+  const double duration = 3000;
+  for (const double g : {0.0, 0.06, 0.12}) {
+    const auto tonic = run(tc::TcParams{}, duration,
+                           [&](double t, double V) { return pulses(t) - g * (V - E_inhibition); });
+    const auto e = analysis::relayErrors(pulseOnsets(duration), tonic, 25, 200, duration);
+    EXPECT_EQ(e.pulses, 56);
+    EXPECT_EQ(e.index(), 0.0) << "tonic g " << g << ": misses " << e.misses << " bursts " << e.bursts
+                              << " spurious " << e.spurious;
+    if (g == 0) continue;
+    const double period = 1000.0 / 13;
+    const auto rhythmic = run(tc::TcParams{}, duration, [&](double t, double V) {
+      const double s = std::fmod(t, period) < period / 2 ? 2 * g : 0.0;
+      return pulses(t) - s * (V - E_inhibition);
+    });
+    EXPECT_GT(analysis::relayErrors(pulseOnsets(duration), rhythmic, 25, 200, duration).index(), 0.4) << g;
+  }
+}
+
+// Released from 300 ms of hyperpolarisation, the cell fires a rebound burst
+// of at least three spikes less than 10 ms apart: the T current,
+// de-inactivated (r) during the step. Without g_T it does not fire.
+TEST(TcRubinTerman, ReboundBurstAfterHyperpolarisationIsTheTCurrents) {
+  const auto step = [](double t, double) { return t >= 500 && t < 800 ? -2.0 : 0.0; };
+  const auto burst = run(tc::TcParams{}, 1500, step);
+  ASSERT_GE(burst.size(), 3u);
+  EXPECT_GE(burst.front(), 800);
+  EXPECT_LT(burst.front(), 850);
+  for (std::size_t j = 1; j < 3; ++j) EXPECT_LT(burst[j] - burst[j - 1], 10) << j;
+  tc::TcParams no_T;
+  no_T.gT = 0;
+  EXPECT_TRUE(run(no_T, 1500, step).empty());
+}
