@@ -334,6 +334,11 @@ OptionTable makeOptionTable(SimulationConfig& c) {
         "pulse-triggered spike histograms around this stimulus's pulses (empty: the first pulse_train or "
         "axonal stimulus; none: no histograms)");
   t.add("analysis.pulse_bin_ms", &a.pulse_bin_ms, "ms", "bin of the pulse-triggered histograms", Bound::Positive);
+  t.add("analysis.relay_stimulus", &a.relay_stimulus, "",
+        "the error index of the relay of this pulse_train stimulus's pulses by the population it drives "
+        "(empty or none: none)");
+  t.add("analysis.relay_window_ms", &a.relay_window_ms, "ms",
+        "relay: a spike within this time of a pulse's onset answers it", Bound::Positive);
   t.add("analysis.spike_burst_isi_ms", &a.spike_burst_isi_ms, "ms",
         "spike bursts: runs of inter-spike intervals at most this long", Bound::Positive);
   t.add("analysis.spike_burst_min_spikes", &a.spike_burst_min_spikes, "",

@@ -47,6 +47,16 @@ struct SpikeStatistics {
   // onset (start + m·period), in bins of pulse_bin_ms. Empty: none.
   Kokkos::View<std::int64_t*, MemorySpace> pulse_bins;
   double pulse_start_ms = 0, pulse_stop_ms = 0, pulse_period_ms = 1, pulse_bin_ms = 1;
+  // Relay of input pulses (docs/model.md §7.9): for the pulses m whose
+  // onset start + m·period lies in [relay_from_ms, relay_stop_ms) and whose
+  // window ends by relay_to_ms, each neuron's pulses answered (a spike
+  // within min(window, period) of the onset), answered more than once
+  // (bursts) and spikes after the window (spurious). relay_pulse: the last
+  // pulse answered, relay_in_window: its spikes so far. Empty: none.
+  Kokkos::View<std::int64_t*, MemorySpace> relay_pulse, relay_answered, relay_bursts, relay_spurious;
+  Kokkos::View<std::int32_t*, MemorySpace> relay_in_window;
+  double relay_start_ms = 0, relay_from_ms = 0, relay_stop_ms = 0, relay_to_ms = 0, relay_period_ms = 1,
+         relay_window_ms = 0;
   step_type burn_in_steps = 0;
   double dt_ms = 0;
   double burst_isi_ms = 10;
@@ -95,6 +105,7 @@ struct SpikeStatistics {
       bin = bin < 0 ? 0 : bin > last ? last : bin;
       Kokkos::atomic_add(&pulse_bins(bin), std::int64_t(1));
     }
+    if (relay_pulse.extent(0) > 0) relayResponse(i, t);
     // The run's first burst_min_spikes spikes join a burst together, once
     // the run is long enough; later ones one by one.
     const std::int32_t length = short_interval ? ++run(i) : (run(i) = 1);
@@ -102,6 +113,25 @@ struct SpikeStatistics {
       in_burst(i) += burst_min_spikes;
     else if (length > burst_min_spikes)
       ++in_burst(i);
+  }
+
+  /// Classifies neuron i's spike at t against the relay pulses.
+  KOKKOS_INLINE_FUNCTION void relayResponse(index_type i, double t) const {
+    if (t < relay_start_ms) return;
+    const double m_real = math::floor((t - relay_start_ms) / relay_period_ms);
+    const double onset = relay_start_ms + m_real * relay_period_ms;
+    if (onset < relay_from_ms || onset >= relay_stop_ms || onset + relay_window_ms > relay_to_ms) return;
+    const auto m = static_cast<std::int64_t>(m_real);
+    const double window = relay_window_ms < relay_period_ms ? relay_window_ms : relay_period_ms;
+    if (t - onset >= window) {
+      ++relay_spurious(i);
+    } else if (relay_pulse(i) != m) {
+      relay_pulse(i) = m;
+      relay_in_window(i) = 1;
+      ++relay_answered(i);
+    } else if (relay_in_window(i)++ == 1) {
+      ++relay_bursts(i);
+    }
   }
 };
 

@@ -231,6 +231,13 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
     put(g, "isi_m2", toDoubles(p.stats.isi_m2));
     put(g, "burst_run", toDoubles(p.stats.run));
     put(g, "spikes_in_bursts", toDoubles(p.stats.in_burst));
+    if (p.stats.relay_pulse.extent(0) > 0) {
+      put(g, "relay_pulse", toDoubles(p.stats.relay_pulse));
+      put(g, "relay_in_window", toDoubles(p.stats.relay_in_window));
+      put(g, "relay_answered", toDoubles(p.stats.relay_answered));
+      put(g, "relay_bursts", toDoubles(p.stats.relay_bursts));
+      put(g, "relay_spurious", toDoubles(p.stats.relay_spurious));
+    }
     putSummed(g, "pulse_bins",
               p.stats.pulse_bins.extent(0) > 0 ? toDoubles(p.stats.pulse_bins) : std::vector<double>{});
     if (p.v_moments.extent(0) > 0) {
@@ -348,6 +355,13 @@ void Simulation::restore(const std::string& path) {
       fromDoubles(p.stats.isi_m2, perNeuron(g + "/isi_m2", p), first);
       fromDoubles(p.stats.run, perNeuron(g + "/burst_run", p), first);
       fromDoubles(p.stats.in_burst, perNeuron(g + "/spikes_in_bursts", p), first);
+      if (p.stats.relay_pulse.extent(0) > 0) {
+        fromDoubles(p.stats.relay_pulse, perNeuron(g + "/relay_pulse", p), first);
+        fromDoubles(p.stats.relay_in_window, perNeuron(g + "/relay_in_window", p), first);
+        fromDoubles(p.stats.relay_answered, perNeuron(g + "/relay_answered", p), first);
+        fromDoubles(p.stats.relay_bursts, perNeuron(g + "/relay_bursts", p), first);
+        fromDoubles(p.stats.relay_spurious, perNeuron(g + "/relay_spurious", p), first);
+      }
       // Sums over ranks: all of them on rank 0, so that summing again
       // gives them back.
       const bool root = _comm.isRoot();

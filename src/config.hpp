@@ -122,6 +122,9 @@ struct AnalysisSettings {
   std::string pulse_stimulus;      // pulse-triggered histograms around this stimulus's pulses ("": the first
                                    // pulse_train or axonal one; "none": none)
   double pulse_bin_ms = 0.5;
+  std::string relay_stimulus;     // error index of the relay of this pulse_train stimulus's pulses by the
+                                  // population it drives ("" or "none": none; §7.9)
+  double relay_window_ms = 25.0;  // a spike within this time of an onset answers the pulse (So et al. 2012)
   double spike_burst_isi_ms = 10.0;      // spike bursts: runs of intervals at most this long
   std::int64_t spike_burst_min_spikes = 3;  // ... of at least this many spikes
   double burst_min_duration_ms = 100.0;  // ... for at least this long (Tinkhauser et al. 2017)

@@ -157,6 +157,19 @@ void checkConsistency(const SimulationConfig& c) {
     if (pulses->frequency_hz > 0 && 1000.0 / pulses->frequency_hz / c.analysis.pulse_bin_ms > 100000)
       throw ConfigError("analysis.pulse_bin_ms: the histogram of stimulus." + pulses->name +
                         "'s period would have more than 100000 bins; choose a longer bin");
+  if (!c.analysis.relay_stimulus.empty() && c.analysis.relay_stimulus != "none") {
+    const auto named = std::find_if(c.stimuli.begin(), c.stimuli.end(), [&](const StimulusSettings& s) {
+      return s.name == c.analysis.relay_stimulus;
+    });
+    if (named == c.stimuli.end())
+      throw ConfigError("analysis.relay_stimulus: no [stimulus." + c.analysis.relay_stimulus + "] section");
+    if (named->kind != "pulse_train")
+      throw ConfigError("analysis.relay_stimulus: stimulus." + named->name + " is not a pulse_train one");
+    // The index is a mean over the cells that receive the pulses.
+    if (!named->node_ids.empty() || named->fraction != 1.0 || named->electrode)
+      throw ConfigError("analysis.relay_stimulus: stimulus." + named->name +
+                        " must drive every neuron of its population (no node_ids, fraction or electrode)");
+  }
   if (!(c.analysis.peak_lo_hz < c.analysis.peak_hi_hz))
     throw ConfigError("analysis.peak_lo_hz must be below analysis.peak_hi_hz");
   if (c.analysis.pac_surrogates > 100000) throw ConfigError("analysis.pac_surrogates must be at most 100000");

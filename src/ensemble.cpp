@@ -185,7 +185,8 @@ std::vector<std::pair<std::string, double>> summaryMetrics(const PopulationSumma
           {"beta_burst_rate_hz", p.beta_burst_rate_hz},
           {"beta_burst_mean_ms", p.beta_burst_mean_ms},
           {"beta_burst_amplitude", p.beta_burst_amplitude},
-          {"pulse_latency_ms", p.pulse_latency_ms}};
+          {"pulse_latency_ms", p.pulse_latency_ms},
+          {"error_index", p.error_index}};
 }
 
 std::vector<double> flattenSummary(const RunSummary& s) {
@@ -224,6 +225,7 @@ RunSummary unflattenSummary(const double* v, const RunSummary& like) {
     p.beta_burst_mean_ms = *v++;
     p.beta_burst_amplitude = *v++;
     p.pulse_latency_ms = *v++;
+    p.error_index = *v++;
     p.lfp_mean = *v++;
   }
   for (PairSummary& q : s.pairs) q.beta_coherence = *v++;
@@ -246,8 +248,8 @@ RunSummary failedRunSummary(const RunSummary& s) {
     p.size = size;
     for (double* v : {&p.rate_hz, &p.cv_isi, &p.beta_power, &p.relative_beta, &p.beta_peak_hz, &p.lfp_mean,
                       &p.beta_prominence, &p.pac_mi, &p.beta_burst_rate_hz, &p.beta_burst_mean_ms,
-                      &p.burst_spike_fraction, &p.peak_hz, &p.spectral_entropy, &p.pac_z, &p.beta_burst_amplitude,
-                      &p.pulse_latency_ms, &p.synchrony_chi})
+                      &p.burst_spike_fraction, &p.peak_hz, &p.spectral_entropy, &p.pac_z,
+                      &p.beta_burst_amplitude, &p.pulse_latency_ms, &p.synchrony_chi, &p.error_index})
       *v = nan;
   }
   for (PairSummary& q : failed.pairs) q.beta_coherence = nan;

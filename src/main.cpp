@@ -113,6 +113,14 @@ void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary
     for (const auto& p : s.populations) std::printf("  %s %s", p.name.c_str(), cell(p.pulse_latency_ms, 0, 2).c_str());
     std::printf("\n");
   }
+  if (std::any_of(s.populations.begin(), s.populations.end(),
+                  [](const auto& p) { return !std::isnan(p.error_index); })) {
+    std::printf("relay error index (analysis.relay_stimulus):");
+    for (const auto& p : s.populations)
+      if (!std::isnan(p.error_index))
+        std::printf("  %s %s", p.name.c_str(), cell(p.error_index, 0, 3).c_str());
+    std::printf("\n");
+  }
   if (!s.pairs.empty()) {
     std::printf("beta coherence:");
     for (const auto& q : s.pairs) std::printf("  %s-%s %s", q.a.c_str(), q.b.c_str(), cell(q.beta_coherence, 0, 3).c_str());

@@ -182,6 +182,23 @@ void Simulation::buildPopulations() {
       p.stats.pulse_bins =
           Kokkos::View<std::int64_t*, MemorySpace>("cbgtc::" + p.name + "::pulse_bins", std::max<std::int64_t>(1, bins));
     }
+    if (const StimulusSettings* relay = relayStimulus(config); relay && relay->population == s.name) {
+      auto& st = p.stats;
+      const double run_ms = config.simulation.duration_ms;
+      st.relay_start_ms = relay->start_ms;
+      st.relay_from_ms = config.analysis.burn_in_ms;
+      st.relay_stop_ms = relay->stop_ms < 0 ? run_ms : std::min(relay->stop_ms, run_ms);
+      st.relay_to_ms = run_ms;
+      st.relay_period_ms = 1000.0 / relay->frequency_hz;
+      st.relay_window_ms = config.analysis.relay_window_ms;
+      const std::string prefix = "cbgtc::" + p.name + "::relay_";
+      st.relay_pulse = Kokkos::View<std::int64_t*, MemorySpace>(prefix + "pulse", n);
+      Kokkos::deep_copy(st.relay_pulse, std::int64_t(-1));
+      st.relay_answered = Kokkos::View<std::int64_t*, MemorySpace>(prefix + "answered", n);
+      st.relay_bursts = Kokkos::View<std::int64_t*, MemorySpace>(prefix + "bursts", n);
+      st.relay_spurious = Kokkos::View<std::int64_t*, MemorySpace>(prefix + "spurious", n);
+      st.relay_in_window = Kokkos::View<std::int32_t*, MemorySpace>(prefix + "in_window", n);
+    }
     p.lfp = Kokkos::View<double*, MemorySpace>("cbgtc::" + p.name + "::lfp", lfpDeviceSamples(config));
     p.lfp_scratch = Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>(
         "cbgtc::" + p.name + "::lfp_scratch", (_epoch_steps + _lfp_every - 1) / _lfp_every + 1, n);

@@ -124,6 +124,30 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
       }
     }
   }
+  // The relay error index (§7.9): every neuron is offered the same pulses.
+  p.error_index = nan;
+  std::vector<double> relay(4, 0.0);  // pulses offered, misses, bursts, spurious
+  const bool relays = r.stats.relay_pulse.extent(0) > 0;
+  if (relays) {
+    const auto& st = r.stats;
+    std::int64_t pulses = 0;
+    for (std::int64_t m = 0;; ++m) {
+      const double onset = st.relay_start_ms + static_cast<double>(m) * st.relay_period_ms;
+      if (onset >= st.relay_stop_ms || onset + st.relay_window_ms > st.relay_to_ms) break;
+      if (onset >= st.relay_from_ms) ++pulses;
+    }
+    const auto answered = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), st.relay_answered);
+    const auto bursts = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), st.relay_bursts);
+    const auto spurious = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), st.relay_spurious);
+    for (std::size_t i = 0; i < answered.extent(0); ++i) {
+      relay[1] += static_cast<double>(pulses - answered(i));
+      relay[2] += static_cast<double>(bursts(i));
+      relay[3] += static_cast<double>(spurious(i));
+    }
+    _comm.sum(relay);
+    relay[0] = static_cast<double>(pulses) * static_cast<double>(r.size);
+    if (relay[0] > 0) p.error_index = (relay[1] + relay[2] + relay[3]) / relay[0];
+  }
   p.lfp_mean = lfp.empty() ? nan : std::accumulate(lfp.begin(), lfp.end(), 0.0) / lfp.size();
   const double fs_hz = 1000.0 / (static_cast<double>(_lfp_every) * dt_ms);
   analysis::WelchSettings welch_settings;
@@ -181,6 +205,7 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
                    {"burst_spike_fraction", p.burst_spike_fraction},
                    {"synchrony_chi", p.synchrony_chi},
                    {"pulse_latency_ms", p.pulse_latency_ms},
+                   {"error_index", p.error_index},
                    {"burn_in_ms", a.burn_in_ms},
                    {"analysed_ms", analysed_s * 1000.0},
                    // The segment used: analysis.segment_ms, or the whole trace when shorter.
@@ -191,6 +216,11 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
     out.psd = spectrum.psd;
     io::writePopulationResults(*writer, out);
     writeComodulogram(*writer, r.name, lfp, fs_hz);
+    if (relays)
+      writer->writeIntegers("/metrics/" + r.name, {{"relay_pulses", static_cast<std::int64_t>(relay[0])},
+                                                   {"relay_misses", static_cast<std::int64_t>(relay[1])},
+                                                   {"relay_bursts", static_cast<std::int64_t>(relay[2])},
+                                                   {"relay_spurious", static_cast<std::int64_t>(relay[3])}});
     // Each beta burst, for its distributions (§7.5): start from the end of
     // the burn-in, duration, peak envelope.
     const std::string group = "/metrics/" + r.name;

@@ -149,6 +149,12 @@ std::vector<std::uint8_t> stimulusTargets(const StimulusSettings& s, const Simul
   return driven;
 }
 
+const StimulusSettings* relayStimulus(const SimulationConfig& config) {
+  for (const StimulusSettings& s : config.stimuli)
+    if (config.analysis.relay_stimulus != "none" && s.name == config.analysis.relay_stimulus) return &s;
+  return nullptr;
+}
+
 const StimulusSettings* pulseHistogramStimulus(const SimulationConfig& config) {
   const std::string& name = config.analysis.pulse_stimulus;
   if (name == "none") return nullptr;

@@ -21,6 +21,10 @@ Stimulus stimulusOf(const StimulusSettings& s, const SimulationConfig& config);
 /// (analysis.pulse_stimulus), or nullptr.
 const StimulusSettings* pulseHistogramStimulus(const SimulationConfig& config);
 
+/// The stimulus whose pulses the relay error index counts
+/// (analysis.relay_stimulus), or nullptr.
+const StimulusSettings* relayStimulus(const SimulationConfig& config);
+
 /// What an electrode stimulus reaches (docs/model.md §5.3): neurons within
 /// r_act = sqrt((I − I0)/K) of it.
 struct ElectrodeReach {

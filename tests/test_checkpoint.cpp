@@ -38,8 +38,9 @@ ProjectionSettings projection(const char* name, const char* source, const char* 
 
 /// The default network with every kind of state a checkpoint keeps:
 /// noise, a depressing and facilitating projection (release states),
-/// spike bursts, a biphasic pulse train (pulse-triggered histograms), a
-/// Poisson source with bursts, and a voltage report.
+/// spike bursts, a biphasic pulse train (pulse-triggered histograms and
+/// the STN's relay of its pulses), a Poisson source with bursts, and a
+/// voltage report.
 SimulationConfig richConfig() {
   SimulationConfig c;
   c.simulation.duration_ms = 600;
@@ -65,6 +66,8 @@ SimulationConfig richConfig() {
   dbs.frequency_hz = 130;
   dbs.biphasic = true;
   c.stimuli.push_back(dbs);
+  c.analysis.relay_stimulus = "dbs";  // the STN's relay of the pulses (error-index counters)
+  c.analysis.relay_window_ms = 3;
   RecordSettings v;
   v.name = "gpe_v";
   v.population = "GPe";
@@ -131,6 +134,8 @@ void expectContinues(const Outcome& whole, const Outcome& continued, double from
       EXPECT_EQ(other, value) << name;
     }
   }
+  EXPECT_EQ(continued.main.integers, whole.main.integers);
+  EXPECT_FALSE(std::isnan(continued.summary.populations[0].error_index));
   const auto& a = whole.report.reports.begin()->second;
   const auto& b = continued.report.reports.begin()->second;
   ASSERT_EQ(a.ids, b.ids);

@@ -112,8 +112,7 @@ TEST(Izhikevich, QuadraticLimitReachesThePeakAtTheAnalyticTime) {
   for (const double I : {150.0, 400.0}) {
     const double m = (p.V_r + p.V_t) / 2, h = (p.V_t - p.V_r) / 2;
     const double root = std::sqrt(I / p.k - h * h);
-    const double T =
-        p.C_m / (p.k * root) * (std::atan((p.V_peak - m) / root) - std::atan((p.c - m) / root));
+    const double T = p.C_m / (p.k * root) * (std::atan((p.V_peak - m) / root) - std::atan((p.c - m) / root));
     double error[2];
     for (int j = 0; j < 2; ++j) {
       const double step = j == 0 ? dt : dt / 10;
@@ -140,7 +139,8 @@ TEST(Izhikevich, RegularSpikingIsClassOneFastSpikingClassTwo) {
       std::vector<double> late;
       for (const double s : t)
         if (s >= 1000) late.push_back(s);
-      if (late.size() >= 2) return 1000.0 * static_cast<double>(late.size() - 1) / (late.back() - late.front());
+      if (late.size() >= 2)
+        return 1000.0 * static_cast<double>(late.size() - 1) / (late.back() - late.front());
       if (I > from_pA + 500) return 0.0;
     }
   };

@@ -234,6 +234,33 @@ TEST(MpiInvariance, SourcesAndStimuliAreIdentical) {
                   {"STN", "GPe", "GPi", "CTX", "GPe_axonal", "GPi_axonal"});
 }
 
+// The thalamic relay deck (a model launched on its own, a Poisson source,
+// a pulse train): the same spikes and the same error-index counts on any
+// rank count.
+TEST(MpiInvariance, RelayErrorIndexIsIdentical) {
+  // GPi in 13 Hz bursts: every kind of relay error occurs.
+  const std::string deck = "--config '" + inputDeck("thalamic_relay.ini") +
+                           "' --simulation.duration_ms=1200 --population.GPi.modulation_depth=1"
+                           " --population.GPi.modulation_hz=13";
+  expectInvariant(deck, {"TC", "GPi"});
+  TempDir dir;
+  std::vector<std::int64_t> first;
+  for (const int np : {1, 3}) {
+    const std::string file = (dir / ("np" + std::to_string(np) + ".h5")).string();
+    const RunResult r = runRanks(np, deck + " --output.file='" + file + "'", dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::int64_t> counts;
+    for (const char* name : {"relay_pulses", "relay_misses", "relay_bursts", "relay_spurious"})
+      counts.push_back(readInt64Attribute(file, "/metrics/TC", name));
+    EXPECT_EQ(counts[0], 20 * 50);
+    EXPECT_GT(counts[1] + counts[2] + counts[3], 0);
+    if (first.empty())
+      first = counts;
+    else
+      EXPECT_EQ(counts, first) << "np=" << np;
+  }
+}
+
 // A spike_times population replaying a run's STN spikes (read by every
 // rank from the file) drives GPe in place of the STN.
 TEST(MpiInvariance, ReplayedSpikesAreIdentical) {

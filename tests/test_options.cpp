@@ -689,7 +689,8 @@ TEST(OptionsPopulations, ChangingTheModelOfAPopulation) {
 
 TEST(OptionsPopulations, NewPopulationNeedsAKnownModel) {
   expectRejected({"--population.Striatum.n=10"}, {"population.Striatum.model is required"});
-  expectRejected({"--population.Striatum.model=izhikevich"}, {"population.Striatum.model", "izhikevich", "stn_hh", "adex"});
+  expectRejected({"--population.Striatum.model=hodgkin_huxley"},
+                 {"population.Striatum.model", "hodgkin_huxley", "stn_hh", "adex", "izhikevich"});
   expectRejected({"--population.STN.model=nosuch"}, {"population.STN.model", "nosuch"});
   TempDir dir;
   const std::string deck = (dir / "no_model.ini").string();
@@ -820,14 +821,15 @@ TEST(OptionsErrors, BandsAboveTheNyquistFrequency) {
 TEST(OptionsResolved, EveryKeyOnce) {
   const auto keys = tableKeys();
   // Text keys left empty are not listed (they would not read back as
-  // "--key="): the ensemble's, the checkpoint's and analysis.pulse_stimulus
-  // are set here, and absent by default.
+  // "--key="): the ensemble's, the checkpoint's, analysis.pulse_stimulus
+  // and analysis.relay_stimulus are set here, and absent by default.
   const auto resolved = resolvedOf(
       parse({"--ensemble.seeds=1-2", "--ensemble.grid=simulation.dt_ms = 0.025", "--ensemble.table=t.tsv",
-             "--analysis.pulse_stimulus=none", "--checkpoint.file=state.h5", "--checkpoint.at_ms=10"})
+             "--analysis.pulse_stimulus=none", "--analysis.relay_stimulus=none", "--checkpoint.file=state.h5",
+             "--checkpoint.at_ms=10"})
           .config);
   ASSERT_EQ(resolved.size(), keys.size());
-  EXPECT_EQ(resolvedOf(parse({}).config).size(), keys.size() - 6);
+  EXPECT_EQ(resolvedOf(parse({}).config).size(), keys.size() - 7);
   std::set<std::string> seen;
   for (std::size_t i = 0; i < resolved.size(); ++i) {
     EXPECT_TRUE(seen.insert(resolved[i].first).second) << "duplicate key " << resolved[i].first;

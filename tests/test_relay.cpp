@@ -18,10 +18,10 @@ TEST(Relay, ClassifiesEachPulseResponse) {
   std::vector<double> spikes;
   for (int p = 0; p < 20; ++p) {
     const double t = 50.0 * p;
-    if (p == 4) continue;                       // a miss
-    spikes.push_back(t + 3);                    // the response
-    if (p == 6) spikes.push_back(t + 10);       // a burst (two in the window)
-    if (p == 8) spikes.push_back(t + 30);       // a spurious spike
+    if (p == 4) continue;                                       // a miss
+    spikes.push_back(t + 3);                                    // the response
+    if (p == 6) spikes.push_back(t + 10);                       // a burst (two in the window)
+    if (p == 8) spikes.push_back(t + 30);                       // a spurious spike
     if (p == 9) spikes.insert(spikes.end(), {t + 30, t + 40});  // two spurious spikes
   }
   spikes.push_back(80);  // spurious, but before from_ms: not counted

@@ -9,10 +9,14 @@
 
 #include <cmath>
 #include <functional>
+#include <string>
 #include <vector>
 
+#include "io/options.hpp"
 #include "kernels/models/tc_rubin_terman.hpp"
 #include "src/analysis/relay.hpp"
+#include "src/simulation.hpp"
+#include "tests/memory_writer.hpp"
 
 using namespace cbgtc;
 
@@ -27,8 +31,8 @@ tc::TcState atRest(const tc::TcParams& p, double V) {
 }
 
 /// Spike times of one cell for `duration_ms` with an input current I(t, V).
-std::vector<double> run(const tc::TcParams& p, double duration_ms, const std::function<double(double, double)>& I,
-                        tc::TcState* end = nullptr) {
+std::vector<double> run(const tc::TcParams& p, double duration_ms,
+                        const std::function<double(double, double)>& I, tc::TcState* end = nullptr) {
   tc::TcState x = atRest(p, -65);
   std::vector<double> spikes;
   const step_type min_isi = stepsOf(p.min_isi_ms, dt);
@@ -66,7 +70,9 @@ TEST(TcRubinTerman, RestsAtTheRootOfTheSteadyStateCurrent) {
   ASSERT_GT(I_ss(hi), 0);
   for (int i = 0; i < 100; ++i) (I_ss((lo + hi) / 2) < 0 ? lo : hi) = (lo + hi) / 2;
   tc::TcState x{};
-  EXPECT_TRUE(run(tc::TcParams{}, 2000, [](double, double) { return 0.0; }, &x).empty());
+  EXPECT_TRUE(run(
+                  tc::TcParams{}, 2000, [](double, double) { return 0.0; }, &x)
+                  .empty());
   EXPECT_NEAR(x.V, lo, 1e-6);
 }
 
@@ -79,8 +85,8 @@ TEST(TcRubinTerman, RestsAtTheRootOfTheSteadyStateCurrent) {
 TEST(TcRubinTerman, TonicInhibitionKeepsTheRelayRhythmicInhibitionBreaksIt) {
   const double duration = 3000;
   for (const double g : {0.0, 0.06, 0.12}) {
-    const auto tonic = run(tc::TcParams{}, duration,
-                           [&](double t, double V) { return pulses(t) - g * (V - E_inhibition); });
+    const auto tonic =
+        run(tc::TcParams{}, duration, [&](double t, double V) { return pulses(t) - g * (V - E_inhibition); });
     const auto e = analysis::relayErrors(pulseOnsets(duration), tonic, 25, 200, duration);
     EXPECT_EQ(e.pulses, 56);
     EXPECT_EQ(e.index(), 0.0) << "tonic g " << g << ": misses " << e.misses << " bursts " << e.bursts
@@ -108,4 +114,78 @@ TEST(TcRubinTerman, ReboundBurstAfterHyperpolarisationIsTheTCurrents) {
   tc::TcParams no_T;
   no_T.gT = 0;
   EXPECT_TRUE(run(no_T, 1500, step).empty());
+}
+
+// input/thalamic_relay.ini through the whole simulation, over three seeds:
+// the error index the run reports (counted on the device as spikes happen)
+// is the one of src/analysis/relay.hpp on the written spikes, and its
+// counts are written; tonic GPi input leaves the relay intact, GPi firing
+// in 13 Hz bursts of the same mean rate breaks it.
+TEST(TcRubinTerman, RelayDeckReportsTheErrorIndexOfItsSpikes) {
+  const std::string deck = std::string(CBGTC_SOURCE_DIR) + "/input/thalamic_relay.ini";
+  const char* argv[] = {"cbgtc", "--config", deck.c_str()};
+  const SimulationConfig base = io::parseCommandLine(3, argv).config;
+  const double end = base.simulation.duration_ms, from = base.analysis.burn_in_ms;
+  std::vector<double> onsets;
+  for (double t = 0; t < end; t += 50) onsets.push_back(t);
+  for (const std::int64_t seed : {1, 2, 3}) {
+    double index[2];
+    for (int rhythmic = 0; rhythmic < 2; ++rhythmic) {
+      SimulationConfig c = base;
+      c.simulation.seed = seed;
+      if (rhythmic) {
+        auto& gpi = std::get<models::Poisson::Settings>(c.population("GPi")->params).params;
+        gpi.modulation_depth = 1;
+        gpi.modulation_hz = 13;
+      }
+      test::MemoryWriter w;
+      Simulation sim(c);
+      const RunSummary summary = sim.run(&w);
+      std::vector<std::vector<double>> cells(static_cast<std::size_t>(c.population("TC")->n));
+      for (const auto& [t, id] : w.spikes.at("TC")) cells[id].push_back(t);
+      std::int64_t misses = 0, bursts = 0, spurious = 0;
+      for (const auto& cell : cells) {
+        const auto e = analysis::relayErrors(onsets, cell, 25, from, end);
+        misses += e.misses;
+        bursts += e.bursts;
+        spurious += e.spurious;
+      }
+      index[rhythmic] = summary.populations[0].error_index;
+      EXPECT_DOUBLE_EQ(index[rhythmic], analysis::errorIndex(onsets, cells, 25, from, end)) << seed;
+      EXPECT_EQ(w.integers.at("/metrics/TC/relay_pulses"), 60 * static_cast<std::int64_t>(cells.size()));
+      EXPECT_EQ(w.integers.at("/metrics/TC/relay_misses"), misses);
+      EXPECT_EQ(w.integers.at("/metrics/TC/relay_bursts"), bursts);
+      EXPECT_EQ(w.integers.at("/metrics/TC/relay_spurious"), spurious);
+      EXPECT_TRUE(std::isnan(summary.populations[1].error_index)) << "GPi relays nothing";
+    }
+    EXPECT_LT(index[0], 0.05) << "tonic, seed " << seed;
+    EXPECT_GT(index[1], 0.25) << "rhythmic, seed " << seed;
+  }
+}
+
+// analysis.relay_stimulus must name a pulse_train stimulus that drives its
+// whole population.
+TEST(TcRubinTerman, RelayStimulusIsChecked) {
+  const std::string deck = std::string(CBGTC_SOURCE_DIR) + "/input/thalamic_relay.ini";
+  const char* argv[] = {"cbgtc", "--config", deck.c_str()};
+  const SimulationConfig base = io::parseCommandLine(3, argv).config;
+  const auto refused = [](const SimulationConfig& c) {
+    try {
+      checkConsistency(c);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(refused(base), "accepted");
+  SimulationConfig c = base;
+  c.analysis.relay_stimulus = "dbs";
+  EXPECT_NE(refused(c).find("analysis.relay_stimulus: no [stimulus.dbs]"), std::string::npos) << refused(c);
+  c = base;
+  c.stimuli[0].kind = "dc";
+  EXPECT_NE(refused(c).find("analysis.relay_stimulus: stimulus.sm is not a pulse_train"), std::string::npos)
+      << refused(c);
+  c = base;
+  c.stimuli[0].fraction = 0.5;
+  EXPECT_NE(refused(c).find("must drive every neuron"), std::string::npos) << refused(c);
 }

@@ -30,22 +30,22 @@ namespace cbgtc::izhikevich {
 
 /// Defaults: Izhikevich 2007's regular-spiking neocortical pyramidal cell.
 struct IzhikevichParams {
-  real_type C_m = 100.0;     // pF
-  real_type k = 0.7;         // nS/mV
-  real_type V_r = -60.0;     // mV, resting potential
-  real_type V_t = -40.0;     // mV, instantaneous threshold
-  real_type V_peak = 35.0;   // mV, spike cut-off
-  real_type a = 0.03;        // 1/ms, recovery rate
-  real_type b = -2.0;        // nS (u_cubic: nS/mV²), recovery sensitivity
-  real_type c = -50.0;       // mV, reset
-  real_type d = 100.0;       // pA, spike-triggered recovery increment
-  real_type I_e = 0.0;       // pA, constant drive
-  real_type u_cubic = 0.0;   // 1: U(V) = b [V − V_b]₊³ (fast-spiking cells)
-  real_type V_b = -55.0;     // mV, onset of the cubic nullcline
-  real_type phi_D1 = 0.0;    // D1 receptor activation by dopamine, 0..1
-  real_type phi_D2 = 0.0;    // D2 receptor activation by dopamine, 0..1
-  real_type K_D1 = 0.0289;   // D1: V_r scaled by 1 + K φ₁
-  real_type L_D1 = 0.331;    // D1: d scaled by 1 − L φ₁
+  real_type C_m = 100.0;       // pF
+  real_type k = 0.7;           // nS/mV
+  real_type V_r = -60.0;       // mV, resting potential
+  real_type V_t = -40.0;       // mV, instantaneous threshold
+  real_type V_peak = 35.0;     // mV, spike cut-off
+  real_type a = 0.03;          // 1/ms, recovery rate
+  real_type b = -2.0;          // nS (u_cubic: nS/mV²), recovery sensitivity
+  real_type c = -50.0;         // mV, reset
+  real_type d = 100.0;         // pA, spike-triggered recovery increment
+  real_type I_e = 0.0;         // pA, constant drive
+  real_type u_cubic = 0.0;     // 1: U(V) = b [V − V_b]₊³ (fast-spiking cells)
+  real_type V_b = -55.0;       // mV, onset of the cubic nullcline
+  real_type phi_D1 = 0.0;      // D1 receptor activation by dopamine, 0..1
+  real_type phi_D2 = 0.0;      // D2 receptor activation by dopamine, 0..1
+  real_type K_D1 = 0.0289;     // D1: V_r scaled by 1 + K φ₁
+  real_type L_D1 = 0.331;      // D1: d scaled by 1 − L φ₁
   real_type alpha_D2 = 0.032;  // D2: k scaled by 1 − α φ₂
 };
 
@@ -181,8 +181,8 @@ struct Izhikevich {
     key("c", p.c, "mV", "reset potential", any);
     key("d", p.d, "pA", "spike-triggered recovery increment (before D1 modulation)", any);
     key("I_e", p.I_e, "pA", "constant input current", any);
-    key("u_cubic", p.u_cubic, "", "1: recovery nullcline b*max(V - V_b, 0)^3 (fast-spiking cells); 0: b*(V - V_r)",
-        any);
+    key("u_cubic", p.u_cubic, "",
+        "1: recovery nullcline b*max(V - V_b, 0)^3 (fast-spiking cells); 0: b*(V - V_r)", any);
     key("V_b", p.V_b, "mV", "onset of the cubic recovery nullcline", any);
     key("phi_D1", p.phi_D1, "", "D1 receptor activation by dopamine", unit);
     key("phi_D2", p.phi_D2, "", "D2 receptor activation by dopamine", unit);

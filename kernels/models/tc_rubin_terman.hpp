@@ -24,10 +24,10 @@
 namespace cbgtc::tc {
 
 struct TcParams {
-  real_type gL = 0.05, gNa = 3.0, gK = 5.0, gT = 5.0;  // mS/cm²
+  real_type gL = 0.05, gNa = 3.0, gK = 5.0, gT = 5.0;      // mS/cm²
   real_type EL = -70.0, ENa = 50.0, EK = -90.0, ET = 0.0;  // mV
-  real_type Cm = 1.0;                                    // µF/cm²
-  real_type I_app = 0.0;                                 // µA/cm², tonic drive
+  real_type Cm = 1.0;                                      // µF/cm²
+  real_type I_app = 0.0;                                   // µA/cm², tonic drive
   // Steady states 1/(1 + exp(−(V − θ)/σ)), mV (σ < 0: decreasing).
   real_type theta_m = -37.0, sigma_m = 7.0;
   real_type theta_h = -41.0, sigma_h = -4.0;
@@ -82,10 +82,12 @@ KOKKOS_FORCEINLINE_FUNCTION bool step(TcState& x, const TcParams& p, real_type I
   const real_type g_K = p.gK * n * n * n * n;
   const real_type g_T = p.gT * pT * pT * r;
   const real_type g_total = p.gL + g_Na + g_K + g_T;
-  const real_type V_inf = (p.gL * p.EL + g_Na * p.ENa + g_K * p.EK + g_T * p.ET + p.I_app + I_input) / g_total;
+  const real_type V_inf =
+      (p.gL * p.EL + g_Na * p.ENa + g_K * p.EK + g_T * p.ET + p.I_app + I_input) / g_total;
   const real_type V_new = V_inf + (V - V_inf) * vmath::exp(-dt_ms * g_total / p.Cm);
 
-  const bool spiked = V_new >= p.V_spike_thresh && V < p.V_spike_thresh && k - x.last_spike_step >= min_isi_steps;
+  const bool spiked =
+      V_new >= p.V_spike_thresh && V < p.V_spike_thresh && k - x.last_spike_step >= min_isi_steps;
   x.V = V_new;
   x.h = h;
   x.r = r;
@@ -124,7 +126,9 @@ struct TcRubinTerman {
           last_spike_step(stateAllocation(population, "last_spike_step"), size) {}
 
     index_type size() const { return static_cast<index_type>(V.extent(0)); }
-    KOKKOS_INLINE_FUNCTION State load(index_type i) const { return State{V(i), h(i), r(i), last_spike_step(i)}; }
+    KOKKOS_INLINE_FUNCTION State load(index_type i) const {
+      return State{V(i), h(i), r(i), last_spike_step(i)};
+    }
     KOKKOS_INLINE_FUNCTION void store(index_type i, const State& x) const {
       V(i) = x.V;
       h(i) = x.h;
