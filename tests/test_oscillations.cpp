@@ -272,11 +272,16 @@ TEST(Oscillations, ModulationIndexZIsReproducible) {
   const PacResult c = modulationIndexZ(s.x, fs, 13, 30, 60, 140, 50, 43);
   EXPECT_EQ(c.mi, a.mi);
   EXPECT_NE(c.surrogate_mean, a.surrogate_mean);
-  // Under 2 s the lags come from [n/10, 9n/10]; still surrogates, still defined.
-  const std::vector<double> short_x(s.x.begin(), s.x.begin() + 1500);
-  const PacResult d = modulationIndexZ(short_x, fs, 13, 30, 60, 140, 50, 1);
-  EXPECT_EQ(d.surrogates, 50);
-  EXPECT_TRUE(std::isfinite(d.z));
+  // Under 3 s the lags come from [n/10, 9n/10]; still surrogates, still
+  // defined. At 2 s, lags of at least 1 s from the alignment would all be
+  // the same lag: the surrogates must still spread.
+  for (const std::size_t samples : {1500, 2000, 2999}) {
+    const std::vector<double> short_x(s.x.begin(), s.x.begin() + static_cast<std::ptrdiff_t>(samples));
+    const PacResult d = modulationIndexZ(short_x, fs, 13, 30, 60, 140, 50, 1);
+    EXPECT_EQ(d.surrogates, 50);
+    EXPECT_TRUE(std::isfinite(d.z)) << samples;
+    EXPECT_GT(d.surrogate_sd, 0.05 * d.surrogate_mean) << samples;
+  }
   // Too short to bin, or too few surrogates for a spread.
   EXPECT_TRUE(std::isnan(modulationIndexZ(std::vector<double>(10, 1.0), fs, 13, 30, 60, 140).mi));
   const PacResult one = modulationIndexZ(s.x, fs, 13, 30, 60, 140, 1, 1);

@@ -108,11 +108,13 @@ PacResult modulationIndexZ(const std::vector<double>& x, double fs_hz, double ph
   out.mi = tortIndex(phase, envelope, 0, bins);
 
   // Lags of at least a second leave any beta-band envelope many cycles from
-  // its true alignment; a shorter trace keeps a tenth of itself either side.
+  // its true alignment, where that leaves a second of lags to draw from (at
+  // 2 s every lag would be the same); a shorter trace keeps a tenth of
+  // itself either side.
   const std::size_t n = x.size();
   const auto one_second = static_cast<std::size_t>(std::llround(fs_hz));
   std::size_t lag_lo = n / 10, lag_hi = n - n / 10;
-  if (one_second >= 1 && n >= 2 * one_second) {
+  if (one_second >= 1 && n >= 3 * one_second) {
     lag_lo = one_second;
     lag_hi = n - one_second;
   }
@@ -137,7 +139,9 @@ PacResult modulationIndexZ(const std::vector<double>& x, double fs_hz, double ph
   // with a spread ~1e-4, where the difference form cancels digits.
   for (double index : indices) sum_squares += (index - out.surrogate_mean) * (index - out.surrogate_mean);
   out.surrogate_sd = std::sqrt(sum_squares / (out.surrogates - 1));
-  out.z = out.surrogate_sd > 0 ? (out.mi - out.surrogate_mean) / out.surrogate_sd : kNaN;
+  // A spread at round-off level (surrogates that are all the same coupling,
+  // as of a strictly periodic trace) is no null distribution.
+  out.z = out.surrogate_sd > 1e-9 * out.surrogate_mean ? (out.mi - out.surrogate_mean) / out.surrogate_sd : kNaN;
   return out;
 }
 
