@@ -290,6 +290,11 @@ OptionTable makeOptionTable(SimulationConfig& c) {
     t.add(k + "second_phase_ratio", &st.second_phase_ratio, "",
           "pulse_train: second phase amplitude over the first's (its width is pulse_width_us / ratio)",
           Bound::Positive);
+    t.add(
+        k + "interval_cv", &st.interval_cv, "",
+        "pulse_train, axonal: pulses at irregular intervals, 1000/rate ms with the rate drawn for each pulse "
+        "from a gamma distribution of mean frequency_hz and this CV (0: regular)",
+        Bound::UnitInterval);
     t.add(k + "probability", &st.probability, "",
           "axonal: probability that a pulse fires a driven neuron's axon (a spike through its projections)",
           Bound::UnitInterval);

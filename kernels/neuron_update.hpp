@@ -3,8 +3,8 @@
 // functions of the model headers (kernels/models/) and of the drive.
 
 #include <algorithm>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -12,6 +12,7 @@
 #include "kernels/population_drive.hpp"
 #include "kernels/record_probe.hpp"
 #include "kernels/spike_buffer.hpp"
+#include "kernels/stimulus.hpp"
 
 namespace cbgtc {
 
@@ -48,15 +49,15 @@ struct SpikeStatistics {
   Kokkos::View<std::int64_t*, MemorySpace> pulse_bins;
   double pulse_start_ms = 0, pulse_stop_ms = 0, pulse_period_ms = 1, pulse_bin_ms = 1;
   // Relay of input pulses (docs/model.md §7.9): for the pulses m whose
-  // onset start + m·period lies in [relay_from_ms, relay_stop_ms) and whose
-  // window ends by relay_to_ms, each neuron's pulses answered (a spike
-  // within min(window, period) of the onset), answered more than once
-  // (bursts) and spikes after the window (spurious). relay_pulse: the last
-  // pulse answered, relay_in_window: its spikes so far. Empty: none.
+  // onset relay_onsets(m) is at least relay_from_ms and whose window ends
+  // by relay_to_ms, each neuron's pulses answered (a spike within the
+  // window, cut at the next onset), answered more than once (bursts) and
+  // spikes after the window, before the next onset (spurious). relay_pulse:
+  // the last pulse answered, relay_in_window: its spikes so far. Empty: none.
   Kokkos::View<std::int64_t*, MemorySpace> relay_pulse, relay_answered, relay_bursts, relay_spurious;
   Kokkos::View<std::int32_t*, MemorySpace> relay_in_window;
-  double relay_start_ms = 0, relay_from_ms = 0, relay_stop_ms = 0, relay_to_ms = 0, relay_period_ms = 1,
-         relay_window_ms = 0;
+  Kokkos::View<double*, MemorySpace> relay_onsets;
+  double relay_from_ms = 0, relay_to_ms = 0, relay_window_ms = 0;
   step_type burn_in_steps = 0;
   double dt_ms = 0;
   double burst_isi_ms = 10;
@@ -117,12 +118,14 @@ struct SpikeStatistics {
 
   /// Classifies neuron i's spike at t against the relay pulses.
   KOKKOS_INLINE_FUNCTION void relayResponse(index_type i, double t) const {
-    if (t < relay_start_ms) return;
-    const double m_real = math::floor((t - relay_start_ms) / relay_period_ms);
-    const double onset = relay_start_ms + m_real * relay_period_ms;
-    if (onset < relay_from_ms || onset >= relay_stop_ms || onset + relay_window_ms > relay_to_ms) return;
-    const auto m = static_cast<std::int64_t>(m_real);
-    const double window = relay_window_ms < relay_period_ms ? relay_window_ms : relay_period_ms;
+    const auto pulses = static_cast<std::int64_t>(relay_onsets.extent(0));
+    // The last onset at or before t.
+    const std::int64_t m = firstAtOrAfter(relay_onsets.data(), pulses, t + 1e-9 * dt_ms) - 1;
+    if (m < 0) return;
+    const double onset = relay_onsets(m);
+    if (onset < relay_from_ms || onset + relay_window_ms > relay_to_ms) return;
+    const double gap = m + 1 < pulses ? relay_onsets(m + 1) - onset : relay_to_ms - onset;
+    const double window = relay_window_ms < gap ? relay_window_ms : gap;
     if (t - onset >= window) {
       ++relay_spurious(i);
     } else if (relay_pulse(i) != m) {

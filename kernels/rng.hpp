@@ -27,6 +27,7 @@ enum class Stream : std::uint32_t {
   AxonalActivation = 8,
   Placement = 9,
   Heterogeneity = 10,
+  PulseIntervals = 11,
 };
 
 struct Philox4x32 {

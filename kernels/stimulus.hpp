@@ -11,6 +11,19 @@
 
 namespace cbgtc {
 
+/// The first index j of the ascending a[0..n) with a[j] ≥ t (n if none).
+KOKKOS_INLINE_FUNCTION std::int64_t firstAtOrAfter(const double* a, std::int64_t n, double t) {
+  std::int64_t lo = 0, hi = n;
+  while (lo < hi) {
+    const std::int64_t mid = lo + (hi - lo) / 2;
+    if (a[mid] < t)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
 enum class StimulusKind : std::int32_t {
   Dc,          // amplitude from start to stop
   Sine,        // offset + amplitude·sin(2π f (t − start) + phase)
@@ -34,6 +47,10 @@ struct Stimulus {
   double probability = 1;             // Axonal: per pulse and neuron
   std::uint64_t seed = 0;             // Axonal: keys the draws, with the stimulus's key
   std::uint32_t key = 0;
+  // PulseTrain, Axonal with irregular intervals: the onsets, ascending (ms).
+  // Null: regular, onset m at start + m/f.
+  const double* onsets = nullptr;
+  std::int64_t onset_count = 0;
   const std::uint8_t* targets = nullptr;  // [local neuron]: 1 if driven; null: every neuron
 
   KOKKOS_INLINE_FUNCTION bool drives(index_type i) const { return targets == nullptr || targets[i] != 0; }
@@ -48,6 +65,10 @@ struct Stimulus {
   /// and before stop, or −1. Each onset falls in exactly one step: the
   /// candidate is corrected against the same onset formula the test uses.
   KOKKOS_INLINE_FUNCTION std::int64_t pulseIn(double t0, double t1) const {
+    if (onsets != nullptr) {
+      const std::int64_t m = firstAtOrAfter(onsets, onset_count, t0);
+      return m < onset_count && onsets[m] < t1 && onsets[m] < stop_ms ? m : -1;
+    }
     if (!(t1 > start_ms)) return -1;
     const double period = 1000.0 / frequency_hz;
     auto m = static_cast<std::int64_t>(-math::floor((start_ms - t0) / period));  // ⌈(t0 − start)/T⌉
@@ -56,6 +77,13 @@ struct Stimulus {
     if (start_ms + static_cast<double>(m) * period < t0) ++m;
     const double onset = start_ms + static_cast<double>(m) * period;
     return onset < t1 && onset < stop_ms ? m : -1;
+  }
+
+  /// Adds to `charge` the charge over [a, b) of the pulse starting at `onset`.
+  KOKKOS_INLINE_FUNCTION void addPulseCharge(double a, double b, double onset, double& charge) const {
+    charge += overlap(a, b, onset, onset + width_ms, amplitude);
+    const double second = onset + width_ms + gap_ms;
+    charge += overlap(a, b, second, second + second_width_ms, second_amplitude);
   }
 
   /// The mean current over the step [t0, t1) of length dt. Consecutive
@@ -80,16 +108,19 @@ struct Stimulus {
       case StimulusKind::PulseTrain: {
         const double period = 1000.0 / frequency_hz;
         const double pulse = width_ms + gap_ms + second_width_ms;
+        if (onsets != nullptr) {
+          double charge = 0;
+          for (std::int64_t m = firstAtOrAfter(onsets, onset_count, a - pulse);
+               m < onset_count && onsets[m] < b; ++m)
+            addPulseCharge(a, b, onsets[m], charge);
+          return charge / dt;
+        }
         // Pulses m whose [onset, onset + pulse) meets [a, b).
         auto m = static_cast<std::int64_t>(math::floor((a - start_ms - pulse) / period));
         if (m < 0) m = 0;
         double charge = 0;
-        for (; start_ms + static_cast<double>(m) * period < b; ++m) {
-          const double onset = start_ms + static_cast<double>(m) * period;
-          charge += overlap(a, b, onset, onset + width_ms, amplitude);
-          const double second = onset + width_ms + gap_ms;
-          charge += overlap(a, b, second, second + second_width_ms, second_amplitude);
-        }
+        for (; start_ms + static_cast<double>(m) * period < b; ++m)
+          addPulseCharge(a, b, start_ms + static_cast<double>(m) * period, charge);
         return charge / dt;
       }
       case StimulusKind::Axonal:

@@ -163,6 +163,7 @@ struct StimulusSettings {
   double interphase_gap_us = 0.0;
   double second_phase_ratio = 1.0;  // second phase amplitude / first; its width is pulse_width_us / ratio
   double probability = 1.0;         // axonal: that a pulse fires a driven neuron's axon
+  double interval_cv = 0.0;         // pulse_train, axonal: CV of a rate drawn for each pulse (0: regular)
   // An electrode instead of a target set: a monopolar point source at
   // (electrode_*_um) drives the neurons (of a placed population) within the
   // current-distance threshold, current_mA >= threshold_I0_mA + threshold_K_mA_per_mm2·r².

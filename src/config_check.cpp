@@ -152,6 +152,9 @@ void checkConsistency(const SimulationConfig& c) {
       throw ConfigError("analysis.pulse_stimulus: no [stimulus." + c.analysis.pulse_stimulus + "] section");
     if (named->kind != "pulse_train" && named->kind != "axonal")
       throw ConfigError("analysis.pulse_stimulus: stimulus." + named->name + " is not a pulse_train or axonal one");
+    if (named->interval_cv != 0)
+      throw ConfigError("analysis.pulse_stimulus: stimulus." + named->name +
+                        " has interval_cv > 0; the histograms need periodic pulses");
   }
   if (const StimulusSettings* pulses = pulseHistogramStimulus(c))
     if (pulses->frequency_hz > 0 && 1000.0 / pulses->frequency_hz / c.analysis.pulse_bin_ms > 100000)

@@ -163,7 +163,7 @@ void Simulation::buildPopulations() {
           // Axonal spikes: at most one per pulse and neuron.
           for (const StimulusSettings& st : config.stimuli)
             if (st.kind == "axonal" && st.population == s.name)
-              spike_capacity += std::int64_t(n) * axonalPulsesPerEpoch(st, dt, _epoch_steps);
+              spike_capacity += std::int64_t(n) * axonalPulsesPerEpoch(st, config, _epoch_steps);
           initializePopulation<M>(space, m.storage, std::get<typename M::Settings>(s.params).init, seed, p.key,
                                   p.firstGlobal());
         },
@@ -184,14 +184,15 @@ void Simulation::buildPopulations() {
     }
     if (const StimulusSettings* relay = relayStimulus(config); relay && relay->population == s.name) {
       auto& st = p.stats;
-      const double run_ms = config.simulation.duration_ms;
-      st.relay_start_ms = relay->start_ms;
       st.relay_from_ms = config.analysis.burn_in_ms;
-      st.relay_stop_ms = relay->stop_ms < 0 ? run_ms : std::min(relay->stop_ms, run_ms);
-      st.relay_to_ms = run_ms;
-      st.relay_period_ms = 1000.0 / relay->frequency_hz;
+      st.relay_to_ms = config.simulation.duration_ms;
       st.relay_window_ms = config.analysis.relay_window_ms;
       const std::string prefix = "cbgtc::" + p.name + "::relay_";
+      const std::vector<double> onsets = pulseOnsets(*relay, config);
+      st.relay_onsets = Kokkos::View<double*, MemorySpace>(prefix + "onsets", onsets.size());
+      Kokkos::deep_copy(st.relay_onsets,
+                        Kokkos::View<const double*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
+                            onsets.data(), onsets.size()));
       st.relay_pulse = Kokkos::View<std::int64_t*, MemorySpace>(prefix + "pulse", n);
       Kokkos::deep_copy(st.relay_pulse, std::int64_t(-1));
       st.relay_answered = Kokkos::View<std::int64_t*, MemorySpace>(prefix + "answered", n);
@@ -321,6 +322,15 @@ void Simulation::buildStimuli() {
     for (const StimulusSettings& s : _config.stimuli) {
       if (s.population != p.name) continue;
       Stimulus st = stimulusOf(s, _config);
+      if (s.interval_cv != 0) {
+        const std::vector<double> onsets = pulseOnsets(s, _config);
+        Kokkos::View<double*, MemorySpace> on("cbgtc::" + s.name + "::onsets", onsets.size());
+        Kokkos::deep_copy(on, Kokkos::View<const double*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
+                                  onsets.data(), onsets.size()));
+        st.onsets = on.data();
+        st.onset_count = static_cast<std::int64_t>(onsets.size());
+        _stimulus_onsets.push_back(on);
+      }
       const std::vector<std::uint8_t> driven = stimulusTargets(s, _config, p.block);
       Kokkos::View<std::uint8_t*, MemorySpace> targets;
       if (!driven.empty()) {

@@ -130,12 +130,10 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   const bool relays = r.stats.relay_pulse.extent(0) > 0;
   if (relays) {
     const auto& st = r.stats;
+    const auto onsets = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), st.relay_onsets);
     std::int64_t pulses = 0;
-    for (std::int64_t m = 0;; ++m) {
-      const double onset = st.relay_start_ms + static_cast<double>(m) * st.relay_period_ms;
-      if (onset >= st.relay_stop_ms || onset + st.relay_window_ms > st.relay_to_ms) break;
-      if (onset >= st.relay_from_ms) ++pulses;
-    }
+    for (std::size_t m = 0; m < onsets.extent(0); ++m)
+      if (onsets(m) >= st.relay_from_ms && onsets(m) + st.relay_window_ms <= st.relay_to_ms) ++pulses;
     const auto answered = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), st.relay_answered);
     const auto bursts = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), st.relay_bursts);
     const auto spurious = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), st.relay_spurious);

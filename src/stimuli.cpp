@@ -59,6 +59,8 @@ void checkStimuli(const SimulationConfig& c) {
     if (!(stopOf(s, c) > s.start_ms))
       throw ConfigError(k + "stop_ms (" + io::formatNumber(s.stop_ms) + ") must be after " + k + "start_ms (" +
                         io::formatNumber(s.start_ms) + ")");
+    if (s.interval_cv != 0 && s.kind != "pulse_train" && s.kind != "axonal")
+      throw ConfigError(k + "interval_cv applies to pulse_train and axonal stimuli only");
     if (s.kind == "pulse_train") {
       if (!(s.frequency_hz > 0)) throw ConfigError(k + "frequency_hz must be positive for a pulse_train");
       const double pulse_us = s.pulse_width_us + (s.biphasic ? s.interphase_gap_us + s.pulse_width_us / s.second_phase_ratio : 0);
@@ -93,8 +95,61 @@ Stimulus stimulusOf(const StimulusSettings& s, const SimulationConfig& c) {
   return out;
 }
 
-std::int64_t axonalPulsesPerEpoch(const StimulusSettings& s, double dt_ms, std::int64_t epoch_steps) {
-  return static_cast<std::int64_t>(std::ceil(static_cast<double>(epoch_steps) * dt_ms * s.frequency_hz / 1000.0)) + 1;
+std::int64_t axonalPulsesPerEpoch(const StimulusSettings& s, const SimulationConfig& c,
+                                  std::int64_t epoch_steps) {
+  const double epoch_ms = static_cast<double>(epoch_steps) * c.simulation.dt_ms;
+  if (s.interval_cv == 0) return static_cast<std::int64_t>(std::ceil(epoch_ms * s.frequency_hz / 1000.0)) + 1;
+  // The most onsets within any epoch's span (plus one for the edges).
+  const std::vector<double> onsets = pulseOnsets(s, c);
+  std::int64_t most = 0;
+  for (std::size_t first = 0, last = 0; first < onsets.size(); ++first) {
+    while (last < onsets.size() && onsets[last] < onsets[first] + epoch_ms) ++last;
+    most = std::max<std::int64_t>(most, static_cast<std::int64_t>(last - first));
+  }
+  return most + 1;
+}
+
+namespace {
+
+/// A Gamma(shape, 1) draw for shape ≥ 1 (Marsaglia & Tsang 2000), from a
+/// keyed sequence of uniforms (normals by Box–Muller).
+double gammaDraw(double shape, rng::UniformSequence& u) {
+  const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+  for (;;) {
+    const double z = std::sqrt(-2.0 * std::log(u.next())) * std::cos(2.0 * 3.14159265358979323846 * u.next());
+    const double v = (1 + c * z) * (1 + c * z) * (1 + c * z);
+    if (v <= 0) continue;
+    if (std::log(u.next()) < 0.5 * z * z + d - d * v + d * std::log(v)) return d * v;
+  }
+}
+
+}  // namespace
+
+std::vector<double> pulseOnsets(const StimulusSettings& s, const SimulationConfig& c) {
+  std::vector<double> onsets;
+  const double stop = stopOf(s, c);
+  if (!(s.frequency_hz > 0)) return onsets;
+  if (s.interval_cv == 0) {
+    const double period = 1000.0 / s.frequency_hz;
+    for (std::int64_t m = 0;; ++m) {
+      const double onset = s.start_ms + static_cast<double>(m) * period;
+      if (onset >= stop) break;
+      onsets.push_back(onset);
+    }
+    return onsets;
+  }
+  // Rate ~ Gamma(shape 1/CV², scale f·CV²): mean f, CV interval_cv.
+  const double shape = 1.0 / (s.interval_cv * s.interval_cv);
+  const double scale = s.frequency_hz / shape;
+  const auto seed = static_cast<std::uint64_t>(c.simulation.seed);
+  const std::uint32_t key = rng::streamKey(s.name.c_str());
+  double t = s.start_ms;
+  for (std::uint32_t m = 0; t < stop; ++m) {
+    onsets.push_back(t);
+    rng::UniformSequence u(seed, rng::Stream::PulseIntervals, key, m);
+    t += 1000.0 / (gammaDraw(shape, u) * scale);
+  }
+  return onsets;
 }
 
 bool withinReach(const StimulusSettings& s, const SimulationConfig& c, std::int64_t i) {
@@ -158,8 +213,11 @@ const StimulusSettings* relayStimulus(const SimulationConfig& config) {
 const StimulusSettings* pulseHistogramStimulus(const SimulationConfig& config) {
   const std::string& name = config.analysis.pulse_stimulus;
   if (name == "none") return nullptr;
+  // Periodic pulses only: the histogram's bins span one period.
   for (const StimulusSettings& s : config.stimuli)
-    if ((s.kind == "pulse_train" || s.kind == "axonal") && (name.empty() || s.name == name)) return &s;
+    if ((s.kind == "pulse_train" || s.kind == "axonal") && s.interval_cv == 0 &&
+        (name.empty() || s.name == name))
+      return &s;
   return nullptr;
 }
 

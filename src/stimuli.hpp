@@ -47,7 +47,15 @@ ElectrodeReach electrodeReach(const StimulusSettings& s, const SimulationConfig&
                               const PopulationSettings& population);
 
 /// The most pulses of an axonal stimulus in `epoch_steps` steps of dt_ms.
-std::int64_t axonalPulsesPerEpoch(const StimulusSettings& s, double dt_ms, std::int64_t epoch_steps);
+std::int64_t axonalPulsesPerEpoch(const StimulusSettings& s, const SimulationConfig& config,
+                                  std::int64_t epoch_steps);
+
+/// The onsets (ms, ascending) of a pulse_train or axonal stimulus's pulses
+/// in [start_ms, stop): start + m/f, or with interval_cv > 0 each interval
+/// 1000/rate_m with rate_m drawn from a gamma distribution of mean
+/// frequency_hz and CV interval_cv (So et al. 2012; docs/model.md §5.1),
+/// keyed by the seed, the stimulus's name and m.
+std::vector<double> pulseOnsets(const StimulusSettings& s, const SimulationConfig& config);
 
 /// Which neurons of `block` (global indices) the stimulus drives, one flag
 /// per neuron; empty when it drives all of them. A fraction is a keyed

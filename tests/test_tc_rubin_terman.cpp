@@ -16,6 +16,7 @@
 #include "kernels/models/tc_rubin_terman.hpp"
 #include "src/analysis/relay.hpp"
 #include "src/simulation.hpp"
+#include "src/stimuli.hpp"
 #include "tests/memory_writer.hpp"
 
 using namespace cbgtc;
@@ -188,4 +189,30 @@ TEST(TcRubinTerman, RelayStimulusIsChecked) {
   c = base;
   c.stimuli[0].fraction = 0.5;
   EXPECT_NE(refused(c).find("must drive every neuron"), std::string::npos) << refused(c);
+}
+
+// So et al.'s (2012) sensorimotor input: 14 Hz pulses of 3.5 uA/cm^2 at
+// irregular intervals (rate CV 0.2). The run's index is the one of
+// relayErrors on its spikes against the same onsets, and the relay of
+// unbursting input stays intact.
+TEST(TcRubinTerman, IrregularPulsesAreScoredAgainstTheirOnsets) {
+  const std::string deck = std::string(CBGTC_SOURCE_DIR) + "/input/thalamic_relay.ini";
+  const char* argv[] = {"cbgtc",
+                        "--config",
+                        deck.c_str(),
+                        "--stimulus.sm.frequency_hz=14",
+                        "--stimulus.sm.amplitude=3.5",
+                        "--stimulus.sm.interval_cv=0.2",
+                        "--simulation.duration_ms=2200"};
+  const SimulationConfig c = io::parseCommandLine(7, argv).config;
+  const std::vector<double> onsets = pulseOnsets(c.stimuli[0], c);
+  ASSERT_NE(onsets[1] - onsets[0], onsets[2] - onsets[1]);
+  test::MemoryWriter w;
+  Simulation sim(c);
+  const RunSummary summary = sim.run(&w);
+  std::vector<std::vector<double>> cells(static_cast<std::size_t>(c.population("TC")->n));
+  for (const auto& [t, id] : w.spikes.at("TC")) cells[id].push_back(t);
+  const double index = summary.populations[0].error_index;
+  EXPECT_DOUBLE_EQ(index, analysis::errorIndex(onsets, cells, 25, 200, 2200));
+  EXPECT_LT(index, 0.05);
 }
