@@ -1,0 +1,65 @@
+// The cortico-basal ganglia-thalamo-cortical loop presets (input/cbgtc.ini,
+// input/cbgtc_parkinsonian.ini; docs/model.md §8.5) at a quarter of their
+// size (fixed in-degrees keep each cell's inputs), 2 s analysed, over three
+// seeds: healthy rates in their physiological ranges and the thalamus
+// relaying its input; with dopamine lowered the changes of rate the
+// literature reports and a broken relay.
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "io/options.hpp"
+#include "src/simulation.hpp"
+
+using namespace cbgtc;
+
+namespace {
+
+std::map<std::string, PopulationSummary> runQuarter(const std::string& deck, std::int64_t seed) {
+  const std::string path = std::string(CBGTC_SOURCE_DIR) + "/input/" + deck;
+  const char* argv[] = {"cbgtc", "--config", path.c_str()};
+  SimulationConfig c = io::parseCommandLine(3, argv).config;
+  for (auto& p : c.populations) p.n /= 4;
+  c.simulation.duration_ms = 2500;
+  c.simulation.seed = seed;
+  Simulation sim(c);
+  std::map<std::string, PopulationSummary> out;
+  for (const PopulationSummary& p : sim.run(nullptr).populations) out[p.name] = p;
+  return out;
+}
+
+}  // namespace
+
+// Healthy: each population in its range (docs/model.md §8.3 and §8.5:
+// STN 10-25 Hz, GPe TI 50-80, GPi 60-90, MSNs 0.1-2, striatal FSIs 10-30,
+// pyramidal cells 1-15) and an error index of at most 0.1 (Rubin & Terman
+// 2004's healthy relay). Dopamine lowered: GPe TI at least 15 % slower,
+// GPi and STN at least 15 % faster, D2 MSNs at least 1.5 times and D1 MSNs
+// slower, and the error index at least doubled (at full size it is 7 times
+// healthy; docs/model.md §8.5).
+TEST(Loop, DopamineLossSlowsGpeSpeedsStnAndGpiAndBreaksTheRelay) {
+  for (const std::int64_t seed : {1, 2, 3}) {
+    auto h = runQuarter("cbgtc.ini", seed);
+    auto p = runQuarter("cbgtc_parkinsonian.ini", seed);
+    const auto in = [&](const char* name, double lo, double hi) {
+      EXPECT_GE(h[name].rate_hz, lo) << name << " seed " << seed;
+      EXPECT_LE(h[name].rate_hz, hi) << name << " seed " << seed;
+    };
+    in("STN", 10, 25);
+    in("GPe_TI", 50, 80);
+    in("GPi", 60, 90);
+    in("D1", 0.1, 2);
+    in("D2", 0.1, 2);
+    in("FSI", 10, 30);
+    in("CTX_E", 1, 15);
+    EXPECT_LE(h["TC"].error_index, 0.1) << seed;
+    EXPECT_LT(p["GPe_TI"].rate_hz, 0.85 * h["GPe_TI"].rate_hz) << seed;
+    EXPECT_GT(p["GPi"].rate_hz, 1.15 * h["GPi"].rate_hz) << seed;
+    EXPECT_GT(p["STN"].rate_hz, 1.15 * h["STN"].rate_hz) << seed;
+    EXPECT_GT(p["D2"].rate_hz, 1.5 * h["D2"].rate_hz) << seed;
+    EXPECT_LT(p["D1"].rate_hz, h["D1"].rate_hz) << seed;
+    EXPECT_GT(p["TC"].error_index, 2 * h["TC"].error_index) << seed;
+  }
+}
