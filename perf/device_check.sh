@@ -55,6 +55,6 @@ for t in "$build"/bin/test_*; do
 done > "$out/tests.txt" 2>&1
 # Benchmarks: 1.0e4, 1.0e6, 1.0e8 synapses, "100K" (5.1e8), 1M neurons (5.0e8).
 python3 "$here/run_benchmarks.py" --build "$build" ${float_build:+--float-build "$float_build"} --out "$out" \
-  --scales ${DEVICE_CHECK_SCALES:-1 10 100 222.22 $here/../input/network_1m.ini} 2>&1 | tail -n 20
+  --scales ${DEVICE_CHECK_SCALES:-1 10 100 222.22 $here/../input/network_1m.ini $here/../input/cbgtc_1m.ini} 2>&1 | tail -n 20
 ls -l "$out"
 grep -E "^(==|exit)|FAILED" "$out/tests.txt"; grep -E "step loop|time per step" "$out/runs.txt"
