@@ -18,6 +18,7 @@
 
 #include "kernels/lane_group.hpp"
 #include "kernels/models/model.hpp"
+#include "kernels/models/stn_terman_rubin.hpp"
 #include "kernels/rng.hpp"
 #include "kernels/vectorizable_math.hpp"
 
@@ -50,12 +51,9 @@ struct TcState {
   step_type last_spike_step;
 };
 
-/// Before any spike (far enough back that any min_isi has passed).
-constexpr step_type no_spike_step = -(step_type(1) << 40);
-
-KOKKOS_FORCEINLINE_FUNCTION real_type sigmoid(real_type V, real_type theta, real_type sigma) {
-  return real_type(1) / (real_type(1) + vmath::exp(-(V - theta) / sigma));
-}
+// The STN models' spike sentinel and steady-state function.
+using stn::no_spike_step;
+using stn_tr::sigmoid;
 
 KOKKOS_FORCEINLINE_FUNCTION real_type tauH(real_type V) {
   const real_type alpha = real_type(0.128) * vmath::exp(-(V + real_type(46)) / real_type(18));
