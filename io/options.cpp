@@ -358,6 +358,10 @@ OptionTable makeOptionTable(SimulationConfig& c) {
         "and once per combination of key values: key = v1, v2; key2 = v3, ... (empty: no grid)");
   t.add("ensemble.table", &e.table, "",
         "the ensemble's table of metrics (empty: <output.file's stem>_ensemble.tsv)");
+  t.add("ensemble.replicas", &e.replicas, "",
+        "runs advanced together as one network, this many at a time: the same spikes as separate runs, in "
+        "shared kernel launches (1: one network per run)",
+        Bound::Positive);
 
   auto& k = c.checkpoint;
   t.add("checkpoint.file", &k.file, "",

@@ -5,10 +5,12 @@
 // decks and command line.
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "kernels/rng.hpp"
 #include "src/model_settings.hpp"
 
 namespace cbgtc {
@@ -57,6 +59,16 @@ struct BiasSettings {
   double cv = 0.0;
 };
 
+/// What the random draws of a population, projection or stimulus are keyed
+/// by (kernels/rng.hpp): a seed and a name. Unset, simulation.seed and the
+/// section's own name. A replica of an in-process ensemble (src/replicas.hpp)
+/// is renamed but keeps its run's seed and the deck's name, so that it draws
+/// exactly what its run alone would.
+struct RandomIdentity {
+  std::optional<std::int64_t> seed;
+  std::string name;  // "": the section's name
+};
+
 /// One population: deck section [population.<name>].
 struct PopulationSettings {
   std::string name;            // also its SONATA population name and its random key
@@ -71,6 +83,7 @@ struct PopulationSettings {
   double extent_um = 1000;     // box: edge length; sphere: radius
   std::string spike_file;      // models that replay spike trains: the SONATA or CSV spike file
   std::string spike_population;  // ... and its population there ("": this population's name)
+  RandomIdentity random;
 
   /// A population of `model` with that model's defaults.
   static PopulationSettings of(const std::string& name, const std::string& model, std::int64_t n);
@@ -99,6 +112,7 @@ struct ProjectionSettings {
   double stp_U = 0.0;             // release probability of a rested synapse
   double stp_tau_rec_ms = 800.0;  // recovery from depression
   double stp_tau_fac_ms = 0.0;    // decay of facilitation (0: none)
+  RandomIdentity random;
 };
 
 /// The four projections of the prototype with the intended delays and
@@ -173,6 +187,7 @@ struct StimulusSettings {
   double threshold_I0_mA = 0.0;
   double threshold_K_mA_per_mm2 = 1.0;
   double conductivity_S_per_m = 0.2;  // tissue, for the extracellular potential I/(4πσr)
+  RandomIdentity random;
 };
 
 struct OutputSettings {
@@ -191,6 +206,7 @@ struct EnsembleSettings {
   std::string seeds;  // "1-10, 15": one run per seed ("": simulation.seed alone)
   std::string grid;   // "key = v1, v2; key2 = v3": one run per combination and seed
   std::string table;  // "": <output.file's stem>_ensemble.tsv
+  std::int64_t replicas = 1;  // runs advanced together as one network (src/replicas.hpp)
 };
 
 /// Saving the run's state to continue it later: [checkpoint]
@@ -224,6 +240,36 @@ struct SimulationConfig {
   const PopulationSettings* population(const std::string& name) const;
   PopulationSettings* population(const std::string& name);
 };
+
+/// The seed and the name that key a section's random draws (RandomIdentity).
+template <class Settings>
+std::uint64_t randomSeed(const Settings& s, const SimulationConfig& c) {
+  return static_cast<std::uint64_t>(s.random.seed.value_or(c.simulation.seed));
+}
+template <class Settings>
+const std::string& randomName(const Settings& s) {
+  return s.random.name.empty() ? s.name : s.random.name;
+}
+template <class Settings>
+std::uint32_t randomKey(const Settings& s) {
+  return rng::streamKey(randomName(s).c_str());
+}
+
+/// A replica's copy of a deck's section is named "<name>~<replica>"
+/// (src/replicas.hpp). Its tag, "~<replica>" (the last '~' and the digits
+/// after it: names derived from it may go on, "GPi~2_axonal"), or "" for a
+/// name of no replica: sections of one run have the same tag.
+inline std::string replicaTag(const std::string& name) {
+  const std::size_t at = name.rfind('~');
+  if (at == std::string::npos) return std::string();
+  std::size_t end = at + 1;
+  while (end < name.size() && name[end] >= '0' && name[end] <= '9') ++end;
+  return name.substr(at, end - at);
+}
+
+/// A deck section's name: letters, digits and '_' (it is also an HDF5
+/// group and a random key); or a replica's copy of one, "<random.name>~<n>".
+bool validSectionName(const std::string& name, const RandomIdentity& random);
 
 /// Checks that involve several keys (duration vs dt, V_reset vs V_peak,
 /// projections naming populations, ...); throws ConfigError naming the key.

@@ -3,6 +3,7 @@
 // built in code is held to the same rules.
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -18,6 +19,18 @@
 #include "src/stimuli.hpp"
 
 namespace cbgtc {
+
+bool validSectionName(const std::string& name, const RandomIdentity& random) {
+  const auto plain = [](const std::string& text, bool digits_only) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), [digits_only](char ch) {
+      return digits_only ? std::isdigit(static_cast<unsigned char>(ch)) != 0
+                         : std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
+    });
+  };
+  if (random.name.empty()) return plain(name, false);
+  const std::string stem = random.name + "~";
+  return plain(random.name, false) && name.rfind(stem, 0) == 0 && plain(name.substr(stem.size()), true);
+}
 
 namespace {
 
@@ -37,20 +50,12 @@ std::int64_t checkedSteps(const std::string& key, double ms, double dt_ms, std::
   return steps;
 }
 
-/// A population name is a deck section's name, a SONATA population (an
-/// HDF5 group) and a random key: letters, digits and '_' only.
-bool validName(const std::string& name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
-    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
-  });
-}
-
 void checkPopulations(const SimulationConfig& c) {
   const auto max_pop = static_cast<std::int64_t>(std::numeric_limits<index_type>::max());
-  std::map<std::uint32_t, std::string> keys;
+  std::map<std::pair<std::uint32_t, std::string>, std::string> keys;  // (key, replica tag)
   for (const PopulationSettings& p : c.populations) {
     const std::string k = "population." + p.name + ".";
-    if (!validName(p.name))
+    if (!validSectionName(p.name, p.random))
       throw ConfigError("population name '" + p.name + "' must be letters, digits and '_' only");
     if (c.population(p.name) != &p) throw ConfigError("population '" + p.name + "' is defined twice");
     if (p.model != modelName(p.params))
@@ -62,8 +67,7 @@ void checkPopulations(const SimulationConfig& c) {
       throw ConfigError(k + "spike_file is required (the spike trains population " + p.name + " replays)");
     const std::string inconsistent = modelInconsistency(p.params, c.simulation.dt_ms);
     if (!inconsistent.empty()) throw ConfigError(k + inconsistent + " (" + k + "*)");
-    const std::uint32_t key = rng::streamKey(p.name.c_str());
-    const auto [other, fresh] = keys.emplace(key, p.name);
+    const auto [other, fresh] = keys.emplace(std::make_pair(randomKey(p), replicaTag(p.name)), p.name);
     if (!fresh)
       throw ConfigError("populations '" + other->second + "' and '" + p.name +
                         "' have the same random key; rename one of them");
@@ -146,8 +150,9 @@ void checkConsistency(const SimulationConfig& c) {
   if (!(c.analysis.gamma_lo_hz < c.analysis.gamma_hi_hz))
     throw ConfigError("analysis.gamma_lo_hz must be below analysis.gamma_hi_hz");
   if (!c.analysis.pulse_stimulus.empty() && c.analysis.pulse_stimulus != "none") {
-    const auto named = std::find_if(c.stimuli.begin(), c.stimuli.end(),
-                                    [&](const StimulusSettings& s) { return s.name == c.analysis.pulse_stimulus; });
+    const auto named = std::find_if(c.stimuli.begin(), c.stimuli.end(), [&](const StimulusSettings& s) {
+      return randomName(s) == c.analysis.pulse_stimulus;
+    });
     if (named == c.stimuli.end())
       throw ConfigError("analysis.pulse_stimulus: no [stimulus." + c.analysis.pulse_stimulus + "] section");
     if (named->kind != "pulse_train" && named->kind != "axonal")
@@ -156,13 +161,14 @@ void checkConsistency(const SimulationConfig& c) {
       throw ConfigError("analysis.pulse_stimulus: stimulus." + named->name +
                         " has interval_cv > 0; the histograms need periodic pulses");
   }
-  if (const StimulusSettings* pulses = pulseHistogramStimulus(c))
-    if (pulses->frequency_hz > 0 && 1000.0 / pulses->frequency_hz / c.analysis.pulse_bin_ms > 100000)
-      throw ConfigError("analysis.pulse_bin_ms: the histogram of stimulus." + pulses->name +
-                        "'s period would have more than 100000 bins; choose a longer bin");
+  for (const PopulationSettings& p : c.populations)
+    if (const StimulusSettings* pulses = pulseHistogramStimulus(c, p.name))
+      if (pulses->frequency_hz > 0 && 1000.0 / pulses->frequency_hz / c.analysis.pulse_bin_ms > 100000)
+        throw ConfigError("analysis.pulse_bin_ms: the histogram of stimulus." + pulses->name +
+                          "'s period would have more than 100000 bins; choose a longer bin");
   if (!c.analysis.relay_stimulus.empty() && c.analysis.relay_stimulus != "none") {
     const auto named = std::find_if(c.stimuli.begin(), c.stimuli.end(), [&](const StimulusSettings& s) {
-      return s.name == c.analysis.relay_stimulus;
+      return randomName(s) == c.analysis.relay_stimulus;
     });
     if (named == c.stimuli.end())
       throw ConfigError("analysis.relay_stimulus: no [stimulus." + c.analysis.relay_stimulus + "] section");

@@ -237,6 +237,23 @@ RunSummary unflattenSummary(const double* v, const RunSummary& like) {
   return s;
 }
 
+RunSummary summaryShape(const SimulationConfig& config) {
+  RunSummary s;
+  for (const PopulationSettings& p : config.populations) {
+    PopulationSummary q;
+    q.name = p.name;
+    q.size = static_cast<index_type>(p.n);
+    s.populations.push_back(q);
+  }
+  // As Simulation::summarizePairs: every pair of populations with a membrane.
+  for (std::size_t x = 0; x < config.populations.size(); ++x)
+    for (std::size_t y = x + 1; y < config.populations.size(); ++y)
+      if (hasMembranePotential(config.populations[x].params) &&
+          hasMembranePotential(config.populations[y].params))
+        s.pairs.push_back(PairSummary{config.populations[x].name, config.populations[y].name, 0.0});
+  return s;
+}
+
 RunSummary failedRunSummary(const RunSummary& s) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   RunSummary failed = s;

@@ -63,6 +63,10 @@ RunSummary unflattenSummary(const double* values, const RunSummary& like);
 /// `s` with every metric NaN: a failed run's entry in the table.
 RunSummary failedRunSummary(const RunSummary& s);
 
+/// The populations and pairs a summary of `config`'s run has, every metric
+/// zero: the entry of a run that failed before it had a summary.
+RunSummary summaryShape(const SimulationConfig& config);
+
 /// The table's default path: "<output file's stem>_ensemble.tsv".
 std::string ensembleTableFile(const std::string& output_file);
 

@@ -31,6 +31,7 @@
 #include "src/network_files.hpp"
 #include "src/placement.hpp"
 #include "src/record_plan.hpp"
+#include "src/replicas.hpp"
 #include "src/simulation.hpp"
 #include "src/stimuli.hpp"
 
@@ -165,12 +166,13 @@ void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& 
 }
 
 /// One run of `config` on `comm` (continued from the checkpoint `restart`
-/// unless it is ""): its output files, and with `verbose` its description,
+/// unless it is ""; the replicas merged into `config` when `replicas` is
+/// not null, each writing its own output file): its output files, and with `verbose` its description,
 /// progress and table on stdout. Returns the exit code (header comment);
 /// `summary` gets the run's summary.
 int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file,
            const cbgtc::comm::Communicator& comm, bool verbose, cbgtc::RunSummary& summary_out,
-           const std::string& restart = "") {
+           const std::string& restart = "", const std::vector<cbgtc::SimulationConfig>* replicas = nullptr) {
   const bool root = comm.isRoot();
   // Rank 0 writes the output file and the [record] sections' report
   // files; the others learn whether it could.
@@ -186,25 +188,38 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
       checkCheckpoints(config, restart);
       // checkpoint.append: the continued files replace the earlier run's.
       const bool replace = config.output.overwrite || (!restart.empty() && config.checkpoint.append);
-      writer = cbgtc::io::makeOutputWriter(config.output.file, replace);
+      // An in-process ensemble's replicas have a file each, with their own
+      // provenance (src/replicas.hpp).
+      std::vector<const cbgtc::SimulationConfig*> runs = {&config};
+      if (replicas) {
+        runs.clear();
+        for (const cbgtc::SimulationConfig& c : *replicas) runs.push_back(&c);
+      }
+      std::vector<std::unique_ptr<cbgtc::io::OutputWriter>> run_writers;
+      for (const cbgtc::SimulationConfig* run : runs)
+        run_writers.push_back(cbgtc::io::makeOutputWriter(run->output.file, replace));
       for (const std::string& file : report_files)
         report_writers.push_back(cbgtc::io::makeReportWriter(file, replace));
       output_failed = 1;
-      cbgtc::io::AttributeList attributes = cbgtc::io::buildAttributes();
-      attributes.emplace_back("config_file", config_file);
-      if (!restart.empty()) attributes.emplace_back("restarted_from", restart);
-      cbgtc::SimulationConfig resolved = config;  // (the table binds to a config it may change)
-      cbgtc::io::Provenance provenance = cbgtc::io::makeOptionTable(resolved).provenance();
-      for (auto& kv : provenance.text) attributes.push_back(kv);
-      provenance.integers.emplace_back("seed", config.simulation.seed);
-      provenance.integers.emplace_back("mpi_ranks", comm.size());
-      const auto writeProvenance = [&](cbgtc::io::OutputWriter& w) {
+      const auto writeProvenance = [&](cbgtc::io::OutputWriter& w, const cbgtc::SimulationConfig& run) {
+        cbgtc::io::AttributeList attributes = cbgtc::io::buildAttributes();
+        attributes.emplace_back("config_file", config_file);
+        if (!restart.empty()) attributes.emplace_back("restarted_from", restart);
+        cbgtc::SimulationConfig resolved = run;  // (the table binds to a config it may change)
+        cbgtc::io::Provenance provenance = cbgtc::io::makeOptionTable(resolved).provenance();
+        for (auto& kv : provenance.text) attributes.push_back(kv);
+        provenance.integers.emplace_back("seed", run.simulation.seed);
+        provenance.integers.emplace_back("mpi_ranks", comm.size());
         w.writeAttributes(attributes);
         w.writeNumbers("/", provenance.reals);
         w.writeIntegers("/", provenance.integers);
       };
-      writeProvenance(*writer);
-      for (auto& w : report_writers) writeProvenance(*w);
+      for (std::size_t r = 0; r < runs.size(); ++r) writeProvenance(*run_writers[r], *runs[r]);
+      for (auto& w : report_writers) writeProvenance(*w, config);
+      if (replicas)
+        writer = std::make_unique<cbgtc::ReplicaWriter>(std::move(run_writers));
+      else
+        writer = std::move(run_writers.front());
       output_failed = 0;
     } catch (const cbgtc::io::OutputError& e) {
       std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
@@ -390,7 +405,8 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
 }
 
 /// The runs of an ensemble ([ensemble] seeds and grid), spread over groups
-/// of ranks, then its table (src/ensemble.hpp). Every run's configuration
+/// of ranks (ensemble.replicas at a time as one network), then its table
+/// (src/ensemble.hpp). Every run's configuration
 /// is parsed before the first starts, so a bad grid value stops the
 /// ensemble before anything is written. Exit code: the first failed run's,
 /// else 0.
@@ -399,6 +415,14 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
   const bool root = world.isRoot();
   std::vector<cbgtc::EnsembleRun> runs;
   std::vector<cbgtc::SimulationConfig> configs;
+  // What one group of ranks runs at a time: one run, or replicas of runs
+  // merged into one network.
+  struct Unit {
+    std::size_t first = 0, count = 1;  // runs[first, first + count)
+    std::vector<cbgtc::SimulationConfig> replicas;
+    std::optional<cbgtc::SimulationConfig> merged;
+  };
+  std::vector<Unit> units;
   std::string table;
   try {
     const auto seeds = cbgtc::parseSeeds(base.config.ensemble.seeds);
@@ -437,6 +461,19 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
         throw cbgtc::io::ConfigError("ensemble run " + std::to_string(run.index) + ": " + e.what());
       }
     }
+    // ensemble.replicas runs at a time as one network (src/replicas.hpp).
+    const auto per_network = static_cast<std::size_t>(base.config.ensemble.replicas);
+    for (std::size_t first = 0; first < runs.size(); first += per_network) {
+      Unit unit;
+      unit.first = first;
+      unit.count = std::min(per_network, runs.size() - first);
+      if (per_network > 1) {
+        unit.replicas.assign(configs.begin() + static_cast<std::ptrdiff_t>(first),
+                             configs.begin() + static_cast<std::ptrdiff_t>(first + unit.count));
+        unit.merged = cbgtc::mergeReplicas(unit.replicas);
+      }
+      units.push_back(std::move(unit));
+    }
     if (root) cbgtc::io::checkOutputLocation(table, base.config.output.overwrite);
   } catch (const cbgtc::io::ConfigError& e) {
     if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
@@ -446,34 +483,54 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
     return 2;
   }
 
-  const cbgtc::RankGroups groups = cbgtc::rankGroups(world.size(), runs.size());
+  const cbgtc::RankGroups groups = cbgtc::rankGroups(world.size(), units.size());
   const int group = groups.group_of_rank(world.rank(), world.size());
   const std::unique_ptr<cbgtc::comm::Communicator> part = world.split(group);
   if (root)
-    std::printf("cbgtc %s: ensemble of %zu runs on %d rank%s (%d group%s of ranks)\n", CBGTC_VERSION, runs.size(),
-                world.size(), world.size() == 1 ? "" : "s", groups.groups, groups.groups == 1 ? "" : "s");
+    std::printf(
+        "cbgtc %s: ensemble of %zu runs%s on %d rank%s (%d group%s of ranks)\n", CBGTC_VERSION, runs.size(),
+        units.size() < runs.size() ? (" in " + std::to_string(units.size()) + " networks").c_str() : "",
+        world.size(), world.size() == 1 ? "" : "s", groups.groups, groups.groups == 1 ? "" : "s");
   std::fflush(stdout);
 
   std::vector<cbgtc::RunSummary> summaries(runs.size());
+  std::vector<bool> mine(runs.size(), false);  // run by this rank's group
   int code = 0;
-  for (std::size_t r = static_cast<std::size_t>(group); r < runs.size(); r += static_cast<std::size_t>(groups.groups)) {
+  for (std::size_t u = static_cast<std::size_t>(group); u < units.size();
+       u += static_cast<std::size_t>(groups.groups)) {
     if (stop_requested.load()) break;
-    const int rc = runOne(configs[r], base.config_file, *part, false, summaries[r]);
-    if (part->isRoot()) {
-      std::printf("run %zu: seed %llu%s%s: %s (%.1f s), %s\n", r, static_cast<unsigned long long>(runs[r].seed),
-                  runs[r].overrides.empty() ? "" : ", ", [&] {
-                    std::string t;
-                    for (const auto& [k, v] : runs[r].overrides) t += (t.empty() ? "" : " ") + k + "=" + v;
-                    return t;
-                  }().c_str(),
-                  rc == 0 ? "done" : "FAILED", summaries[r].wall_seconds, configs[r].output.file.c_str());
-      std::fflush(stdout);
+    const Unit& unit = units[u];
+    int rc = 0;
+    if (unit.merged) {
+      cbgtc::RunSummary merged;
+      rc = runOne(*unit.merged, base.config_file, *part, false, merged, "", &unit.replicas);
+      for (std::size_t j = 0; j < unit.count; ++j)
+        summaries[unit.first + j] = cbgtc::replicaSummary(merged, j);
+    } else {
+      rc = runOne(configs[unit.first], base.config_file, *part, false, summaries[unit.first]);
     }
-    if (rc != 0) {
-      // A failed run has no results: every metric of it is undefined.
-      summaries[r] = cbgtc::failedRunSummary(summaries[r]);
-      if (code == 0) code = rc;
+    for (std::size_t r = unit.first; r < unit.first + unit.count; ++r) {
+      mine[r] = true;
+      if (part->isRoot()) {
+        std::printf(
+            "run %zu: seed %llu%s%s: %s (%.1f s), %s\n", r, static_cast<unsigned long long>(runs[r].seed),
+            runs[r].overrides.empty() ? "" : ", ",
+            [&] {
+              std::string t;
+              for (const auto& [k, v] : runs[r].overrides) t += (t.empty() ? "" : " ") + k + "=" + v;
+              return t;
+            }()
+                .c_str(),
+            rc == 0 ? "done" : "FAILED", summaries[r].wall_seconds, configs[r].output.file.c_str());
+        std::fflush(stdout);
+      }
+      // A failed run has no results: every metric of it is undefined. (One
+      // that failed before it ran has no summary at all.)
+      if (rc != 0)
+        summaries[r] = cbgtc::failedRunSummary(
+            summaries[r].populations.empty() ? cbgtc::summaryShape(configs[r]) : summaries[r]);
     }
+    if (rc != 0 && code == 0) code = rc;
   }
   // Every group's failures and stops, everywhere; then the summaries to
   // rank 0 (each run's numbers from its group's root, zero elsewhere).
@@ -484,11 +541,12 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
     if (root) std::fprintf(stderr, "cbgtc: ensemble stopped by a signal; no table written\n");
     return code != 0 ? code : 128 + (stop_signal != 0 ? static_cast<int>(stop_signal) : SIGTERM);
   }
-  const cbgtc::RunSummary& like = summaries[static_cast<std::size_t>(group)];
+  const cbgtc::RunSummary& like = summaries[units[static_cast<std::size_t>(group)].first];
   const std::size_t width = cbgtc::flattenSummary(like).size();
   std::vector<double> all(width * runs.size(), 0.0);
   if (part->isRoot())
-    for (std::size_t r = static_cast<std::size_t>(group); r < runs.size(); r += static_cast<std::size_t>(groups.groups)) {
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+      if (!mine[r]) continue;
       const auto flat = cbgtc::flattenSummary(summaries[r]);
       if (flat.size() == width) std::copy(flat.begin(), flat.end(), all.begin() + static_cast<std::ptrdiff_t>(r * width));
     }

@@ -108,14 +108,14 @@ Simulation::~Simulation() = default;
 void Simulation::buildPopulations() {
   const SimulationConfig& config = _config;
   const double dt = config.simulation.dt_ms;
-  const auto seed = static_cast<std::uint64_t>(config.simulation.seed);
   const std::int64_t n_steps = config.stepCount();
   const ExecutionSpace space;
   std::int64_t local_neurons = 0, spike_capacity = 1;
   for (const PopulationSettings& s : config.populations) {
     Population p;
     p.name = s.name;
-    p.key = rng::streamKey(s.name.c_str());
+    p.key = randomKey(s);
+    const std::uint64_t seed = randomSeed(s, config);
     p.position = static_cast<std::uint32_t>(_populations.size());
     p.size = static_cast<index_type>(s.n);
     p.block = comm::blockOf(s.n, _comm.size(), _comm.rank());
@@ -172,7 +172,7 @@ void Simulation::buildPopulations() {
     p.stats = SpikeStatistics<MemorySpace>(p.name, n, stepsOf(config.analysis.burn_in_ms, dt), dt,
                                            config.analysis.spike_burst_isi_ms,
                                            static_cast<std::int32_t>(config.analysis.spike_burst_min_spikes));
-    if (const StimulusSettings* pulses = pulseHistogramStimulus(config)) {
+    if (const StimulusSettings* pulses = pulseHistogramStimulus(config, s.name)) {
       const double run_ms = config.simulation.duration_ms;
       p.stats.pulse_start_ms = pulses->start_ms;
       p.stats.pulse_stop_ms = pulses->stop_ms < 0 ? run_ms : std::min(pulses->stop_ms, run_ms);
@@ -182,7 +182,7 @@ void Simulation::buildPopulations() {
       p.stats.pulse_bins =
           Kokkos::View<std::int64_t*, MemorySpace>("cbgtc::" + p.name + "::pulse_bins", std::max<std::int64_t>(1, bins));
     }
-    if (const StimulusSettings* relay = relayStimulus(config); relay && relay->population == s.name) {
+    if (const StimulusSettings* relay = relayStimulus(config, s.name); relay && relay->population == s.name) {
       auto& st = p.stats;
       st.relay_from_ms = config.analysis.burn_in_ms;
       st.relay_to_ms = config.simulation.duration_ms;
@@ -222,7 +222,6 @@ void Simulation::buildProjections(const std::atomic<bool>* stop) {
   if (_comm.any(requested())) throw Interrupted();
   const SimulationConfig& config = _config;
   const double dt = config.simulation.dt_ms;
-  const auto seed = static_cast<std::uint64_t>(config.simulation.seed);
   auto positionOf = [this](const std::string& name) {
     for (const auto& p : _populations)
       if (p.name == name) return p.position;
@@ -237,8 +236,8 @@ void Simulation::buildProjections(const std::atomic<bool>* stop) {
     shape.same_population = source.position == target.position;
     shape.target_begin = target.firstGlobal();
     shape.target_end = target.firstGlobal() + target.localSize();
-    const Connectivity pull =
-        buildConnectivity(s, shape, seed, rng::streamKey(s.name.c_str()), dt, stop ? requested : std::function<bool()>());
+    const Connectivity pull = buildConnectivity(s, shape, randomSeed(s, config), randomKey(s), dt,
+                                                stop ? requested : std::function<bool()>());
     if (_comm.any(requested())) throw Interrupted();
     _projections.push_back(makeProjection(s, pull, shape, dt));
     Projection& proj = _projections.back();

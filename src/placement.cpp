@@ -9,8 +9,8 @@ namespace cbgtc {
 bool isPlaced(const PopulationSettings& p) { return p.placement == "box" || p.placement == "sphere"; }
 
 Position positionOf(const PopulationSettings& p, std::uint64_t seed, std::int64_t i) {
-  const auto bits = rng::randomBits(seed, rng::Stream::Placement, rng::streamKey(p.name.c_str()),
-                                    static_cast<std::uint32_t>(i), 0);
+  const auto bits =
+      rng::randomBits(seed, rng::Stream::Placement, randomKey(p), static_cast<std::uint32_t>(i), 0);
   const double u[3] = {rng::uniformOpen(bits.v[0]), rng::uniformOpen(bits.v[1]), rng::uniformOpen(bits.v[2])};
   Position pos{p.center_x_um, p.center_y_um, p.center_z_um};
   if (p.placement == "box") {

@@ -34,9 +34,9 @@ void Simulation::writeSpikes(const std::vector<SpikeRecord>& all, io::OutputWrit
 // activated and fraction of every placed population): rank 0 computes
 // them, as every draw is keyed.
 void Simulation::writePlacementAndReach(io::OutputWriter& writer) const {
-  const auto seed = static_cast<std::uint64_t>(_config.simulation.seed);
   for (const PopulationSettings& p : _config.populations) {
     if (!isPlaced(p)) continue;
+    const std::uint64_t seed = randomSeed(p, _config);
     std::vector<double> x, y, z;
     for (std::int64_t i = 0; i < p.n; ++i) {
       const Position pos = positionOf(p, seed, i);

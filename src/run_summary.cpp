@@ -165,9 +165,10 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   // The surrogates' lags are keyed by (seed, population), like every draw.
   const bool pac_defined = a.gamma_hi_hz <= fs_hz / 2;
   const analysis::PacResult pac =
-      pac_defined ? analysis::modulationIndexZ(lfp, fs_hz, a.beta_lo_hz, a.beta_hi_hz, a.gamma_lo_hz, a.gamma_hi_hz,
-                                               static_cast<int>(a.pac_surrogates),
-                                               _config.simulation.seed * 0x9E3779B97F4A7C15ull + r.key)
+      pac_defined ? analysis::modulationIndexZ(
+                        lfp, fs_hz, a.beta_lo_hz, a.beta_hi_hz, a.gamma_lo_hz, a.gamma_hi_hz,
+                        static_cast<int>(a.pac_surrogates),
+                        randomSeed(*_config.population(r.name), _config) * 0x9E3779B97F4A7C15ull + r.key)
                   : analysis::PacResult{nan, nan, nan, nan, 0};
   p.pac_mi = pac.mi;
   p.pac_z = pac.z;
@@ -257,7 +258,8 @@ void Simulation::writeComodulogram(io::OutputWriter& writer, const std::string& 
                                        "the LFP proxy's Nyquist frequency"}});
 }
 
-// Beta coherence of every pair of populations with a membrane (§7.6).
+// Beta coherence of every pair of populations with a membrane (§7.6), of
+// one run (not across an in-process ensemble's replicas).
 std::vector<PairSummary> Simulation::summarizePairs(const std::vector<std::vector<double>>& lfp,
                                                     io::OutputWriter* writer) const {
   const auto& a = _config.analysis;
@@ -268,6 +270,7 @@ std::vector<PairSummary> Simulation::summarizePairs(const std::vector<std::vecto
   for (std::size_t x = 0; x < _populations.size(); ++x)
     for (std::size_t y = x + 1; y < _populations.size(); ++y) {
       if (_populations[x].v_sum.extent(0) == 0 || _populations[y].v_sum.extent(0) == 0) continue;
+      if (replicaTag(_populations[x].name) != replicaTag(_populations[y].name)) continue;
       PairSummary pair{_populations[x].name, _populations[y].name, std::numeric_limits<double>::quiet_NaN()};
       const analysis::Coherence c = analysis::coherence(lfp[x], lfp[y], fs_hz, welch_settings);
       // One segment's coherence is 1 at every frequency, whatever the signals.

@@ -25,9 +25,7 @@ void checkStimuli(const SimulationConfig& c) {
   std::set<std::string> names;
   for (const StimulusSettings& s : c.stimuli) {
     const std::string k = "stimulus." + s.name + ".";
-    if (s.name.empty() || !std::all_of(s.name.begin(), s.name.end(), [](char ch) {
-          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
-        }))
+    if (!validSectionName(s.name, s.random))
       throw ConfigError("stimulus name '" + s.name + "' must be letters, digits and '_' only");
     if (!names.insert(s.name).second) throw ConfigError("stimulus '" + s.name + "' is defined twice");
     const PopulationSettings* pop = c.population(s.population);
@@ -78,8 +76,8 @@ Stimulus stimulusOf(const StimulusSettings& s, const SimulationConfig& c) {
              : s.kind == "axonal"      ? StimulusKind::Axonal
                                        : StimulusKind::Dc;
   out.probability = s.probability;
-  out.seed = static_cast<std::uint64_t>(c.simulation.seed);
-  out.key = rng::streamKey(s.name.c_str());
+  out.seed = randomSeed(s, c);
+  out.key = randomKey(s);
   out.start_ms = s.start_ms;
   out.stop_ms = stopOf(s, c);
   out.amplitude = s.amplitude;
@@ -141,8 +139,8 @@ std::vector<double> pulseOnsets(const StimulusSettings& s, const SimulationConfi
   // Rate ~ Gamma(shape 1/CV², scale f·CV²): mean f, CV interval_cv.
   const double shape = 1.0 / (s.interval_cv * s.interval_cv);
   const double scale = s.frequency_hz / shape;
-  const auto seed = static_cast<std::uint64_t>(c.simulation.seed);
-  const std::uint32_t key = rng::streamKey(s.name.c_str());
+  const std::uint64_t seed = randomSeed(s, c);
+  const std::uint32_t key = randomKey(s);
   double t = s.start_ms;
   for (std::uint32_t m = 0; t < stop; ++m) {
     onsets.push_back(t);
@@ -157,7 +155,7 @@ bool withinReach(const StimulusSettings& s, const SimulationConfig& c, std::int6
 }
 
 bool withinReach(const StimulusSettings& s, const SimulationConfig& c, const PopulationSettings& pop, std::int64_t i) {
-  const Position p = positionOf(pop, static_cast<std::uint64_t>(c.simulation.seed), i);
+  const Position p = positionOf(pop, randomSeed(pop, c), i);
   const double dx = (p.x_um - s.electrode_x_um) / 1000, dy = (p.y_um - s.electrode_y_um) / 1000,
                dz = (p.z_um - s.electrode_z_um) / 1000;  // mm
   return s.current_mA >= s.threshold_I0_mA + s.threshold_K_mA_per_mm2 * (dx * dx + dy * dy + dz * dz);
@@ -195,8 +193,8 @@ std::vector<std::uint8_t> stimulusTargets(const StimulusSettings& s, const Simul
     return driven;
   }
   if (s.fraction >= 1.0) return {};
-  const auto seed = static_cast<std::uint64_t>(c.simulation.seed);
-  const std::uint32_t key = rng::streamKey(s.name.c_str());
+  const std::uint64_t seed = randomSeed(s, c);
+  const std::uint32_t key = randomKey(s);
   for (std::int64_t g = block.begin; g < block.end; ++g) {
     const auto bits = rng::randomBits(seed, rng::Stream::StimulusTargets, key, static_cast<std::uint32_t>(g), 0);
     driven[g - block.begin] = rng::uniformOpen(bits.v[0]) < s.fraction ? 1 : 0;
@@ -204,19 +202,22 @@ std::vector<std::uint8_t> stimulusTargets(const StimulusSettings& s, const Simul
   return driven;
 }
 
-const StimulusSettings* relayStimulus(const SimulationConfig& config) {
+const StimulusSettings* relayStimulus(const SimulationConfig& config, const std::string& population) {
   for (const StimulusSettings& s : config.stimuli)
-    if (config.analysis.relay_stimulus != "none" && s.name == config.analysis.relay_stimulus) return &s;
+    if (config.analysis.relay_stimulus != "none" && randomName(s) == config.analysis.relay_stimulus &&
+        replicaTag(s.name) == replicaTag(population))
+      return &s;
   return nullptr;
 }
 
-const StimulusSettings* pulseHistogramStimulus(const SimulationConfig& config) {
+const StimulusSettings* pulseHistogramStimulus(const SimulationConfig& config,
+                                               const std::string& population) {
   const std::string& name = config.analysis.pulse_stimulus;
   if (name == "none") return nullptr;
   // Periodic pulses only: the histogram's bins span one period.
   for (const StimulusSettings& s : config.stimuli)
     if ((s.kind == "pulse_train" || s.kind == "axonal") && s.interval_cv == 0 &&
-        (name.empty() || s.name == name))
+        (name.empty() || randomName(s) == name) && replicaTag(s.name) == replicaTag(population))
       return &s;
   return nullptr;
 }

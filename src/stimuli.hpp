@@ -18,12 +18,13 @@ void checkStimuli(const SimulationConfig& config);
 Stimulus stimulusOf(const StimulusSettings& s, const SimulationConfig& config);
 
 /// The stimulus whose pulses the pulse-triggered histograms follow
-/// (analysis.pulse_stimulus), or nullptr.
-const StimulusSettings* pulseHistogramStimulus(const SimulationConfig& config);
+/// around `population`'s spikes (analysis.pulse_stimulus; of its replica in an
+/// in-process ensemble), or nullptr.
+const StimulusSettings* pulseHistogramStimulus(const SimulationConfig& config, const std::string& population);
 
 /// The stimulus whose pulses the relay error index counts
-/// (analysis.relay_stimulus), or nullptr.
-const StimulusSettings* relayStimulus(const SimulationConfig& config);
+/// (analysis.relay_stimulus) of `population`'s replica, or nullptr.
+const StimulusSettings* relayStimulus(const SimulationConfig& config, const std::string& population);
 
 /// What an electrode stimulus reaches (docs/model.md §5.3): neurons within
 /// r_act = sqrt((I − I0)/K) of it.

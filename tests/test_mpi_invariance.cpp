@@ -297,6 +297,41 @@ TEST(MpiInvariance, EnsembleTablesAreIdentical) {
   EXPECT_EQ(tables[0], tables[2]);
 }
 
+// An ensemble run as replicas of one network (ensemble.replicas = 4: six
+// runs in a network of four and one of two) on 1, 2 and 3 ranks writes the
+// table and the spikes of the runs made one by one on one rank.
+TEST(MpiInvariance, ReplicasGiveTheSeparateRunsOnAnyRankCount) {
+  TempDir dir;
+  const std::string deck = "--config '" + inputDeck("default.ini") +
+                           "' --simulation.duration_ms=150 --ensemble.seeds=1-3 "
+                           "'--ensemble.grid=population.GPe.I_e = 300, 250'";
+  const auto run = [&](int np, int replicas) {
+    const std::string name = "np" + std::to_string(np) + "r" + std::to_string(replicas);
+    const RunResult r = runRanks(np,
+                                 deck + " --ensemble.replicas=" + std::to_string(replicas) +
+                                     " --output.file='" + (dir / (name + ".h5")).string() + "'",
+                                 dir);
+    EXPECT_EQ(r.exit_code, 0) << name << "\n" << r.err;
+    return name;
+  };
+  const std::string alone = run(1, 1);
+  const std::string table = slurp(dir / (alone + "_ensemble.tsv"));
+  ASSERT_FALSE(table.empty());
+  for (int np : {1, 2, 3}) {
+    const std::string merged = run(np, 4);
+    EXPECT_EQ(slurp(dir / (merged + "_ensemble.tsv")), table) << merged;
+    for (int k = 0; k < 6; ++k)
+      for (const char* pop : {"STN", "GPe", "GPi"}) {
+        const std::string file = "_" + std::to_string(k) + ".h5";
+        const Spikes one = readSpikes((dir / (alone + file)).string(), pop);
+        const Spikes many = readSpikes((dir / (merged + file)).string(), pop);
+        ASSERT_FALSE(one.times_ms.empty()) << pop;
+        EXPECT_EQ(one.times_ms, many.times_ms) << merged << " run " << k << " " << pop;
+        EXPECT_EQ(one.node_ids, many.node_ids) << merged << " run " << k << " " << pop;
+      }
+  }
+}
+
 TEST(MpiInvariance, MoreRanksThanNeuronsRuns) {
   expectInvariant("--config '" + inputDeck("default.ini") +
                   "' --simulation.duration_ms=60 --population.STN.n=3 --population.GPi.n=2 --population.GPe.n=5"

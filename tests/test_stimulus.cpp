@@ -476,7 +476,7 @@ TEST(Stimulus, IrregularIntervalsAreChecked) {
   StimulusSettings s = irregularTrain("sm", 14, 0.2);
   c.stimuli = {s};
   EXPECT_NO_THROW(checkConsistency(c));
-  EXPECT_EQ(pulseHistogramStimulus(c), nullptr);
+  EXPECT_EQ(pulseHistogramStimulus(c, c.populations.front().name), nullptr);
   c.analysis.pulse_stimulus = "sm";
   try {
     checkConsistency(c);

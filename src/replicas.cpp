@@ -1,0 +1,226 @@
+#include "src/replicas.hpp"
+
+#include <map>
+#include <utility>
+
+#include "io/options.hpp"
+
+namespace cbgtc {
+
+std::string replicaName(const std::string& name, std::size_t replica) {
+  return name + "~" + std::to_string(replica);
+}
+
+namespace {
+
+/// Keys of a run alone: its sections, its seed and its files.
+bool ownKey(const std::string& key) {
+  for (const char* prefix :
+       {"population.", "projection.", "stimulus.", "record.", "ensemble.", "checkpoint."})
+    if (key.rfind(prefix, 0) == 0) return true;
+  return key == "simulation.seed" || key == "output.file";
+}
+
+std::map<std::string, std::string> networkKeys(const SimulationConfig& config) {
+  SimulationConfig copy = config;  // (the table binds to a config it may change)
+  std::map<std::string, std::string> keys;
+  for (const auto& [key, value] : io::makeOptionTable(copy).resolved())
+    if (!ownKey(key)) keys[key] = value;
+  return keys;
+}
+
+/// "/a/b/name" → ("/a/b", "name"); "/name" → ("/", "name").
+std::pair<std::string, std::string> split(const std::string& path) {
+  const std::size_t at = path.rfind('/');
+  return {at == 0 ? std::string("/") : path.substr(0, at), path.substr(at + 1)};
+}
+
+template <class Settings>
+RandomIdentity identityOf(const Settings& s, const SimulationConfig& run) {
+  return RandomIdentity{static_cast<std::int64_t>(randomSeed(s, run)), randomName(s)};
+}
+
+}  // namespace
+
+SimulationConfig mergeReplicas(const std::vector<SimulationConfig>& runs) {
+  if (runs.empty()) throw ConfigError("ensemble.replicas: no runs to merge");
+  const auto network = networkKeys(runs.front());
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    const SimulationConfig& run = runs[r];
+    if (!run.records.empty())
+      throw ConfigError("ensemble.replicas: [record." + run.records.front().name +
+                        "] sections are for separate runs; set ensemble.replicas = 1");
+    if (run.output.network)
+      throw ConfigError("ensemble.replicas: output.network is for separate runs; set ensemble.replicas = 1");
+    if (r == 0) continue;
+    const auto keys = networkKeys(run);
+    for (const auto& [key, value] : keys) {
+      const auto first = network.find(key);
+      const std::string before = first == network.end() ? "(unset)" : first->second;
+      if (before != value)
+        throw ConfigError("ensemble.replicas: " + key + " is " + before + " in run 0 but " + value +
+                          " in run " + std::to_string(r) + "; replicas share one network's " + key +
+                          " (set ensemble.replicas = 1 to vary it)");
+    }
+    for (const auto& [key, value] : network)
+      if (!keys.count(key))
+        throw ConfigError("ensemble.replicas: " + key + " is set in run 0 but not in run " +
+                          std::to_string(r));
+  }
+
+  SimulationConfig merged = runs.front();
+  merged.populations.clear();
+  merged.projections.clear();
+  merged.stimuli.clear();
+  merged.ensemble = EnsembleSettings{};
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    const SimulationConfig& run = runs[r];
+    for (const PopulationSettings& p : run.populations) {
+      PopulationSettings q = p;
+      q.name = replicaName(p.name, r);
+      q.random = identityOf(p, run);
+      if (q.spike_population.empty()) q.spike_population = p.name;  // in its spike file
+      merged.populations.push_back(q);
+    }
+    for (const ProjectionSettings& p : run.projections) {
+      ProjectionSettings q = p;
+      q.name = replicaName(p.name, r);
+      q.source = replicaName(p.source, r);
+      q.target = replicaName(p.target, r);
+      q.random = identityOf(p, run);
+      merged.projections.push_back(q);
+    }
+    for (const StimulusSettings& s : run.stimuli) {
+      StimulusSettings q = s;
+      q.name = replicaName(s.name, r);
+      q.population = replicaName(s.population, r);
+      q.random = identityOf(s, run);
+      merged.stimuli.push_back(q);
+    }
+  }
+  return merged;
+}
+
+RunSummary replicaSummary(const RunSummary& merged, std::size_t replica) {
+  const std::string tag = "~" + std::to_string(replica);
+  const auto deckName = [&tag](const std::string& name) { return name.substr(0, name.size() - tag.size()); };
+  RunSummary s = merged;
+  s.populations.clear();
+  s.pairs.clear();
+  for (const PopulationSummary& p : merged.populations)
+    if (replicaTag(p.name) == tag) {
+      s.populations.push_back(p);
+      s.populations.back().name = deckName(p.name);
+    }
+  for (const PairSummary& q : merged.pairs)
+    if (replicaTag(q.a) == tag && replicaTag(q.b) == tag)
+      s.pairs.push_back(PairSummary{deckName(q.a), deckName(q.b), q.beta_coherence});
+  return s;
+}
+
+ReplicaWriter::ReplicaWriter(std::vector<std::unique_ptr<io::OutputWriter>> writers)
+    : _writers(std::move(writers)) {
+  if (_writers.empty()) throw io::OutputError("a replica writer needs at least one file");
+}
+
+ReplicaWriter::Route ReplicaWriter::route(const std::string& path) const {
+  // Each '/'-separated part may end in a tag; a path has at most one replica.
+  Route out{std::string::npos, ""};
+  std::size_t begin = 0;
+  while (begin <= path.size()) {
+    std::size_t end = path.find('/', begin);
+    if (end == std::string::npos) end = path.size();
+    std::string part = path.substr(begin, end - begin);
+    const std::string tag = replicaTag(part);
+    if (tag.size() > 1) {
+      const std::size_t r = std::stoul(tag.substr(1));
+      if (r >= _writers.size() || (out.replica != std::string::npos && out.replica != r))
+        throw io::OutputError("'" + path + "' names no single replica of " + std::to_string(_writers.size()));
+      out.replica = r;
+      part.erase(part.rfind('~'), tag.size());
+    }
+    out.path += part;
+    if (end < path.size()) out.path += '/';
+    begin = end + 1;
+  }
+  return out;
+}
+
+void ReplicaWriter::writeAttributes(const io::AttributeList& attributes) {
+  for (auto& w : _writers) w->writeAttributes(attributes);
+}
+
+void ReplicaWriter::writeDataset(const std::string& group, const std::string& name,
+                                 const std::vector<double>& data, const io::AttributeList& attributes,
+                                 const io::NumberList& numbers) {
+  const Route to = route(io::detail::joinPath(group, name));
+  if (to.replica == std::string::npos) {
+    for (auto& w : _writers) w->writeDataset(group, name, data, attributes, numbers);
+    return;
+  }
+  const auto [to_group, to_name] = split(to.path);
+  _writers[to.replica]->writeDataset(to_group, to_name, data, attributes, numbers);
+}
+
+void ReplicaWriter::writeNumbers(const std::string& group, const io::NumberList& values) {
+  const Route to = route(group);
+  if (to.replica != std::string::npos) return _writers[to.replica]->writeNumbers(to.path, values);
+  for (auto& w : _writers) w->writeNumbers(group, values);
+}
+
+void ReplicaWriter::writeIntegers(const std::string& group, const io::IntegerList& values) {
+  const Route to = route(group);
+  if (to.replica != std::string::npos) return _writers[to.replica]->writeIntegers(to.path, values);
+  for (auto& w : _writers) w->writeIntegers(group, values);
+}
+
+void ReplicaWriter::writeIds(const std::string& group, const std::string& name,
+                             const std::vector<std::uint64_t>& data, const io::AttributeList& attributes,
+                             std::size_t columns) {
+  const Route to = route(io::detail::joinPath(group, name));
+  if (to.replica == std::string::npos) {
+    for (auto& w : _writers) w->writeIds(group, name, data, attributes, columns);
+    return;
+  }
+  const auto [to_group, to_name] = split(to.path);
+  _writers[to.replica]->writeIds(to_group, to_name, data, attributes, columns);
+}
+
+void ReplicaWriter::addSpikePopulation(const std::string& population) {
+  const Route to = route(population);
+  if (to.replica == std::string::npos)
+    throw io::OutputError("spike population '" + population + "' is of no replica");
+  _writers[to.replica]->addSpikePopulation(to.path);
+}
+
+void ReplicaWriter::appendSpikes(const std::string& population, const std::vector<double>& timestamps_ms,
+                                 const std::vector<std::uint64_t>& node_ids) {
+  const Route to = route(population);
+  if (to.replica == std::string::npos)
+    throw io::OutputError("spike population '" + population + "' is of no replica");
+  _writers[to.replica]->appendSpikes(to.path, timestamps_ms, node_ids);
+}
+
+void ReplicaWriter::addReport(const std::string& population, const std::vector<std::uint64_t>& node_ids,
+                              double start_ms, double step_ms, const std::string& variable,
+                              const std::string& units) {
+  const Route to = route(population);
+  if (to.replica == std::string::npos)
+    throw io::OutputError("report population '" + population + "' is of no replica");
+  _writers[to.replica]->addReport(to.path, node_ids, start_ms, step_ms, variable, units);
+}
+
+void ReplicaWriter::appendReport(const std::string& population, const float* data, std::size_t n_times) {
+  const Route to = route(population);
+  if (to.replica == std::string::npos)
+    throw io::OutputError("report population '" + population + "' is of no replica");
+  _writers[to.replica]->appendReport(to.path, data, n_times);
+}
+
+void ReplicaWriter::finalize(double stop_ms) {
+  for (auto& w : _writers) w->finalize(stop_ms);
+}
+
+const std::string& ReplicaWriter::path() const { return _writers.front()->path(); }
+
+}  // namespace cbgtc
