@@ -39,6 +39,24 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
       grep -E "lanes|step loop|time per step|^(STN|GPe|GPi) "
   done
   rm -f "$out/scratch.csv"
+  # Ensembles (docs/network.md, "Ensembles"): 1 s of the default network per
+  # run, 20 runs one after another against 1000 as replicas of one network;
+  # wall seconds per run, files and analysis included (PAC surrogates off).
+  mkdir -p "$out/ens"
+  for spec in 20:1 1000:1000; do
+    runs=${spec%%:*} replicas=${spec##*:}
+    start=$(date +%s.%N)
+    "$build/bin/cbgtc" --config "$here/../input/default.ini" --simulation.duration_ms=1000 \
+      --ensemble.seeds=1-$runs --ensemble.replicas=$replicas --analysis.pac_surrogates=0 --output.spikes=false \
+      --output.progress_interval_s=1000 --output.file="$out/ens/e.csv" --output.overwrite=true | tail -n 1
+    echo "== ensemble of $runs runs, replicas=$replicas: $(echo "($(date +%s.%N) - $start) / $runs" | bc -l) s per run"
+  done
+  rm -rf "$out/ens"
+  # Ten million neurons (5.0e9 synapses): construction and step time.
+  echo "== input/network_10m.ini"
+  "$build/bin/cbgtc" --config "$here/../input/network_10m.ini" --output.spikes=false --output.timers=true \
+    --output.file="$out/scratch.csv" --output.overwrite=true | grep -E "synapses:|built|step loop|time per step"
+  rm -f "$out/scratch.csv"
 } > "$out/runs.txt" 2>&1
 # With DEVICE_CHECK_BEFORE=<an older cbgtc of the same backend>: the five
 # networks of the performance table, both builds side by side.
@@ -57,4 +75,4 @@ done > "$out/tests.txt" 2>&1
 python3 "$here/run_benchmarks.py" --build "$build" ${float_build:+--float-build "$float_build"} --out "$out" \
   --scales ${DEVICE_CHECK_SCALES:-1 10 100 222.22 $here/../input/network_1m.ini $here/../input/cbgtc_1m.ini} 2>&1 | tail -n 20
 ls -l "$out"
-grep -E "^(==|exit)|FAILED" "$out/tests.txt"; grep -E "step loop|time per step" "$out/runs.txt"
+grep -E "^(==|exit)|FAILED" "$out/tests.txt"; grep -E "step loop|time per step|^== ensemble|built" "$out/runs.txt"
