@@ -52,6 +52,23 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     echo "== ensemble of $runs runs, replicas=$replicas: $(echo "($(date +%s.%N) - $start) / $runs" | bc -l) s per run"
   done
   rm -rf "$out/ens"
+  # Several ranks sharing the one GPU give one rank's spikes (with an MPI
+  # build): the metrics table (spike counts, rates, CVs, spectra) compared.
+  if command -v mpiexec > /dev/null && ldd "$build/bin/cbgtc" | grep -q libmpi; then
+    for np in 1 2 4; do
+      OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpiexec --oversubscribe -np $np "$build/bin/cbgtc" \
+        --config "$here/../input/parkinsonian.ini" --simulation.duration_ms=600 --output.file="$out/np.h5" \
+        --output.overwrite=true | grep -E "^(STN|GPe_TI|GPe_TA|GPi|CTX|STR_D2) " > "$out/np$np.txt"
+    done
+    for np in 2 4; do
+      if [ -s "$out/np1.txt" ] && cmp -s "$out/np1.txt" "$out/np$np.txt"; then
+        echo "== ranks sharing the GPU: np $np metrics identical to np 1"
+      else
+        echo "== ranks sharing the GPU: np $np metrics DIFFER from np 1"; diff "$out/np1.txt" "$out/np$np.txt"
+      fi
+    done
+    rm -f "$out"/np*
+  fi
   # Ten million neurons (5.0e9 synapses): construction and step time.
   echo "== input/network_10m.ini"
   "$build/bin/cbgtc" --config "$here/../input/network_10m.ini" --output.spikes=false --output.timers=true \
@@ -75,4 +92,4 @@ done > "$out/tests.txt" 2>&1
 python3 "$here/run_benchmarks.py" --build "$build" ${float_build:+--float-build "$float_build"} --out "$out" \
   --scales ${DEVICE_CHECK_SCALES:-1 10 100 222.22 $here/../input/network_1m.ini $here/../input/cbgtc_1m.ini} 2>&1 | tail -n 20
 ls -l "$out"
-grep -E "^(==|exit)|FAILED" "$out/tests.txt"; grep -E "step loop|time per step|^== ensemble|built" "$out/runs.txt"
+grep -E "^(==|exit)|FAILED" "$out/tests.txt"; grep -E "step loop|time per step|^== (ensemble|ranks)|built" "$out/runs.txt"
