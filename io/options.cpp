@@ -356,6 +356,9 @@ OptionTable makeOptionTable(SimulationConfig& c) {
         "run the deck once per seed: a list of seeds and ranges, e.g. 1-10 (empty: one run, simulation.seed)");
   t.add("ensemble.grid", &e.grid, "",
         "and once per combination of key values: key = v1, v2; key2 = v3, ... (empty: no grid)");
+  t.add("ensemble.sets", &e.sets, "",
+        "or once per set of key values: key = v1, key2 = v2; key = v3, key2 = v4; ... (empty: none; not with "
+        "a grid)");
   t.add("ensemble.table", &e.table, "",
         "the ensemble's table of metrics (empty: <output.file's stem>_ensemble.tsv)");
   t.add("ensemble.replicas", &e.replicas, "",

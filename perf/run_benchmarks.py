@@ -9,9 +9,11 @@ bench_neuron_update (neuron updates per second per model), bench_delivery
 (events per second per strategy), perf/bench_network.sh (whole-network
 step time by phase, construction time, bytes per synapse) at the given
 scales (s -> s*(100/200/150) neurons; an .ini deck runs at its own size),
-and perf/bench_checkpoint.sh (checkpoint size and write time at 4 500 and
-45 000 neurons; builds with HDF5). Writes <out>/neuron_update.csv,
-delivery.csv, network.csv (a `precision` column), checkpoint.csv, benchmarks.json (all rows plus the machine and the build),
+perf/bench_checkpoint.sh (checkpoint size and write time at 4 500 and
+45 000 neurons; builds with HDF5) and perf/bench_replicas.sh (an ensemble's
+runs one after another against replicas of one network). Writes
+<out>/neuron_update.csv, delivery.csv, network.csv (a `precision` column),
+checkpoint.csv, replicas.csv, benchmarks.json (all rows plus the machine and the build),
 table_<platform>.md (the README's table for this platform, with the machine,
 the date and the build), and, with matplotlib, benchmarks.png (step time
 against network size, with the issue's targets). None of it is a test:
@@ -39,9 +41,9 @@ def run_csv(cmd, env=None):
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def bench_build(build, precision, scales, duration_ms, sizes, sources, env):
+def bench_build(build, precision, scales, duration_ms, sizes, sources, replicas, env):
     exe = lambda name: os.path.join(build, "bin", name)
-    rows = {"neuron_update": [], "delivery": [], "network": [], "checkpoint": []}
+    rows = {"neuron_update": [], "delivery": [], "network": [], "checkpoint": [], "replicas": []}
     if os.path.exists(exe("bench_neuron_update")):
         rows["neuron_update"] = run_csv([exe("bench_neuron_update"), "--sizes", sizes, "--steps", "2000",
                                          "--verify"], env)
@@ -52,6 +54,8 @@ def bench_build(build, precision, scales, duration_ms, sizes, sources, env):
                               scales, env)
     if "HDF5" in subprocess.run([exe("cbgtc"), "--version"], capture_output=True, text=True).stdout:
         rows["checkpoint"] = run_csv([os.path.join(ROOT, "perf", "bench_checkpoint.sh"), exe("cbgtc")], env)
+    rows["replicas"] = run_csv([os.path.join(ROOT, "perf", "bench_replicas.sh"), exe("cbgtc"),
+                                os.path.join(ROOT, "input", "default.ini"), str(replicas), "1000", "2"], env)
     for table in rows.values():
         for row in table:
             row["precision"] = precision
@@ -116,6 +120,7 @@ def main():
     parser.add_argument("--duration-ms", type=float, default=200.0)
     parser.add_argument("--sizes", default="450,4500,45000,450000", help="bench_neuron_update sizes")
     parser.add_argument("--delivery-sources", type=int, default=20000, help="bench_delivery sources")
+    parser.add_argument("--replicas", type=int, default=10, help="bench_replicas runs (as one network)")
     parser.add_argument("--out", default=os.path.join(ROOT, "perf", "results"))
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -123,10 +128,10 @@ def main():
                OMP_PLACES=os.environ.get("OMP_PLACES", "threads"))
 
     builds = [(args.build, "double")] + ([(args.float_build, "float")] if args.float_build else [])
-    tables = {"neuron_update": [], "delivery": [], "network": [], "checkpoint": []}
+    tables = {"neuron_update": [], "delivery": [], "network": [], "checkpoint": [], "replicas": []}
     for build, precision in builds:
         for name, rows in bench_build(build, precision, args.scales, args.duration_ms, args.sizes,
-                                       args.delivery_sources, env).items():
+                                       args.delivery_sources, args.replicas, env).items():
             tables[name] += rows
     for name, rows in tables.items():
         write_csv(rows, os.path.join(args.out, f"{name}.csv"))

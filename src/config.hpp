@@ -205,8 +205,12 @@ struct OutputSettings {
 struct EnsembleSettings {
   std::string seeds;  // "1-10, 15": one run per seed ("": simulation.seed alone)
   std::string grid;   // "key = v1, v2; key2 = v3": one run per combination and seed
+  std::string sets;   // "key = v1, key2 = v3; key = v2, key2 = v4": one run per set and seed (not with grid)
   std::string table;  // "": <output.file's stem>_ensemble.tsv
   std::int64_t replicas = 1;  // runs advanced together as one network (src/replicas.hpp)
+
+  /// Whether these keys ask for an ensemble (several runs) at all.
+  bool any() const { return !seeds.empty() || !grid.empty() || !sets.empty(); }
 };
 
 /// Saving the run's state to continue it later: [checkpoint]

@@ -126,14 +126,37 @@ std::vector<GridAxis> parseGrid(const std::string& text) {
   return axes;
 }
 
-std::vector<EnsembleRun> ensembleRuns(const std::vector<GridAxis>& grid, const std::vector<std::uint64_t>& seeds,
-                                      std::uint64_t fallback_seed) {
+std::vector<Overrides> parseSets(const std::string& text) {
+  std::vector<Overrides> sets;
+  for (const std::string& item : splitOn(text, ';')) {
+    if (item.empty()) continue;  // a trailing ';'
+    Overrides set;
+    std::set<std::string> keys;
+    for (const std::string& assignment : splitOn(item, ',')) {
+      const auto eq = assignment.find('=');
+      if (eq == std::string::npos)
+        throw ConfigError("ensemble.sets: '" + assignment + "' needs the form key = value");
+      const std::string key = trim(assignment.substr(0, eq)), value = trim(assignment.substr(eq + 1));
+      if (key.empty()) throw ConfigError("ensemble.sets: '" + assignment + "' has no key");
+      if (value.empty()) throw ConfigError("ensemble.sets: '" + key + "' has an empty value");
+      if (key.rfind("ensemble.", 0) == 0 || key == "simulation.seed" || key == "output.file")
+        throw ConfigError("ensemble.sets: '" + key + "' is set by the ensemble itself");
+      if (!keys.insert(key).second)
+        throw ConfigError("ensemble.sets: '" + key + "' is given twice in one set");
+      set.emplace_back(key, value);
+    }
+    sets.push_back(set);
+  }
+  return sets;
+}
+
+std::vector<Overrides> gridPoints(const std::vector<GridAxis>& grid) {
   std::size_t points = 1;
   for (const GridAxis& a : grid) points *= a.values.size();
-  const std::vector<std::uint64_t> run_seeds = seeds.empty() ? std::vector<std::uint64_t>{fallback_seed} : seeds;
-  std::vector<EnsembleRun> runs;
+  std::vector<Overrides> out;
+  if (grid.empty()) return out;
   for (std::size_t point = 0; point < points; ++point) {
-    std::vector<std::pair<std::string, std::string>> overrides;
+    Overrides overrides;
     std::size_t rest = point;
     for (std::size_t a = grid.size(); a-- > 0;) {
       const std::size_t n = grid[a].values.size();
@@ -141,8 +164,24 @@ std::vector<EnsembleRun> ensembleRuns(const std::vector<GridAxis>& grid, const s
       rest /= n;
     }
     std::reverse(overrides.begin(), overrides.end());
-    for (std::uint64_t seed : run_seeds) runs.push_back(EnsembleRun{runs.size(), point, seed, overrides});
+    out.push_back(overrides);
   }
+  return out;
+}
+
+std::vector<EnsembleRun> ensembleRuns(const std::vector<GridAxis>& grid,
+                                      const std::vector<std::uint64_t>& seeds, std::uint64_t fallback_seed) {
+  return ensembleRuns(gridPoints(grid), seeds, fallback_seed);
+}
+
+std::vector<EnsembleRun> ensembleRuns(const std::vector<Overrides>& points,
+                                      const std::vector<std::uint64_t>& seeds, std::uint64_t fallback_seed) {
+  const std::vector<Overrides> all = points.empty() ? std::vector<Overrides>(1) : points;
+  const std::vector<std::uint64_t> run_seeds =
+      seeds.empty() ? std::vector<std::uint64_t>{fallback_seed} : seeds;
+  std::vector<EnsembleRun> runs;
+  for (std::size_t point = 0; point < all.size(); ++point)
+    for (std::uint64_t seed : run_seeds) runs.push_back(EnsembleRun{runs.size(), point, seed, all[point]});
   return runs;
 }
 

@@ -28,18 +28,34 @@ struct GridAxis {
 /// ensemble.grid (a missing '=', an empty value, a key given twice).
 std::vector<GridAxis> parseGrid(const std::string& text);
 
+/// Keys and values that one run's configuration overrides.
+using Overrides = std::vector<std::pair<std::string, std::string>>;
+
+/// "key = v, key2 = w; key = v2, key2 = w2" → one set of overrides per
+/// ';'-separated item, e.g. paired changes that are no grid. Throws
+/// ConfigError naming ensemble.sets (a missing '=', an empty value, a key
+/// given twice in one set, a key the ensemble sets itself).
+std::vector<Overrides> parseSets(const std::string& text);
+
+/// The grid's points, row-major (the last axis fastest).
+std::vector<Overrides> gridPoints(const std::vector<GridAxis>& grid);
+
 /// One run of an ensemble.
 struct EnsembleRun {
   std::size_t index = 0;  // in the ensemble's order
   std::size_t point = 0;  // its grid point (0 without a grid)
   std::uint64_t seed = 0;
-  std::vector<std::pair<std::string, std::string>> overrides;  // key, value: the grid point's
+  Overrides overrides;  // key, value: the grid point's
 };
 
 /// Every (grid point, seed) pair, grid points in row-major order (the last
 /// axis fastest), seeds innermost. `fallback_seed` when `seeds` is empty.
 std::vector<EnsembleRun> ensembleRuns(const std::vector<GridAxis>& grid, const std::vector<std::uint64_t>& seeds,
                                       std::uint64_t fallback_seed);
+/// The same for a list of points (gridPoints or parseSets); none: one point
+/// without overrides.
+std::vector<EnsembleRun> ensembleRuns(const std::vector<Overrides>& points,
+                                      const std::vector<std::uint64_t>& seeds, std::uint64_t fallback_seed);
 
 /// How `ranks` ranks share `runs` runs: in groups of ranks / runs (at least
 /// one) ranks; group g runs the runs r with r % groups == g. The ranks left

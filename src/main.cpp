@@ -427,7 +427,11 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
   try {
     const auto seeds = cbgtc::parseSeeds(base.config.ensemble.seeds);
     const auto grid = cbgtc::parseGrid(base.config.ensemble.grid);
-    runs = cbgtc::ensembleRuns(grid, seeds, base.config.simulation.seed);
+    const auto sets = cbgtc::parseSets(base.config.ensemble.sets);
+    if (!grid.empty() && !sets.empty())
+      throw cbgtc::io::ConfigError("ensemble.sets and ensemble.grid: give one of them, not both");
+    runs = cbgtc::ensembleRuns(sets.empty() ? cbgtc::gridPoints(grid) : sets, seeds,
+                               base.config.simulation.seed);
     const std::string& file = base.config.output.file;
     table = base.config.ensemble.table.empty() ? cbgtc::ensembleTableFile(file) : base.config.ensemble.table;
     const cbgtc::io::DeckReader cached = [&decks](const std::string& path) { return decks.at(path); };
@@ -489,7 +493,9 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
   if (root)
     std::printf(
         "cbgtc %s: ensemble of %zu runs%s on %d rank%s (%d group%s of ranks)\n", CBGTC_VERSION, runs.size(),
-        units.size() < runs.size() ? (" in " + std::to_string(units.size()) + " networks").c_str() : "",
+        units.size() < runs.size()
+            ? (" in " + std::to_string(units.size()) + (units.size() == 1 ? " network" : " networks")).c_str()
+            : "",
         world.size(), world.size() == 1 ? "" : "s", groups.groups, groups.groups == 1 ? "" : "s");
   std::fflush(stdout);
 
@@ -611,11 +617,10 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     if (root) Kokkos::ScopeGuard kokkos(argc, argv);
     return 0;
   }
-  if ((!cl.config.ensemble.seeds.empty() || !cl.config.ensemble.grid.empty()) &&
-      (!cl.restart_file.empty() || !cl.config.checkpoint.file.empty())) {
+  if (cl.config.ensemble.any() && (!cl.restart_file.empty() || !cl.config.checkpoint.file.empty())) {
     if (root)
       std::fprintf(stderr,
-                   "cbgtc: error: %s is for a single run, not an ensemble ([ensemble] seeds or grid)\n",
+                   "cbgtc: error: %s is for a single run, not an ensemble ([ensemble] seeds, grid or sets)\n",
                    cl.restart_file.empty() ? "checkpoint.file" : "--restart");
     return 2;
   }
@@ -676,7 +681,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
                  cl.requested_threads, Kokkos::DefaultHostExecutionSpace::name(), host_threads,
                  host_threads == 1 ? "" : "s");
 
-  if (cl.config.ensemble.seeds.empty() && cl.config.ensemble.grid.empty()) {
+  if (!cl.config.ensemble.any()) {
     cbgtc::RunSummary summary;
     return runOne(cl.config, cl.config_file, comm, true, summary, cl.restart_file);
   }

@@ -587,6 +587,42 @@ TEST(CliEnsemble, RunsEqualTheSingleRunsOfTheirSeedsAndValues) {
 }
 #endif
 
+#ifdef CBGTC_ENABLE_HDF5
+// Sets of values run as replicas of one network (ensemble.replicas) write
+// the files of the single runs with those values and seeds.
+TEST(CliEnsemble, SetsAsReplicasEqualTheSingleRuns) {
+  TempDir dir;
+  const std::string base = (dir / "ens.h5").string();
+  const RunResult e =
+      runCbgtc(smallRun(dir, base,
+                        "--ensemble.seeds=3,5 --ensemble.replicas=3 '--ensemble.sets="
+                        "population.GPe.I_e=280, population.GPi.I_e=10; population.GPe.I_e=320'"),
+               dir);
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_NE(e.out.find("ensemble of 4 runs in 2 networks"), std::string::npos) << e.out;
+  const std::string single = (dir / "single.h5").string();
+  const RunResult s = runCbgtc(smallRun(dir, single, "--simulation.seed=3 --population.GPe.I_e=320"), dir);
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  expectSameSpikes((dir / "ens_2.h5").string(), single);  // run 2: the second set, seed 3
+}
+#endif
+
+// Replicas share one network's time step: a grid over it is refused with
+// one line, before any file.
+TEST(CliEnsemble, ReplicasRefuseAGridOverTheNetworksKeys) {
+  TempDir dir;
+  const std::string base = (dir / "ens.h5").string();
+  const RunResult r = runCbgtc(
+      smallRun(dir, base, "--ensemble.replicas=2 '--ensemble.grid=simulation.dt_ms=0.025, 0.05'"), dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("ensemble.replicas: simulation.dt_ms is 0.025 in run 0 but 0.05 in run 1"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    EXPECT_EQ(entry.path().extension().string().find(".h5"), std::string::npos) << entry.path();
+}
+
 TEST(CliEnsemble, ABadGridValueStopsTheEnsembleBeforeAnyRun) {
   TempDir dir;
   const std::string base = (dir / "ens.h5").string();

@@ -46,6 +46,29 @@ TEST(EnsembleGrid, AxesAndValues) {
   }
 }
 
+// Sets: paired values that are no grid, each with every seed.
+TEST(EnsembleSets, EachSetWithEverySeed) {
+  const auto sets = parseSets("a.x = 1, b.y = p; a.x = 2 ,b.y=q;");
+  ASSERT_EQ(sets.size(), 2u);
+  EXPECT_EQ(sets[1], (Overrides{{"a.x", "2"}, {"b.y", "q"}}));
+  const auto runs = ensembleRuns(sets, {5, 6, 7}, 42);
+  ASSERT_EQ(runs.size(), 6u);
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    EXPECT_EQ(runs[r].point, r / 3);
+    EXPECT_EQ(runs[r].seed, 5 + r % 3);
+    EXPECT_EQ(runs[r].overrides, sets[r / 3]);
+  }
+  for (const char* bad :
+       {"a.b", "a.b = ", "= 1", "a.b = 1, a.b = 2", "simulation.seed = 1", "ensemble.grid = x"}) {
+    try {
+      parseSets(bad);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("ensemble.sets"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(EnsembleRuns, EveryPointWithEverySeedLastAxisFastest) {
   const auto runs = ensembleRuns(parseGrid("a.x = 1, 2; b.y = p, q, r"), {5, 6}, 42);
   ASSERT_EQ(runs.size(), 2u * 3 * 2);
@@ -60,7 +83,7 @@ TEST(EnsembleRuns, EveryPointWithEverySeedLastAxisFastest) {
     combinations.insert(runs[r].overrides[0].second + runs[r].overrides[1].second + std::to_string(runs[r].seed));
   }
   EXPECT_EQ(combinations.size(), runs.size());
-  const auto plain = ensembleRuns({}, {}, 42);
+  const auto plain = ensembleRuns(std::vector<GridAxis>{}, {}, 42);
   ASSERT_EQ(plain.size(), 1u);
   EXPECT_EQ(plain[0].seed, 42u);
 }
