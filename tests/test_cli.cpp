@@ -430,7 +430,8 @@ TEST(CliRun, AllocationFailureIsOneLine) {
 }
 
 // Every deck shipped in input/ is valid as it stands (its output placed in a
-// fresh directory).
+// fresh directory). A deck meant for a larger machine than this one
+// (network_10m.ini) passes every check but the last, the memory estimate.
 TEST(CliDecks, EveryShippedDeckValidates) {
   TempDir dir;
   int decks = 0;
@@ -440,6 +441,11 @@ TEST(CliDecks, EveryShippedDeckValidates) {
     const RunResult r = runCbgtc("--config '" + entry.path().string() + "' --validate --output.file='" +
                                      (dir / (entry.path().stem().string() + ".h5")).string() + "'",
                                  dir);
+    if (entry.path().filename() == "network_10m.ini" && r.exit_code == 2 &&
+        r.err.find("of host memory per rank, more than") != std::string::npos) {
+      expectOneErrorLine(r, "GB of host memory");
+      continue;
+    }
     EXPECT_EQ(r.exit_code, 0) << entry.path() << "\n" << r.err;
     EXPECT_NE(r.out.find("configuration is valid"), std::string::npos) << entry.path();
   }

@@ -825,11 +825,11 @@ TEST(OptionsResolved, EveryKeyOnce) {
   // and analysis.relay_stimulus are set here, and absent by default.
   const auto resolved = resolvedOf(
       parse({"--ensemble.seeds=1-2", "--ensemble.grid=simulation.dt_ms = 0.025", "--ensemble.table=t.tsv",
-             "--analysis.pulse_stimulus=none", "--analysis.relay_stimulus=none", "--checkpoint.file=state.h5",
-             "--checkpoint.at_ms=10"})
+             "--ensemble.sets=simulation.dt_ms = 0.025", "--analysis.pulse_stimulus=none",
+             "--analysis.relay_stimulus=none", "--checkpoint.file=state.h5", "--checkpoint.at_ms=10"})
           .config);
   ASSERT_EQ(resolved.size(), keys.size());
-  EXPECT_EQ(resolvedOf(parse({}).config).size(), keys.size() - 7);
+  EXPECT_EQ(resolvedOf(parse({}).config).size(), keys.size() - 8);
   std::set<std::string> seen;
   for (std::size_t i = 0; i < resolved.size(); ++i) {
     EXPECT_TRUE(seen.insert(resolved[i].first).second) << "duplicate key " << resolved[i].first;
