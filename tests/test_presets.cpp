@@ -77,6 +77,13 @@ TEST(Presets, ParkinsonianBetaAndRatesAndDbsSuppression) {
       // raises every synaptic current the proxy sums; docs/model.md §8.4.)
       EXPECT_LT(dbs[pop]["relative_beta"][seed], 0.5 * pd[pop]["relative_beta"][seed]) << pop << " " << seed;
     }
+    // The GPe's spectrum flattens: the rhythm is suppressed, not moved. (The
+    // STN's proxy carries the pulses' artefact at this size.)
+    EXPECT_GT(dbs["GPe_TI"]["spectral_entropy"][seed], pd["GPe_TI"]["spectral_entropy"][seed]) << seed;
+    // The GPi follows the pulses a few ms after each (Hashimoto et al.
+    // 2003: 2-7 ms).
+    EXPECT_GE(dbs["GPi"]["pulse_latency_ms"][seed], 2) << seed;
+    EXPECT_LE(dbs["GPi"]["pulse_latency_ms"][seed], 7) << seed;
     // Healthy: the prototypic GPe is asynchronous-irregular.
     EXPECT_LT(healthy["GPe_TI"]["synchrony_chi"][seed], 0.2) << seed;
   }
