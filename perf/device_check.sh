@@ -43,6 +43,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   # run, 20 runs one after another against 1000 as replicas of one network;
   # wall seconds per run, files and analysis included (PAC surrogates off).
   mkdir -p "$out/ens"
+  ulimit -n 8192 2> /dev/null || true  # a network of K replicas keeps K files open
   for spec in 20:1 1000:1000; do
     runs=${spec%%:*} replicas=${spec##*:}
     start=$(date +%s.%N)

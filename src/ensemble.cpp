@@ -133,6 +133,8 @@ std::vector<Overrides> parseSets(const std::string& text) {
     Overrides set;
     std::set<std::string> keys;
     for (const std::string& assignment : splitOn(item, ',')) {
+      if (trim(assignment).empty())
+        throw ConfigError("ensemble.sets: '" + item + "' has an empty assignment");
       const auto eq = assignment.find('=');
       if (eq == std::string::npos)
         throw ConfigError("ensemble.sets: '" + assignment + "' needs the form key = value");

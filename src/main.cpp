@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -174,6 +175,27 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
            const cbgtc::comm::Communicator& comm, bool verbose, cbgtc::RunSummary& summary_out,
            const std::string& restart = "", const std::vector<cbgtc::SimulationConfig>* replicas = nullptr) {
   const bool root = comm.isRoot();
+  // Messages about a merged network of replicas use the deck's names and
+  // say which run's file the (first) named section belongs to.
+  const auto forUser = [replicas](const std::string& message) -> std::string {
+    if (!replicas) return message;
+    std::string text;
+    std::size_t replica = std::string::npos;
+    for (std::size_t i = 0; i < message.size(); ++i) {
+      if (message[i] == '~' && i + 1 < message.size() &&
+          std::isdigit(static_cast<unsigned char>(message[i + 1]))) {
+        std::size_t end = i + 1;
+        while (end < message.size() && std::isdigit(static_cast<unsigned char>(message[end]))) ++end;
+        if (replica == std::string::npos) replica = std::stoul(message.substr(i + 1, end - i - 1));
+        i = end - 1;
+        continue;
+      }
+      text += message[i];
+    }
+    if (replica < replicas->size())
+      return text + " (the ensemble run writing " + (*replicas)[replica].output.file + ")";
+    return text + " (in a network of " + std::to_string(replicas->size()) + " runs, ensemble.replicas)";
+  };
   // Rank 0 writes the output file and the [record] sections' report
   // files; the others learn whether it could.
   std::unique_ptr<cbgtc::io::OutputWriter> writer;
@@ -222,12 +244,12 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
         writer = std::move(run_writers.front());
       output_failed = 0;
     } catch (const cbgtc::io::OutputError& e) {
-      std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+      std::fprintf(stderr, "cbgtc: error: %s\n", forUser(e.what()).c_str());
       writer.reset();
       report_writers.clear();
       if (output_failed == 0) output_failed = 2;
     } catch (const cbgtc::ConfigError& e) {
-      std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+      std::fprintf(stderr, "cbgtc: error: %s\n", forUser(e.what()).c_str());
       writer.reset();
       report_writers.clear();
       output_failed = 2;
@@ -293,7 +315,7 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
           if (!st.electrode) continue;
           const double radius_um = cbgtc::electrodeReach(st, config).radius_um;
           for (const auto& pop : config.populations) {
-            if (!cbgtc::isPlaced(pop)) continue;
+            if (!cbgtc::isPlaced(pop) || cbgtc::replicaTag(pop.name) != cbgtc::replicaTag(st.name)) continue;
             const cbgtc::ElectrodeReach reach = cbgtc::electrodeReach(st, config, pop);
             std::printf("stimulus %s: the electrode reaches %lld of %s (%.1f %%) within %.0f um%s\n",
                         st.name.c_str(), static_cast<long long>(reach.activated), pop.name.c_str(),
@@ -317,7 +339,7 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
         }
         if (comm.any(!failed.empty())) {
           abandonAll();
-          if (root) std::fprintf(stderr, "cbgtc: error: %s\n", failed.c_str());
+          if (root) std::fprintf(stderr, "cbgtc: error: %s\n", forUser(failed).c_str());
           return 2;
         }
         if (root && verbose)
@@ -353,12 +375,14 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
     }
     // A failed write (a full disk) stopped every rank at the next exchange.
     if (comm.any(root && !outputError().empty())) {
-      if (root) std::fprintf(stderr, "cbgtc: error: %s\n", outputError().c_str());
+      if (root) std::fprintf(stderr, "cbgtc: error: %s\n", forUser(outputError()).c_str());
       return 1;
     }
     if (root && verbose) printSummary(config, summary, output.path());
     if (!summary.failure.empty()) {
-      if (root) std::fprintf(stderr, "cbgtc: error: %s; output is marked incomplete\n", summary.failure.c_str());
+      if (root)
+        std::fprintf(stderr, "cbgtc: error: %s; output is marked incomplete\n",
+                     forUser(summary.failure).c_str());
       return 1;
     }
     if (!summary.complete) {
@@ -371,7 +395,7 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
     // Found while building (the memory estimate, on every rank alike): bad
     // input, as at parsing.
     abandonAll();  // removes the partial files
-    if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+    if (root) std::fprintf(stderr, "cbgtc: error: %s\n", forUser(e.what()).c_str());
     return 2;
   } catch (const cbgtc::Interrupted&) {
     // A signal while the network was being built (every rank throws): the
@@ -395,7 +419,7 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
     // Ranks often fail alike (an allocation): the first one speaks.
     if (comm.firstToFail()) {
       const std::string rank = comm.size() > 1 ? "rank " + std::to_string(comm.rank()) + ": " : "";
-      std::fprintf(stderr, "cbgtc: error: %s%s\n", rank.c_str(), oneLine(e.what()).c_str());
+      std::fprintf(stderr, "cbgtc: error: %s%s\n", rank.c_str(), forUser(oneLine(e.what())).c_str());
     }
     // Other ranks may be waiting in a collective: end them all.
     if (comm.size() > 1) comm.abort(1);
@@ -537,13 +561,16 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
             summaries[r].populations.empty() ? cbgtc::summaryShape(configs[r]) : summaries[r]);
     }
     if (rc != 0 && code == 0) code = rc;
+    // A failed write stops its run through the same flag as a signal; the
+    // ensemble's other runs go on unless a signal came.
+    if (stop_signal == 0) stop_requested.store(false);
   }
   // Every group's failures and stops, everywhere; then the summaries to
   // rank 0 (each run's numbers from its group's root, zero elsewhere).
   std::vector<std::int64_t> worst = {-code};
   world.min(worst);
   code = static_cast<int>(-worst[0]);
-  if (world.any(stop_requested.load())) {
+  if (world.any(stop_signal != 0)) {
     if (root) std::fprintf(stderr, "cbgtc: ensemble stopped by a signal; no table written\n");
     return code != 0 ? code : 128 + (stop_signal != 0 ? static_cast<int>(stop_signal) : SIGTERM);
   }
@@ -616,6 +643,13 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     // Kokkos prints its options while it initialises; then nothing runs.
     if (root) Kokkos::ScopeGuard kokkos(argc, argv);
     return 0;
+  }
+  if (!cl.config.ensemble.any() && cl.config.ensemble.replicas > 1) {
+    if (root)
+      std::fprintf(
+          stderr,
+          "cbgtc: error: ensemble.replicas merges the runs of ensemble.seeds, grid or sets; none is given\n");
+    return 2;
   }
   if (cl.config.ensemble.any() && (!cl.restart_file.empty() || !cl.config.checkpoint.file.empty())) {
     if (root)

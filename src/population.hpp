@@ -52,7 +52,7 @@ using SteppersByModel = Impl::StepperLists<models::Models>::type;
 
 struct Population {
   std::string name;
-  std::uint32_t key = 0;       // random key: rng::streamKey(name)
+  std::uint32_t key = 0;       // random key: randomKey of its settings (the deck's name)
   std::uint32_t position = 0;  // in the run's list: what spike records carry
   index_type size = 0;         // the whole population
   comm::Block block;           // this rank's neurons (global indices)

@@ -57,9 +57,10 @@ void Simulation::writePlacementAndReach(io::OutputWriter& writer) const {
                                                 {"radius_um", reach.radius_um},
                                                 {"potential_mV", reach.potential_mV}});
     // The volume of tissue activated in every placed population (the
-    // stimulus drives only its own).
+    // stimulus drives only its own) of its run (an in-process ensemble's
+    // replica, src/replicas.hpp).
     for (const PopulationSettings& p : _config.populations) {
-      if (!isPlaced(p)) continue;
+      if (!isPlaced(p) || replicaTag(p.name) != replicaTag(s.name)) continue;
       const ElectrodeReach in = electrodeReach(s, _config, p);
       writer.writeNumbers("/stimuli/" + s.name + "/" + p.name,
                           {{"activated", static_cast<double>(in.activated)}, {"fraction", in.fraction}});

@@ -22,8 +22,9 @@ namespace {
 /// The default network with every kind of keyed draw: initial states, OU
 /// noise, log-normal bias currents, connectivity with jittered delays,
 /// depressing and facilitating synapses, a Poisson source with bursts, a
-/// pulse train on a keyed half of the STN, axonal pulses firing keyed
-/// axons, and the relay error index and pulse-triggered histograms.
+/// pulse train on a keyed half of the STN, axonal pulses from an electrode
+/// firing keyed axons of placed cells (its reach written for both placed
+/// populations), and the relay error index and pulse-triggered histograms.
 SimulationConfig keyedConfig(std::int64_t seed) {
   SimulationConfig c;
   c.simulation.duration_ms = 400;
@@ -77,7 +78,14 @@ SimulationConfig keyedConfig(std::int64_t seed) {
   axons.population = "GPi";
   axons.frequency_hz = 60;
   axons.probability = 0.5;
+  axons.electrode = true;
+  axons.current_mA = 0.5;
   c.stimuli.push_back(axons);
+  for (const char* placed : {"GPe", "GPi"}) {
+    PopulationSettings& p = test::population(c, placed);
+    p.placement = "sphere";
+    p.extent_um = 1000;
+  }
   c.analysis.relay_stimulus = "relay";
   c.analysis.relay_window_ms = 5;
   return c;
