@@ -428,17 +428,12 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
   return 0;
 }
 
-/// The runs of an ensemble ([ensemble] seeds and grid), spread over groups
-/// of ranks (ensemble.replicas at a time as one network), then its table
-/// (src/ensemble.hpp). Every run's configuration
-/// is parsed before the first starts, so a bad grid value stops the
-/// ensemble before anything is written. Exit code: the first failed run's,
-/// else 0.
-int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
-                const std::map<std::string, std::string>& decks, const cbgtc::comm::Communicator& world) {
-  const bool root = world.isRoot();
-  std::vector<cbgtc::EnsembleRun> runs;
-  std::vector<cbgtc::SimulationConfig> configs;
+/// What an ensemble ([ensemble] seeds, grid or sets) runs: every run's
+/// configuration, parsed before the first starts (so that a bad value stops
+/// the ensemble before anything is written), grouped into units of
+/// ensemble.replicas runs merged into one network (src/replicas.hpp).
+/// Throws ConfigError naming the key (and the run).
+struct EnsemblePlan {
   // What one group of ranks runs at a time: one run, or replicas of runs
   // merged into one network.
   struct Unit {
@@ -446,63 +441,83 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
     std::vector<cbgtc::SimulationConfig> replicas;
     std::optional<cbgtc::SimulationConfig> merged;
   };
+  std::vector<cbgtc::EnsembleRun> runs;
+  std::vector<cbgtc::SimulationConfig> configs;
   std::vector<Unit> units;
   std::string table;
-  try {
-    const auto seeds = cbgtc::parseSeeds(base.config.ensemble.seeds);
-    const auto grid = cbgtc::parseGrid(base.config.ensemble.grid);
-    const auto sets = cbgtc::parseSets(base.config.ensemble.sets);
-    if (!grid.empty() && !sets.empty())
-      throw cbgtc::io::ConfigError("ensemble.sets and ensemble.grid: give one of them, not both");
-    runs = cbgtc::ensembleRuns(sets.empty() ? cbgtc::gridPoints(grid) : sets, seeds,
-                               base.config.simulation.seed);
-    const std::string& file = base.config.output.file;
-    table = base.config.ensemble.table.empty() ? cbgtc::ensembleTableFile(file) : base.config.ensemble.table;
-    const cbgtc::io::DeckReader cached = [&decks](const std::string& path) { return decks.at(path); };
-    for (const cbgtc::EnsembleRun& run : runs) {
-      // The command line's own values of the keys the ensemble sets give way.
-      std::vector<std::string> set_keys = {"output.file"};
-      if (!seeds.empty()) set_keys.push_back("simulation.seed");
-      for (const auto& kv : run.overrides) set_keys.push_back(kv.first);
-      std::vector<std::string> args;
-      for (int i = 0; i < argc; ++i) {
-        const std::string arg = argv[i];
-        bool dropped = false;
-        for (const std::string& key : set_keys) {
-          if (arg == "--" + key) {
-            ++i;  // and its value
-            dropped = true;
-          } else if (arg.rfind("--" + key + "=", 0) == 0) {
-            dropped = true;
-          }
+};
+
+EnsemblePlan planEnsemble(int argc, const char* const argv[], const cbgtc::io::CommandLine& base,
+                          const std::map<std::string, std::string>& decks) {
+  EnsemblePlan plan;
+  const auto seeds = cbgtc::parseSeeds(base.config.ensemble.seeds);
+  const auto grid = cbgtc::parseGrid(base.config.ensemble.grid);
+  const auto sets = cbgtc::parseSets(base.config.ensemble.sets);
+  if (!grid.empty() && !sets.empty())
+    throw cbgtc::io::ConfigError("ensemble.sets and ensemble.grid: give one of them, not both");
+  plan.runs =
+      cbgtc::ensembleRuns(sets.empty() ? cbgtc::gridPoints(grid) : sets, seeds, base.config.simulation.seed);
+  const std::string& file = base.config.output.file;
+  plan.table =
+      base.config.ensemble.table.empty() ? cbgtc::ensembleTableFile(file) : base.config.ensemble.table;
+  const cbgtc::io::DeckReader cached = [&decks](const std::string& path) { return decks.at(path); };
+  for (const cbgtc::EnsembleRun& run : plan.runs) {
+    // The command line's own values of the keys the ensemble sets give way.
+    std::vector<std::string> set_keys = {"output.file"};
+    if (!seeds.empty()) set_keys.push_back("simulation.seed");
+    for (const auto& kv : run.overrides) set_keys.push_back(kv.first);
+    std::vector<std::string> args;
+    for (int i = 0; i < argc; ++i) {
+      const std::string arg = argv[i];
+      bool dropped = false;
+      for (const std::string& key : set_keys) {
+        if (arg == "--" + key) {
+          ++i;  // and its value
+          dropped = true;
+        } else if (arg.rfind("--" + key + "=", 0) == 0) {
+          dropped = true;
         }
-        if (!dropped) args.push_back(arg);
       }
-      if (!seeds.empty()) args.push_back("--simulation.seed=" + std::to_string(run.seed));
-      args.push_back("--output.file=" + cbgtc::runOutputFile(file, run.index, runs.size()));
-      for (const auto& [key, value] : run.overrides) args.push_back("--" + key + "=" + value);
-      std::vector<const char*> pointers;
-      for (const auto& a : args) pointers.push_back(a.c_str());
-      try {
-        configs.push_back(cbgtc::io::parseCommandLine(static_cast<int>(pointers.size()), pointers.data(), cached).config);
-      } catch (const cbgtc::io::ConfigError& e) {
-        throw cbgtc::io::ConfigError("ensemble run " + std::to_string(run.index) + ": " + e.what());
-      }
+      if (!dropped) args.push_back(arg);
     }
-    // ensemble.replicas runs at a time as one network (src/replicas.hpp).
-    const auto per_network = static_cast<std::size_t>(base.config.ensemble.replicas);
-    for (std::size_t first = 0; first < runs.size(); first += per_network) {
-      Unit unit;
-      unit.first = first;
-      unit.count = std::min(per_network, runs.size() - first);
-      if (per_network > 1) {
-        unit.replicas.assign(configs.begin() + static_cast<std::ptrdiff_t>(first),
-                             configs.begin() + static_cast<std::ptrdiff_t>(first + unit.count));
-        unit.merged = cbgtc::mergeReplicas(unit.replicas);
-      }
-      units.push_back(std::move(unit));
+    if (!seeds.empty()) args.push_back("--simulation.seed=" + std::to_string(run.seed));
+    args.push_back("--output.file=" + cbgtc::runOutputFile(file, run.index, plan.runs.size()));
+    for (const auto& [key, value] : run.overrides) args.push_back("--" + key + "=" + value);
+    std::vector<const char*> pointers;
+    for (const auto& a : args) pointers.push_back(a.c_str());
+    try {
+      plan.configs.push_back(
+          cbgtc::io::parseCommandLine(static_cast<int>(pointers.size()), pointers.data(), cached).config);
+    } catch (const cbgtc::io::ConfigError& e) {
+      throw cbgtc::io::ConfigError("ensemble run " + std::to_string(run.index) + ": " + e.what());
     }
-    if (root) cbgtc::io::checkOutputLocation(table, base.config.output.overwrite);
+  }
+  // ensemble.replicas runs at a time as one network (src/replicas.hpp).
+  const auto per_network = static_cast<std::size_t>(base.config.ensemble.replicas);
+  for (std::size_t first = 0; first < plan.runs.size(); first += per_network) {
+    EnsemblePlan::Unit unit;
+    unit.first = first;
+    unit.count = std::min(per_network, plan.runs.size() - first);
+    if (per_network > 1) {
+      unit.replicas.assign(plan.configs.begin() + static_cast<std::ptrdiff_t>(first),
+                           plan.configs.begin() + static_cast<std::ptrdiff_t>(first + unit.count));
+      unit.merged = cbgtc::mergeReplicas(unit.replicas);
+    }
+    plan.units.push_back(std::move(unit));
+  }
+  return plan;
+}
+
+/// The runs of an ensemble (planEnsemble), spread over groups of ranks,
+/// then its table (src/ensemble.hpp). Exit code: the first failed run's,
+/// else 0.
+int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
+                const std::map<std::string, std::string>& decks, const cbgtc::comm::Communicator& world) {
+  const bool root = world.isRoot();
+  EnsemblePlan plan;
+  try {
+    plan = planEnsemble(argc, argv, base, decks);
+    if (root) cbgtc::io::checkOutputLocation(plan.table, base.config.output.overwrite);
   } catch (const cbgtc::io::ConfigError& e) {
     if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
     return 2;
@@ -510,6 +525,11 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
     if (root) std::fprintf(stderr, "cbgtc: error: ensemble.table: %s\n", e.what());
     return 2;
   }
+  const auto& runs = plan.runs;
+  const auto& configs = plan.configs;
+  const auto& units = plan.units;
+  const std::string& table = plan.table;
+  using Unit = EnsemblePlan::Unit;
 
   const cbgtc::RankGroups groups = cbgtc::rankGroups(world.size(), units.size());
   const int group = groups.group_of_rank(world.rank(), world.size());
@@ -681,10 +701,21 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
       }
     }
     if (comm.any(output_refused)) return 2;
-    // And the memory the run would need.
+    // An ensemble's every run (and merged network) as its run would check it.
+    std::optional<EnsemblePlan> plan;
+    if (cl.config.ensemble.any()) {
+      try {
+        plan = planEnsemble(argc, argv, cl, cached_deck);
+      } catch (const cbgtc::ConfigError& e) {
+        if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+        return 2;
+      }
+    }
+    // And the memory the run (the first merged network) would need.
     std::string too_big;
     try {
-      cbgtc::checkMemory(cl.config, comm.size());
+      const bool merged = plan && plan->units.front().merged;
+      cbgtc::checkMemory(merged ? *plan->units.front().merged : cl.config, comm.size());
     } catch (const cbgtc::ConfigError& e) {
       too_big = e.what();
     }
@@ -692,8 +723,15 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
       if (root) std::fprintf(stderr, "cbgtc: error: %s\n", too_big.empty() ? "out of memory on another rank" : too_big.c_str());
       return 2;
     }
-    if (root)
-      std::printf("cbgtc: configuration is valid (%lld steps)\n", static_cast<long long>(cl.config.stepCount()));
+    if (root) {
+      if (plan)
+        std::printf(
+            "cbgtc: configuration is valid (an ensemble of %zu runs in %zu networks, %lld steps each)\n",
+            plan->runs.size(), plan->units.size(), static_cast<long long>(cl.config.stepCount()));
+      else
+        std::printf("cbgtc: configuration is valid (%lld steps)\n",
+                    static_cast<long long>(cl.config.stepCount()));
+    }
     return 0;
   }
 

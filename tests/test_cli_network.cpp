@@ -623,6 +623,33 @@ TEST(CliEnsemble, ReplicasRefuseAGridOverTheNetworksKeys) {
     EXPECT_EQ(entry.path().extension().string().find(".h5"), std::string::npos) << entry.path();
 }
 
+// --validate checks every run of an ensemble and its merged networks, as
+// the ensemble would before its first run.
+TEST(CliEnsemble, ValidateChecksEveryRunAndNetwork) {
+  TempDir dir;
+  const std::string base = (dir / "ens.h5").string();
+  const RunResult ok =
+      runCbgtc(smallRun(dir, base, "--ensemble.seeds=1-5 --ensemble.replicas=2 --validate"), dir);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("an ensemble of 5 runs in 3 networks"), std::string::npos) << ok.out;
+  const RunResult bad = runCbgtc(
+      smallRun(dir, base, "--ensemble.seeds=1-2 '--ensemble.grid=population.GPe.I_e=280, oops' --validate"),
+      dir);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("ensemble run 2: "), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("population.GPe.I_e"), std::string::npos) << bad.err;
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+  const RunResult merged =
+      runCbgtc(smallRun(dir, base,
+                        "--ensemble.replicas=2 '--ensemble.grid=simulation.duration_ms=100, 200' --validate"),
+               dir);
+  EXPECT_EQ(merged.exit_code, 2);
+  EXPECT_NE(merged.err.find("ensemble.replicas: simulation.duration_ms"), std::string::npos) << merged.err;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    EXPECT_EQ(entry.path().extension().string(), ".txt")
+        << entry.path();  // only the captured stdout and stderr
+}
+
 TEST(CliEnsemble, ABadGridValueStopsTheEnsembleBeforeAnyRun) {
   TempDir dir;
   const std::string base = (dir / "ens.h5").string();
