@@ -365,6 +365,10 @@ OptionTable makeOptionTable(SimulationConfig& c) {
         "runs advanced together as one network, this many at a time: the same spikes as separate runs, in "
         "shared kernel launches (1: one network per run)",
         Bound::Positive);
+  t.add(
+      "ensemble.replica_files", &e.replica_files, "",
+      "with replicas: each (a file per run, as it would write alone) or one (a file per merged network, its "
+      "populations named <name>~<replica>, /replicas/<replica> naming each one's run, seed and values)");
 
   auto& k = c.checkpoint;
   t.add("checkpoint.file", &k.file, "",

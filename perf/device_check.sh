@@ -48,7 +48,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     runs=${spec%%:*} replicas=${spec##*:}
     start=$(date +%s.%N)
     "$build/bin/cbgtc" --config "$here/../input/default.ini" --simulation.duration_ms=1000 \
-      --ensemble.seeds=1-$runs --ensemble.replicas=$replicas --analysis.pac_surrogates=0 --output.spikes=false \
+      --ensemble.seeds=1-$runs --ensemble.replicas=$replicas --ensemble.replica_files=one \
+      --analysis.pac_surrogates=0 --output.spikes=false \
       --output.progress_interval_s=1000 --output.file="$out/ens/e.csv" --output.overwrite=true | tail -n 1
     echo "== ensemble of $runs runs, replicas=$replicas: $(echo "($(date +%s.%N) - $start) / $runs" | bc -l) s per run"
   done

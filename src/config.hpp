@@ -208,6 +208,7 @@ struct EnsembleSettings {
   std::string sets;   // "key = v1, key2 = v3; key = v2, key2 = v4": one run per set and seed (not with grid)
   std::string table;  // "": <output.file's stem>_ensemble.tsv
   std::int64_t replicas = 1;  // runs advanced together as one network (src/replicas.hpp)
+  std::string replica_files = "each";  // each: a file per run; one: a file per merged network
 
   /// Whether these keys ask for an ensemble (several runs) at all.
   bool any() const { return !seeds.empty() || !grid.empty() || !sets.empty(); }

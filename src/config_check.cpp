@@ -104,6 +104,8 @@ void checkProjections(const SimulationConfig& c) {
 }  // namespace
 
 void checkConsistency(const SimulationConfig& c) {
+  if (c.ensemble.replica_files != "each" && c.ensemble.replica_files != "one")
+    throw ConfigError("ensemble.replica_files must be each or one, got '" + c.ensemble.replica_files + "'");
   const double dt = c.simulation.dt_ms;
   // dt first: a step longer than the run or the LFP sampling interval is
   // the key at fault, not those.

@@ -206,6 +206,14 @@ std::string runOutputFile(const std::string& file, std::size_t index, std::size_
   return stem + "_" + digits + file.substr(stem.size());
 }
 
+std::string networkOutputFile(const std::string& file, std::size_t first, std::size_t last,
+                              std::size_t runs) {
+  const std::string a = runOutputFile(file, first, runs), b = runOutputFile(file, last, runs);
+  const std::string stem = io::pathStem(file);
+  // "<stem>_<first>" + "-<last>" + extension
+  return io::pathStem(a) + "-" + io::pathStem(b).substr(stem.size() + 1) + file.substr(stem.size());
+}
+
 std::string ensembleTableFile(const std::string& output_file) {
   return io::pathStem(output_file) + "_ensemble.tsv";
 }

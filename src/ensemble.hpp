@@ -70,6 +70,11 @@ RankGroups rankGroups(int ranks, std::size_t runs);
 /// zero-padded to the width of the last one.
 std::string runOutputFile(const std::string& file, std::size_t index, std::size_t runs);
 
+/// The output file of a merged network of runs first … last
+/// (ensemble.replica_files = one): "<stem>_<first>-<last>.<ext>", the
+/// indices as runOutputFile writes them.
+std::string networkOutputFile(const std::string& file, std::size_t first, std::size_t last, std::size_t runs);
+
 /// A run's numbers as a flat vector, and back (names and pairs taken from
 /// `like`, a summary of the same network): how group roots pass their runs'
 /// summaries to rank 0 (a sum over ranks of vectors that are zero elsewhere).

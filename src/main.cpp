@@ -173,12 +173,14 @@ void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& 
 /// `summary` gets the run's summary.
 int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file,
            const cbgtc::comm::Communicator& comm, bool verbose, cbgtc::RunSummary& summary_out,
-           const std::string& restart = "", const std::vector<cbgtc::SimulationConfig>* replicas = nullptr) {
+           const std::string& restart = "", const std::vector<cbgtc::SimulationConfig>* replicas = nullptr,
+           const std::vector<cbgtc::SimulationConfig>* replicas_in_one_file = nullptr,
+           const std::vector<cbgtc::EnsembleRun>& replica_runs = {}) {
   const bool root = comm.isRoot();
   // Messages about a merged network of replicas use the deck's names and
   // say which run's file the (first) named section belongs to.
-  const auto forUser = [replicas](const std::string& message) -> std::string {
-    if (!replicas) return message;
+  const auto forUser = [replicas, replicas_in_one_file, &config](const std::string& message) -> std::string {
+    if (!replicas && !replicas_in_one_file) return message;
     std::string text;
     std::size_t replica = std::string::npos;
     for (std::size_t i = 0; i < message.size(); ++i) {
@@ -192,6 +194,7 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
       }
       text += message[i];
     }
+    if (!replicas) return text + " (replica " + std::to_string(replica) + " in " + config.output.file + ")";
     if (replica < replicas->size())
       return text + " (the ensemble run writing " + (*replicas)[replica].output.file + ")";
     return text + " (in a network of " + std::to_string(replicas->size()) + " runs, ensemble.replicas)";
@@ -237,6 +240,20 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
         w.writeIntegers("/", provenance.integers);
       };
       for (std::size_t r = 0; r < runs.size(); ++r) writeProvenance(*run_writers[r], *runs[r]);
+      // One file of merged replicas: which run each "<name>~<r>" is.
+      for (std::size_t r = 0; replicas_in_one_file && r < replicas_in_one_file->size(); ++r) {
+        const std::string group = "/replicas/" + std::to_string(r);
+        std::string values;
+        for (const auto& [key, value] : replica_runs[r].overrides)
+          values += (values.empty() ? "" : " ") + key + "=" + value;
+        run_writers.front()->writeIntegers(group, {{"run", static_cast<std::int64_t>(replica_runs[r].index)},
+                                                   {"seed", (*replicas_in_one_file)[r].simulation.seed}});
+        run_writers.front()->writeDataset(
+            group, "overrides", {},
+            {{"values", values.empty() ? "-" : values},
+             {"description", "the run's grid point or set; its sections are <name>~" + std::to_string(r) +
+                                 " in this file"}});
+      }
       for (auto& w : report_writers) writeProvenance(*w, config);
       if (replicas)
         writer = std::make_unique<cbgtc::ReplicaWriter>(std::move(run_writers));
@@ -440,6 +457,7 @@ struct EnsemblePlan {
     std::size_t first = 0, count = 1;  // runs[first, first + count)
     std::vector<cbgtc::SimulationConfig> replicas;
     std::optional<cbgtc::SimulationConfig> merged;
+    bool one_file = false;  // the merged network's own file (ensemble.replica_files = one)
   };
   std::vector<cbgtc::EnsembleRun> runs;
   std::vector<cbgtc::SimulationConfig> configs;
@@ -502,6 +520,11 @@ EnsemblePlan planEnsemble(int argc, const char* const argv[], const cbgtc::io::C
       unit.replicas.assign(plan.configs.begin() + static_cast<std::ptrdiff_t>(first),
                            plan.configs.begin() + static_cast<std::ptrdiff_t>(first + unit.count));
       unit.merged = cbgtc::mergeReplicas(unit.replicas);
+      if (base.config.ensemble.replica_files == "one") {
+        unit.one_file = true;
+        unit.merged->output.file = cbgtc::networkOutputFile(base.config.output.file, first,
+                                                            first + unit.count - 1, plan.runs.size());
+      }
     }
     plan.units.push_back(std::move(unit));
   }
@@ -553,7 +576,14 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
     int rc = 0;
     if (unit.merged) {
       cbgtc::RunSummary merged;
-      rc = runOne(*unit.merged, base.config_file, *part, false, merged, "", &unit.replicas);
+      if (unit.one_file) {
+        const std::vector<cbgtc::EnsembleRun> of(
+            runs.begin() + static_cast<std::ptrdiff_t>(unit.first),
+            runs.begin() + static_cast<std::ptrdiff_t>(unit.first + unit.count));
+        rc = runOne(*unit.merged, base.config_file, *part, false, merged, "", nullptr, &unit.replicas, of);
+      } else {
+        rc = runOne(*unit.merged, base.config_file, *part, false, merged, "", &unit.replicas);
+      }
       for (std::size_t j = 0; j < unit.count; ++j)
         summaries[unit.first + j] = cbgtc::replicaSummary(merged, j);
     } else {
@@ -571,7 +601,9 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
               return t;
             }()
                 .c_str(),
-            rc == 0 ? "done" : "FAILED", summaries[r].wall_seconds, configs[r].output.file.c_str());
+            rc == 0 ? "done" : "FAILED", summaries[r].wall_seconds,
+            unit.one_file ? (unit.merged->output.file + " (~" + std::to_string(r - unit.first) + ")").c_str()
+                          : configs[r].output.file.c_str());
         std::fflush(stdout);
       }
       // A failed run has no results: every metric of it is undefined. (One

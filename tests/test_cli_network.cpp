@@ -607,6 +607,32 @@ TEST(CliEnsemble, SetsAsReplicasEqualTheSingleRuns) {
 }
 #endif
 
+#ifdef CBGTC_ENABLE_HDF5
+// With ensemble.replica_files = one, a merged network writes one file: run
+// r's populations as "<name>~r", each with the single run's spikes, and
+// /replicas/r naming its run and seed.
+TEST(CliEnsemble, ReplicasInOneFileHoldTheSingleRuns) {
+  TempDir dir;
+  const std::string base = (dir / "ens.h5").string();
+  const RunResult e = runCbgtc(
+      smallRun(dir, base, "--ensemble.seeds=3,5,7 --ensemble.replicas=2 --ensemble.replica_files=one"), dir);
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  const std::string single = (dir / "single.h5").string();
+  const RunResult s = runCbgtc(smallRun(dir, single, "--simulation.seed=5"), dir);
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  const std::string merged = (dir / "ens_0-1.h5").string();  // runs 0 and 1: seeds 3 and 5
+  ASSERT_TRUE(std::filesystem::exists(dir / "ens_2-2.h5"));
+  for (const char* pop : {"STN", "GPe", "GPi"}) {
+    const Spikes a = readSpikes(single, pop), b = readSpikes(merged, std::string(pop) + "~1");
+    EXPECT_FALSE(a.times_ms.empty()) << pop;
+    EXPECT_EQ(a.times_ms, b.times_ms) << pop;
+    EXPECT_EQ(a.node_ids, b.node_ids) << pop;
+  }
+  EXPECT_EQ(readInt64Attribute(merged, "/replicas/1", "seed"), 5);
+  EXPECT_EQ(readInt64Attribute(merged, "/replicas/1", "run"), 1);
+}
+#endif
+
 // Replicas share one network's time step: a grid over it is refused with
 // one line, before any file.
 TEST(CliEnsemble, ReplicasRefuseAGridOverTheNetworksKeys) {

@@ -184,5 +184,20 @@ TEST(EnsembleSummaries, FlattenedAndBackUnchanged) {
   EXPECT_EQ(back.pairs[0].beta_coherence, 0.25);
 }
 
+// A merged network's file is named for its first and last run, as the
+// runs' own files are numbered; replica_files is each or one.
+TEST(EnsembleFiles, AMergedNetworksFileNamesItsRuns) {
+  EXPECT_EQ(networkOutputFile("out/ens.h5", 0, 3, 12), "out/ens_00-03.h5");
+  EXPECT_EQ(networkOutputFile("ens.h5", 8, 11, 12), "ens_08-11.h5");
+  SimulationConfig c;
+  c.ensemble.replica_files = "all";
+  try {
+    checkConsistency(c);
+    ADD_FAILURE() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("ensemble.replica_files"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace cbgtc
