@@ -475,9 +475,15 @@ void fillTheDisk(pid_t pid, const std::string& file) {
   // The writer creates the file empty, then reserves space in it: a limit
   // taken before would be 0, and would also stop the error message on its
   // way to a redirected stderr.
-  for (int i = 0; i < 600 && std::filesystem::file_size(file) == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  const auto size = static_cast<rlim_t>(std::filesystem::file_size(file));
+  // (While HDF5 creates it over the writer's placeholder, the name may be
+  // missing for a moment: no size yet.)
+  const auto sizeNow = [&file] {
+    std::error_code missing;
+    const auto n = std::filesystem::file_size(file, missing);
+    return missing ? std::uintmax_t{0} : n;
+  };
+  for (int i = 0; i < 600 && sizeNow() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto size = static_cast<rlim_t>(sizeNow());
   ASSERT_GT(size, 0u);
   const struct rlimit limit { size, size };
   ASSERT_EQ(prlimit(pid, RLIMIT_FSIZE, &limit, nullptr), 0) << std::strerror(errno);
