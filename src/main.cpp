@@ -168,7 +168,9 @@ void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& 
 
 /// One run of `config` on `comm` (continued from the checkpoint `restart`
 /// unless it is ""; the replicas merged into `config` when `replicas` is
-/// not null, each writing its own output file): its output files, and with `verbose` its description,
+/// not null, each writing its own output file, or when
+/// `replicas_in_one_file` is, all writing config's, with replica_runs
+/// saying which runs they are): its output files, and with `verbose` its description,
 /// progress and table on stdout. Returns the exit code (header comment);
 /// `summary` gets the run's summary.
 int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file,
@@ -194,7 +196,10 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
       }
       text += message[i];
     }
-    if (!replicas) return text + " (replica " + std::to_string(replica) + " in " + config.output.file + ")";
+    if (!replicas)
+      return text +
+             (replica == std::string::npos ? " (in " : " (replica " + std::to_string(replica) + " in ") +
+             config.output.file + ")";
     if (replica < replicas->size())
       return text + " (the ensemble run writing " + (*replicas)[replica].output.file + ")";
     return text + " (in a network of " + std::to_string(replicas->size()) + " runs, ensemble.replicas)";
