@@ -13,6 +13,8 @@
 // atomic adds are associative, so the conductance a target sees does not
 // depend on the order in which threads (and later MPI ranks) deliver.
 
+#include <type_traits>
+
 #include "kernels/types.hpp"
 
 namespace cbgtc {
@@ -133,6 +135,40 @@ enum class Delivery {
   TeamPerSpike,    // a team per spike, its threads share the row: long rows on GPUs
 };
 
+/// deliverSpikes's thread per spike: spike s walks its source's row. With
+/// Plain (one thread) the adds need not be atomic.
+template <bool Plain, class SpikeView, class Matrix, class MemorySpace>
+struct ThreadPerSpikeDelivery {
+  SpikeView spikes;
+  typename Matrix::StaticCrsGraphType::row_map_type::const_type row_map;
+  typename Matrix::StaticCrsGraphType::entries_type::const_type targets;
+  typename Matrix::values_type::const_type weights;
+  Kokkos::View<const std::uint16_t*, MemorySpace> delays;
+  Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace> ring;
+  Kokkos::View<const std::int32_t*, MemorySpace> pulled;
+  Kokkos::View<const double*, MemorySpace> efficacy;
+  std::uint32_t source;
+  std::int32_t delay_steps;
+  step_type k0, n_slots;
+  bool per_synapse_delay, skip_pulled, plastic;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const std::size_t s) const {
+    const auto spike = spikes(s);
+    if (spike.source() != source) return;
+    if (skip_pulled && pulled(static_cast<std::int32_t>(spike.step - k0)) >= 0) return;
+    const auto i = spike.index;
+    const double per_unit = quantaPerUnit(plastic ? efficacy(s) : 1.0);
+    for (auto e = row_map(i); e < row_map(i + 1); ++e) {
+      const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;
+      const auto slot = static_cast<std::size_t>((spike.step + d) % n_slots);
+      if constexpr (Plain)
+        ring(slot, targets(e)) += toQuanta(weights(e), per_unit);
+      else
+        Kokkos::atomic_add(&ring(slot, targets(e)), toQuanta(weights(e), per_unit));
+    }
+  }
+};
+
 /// Scatter the weights of spikes into the arrival slots of their targets:
 /// a spike of source i (of population `source`) emitted in step s lands in
 /// slot (s + delay) of every target in row i. The spikes of other
@@ -176,20 +212,20 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
         });
     return;
   }
-  Kokkos::parallel_for(
-      "cbgtc::Synapse::deliver", lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, n_spikes)),
-      KOKKOS_LAMBDA(const std::size_t s) {
-        const auto spike = spikes(s);
-        if (spike.source() != source) return;
-        if (skip_pulled && pulled(static_cast<std::int32_t>(spike.step - k0)) >= 0) return;
-        const auto i = spike.index;
-        const double per_unit = quantaPerUnit(plastic ? efficacy(s) : 1.0);
-        for (auto e = row_map(i); e < row_map(i + 1); ++e) {
-          const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;
-          const auto slot = static_cast<std::size_t>((spike.step + d) % n_slots);
-          Kokkos::atomic_add(&ring(slot, targets(e)), toQuanta(weights(e), per_unit));
-        }
-      });
+  // One thread (a CPU backend run with one thread) needs no atomic add, a
+  // locked instruction that costs several plain ones
+  // (perf/results/one_thread_delivery_cpu.txt).
+  const auto deliver = [&](auto plain) {
+    Kokkos::parallel_for("cbgtc::Synapse::deliver",
+                         lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, n_spikes)),
+                         ThreadPerSpikeDelivery<decltype(plain)::value, SpikeView, Matrix, MemorySpace>{
+                             spikes, row_map, targets, weights, delays, ring, pulled, efficacy, source,
+                             delay_steps, k0, n_slots, per_synapse_delay, skip_pulled, plastic});
+  };
+  if (space.concurrency() == 1)
+    deliver(std::true_type{});
+  else
+    deliver(std::false_type{});
 }
 
 /// The strategy for a projection: a team per spike only pays on a GPU and
