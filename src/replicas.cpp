@@ -150,71 +150,68 @@ void ReplicaWriter::writeAttributes(const io::AttributeList& attributes) {
   for (auto& w : _writers) w->writeAttributes(attributes);
 }
 
+template <class Write>
+void ReplicaWriter::toReplicaOf(const std::string& path, Write&& write) {
+  const Route to = route(path);
+  if (to.replica != std::string::npos) return write(*_writers[to.replica], to.path);
+  for (auto& w : _writers) write(*w, path);
+}
+
+io::OutputWriter& ReplicaWriter::writerOf(const std::string& population, std::string& deck_name) const {
+  const Route to = route(population);
+  if (to.replica == std::string::npos)
+    throw io::OutputError("population '" + population + "' is of no replica");
+  deck_name = to.path;
+  return *_writers[to.replica];
+}
+
 void ReplicaWriter::writeDataset(const std::string& group, const std::string& name,
                                  const std::vector<double>& data, const io::AttributeList& attributes,
                                  const io::NumberList& numbers) {
-  const Route to = route(io::detail::joinPath(group, name));
-  if (to.replica == std::string::npos) {
-    for (auto& w : _writers) w->writeDataset(group, name, data, attributes, numbers);
-    return;
-  }
-  const auto [to_group, to_name] = split(to.path);
-  _writers[to.replica]->writeDataset(to_group, to_name, data, attributes, numbers);
+  toReplicaOf(io::detail::joinPath(group, name), [&](io::OutputWriter& w, const std::string& path) {
+    const auto [to_group, to_name] = split(path);
+    w.writeDataset(to_group, to_name, data, attributes, numbers);
+  });
 }
 
 void ReplicaWriter::writeNumbers(const std::string& group, const io::NumberList& values) {
-  const Route to = route(group);
-  if (to.replica != std::string::npos) return _writers[to.replica]->writeNumbers(to.path, values);
-  for (auto& w : _writers) w->writeNumbers(group, values);
+  toReplicaOf(group, [&](io::OutputWriter& w, const std::string& path) { w.writeNumbers(path, values); });
 }
 
 void ReplicaWriter::writeIntegers(const std::string& group, const io::IntegerList& values) {
-  const Route to = route(group);
-  if (to.replica != std::string::npos) return _writers[to.replica]->writeIntegers(to.path, values);
-  for (auto& w : _writers) w->writeIntegers(group, values);
+  toReplicaOf(group, [&](io::OutputWriter& w, const std::string& path) { w.writeIntegers(path, values); });
 }
 
 void ReplicaWriter::writeIds(const std::string& group, const std::string& name,
                              const std::vector<std::uint64_t>& data, const io::AttributeList& attributes,
                              std::size_t columns) {
-  const Route to = route(io::detail::joinPath(group, name));
-  if (to.replica == std::string::npos) {
-    for (auto& w : _writers) w->writeIds(group, name, data, attributes, columns);
-    return;
-  }
-  const auto [to_group, to_name] = split(to.path);
-  _writers[to.replica]->writeIds(to_group, to_name, data, attributes, columns);
+  toReplicaOf(io::detail::joinPath(group, name), [&](io::OutputWriter& w, const std::string& path) {
+    const auto [to_group, to_name] = split(path);
+    w.writeIds(to_group, to_name, data, attributes, columns);
+  });
 }
 
 void ReplicaWriter::addSpikePopulation(const std::string& population) {
-  const Route to = route(population);
-  if (to.replica == std::string::npos)
-    throw io::OutputError("spike population '" + population + "' is of no replica");
-  _writers[to.replica]->addSpikePopulation(to.path);
+  std::string name;
+  writerOf(population, name).addSpikePopulation(name);
 }
 
 void ReplicaWriter::appendSpikes(const std::string& population, const std::vector<double>& timestamps_ms,
                                  const std::vector<std::uint64_t>& node_ids) {
-  const Route to = route(population);
-  if (to.replica == std::string::npos)
-    throw io::OutputError("spike population '" + population + "' is of no replica");
-  _writers[to.replica]->appendSpikes(to.path, timestamps_ms, node_ids);
+  std::string name;
+  writerOf(population, name).appendSpikes(name, timestamps_ms, node_ids);
 }
 
 void ReplicaWriter::addReport(const std::string& population, const std::vector<std::uint64_t>& node_ids,
                               double start_ms, double step_ms, const std::string& variable,
                               const std::string& units) {
-  const Route to = route(population);
-  if (to.replica == std::string::npos)
-    throw io::OutputError("report population '" + population + "' is of no replica");
-  _writers[to.replica]->addReport(to.path, node_ids, start_ms, step_ms, variable, units);
+  std::string name;
+  writerOf(population, name).addReport(name, node_ids, start_ms, step_ms, variable, units);
 }
 
 void ReplicaWriter::appendReport(const std::string& population, const float* data, std::size_t n_times) {
-  const Route to = route(population);
-  if (to.replica == std::string::npos)
-    throw io::OutputError("report population '" + population + "' is of no replica");
-  _writers[to.replica]->appendReport(to.path, data, n_times);
+  std::string name;
+  writerOf(population, name).appendReport(name, data, n_times);
 }
 
 void ReplicaWriter::finalize(double stop_ms) {

@@ -75,6 +75,13 @@ class ReplicaWriter final : public io::OutputWriter {
     std::string path;
   };
   Route route(const std::string& path) const;
+  /// write(writer, path under the deck's names) for the replica `path`
+  /// names, or write(writer, path) for every one when it names none.
+  template <class Write>
+  void toReplicaOf(const std::string& path, Write&& write);
+  /// The writer of the replica a population belongs to, and its deck name
+  /// (a population of no replica throws).
+  io::OutputWriter& writerOf(const std::string& population, std::string& deck_name) const;
 
   std::vector<std::unique_ptr<io::OutputWriter>> _writers;
 };
