@@ -102,6 +102,16 @@ std::vector<std::uint64_t> parseSeeds(const std::string& text) {
   return seeds;
 }
 
+namespace {
+
+/// The keys an ensemble sets for each run itself cannot be overridden.
+void refuseEnsemblesOwnKey(const char* where, const std::string& key) {
+  if (key.rfind("ensemble.", 0) == 0 || key == "simulation.seed" || key == "output.file")
+    throw ConfigError(std::string(where) + ": '" + key + "' is set by the ensemble itself");
+}
+
+}  // namespace
+
 std::vector<GridAxis> parseGrid(const std::string& text) {
   std::vector<GridAxis> axes;
   if (trim(text).empty()) return axes;
@@ -114,8 +124,7 @@ std::vector<GridAxis> parseGrid(const std::string& text) {
     GridAxis axis;
     axis.key = trim(item.substr(0, eq));
     if (axis.key.empty()) throw ConfigError("ensemble.grid: '" + item + "' has no key");
-    if (axis.key.rfind("ensemble.", 0) == 0 || axis.key == "simulation.seed" || axis.key == "output.file")
-      throw ConfigError("ensemble.grid: '" + axis.key + "' is set by the ensemble itself");
+    refuseEnsemblesOwnKey("ensemble.grid", axis.key);
     if (!keys.insert(axis.key).second) throw ConfigError("ensemble.grid: '" + axis.key + "' is given twice");
     for (const std::string& v : splitOn(item.substr(eq + 1), ',')) {
       if (v.empty()) throw ConfigError("ensemble.grid: '" + axis.key + "' has an empty value");
@@ -141,8 +150,7 @@ std::vector<Overrides> parseSets(const std::string& text) {
       const std::string key = trim(assignment.substr(0, eq)), value = trim(assignment.substr(eq + 1));
       if (key.empty()) throw ConfigError("ensemble.sets: '" + assignment + "' has no key");
       if (value.empty()) throw ConfigError("ensemble.sets: '" + key + "' has an empty value");
-      if (key.rfind("ensemble.", 0) == 0 || key == "simulation.seed" || key == "output.file")
-        throw ConfigError("ensemble.sets: '" + key + "' is set by the ensemble itself");
+      refuseEnsemblesOwnKey("ensemble.sets", key);
       if (!keys.insert(key).second)
         throw ConfigError("ensemble.sets: '" + key + "' is given twice in one set");
       set.emplace_back(key, value);
