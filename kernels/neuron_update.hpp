@@ -255,12 +255,14 @@ struct StepRecording {
 /// and reading its arrivals from the ring slot of each step. Valid when no
 /// spike emitted in [k0, k1) can arrive before k1, i.e. k1 − k0 is at most
 /// the smallest delay (the exchange epoch); k1 = k0 + 1 is the per-step
-/// mode. `advance(state, I, k)` is the model's step.
+/// mode. `advance(state, I, k)` is the model's step, or
+/// `advance(state, I, G_syn, k)` for a model with implicit_synapses.
 template <class Population, class Advance>
 struct PopulationStepper {
   using memory_space = typename Population::memory_space;
   using model = typename Population::model;
   using Step = Advance;  // the model's step (FusedSlots reads its fused_slots)
+  static constexpr bool implicit_synapses = ImplicitSynapses<Advance>::value;
   Population pop;
   PopulationDrive<memory_space> drive;
   StepRecording<memory_space> rec;
@@ -287,8 +289,8 @@ struct PopulationStepper {
     auto input = drive.load(i, k0);
     for (step_type k = k0; k < k1; ++k) {
       if (recorded) rec.template sample<model>(i, k, x, drive, &input);
-      real_type abs_syn = 0;
-      const real_type I = drive.inputCurrent(i, k, k1, x.V, abs_syn, input, group);
+      real_type abs_syn = 0, G_syn = 0;
+      const real_type I = drive.inputCurrent(i, k, k1, x.V, abs_syn, G_syn, input, group);
       if (lfp_on) {
         lfp_sum += abs_syn;
         const std::int64_t row = lfp.tick();
@@ -298,7 +300,11 @@ struct PopulationStepper {
           if (v_on) rec.lfp_v(row, i) = x.V;
         }
       }
-      const bool fired = advance(x, I, k, group);
+      bool fired;
+      if constexpr (implicit_synapses)
+        fired = advance(x, I, G_syn, k, group);
+      else
+        fired = advance(x, I, k, group);
       if (leader) {
         if (fired) {
           rec.spiked(i, drive.first_global + i, k);
@@ -328,7 +334,7 @@ struct PopulationStepper {
     if (rec.probes.extent(0) > 0)
       for (int l = 0; l < lanes; ++l) recorded = recorded || rec.recorded(i0 + l);
     auto lfp = rec.lfpClock(k0);
-    real_type V[W], I[W], abs_syn[W], lfp_sum[W] = {};
+    real_type V[W], I[W], abs_syn[W], G_syn[W], lfp_sum[W] = {};
     if (lfp_on)
       for (int l = 0; l < lanes; ++l) lfp_sum[l] = rec.lfp_partial(i0 + l);
     // 64-bit flags: a bool array would make the compiler size the vectors
@@ -346,7 +352,8 @@ struct PopulationStepper {
           rec.template sample<model>(i0 + l, k, pop.load(i0 + l), drive, nullptr);
       CBGTC_SIMD_LOOP
       for (int l = 0; l < lanes; ++l) V[l] = pop.load(i0 + l).V;
-      drive.template inputCurrents<W>(i0, lanes, k, k == k0 || (k & 3) == 0, V, I, abs_syn, z);
+      drive.template inputCurrents<W>(i0, lanes, k, k == k0 || (k & 3) == 0, V, I, abs_syn,
+                                      implicit_synapses ? G_syn : nullptr, z);
       if (lfp_on) {
         CBGTC_SIMD_LOOP
         for (int l = 0; l < lanes; ++l) lfp_sum[l] += abs_syn[l];
@@ -363,7 +370,10 @@ struct PopulationStepper {
       CBGTC_SIMD_LOOP
       for (int l = 0; l < lanes; ++l) {
         auto x = pop.load(i0 + l);
-        spiked[l] = advance(x, I[l], k) ? 1 : 0;
+        if constexpr (implicit_synapses)
+          spiked[l] = advance(x, I[l], G_syn[l], k) ? 1 : 0;
+        else
+          spiked[l] = advance(x, I[l], k) ? 1 : 0;
         pop.store(i0 + l, x);
       }
       for (int l = 0; l < lanes; ++l)

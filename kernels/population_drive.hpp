@@ -66,15 +66,18 @@ struct PopulationDrive {
   /// Σ g_k·(V_k − E) at V_k. Consumes
   /// (and zeroes) the arrivals of step k, loads those of step k + 1 when
   /// k + 1 < k_end (later ones may still be delivered), and advances the
-  /// OU process; abs_syn receives Σ|I_syn| (the neuron's LFP proxy share).
+  /// OU process; abs_syn receives Σ|I_syn| (the neuron's LFP proxy share)
+  /// and G_syn Σ g_k, the synaptic conductance the current was computed
+  /// with (for a model that integrates it implicitly, model.hpp).
   /// With a group of L lanes for neuron i, every lane gets the same result,
   /// and only the leader writes.
   template <int L = 1>
   KOKKOS_INLINE_FUNCTION real_type inputCurrent(index_type i, step_type k, step_type k_end, real_type V,
-                                                real_type& abs_syn, Local& x,
+                                                real_type& abs_syn, real_type& G_syn, Local& x,
                                                 const LaneGroup<L>& group = LaneGroup<L>{}) const {
     real_type total = 0;
     abs_syn = 0;
+    G_syn = 0;
     // Every lane has read this step's arrivals (a step ago) before the
     // leader zeroes them.
     group.sync();
@@ -87,7 +90,7 @@ struct PopulationDrive {
         if (arrived != 0 && group.leader()) in.arrivals(slot, i) = 0;
         if (k + 1 < k_end) x.arrived[p] = in.arrivals(next, i);
         x.slot[p] = next;
-        addSynapticCurrent(x.g[p], arrived, in.decay, in.E_rev, V, total, abs_syn);
+        G_syn += addSynapticCurrent(x.g[p], arrived, in.decay, in.E_rev, V, total, abs_syn);
       }
     }
     for (int p = register_inputs; p < synapses.count; ++p) {
@@ -96,7 +99,7 @@ struct PopulationDrive {
       const std::int64_t arrived = slot_arrivals;
       real_type g = in.g[i];
       group.sync();
-      addSynapticCurrent(g, arrived, in.decay, in.E_rev, V, total, abs_syn);
+      G_syn += addSynapticCurrent(g, arrived, in.decay, in.E_rev, V, total, abs_syn);
       if (group.leader()) {
         if (arrived != 0) slot_arrivals = 0;
         in.g[i] = g;
@@ -186,19 +189,22 @@ struct PopulationDrive {
 
   /// CPU backends: the net input currents of neurons [i0, i0 + lanes)
   /// (lanes ≤ W) in step k, for their voltages V[l], into I[l] and
-  /// abs_syn[l], by the point functions inputCurrent uses
+  /// abs_syn[l] (and Σ g_k into G_syn[l] unless G_syn is null), by the
+  /// point functions inputCurrent uses
   /// (addSynapticCurrent, noiseNormals, ouStep), each stage over the lanes
   /// in a loop the compiler vectorises. The conductances and OU values stay in their
   /// Views (a chunk's are in L1). z holds the lanes' normals of noise
   /// block k/4; refill it when k % 4 == 0 or k is a launch's first step.
   template <int W>
   void inputCurrents(index_type i0, int lanes, step_type k, bool refill_noise, const real_type* V, real_type* I,
-                     real_type* abs_syn, double (*z)[W]) const {
+                     real_type* abs_syn, real_type* G_syn, double (*z)[W]) const {
     CBGTC_SIMD_LOOP
     for (int l = 0; l < lanes; ++l) {
       I[l] = 0;
       abs_syn[l] = 0;
     }
+    if (G_syn != nullptr)
+      for (int l = 0; l < lanes; ++l) G_syn[l] = 0;
     for (int p = 0; p < synapses.count; ++p) {
       const ConductanceInput& in = synapses[p];
       std::int64_t* const arrivals = &in.arrivals(k % in.n_slots, i0);
@@ -211,13 +217,24 @@ struct PopulationDrive {
       prefetch(later + (lanes - 1));
       real_type* const g = in.g + i0;
       const real_type decay = in.decay, E_rev = in.E_rev;
-      CBGTC_SIMD_LOOP
-      for (int l = 0; l < lanes; ++l) {
-        const std::int64_t arrived = arrivals[l];
-        arrivals[l] = 0;
-        real_type gl = g[l];
-        addSynapticCurrent(gl, arrived, decay, E_rev, V[l], I[l], abs_syn[l]);
-        g[l] = gl;
+      if (G_syn == nullptr) {
+        CBGTC_SIMD_LOOP
+        for (int l = 0; l < lanes; ++l) {
+          const std::int64_t arrived = arrivals[l];
+          arrivals[l] = 0;
+          real_type gl = g[l];
+          addSynapticCurrent(gl, arrived, decay, E_rev, V[l], I[l], abs_syn[l]);
+          g[l] = gl;
+        }
+      } else {
+        CBGTC_SIMD_LOOP
+        for (int l = 0; l < lanes; ++l) {
+          const std::int64_t arrived = arrivals[l];
+          arrivals[l] = 0;
+          real_type gl = g[l];
+          G_syn[l] += addSynapticCurrent(gl, arrived, decay, E_rev, V[l], I[l], abs_syn[l]);
+          g[l] = gl;
+        }
       }
     }
     CBGTC_SIMD_LOOP

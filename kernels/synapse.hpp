@@ -43,24 +43,19 @@ KOKKOS_FORCEINLINE_FUNCTION real_type withArrivals(real_type g, std::int64_t arr
   return g;
 }
 
-/// One step of one conductance: g_k = g + arrived quanta; returns the
-/// current g_k·(V − E_rev) and leaves g = g_k·decay for the next step.
-KOKKOS_FORCEINLINE_FUNCTION real_type conductanceStep(real_type& g, std::int64_t arrived, real_type decay,
-                                                 real_type E_rev, real_type V) {
-  const real_type gk = withArrivals(g, arrived);
-  g = gk * decay;
-  return gk * (V - E_rev);
-}
-
 /// One input's part of a neuron's step: its current g_k·(V − E_rev) (outward
 /// positive) added to the step's synaptic current and to Σ|I_syn| (the LFP
-/// proxy's share); g becomes g_k·decay.
-KOKKOS_FORCEINLINE_FUNCTION void addSynapticCurrent(real_type& g, std::int64_t arrived, real_type decay,
-                                                    real_type E_rev, real_type V, real_type& I_syn,
-                                                    real_type& abs_syn) {
-  const real_type I = conductanceStep(g, arrived, decay, E_rev, V);
+/// proxy's share); g becomes g_k·decay. Returns g_k, for models that
+/// integrate the synaptic conductance with their own (population_drive.hpp).
+KOKKOS_FORCEINLINE_FUNCTION real_type addSynapticCurrent(real_type& g, std::int64_t arrived, real_type decay,
+                                                         real_type E_rev, real_type V, real_type& I_syn,
+                                                         real_type& abs_syn) {
+  const real_type gk = withArrivals(g, arrived);
+  g = gk * decay;
+  const real_type I = gk * (V - E_rev);
   I_syn += I;
   abs_syn += I < 0 ? -I : I;
+  return gk;
 }
 
 /// One projection's inputs into its target population: the arrival ring and

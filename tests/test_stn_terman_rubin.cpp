@@ -138,3 +138,91 @@ TEST(StnTermanRubin, CalciumStaysNonNegativeUnderStrongPulses) {
   }
   EXPECT_GT(highest_V, p.ECa) << "the pulses reach above E_Ca, where the clamp matters";
 }
+
+// A synchronous volley of inhibition can raise the synaptic conductance far
+// above the cell's own (g_GPe→STN reached 425 mS/cm² at the start of a
+// Parkinsonian run). Taken as a current at V_k, a conductance above
+// 2·C_m/dt (80 mS/cm² at 0.025 ms) makes V oscillate about E_syn with a
+// growing amplitude; as a conductance of the exponential step V relaxes
+// towards a reversal-weighted mean that lies between the reversal
+// potentials, so it never falls below E_syn (−84 mV, the lowest here) and
+// settles where the conductances balance.
+TEST(StnTermanRubin, StrongSynapticConductanceRelaxesWithoutOvershoot) {
+  const stn_tr::TermanRubinParams p;
+  const double dt = 0.025;
+  const real_type E_syn = -84;
+  auto rested = [&] {
+    stn_tr::TermanRubinState x;
+    x.V = -60;
+    x.n = stn_tr::sigmoid(x.V, p.theta_n, p.sigma_n);
+    x.h = stn_tr::sigmoid(x.V, p.theta_h, p.sigma_h);
+    x.r = stn_tr::sigmoid(x.V, p.theta_r, p.sigma_r);
+    x.Ca = 0.1;
+    x.last_spike_step = stn_tr::no_spike_step;
+    return x;
+  };
+  for (const real_type G : {real_type(10), real_type(100), real_type(425), real_type(1e4)}) {
+    auto x = rested();
+    for (step_type k = 0; k < static_cast<step_type>(50 / dt); ++k) {
+      stn_tr::step(x, p, G * (E_syn - x.V), static_cast<real_type>(dt), k, 40, G);
+      ASSERT_TRUE(std::isfinite(x.V)) << "G " << G << ", step " << k;
+      ASSERT_GE(x.V, E_syn - 1e-9) << "G " << G << ", step " << k;
+    }
+    // At rest near E_syn the cell's own conductances are a few mS/cm²
+    // (leak 2.25, K and AHP below 10), pulling towards E_L, E_K and above:
+    // V ends within (E_L − E_syn)·g_own/(g_own + G) of E_syn.
+    EXPECT_LT(x.V - E_syn, 24 * 12 / (12 + G) + 1e-6) << "G " << G;
+  }
+  // The same volley as a current alone (the explicit form) diverges.
+  auto x = rested();
+  bool diverged = false;
+  for (step_type k = 0; k < static_cast<step_type>(50 / dt) && !diverged; ++k) {
+    stn_tr::step(x, p, real_type(425) * (E_syn - x.V), static_cast<real_type>(dt), k, 40);
+    diverged = !std::isfinite(x.V) || x.V < E_syn - 100;
+  }
+  EXPECT_TRUE(diverged);
+}
+
+// The same through the network: the drive hands the Terman–Rubin step the
+// conductance of its synaptic current, so a barrage far above 80 mS/cm²
+// (20 Poisson inputs at 500 Hz, each spike 50 mS/cm²: a mean of about
+// 4000 mS/cm²) holds V just above E_syn instead of diverging.
+TEST(StnTermanRubin, OverwhelmingInhibitionThroughAProjectionStaysFinite) {
+  for (const std::int64_t seed : {1, 2, 3}) {
+    SimulationConfig c;
+    c.simulation.duration_ms = 100;
+    c.simulation.seed = seed;
+    c.analysis.burn_in_ms = 0;
+    c.populations = {PopulationSettings::of("GPe", "poisson", 20), PopulationSettings::of("STN", "stn_terman_rubin", 5)};
+    std::get<models::Poisson::Settings>(c.populations[0].params).params.rate_hz = 500;
+    ProjectionSettings inhibition;
+    inhibition.name = "gpe_stn";
+    inhibition.source = "GPe";
+    inhibition.target = "STN";
+    inhibition.rule = "fixed_indegree";
+    inhibition.indegree = 20;
+    inhibition.g_total = 1000;
+    inhibition.weight_cv = 0;
+    inhibition.delay_ms = 1;
+    inhibition.tau_ms = 8;
+    inhibition.E_rev_mV = -84;
+    c.projections = {inhibition};
+    RecordSettings r;
+    r.name = "v";
+    r.population = "STN";
+    r.variables = "V";
+    r.count = 5;
+    r.interval_ms = 0.025;
+    c.records = {r};
+    MemoryWriter spikes, v;
+    {
+      Simulation sim(c);
+      ASSERT_NO_THROW(sim.run(&spikes, nullptr, nullptr, {&v}));
+    }
+    const auto& V = v.reports.at("STN").data;
+    ASSERT_EQ(V.size(), 5u * static_cast<std::size_t>(100 / 0.025));
+    EXPECT_GE(*std::min_element(V.begin(), V.end()), -84.0f - 1e-3f) << "seed " << seed;
+    // The last 50 ms under about 4000 mS/cm²: within a few tenths of a mV.
+    EXPECT_LT(*std::max_element(V.end() - 5 * 2000, V.end()), -83.0f) << "seed " << seed;
+  }
+}

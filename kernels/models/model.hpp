@@ -27,6 +27,11 @@
 //   leastSpikeSeparation(step) -> steps          bounds the spikes of an epoch
 //   bindKeys(visitor, settings)                  the deck keys of the section
 //   inconsistency(settings, dt_ms) -> ""|message cross-key checks, step counts
+//   optionally implicit_synapses = true          Step takes (State&, I, G_syn, k, group):
+//                                                I at V_k and G_syn = Σ g_k, so that its
+//                                                V step can treat the synaptic current
+//                                                as a conductance (stable however
+//                                                large; docs/model.md §2.11)
 //   optionally takes_input = false               a source: projections into it are refused
 //   optionally reads_spike_trains = true         Step::trains (SpikeTrains) is filled from
 //                                                population.<name>.spike_file
@@ -35,11 +40,20 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "kernels/time_steps.hpp"
 #include "kernels/types.hpp"
 
 namespace cbgtc {
+
+/// Whether a model's Step integrates the synaptic conductance itself
+/// (`static constexpr bool implicit_synapses = true`).
+template <class Step, class = void>
+struct ImplicitSynapses : std::false_type {};
+template <class Step>
+struct ImplicitSynapses<Step, std::void_t<decltype(Step::implicit_synapses)>>
+    : std::bool_constant<Step::implicit_synapses> {};
 
 /// The range a deck key must lie in (checked when the deck is read).
 enum class KeyBound { Any, NonNegative, Positive, UnitInterval };

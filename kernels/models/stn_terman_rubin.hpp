@@ -10,8 +10,10 @@
 // Integrated by exponential Euler: each gate relaxes exactly towards its
 // steady state at V_k over the step (Rush & Larsen 1978), and V relaxes
 // exactly towards the reversal-weighted mean of its conductances at the new
-// gates, so the step is stable at any dt (the spike's conductances would
-// make forward Euler unstable near dt = 0.025 ms).
+// gates, the synaptic ones included, so the step is stable at any dt and
+// any synaptic strength (the spike's conductances would make forward Euler
+// unstable near dt = 0.025 ms, and so would a synchronous volley of
+// inhibition above 2·C_m/dt = 80 mS/cm² taken as a current).
 
 #include <limits>
 #include <string>
@@ -75,9 +77,14 @@ KOKKOS_FORCEINLINE_FUNCTION real_type relax(real_type x, real_type x_inf, real_t
 }
 
 /// One exponential-Euler step (see the header comment). I_input is the net
-/// input current, positive depolarising. True: a spike in this step.
+/// input current at V_k, positive depolarising, of which G_syn·(E − V_k) is
+/// synaptic with total conductance G_syn: V relaxes with G_syn among its
+/// conductances, towards a mean in which the synaptic reversal potentials
+/// stand (I_input + G_syn·V_k is the part that does not depend on V).
+/// True: a spike in this step.
 KOKKOS_FORCEINLINE_FUNCTION bool step(TermanRubinState& x, const TermanRubinParams& p, real_type I_input,
-                                      real_type dt_ms, step_type k, step_type min_isi_steps) {
+                                      real_type dt_ms, step_type k, step_type min_isi_steps,
+                                      real_type G_syn = 0) {
   const real_type V = x.V;
   const real_type tau_n = p.tau_n0_ms + p.tau_n1_ms * sigmoid(V, p.theta_tau_n, p.sigma_tau_n);
   const real_type tau_h = p.tau_h0_ms + p.tau_h1_ms * sigmoid(V, p.theta_tau_h, p.sigma_tau_h);
@@ -93,9 +100,10 @@ KOKKOS_FORCEINLINE_FUNCTION bool step(TermanRubinState& x, const TermanRubinPara
   const real_type g_T = p.gT * a * a * a * b * b;
   const real_type g_Ca = p.gCa * s * s;
   const real_type g_AHP = p.gAHP * x.Ca / (x.Ca + p.k1);
-  const real_type g_total = p.gL + g_Na + g_K + g_T + g_Ca + g_AHP;
-  const real_type V_inf =
-      (p.gL * p.EL + g_Na * p.ENa + (g_K + g_AHP) * p.EK + (g_T + g_Ca) * p.ECa + p.I_app + I_input) / g_total;
+  const real_type g_total = p.gL + g_Na + g_K + g_T + g_Ca + g_AHP + G_syn;
+  const real_type V_inf = (p.gL * p.EL + g_Na * p.ENa + (g_K + g_AHP) * p.EK + (g_T + g_Ca) * p.ECa + p.I_app +
+                           (I_input + G_syn * V)) /
+                          g_total;
   const real_type V_new = V_inf + (V - V_inf) * vmath::exp(-dt_ms * g_total / p.Cm);
 
   // Ca relaxes towards −(I_Ca + I_T)/k_Ca at rate ε·k_Ca (currents at V_k).
@@ -140,13 +148,14 @@ struct StnTermanRubin {
     // Launched on its own on a GPU: the fused launch of the other models
     // stays within a kernel argument (neuron_update.hpp, FusedSlots).
     static constexpr int fused_slots = 0;
+    static constexpr bool implicit_synapses = true;
     Params params;
     real_type dt_ms;
     step_type min_isi_steps;
     template <int L = 1>
-    KOKKOS_FORCEINLINE_FUNCTION bool operator()(State& x, real_type I, step_type k,
+    KOKKOS_FORCEINLINE_FUNCTION bool operator()(State& x, real_type I, real_type G_syn, step_type k,
                                                 const LaneGroup<L>& = LaneGroup<L>{}) const {
-      return stn_tr::step(x, params, I, dt_ms, k, min_isi_steps);
+      return stn_tr::step(x, params, I, dt_ms, k, min_isi_steps, G_syn);
     }
   };
 

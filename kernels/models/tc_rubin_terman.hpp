@@ -12,7 +12,8 @@
 //
 // Integrated like stn_terman_rubin.hpp: each gate relaxes exactly over the
 // step at V_k, then V relaxes exactly towards the reversal-weighted mean of
-// its conductances (stable at any dt).
+// its conductances, the synaptic ones included (stable at any dt and any
+// synaptic strength).
 
 #include <string>
 
@@ -65,10 +66,11 @@ KOKKOS_FORCEINLINE_FUNCTION real_type tauR(real_type V, const TcParams& p) {
   return p.tau_r_scale * (p.tau_r0_ms + vmath::exp(-(V - p.theta_tau_r) / p.sigma_tau_r));
 }
 
-/// One exponential-Euler step. I_input is the net input current, positive
-/// depolarising. True: a spike in this step.
+/// One exponential-Euler step. I_input is the net input current at V_k,
+/// positive depolarising, with synaptic conductance G_syn in it (as in
+/// stn_tr::step). True: a spike in this step.
 KOKKOS_FORCEINLINE_FUNCTION bool step(TcState& x, const TcParams& p, real_type I_input, real_type dt_ms,
-                                      step_type k, step_type min_isi_steps) {
+                                      step_type k, step_type min_isi_steps, real_type G_syn = 0) {
   const real_type V = x.V;
   const real_type h_inf = sigmoid(V, p.theta_h, p.sigma_h), r_inf = sigmoid(V, p.theta_r, p.sigma_r);
   const real_type h = h_inf + (x.h - h_inf) * vmath::exp(-dt_ms / tauH(V));
@@ -79,9 +81,9 @@ KOKKOS_FORCEINLINE_FUNCTION bool step(TcState& x, const TcParams& p, real_type I
   const real_type g_Na = p.gNa * m * m * m * h;
   const real_type g_K = p.gK * n * n * n * n;
   const real_type g_T = p.gT * pT * pT * r;
-  const real_type g_total = p.gL + g_Na + g_K + g_T;
+  const real_type g_total = p.gL + g_Na + g_K + g_T + G_syn;
   const real_type V_inf =
-      (p.gL * p.EL + g_Na * p.ENa + g_K * p.EK + g_T * p.ET + p.I_app + I_input) / g_total;
+      (p.gL * p.EL + g_Na * p.ENa + g_K * p.EK + g_T * p.ET + p.I_app + (I_input + G_syn * V)) / g_total;
   const real_type V_new = V_inf + (V - V_inf) * vmath::exp(-dt_ms * g_total / p.Cm);
 
   const bool spiked =
@@ -151,13 +153,14 @@ struct TcRubinTerman {
   struct Step {
     // Launched on its own (see lif.hpp).
     static constexpr int fused_slots = 0;
+    static constexpr bool implicit_synapses = true;
     Params params;
     real_type dt_ms;
     step_type min_isi_steps;
     template <int L = 1>
-    KOKKOS_FORCEINLINE_FUNCTION bool operator()(State& x, real_type I, step_type k,
+    KOKKOS_FORCEINLINE_FUNCTION bool operator()(State& x, real_type I, real_type G_syn, step_type k,
                                                 const LaneGroup<L>& = LaneGroup<L>{}) const {
-      return tc::step(x, params, I, dt_ms, k, min_isi_steps);
+      return tc::step(x, params, I, dt_ms, k, min_isi_steps, G_syn);
     }
   };
 
