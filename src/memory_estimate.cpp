@@ -41,7 +41,7 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
   const double dt = c.simulation.dt_ms;
   const std::int64_t steps = c.stepCount();
   const step_type epoch = epochSteps(c);
-  const std::int64_t lfp_every = std::max<std::int64_t>(1, stepsOf(c.analysis.lfp_sample_ms, dt));
+  const std::int64_t lfp_every = lfpSampling(c).device_every;
   const std::int64_t lfp_samples = (steps + lfp_every - 1) / lfp_every;
   std::int64_t spike_capacity = 1;
   for (const PopulationSettings& p : c.populations) {
@@ -56,7 +56,8 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
     // host (kept, and summed over the ranks).
     // (and the same for the sum of V)
     items.push_back({"LFP buffer of " + p.name, 2 * lfpDeviceSamples(c) * 8, true});
-    items.push_back({"LFP proxy of " + p.name + " on the host (simulation.duration_ms / analysis.lfp_sample_ms)",
+    items.push_back({"LFP proxy of " + p.name +
+                         " on the host (simulation.duration_ms, sampled 8 times per analysis.lfp_sample_ms)",
                      2 * lfp_samples * 8 * 2, false});
     const std::int64_t separation = std::max<std::int64_t>(1, leastSpikeSeparation(p.params, dt));
     spike_capacity += n * ((epoch - 1) / separation + 1);

@@ -62,9 +62,13 @@ step_type epochSteps(const SimulationConfig& config) {
   return std::clamp<step_type>(min_delay, 1, max_epoch_steps);
 }
 
+analysis::LfpSampling lfpSampling(const SimulationConfig& config) {
+  return analysis::lfpSampling(
+      std::max<std::int64_t>(1, stepsOf(config.analysis.lfp_sample_ms, config.simulation.dt_ms)));
+}
+
 std::int64_t lfpDeviceSamples(const SimulationConfig& config) {
-  const double dt = config.simulation.dt_ms;
-  const std::int64_t every = std::max<std::int64_t>(1, stepsOf(config.analysis.lfp_sample_ms, dt));
+  const std::int64_t every = lfpSampling(config).device_every;
   const std::int64_t run = (config.stepCount() + every - 1) / every;
   const std::int64_t epoch = (cbgtc::epochSteps(config) + every - 1) / every + 1;
   // Two epochs' worth at least; a copy to the host every lfp_flush_samples.
@@ -94,7 +98,8 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
   if (comm.any(!refused.empty()))
     throw ConfigError(refused.empty() ? "the run does not fit in the memory of another rank" : refused);
   const double dt = config.simulation.dt_ms;
-  _lfp_every = std::max<step_type>(1, stepsOf(config.analysis.lfp_sample_ms, dt));
+  _lfp = lfpSampling(config);
+  _lfp_every = _lfp.device_every;
   _epoch_steps = cbgtc::epochSteps(config);
   buildPopulations();
   buildStimuli();

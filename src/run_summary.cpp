@@ -90,15 +90,17 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
       counted_spikes > 0 ? static_cast<double>(burst_spikes) / static_cast<double>(counted_spikes) : nan;
   p.cv_isi = cv_neurons > 0 ? cv_total / static_cast<double>(cv_neurons) : nan;
 
-  // LFP proxy: samples at t = m·lfp_sample_ms from the end of the burn-in.
+  // LFP proxy: the device's samples, low-passed and decimated to one per
+  // lfp_sample_ms (§7.2); the analysis takes those from the burn-in on.
   const std::int64_t samples_done = (steps_done + _lfp_every - 1) / _lfp_every;
   flushLfp(r, samples_done);
-  std::vector<double> lfp_all = r.lfp_host;
-  _comm.sum(lfp_all);  // partial sums of each rank's neurons
-  const std::int64_t first = (burn_in_steps + _lfp_every - 1) / _lfp_every;
+  std::vector<double> device_lfp(r.lfp_host.begin(), r.lfp_host.begin() + samples_done);
+  _comm.sum(device_lfp);  // partial sums of each rank's neurons
+  const std::vector<double> lfp_all = analysis::decimate(device_lfp, _lfp.decimation);
+  const std::int64_t first = (burn_in_steps + _lfp.every - 1) / _lfp.every;
   lfp.clear();
-  for (std::int64_t m = first; m < samples_done; ++m) lfp.push_back(lfp_all[static_cast<std::size_t>(m)]);
-  p.synchrony_chi = voltageSynchrony(r, first, samples_done);
+  for (auto m = static_cast<std::size_t>(first); m < lfp_all.size(); ++m) lfp.push_back(lfp_all[m]);
+  p.synchrony_chi = voltageSynchrony(r, (burn_in_steps + _lfp_every - 1) / _lfp_every, samples_done);
   // The pulse-triggered histogram, as a rate: counts over neurons, the
   // pulses' share of the analysed time and the bin.
   std::vector<double> pulse_rate_hz, pulse_time_ms;
@@ -147,7 +149,7 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
     if (relay[0] > 0) p.error_index = (relay[1] + relay[2] + relay[3]) / relay[0];
   }
   p.lfp_mean = lfp.empty() ? nan : std::accumulate(lfp.begin(), lfp.end(), 0.0) / lfp.size();
-  const double fs_hz = 1000.0 / (static_cast<double>(_lfp_every) * dt_ms);
+  const double fs_hz = 1000.0 / (static_cast<double>(_lfp.every) * dt_ms);
   analysis::WelchSettings welch_settings;
   welch_settings.segment_ms = a.segment_ms;
   const analysis::Spectrum spectrum = analysis::welch(lfp, fs_hz, welch_settings);
@@ -185,8 +187,8 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
     io::PopulationResults out;
     out.population = r.name;
     out.current_units = r.current_units;
-    out.lfp.assign(lfp_all.begin(), lfp_all.begin() + samples_done);
-    out.lfp_interval_ms = static_cast<double>(_lfp_every) * dt_ms;
+    out.lfp = lfp_all;
+    out.lfp_interval_ms = static_cast<double>(_lfp.every) * dt_ms;
     out.metrics = {{"rate_hz", p.rate_hz},
                    {"cv_isi", p.cv_isi},
                    {"beta_power", p.beta_power},
@@ -263,7 +265,7 @@ void Simulation::writeComodulogram(io::OutputWriter& writer, const std::string& 
 std::vector<PairSummary> Simulation::summarizePairs(const std::vector<std::vector<double>>& lfp,
                                                     io::OutputWriter* writer) const {
   const auto& a = _config.analysis;
-  const double fs_hz = 1000.0 / (static_cast<double>(_lfp_every) * _config.simulation.dt_ms);
+  const double fs_hz = 1000.0 / (static_cast<double>(_lfp.every) * _config.simulation.dt_ms);
   analysis::WelchSettings welch_settings;
   welch_settings.segment_ms = a.segment_ms;
   std::vector<PairSummary> pairs;

@@ -17,6 +17,7 @@
 #include "io/output_writer.hpp"
 #include "kernels/population_drive.hpp"
 #include "kernels/time_steps.hpp"
+#include "src/analysis/decimation.hpp"
 #include "src/comm/communicator.hpp"
 #include "src/config.hpp"
 #include "src/population.hpp"
@@ -144,7 +145,8 @@ class Simulation {
   std::vector<Kokkos::View<std::int64_t*, MemorySpace>> _spike_trains;                // of replaying populations
   step_type _epoch_steps = 1;
   int _lanes_per_neuron = 1;
-  step_type _lfp_every = 1;       // steps between LFP samples
+  step_type _lfp_every = 1;    // steps between the device's LFP samples
+  analysis::LfpSampling _lfp;  // and the analysed samples they are decimated to
   SpikeBuffer<MemorySpace> _spikes;                             // this rank's spikes of the epoch
   Kokkos::View<SpikeRecord*, MemorySpace> _epoch_spikes;        // every rank's (several ranks, or plasticity)
   Kokkos::View<double*, MemorySpace> _epoch_efficacy;  // per spike of _epoch_spikes (short-term plasticity)
@@ -191,6 +193,10 @@ class Simulation {
 
 /// Steps between spike exchanges for `config` (Simulation::epochSteps).
 step_type epochSteps(const SimulationConfig& config);
+
+/// How the LFP proxy is sampled: analysis.lfp_sample_ms in steps, the
+/// device's finer samples and the host's decimation (docs/model.md §7.2).
+analysis::LfpSampling lfpSampling(const SimulationConfig& config);
 
 /// Samples of a population's LFP proxy buffered on the device between copies
 /// to the host.

@@ -55,6 +55,12 @@ Metrics runPreset(const std::string& deck, const TempDir& dir) {
   return readTable(slurp(dir / (deck + "_ensemble.tsv")));
 }
 
+double meanOverSeeds(const std::map<std::string, double>& by_seed) {
+  double sum = 0;
+  for (const auto& [seed, value] : by_seed) sum += value;
+  return sum / static_cast<double>(by_seed.size());
+}
+
 }  // namespace
 
 TEST(Presets, ParkinsonianBetaAndRatesAndDbsSuppression) {
@@ -70,7 +76,11 @@ TEST(Presets, ParkinsonianBetaAndRatesAndDbsSuppression) {
       // A beta rhythm: the peak in the band and far above the background.
       EXPECT_GE(pd[pop]["peak_hz"][seed], 13) << pop << " " << seed;
       EXPECT_LE(pd[pop]["peak_hz"][seed], 30) << pop << " " << seed;
-      EXPECT_GT(pd[pop]["beta_prominence"][seed], 3 * healthy[pop]["beta_prominence"][seed]) << pop << " " << seed;
+      // Against the healthy seeds' mean: the healthy spectra have no
+      // rhythm, and their prominence is the largest bin of a noisy floor
+      // (2-6 at this size), which pairing by seed does not make less noisy.
+      EXPECT_GT(pd[pop]["beta_prominence"][seed], 3 * meanOverSeeds(healthy[pop]["beta_prominence"]))
+          << pop << " " << seed;
       EXPECT_GT(pd[pop]["synchrony_chi"][seed], healthy[pop]["synchrony_chi"][seed]) << pop << " " << seed;
       // DBS removes it: beta's share of the spectrum at most half the
       // Parkinsonian. (The proxy's absolute power is no measure here: DBS

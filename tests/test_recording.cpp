@@ -161,11 +161,13 @@ TEST(Recording, CurrentsAndConductancesAreTheStepsOwn) {
   EXPECT_GT(noise_max, 1.0);
 }
 
-// The LFP proxy's sample m is Σ_i |I_syn,i| averaged over the steps
-// (k − lfp_every, k], k = m·lfp_every (step 0 alone for m = 0): computed
-// here from every STN neuron's recorded synaptic current (its only input,
-// GPe -> STN, so |I_syn| is the proxy's term). The sample's steps straddle
-// the run's exchange epochs, which the average must carry across.
+// The LFP proxy is the device's samples, each Σ_i |I_syn,i| averaged over
+// its steps (k − e, k], k = n·e (step 0 alone for n = 0), low-passed and
+// decimated by D (docs/model.md §7.2; the filter is tested on its own in
+// test_decimation.cpp): computed here from every STN neuron's recorded
+// synaptic current (its only input, GPe -> STN, so |I_syn| is the proxy's
+// term). The device's samples straddle the run's exchange epochs, which
+// the average must carry across.
 TEST(Recording, LfpSampleIsTheMeanOfItsStepsSynapticCurrents) {
   auto c = recordedConfig();
   c.analysis.lfp_sample_ms = 1.0;
@@ -175,22 +177,28 @@ TEST(Recording, LfpSampleIsTheMeanOfItsStepsSynapticCurrents) {
   MemoryWriter main;
   const auto files = runRecorded(c, &main);
   const auto& I_syn = onlyReport(files.begin()->second).data;
-  const std::int64_t steps = c.stepCount(), every = stepsOf(1.0, c.simulation.dt_ms);
+  const std::int64_t steps = c.stepCount();
+  const analysis::LfpSampling sampling = analysis::lfpSampling(stepsOf(1.0, c.simulation.dt_ms));
+  const std::int64_t e = sampling.device_every;
   ASSERT_EQ(I_syn.size(), static_cast<std::size_t>(steps * 20));
-  const auto& lfp = main.datasets.at("/lfp/STN");
-  ASSERT_EQ(lfp.size(), static_cast<std::size_t>((steps + every - 1) / every));
-  ASSERT_GT(every, 1);
-  double largest = 0;
-  for (std::size_t m = 0; m < lfp.size(); ++m) {
-    const std::int64_t last = static_cast<std::int64_t>(m) * every, first = m == 0 ? 0 : last - every + 1;
+  ASSERT_GT(e, 1);
+  ASSERT_GT(sampling.decimation, 1);
+  std::vector<double> device((steps + e - 1) / e);
+  for (std::size_t n = 0; n < device.size(); ++n) {
+    const std::int64_t last = static_cast<std::int64_t>(n) * e, first = n == 0 ? 0 : last - e + 1;
     double sum = 0;
     for (std::int64_t k = first; k <= last; ++k)
       for (int i = 0; i < 20; ++i) sum += std::fabs(double(I_syn[k * 20 + i]));
-    const double expected = sum / double(last - first + 1);
-    largest = std::max(largest, expected);
-    EXPECT_NEAR(lfp[m], expected, 2e-6 * expected + 1e-12) << m;  // float samples
+    device[n] = sum / double(last - first + 1);
   }
+  const std::vector<double> expected = analysis::decimate(device, sampling.decimation);
+  const auto& lfp = main.datasets.at("/lfp/STN");
+  ASSERT_EQ(lfp.size(), expected.size());
+  ASSERT_EQ(lfp.size(), static_cast<std::size_t>((steps + sampling.every - 1) / sampling.every));
+  const double largest = *std::max_element(expected.begin(), expected.end());
   EXPECT_GT(largest, 0.0) << "the STN must receive input";
+  for (std::size_t m = 0; m < lfp.size(); ++m)
+    EXPECT_NEAR(lfp[m], expected[m], 2e-6 * largest) << m;  // float samples
 }
 
 // Bad sections are refused with the key that is wrong.
