@@ -82,14 +82,13 @@ TEST(Presets, ParkinsonianBetaAndRatesAndDbsSuppression) {
       EXPECT_GT(pd[pop]["beta_prominence"][seed], 3 * meanOverSeeds(healthy[pop]["beta_prominence"]))
           << pop << " " << seed;
       EXPECT_GT(pd[pop]["synchrony_chi"][seed], healthy[pop]["synchrony_chi"][seed]) << pop << " " << seed;
-      // DBS removes it: beta's share of the spectrum at most half the
-      // Parkinsonian. (The proxy's absolute power is no measure here: DBS
-      // raises every synaptic current the proxy sums; docs/model.md §8.4.)
-      EXPECT_LT(dbs[pop]["relative_beta"][seed], 0.5 * pd[pop]["relative_beta"][seed]) << pop << " " << seed;
+      // DBS removes it: beta power at most half the Parkinsonian, and the
+      // spectrum flattens (the rhythm is suppressed, not moved). Relative
+      // beta is no measure of this: it falls only to the floor of the
+      // synapses' filtered noise, about 0.3 (docs/model.md §8.4).
+      EXPECT_LT(dbs[pop]["beta_power"][seed], 0.5 * pd[pop]["beta_power"][seed]) << pop << " " << seed;
+      EXPECT_GT(dbs[pop]["spectral_entropy"][seed], pd[pop]["spectral_entropy"][seed]) << pop << " " << seed;
     }
-    // The GPe's spectrum flattens: the rhythm is suppressed, not moved. (The
-    // STN's proxy carries the pulses' artefact at this size.)
-    EXPECT_GT(dbs["GPe_TI"]["spectral_entropy"][seed], pd["GPe_TI"]["spectral_entropy"][seed]) << seed;
     // The GPi follows the pulses a few ms after each (Hashimoto et al.
     // 2003: 2-7 ms).
     EXPECT_GE(dbs["GPi"]["pulse_latency_ms"][seed], 2) << seed;
