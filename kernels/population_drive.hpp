@@ -196,8 +196,8 @@ struct PopulationDrive {
   /// Views (a chunk's are in L1). z holds the lanes' normals of noise
   /// block k/4; refill it when k % 4 == 0 or k is a launch's first step.
   template <int W>
-  void inputCurrents(index_type i0, int lanes, step_type k, bool refill_noise, const real_type* V, real_type* I,
-                     real_type* abs_syn, real_type* G_syn, double (*z)[W]) const {
+  void inputCurrents(index_type i0, int lanes, step_type k, bool refill_noise, const real_type* V,
+                     real_type* I, real_type* abs_syn, real_type* G_syn, double (*z)[W]) const {
     CBGTC_SIMD_LOOP
     for (int l = 0; l < lanes; ++l) {
       I[l] = 0;

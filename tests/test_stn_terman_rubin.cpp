@@ -193,7 +193,8 @@ TEST(StnTermanRubin, OverwhelmingInhibitionThroughAProjectionStaysFinite) {
     c.simulation.duration_ms = 100;
     c.simulation.seed = seed;
     c.analysis.burn_in_ms = 0;
-    c.populations = {PopulationSettings::of("GPe", "poisson", 20), PopulationSettings::of("STN", "stn_terman_rubin", 5)};
+    c.populations = {PopulationSettings::of("GPe", "poisson", 20),
+                     PopulationSettings::of("STN", "stn_terman_rubin", 5)};
     std::get<models::Poisson::Settings>(c.populations[0].params).params.rate_hz = 500;
     ProjectionSettings inhibition;
     inhibition.name = "gpe_stn";

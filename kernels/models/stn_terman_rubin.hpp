@@ -101,8 +101,8 @@ KOKKOS_FORCEINLINE_FUNCTION bool step(TermanRubinState& x, const TermanRubinPara
   const real_type g_Ca = p.gCa * s * s;
   const real_type g_AHP = p.gAHP * x.Ca / (x.Ca + p.k1);
   const real_type g_total = p.gL + g_Na + g_K + g_T + g_Ca + g_AHP + G_syn;
-  const real_type V_inf = (p.gL * p.EL + g_Na * p.ENa + (g_K + g_AHP) * p.EK + (g_T + g_Ca) * p.ECa + p.I_app +
-                           (I_input + G_syn * V)) /
+  const real_type V_inf = (p.gL * p.EL + g_Na * p.ENa + (g_K + g_AHP) * p.EK + (g_T + g_Ca) * p.ECa +
+                           p.I_app + (I_input + G_syn * V)) /
                           g_total;
   const real_type V_new = V_inf + (V - V_inf) * vmath::exp(-dt_ms * g_total / p.Cm);
 
