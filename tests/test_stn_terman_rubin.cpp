@@ -70,6 +70,18 @@ std::size_t spikesIn(const Outcome& o, double from, double to) {
       std::count_if(o.spikes_ms.begin(), o.spikes_ms.end(), [&](double t) { return t >= from && t < to; }));
 }
 
+/// One cell at −60 mV, its gates at their steady states there, Ca 0.1.
+stn_tr::TermanRubinState restingAtMinus60(const stn_tr::TermanRubinParams& p) {
+  stn_tr::TermanRubinState x;
+  x.V = -60;
+  x.n = stn_tr::sigmoid(x.V, p.theta_n, p.sigma_n);
+  x.h = stn_tr::sigmoid(x.V, p.theta_h, p.sigma_h);
+  x.r = stn_tr::sigmoid(x.V, p.theta_r, p.sigma_r);
+  x.Ca = 0.1;
+  x.last_spike_step = stn_tr::no_spike_step;
+  return x;
+}
+
 }  // namespace
 
 // At rest the cell fires slowly (a few Hz); a −25 µA/cm² step silences it,
@@ -119,13 +131,7 @@ TEST(StnTermanRubin, BurstGrowsWithTheStepsDuration) {
 TEST(StnTermanRubin, CalciumStaysNonNegativeUnderStrongPulses) {
   const stn_tr::TermanRubinParams p;
   const double dt = 0.025;
-  stn_tr::TermanRubinState x;
-  x.V = -60;
-  x.n = stn_tr::sigmoid(x.V, p.theta_n, p.sigma_n);
-  x.h = stn_tr::sigmoid(x.V, p.theta_h, p.sigma_h);
-  x.r = stn_tr::sigmoid(x.V, p.theta_r, p.sigma_r);
-  x.Ca = 0.1;
-  x.last_spike_step = stn_tr::no_spike_step;
+  stn_tr::TermanRubinState x = restingAtMinus60(p);
   const double period_ms = 1000.0 / 130;
   double highest_V = -1e9;
   for (step_type k = 0; k < static_cast<step_type>(3000 / dt); ++k) {
@@ -151,18 +157,8 @@ TEST(StnTermanRubin, StrongSynapticConductanceRelaxesWithoutOvershoot) {
   const stn_tr::TermanRubinParams p;
   const double dt = 0.025;
   const real_type E_syn = -84;
-  auto rested = [&] {
-    stn_tr::TermanRubinState x;
-    x.V = -60;
-    x.n = stn_tr::sigmoid(x.V, p.theta_n, p.sigma_n);
-    x.h = stn_tr::sigmoid(x.V, p.theta_h, p.sigma_h);
-    x.r = stn_tr::sigmoid(x.V, p.theta_r, p.sigma_r);
-    x.Ca = 0.1;
-    x.last_spike_step = stn_tr::no_spike_step;
-    return x;
-  };
   for (const real_type G : {real_type(10), real_type(100), real_type(425), real_type(1e4)}) {
-    auto x = rested();
+    auto x = restingAtMinus60(p);
     for (step_type k = 0; k < static_cast<step_type>(50 / dt); ++k) {
       stn_tr::step(x, p, G * (E_syn - x.V), static_cast<real_type>(dt), k, 40, G);
       ASSERT_TRUE(std::isfinite(x.V)) << "G " << G << ", step " << k;
@@ -174,7 +170,7 @@ TEST(StnTermanRubin, StrongSynapticConductanceRelaxesWithoutOvershoot) {
     EXPECT_LT(x.V - E_syn, 24 * 12 / (12 + G) + 1e-6) << "G " << G;
   }
   // The same volley as a current alone (the explicit form) diverges.
-  auto x = rested();
+  auto x = restingAtMinus60(p);
   bool diverged = false;
   for (step_type k = 0; k < static_cast<step_type>(50 / dt) && !diverged; ++k) {
     stn_tr::step(x, p, real_type(425) * (E_syn - x.V), static_cast<real_type>(dt), k, 40);
