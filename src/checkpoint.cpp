@@ -252,7 +252,7 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
     }
     // The LFP proxy and the voltage sums so far: every sample that ends
     // before step k, summed over the ranks.
-    flushLfp(p, (k + _lfp_every - 1) / _lfp_every);
+    flushLfp(p, (k + _lfp.device_every - 1) / _lfp.device_every);
     putSummed(g, "lfp", p.lfp_host);
     if (p.v_sum.extent(0) > 0) putSummed(g, "v_sum", p.v_sum_host);
   }
@@ -381,7 +381,7 @@ void Simulation::restore(const std::string& path) {
         }
         Kokkos::deep_copy(p.v_moments, host);
       }
-      const std::int64_t samples = (k + _lfp_every - 1) / _lfp_every;
+      const std::int64_t samples = (k + _lfp.device_every - 1) / _lfp.device_every;
       p.lfp_host = file.doubles(g + "/lfp");
       if (static_cast<std::int64_t>(p.lfp_host.size()) != samples) fail(g + "/lfp has the wrong length");
       if (!root) std::fill(p.lfp_host.begin(), p.lfp_host.end(), 0.0);

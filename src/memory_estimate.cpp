@@ -57,7 +57,7 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
     // (and the same for the sum of V)
     items.push_back({"LFP buffer of " + p.name, 2 * lfpDeviceSamples(c) * 8, true});
     items.push_back({"LFP proxy of " + p.name +
-                         " on the host (simulation.duration_ms, sampled 8 times per analysis.lfp_sample_ms)",
+                         " on the host (simulation.duration_ms at the device's LFP rate, docs/model.md §7.2)",
                      2 * lfp_samples * 8 * 2, false});
     const std::int64_t separation = std::max<std::int64_t>(1, leastSpikeSeparation(p.params, dt));
     spike_capacity += n * ((epoch - 1) / separation + 1);

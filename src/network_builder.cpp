@@ -99,7 +99,6 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
     throw ConfigError(refused.empty() ? "the run does not fit in the memory of another rank" : refused);
   const double dt = config.simulation.dt_ms;
   _lfp = lfpSampling(config);
-  _lfp_every = _lfp.device_every;
   _epoch_steps = cbgtc::epochSteps(config);
   buildPopulations();
   buildStimuli();
@@ -207,7 +206,8 @@ void Simulation::buildPopulations() {
     }
     p.lfp = Kokkos::View<double*, MemorySpace>("cbgtc::" + p.name + "::lfp", lfpDeviceSamples(config));
     p.lfp_scratch = Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>(
-        "cbgtc::" + p.name + "::lfp_scratch", (_epoch_steps + _lfp_every - 1) / _lfp_every + 1, n);
+        "cbgtc::" + p.name + "::lfp_scratch", (_epoch_steps + _lfp.device_every - 1) / _lfp.device_every + 1,
+        n);
     p.lfp_partial = Kokkos::View<real_type*, MemorySpace>("cbgtc::" + p.name + "::lfp_partial", n);
     if (hasMembranePotential(s.params)) {
       p.v_scratch = Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>(

@@ -92,7 +92,7 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
 
   // LFP proxy: the device's samples, low-passed and decimated to one per
   // lfp_sample_ms (§7.2); the analysis takes those from the burn-in on.
-  const std::int64_t samples_done = (steps_done + _lfp_every - 1) / _lfp_every;
+  const std::int64_t samples_done = (steps_done + _lfp.device_every - 1) / _lfp.device_every;
   flushLfp(r, samples_done);
   std::vector<double> device_lfp(r.lfp_host.begin(), r.lfp_host.begin() + samples_done);
   _comm.sum(device_lfp);  // partial sums of each rank's neurons
@@ -100,7 +100,8 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   const std::int64_t first = (burn_in_steps + _lfp.every - 1) / _lfp.every;
   lfp.clear();
   for (auto m = static_cast<std::size_t>(first); m < lfp_all.size(); ++m) lfp.push_back(lfp_all[m]);
-  p.synchrony_chi = voltageSynchrony(r, (burn_in_steps + _lfp_every - 1) / _lfp_every, samples_done);
+  p.synchrony_chi =
+      voltageSynchrony(r, (burn_in_steps + _lfp.device_every - 1) / _lfp.device_every, samples_done);
   // The pulse-triggered histogram, as a rate: counts over neurons, the
   // pulses' share of the analysed time and the bin.
   std::vector<double> pulse_rate_hz, pulse_time_ms;

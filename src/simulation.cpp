@@ -94,8 +94,8 @@ std::string Simulation::nonFiniteMessage(std::int64_t code) const {
 // nothing is copied between host and device.
 void Simulation::advance(step_type k0, step_type k1) {
   const ExecutionSpace space;
-  const step_type lfp_first = (k0 + _lfp_every - 1) / _lfp_every;
-  const step_type lfp_end = (k1 + _lfp_every - 1) / _lfp_every;
+  const step_type lfp_first = (k0 + _lfp.device_every - 1) / _lfp.device_every;
+  const step_type lfp_end = (k1 + _lfp.device_every - 1) / _lfp.device_every;
 
   // The steppers of this launch, in lists kept from launch to launch, so that
   // they are not allocated again.
@@ -122,7 +122,7 @@ void Simulation::advance(step_type k0, step_type k1) {
     x.lfp = p.lfp_scratch;
     x.lfp_partial = p.lfp_partial;
     x.lfp_v = p.v_scratch;
-    x.lfp_every = _lfp_every;
+    x.lfp_every = _lfp.device_every;
     x.lfp_first_sample = lfp_first;
     x.probes = p.probes;
     std::visit(
@@ -141,8 +141,9 @@ void Simulation::advance(step_type k0, step_type k1) {
         sumLfp(space, p.lfp_scratch, lfp_end - lfp_first, p.lfp, lfp_first - p.lfp_device_first);
         if (p.v_scratch.extent(0) > 0) {
           sumLfp(space, p.v_scratch, lfp_end - lfp_first, p.v_sum, lfp_first - p.lfp_device_first);
-          const step_type analysed = (stepsOf(_config.analysis.burn_in_ms, _config.simulation.dt_ms) +
-                                      _lfp_every - 1) / _lfp_every;
+          const step_type analysed =
+              (stepsOf(_config.analysis.burn_in_ms, _config.simulation.dt_ms) + _lfp.device_every - 1) /
+              _lfp.device_every;
           addVoltageMoments(space, p.v_scratch, std::max<std::int64_t>(0, analysed - lfp_first),
                             lfp_end - lfp_first, p.v_moments);
         }

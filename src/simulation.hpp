@@ -145,8 +145,7 @@ class Simulation {
   std::vector<Kokkos::View<std::int64_t*, MemorySpace>> _spike_trains;                // of replaying populations
   step_type _epoch_steps = 1;
   int _lanes_per_neuron = 1;
-  step_type _lfp_every = 1;    // steps between the device's LFP samples
-  analysis::LfpSampling _lfp;  // and the analysed samples they are decimated to
+  analysis::LfpSampling _lfp;  // the device's LFP samples and the analysed ones they are decimated to
   SpikeBuffer<MemorySpace> _spikes;                             // this rank's spikes of the epoch
   Kokkos::View<SpikeRecord*, MemorySpace> _epoch_spikes;        // every rank's (several ranks, or plasticity)
   Kokkos::View<double*, MemorySpace> _epoch_efficacy;  // per spike of _epoch_spikes (short-term plasticity)
