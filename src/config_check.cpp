@@ -16,6 +16,7 @@
 #include "src/placement.hpp"
 #include "src/projection.hpp"
 #include "src/record_plan.hpp"
+#include "src/simulation.hpp"
 #include "src/stimuli.hpp"
 
 namespace cbgtc {
@@ -188,13 +189,18 @@ void checkConsistency(const SimulationConfig& c) {
     throw ConfigError("analysis.spike_burst_min_spikes must be between 2 and 1000000");
   if (c.analysis.burst_percentile > 100)
     throw ConfigError("analysis.burst_percentile must be at most 100");
-  // The LFP proxy's spectrum ends at its Nyquist frequency.
-  const double nyquist_hz = 500.0 / c.analysis.lfp_sample_ms;
+  // The LFP proxy holds its spectrum unattenuated up to its passband edge:
+  // its Nyquist frequency, or below it where the proxy is decimated (§7.2).
+  const analysis::LfpSampling lfp = lfpSampling(c);
+  const double lfp_hz = 1000.0 / (static_cast<double>(lfp.every) * c.simulation.dt_ms);
+  const double passband_hz = analysis::passbandHz(lfp, lfp_hz);
   for (const auto& [key, hz] : {std::pair<const char*, double>{"analysis.beta_hi_hz", c.analysis.beta_hi_hz},
                                 std::pair<const char*, double>{"analysis.total_hi_hz", c.analysis.total_hi_hz}})
-    if (hz > nyquist_hz)
-      throw ConfigError(std::string(key) + " (" + io::formatNumber(hz) + " Hz) is above the Nyquist frequency " + io::formatNumber(nyquist_hz) +
-                        " Hz of the LFP proxy (500 / analysis.lfp_sample_ms)");
+    if (hz > passband_hz)
+      throw ConfigError(
+          std::string(key) + " (" + io::formatNumber(hz) + " Hz) is above " + io::formatNumber(passband_hz) +
+          " Hz, the highest frequency the LFP proxy at analysis.lfp_sample_ms = " +
+          io::formatNumber(c.analysis.lfp_sample_ms) + " holds unattenuated (docs/model.md §7.2)");
   checkProjections(c);
   recordPlans(c);
   checkStimuli(c);

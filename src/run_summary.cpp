@@ -163,10 +163,10 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   p.peak_hz = analysis::globalPeak(spectrum, a.peak_lo_hz, a.peak_hi_hz).freq_hz;
   p.spectral_entropy = analysis::spectralEntropy(spectrum, a.total_lo_hz, a.total_hi_hz);
   // Phase-amplitude coupling and beta bursts of the same trace (§7.5).
-  // (Undefined where the amplitude band reaches past the proxy's Nyquist
-  // frequency: a coarse analysis.lfp_sample_ms.)
+  // (Undefined where the amplitude band reaches past the proxy's passband:
+  // a coarse analysis.lfp_sample_ms.)
   // The surrogates' lags are keyed by (seed, population), like every draw.
-  const bool pac_defined = a.gamma_hi_hz <= fs_hz / 2;
+  const bool pac_defined = a.gamma_hi_hz <= analysis::passbandHz(_lfp, fs_hz);
   const analysis::PacResult pac =
       pac_defined ? analysis::modulationIndexZ(
                         lfp, fs_hz, a.beta_lo_hz, a.beta_hi_hz, a.gamma_lo_hz, a.gamma_hi_hz,
@@ -252,13 +252,22 @@ void Simulation::writeComodulogram(io::OutputWriter& writer, const std::string& 
   std::vector<double> phase_hz, amp_hz;
   for (double f = 4; f <= 40; f += 2) phase_hz.push_back(f);
   for (double f = 30; f <= 200; f += 10) amp_hz.push_back(f);
-  const analysis::Comodulogram c = analysis::comodulogram(lfp, fs_hz, phase_hz, amp_hz, 1.0, 10.0);
+  const double amp_half_width_hz = 10.0;
+  analysis::Comodulogram c = analysis::comodulogram(lfp, fs_hz, phase_hz, amp_hz, 1.0, amp_half_width_hz);
+  // Past the decimated proxy's passband a band is attenuated, not absent:
+  // undefined, as past the Nyquist frequency.
+  const double passband_hz = analysis::passbandHz(_lfp, fs_hz);
+  for (std::size_t a = 0; a < amp_hz.size(); ++a)
+    if (amp_hz[a] + amp_half_width_hz > passband_hz)
+      for (std::size_t p = 0; p < phase_hz.size(); ++p)
+        c.mi[p * amp_hz.size() + a] = std::numeric_limits<double>::quiet_NaN();
   const std::string group = "/metrics/" + population;
   writer.writeDataset(group, "comodulogram_phase_hz", c.phase_hz, {{"units", "Hz"}});
   writer.writeDataset(group, "comodulogram_amplitude_hz", c.amp_hz, {{"units", "Hz"}});
   writer.writeDataset(group, "comodulogram", c.mi,
-                      {{"description", "Tort modulation index, row-major [phase][amplitude]; NaN: band past "
-                                       "the LFP proxy's Nyquist frequency"}});
+                      {{"description",
+                        "Tort modulation index, row-major [phase][amplitude]; NaN: band past "
+                        "the LFP proxy's passband"}});
 }
 
 // Beta coherence of every pair of populations with a membrane (§7.6), of

@@ -38,7 +38,7 @@ struct PopulationSummary {
   double lfp_mean = 0.0;           // mean of the LFP proxy
   double beta_prominence = 0.0;    // beta peak over the fitted aperiodic background (1: none)
   double pac_mi = 0.0;             // Tort modulation index: beta phase, gamma amplitude; NaN if too short
-                                   // or the gamma band reaches past the LFP proxy's Nyquist frequency
+                                   // or the gamma band reaches past the LFP proxy's passband (§7.2)
   double beta_burst_rate_hz = 0.0; // beta bursts per second (analysis.burst_percentile)
   double beta_burst_mean_ms = 0.0; // their mean duration
   double burst_spike_fraction = 0.0;  // counted spikes in spike bursts (§7.8); NaN without spikes

@@ -97,6 +97,22 @@ TEST(Decimation, PassesTheAnalysedBandsAndRemovesWhatWouldAlias) {
   }
 }
 
+// The passband edge the analyses and the configuration check use is a
+// property of the filter, not of one decimation: a sinusoid there keeps its
+// amplitude within 0.1 % for every D (1 kHz out). Without decimation the
+// edge is the Nyquist frequency.
+TEST(Decimation, PassesUpToItsPassbandEdgeForEveryDecimation) {
+  const double fs_out = 1000;
+  for (const std::int64_t d : {8, 10, 40}) {
+    const double edge_hz = passbandHz(lfpSampling(d), fs_out);
+    EXPECT_DOUBLE_EQ(edge_hz, 270.0) << d;
+    const auto y =
+        decimate(sine(edge_hz, fs_out * static_cast<double>(d), static_cast<std::size_t>(10200 * d)), d);
+    EXPECT_NEAR(rms(y, 100) * std::sqrt(2.0), 1.0, 1e-3) << "D = " << d;
+  }
+  EXPECT_DOUBLE_EQ(passbandHz(lfpSampling(1), fs_out), 500.0);
+}
+
 // A target population whose only input is a 130 Hz volley (every axon of
 // a source fired by each pulse): its proxy is pulse-locked, with harmonics
 // at multiples of 130 Hz. Analysed at 1 kHz, none may fold below 100 Hz:

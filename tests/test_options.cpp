@@ -808,12 +808,21 @@ TEST(OptionsErrors, TimeStepLongerThanTheRunNamesTheTimeStep) {
             0u);
 }
 
-TEST(OptionsErrors, BandsAboveTheNyquistFrequency) {
-  expectRejected({"--analysis.total_hi_hz=501"}, {"analysis.total_hi_hz", "Nyquist"});
+// The decimated proxy (1 ms from 8 kHz) holds up to 0.27·f_s, 270 Hz;
+// without decimation (one step per sample) up to its Nyquist frequency.
+TEST(OptionsErrors, BandsAboveTheProxysPassband) {
+  expectRejected({"--analysis.total_hi_hz=271"},
+                 {"analysis.total_hi_hz", "270 Hz", "analysis.lfp_sample_ms"});
   expectRejected({"--analysis.lfp_sample_ms=10", "--analysis.total_hi_hz=60", "--analysis.beta_hi_hz=51"},
-                 {"analysis.beta_hi_hz", "Nyquist"});
-  EXPECT_NO_THROW(parse({"--analysis.total_hi_hz=500"}));
-  EXPECT_NO_THROW(parse({"--analysis.lfp_sample_ms=10", "--analysis.total_hi_hz=50"}));
+                 {"analysis.beta_hi_hz", "27 Hz"});
+  EXPECT_NO_THROW(parse({"--analysis.total_hi_hz=270"}));
+  EXPECT_NO_THROW(parse({"--analysis.lfp_sample_ms=2", "--analysis.total_hi_hz=135"}));
+  expectRejected({"--analysis.lfp_sample_ms=2", "--analysis.total_hi_hz=136"},
+                 {"analysis.total_hi_hz", "135 Hz"});
+  EXPECT_NO_THROW(
+      parse({"--simulation.dt_ms=0.5", "--analysis.lfp_sample_ms=0.5", "--analysis.total_hi_hz=1000"}));
+  expectRejected({"--simulation.dt_ms=0.5", "--analysis.lfp_sample_ms=0.5", "--analysis.total_hi_hz=1001"},
+                 {"analysis.total_hi_hz", "1000 Hz"});
 }
 
 // ---------------------------------------------------------------- resolved()

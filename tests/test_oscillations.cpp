@@ -352,7 +352,7 @@ TEST(Oscillations, ComodulogramIsNaNWhereABandLeavesTheSpectrum) {
 
 // In a run every population's metrics carry the coupling and burst measures
 // of its LFP proxy; the coupling is undefined when its amplitude band lies
-// above the proxy's Nyquist frequency. Bursts honour
+// above the proxy's passband edge (§7.2). Bursts honour
 // analysis.burst_min_duration_ms: with the default 100 ms none is shorter
 // (this small network's 1 s of beta may have none), with 0 every crossing
 // counts and there are some.
@@ -384,8 +384,8 @@ TEST(Oscillations, RunMetricsCarryCouplingAndBursts) {
     EXPECT_GT(every.numbers.at(m + "beta_burst_mean_ms"), 0.0) << pop;
   }
   c.analysis.burst_min_duration_ms = 100;
-  c.analysis.lfp_sample_ms = 5;  // Nyquist 100 Hz, below the 200 Hz edge of the gamma band
-  c.analysis.total_hi_hz = 100;
+  c.analysis.lfp_sample_ms = 5;  // passband edge 54 Hz, below the 200 Hz edge of the gamma band
+  c.analysis.total_hi_hz = 50;
   cbgtc::test::MemoryWriter coarse;
   {
     cbgtc::Simulation sim(c);

@@ -38,6 +38,10 @@ std::vector<double> decimationFilter(std::int64_t decimation) {
   return h;
 }
 
+double passbandHz(const LfpSampling& sampling, double fs_hz) {
+  return sampling.decimation > 1 ? 0.27 * fs_hz : fs_hz / 2;
+}
+
 std::vector<double> decimate(const std::vector<double>& x, std::int64_t decimation) {
   if (decimation <= 1 || x.empty()) return x;
   const std::vector<double> h = decimationFilter(decimation);

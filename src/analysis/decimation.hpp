@@ -35,6 +35,12 @@ LfpSampling lfpSampling(std::int64_t every);
 /// 1 kHz analysis, past the analysed bands).
 std::vector<double> decimationFilter(std::int64_t decimation);
 
+/// The highest frequency that the analysed series of `sampling`, at fs_hz,
+/// holds unattenuated (within 0.1 %): 0.27·fs_hz after a decimation, the
+/// Nyquist frequency fs_hz / 2 without one. A band past it is analysed
+/// attenuated, so the analyses treat it as outside the spectrum.
+double passbandHz(const LfpSampling& sampling, double fs_hz);
+
 /// x low-passed and sampled at every D-th sample from 0: y[m] is the
 /// filter centred on x[m·D] (the ends mirrored), so y keeps x's time base.
 std::vector<double> decimate(const std::vector<double>& x, std::int64_t decimation);
