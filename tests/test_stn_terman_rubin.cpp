@@ -137,7 +137,7 @@ TEST(StnTermanRubin, CalciumStaysNonNegativeUnderStrongPulses) {
   for (step_type k = 0; k < static_cast<step_type>(3000 / dt); ++k) {
     const double since = std::fmod(k * dt, period_ms);
     const real_type I = since < 0.09 ? real_type(3000) : real_type(0);
-    stn_tr::step(x, p, I, static_cast<real_type>(dt), k, 40);
+    stn_tr::step(x, p, stn_tr::constants(p, real_type(dt)), I, static_cast<real_type>(dt), k, 40);
     ASSERT_TRUE(std::isfinite(x.V)) << "step " << k;
     ASSERT_GE(x.Ca, 0) << "step " << k;
     highest_V = std::max(highest_V, static_cast<double>(x.V));
@@ -160,7 +160,8 @@ TEST(StnTermanRubin, StrongSynapticConductanceRelaxesWithoutOvershoot) {
   for (const real_type G : {real_type(10), real_type(100), real_type(425), real_type(1e4)}) {
     auto x = restingAtMinus60(p);
     for (step_type k = 0; k < static_cast<step_type>(50 / dt); ++k) {
-      stn_tr::step(x, p, G * (E_syn - x.V), static_cast<real_type>(dt), k, 40, G);
+      stn_tr::step(x, p, stn_tr::constants(p, real_type(dt)), G * (E_syn - x.V), static_cast<real_type>(dt),
+                   k, 40, G);
       ASSERT_TRUE(std::isfinite(x.V)) << "G " << G << ", step " << k;
       ASSERT_GE(x.V, E_syn - 1e-9) << "G " << G << ", step " << k;
     }
@@ -173,7 +174,8 @@ TEST(StnTermanRubin, StrongSynapticConductanceRelaxesWithoutOvershoot) {
   auto x = restingAtMinus60(p);
   bool diverged = false;
   for (step_type k = 0; k < static_cast<step_type>(50 / dt) && !diverged; ++k) {
-    stn_tr::step(x, p, real_type(425) * (E_syn - x.V), static_cast<real_type>(dt), k, 40);
+    stn_tr::step(x, p, stn_tr::constants(p, real_type(dt)), real_type(425) * (E_syn - x.V),
+                 static_cast<real_type>(dt), k, 40);
     diverged = !std::isfinite(x.V) || x.V < E_syn - 100;
   }
   EXPECT_TRUE(diverged);

@@ -132,19 +132,20 @@ struct Poisson {
         p1 = chance(rate_hz, factor);
         pb = chance(burst_rate_hz, factor);
       }
-      bool spike = rng::uniformOpen(bits.v[0]) < p1;
-      if (x.burst_spikes_left > 0) {
-        if (--x.burst_wait_steps == 0) {
-          spike = true;
-          x.burst_wait_steps = burst_interval_steps;
-          --x.burst_spikes_left;
-        }
-      } else if (rng::uniformOpen(bits.v[1]) < pb) {
-        spike = true;
-        x.burst_spikes_left = spikes_per_burst - 1;
-        x.burst_wait_steps = burst_interval_steps;
-      }
-      return spike;
+      // Inside a burst a spike every burst_interval_steps; outside, a burst
+      // starts with probability pb. Selects, not branches: the CPU step
+      // loop then vectorises.
+      const bool in_burst = x.burst_spikes_left > 0;
+      const std::int32_t wait = x.burst_wait_steps - 1;
+      const bool burst_spike = in_burst && wait == 0;
+      const bool burst_start = !in_burst && rng::uniformOpen(bits.v[1]) < pb;
+      x.burst_spikes_left = burst_spike   ? x.burst_spikes_left - 1
+                            : burst_start ? spikes_per_burst - 1
+                                          : x.burst_spikes_left;
+      x.burst_wait_steps = burst_spike || burst_start ? burst_interval_steps
+                           : in_burst                 ? wait
+                                                      : x.burst_wait_steps;
+      return rng::uniformOpen(bits.v[0]) < p1 || burst_spike || burst_start;
     }
   };
 

@@ -65,9 +65,23 @@ KOKKOS_FORCEINLINE_FUNCTION real_type sigmoid(real_type V, real_type theta, real
   return real_type(1) / (real_type(1) + vmath::exp(-(V - theta) / sigma));
 }
 
-KOKKOS_FORCEINLINE_FUNCTION real_type bInf(real_type r, const TermanRubinParams& p) {
-  return real_type(1) / (real_type(1) + vmath::exp((r - p.theta_b) / p.sigma_b)) -
-         real_type(1) / (real_type(1) + vmath::exp(-p.theta_b / p.sigma_b));
+/// What the step uses that does not depend on the state. Computed once, not
+/// in every neuron's step: an exponential of constants inside the step
+/// leaves a select on a loop-invariant condition that keeps GCC from
+/// vectorising the CPU step loop.
+struct TermanRubinConstants {
+  real_type b_offset;  // 1/(1 + exp(−θ_b/σ_b)), so that b∞(0) = 0
+  real_type Ca_decay;  // exp(−dt·ε·k_Ca), the Ca relaxation over a step
+};
+
+KOKKOS_INLINE_FUNCTION TermanRubinConstants constants(const TermanRubinParams& p, real_type dt_ms) {
+  return {real_type(1) / (real_type(1) + vmath::exp(-p.theta_b / p.sigma_b)),
+          vmath::exp(-dt_ms * p.epsilon_per_ms * p.k_Ca)};
+}
+
+KOKKOS_FORCEINLINE_FUNCTION real_type bInf(real_type r, const TermanRubinParams& p,
+                                           const TermanRubinConstants& c) {
+  return real_type(1) / (real_type(1) + vmath::exp((r - p.theta_b) / p.sigma_b)) - c.b_offset;
 }
 
 /// x relaxed exactly over dt towards x∞ with time constant τ/φ.
@@ -82,9 +96,9 @@ KOKKOS_FORCEINLINE_FUNCTION real_type relax(real_type x, real_type x_inf, real_t
 /// conductances, towards a mean in which the synaptic reversal potentials
 /// stand (I_input + G_syn·V_k is the part that does not depend on V).
 /// True: a spike in this step.
-KOKKOS_FORCEINLINE_FUNCTION bool step(TermanRubinState& x, const TermanRubinParams& p, real_type I_input,
-                                      real_type dt_ms, step_type k, step_type min_isi_steps,
-                                      real_type G_syn = 0) {
+KOKKOS_FORCEINLINE_FUNCTION bool step(TermanRubinState& x, const TermanRubinParams& p,
+                                      const TermanRubinConstants& c, real_type I_input, real_type dt_ms,
+                                      step_type k, step_type min_isi_steps, real_type G_syn = 0) {
   const real_type V = x.V;
   const real_type tau_n = p.tau_n0_ms + p.tau_n1_ms * sigmoid(V, p.theta_tau_n, p.sigma_tau_n);
   const real_type tau_h = p.tau_h0_ms + p.tau_h1_ms * sigmoid(V, p.theta_tau_h, p.sigma_tau_h);
@@ -94,7 +108,7 @@ KOKKOS_FORCEINLINE_FUNCTION bool step(TermanRubinState& x, const TermanRubinPara
   const real_type r = relax(x.r, sigmoid(V, p.theta_r, p.sigma_r), tau_r, p.phi_r, dt_ms);
 
   const real_type m = sigmoid(V, p.theta_m, p.sigma_m), a = sigmoid(V, p.theta_a, p.sigma_a),
-                  s = sigmoid(V, p.theta_s, p.sigma_s), b = bInf(r, p);
+                  s = sigmoid(V, p.theta_s, p.sigma_s), b = bInf(r, p, c);
   const real_type g_Na = p.gNa * m * m * m * h;
   const real_type g_K = p.gK * n * n * n * n;
   const real_type g_T = p.gT * a * a * a * b * b;
@@ -112,8 +126,7 @@ KOKKOS_FORCEINLINE_FUNCTION bool step(TermanRubinState& x, const TermanRubinPara
   // (docs/model.md §2.11).
   const real_type influx = -(g_Ca + g_T) * (V - p.ECa);
   const real_type Ca_inf = influx / p.k_Ca;
-  const real_type Ca =
-      math::atLeast(Ca_inf + (x.Ca - Ca_inf) * vmath::exp(-dt_ms * p.epsilon_per_ms * p.k_Ca), real_type(0));
+  const real_type Ca = math::atLeast(Ca_inf + (x.Ca - Ca_inf) * c.Ca_decay, real_type(0));
 
   const bool spiked = V_new >= p.V_spike_thresh && V < p.V_spike_thresh && k - x.last_spike_step >= min_isi_steps;
   x.V = V_new;
@@ -150,17 +163,19 @@ struct StnTermanRubin {
     static constexpr int fused_slots = 0;
     static constexpr bool implicit_synapses = true;
     Params params;
+    stn_tr::TermanRubinConstants constants;
     real_type dt_ms;
     step_type min_isi_steps;
     template <int L = 1>
     KOKKOS_FORCEINLINE_FUNCTION bool operator()(State& x, real_type I, real_type G_syn, step_type k,
                                                 const LaneGroup<L>& = LaneGroup<L>{}) const {
-      return stn_tr::step(x, params, I, dt_ms, k, min_isi_steps, G_syn);
+      return stn_tr::step(x, params, constants, I, dt_ms, k, min_isi_steps, G_syn);
     }
   };
 
   static Step derive(const Settings& s, double dt_ms, const PopulationStreams& = {}) {
-    return Step{s.params, static_cast<real_type>(dt_ms), stepsOf(s.params.min_isi_ms, dt_ms)};
+    const auto dt = static_cast<real_type>(dt_ms);
+    return Step{s.params, stn_tr::constants(s.params, dt), dt, stepsOf(s.params.min_isi_ms, dt_ms)};
   }
 
   /// Two detections need V below threshold in between (2 steps) and min_isi.
