@@ -55,7 +55,9 @@ struct IzhikevichInit {
   real_type V_sd = 2.0;  // mV
 };
 
-struct IzhikevichState {
+// 32-byte aligned: GCC 12 copies a 16-byte state as one vector move, which
+// keeps the CPU step loop over lanes from vectorising (docs/performance.md).
+struct alignas(32) IzhikevichState {
   real_type V;  // mV
   real_type u;  // pA
 };

@@ -31,7 +31,9 @@ struct LifInit {
   real_type V_sd = 0.0;  // mV
 };
 
-struct LifState {
+// 32-byte aligned: GCC 12 copies a 16-byte state as one vector move, which
+// keeps the CPU step loop over lanes from vectorising (docs/performance.md).
+struct alignas(32) LifState {
   real_type V;  // mV
   std::int32_t refractory_steps_left;
 };
