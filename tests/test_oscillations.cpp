@@ -392,6 +392,17 @@ TEST(Oscillations, RunMetricsCarryCouplingAndBursts) {
     sim.run(&coarse);
   }
   EXPECT_TRUE(std::isnan(coarse.numbers.at("/metrics/STN/pac_mi")));
+  // The comodulogram's amplitude bands (a ± 10 Hz, a = 30, 40, ... Hz) end
+  // at the passband edge (54 Hz here), not at the Nyquist frequency (100 Hz):
+  // 40 ± 10 is defined, 50 ± 10 is not, for every phase.
+  const auto& amp_hz = coarse.datasets.at("/metrics/STN/comodulogram_amplitude_hz");
+  const auto& como = coarse.datasets.at("/metrics/STN/comodulogram");
+  ASSERT_EQ(amp_hz[1], 40.0);
+  ASSERT_EQ(amp_hz[2], 50.0);
+  for (std::size_t p = 0; p < como.size() / amp_hz.size(); ++p) {
+    EXPECT_FALSE(std::isnan(como[p * amp_hz.size() + 1])) << p;
+    EXPECT_TRUE(std::isnan(como[p * amp_hz.size() + 2])) << p;
+  }
 }
 
 // A trace with a non-finite sample has no defined envelope (the transform
