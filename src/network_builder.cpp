@@ -97,7 +97,6 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
   }
   if (comm.any(!refused.empty()))
     throw ConfigError(refused.empty() ? "the run does not fit in the memory of another rank" : refused);
-  const double dt = config.simulation.dt_ms;
   _lfp = lfpSampling(config);
   _epoch_steps = cbgtc::epochSteps(config);
   buildPopulations();
