@@ -252,15 +252,10 @@ void Simulation::writeComodulogram(io::OutputWriter& writer, const std::string& 
   std::vector<double> phase_hz, amp_hz;
   for (double f = 4; f <= 40; f += 2) phase_hz.push_back(f);
   for (double f = 30; f <= 200; f += 10) amp_hz.push_back(f);
-  const double amp_half_width_hz = 10.0;
-  analysis::Comodulogram c = analysis::comodulogram(lfp, fs_hz, phase_hz, amp_hz, 1.0, amp_half_width_hz);
-  // Past the decimated proxy's passband a band is attenuated, not absent:
+  // Bands past the decimated proxy's passband are attenuated, not absent:
   // undefined, as past the Nyquist frequency.
-  const double passband_hz = analysis::passbandHz(_lfp, fs_hz);
-  for (std::size_t a = 0; a < amp_hz.size(); ++a)
-    if (amp_hz[a] + amp_half_width_hz > passband_hz)
-      for (std::size_t p = 0; p < phase_hz.size(); ++p)
-        c.mi[p * amp_hz.size() + a] = std::numeric_limits<double>::quiet_NaN();
+  const analysis::Comodulogram c =
+      analysis::comodulogram(lfp, fs_hz, phase_hz, amp_hz, 1.0, 10.0, 18, analysis::passbandHz(_lfp, fs_hz));
   const std::string group = "/metrics/" + population;
   writer.writeDataset(group, "comodulogram_phase_hz", c.phase_hz, {{"units", "Hz"}});
   writer.writeDataset(group, "comodulogram_amplitude_hz", c.amp_hz, {{"units", "Hz"}});

@@ -347,6 +347,14 @@ TEST(Oscillations, ComodulogramIsNaNWhereABandLeavesTheSpectrum) {
     EXPECT_EQ(fixed.mi[p * 2 + 0],
               modulationIndex(x, 400, fixed.phase_hz[p] - 1, fixed.phase_hz[p] + 1, 20, 40));
   }
+  // A lower band limit (a decimated trace's passband edge) ends the bands
+  // there: 180–200 Hz is past 108 Hz, 20–40 Hz is not, and the values
+  // inside are those without the limit.
+  const Comodulogram limited = comodulogram(x, 400, {4, 12, 40}, {30, 190}, 1.0, 10.0, 18, 108.0);
+  for (std::size_t p = 0; p < 3; ++p) {
+    EXPECT_TRUE(std::isnan(limited.mi[p * 2 + 1])) << p;
+    EXPECT_EQ(limited.mi[p * 2 + 0], fixed.mi[p * 2 + 0]) << p;
+  }
   EXPECT_THROW(comodulogram(x, 400, {4}, {30}, -1.0), std::invalid_argument);
 }
 

@@ -52,9 +52,9 @@ double tortIndex(const std::vector<double>& phase_rad, const std::vector<double>
   return (std::log(static_cast<double>(bins)) - entropy) / std::log(static_cast<double>(bins));
 }
 
-// A band that the analytic signal of a trace sampled at fs_hz can resolve.
-bool bandWithinSpectrum(double lo_hz, double hi_hz, double fs_hz) {
-  return lo_hz >= 0 && hi_hz >= lo_hz && hi_hz <= fs_hz / 2;
+// A band that starts at 0 Hz or above and ends at limit_hz or below.
+bool bandWithin(double lo_hz, double hi_hz, double limit_hz) {
+  return lo_hz >= 0 && hi_hz >= lo_hz && hi_hz <= limit_hz;
 }
 }  // namespace
 
@@ -147,8 +147,9 @@ PacResult modulationIndexZ(const std::vector<double>& x, double fs_hz, double ph
 
 Comodulogram comodulogram(const std::vector<double>& x, double fs_hz, const std::vector<double>& phase_hz,
                           const std::vector<double>& amp_hz, double phase_half_width_hz,
-                          double amp_half_width_hz, int bins) {
+                          double amp_half_width_hz, int bins, double band_limit_hz) {
   if (!(fs_hz > 0)) throw std::invalid_argument("comodulogram: sampling rate must be positive");
+  const double limit_hz = band_limit_hz > 0 ? std::min(band_limit_hz, fs_hz / 2) : fs_hz / 2;
   if (!(phase_half_width_hz >= 0) || !(amp_half_width_hz >= 0))
     throw std::invalid_argument("comodulogram: band half-widths must be >= 0");
   Comodulogram out;
@@ -163,16 +164,16 @@ Comodulogram comodulogram(const std::vector<double>& x, double fs_hz, const std:
   std::vector<std::vector<double>> fixed_envelopes(fixed_amp_width ? amp_hz.size() : 0);
   for (std::size_t a = 0; a < fixed_envelopes.size(); ++a) {
     const double lo = amp_hz[a] - amp_half_width_hz, hi = amp_hz[a] + amp_half_width_hz;
-    if (bandWithinSpectrum(lo, hi, fs_hz)) fixed_envelopes[a] = envelopeOf(analyticBand(x, fs_hz, lo, hi));
+    if (bandWithin(lo, hi, limit_hz)) fixed_envelopes[a] = envelopeOf(analyticBand(x, fs_hz, lo, hi));
   }
   for (std::size_t p = 0; p < phase_hz.size(); ++p) {
     const double phase_lo = phase_hz[p] - phase_half_width_hz, phase_hi = phase_hz[p] + phase_half_width_hz;
-    if (!bandWithinSpectrum(phase_lo, phase_hi, fs_hz)) continue;
+    if (!bandWithin(phase_lo, phase_hi, limit_hz)) continue;
     const auto phase = phaseOf(analyticBand(x, fs_hz, phase_lo, phase_hi));
     const double amp_width = fixed_amp_width ? amp_half_width_hz : phase_hz[p];
     for (std::size_t a = 0; a < amp_hz.size(); ++a) {
       const double lo = amp_hz[a] - amp_width, hi = amp_hz[a] + amp_width;
-      if (!bandWithinSpectrum(lo, hi, fs_hz)) continue;
+      if (!bandWithin(lo, hi, limit_hz)) continue;
       const double index = fixed_amp_width
                                ? tortIndex(phase, fixed_envelopes[a], 0, bins)
                                : tortIndex(phase, envelopeOf(analyticBand(x, fs_hz, lo, hi)), 0, bins);

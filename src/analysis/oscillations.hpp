@@ -60,12 +60,14 @@ struct Comodulogram {
 /// phase_hz and a in amp_hz (docs/model.md §7.7). w_a = amp_half_width_hz,
 /// or, when that is 0, the phase frequency p: the band then holds the
 /// sidebands a ± p that a coupling at p puts around a (Tort et al. 2010).
-/// NaN where either band reaches below 0 Hz or past the Nyquist frequency
-/// fs_hz / 2. Each band's analytic signal is computed once. Throws
-/// std::invalid_argument for a negative half-width or fs_hz <= 0.
+/// NaN where either band reaches below 0 Hz or past band_limit_hz (0: the
+/// Nyquist frequency fs_hz / 2; a decimated trace's passband edge is lower,
+/// src/analysis/decimation.hpp). Each band's analytic signal is computed
+/// once. Throws std::invalid_argument for a negative half-width or
+/// fs_hz <= 0.
 Comodulogram comodulogram(const std::vector<double>& x, double fs_hz, const std::vector<double>& phase_hz,
                           const std::vector<double>& amp_hz, double phase_half_width_hz = 1.0,
-                          double amp_half_width_hz = 0.0, int bins = 18);
+                          double amp_half_width_hz = 0.0, int bins = 18, double band_limit_hz = 0.0);
 
 /// Beta bursts (Tinkhauser et al. 2017; docs/model.md §7.5): intervals
 /// where the band's amplitude envelope exceeds its `percentile` (0–100) over
