@@ -350,6 +350,13 @@ OptionTable makeOptionTable(SimulationConfig& c) {
         "spike bursts: the fewest spikes such a run needs", Bound::Positive);
   t.add("analysis.burst_min_duration_ms", &a.burst_min_duration_ms, "ms",
         "beta bursts: shortest supra-threshold interval that counts as a burst", Bound::NonNegative);
+  t.add("analysis.surprise_neurons", &a.surprise_neurons, "",
+        "Poisson-surprise spike bursts: the spike trains of this many neurons per population, evenly spaced, "
+        "are kept and analysed (0: none)",
+        Bound::NonNegative);
+  t.add("analysis.surprise_min", &a.surprise_min, "",
+        "Poisson-surprise spike bursts: the least surprise, -log10 of the Poisson probability, of a burst",
+        Bound::Positive);
 
   auto& e = c.ensemble;
   t.add("ensemble.seeds", &e.seeds, "",

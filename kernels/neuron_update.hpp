@@ -58,6 +58,13 @@ struct SpikeStatistics {
   Kokkos::View<std::int32_t*, MemorySpace> relay_in_window;
   Kokkos::View<double*, MemorySpace> relay_onsets;
   double relay_from_ms = 0, relay_to_ms = 0, relay_window_ms = 0;
+  // Spike trains of a sample of neurons, for the Poisson-surprise bursts
+  // (docs/model.md §7.8): local neuron i's counted spikes go to row
+  // train_row(i) of train_steps (−1: not kept), as far as it holds them;
+  // train_count counts them all. Empty: none kept.
+  Kokkos::View<std::int32_t*, MemorySpace> train_row;
+  Kokkos::View<step_type**, Kokkos::LayoutRight, MemorySpace> train_steps;
+  Kokkos::View<std::int64_t*, MemorySpace> train_count;
   step_type burn_in_steps = 0;
   double dt_ms = 0;
   double burst_isi_ms = 10;
@@ -107,6 +114,7 @@ struct SpikeStatistics {
       Kokkos::atomic_add(&pulse_bins(bin), std::int64_t(1));
     }
     if (relay_pulse.extent(0) > 0) relayResponse(i, t);
+    if (train_row.extent(0) > 0) keepInTrain(i, k);
     // The run's first burst_min_spikes spikes join a burst together, once
     // the run is long enough; later ones one by one.
     const std::int32_t length = short_interval ? ++run(i) : (run(i) = 1);
@@ -114,6 +122,14 @@ struct SpikeStatistics {
       in_burst(i) += burst_min_spikes;
     else if (length > burst_min_spikes)
       ++in_burst(i);
+  }
+
+  /// Keeps neuron i's spike of step k in its train, if it has one.
+  KOKKOS_INLINE_FUNCTION void keepInTrain(index_type i, step_type k) const {
+    const std::int32_t row = train_row(i);
+    if (row < 0) return;
+    const std::int64_t c = train_count(row)++;
+    if (c < static_cast<std::int64_t>(train_steps.extent(1))) train_steps(row, c) = k;
   }
 
   /// Classifies neuron i's spike at t against the relay pulses.

@@ -13,13 +13,14 @@
 #include "io/hdf5_reader.hpp"
 #include "io/options.hpp"
 #include "io/spike_input.hpp"
+#include "src/analysis/spike_stats.hpp"
 #include "src/simulation.hpp"
 
 namespace cbgtc {
 
 namespace {
 
-constexpr std::int64_t format_version = 1;
+constexpr std::int64_t format_version = 2;
 
 bool excludedFromPhysics(const std::string& key) {
   for (const char* section : {"execution.", "output.", "checkpoint.", "ensemble."})
@@ -238,6 +239,25 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
       put(g, "relay_bursts", toDoubles(p.stats.relay_bursts));
       put(g, "relay_spurious", toDoubles(p.stats.relay_spurious));
     }
+    // The kept spike trains (§7.8), in the order of their neurons: each
+    // one's count and the steps it holds.
+    {
+      std::vector<double> counts, held, steps;
+      if (p.stats.train_count.extent(0) > 0) {
+        const auto kept = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p.stats.train_count);
+        const auto train = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p.stats.train_steps);
+        for (std::size_t row = 0; row < kept.extent(0); ++row) {
+          const std::int64_t n =
+              std::min<std::int64_t>(kept(row), static_cast<std::int64_t>(train.extent(1)));
+          counts.push_back(static_cast<double>(kept(row)));
+          held.push_back(static_cast<double>(n));
+          for (std::int64_t c = 0; c < n; ++c) steps.push_back(static_cast<double>(train(row, c)));
+        }
+      }
+      put(g, "surprise_counts", counts);
+      put(g, "surprise_held", held);
+      put(g, "surprise_steps", steps);
+    }
     putSummed(g, "pulse_bins",
               p.stats.pulse_bins.extent(0) > 0 ? toDoubles(p.stats.pulse_bins) : std::vector<double>{});
     if (p.v_moments.extent(0) > 0) {
@@ -305,6 +325,48 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
   if (_comm.any(!failure.empty())) throw io::OutputError(root ? failure : "checkpoint failed on rank 0");
 }
 
+namespace {
+
+// This rank's kept spike trains (§7.8) from the checkpoint's, which hold
+// every kept neuron's in order. A train that had outgrown its buffer stays
+// so (its metric NaN), whatever this run's buffer.
+template <class Fail>
+void restoreSurpriseTrains(const io::Hdf5Reader& file, const std::string& g, Population& p,
+                           std::int64_t wanted, const Fail& fail) {
+  const std::vector<double> counts = file.doubles(g + "/surprise_counts");
+  const std::vector<double> held = file.doubles(g + "/surprise_held");
+  const std::vector<double> steps = file.doubles(g + "/surprise_steps");
+  const auto rows = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p.stats.train_row);
+  const std::int64_t sampled = wanted > 0 ? std::min<std::int64_t>(wanted, p.size) : 0;
+  if (static_cast<std::int64_t>(counts.size()) != sampled || held.size() != counts.size())
+    fail(g + "/surprise_counts: kept spike trains of " + std::to_string(counts.size()) + " neurons, " +
+         std::to_string(sampled) + " here (analysis.surprise_neurons)");
+  std::vector<std::size_t> offset(counts.size() + 1, 0);
+  for (std::size_t j = 0; j < counts.size(); ++j)
+    offset[j + 1] = offset[j] + static_cast<std::size_t>(held[j]);
+  if (offset.back() != steps.size()) fail(g + "/surprise_steps has the wrong length");
+  if (p.stats.train_row.extent(0) == 0) return;  // none of them on this rank
+  const auto kept = Kokkos::create_mirror_view(Kokkos::HostSpace(), p.stats.train_count);
+  const auto train = Kokkos::create_mirror_view(Kokkos::HostSpace(), p.stats.train_steps);
+  const auto capacity = static_cast<std::int64_t>(train.extent(1));
+  for (index_type i = 0; i < p.localSize(); ++i) {
+    const std::int32_t row = rows(static_cast<std::size_t>(i));
+    if (row < 0) continue;
+    const auto j =
+        static_cast<std::size_t>(analysis::surpriseSamplePosition(p.firstGlobal() + i, p.size, wanted));
+    const auto n = static_cast<std::int64_t>(held[j]);
+    for (std::int64_t c = 0; c < std::min(n, capacity); ++c)
+      train(static_cast<std::size_t>(row), static_cast<std::size_t>(c)) =
+          static_cast<step_type>(steps[offset[j] + static_cast<std::size_t>(c)]);
+    const auto count = static_cast<std::int64_t>(counts[j]);
+    kept(static_cast<std::size_t>(row)) = count > n || n > capacity ? std::max(count, capacity + 1) : count;
+  }
+  Kokkos::deep_copy(p.stats.train_steps, train);
+  Kokkos::deep_copy(p.stats.train_count, kept);
+}
+
+}  // namespace
+
 // Collective: every rank reads the checkpoint and takes its own block.
 void Simulation::restore(const std::string& path) {
   const auto fail = [&](const std::string& why) { throw ConfigError("checkpoint '" + path + "': " + why); };
@@ -362,6 +424,7 @@ void Simulation::restore(const std::string& path) {
         fromDoubles(p.stats.relay_bursts, perNeuron(g + "/relay_bursts", p), first);
         fromDoubles(p.stats.relay_spurious, perNeuron(g + "/relay_spurious", p), first);
       }
+      restoreSurpriseTrains(file, g, p, _config.analysis.surprise_neurons, fail);
       // Sums over ranks: all of them on rank 0, so that summing again
       // gives them back.
       const bool root = _comm.isRoot();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <set>
@@ -230,6 +231,7 @@ std::vector<std::pair<std::string, double>> summaryMetrics(const PopulationSumma
   return {{"rate_hz", p.rate_hz},
           {"cv_isi", p.cv_isi},
           {"burst_spike_fraction", p.burst_spike_fraction},
+          {"surprise_burst_fraction", p.surprise_burst_fraction},
           {"synchrony_chi", p.synchrony_chi},
           {"peak_hz", p.peak_hz},
           {"beta_power", p.beta_power},
@@ -269,6 +271,7 @@ RunSummary unflattenSummary(const double* v, const RunSummary& like) {
     p.rate_hz = *v++;
     p.cv_isi = *v++;
     p.burst_spike_fraction = *v++;
+    p.surprise_burst_fraction = *v++;
     p.synchrony_chi = *v++;
     p.peak_hz = *v++;
     p.beta_power = *v++;
@@ -320,10 +323,11 @@ RunSummary failedRunSummary(const RunSummary& s) {
     p = PopulationSummary{};
     p.name = name;
     p.size = size;
-    for (double* v : {&p.rate_hz, &p.cv_isi, &p.beta_power, &p.relative_beta, &p.beta_peak_hz, &p.lfp_mean,
-                      &p.beta_prominence, &p.pac_mi, &p.beta_burst_rate_hz, &p.beta_burst_mean_ms,
-                      &p.burst_spike_fraction, &p.peak_hz, &p.spectral_entropy, &p.pac_z,
-                      &p.beta_burst_amplitude, &p.pulse_latency_ms, &p.synchrony_chi, &p.error_index})
+    for (double* v :
+         {&p.rate_hz, &p.cv_isi, &p.beta_power, &p.relative_beta, &p.beta_peak_hz, &p.lfp_mean,
+          &p.beta_prominence, &p.pac_mi, &p.beta_burst_rate_hz, &p.beta_burst_mean_ms,
+          &p.burst_spike_fraction, &p.surprise_burst_fraction, &p.peak_hz, &p.spectral_entropy, &p.pac_z,
+          &p.beta_burst_amplitude, &p.pulse_latency_ms, &p.synchrony_chi, &p.error_index})
       *v = nan;
   }
   for (PairSummary& q : failed.pairs) q.beta_coherence = nan;
@@ -394,8 +398,8 @@ std::string ensembleDigest(const std::vector<EnsembleRun>& runs, const std::vect
   if (runs.empty() || summaries.empty()) return "";
   std::map<std::size_t, std::vector<std::size_t>> by_point;
   for (std::size_t r = 0; r < runs.size(); ++r) by_point[runs[r].point].push_back(r);
-  const char* shown[] = {"rate_hz", "cv_isi", "burst_spike_fraction", "synchrony_chi", "peak_hz",
-                         "relative_beta", "beta_prominence", "pac_z"};
+  const char* shown[] = {"rate_hz", "cv_isi",        "surprise_burst_fraction", "synchrony_chi",
+                         "peak_hz", "relative_beta", "beta_prominence",         "pac_z"};
   char line[512];
   for (const auto& [point, members] : by_point) {
     out << "\n" << (runs[members.front()].overrides.empty() ? std::string("ensemble")
@@ -404,8 +408,12 @@ std::string ensembleDigest(const std::vector<EnsembleRun>& runs, const std::vect
         << " (" << members.size() << " run" << (members.size() == 1 ? "" : "s") << ", mean ± sd)\n";
     std::snprintf(line, sizeof line, "%-8s", "pop");
     out << line;
+    // Columns of 19 characters, or the metric's name where longer.
+    const auto width = [](const char* name) {
+      return std::max<int>(19, static_cast<int>(std::strlen(name)));
+    };
     for (const char* name : shown) {
-      std::snprintf(line, sizeof line, " %19s", name);
+      std::snprintf(line, sizeof line, " %*s", width(name), name);
       out << line;
     }
     out << '\n';
@@ -419,11 +427,13 @@ std::string ensembleDigest(const std::vector<EnsembleRun>& runs, const std::vect
           for (const auto& [metric, v] : summaryMetrics(summaries[r].populations[q]))
             if (metric == name) values.push_back(v);
         const MeanSd s = meanSd(values);
-        if (std::isnan(s.mean))
-          std::snprintf(line, sizeof line, " %19s", "n/a");
-        else
-          std::snprintf(line, sizeof line, " %9.4g ± %-7.2g", s.mean, std::isnan(s.sd) ? 0.0 : s.sd);
-        out << line;
+        if (std::isnan(s.mean)) {
+          std::snprintf(line, sizeof line, " %*s", width(name), "n/a");
+          out << line;
+        } else {
+          std::snprintf(line, sizeof line, "%9.4g ± %-7.2g", s.mean, std::isnan(s.sd) ? 0.0 : s.sd);
+          out << std::string(static_cast<std::size_t>(width(name) - 18), ' ') << line;
+        }
       }
       out << '\n';
     }

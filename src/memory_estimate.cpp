@@ -59,6 +59,9 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
     items.push_back({"LFP proxy of " + p.name +
                          " on the host (simulation.duration_ms at the device's LFP rate, docs/model.md §7.2)",
                      2 * lfp_samples * 8 * 2, false});
+    if (c.analysis.surprise_neurons > 0)
+      items.push_back({"spike trains of " + p.name + " (analysis.surprise_neurons, simulation.duration_ms)",
+                       std::min(n, c.analysis.surprise_neurons) * (surpriseTrainCapacity(c) + 2) * 8, true});
     const std::int64_t separation = std::max<std::int64_t>(1, leastSpikeSeparation(p.params, dt));
     spike_capacity += n * ((epoch - 1) / separation + 1);
     for (const StimulusSettings& st : c.stimuli)

@@ -8,6 +8,7 @@
 #include "io/options.hpp"
 #include "io/spike_input.hpp"
 #include "kernels/rng.hpp"
+#include "src/analysis/spike_stats.hpp"
 #include "src/heterogeneity.hpp"
 #include "src/memory_estimate.hpp"
 #include "src/simulation.hpp"
@@ -81,6 +82,12 @@ std::int64_t recordCapacity(const SimulationConfig& config, std::int64_t every_s
   return std::max<std::int64_t>(report_rows_per_flush, cbgtc::epochSteps(config) / every_steps + 2);
 }
 
+std::int64_t surpriseTrainCapacity(const SimulationConfig& config) {
+  constexpr double max_rate_per_ms = 1.0;
+  const double analysed_ms = std::max(0.0, config.simulation.duration_ms - config.analysis.burn_in_ms);
+  return static_cast<std::int64_t>(std::ceil(analysed_ms * max_rate_per_ms)) + 1;
+}
+
 Simulation::Simulation(const SimulationConfig& config) : Simulation(config, _local_comm) {}
 
 Simulation::Simulation(const SimulationConfig& config, const comm::Communicator& comm,
@@ -107,6 +114,30 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
 }
 
 Simulation::~Simulation() = default;
+
+namespace {
+
+// The local neurons of p among those sampled for the Poisson-surprise
+// bursts get rows of a train buffer, in the order of their global index.
+void keepSurpriseTrains(Population& p, const SimulationConfig& config) {
+  std::vector<std::int32_t> rows(static_cast<std::size_t>(p.localSize()), -1);
+  std::int32_t kept = 0;
+  for (index_type i = 0; i < p.localSize(); ++i)
+    if (analysis::surpriseSamplePosition(p.firstGlobal() + i, p.size, config.analysis.surprise_neurons) >= 0)
+      rows[static_cast<std::size_t>(i)] = kept++;
+  if (kept == 0) return;
+  auto& st = p.stats;
+  const std::string prefix = "cbgtc::" + p.name + "::surprise_";
+  st.train_row = Kokkos::View<std::int32_t*, MemorySpace>(prefix + "row", rows.size());
+  Kokkos::deep_copy(st.train_row,
+                    Kokkos::View<const std::int32_t*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
+                        rows.data(), rows.size()));
+  st.train_steps = Kokkos::View<step_type**, Kokkos::LayoutRight, MemorySpace>(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, prefix + "steps"), kept, surpriseTrainCapacity(config));
+  st.train_count = Kokkos::View<std::int64_t*, MemorySpace>(prefix + "count", kept);
+}
+
+}  // namespace
 
 void Simulation::buildPopulations() {
   const SimulationConfig& config = _config;
@@ -175,6 +206,7 @@ void Simulation::buildPopulations() {
     p.stats = SpikeStatistics<MemorySpace>(p.name, n, stepsOf(config.analysis.burn_in_ms, dt), dt,
                                            config.analysis.spike_burst_isi_ms,
                                            static_cast<std::int32_t>(config.analysis.spike_burst_min_spikes));
+    keepSurpriseTrains(p, config);
     if (const StimulusSettings* pulses = pulseHistogramStimulus(config, s.name)) {
       const double run_ms = config.simulation.duration_ms;
       p.stats.pulse_start_ms = pulses->start_ms;

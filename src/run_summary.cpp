@@ -9,6 +9,7 @@
 #include "io/results_schema.hpp"
 #include "src/analysis/oscillations.hpp"
 #include "src/analysis/spectral.hpp"
+#include "src/analysis/spike_stats.hpp"
 #include "src/simulation.hpp"
 
 namespace cbgtc {
@@ -39,6 +40,37 @@ double Simulation::voltageSynchrony(Population& r, std::int64_t first, std::int6
   const double population_variance = std::max(0.0, squares - mean * mean);
   const double mean_variance = neuron_variance[0] / static_cast<double>(r.size);
   return mean_variance > 0 ? std::sqrt(population_variance / mean_variance) : nan;
+}
+
+// The share of the kept neurons' analysed spikes in Poisson-surprise
+// bursts (docs/model.md §7.8): each rank analyses the trains of its own
+// neurons, and the ranks sum the counts. NaN without spikes, or when a kept
+// train outgrew its buffer.
+double Simulation::surpriseBurstFraction(Population& r, std::int64_t burn_in_steps, std::int64_t steps_done) {
+  const double dt_ms = _config.simulation.dt_ms;
+  std::vector<double> counts(3, 0.0);  // spikes, spikes in bursts, trains that overflowed
+  if (r.stats.train_count.extent(0) > 0) {
+    const auto steps = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.train_steps);
+    const auto kept = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.train_count);
+    const auto capacity = static_cast<std::int64_t>(steps.extent(1));
+    std::vector<double> times_ms;
+    for (std::size_t row = 0; row < kept.extent(0); ++row) {
+      if (kept(row) > capacity) {
+        ++counts[2];
+        continue;
+      }
+      times_ms.clear();
+      for (std::int64_t c = 0; c < kept(row); ++c)
+        times_ms.push_back(static_cast<double>(steps(row, c)) * dt_ms);
+      const analysis::SurpriseBursts b =
+          analysis::surpriseBursts(times_ms, static_cast<double>(burn_in_steps) * dt_ms,
+                                   static_cast<double>(steps_done) * dt_ms, _config.analysis.surprise_min);
+      counts[0] += static_cast<double>(b.spikes);
+      counts[1] += static_cast<double>(b.spikes_in_bursts);
+    }
+  }
+  _comm.sum(counts);
+  return counts[0] > 0 && counts[2] == 0 ? counts[1] / counts[0] : std::numeric_limits<double>::quiet_NaN();
 }
 
 PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, io::OutputWriter* writer,
@@ -89,6 +121,7 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   p.burst_spike_fraction =
       counted_spikes > 0 ? static_cast<double>(burst_spikes) / static_cast<double>(counted_spikes) : nan;
   p.cv_isi = cv_neurons > 0 ? cv_total / static_cast<double>(cv_neurons) : nan;
+  p.surprise_burst_fraction = surpriseBurstFraction(r, burn_in_steps, steps_done);
 
   // LFP proxy: the device's samples, low-passed and decimated to one per
   // lfp_sample_ms (§7.2); the analysis takes those from the burn-in on.
@@ -205,6 +238,7 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
                    {"spectral_entropy", p.spectral_entropy},
                    {"pac_z", p.pac_z},
                    {"burst_spike_fraction", p.burst_spike_fraction},
+                   {"surprise_burst_fraction", p.surprise_burst_fraction},
                    {"synchrony_chi", p.synchrony_chi},
                    {"pulse_latency_ms", p.pulse_latency_ms},
                    {"error_index", p.error_index},

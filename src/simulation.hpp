@@ -42,6 +42,7 @@ struct PopulationSummary {
   double beta_burst_rate_hz = 0.0; // beta bursts per second (analysis.burst_percentile)
   double beta_burst_mean_ms = 0.0; // their mean duration
   double burst_spike_fraction = 0.0;  // counted spikes in spike bursts (§7.8); NaN without spikes
+  double surprise_burst_fraction = 0.0;  // ... in Poisson-surprise bursts of the kept neurons (§7.8)
   double peak_hz = 0.0;            // the largest bin in [peak_lo_hz, peak_hi_hz]; NaN: no peak
   double spectral_entropy = 0.0;   // normalised entropy of the PSD over [total_lo, total_hi] (§7.6)
   double pac_z = 0.0;              // pac_mi against shifted-envelope surrogates (§7.7); NaN without
@@ -182,6 +183,7 @@ class Simulation {
   void copyOutputBefore(step_type k, io::OutputWriter* writer) const;
   double voltageSynchrony(Population& p, std::int64_t first, std::int64_t end);
   /// `analysed`: the population's LFP proxy after the burn-in, summed over the ranks.
+  double surpriseBurstFraction(Population& p, std::int64_t burn_in_steps, std::int64_t steps_done);
   PopulationSummary summarize(Population& p, std::int64_t steps_done, io::OutputWriter* writer,
                               std::vector<double>& analysed);
   void writeComodulogram(io::OutputWriter& writer, const std::string& population, const std::vector<double>& lfp,
@@ -204,6 +206,10 @@ std::int64_t lfpDeviceSamples(const SimulationConfig& config);
 /// Rows of a recording sampled every `every_steps` buffered on the device
 /// between writes.
 std::int64_t recordCapacity(const SimulationConfig& config, std::int64_t every_steps);
+
+/// Spikes kept of each neuron sampled for the Poisson-surprise bursts: its
+/// analysed time at up to 1 kHz (docs/model.md §7.8).
+std::int64_t surpriseTrainCapacity(const SimulationConfig& config);
 
 /// Adds the wall time of its scope to `into` when enabled, after a fence so
 /// that asynchronous kernels are counted in the phase that launched them.

@@ -163,7 +163,8 @@ TEST(MpiInvariance, RecordedReportsAreIdentical) {
 
 // A checkpoint written on some ranks continues on others (2 -> 3, 4 -> 1,
 // 1 -> 2): spikes after it identical to the whole run's on one rank, and
-// the LFP proxy (a sum over ranks) to round-off; with plasticity, a Poisson
+// the LFP proxy (a sum over ranks) to round-off, the Poisson-surprise
+// bursts of the kept neurons exactly; with plasticity, a Poisson
 // source and a pulse train.
 TEST(MpiInvariance, CheckpointsContinueOnAnyRankCount) {
   TempDir dir;
@@ -211,6 +212,12 @@ TEST(MpiInvariance, CheckpointsContinueOnAnyRankCount) {
       ASSERT_EQ(a.size(), b.size()) << pop;
       for (std::size_t m = 0; m < a.size(); ++m)
         ASSERT_NEAR(b[m], a[m], 1e-12 * std::fabs(a[m]) + 1e-300) << tag << " " << pop << " sample " << m;
+      // The kept spike trains continue on ranks that hold other neurons.
+      const std::string metrics = std::string("/metrics/") + pop;
+      const double surprise = readDoubleAttribute(whole, metrics, "surprise_burst_fraction");
+      EXPECT_FALSE(std::isnan(surprise)) << pop;
+      EXPECT_EQ(readDoubleAttribute(second, metrics, "surprise_burst_fraction"), surprise)
+          << tag << " " << pop;
     }
   }
 }

@@ -1,14 +1,20 @@
 // Spike bursts and voltage synchrony (docs/model.md §7.8): the burst count
-// on a hand-made spike train, and Golomb's χ at its two analytic limits,
-// identical neurons (χ = 1) and independent ones (χ ≈ 1/√N).
+// on a hand-made spike train, the Poisson-surprise bursts of the neurons a
+// run keeps against those of their written spikes, and Golomb's χ at its
+// two analytic limits, identical neurons (χ = 1) and independent ones
+// (χ ≈ 1/√N).
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <vector>
 
 #include "memory_writer.hpp"
+#include "src/analysis/spike_stats.hpp"
 #include "src/simulation.hpp"
+#include "tests/config_helpers.hpp"
 
 namespace cbgtc {
 namespace {
@@ -32,6 +38,44 @@ TEST(SpikeBursts, RunsOfShortIntervalsWithEnoughSpikesAreCounted) {
   // Spikes before the burn-in neither count nor start a run: {5, 10} after
   // a burn-in of 3 steps is a pair.
   EXPECT_EQ(spikesInBursts(train, 3, 10.0, 3), 4);
+}
+
+// The trains kept on the device are the kept neurons' spikes: the surprise
+// fraction of the written spikes of the same neurons is the run's, for a
+// source firing bursts and for the default network's cells.
+TEST(SurpriseBursts, TheRunsFractionIsThatOfItsKeptNeuronsWrittenSpikes) {
+  SimulationConfig c;
+  c.simulation.duration_ms = 1500;
+  c.analysis.burn_in_ms = 200;
+  c.analysis.surprise_neurons = 7;
+  test::setSizes(c, 40, 60, 50);
+  PopulationSettings ctx = PopulationSettings::of("CTX", "poisson", 30);
+  auto& source = std::get<models::Poisson::Settings>(ctx.params).params;
+  source.rate_hz = 10;
+  source.burst_rate_hz = 5;
+  source.spikes_per_burst = 5;
+  source.intra_burst_interval_ms = 2;
+  c.populations.push_back(ctx);
+  Simulation sim(c);
+  test::MemoryWriter written;
+  const RunSummary s = sim.run(&written);
+  for (const PopulationSummary& p : s.populations) {
+    SCOPED_TRACE(p.name);
+    std::map<std::uint64_t, std::vector<double>> trains;
+    for (const auto& [t_ms, id] : written.spikes.at(p.name))
+      if (analysis::surpriseSamplePosition(static_cast<std::int64_t>(id), p.size, 7) >= 0)
+        trains[id].push_back(t_ms);
+    double spikes = 0, in_bursts = 0;
+    for (auto& [id, t] : trains) {
+      std::sort(t.begin(), t.end());
+      const analysis::SurpriseBursts b = analysis::surpriseBursts(t, 200.0, 1500.0, c.analysis.surprise_min);
+      spikes += static_cast<double>(b.spikes);
+      in_bursts += static_cast<double>(b.spikes_in_bursts);
+    }
+    ASSERT_GT(spikes, 0);
+    EXPECT_DOUBLE_EQ(p.surprise_burst_fraction, in_bursts / spikes);
+    if (p.name == "CTX") EXPECT_GT(p.surprise_burst_fraction, 0.2);  // bursts of 5 in 8 ms: S ≈ 4
+  }
 }
 
 SimulationConfig lifPopulation(std::int64_t n, double I_e, double V_sd, double noise_sigma, double duration_ms,
