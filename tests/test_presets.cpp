@@ -82,6 +82,11 @@ TEST(Presets, ParkinsonianBetaAndRatesAndDbsSuppression) {
       EXPECT_GT(pd[pop]["beta_prominence"][seed], 3 * meanOverSeeds(healthy[pop]["beta_prominence"]))
           << pop << " " << seed;
       EXPECT_GT(pd[pop]["synchrony_chi"][seed], healthy[pop]["synchrony_chi"][seed]) << pop << " " << seed;
+      // Bursts (Poisson surprise, docs/model.md §7.8): at least twice the
+      // healthy share of spikes (at full size ×25 for the STN, and from
+      // almost none for the GPe; docs/model.md §8.4).
+      EXPECT_GT(pd[pop]["surprise_burst_fraction"][seed], 2 * healthy[pop]["surprise_burst_fraction"][seed])
+          << pop << " " << seed;
       // DBS removes it: beta power at most half the Parkinsonian, and the
       // spectrum flattens (the rhythm is suppressed, not moved). Relative
       // beta is no measure of this: it falls only to the floor of the
