@@ -42,9 +42,10 @@ std::map<std::string, PopulationSummary> runQuarter(const std::string& deck, std
 // more than 3 times the healthy (measured at full size: × 77 GPe TI, × 15
 // GPi; docs/model.md §8.5) and GPe TI's relative beta power up by more
 // than 0.1 (0.42 -> 0.61; the healthy GPi's carries the 14 Hz input, and
-// at this size a seed's can reach 0.49). Under DBS (input/cbgtc_parkinsonian_dbs.ini) the pallidum's beta
-// power falls by more than half and the thalamus still relays (error index
-// at most 0.1; measured at full size: -99 %, 0.003). Over the three seeds,
+// at this size a seed's can reach 0.49). Under DBS
+// (input/cbgtc_parkinsonian_dbs.ini) the pallidum's beta power falls by
+// more than half and the thalamus still relays (error index at most 0.1;
+// measured at full size: -99 %, 0.0000). Over the three seeds,
 // the thalamic error index is more than 3 times the healthy one with
 // dopamine lowered, and DBS brings it back to at most 1.5 times (Rubin &
 // Terman 2004; measured at full size: 0.0003 -> 0.033 -> 0.0000).
