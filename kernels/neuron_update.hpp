@@ -124,6 +124,27 @@ struct SpikeStatistics {
       ++in_burst(i);
   }
 
+  /// The kept trains on the host: each row's count of spikes, and every
+  /// row's steps up to the most that any row holds, so that the mostly
+  /// empty end of a long run's buffer stays where it is.
+  void hostTrains(Kokkos::View<std::int64_t*, Kokkos::HostSpace>& count,
+                  Kokkos::View<step_type**, Kokkos::LayoutRight, Kokkos::HostSpace>& steps) const {
+    count =
+        Kokkos::View<std::int64_t*, Kokkos::HostSpace>("cbgtc::surprise_count_host", train_count.extent(0));
+    Kokkos::deep_copy(count, train_count);
+    const auto capacity = static_cast<std::int64_t>(train_steps.extent(1));
+    std::int64_t held = 0;
+    for (std::size_t row = 0; row < count.extent(0); ++row)
+      held = count(row) > held ? (count(row) < capacity ? count(row) : capacity) : held;
+    Kokkos::View<step_type**, Kokkos::LayoutRight, MemorySpace> used("cbgtc::surprise_held", count.extent(0),
+                                                                     static_cast<std::size_t>(held));
+    Kokkos::deep_copy(
+        used, Kokkos::subview(train_steps, Kokkos::ALL, std::pair<std::int64_t, std::int64_t>(0, held)));
+    steps = Kokkos::View<step_type**, Kokkos::LayoutRight, Kokkos::HostSpace>(
+        "cbgtc::surprise_steps_host", count.extent(0), used.extent(1));
+    Kokkos::deep_copy(steps, used);
+  }
+
   /// Keeps neuron i's spike of step k in its train, if it has one.
   KOKKOS_INLINE_FUNCTION void keepInTrain(index_type i, step_type k) const {
     const std::int32_t row = train_row(i);

@@ -240,15 +240,17 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
       put(g, "relay_spurious", toDoubles(p.stats.relay_spurious));
     }
     // The kept spike trains (§7.8), in the order of their neurons: each
-    // one's count and the steps it holds.
+    // one's count and the steps it holds (none once it has outgrown its
+    // buffer: its metric is NaN).
     {
       std::vector<double> counts, held, steps;
       if (p.stats.train_count.extent(0) > 0) {
-        const auto kept = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p.stats.train_count);
-        const auto train = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p.stats.train_steps);
+        Kokkos::View<std::int64_t*, Kokkos::HostSpace> kept;
+        Kokkos::View<step_type**, Kokkos::LayoutRight, Kokkos::HostSpace> train;
+        p.stats.hostTrains(kept, train);
+        const auto capacity = static_cast<std::int64_t>(p.stats.train_steps.extent(1));
         for (std::size_t row = 0; row < kept.extent(0); ++row) {
-          const std::int64_t n =
-              std::min<std::int64_t>(kept(row), static_cast<std::int64_t>(train.extent(1)));
+          const std::int64_t n = kept(row) > capacity ? 0 : kept(row);
           counts.push_back(static_cast<double>(kept(row)));
           held.push_back(static_cast<double>(n));
           for (std::int64_t c = 0; c < n; ++c) steps.push_back(static_cast<double>(train(row, c)));

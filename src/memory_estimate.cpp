@@ -59,9 +59,14 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
     items.push_back({"LFP proxy of " + p.name +
                          " on the host (simulation.duration_ms at the device's LFP rate, docs/model.md §7.2)",
                      2 * lfp_samples * 8 * 2, false});
-    if (c.analysis.surprise_neurons > 0)
+    if (c.analysis.surprise_neurons > 0 && p.n > 0) {
+      // The kept neurons are every s-th (s = n / kept): a block holds at
+      // most block / s + 1 of them.
+      const std::int64_t kept = std::min(p.n, c.analysis.surprise_neurons);
+      const std::int64_t here = std::min(kept, n / (p.n / kept) + 1);
       items.push_back({"spike trains of " + p.name + " (analysis.surprise_neurons, simulation.duration_ms)",
-                       std::min(n, c.analysis.surprise_neurons) * (surpriseTrainCapacity(c) + 2) * 8, true});
+                       here * (surpriseTrainCapacity(c) + 1) * 8 + n * 4, true});
+    }
     const std::int64_t separation = std::max<std::int64_t>(1, leastSpikeSeparation(p.params, dt));
     spike_capacity += n * ((epoch - 1) / separation + 1);
     for (const StimulusSettings& st : c.stimuli)

@@ -50,9 +50,10 @@ double Simulation::surpriseBurstFraction(Population& r, std::int64_t burn_in_ste
   const double dt_ms = _config.simulation.dt_ms;
   std::vector<double> counts(3, 0.0);  // spikes, spikes in bursts, trains that overflowed
   if (r.stats.train_count.extent(0) > 0) {
-    const auto steps = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.train_steps);
-    const auto kept = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.train_count);
-    const auto capacity = static_cast<std::int64_t>(steps.extent(1));
+    Kokkos::View<std::int64_t*, Kokkos::HostSpace> kept;
+    Kokkos::View<step_type**, Kokkos::LayoutRight, Kokkos::HostSpace> steps;
+    r.stats.hostTrains(kept, steps);
+    const auto capacity = static_cast<std::int64_t>(r.stats.train_steps.extent(1));
     std::vector<double> times_ms;
     for (std::size_t row = 0; row < kept.extent(0); ++row) {
       if (kept(row) > capacity) {

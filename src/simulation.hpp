@@ -182,8 +182,8 @@ class Simulation {
   /// (rank 0). Throws io::OutputError.
   void copyOutputBefore(step_type k, io::OutputWriter* writer) const;
   double voltageSynchrony(Population& p, std::int64_t first, std::int64_t end);
-  /// `analysed`: the population's LFP proxy after the burn-in, summed over the ranks.
   double surpriseBurstFraction(Population& p, std::int64_t burn_in_steps, std::int64_t steps_done);
+  /// `analysed`: the population's LFP proxy after the burn-in, summed over the ranks.
   PopulationSummary summarize(Population& p, std::int64_t steps_done, io::OutputWriter* writer,
                               std::vector<double>& analysed);
   void writeComodulogram(io::OutputWriter& writer, const std::string& population, const std::vector<double>& lfp,

@@ -78,6 +78,22 @@ TEST(SurpriseBursts, TheRunsFractionIsThatOfItsKeptNeuronsWrittenSpikes) {
   }
 }
 
+// A kept train holds up to 1 spike per ms of analysed time: a source
+// firing faster than that has no surprise metric, not a wrong one.
+TEST(SurpriseBursts, ATrainPastItsBufferGivesNaN) {
+  for (const double rate_hz : {500.0, 3000.0}) {
+    SimulationConfig c;
+    c.simulation.duration_ms = 300;
+    c.analysis.burn_in_ms = 100;
+    c.populations = {PopulationSettings::of("CTX", "poisson", 5)};
+    std::get<models::Poisson::Settings>(c.populations[0].params).params.rate_hz = rate_hz;
+    c.projections.clear();
+    Simulation sim(c);
+    const double fraction = sim.run(nullptr).populations.at(0).surprise_burst_fraction;
+    EXPECT_EQ(std::isnan(fraction), rate_hz > 1000.0) << rate_hz;
+  }
+}
+
 SimulationConfig lifPopulation(std::int64_t n, double I_e, double V_sd, double noise_sigma, double duration_ms,
                                std::uint64_t seed) {
   SimulationConfig c;
