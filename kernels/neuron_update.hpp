@@ -135,7 +135,7 @@ struct SpikeStatistics {
     const auto capacity = static_cast<std::int64_t>(train_steps.extent(1));
     std::int64_t held = 0;
     for (std::size_t row = 0; row < count.extent(0); ++row)
-      held = count(row) > held ? (count(row) < capacity ? count(row) : capacity) : held;
+      held = std::max(held, std::min(count(row), capacity));
     Kokkos::View<step_type**, Kokkos::LayoutRight, MemorySpace> used("cbgtc::surprise_held", count.extent(0),
                                                                      static_cast<std::size_t>(held));
     Kokkos::deep_copy(
