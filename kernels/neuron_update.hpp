@@ -58,13 +58,14 @@ struct SpikeStatistics {
   Kokkos::View<std::int32_t*, MemorySpace> relay_in_window;
   Kokkos::View<double*, MemorySpace> relay_onsets;
   double relay_from_ms = 0, relay_to_ms = 0, relay_window_ms = 0;
-  // Spike trains of a sample of neurons, for the Poisson-surprise bursts
-  // (docs/model.md §7.8): local neuron i's counted spikes go to row
-  // train_row(i) of train_steps (−1: not kept), as far as it holds them;
-  // train_count counts them all. Empty: none kept.
-  Kokkos::View<std::int32_t*, MemorySpace> train_row;
-  Kokkos::View<step_type**, Kokkos::LayoutRight, MemorySpace> train_steps;
-  Kokkos::View<std::int64_t*, MemorySpace> train_count;
+  // Spike trains of every train_stride-th local neuron from train_phase,
+  // for the Poisson-surprise bursts (docs/model.md §7.8): row r of train,
+  // one per kept neuron, counts its counted spikes in column 0 and holds
+  // their steps from column 1 on, as far as it has room. Empty: none kept.
+  // (Scalars rather than a View per neuron: a fused GPU launch passes its
+  // steppers as one kernel argument of at most 4 KB.)
+  Kokkos::View<step_type**, Kokkos::LayoutRight, MemorySpace> train;
+  std::int32_t train_phase = 0, train_stride = 1;
   step_type burn_in_steps = 0;
   double dt_ms = 0;
   double burst_isi_ms = 10;
@@ -114,7 +115,7 @@ struct SpikeStatistics {
       Kokkos::atomic_add(&pulse_bins(bin), std::int64_t(1));
     }
     if (relay_pulse.extent(0) > 0) relayResponse(i, t);
-    if (train_row.extent(0) > 0) keepInTrain(i, k);
+    if (train.extent(0) > 0) keepInTrain(i, k);
     // The run's first burst_min_spikes spikes join a burst together, once
     // the run is long enough; later ones one by one.
     const std::int32_t length = short_interval ? ++run(i) : (run(i) = 1);
@@ -124,33 +125,45 @@ struct SpikeStatistics {
       ++in_burst(i);
   }
 
-  /// The kept trains on the host: each row's count of spikes, and every
-  /// row's steps up to the most that any row holds, so that the mostly
-  /// empty end of a long run's buffer stays where it is.
-  void hostTrains(Kokkos::View<std::int64_t*, Kokkos::HostSpace>& count,
-                  Kokkos::View<step_type**, Kokkos::LayoutRight, Kokkos::HostSpace>& steps) const {
-    count =
-        Kokkos::View<std::int64_t*, Kokkos::HostSpace>("cbgtc::surprise_count_host", train_count.extent(0));
-    Kokkos::deep_copy(count, train_count);
-    const auto capacity = static_cast<std::int64_t>(train_steps.extent(1));
+  /// Local neuron i's row of `train`, or −1 when it is not kept.
+  KOKKOS_INLINE_FUNCTION std::int64_t trainRow(index_type i) const {
+    const std::int64_t u = static_cast<std::int64_t>(i) - train_phase;
+    if (u < 0 || u % train_stride != 0) return -1;
+    const std::int64_t row = u / train_stride;
+    return row < static_cast<std::int64_t>(train.extent(0)) ? row : -1;
+  }
+
+  /// Spikes a row of `train` has room for.
+  KOKKOS_INLINE_FUNCTION std::int64_t trainCapacity() const {
+    return static_cast<std::int64_t>(train.extent(1)) - 1;
+  }
+
+  /// The kept trains on the host, with every row's steps up to the most
+  /// that any row holds, so that the mostly empty end of a long run's
+  /// buffer stays where it is.
+  Kokkos::View<step_type**, Kokkos::LayoutRight, Kokkos::HostSpace> hostTrains() const {
+    const auto counts = Kokkos::subview(train, Kokkos::ALL, 0);
+    Kokkos::View<step_type*, Kokkos::HostSpace> count("cbgtc::surprise_count_host", train.extent(0));
+    Kokkos::deep_copy(count, counts);
     std::int64_t held = 0;
     for (std::size_t row = 0; row < count.extent(0); ++row)
-      held = std::max(held, std::min(count(row), capacity));
-    Kokkos::View<step_type**, Kokkos::LayoutRight, MemorySpace> used("cbgtc::surprise_held", count.extent(0),
-                                                                     static_cast<std::size_t>(held));
+      held = std::max(held, std::min(count(row), trainCapacity()));
+    Kokkos::View<step_type**, Kokkos::LayoutRight, MemorySpace> used("cbgtc::surprise_held", train.extent(0),
+                                                                     static_cast<std::size_t>(held + 1));
     Kokkos::deep_copy(
-        used, Kokkos::subview(train_steps, Kokkos::ALL, std::pair<std::int64_t, std::int64_t>(0, held)));
-    steps = Kokkos::View<step_type**, Kokkos::LayoutRight, Kokkos::HostSpace>(
-        "cbgtc::surprise_steps_host", count.extent(0), used.extent(1));
-    Kokkos::deep_copy(steps, used);
+        used, Kokkos::subview(train, Kokkos::ALL, std::pair<std::int64_t, std::int64_t>(0, held + 1)));
+    Kokkos::View<step_type**, Kokkos::LayoutRight, Kokkos::HostSpace> host("cbgtc::surprise_host",
+                                                                           used.extent(0), used.extent(1));
+    Kokkos::deep_copy(host, used);
+    return host;
   }
 
   /// Keeps neuron i's spike of step k in its train, if it has one.
   KOKKOS_INLINE_FUNCTION void keepInTrain(index_type i, step_type k) const {
-    const std::int32_t row = train_row(i);
+    const std::int64_t row = trainRow(i);
     if (row < 0) return;
-    const std::int64_t c = train_count(row)++;
-    if (c < static_cast<std::int64_t>(train_steps.extent(1))) train_steps(row, c) = k;
+    const step_type c = train(row, 0)++;
+    if (c < trainCapacity()) train(row, c + 1) = k;
   }
 
   /// Classifies neuron i's spike at t against the relay pulses.

@@ -244,16 +244,16 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
     // buffer: its metric is NaN).
     {
       std::vector<double> counts, held, steps;
-      if (p.stats.train_count.extent(0) > 0) {
-        Kokkos::View<std::int64_t*, Kokkos::HostSpace> kept;
-        Kokkos::View<step_type**, Kokkos::LayoutRight, Kokkos::HostSpace> train;
-        p.stats.hostTrains(kept, train);
-        const auto capacity = static_cast<std::int64_t>(p.stats.train_steps.extent(1));
-        for (std::size_t row = 0; row < kept.extent(0); ++row) {
-          const std::int64_t n = kept(row) > capacity ? 0 : kept(row);
-          counts.push_back(static_cast<double>(kept(row)));
+      if (p.stats.train.extent(0) > 0) {
+        const auto trains = p.stats.hostTrains();
+        const std::int64_t capacity = p.stats.trainCapacity();
+        for (std::size_t row = 0; row < trains.extent(0); ++row) {
+          const std::int64_t kept = trains(row, 0);
+          const std::int64_t n = kept > capacity ? 0 : kept;
+          counts.push_back(static_cast<double>(kept));
           held.push_back(static_cast<double>(n));
-          for (std::int64_t c = 0; c < n; ++c) steps.push_back(static_cast<double>(train(row, c)));
+          for (std::int64_t c = 0; c < n; ++c)
+            steps.push_back(static_cast<double>(trains(row, static_cast<std::size_t>(c) + 1)));
         }
       }
       put(g, "surprise_counts", counts);
@@ -338,7 +338,6 @@ void restoreSurpriseTrains(const io::Hdf5Reader& file, const std::string& g, Pop
   const std::vector<double> counts = file.doubles(g + "/surprise_counts");
   const std::vector<double> held = file.doubles(g + "/surprise_held");
   const std::vector<double> steps = file.doubles(g + "/surprise_steps");
-  const auto rows = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p.stats.train_row);
   const std::int64_t sampled = wanted > 0 ? std::min<std::int64_t>(wanted, p.size) : 0;
   if (static_cast<std::int64_t>(counts.size()) != sampled || held.size() != counts.size())
     fail(g + "/surprise_counts: kept spike trains of " + std::to_string(counts.size()) + " neurons, " +
@@ -347,24 +346,24 @@ void restoreSurpriseTrains(const io::Hdf5Reader& file, const std::string& g, Pop
   for (std::size_t j = 0; j < counts.size(); ++j)
     offset[j + 1] = offset[j] + static_cast<std::size_t>(held[j]);
   if (offset.back() != steps.size()) fail(g + "/surprise_steps has the wrong length");
-  if (p.stats.train_row.extent(0) == 0) return;  // none of them on this rank
-  const auto kept = Kokkos::create_mirror_view(Kokkos::HostSpace(), p.stats.train_count);
-  const auto train = Kokkos::create_mirror_view(Kokkos::HostSpace(), p.stats.train_steps);
-  const auto capacity = static_cast<std::int64_t>(train.extent(1));
+  if (p.stats.train.extent(0) == 0) return;  // none of them on this rank
+  const auto train = Kokkos::create_mirror_view(Kokkos::HostSpace(), p.stats.train);
+  Kokkos::deep_copy(train, 0);
+  const std::int64_t capacity = p.stats.trainCapacity();
   for (index_type i = 0; i < p.localSize(); ++i) {
-    const std::int32_t row = rows(static_cast<std::size_t>(i));
+    const std::int64_t row = p.stats.trainRow(i);
     if (row < 0) continue;
+    const auto r = static_cast<std::size_t>(row);
     const auto j =
         static_cast<std::size_t>(analysis::surpriseSamplePosition(p.firstGlobal() + i, p.size, wanted));
     const auto n = static_cast<std::int64_t>(held[j]);
     for (std::int64_t c = 0; c < std::min(n, capacity); ++c)
-      train(static_cast<std::size_t>(row), static_cast<std::size_t>(c)) =
+      train(r, static_cast<std::size_t>(c) + 1) =
           static_cast<step_type>(steps[offset[j] + static_cast<std::size_t>(c)]);
     const auto count = static_cast<std::int64_t>(counts[j]);
-    kept(static_cast<std::size_t>(row)) = count > n || n > capacity ? std::max(count, capacity + 1) : count;
+    train(r, 0) = count > n || n > capacity ? std::max(count, capacity + 1) : count;
   }
-  Kokkos::deep_copy(p.stats.train_steps, train);
-  Kokkos::deep_copy(p.stats.train_count, kept);
+  Kokkos::deep_copy(p.stats.train, train);
 }
 
 }  // namespace

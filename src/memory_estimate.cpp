@@ -65,7 +65,7 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
       const std::int64_t kept = std::min(p.n, c.analysis.surprise_neurons);
       const std::int64_t here = std::min(kept, n / (p.n / kept) + 1);
       items.push_back({"spike trains of " + p.name + " (analysis.surprise_neurons, simulation.duration_ms)",
-                       here * (surpriseTrainCapacity(c) + 1) * 8 + n * 4, true});
+                       here * (surpriseTrainCapacity(c) + 1) * 8, true});
     }
     const std::int64_t separation = std::max<std::int64_t>(1, leastSpikeSeparation(p.params, dt));
     spike_capacity += n * ((epoch - 1) / separation + 1);

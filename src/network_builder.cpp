@@ -83,9 +83,12 @@ std::int64_t recordCapacity(const SimulationConfig& config, std::int64_t every_s
 }
 
 std::int64_t surpriseTrainCapacity(const SimulationConfig& config) {
+  // 1 kHz of analysed time, and at most 2^17 spikes (1 MB a train): a long
+  // run's trains do not grow without bound; a faster train's metric is NaN.
   constexpr double max_rate_per_ms = 1.0;
+  constexpr std::int64_t max_spikes = std::int64_t(1) << 17;
   const double analysed_ms = std::max(0.0, config.simulation.duration_ms - config.analysis.burn_in_ms);
-  return static_cast<std::int64_t>(std::ceil(analysed_ms * max_rate_per_ms)) + 1;
+  return std::min(max_spikes, static_cast<std::int64_t>(std::ceil(analysed_ms * max_rate_per_ms)) + 1);
 }
 
 Simulation::Simulation(const SimulationConfig& config) : Simulation(config, _local_comm) {}
@@ -118,23 +121,20 @@ Simulation::~Simulation() = default;
 namespace {
 
 // The local neurons of p among those sampled for the Poisson-surprise
-// bursts get rows of a train buffer, in the order of their global index.
+// bursts, every s-th global index, get rows of a train buffer in order.
 void keepSurpriseTrains(Population& p, const SimulationConfig& config) {
-  std::vector<std::int32_t> rows(static_cast<std::size_t>(p.localSize()), -1);
-  std::int32_t kept = 0;
+  const std::int64_t wanted = config.analysis.surprise_neurons;
+  std::int64_t rows = 0, phase = -1;
   for (index_type i = 0; i < p.localSize(); ++i)
-    if (analysis::surpriseSamplePosition(p.firstGlobal() + i, p.size, config.analysis.surprise_neurons) >= 0)
-      rows[static_cast<std::size_t>(i)] = kept++;
-  if (kept == 0) return;
+    if (analysis::surpriseSamplePosition(p.firstGlobal() + i, p.size, wanted) >= 0) {
+      if (rows++ == 0) phase = i;
+    }
+  if (rows == 0) return;
   auto& st = p.stats;
-  const std::string prefix = "cbgtc::" + p.name + "::surprise_";
-  st.train_row = Kokkos::View<std::int32_t*, MemorySpace>(prefix + "row", rows.size());
-  Kokkos::deep_copy(st.train_row,
-                    Kokkos::View<const std::int32_t*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
-                        rows.data(), rows.size()));
-  st.train_steps = Kokkos::View<step_type**, Kokkos::LayoutRight, MemorySpace>(
-      Kokkos::view_alloc(Kokkos::WithoutInitializing, prefix + "steps"), kept, surpriseTrainCapacity(config));
-  st.train_count = Kokkos::View<std::int64_t*, MemorySpace>(prefix + "count", kept);
+  st.train_phase = static_cast<std::int32_t>(phase);
+  st.train_stride = static_cast<std::int32_t>(p.size / std::min<std::int64_t>(wanted, p.size));
+  st.train = Kokkos::View<step_type**, Kokkos::LayoutRight, MemorySpace>(
+      "cbgtc::" + p.name + "::surprise_trains", rows, surpriseTrainCapacity(config) + 1);
 }
 
 }  // namespace

@@ -49,20 +49,19 @@ double Simulation::voltageSynchrony(Population& r, std::int64_t first, std::int6
 double Simulation::surpriseBurstFraction(Population& r, std::int64_t burn_in_steps, std::int64_t steps_done) {
   const double dt_ms = _config.simulation.dt_ms;
   std::vector<double> counts(3, 0.0);  // spikes, spikes in bursts, trains that overflowed
-  if (r.stats.train_count.extent(0) > 0) {
-    Kokkos::View<std::int64_t*, Kokkos::HostSpace> kept;
-    Kokkos::View<step_type**, Kokkos::LayoutRight, Kokkos::HostSpace> steps;
-    r.stats.hostTrains(kept, steps);
-    const auto capacity = static_cast<std::int64_t>(r.stats.train_steps.extent(1));
+  if (r.stats.train.extent(0) > 0) {
+    const auto trains = r.stats.hostTrains();
+    const std::int64_t capacity = r.stats.trainCapacity();
     std::vector<double> times_ms;
-    for (std::size_t row = 0; row < kept.extent(0); ++row) {
-      if (kept(row) > capacity) {
+    for (std::size_t row = 0; row < trains.extent(0); ++row) {
+      const std::int64_t kept = trains(row, 0);
+      if (kept > capacity) {
         ++counts[2];
         continue;
       }
       times_ms.clear();
-      for (std::int64_t c = 0; c < kept(row); ++c)
-        times_ms.push_back(static_cast<double>(steps(row, c)) * dt_ms);
+      for (std::int64_t c = 0; c < kept; ++c)
+        times_ms.push_back(static_cast<double>(trains(row, static_cast<std::size_t>(c) + 1)) * dt_ms);
       const analysis::SurpriseBursts b =
           analysis::surpriseBursts(times_ms, static_cast<double>(burn_in_steps) * dt_ms,
                                    static_cast<double>(steps_done) * dt_ms, _config.analysis.surprise_min);
