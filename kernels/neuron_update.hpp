@@ -142,9 +142,12 @@ struct SpikeStatistics {
   /// that any row holds, so that the mostly empty end of a long run's
   /// buffer stays where it is.
   Kokkos::View<step_type**, Kokkos::LayoutRight, Kokkos::HostSpace> hostTrains() const {
-    const auto counts = Kokkos::subview(train, Kokkos::ALL, 0);
+    // A column is strided: made contiguous where it is before it crosses
+    // to the host (Kokkos copies only contiguous views between spaces).
+    Kokkos::View<step_type*, MemorySpace> column("cbgtc::surprise_count", train.extent(0));
+    Kokkos::deep_copy(column, Kokkos::subview(train, Kokkos::ALL, 0));
     Kokkos::View<step_type*, Kokkos::HostSpace> count("cbgtc::surprise_count_host", train.extent(0));
-    Kokkos::deep_copy(count, counts);
+    Kokkos::deep_copy(count, column);
     std::int64_t held = 0;
     for (std::size_t row = 0; row < count.extent(0); ++row)
       held = std::max(held, std::min(count(row), trainCapacity()));
