@@ -2,7 +2,7 @@
 """Plot one metric of an ensemble table (cbgtc [ensemble]) against a grid key.
 
     scripts/plot_ensemble.py TABLE.tsv --x stimulus.dbs.frequency_hz --metric relative_beta \
-        [--population STN,GPe] [--by stimulus.dbs.amplitude] [--out beta_vs_frequency.svg]
+        [--population STN,GPe] [--by stimulus.dbs.current_mA] [--out beta_vs_frequency.svg]
 
 Draws each population's (and each value of --by's) mean ± sd over seeds as a
 line with error bars, in an SVG file: Python's standard library only, so it
