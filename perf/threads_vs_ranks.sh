@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Kokkos OpenMP threads against the same number of MPI ranks of a Serial
+# build, on the default network at 1000/2000/1500 neurons: the step loop's
+# µs per step (as cbgtc prints it), each configuration run in turn within a
+# repeat so that the machine's drift hits all of them alike. Prints one row
+# per repeat, then the medians and the median of the paired ratios:
+#   perf/threads_vs_ranks.sh SERIAL_CBGTC OPENMP_CBGTC [repeats] [duration_ms]
+# e.g. perf/threads_vs_ranks.sh build/bin/cbgtc build-omp/bin/cbgtc 9 > perf/results/threads_vs_ranks_cpu.txt
+set -euo pipefail
+serial=$(realpath "$1") openmp=$(realpath "$2") repeats=${3:-9} duration=${4:-400}
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+common=(--config input/default.ini --population.STN.n=1000 --population.GPe.n=2000 --population.GPi.n=1500
+        --simulation.duration_ms="$duration" --analysis.burn_in_ms=0 --output.v_neurons=0
+        --output.progress_interval_s=0 --output.overwrite=true --output.file="$tmp/out.h5")
+step_us() { "$@" "${common[@]}" | sed -n 's/.*step loop: \([0-9.]*\) us per step.*/\1/p' | head -1; }
+echo "# $(basename "$serial") Serial ranks against $(basename "$openmp") OpenMP threads, $duration ms, µs per step"
+echo "repeat serial_1rank mpi_2ranks omp_1thread omp_2threads"
+for ((r = 1; r <= repeats; ++r)); do
+  a=$(step_us "$serial")
+  b=$(step_us mpiexec -n 2 --bind-to core "$serial")
+  c=$(step_us env OMP_NUM_THREADS=1 OMP_PROC_BIND=spread OMP_PLACES=threads "$openmp")
+  d=$(step_us env OMP_NUM_THREADS=2 OMP_PROC_BIND=spread OMP_PLACES=threads "$openmp")
+  echo "$r $a $b $c $d"
+done | tee "$tmp/rows"
+python3 - "$tmp/rows" <<'EOF'
+import statistics, sys
+rows = [[float(x) for x in line.split()[1:]] for line in open(sys.argv[1])]
+names = ["serial_1rank", "mpi_2ranks", "omp_1thread", "omp_2threads"]
+print("median " + " ".join(f"{statistics.median(r[i] for r in rows):.1f}" for i in range(4)))
+for threads, ranks in ((2, 0), (3, 1)):
+    ratio = statistics.median(r[threads] / r[ranks] for r in rows)
+    print(f"{names[threads]} / {names[ranks]}: median paired ratio {ratio:.3f}")
+EOF
