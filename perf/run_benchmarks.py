@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """All of cbgtc's benchmarks in one command: CSV, JSON and a PNG plot.
 
-    perf/run_benchmarks.py [--build build] [--float-build DIR] [--scales 1 10 100]
-                           [--duration-ms 200] [--out perf/results]
+    perf/run_benchmarks.py [--build build] [--float-build DIR] [--openmp-build DIR]
+                           [--scales 1 10 100] [--duration-ms 200] [--out perf/results]
 
 Runs, for the build (and a CBGTC_REAL_TYPE=float build, if given):
 bench_neuron_update (neuron updates per second per model), bench_delivery
@@ -11,7 +11,9 @@ step time by phase, construction time, bytes per synapse) at the given
 scales (s -> s*(100/200/150) neurons; an .ini deck runs at its own size),
 perf/bench_checkpoint.sh (checkpoint size and write time at 4 500 and
 45 000 neurons; builds with HDF5) and perf/bench_replicas.sh (an ensemble's
-runs one after another against replicas of one network). Writes
+runs one after another against replicas of one network); with an OpenMP
+build, perf/threads_vs_ranks.sh (its threads against the build's ranks,
+<out>/threads_vs_ranks.txt). Writes
 <out>/neuron_update.csv, delivery.csv, network.csv (a `precision` column),
 checkpoint.csv, replicas.csv, benchmarks.json (all rows plus the machine and the build),
 table_<platform>.md (the README's table for this platform, with the machine,
@@ -116,6 +118,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--float-build", default=None)
+    parser.add_argument("--openmp-build", default=None, help="a Kokkos OpenMP build, against --build's ranks")
     parser.add_argument("--scales", nargs="+", default=["1", "10"])
     parser.add_argument("--duration-ms", type=float, default=200.0)
     parser.add_argument("--sizes", default="450,4500,45000,450000", help="bench_neuron_update sizes")
@@ -143,6 +146,10 @@ def main():
         json.dump({"machine": {"host": platform.node(), "cpus": os.cpu_count(), "gpu": gpu or None},
                    "cbgtc": version, "duration_ms": args.duration_ms, **tables}, f, indent=1)
     plot(tables["network"], os.path.join(args.out, "benchmarks.png"))
+    if args.openmp_build:
+        with open(os.path.join(args.out, "threads_vs_ranks.txt"), "w") as f:
+            subprocess.run([os.path.join(ROOT, "perf", "threads_vs_ranks.sh"), os.path.join(args.build, "bin", "cbgtc"),
+                            os.path.join(args.openmp_build, "bin", "cbgtc")], stdout=f, check=True)
     # The README's table for this platform, to paste as it is (one table per platform).
     machine = gpu or f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
     first_line = version.splitlines()[0] if version else "cbgtc"
