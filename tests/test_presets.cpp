@@ -100,8 +100,8 @@ TEST(Presets, ParkinsonianBetaAndRatesAndDbsSuppression) {
     // The GPi follows the pulses a few ms after each (Hashimoto et al.
     // 2003: 2-7 ms). Its response is a broad excitation from 6 to 8 ms
     // (docs/model.md §8.4) whose peak bin (0.5 ms) is 6.75 or 7.25 ms by
-    // seed: 2-7 ms on the seeds' mean, and each seed's peak bin reaching
-    // into the window.
+    // seed: 2-7 ms on the seeds' mean, and each seed's peak bin starting
+    // within the window (the bin [7, 7.5) ms counts).
     EXPECT_GE(dbs["GPi"]["pulse_latency_ms"][seed], 2) << seed;
     const double pulse_bin_ms = 0.5;  // analysis.pulse_bin_ms
     EXPECT_LT(dbs["GPi"]["pulse_latency_ms"][seed], 7 + pulse_bin_ms) << seed;
