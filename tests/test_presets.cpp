@@ -83,7 +83,7 @@ TEST(Presets, ParkinsonianBetaAndRatesAndDbsSuppression) {
           << pop << " " << seed;
       EXPECT_GT(pd[pop]["synchrony_chi"][seed], healthy[pop]["synchrony_chi"][seed]) << pop << " " << seed;
       // Bursts (Poisson surprise, docs/model.md §7.8): at least twice the
-      // healthy share of spikes (at full size ×20 for the STN, and from
+      // healthy share of spikes (at full size ×22 for the STN, and from
       // almost none for the GPe; docs/model.md §8.4).
       EXPECT_GT(pd[pop]["surprise_burst_fraction"][seed], 2 * healthy[pop]["surprise_burst_fraction"][seed])
           << pop << " " << seed;
