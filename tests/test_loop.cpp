@@ -45,7 +45,7 @@ std::map<std::string, PopulationSummary> runHalf(const std::string& deck, std::i
 // the pallidum's spectra peaking in the beta band, and relative beta power
 // up by more than 0.1 (0.46 -> 0.61 and 0.43 -> 0.55): GPe TI's in every
 // seed, GPi's on average over the seeds (the healthy GPi's carries the
-// 14 Hz input; at this size seed 4's rises by 0.05 only). Under DBS
+// 14 Hz input; at this size a fourth seed's rises by 0.05 only). Under DBS
 // (input/cbgtc_parkinsonian_dbs.ini) the beta power of the STN and the
 // pallidum falls by more than half and the thalamus still relays (error
 // index at most 0.1; measured at full size: -88 %, -99 %, 0.0000). Over the
