@@ -28,6 +28,7 @@ enum class Stream : std::uint32_t {
   Placement = 9,
   Heterogeneity = 10,
   PulseIntervals = 11,
+  SourceRate = 12,
 };
 
 struct Philox4x32 {

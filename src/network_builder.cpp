@@ -51,6 +51,15 @@ struct HasTrains : std::false_type {};
 template <class S>
 struct HasTrains<S, std::void_t<decltype(std::declval<S&>().trains)>> : std::true_type {};
 
+/// Whether a model computes a table of its step's values for the run
+/// (Model::stepTable, Step::table).
+template <class M, class = void>
+struct HasStepTable : std::false_type {};
+template <class M>
+struct HasStepTable<M, std::void_t<decltype(M::stepTable(std::declval<const typename M::Settings&>(), 0.0,
+                                                         PopulationStreams{}, std::int64_t{}))>>
+    : std::true_type {};
+
 }  // namespace
 
 step_type epochSteps(const SimulationConfig& config) {
@@ -165,6 +174,22 @@ void Simulation::buildPopulations() {
           },
           p.model);
     }
+    std::visit(
+        [&](auto& m) {
+          using M = typename std::decay_t<decltype(m)>::model;
+          if constexpr (HasStepTable<M>::value) {
+            const std::vector<double> values = M::stepTable(std::get<typename M::Settings>(s.params), dt,
+                                                            PopulationStreams{seed, p.key}, n_steps);
+            Kokkos::View<double*, MemorySpace> device(
+                Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + p.name + "::step_table"),
+                values.size());
+            Kokkos::deep_copy(device, Kokkos::View<const double*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
+                                          values.data(), values.size()));
+            m.step.table = StepTable{device.data(), values.size() > 1 ? 1 : 0};
+            _step_tables.push_back(device);
+          }
+        },
+        p.model);
 
     auto& d = p.drive;
     d.seed = seed;

@@ -144,6 +144,7 @@ class Simulation {
   std::vector<Kokkos::View<double*, MemorySpace>> _stimulus_onsets;  // of stimuli with irregular pulses
   std::vector<Kokkos::View<std::uint8_t*, MemorySpace>> _stimulus_targets;            // per stimulus (empty: all)
   std::vector<Kokkos::View<std::int64_t*, MemorySpace>> _spike_trains;                // of replaying populations
+  std::vector<Kokkos::View<double*, MemorySpace>> _step_tables;  // of models with a stepTable
   step_type _epoch_steps = 1;
   int _lanes_per_neuron = 1;
   analysis::LfpSampling _lfp;  // the device's LFP samples and the analysed ones they are decimated to

@@ -56,6 +56,11 @@ SimulationConfig richConfig() {
       p.stp_tau_fac_ms = 50;
     }
   PopulationSettings ctx = PopulationSettings::of("CTX", "poisson", 30);
+  // A shared rate fluctuation: its table is read at the run's step, not
+  // the continuation's.
+  auto& source = std::get<models::Poisson::Settings>(ctx.params).params;
+  source.rate_fluctuation = 0.4;
+  source.rate_fluctuation_tau_ms = 10;
   c.populations.push_back(ctx);
   c.projections.push_back(projection("ctx_stn", "CTX", "STN", 0.2, 1.0, 2.5, 4));
   StimulusSettings dbs;

@@ -222,23 +222,25 @@ TEST(MpiInvariance, CheckpointsContinueOnAnyRankCount) {
   }
 }
 
-// Inputs: a Poisson source (modulated, bursting) projecting to the STN, a
+// Inputs: a Poisson source (modulated, bursting, fluctuating) projecting to the STN, a
 // DBS pulse train into a keyed half of the STN, axonal activation of GPe, and
 // an electrode activating the GPi axons within its reach.
 TEST(MpiInvariance, SourcesAndStimuliAreIdentical) {
-  expectInvariant("--config '" + inputDeck("default.ini") +
-                      "' --simulation.duration_ms=150 --population.CTX.model=poisson --population.CTX.n=37"
-                      " --population.CTX.rate_hz=30 --population.CTX.modulation_depth=0.5"
-                      " --population.CTX.burst_rate_hz=4 --projection.ctx_stn.source=CTX"
-                      " --projection.ctx_stn.target=STN --projection.ctx_stn.p=0.2 --projection.ctx_stn.g_total=0.5"
-                      " --projection.ctx_stn.delay_ms=2 --stimulus.dbs.kind=pulse_train --stimulus.dbs.population=STN"
-                      " --stimulus.dbs.fraction=0.5 --stimulus.dbs.amplitude=1000 --stimulus.dbs.start_ms=50"
-                      " --stimulus.dbs.biphasic=true --stimulus.dbs.second_phase_ratio=0.1"
-                      " --stimulus.ax.kind=axonal --stimulus.ax.population=GPe --stimulus.ax.probability=0.3"
-                      " --stimulus.ax.start_ms=20 --stimulus.ax.frequency_hz=130"
-                      " --population.GPi.placement=sphere --stimulus.el.kind=axonal --stimulus.el.population=GPi"
-                      " --stimulus.el.electrode=true --stimulus.el.current_mA=0.4",
-                  {"STN", "GPe", "GPi", "CTX", "GPe_axonal", "GPi_axonal"});
+  expectInvariant(
+      "--config '" + inputDeck("default.ini") +
+          "' --simulation.duration_ms=150 --population.CTX.model=poisson --population.CTX.n=37"
+          " --population.CTX.rate_hz=30 --population.CTX.modulation_depth=0.5"
+          " --population.CTX.burst_rate_hz=4 --population.CTX.rate_fluctuation=0.4"
+          " --population.CTX.rate_fluctuation_tau_ms=10 --projection.ctx_stn.source=CTX"
+          " --projection.ctx_stn.target=STN --projection.ctx_stn.p=0.2 --projection.ctx_stn.g_total=0.5"
+          " --projection.ctx_stn.delay_ms=2 --stimulus.dbs.kind=pulse_train --stimulus.dbs.population=STN"
+          " --stimulus.dbs.fraction=0.5 --stimulus.dbs.amplitude=1000 --stimulus.dbs.start_ms=50"
+          " --stimulus.dbs.biphasic=true --stimulus.dbs.second_phase_ratio=0.1"
+          " --stimulus.ax.kind=axonal --stimulus.ax.population=GPe --stimulus.ax.probability=0.3"
+          " --stimulus.ax.start_ms=20 --stimulus.ax.frequency_hz=130"
+          " --population.GPi.placement=sphere --stimulus.el.kind=axonal --stimulus.el.population=GPi"
+          " --stimulus.el.electrode=true --stimulus.el.current_mA=0.4",
+      {"STN", "GPe", "GPi", "CTX", "GPe_axonal", "GPi_axonal"});
 }
 
 // The thalamic relay deck (a model launched on its own, a Poisson source,

@@ -98,6 +98,63 @@ TEST(PoissonSource, ModulationDepthAndPhaseAreRecovered) {
   }
 }
 
+// A shared rate fluctuation λ(t) = r·max(0, 1 + σ·x(t)), x a unit OU
+// process of correlation time τ common to all N neurons: the population's
+// count C in bins of T (u = T/τ) has the binomial variance of its mean plus
+// S·g(u), S = (N·r·T)²·σ², g(u) = 2(u − 1 + e^{−u})/u² (the variance of x
+// averaged over a bin), and between bins L ≥ 1 apart the covariance
+// S·e^{−(L−1)u}·(1 − e^{−u})²/u². Independent fluctuations per neuron
+// would give S/N. Over three seeds: the excess variance recovers σ², and
+// the autocorrelation at lag τ recovers τ, each within five standard
+// errors (of a sample variance and, Bartlett's formula, of a sample
+// autocorrelation, for a series whose lag-1 correlation is ρ).
+TEST(PoissonSource, SharedRateFluctuationHasItsVarianceAndCorrelationTime) {
+  const std::int64_t n = 400, bin_steps = 200, lag = 10;  // T = 5 ms, lag 50 ms = τ
+  const double rate_hz = 20, sigma = 0.3, tau_ms = 50, duration_ms = 20000;
+  double excess_sum = 0, r_lag_sum = 0, expected_excess = 0, expected_r_lag = 0, var_excess = 0,
+         var_r_lag = 0;
+  for (std::int64_t seed : {11, 12, 13}) {
+    auto c = sourceOnly(n, duration_ms, seed);
+    auto& p = params(c);
+    p.rate_hz = rate_hz;
+    p.rate_fluctuation = sigma;
+    p.rate_fluctuation_tau_ms = tau_ms;
+    const auto spikes = spikesOf(c);
+    const std::int64_t bins = c.stepCount() / bin_steps;
+    std::vector<double> count(bins, 0.0);
+    for (const auto& [t, id] : spikes) {
+      const std::int64_t b = static_cast<std::int64_t>(std::llround(t / c.simulation.dt_ms)) / bin_steps;
+      if (b < bins) count[b] += 1;
+    }
+    const double m = static_cast<double>(bins);
+    double mean = 0;
+    for (double x : count) mean += x / m;
+    std::vector<double> acov(lag + 1, 0.0);
+    for (std::int64_t L = 0; L <= lag; ++L)
+      for (std::int64_t i = 0; i + L < bins; ++i) acov[L] += (count[i] - mean) * (count[i + L] - mean) / m;
+    const double dt_ms = c.simulation.dt_ms;
+    const double p_step = 1 - std::exp(-rate_hz * dt_ms / 1000);
+    const double poisson_var = mean * (1 - p_step);
+    const double u = bin_steps * dt_ms / tau_ms;
+    const double big_s = std::pow(n * rate_hz * bin_steps * dt_ms / 1000, 2) * sigma * sigma;
+    const double g = 2 * (u - 1 + std::exp(-u)) / (u * u);
+    const auto h = [&](std::int64_t L) {
+      return std::exp(-(L - 1) * u) * std::pow(1 - std::exp(-u), 2) / (u * u);
+    };
+    const double v = big_s * g + poisson_var, rho = big_s * h(1) / v, rho_lag = big_s * h(lag) / v;
+    excess_sum += acov[0] * m / (m - 1) - poisson_var;
+    r_lag_sum += acov[lag] / acov[0];
+    expected_excess += big_s * g;
+    expected_r_lag += rho_lag;
+    var_excess += 2 * v * v / m * (1 + rho * rho) / (1 - rho * rho);
+    var_r_lag += ((1 + rho * rho) * (1 - std::pow(rho, 2 * lag)) / (1 - rho * rho) -
+                  2 * lag * std::pow(rho, 2 * lag)) /
+                 m;
+  }
+  EXPECT_NEAR(excess_sum / 3, expected_excess / 3, 5 * std::sqrt(var_excess) / 3);
+  EXPECT_NEAR(r_lag_sum / 3, expected_r_lag / 3, 5 * std::sqrt(var_r_lag) / 3);
+}
+
 // Bursts alone: every burst is spikes_per_burst spikes exactly the
 // intra-burst interval apart (a new burst may follow at once); onsets are Poisson, so the count of bursts per
 // neuron has the binomial mean of the onset probability over the steps

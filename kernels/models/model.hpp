@@ -35,6 +35,11 @@
 //   optionally takes_input = false               a source: projections into it are refused
 //   optionally reads_spike_trains = true         Step::trains (SpikeTrains) is filled from
 //                                                population.<name>.spike_file
+//   optionally stepTable(settings, dt_ms, streams, n_steps) -> std::vector<double>
+//                                                values the step reads by step
+//                                                index, the same in every neuron,
+//                                                computed once on the host for
+//                                                the run (Step::table, StepTable)
 //
 // A new model is one such header and a line in registry.hpp.
 
@@ -72,6 +77,16 @@ struct SpikeTrains {
   const std::int64_t* offsets = nullptr;
   const std::int64_t* steps = nullptr;
   index_type first_global = 0;
+};
+
+/// Values of a population's step by step index, on the device: value k is
+/// values[k·stride], so that a table of one value (stride 0) stands for a
+/// constant. A lane-invariant load, computed once for the run instead of
+/// in every neuron and step (poisson.hpp).
+struct StepTable {
+  const double* values = nullptr;
+  std::int64_t stride = 0;
+  KOKKOS_FORCEINLINE_FUNCTION double at(step_type k) const { return values[k * stride]; }
 };
 
 /// A state variable a [record.<name>] section can name.

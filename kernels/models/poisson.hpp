@@ -6,16 +6,23 @@
 // projections and is recorded like any population.
 //
 // In step k each neuron fires with probability 1 − e^{−λ(t_k)·dt}
-// (at most one spike per step), λ(t) = rate_hz·(1 + m·sin(2π f t + φ)).
+// (at most one spike per step), λ(t) = rate_hz·(1 + m·sin(2π f t + φ))
+// ·max(0, 1 + σ·x(t)), x a unit Ornstein–Uhlenbeck process of correlation
+// time τ shared by the whole population (a slow common fluctuation of the
+// areas the source stands for; docs/model.md §3.7), computed once for the
+// run on the host (stepTable) and read by every neuron.
 // Bursts: onsets with probability 1 − e^{−λ_b(t_k)·dt} (λ_b = burst_rate_hz,
 // modulated alike) while no burst is under way; a burst is spikes_per_burst
 // spikes intra_burst_interval_ms apart, its first in the onset step. Each
 // draw is keyed by (seed, population, global index, step): the spikes do
 // not depend on the backend, the threads or the ranks.
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "kernels/lane_group.hpp"
 #include "kernels/models/model.hpp"
@@ -32,6 +39,8 @@ struct PoissonParams {
   real_type burst_rate_hz = 0.0;           // mean rate of burst onsets (0: no bursts)
   real_type spikes_per_burst = 3.0;        // whole number >= 1
   real_type intra_burst_interval_ms = 4.0;  // whole number of steps >= 1
+  real_type rate_fluctuation = 0.0;         // σ: SD of the shared relative rate fluctuation (0: none)
+  real_type rate_fluctuation_tau_ms = 100.0;  // τ: its correlation time
 };
 
 /// A source has no initial state to set.
@@ -107,6 +116,11 @@ struct Poisson {
     double rate_hz = 0, burst_rate_hz = 0;
     double p_single = 0, p_burst = 0;  // per step, unmodulated
     double depth = 0, modulation_hz = 0, phase_turns = 0;
+    // depth + σ, > 0 when the rate varies: one comparison of a double (GCC
+    // 12 keeps the CPU step loop scalar on a select on two, or on a bool).
+    double variation = 0;
+    // max(0, 1 + σ·x_k) by step; without a fluctuation the single value 1.
+    StepTable table;
     std::int32_t spikes_per_burst = 1, burst_interval_steps = 1;
     std::uint64_t seed = 0;
     std::uint32_t key = 0;
@@ -121,14 +135,19 @@ struct Poisson {
                                                 const LaneGroup<L>& = LaneGroup<L>{}) const {
       const rng::Philox4x32 bits = rng::randomBits(seed, rng::Stream::SpikeSource, key, x.index,
                                                    static_cast<std::uint64_t>(k));
+      // Read in every step: a load under the condition keeps the CPU step
+      // loop scalar (GCC 12 has no vector form of a masked load of one
+      // address).
+      const double scale = table.at(k);
       double p1 = p_single, pb = p_burst;
-      if (depth > 0) {
-        // sin(2π(f·t + φ/2π)), the turns reduced to [0, 1).
+      if (variation > 0) {
+        // sin(2π(f·t + φ/2π)), the turns reduced to [0, 1); with depth 0
+        // the factor 1 + 0·s is 1 exactly.
         double turns = modulation_hz * dt_s * static_cast<double>(k) + phase_turns;
         turns -= math::floor(turns);
         double s = 0, c = 0;
         vmath::sinCosTwoPi(turns, s, c);
-        const double factor = 1.0 + depth * s;
+        const double factor = scale * (1.0 + depth * s);
         p1 = chance(rate_hz, factor);
         pb = chance(burst_rate_hz, factor);
       }
@@ -158,6 +177,7 @@ struct Poisson {
     step.p_single = step.chance(p.rate_hz, 1.0);
     step.p_burst = step.chance(p.burst_rate_hz, 1.0);
     step.depth = p.modulation_depth;
+    step.variation = p.modulation_depth + p.rate_fluctuation;
     step.modulation_hz = p.modulation_hz;
     constexpr double two_pi = 6.283185307179586476925286766559;
     step.phase_turns = static_cast<double>(p.modulation_phase_rad) / two_pi;
@@ -167,6 +187,32 @@ struct Poisson {
     step.seed = streams.seed;
     step.key = streams.key;
     return step;
+  }
+
+  /// The rate's factor max(0, 1 + σ·x_k) for steps [0, n_steps), x the
+  /// shared unit OU process updated exactly, x_{k+1} = e^{−dt/τ}·x_k +
+  /// sqrt(1 − e^{−2dt/τ})·ξ_k; ξ_k is the normal of block k of the
+  /// population's SourceRate stream, x_0 the normal of a block no step
+  /// reaches (docs/model.md §3.7, §10). A pure function of the seed and the
+  /// population: a restart or another rank computes the same table.
+  /// Without a fluctuation, the single value 1.
+  static std::vector<double> stepTable(const Settings& s, double dt_ms, const PopulationStreams& streams,
+                                       std::int64_t n_steps) {
+    const auto& p = s.params;
+    if (!(p.rate_fluctuation > 0) || n_steps < 1) return {1.0};
+    const double decay = std::exp(-dt_ms / p.rate_fluctuation_tau_ms);
+    const double kick = std::sqrt(1.0 - decay * decay);
+    const auto normal = [&](std::uint64_t block) {
+      return rng::firstNormal(rng::randomBits(streams.seed, rng::Stream::SourceRate, streams.key, 0, block));
+    };
+    constexpr std::uint64_t initial_block = (std::uint64_t{1} << 56) - 1;
+    double x = normal(initial_block);
+    std::vector<double> scale(static_cast<std::size_t>(n_steps));
+    for (std::int64_t k = 0; k < n_steps; ++k) {
+      scale[static_cast<std::size_t>(k)] = std::max(0.0, 1.0 + p.rate_fluctuation * x);
+      x = decay * x + kick * normal(static_cast<std::uint64_t>(k));
+    }
+    return scale;
   }
 
   /// A source may fire in every step.
@@ -188,6 +234,10 @@ struct Poisson {
     key("spikes_per_burst", p.spikes_per_burst, "", "spikes in a burst", KeyBound::Positive);
     key("intra_burst_interval_ms", p.intra_burst_interval_ms, "ms", "interval between a burst's spikes",
         KeyBound::Positive);
+    key("rate_fluctuation", p.rate_fluctuation, "",
+        "SD of a slow rate fluctuation shared by the population (0: none)", KeyBound::NonNegative);
+    key("rate_fluctuation_tau_ms", p.rate_fluctuation_tau_ms, "ms",
+        "correlation time of the shared fluctuation", KeyBound::Positive);
   }
 
   static std::string inconsistency(const Settings& s, double dt_ms) {
@@ -198,8 +248,11 @@ struct Poisson {
     if (std::fabs(steps - std::round(steps)) > 1e-9 * steps || std::round(steps) < 1 || steps > 1e9)
       return "intra_burst_interval_ms must be a whole number of steps of simulation.dt_ms";
     // One spike per step at most: a rate near 1/dt would saturate.
-    if ((p.rate_hz + p.burst_rate_hz) * (1 + p.modulation_depth) * dt_ms / 1000.0 > 0.1)
-      return "rate_hz (with bursts and modulation) exceeds a tenth of a spike per step; lower it or dt_ms";
+    // The shared fluctuation counted at four standard deviations.
+    const double peak_factor = (1 + p.modulation_depth) * (1 + 4 * p.rate_fluctuation);
+    if ((p.rate_hz + p.burst_rate_hz) * peak_factor * dt_ms / 1000.0 > 0.1)
+      return "rate_hz (with bursts, modulation and rate_fluctuation) exceeds a tenth of a spike per step; "
+             "lower it or dt_ms";
     return "";
   }
 };
