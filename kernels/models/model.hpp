@@ -81,12 +81,18 @@ struct SpikeTrains {
 
 /// Values of a population's step by step index, on the device: value k is
 /// values[k·stride], so that a table of one value (stride 0) stands for a
-/// constant. A lane-invariant load, computed once for the run instead of
-/// in every neuron and step (poisson.hpp).
+/// constant; with no table (a step as derive() returns it), every value is
+/// `constant`. A lane-invariant load, computed once for the run instead of
+/// in every neuron and step (poisson.hpp). The load is unconditional: only
+/// the address is chosen, once per launch.
 struct StepTable {
   const double* values = nullptr;
   std::int64_t stride = 0;
-  KOKKOS_FORCEINLINE_FUNCTION double at(step_type k) const { return values[k * stride]; }
+  double constant = 1.0;
+  KOKKOS_FORCEINLINE_FUNCTION double at(step_type k) const {
+    const double* first = values != nullptr ? values : &constant;
+    return first[k * stride];
+  }
 };
 
 /// A state variable a [record.<name>] section can name.
