@@ -47,6 +47,8 @@ SimulationConfig keyedConfig(std::int64_t seed) {
   auto& source = std::get<models::Poisson::Settings>(ctx.params).params;
   source.burst_rate_hz = 5;
   source.spikes_per_burst = 3;
+  source.rate_fluctuation = 0.4;  // each replica's own table of the shared fluctuation
+  source.rate_fluctuation_tau_ms = 10;
   c.populations.push_back(ctx);
   ProjectionSettings ctx_stn;
   ctx_stn.name = "ctx_stn";
