@@ -12,6 +12,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 #include <thread>
 
 #include "tests/cli_helpers.hpp"
@@ -25,19 +27,27 @@ TEST(CliCheckpoint, SigtermLeavesACheckpointThatContinuesTheRun) {
   TempDir dir;
   const auto stopped_file = (dir / "stopped.h5").string(), checkpoint = (dir / "state.h5").string();
   const std::string deck = inputDeck("default.ini");
+  const auto log = (dir / "run.log").string();
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     const std::string out = "--output.file=" + stopped_file, ck = "--checkpoint.file=" + checkpoint;
-    freopen("/dev/null", "w", stdout);
+    freopen(log.c_str(), "w", stdout);
     execl(CBGTC_EXE, CBGTC_EXE, "--config", deck.c_str(), "--simulation.duration_ms=600000", out.c_str(),
-          ck.c_str(), "--checkpoint.on_signal=true", static_cast<char*>(nullptr));
+          ck.c_str(), "--checkpoint.on_signal=true", "--output.progress_interval_s=0.1",
+          static_cast<char*>(nullptr));
     _exit(127);
   }
-  const auto partial = stopped_file + ".partial";
-  for (int i = 0; i < 200 && !std::filesystem::exists(partial); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // The signal must come while the run steps, not while it builds the
+  // network (a loaded machine can take seconds): wait for the first
+  // progress line, which is flushed.
+  const auto stepping = [&] {
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return text.find("Model time:") != std::string::npos;
+  };
+  for (int i = 0; i < 1200 && !stepping(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(stepping()) << "no progress line within 60 s";
   ASSERT_EQ(kill(pid, SIGTERM), 0);
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
