@@ -67,13 +67,11 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
       items.push_back({"spike trains of " + p.name + " (analysis.surprise_neurons, simulation.duration_ms)",
                        here * (surpriseTrainCapacity(c) + 1) * 8, true});
     }
-    // A source's shared rate fluctuation: one factor per step of the run
-    // (Poisson::stepTable).
-    if (const auto* source = std::get_if<models::Poisson::Settings>(&p.params);
-        source && source->params.rate_fluctuation > 0)
-      items.push_back({"rate fluctuation of " + p.name + " (population." + p.name +
-                           ".rate_fluctuation, simulation.duration_ms)",
-                       steps * 8, true});
+    // Values of the model's step computed for the whole run (Model::stepTable,
+    // such as a source's rate fluctuation); a single value is not counted.
+    if (const std::int64_t table = stepTableBytes(p.params, steps); table > 8)
+      items.push_back(
+          {"step table of " + p.name + " (population." + p.name + ", simulation.duration_ms)", table, true});
     const std::int64_t separation = std::max<std::int64_t>(1, leastSpikeSeparation(p.params, dt));
     spike_capacity += n * ((epoch - 1) / separation + 1);
     for (const StimulusSettings& st : c.stimuli)

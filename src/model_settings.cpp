@@ -130,6 +130,18 @@ std::size_t stateBytes(const ModelSettings& s) {
   return std::visit([](const auto& x) { return sizeof(typename ModelFor<std::decay_t<decltype(x)>>::State); }, s);
 }
 
+std::int64_t stepTableBytes(const ModelSettings& s, std::int64_t n_steps) {
+  return std::visit(
+      [n_steps](const auto& x) -> std::int64_t {
+        using M = ModelFor<std::decay_t<decltype(x)>>;
+        if constexpr (HasStepTable<M>::value)
+          return M::stepTableLength(x, n_steps) * static_cast<std::int64_t>(sizeof(double));
+        else
+          return 0;
+      },
+      s);
+}
+
 std::int64_t leastSpikeSeparation(const ModelSettings& s, double dt_ms) {
   return std::visit(
       [dt_ms](const auto& x) {

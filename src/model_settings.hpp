@@ -66,6 +66,10 @@ bool readsSpikeTrains(const ModelSettings& s);
 /// Bytes of one neuron's state in the model's storage.
 std::size_t stateBytes(const ModelSettings& s);
 
+/// Bytes of the model's step table for a run of n_steps (Model::stepTable;
+/// 0 for a model without one).
+std::int64_t stepTableBytes(const ModelSettings& s, std::int64_t n_steps);
+
 /// The least number of steps between two spikes of one neuron at dt.
 std::int64_t leastSpikeSeparation(const ModelSettings& s, double dt_ms);
 

@@ -51,15 +51,6 @@ struct HasTrains : std::false_type {};
 template <class S>
 struct HasTrains<S, std::void_t<decltype(std::declval<S&>().trains)>> : std::true_type {};
 
-/// Whether a model computes a table of its step's values for the run
-/// (Model::stepTable, Step::table).
-template <class M, class = void>
-struct HasStepTable : std::false_type {};
-template <class M>
-struct HasStepTable<M, std::void_t<decltype(M::stepTable(std::declval<const typename M::Settings&>(), 0.0,
-                                                         PopulationStreams{}, std::int64_t{}))>>
-    : std::true_type {};
-
 }  // namespace
 
 step_type epochSteps(const SimulationConfig& config) {
@@ -180,6 +171,9 @@ void Simulation::buildPopulations() {
           if constexpr (HasStepTable<M>::value) {
             const std::vector<double> values = M::stepTable(std::get<typename M::Settings>(s.params), dt,
                                                             PopulationStreams{seed, p.key}, n_steps);
+            if (static_cast<std::int64_t>(values.size()) !=
+                M::stepTableLength(std::get<typename M::Settings>(s.params), n_steps))
+              throw std::logic_error(std::string(M::name) + ": stepTable and stepTableLength disagree");
             Kokkos::View<double*, MemorySpace> device(
                 Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + p.name + "::step_table"),
                 values.size());

@@ -53,6 +53,25 @@ TEST(MemoryEstimate, RanksShareTheNetwork) {
   EXPECT_NEAR(static_cast<double>(four), one / 4.0, 0.05 * one);
 }
 
+// A source's rate fluctuation is a table of one value per step, computed
+// for the run (Poisson::stepTable): counted at its length, which is the
+// table's; a source without one reads a single value, not counted.
+TEST(MemoryEstimate, StepTablesAreCountedAtTheirLength) {
+  SimulationConfig c;
+  c.populations.push_back(PopulationSettings::of("SRC", "poisson", 10));
+  c.simulation.duration_ms = 250;
+  auto& source = std::get<models::Poisson::Settings>(c.populations.back().params);
+  EXPECT_EQ(total(estimateMemory(c, 1), "step table of SRC"), 0);
+  source.params.rate_fluctuation = 0.2;
+  const std::int64_t steps = c.stepCount();
+  EXPECT_EQ(total(estimateMemory(c, 2), "step table of SRC"), 8 * steps);
+  const auto table = models::Poisson::stepTable(source, c.simulation.dt_ms, PopulationStreams{1, 2}, steps);
+  EXPECT_EQ(static_cast<std::int64_t>(table.size()), steps);
+  source.params.rate_fluctuation = 0;
+  EXPECT_EQ(models::Poisson::stepTable(source, c.simulation.dt_ms, PopulationStreams{1, 2}, steps).size(),
+            static_cast<std::size_t>(models::Poisson::stepTableLength(source, steps)));
+}
+
 TEST(MemoryEstimate, AHugePopulationIsRefusedNamingItsKey) {
   SimulationConfig c;
   test::population(c, "GPe").n = 2000000000;

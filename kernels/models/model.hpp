@@ -39,13 +39,16 @@
 //                                                values the step reads by step
 //                                                index, the same in every neuron,
 //                                                computed once on the host for
-//                                                the run (Step::table, StepTable)
+//                                                the run (Step::table, StepTable), and
+//                                                stepTableLength(settings, n_steps), its
+//                                                length (counted by the memory estimate)
 //
 // A new model is one such header and a line in registry.hpp.
 
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "kernels/time_steps.hpp"
 #include "kernels/types.hpp"
@@ -68,6 +71,20 @@ enum class KeyBound { Any, NonNegative, Positive, UnitInterval };
 struct PopulationStreams {
   std::uint64_t seed = 0;
   std::uint32_t key = 0;
+};
+
+/// Whether a model computes a table of its step's values for the run
+/// (Model::stepTable, Model::stepTableLength, Step::table).
+template <class M, class = void>
+struct HasStepTable : std::false_type {};
+template <class M>
+struct HasStepTable<M, std::void_t<decltype(M::stepTable(std::declval<const typename M::Settings&>(), 0.0,
+                                                         PopulationStreams{}, std::int64_t{}))>>
+    : std::true_type {
+  static_assert(std::is_same_v<decltype(M::stepTableLength(std::declval<const typename M::Settings&>(),
+                                                           std::int64_t{})),
+                               std::int64_t>,
+                "a model with a stepTable declares its length: stepTableLength(settings, n_steps)");
 };
 
 /// Spike trains of a population's local neurons on the device, for models

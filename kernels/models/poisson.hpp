@@ -189,6 +189,12 @@ struct Poisson {
     return step;
   }
 
+  /// The length of stepTable's table: a value per step with a fluctuation,
+  /// else one.
+  static std::int64_t stepTableLength(const Settings& s, std::int64_t n_steps) {
+    return s.params.rate_fluctuation > 0 && n_steps >= 1 ? n_steps : 1;
+  }
+
   /// The rate's factor max(0, 1 + σ·x_k) for steps [0, n_steps), x the
   /// shared unit OU process updated exactly, x_{k+1} = e^{−dt/τ}·x_k +
   /// sqrt(1 − e^{−2dt/τ})·ξ_k; ξ_k is the normal of block k of the
@@ -199,7 +205,7 @@ struct Poisson {
   static std::vector<double> stepTable(const Settings& s, double dt_ms, const PopulationStreams& streams,
                                        std::int64_t n_steps) {
     const auto& p = s.params;
-    if (!(p.rate_fluctuation > 0) || n_steps < 1) return {1.0};
+    if (stepTableLength(s, n_steps) == 1) return {1.0};
     const double decay = std::exp(-dt_ms / p.rate_fluctuation_tau_ms);
     const double kick = std::sqrt(1.0 - decay * decay);
     const auto normal = [&](std::uint64_t block) {
