@@ -17,9 +17,9 @@ namespace cbgtc {
 namespace {
 
 // Type ids as bmtk numbers them: one node type per population, one edge
-// type per projection.
-constexpr std::uint64_t first_node_type = 100;
-constexpr std::uint64_t first_edge_type = 100;
+// type per projection (read only by the HDF5 writer).
+[[maybe_unused]] constexpr std::uint64_t first_node_type = 100;
+[[maybe_unused]] constexpr std::uint64_t first_edge_type = 100;
 
 /// This rank's synapses of one projection as (source, global target,
 /// weight, delay in ms) quadruples.
