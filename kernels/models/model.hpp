@@ -96,6 +96,21 @@ struct SpikeTrains {
   index_type first_global = 0;
 };
 
+/// The spike rule of the conductance-based cells, which have no reset
+/// (docs/model.md §2.7): a spike in the step where V crosses the threshold
+/// upwards, at least min_isi_steps after the neuron's last spike.
+KOKKOS_FORCEINLINE_FUNCTION bool crossesThreshold(real_type V, real_type V_new, real_type threshold,
+                                                  step_type k, step_type last_spike_step,
+                                                  step_type min_isi_steps) {
+  return V_new >= threshold && V < threshold && k - last_spike_step >= min_isi_steps;
+}
+
+/// The least steps between two spikes by that rule: V falls below the
+/// threshold between two detections (2 steps), and min_isi.
+KOKKOS_INLINE_FUNCTION constexpr step_type crossingSeparation(step_type min_isi_steps) {
+  return min_isi_steps > 2 ? min_isi_steps : 2;
+}
+
 /// Values of a population's step by step index, on the device: value k is
 /// values[k·stride], so that a table of one value (stride 0) stands for a
 /// constant; with no table (a step as derive() returns it), every value is

@@ -341,8 +341,8 @@ KOKKOS_FORCEINLINE_FUNCTION bool step(StnState& x, const StnParams& p, real_type
   const real_type Ca_new =
       math::atLeast(x.Ca + dt_ms * (-p.alpha_Ca * (I.T + I.CaH) - x.Ca * inv.tau_Ca), real_type(0));
 
-  const bool spiked = V_new >= p.V_spike_thresh && V < p.V_spike_thresh &&
-                      step_index - x.last_spike_step >= min_isi_steps;
+  const bool spiked =
+      crossesThreshold(V, V_new, p.V_spike_thresh, step_index, x.last_spike_step, min_isi_steps);
   x.V = V_new;
   x.n = n;
   x.h = h;
@@ -444,10 +444,7 @@ struct StnHH {
     return Step{s.params, static_cast<real_type>(dt_ms), stepsOf(s.params.min_isi_ms, dt_ms)};
   }
 
-  /// Two detections need V below threshold in between (2 steps) and min_isi.
-  static step_type leastSpikeSeparation(const Step& step) {
-    return step.min_isi_steps > 2 ? step.min_isi_steps : 2;
-  }
+  static step_type leastSpikeSeparation(const Step& step) { return crossingSeparation(step.min_isi_steps); }
 
   /// Each variable base + N(0, heterogeneity·|base|); gates clipped to
   /// [0, 1], Ca to ≥ 0 (model.md §2.8).

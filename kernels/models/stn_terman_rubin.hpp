@@ -128,7 +128,7 @@ KOKKOS_FORCEINLINE_FUNCTION bool step(TermanRubinState& x, const TermanRubinPara
   const real_type Ca_inf = influx / p.k_Ca;
   const real_type Ca = math::atLeast(Ca_inf + (x.Ca - Ca_inf) * c.Ca_decay, real_type(0));
 
-  const bool spiked = V_new >= p.V_spike_thresh && V < p.V_spike_thresh && k - x.last_spike_step >= min_isi_steps;
+  const bool spiked = crossesThreshold(V, V_new, p.V_spike_thresh, k, x.last_spike_step, min_isi_steps);
   x.V = V_new;
   x.n = n;
   x.h = h;
@@ -178,10 +178,7 @@ struct StnTermanRubin {
     return Step{s.params, stn_tr::constants(s.params, dt), dt, stepsOf(s.params.min_isi_ms, dt_ms)};
   }
 
-  /// Two detections need V below threshold in between (2 steps) and min_isi.
-  static step_type leastSpikeSeparation(const Step& step) {
-    return step.min_isi_steps > 2 ? step.min_isi_steps : 2;
-  }
+  static step_type leastSpikeSeparation(const Step& step) { return crossingSeparation(step.min_isi_steps); }
 
   KOKKOS_INLINE_FUNCTION static State initialState(const Init& init, std::uint64_t seed, std::uint32_t key,
                                                    index_type i) {

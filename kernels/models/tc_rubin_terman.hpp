@@ -86,8 +86,7 @@ KOKKOS_FORCEINLINE_FUNCTION bool step(TcState& x, const TcParams& p, real_type I
       (p.gL * p.EL + g_Na * p.ENa + g_K * p.EK + g_T * p.ET + p.I_app + (I_input + G_syn * V)) / g_total;
   const real_type V_new = V_inf + (V - V_inf) * vmath::exp(-dt_ms * g_total / p.Cm);
 
-  const bool spiked =
-      V_new >= p.V_spike_thresh && V < p.V_spike_thresh && k - x.last_spike_step >= min_isi_steps;
+  const bool spiked = crossesThreshold(V, V_new, p.V_spike_thresh, k, x.last_spike_step, min_isi_steps);
   x.V = V_new;
   x.h = h;
   x.r = r;
@@ -168,10 +167,7 @@ struct TcRubinTerman {
     return Step{s.params, static_cast<real_type>(dt_ms), stepsOf(s.params.min_isi_ms, dt_ms)};
   }
 
-  /// Two detections need V below threshold in between (2 steps) and min_isi.
-  static step_type leastSpikeSeparation(const Step& step) {
-    return step.min_isi_steps > 2 ? step.min_isi_steps : 2;
-  }
+  static step_type leastSpikeSeparation(const Step& step) { return crossingSeparation(step.min_isi_steps); }
 
   KOKKOS_INLINE_FUNCTION static State initialState(const Init& init, std::uint64_t seed, std::uint32_t key,
                                                    index_type i) {
