@@ -303,6 +303,17 @@ struct StepRecording {
   }
 };
 
+/// Whether a model's step has work to do only after a spike
+/// (`afterSpike(State&, k)`, e.g. a source's next draw): the steppers call
+/// it for the neurons that spiked, outside the CPU's vector loop.
+template <class Step, class State, class = void>
+struct HasAfterSpike : std::false_type {};
+template <class Step, class State>
+struct HasAfterSpike<
+    Step, State,
+    std::void_t<decltype(std::declval<const Step&>().afterSpike(std::declval<State&>(), step_type{}))>>
+    : std::true_type {};
+
 /// One population's part of a launch: advances neuron i through steps
 /// [k0, k1), keeping its state and drive in registers for the whole range
 /// and reading its arrivals from the ring slot of each step. Valid when no
@@ -316,6 +327,7 @@ struct PopulationStepper {
   using model = typename Population::model;
   using Step = Advance;  // the model's step (FusedSlots reads its fused_slots)
   static constexpr bool implicit_synapses = ImplicitSynapses<Advance>::value;
+  static constexpr bool after_spike = HasAfterSpike<Advance, typename model::State>::value;
   Population pop;
   PopulationDrive<memory_space> drive;
   StepRecording<memory_space> rec;
@@ -358,6 +370,8 @@ struct PopulationStepper {
         fired = advance(x, I, G_syn, k, group);
       else
         fired = advance(x, I, k, group);
+      if constexpr (after_spike)
+        if (fired) advance.afterSpike(x, k);
       if (leader) {
         if (fired) {
           rec.spiked(i, drive.first_global + i, k);
@@ -431,6 +445,11 @@ struct PopulationStepper {
       }
       for (int l = 0; l < lanes; ++l)
         if (spiked[l] != 0) {
+          if constexpr (after_spike) {
+            auto x = pop.load(i0 + l);
+            advance.afterSpike(x, k);
+            pop.store(i0 + l, x);
+          }
           rec.spiked(i0 + l, drive.first_global + i0 + l, k);
         } else if (drive.axonal && drive.axonalSpike(i0 + l, k)) {
           rec.spikes.pushAxonal(k, drive.first_global + i0 + l);

@@ -20,7 +20,7 @@ namespace cbgtc {
 
 namespace {
 
-constexpr std::int64_t format_version = 2;
+constexpr std::int64_t format_version = 3;
 
 bool excludedFromPhysics(const std::string& key) {
   for (const char* section : {"execution.", "output.", "checkpoint.", "ensemble."})

@@ -35,6 +35,10 @@
 //   optionally takes_input = false               a source: projections into it are refused
 //   optionally reads_spike_trains = true         Step::trains (SpikeTrains) is filled from
 //                                                population.<name>.spike_file
+//   optionally Step::afterSpike(State&, k)       work only a spike needs (a source's
+//                                                next draw), called for the neurons
+//                                                that spiked, outside the CPU's vector
+//                                                loop (neuron_update.hpp)
 //   optionally stepTable(settings, dt_ms, streams, n_steps) -> std::vector<double>
 //                                                values the step reads by step
 //                                                index, the same in every neuron,

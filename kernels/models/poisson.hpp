@@ -13,9 +13,14 @@
 // run on the host (stepTable) and read by every neuron.
 // Bursts: onsets with probability 1 − e^{−λ_b(t_k)·dt} (λ_b = burst_rate_hz,
 // modulated alike) while no burst is under way; a burst is spikes_per_burst
-// spikes intra_burst_interval_ms apart, its first in the onset step. Each
-// draw is keyed by (seed, population, global index, step): the spikes do
-// not depend on the backend, the threads or the ranks.
+// spikes intra_burst_interval_ms apart, its first in the onset step.
+// Drawn by time rescaling, not a number per step: each neuron holds the
+// hazard left until its next spike (an Exp(1) draw), subtracts λ(t_k)·dt
+// every step and fires when none is left, which is the same process (the
+// exponential is memoryless), so that a step costs a subtraction and a
+// spike one draw (afterSpike). Each draw is keyed by (seed, population,
+// global index, the neuron's count of draws): the spikes do not depend on
+// the backend, the threads or the ranks (docs/model.md §3.7).
 
 #include <algorithm>
 #include <cmath>
@@ -51,7 +56,20 @@ struct PoissonState {
   std::uint32_t index;            // global neuron index: keys the draws
   std::int32_t burst_spikes_left;
   std::int32_t burst_wait_steps;  // until the burst's next spike
+  double hazard_left;             // until the next single spike: Exp(1) less Σ λ·dt since
+  double burst_hazard_left;       // the same for the next burst onset (counted outside bursts)
+  std::uint32_t draws;            // Exp(1) draws so far, single spikes and onsets: keys the next
+  std::uint32_t burst_draws;
 };
+
+/// The Exp(1) draw number n of neuron `index`'s single spikes (burst = 0)
+/// or burst onsets (burst = 1): the SpikeSource stream at block 2n + burst.
+KOKKOS_INLINE_FUNCTION double exponentialDraw(std::uint64_t seed, std::uint32_t key, std::uint32_t index,
+                                              std::uint32_t n, int burst) {
+  const rng::Philox4x32 bits =
+      rng::randomBits(seed, rng::Stream::SpikeSource, key, index, 2 * static_cast<std::uint64_t>(n) + burst);
+  return -vmath::log(rng::uniformOpen(bits.v[0]));
+}
 
 }  // namespace cbgtc::poisson
 
@@ -76,23 +94,40 @@ struct Poisson {
     view<real_type> V;
     view<std::uint32_t> index;
     view<std::int32_t> burst_spikes_left, burst_wait_steps;
+    view<double> hazard_left, burst_hazard_left;
+    view<std::uint32_t> draws, burst_draws;
 
     Storage() = default;
     Storage(const std::string& population, index_type size)
         : V(stateAllocation(population, "V"), size),
           index(stateAllocation(population, "index"), size),
           burst_spikes_left(stateAllocation(population, "burst_spikes_left"), size),
-          burst_wait_steps(stateAllocation(population, "burst_wait_steps"), size) {}
+          burst_wait_steps(stateAllocation(population, "burst_wait_steps"), size),
+          hazard_left(stateAllocation(population, "hazard_left"), size),
+          burst_hazard_left(stateAllocation(population, "burst_hazard_left"), size),
+          draws(stateAllocation(population, "draws"), size),
+          burst_draws(stateAllocation(population, "burst_draws"), size) {}
 
     index_type size() const { return static_cast<index_type>(V.extent(0)); }
     KOKKOS_INLINE_FUNCTION State load(index_type i) const {
-      return State{V(i), index(i), burst_spikes_left(i), burst_wait_steps(i)};
+      return State{V(i),
+                   index(i),
+                   burst_spikes_left(i),
+                   burst_wait_steps(i),
+                   hazard_left(i),
+                   burst_hazard_left(i),
+                   draws(i),
+                   burst_draws(i)};
     }
     KOKKOS_INLINE_FUNCTION void store(index_type i, const State& x) const {
       V(i) = x.V;
       index(i) = x.index;
       burst_spikes_left(i) = x.burst_spikes_left;
       burst_wait_steps(i) = x.burst_wait_steps;
+      hazard_left(i) = x.hazard_left;
+      burst_hazard_left(i) = x.burst_hazard_left;
+      draws(i) = x.draws;
+      burst_draws(i) = x.burst_draws;
     }
     /// The dynamic state a checkpoint keeps, each variable's View by name
     /// (src/checkpoint.cpp).
@@ -100,6 +135,10 @@ struct Poisson {
     void forEachState(F&& f) const {
       f("burst_spikes_left", burst_spikes_left);
       f("burst_wait_steps", burst_wait_steps);
+      f("hazard_left", hazard_left);
+      f("burst_hazard_left", burst_hazard_left);
+      f("draws", draws);
+      f("burst_draws", burst_draws);
     }
   };
 
@@ -114,7 +153,7 @@ struct Poisson {
     static constexpr int fused_slots = 0;
     double dt_s = 0;
     double rate_hz = 0, burst_rate_hz = 0;
-    double p_single = 0, p_burst = 0;  // per step, unmodulated
+    double hazard = 0, burst_hazard = 0;  // λ·dt per step, unmodulated
     double depth = 0, modulation_hz = 0, phase_turns = 0;
     // depth + σ, > 0 when the rate varies: one comparison of a double (GCC
     // 12 keeps the CPU step loop scalar on a select on two, or on a bool).
@@ -125,21 +164,14 @@ struct Poisson {
     std::uint64_t seed = 0;
     std::uint32_t key = 0;
 
-    /// Probability of at least one event of rate λ·factor in a step.
-    KOKKOS_INLINE_FUNCTION double chance(double rate, double factor) const {
-      return 1.0 - vmath::exp(-rate * factor * dt_s);
-    }
-
     template <int L = 1>
     KOKKOS_FORCEINLINE_FUNCTION bool operator()(State& x, real_type, step_type k,
                                                 const LaneGroup<L>& = LaneGroup<L>{}) const {
-      const rng::Philox4x32 bits = rng::randomBits(seed, rng::Stream::SpikeSource, key, x.index,
-                                                   static_cast<std::uint64_t>(k));
       // Read in every step: a load under the condition keeps the CPU step
       // loop scalar (GCC 12 has no vector form of a masked load of one
       // address).
       const double scale = table.at(k);
-      double p1 = p_single, pb = p_burst;
+      double h = hazard, hb = burst_hazard;
       if (variation > 0) {
         // sin(2π(f·t + φ/2π)), the turns reduced to [0, 1); with depth 0
         // the factor 1 + 0·s is 1 exactly.
@@ -148,23 +180,34 @@ struct Poisson {
         double s = 0, c = 0;
         vmath::sinCosTwoPi(turns, s, c);
         const double factor = scale * (1.0 + depth * s);
-        p1 = chance(rate_hz, factor);
-        pb = chance(burst_rate_hz, factor);
+        h = rate_hz * factor * dt_s;
+        hb = burst_rate_hz * factor * dt_s;
       }
-      // Inside a burst a spike every burst_interval_steps; outside, a burst
-      // starts with probability pb. Selects, not branches: the CPU step
-      // loop then vectorises.
+      // Inside a burst a spike every burst_interval_steps; outside, the
+      // onset hazard runs down. Selects, not branches: the CPU step loop
+      // then vectorises.
       const bool in_burst = x.burst_spikes_left > 0;
       const std::int32_t wait = x.burst_wait_steps - 1;
       const bool burst_spike = in_burst && wait == 0;
-      const bool burst_start = !in_burst && rng::uniformOpen(bits.v[1]) < pb;
+      x.burst_hazard_left -= in_burst ? 0.0 : hb;
+      const bool burst_start = !in_burst && x.burst_hazard_left <= 0;
       x.burst_spikes_left = burst_spike   ? x.burst_spikes_left - 1
                             : burst_start ? spikes_per_burst - 1
                                           : x.burst_spikes_left;
       x.burst_wait_steps = burst_spike || burst_start ? burst_interval_steps
                            : in_burst                 ? wait
                                                       : x.burst_wait_steps;
-      return rng::uniformOpen(bits.v[0]) < p1 || burst_spike || burst_start;
+      x.hazard_left -= h;
+      return x.hazard_left <= 0 || burst_spike || burst_start;
+    }
+
+    /// After a spike in step k: a new Exp(1) for each process that fired
+    /// (its hazard ran out). Called only for neurons that spiked, so the
+    /// draws cost per spike, not per step.
+    KOKKOS_INLINE_FUNCTION void afterSpike(State& x, step_type) const {
+      if (x.hazard_left <= 0) x.hazard_left = poisson::exponentialDraw(seed, key, x.index, x.draws++, 0);
+      if (x.burst_hazard_left <= 0)
+        x.burst_hazard_left = poisson::exponentialDraw(seed, key, x.index, x.burst_draws++, 1);
     }
   };
 
@@ -174,8 +217,8 @@ struct Poisson {
     step.dt_s = dt_ms / 1000.0;
     step.rate_hz = p.rate_hz;
     step.burst_rate_hz = p.burst_rate_hz;
-    step.p_single = step.chance(p.rate_hz, 1.0);
-    step.p_burst = step.chance(p.burst_rate_hz, 1.0);
+    step.hazard = p.rate_hz * step.dt_s;
+    step.burst_hazard = p.burst_rate_hz * step.dt_s;
     step.depth = p.modulation_depth;
     step.variation = p.modulation_depth + p.rate_fluctuation;
     step.modulation_hz = p.modulation_hz;
@@ -224,8 +267,18 @@ struct Poisson {
   /// A source may fire in every step.
   static step_type leastSpikeSeparation(const Step&) { return 1; }
 
-  KOKKOS_INLINE_FUNCTION static State initialState(const Init&, std::uint64_t, std::uint32_t, index_type i) {
-    return State{0, static_cast<std::uint32_t>(i), 0, 0};
+  /// Each process's first Exp(1), draw 0.
+  KOKKOS_INLINE_FUNCTION static State initialState(const Init&, std::uint64_t seed, std::uint32_t key,
+                                                   index_type i) {
+    const auto index = static_cast<std::uint32_t>(i);
+    return State{0,
+                 index,
+                 0,
+                 0,
+                 poisson::exponentialDraw(seed, key, index, 0, 0),
+                 poisson::exponentialDraw(seed, key, index, 0, 1),
+                 1,
+                 1};
   }
 
   template <class Visitor>
