@@ -40,13 +40,13 @@ std::vector<double> localEdges(const Projection& proj, index_type target_begin, 
   return out;
 }
 
-std::string formatValue(double v) { return io::formatNumber(v); }
+[[maybe_unused]] std::string formatValue(double v) { return io::formatNumber(v); }
 
 /// SONATA's edge index of one side (docs: "indices/source_to_target" and
 /// "target_to_source"): for node n, rows [node_id_to_range[n][0],
 /// node_id_to_range[n][1]) of range_to_edge_id, each a run [first, end) of
 /// edge ids whose `node` is n. Returns both, row-major.
-std::pair<std::vector<std::uint64_t>, std::vector<std::uint64_t>> edgeIndex(
+[[maybe_unused]] std::pair<std::vector<std::uint64_t>, std::vector<std::uint64_t>> edgeIndex(
     const std::vector<std::uint64_t>& node, std::uint64_t n_nodes) {
   std::vector<std::vector<std::uint64_t>> edges_of(n_nodes);
   for (std::uint64_t e = 0; e < node.size(); ++e) edges_of[node[e]].push_back(e);
