@@ -7,6 +7,7 @@
 #include <cmath>
 #include <complex>
 #include <map>
+#include <vector>
 
 #include "src/simulation.hpp"
 #include "tests/memory_writer.hpp"
@@ -71,6 +72,41 @@ TEST(PoissonSource, CountsFollowTheBinomialOfTheStep) {
     // The sample variance's standard error, 2σ⁴/(m−1) plus the excess kurtosis term (≈ var/m for a Poisson-like count).
     const double var_se = std::sqrt(2 * expected_var * expected_var / (m - 1) + expected_var / m);
     EXPECT_NEAR(var / mean, 1 - p, 5 * var_se / expected_mean);
+  }
+}
+
+// Drawn by time rescaling (docs/model.md §3.7), a source still fires in
+// each step independently with probability p = 1 − e^{−λ·dt}, so its
+// intervals in steps are geometric: P(j) = p·(1 − p)^{j−1}. Near the
+// refused rate (λ·dt = 0.09) p differs from λ·dt by 4.4 %, which a
+// hazard carried over a spike, a draw missed or an off-by-one step would
+// move by more than the tolerances (five standard errors of the spikes
+// per step, 0.0007, and of each interval's frequency, 0.0024 for j = 1).
+TEST(PoissonSource, IntervalsAreGeometricNearTheHighestRate) {
+  for (std::int64_t seed : {1, 2, 3}) {
+    SCOPED_TRACE(seed);
+    auto c = sourceOnly(200, 1000, seed);
+    const double dt_s = c.simulation.dt_ms / 1000.0;
+    params(c).rate_hz = 0.09 / dt_s;
+    const double p = 1.0 - std::exp(-0.09);
+    std::map<std::uint64_t, std::vector<std::int64_t>> steps_of;
+    for (const auto& [t, id] : spikesOf(c)) steps_of[id].push_back(std::llround(t / c.simulation.dt_ms));
+    std::map<std::int64_t, double> freq;
+    double intervals = 0;
+    for (const auto& [id, steps] : steps_of)
+      for (std::size_t k = 1; k < steps.size(); ++k) {
+        ++freq[steps[k] - steps[k - 1]];
+        ++intervals;
+      }
+    ASSERT_GT(intervals, 1e5);
+    EXPECT_EQ(freq.count(0), 0u) << "two spikes in one step";
+    const double cells_steps = 200.0 * static_cast<double>(c.stepCount());
+    EXPECT_NEAR((intervals + static_cast<double>(steps_of.size())) / cells_steps, p,
+                5 * std::sqrt(p * (1 - p) / cells_steps));
+    for (std::int64_t j = 1; j <= 10; ++j) {
+      const double expected = p * std::pow(1 - p, static_cast<double>(j - 1));
+      EXPECT_NEAR(freq[j] / intervals, expected, 5 * std::sqrt(expected * (1 - expected) / intervals)) << j;
+    }
   }
 }
 
