@@ -11,7 +11,7 @@
 // Each claim is checked where the seeds' spread leaves it a margin. Over 20
 // seeds at this size and length (docs/model.md §8.5) a metric measured in
 // every seed is checked in every seed where its 20 values are all on the
-// claimed side and their mean at least 2.9 s.d. from the bound; a noisier
+// claimed side and their mean at least 2.7 s.d. from the bound; a noisier
 // one is checked on its mean over the three seeds, whose s.d. is the
 // seeds' over √3.
 
@@ -47,14 +47,15 @@ std::map<std::string, PopulationSummary> runLoop(const std::string& deck, std::i
 // FSIs 10-30, pyramidal cells 1-15; over 20 seeds STN 11.3 ± 0.4, GPi
 // 62.5 ± 0.7) and an error index of at most 0.1 (Rubin & Terman 2004's
 // healthy relay). Dopamine lowered: GPe TI at least 15 % slower (-36 ± 2 %),
-// GPi and STN at least 15 % faster (+37 ± 1 %, +25 ± 7 %), D2 MSNs at least
+// GPi at least 15 % faster (+37 ± 1 %), D2 MSNs at least
 // 1.5 times (× 3.1 ± 0.1) and D1 MSNs slower; the STN's, GPe TI's and
 // GPi's beta power more than 3 times the healthy (× 8.3 ± 1.9, the least
 // of 20 seeds × 5.3; × 57 ± 19; × 12 ± 4). Under DBS
 // (input/cbgtc_parkinsonian_dbs.ini) their beta power falls by more than
 // half (to 0.14 ± 0.03, 0.006, 0.006 of the Parkinsonian) and the thalamus
 // still relays (error index at most 0.1; 0 in every seed).
-// Over the three seeds: the GPe TI's and GPi's spectra peak in the beta
+// Over the three seeds: the STN at least 15 % faster (per seed +25 ± 7 %,
+// in 2 of 20 seeds +11 and +13 %), the GPe TI's and GPi's spectra peak in the beta
 // band (13-30 Hz; per seed 23 ± 4.5 Hz, 13-30 over 20 seeds), their
 // relative beta power rises (per seed by 0.115 ± 0.065 and 0.089 ± 0.053,
 // in every one of 20 seeds), the thalamic error index is more than 3 times
@@ -63,7 +64,7 @@ std::map<std::string, PopulationSummary> runLoop(const std::string& deck, std::i
 TEST(Loop, DopamineLossAndDeepBrainStimulation) {
   const std::vector<std::int64_t> seeds = {1, 2, 3};
   const double per_seed = 1.0 / static_cast<double>(seeds.size());
-  double error_healthy = 0, error_parkinsonian = 0, error_dbs = 0;
+  double error_healthy = 0, error_parkinsonian = 0, error_dbs = 0, stn_rise = 0;
   std::map<std::string, double> beta_rise, peak_hz;
   for (const std::int64_t seed : seeds) {
     auto h = runLoop("cbgtc.ini", seed);
@@ -83,7 +84,7 @@ TEST(Loop, DopamineLossAndDeepBrainStimulation) {
     EXPECT_LE(h["TC"].error_index, 0.1) << seed;
     EXPECT_LT(p["GPe_TI"].rate_hz, 0.85 * h["GPe_TI"].rate_hz) << seed;
     EXPECT_GT(p["GPi"].rate_hz, 1.15 * h["GPi"].rate_hz) << seed;
-    EXPECT_GT(p["STN"].rate_hz, 1.15 * h["STN"].rate_hz) << seed;
+    stn_rise += per_seed * p["STN"].rate_hz / h["STN"].rate_hz;
     EXPECT_GT(p["D2"].rate_hz, 1.5 * h["D2"].rate_hz) << seed;
     EXPECT_LT(p["D1"].rate_hz, h["D1"].rate_hz) << seed;
     for (const char* name : {"STN", "GPe_TI", "GPi"}) {
@@ -104,6 +105,7 @@ TEST(Loop, DopamineLossAndDeepBrainStimulation) {
     EXPECT_LE(peak_hz[name], 30) << name;
     EXPECT_GT(beta_rise[name], 0) << name;
   }
+  EXPECT_GT(stn_rise, 1.15);
   EXPECT_GT(error_parkinsonian, 3 * error_healthy);
   EXPECT_LE(error_dbs, 1.5 * error_healthy);
 }
