@@ -58,8 +58,8 @@ struct PoissonState {
   std::int32_t burst_wait_steps;  // until the burst's next spike
   double hazard_left;             // until the next single spike: Exp(1) less Σ λ·dt since
   double burst_hazard_left;       // the same for the next burst onset (counted outside bursts)
-  std::uint32_t draws;            // Exp(1) draws so far, single spikes and onsets: keys the next
-  std::uint32_t burst_draws;
+  std::uint32_t draws;            // Exp(1) draws so far for single spikes: keys the next
+  std::uint32_t burst_draws;      // the same for burst onsets
 };
 
 /// The Exp(1) draw number n of neuron `index`'s single spikes (burst = 0)
