@@ -271,22 +271,28 @@ TEST(CliNetwork, ProgressLinesWithoutCarriageReturnWhenNotATerminal) {
 TEST(CliNetwork, SigtermStopsCleanlyAndMarksTheFileIncomplete) {
   TempDir dir;
   const auto file = (dir / "long.h5").string();
+  const auto log = (dir / "long.log").string();
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     // A run far longer than the test waits.
     const std::string deck = inputDeck("default.ini");
     const std::string out = "--output.file=" + file;
-    freopen("/dev/null", "w", stdout);
+    freopen(log.c_str(), "w", stdout);
     execl(CBGTC_EXE, CBGTC_EXE, "--config", deck.c_str(), "--simulation.duration_ms=600000", out.c_str(),
           static_cast<char*>(nullptr));
     _exit(127);
   }
-  // Wait until the run has started (the partial file exists), then a little.
-  const auto partial = file + ".partial";
-  for (int i = 0; i < 200 && !std::filesystem::exists(partial); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Wait until the run is stepping (it has said that the network is built:
+  // a signal before that stops it with nothing recorded), then a little.
+  const auto stepping = [&log] {
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return text.find("network built") != std::string::npos;
+  };
+  for (int i = 0; i < 600 && !stepping(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto partial = file + ".partial";
   ASSERT_EQ(kill(pid, SIGTERM), 0);
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
