@@ -443,6 +443,11 @@ struct PopulationStepper {
           spiked[l] = advance(x, I[l], k) ? 1 : 0;
         pop.store(i0 + l, x);
       }
+      // Most steps no lane spikes: one vector reduction then skips the
+      // scalar pass over the lanes.
+      std::int64_t any = 0;
+      for (int l = 0; l < lanes; ++l) any |= spiked[l];
+      if (any == 0 && !drive.axonal) continue;
       for (int l = 0; l < lanes; ++l)
         if (spiked[l] != 0) {
           if constexpr (after_spike) {
