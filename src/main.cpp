@@ -438,6 +438,17 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
                    sig);
     }
     return 128 + sig;
+  } catch (const cbgtc::BuildFailure& e) {
+    // Every rank is here: rank 0 removes its partial files before any ends.
+    abandonAll();
+    // Ranks often fail alike (an allocation): the first failed one speaks.
+    if (e.failedHere() && comm.firstToFail()) {
+      // Bad input is the same on every rank; a rank's memory is its own.
+      const bool name_rank = comm.size() > 1 && !e.badInput();
+      const std::string rank = name_rank ? "rank " + std::to_string(comm.rank()) + ": " : "";
+      std::fprintf(stderr, "cbgtc: error: %s%s\n", rank.c_str(), forUser(oneLine(e.what())).c_str());
+    }
+    return e.badInput() ? 2 : 1;
   } catch (const std::exception& e) {
     abandonAll();  // removes the partial files
     // Ranks often fail alike (an allocation): the first one speaks.

@@ -109,11 +109,36 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
     throw ConfigError(refused.empty() ? "the run does not fit in the memory of another rank" : refused);
   _lfp = lfpSampling(config);
   _epoch_steps = cbgtc::epochSteps(config);
-  buildPopulations();
-  buildStimuli();
+  onEveryRank([this] {
+    buildPopulations();
+    buildStimuli();
+  });
   buildProjections(stop);
-  buildRecordings();
-  ExecutionSpace().fence();
+  onEveryRank([this] {
+    buildRecordings();
+    ExecutionSpace().fence();
+  });
+}
+
+// Runs a stage of the build that holds no collective: a rank's failure in
+// it (an allocation beyond its memory) becomes a BuildFailure on every rank
+// here, where the others would otherwise wait for it in the next collective.
+template <class Stage>
+void Simulation::onEveryRank(Stage&& stage) {
+  if (_comm.size() == 1) return stage();  // its own exceptions, as they are
+  std::string failure;
+  bool bad_input = false;
+  try {
+    stage();
+  } catch (const ConfigError& e) {
+    failure = e.what();
+    bad_input = true;
+  } catch (const std::exception& e) {
+    failure = *e.what() != '\0' ? e.what() : "an unnamed error";
+  }
+  std::vector<std::int64_t> none_failed_and_no_bad_input = {failure.empty(), !bad_input};
+  _comm.min(none_failed_and_no_bad_input);
+  if (none_failed_and_no_bad_input[0] == 0) throw BuildFailure(failure, none_failed_and_no_bad_input[1] == 0);
 }
 
 Simulation::~Simulation() = default;
@@ -291,35 +316,45 @@ void Simulation::buildProjections(const std::atomic<bool>* stop) {
     shape.same_population = source.position == target.position;
     shape.target_begin = target.firstGlobal();
     shape.target_end = target.firstGlobal() + target.localSize();
-    const Connectivity pull = buildConnectivity(s, shape, randomSeed(s, config), randomKey(s), dt,
-                                                stop ? requested : std::function<bool()>());
+    Connectivity pull;
+    onEveryRank([&] {
+      pull = buildConnectivity(s, shape, randomSeed(s, config), randomKey(s), dt,
+                               stop ? requested : std::function<bool()>());
+    });
     if (_comm.any(requested())) throw Interrupted();
-    _projections.push_back(makeProjection(s, pull, shape, dt));
-    Projection& proj = _projections.back();
-    proj.source = source.position;
-    proj.target = target.position;
-    const std::string& choice = config.execution.delivery;
-    proj.delivery = choice == "team"     ? Delivery::TeamPerSpike
-                    : choice == "thread" ? Delivery::ThreadPerSpike
-                                         : chooseDelivery<ExecutionSpace>(
-                                               shape.n_pre > 0 ? static_cast<double>(pull.synapseCount()) /
-                                                                     shape.n_pre
-                                                               : 0.0);  // this rank's row length
-    if (choice == "pull") enablePull(proj, pull, static_cast<std::int32_t>(_epoch_steps));
-
-    // Without synapses on this rank nothing ever arrives: no ring, no input
-    // (its current would be exactly zero).
-    if (proj.synapseCount() == 0) {
-      _rings.emplace_back();
-      _conductances.emplace_back();
-      continue;
-    }
-    _rings.emplace_back("cbgtc::" + s.name + "::ring", proj.max_delay_steps + 1, shape.localTargets());
-    _conductances.emplace_back("cbgtc::" + s.name + "::g", shape.localTargets());
-    target.drive.synapses.add(ConductanceInput::of(_rings.back(), _conductances.back(),
-                                                   static_cast<real_type>(std::exp(-dt / s.tau_ms)),
-                                                   static_cast<real_type>(s.E_rev_mV)));
+    onEveryRank([&] { addProjection(s, pull, shape, source.position, target.position); });
   }
+}
+
+// The projection of `pull`, its arrival ring and its input to the target.
+void Simulation::addProjection(const ProjectionSettings& s, const Connectivity& pull,
+                               const ProjectionShape& shape, std::uint32_t source, std::uint32_t target) {
+  const double dt = _config.simulation.dt_ms;
+  _projections.push_back(makeProjection(s, pull, shape, dt));
+  Projection& proj = _projections.back();
+  proj.source = source;
+  proj.target = target;
+  const std::string& choice = _config.execution.delivery;
+  proj.delivery = choice == "team" ? Delivery::TeamPerSpike
+                  : choice == "thread"
+                      ? Delivery::ThreadPerSpike
+                      : chooseDelivery<ExecutionSpace>(
+                            shape.n_pre > 0 ? static_cast<double>(pull.synapseCount()) / shape.n_pre
+                                            : 0.0);  // this rank's row length
+  if (choice == "pull") enablePull(proj, pull, static_cast<std::int32_t>(_epoch_steps));
+
+  // Without synapses on this rank nothing ever arrives: no ring, no input
+  // (its current would be exactly zero).
+  if (proj.synapseCount() == 0) {
+    _rings.emplace_back();
+    _conductances.emplace_back();
+    return;
+  }
+  _rings.emplace_back("cbgtc::" + s.name + "::ring", proj.max_delay_steps + 1, shape.localTargets());
+  _conductances.emplace_back("cbgtc::" + s.name + "::g", shape.localTargets());
+  _populations[target].drive.synapses.add(ConductanceInput::of(
+      _rings.back(), _conductances.back(), static_cast<real_type>(std::exp(-dt / s.tau_ms)),
+      static_cast<real_type>(s.E_rev_mV)));
 }
 
 // The trains of this rank's neurons of a replaying population, from its

@@ -83,6 +83,22 @@ struct Interrupted : std::runtime_error {
   Interrupted() : std::runtime_error("interrupted while building the network") {}
 };
 
+/// Construction failed on one rank or more (an allocation, a spike file).
+/// Every rank throws it at the same point of the build, so that none is left
+/// waiting in a collective for a failed one and the job ends without an
+/// abort (rank 0 removes its partial files first). what() is this rank's own
+/// error, or "" where only another rank failed.
+class BuildFailure : public std::runtime_error {
+ public:
+  BuildFailure(const std::string& local, bool bad_input) : std::runtime_error(local), _bad_input(bad_input) {}
+  bool failedHere() const { return what()[0] != '\0'; }
+  /// Some rank's failure was bad input (ConfigError): exit status 2.
+  bool badInput() const { return _bad_input; }
+
+ private:
+  bool _bad_input;
+};
+
 /// With MPI, each rank owns a contiguous block of every population (see
 /// comm::blockOf) and the incoming synapses of its neurons; spikes are
 /// exchanged once per epoch. Everything a rank reports about the whole
@@ -160,8 +176,12 @@ class Simulation {
   std::string _restored_from;  // restore()'s checkpoint, which this run's may replace
 
   std::string nonFiniteMessage(std::int64_t code) const;
+  template <class Stage>
+  void onEveryRank(Stage&& stage);
   void buildPopulations();
   void buildProjections(const std::atomic<bool>* stop);
+  void addProjection(const ProjectionSettings& s, const Connectivity& pull, const ProjectionShape& shape,
+                     std::uint32_t source, std::uint32_t target);
   void exchangeSpikes(step_type k0, io::OutputWriter* writer);
   Kokkos::View<const double*, MemorySpace> releaseEfficacies(Projection& proj,
                                                              const std::vector<SpikeRecord>& spikes);

@@ -431,8 +431,11 @@ TEST(MpiFailures, AllocationFailureOnEveryRankIsReportedOnce) {
   TempDir dir;
   const std::string launcher = std::string("ulimit -v 1500000; ") + mpi_env + "'" + CBGTC_MPIEXEC + "' " +
                                CBGTC_MPIEXEC_NUMPROC_FLAG + " 2";
-  // 3e7 GPe neurons: about 2.5 GB per rank, within the memory estimate's
-  // host budget but beyond the address-space limit.
+  // 3e7 GPe neurons: within the memory estimate's host budget but beyond
+  // the address-space limit (their LFP scratch alone is 4.6 GB per rank).
+  // The ranks may fail at different allocations, or one before the other
+  // gets there: either way every rank stops at the same stage of the build,
+  // so that rank 0 removes its partial file before the job ends.
   const RunResult r =
       runCbgtcWith(launcher,
                    "--population.GPe.n=30000000 --projection.stn_gpe.p=0 --projection.gpe_stn.p=0"

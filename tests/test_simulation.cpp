@@ -200,3 +200,83 @@ TEST(Simulation, LfpBufferMovesToTheHostWithoutChangingASample) {
     EXPECT_GT(*std::max_element(a.begin() + 5000, a.end()), 0.0) << pop << ": samples after a move";
   }
 }
+
+namespace {
+
+// Rank 0 of two, the other rank played by a script: its part of every
+// collective is neutral except that it fails the build's stage `fails_at`
+// (0: the populations, counted in calls of min) as `failure` says.
+class ScriptedPeer final : public comm::Communicator {
+ public:
+  enum class Failure { none, allocation, bad_input };
+  ScriptedPeer(Failure failure, int fails_at) : _failure(failure), _fails_at(fails_at) {}
+  int rank() const override { return 0; }
+  int size() const override { return 2; }
+  std::vector<SpikeRecord> allgather(const std::vector<SpikeRecord>& local) const override { return local; }
+  void sum(std::vector<double>&) const override {}
+  std::int64_t sum(std::int64_t value) const override { return value; }
+  bool any(bool value) const override { return value; }
+  void min(std::vector<std::int64_t>& values) const override {
+    // The build's agreement: (nothing failed, no bad input) on each rank.
+    if (_calls++ == _fails_at && _failure != Failure::none) {
+      values.at(0) = 0;
+      if (_failure == Failure::bad_input) values.at(1) = 0;
+    }
+  }
+  std::string broadcast(const std::string& text) const override { return text; }
+  std::vector<float> gatherToRoot(const std::vector<float>& local) const override { return local; }
+  std::vector<double> gatherToRoot(const std::vector<double>& local) const override { return local; }
+  std::unique_ptr<comm::Communicator> split(int) const override { return nullptr; }
+  void abort(int) const override {}
+  bool firstToFail() const override { return true; }
+  int calls() const { return _calls; }
+
+ private:
+  Failure _failure;
+  int _fails_at;
+  mutable int _calls = 0;
+};
+
+}  // namespace
+
+// A rank that fails while the network is built (an allocation) stops every
+// rank at the same stage, each with a BuildFailure, so that none waits in a
+// collective for it and rank 0 can remove its files before the job ends.
+TEST(Simulation, FailureOfAnotherRankWhileBuildingStopsThisOneAtTheSameStage) {
+  const SimulationConfig c = smallConfig();
+  {
+    const ScriptedPeer peer(ScriptedPeer::Failure::none, 0);
+    EXPECT_NO_THROW(Simulation(c, peer));
+    // One agreement for the populations, two per projection, one for the recordings.
+    EXPECT_EQ(peer.calls(), static_cast<int>(2 + 2 * c.projections.size()));
+  }
+  for (int stage = 0; stage < 3; ++stage)
+    for (const auto failure : {ScriptedPeer::Failure::allocation, ScriptedPeer::Failure::bad_input}) {
+      const ScriptedPeer peer(failure, stage);
+      try {
+        Simulation sim(c, peer);
+        ADD_FAILURE() << "built although the other rank failed at stage " << stage;
+      } catch (const BuildFailure& e) {
+        EXPECT_FALSE(e.failedHere()) << e.what();
+        EXPECT_EQ(e.badInput(), failure == ScriptedPeer::Failure::bad_input);
+        EXPECT_EQ(peer.calls(), stage + 1) << "stopped at another stage";
+      }
+    }
+}
+
+// This rank's own failure is its error, on the way to every rank's stop.
+TEST(Simulation, OwnFailureWhileBuildingIsThisRanksBuildFailure) {
+  SimulationConfig c = smallConfig();
+  PopulationSettings replay = PopulationSettings::of("REPLAY", "spike_times", 4);
+  replay.spike_file = "/nonexistent/spikes.csv";
+  c.populations.push_back(replay);
+  const ScriptedPeer peer(ScriptedPeer::Failure::none, 0);
+  try {
+    Simulation sim(c, peer);
+    ADD_FAILURE() << "built with a missing spike file";
+  } catch (const BuildFailure& e) {
+    EXPECT_TRUE(e.failedHere());
+    EXPECT_TRUE(e.badInput());
+    EXPECT_NE(std::string(e.what()).find("population.REPLAY.spike_file"), std::string::npos) << e.what();
+  }
+}
