@@ -348,7 +348,8 @@ void restoreSurpriseTrains(const io::Hdf5Reader& file, const std::string& g, Pop
   if (offset.back() != steps.size()) fail(g + "/surprise_steps has the wrong length");
   if (p.stats.train.extent(0) == 0) return;  // none of them on this rank
   const auto train = Kokkos::create_mirror_view(Kokkos::HostSpace(), p.stats.train);
-  Kokkos::deep_copy(train, 0);
+  // Every row's count is set below; a train's steps past its count are never read.
+  Kokkos::deep_copy(Kokkos::subview(train, Kokkos::ALL, 0), step_type(0));
   const std::int64_t capacity = p.stats.trainCapacity();
   for (index_type i = 0; i < p.localSize(); ++i) {
     const std::int64_t row = p.stats.trainRow(i);

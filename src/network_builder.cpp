@@ -158,8 +158,13 @@ void keepSurpriseTrains(Population& p, const SimulationConfig& config) {
   auto& st = p.stats;
   st.train_phase = static_cast<std::int32_t>(phase);
   st.train_stride = static_cast<std::int32_t>(p.size / std::min<std::int64_t>(wanted, p.size));
+  // Only the counts (column 0) start at zero: a train's steps are read up to
+  // its count, so the rest (1 MB a train in a long run) is left untouched,
+  // and on a CPU its pages are not even committed until spikes fill them.
   st.train = Kokkos::View<step_type**, Kokkos::LayoutRight, MemorySpace>(
-      "cbgtc::" + p.name + "::surprise_trains", rows, surpriseTrainCapacity(config) + 1);
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + p.name + "::surprise_trains"), rows,
+      surpriseTrainCapacity(config) + 1);
+  Kokkos::deep_copy(Kokkos::subview(st.train, Kokkos::ALL, 0), step_type(0));
 }
 
 }  // namespace
