@@ -3,6 +3,7 @@
 // code path (LocalCommunicator) in this process.
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -369,6 +370,17 @@ std::vector<pid_t> childrenOf(pid_t parent) {
   return found;
 }
 
+// A process's state letter from /proc ('T': stopped), or 0.
+char processState(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line) || line.rfind(')') == std::string::npos) return 0;
+  std::istringstream rest(line.substr(line.rfind(')') + 1));
+  char state = 0;
+  rest >> state;
+  return state;
+}
+
 }  // namespace
 
 // A full disk under MPI used to crash at MPI_Finalize (exit 139): rank 0's
@@ -396,12 +408,23 @@ TEST(MpiFailures, FullDiskStopsEveryRankWithOneLine) {
   // the error message on its way to the redirected stderr.
   for (int i = 0; i < 600 && std::filesystem::file_size(file + ".partial") == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  const auto size = static_cast<rlim_t>(std::filesystem::file_size(file + ".partial"));
-  ASSERT_GT(size, 0u);
-  const struct rlimit limit { size, size };
   const std::vector<pid_t> ranks = childrenOf(pid);
   ASSERT_EQ(ranks.size(), 2u);
-  for (const pid_t rank : ranks) ASSERT_EQ(prlimit(rank, RLIMIT_FSIZE, &limit, nullptr), 0);
+  // The size is read with the ranks stopped. The writer reserves space
+  // ahead of HDF5's writes and gives back the unused part when it flushes,
+  // so a size read while they run may be below what is already reserved;
+  // HDF5's own write into the reserve would then fail, which no full disk
+  // does.
+  for (const pid_t rank : ranks) ASSERT_EQ(kill(rank, SIGSTOP), 0);
+  for (const pid_t rank : ranks)
+    for (int i = 0; i < 1000 && processState(rank) != 'T'; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto size = static_cast<rlim_t>(std::filesystem::file_size(file + ".partial"));
+  const struct rlimit limit { size, size };
+  bool limited = size > 0;
+  for (const pid_t rank : ranks) limited = prlimit(rank, RLIMIT_FSIZE, &limit, nullptr) == 0 && limited;
+  for (const pid_t rank : ranks) kill(rank, SIGCONT);
+  ASSERT_TRUE(limited);
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status));
