@@ -75,6 +75,30 @@ TEST(Fft, MatchesDirectDft) {
   }
 }
 
+// A plan keeps no state between transforms: reused on several inputs it
+// gives what a fresh transform of each gives, bit for bit, and it refuses an
+// input of another length.
+TEST(Fft, PlannedTransformReusedEqualsFreshOneBitForBit) {
+  std::mt19937_64 gen(7);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  for (std::size_t n : {1000u, 1024u}) {
+    const Impl::FftOfLength plan(n);
+    EXPECT_EQ(plan.size(), n);
+    for (int trial = 0; trial < 3; ++trial) {
+      std::vector<Complex> x(n);
+      for (auto& v : x) v = Complex(u(gen), u(gen));
+      const auto fresh = Impl::fft(x);
+      const auto planned = plan.forward(x);
+      ASSERT_EQ(planned.size(), n);
+      for (std::size_t k = 0; k < n; ++k) {
+        ASSERT_EQ(planned[k].real(), fresh[k].real()) << "n " << n << " k " << k;
+        ASSERT_EQ(planned[k].imag(), fresh[k].imag()) << "n " << n << " k " << k;
+      }
+    }
+    EXPECT_THROW(plan.forward(std::vector<Complex>(n + 1)), std::invalid_argument);
+  }
+}
+
 TEST(Fft, ImpulseAndConstantHaveAnalyticTransforms) {
   for (std::size_t n : {5u, 16u, 1000u}) {
     std::vector<Complex> impulse(n, Complex(0.0, 0.0));

@@ -67,35 +67,48 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 }
 }  // namespace Impl
 
+AnalyticBands::AnalyticBands(const std::vector<double>& x, double fs_hz) : fs_hz_(fs_hz), fft_(x.size()) {
+  if (!(fs_hz > 0)) throw std::invalid_argument("analyticBand: sampling rate must be positive");
+  const std::size_t n = x.size();
+  if (n == 0) return;
+  double mean = 0;
+  for (double v : x) mean += v / static_cast<double>(n);
+  spectrum_.resize(n);
+  for (std::size_t j = 0; j < n; ++j) spectrum_[j] = x[j] - mean;
+  spectrum_ = fft_.forward(std::move(spectrum_));
+}
+
+std::vector<std::complex<double>> AnalyticBands::band(double lo_hz, double hi_hz) const {
+  if (!(hi_hz >= lo_hz) || lo_hz < 0) throw std::invalid_argument("analyticBand: empty band");
+  const std::size_t n = spectrum_.size();
+  if (n == 0) return {};
+  const double df = fs_hz_ / static_cast<double>(n);
+  std::vector<std::complex<double>> a(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    const double f = static_cast<double>(k) * df;
+    const bool positive = k > 0 && 2 * k < n;
+    a[k] = positive && f >= lo_hz && f <= hi_hz ? 2.0 * spectrum_[k] : std::complex<double>(0.0);
+  }
+  // Inverse transform: conj(FFT(conj(A)))/n.
+  for (auto& v : a) v = std::conj(v);
+  a = fft_.forward(std::move(a));
+  for (auto& v : a) v = std::conj(v) / static_cast<double>(n);
+  return a;
+}
+
 std::vector<std::complex<double>> analyticBand(const std::vector<double>& x, double fs_hz, double lo_hz,
                                                double hi_hz) {
   if (!(fs_hz > 0)) throw std::invalid_argument("analyticBand: sampling rate must be positive");
   if (!(hi_hz >= lo_hz) || lo_hz < 0) throw std::invalid_argument("analyticBand: empty band");
-  const std::size_t n = x.size();
-  if (n == 0) return {};
-  double mean = 0;
-  for (double v : x) mean += v / static_cast<double>(n);
-  std::vector<std::complex<double>> a(n);
-  for (std::size_t j = 0; j < n; ++j) a[j] = x[j] - mean;
-  a = Impl::fft(std::move(a));
-  const double df = fs_hz / static_cast<double>(n);
-  for (std::size_t k = 0; k < n; ++k) {
-    const double f = static_cast<double>(k) * df;
-    const bool positive = k > 0 && 2 * k < n;
-    a[k] = positive && f >= lo_hz && f <= hi_hz ? 2.0 * a[k] : std::complex<double>(0.0);
-  }
-  // Inverse transform: conj(FFT(conj(A)))/n.
-  for (auto& v : a) v = std::conj(v);
-  a = Impl::fft(std::move(a));
-  for (auto& v : a) v = std::conj(v) / static_cast<double>(n);
-  return a;
+  return AnalyticBands(x, fs_hz).band(lo_hz, hi_hz);
 }
 
 double modulationIndex(const std::vector<double>& x, double fs_hz, double phase_lo_hz, double phase_hi_hz,
                        double amp_lo_hz, double amp_hi_hz, int bins) {
   if (bins < 2 || x.size() < static_cast<std::size_t>(bins)) return kNaN;
-  const auto phase = phaseOf(analyticBand(x, fs_hz, phase_lo_hz, phase_hi_hz));
-  const auto envelope = envelopeOf(analyticBand(x, fs_hz, amp_lo_hz, amp_hi_hz));
+  const AnalyticBands bands(x, fs_hz);
+  const auto phase = phaseOf(bands.band(phase_lo_hz, phase_hi_hz));
+  const auto envelope = envelopeOf(bands.band(amp_lo_hz, amp_hi_hz));
   return tortIndex(phase, envelope, 0, bins);
 }
 
@@ -103,8 +116,9 @@ PacResult modulationIndexZ(const std::vector<double>& x, double fs_hz, double ph
                            double amp_lo_hz, double amp_hi_hz, int surrogates, std::uint64_t seed, int bins) {
   PacResult out{kNaN, kNaN, kNaN, kNaN, 0};
   if (bins < 2 || x.size() < static_cast<std::size_t>(bins)) return out;
-  const auto phase = phaseOf(analyticBand(x, fs_hz, phase_lo_hz, phase_hi_hz));
-  const auto envelope = envelopeOf(analyticBand(x, fs_hz, amp_lo_hz, amp_hi_hz));
+  const AnalyticBands bands(x, fs_hz);
+  const auto phase = phaseOf(bands.band(phase_lo_hz, phase_hi_hz));
+  const auto envelope = envelopeOf(bands.band(amp_lo_hz, amp_hi_hz));
   out.mi = tortIndex(phase, envelope, 0, bins);
 
   // Lags of at least a second leave any beta-band envelope many cycles from
@@ -157,6 +171,7 @@ Comodulogram comodulogram(const std::vector<double>& x, double fs_hz, const std:
   out.amp_hz = amp_hz;
   out.mi.assign(phase_hz.size() * amp_hz.size(), kNaN);
   if (bins < 2 || x.size() < static_cast<std::size_t>(bins)) return out;
+  const AnalyticBands bands(x, fs_hz);
 
   // With a fixed amplitude half-width each amplitude band is one envelope
   // for every phase; otherwise the band depends on the row's phase frequency.
@@ -164,19 +179,18 @@ Comodulogram comodulogram(const std::vector<double>& x, double fs_hz, const std:
   std::vector<std::vector<double>> fixed_envelopes(fixed_amp_width ? amp_hz.size() : 0);
   for (std::size_t a = 0; a < fixed_envelopes.size(); ++a) {
     const double lo = amp_hz[a] - amp_half_width_hz, hi = amp_hz[a] + amp_half_width_hz;
-    if (bandWithin(lo, hi, limit_hz)) fixed_envelopes[a] = envelopeOf(analyticBand(x, fs_hz, lo, hi));
+    if (bandWithin(lo, hi, limit_hz)) fixed_envelopes[a] = envelopeOf(bands.band(lo, hi));
   }
   for (std::size_t p = 0; p < phase_hz.size(); ++p) {
     const double phase_lo = phase_hz[p] - phase_half_width_hz, phase_hi = phase_hz[p] + phase_half_width_hz;
     if (!bandWithin(phase_lo, phase_hi, limit_hz)) continue;
-    const auto phase = phaseOf(analyticBand(x, fs_hz, phase_lo, phase_hi));
+    const auto phase = phaseOf(bands.band(phase_lo, phase_hi));
     const double amp_width = fixed_amp_width ? amp_half_width_hz : phase_hz[p];
     for (std::size_t a = 0; a < amp_hz.size(); ++a) {
       const double lo = amp_hz[a] - amp_width, hi = amp_hz[a] + amp_width;
       if (!bandWithin(lo, hi, limit_hz)) continue;
-      const double index = fixed_amp_width
-                               ? tortIndex(phase, fixed_envelopes[a], 0, bins)
-                               : tortIndex(phase, envelopeOf(analyticBand(x, fs_hz, lo, hi)), 0, bins);
+      const double index = fixed_amp_width ? tortIndex(phase, fixed_envelopes[a], 0, bins)
+                                           : tortIndex(phase, envelopeOf(bands.band(lo, hi)), 0, bins);
       out.mi[p * amp_hz.size() + a] = index;
     }
   }

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "src/analysis/spectral.hpp"
+
 namespace cbgtc::analysis {
 
 /// The analytic signal of x's component in [lo_hz, hi_hz]: x's mean
@@ -17,6 +19,21 @@ namespace cbgtc::analysis {
 /// or an empty band.
 std::vector<std::complex<double>> analyticBand(const std::vector<double>& x, double fs_hz, double lo_hz,
                                                double hi_hz);
+
+/// analyticBand of many bands of one trace: x's spectrum is taken once, and
+/// each band costs one inverse transform. band(lo, hi) ==
+/// analyticBand(x, fs_hz, lo, hi), bit for bit. Throws as analyticBand does:
+/// the constructor for fs_hz <= 0, band() for an empty band.
+class AnalyticBands {
+ public:
+  AnalyticBands(const std::vector<double>& x, double fs_hz);
+  std::vector<std::complex<double>> band(double lo_hz, double hi_hz) const;
+
+ private:
+  double fs_hz_;
+  Impl::FftOfLength fft_;
+  std::vector<std::complex<double>> spectrum_;  // of x with its mean removed
+};
 
 /// Tort et al. (2010) modulation index of the amplitude of [amp_lo, amp_hi]
 /// by the phase of [phase_lo, phase_hi]: the mean amplitude in `bins` phase

@@ -6,6 +6,7 @@
 #include <limits>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 
 namespace cbgtc::analysis {
 
@@ -220,6 +221,22 @@ namespace Impl {
 std::vector<std::complex<double>> fft(std::vector<std::complex<double>> x) {
   const FftPlan plan(x.size());
   return plan.forward(std::move(x));
+}
+
+struct FftOfLength::Plan {
+  std::size_t n;
+  FftPlan plan;
+};
+FftOfLength::FftOfLength(std::size_t n) : plan_(std::make_unique<const Plan>(Plan{n, FftPlan(n)})) {}
+FftOfLength::~FftOfLength() = default;
+FftOfLength::FftOfLength(FftOfLength&&) noexcept = default;
+FftOfLength& FftOfLength::operator=(FftOfLength&&) noexcept = default;
+std::size_t FftOfLength::size() const { return plan_->n; }
+std::vector<std::complex<double>> FftOfLength::forward(std::vector<std::complex<double>> x) const {
+  if (x.size() != plan_->n)
+    throw std::invalid_argument("FftOfLength: planned for " + std::to_string(plan_->n) + " points, given " +
+                                std::to_string(x.size()));
+  return plan_->plan.forward(std::move(x));
 }
 }  // namespace Impl
 

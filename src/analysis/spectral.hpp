@@ -11,6 +11,7 @@
 
 #include <complex>
 #include <cstddef>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -104,6 +105,23 @@ namespace Impl {
 /// Forward DFT, X_k = sum_j x_j exp(-2 pi i j k / n), any n (radix-2 for powers of two, Bluestein otherwise).
 /// Exposed for tests only.
 std::vector<std::complex<double>> fft(std::vector<std::complex<double>> x);
+
+/// fft of one length n, planned once (its twiddles and Bluestein's chirp cost
+/// about a transform) for many transforms: forward(x) == fft(x) for x of
+/// length n, bit for bit.
+class FftOfLength {
+ public:
+  explicit FftOfLength(std::size_t n);
+  ~FftOfLength();
+  FftOfLength(FftOfLength&&) noexcept;
+  FftOfLength& operator=(FftOfLength&&) noexcept;
+  std::size_t size() const;
+  std::vector<std::complex<double>> forward(std::vector<std::complex<double>> x) const;
+
+ private:
+  struct Plan;
+  std::unique_ptr<const Plan> plan_;
+};
 }  // namespace Impl
 
 }  // namespace cbgtc::analysis
