@@ -69,9 +69,10 @@ std::string Simulation::nonFiniteMessage(std::int64_t code) const {
   const double dt = _config.simulation.dt_ms;
   char text[512];
   std::snprintf(text, sizeof text,
-                "population %s has a non-finite membrane potential by t = %g ms (step %lld): the integration "
+                "population %s has a membrane potential beyond ±10 V or not finite by t = %g ms (step %lld): "
+                "the integration "
                 "diverged: the step (simulation.dt_ms = %g; try %g) or an input too strong for the model "
-                "(a stimulus's amplitude, a projection's g_total) is the likely cause",
+                "(a stimulus's amplitude, a projection's g_total, a bias or noise) is the likely cause",
                 _populations.at(position).name.c_str(), static_cast<double>(step + 1) * dt,
                 static_cast<long long>(step), dt, dt / 2);
   return text;

@@ -162,6 +162,24 @@ TEST(Simulation, NonFiniteStateOfAnAdExPopulationIsCaught) {
   EXPECT_EQ(s.steps, sim.epochSteps()) << "detected in the first epoch";
 }
 
+// A blow-up can stay finite in double precision (a potential of 1e28 mV
+// from an absurd bias, −1e10 mV from an absurd noise): beyond ±10 V it is
+// caught as NaN and ±inf are.
+TEST(Simulation, FiniteButDivergedStateIsCaught) {
+  for (const std::string population : {"STN", "GPe"}) {
+    auto c = smallConfig();
+    if (population == "STN")
+      test::population(c, "STN").bias.mean = 1e30;
+    else
+      test::population(c, "GPe").noise.sigma = 1e12;
+    Simulation sim(c);
+    const RunSummary s = sim.run(nullptr);
+    EXPECT_FALSE(s.complete) << population;
+    EXPECT_NE(s.failure.find("population " + population), std::string::npos) << s.failure;
+    EXPECT_NE(s.failure.find("10 V"), std::string::npos) << s.failure;
+  }
+}
+
 // A stable run reports no failure.
 TEST(Simulation, FiniteRunHasNoFailure) {
   const auto c = smallConfig();
