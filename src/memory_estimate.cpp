@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <utility>
 
 #include "kernels/spike_record.hpp"
 #include "kernels/types.hpp"
@@ -36,6 +38,13 @@ std::string gigabytes(double bytes) {
 
 }  // namespace
 
+namespace {
+// Bytes as a double: the product of an absurd deck's sizes must not wrap.
+void add(std::vector<MemoryItem>& items, std::string what, double bytes, bool device) {
+  items.push_back({std::move(what), bytes, device});
+}
+}  // namespace
+
 std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
   std::vector<MemoryItem> items;
   const double dt = c.simulation.dt_ms;
@@ -51,27 +60,28 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
     // scratch, V's moments.
     const std::int64_t per_neuron = static_cast<std::int64_t>(stateBytes(p.params)) + 8 + 56 + 16 +
                                     2 * (epoch / lfp_every + 2) * static_cast<std::int64_t>(sizeof(real_type));
-    items.push_back({"neurons of " + p.name + " (" + key + ")", n * per_neuron, true});
+    add(items, "neurons of " + p.name + " (" + key + ")", n * per_neuron, true);
     // The LFP proxy: a bounded buffer on the device, the whole run on the
     // host (kept, and summed over the ranks).
     // (and the same for the sum of V)
-    items.push_back({"LFP buffer of " + p.name, 2 * lfpDeviceSamples(c) * 8, true});
-    items.push_back({"LFP proxy of " + p.name +
-                         " on the host (simulation.duration_ms at the device's LFP rate, docs/model.md §7.2)",
-                     2 * lfp_samples * 8 * 2, false});
+    add(items, "LFP buffer of " + p.name, 2 * lfpDeviceSamples(c) * 8, true);
+    add(items,
+        "LFP proxy of " + p.name +
+            " on the host (simulation.duration_ms at the device's LFP rate, docs/model.md §7.2)",
+        2 * lfp_samples * 8 * 2, false);
     if (c.analysis.surprise_neurons > 0 && p.n > 0) {
       // The kept neurons are every s-th (s = n / kept): a block holds at
       // most block / s + 1 of them.
       const std::int64_t kept = std::min(p.n, c.analysis.surprise_neurons);
       const std::int64_t here = std::min(kept, n / (p.n / kept) + 1);
-      items.push_back({"spike trains of " + p.name + " (analysis.surprise_neurons, simulation.duration_ms)",
-                       here * (surpriseTrainCapacity(c) + 1) * 8, true});
+      add(items, "spike trains of " + p.name + " (analysis.surprise_neurons, simulation.duration_ms)",
+          here * (surpriseTrainCapacity(c) + 1) * 8, true);
     }
     // Values of the model's step computed for the whole run (Model::stepTable,
     // such as a source's rate fluctuation); a single value is not counted.
     if (const std::int64_t table = stepTableBytes(p.params, steps); table > 8)
-      items.push_back(
-          {"step table of " + p.name + " (population." + p.name + ", simulation.duration_ms)", table, true});
+      add(items, "step table of " + p.name + " (population." + p.name + ", simulation.duration_ms)",
+          static_cast<double>(table), true);
     const std::int64_t separation = std::max<std::int64_t>(1, leastSpikeSeparation(p.params, dt));
     spike_capacity += n * ((epoch - 1) / separation + 1);
     for (const StimulusSettings& st : c.stimuli)
@@ -85,12 +95,13 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
     const auto values = recordCapacity(c, r.every_steps) * static_cast<std::int64_t>(r.variables.size());
     const std::string what = r.name.empty() ? "voltage report of " + p.name + " (output.v_neurons)"
                                             : "recording " + r.name + " ([record." + r.name + "])";
-    items.push_back({what, values * std::min(cells, largestBlock(p.n, ranks)) * 4 + largestBlock(p.n, ranks) * 4, true});
+    add(items, what, values * std::min(cells, largestBlock(p.n, ranks)) * 4 + largestBlock(p.n, ranks) * 4,
+        true);
   }
   const auto record = static_cast<std::int64_t>(sizeof(SpikeRecord));
-  items.push_back({"spike buffer (population.*.n)", spike_capacity * record, true});
+  add(items, "spike buffer (population.*.n)", spike_capacity * record, true);
   // Every rank's spikes of an epoch, gathered on every rank (at most).
-  items.push_back({"exchanged spikes (population.*.n)", spike_capacity * ranks * record, false});
+  add(items, "exchanged spikes (population.*.n)", spike_capacity * ranks * record, false);
 
   for (const ProjectionSettings& pr : c.projections) {
     const PopulationSettings* source = c.population(pr.source);
@@ -109,15 +120,16 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
     const std::string k = "projection." + pr.name;
     const std::string sizes = "population." + source->name + ".n" +
                               (source == target ? "" : ", population." + target->name + ".n");
-    items.push_back({"synapses of " + k + " (" + k + (pr.rule == "fixed_indegree" ? ".indegree, " : ".p, ") +
-                         sizes + ")",
-                     static_cast<std::int64_t>(2 * synapses * per_synapse) + 8 * (source->n + 1) + 8 * (targets + 1),
-                     true});
+    add(items,
+        "synapses of " + k + " (" + k + (pr.rule == "fixed_indegree" ? ".indegree, " : ".p, ") + sizes + ")",
+        2 * synapses * per_synapse + 8.0 * static_cast<double>(source->n + 1) +
+            8.0 * static_cast<double>(targets + 1),
+        true);
     // A projection without synapses has no ring (Simulation::buildProjections).
     const std::int64_t slots = stepsOf(pr.delay_ms + pr.delay_jitter_ms, dt) + 1;
     if (per_target > 0)
-      items.push_back({"arrival ring of " + k + " (" + k + ".delay_ms, population." + target->name + ".n)",
-                       slots * targets * 8 + targets * 8, true});
+      add(items, "arrival ring of " + k + " (" + k + ".delay_ms, population." + target->name + ".n)",
+          slots * targets * 8 + targets * 8, true);
   }
   return items;
 }
@@ -156,18 +168,18 @@ void checkMemory(const SimulationConfig& config, int ranks) {
   auto check = [&](bool device, std::int64_t available, const char* where) {
     if (available < 0) return;
     std::vector<MemoryItem> mine;
-    std::int64_t total = 0;
+    double total = 0;
     for (const auto& item : items)
       if (shared || item.device == device) {
         mine.push_back(item);
         total += item.bytes;
       }
-    if (total <= available) return;
+    if (total <= static_cast<double>(available)) return;
     std::sort(mine.begin(), mine.end(), [](const MemoryItem& a, const MemoryItem& b) { return a.bytes > b.bytes; });
     std::string largest;
     for (std::size_t i = 0; i < mine.size() && i < 3; ++i)
-      largest += (i ? "; " : "") + mine[i].what + ": " + gigabytes(static_cast<double>(mine[i].bytes));
-    throw ConfigError("the run needs about " + gigabytes(static_cast<double>(total)) + " of " + where +
+      largest += (i ? "; " : "") + mine[i].what + ": " + gigabytes(mine[i].bytes);
+    throw ConfigError("the run needs about " + gigabytes(total) + " of " + where +
                       " memory per rank, more than the " + gigabytes(static_cast<double>(available)) +
                       " available (largest: " + largest + ")");
   };

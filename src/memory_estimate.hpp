@@ -12,7 +12,7 @@ namespace cbgtc {
 
 struct MemoryItem {
   std::string what;  // and the keys that size it
-  std::int64_t bytes = 0;
+  double bytes = 0;  // a double: the estimate of an absurd deck must not overflow
   bool device = true;  // in the execution space's memory (else the host's)
 };
 
