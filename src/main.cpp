@@ -13,6 +13,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -63,6 +64,13 @@ void installSignalHandlers() {
 
 // Messages of libraries (Kokkos's allocation failure) span several lines;
 // an error is one.
+/// Whether two output paths name the same file, as far as their text says
+/// (neither need exist yet).
+bool samePath(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  return fs::absolute(a).lexically_normal() == fs::absolute(b).lexically_normal();
+}
+
 /// output.network's files may be written: the output files' checks, and
 /// HDF5 in the build. Throws io::OutputError naming the file.
 void checkNetworkFiles(const cbgtc::SimulationConfig& config) {
@@ -153,6 +161,12 @@ void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary
 void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& restart) {
   const std::string& file = config.checkpoint.file;
   if (!file.empty()) {
+    std::vector<std::string> others = cbgtc::recordFiles(cbgtc::recordPlans(config));
+    for (const std::string& network_file : cbgtc::networkFiles(config)) others.push_back(network_file);
+    for (const std::string& other : others)
+      if (samePath(file, other))
+        throw cbgtc::ConfigError("checkpoint.file: '" + file +
+                                 "' is also a [record] section's or output.network's file");
     if (!cbgtc::io::writesReportFiles())
       throw cbgtc::io::OutputError("'" + file + "': checkpoints are HDF5 files, and this build has no HDF5");
     // A continued run may replace the checkpoint it continues from.
@@ -549,6 +563,41 @@ EnsemblePlan planEnsemble(int argc, const char* const argv[], const cbgtc::io::C
   return plan;
 }
 
+/// Every file an ensemble's runs write, and its table, checked before the
+/// first run: each may be written (the output files' checks), and none is
+/// another's. Throws io::OutputError or ConfigError naming the file.
+void checkEnsembleFiles(const EnsemblePlan& plan, bool overwrite) {
+  std::vector<std::pair<std::string, std::string>> files;  // (path, what writes it)
+  const auto add = [&](const std::string& path, const std::string& what) {
+    for (const auto& [seen, by] : files)
+      if (samePath(path, seen))
+        throw cbgtc::ConfigError("'" + path + "' would be written by " + by + " and by " + what);
+    files.emplace_back(path, what);
+  };
+  add(plan.table, "ensemble.table");
+  for (const EnsemblePlan::Unit& unit : plan.units) {
+    const auto addRun = [&](const cbgtc::SimulationConfig& run, const std::string& what) {
+      add(run.output.file, what + " (output.file)");
+      for (const std::string& file : cbgtc::recordFiles(cbgtc::recordPlans(run)))
+        add(file, what + " (record)");
+      for (const std::string& file : cbgtc::networkFiles(run)) add(file, what + " (output.network)");
+    };
+    if (unit.one_file)
+      addRun(*unit.merged, "ensemble runs " + std::to_string(unit.first) + "-" +
+                               std::to_string(unit.first + unit.count - 1));
+    else
+      for (std::size_t r = unit.first; r < unit.first + unit.count; ++r)
+        addRun(plan.configs[r], "ensemble run " + std::to_string(r));
+  }
+  for (const auto& [path, what] : files) {
+    try {
+      cbgtc::io::checkOutputLocation(path, overwrite);
+    } catch (const cbgtc::io::OutputError& e) {
+      throw cbgtc::io::OutputError(what + ": " + e.what());
+    }
+  }
+}
+
 /// The runs of an ensemble (planEnsemble), spread over groups of ranks,
 /// then its table (src/ensemble.hpp). Exit code: the first failed run's,
 /// else 0.
@@ -558,12 +607,21 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
   EnsemblePlan plan;
   try {
     plan = planEnsemble(argc, argv, base, decks);
-    if (root) cbgtc::io::checkOutputLocation(plan.table, base.config.output.overwrite);
   } catch (const cbgtc::io::ConfigError& e) {
     if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
     return 2;
-  } catch (const cbgtc::io::OutputError& e) {
-    if (root) std::fprintf(stderr, "cbgtc: error: ensemble.table: %s\n", e.what());
+  }
+  // Rank 0 writes every file; the others learn whether it may.
+  std::string refused;
+  if (root) {
+    try {
+      checkEnsembleFiles(plan, base.config.output.overwrite);
+    } catch (const std::exception& e) {
+      refused = e.what();
+    }
+  }
+  if (world.any(!refused.empty())) {
+    if (root) std::fprintf(stderr, "cbgtc: error: %s\n", refused.c_str());
     return 2;
   }
   const auto& runs = plan.runs;
@@ -758,6 +816,18 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
         plan = planEnsemble(argc, argv, cl, cached_deck);
       } catch (const cbgtc::ConfigError& e) {
         if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+        return 2;
+      }
+      std::string refused;
+      if (root) {
+        try {
+          checkEnsembleFiles(*plan, cl.config.output.overwrite);
+        } catch (const std::exception& e) {
+          refused = e.what();
+        }
+      }
+      if (comm.any(!refused.empty())) {
+        if (root) std::fprintf(stderr, "cbgtc: error: %s\n", refused.c_str());
         return 2;
       }
     }

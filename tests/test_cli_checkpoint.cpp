@@ -162,6 +162,12 @@ TEST(CliCheckpoint, RefusalsAreOneLineBeforeAnythingIsWritten) {
   refused(deck + " --checkpoint.at_ms=ten --checkpoint.file=x.h5", "checkpoint.at_ms");
   refused(deck + " --ensemble.seeds=1-2 --restart='" + checkpoint + "'", "--restart");
   refused(deck + " --checkpoint.append=true", "give --restart");
+  // A checkpoint on a file the run writes anyway.
+  const auto report = (dir / "report.h5").string();
+  refused(deck + " --record.r.population=STN --record.r.count=1 --record.r.file='" + report +
+              "' --checkpoint.at_ms=50 --checkpoint.file='" + report + "'",
+          "checkpoint.file");
+  EXPECT_FALSE(std::filesystem::exists(report));
   // The checkpoint it continues from may be replaced by the continued run's.
   r = runCbgtc(deck + " --output.overwrite=false --restart='" + checkpoint + "' --checkpoint.file='" + checkpoint +
                    "' --checkpoint.at_ms=80 --output.file='" + (dir / "b.h5").string() + "'",

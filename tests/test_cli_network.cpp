@@ -693,6 +693,35 @@ TEST(CliEnsemble, ValidateChecksEveryRunAndNetwork) {
         << entry.path();  // only the captured stdout and stderr
 }
 
+// Every file of every run, and the table, is checked before the first run:
+// a table on a run's file, or a later run's file that may not be replaced,
+// stops the ensemble with one line, nothing written and the file untouched.
+TEST(CliEnsemble, EveryFileIsCheckedBeforeTheFirstRun) {
+  TempDir dir;
+  const std::string base = (dir / "ens.h5").string();
+  RunResult r = runCbgtc(
+      smallRun(dir, base, "--ensemble.seeds=1-2 --ensemble.table='" + (dir / "ens_1.h5").string() + "'"),
+      dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("ensemble.table"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ens_1.h5"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  {
+    std::ofstream existing((dir / "ens_1.h5").string());
+    existing << "keep me";
+  }
+  r = runCbgtc("--config '" + inputDeck("default.ini") + "' --simulation.duration_ms=200 --output.file='" +
+                   base + "' --output.overwrite=false --ensemble.seeds=1-2",
+               dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("ensemble run 1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ens_1.h5"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(slurp(dir / "ens_1.h5"), "keep me");
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    EXPECT_TRUE(entry.path().extension() == ".txt" || entry.path().filename() == "ens_1.h5") << entry.path();
+}
+
 TEST(CliEnsemble, ABadGridValueStopsTheEnsembleBeforeAnyRun) {
   TempDir dir;
   const std::string base = (dir / "ens.h5").string();
