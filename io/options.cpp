@@ -588,15 +588,28 @@ std::vector<DeckEntry> scanDeck(const std::string& path, const std::string& text
   std::map<std::string, int> first_line;
   std::istringstream in(text);
   std::string raw, section;
+  // A named section ([population.X], [stimulus.Y], ...) defines a thing; one
+  // without keys would define nothing, silently.
+  int section_line = 0;
+  bool section_has_keys = true;
+  const auto requireKeys = [&] {
+    if (!section_has_keys && section.find('.') != std::string::npos)
+      throw ConfigError(path + ":" + std::to_string(section_line) + ": [" + section +
+                        "] has no keys (comment out its header too to leave it out)");
+  };
   for (int line = 1; std::getline(in, raw); ++line) {
     const std::string where = path + ":" + std::to_string(line) + ": ";
     const std::string s = trimmed(raw.substr(0, raw.find('#')));
     if (s.empty()) continue;
     if (s.front() == '[' && s.back() == ']') {
+      requireKeys();
       section = trimmed(s.substr(1, s.size() - 2));
       if (section.empty()) throw ConfigError(where + "empty section name '" + s + "'");
+      section_line = line;
+      section_has_keys = false;
       continue;
     }
+    section_has_keys = true;
     const auto eq = s.find('=');
     if (eq == std::string::npos)
       throw ConfigError(where + "expected 'key = value' or '[section]', got '" + s + "'");
@@ -611,6 +624,7 @@ std::vector<DeckEntry> scanDeck(const std::string& path, const std::string& text
       throw ConfigError(where + e.key + " is set twice (first on line " + std::to_string(it->second) + ")");
     entries.push_back(std::move(e));
   }
+  requireKeys();
   return entries;
 }
 

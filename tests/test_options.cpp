@@ -358,6 +358,20 @@ TEST(OptionsErrors, UnknownKeyNamesTheClosestKey) {
   expectRejected({"--config", deck}, {"typo.ini:3", "simulation.sed", "did you mean 'simulation.seed'?"});
 }
 
+// A named section without keys defines nothing: an error naming it and its
+// line, also at the end of a deck; an unnamed one ([analysis] with every key
+// commented out) sets nothing and is fine.
+TEST(OptionsErrors, NamedSectionWithoutKeysIsRejected) {
+  TempDir dir;
+  const std::string deck = (dir / "empty.ini").string();
+  writeFile(deck, "[simulation]\nduration_ms = 10\n[population.NEW]\n# n = 3\n\n[simulation.more]\n");
+  expectRejected({"--config", deck}, {"empty.ini:3", "[population.NEW] has no keys"});
+  writeFile(deck, "[simulation]\nduration_ms = 10\n[stimulus.dbs]\n");
+  expectRejected({"--config", deck}, {"empty.ini:3", "[stimulus.dbs] has no keys"});
+  writeFile(deck, "[analysis]\n# burn_in_ms = 100\n[simulation]\nduration_ms = 10\n");
+  EXPECT_NO_THROW(parse({"--config", deck}));
+}
+
 TEST(OptionsErrors, NonNumericValue) {
   expectRejected({"--population.STN.ISTN=abc"}, {"population.STN.ISTN", "abc"});
   expectRejected({"--population.GPe.n=1.5"}, {"population.GPe.n"});
@@ -515,8 +529,8 @@ TEST(OptionsDeck, MalformedLinesNameFileAndLine) {
   expectRejected({"--config", deck}, {deck + ":4:", "population.STN.foo"});
   writeFile(deck, "[population.GPi]\nI_e = lots\n");
   expectRejected({"--config", deck}, {deck + ":2:", "population.GPi.I_e", "lots"});
-  writeFile(deck, "[population.STN]\nISTN = 50\n[population.GPe]\n[population.STN]\nISTN = 51\n");
-  expectRejected({"--config", deck}, {deck + ":5:", "population.STN.ISTN", "line 2"});
+  writeFile(deck, "[population.STN]\nISTN = 50\n[population.GPe]\nI_e = 1\n[population.STN]\nISTN = 51\n");
+  expectRejected({"--config", deck}, {deck + ":6:", "population.STN.ISTN", "line 2"});
   writeFile(deck, "[]\nISTN = 50\n");
   expectRejected({"--config", deck}, {deck + ":1:"});
   writeFile(deck, "[population.STN]\n = 50\n");
