@@ -84,13 +84,17 @@ std::vector<std::uint64_t> parseSeeds(const std::string& text) {
   if (trim(text).empty()) return seeds;
   std::set<std::uint64_t> seen;
   for (const std::string& item : splitOn(text, ',')) {
+    if (item.empty()) throw ConfigError("ensemble.seeds: '" + text + "' has an empty item");
     const auto dash = item.find('-');
     std::uint64_t first = 0, last = 0;
     if (dash == std::string::npos) {
       first = last = seedOf(item);
     } else {
-      first = seedOf(trim(item.substr(0, dash)));
-      last = seedOf(trim(item.substr(dash + 1)));
+      const std::string from = trim(item.substr(0, dash)), to = trim(item.substr(dash + 1));
+      if (from.empty() || to.empty())
+        throw ConfigError("ensemble.seeds: '" + item + "' is not a range a-b (both ends are needed)");
+      first = seedOf(from);
+      last = seedOf(to);
       if (last < first) throw ConfigError("ensemble.seeds: the range '" + item + "' runs backwards");
       if (last - first >= 100000) throw ConfigError("ensemble.seeds: the range '" + item + "' is too long");
     }
@@ -129,10 +133,14 @@ std::vector<GridAxis> parseGrid(const std::string& text) {
     if (!keys.insert(axis.key).second) throw ConfigError("ensemble.grid: '" + axis.key + "' is given twice");
     for (const std::string& v : splitOn(item.substr(eq + 1), ',')) {
       if (v.empty()) throw ConfigError("ensemble.grid: '" + axis.key + "' has an empty value");
+      if (std::find(axis.values.begin(), axis.values.end(), v) != axis.values.end())
+        throw ConfigError("ensemble.grid: '" + axis.key + "' has the value '" + v + "' twice");
       axis.values.push_back(v);
     }
+    if (axis.values.empty()) throw ConfigError("ensemble.grid: '" + axis.key + "' has no values");
     axes.push_back(axis);
   }
+  if (axes.empty()) throw ConfigError("ensemble.grid: '" + text + "' gives no key = value, value, ...");
   return axes;
 }
 
@@ -156,8 +164,12 @@ std::vector<Overrides> parseSets(const std::string& text) {
         throw ConfigError("ensemble.sets: '" + key + "' is given twice in one set");
       set.emplace_back(key, value);
     }
+    if (std::find(sets.begin(), sets.end(), set) != sets.end())
+      throw ConfigError("ensemble.sets: the set '" + item + "' is given twice");
     sets.push_back(set);
   }
+  if (sets.empty() && !trim(text).empty())
+    throw ConfigError("ensemble.sets: '" + text + "' gives no key = value sets");
   return sets;
 }
 

@@ -19,12 +19,14 @@ TEST(EnsembleSeeds, ListsAndRangesInOrder) {
 }
 
 TEST(EnsembleSeeds, BadListsAreRefusedNamingTheKey) {
-  for (const char* bad : {"1,,2", "a", "3-1", "1-3, 2", "-1", "1.5", "1,"}) {
+  for (const char* bad : {"1,,2", "a", "3-1", "1-3, 2", "-1", "1.5", "1,", "1-", "4-2-1"}) {
     try {
       parseSeeds(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
     } catch (const ConfigError& e) {
       EXPECT_NE(std::string(e.what()).find("ensemble.seeds"), std::string::npos) << e.what();
+      // The item at fault is quoted, never an empty ''.
+      EXPECT_EQ(std::string(e.what()).find("''"), std::string::npos) << e.what();
     }
   }
 }
@@ -36,7 +38,7 @@ TEST(EnsembleGrid, AxesAndValues) {
   EXPECT_EQ(grid[0].values, (std::vector<std::string>{"1", "2.5"}));
   EXPECT_EQ(grid[1].values, (std::vector<std::string>{"20", "130", "180"}));
   for (const char* bad : {"a.b", "a.b = 1,", "= 1", "a.b = 1; a.b = 2", "simulation.seed = 1, 2",
-                          "output.file = x.h5", "ensemble.seeds = 1"}) {
+                          "output.file = x.h5", "ensemble.seeds = 1", "a.b = ", "a.b = 5, 5", ";"}) {
     try {
       parseGrid(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
@@ -58,8 +60,8 @@ TEST(EnsembleSets, EachSetWithEverySeed) {
     EXPECT_EQ(runs[r].seed, 5 + r % 3);
     EXPECT_EQ(runs[r].overrides, sets[r / 3]);
   }
-  for (const char* bad :
-       {"a.b", "a.b = ", "= 1", "a.b = 1, a.b = 2", "simulation.seed = 1", "ensemble.grid = x"}) {
+  for (const char* bad : {"a.b", "a.b = ", "= 1", "a.b = 1, a.b = 2", "simulation.seed = 1",
+                          "ensemble.grid = x", ";", "a.b = 1; a.b = 1"}) {
     try {
       parseSets(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
