@@ -43,7 +43,7 @@ void checkOutputLocation(const std::string& path, bool overwrite) {
   const std::string partial = path + ".partial";
   if (detail::pathExists(partial))
     throw OutputError("in-progress file '" + partial + "' exists (a run writing '" + path +
-                      "', or one that was killed): remove it or choose another output.file");
+                      "', or one that was killed): remove it, or write this file elsewhere");
   const std::string directory = directoryOf(path);
   struct stat info {};
   if (::stat(directory.c_str(), &info) != 0) {
@@ -119,7 +119,7 @@ int createExclusive(const std::string& path) {
     if (error == EEXIST)
       throw OutputError("in-progress file '" + path +
                         "' exists (another run writing the same output file, or " +
-                        "one that was killed): remove it or choose another output.file");
+                        "one that was killed): remove it, or write this file elsewhere");
     throw OutputError("cannot create output file '" + path + "': " + errnoText(error));
   }
   return fd;

@@ -89,11 +89,12 @@ std::int64_t localDigest(const Projection& proj, std::int64_t first_target) {
 
 std::vector<double> checkpointTimes(const std::string& text) {
   std::vector<double> times;
+  if (text.find_first_not_of(" \t") == std::string::npos) return times;
   std::string item;
   std::istringstream in(text);
   while (std::getline(in, item, ',')) {
     const auto first = item.find_first_not_of(" \t");
-    if (first == std::string::npos) continue;
+    if (first == std::string::npos) throw ConfigError("checkpoint.at_ms: '" + text + "' has an empty item");
     item = item.substr(first, item.find_last_not_of(" \t") - first + 1);
     std::size_t used = 0;
     double t = -1;
@@ -406,7 +407,11 @@ void Simulation::restore(const std::string& path) {
       std::visit(
           [&](auto& m) {
             m.storage.forEachState([&](const char* name, const auto& view) {
-              fromDoubles(view, perNeuron(g + "/state_" + name, p), first);
+              const std::vector<double> values = perNeuron(g + "/state_" + name, p);
+              // A state the run could not have saved: it stops at a non-finite one.
+              for (const double v : values)
+                if (!std::isfinite(v)) fail(g + "/state_" + name + " holds a value that is not finite");
+              fromDoubles(view, values, first);
             });
           },
           p.model);

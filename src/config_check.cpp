@@ -127,7 +127,10 @@ void checkConsistency(const SimulationConfig& c) {
                       ") is not a multiple of simulation.dt_ms (" + io::formatNumber(c.simulation.dt_ms) + ")");
   checkPopulations(c);
   if (c.output.file.empty()) throw ConfigError("output.file must not be empty");
-  checkpointTimes(c.checkpoint.at_ms);  // throws naming the key
+  for (const double t : checkpointTimes(c.checkpoint.at_ms))  // throws naming the key
+    if (t >= c.simulation.duration_ms)
+      throw ConfigError("checkpoint.at_ms: " + io::formatNumber(t) + " ms is not before the run's end (" +
+                        "simulation.duration_ms = " + io::formatNumber(c.simulation.duration_ms) + ")");
   if (c.checkpoint.file.empty() &&
       (!c.checkpoint.at_ms.empty() || c.checkpoint.every_ms > 0 || c.checkpoint.on_signal))
     throw ConfigError(

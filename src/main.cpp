@@ -170,7 +170,11 @@ void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& 
     if (!cbgtc::io::writesReportFiles())
       throw cbgtc::io::OutputError("'" + file + "': checkpoints are HDF5 files, and this build has no HDF5");
     // A continued run may replace the checkpoint it continues from.
-    cbgtc::io::checkOutputLocation(file, config.output.overwrite || file == restart);
+    try {
+      cbgtc::io::checkOutputLocation(file, config.output.overwrite || file == restart);
+    } catch (const cbgtc::io::OutputError& e) {
+      throw cbgtc::io::OutputError(std::string("checkpoint.file: ") + e.what());
+    }
   }
   if (config.checkpoint.append && restart.empty())
     throw cbgtc::ConfigError("checkpoint.append continues the output files of a restarted run: give --restart");

@@ -3,11 +3,13 @@
 // is refused with one message naming the key or the file.
 
 #include <gtest/gtest.h>
+#include <hdf5.h>
 
 #include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 #include "io/hdf5_reader.hpp"
@@ -345,11 +347,43 @@ TEST(Checkpoint, DamagedOrForeignFilesAreRefused) {
   EXPECT_THROW(sim.restore((dir / "missing.h5").string()), ConfigError);
 }
 
+// A state no run could have saved (a run stops at a non-finite one) is
+// refused at load, naming the dataset, not run until it diverges.
+TEST(Checkpoint, NonFiniteStateIsRefusedAtLoad) {
+  TempDir dir;
+  SimulationConfig c = richConfig();
+  c.checkpoint.file = (dir / "state.h5").string();
+  c.checkpoint.at_ms = "200";
+  Outcome first;
+  runInto(c, first);
+  {
+    const hid_t file = H5Fopen(c.checkpoint.file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    const hid_t set = H5Dopen2(file, "/populations/GPe/state_V", H5P_DEFAULT);
+    ASSERT_GE(set, 0);
+    std::vector<double> v(60);
+    ASSERT_GE(H5Dread(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), 0);
+    v[17] = std::numeric_limits<double>::quiet_NaN();
+    ASSERT_GE(H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), 0);
+    H5Dclose(set);
+    H5Fclose(file);
+  }
+  Simulation sim(richConfig());
+  try {
+    sim.restore(c.checkpoint.file);
+    ADD_FAILURE() << "a checkpoint with a NaN potential was read";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("/populations/GPe/state_V"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not finite"), std::string::npos) << e.what();
+  }
+}
+
 // checkpoint.at_ms lists model times; a bad entry names the key.
 TEST(Checkpoint, TimesAreParsedAndRoundedToExchanges) {
   EXPECT_EQ(checkpointTimes("100, 250.5,1e3"), (std::vector<double>{100, 250.5, 1000}));
   EXPECT_TRUE(checkpointTimes("").empty());
-  for (const char* bad : {"ten", "-5", "100 ms", "nan"}) {
+  EXPECT_TRUE(checkpointTimes(" ").empty());
+  for (const char* bad : {"ten", "-5", "100 ms", "nan", "10,,15", "10, "}) {
     try {
       checkpointTimes(bad);
       ADD_FAILURE() << bad;

@@ -160,6 +160,8 @@ TEST(CliCheckpoint, RefusalsAreOneLineBeforeAnythingIsWritten) {
   // Keys that need a file, and ensembles.
   refused(deck + " --checkpoint.every_ms=10", "checkpoint.file");
   refused(deck + " --checkpoint.at_ms=ten --checkpoint.file=x.h5", "checkpoint.at_ms");
+  // A time the run never reaches would never be written.
+  refused(deck + " --checkpoint.at_ms=150 --checkpoint.file=x.h5", "simulation.duration_ms = 100");
   refused(deck + " --ensemble.seeds=1-2 --restart='" + checkpoint + "'", "--restart");
   refused(deck + " --checkpoint.append=true", "give --restart");
   // A checkpoint on a file the run writes anyway.
