@@ -154,6 +154,17 @@ void expectContinues(const Outcome& whole, const Outcome& continued, double from
                    a.start + static_cast<double>(a.data.size() - b.data.size()) / a.ids.size() * a.step);
 }
 
+/// richConfig's run with a checkpoint at 200 ms in dir/state.h5; the
+/// checkpoint's path.
+std::string checkpointAt200ms(const TempDir& dir) {
+  SimulationConfig c = richConfig();
+  c.checkpoint.file = (dir / "state.h5").string();
+  c.checkpoint.at_ms = "200";
+  Outcome first;
+  runInto(c, first);
+  return c.checkpoint.file;
+}
+
 }  // namespace
 
 // A checkpoint at a time that is neither an LFP sample's nor a report
@@ -281,15 +292,11 @@ TEST(Checkpoint, OnSignalTheStoppedRunContinues) {
 // differs; execution keys and the duration may change.
 TEST(Checkpoint, OtherPhysicsIsRefusedByName) {
   TempDir dir;
-  SimulationConfig c = richConfig();
-  c.checkpoint.file = (dir / "state.h5").string();
-  c.checkpoint.at_ms = "200";
-  Outcome first;
-  runInto(c, first);
+  const std::string checkpoint = checkpointAt200ms(dir);
   const auto refusal = [&](SimulationConfig other) -> std::string {
     try {
       Simulation sim(other);
-      sim.restore(c.checkpoint.file);
+      sim.restore(checkpoint);
     } catch (const ConfigError& e) {
       return e.what();
     }
@@ -320,15 +327,11 @@ TEST(Checkpoint, OtherPhysicsIsRefusedByName) {
 // refused whole, naming the file.
 TEST(Checkpoint, DamagedOrForeignFilesAreRefused) {
   TempDir dir;
-  SimulationConfig c = richConfig();
-  c.checkpoint.file = (dir / "state.h5").string();
-  c.checkpoint.at_ms = "200";
-  Outcome first;
-  runInto(c, first);
-  const auto size = std::filesystem::file_size(c.checkpoint.file);
+  const std::string checkpoint = checkpointAt200ms(dir);
+  const auto size = std::filesystem::file_size(checkpoint);
   for (const double share : {0.5, 0.95}) {
     const std::string cut = (dir / "cut.h5").string();
-    std::filesystem::copy_file(c.checkpoint.file, cut, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(checkpoint, cut, std::filesystem::copy_options::overwrite_existing);
     std::filesystem::resize_file(cut, static_cast<std::uintmax_t>(share * static_cast<double>(size)));
     Simulation sim(richConfig());
     try {
@@ -351,13 +354,9 @@ TEST(Checkpoint, DamagedOrForeignFilesAreRefused) {
 // refused at load, naming the dataset, not run until it diverges.
 TEST(Checkpoint, NonFiniteStateIsRefusedAtLoad) {
   TempDir dir;
-  SimulationConfig c = richConfig();
-  c.checkpoint.file = (dir / "state.h5").string();
-  c.checkpoint.at_ms = "200";
-  Outcome first;
-  runInto(c, first);
+  const std::string checkpoint = checkpointAt200ms(dir);
   {
-    const hid_t file = H5Fopen(c.checkpoint.file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    const hid_t file = H5Fopen(checkpoint.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
     ASSERT_GE(file, 0);
     const hid_t set = H5Dopen2(file, "/populations/GPe/state_V", H5P_DEFAULT);
     ASSERT_GE(set, 0);
@@ -370,7 +369,7 @@ TEST(Checkpoint, NonFiniteStateIsRefusedAtLoad) {
   }
   Simulation sim(richConfig());
   try {
-    sim.restore(c.checkpoint.file);
+    sim.restore(checkpoint);
     ADD_FAILURE() << "a checkpoint with a NaN potential was read";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("/populations/GPe/state_V"), std::string::npos) << e.what();
