@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -39,6 +40,30 @@ std::vector<T> readColumn(hid_t file, const std::string& path, const std::string
   return out;
 }
 
+/// Node ids as stored: an integer dataset, none negative (a signed one is
+/// read signed, so that −1 is not taken for a huge id or for node 0).
+std::vector<std::uint64_t> readNodeIds(hid_t file, const std::string& path, const std::string& dataset) {
+  const hid_t d = H5Dopen2(file, dataset.c_str(), H5P_DEFAULT);
+  if (d < 0) throw OutputError("spike file '" + path + "' has no dataset " + dataset);
+  const hid_t type = H5Dget_type(d);
+  const bool integer = type >= 0 && H5Tget_class(type) == H5T_INTEGER;
+  const bool is_signed = integer && H5Tget_sign(type) == H5T_SGN_2;
+  if (type >= 0) H5Tclose(type);
+  H5Dclose(d);
+  if (!integer) throw OutputError("spike file '" + path + "': " + dataset + " holds no integers (node ids)");
+  if (!is_signed) return readColumn<std::uint64_t>(file, path, dataset, H5T_NATIVE_UINT64);
+  const std::vector<std::int64_t> ids = readColumn<std::int64_t>(file, path, dataset, H5T_NATIVE_INT64);
+  std::vector<std::uint64_t> out;
+  out.reserve(ids.size());
+  for (const std::int64_t id : ids) {
+    if (id < 0)
+      throw OutputError("spike file '" + path + "': " + dataset + " holds the negative node id " +
+                        std::to_string(id));
+    out.push_back(static_cast<std::uint64_t>(id));
+  }
+  return out;
+}
+
 SpikeTable readHdf5(const std::string& path, const std::string& population) {
   // Errors are reported here, in one line, not by HDF5's error stack.
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
@@ -48,7 +73,7 @@ SpikeTable readHdf5(const std::string& path, const std::string& population) {
   try {
     const std::string base = "/spikes/" + population;
     t.timestamps_ms = readColumn<double>(file, path, base + "/timestamps", H5T_NATIVE_DOUBLE);
-    t.node_ids = readColumn<std::uint64_t>(file, path, base + "/node_ids", H5T_NATIVE_UINT64);
+    t.node_ids = readNodeIds(file, path, base + "/node_ids");
   } catch (...) {
     H5Fclose(file);
     throw;
@@ -77,8 +102,8 @@ SpikeTable readCsv(const std::string& path, const std::string& population) {
       continue;
     }
     std::istringstream words(line);
-    std::string time, pop, id;
-    if (!(words >> time >> pop >> id))
+    std::string time, pop, id, extra;
+    if (!(words >> time >> pop >> id) || (words >> extra))
       throw OutputError("spike file '" + path + "': line " + std::to_string(number) + " is not 'time population id'");
     if (pop != population) continue;
     double ms = 0;
@@ -91,12 +116,14 @@ SpikeTable readCsv(const std::string& path, const std::string& population) {
     t.timestamps_ms.push_back(ms);
     t.node_ids.push_back(node);
   }
+  if (!header) throw OutputError("spike file '" + path + "' has no header 'timestamps population node_ids'");
   return t;
 }
 
 }  // namespace
 
 SpikeTable readSpikeFile(const std::string& path, const std::string& population) {
+  if (std::filesystem::is_directory(path)) throw OutputError("spike file '" + path + "' is a directory");
   SpikeTable t;
   if (isHdf5(path)) {
 #ifdef CBGTC_ENABLE_HDF5

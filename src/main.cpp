@@ -17,6 +17,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -567,6 +568,17 @@ EnsemblePlan planEnsemble(int argc, const char* const argv[], const cbgtc::io::C
   return plan;
 }
 
+/// Every spike file a run replays, read and checked (checkedSpikeTable), each
+/// (file, population, size) once over the calls that share `checked`.
+/// Throws ConfigError naming the key.
+void checkSpikeFiles(const cbgtc::SimulationConfig& config, std::set<std::string>& checked) {
+  for (const cbgtc::PopulationSettings& p : config.populations)
+    if (cbgtc::readsSpikeTrains(p.params) && !p.spike_file.empty() &&
+        checked.insert(p.spike_file + '\n' + p.spike_population + '\n' + p.name + '\n' + std::to_string(p.n))
+            .second)
+      cbgtc::checkedSpikeTable(p);
+}
+
 /// Every file an ensemble's runs write, and its table, checked before the
 /// first run: each may be written (the output files' checks), and none is
 /// another's. Throws io::OutputError or ConfigError naming the file.
@@ -592,6 +604,15 @@ void checkEnsembleFiles(const EnsemblePlan& plan, bool overwrite) {
     else
       for (std::size_t r = unit.first; r < unit.first + unit.count; ++r)
         addRun(plan.configs[r], "ensemble run " + std::to_string(r));
+  }
+  // What every run reads, before any run writes.
+  std::set<std::string> spike_files;
+  for (std::size_t r = 0; r < plan.configs.size(); ++r) {
+    try {
+      checkSpikeFiles(plan.configs[r], spike_files);
+    } catch (const cbgtc::ConfigError& e) {
+      throw cbgtc::ConfigError("ensemble run " + std::to_string(r) + ": " + e.what());
+    }
   }
   for (const auto& [path, what] : files) {
     try {
@@ -804,6 +825,8 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
         }
         checkNetworkFiles(cl.config);
         checkCheckpoints(cl.config, cl.restart_file);
+        std::set<std::string> spike_files;
+        checkSpikeFiles(cl.config, spike_files);
       } catch (const cbgtc::io::OutputError& e) {
         std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
         output_refused = true;

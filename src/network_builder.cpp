@@ -365,7 +365,7 @@ void Simulation::addProjection(const ProjectionSettings& s, const Connectivity& 
 // The trains of this rank's neurons of a replaying population, from its
 // spike file: timestamps rounded to the nearest step, those at or after the
 // end of the run dropped, each neuron's steps ascending.
-SpikeTrains Simulation::loadSpikeTrains(const PopulationSettings& s, const comm::Block& block) {
+io::SpikeTable checkedSpikeTable(const PopulationSettings& s) {
   const std::string key = "population." + s.name + ".spike_file";
   io::SpikeTable table;
   try {
@@ -373,9 +373,6 @@ SpikeTrains Simulation::loadSpikeTrains(const PopulationSettings& s, const comm:
   } catch (const io::OutputError& e) {
     throw ConfigError(key + ": " + e.what());
   }
-  const double dt = _config.simulation.dt_ms;
-  const std::int64_t n_steps = _config.stepCount();
-  std::vector<std::pair<std::int64_t, std::int64_t>> local;  // (local neuron, step)
   for (std::size_t j = 0; j < table.node_ids.size(); ++j) {
     const std::uint64_t id = table.node_ids[j];
     const double t = table.timestamps_ms[j];
@@ -385,6 +382,18 @@ SpikeTrains Simulation::loadSpikeTrains(const PopulationSettings& s, const comm:
     if (!(t >= 0) || !std::isfinite(t))
       throw ConfigError(key + ": spike time " + io::formatNumber(t) + " ms in '" + s.spike_file +
                         "' is not a time of the run (>= 0)");
+  }
+  return table;
+}
+
+SpikeTrains Simulation::loadSpikeTrains(const PopulationSettings& s, const comm::Block& block) {
+  const io::SpikeTable table = checkedSpikeTable(s);
+  const double dt = _config.simulation.dt_ms;
+  const std::int64_t n_steps = _config.stepCount();
+  std::vector<std::pair<std::int64_t, std::int64_t>> local;  // (local neuron, step)
+  for (std::size_t j = 0; j < table.node_ids.size(); ++j) {
+    const std::uint64_t id = table.node_ids[j];
+    const double t = table.timestamps_ms[j];
     const auto global = static_cast<std::int64_t>(id);
     const auto step = static_cast<std::int64_t>(std::llround(t / dt));
     if (global >= block.begin && global < block.end && step < n_steps) local.emplace_back(global - block.begin, step);

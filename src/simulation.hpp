@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "io/output_writer.hpp"
+#include "io/spike_input.hpp"
 #include "kernels/population_drive.hpp"
 #include "kernels/time_steps.hpp"
 #include "src/analysis/decimation.hpp"
@@ -98,6 +99,11 @@ class BuildFailure : public std::runtime_error {
  private:
   bool _bad_input;
 };
+
+/// Population s's spike file (model spike_times), read and checked: every
+/// node id one of its n neurons, every time finite and >= 0. Throws
+/// ConfigError naming population.<name>.spike_file.
+io::SpikeTable checkedSpikeTable(const PopulationSettings& s);
 
 /// With MPI, each rank owns a contiguous block of every population (see
 /// comm::blockOf) and the incoming synapses of its neurons; spikes are

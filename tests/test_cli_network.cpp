@@ -722,6 +722,42 @@ TEST(CliEnsemble, EveryFileIsCheckedBeforeTheFirstRun) {
     EXPECT_TRUE(entry.path().extension() == ".txt" || entry.path().filename() == "ens_1.h5") << entry.path();
 }
 
+// The spike files a run replays are read by --validate, and by an ensemble
+// for every run before the first: a bad one is one line and nothing written.
+TEST(CliEnsemble, SpikeFilesAreReadBeforeAnyRun) {
+  TempDir dir;
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream((dir / name).string()) << text;
+    return (dir / name).string();
+  };
+  const std::string good = write("good.csv", "timestamps population node_ids\n1.0 SRC 0\n2.0 SRC 2\n");
+  const std::string bad = write("bad.csv", "timestamps population node_ids\n1.0 SRC 3\n");
+  const std::string deck =
+      write("replay.ini",
+            "[simulation]\nduration_ms = 20\n[population.SRC]\nmodel = spike_times\nn = 3\n"
+            "spike_file = " +
+                good +
+                "\n[population.E]\nmodel = lif\nn = 5\n"
+                "[projection.se]\nsource = SRC\ntarget = E\nrule = fixed_indegree\n"
+                "indegree = 2\ng_total = 1\ntau_ms = 3\nE_rev_mV = 0\ndelay_ms = 1\n");
+  const std::string out = "--output.file='" + (dir / "out.h5").string() + "'";
+  RunResult r = runCbgtc("--config '" + deck + "' " + out + " --validate", dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = runCbgtc("--config '" + deck + "' " + out + " --population.SRC.spike_file='" + bad + "' --validate",
+               dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("population.SRC.spike_file"), std::string::npos) << r.err;
+  r = runCbgtc("--config '" + deck + "' " + out + " '--ensemble.sets=population.SRC.spike_file = " + good +
+                   "; population.SRC.spike_file = " + bad + "'",
+               dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("ensemble run 1: population.SRC.spike_file"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    EXPECT_NE(entry.path().extension().string(), ".h5") << entry.path();
+  EXPECT_FALSE(std::filesystem::exists(dir / "out_ensemble.tsv"));
+}
+
 TEST(CliEnsemble, ABadGridValueStopsTheEnsembleBeforeAnyRun) {
   TempDir dir;
   const std::string base = (dir / "ens.h5").string();

@@ -5,6 +5,10 @@
 
 #include <fstream>
 
+#ifdef CBGTC_ENABLE_HDF5
+#include <hdf5.h>
+#endif
+
 #include "io/output_writer.hpp"
 #include "src/simulation.hpp"
 #include "tests/cli_helpers.hpp"
@@ -126,8 +130,64 @@ TEST(SpikeTimes, BadFilesNameTheKey) {
   EXPECT_NE(refused("timestamps population node_ids\n1 X 7\n", 3).find("node id 7"), std::string::npos);
   EXPECT_NE(refused("timestamps population node_ids\n-1 X 0\n", 3).find("-1"), std::string::npos);
   EXPECT_NE(refused("time pop id\n", 3).find("header"), std::string::npos);
+  EXPECT_NE(refused("timestamps population node_ids\n1 X 0 extra\n", 3).find("line 2"), std::string::npos);
+  EXPECT_NE(refused("# only a comment\n", 3).find("no header"), std::string::npos);
+  // A directory is no file of spikes (it used to replay none).
+  SimulationConfig from_directory;
+  from_directory.simulation.duration_ms = 10;
+  from_directory.projections.clear();
+  from_directory.populations = {replay(dir.path().string(), "X", 3)};
+  try {
+    Simulation sim(from_directory);
+    ADD_FAILURE() << "a directory was read as a spike file";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
+  }
   SimulationConfig c;
   c.populations = {replay("", "X", 3)};
   c.projections.clear();
   EXPECT_THROW(checkConsistency(c), ConfigError);
 }
+
+#ifdef CBGTC_ENABLE_HDF5
+// SONATA node ids are unsigned integers: a signed dataset's negative id and
+// a floating-point dataset are refused naming the dataset, not converted
+// (−1 used to replay as node 0, 1.7 as node 1).
+TEST(SpikeTimes, Hdf5NodeIdsMustBeNonNegativeIntegers) {
+  TempDir dir;
+  const auto refusal = [&](hid_t type, const void* ids) {
+    const std::string file = (dir / "ids.h5").string();
+    const hid_t f = H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t spikes = H5Gcreate2(f, "/spikes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t group = H5Gcreate2(f, "/spikes/X", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hsize_t n = 2;
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const double times[2] = {1.0, 2.0};
+    const hid_t t =
+        H5Dcreate2(group, "timestamps", H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(t, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, times);
+    const hid_t d = H5Dcreate2(group, "node_ids", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ids);
+    for (const hid_t id : {d, t}) H5Dclose(id);
+    H5Sclose(space);
+    for (const hid_t id : {group, spikes}) H5Gclose(id);
+    H5Fclose(f);
+    SimulationConfig c;
+    c.simulation.duration_ms = 10;
+    c.projections.clear();
+    c.populations = {replay(file, "X", 3)};
+    try {
+      Simulation sim(c);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  const std::int64_t negative[2] = {-1, 2};
+  const double fractional[2] = {1.7, 2.2};
+  const std::int64_t good[2] = {0, 2};
+  EXPECT_NE(refusal(H5T_NATIVE_INT64, negative).find("negative node id -1"), std::string::npos);
+  EXPECT_NE(refusal(H5T_NATIVE_DOUBLE, fractional).find("no integers"), std::string::npos);
+  EXPECT_EQ(refusal(H5T_NATIVE_INT64, good), "accepted");
+}
+#endif
