@@ -98,11 +98,21 @@ class Run:
 
     @property
     def duration_ms(self) -> float:
-        return float(self.attrs.get("stopped_at_ms", self.config.get("simulation.duration_ms", 0.0)))
+        """Model time the file covers: the run's duration, where it stopped,
+        or, for a file whose run was killed, the last time it holds."""
+        if "stopped_at_ms" in self.attrs:
+            return float(self.attrs["stopped_at_ms"])
+        if self.complete:
+            return float(self.config.get("simulation.duration_ms", 0.0))
+        ends = [float(t[-1]) for t, _ in self.spikes.values() if len(t)]
+        ends += [float(t[-1]) for t, _ in self.lfp.values() if len(t)]
+        return max(ends, default=0.0)
 
     @property
     def complete(self) -> bool:
-        return bool(self.attrs.get("complete", True))
+        """cbgtc marks a file at the end of its run; a file without the mark
+        (a killed run's .partial) is incomplete."""
+        return bool(self.attrs.get("complete", False))
 
     def size(self, population: str) -> Optional[int]:
         """The population's neuron count, from the configuration."""

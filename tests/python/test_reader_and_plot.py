@@ -83,6 +83,22 @@ class Reader(Fixture):
         self.assertTrue(self.res.complete)
         self.assertEqual(sorted(self.res.populations), ["GPe", "GPi", "STN"])
 
+    def test_a_file_without_the_end_mark_is_incomplete(self):
+        # A killed run's .partial: cbgtc writes "complete" only at the end.
+        import shutil
+
+        partial = os.path.join(self.folder.name, "killed.h5.partial")
+        shutil.copyfile(self.path, partial)
+        with h5py.File(partial, "a") as f:
+            del f.attrs["complete"]
+            f.attrs.pop("stopped_at_ms", None)
+            del f["spikes/STN"]  # and with fewer data than the run's end
+        run = cbgtc.read(partial)
+        self.assertFalse(run.complete)
+        held = [t[-1] for t, _ in run.spikes.values() if len(t)] + [t[-1] for t, _ in run.lfp.values() if len(t)]
+        self.assertEqual(run.duration_ms, max(held))
+        self.assertLessEqual(run.duration_ms, DURATION_MS)
+
     def test_spikes_equal_the_raw_datasets(self):
         with h5py.File(self.path, "r") as f:
             for pop in self.res.populations:
