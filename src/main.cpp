@@ -75,7 +75,13 @@ bool samePath(const std::string& a, const std::string& b) {
 /// output.network's files may be written: the output files' checks, and
 /// HDF5 in the build. Throws io::OutputError naming the file.
 void checkNetworkFiles(const cbgtc::SimulationConfig& config) {
+  std::vector<std::string> others = cbgtc::recordFiles(cbgtc::recordPlans(config));
+  others.push_back(config.output.file);
   for (const std::string& file : cbgtc::networkFiles(config)) {
+    for (const std::string& other : others)
+      if (samePath(file, other))
+        throw cbgtc::ConfigError("output.network: its file '" + file +
+                                 "' is also the output file or a [record] section's file");
     if (!cbgtc::io::writesReportFiles())
       throw cbgtc::io::OutputError("'" + file +
                                    "': output.network writes SONATA HDF5 files, and this build has no "

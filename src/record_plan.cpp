@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -144,11 +145,14 @@ std::vector<RecordPlan> recordPlans(const SimulationConfig& c) {
     }
     plans.push_back(std::move(plan));
   }
-  // Every file once, and none the output file.
-  std::set<std::string> files = {c.output.file};
+  // Every file once, and none the output file, however the paths are spelled.
+  const auto normal = [](const std::string& path) {
+    return std::filesystem::absolute(path).lexically_normal().string();
+  };
+  std::set<std::string> files = {normal(c.output.file)};
   for (const RecordPlan& plan : plans)
     for (const auto& v : plan.variables)
-      if (!v.file.empty() && !files.insert(v.file).second)
+      if (!v.file.empty() && !files.insert(normal(v.file)).second)
         throw ConfigError("record." + plan.name + ": its file '" + v.file +
                           "' is also another record's or the output file (set record." + plan.name + ".file)");
   return plans;

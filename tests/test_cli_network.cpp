@@ -191,6 +191,16 @@ TEST(CliNetwork, AnExistingNetworkFileIsRefusedBeforeTheRun) {
   EXPECT_FALSE(std::filesystem::exists(out));
   EXPECT_FALSE(std::filesystem::exists(dir / "out_nodes.h5"));
   EXPECT_EQ(slurp(dir / "out_edges.h5"), "keep me");
+  // A record on a network file: refused naming output.network, nothing written.
+  const RunResult clash = runCbgtc(
+      "--config '" + inputDeck("default.ini") + "' --simulation.duration_ms=50 --output.file='" + out +
+          "' --output.network=true --record.r.population=STN --record.r.count=1 --record.r.file='" +
+          (dir / "out_nodes.h5").string() + "'",
+      dir);
+  EXPECT_EQ(clash.exit_code, 2);
+  EXPECT_NE(clash.err.find("output.network"), std::string::npos) << clash.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_FALSE(std::filesystem::exists(dir / "out_nodes.h5"));
 }
 
 TEST(CliNetwork, SameSeedGivesIdenticalSpikeDatasets) {
