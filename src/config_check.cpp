@@ -94,6 +94,10 @@ void checkProjections(const SimulationConfig& c) {
     if (pr.rule == "fixed_indegree" && target->n > 0 && pr.indegree > std::max<std::int64_t>(0, candidates))
       throw ConfigError(k + "indegree (" + std::to_string(pr.indegree) + ") exceeds the " +
                         std::to_string(std::max<std::int64_t>(0, candidates)) + " possible sources");
+    // The bound of a diverged membrane (StepRecording::diverged_V_mV): a
+    // reversal potential beyond it drives currents no model survives.
+    if (!(std::fabs(pr.E_rev_mV) <= 1e4))
+      throw ConfigError(k + "E_rev_mV (" + io::formatNumber(pr.E_rev_mV) + ") is beyond ±10 V");
     // Checked before delaySteps() sees them: it keeps 32 bits.
     if (checkedSteps(k + "delay_ms plus delay_jitter_ms", pr.delay_ms + pr.delay_jitter_ms, dt, 65535,
                      "the limit of a synaptic delay") < 1 ||
@@ -167,6 +171,17 @@ void checkConsistency(const SimulationConfig& c) {
       throw ConfigError("analysis.pulse_stimulus: stimulus." + named->name +
                         " has interval_cv > 0; the histograms need periodic pulses");
   }
+  // A histogram's bins hold whole steps: bins of 2 and 3 steps in turn would
+  // differ as 2:3 for a flat rate, and bins finer than a step stay empty.
+  const double bin_steps = c.analysis.pulse_bin_ms / c.simulation.dt_ms;
+  const bool histograms =
+      std::any_of(c.populations.begin(), c.populations.end(),
+                  [&](const PopulationSettings& p) { return pulseHistogramStimulus(c, p.name) != nullptr; });
+  if (histograms && (std::fabs(bin_steps - std::round(bin_steps)) > 1e-9 * std::max(1.0, bin_steps) ||
+                     std::round(bin_steps) < 1))
+    throw ConfigError("analysis.pulse_bin_ms (" + io::formatNumber(c.analysis.pulse_bin_ms) +
+                      ") must be a positive multiple of simulation.dt_ms (" +
+                      io::formatNumber(c.simulation.dt_ms) + ")");
   for (const PopulationSettings& p : c.populations)
     if (const StimulusSettings* pulses = pulseHistogramStimulus(c, p.name))
       if (pulses->frequency_hz > 0 && 1000.0 / pulses->frequency_hz / c.analysis.pulse_bin_ms > 100000)

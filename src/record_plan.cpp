@@ -170,8 +170,8 @@ std::vector<std::uint64_t> parseNodeIds(const std::string& key, const std::strin
       used = 0;
     }
     if (used != id.size() || value < 0 || value >= pop.n)
-      throw ConfigError(key + ": '" + id + "' is not a node id of population " + pop.name + " (0 to " +
-                        std::to_string(pop.n - 1) + ")");
+      throw ConfigError(key + ": '" + id + "' is not a node id of population " + pop.name +
+                        (pop.n > 0 ? " (0 to " + std::to_string(pop.n - 1) + ")" : " (it has no neurons)"));
     ids.push_back(static_cast<std::uint64_t>(value));
   }
   std::sort(ids.begin(), ids.end());

@@ -54,6 +54,9 @@ void checkStimuli(const SimulationConfig& c) {
       if (s.fraction != 1.0) throw ConfigError(k + "node_ids and " + k + "fraction are alternatives: give one");
       parseNodeIds(k + "node_ids", s.node_ids, *pop);
     }
+    if (s.stop_ms < 0 && !(s.start_ms < c.simulation.duration_ms))
+      throw ConfigError(k + "start_ms (" + io::formatNumber(s.start_ms) + ") is not before the run's end " +
+                        "(simulation.duration_ms = " + io::formatNumber(c.simulation.duration_ms) + ")");
     if (!(stopOf(s, c) > s.start_ms))
       throw ConfigError(k + "stop_ms (" + io::formatNumber(s.stop_ms) + ") must be after " + k + "start_ms (" +
                         io::formatNumber(s.start_ms) + ")");

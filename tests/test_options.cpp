@@ -372,6 +372,19 @@ TEST(OptionsErrors, NamedSectionWithoutKeysIsRejected) {
   EXPECT_NO_THROW(parse({"--config", deck}));
 }
 
+// Values that cannot mean anything: a reversal potential beyond the ±10 V at
+// which a membrane counts as diverged, and pulse-histogram bins that are no
+// whole number of steps (bins of 2 and 3 steps in turn read as a rhythm).
+TEST(OptionsErrors, AbsurdReversalPotentialAndUnevenPulseBinsAreRefused) {
+  expectRejected({"--projection.stn_gpe.E_rev_mV=1e30"}, {"projection.stn_gpe.E_rev_mV", "10 V"});
+  const std::string dbs = cbgtc::test::inputDeck("dbs_demo.ini");
+  expectRejected({"--config", dbs, "--analysis.pulse_bin_ms=0.01"}, {"analysis.pulse_bin_ms", "multiple"});
+  expectRejected({"--config", dbs, "--simulation.dt_ms=0.2"}, {"analysis.pulse_bin_ms (0.5)", "(0.2)"});
+  EXPECT_NO_THROW(parse({"--config", dbs, "--analysis.pulse_bin_ms=0.25"}));
+  // Without a pulse histogram the bin means nothing and is not checked.
+  EXPECT_NO_THROW(parse({"--simulation.dt_ms=0.2"}));
+}
+
 TEST(OptionsErrors, NonNumericValue) {
   expectRejected({"--population.STN.ISTN=abc"}, {"population.STN.ISTN", "abc"});
   expectRejected({"--population.GPe.n=1.5"}, {"population.GPe.n"});

@@ -219,8 +219,12 @@ TEST(Stimulus, BadSectionsNameTheKey) {
   s.population = "CTX";
   EXPECT_NE(refused(s).find("stimulus.x.population"), std::string::npos) << refused(s);
   s.population = "STN";
-  s.start_ms = 2000;
+  s.start_ms = 2000;  // after the run's end, with stop_ms at its default (the end)
+  EXPECT_NE(refused(s).find("stimulus.x.start_ms (2000) is not before the run's end"), std::string::npos)
+      << refused(s);
+  s.stop_ms = 1500;
   EXPECT_NE(refused(s).find("stimulus.x.stop_ms"), std::string::npos) << refused(s);
+  s.stop_ms = -1;
   s.start_ms = 0;
   EXPECT_EQ(refused(s), "accepted");
 }
