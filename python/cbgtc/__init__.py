@@ -184,6 +184,8 @@ def read(path: str) -> Run:
 
     with h5py.File(path, "r") as f:
         attrs = {k: typed(v) for k, v in f.attrs.items()}
+        if "cbgtc_version" not in attrs:
+            raise ValueError(f"{path} is not a cbgtc output file (it has no cbgtc_version attribute)")
         config = {k: v for k, v in attrs.items() if "." in k}
         populations = [k[len("population."):-len(".model")] for k in config
                        if k.startswith("population.") and k.endswith(".model")]

@@ -351,10 +351,15 @@ def main(argv=None):
             parser.error(f"unknown figure {name!r} (figures: {', '.join(FIGURES)})")
     if args.output and len(args.figures) > 1 and not os.path.isdir(args.output):
         parser.error("--output names a file, but several figures were asked for: give a directory")
+    if os.path.isdir(args.file):
+        print(f"cbgtc-plot: cannot read {args.file}: it is a directory", file=sys.stderr)
+        return 2
     try:
         run = read(args.file)
-    except (OSError, KeyError) as e:
-        print(f"cbgtc-plot: cannot read {args.file}: {e}", file=sys.stderr)
+    except (OSError, KeyError, ValueError, AttributeError, TypeError) as e:
+        # One line: h5py's messages can span several.
+        message = " ".join(str(e).split())
+        print(f"cbgtc-plot: cannot read {args.file}: {message}", file=sys.stderr)
         return 2
     stem = os.path.splitext(os.path.basename(args.file))[0]
     for name in args.figures:

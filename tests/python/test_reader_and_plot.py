@@ -216,6 +216,18 @@ class Plots(Fixture):
         self.assertEqual(r.returncode, 2)
         self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
         self.assertIn("missing.h5", r.stderr)
+        # An HDF5 file that is not cbgtc's, and a directory: one line each
+        # (the first drew empty figures, with exit 0).
+        foreign = os.path.join(self.folder.name, "foreign.h5")
+        with h5py.File(foreign, "w") as f:
+            f.create_dataset("spikes", data=np.arange(3))
+        with self.assertRaises(ValueError):
+            cbgtc.read(foreign)
+        for path in (foreign, self.folder.name):
+            r = subprocess.run([PLOT, path, "raster"], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertIn(path, r.stderr)
 
 
 try:
