@@ -839,6 +839,8 @@ CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReade
     const po::parsed_options first =
         po::command_line_parser(args).options(how).style(kCommandLineStyle).allow_unregistered().run();
     for (const auto& o : first.options) {
+      if (o.string_key == "config" && !deck_path.empty())
+        throw ConfigError("option '--config' cannot be specified more than once (one deck per run)");
       if (o.string_key == "config" && !o.value.empty()) deck_path = o.value.front();
       keys.emplace_back(o.string_key, o.value.empty() ? std::string() : o.value.front());
     }

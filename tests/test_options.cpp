@@ -385,6 +385,19 @@ TEST(OptionsErrors, AbsurdReversalPotentialAndUnevenPulseBinsAreRefused) {
   EXPECT_NO_THROW(parse({"--simulation.dt_ms=0.2"}));
 }
 
+// One deck per run: a second --config is refused as such, also when a key
+// given after it names a section only the first deck declares (that used
+// to report the section's missing model instead).
+TEST(OptionsErrors, SecondDeckIsRefused) {
+  TempDir dir;
+  const std::string a = (dir / "a.ini").string(), b = (dir / "b.ini").string();
+  writeFile(a, "[population.SRC]\nmodel = poisson\nn = 3\n");
+  writeFile(b, "[simulation]\nduration_ms = 10\n");
+  expectRejected({"--config", a, "--config", b}, {"--config", "more than once"});
+  expectRejected({"--config", a, "--config", b, "--population.SRC.rate_hz=5"},
+                 {"--config", "more than once"});
+}
+
 TEST(OptionsErrors, NonNumericValue) {
   expectRejected({"--population.STN.ISTN=abc"}, {"population.STN.ISTN", "abc"});
   expectRejected({"--population.GPe.n=1.5"}, {"population.GPe.n"});
