@@ -62,6 +62,26 @@ void checkStimuli(const SimulationConfig& c) {
                         io::formatNumber(s.start_ms) + ")");
     if (s.interval_cv != 0 && s.kind != "pulse_train" && s.kind != "axonal")
       throw ConfigError(k + "interval_cv applies to pulse_train and axonal stimuli only");
+    // A key this stimulus does not read is a mistake, not a no-op.
+    const StimulusSettings defaults;
+    const auto unread = [&](bool read, bool set, const std::string& keys, const char* applies_to) {
+      if (set && !read) throw ConfigError(k + keys + " applies to " + applies_to + " only");
+    };
+    unread(s.kind == "axonal", s.probability != defaults.probability, "probability", "axonal stimuli");
+    unread(s.kind == "sine", s.offset != defaults.offset || s.phase_rad != defaults.phase_rad,
+           "offset (or phase_rad)", "sine stimuli");
+    unread(s.kind == "pulse_train", s.biphasic, "biphasic", "pulse_train stimuli");
+    unread(s.biphasic,
+           s.interphase_gap_us != defaults.interphase_gap_us ||
+               s.second_phase_ratio != defaults.second_phase_ratio,
+           "interphase_gap_us (or second_phase_ratio)", "biphasic pulses (biphasic = true)");
+    unread(s.electrode,
+           s.current_mA != defaults.current_mA || s.threshold_I0_mA != defaults.threshold_I0_mA ||
+               s.threshold_K_mA_per_mm2 != defaults.threshold_K_mA_per_mm2 ||
+               s.conductivity_S_per_m != defaults.conductivity_S_per_m || s.electrode_x_um != 0 ||
+               s.electrode_y_um != 0 || s.electrode_z_um != 0,
+           "current_mA (or threshold_*, conductivity_S_per_m, electrode_*_um)",
+           "an electrode (electrode = true)");
     if (s.kind == "pulse_train") {
       if (!(s.frequency_hz > 0)) throw ConfigError(k + "frequency_hz must be positive for a pulse_train");
       const double pulse_us = s.pulse_width_us + (s.biphasic ? s.interphase_gap_us + s.pulse_width_us / s.second_phase_ratio : 0);

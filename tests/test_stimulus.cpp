@@ -226,6 +226,16 @@ TEST(Stimulus, BadSectionsNameTheKey) {
   EXPECT_NE(refused(s).find("stimulus.x.stop_ms"), std::string::npos) << refused(s);
   s.stop_ms = -1;
   s.start_ms = 0;
+  // Keys this stimulus does not read (they used to be ignored).
+  s.probability = 0.3;
+  EXPECT_NE(refused(s).find("stimulus.x.probability applies to axonal"), std::string::npos) << refused(s);
+  s.probability = 1;
+  s.second_phase_ratio = 0.3;
+  EXPECT_NE(refused(s).find("biphasic = true"), std::string::npos) << refused(s);
+  s.second_phase_ratio = 1;
+  s.current_mA = 5;
+  EXPECT_NE(refused(s).find("electrode = true"), std::string::npos) << refused(s);
+  s.current_mA = 1;
   EXPECT_EQ(refused(s), "accepted");
 }
 
