@@ -63,8 +63,6 @@ void installSignalHandlers() {
   std::signal(SIGXFSZ, SIG_IGN);
 }
 
-// Messages of libraries (Kokkos's allocation failure) span several lines;
-// an error is one.
 /// Whether two output paths name the same file, as far as their text says
 /// (neither need exist yet).
 bool samePath(const std::string& a, const std::string& b) {
@@ -90,6 +88,8 @@ void checkNetworkFiles(const cbgtc::SimulationConfig& config) {
   }
 }
 
+// Messages of libraries (Kokkos's allocation failure) span several lines;
+// an error is one.
 std::string oneLine(const std::string& text) {
   std::string line;
   for (const char c : text) {
@@ -629,6 +629,22 @@ void checkEnsembleFiles(const EnsemblePlan& plan, bool overwrite) {
   }
 }
 
+/// checkEnsembleFiles on rank 0, which writes every file, and its verdict on
+/// every rank: true, with the one error line printed, where refused.
+bool ensembleFilesRefused(const EnsemblePlan& plan, bool overwrite, const cbgtc::comm::Communicator& comm) {
+  std::string refused;
+  if (comm.isRoot()) {
+    try {
+      checkEnsembleFiles(plan, overwrite);
+    } catch (const std::exception& e) {
+      refused = e.what();
+    }
+  }
+  if (!comm.any(!refused.empty())) return false;
+  if (comm.isRoot()) std::fprintf(stderr, "cbgtc: error: %s\n", refused.c_str());
+  return true;
+}
+
 /// The runs of an ensemble (planEnsemble), spread over groups of ranks,
 /// then its table (src/ensemble.hpp). Exit code: the first failed run's,
 /// else 0.
@@ -642,19 +658,7 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
     if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
     return 2;
   }
-  // Rank 0 writes every file; the others learn whether it may.
-  std::string refused;
-  if (root) {
-    try {
-      checkEnsembleFiles(plan, base.config.output.overwrite);
-    } catch (const std::exception& e) {
-      refused = e.what();
-    }
-  }
-  if (world.any(!refused.empty())) {
-    if (root) std::fprintf(stderr, "cbgtc: error: %s\n", refused.c_str());
-    return 2;
-  }
+  if (ensembleFilesRefused(plan, base.config.output.overwrite, world)) return 2;
   const auto& runs = plan.runs;
   const auto& configs = plan.configs;
   const auto& units = plan.units;
@@ -851,18 +855,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
         if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
         return 2;
       }
-      std::string refused;
-      if (root) {
-        try {
-          checkEnsembleFiles(*plan, cl.config.output.overwrite);
-        } catch (const std::exception& e) {
-          refused = e.what();
-        }
-      }
-      if (comm.any(!refused.empty())) {
-        if (root) std::fprintf(stderr, "cbgtc: error: %s\n", refused.c_str());
-        return 2;
-      }
+      if (ensembleFilesRefused(*plan, cl.config.output.overwrite, comm)) return 2;
     }
     // And the memory the run (the first merged network) would need.
     std::string too_big;
