@@ -151,4 +151,9 @@ void publishPartial(const std::string& partial_path, const FileIdentity& partial
 }
 
 }  // namespace detail
+
+bool samePath(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  return fs::absolute(a).lexically_normal() == fs::absolute(b).lexically_normal();
+}
 }  // namespace cbgtc::io

@@ -214,6 +214,10 @@ void publishPartial(const std::string& partial_path, const FileIdentity& partial
 
 }  // namespace detail
 
+/// Whether two output paths name the same file, as far as their text says
+/// (neither need exist yet): ./out.h5, out.h5 and its absolute path do.
+bool samePath(const std::string& a, const std::string& b);
+
 /// The checks of the output location a run makes before its first step
 /// (also run by --validate). Throws OutputError naming the path if `path` is
 /// empty; if something is at `path` that is not a regular file (a

@@ -199,10 +199,6 @@ constexpr int lanes_per_chunk = 16;
 /// [k0, k1) of one launch.
 template <class MemorySpace>
 struct StepRecording {
-  /// Beyond ±10 V a membrane has diverged: no model gets near it, even under
-  /// a 3000 µA/cm², 90 µs DBS pulse (about 0.3 V of depolarisation).
-  static constexpr real_type diverged_V_mV = 1e4;
-
   SpikeBuffer<MemorySpace> spikes;  // (step, global index) of every spike
   SpikeStatistics<MemorySpace> stats;  // empty: not kept
 
@@ -262,7 +258,7 @@ struct StepRecording {
   /// numerical blow-up reaches V within steps, as NaN, ±inf or a finite
   /// value no model reaches (|V| > diverged_V_mV; NaN fails the comparison).
   KOKKOS_INLINE_FUNCTION void checkFinite(real_type V, step_type k) const {
-    if (!(V <= diverged_V_mV && V >= -diverged_V_mV)) spikes.flagNonFinite(k);
+    if (!(V <= real_type(diverged_V_mV) && V >= -real_type(diverged_V_mV))) spikes.flagNonFinite(k);
   }
 
   /// Whether a probe records local neuron i.

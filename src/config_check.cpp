@@ -94,9 +94,9 @@ void checkProjections(const SimulationConfig& c) {
     if (pr.rule == "fixed_indegree" && target->n > 0 && pr.indegree > std::max<std::int64_t>(0, candidates))
       throw ConfigError(k + "indegree (" + std::to_string(pr.indegree) + ") exceeds the " +
                         std::to_string(std::max<std::int64_t>(0, candidates)) + " possible sources");
-    // The bound of a diverged membrane (StepRecording::diverged_V_mV): a
-    // reversal potential beyond it drives currents no model survives.
-    if (!(std::fabs(pr.E_rev_mV) <= 1e4))
+    // A reversal potential beyond a diverged membrane's bound drives
+    // currents no model survives.
+    if (!(std::fabs(pr.E_rev_mV) <= diverged_V_mV))
       throw ConfigError(k + "E_rev_mV (" + io::formatNumber(pr.E_rev_mV) + ") is beyond ±10 V");
     // Checked before delaySteps() sees them: it keeps 32 bits.
     if (checkedSteps(k + "delay_ms plus delay_jitter_ms", pr.delay_ms + pr.delay_jitter_ms, dt, 65535,

@@ -13,7 +13,6 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -63,13 +62,6 @@ void installSignalHandlers() {
   std::signal(SIGXFSZ, SIG_IGN);
 }
 
-/// Whether two output paths name the same file, as far as their text says
-/// (neither need exist yet).
-bool samePath(const std::string& a, const std::string& b) {
-  namespace fs = std::filesystem;
-  return fs::absolute(a).lexically_normal() == fs::absolute(b).lexically_normal();
-}
-
 /// output.network's files may be written: the output files' checks, and
 /// HDF5 in the build. Throws io::OutputError naming the file.
 void checkNetworkFiles(const cbgtc::SimulationConfig& config) {
@@ -77,7 +69,7 @@ void checkNetworkFiles(const cbgtc::SimulationConfig& config) {
   others.push_back(config.output.file);
   for (const std::string& file : cbgtc::networkFiles(config)) {
     for (const std::string& other : others)
-      if (samePath(file, other))
+      if (cbgtc::io::samePath(file, other))
         throw cbgtc::ConfigError("output.network: its file '" + file +
                                  "' is also the output file or a [record] section's file");
     if (!cbgtc::io::writesReportFiles())
@@ -171,7 +163,7 @@ void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& 
     std::vector<std::string> others = cbgtc::recordFiles(cbgtc::recordPlans(config));
     for (const std::string& network_file : cbgtc::networkFiles(config)) others.push_back(network_file);
     for (const std::string& other : others)
-      if (samePath(file, other))
+      if (cbgtc::io::samePath(file, other))
         throw cbgtc::ConfigError("checkpoint.file: '" + file +
                                  "' is also a [record] section's or output.network's file");
     if (!cbgtc::io::writesReportFiles())
@@ -592,7 +584,7 @@ void checkEnsembleFiles(const EnsemblePlan& plan, bool overwrite) {
   std::vector<std::pair<std::string, std::string>> files;  // (path, what writes it)
   const auto add = [&](const std::string& path, const std::string& what) {
     for (const auto& [seen, by] : files)
-      if (samePath(path, seen))
+      if (cbgtc::io::samePath(path, seen))
         throw cbgtc::ConfigError("'" + path + "' would be written by " + by + " and by " + what);
     files.emplace_back(path, what);
   };

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -146,15 +145,19 @@ std::vector<RecordPlan> recordPlans(const SimulationConfig& c) {
     plans.push_back(std::move(plan));
   }
   // Every file once, and none the output file, however the paths are spelled.
-  const auto normal = [](const std::string& path) {
-    return std::filesystem::absolute(path).lexically_normal().string();
+  std::vector<std::string> files = {c.output.file};
+  const auto seen = [&](const std::string& file) {
+    return std::any_of(files.begin(), files.end(),
+                       [&](const std::string& f) { return io::samePath(f, file); });
   };
-  std::set<std::string> files = {normal(c.output.file)};
   for (const RecordPlan& plan : plans)
-    for (const auto& v : plan.variables)
-      if (!v.file.empty() && !files.insert(normal(v.file)).second)
+    for (const auto& v : plan.variables) {
+      if (v.file.empty()) continue;
+      if (seen(v.file))
         throw ConfigError("record." + plan.name + ": its file '" + v.file +
                           "' is also another record's or the output file (set record." + plan.name + ".file)");
+      files.push_back(v.file);
+    }
   return plans;
 }
 
