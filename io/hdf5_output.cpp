@@ -124,6 +124,9 @@ struct Report {
   hsize_t n_rows = 0;
   double start_ms = 0.0;
   double step_ms = 0.0;
+  // The rows that mapping/time says there are: a flush rewrites it only
+  // when rows came since, so that it costs nothing for the other reports.
+  hsize_t n_rows_in_time = 0;
   // Where the rows written so far end.
   double stopMs() const { return start_ms + static_cast<double>(n_rows) * step_ms; }
 };
@@ -152,6 +155,10 @@ class Hdf5Output::State {
     // open and the real close and flush happen later, unchecked; semi makes a
     // forgotten handle an error we see in finalize().
     check(H5Pset_fclose_degree(access.get(), H5F_CLOSE_SEMI), "set file close degree");
+    // The 1.8 format keeps an object's many attributes and links in an index
+    // by name (the earliest format lists them): an ensemble's file in one
+    // piece holds thousands, and each new one is checked against the rest.
+    check(H5Pset_libver_bounds(access.get(), H5F_LIBVER_V18, H5F_LIBVER_V18), "set the file format version");
     // Changed metadata stays in memory until flush() writes all of it: the
     // file on disk is always the state of the last flush, so a run killed
     // at any moment (SIGKILL, a second SIGTERM) leaves a file that opens,
@@ -202,14 +209,17 @@ class Hdf5Output::State {
   // written, so the file on disk is consistent whenever a run ends.
   void flush() {
     reserve(0);
-    for (const auto& [population, entry] : _reports) writeReportTime(population, entry);
+    for (auto& [population, entry] : _reports)
+      if (entry.n_rows != entry.n_rows_in_time) writeReportTime(population, entry);
     check(H5Fflush(_file.get(), H5F_SCOPE_LOCAL), "flush file");
     _pending_bytes = 0;
     _last_flush = std::chrono::steady_clock::now();
   }
 
-  // Appends come every few milliseconds; flushing each would cost more
-  // than the run.
+  // Appends come every few milliseconds, and an ensemble's summaries are
+  // thousands of small datasets: flushing each would cost more than the
+  // run (a flush visits all the metadata so far). Root attributes (the end
+  // mark among them) are flushed at once.
   void flushIfDue() {
     if (_pending_bytes >= kFlushBytes || std::chrono::steady_clock::now() - _last_flush >= kFlushInterval)
       flush();
@@ -305,7 +315,7 @@ class Hdf5Output::State {
     }
     check(dataset.close(), "close " + what);
     check(parent.close(), "close group '" + group + "'");
-    flush();
+    flushIfDue();
   }
 
   // IEEE float64 in the file, so NaN and infinities survive unchanged.
@@ -329,7 +339,7 @@ class Hdf5Output::State {
     for (const auto& [name, value] : values)
       writeAttribute(target.get(), group, name, file_type, memory_type, scalar.get(), &value);
     check(target.close(), "close group '" + group + "'");
-    flush();
+    flushIfDue();
   }
 
   void addSpikePopulation(const std::string& population) {
@@ -351,7 +361,7 @@ class Hdf5Output::State {
     entry.node_ids =
         createExtendible(entry.group.get(), "node_ids", base + "/node_ids", H5T_STD_U64LE, 0);
     _spikes.emplace(population, std::move(entry));
-    flush();
+    flushIfDue();
   }
 
   void appendSpikes(const std::string& population, const std::vector<double>& timestamps_ms,
@@ -437,7 +447,7 @@ class Hdf5Output::State {
     check(mapping.close(), "close group '" + mapping_path + "'");
     check(group.close(), "close group '" + base + "'");
     _reports.emplace(population, std::move(entry));
-    flush();
+    flushIfDue();
   }
 
   void appendReport(const std::string& population, const float* data, std::size_t n_times) {
@@ -483,7 +493,7 @@ class Hdf5Output::State {
 
  private:
   // The range of the rows appended so far.
-  void writeReportTime(const std::string& population, const Report& entry) const {
+  void writeReportTime(const std::string& population, Report& entry) const {
     const std::string time_path = "/report/" + population + "/mapping/time";
     Hdf5Handle time = checkId(H5Dopen2(_file.get(), time_path.c_str(), H5P_DEFAULT), H5Dclose,
                               "open dataset '" + time_path + "'");
@@ -491,6 +501,7 @@ class Hdf5Output::State {
     check(H5Dwrite(time.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values),
           "write dataset '" + time_path + "'");
     check(time.close(), "close dataset '" + time_path + "'");
+    entry.n_rows_in_time = entry.n_rows;
   }
 
   [[noreturn]] void fail(const std::string& what) const {

@@ -641,5 +641,25 @@ TEST_F(Hdf5OutputTest, ReportTimeDescribesTheRowsWritten) {
   EXPECT_EQ(readDoubles(path, "/report/GPe/mapping/time"), (std::vector<double>{0.0, 3.0, 1.0}));
 }
 
+// A flush rewrites only the reports that grew since the last one; each
+// report's range still follows its own rows through several flushes.
+TEST_F(Hdf5OutputTest, EachReportTimeFollowsItsRowsAcrossFlushes) {
+  const std::string path = file("two_reports.h5");
+  {
+    Hdf5Output out(path, false);
+    out.addReport("STN", {0}, 0.0, 1.0, "V", "mV");
+    out.addReport("GPe", {0}, 5.0, 0.5, "V", "mV");
+    const std::vector<float> rows(4, -65.0f);
+    out.appendReport("STN", rows.data(), 2);
+    out.writeNumbers("/", {{"first", 1.0}});  // a flush: STN grew, GPe did not
+    out.appendReport("GPe", rows.data(), 3);
+    out.writeNumbers("/", {{"second", 2.0}});  // GPe grew, STN did not
+    out.appendReport("STN", rows.data(), 1);
+    out.finalize(3.0);
+  }
+  EXPECT_EQ(readDoubles(path, "/report/STN/mapping/time"), (std::vector<double>{0.0, 3.0, 1.0}));
+  EXPECT_EQ(readDoubles(path, "/report/GPe/mapping/time"), (std::vector<double>{5.0, 6.5, 0.5}));
+}
+
 }  // namespace
 }  // namespace cbgtc::io
