@@ -41,7 +41,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   rm -f "$out/scratch.csv"
   # Ensembles (docs/network.md, "Ensembles"): 1 s of the default network per
   # run, 20 runs one after another against 1000 as replicas of one network;
-  # wall seconds per run, files and analysis included (PAC surrogates off).
+  # wall seconds per run, files and analysis included (PAC surrogates off,
+  # the analyses on every host core).
   mkdir -p "$out/ens"
   ulimit -n 8192 2> /dev/null || true  # a network of K replicas keeps K files open
   for spec in 20:1 1000:1000; do
@@ -49,7 +50,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     start=$(date +%s.%N)
     "$build/bin/cbgtc" --config "$here/../input/default.ini" --simulation.duration_ms=1000 \
       --ensemble.seeds=1-$runs --ensemble.replicas=$replicas --ensemble.replica_files=one \
-      --analysis.pac_surrogates=0 --output.spikes=false \
+      --analysis.pac_surrogates=0 --analysis.threads="$(nproc)" --output.spikes=false \
       --output.progress_interval_s=1000 --output.file="$out/ens/e.csv" --output.overwrite=true | tail -n 1
     echo "== ensemble of $runs runs, replicas=$replicas: $(echo "($(date +%s.%N) - $start) / $runs" | bc -l) s per run"
   done

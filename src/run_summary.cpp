@@ -10,6 +10,8 @@
 #include "src/analysis/oscillations.hpp"
 #include "src/analysis/spectral.hpp"
 #include "src/analysis/spike_stats.hpp"
+#include "src/analysis/trace_metrics.hpp"
+#include "src/host_parallel.hpp"
 #include "src/simulation.hpp"
 
 namespace cbgtc {
@@ -73,8 +75,7 @@ double Simulation::surpriseBurstFraction(Population& r, std::int64_t burn_in_ste
   return counts[0] > 0 && counts[2] == 0 ? counts[1] / counts[0] : std::numeric_limits<double>::quiet_NaN();
 }
 
-PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, io::OutputWriter* writer,
-                                        std::vector<double>& lfp) {
+PopulationSummary Simulation::gatherSummary(Population& r, std::int64_t steps_done, GatheredPopulation& g) {
   const auto& a = _config.analysis;
   const double dt_ms = _config.simulation.dt_ms;
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -116,6 +117,7 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   burst_spikes = _comm.sum(burst_spikes);
   _comm.sum(cv_sum);
   // Undefined (NaN) for an empty population or an empty analysed window.
+  g.analysed_ms = analysed_s * 1000.0;
   p.rate_hz = (r.size > 0 && analysed_s > 0) ? static_cast<double>(counted_spikes) / r.size / analysed_s : nan;
   const double cv_total = cv_sum[0];
   p.burst_spike_fraction =
@@ -129,15 +131,18 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   flushLfp(r, samples_done);
   std::vector<double> device_lfp(r.lfp_host.begin(), r.lfp_host.begin() + samples_done);
   _comm.sum(device_lfp);  // partial sums of each rank's neurons
-  const std::vector<double> lfp_all = analysis::decimate(device_lfp, _lfp.decimation);
+  g.lfp_all = analysis::decimate(device_lfp, _lfp.decimation);
   const std::int64_t first = (burn_in_steps + _lfp.every - 1) / _lfp.every;
-  lfp.clear();
-  for (auto m = static_cast<std::size_t>(first); m < lfp_all.size(); ++m) lfp.push_back(lfp_all[m]);
+  g.lfp.clear();
+  for (auto m = static_cast<std::size_t>(first); m < g.lfp_all.size(); ++m) g.lfp.push_back(g.lfp_all[m]);
   p.synchrony_chi =
       voltageSynchrony(r, (burn_in_steps + _lfp.device_every - 1) / _lfp.device_every, samples_done);
   // The pulse-triggered histogram, as a rate: counts over neurons, the
   // pulses' share of the analysed time and the bin.
-  std::vector<double> pulse_rate_hz, pulse_time_ms;
+  std::vector<double>& pulse_rate_hz = g.pulse_rate_hz;
+  std::vector<double>& pulse_time_ms = g.pulse_time_ms;
+  pulse_rate_hz.clear();
+  pulse_time_ms.clear();
   p.pulse_latency_ms = nan;
   if (r.stats.pulse_bins.extent(0) > 0) {
     const auto bins = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.pulse_bins);
@@ -162,9 +167,10 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
   }
   // The relay error index (§7.9): every neuron is offered the same pulses.
   p.error_index = nan;
-  std::vector<double> relay(4, 0.0);  // pulses offered, misses, bursts, spurious
-  const bool relays = r.stats.relay_pulse.extent(0) > 0;
-  if (relays) {
+  g.relay.clear();
+  if (r.stats.relay_pulse.extent(0) > 0) {
+    std::vector<double>& relay = g.relay;
+    relay.assign(4, 0.0);  // pulses offered, misses, bursts, spurious
     const auto& st = r.stats;
     const auto onsets = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), st.relay_onsets);
     std::int64_t pulses = 0;
@@ -182,149 +188,187 @@ PopulationSummary Simulation::summarize(Population& r, std::int64_t steps_done, 
     relay[0] = static_cast<double>(pulses) * static_cast<double>(r.size);
     if (relay[0] > 0) p.error_index = (relay[1] + relay[2] + relay[3]) / relay[0];
   }
-  p.lfp_mean = lfp.empty() ? nan : std::accumulate(lfp.begin(), lfp.end(), 0.0) / lfp.size();
-  const double fs_hz = 1000.0 / (static_cast<double>(_lfp.every) * dt_ms);
-  analysis::WelchSettings welch_settings;
-  welch_settings.segment_ms = a.segment_ms;
-  const analysis::Spectrum spectrum = analysis::welch(lfp, fs_hz, welch_settings);
-  const analysis::BetaMetrics beta =
-      analysis::betaMetrics(spectrum, a.beta_lo_hz, a.beta_hi_hz, a.total_lo_hz, a.total_hi_hz);
-  p.beta_power = beta.beta_power;
-  p.relative_beta = beta.relative_beta;
-  p.beta_peak_hz = beta.peak_hz;
-  p.beta_prominence = analysis::bandProminence(spectrum, a.beta_lo_hz, a.beta_hi_hz, a.total_lo_hz, a.total_hi_hz);
-  p.peak_hz = analysis::globalPeak(spectrum, a.peak_lo_hz, a.peak_hi_hz).freq_hz;
-  p.spectral_entropy = analysis::spectralEntropy(spectrum, a.total_lo_hz, a.total_hi_hz);
-  // Phase-amplitude coupling and beta bursts of the same trace (§7.5).
-  // (Undefined where the amplitude band reaches past the proxy's passband:
-  // a coarse analysis.lfp_sample_ms.)
-  // The surrogates' lags are keyed by (seed, population), like every draw.
-  const bool pac_defined = a.gamma_hi_hz <= analysis::passbandHz(_lfp, fs_hz);
-  const analysis::PacResult pac =
-      pac_defined ? analysis::modulationIndexZ(
-                        lfp, fs_hz, a.beta_lo_hz, a.beta_hi_hz, a.gamma_lo_hz, a.gamma_hi_hz,
-                        static_cast<int>(a.pac_surrogates),
-                        randomSeed(*_config.population(r.name), _config) * 0x9E3779B97F4A7C15ull + r.key)
-                  : analysis::PacResult{nan, nan, nan, nan, 0};
-  p.pac_mi = pac.mi;
-  p.pac_z = pac.z;
-  const analysis::Bursts bursts =
-      analysis::bursts(lfp, fs_hz, a.beta_lo_hz, a.beta_hi_hz, a.burst_percentile, a.burst_min_duration_ms);
-  // A constant trace (a spike source's: no synaptic input) has no envelope
-  // to threshold.
-  const bool constant = std::all_of(lfp.begin(), lfp.end(), [&](double v) { return v == lfp.front(); });
-  p.beta_burst_rate_hz = constant ? nan : bursts.rate_hz;
-  p.beta_burst_mean_ms = bursts.count > 0 ? bursts.mean_duration_ms : nan;
-  p.beta_burst_amplitude = bursts.count > 0 ? bursts.mean_amplitude : nan;
-
-  if (writer) {
-    io::PopulationResults out;
-    out.population = r.name;
-    out.current_units = r.current_units;
-    out.lfp = lfp_all;
-    out.lfp_interval_ms = static_cast<double>(_lfp.every) * dt_ms;
-    out.metrics = {{"rate_hz", p.rate_hz},
-                   {"cv_isi", p.cv_isi},
-                   {"beta_power", p.beta_power},
-                   {"relative_beta", p.relative_beta},
-                   {"beta_peak_hz", p.beta_peak_hz},
-                   {"beta_prominence", p.beta_prominence},
-                   {"lfp_mean", p.lfp_mean},
-                   {"pac_mi", p.pac_mi},
-                   {"beta_burst_rate_hz", p.beta_burst_rate_hz},
-                   {"beta_burst_mean_ms", p.beta_burst_mean_ms},
-                   {"beta_burst_amplitude", p.beta_burst_amplitude},
-                   {"peak_hz", p.peak_hz},
-                   {"spectral_entropy", p.spectral_entropy},
-                   {"pac_z", p.pac_z},
-                   {"burst_spike_fraction", p.burst_spike_fraction},
-                   {"surprise_burst_fraction", p.surprise_burst_fraction},
-                   {"synchrony_chi", p.synchrony_chi},
-                   {"pulse_latency_ms", p.pulse_latency_ms},
-                   {"error_index", p.error_index},
-                   {"burn_in_ms", a.burn_in_ms},
-                   {"analysed_ms", analysed_s * 1000.0},
-                   // The segment used: analysis.segment_ms, or the whole trace when shorter.
-                   {"welch_segment_ms", spectrum.df_hz > 0 ? 1000.0 / spectrum.df_hz : nan},
-                   {"psd_resolution_hz", spectrum.df_hz},
-                   {"welch_segments", static_cast<double>(spectrum.segments)}};
-    out.psd_freq_hz = spectrum.freq_hz;
-    out.psd = spectrum.psd;
-    io::writePopulationResults(*writer, out);
-    writeComodulogram(*writer, r.name, lfp, fs_hz);
-    if (relays)
-      writer->writeIntegers("/metrics/" + r.name, {{"relay_pulses", static_cast<std::int64_t>(relay[0])},
-                                                   {"relay_misses", static_cast<std::int64_t>(relay[1])},
-                                                   {"relay_bursts", static_cast<std::int64_t>(relay[2])},
-                                                   {"relay_spurious", static_cast<std::int64_t>(relay[3])}});
-    // Each beta burst, for its distributions (§7.5): start from the end of
-    // the burn-in, duration, peak envelope.
-    const std::string group = "/metrics/" + r.name;
-    writer->writeDataset(group, "beta_burst_start_ms", bursts.start_ms,
-                         {{"units", "ms"}, {"description", "beta bursts' starts, from the end of the burn-in"}});
-    writer->writeDataset(group, "beta_burst_duration_ms", bursts.duration_ms, {{"units", "ms"}});
-    writer->writeDataset(group, "beta_burst_peak", bursts.amplitude,
-                         {{"units", r.current_units}, {"description", "peak of the beta envelope in each burst"}});
-    if (!pulse_rate_hz.empty()) {
-      const std::string group = "/metrics/" + r.name;
-      writer->writeDataset(group, "pulse_histogram_time_ms", pulse_time_ms,
-                           {{"units", "ms"}, {"description", "bin centres: time since the last pulse onset"}});
-      writer->writeDataset(group, "pulse_histogram_hz", pulse_rate_hz,
-                           {{"units", "Hz"},
-                            {"description", "rate of spikes by time since the last pulse onset (analysis.pulse_stimulus)"}},
-                           {{"bin_ms", r.stats.pulse_bin_ms}, {"period_ms", r.stats.pulse_period_ms}});
-    }
-  }
   return p;
 }
 
-// Tort indices of every (phase, amplitude) pair of a fixed grid (§7.7):
-// phases 4–40 Hz (±1 Hz), amplitudes 30–200 Hz (±10 Hz), stored row-major
-// [phase][amplitude] under /metrics/<population>.
-void Simulation::writeComodulogram(io::OutputWriter& writer, const std::string& population,
-                                   const std::vector<double>& lfp, double fs_hz) const {
-  std::vector<double> phase_hz, amp_hz;
-  for (double f = 4; f <= 40; f += 2) phase_hz.push_back(f);
-  for (double f = 30; f <= 200; f += 10) amp_hz.push_back(f);
-  // Bands past the decimated proxy's passband are attenuated, not absent:
-  // undefined, as past the Nyquist frequency.
-  const analysis::Comodulogram c =
-      analysis::comodulogram(lfp, fs_hz, phase_hz, amp_hz, 1.0, 10.0, 18, analysis::passbandHz(_lfp, fs_hz));
-  const std::string group = "/metrics/" + population;
+// Everything the analyses of a trace need from the deck (§7).
+analysis::TraceSettings Simulation::traceSettings(const Population& r, bool comodulogram) const {
+  const auto& a = _config.analysis;
+  analysis::TraceSettings s;
+  s.fs_hz = 1000.0 / (static_cast<double>(_lfp.every) * _config.simulation.dt_ms);
+  s.segment_ms = a.segment_ms;
+  s.beta_lo_hz = a.beta_lo_hz;
+  s.beta_hi_hz = a.beta_hi_hz;
+  s.total_lo_hz = a.total_lo_hz;
+  s.total_hi_hz = a.total_hi_hz;
+  s.peak_lo_hz = a.peak_lo_hz;
+  s.peak_hi_hz = a.peak_hi_hz;
+  s.gamma_lo_hz = a.gamma_lo_hz;
+  s.gamma_hi_hz = a.gamma_hi_hz;
+  s.passband_hz = analysis::passbandHz(_lfp, s.fs_hz);
+  s.pac_surrogates = static_cast<int>(a.pac_surrogates);
+  // The surrogates' lags are keyed by (seed, population), like every draw.
+  s.pac_seed = randomSeed(*_config.population(r.name), _config) * 0x9E3779B97F4A7C15ull + r.key;
+  s.burst_percentile = a.burst_percentile;
+  s.burst_min_duration_ms = a.burst_min_duration_ms;
+  s.comodulogram = comodulogram;
+  return s;
+}
+
+namespace {
+
+void applyTraceMetrics(const analysis::TraceMetrics& m, PopulationSummary& p) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  p.lfp_mean = m.mean;
+  p.beta_power = m.beta.beta_power;
+  p.relative_beta = m.beta.relative_beta;
+  p.beta_peak_hz = m.beta.peak_hz;
+  p.beta_prominence = m.beta_prominence;
+  p.peak_hz = m.peak_hz;
+  p.spectral_entropy = m.spectral_entropy;
+  p.pac_mi = m.pac.mi;
+  p.pac_z = m.pac.z;
+  // A constant trace (a spike source's: no synaptic input) has no envelope
+  // to threshold.
+  p.beta_burst_rate_hz = m.constant ? nan : m.bursts.rate_hz;
+  p.beta_burst_mean_ms = m.bursts.count > 0 ? m.bursts.mean_duration_ms : nan;
+  p.beta_burst_amplitude = m.bursts.count > 0 ? m.bursts.mean_amplitude : nan;
+}
+
+}  // namespace
+
+void Simulation::writePopulation(io::OutputWriter& writer, const Population& r, const PopulationSummary& p,
+                                 const GatheredPopulation& g, const analysis::TraceMetrics& m) const {
+  const auto& a = _config.analysis;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  io::PopulationResults out;
+  out.population = r.name;
+  out.current_units = r.current_units;
+  out.lfp = g.lfp_all;
+  out.lfp_interval_ms = static_cast<double>(_lfp.every) * _config.simulation.dt_ms;
+  out.metrics = {{"rate_hz", p.rate_hz},
+                 {"cv_isi", p.cv_isi},
+                 {"beta_power", p.beta_power},
+                 {"relative_beta", p.relative_beta},
+                 {"beta_peak_hz", p.beta_peak_hz},
+                 {"beta_prominence", p.beta_prominence},
+                 {"lfp_mean", p.lfp_mean},
+                 {"pac_mi", p.pac_mi},
+                 {"beta_burst_rate_hz", p.beta_burst_rate_hz},
+                 {"beta_burst_mean_ms", p.beta_burst_mean_ms},
+                 {"beta_burst_amplitude", p.beta_burst_amplitude},
+                 {"peak_hz", p.peak_hz},
+                 {"spectral_entropy", p.spectral_entropy},
+                 {"pac_z", p.pac_z},
+                 {"burst_spike_fraction", p.burst_spike_fraction},
+                 {"surprise_burst_fraction", p.surprise_burst_fraction},
+                 {"synchrony_chi", p.synchrony_chi},
+                 {"pulse_latency_ms", p.pulse_latency_ms},
+                 {"error_index", p.error_index},
+                 {"burn_in_ms", a.burn_in_ms},
+                 {"analysed_ms", g.analysed_ms},
+                 // The segment used: analysis.segment_ms, or the whole trace when shorter.
+                 {"welch_segment_ms", m.spectrum.df_hz > 0 ? 1000.0 / m.spectrum.df_hz : nan},
+                 {"psd_resolution_hz", m.spectrum.df_hz},
+                 {"welch_segments", static_cast<double>(m.spectrum.segments)}};
+  out.psd_freq_hz = m.spectrum.freq_hz;
+  out.psd = m.spectrum.psd;
+  io::writePopulationResults(writer, out);
+  // Tort indices of every (phase, amplitude) pair of a fixed grid (§7.7),
+  // stored row-major [phase][amplitude].
+  const std::string group = "/metrics/" + r.name;
+  const analysis::Comodulogram& c = m.comodulogram;
   writer.writeDataset(group, "comodulogram_phase_hz", c.phase_hz, {{"units", "Hz"}});
   writer.writeDataset(group, "comodulogram_amplitude_hz", c.amp_hz, {{"units", "Hz"}});
   writer.writeDataset(group, "comodulogram", c.mi,
                       {{"description",
                         "Tort modulation index, row-major [phase][amplitude]; NaN: band past "
                         "the LFP proxy's passband"}});
+  if (!g.relay.empty())
+    writer.writeIntegers(group, {{"relay_pulses", static_cast<std::int64_t>(g.relay[0])},
+                                 {"relay_misses", static_cast<std::int64_t>(g.relay[1])},
+                                 {"relay_bursts", static_cast<std::int64_t>(g.relay[2])},
+                                 {"relay_spurious", static_cast<std::int64_t>(g.relay[3])}});
+  // Each beta burst, for its distributions (§7.5): start from the end of
+  // the burn-in, duration, peak envelope.
+  writer.writeDataset(group, "beta_burst_start_ms", m.bursts.start_ms,
+                      {{"units", "ms"}, {"description", "beta bursts' starts, from the end of the burn-in"}});
+  writer.writeDataset(group, "beta_burst_duration_ms", m.bursts.duration_ms, {{"units", "ms"}});
+  writer.writeDataset(
+      group, "beta_burst_peak", m.bursts.amplitude,
+      {{"units", r.current_units}, {"description", "peak of the beta envelope in each burst"}});
+  if (!g.pulse_rate_hz.empty()) {
+    writer.writeDataset(group, "pulse_histogram_time_ms", g.pulse_time_ms,
+                        {{"units", "ms"}, {"description", "bin centres: time since the last pulse onset"}});
+    writer.writeDataset(
+        group, "pulse_histogram_hz", g.pulse_rate_hz,
+        {{"units", "Hz"},
+         {"description", "rate of spikes by time since the last pulse onset (analysis.pulse_stimulus)"}},
+        {{"bin_ms", r.stats.pulse_bin_ms}, {"period_ms", r.stats.pulse_period_ms}});
+  }
+}
+
+std::size_t Simulation::analysisThreads() const {
+  const std::int64_t asked = _config.analysis.threads;
+  return static_cast<std::size_t>(asked > 0 ? asked : Kokkos::DefaultHostExecutionSpace().concurrency());
+}
+
+// The ranks gather each population's counts and traces (collectives, in
+// deck order); the traces are then analysed on the host's threads, each
+// population and pair on its own; the results are written in deck order.
+void Simulation::summarizeRun(std::int64_t steps_done, io::OutputWriter* writer, RunSummary& summary) {
+  const std::size_t n = _populations.size();
+  std::vector<GatheredPopulation> gathered(n);
+  for (std::size_t q = 0; q < n; ++q)
+    summary.populations.push_back(gatherSummary(_populations[q], steps_done, gathered[q]));
+  std::vector<analysis::TraceSettings> settings;
+  for (const Population& p : _populations) settings.push_back(traceSettings(p, writer != nullptr));
+  std::vector<analysis::TraceMetrics> metrics(n);
+  forEachIndex(n, analysisThreads(),
+               [&](std::size_t q) { metrics[q] = analysis::traceMetrics(gathered[q].lfp, settings[q]); });
+  for (std::size_t q = 0; q < n; ++q) {
+    applyTraceMetrics(metrics[q], summary.populations[q]);
+    if (writer) writePopulation(*writer, _populations[q], summary.populations[q], gathered[q], metrics[q]);
+  }
+  summary.pairs = summarizePairs(gathered, writer);
 }
 
 // Beta coherence of every pair of populations with a membrane (§7.6), of
 // one run (not across an in-process ensemble's replicas).
-std::vector<PairSummary> Simulation::summarizePairs(const std::vector<std::vector<double>>& lfp,
+std::vector<PairSummary> Simulation::summarizePairs(const std::vector<GatheredPopulation>& gathered,
                                                     io::OutputWriter* writer) const {
   const auto& a = _config.analysis;
   const double fs_hz = 1000.0 / (static_cast<double>(_lfp.every) * _config.simulation.dt_ms);
   analysis::WelchSettings welch_settings;
   welch_settings.segment_ms = a.segment_ms;
   std::vector<PairSummary> pairs;
+  std::vector<std::pair<std::size_t, std::size_t>> members;
   for (std::size_t x = 0; x < _populations.size(); ++x)
     for (std::size_t y = x + 1; y < _populations.size(); ++y) {
       if (_populations[x].v_sum.extent(0) == 0 || _populations[y].v_sum.extent(0) == 0) continue;
       if (replicaTag(_populations[x].name) != replicaTag(_populations[y].name)) continue;
-      PairSummary pair{_populations[x].name, _populations[y].name, std::numeric_limits<double>::quiet_NaN()};
-      const analysis::Coherence c = analysis::coherence(lfp[x], lfp[y], fs_hz, welch_settings);
-      // One segment's coherence is 1 at every frequency, whatever the signals.
-      if (c.segments >= 2) pair.beta_coherence = analysis::bandMeanCoherence(c, a.beta_lo_hz, a.beta_hi_hz);
-      if (writer) {
-        const std::string group = "/coherence/" + pair.a + "/" + pair.b;
-        writer->writeDataset(group, "freq_hz", c.freq_hz, {{"units", "Hz"}});
-        writer->writeDataset(group, "coherence", c.coherence,
-                             {{"description", "magnitude-squared coherence of the LFP proxies (Welch)"}},
-                             {{"beta_mean", pair.beta_coherence}});
-      }
-      pairs.push_back(pair);
+      pairs.push_back(
+          PairSummary{_populations[x].name, _populations[y].name, std::numeric_limits<double>::quiet_NaN()});
+      members.emplace_back(x, y);
     }
+  std::vector<analysis::Coherence> coherences(pairs.size());
+  forEachIndex(pairs.size(), analysisThreads(), [&](std::size_t i) {
+    coherences[i] = analysis::coherence(gathered[members[i].first].lfp, gathered[members[i].second].lfp,
+                                        fs_hz, welch_settings);
+  });
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    const analysis::Coherence& c = coherences[i];
+    PairSummary& pair = pairs[i];
+    // One segment's coherence is 1 at every frequency, whatever the signals.
+    if (c.segments >= 2) pair.beta_coherence = analysis::bandMeanCoherence(c, a.beta_lo_hz, a.beta_hi_hz);
+    if (writer) {
+      const std::string group = "/coherence/" + pair.a + "/" + pair.b;
+      writer->writeDataset(group, "freq_hz", c.freq_hz, {{"units", "Hz"}});
+      writer->writeDataset(group, "coherence", c.coherence,
+                           {{"description", "magnitude-squared coherence of the LFP proxies (Welch)"}},
+                           {{"beta_mean", pair.beta_coherence}});
+    }
+  }
   return pairs;
 }
 

@@ -291,10 +291,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
   summary.complete = !stopped && failure.empty();
   summary.failure = failure;
   summary.phases = _phases;
-  std::vector<std::vector<double>> analysed(_populations.size());
-  for (std::size_t q = 0; q < _populations.size(); ++q)
-    summary.populations.push_back(summarize(_populations[q], done, writer, analysed[q]));
-  summary.pairs = summarizePairs(analysed, writer);
+  summarizeRun(done, writer, summary);
   summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return summary;
 }

@@ -19,6 +19,7 @@
 #include "kernels/population_drive.hpp"
 #include "kernels/time_steps.hpp"
 #include "src/analysis/decimation.hpp"
+#include "src/analysis/trace_metrics.hpp"
 #include "src/comm/communicator.hpp"
 #include "src/config.hpp"
 #include "src/population.hpp"
@@ -210,12 +211,25 @@ class Simulation {
   void copyOutputBefore(step_type k, io::OutputWriter* writer) const;
   double voltageSynchrony(Population& p, std::int64_t first, std::int64_t end);
   double surpriseBurstFraction(Population& p, std::int64_t burn_in_steps, std::int64_t steps_done);
-  /// `analysed`: the population's LFP proxy after the burn-in, summed over the ranks.
-  PopulationSummary summarize(Population& p, std::int64_t steps_done, io::OutputWriter* writer,
-                              std::vector<double>& analysed);
-  void writeComodulogram(io::OutputWriter& writer, const std::string& population, const std::vector<double>& lfp,
-                         double fs_hz) const;
-  std::vector<PairSummary> summarizePairs(const std::vector<std::vector<double>>& analysed,
+  /// What the end of a run gathers of a population from the ranks, for its
+  /// analyses and its file.
+  struct GatheredPopulation {
+    std::vector<double> lfp_all;  // the LFP proxy of the whole run, summed over the ranks
+    std::vector<double> lfp;      // the part after the burn-in: what is analysed
+    double analysed_ms = 0;
+    std::vector<double> pulse_time_ms, pulse_rate_hz;  // the pulse-triggered histogram; empty: none
+    std::vector<double> relay;  // pulses offered, misses, bursts, spurious; empty: not relayed
+  };
+  /// The counts of `p` and its trace (collective).
+  PopulationSummary gatherSummary(Population& p, std::int64_t steps_done, GatheredPopulation& gathered);
+  analysis::TraceSettings traceSettings(const Population& p, bool comodulogram) const;
+  std::size_t analysisThreads() const;
+  void writePopulation(io::OutputWriter& writer, const Population& p, const PopulationSummary& summary,
+                       const GatheredPopulation& gathered, const analysis::TraceMetrics& metrics) const;
+  /// Every population's and pair's summary into `summary`, and to `writer`
+  /// when there is one (collective).
+  void summarizeRun(std::int64_t steps_done, io::OutputWriter* writer, RunSummary& summary);
+  std::vector<PairSummary> summarizePairs(const std::vector<GatheredPopulation>& gathered,
                                           io::OutputWriter* writer) const;
 };
 

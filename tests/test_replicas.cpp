@@ -149,7 +149,9 @@ TEST(Replicas, EachReplicaIsItsRunAlone) {
   for (std::size_t r = 0; r < runs.size(); ++r) {
     alone[r].owned = std::make_unique<MemoryWriter>();
     alone[r].out = alone[r].owned.get();
-    Simulation sim(runs[r]);
+    SimulationConfig one = runs[r];
+    one.analysis.threads = 1;
+    Simulation sim(one);
     alone[r].summary = sim.run(alone[r].out);
   }
   // The runs differ from each other (so that a mix-up would show).
@@ -163,8 +165,11 @@ TEST(Replicas, EachReplicaIsItsRunAlone) {
     files.push_back(static_cast<MemoryWriter*>(writers.back().get()));
   }
   ReplicaWriter writer(std::move(writers));
-  const SimulationConfig merged = mergeReplicas(runs);
+  SimulationConfig merged = mergeReplicas(runs);
   EXPECT_EQ(merged.populations.size(), 3 * runs[0].populations.size());
+  // The runs alone were analysed on one thread; the replicas' traces and
+  // pairs on three at once.
+  merged.analysis.threads = 3;
   Simulation sim(merged);
   const RunSummary summary = sim.run(&writer);
   ASSERT_TRUE(summary.complete) << summary.failure;
