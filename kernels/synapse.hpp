@@ -15,6 +15,7 @@
 
 #include <type_traits>
 
+#include "kernels/spike_record.hpp"
 #include "kernels/types.hpp"
 
 namespace cbgtc {
@@ -221,6 +222,81 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
     deliver(std::true_type{});
   else
     deliver(std::false_type{});
+}
+
+/// One projection of a fused delivery (deliverToAll): its rows, delays and
+/// arrival ring as raw pointers, so that thousands fit one device table.
+template <class Matrix>
+struct DeliverySlot {
+  const typename Matrix::size_type* row_map = nullptr;
+  const typename Matrix::ordinal_type* targets = nullptr;
+  const typename Matrix::value_type* weights = nullptr;
+  const std::uint16_t* delays = nullptr;  // per synapse; nullptr: delay_steps for all
+  std::int64_t* ring = nullptr;           // [slot][target], row-major
+  std::int64_t ring_stride = 0;           // elements from one slot's row to the next
+  step_type n_slots = 0;
+  std::int32_t delay_steps = 0;
+
+  KOKKOS_INLINE_FUNCTION void deliverSynapse(const SpikeRecord& spike, const typename Matrix::size_type e,
+                                             bool plain) const {
+    const step_type d = delays ? static_cast<step_type>(delays[e]) : delay_steps;
+    std::int64_t* arrival = ring + ((spike.step + d) % n_slots) * ring_stride + targets[e];
+    if (plain)
+      *arrival += toQuanta(weights[e]);
+    else
+      Kokkos::atomic_add(arrival, toQuanta(weights[e]));
+  }
+};
+
+template <class Matrix>
+bool operator==(const DeliverySlot<Matrix>& a, const DeliverySlot<Matrix>& b) {
+  return a.row_map == b.row_map && a.targets == b.targets && a.weights == b.weights && a.delays == b.delays &&
+         a.ring == b.ring && a.ring_stride == b.ring_stride && a.n_slots == b.n_slots &&
+         a.delay_steps == b.delay_steps;
+}
+
+/// deliverSpikes for many projections in one launch: spike s of population
+/// p goes through projections slots(q), q in [first(p), first(p + 1)), the
+/// projections out of p (first: offsets by source population, slots sorted
+/// by source). The same integers reach the same rings as with a launch per
+/// projection, so the rings are identical. Without plasticity or pulled
+/// steps: those projections keep their own launches.
+template <class ExecutionSpace, class Slots, class First, class SpikeView>
+void deliverToAll(const ExecutionSpace& space, const Slots& slots, const First& first,
+                  const SpikeView& spikes, std::size_t n_spikes, Delivery strategy) {
+  if (n_spikes == 0 || slots.extent(0) == 0) return;
+  const auto populations = static_cast<std::uint32_t>(first.extent(0) - 1);
+  if (strategy == Delivery::TeamPerSpike) {
+    using Policy = Kokkos::TeamPolicy<ExecutionSpace>;
+    using Member = typename Policy::member_type;
+    Kokkos::parallel_for(
+        "cbgtc::Synapse::deliver_all_team",
+        lightweight(Policy(space, static_cast<int>(n_spikes), Kokkos::AUTO)),
+        KOKKOS_LAMBDA(const Member& team) {
+          const auto spike = spikes(team.league_rank());
+          if (spike.source() >= populations) return;
+          for (auto q = first(spike.source()); q < first(spike.source() + 1); ++q) {
+            const auto slot = slots(q);
+            Kokkos::parallel_for(
+                Kokkos::TeamThreadRange(team, slot.row_map[spike.index], slot.row_map[spike.index + 1]),
+                [&](const auto e) { slot.deliverSynapse(spike, e, false); });
+          }
+        });
+    return;
+  }
+  // One thread (a CPU backend run with one thread) needs no atomic add.
+  const bool plain = space.concurrency() == 1;
+  Kokkos::parallel_for(
+      "cbgtc::Synapse::deliver_all", lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, n_spikes)),
+      KOKKOS_LAMBDA(const std::size_t s) {
+        const auto spike = spikes(s);
+        if (spike.source() >= populations) return;
+        for (auto q = first(spike.source()); q < first(spike.source() + 1); ++q) {
+          const auto slot = slots(q);
+          for (auto e = slot.row_map[spike.index]; e < slot.row_map[spike.index + 1]; ++e)
+            slot.deliverSynapse(spike, e, plain);
+        }
+      });
 }
 
 /// The strategy for a projection: a team per spike only pays on a GPU and

@@ -82,7 +82,7 @@ void Simulation::flushLfp(Population& p, std::int64_t upto) {
         Kokkos::HostSpace(), Kokkos::subview(p.v_sum, std::pair<std::int64_t, std::int64_t>(0, n)));
     p.v_sum_host.insert(p.v_sum_host.end(), v.data(), v.data() + n);
   }
-  // No zeroing: every sample is assigned (sumLfp), never accumulated.
+  // No zeroing: every sample is assigned (sumSamples), never accumulated.
   p.lfp_device_first = upto;
 }
 

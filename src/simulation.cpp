@@ -16,46 +16,17 @@ namespace cbgtc {
 
 namespace {
 
-/// Row sums of the epoch's LFP scratch (m = 0..samples−1, one row per
-/// sample, one column per neuron) into lfp(first + m): one launch, a team
-/// per sample.
-template <class ExecutionSpace, class Scratch, class MemorySpace>
-void sumLfp(const ExecutionSpace& space, const Scratch& scratch, std::int64_t samples,
-            const Kokkos::View<double*, MemorySpace>& lfp, std::int64_t first) {
-  using Policy = Kokkos::TeamPolicy<ExecutionSpace>;
-  using Member = typename Policy::member_type;
-  const auto n = static_cast<index_type>(scratch.extent(1));
-  Kokkos::parallel_for(
-      "cbgtc::Lfp::sum", lightweight(Policy(space, static_cast<int>(samples), Kokkos::AUTO)),
-      KOKKOS_LAMBDA(const Member& team) {
-        const auto m = team.league_rank();
-        double sum = 0;
-        Kokkos::parallel_reduce(
-            Kokkos::TeamThreadRange(team, n),
-            [&](const index_type i, double& partial) { partial += static_cast<double>(scratch(m, i)); }, sum);
-        Kokkos::single(Kokkos::PerTeam(team), [&] { lfp(first + m) = sum; });
-      });
-}
-
-/// Adds V and V² of the scratch's rows [first_row, samples) to each
-/// neuron's moments (the analysed samples of the epoch).
-template <class ExecutionSpace, class Scratch, class Moments>
-void addVoltageMoments(const ExecutionSpace& space, const Scratch& scratch, std::int64_t first_row,
-                       std::int64_t samples, const Moments& moments) {
-  if (first_row >= samples) return;
-  Kokkos::parallel_for(
-      "cbgtc::Synchrony::moments",
-      lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, static_cast<index_type>(scratch.extent(1)))),
-      KOKKOS_LAMBDA(const index_type i) {
-        double sum = 0, squares = 0;
-        for (std::int64_t m = first_row; m < samples; ++m) {
-          const double v = static_cast<double>(scratch(m, i));
-          sum += v;
-          squares += v * v;
-        }
-        moments(i, 0) += sum;
-        moments(i, 1) += squares;
-      });
+/// `table` holding `rows`, copied to the device only when they changed.
+template <class Slot>
+void updateTable(const std::vector<Slot>& rows, std::vector<Slot>& copied,
+                 Kokkos::View<Slot*, MemorySpace>& table) {
+  if (rows == copied && table.extent(0) == rows.size()) return;
+  if (table.extent(0) != rows.size())
+    table = Kokkos::View<Slot*, MemorySpace>("cbgtc::sum_slots", rows.size());
+  Kokkos::deep_copy(table,
+                    Kokkos::View<const Slot*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+                        rows.data(), rows.size()));
+  copied = rows;
 }
 
 }  // namespace
@@ -137,20 +108,40 @@ void Simulation::advance(step_type k0, step_type k1) {
     PhaseTimer timer(_config.output.timers, _phases.update);
     std::apply([&](const auto&... lists) { advancePopulations(space, k0, k1, _lanes_per_neuron, lists...); },
                steppers);
-    for (auto& p : _populations)
-      if (p.localSize() > 0 && lfp_end > lfp_first) {
-        sumLfp(space, p.lfp_scratch, lfp_end - lfp_first, p.lfp, lfp_first - p.lfp_device_first);
-        if (p.v_scratch.extent(0) > 0) {
-          sumLfp(space, p.v_scratch, lfp_end - lfp_first, p.v_sum, lfp_first - p.lfp_device_first);
-          const step_type analysed =
-              (stepsOf(_config.analysis.burn_in_ms, _config.simulation.dt_ms) + _lfp.device_every - 1) /
-              _lfp.device_every;
-          addVoltageMoments(space, p.v_scratch, std::max<std::int64_t>(0, analysed - lfp_first),
-                            lfp_end - lfp_first, p.v_moments);
-        }
-      }
+    if (lfp_end > lfp_first) {
+      updateSumTables();
+      sumSamples(space, _sample_slots, lfp_first, lfp_end - lfp_first);
+      const step_type analysed =
+          (stepsOf(_config.analysis.burn_in_ms, _config.simulation.dt_ms) + _lfp.device_every - 1) /
+          _lfp.device_every;
+      addMoments(space, _moment_slots, std::max<std::int64_t>(0, analysed - lfp_first), lfp_end - lfp_first);
+    }
   }
   for (auto& r : _recordings) r.filled += samplesIn(r);
+}
+
+// The rows of advance()'s sums: each population of this rank's LFP proxy
+// and, where kept, its V sum and moments. A row changes when a population's
+// buffer moves on (flushLfp) or is replaced (a restore).
+void Simulation::updateSumTables() {
+  std::vector<SampleSumSlot> sums;
+  std::vector<MomentSlot> moments;
+  for (const Population& p : _populations) {
+    if (p.localSize() == 0) continue;
+    const auto neurons = static_cast<index_type>(p.lfp_scratch.extent(1));
+    sums.push_back(SampleSumSlot{p.lfp_scratch.data(), neurons,
+                                 static_cast<std::int64_t>(p.lfp_scratch.stride(0)), p.lfp.data(),
+                                 p.lfp_device_first});
+    if (p.v_scratch.extent(0) == 0) continue;
+    sums.push_back(SampleSumSlot{p.v_scratch.data(), neurons,
+                                 static_cast<std::int64_t>(p.v_scratch.stride(0)), p.v_sum.data(),
+                                 p.lfp_device_first});
+    moments.push_back(MomentSlot{
+        p.v_scratch.data(), neurons, static_cast<std::int64_t>(p.v_scratch.stride(0)), p.v_moments.data(),
+        static_cast<std::int64_t>(p.v_moments.stride(0)), static_cast<std::int64_t>(p.v_moments.stride(1))});
+  }
+  updateTable(sums, _sample_slots_host, _sample_slots);
+  updateTable(moments, _moment_slots_host, _moment_slots);
 }
 
 RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* stop, std::FILE* progress,

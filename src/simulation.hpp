@@ -17,6 +17,7 @@
 #include "io/output_writer.hpp"
 #include "io/spike_input.hpp"
 #include "kernels/population_drive.hpp"
+#include "kernels/population_sums.hpp"
 #include "kernels/time_steps.hpp"
 #include "src/analysis/decimation.hpp"
 #include "src/analysis/trace_metrics.hpp"
@@ -179,6 +180,21 @@ class Simulation {
   PhaseTimes _phases;
   std::int64_t _first_non_finite = SpikeBuffer<MemorySpace>::all_finite;  // on this rank
   SteppersByModel _steppers;  // advance()'s, kept for their capacity
+  // advance()'s sums of every population in one launch each: the device's
+  // tables and the host's copies they were made from.
+  Kokkos::View<SampleSumSlot*, MemorySpace> _sample_slots;
+  Kokkos::View<MomentSlot*, MemorySpace> _moment_slots;
+  std::vector<SampleSumSlot> _sample_slots_host;
+  std::vector<MomentSlot> _moment_slots_host;
+  // The projections delivered in one launch (deliverToAll), a table per
+  // strategy: the others (plasticity, pull) keep a launch each.
+  struct FusedDelivery {
+    Kokkos::View<DeliverySlot<ProjectionMatrix>*, MemorySpace> slots;
+    Kokkos::View<std::int32_t*, MemorySpace> first;  // by source population
+    std::vector<DeliverySlot<ProjectionMatrix>> slots_host;
+    std::vector<std::int32_t> first_host;
+  };
+  FusedDelivery _fused_delivery[2];  // thread per spike, team per spike
   step_type _start_step = 0;  // restore()'s
   std::string _restored_from;  // restore()'s checkpoint, which this run's may replace
 
@@ -198,6 +214,8 @@ class Simulation {
   void writePlacementAndReach(io::OutputWriter& writer) const;
   void buildRecordings();
   void updateProbes(Population& p);
+  void updateSumTables();
+  void updateDeliveryTables();
   void flushRecording(Recording& r);
   void flushLfp(Population& p, std::int64_t upto);
   void advance(step_type k0, step_type k1);

@@ -12,6 +12,10 @@ namespace cbgtc {
 
 namespace {
 
+/// A projection deliverToAll takes: one whose spikes all carry the same
+/// efficacy and none of whose steps are pulled.
+bool deliveredToAll(const Projection& proj) { return !proj.plasticity.enabled() && !proj.pull.enabled(); }
+
 /// Sorted keys ((step − k0)·2·populations + 2·population + axonal) << 32 |
 /// index of the first keys.extent(0) records: the (step, population, index)
 /// order of SpikeRecord in one 64-bit word (an epoch has at most 4000
@@ -149,9 +153,14 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
       for (const auto& spike : all) ++per_step[spike.source()][static_cast<std::size_t>(spike.step - k0)];
     }
     const auto n = static_cast<std::size_t>(n_spikes);
+    updateDeliveryTables();
+    for (const Delivery strategy : {Delivery::ThreadPerSpike, Delivery::TeamPerSpike}) {
+      const FusedDelivery& fused = _fused_delivery[static_cast<int>(strategy)];
+      deliverToAll(space, fused.slots, fused.first, spikes, n, strategy);
+    }
     for (std::size_t p = 0; p < _projections.size(); ++p) {
       Projection& proj = _projections[p];
-      if (proj.synapseCount() == 0) continue;
+      if (proj.synapseCount() == 0 || deliveredToAll(proj)) continue;
       const auto source = static_cast<std::uint32_t>(proj.source);
       Kokkos::View<const double*, MemorySpace> efficacy;
       if (proj.plasticity.enabled()) efficacy = releaseEfficacies(proj, all);
@@ -171,6 +180,54 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
   }
   PhaseTimer timer(timed, _phases.output);
   if (_comm.isRoot() && writer && _config.output.spikes) writeSpikes(all, *writer);
+}
+
+// The projections without plasticity or pull delivery, as rows of
+// deliverToAll's tables, sorted by source population; copied to the device
+// when they change (a restore replaces the rings).
+void Simulation::updateDeliveryTables() {
+  for (const Delivery strategy : {Delivery::ThreadPerSpike, Delivery::TeamPerSpike}) {
+    std::vector<std::size_t> members;
+    for (std::size_t p = 0; p < _projections.size(); ++p)
+      if (_projections[p].synapseCount() > 0 && deliveredToAll(_projections[p]) &&
+          _projections[p].delivery == strategy)
+        members.push_back(p);
+    std::stable_sort(members.begin(), members.end(), [&](std::size_t a, std::size_t b) {
+      return _projections[a].source < _projections[b].source;
+    });
+    std::vector<DeliverySlot<ProjectionMatrix>> slots;
+    std::vector<std::int32_t> first(_populations.size() + 1, 0);
+    for (const std::size_t p : members) {
+      const Projection& proj = _projections[p];
+      DeliverySlot<ProjectionMatrix> slot;
+      slot.row_map = proj.by_source.graph.row_map.data();
+      slot.targets = proj.by_source.graph.entries.data();
+      slot.weights = proj.by_source.values.data();
+      slot.delays = proj.delays.extent(0) > 0 ? proj.delays.data() : nullptr;
+      slot.ring = _rings[p].data();
+      slot.ring_stride = static_cast<std::int64_t>(_rings[p].stride(0));
+      slot.n_slots = static_cast<step_type>(_rings[p].extent(0));
+      slot.delay_steps = proj.delay_steps;
+      slots.push_back(slot);
+      ++first[proj.source + 1];
+    }
+    for (std::size_t q = 0; q + 1 < first.size(); ++q) first[q + 1] += first[q];
+    FusedDelivery& fused = _fused_delivery[static_cast<int>(strategy)];
+    if (slots == fused.slots_host && first == fused.first_host && fused.first.extent(0) == first.size())
+      continue;
+    fused.slots =
+        Kokkos::View<DeliverySlot<ProjectionMatrix>*, MemorySpace>("cbgtc::Synapse::fused", slots.size());
+    fused.first = Kokkos::View<std::int32_t*, MemorySpace>("cbgtc::Synapse::fused_first", first.size());
+    Kokkos::deep_copy(fused.slots,
+                      Kokkos::View<const DeliverySlot<ProjectionMatrix>*, Kokkos::HostSpace,
+                                   Kokkos::MemoryTraits<Kokkos::Unmanaged>>(slots.data(), slots.size()));
+    Kokkos::deep_copy(
+        fused.first,
+        Kokkos::View<const std::int32_t*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+            first.data(), first.size()));
+    fused.slots_host = std::move(slots);
+    fused.first_host = std::move(first);
+  }
 }
 
 // The efficacy of each of the epoch's spikes through a projection with

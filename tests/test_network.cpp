@@ -199,6 +199,83 @@ TEST(Delivery, AddedConductanceEqualsSumOfSpikingWeights) {
               (synapses + 1) * conductance_quantum);
 }
 
+// Three projections (two out of the GPe, one out of the STN, one with
+// per-synapse delays) delivered in one launch fill each ring exactly as a
+// launch per projection does, with either strategy; spikes of a population
+// beyond the table are skipped.
+TEST(Delivery, OneLaunchForManyProjectionsFillsTheirRingsAsOneEach) {
+  struct Case {
+    std::uint32_t source;
+    double jitter_ms;
+  };
+  const std::vector<Case> cases = {{gpe_position, 0.05}, {stn_position, 0.0}, {gpe_position, 0.0}};
+  const ProjectionShape shape{300, 200, false};
+  std::vector<Projection> projections;
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    ProjectionSettings s = settings("fixed_probability", 0.2, 0, 50.0);
+    s.delay_ms = 0.1;
+    s.delay_jitter_ms = cases[c].jitter_ms;
+    projections.push_back(makeProjection(
+        s, generateConnectivity(s, shape, 9 + c, static_cast<std::uint32_t>(c), 0.025), shape, 0.025));
+    projections.back().source = cases[c].source;
+  }
+  Kokkos::View<SpikeRecord*, Kokkos::HostSpace> h_spikes("cbgtc::test::spikes", 1000);
+  std::size_t n_spikes = 0;
+  for (std::uint32_t i = 0; i < 300; ++i) {
+    if (i % 3 == 0) h_spikes(n_spikes++) = SpikeRecord{1234 + i % 4, gpe_position, i};
+    if (i % 5 == 0) h_spikes(n_spikes++) = SpikeRecord{1235, stn_position, i};
+    if (i % 7 == 0) h_spikes(n_spikes++) = SpikeRecord{1236, 5, i};  // beyond the table's populations
+  }
+  const auto spikes = Kokkos::create_mirror_view_and_copy(MemorySpace(), h_spikes);
+  for (const Delivery strategy : {Delivery::ThreadPerSpike, Delivery::TeamPerSpike}) {
+    std::vector<Ring> alone, together;
+    std::vector<DeliverySlot<ProjectionMatrix>> slots;
+    for (const Projection& proj : projections) {
+      alone.emplace_back("cbgtc::test::alone", proj.max_delay_steps + 1, 200);
+      deliverSpikes(ExecutionSpace(), proj.by_source, spikes, n_spikes, proj.source,
+                    Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, alone.back(),
+                    strategy);
+      together.emplace_back("cbgtc::test::together", proj.max_delay_steps + 1, 200);
+    }
+    // The table's rows sorted by source population: the STN's, then the GPe's.
+    std::vector<std::int32_t> first = {0, 1, 3};
+    for (const std::size_t p : {1u, 0u, 2u}) {
+      const Projection& proj = projections[p];
+      DeliverySlot<ProjectionMatrix> slot;
+      slot.row_map = proj.by_source.graph.row_map.data();
+      slot.targets = proj.by_source.graph.entries.data();
+      slot.weights = proj.by_source.values.data();
+      slot.delays = proj.delays.extent(0) > 0 ? proj.delays.data() : nullptr;
+      slot.ring = together[p].data();
+      slot.ring_stride = static_cast<std::int64_t>(together[p].stride(0));
+      slot.n_slots = static_cast<step_type>(together[p].extent(0));
+      slot.delay_steps = proj.delay_steps;
+      slots.push_back(slot);
+    }
+    Kokkos::View<DeliverySlot<ProjectionMatrix>*, MemorySpace> d_slots("cbgtc::test::slots", slots.size());
+    Kokkos::View<std::int32_t*, MemorySpace> d_first("cbgtc::test::first", first.size());
+    Kokkos::deep_copy(d_slots,
+                      Kokkos::View<DeliverySlot<ProjectionMatrix>*, Kokkos::HostSpace,
+                                   Kokkos::MemoryTraits<Kokkos::Unmanaged>>(slots.data(), slots.size()));
+    Kokkos::deep_copy(d_first,
+                      Kokkos::View<std::int32_t*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+                          first.data(), first.size()));
+    deliverToAll(ExecutionSpace(), d_slots, d_first, spikes, n_spikes, strategy);
+    EXPECT_GT(projections[0].delays.extent(0), 0u);  // one with per-synapse delays
+    for (std::size_t p = 0; p < projections.size(); ++p) {
+      const auto a = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), alone[p]);
+      const auto b = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), together[p]);
+      std::int64_t sum = 0;
+      for (std::size_t x = 0; x < a.extent(0); ++x)
+        for (std::size_t y = 0; y < a.extent(1); ++y) {
+          ASSERT_EQ(b(x, y), a(x, y)) << "projection " << p << " slot " << x << " target " << y;
+          sum += a(x, y);
+        }
+      EXPECT_GT(sum, 0) << p;
+    }
+  }
+}
+
 // Pull delivery (a sparse product with the transposed matrix) adds exactly
 // the integers push delivery adds, slot by slot: for volleys of every size,
 // for more volleys than one product holds (the rest are pushed), and with

@@ -1,0 +1,100 @@
+#pragma once
+// The per-epoch sums over every population in two launches, whatever the
+// number of populations: each sample's LFP proxy and mean V (a sum over
+// the population's neurons), and each neuron's V moments (a sum over the
+// epoch's analysed samples). A merged ensemble has thousands of small
+// populations, and on a GPU a launch each would cost more than the work.
+//
+// The populations are rows of a device table of raw pointers: a View per
+// population cannot be a kernel's argument when there are thousands.
+
+#include <Kokkos_Core.hpp>
+#include <cstdint>
+
+#include "kernels/types.hpp"
+
+namespace cbgtc {
+
+/// One population's epoch scratch [sample][neuron] (row-major) and where its
+/// rows' sums go: row m, sample offset + m of the run, to
+/// out[offset + m − first], where `first` is the sample out[0] holds.
+struct SampleSumSlot {
+  const real_type* scratch = nullptr;
+  index_type neurons = 0;
+  std::int64_t row_stride = 0;  // elements from one sample's row to the next
+  double* out = nullptr;
+  std::int64_t first = 0;
+};
+
+/// One population's V scratch [sample][neuron] and its neurons' moments:
+/// (Σ V, Σ V²) of neuron i at moments[i·stride_neuron] and
+/// moments[i·stride_neuron + stride_moment].
+struct MomentSlot {
+  const real_type* scratch = nullptr;
+  index_type neurons = 0;
+  std::int64_t row_stride = 0;
+  double* moments = nullptr;
+  std::int64_t stride_neuron = 0, stride_moment = 0;
+};
+
+// (The host compares a table with the one on the device.)
+inline bool operator==(const SampleSumSlot& a, const SampleSumSlot& b) {
+  return a.scratch == b.scratch && a.neurons == b.neurons && a.row_stride == b.row_stride && a.out == b.out &&
+         a.first == b.first;
+}
+
+inline bool operator==(const MomentSlot& a, const MomentSlot& b) {
+  return a.scratch == b.scratch && a.neurons == b.neurons && a.row_stride == b.row_stride &&
+         a.moments == b.moments && a.stride_neuron == b.stride_neuron && a.stride_moment == b.stride_moment;
+}
+
+/// Every slot's row sums of samples [offset, offset + samples) (rows 0 ..
+/// samples − 1 of its scratch): a team per slot and sample, the team's
+/// threads reducing over the neurons.
+template <class ExecutionSpace, class Slots>
+void sumSamples(const ExecutionSpace& space, const Slots& slots, std::int64_t offset, std::int64_t samples) {
+  const auto n_slots = static_cast<std::int64_t>(slots.extent(0));
+  if (n_slots == 0 || samples <= 0) return;
+  using Policy = Kokkos::TeamPolicy<ExecutionSpace>;
+  using Member = typename Policy::member_type;
+  Kokkos::parallel_for(
+      "cbgtc::Lfp::sum", lightweight(Policy(space, static_cast<int>(n_slots * samples), Kokkos::AUTO)),
+      KOKKOS_LAMBDA(const Member& team) {
+        const std::int64_t s = team.league_rank() / samples, m = team.league_rank() % samples;
+        const SampleSumSlot slot = slots(s);
+        const real_type* row = slot.scratch + m * slot.row_stride;
+        double sum = 0;
+        Kokkos::parallel_reduce(
+            Kokkos::TeamThreadRange(team, slot.neurons),
+            [&](const index_type i, double& partial) { partial += static_cast<double>(row[i]); }, sum);
+        Kokkos::single(Kokkos::PerTeam(team), [&] { slot.out[offset + m - slot.first] = sum; });
+      });
+}
+
+/// Adds V and V² of rows [first_row, samples) of every slot's scratch to
+/// its neurons' moments: a team per slot, a thread per neuron.
+template <class ExecutionSpace, class Slots>
+void addMoments(const ExecutionSpace& space, const Slots& slots, std::int64_t first_row,
+                std::int64_t samples) {
+  const auto n_slots = static_cast<int>(slots.extent(0));
+  if (n_slots == 0 || first_row >= samples) return;
+  using Policy = Kokkos::TeamPolicy<ExecutionSpace>;
+  using Member = typename Policy::member_type;
+  Kokkos::parallel_for(
+      "cbgtc::Synchrony::moments", lightweight(Policy(space, n_slots, Kokkos::AUTO)),
+      KOKKOS_LAMBDA(const Member& team) {
+        const MomentSlot slot = slots(team.league_rank());
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, slot.neurons), [&](const index_type i) {
+          double sum = 0, squares = 0;
+          for (std::int64_t m = first_row; m < samples; ++m) {
+            const double v = static_cast<double>(slot.scratch[m * slot.row_stride + i]);
+            sum += v;
+            squares += v * v;
+          }
+          slot.moments[i * slot.stride_neuron] += sum;
+          slot.moments[i * slot.stride_neuron + slot.stride_moment] += squares;
+        });
+      });
+}
+
+}  // namespace cbgtc
