@@ -248,6 +248,23 @@ struct DeliverySlot {
   }
 };
 
+/// The slot of a projection: its matrix by source, per-synapse delays (or
+/// none) and uniform delay, and its arrival ring [slot][target].
+template <class Matrix, class Delays, class Ring>
+DeliverySlot<Matrix> deliverySlot(const Matrix& by_source, const Delays& delays, std::int32_t delay_steps,
+                                  const Ring& ring) {
+  DeliverySlot<Matrix> slot;
+  slot.row_map = by_source.graph.row_map.data();
+  slot.targets = by_source.graph.entries.data();
+  slot.weights = by_source.values.data();
+  slot.delays = delays.extent(0) > 0 ? delays.data() : nullptr;
+  slot.ring = ring.data();
+  slot.ring_stride = static_cast<std::int64_t>(ring.stride(0));
+  slot.n_slots = static_cast<step_type>(ring.extent(0));
+  slot.delay_steps = delay_steps;
+  return slot;
+}
+
 template <class Matrix>
 bool operator==(const DeliverySlot<Matrix>& a, const DeliverySlot<Matrix>& b) {
   return a.row_map == b.row_map && a.targets == b.targets && a.weights == b.weights && a.delays == b.delays &&

@@ -199,16 +199,7 @@ void Simulation::updateDeliveryTables() {
     std::vector<std::int32_t> first(_populations.size() + 1, 0);
     for (const std::size_t p : members) {
       const Projection& proj = _projections[p];
-      DeliverySlot<ProjectionMatrix> slot;
-      slot.row_map = proj.by_source.graph.row_map.data();
-      slot.targets = proj.by_source.graph.entries.data();
-      slot.weights = proj.by_source.values.data();
-      slot.delays = proj.delays.extent(0) > 0 ? proj.delays.data() : nullptr;
-      slot.ring = _rings[p].data();
-      slot.ring_stride = static_cast<std::int64_t>(_rings[p].stride(0));
-      slot.n_slots = static_cast<step_type>(_rings[p].extent(0));
-      slot.delay_steps = proj.delay_steps;
-      slots.push_back(slot);
+      slots.push_back(deliverySlot(proj.by_source, proj.delays, proj.delay_steps, _rings[p]));
       ++first[proj.source + 1];
     }
     for (std::size_t q = 0; q + 1 < first.size(); ++q) first[q + 1] += first[q];

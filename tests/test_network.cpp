@@ -241,16 +241,7 @@ TEST(Delivery, OneLaunchForManyProjectionsFillsTheirRingsAsOneEach) {
     std::vector<std::int32_t> first = {0, 1, 3};
     for (const std::size_t p : {1u, 0u, 2u}) {
       const Projection& proj = projections[p];
-      DeliverySlot<ProjectionMatrix> slot;
-      slot.row_map = proj.by_source.graph.row_map.data();
-      slot.targets = proj.by_source.graph.entries.data();
-      slot.weights = proj.by_source.values.data();
-      slot.delays = proj.delays.extent(0) > 0 ? proj.delays.data() : nullptr;
-      slot.ring = together[p].data();
-      slot.ring_stride = static_cast<std::int64_t>(together[p].stride(0));
-      slot.n_slots = static_cast<step_type>(together[p].extent(0));
-      slot.delay_steps = proj.delay_steps;
-      slots.push_back(slot);
+      slots.push_back(deliverySlot(proj.by_source, proj.delays, proj.delay_steps, together[p]));
     }
     Kokkos::View<DeliverySlot<ProjectionMatrix>*, MemorySpace> d_slots("cbgtc::test::slots", slots.size());
     Kokkos::View<std::int32_t*, MemorySpace> d_first("cbgtc::test::first", first.size());
