@@ -55,6 +55,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     echo "== ensemble of $runs runs, replicas=$replicas: $(echo "($(date +%s.%N) - $start) / $runs" | bc -l) s per run"
   done
   rm -rf "$out/ens"
+  # Launches per epoch at 1 and 100 replicas (what still grows with them:
+  # the populations' update, in chunks of the models' fused slots).
+  if [ -f "$build/lib/libcbgtc_launch_counter.so" ]; then
+    echo "== launches per epoch"
+    REPLICA_COUNTS="1 100" "$here/bench_launches.sh" "$build/bin/cbgtc" "$build/lib/libcbgtc_launch_counter.so" |
+      grep -E "Population::advance|Lfp::sum|Synchrony::moments|Synapse::deliver"
+  fi
   # Several ranks sharing the one GPU give one rank's spikes (with an MPI
   # build): the metrics table (spike counts, rates, CVs, spectra) compared.
   if command -v mpiexec > /dev/null && ldd "$build/bin/cbgtc" | grep -q libmpi; then
@@ -95,4 +102,4 @@ done > "$out/tests.txt" 2>&1
 python3 "$here/run_benchmarks.py" --build "$build" ${float_build:+--float-build "$float_build"} --out "$out" \
   --scales ${DEVICE_CHECK_SCALES:-1 10 100 222.22 $here/../input/network_1m.ini $here/../input/cbgtc_1m.ini} 2>&1 | tail -n 20
 ls -l "$out"
-grep -E "^(==|exit)|FAILED" "$out/tests.txt"; grep -E "step loop|time per step|^== (ensemble|ranks)|built" "$out/runs.txt"
+grep -E "^(==|exit)|FAILED" "$out/tests.txt"; grep -E "step loop|time per step|^== (ensemble|ranks)|built|advance" "$out/runs.txt"
