@@ -357,6 +357,9 @@ OptionTable makeOptionTable(SimulationConfig& c) {
   t.add("analysis.surprise_min", &a.surprise_min, "",
         "Poisson-surprise spike bursts: the least surprise, -log10 of the Poisson probability, of a burst",
         Bound::Positive);
+  t.add("analysis.comodulogram", &a.comodulogram, "",
+        "write each population's phase-amplitude comodulogram (Tort indices, 4-40 Hz phases by 30-200 Hz "
+        "amplitudes) to the file; most of the time the analyses take, so false suits large ensembles");
   t.add("analysis.threads", &a.threads, "",
         "host threads the populations' spectra, PAC and comodulograms are computed on, at the end of a run "
         "(0: as many as Kokkos's host execution space has); the results are the same for any number",

@@ -144,6 +144,7 @@ struct AnalysisSettings {
   double burst_min_duration_ms = 100.0;  // ... for at least this long (Tinkhauser et al. 2017)
   std::int64_t surprise_neurons = 100;   // Poisson-surprise bursts (§7.8): neurons kept per population
   double surprise_min = 3.0;             // ... a burst's least surprise, −log10 p
+  bool comodulogram = true;  // each population's comodulogram in the file: most of the analyses' time
   std::int64_t threads = 0;  // host threads the populations' traces are analysed on (0: the Kokkos host
                              // execution space's); the results do not depend on it
 };

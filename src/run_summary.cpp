@@ -277,13 +277,15 @@ void Simulation::writePopulation(io::OutputWriter& writer, const Population& r, 
   // Tort indices of every (phase, amplitude) pair of a fixed grid (§7.7),
   // stored row-major [phase][amplitude].
   const std::string group = "/metrics/" + r.name;
-  const analysis::Comodulogram& c = m.comodulogram;
-  writer.writeDataset(group, "comodulogram_phase_hz", c.phase_hz, {{"units", "Hz"}});
-  writer.writeDataset(group, "comodulogram_amplitude_hz", c.amp_hz, {{"units", "Hz"}});
-  writer.writeDataset(group, "comodulogram", c.mi,
-                      {{"description",
-                        "Tort modulation index, row-major [phase][amplitude]; NaN: band past "
-                        "the LFP proxy's passband"}});
+  if (a.comodulogram) {
+    const analysis::Comodulogram& c = m.comodulogram;
+    writer.writeDataset(group, "comodulogram_phase_hz", c.phase_hz, {{"units", "Hz"}});
+    writer.writeDataset(group, "comodulogram_amplitude_hz", c.amp_hz, {{"units", "Hz"}});
+    writer.writeDataset(group, "comodulogram", c.mi,
+                        {{"description",
+                          "Tort modulation index, row-major [phase][amplitude]; NaN: band past "
+                          "the LFP proxy's passband"}});
+  }
   if (!g.relay.empty())
     writer.writeIntegers(group, {{"relay_pulses", static_cast<std::int64_t>(g.relay[0])},
                                  {"relay_misses", static_cast<std::int64_t>(g.relay[1])},
@@ -322,7 +324,8 @@ void Simulation::summarizeRun(std::int64_t steps_done, io::OutputWriter* writer,
   for (std::size_t q = 0; q < n; ++q)
     summary.populations.push_back(gatherSummary(_populations[q], steps_done, gathered[q]));
   std::vector<analysis::TraceSettings> settings;
-  for (const Population& p : _populations) settings.push_back(traceSettings(p, writer != nullptr));
+  const bool comodulogram = writer != nullptr && _config.analysis.comodulogram;
+  for (const Population& p : _populations) settings.push_back(traceSettings(p, comodulogram));
   std::vector<analysis::TraceMetrics> metrics(n);
   forEachIndex(n, analysisThreads(),
                [&](std::size_t q) { metrics[q] = analysis::traceMetrics(gathered[q].lfp, settings[q]); });

@@ -185,6 +185,35 @@ TEST(NetworkRun, SpectralMetricsAndCoherenceAreThoseOfTheWrittenLfp) {
     EXPECT_EQ(como.size(), w.datasets.at("/metrics/" + p.name + "/comodulogram_phase_hz").size() *
                                w.datasets.at("/metrics/" + p.name + "/comodulogram_amplitude_hz").size());
   }
+  // Without the comodulogram, the same run writes everything else alike.
+  {
+    SimulationConfig without = c;
+    without.analysis.comodulogram = false;
+    MemoryWriter w3;
+    Simulation sim3(without);
+    sim3.run(&w3);
+    std::size_t left_out = 0;
+    for (const auto& [name, data] : w.datasets) {
+      if (name.find("/comodulogram") != std::string::npos) {
+        EXPECT_EQ(w3.datasets.count(name), 0u) << name;
+        ++left_out;
+        continue;
+      }
+      ASSERT_EQ(w3.datasets.count(name), 1u) << name;
+      const std::vector<double>& again = w3.datasets.at(name);
+      ASSERT_EQ(again.size(), data.size()) << name;
+      for (std::size_t j = 0; j < data.size(); ++j)
+        EXPECT_TRUE(again[j] == data[j] || (std::isnan(again[j]) && std::isnan(data[j])))
+            << name << "[" << j << "]";
+    }
+    EXPECT_EQ(left_out, 3 * s.populations.size());
+    ASSERT_EQ(w3.numbers.size(), w.numbers.size());
+    for (const auto& [name, value] : w.numbers) {
+      ASSERT_EQ(w3.numbers.count(name), 1u) << name;
+      const double again = w3.numbers.at(name);
+      EXPECT_TRUE(again == value || (std::isnan(again) && std::isnan(value))) << name;
+    }
+  }
   // A trace shorter than analysis.segment_ms is one segment of its length.
   {
     SimulationConfig shorter = c;
