@@ -40,7 +40,7 @@ struct TraceMetrics {
 
 TraceMetrics traceMetrics(const std::vector<double>& lfp, const TraceSettings& s);
 
-/// The grid of the comodulogram every run writes: phases 4–40 Hz (±1 Hz),
+/// The grid of a run's comodulogram (analysis.comodulogram): phases 4–40 Hz (±1 Hz),
 /// amplitudes 30–200 Hz (±10 Hz).
 Comodulogram runComodulogram(const std::vector<double>& lfp, double fs_hz, double passband_hz);
 
