@@ -16,19 +16,6 @@ namespace cbgtc {
 
 namespace {
 
-/// `table` holding `rows`, copied to the device only when they changed.
-template <class Slot>
-void updateTable(const std::vector<Slot>& rows, std::vector<Slot>& copied,
-                 Kokkos::View<Slot*, MemorySpace>& table) {
-  if (rows == copied && table.extent(0) == rows.size()) return;
-  if (table.extent(0) != rows.size())
-    table = Kokkos::View<Slot*, MemorySpace>("cbgtc::sum_slots", rows.size());
-  Kokkos::deep_copy(table,
-                    Kokkos::View<const Slot*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
-                        rows.data(), rows.size()));
-  copied = rows;
-}
-
 }  // namespace
 
 // A numerically exploding run is an error, not a result: name the
@@ -110,11 +97,12 @@ void Simulation::advance(step_type k0, step_type k1) {
                steppers);
     if (lfp_end > lfp_first) {
       updateSumTables();
-      sumSamples(space, _sample_slots, lfp_first, lfp_end - lfp_first);
+      sumSamples(space, _sample_slots.device(), lfp_first, lfp_end - lfp_first);
       const step_type analysed =
           (stepsOf(_config.analysis.burn_in_ms, _config.simulation.dt_ms) + _lfp.device_every - 1) /
           _lfp.device_every;
-      addMoments(space, _moment_slots, std::max<std::int64_t>(0, analysed - lfp_first), lfp_end - lfp_first);
+      addMoments(space, _moment_slots.device(), std::max<std::int64_t>(0, analysed - lfp_first),
+                 lfp_end - lfp_first);
     }
   }
   for (auto& r : _recordings) r.filled += samplesIn(r);
@@ -124,24 +112,24 @@ void Simulation::advance(step_type k0, step_type k1) {
 // and, where kept, its V sum and moments. A row changes when a population's
 // buffer moves on (flushLfp) or is replaced (a restore).
 void Simulation::updateSumTables() {
-  std::vector<SampleSumSlot> sums;
-  std::vector<MomentSlot> moments;
+  _sample_slots.clear();
+  _moment_slots.clear();
   for (const Population& p : _populations) {
     if (p.localSize() == 0) continue;
     const auto neurons = static_cast<index_type>(p.lfp_scratch.extent(1));
-    sums.push_back(SampleSumSlot{p.lfp_scratch.data(), neurons,
-                                 static_cast<std::int64_t>(p.lfp_scratch.stride(0)), p.lfp.data(),
-                                 p.lfp_device_first});
+    _sample_slots.push(SampleSumSlot{p.lfp_scratch.data(), neurons,
+                                     static_cast<std::int64_t>(p.lfp_scratch.stride(0)), p.lfp.data(),
+                                     p.lfp_device_first});
     if (p.v_scratch.extent(0) == 0) continue;
-    sums.push_back(SampleSumSlot{p.v_scratch.data(), neurons,
-                                 static_cast<std::int64_t>(p.v_scratch.stride(0)), p.v_sum.data(),
-                                 p.lfp_device_first});
-    moments.push_back(MomentSlot{
+    _sample_slots.push(SampleSumSlot{p.v_scratch.data(), neurons,
+                                     static_cast<std::int64_t>(p.v_scratch.stride(0)), p.v_sum.data(),
+                                     p.lfp_device_first});
+    _moment_slots.push(MomentSlot{
         p.v_scratch.data(), neurons, static_cast<std::int64_t>(p.v_scratch.stride(0)), p.v_moments.data(),
         static_cast<std::int64_t>(p.v_moments.stride(0)), static_cast<std::int64_t>(p.v_moments.stride(1))});
   }
-  updateTable(sums, _sample_slots_host, _sample_slots);
-  updateTable(moments, _moment_slots_host, _moment_slots);
+  _sample_slots.sync();
+  _moment_slots.sync();
 }
 
 RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* stop, std::FILE* progress,

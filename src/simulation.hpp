@@ -16,6 +16,7 @@
 
 #include "io/output_writer.hpp"
 #include "io/spike_input.hpp"
+#include "kernels/device_table.hpp"
 #include "kernels/population_drive.hpp"
 #include "kernels/population_sums.hpp"
 #include "kernels/time_steps.hpp"
@@ -180,21 +181,18 @@ class Simulation {
   PhaseTimes _phases;
   std::int64_t _first_non_finite = SpikeBuffer<MemorySpace>::all_finite;  // on this rank
   SteppersByModel _steppers;  // advance()'s, kept for their capacity
-  // advance()'s sums of every population in one launch each: the device's
-  // tables and the host's copies they were made from.
-  Kokkos::View<SampleSumSlot*, MemorySpace> _sample_slots;
-  Kokkos::View<MomentSlot*, MemorySpace> _moment_slots;
-  std::vector<SampleSumSlot> _sample_slots_host;
-  std::vector<MomentSlot> _moment_slots_host;
+  // advance()'s sums of every population in one launch each.
+  DeviceTable<SampleSumSlot, MemorySpace> _sample_slots;
+  DeviceTable<MomentSlot, MemorySpace> _moment_slots;
   // The projections delivered in one launch (deliverToAll), a table per
   // strategy: the others (plasticity, pull) keep a launch each.
   struct FusedDelivery {
-    Kokkos::View<DeliverySlot<ProjectionMatrix>*, MemorySpace> slots;
-    Kokkos::View<std::int32_t*, MemorySpace> first;  // by source population
-    std::vector<DeliverySlot<ProjectionMatrix>> slots_host;
-    std::vector<std::int32_t> first_host;
+    std::vector<std::size_t> projections;  // sorted by source population
+    DeviceTable<DeliverySlot<ProjectionMatrix>, MemorySpace> slots;
+    DeviceTable<std::int32_t, MemorySpace> first;  // by source population
   };
   FusedDelivery _fused_delivery[2];  // thread per spike, team per spike
+  bool _fused_delivery_planned = false;
   step_type _start_step = 0;  // restore()'s
   std::string _restored_from;  // restore()'s checkpoint, which this run's may replace
 

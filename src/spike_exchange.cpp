@@ -156,7 +156,7 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
     updateDeliveryTables();
     for (const Delivery strategy : {Delivery::ThreadPerSpike, Delivery::TeamPerSpike}) {
       const FusedDelivery& fused = _fused_delivery[static_cast<int>(strategy)];
-      deliverToAll(space, fused.slots, fused.first, spikes, n, strategy);
+      deliverToAll(space, fused.slots.device(), fused.first.device(), spikes, n, strategy);
     }
     for (std::size_t p = 0; p < _projections.size(); ++p) {
       Projection& proj = _projections[p];
@@ -186,38 +186,28 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
 // deliverToAll's tables, sorted by source population; copied to the device
 // when they change (a restore replaces the rings).
 void Simulation::updateDeliveryTables() {
-  for (const Delivery strategy : {Delivery::ThreadPerSpike, Delivery::TeamPerSpike}) {
-    std::vector<std::size_t> members;
+  if (!_fused_delivery_planned) {
     for (std::size_t p = 0; p < _projections.size(); ++p)
-      if (_projections[p].synapseCount() > 0 && deliveredToAll(_projections[p]) &&
-          _projections[p].delivery == strategy)
-        members.push_back(p);
-    std::stable_sort(members.begin(), members.end(), [&](std::size_t a, std::size_t b) {
-      return _projections[a].source < _projections[b].source;
-    });
-    std::vector<DeliverySlot<ProjectionMatrix>> slots;
-    std::vector<std::int32_t> first(_populations.size() + 1, 0);
-    for (const std::size_t p : members) {
+      if (_projections[p].synapseCount() > 0 && deliveredToAll(_projections[p]))
+        _fused_delivery[static_cast<int>(_projections[p].delivery)].projections.push_back(p);
+    for (FusedDelivery& fused : _fused_delivery)
+      std::stable_sort(fused.projections.begin(), fused.projections.end(), [&](std::size_t a, std::size_t b) {
+        return _projections[a].source < _projections[b].source;
+      });
+    _fused_delivery_planned = true;
+  }
+  for (FusedDelivery& fused : _fused_delivery) {
+    fused.slots.clear();
+    std::vector<std::int32_t>& first = fused.first.rows();
+    first.assign(_populations.size() + 1, 0);
+    for (const std::size_t p : fused.projections) {
       const Projection& proj = _projections[p];
-      slots.push_back(deliverySlot(proj.by_source, proj.delays, proj.delay_steps, _rings[p]));
+      fused.slots.push(deliverySlot(proj.by_source, proj.delays, proj.delay_steps, _rings[p]));
       ++first[proj.source + 1];
     }
     for (std::size_t q = 0; q + 1 < first.size(); ++q) first[q + 1] += first[q];
-    FusedDelivery& fused = _fused_delivery[static_cast<int>(strategy)];
-    if (slots == fused.slots_host && first == fused.first_host && fused.first.extent(0) == first.size())
-      continue;
-    fused.slots =
-        Kokkos::View<DeliverySlot<ProjectionMatrix>*, MemorySpace>("cbgtc::Synapse::fused", slots.size());
-    fused.first = Kokkos::View<std::int32_t*, MemorySpace>("cbgtc::Synapse::fused_first", first.size());
-    Kokkos::deep_copy(fused.slots,
-                      Kokkos::View<const DeliverySlot<ProjectionMatrix>*, Kokkos::HostSpace,
-                                   Kokkos::MemoryTraits<Kokkos::Unmanaged>>(slots.data(), slots.size()));
-    Kokkos::deep_copy(
-        fused.first,
-        Kokkos::View<const std::int32_t*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
-            first.data(), first.size()));
-    fused.slots_host = std::move(slots);
-    fused.first_host = std::move(first);
+    fused.slots.sync();
+    fused.first.sync();
   }
 }
 
