@@ -191,11 +191,16 @@ PopulationSummary Simulation::gatherSummary(Population& r, std::int64_t steps_do
   return p;
 }
 
+// The analysed LFP proxy's sampling rate (one sample per analysis.lfp_sample_ms).
+double Simulation::analysedLfpRateHz() const {
+  return 1000.0 / (static_cast<double>(_lfp.every) * _config.simulation.dt_ms);
+}
+
 // Everything the analyses of a trace need from the deck (§7).
 analysis::TraceSettings Simulation::traceSettings(const Population& r, bool comodulogram) const {
   const auto& a = _config.analysis;
   analysis::TraceSettings s;
-  s.fs_hz = 1000.0 / (static_cast<double>(_lfp.every) * _config.simulation.dt_ms);
+  s.fs_hz = analysedLfpRateHz();
   s.segment_ms = a.segment_ms;
   s.beta_lo_hz = a.beta_lo_hz;
   s.beta_hi_hz = a.beta_hi_hz;
@@ -341,7 +346,7 @@ void Simulation::summarizeRun(std::int64_t steps_done, io::OutputWriter* writer,
 std::vector<PairSummary> Simulation::summarizePairs(const std::vector<GatheredPopulation>& gathered,
                                                     io::OutputWriter* writer) const {
   const auto& a = _config.analysis;
-  const double fs_hz = 1000.0 / (static_cast<double>(_lfp.every) * _config.simulation.dt_ms);
+  const double fs_hz = analysedLfpRateHz();
   analysis::WelchSettings welch_settings;
   welch_settings.segment_ms = a.segment_ms;
   std::vector<PairSummary> pairs;

@@ -14,10 +14,6 @@
 
 namespace cbgtc {
 
-namespace {
-
-}  // namespace
-
 // A numerically exploding run is an error, not a result: name the
 // population, the time and the likely cause.
 std::string Simulation::nonFiniteMessage(std::int64_t code) const {

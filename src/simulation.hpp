@@ -238,6 +238,7 @@ class Simulation {
   };
   /// The counts of `p` and its trace (collective).
   PopulationSummary gatherSummary(Population& p, std::int64_t steps_done, GatheredPopulation& gathered);
+  double analysedLfpRateHz() const;
   analysis::TraceSettings traceSettings(const Population& p, bool comodulogram) const;
   std::size_t analysisThreads() const;
   void writePopulation(io::OutputWriter& writer, const Population& p, const PopulationSummary& summary,
