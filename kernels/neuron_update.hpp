@@ -630,6 +630,20 @@ struct FusedLayout {
   }
 };
 
+/// Fused GPU launches that the populations of the lists take: each takes
+/// up to FusedSlots populations of every model with fused slots.
+template <class... S>
+std::size_t fusedLaunches(const std::vector<S>&... lists) {
+  std::size_t chunks = 0;
+  auto count = [&](const auto& list) {
+    using T = typename std::decay_t<decltype(list)>::value_type;
+    constexpr std::size_t slots = FusedSlots<T>::value;
+    if constexpr (slots > 0) chunks = std::max(chunks, (list.size() + slots - 1) / slots);
+  };
+  (count(lists), ...);
+  return chunks;
+}
+
 /// Steps [k0, k1) of every population, given per model the list of their
 /// steppers. On a GPU in fused launches (advanceFused) of up to
 /// FusedSlots populations per model, with `lanes` lanes per neuron
@@ -654,13 +668,7 @@ void advancePopulations(const ExecutionSpace& space, step_type k0, step_type k1,
         for (const auto& population : list) advancePopulation(space, "cbgtc::Population::advance", population, k0, k1);
     };
     (alone(lists), ...);
-    std::size_t chunks = 0;
-    auto count = [&](const auto& list) {
-      using T = typename std::decay_t<decltype(list)>::value_type;
-      constexpr std::size_t slots = FusedSlots<T>::value;
-      if constexpr (slots > 0) chunks = std::max(chunks, (list.size() + slots - 1) / slots);
-    };
-    (count(lists), ...);
+    const std::size_t chunks = fusedLaunches(lists...);
     for (std::size_t c = 0; c < chunks; ++c) {
       if (lanes == 8) {
         advanceFused<8>(space, k0, k1, FusedLayout<8>::make(c, 0, lists...));

@@ -18,10 +18,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   date -u
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || true
   "$build/bin/cbgtc" --version
-  # Registers, stack and spills of the fused update kernel (a local-memory
-  # array in it costs latency on every step).
+  # Registers, stack and spills of the fused and the table update kernels (a
+  # local-memory array in them costs latency on every step).
   if command -v cuobjdump > /dev/null; then
-    cuobjdump --dump-resource-usage "$build/bin/cbgtc" 2>/dev/null | grep -A1 "advancePopulationGroups" | head -n 12
+    cuobjdump --dump-resource-usage "$build/bin/cbgtc" 2>/dev/null | grep -A1 -E "advanceFused|StepperTable" | head -n 24
   fi
   # The default deck, spikes kept for a comparison with a CPU run.
   "$build/bin/cbgtc" --config "$here/../input/default.ini" --output.file="$out/default_gpu.csv" \
@@ -55,12 +55,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     echo "== ensemble of $runs runs, replicas=$replicas: $(echo "($(date +%s.%N) - $start) / $runs" | bc -l) s per run"
   done
   rm -rf "$out/ens"
-  # Launches per epoch at 1 and 100 replicas (what still grows with them:
-  # the populations' update, in chunks of the models' fused slots).
+  # Launches per epoch at 1 and 100 replicas: none of the kernels should grow
+  # with them (the update of 100 replicas is one table launch,
+  # cbgtc::Network::advance_table).
   if [ -f "$build/lib/libcbgtc_launch_counter.so" ]; then
     echo "== launches per epoch"
     REPLICA_COUNTS="1 100" "$here/bench_launches.sh" "$build/bin/cbgtc" "$build/lib/libcbgtc_launch_counter.so" |
-      grep -E "Population::advance|Lfp::sum|Synchrony::moments|Synapse::deliver"
+      grep -E "Population::advance|Network::advance|Lfp::sum|Synchrony::moments|Synapse::deliver"
   fi
   # Several ranks sharing the one GPU give one rank's spikes (with an MPI
   # build): the metrics table (spike counts, rates, CVs, spectra) compared.

@@ -8,10 +8,11 @@
 #include <variant>
 #include <vector>
 
+#include "io/output_writer.hpp"
 #include "kernels/models/registry.hpp"
 #include "kernels/neuron_update.hpp"
 #include "kernels/record_probe.hpp"
-#include "io/output_writer.hpp"
+#include "kernels/stepper_table.hpp"
 #include "src/comm/communicator.hpp"
 #include "src/record_plan.hpp"
 
@@ -49,6 +50,18 @@ struct StepperLists<models::ModelList<M...>> {
 
 /// One list of steppers per model of the registry: a launch's populations.
 using SteppersByModel = Impl::StepperLists<models::Models>::type;
+
+namespace Impl {
+template <class List>
+struct StepperTableOf;
+template <class... M>
+struct StepperTableOf<models::ModelList<M...>> {
+  using type = StepperTable<MemorySpace, StepperOf<M>...>;
+};
+}  // namespace Impl
+
+/// The device table of a launch of the steppers of SteppersByModel.
+using StepperTableByModel = Impl::StepperTableOf<models::Models>::type;
 
 struct Population {
   std::string name;

@@ -89,8 +89,11 @@ void Simulation::advance(step_type k0, step_type k1) {
   }
   {
     PhaseTimer timer(_config.output.timers, _phases.update);
-    std::apply([&](const auto&... lists) { advancePopulations(space, k0, k1, _lanes_per_neuron, lists...); },
-               steppers);
+    std::apply(
+        [&](const auto&... lists) {
+          advanceNetwork(space, k0, k1, _lanes_per_neuron, _stepper_table, lists...);
+        },
+        steppers);
     if (lfp_end > lfp_first) {
       updateSumTables();
       sumSamples(space, _sample_slots.device(), lfp_first, lfp_end - lfp_first);

@@ -181,6 +181,7 @@ class Simulation {
   PhaseTimes _phases;
   std::int64_t _first_non_finite = SpikeBuffer<MemorySpace>::all_finite;  // on this rank
   SteppersByModel _steppers;  // advance()'s, kept for their capacity
+  StepperTableByModel _stepper_table;  // advance()'s device copy of them, where one launch takes them all
   // advance()'s sums of every population in one launch each.
   DeviceTable<SampleSumSlot, MemorySpace> _sample_slots;
   DeviceTable<MomentSlot, MemorySpace> _moment_slots;

@@ -11,6 +11,7 @@
 
 #include "kernels/models/registry.hpp"
 #include "kernels/neuron_update.hpp"
+#include "kernels/stepper_table.hpp"
 #include "kernels/vectorizable_math.hpp"
 
 using namespace cbgtc;
@@ -344,4 +345,107 @@ TEST(VectorLanes, FusedSlotsAreTheModelsOwn) {
   EXPECT_EQ(FusedSlots<StepperOf<models::AdEx>>::value, 2);
   EXPECT_EQ(FusedSlots<StepperOf<models::StnHH>>::value, 1);
   EXPECT_EQ(FusedSlots<StepperOf<models::Poisson>>::value, 0);
+}
+
+namespace {
+
+using StnStepper = StepperOf<models::StnHH, HostMem>;
+using AdExStepper = StepperOf<models::AdEx, HostMem>;
+using PoissonStepper = StepperOf<models::Poisson, HostMem>;
+
+/// Three populations of two models (an STN of 37, a GPe of 70 and a GPi of
+/// 5 neurons, each with its own random drive and spike buffer), advanced
+/// through two launches either each on its own (the CPU's chunks) or all in
+/// one table launch: every state variable, conductance, OU value and spike.
+Outcome runThree(bool table_launch) {
+  const step_type steps = 403, split = 190;
+  const models::AdEx::Settings gpe{adex::gpeParams(), adex::gpeInit()};
+  const models::AdEx::Settings gpi{adex::gpiParams(), adex::gpiInit()};
+  const auto stn_step = models::StnHH::derive(models::StnHH::Settings{}, 0.025);
+  std::vector<StnStepper> stn;
+  std::vector<AdExStepper> adex;
+  std::vector<TestDrive> drives;  // owns the rings and conductances
+  std::vector<SpikeBuffer<HostMem>> buffers;
+  drives.reserve(3);
+  auto recording = [&](index_type n) {
+    StepRecording<HostMem> rec;
+    rec.spikes = SpikeBuffer<HostMem>("test", n * steps / 40 + 64);
+    buffers.push_back(rec.spikes);
+    return rec;
+  };
+  {
+    models::StnHH::Storage<HostMem> pop("STN", 37);
+    initializePopulation<models::StnHH>(HostExec(), pop, models::StnHH::Init{}, 5, rng::streamKey("STN"), 3);
+    drives.push_back(randomDrive(37, steps, 1e6, rng::streamKey("STN"), -70, 2));
+    stn.push_back(stepper(pop, drives.back().drive, recording(37), stn_step));
+  }
+  for (const auto& [name, settings, n] : {std::tuple{"GPe", gpe, 70}, std::tuple{"GPi", gpi, 5}}) {
+    models::AdEx::Storage<HostMem> pop(name, n);
+    initializePopulation<models::AdEx>(HostExec(), pop, settings.init, 5, rng::streamKey(name), 3);
+    drives.push_back(randomDrive(n, steps, 1e6, rng::streamKey(name), 0, 1));
+    adex.push_back(stepper(pop, drives.back().drive, recording(n), models::AdEx::derive(settings, 0.025)));
+  }
+  StepperTable<HostMem, StnStepper, AdExStepper> table;
+  for (const auto& [k0, k1] : {std::pair<step_type, step_type>{0, split}, {split, steps}}) {
+    if (table_launch) {
+      table.fill<1>(stn, adex);
+      table.advance<1>(HostExec(), k0, k1);
+    } else {
+      for (const auto& s : stn) advancePopulation(HostExec(), "test", s, k0, k1);
+      for (const auto& s : adex) advancePopulation(HostExec(), "test", s, k0, k1);
+    }
+  }
+  Outcome out;
+  auto append = [&](const auto& s, std::uint32_t population) {
+    for (index_type i = 0; i < s.size(); ++i) {
+      appendState(out.state, s.pop.load(i));
+      for (int p = 0; p < s.drive.synapses.count; ++p) out.state.push_back(s.drive.synapses[p].g[i]);
+      out.state.push_back(s.drive.ou(i));
+    }
+    for (const auto& [k, i] : spikesOf(s.rec.spikes)) out.spikes.emplace_back(k, population * 1000 + i);
+  };
+  append(stn[0], 0);
+  append(adex[0], 1);
+  append(adex[1], 2);
+  return out;
+}
+
+}  // namespace
+
+// One table launch (the GPU's launch of an ensemble's replicas) advances
+// populations of several models exactly as their launches of their own do.
+TEST(StepperTable, OneLaunchAdvancesEachPopulationAsItsOwnLaunchDoes) {
+  const Outcome own = runThree(false);
+  const Outcome table = runThree(true);
+  EXPECT_GE(own.spikes.size(), 20u);
+  EXPECT_EQ(table.spikes, own.spikes);
+  ASSERT_EQ(table.state.size(), own.state.size());
+  for (std::size_t j = 0; j < own.state.size(); ++j) ASSERT_EQ(table.state[j], own.state[j]) << j;
+}
+
+// Each population on whole blocks of 64 threads, L lanes per neuron but one
+// for the models that fused launches leave out; every block names the
+// population whose threads it holds.
+TEST(StepperTable, LayoutGivesEachPopulationItsOwnBlocks) {
+  models::StnHH::Storage<HostMem> stn("STN", 37);
+  models::AdEx::Storage<HostMem> gpe("GPe", 70), empty("GPi", 0);
+  models::Poisson::Storage<HostMem> ctx("CTX", 100);
+  const std::vector<StnStepper> stns{
+      stepper(stn, PopulationDrive<HostMem>{}, StepRecording<HostMem>{}, models::StnHH::Step{})};
+  const std::vector<AdExStepper> adexes{
+      stepper(gpe, PopulationDrive<HostMem>{}, StepRecording<HostMem>{}, models::AdEx::Step{}),
+      stepper(empty, PopulationDrive<HostMem>{}, StepRecording<HostMem>{}, models::AdEx::Step{})};
+  const std::vector<PoissonStepper> sources{
+      stepper(ctx, PopulationDrive<HostMem>{}, StepRecording<HostMem>{}, models::Poisson::Step{})};
+  StepperTable<HostMem, PoissonStepper, StnStepper, AdExStepper> table;
+  table.fill<2>(sources, stns, adexes);
+  // Poisson: 100 threads (one lane) in 2 blocks; STN: 74 in 2; GPe: 140 in 3; the empty GPi: none.
+  const std::vector<StepperRange> expected{{0, 100, 0, 0}, {128, 74, 1, 0}, {256, 140, 2, 0}, {448, 0, 2, 1}};
+  EXPECT_EQ(table.ranges(), expected);
+  EXPECT_EQ(table.blocks(), (std::vector<std::int32_t>{0, 0, 1, 1, 2, 2, 2}));
+  EXPECT_EQ(table.threads(), 448);
+  // Refilled for another launch, the same layout.
+  table.fill<2>(sources, stns, adexes);
+  EXPECT_EQ(table.ranges(), expected);
+  EXPECT_EQ(table.threads(), 448);
 }
