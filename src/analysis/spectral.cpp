@@ -16,6 +16,13 @@ using Complex = std::complex<double>;
 
 constexpr double kPi = 3.14159265358979323846;
 
+// a·b as written (ac − bd, ad + bc): std::complex's operator* calls a
+// library routine that rescues inf·0 products, which finite transforms never
+// need, and gives the same bits for finite values.
+Complex multiply(Complex a, Complex b) {
+  return Complex(a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real());
+}
+
 bool isPowerOfTwo(std::size_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
 std::size_t nextPowerOfTwo(std::size_t n) {
@@ -51,7 +58,7 @@ class Radix2 {
       for (std::size_t i = 0; i < n_; i += len) {
         for (std::size_t j = 0; j < half; ++j) {
           const Complex u = a[i + j];
-          const Complex v = a[i + j + half] * twiddle_[j * stride];
+          const Complex v = multiply(a[i + j + half], twiddle_[j * stride]);
           a[i + j] = u + v;
           a[i + j + half] = u - v;
         }
@@ -72,8 +79,144 @@ class Radix2 {
   std::vector<Complex> twiddle_;
 };
 
-// DFT of any length. Welch calls it once per segment with the same length, so
-// the chirp and the transformed kernel are computed once per plan.
+// Small DFTs, X_t = sum_r c_r exp(-2 pi i r t / P), written out.
+template <int P>
+void smallDft(const Complex (&c)[P], Complex (&d)[P]);
+
+// (x + iy)·(−i) = y − ix.
+Complex timesMinusI(Complex v) { return Complex(v.imag(), -v.real()); }
+
+template <>
+void smallDft<2>(const Complex (&c)[2], Complex (&d)[2]) {
+  d[0] = c[0] + c[1];
+  d[1] = c[0] - c[1];
+}
+
+template <>
+void smallDft<3>(const Complex (&c)[3], Complex (&d)[3]) {
+  constexpr double sin60 = 0.86602540378443864676;  // sin(2 pi / 3)
+  const Complex sum = c[1] + c[2];
+  const Complex mid = c[0] - 0.5 * sum;
+  const Complex rot = timesMinusI(sin60 * (c[1] - c[2]));
+  d[0] = c[0] + sum;
+  d[1] = mid + rot;
+  d[2] = mid - rot;
+}
+
+template <>
+void smallDft<4>(const Complex (&c)[4], Complex (&d)[4]) {
+  const Complex a = c[0] + c[2], b = c[0] - c[2], e = c[1] + c[3], f = timesMinusI(c[1] - c[3]);
+  d[0] = a + e;
+  d[1] = b + f;
+  d[2] = a - e;
+  d[3] = b - f;
+}
+
+template <>
+void smallDft<5>(const Complex (&c)[5], Complex (&d)[5]) {
+  constexpr double cos1 = 0.30901699437494742410,
+                   cos2 = -0.80901699437494742410;                                // cos(2 pi k / 5), k = 1, 2
+  constexpr double sin1 = 0.95105651629515357212, sin2 = 0.58778525229247312917;  // sin(2 pi k / 5)
+  const Complex a1 = c[1] + c[4], b1 = c[1] - c[4], a2 = c[2] + c[3], b2 = c[2] - c[3];
+  const Complex re1 = c[0] + cos1 * a1 + cos2 * a2, re2 = c[0] + cos2 * a1 + cos1 * a2;
+  const Complex im1 = timesMinusI(sin1 * b1 + sin2 * b2), im2 = timesMinusI(sin2 * b1 - sin1 * b2);
+  d[0] = c[0] + a1 + a2;
+  d[1] = re1 + im1;
+  d[2] = re2 + im2;
+  d[3] = re2 - im2;
+  d[4] = re1 - im1;
+}
+
+// DFT of a length whose prime factors are 2, 3 and 5 (a trace or segment of
+// a whole number of milliseconds at 1 or 2 kHz), in radix-4, 2, 3 and 5
+// stages: a few times fewer operations than Bluestein's three transforms of
+// at least twice the length. Stockham's order (decimation in frequency): a
+// stage of radix P turns `stride` transforms of length P·m, interleaved,
+// into P·stride of length m, and the output comes out in natural order,
+// without a bit reversal. Twiddles are tabulated per stage from exact
+// angles, (j·t mod length) reduced in integers.
+class MixedRadix {
+ public:
+  static bool handles(std::size_t n) {
+    for (const std::size_t p : {2u, 3u, 5u})
+      while (n > 1 && n % p == 0) n /= p;
+    return n == 1;
+  }
+
+  explicit MixedRadix(std::size_t n) : n_(n) {
+    std::size_t length = n;
+    while (length > 1) {
+      const std::size_t p = length % 4 == 0 ? 4 : length % 2 == 0 ? 2 : length % 3 == 0 ? 3 : 5;
+      Stage stage{static_cast<int>(p), length / p, {}};
+      stage.twiddle.resize(stage.m * (p - 1));
+      for (std::size_t j = 0; j < stage.m; ++j)
+        for (std::size_t t = 1; t < p; ++t) {
+          const double angle =
+              -2.0 * kPi * static_cast<double>((j * t) % length) / static_cast<double>(length);
+          stage.twiddle[j * (p - 1) + (t - 1)] = Complex(std::cos(angle), std::sin(angle));
+        }
+      stages_.push_back(std::move(stage));
+      length /= p;
+    }
+  }
+
+  void forward(std::vector<Complex>& a) const {
+    std::vector<Complex> scratch(n_);
+    Complex* x = a.data();
+    Complex* y = scratch.data();
+    std::size_t stride = 1;
+    for (const Stage& stage : stages_) {
+      switch (stage.p) {
+        case 2:
+          apply<2>(stage, stride, x, y);
+          break;
+        case 3:
+          apply<3>(stage, stride, x, y);
+          break;
+        case 4:
+          apply<4>(stage, stride, x, y);
+          break;
+        default:
+          apply<5>(stage, stride, x, y);
+          break;
+      }
+      std::swap(x, y);
+      stride *= static_cast<std::size_t>(stage.p);
+    }
+    if (x != a.data()) std::copy(x, x + n_, a.begin());
+  }
+
+ private:
+  struct Stage {
+    int p;
+    std::size_t m;                 // length of the transforms the stage leaves
+    std::vector<Complex> twiddle;  // [j][t − 1]: exp(−2 pi i j t / (P m))
+  };
+
+  template <int P>
+  static void apply(const Stage& stage, std::size_t stride, const Complex* x, Complex* y) {
+    const std::size_t m = stage.m;
+    for (std::size_t j = 0; j < m; ++j) {
+      const Complex* w = &stage.twiddle[j * (P - 1)];
+      for (std::size_t q = 0; q < stride; ++q) {
+        Complex c[P], d[P];
+        for (int r = 0; r < P; ++r) c[r] = x[q + stride * (j + static_cast<std::size_t>(r) * m)];
+        smallDft<P>(c, d);
+        Complex* out = y + q + stride * P * j;
+        out[0] = d[0];
+        for (int t = 1; t < P; ++t) out[stride * static_cast<std::size_t>(t)] = multiply(d[t], w[t - 1]);
+      }
+    }
+  }
+
+  std::size_t n_;
+  std::vector<Stage> stages_;
+};
+
+// DFT of any length: Radix2 for powers of two, MixedRadix where 2, 3 and 5
+// are the only prime factors, else Bluestein. Welch calls it once per segment
+// with the same length, so the twiddles, chirp and transformed kernel are
+// computed once per plan.
 //
 // Bluestein: jk = (j^2 + k^2 - (k - j)^2) / 2 turns the DFT into
 //   X_k = c_k * sum_j (x_j c_j) conj(c_{k-j}),  c_k = exp(-i pi k^2 / n),
@@ -84,8 +227,15 @@ class Radix2 {
 class FftPlan {
  public:
   explicit FftPlan(std::size_t n)
-      : n_(n), pow2_(n <= 1 || isPowerOfTwo(n)), m_(pow2_ ? n : nextPowerOfTwo(2 * n - 1)), radix2_(m_) {
-    if (pow2_) return;
+      : n_(n),
+        pow2_(n <= 1 || isPowerOfTwo(n)),
+        mixed_(!pow2_ && MixedRadix::handles(n)),
+        m_(pow2_ || mixed_ ? n : nextPowerOfTwo(2 * n - 1)),
+        radix2_(pow2_    ? m_
+                : mixed_ ? 0
+                         : m_),
+        mixed_radix_(mixed_ ? n : 1) {
+    if (pow2_ || mixed_) return;
     chirp_.resize(n_);
     const std::uint64_t period = 2 * static_cast<std::uint64_t>(n_);
     for (std::size_t k = 0; k < n_; ++k) {
@@ -108,6 +258,10 @@ class FftPlan {
       radix2_.forward(x);
       return x;
     }
+    if (mixed_) {
+      mixed_radix_.forward(x);
+      return x;
+    }
     std::vector<Complex> a(m_, Complex(0.0, 0.0));
     for (std::size_t j = 0; j < n_; ++j) a[j] = x[j] * chirp_[j];
     radix2_.forward(a);
@@ -120,8 +274,10 @@ class FftPlan {
  private:
   std::size_t n_;
   bool pow2_;
+  bool mixed_;  // 2, 3 and 5 are its only prime factors
   std::size_t m_;
   Radix2 radix2_;
+  MixedRadix mixed_radix_;
   std::vector<Complex> chirp_;
   std::vector<Complex> kernel_;  // FFT of conj(c_k), wrapped for circular convolution
 };
