@@ -13,10 +13,15 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::vector<double> phaseOf(const std::vector<std::complex<double>>& analytic) {
-  std::vector<double> phase(analytic.size());
-  for (std::size_t j = 0; j < analytic.size(); ++j) phase[j] = std::arg(analytic[j]);  // (−π, π]
-  return phase;
+// The phase bin of each sample of an analytic signal: bins equal bins of
+// (−π, π], computed once for the index and all its surrogates.
+std::vector<int> phaseBinsOf(const std::vector<std::complex<double>>& analytic, int bins) {
+  std::vector<int> bin(analytic.size());
+  for (std::size_t j = 0; j < analytic.size(); ++j) {
+    const double phase = std::arg(analytic[j]);  // (−π, π]
+    bin[j] = std::clamp(static_cast<int>(std::floor((phase + kPi) / (2 * kPi) * bins)), 0, bins - 1);
+  }
+  return bin;
 }
 
 std::vector<double> envelopeOf(const std::vector<std::complex<double>>& analytic) {
@@ -25,18 +30,18 @@ std::vector<double> envelopeOf(const std::vector<std::complex<double>>& analytic
   return envelope;
 }
 
-// Tort's index (docs/model.md §7.5) of envelope[(j + lag) mod n] by
-// phase_rad[j]; lag 0 is the trace itself, any other lag a surrogate.
-double tortIndex(const std::vector<double>& phase_rad, const std::vector<double>& envelope, std::size_t lag,
+// Tort's index (docs/model.md §7.5) of envelope[(j + lag) mod n] by the
+// phase bin of sample j (phaseBinsOf); lag 0 is the trace itself, any other
+// lag a surrogate.
+double tortIndex(const std::vector<int>& phase_bin, const std::vector<double>& envelope, std::size_t lag,
                  int bins) {
-  const std::size_t n = phase_rad.size();
+  const std::size_t n = phase_bin.size();
   std::vector<double> sum(static_cast<std::size_t>(bins), 0.0), count(static_cast<std::size_t>(bins), 0.0);
   std::size_t shifted = lag % n;
   for (std::size_t j = 0; j < n; ++j) {
-    auto b = static_cast<int>(std::floor((phase_rad[j] + kPi) / (2 * kPi) * bins));
-    b = std::clamp(b, 0, bins - 1);
-    sum[static_cast<std::size_t>(b)] += envelope[shifted];
-    count[static_cast<std::size_t>(b)] += 1;
+    const auto b = static_cast<std::size_t>(phase_bin[j]);
+    sum[b] += envelope[shifted];
+    count[b] += 1;
     if (++shifted == n) shifted = 0;
   }
   double total = 0;
@@ -105,7 +110,7 @@ double modulationIndex(const std::vector<double>& x, double fs_hz, double phase_
                        double amp_lo_hz, double amp_hi_hz, int bins) {
   if (bins < 2 || x.size() < static_cast<std::size_t>(bins)) return kNaN;
   const AnalyticBands bands(x, fs_hz);
-  const auto phase = phaseOf(bands.band(phase_lo_hz, phase_hi_hz));
+  const auto phase = phaseBinsOf(bands.band(phase_lo_hz, phase_hi_hz), bins);
   const auto envelope = envelopeOf(bands.band(amp_lo_hz, amp_hi_hz));
   return tortIndex(phase, envelope, 0, bins);
 }
@@ -115,7 +120,7 @@ PacResult modulationIndexZ(const std::vector<double>& x, double fs_hz, double ph
   PacResult out{kNaN, kNaN, kNaN, kNaN, 0};
   if (bins < 2 || x.size() < static_cast<std::size_t>(bins)) return out;
   const AnalyticBands bands(x, fs_hz);
-  const auto phase = phaseOf(bands.band(phase_lo_hz, phase_hi_hz));
+  const auto phase = phaseBinsOf(bands.band(phase_lo_hz, phase_hi_hz), bins);
   const auto envelope = envelopeOf(bands.band(amp_lo_hz, amp_hi_hz));
   out.mi = tortIndex(phase, envelope, 0, bins);
 
@@ -182,7 +187,7 @@ Comodulogram comodulogram(const std::vector<double>& x, double fs_hz, const std:
   for (std::size_t p = 0; p < phase_hz.size(); ++p) {
     const double phase_lo = phase_hz[p] - phase_half_width_hz, phase_hi = phase_hz[p] + phase_half_width_hz;
     if (!bandWithin(phase_lo, phase_hi, limit_hz)) continue;
-    const auto phase = phaseOf(bands.band(phase_lo, phase_hi));
+    const auto phase = phaseBinsOf(bands.band(phase_lo, phase_hi), bins);
     const double amp_width = fixed_amp_width ? amp_half_width_hz : phase_hz[p];
     for (std::size_t a = 0; a < amp_hz.size(); ++a) {
       const double lo = amp_hz[a] - amp_width, hi = amp_hz[a] + amp_width;
