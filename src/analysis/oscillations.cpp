@@ -13,8 +13,8 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// The phase bin of each sample of an analytic signal: bins equal bins of
-// (−π, π], computed once for the index and all its surrogates.
+// The phase bin of each sample of an analytic signal, of `bins` equal bins
+// of (−π, π]: computed once for the index and all its surrogates.
 std::vector<int> phaseBinsOf(const std::vector<std::complex<double>>& analytic, int bins) {
   std::vector<int> bin(analytic.size());
   for (std::size_t j = 0; j < analytic.size(); ++j) {
@@ -110,9 +110,9 @@ double modulationIndex(const std::vector<double>& x, double fs_hz, double phase_
                        double amp_lo_hz, double amp_hi_hz, int bins) {
   if (bins < 2 || x.size() < static_cast<std::size_t>(bins)) return kNaN;
   const AnalyticBands bands(x, fs_hz);
-  const auto phase = phaseBinsOf(bands.band(phase_lo_hz, phase_hi_hz), bins);
+  const auto phase_bin = phaseBinsOf(bands.band(phase_lo_hz, phase_hi_hz), bins);
   const auto envelope = envelopeOf(bands.band(amp_lo_hz, amp_hi_hz));
-  return tortIndex(phase, envelope, 0, bins);
+  return tortIndex(phase_bin, envelope, 0, bins);
 }
 
 PacResult modulationIndexZ(const std::vector<double>& x, double fs_hz, double phase_lo_hz, double phase_hi_hz,
@@ -120,9 +120,9 @@ PacResult modulationIndexZ(const std::vector<double>& x, double fs_hz, double ph
   PacResult out{kNaN, kNaN, kNaN, kNaN, 0};
   if (bins < 2 || x.size() < static_cast<std::size_t>(bins)) return out;
   const AnalyticBands bands(x, fs_hz);
-  const auto phase = phaseBinsOf(bands.band(phase_lo_hz, phase_hi_hz), bins);
+  const auto phase_bin = phaseBinsOf(bands.band(phase_lo_hz, phase_hi_hz), bins);
   const auto envelope = envelopeOf(bands.band(amp_lo_hz, amp_hi_hz));
-  out.mi = tortIndex(phase, envelope, 0, bins);
+  out.mi = tortIndex(phase_bin, envelope, 0, bins);
 
   // Lags of at least a second leave any beta-band envelope many cycles from
   // its true alignment, where that leaves a second of lags to draw from (at
@@ -146,7 +146,7 @@ PacResult modulationIndexZ(const std::vector<double>& x, double fs_hz, double ph
   for (double& index : indices) {
     // The modulo's bias is at most lag_span / 2^64: nil for any trace.
     const std::size_t lag = lag_lo + static_cast<std::size_t>(Impl::splitmix64(state) % lag_span);
-    index = tortIndex(phase, envelope, lag, bins);
+    index = tortIndex(phase_bin, envelope, lag, bins);
     sum += index;
   }
   if (out.surrogates < 1) return out;
@@ -187,13 +187,13 @@ Comodulogram comodulogram(const std::vector<double>& x, double fs_hz, const std:
   for (std::size_t p = 0; p < phase_hz.size(); ++p) {
     const double phase_lo = phase_hz[p] - phase_half_width_hz, phase_hi = phase_hz[p] + phase_half_width_hz;
     if (!bandWithin(phase_lo, phase_hi, limit_hz)) continue;
-    const auto phase = phaseBinsOf(bands.band(phase_lo, phase_hi), bins);
+    const auto phase_bin = phaseBinsOf(bands.band(phase_lo, phase_hi), bins);
     const double amp_width = fixed_amp_width ? amp_half_width_hz : phase_hz[p];
     for (std::size_t a = 0; a < amp_hz.size(); ++a) {
       const double lo = amp_hz[a] - amp_width, hi = amp_hz[a] + amp_width;
       if (!bandWithin(lo, hi, limit_hz)) continue;
-      const double index = fixed_amp_width ? tortIndex(phase, fixed_envelopes[a], 0, bins)
-                                           : tortIndex(phase, envelopeOf(bands.band(lo, hi)), 0, bins);
+      const double index = fixed_amp_width ? tortIndex(phase_bin, fixed_envelopes[a], 0, bins)
+                                           : tortIndex(phase_bin, envelopeOf(bands.band(lo, hi)), 0, bins);
       out.mi[p * amp_hz.size() + a] = index;
     }
   }
