@@ -191,10 +191,6 @@ struct SpikeStatistics {
   }
 };
 
-/// Neurons per work item on CPU backends: two AVX-512 or four AVX2 vectors
-/// of doubles, so consecutive lanes' long dependency chains overlap.
-constexpr int lanes_per_chunk = 16;
-
 /// What a population's update leaves behind besides its state, for steps
 /// [k0, k1) of one launch.
 template <class MemorySpace>

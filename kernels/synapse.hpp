@@ -13,6 +13,7 @@
 // atomic adds are associative, so the conductance a target sees does not
 // depend on the order in which threads (and later MPI ranks) deliver.
 
+#include <algorithm>
 #include <type_traits>
 
 #include "kernels/spike_record.hpp"
@@ -235,6 +236,7 @@ struct DeliverySlot {
   std::int64_t* ring = nullptr;           // [slot][target], row-major
   std::int64_t ring_stride = 0;           // elements from one slot's row to the next
   step_type n_slots = 0;
+  index_type n_targets = 0;  // the ring's targets (a slot's row)
   std::int32_t delay_steps = 0;
 
   KOKKOS_INLINE_FUNCTION void deliverSynapse(const SpikeRecord& spike, const typename Matrix::size_type e,
@@ -261,6 +263,7 @@ DeliverySlot<Matrix> deliverySlot(const Matrix& by_source, const Delays& delays,
   slot.ring = ring.data();
   slot.ring_stride = static_cast<std::int64_t>(ring.stride(0));
   slot.n_slots = static_cast<step_type>(ring.extent(0));
+  slot.n_targets = static_cast<index_type>(ring.extent(1));
   slot.delay_steps = delay_steps;
   return slot;
 }
@@ -269,7 +272,36 @@ template <class Matrix>
 bool operator==(const DeliverySlot<Matrix>& a, const DeliverySlot<Matrix>& b) {
   return a.row_map == b.row_map && a.targets == b.targets && a.weights == b.weights && a.delays == b.delays &&
          a.ring == b.ring && a.ring_stride == b.ring_stride && a.n_slots == b.n_slots &&
-         a.delay_steps == b.delay_steps;
+         a.n_targets == b.n_targets && a.delay_steps == b.delay_steps;
+}
+
+/// Part `part` of `parts` of a fused delivery on a CPU backend: every spike
+/// of population p through the projections out of p (as deliverToAll), to
+/// the targets of that part only: [chunkPartBegin(n, part, parts),
+/// chunkPartBegin(n, part + 1, parts)) of each ring's n, the targets that
+/// thread `part` advances. A row's targets are sorted on CPU backends
+/// (makeProjection), so those are one stretch of it; the parts' targets do
+/// not overlap, so plain adds.
+template <class Slots, class First, class SpikeView>
+void deliverToPart(int part, int parts, const Slots& slots, const First& first, const SpikeView& spikes,
+                   std::size_t n_spikes) {
+  const auto populations = static_cast<std::uint32_t>(first.extent(0) - 1);
+  for (std::size_t s = 0; s < n_spikes; ++s) {
+    const auto spike = spikes(s);
+    if (spike.source() >= populations) continue;
+    for (auto q = first(spike.source()); q < first(spike.source() + 1); ++q) {
+      const auto slot = slots(q);
+      const auto begin = slot.row_map[spike.index], end = slot.row_map[spike.index + 1];
+      const auto* const targets = slot.targets;
+      const auto from = static_cast<decltype(begin)>(
+          std::lower_bound(targets + begin, targets + end, chunkPartBegin(slot.n_targets, part, parts)) -
+          targets);
+      const auto to = static_cast<decltype(begin)>(
+          std::lower_bound(targets + from, targets + end, chunkPartBegin(slot.n_targets, part + 1, parts)) -
+          targets);
+      for (auto e = from; e < to; ++e) slot.deliverSynapse(spike, e, true);
+    }
+  }
 }
 
 /// deliverSpikes for many projections in one launch: spike s of population
@@ -278,11 +310,27 @@ bool operator==(const DeliverySlot<Matrix>& a, const DeliverySlot<Matrix>& b) {
 /// by source). The same integers reach the same rings as with a launch per
 /// projection, so the rings are identical. Without plasticity or pulled
 /// steps: those projections keep their own launches.
+///
+/// On a CPU backend with several threads, thread t delivers to the targets
+/// it advances (deliverToPart), with plain adds: atomic adds from every
+/// thread into every ring made each add a locked instruction and passed the
+/// rings' cache lines between cores (docs/performance.md, "OpenMP threads
+/// against ranks").
 template <class ExecutionSpace, class Slots, class First, class SpikeView>
 void deliverToAll(const ExecutionSpace& space, const Slots& slots, const First& first,
                   const SpikeView& spikes, std::size_t n_spikes, Delivery strategy) {
   if (n_spikes == 0 || slots.extent(0) == 0) return;
   const auto populations = static_cast<std::uint32_t>(first.extent(0) - 1);
+  constexpr bool host = Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
+  if constexpr (host) {
+    const int parts = space.concurrency();
+    if (parts > 1) {
+      Kokkos::parallel_for(
+          "cbgtc::Synapse::deliver_all_by_target", Kokkos::RangePolicy<ExecutionSpace>(space, 0, parts),
+          [=](const int part) { deliverToPart(part, parts, slots, first, spikes, n_spikes); });
+      return;
+    }
+  }
   if (strategy == Delivery::TeamPerSpike) {
     using Policy = Kokkos::TeamPolicy<ExecutionSpace>;
     using Member = typename Policy::member_type;

@@ -24,6 +24,22 @@ using step_type = std::int64_t;
 /// Index of a neuron within its population (0-based, as in SONATA node_ids).
 using index_type = std::int32_t;
 
+/// Neurons per work item on CPU backends: two AVX-512 or four AVX2 vectors
+/// of doubles, so consecutive lanes' long dependency chains overlap.
+constexpr int lanes_per_chunk = 16;
+
+/// The first of n neurons that part `part` of `parts` owns when a CPU launch
+/// over their chunks of lanes_per_chunk is split as a static schedule splits
+/// it: contiguous parts, the first (chunks mod parts) one chunk longer (the
+/// split of GCC's OpenMP, which Kokkos's OpenMP backend uses there).
+KOKKOS_INLINE_FUNCTION index_type chunkPartBegin(index_type n, int part, int parts) {
+  const index_type chunks = (n + lanes_per_chunk - 1) / lanes_per_chunk;
+  const index_type q = chunks / parts, r = chunks % parts;
+  const index_type chunk = part * q + (part < r ? part : r);
+  const index_type begin = chunk * lanes_per_chunk;
+  return begin < n ? begin : n;
+}
+
 using ExecutionSpace = Kokkos::DefaultExecutionSpace;
 using MemorySpace = ExecutionSpace::memory_space;
 using HostSpace = Kokkos::DefaultHostExecutionSpace;

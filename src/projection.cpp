@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <vector>
 
 #include "kernels/connectivity.hpp"
 #include "kernels/rng.hpp"
@@ -63,6 +64,54 @@ std::int64_t prefixSum(const Kokkos::View<std::int64_t*, MemorySpace>& offsets) 
 
 /// Bounds the Floyd hash tables of one launch to 256 MiB.
 constexpr std::int64_t floyd_scratch_bytes = std::int64_t(1) << 28;
+
+/// On CPU backends (Space a host space), each row of a matrix by source
+/// sorted by target, and synapses to one target by weight and delay: a
+/// thread of a multi-threaded delivery then finds the targets it owns as one
+/// stretch of the row (deliverToAll), and a row no longer depends on the
+/// order in which threads regrouped it. A GPU's rows keep that order: its
+/// delivery reads whole rows, and the sums do not depend on it.
+template <class Space>
+void sortRowsByTarget(const Kokkos::View<std::int64_t*, MemorySpace>& row_map,
+                      const Kokkos::View<index_type*, MemorySpace>& entries,
+                      const Kokkos::View<weight_type*, MemorySpace>& values,
+                      const Kokkos::View<delay_type*, MemorySpace>& delays) {
+  if constexpr (Kokkos::SpaceAccessibility<Space, Kokkos::HostSpace>::accessible) {
+    struct Synapse {
+      index_type target;
+      weight_type weight;
+      delay_type delay;
+      bool operator<(const Synapse& o) const {
+        return target != o.target   ? target < o.target
+               : weight != o.weight ? weight < o.weight
+                                    : delay < o.delay;
+      }
+    };
+    const bool has_delays = delays.extent(0) > 0;
+    const auto synapse = [=](std::int64_t e) {
+      return Synapse{entries(e), values(e), has_delays ? delays(e) : delay_type(0)};
+    };
+    Kokkos::parallel_for("cbgtc::Projection::sort_rows",
+                         Kokkos::RangePolicy<Space>(0, static_cast<std::int64_t>(row_map.extent(0)) - 1),
+                         [=](const std::int64_t r) {
+                           const std::int64_t begin = row_map(r), end = row_map(r + 1);
+                           bool sorted = true;
+                           for (std::int64_t e = begin + 1; e < end && sorted; ++e)
+                             sorted = !(synapse(e) < synapse(e - 1));
+                           if (sorted) return;
+                           std::vector<Synapse> row;
+                           row.reserve(static_cast<std::size_t>(end - begin));
+                           for (std::int64_t e = begin; e < end; ++e) row.push_back(synapse(e));
+                           std::sort(row.begin(), row.end());
+                           for (std::int64_t e = begin; e < end; ++e) {
+                             const Synapse& x = row[static_cast<std::size_t>(e - begin)];
+                             entries(e) = x.target;
+                             values(e) = x.weight;
+                             if (has_delays) delays(e) = x.delay;
+                           }
+                         });
+  }
+}
 
 }  // namespace
 
@@ -249,6 +298,7 @@ Projection makeProjection(const ProjectionSettings& s, const Connectivity& c, co
           if (has_delays) delays(at) = target_delays(e);
         }
       });
+  sortRowsByTarget<ExecutionSpace>(row_map, entries, values, delays);
   proj.by_source = ProjectionMatrix("cbgtc::Projection::" + s.name, n_pre, n_post, nnz, values, row_map, entries);
   proj.delays = delays;
 

@@ -267,6 +267,92 @@ TEST(Delivery, OneLaunchForManyProjectionsFillsTheirRingsAsOneEach) {
   }
 }
 
+// A CPU launch over a population's chunks, split as a static schedule
+// splits it: contiguous parts of whole chunks that cover the population once,
+// the first (chunks mod parts) parts one chunk longer.
+TEST(Delivery, ChunkPartsSplitAsAStaticSchedule) {
+  for (const index_type n : {0, 1, 15, 16, 17, 100, 1000, 1001, 4500})
+    for (const int parts : {1, 2, 3, 4, 7, 16}) {
+      const index_type chunks = (n + lanes_per_chunk - 1) / lanes_per_chunk;
+      EXPECT_EQ(chunkPartBegin(n, 0, parts), 0);
+      EXPECT_EQ(chunkPartBegin(n, parts, parts), n) << n << " " << parts;
+      for (int t = 0; t < parts; ++t) {
+        const index_type a = chunkPartBegin(n, t, parts), b = chunkPartBegin(n, t + 1, parts);
+        ASSERT_LE(a, b);
+        EXPECT_TRUE(a % lanes_per_chunk == 0 || a == n);
+        const index_type own = (b - a + lanes_per_chunk - 1) / lanes_per_chunk;
+        EXPECT_EQ(own, chunks / parts + (t < chunks % parts ? 1 : 0)) << n << " " << parts << " " << t;
+      }
+    }
+}
+
+// On CPU backends a projection's rows are sorted by target, and each part of
+// a fused delivery adds to its own targets only: all parts together fill
+// every ring exactly as a launch per projection, for any number of parts.
+TEST(Delivery, CpuPartsFillTheirOwnTargetsAndTogetherEveryRing) {
+  if (!Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible)
+    GTEST_SKIP() << "CPU backends";
+  const ProjectionShape shape{300, 203, false};
+  std::vector<Projection> projections;
+  for (std::uint32_t c = 0; c < 2; ++c) {
+    ProjectionSettings s = settings("fixed_probability", 0.2, 0, 50.0);
+    s.delay_ms = 0.1;
+    s.delay_jitter_ms = c == 0 ? 0.05 : 0.0;
+    projections.push_back(makeProjection(s, generateConnectivity(s, shape, 21 + c, c, 0.025), shape, 0.025));
+    projections.back().source = c == 0 ? stn_position : gpe_position;
+    const auto rows =
+        Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), projections.back().by_source.graph.row_map);
+    const auto targets =
+        Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), projections.back().by_source.graph.entries);
+    for (index_type r = 0; r < shape.n_pre; ++r)
+      for (auto e = rows(r) + 1; e < rows(r + 1); ++e) ASSERT_LE(targets(e - 1), targets(e)) << "row " << r;
+  }
+  Kokkos::View<SpikeRecord*, Kokkos::HostSpace> spikes("cbgtc::test::spikes", 600);
+  std::size_t n_spikes = 0;
+  for (std::uint32_t i = 0; i < 300; ++i) {
+    if (i % 2 == 0) spikes(n_spikes++) = SpikeRecord{77 + i % 5, stn_position, i};
+    if (i % 3 == 0) spikes(n_spikes++) = SpikeRecord{78, gpe_position, i};
+  }
+  std::vector<Ring> alone;
+  for (const Projection& proj : projections) {
+    alone.emplace_back("cbgtc::test::alone", proj.max_delay_steps + 1, shape.n_post);
+    deliverSpikes(ExecutionSpace(), proj.by_source, spikes, n_spikes, proj.source,
+                  Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, alone.back(),
+                  Delivery::ThreadPerSpike);
+  }
+  for (const int parts : {1, 2, 3, 7}) {
+    std::vector<Ring> rings;
+    Kokkos::View<DeliverySlot<ProjectionMatrix>*, Kokkos::HostSpace> slots("cbgtc::test::slots", 2);
+    for (std::size_t p = 0; p < projections.size(); ++p) {
+      const Projection& proj = projections[p];
+      rings.emplace_back("cbgtc::test::parts", proj.max_delay_steps + 1, shape.n_post);
+      slots(p) = deliverySlot(proj.by_source, proj.delays, proj.delay_steps, rings.back());
+    }
+    Kokkos::View<std::int32_t*, Kokkos::HostSpace> first("cbgtc::test::first", 3);  // STN's, then GPe's
+    first(0) = 0;
+    first(1) = 1;
+    first(2) = 2;
+    for (int part = 0; part < parts; ++part) {
+      deliverToPart(part, parts, slots, first, spikes, n_spikes);
+      // Nothing yet beyond the targets of the parts so far.
+      const index_type done = chunkPartBegin(shape.n_post, part + 1, parts);
+      for (const Ring& ring : rings)
+        for (std::size_t x = 0; x < ring.extent(0); ++x)
+          for (auto y = static_cast<std::size_t>(done); y < ring.extent(1); ++y)
+            ASSERT_EQ(ring(x, y), 0) << parts << " parts, after part " << part;
+    }
+    for (std::size_t p = 0; p < projections.size(); ++p) {
+      std::int64_t sum = 0;
+      for (std::size_t x = 0; x < alone[p].extent(0); ++x)
+        for (std::size_t y = 0; y < alone[p].extent(1); ++y) {
+          ASSERT_EQ(rings[p](x, y), alone[p](x, y)) << parts << " parts, projection " << p;
+          sum += alone[p](x, y);
+        }
+      EXPECT_GT(sum, 0);
+    }
+  }
+}
+
 // Pull delivery (a sparse product with the transposed matrix) adds exactly
 // the integers push delivery adds, slot by slot: for volleys of every size,
 // for more volleys than one product holds (the rest are pushed), and with
