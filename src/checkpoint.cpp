@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "io/hdf5_reader.hpp"
@@ -22,10 +23,30 @@ namespace {
 
 constexpr std::int64_t format_version = 3;
 
+/// Keys a restart may change: how the run is executed, what it writes and
+/// when it stops, and the settings of the analyses made once it has ended
+/// (spectra, bands, PAC, the LFP's beta bursts, the threads). The analyses'
+/// settings that the run accumulates with stay: burn-in, LFP sampling, spike
+/// bursts, pulse histograms, relay and the Poisson-surprise trains.
 bool excludedFromPhysics(const std::string& key) {
   for (const char* section : {"execution.", "output.", "checkpoint.", "ensemble."})
     if (key.rfind(section, 0) == 0) return true;
-  return key == "simulation.duration_ms";
+  static const std::set<std::string> after_the_run = {"analysis.segment_ms",
+                                                      "analysis.beta_lo_hz",
+                                                      "analysis.beta_hi_hz",
+                                                      "analysis.total_lo_hz",
+                                                      "analysis.total_hi_hz",
+                                                      "analysis.gamma_lo_hz",
+                                                      "analysis.gamma_hi_hz",
+                                                      "analysis.peak_lo_hz",
+                                                      "analysis.peak_hi_hz",
+                                                      "analysis.burst_percentile",
+                                                      "analysis.burst_min_duration_ms",
+                                                      "analysis.pac_surrogates",
+                                                      "analysis.surprise_min",
+                                                      "analysis.comodulogram",
+                                                      "analysis.threads"};
+  return key == "simulation.duration_ms" || after_the_run.count(key) > 0;
 }
 
 /// A View's values on the host as doubles (exact for every state type:
@@ -138,13 +159,17 @@ io::AttributeList physicsKeys(const SimulationConfig& config) {
 
 void checkSamePhysics(const io::AttributeList& saved, const SimulationConfig& config,
                       const std::string& path) {
-  std::map<std::string, std::string> in_file(saved.begin(), saved.end());
+  // (A checkpoint of an earlier version may hold keys that are no longer
+  // compared.)
+  std::map<std::string, std::string> in_file;
+  for (const auto& kv : saved)
+    if (!excludedFromPhysics(kv.first)) in_file.insert(kv);
   const io::AttributeList now = physicsKeys(config);
   for (const auto& [key, value] : now) {
     const auto it = in_file.find(key);
     if (it == in_file.end())
       throw ConfigError(key + " is not in checkpoint '" + path +
-                        "' (a different network): a restart needs the "
+                        "' (a different network, or a checkpoint of an earlier version): a restart needs the "
                         "physics it was saved with");
     if (it->second != value)
       throw ConfigError(key + " is " + value + " here but " + it->second + " in checkpoint '" + path +

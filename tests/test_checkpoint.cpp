@@ -320,6 +320,48 @@ TEST(Checkpoint, OtherPhysicsIsRefusedByName) {
   longer.execution.delivery = "team";
   longer.output.file = "elsewhere.h5";
   EXPECT_EQ(refusal(longer), "");
+  // The analyses after the run may change; the burn-in, from which the run
+  // counts its spikes, may not.
+  SimulationConfig analysed = richConfig();
+  analysed.analysis.threads = 3;
+  analysed.analysis.comodulogram = !analysed.analysis.comodulogram;
+  analysed.analysis.beta_lo_hz = 15;
+  analysed.analysis.pac_surrogates = 0;
+  analysed.analysis.segment_ms = 100;
+  EXPECT_EQ(refusal(analysed), "");
+  SimulationConfig burn_in = richConfig();
+  burn_in.analysis.burn_in_ms = 50;
+  EXPECT_NE(refusal(burn_in).find("analysis.burn_in_ms"), std::string::npos);
+}
+
+// A checkpoint of an earlier version, which also compared the settings of
+// the analyses after the run (here: other values of two of them), is
+// continued.
+TEST(Checkpoint, KeysNoLongerComparedAreIgnoredInTheFile) {
+  TempDir dir;
+  const std::string checkpoint = checkpointAt200ms(dir);
+  {
+    const hid_t file = H5Fopen(checkpoint.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    const hid_t set = H5Dopen2(file, "/checkpoint/physics", H5P_DEFAULT);
+    ASSERT_GE(set, 0);
+    for (const auto& [key, value] :
+         {std::pair<std::string, std::string>{"analysis.threads", "7"}, {"analysis.beta_lo_hz", "12"}}) {
+      const hid_t type = H5Tcopy(H5T_C_S1);
+      H5Tset_size(type, value.size());
+      const hid_t space = H5Screate(H5S_SCALAR);
+      const hid_t attribute = H5Acreate2(set, key.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT);
+      ASSERT_GE(attribute, 0) << key;
+      ASSERT_GE(H5Awrite(attribute, type, value.data()), 0);
+      H5Aclose(attribute);
+      H5Sclose(space);
+      H5Tclose(type);
+    }
+    H5Dclose(set);
+    H5Fclose(file);
+  }
+  Simulation sim(richConfig());
+  EXPECT_NO_THROW(sim.restore(checkpoint));
 }
 
 // A truncated checkpoint (a copy cut short, as by a full disk or a kill
