@@ -651,9 +651,9 @@ TEST_F(Hdf5OutputTest, EachReportTimeFollowsItsRowsAcrossFlushes) {
     out.addReport("GPe", {0}, 5.0, 0.5, "V", "mV");
     const std::vector<float> rows(4, -65.0f);
     out.appendReport("STN", rows.data(), 2);
-    out.writeNumbers("/", {{"first", 1.0}});  // a flush: STN grew, GPe did not
+    out.writeAttributes({{"first", "1"}});  // a flush (root attributes): STN grew, GPe did not
     out.appendReport("GPe", rows.data(), 3);
-    out.writeNumbers("/", {{"second", 2.0}});  // GPe grew, STN did not
+    out.writeAttributes({{"second", "2"}});  // GPe grew, STN did not
     out.appendReport("STN", rows.data(), 1);
     out.finalize(3.0);
   }
