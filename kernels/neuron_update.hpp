@@ -643,19 +643,34 @@ std::size_t fusedLaunches(const std::vector<S>&... lists) {
 /// Steps [k0, k1) of every population, given per model the list of their
 /// steppers. On a GPU in fused launches (advanceFused) of up to
 /// FusedSlots populations per model, with `lanes` lanes per neuron
-/// (1, 2, 4 or 8). On CPU backends one launch per population, which
-/// balances the load of the threads (an STN step costs more than an AdEx
-/// step), and one lane per neuron.
+/// (1, 2, 4 or 8). On CPU backends in one launch of one part per thread:
+/// part t advances its share of every population's chunks in turn
+/// (chunkPartBegin, which the delivery's parts share), one lane per neuron.
+/// Every population's share balances the threads' load (an STN step costs
+/// more than an AdEx step); and with one launch for all populations the
+/// threads wait for each other once an epoch, not once per population, so
+/// the small imbalances of the populations' shares even out instead of
+/// adding up.
 template <class ExecutionSpace, class... S>
 void advancePopulations(const ExecutionSpace& space, step_type k0, step_type k1, int lanes,
                         const std::vector<S>&... lists) {
   constexpr bool host = Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
   if constexpr (host) {
     (void)lanes;
-    auto each = [&](const auto& list) {
-      for (const auto& population : list) advancePopulation(space, "cbgtc::Population::advance", population, k0, k1);
-    };
-    (each(lists), ...);
+    const int parts = space.concurrency();
+    Kokkos::parallel_for("cbgtc::Population::advance", Kokkos::RangePolicy<ExecutionSpace>(space, 0, parts),
+                         [&](const int part) {
+                           auto each = [&](const auto& list) {
+                             constexpr int W = lanes_per_chunk;
+                             for (const auto& population : list) {
+                               const index_type n = population.size(),
+                                                end = chunkPartBegin(n, part + 1, parts);
+                               for (index_type i0 = chunkPartBegin(n, part, parts); i0 < end; i0 += W)
+                                 population.template advanceLanes<W>(i0, n - i0 < W ? n - i0 : W, k0, k1);
+                             }
+                           };
+                           (each(lists), ...);
+                         });
   } else {
     // Models without fused slots: a launch per population.
     auto alone = [&](const auto& list) {

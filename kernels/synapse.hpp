@@ -326,7 +326,7 @@ void deliverToAll(const ExecutionSpace& space, const Slots& slots, const First& 
     const int parts = space.concurrency();
     if (parts > 1) {
       Kokkos::parallel_for(
-          "cbgtc::Synapse::deliver_all_by_target", Kokkos::RangePolicy<ExecutionSpace>(space, 0, parts),
+          "cbgtc::Synapse::deliver_all", Kokkos::RangePolicy<ExecutionSpace>(space, 0, parts),
           [=](const int part) { deliverToPart(part, parts, slots, first, spikes, n_spikes); });
       return;
     }
