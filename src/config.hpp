@@ -28,7 +28,7 @@ struct SimulationSettings {
 
 /// How the work is laid out on the hardware; never changes a result.
 struct ExecutionSettings {
-  bool epoch_batching = true;   // one kernel launch per population and epoch (false: per step)
+  bool epoch_batching = true;   // the populations advanced an epoch per launch (false: a step per launch)
   std::string delivery = "auto";  // spike delivery: auto, thread (per spike), team (per spike) or pull
   // delivery = pull: pull the steps where this share of a projection's
   // sources fire. Where pull starts to pay (perf/bench_delivery, rows of
