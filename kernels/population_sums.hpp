@@ -71,20 +71,33 @@ void sumSamples(const ExecutionSpace& space, const Slots& slots, std::int64_t of
       });
 }
 
+/// Neurons per team of addMoments.
+constexpr index_type moment_block_neurons = 256;
+
 /// Adds V and V² of rows [first_row, samples) of every slot's scratch to
-/// its neurons' moments: a team per slot, a thread per neuron.
+/// its neurons' moments: a team per slot and block of
+/// moment_block_neurons neurons (max_neurons: the most any slot has), a
+/// thread per neuron. A team per slot would leave a large network's
+/// moments to as many teams as it has populations (three of a GPU's
+/// hundred-odd multiprocessors).
 template <class ExecutionSpace, class Slots>
-void addMoments(const ExecutionSpace& space, const Slots& slots, std::int64_t first_row,
-                std::int64_t samples) {
-  const auto n_slots = static_cast<int>(slots.extent(0));
-  if (n_slots == 0 || first_row >= samples) return;
+void addMoments(const ExecutionSpace& space, const Slots& slots, std::int64_t first_row, std::int64_t samples,
+                index_type max_neurons) {
+  const auto n_slots = static_cast<std::int64_t>(slots.extent(0));
+  if (n_slots == 0 || first_row >= samples || max_neurons <= 0) return;
+  const std::int64_t blocks = (max_neurons + moment_block_neurons - 1) / moment_block_neurons;
   using Policy = Kokkos::TeamPolicy<ExecutionSpace>;
   using Member = typename Policy::member_type;
   Kokkos::parallel_for(
-      "cbgtc::Synchrony::moments", lightweight(Policy(space, n_slots, Kokkos::AUTO)),
+      "cbgtc::Synchrony::moments",
+      lightweight(Policy(space, static_cast<int>(n_slots * blocks), Kokkos::AUTO)),
       KOKKOS_LAMBDA(const Member& team) {
-        const MomentSlot slot = slots(team.league_rank());
-        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, slot.neurons), [&](const index_type i) {
+        const MomentSlot slot = slots(team.league_rank() / blocks);
+        const auto begin = static_cast<index_type>((team.league_rank() % blocks) * moment_block_neurons);
+        if (begin >= slot.neurons) return;
+        const index_type end =
+            slot.neurons - begin < moment_block_neurons ? slot.neurons : begin + moment_block_neurons;
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, begin, end), [&](const index_type i) {
           double sum = 0, squares = 0;
           for (std::int64_t m = first_row; m < samples; ++m) {
             const double v = static_cast<double>(slot.scratch[m * slot.row_stride + i]);

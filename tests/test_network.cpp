@@ -8,6 +8,7 @@
 
 #include "kernels/neuron_update.hpp"
 #include "kernels/ou_noise.hpp"
+#include "kernels/population_sums.hpp"
 #include "kernels/synapse.hpp"
 #include "src/comm/communicator.hpp"
 #include "src/projection.hpp"
@@ -263,6 +264,54 @@ TEST(Delivery, OneLaunchForManyProjectionsFillsTheirRingsAsOneEach) {
           sum += a(x, y);
         }
       EXPECT_GT(sum, 0) << p;
+    }
+  }
+}
+
+// Each neuron's V moments of an epoch's analysed samples, added to what it
+// had, for populations of one block and of several (moment_block_neurons
+// each, the last partly filled): the same doubles as a loop over the samples.
+TEST(PopulationSums, MomentsOfEveryNeuronOfEveryPopulation) {
+  const std::vector<index_type> sizes = {5, 2 * moment_block_neurons + 3};
+  const std::int64_t samples = 4, first_row = 1;
+  std::vector<Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>> scratch;
+  std::vector<Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace>> moments;
+  Kokkos::View<MomentSlot*, MemorySpace> slots("cbgtc::test::moment_slots", sizes.size());
+  const auto h_slots = Kokkos::create_mirror_view(slots);
+  for (std::size_t p = 0; p < sizes.size(); ++p) {
+    scratch.emplace_back("cbgtc::test::v_scratch", samples, sizes[p] + 7);  // rows longer than the population
+    moments.emplace_back("cbgtc::test::v_moments", sizes[p], 2);
+    const auto h = Kokkos::create_mirror_view(scratch[p]);
+    const auto m = Kokkos::create_mirror_view(moments[p]);
+    for (std::int64_t r = 0; r < samples; ++r)
+      for (index_type i = 0; i < sizes[p] + 7; ++i) h(r, i) = real_type(-70 + 0.37 * i - 1.3 * r + 2.1 * p);
+    for (index_type i = 0; i < sizes[p]; ++i) {
+      m(i, 0) = 0.5 * i;
+      m(i, 1) = 3.0 + i;
+    }
+    Kokkos::deep_copy(scratch[p], h);
+    Kokkos::deep_copy(moments[p], m);
+    h_slots(p) = MomentSlot{scratch[p].data(),
+                            sizes[p],
+                            static_cast<std::int64_t>(scratch[p].stride(0)),
+                            moments[p].data(),
+                            static_cast<std::int64_t>(moments[p].stride(0)),
+                            static_cast<std::int64_t>(moments[p].stride(1))};
+  }
+  Kokkos::deep_copy(slots, h_slots);
+  addMoments(ExecutionSpace(), slots, first_row, samples, sizes.back());
+  for (std::size_t p = 0; p < sizes.size(); ++p) {
+    const auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), scratch[p]);
+    const auto m = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), moments[p]);
+    for (index_type i = 0; i < sizes[p]; ++i) {
+      double sum = 0, squares = 0;
+      for (std::int64_t r = first_row; r < samples; ++r) {
+        const double v = static_cast<double>(h(r, i));
+        sum += v;
+        squares += v * v;
+      }
+      ASSERT_EQ(m(i, 0), 0.5 * i + sum) << "population " << p << " neuron " << i;
+      ASSERT_EQ(m(i, 1), 3.0 + i + squares) << "population " << p << " neuron " << i;
     }
   }
 }
