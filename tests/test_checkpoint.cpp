@@ -165,6 +165,19 @@ std::string checkpointAt200ms(const TempDir& dir) {
   return c.checkpoint.file;
 }
 
+/// Opens dataset `name` of a checkpoint to change it (an earlier version's
+/// file, a damaged one), hands it to `change`, and closes the file.
+template <class Change>
+void changeDataset(const std::string& checkpoint, const char* name, Change change) {
+  const hid_t file = H5Fopen(checkpoint.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const hid_t set = H5Dopen2(file, name, H5P_DEFAULT);
+  ASSERT_GE(set, 0);
+  change(set);
+  H5Dclose(set);
+  H5Fclose(file);
+}
+
 }  // namespace
 
 // A checkpoint at a time that is neither an LFP sample's nor a report
@@ -340,11 +353,7 @@ TEST(Checkpoint, OtherPhysicsIsRefusedByName) {
 TEST(Checkpoint, KeysNoLongerComparedAreIgnoredInTheFile) {
   TempDir dir;
   const std::string checkpoint = checkpointAt200ms(dir);
-  {
-    const hid_t file = H5Fopen(checkpoint.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-    ASSERT_GE(file, 0);
-    const hid_t set = H5Dopen2(file, "/checkpoint/physics", H5P_DEFAULT);
-    ASSERT_GE(set, 0);
+  changeDataset(checkpoint, "/checkpoint/physics", [](hid_t set) {
     for (const auto& [key, value] :
          {std::pair<std::string, std::string>{"analysis.threads", "7"}, {"analysis.beta_lo_hz", "12"}}) {
       const hid_t type = H5Tcopy(H5T_C_S1);
@@ -357,9 +366,7 @@ TEST(Checkpoint, KeysNoLongerComparedAreIgnoredInTheFile) {
       H5Sclose(space);
       H5Tclose(type);
     }
-    H5Dclose(set);
-    H5Fclose(file);
-  }
+  });
   Simulation sim(richConfig());
   EXPECT_NO_THROW(sim.restore(checkpoint));
 }
@@ -397,18 +404,12 @@ TEST(Checkpoint, DamagedOrForeignFilesAreRefused) {
 TEST(Checkpoint, NonFiniteStateIsRefusedAtLoad) {
   TempDir dir;
   const std::string checkpoint = checkpointAt200ms(dir);
-  {
-    const hid_t file = H5Fopen(checkpoint.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-    ASSERT_GE(file, 0);
-    const hid_t set = H5Dopen2(file, "/populations/GPe/state_V", H5P_DEFAULT);
-    ASSERT_GE(set, 0);
+  changeDataset(checkpoint, "/populations/GPe/state_V", [](hid_t set) {
     std::vector<double> v(60);
     ASSERT_GE(H5Dread(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), 0);
     v[17] = std::numeric_limits<double>::quiet_NaN();
     ASSERT_GE(H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), 0);
-    H5Dclose(set);
-    H5Fclose(file);
-  }
+  });
   Simulation sim(richConfig());
   try {
     sim.restore(checkpoint);
