@@ -913,6 +913,13 @@ CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReade
   } catch (const po::error& e) {
     throw ConfigError(e.what());
   }
+  // Which of a stimulus's keys were set: one its kind does not read is an
+  // error even where it equals the default (checkStimuli).
+  for (auto& st : cl.config.stimuli) {
+    const std::string k = "stimulus." + st.name + ".";
+    for (const auto& [key, value] : vm)
+      if (key.rfind(k, 0) == 0 && !value.defaulted()) st.given.insert(key.substr(k.size()));
+  }
   table.checkBounds();
   checkConsistency(cl.config);
   return cl;

@@ -67,7 +67,16 @@ void checkStimuli(const SimulationConfig& c) {
     const auto unread = [&](bool read, bool set, const std::string& keys, const char* applies_to) {
       if (set && !read) throw ConfigError(k + keys + " applies to " + applies_to + " only");
     };
-    unread(s.kind == "axonal", s.probability != defaults.probability, "probability", "axonal stimuli");
+    const auto given = [&](const char* key) { return s.given.count(key) > 0; };
+    unread(s.kind != "axonal", given("amplitude") || s.amplitude != defaults.amplitude, "amplitude",
+           "dc, sine and pulse_train stimuli (an axonal stimulus fires axons: docs/stimuli.md)");
+    unread(s.kind != "dc", given("frequency_hz") || s.frequency_hz != defaults.frequency_hz, "frequency_hz",
+           "sine, pulse_train and axonal stimuli (kind = dc is the default)");
+    unread(s.kind == "pulse_train", given("pulse_width_us") || s.pulse_width_us != defaults.pulse_width_us,
+           "pulse_width_us",
+           "pulse_train stimuli (an axonal pulse fires an axon whatever its width: docs/stimuli.md)");
+    unread(s.kind == "axonal", given("probability") || s.probability != defaults.probability, "probability",
+           "axonal stimuli");
     unread(s.kind == "sine", s.offset != defaults.offset || s.phase_rad != defaults.phase_rad,
            "offset (or phase_rad)", "sine stimuli");
     unread(s.kind == "pulse_train", s.biphasic, "biphasic", "pulse_train stimuli");

@@ -237,6 +237,55 @@ TEST(Stimulus, BadSectionsNameTheKey) {
   EXPECT_NE(refused(s).find("electrode = true"), std::string::npos) << refused(s);
   s.current_mA = 1;
   EXPECT_EQ(refused(s), "accepted");
+  // Keys a kind does not read, also where a deck sets them to their default.
+  s.kind = "dc";
+  s.given = {"pulse_width_us"};
+  EXPECT_NE(refused(s).find("stimulus.x.pulse_width_us applies to pulse_train"), std::string::npos)
+      << refused(s);
+  s.given = {"frequency_hz"};
+  EXPECT_NE(refused(s).find("stimulus.x.frequency_hz applies to sine, pulse_train and axonal"),
+            std::string::npos)
+      << refused(s);
+  s.kind = "axonal";
+  s.given = {"frequency_hz", "amplitude"};
+  EXPECT_NE(refused(s).find("stimulus.x.amplitude applies to dc, sine and pulse_train"), std::string::npos)
+      << refused(s);
+  s.given = {"frequency_hz"};
+  s.pulse_width_us = 300;
+  EXPECT_NE(refused(s).find("stimulus.x.pulse_width_us applies to pulse_train"), std::string::npos)
+      << refused(s);
+  s.pulse_width_us = 90;
+  EXPECT_EQ(refused(s), "accepted");
+}
+
+// DBS asked for without `kind = pulse_train`: the deck's keys that a
+// direct current does not read are refused, naming one, even at their
+// default values (a 300-unit direct current would run otherwise).
+TEST(Stimulus, KeysTheKindDoesNotReadAreRefusedFromTheCommandLine) {
+  const std::string deck = std::string(CBGTC_SOURCE_DIR) + "/input/default.ini";
+  const char* argv[] = {"cbgtc",
+                        "--config",
+                        deck.c_str(),
+                        "--stimulus.dbs.population=STN",
+                        "--stimulus.dbs.frequency_hz=130",
+                        "--stimulus.dbs.pulse_width_us=90",
+                        "--stimulus.dbs.amplitude=300"};
+  try {
+    io::parseCommandLine(7, argv);
+    ADD_FAILURE() << "a dc stimulus with a pulse rate and width was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("stimulus.dbs.frequency_hz applies to"), std::string::npos)
+        << e.what();
+  }
+  const char* pulses[] = {"cbgtc",
+                          "--config",
+                          deck.c_str(),
+                          "--stimulus.dbs.population=STN",
+                          "--stimulus.dbs.kind=pulse_train",
+                          "--stimulus.dbs.frequency_hz=130",
+                          "--stimulus.dbs.pulse_width_us=90",
+                          "--stimulus.dbs.amplitude=300"};
+  EXPECT_NO_THROW(io::parseCommandLine(8, pulses));
 }
 
 // input/dbs_demo.ini: once the 130 Hz train is on, every STN neuron fires
