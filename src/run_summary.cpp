@@ -152,18 +152,25 @@ PopulationSummary Simulation::gatherSummary(Population& r, std::int64_t steps_do
     const double to = std::min(r.stats.pulse_stop_ms, static_cast<double>(steps_done) * dt_ms);
     const double covered_s = std::max(0.0, to - from) / 1000.0;
     const double bin = r.stats.pulse_bin_ms, period = r.stats.pulse_period_ms;
-    double largest = 0;
+    double largest = 0, largest_width = 0, total = 0;
     for (std::size_t b = 0; b < pulse_rate_hz.size(); ++b) {
       const double width = std::min(bin, period - static_cast<double>(b) * bin);  // the last bin may be short
       const double exposure_s = static_cast<double>(r.size) * covered_s * width / period;
       pulse_time_ms.push_back((static_cast<double>(b) + 0.5) * bin);
       const double counts = pulse_rate_hz[b];
+      total += counts;
       pulse_rate_hz[b] = exposure_s > 0 ? counts / exposure_s : nan;
       if (counts > largest) {
         largest = counts;
+        largest_width = width;
         p.pulse_latency_ms = pulse_time_ms.back();
       }
     }
+    // A latency only where the pulses lock the spikes: the largest bin more
+    // than 5 Poisson s.d. above its share of a flat histogram (docs/model.md
+    // §7.8); a population the pulses do not reach has none.
+    const double flat = total * largest_width / period;
+    if (!(largest > flat + 5 * std::sqrt(flat))) p.pulse_latency_ms = nan;
   }
   // The relay error index (§7.9): every neuron is offered the same pulses.
   p.error_index = nan;

@@ -454,6 +454,8 @@ TEST(Stimulus, PulseTriggeredHistogramsCountSpikesBySinceTheLastPulse) {
   const auto peak = std::max_element(gpi.begin(), gpi.end()) - gpi.begin();
   EXPECT_DOUBLE_EQ(summary.populations[0].pulse_latency_ms, (peak + 0.5) * 1.0);
   EXPECT_DOUBLE_EQ(w.numbers.at("/metrics/GPi/pulse_latency_ms"), summary.populations[0].pulse_latency_ms);
+  // The source the pulses do not reach has a flat histogram and no latency.
+  EXPECT_TRUE(std::isnan(summary.populations[1].pulse_latency_ms)) << summary.populations[1].pulse_latency_ms;
 }
 
 namespace {
