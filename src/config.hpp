@@ -194,8 +194,8 @@ struct StimulusSettings {
   double threshold_K_mA_per_mm2 = 1.0;
   double conductivity_S_per_m = 0.2;  // tissue, for the extracellular potential I/(4πσr)
   RandomIdentity random;
-  std::set<std::string>
-      given;  // the keys (without "stimulus.<name>.") set in the deck or on the command line
+  // The keys (without "stimulus.<name>.") set in the deck or on the command line.
+  std::set<std::string> given;
 };
 
 struct OutputSettings {
