@@ -267,6 +267,7 @@ std::vector<double> flattenSummary(const RunSummary& s) {
     v.push_back(static_cast<double>(p.spikes));
     for (const auto& [name, value] : summaryMetrics(p)) v.push_back(value);
     v.push_back(p.lfp_mean);
+    v.push_back(p.welch_segment_ms);
   }
   for (const PairSummary& q : s.pairs) v.push_back(q.beta_coherence);
   v.push_back(static_cast<double>(s.steps));
@@ -299,6 +300,7 @@ RunSummary unflattenSummary(const double* v, const RunSummary& like) {
     p.pulse_latency_ms = *v++;
     p.error_index = *v++;
     p.lfp_mean = *v++;
+    p.welch_segment_ms = *v++;
   }
   for (PairSummary& q : s.pairs) q.beta_coherence = *v++;
   s.steps = static_cast<std::int64_t>(*v++);
@@ -335,11 +337,26 @@ RunSummary failedRunSummary(const RunSummary& s) {
     p = PopulationSummary{};
     p.name = name;
     p.size = size;
-    for (double* v :
-         {&p.rate_hz, &p.cv_isi, &p.beta_power, &p.relative_beta, &p.beta_peak_hz, &p.lfp_mean,
-          &p.beta_prominence, &p.pac_mi, &p.beta_burst_rate_hz, &p.beta_burst_mean_ms,
-          &p.burst_spike_fraction, &p.surprise_burst_fraction, &p.peak_hz, &p.spectral_entropy, &p.pac_z,
-          &p.beta_burst_amplitude, &p.pulse_latency_ms, &p.synchrony_chi, &p.error_index})
+    for (double* v : {&p.rate_hz,
+                      &p.cv_isi,
+                      &p.beta_power,
+                      &p.relative_beta,
+                      &p.beta_peak_hz,
+                      &p.lfp_mean,
+                      &p.beta_prominence,
+                      &p.pac_mi,
+                      &p.beta_burst_rate_hz,
+                      &p.beta_burst_mean_ms,
+                      &p.burst_spike_fraction,
+                      &p.surprise_burst_fraction,
+                      &p.peak_hz,
+                      &p.spectral_entropy,
+                      &p.pac_z,
+                      &p.beta_burst_amplitude,
+                      &p.pulse_latency_ms,
+                      &p.synchrony_chi,
+                      &p.error_index,
+                      &p.welch_segment_ms})
       *v = nan;
   }
   for (PairSummary& q : failed.pairs) q.beta_coherence = nan;
@@ -443,7 +460,11 @@ std::string ensembleDigest(const std::vector<EnsembleRun>& runs, const std::vect
           std::snprintf(line, sizeof line, " %*s", width(name), "n/a");
           out << line;
         } else {
-          std::snprintf(line, sizeof line, "%9.4g ± %-7.2g", s.mean, std::isnan(s.sd) ? 0.0 : s.sd);
+          // One defined value has no spread to show.
+          if (std::isnan(s.sd))
+            std::snprintf(line, sizeof line, "%9.4g ± %-7s", s.mean, "n/a");
+          else
+            std::snprintf(line, sizeof line, "%9.4g ± %-7.2g", s.mean, s.sd);
           out << std::string(static_cast<std::size_t>(width(name) - 18), ' ') << line;
         }
       }

@@ -103,10 +103,26 @@ std::string cell(double value, int width, int precision) {
   return text;
 }
 
+/// The Welch segments the spectra used: analysis.segment_ms, or the whole
+/// analysed trace where that is shorter.
+std::string welchSegmentText(const cbgtc::RunSummary& s) {
+  std::vector<double> used;
+  for (const auto& p : s.populations)
+    if (!std::isnan(p.welch_segment_ms) && p.welch_segment_ms > 0) used.push_back(p.welch_segment_ms);
+  if (used.empty()) return "no spectrum: the analysed window is too short";
+  const auto [lo, hi] = std::minmax_element(used.begin(), used.end());
+  char text[96];
+  if (*hi - *lo <= 1e-9 * *hi)
+    std::snprintf(text, sizeof text, "Welch %g ms segments", *lo);
+  else
+    std::snprintf(text, sizeof text, "Welch %g to %g ms segments", *lo, *hi);
+  return text;
+}
+
 void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary& s,
                   const std::string& file) {
-  std::printf("\nmetrics after %g ms burn-in (LFP proxy: summed |I_syn|, Welch %g ms segments)\n",
-              config.analysis.burn_in_ms, config.analysis.segment_ms);
+  std::printf("\nmetrics after %g ms burn-in (LFP proxy: summed |I_syn|, %s)\n", config.analysis.burn_in_ms,
+              welchSegmentText(s).c_str());
   std::printf("%-6s %8s %10s %8s %6s %6s %6s %6s %7s %8s %9s %7s %6s %8s\n", "pop", "neurons", "spikes",
               "rate_Hz", "CV_ISI", "burst", "PS_bst", "chi", "peak_Hz", "beta_rel", "beta_prom", "entropy",
               "PAC_z", "bursts/s");

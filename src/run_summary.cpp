@@ -238,6 +238,7 @@ void applyTraceMetrics(const analysis::TraceMetrics& m, PopulationSummary& p) {
   p.beta_prominence = m.beta_prominence;
   p.peak_hz = m.peak_hz;
   p.spectral_entropy = m.spectral_entropy;
+  p.welch_segment_ms = m.spectrum.df_hz > 0 ? 1000.0 / m.spectrum.df_hz : nan;
   p.pac_mi = m.pac.mi;
   p.pac_z = m.pac.z;
   // A constant trace (a spike source's: no synaptic input) has no envelope
@@ -279,8 +280,7 @@ void Simulation::writePopulation(io::OutputWriter& writer, const Population& r, 
                  {"error_index", p.error_index},
                  {"burn_in_ms", a.burn_in_ms},
                  {"analysed_ms", g.analysed_ms},
-                 // The segment used: analysis.segment_ms, or the whole trace when shorter.
-                 {"welch_segment_ms", m.spectrum.df_hz > 0 ? 1000.0 / m.spectrum.df_hz : nan},
+                 {"welch_segment_ms", p.welch_segment_ms},
                  {"psd_resolution_hz", m.spectrum.df_hz},
                  {"welch_segments", static_cast<double>(m.spectrum.segments)}};
   out.psd_freq_hz = m.spectrum.freq_hz;

@@ -54,6 +54,8 @@ struct PopulationSummary {
   double pulse_latency_ms = 0.0;   // the pulse-triggered histogram's peak (§7.8); NaN without one
   double synchrony_chi = 0.0;  // Golomb's χ of V (§7.8): 0 asynchronous, 1 identical; NaN without V
   double error_index = 0.0;    // relay of analysis.relay_stimulus's pulses (§7.9); NaN: not this population
+  double welch_segment_ms = 0.0;  // the Welch segment used: analysis.segment_ms, or the whole trace when
+                                  // shorter; NaN without a spectrum
 };
 
 /// Wall seconds spent in each phase on this rank (output.timers = true).

@@ -307,6 +307,20 @@ TEST(CliRun, BannerNamesTheBuiltInPopulations) {
   EXPECT_NE(r.out.find(": STN 100, GPe 200, GPi 150 neurons; "), std::string::npos) << r.out;
 }
 
+// The table's header names the Welch segment the spectra used: the whole
+// analysed trace where it is shorter than analysis.segment_ms.
+TEST(CliRun, SummaryNamesTheWelchSegmentUsed) {
+  TempDir dir;
+  const std::string one_gpi =
+      "--config " + quoted(inputDeck("single_gpi.ini")) + " --analysis.burn_in_ms=100 ";
+  RunResult r = runCbgtc(one_gpi + "--simulation.duration_ms=700 " + outputIn(dir), dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Welch 600 ms segments"), std::string::npos) << r.out;
+  r = runCbgtc(one_gpi + "--simulation.duration_ms=1600 --output.overwrite=true " + outputIn(dir), dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Welch 1000 ms segments"), std::string::npos) << r.out;
+}
+
 // ---------------------------------------------------------------- decks and Kokkos options
 
 // The deck piped in is the deck that runs (it used to be read twice, and the

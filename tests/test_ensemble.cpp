@@ -165,6 +165,25 @@ TEST(EnsembleTable, MeanAndSampleSdPerGridPointLeavingOutNaN) {
   EXPECT_NE(table.find("nan"), std::string::npos);
 }
 
+// The printed digest shows a sample sd only where two runs define the metric.
+TEST(EnsembleDigest, OneDefinedValueHasNoSpread) {
+  const auto runs = ensembleRuns(parseGrid("k.x = a, b"), {1, 2}, 0);
+  const double nan = std::nan("");
+  const std::vector<RunSummary> s = {summaryWith(10, 0.5, 0.1), summaryWith(14, nan, 0.2),
+                                     summaryWith(1, 0.1, nan), summaryWith(1, 0.1, nan)};
+  const std::string digest = ensembleDigest(runs, s);
+  const auto row = [&](std::size_t point) {
+    std::size_t at = digest.find("grid point " + std::to_string(point));
+    at = digest.find("\nSTN", at);
+    return digest.substr(at + 1, digest.find('\n', at + 1) - at - 1);
+  };
+  // rate 12 ± √8, CV of one defined run 0.5 with no sd; the second point's sd is 0.
+  EXPECT_NE(row(0).find("12 ± 2.8"), std::string::npos) << row(0);
+  EXPECT_NE(row(0).find("0.5 ± n/a"), std::string::npos) << row(0);
+  EXPECT_NE(row(1).find("1 ± 0 "), std::string::npos) << row(1);
+  EXPECT_NE(row(1).find("0.1 ± 0 "), std::string::npos) << row(1);
+}
+
 TEST(EnsembleSummaries, AFailedRunHasNoMetrics) {
   const RunSummary failed = failedRunSummary(summaryWith(10, 0.5, 0.25));
   ASSERT_EQ(failed.populations.size(), 1u);
