@@ -14,6 +14,9 @@ float_build=${2:-}
 out=${OUT:-device_results}
 mkdir -p "$out"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# Output names match what the build writes: HDF5, or CSV spikes without it.
+ext=csv
+"$build/bin/cbgtc" --version | grep -q hdf5_version && ext=h5
 {
   date -u
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || true
@@ -24,21 +27,21 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     cuobjdump --dump-resource-usage "$build/bin/cbgtc" 2>/dev/null | grep -A1 -E "advanceFused|StepperTable" | head -n 24
   fi
   # The default deck, spikes kept for a comparison with a CPU run.
-  "$build/bin/cbgtc" --config "$here/../input/default.ini" --output.file="$out/default_gpu.csv" \
+  "$build/bin/cbgtc" --config "$here/../input/default.ini" --output.file="$out/default_gpu.$ext" \
     --output.overwrite=true
   for batching in true false; do
     echo "== epoch_batching=$batching, timers on"
     "$build/bin/cbgtc" --config "$here/../input/default.ini" --execution.epoch_batching=$batching \
-      --output.timers=true --output.file="$out/scratch.csv" --output.overwrite=true
+      --output.timers=true --output.file="$out/scratch.$ext" --output.overwrite=true
   done
   # The step with 1, 2, 4 and 8 lanes per neuron (auto picks 8 here), no spike file.
   for lanes in 1 2 4 8; do
     echo "== lanes_per_neuron=$lanes, timers on"
     "$build/bin/cbgtc" --config "$here/../input/default.ini" --execution.lanes_per_neuron=$lanes \
-      --output.timers=true --output.spikes=false --output.file="$out/scratch.csv" --output.overwrite=true |
+      --output.timers=true --output.spikes=false --output.file="$out/scratch.$ext" --output.overwrite=true |
       grep -E "lanes|step loop|time per step|^(STN|GPe|GPi) "
   done
-  rm -f "$out/scratch.csv"
+  rm -f "$out/scratch.$ext"
   # Ensembles (docs/network.md, "Ensembles"): 1 s of the default network per
   # run, 20 runs one after another against 1000 as replicas of one network;
   # wall seconds per run, files and analysis included (PAC surrogates off,
@@ -51,7 +54,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     "$build/bin/cbgtc" --config "$here/../input/default.ini" --simulation.duration_ms=1000 \
       --ensemble.seeds=1-$runs --ensemble.replicas=$replicas --ensemble.replica_files=one \
       --analysis.pac_surrogates=0 --analysis.threads="$(nproc)" --output.spikes=false \
-      --output.progress_interval_s=1000 --output.file="$out/ens/e.csv" --output.overwrite=true | tail -n 1
+      --output.progress_interval_s=1000 --output.file="$out/ens/e.$ext" --output.overwrite=true | tail -n 1
     echo "== ensemble of $runs runs, replicas=$replicas: $(echo "($(date +%s.%N) - $start) / $runs" | bc -l) s per run"
   done
   rm -rf "$out/ens"
@@ -83,8 +86,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   # Ten million neurons (5.0e9 synapses): construction and step time.
   echo "== input/network_10m.ini"
   "$build/bin/cbgtc" --config "$here/../input/network_10m.ini" --output.spikes=false --output.timers=true \
-    --output.file="$out/scratch.csv" --output.overwrite=true | grep -E "synapses:|built|step loop|time per step"
-  rm -f "$out/scratch.csv"
+    --output.file="$out/scratch.$ext" --output.overwrite=true | grep -E "synapses:|built|step loop|time per step"
+  rm -f "$out/scratch.$ext"
 } > "$out/runs.txt" 2>&1
 # With DEVICE_CHECK_BEFORE=<an older cbgtc of the same backend>: the five
 # networks of the performance table, both builds side by side.

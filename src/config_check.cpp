@@ -9,6 +9,7 @@
 #include <map>
 
 #include "io/options.hpp"
+#include "io/output_writer.hpp"
 #include "kernels/rng.hpp"
 #include "kernels/time_steps.hpp"
 #include "src/checkpoint.hpp"
@@ -34,6 +35,21 @@ bool validSectionName(const std::string& name, const RandomIdentity& random) {
 }
 
 namespace {
+
+/// A file the HDF5 build writes as HDF5 may not carry a text format's
+/// extension: `out.csv` would hold HDF5 under a name that promises text.
+void checkHdf5FileName(const std::string& key, const std::string& file) {
+  if (!io::writesReportFiles()) return;  // builds without HDF5 write text
+  const std::size_t dot = file.find_last_of('.');
+  if (dot == std::string::npos || file.find_first_of('/', dot) != std::string::npos) return;
+  std::string extension = file.substr(dot + 1);
+  for (char& ch : extension) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (const char* text : {"csv", "tsv", "txt", "dat", "gdf", "json"})
+    if (extension == text)
+      throw ConfigError(key + ": '" + file + "' names a ." + extension +
+                        " file, but cbgtc writes it as SONATA HDF5; give it an .h5 name (h5py, bmtk and "
+                        "cbgtc-plot read it)");
+}
 
 /// The steps `key` (ms) lasts at dt, refused when they do not fit `limit`
 /// (the largest value of the type they are stored in, or what the code
@@ -131,6 +147,8 @@ void checkConsistency(const SimulationConfig& c) {
                       ") is not a multiple of simulation.dt_ms (" + io::formatNumber(c.simulation.dt_ms) + ")");
   checkPopulations(c);
   if (c.output.file.empty()) throw ConfigError("output.file must not be empty");
+  checkHdf5FileName("output.file", c.output.file);
+  for (const RecordSettings& r : c.records) checkHdf5FileName("record." + r.name + ".file", r.file);
   for (const double t : checkpointTimes(c.checkpoint.at_ms))  // throws naming the key
     if (t >= c.simulation.duration_ms)
       throw ConfigError("checkpoint.at_ms: " + io::formatNumber(t) + " ms is not before the run's end (" +

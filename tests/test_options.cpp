@@ -20,9 +20,10 @@
 #include <vector>
 
 #include "io/options.hpp"
+#include "io/output_writer.hpp"
 #include "kernels/time_steps.hpp"
-#include "src/config.hpp"
 #include "kernels/types.hpp"
+#include "src/config.hpp"
 #include "tests/cli_helpers.hpp"
 
 using cbgtc::PopulationSettings;
@@ -609,6 +610,17 @@ TEST(OptionsErrors, SamplingIntervalAndOutputFile) {
   expectRejected({"--output.v_every_steps=-4"}, {"output.v_every_steps"});
   expectRejected({"--output.v_neurons=-1"}, {"output.v_neurons"});
   expectRejected({"--output.file="}, {"output.file"});
+}
+
+// The HDF5 build writes HDF5 whatever the name; a text extension would mislabel it.
+TEST(OptionsErrors, TextExtensionOnAnHdf5File) {
+  if (!cbgtc::io::writesReportFiles()) GTEST_SKIP() << "a build without HDF5 writes text spike files";
+  expectRejected({"--output.file=out.csv"}, {"output.file", "out.csv", ".h5"});
+  expectRejected({"--output.file=runs/out.TSV"}, {"output.file", ".tsv"});
+  expectRejected({"--record.v.population=STN", "--record.v.file=v.txt"}, {"record.v.file", "v.txt"});
+  EXPECT_EQ(parse({"--output.file=out.h5"}).config.output.file, "out.h5");
+  EXPECT_EQ(parse({"--output.file=runs.csv/out"}).config.output.file, "runs.csv/out");
+  EXPECT_EQ(parse({"--output.file=out"}).config.output.file, "out");
 }
 
 // ---------------------------------------------------------------- populations and projections
