@@ -710,6 +710,51 @@ std::string unknownKeyHint(std::string key, const OptionTable& table) {
   return ": did you mean '" + *best + "'?";
 }
 
+/// A section that lacks the key every section of its kind needs (a
+/// population's model, a projection's source, a stimulus's or recording's
+/// population) is most often a misspelt name of one that exists: "; did
+/// you mean [kind.closest]?", or "" where no name is that close.
+std::string misspeltSectionHint(const std::string& kind, const std::string& name,
+                                const std::vector<std::string>& names) {
+  const std::string* best = nullptr;
+  std::size_t best_distance = 0;
+  for (const std::string& other : names) {
+    if (other == name) continue;
+    const std::size_t d = keyDistance(name, other);
+    if (best == nullptr || d < best_distance) {
+      best = &other;
+      best_distance = d;
+    }
+  }
+  if (best == nullptr || best_distance > 2 || best_distance >= name.size()) return "";
+  return "; did you mean [" + kind + "." + *best +
+         "]? (keys of a section the deck does not have declare a new one)";
+}
+
+template <typename List>
+std::vector<std::string> namesOf(const List& sections) {
+  std::vector<std::string> names;
+  for (const auto& s : sections) names.push_back(s.name);
+  return names;
+}
+
+/// Refuses, naming the closest existing section, a section that lacks its
+/// kind's required key and whose name is a likely typo of another's.
+void checkMisspeltSections(const SimulationConfig& c) {
+  const auto refuse = [](const std::string& kind, const std::string& name, const std::string& key,
+                         const std::vector<std::string>& names) {
+    const std::string hint = misspeltSectionHint(kind, name, names);
+    if (!hint.empty()) throw ConfigError("[" + kind + "." + name + "] has no " + key + hint);
+  };
+  for (const ProjectionSettings& p : c.projections)
+    if (p.source.empty() || p.target.empty())
+      refuse("projection", p.name, p.source.empty() ? "source" : "target", namesOf(c.projections));
+  for (const StimulusSettings& s : c.stimuli)
+    if (s.population.empty()) refuse("stimulus", s.name, "population", namesOf(c.stimuli));
+  for (const RecordSettings& r : c.records)
+    if (r.population.empty()) refuse("record", r.name, "population", namesOf(c.records));
+}
+
 /// "<section>.<name>.<key>" -> name, or "" for other keys.
 std::string sectionNameOf(const std::string& section, const std::string& key) {
   const std::string prefix = section + ".";
@@ -758,7 +803,8 @@ void addDeclaredSections(const std::vector<std::pair<std::string, std::string>>&
           populations.push_back(*existing);
         } else {
           if (model == models.end())
-            throw ConfigError("population." + name + ".model is required (models: " + modelList() + ")");
+            throw ConfigError("population." + name + ".model is required (models: " + modelList() + ")" +
+                              misspeltSectionHint("population", name, namesOf(config.populations)));
           try {
             populations.push_back(PopulationSettings::of(name, model->second, 0));
           } catch (const std::invalid_argument& e) {
@@ -921,6 +967,7 @@ CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReade
       if (key.rfind(k, 0) == 0 && !value.defaulted()) st.given.insert(key.substr(k.size()));
   }
   table.checkBounds();
+  checkMisspeltSections(cl.config);
   checkConsistency(cl.config);
   return cl;
 }

@@ -307,6 +307,25 @@ TEST(OptionsErrors, UnknownSectionInDeck) {
   expectRejected({"--config", deck}, {"nosuch.gNa", "bad_section.ini"});
 }
 
+// A misspelt section name declares a new, incomplete section: the error
+// names the existing section it is closest to.
+TEST(OptionsErrors, MisspeltSectionNamesTheClosest) {
+  expectRejected({"--population.STn.n=10"}, {"population.STn.model", "did you mean [population.STN]"});
+  expectRejected({"--projection.stn_gep.g_total=3"},
+                 {"[projection.stn_gep] has no source", "[projection.stn_gpe]"});
+  const std::string dbs = cbgtc::test::inputDeck("parkinsonian_dbs.ini");
+  expectRejected({"--config", dbs, "--stimulus.dsb.amplitude=3"},
+                 {"[stimulus.dsb] has no population", "[stimulus.dbs]"});
+  expectRejected({"--record.vv.count=1", "--record.v.population=STN"},
+                 {"[record.vv] has no population", "[record.v]"});
+  // Nothing close: the section's own error, without a guess.
+  EXPECT_EQ(parseError({"--population.XYZ.n=10"}).find("did you mean"), std::string::npos);
+  EXPECT_EQ(parseError({"--stimulus.pulse.amplitude=1"}).find("did you mean"), std::string::npos);
+  // A complete new section near an existing name is a section of its own.
+  const auto cl = parse({"--population.GPx.model=poisson", "--population.GPx.n=5"});
+  EXPECT_EQ(pop(cl.config, "GPx").n, 5);
+}
+
 // Keys of the earlier deck format are refused with the key that replaces them.
 TEST(OptionsErrors, MovedKeysNameTheirNewKey) {
   expectRejected({"--stn.gNa=49"}, {"stn.gNa", "population.STN.gNa"});
