@@ -105,7 +105,9 @@ std::string cell(double value, int width, int precision) {
 
 /// The Welch segments the spectra used: analysis.segment_ms, or the whole
 /// analysed trace where that is shorter.
-std::string welchSegmentText(const cbgtc::RunSummary& s) {
+std::string welchSegmentText(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary& s) {
+  if (config.analysis.burn_in_ms >= config.simulation.duration_ms)
+    return "nothing analysed: analysis.burn_in_ms reaches the run's end";
   std::vector<double> used;
   for (const auto& p : s.populations)
     if (!std::isnan(p.welch_segment_ms) && p.welch_segment_ms > 0) used.push_back(p.welch_segment_ms);
@@ -122,7 +124,7 @@ std::string welchSegmentText(const cbgtc::RunSummary& s) {
 void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary& s,
                   const std::string& file) {
   std::printf("\nmetrics after %g ms burn-in (LFP proxy: summed |I_syn|, %s)\n", config.analysis.burn_in_ms,
-              welchSegmentText(s).c_str());
+              welchSegmentText(config, s).c_str());
   std::printf("%-6s %8s %10s %8s %6s %6s %6s %6s %7s %8s %9s %7s %6s %8s\n", "pop", "neurons", "spikes",
               "rate_Hz", "CV_ISI", "burst", "PS_bst", "chi", "peak_Hz", "beta_rel", "beta_prom", "entropy",
               "PAC_z", "bursts/s");

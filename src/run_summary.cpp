@@ -343,6 +343,12 @@ void Simulation::summarizeRun(std::int64_t steps_done, io::OutputWriter* writer,
                [&](std::size_t q) { metrics[q] = analysis::traceMetrics(gathered[q].lfp, settings[q]); });
   for (std::size_t q = 0; q < n; ++q) {
     applyTraceMetrics(metrics[q], summary.populations[q]);
+    // A spike source has no synaptic current: no LFP proxy, as its spectral
+    // metrics already say (its trace is all zeros, not a silent proxy).
+    if (!hasMembranePotential(_config.population(_populations[q].name)->params)) {
+      summary.populations[q].beta_power = std::numeric_limits<double>::quiet_NaN();
+      summary.populations[q].lfp_mean = std::numeric_limits<double>::quiet_NaN();
+    }
     if (writer) writePopulation(*writer, _populations[q], summary.populations[q], gathered[q], metrics[q]);
   }
   summary.pairs = summarizePairs(gathered, writer);

@@ -319,6 +319,10 @@ TEST(CliRun, SummaryNamesTheWelchSegmentUsed) {
   r = runCbgtc(one_gpi + "--simulation.duration_ms=1600 --output.overwrite=true " + outputIn(dir), dir);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("Welch 1000 ms segments"), std::string::npos) << r.out;
+  r = runCbgtc(one_gpi + "--simulation.duration_ms=100 --output.overwrite=true " + outputIn(dir), dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("nothing analysed: analysis.burn_in_ms reaches the run's end"), std::string::npos)
+      << r.out;
 }
 
 // ---------------------------------------------------------------- decks and Kokkos options

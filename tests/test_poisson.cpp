@@ -271,3 +271,29 @@ TEST(PoissonSource, UnwrittenSpikesStillDrive) {
   EXPECT_FALSE(shown.spikes.at("T").empty());
   EXPECT_EQ(a.populations[0].spikes, b.populations[0].spikes);
 }
+
+// A source has no synaptic current, so no LFP proxy: every metric of the
+// proxy is undefined, while its target's proxy is measured.
+TEST(PoissonSource, HasNoLfpProxyMetrics) {
+  auto c = sourceOnly(20, 400, 1);
+  c.analysis.burn_in_ms = 100;
+  c.analysis.segment_ms = 100;
+  params(c).rate_hz = 50;
+  c.populations.push_back(PopulationSettings::of("T", "lif", 5));
+  ProjectionSettings pr;
+  pr.name = "src_t";
+  pr.source = "SRC";
+  pr.target = "T";
+  pr.p = 1;
+  pr.g_total = 50;
+  c.projections = {pr};
+  Simulation sim(c);
+  const RunSummary s = sim.run(nullptr);
+  const PopulationSummary& source = s.populations[0];
+  const PopulationSummary& target = s.populations[1];
+  EXPECT_GT(source.rate_hz, 0);
+  for (double v : {source.beta_power, source.lfp_mean, source.relative_beta, source.peak_hz})
+    EXPECT_TRUE(std::isnan(v)) << v;
+  EXPECT_GT(target.beta_power, 0);
+  EXPECT_GT(target.lfp_mean, 0);
+}
