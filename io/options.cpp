@@ -590,6 +590,9 @@ namespace {
 
 /// The INI syntax boost::program_options reads ('#' comments, [section],
 /// key = value), scanned here so that every complaint can name its line.
+/// A line whose first character is ';' is a comment too, as in most INI
+/// dialects; within a line ';' is a value's (ensemble.grid and sets
+/// separate their points with it), so only '#' starts a trailing comment.
 std::vector<DeckEntry> scanDeck(const std::string& path, const std::string& text) {
   std::vector<DeckEntry> entries;
   std::map<std::string, int> first_line;
@@ -607,7 +610,7 @@ std::vector<DeckEntry> scanDeck(const std::string& path, const std::string& text
   for (int line = 1; std::getline(in, raw); ++line) {
     const std::string where = path + ":" + std::to_string(line) + ": ";
     const std::string s = trimmed(raw.substr(0, raw.find('#')));
-    if (s.empty()) continue;
+    if (s.empty() || s.front() == ';') continue;
     if (s.front() == '[' && s.back() == ']') {
       requireKeys();
       section = trimmed(s.substr(1, s.size() - 2));

@@ -583,6 +583,20 @@ TEST(OptionsDeck, MalformedLinesNameFileAndLine) {
   expectRejected({"--config", deck}, {deck + ":2:"});
 }
 
+// '#' starts a comment anywhere, ';' only at a line's start: within a line
+// it separates ensemble points.
+TEST(OptionsDeck, CommentsStartWithHashOrALeadingSemicolon) {
+  TempDir dir;
+  const std::string deck = (dir / "comments.ini").string();
+  writeFile(deck, "; a comment\n[simulation]\n  ; indented\nduration_ms = 100 # trailing\n");
+  EXPECT_EQ(parse({"--config", deck}).config.simulation.duration_ms, 100.0);
+  writeFile(deck, "[simulation]\nduration_ms = 100 ; trailing\n");
+  expectRejected({"--config", deck}, {deck + ":2:", "simulation.duration_ms"});
+  writeFile(deck, "[ensemble]\ngrid = simulation.seed = 1, 2; population.STN.n = 5, 6\n");
+  EXPECT_EQ(parse({"--config", deck}).config.ensemble.grid,
+            "simulation.seed = 1, 2; population.STN.n = 5, 6");
+}
+
 // ---------------------------------------------------------------- exact keys
 
 // boost guesses a key from any unambiguous prefix unless told not to; the
