@@ -157,15 +157,62 @@ io::AttributeList physicsKeys(const SimulationConfig& config) {
   return keys;
 }
 
-void checkSamePhysics(const io::AttributeList& saved, const SimulationConfig& config,
-                      const std::string& path) {
+namespace {
+
+/// "stimulus.<name>.<key>" -> name, or "" for other keys.
+std::string stimulusOf(const std::string& key) {
+  const std::string prefix = "stimulus.";
+  if (key.rfind(prefix, 0) != 0) return "";
+  const auto dot = key.find('.', prefix.size());
+  return dot == std::string::npos ? "" : key.substr(prefix.size(), dot - prefix.size());
+}
+
+/// The stimuli whose keys may differ between a checkpoint (`saved`) and
+/// its continuation (`now`): those of the same kind and population in
+/// both that start at or after `checkpoint_ms` in both. Before its start a
+/// stimulus adds no current, fires no axon and counts no pulse, so the
+/// state at the checkpoint is the one the continuation's own deck gives.
+std::set<std::string> stimuliNotStarted(const std::map<std::string, std::string>& saved,
+                                        const std::map<std::string, std::string>& now, double checkpoint_ms) {
+  std::set<std::string> names;
+  for (const auto& [key, value] : now) {
+    const std::string name = stimulusOf(key);
+    if (name.empty()) continue;
+    const std::string k = "stimulus." + name + ".";
+    const auto same = [&](const char* field) {
+      const auto a = saved.find(k + field), b = now.find(k + field);
+      return a != saved.end() && b != now.end() && a->second == b->second;
+    };
+    const auto later = [&](const std::map<std::string, std::string>& keys) {
+      const auto start = keys.find(k + "start_ms");
+      if (start == keys.end()) return false;
+      try {
+        return std::stod(start->second) >= checkpoint_ms;
+      } catch (const std::exception&) {
+        return false;
+      }
+    };
+    if (same("kind") && same("population") && later(saved) && later(now)) names.insert(name);
+  }
+  return names;
+}
+
+}  // namespace
+
+void checkSamePhysics(const io::AttributeList& saved, const SimulationConfig& config, const std::string& path,
+                      double checkpoint_ms) {
   // (A checkpoint of an earlier version may hold keys that are no longer
   // compared.)
   std::map<std::string, std::string> in_file;
   for (const auto& kv : saved)
     if (!excludedFromPhysics(kv.first)) in_file.insert(kv);
   const io::AttributeList now = physicsKeys(config);
+  const std::set<std::string> not_started =
+      stimuliNotStarted(in_file, std::map<std::string, std::string>(now.begin(), now.end()), checkpoint_ms);
+  for (auto it = in_file.begin(); it != in_file.end();)
+    it = not_started.count(stimulusOf(it->first)) > 0 ? in_file.erase(it) : std::next(it);
   for (const auto& [key, value] : now) {
+    if (not_started.count(stimulusOf(key)) > 0) continue;
     const auto it = in_file.find(key);
     if (it == in_file.end())
       throw ConfigError(key + " is not in checkpoint '" + path +
@@ -173,7 +220,12 @@ void checkSamePhysics(const io::AttributeList& saved, const SimulationConfig& co
                         "physics it was saved with");
     if (it->second != value)
       throw ConfigError(key + " is " + value + " here but " + it->second + " in checkpoint '" + path +
-                        "': a restart needs the physics it was saved with");
+                        "': a restart needs the physics it was saved with" +
+                        (stimulusOf(key).empty()
+                             ? ""
+                             : std::string(" (a stimulus may change only where it starts at "
+                                           "or after the checkpoint's time, " +
+                                           io::formatNumber(checkpoint_ms) + " ms)")));
     in_file.erase(it);
   }
   if (!in_file.empty())
@@ -408,7 +460,7 @@ void Simulation::restore(const std::string& path) {
            ", this build reads " + std::to_string(format_version));
     if (file.integer("/checkpoint", "real_bytes") != static_cast<std::int64_t>(sizeof(real_type)))
       fail("written by a build of another precision (CBGTC_PRECISION)");
-    checkSamePhysics(file.texts("/checkpoint/physics"), _config, path);
+    checkSamePhysics(file.texts("/checkpoint/physics"), _config, path, file.number("/checkpoint", "t_ms"));
     const step_type k = file.integer("/checkpoint", "step");
     if (k < 0 || k >= _config.stepCount())
       fail("its time (" + io::formatNumber(file.number("/checkpoint", "t_ms")) +
@@ -462,6 +514,11 @@ void Simulation::restore(const std::string& path) {
       const bool root = _comm.isRoot();
       if (p.stats.pulse_bins.extent(0) > 0) {
         std::vector<double> bins = file.doubles(g + "/pulse_bins");
+        // Another length: a pulse train changed before its start (checkSamePhysics), so nothing is counted
+        // yet.
+        const bool empty = std::all_of(bins.begin(), bins.end(), [](double b) { return b == 0; });
+        if (bins.size() != p.stats.pulse_bins.extent(0) && empty)
+          bins.assign(p.stats.pulse_bins.extent(0), 0.0);
         if (bins.size() != p.stats.pulse_bins.extent(0)) fail(g + "/pulse_bins has the wrong length");
         if (!root) std::fill(bins.begin(), bins.end(), 0.0);
         fromDoubles(p.stats.pulse_bins, bins, 0);

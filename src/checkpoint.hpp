@@ -33,8 +33,11 @@ io::AttributeList physicsKeys(const SimulationConfig& config);
 
 /// Throws ConfigError when the checkpoint's physics keys differ from
 /// `config`'s, naming the first key (in `config`'s order) that differs or
-/// that one of them lacks.
-void checkSamePhysics(const io::AttributeList& saved, const SimulationConfig& config,
-                      const std::string& path);
+/// that one of them lacks. The keys of a stimulus may differ where it
+/// starts at or after the checkpoint's time `checkpoint_ms` in both, with
+/// the same kind and population: it has not acted yet, so the continuation
+/// is still the whole run of `config` (docs/checkpoint.md).
+void checkSamePhysics(const io::AttributeList& saved, const SimulationConfig& config, const std::string& path,
+                      double checkpoint_ms);
 
 }  // namespace cbgtc

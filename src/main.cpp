@@ -199,7 +199,8 @@ void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& 
     const cbgtc::io::Hdf5Reader checkpoint(restart);
     if (!checkpoint.exists("/checkpoint/physics"))
       throw cbgtc::ConfigError("'" + restart + "' is not a cbgtc checkpoint");
-    cbgtc::checkSamePhysics(checkpoint.texts("/checkpoint/physics"), config, restart);
+    cbgtc::checkSamePhysics(checkpoint.texts("/checkpoint/physics"), config, restart,
+                            checkpoint.number("/checkpoint", "t_ms"));
   }
 }
 

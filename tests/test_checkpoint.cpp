@@ -347,6 +347,58 @@ TEST(Checkpoint, OtherPhysicsIsRefusedByName) {
   EXPECT_NE(refusal(burn_in).find("analysis.burn_in_ms"), std::string::npos);
 }
 
+// A stimulus that has not started by the checkpoint may be changed on the
+// restart (a DBS sweep from one warm state): the continuation is the whole
+// run of the changed deck. Its pulse-triggered histogram, empty at the
+// checkpoint, takes the changed period's bins. One that has started, or
+// whose kind or population changes, is refused by name.
+TEST(Checkpoint, AStimulusNotYetStartedMayChange) {
+  TempDir dir;
+  const auto dbsOf = [](SimulationConfig& c) -> StimulusSettings& { return c.stimuli.at(0); };
+  SimulationConfig later = richConfig();
+  dbsOf(later).start_ms = 300;
+  later.analysis.pulse_stimulus = "dbs";
+  Outcome whole;
+  runInto(later, whole);
+  ASSERT_FALSE(whole.main.datasets.at("/metrics/STN/pulse_histogram_hz").empty());
+
+  SimulationConfig before = later;  // another train, starting later still
+  dbsOf(before).amplitude = 100;
+  dbsOf(before).frequency_hz = 90;
+  dbsOf(before).start_ms = 400;
+  const std::string file = (dir / "state.h5").string();
+  Outcome first;
+  const double at_ms = runWithCheckpoint(before, "250", file, first);
+  ASSERT_LE(at_ms, 300.0);
+  Outcome continued;
+  runInto(later, continued, file);
+  expectContinues(whole, continued, at_ms);
+
+  const auto refusal = [&](const SimulationConfig& other) -> std::string {
+    try {
+      Simulation sim(other);
+      sim.restore(file);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  SimulationConfig started = later;
+  dbsOf(started).start_ms = 200;  // before the checkpoint
+  EXPECT_NE(refusal(started).find("stimulus.dbs.start_ms"), std::string::npos) << refusal(started);
+  EXPECT_NE(refusal(started).find("starts at or after the checkpoint's time"), std::string::npos);
+  SimulationConfig elsewhere = later;
+  dbsOf(elsewhere).population = "GPe";
+  EXPECT_NE(refusal(elsewhere).find("stimulus.dbs.population"), std::string::npos) << refusal(elsewhere);
+  SimulationConfig sine = later;
+  dbsOf(sine).kind = "sine";
+  dbsOf(sine).pulse_width_us = StimulusSettings{}.pulse_width_us;
+  dbsOf(sine).biphasic = StimulusSettings{}.biphasic;
+  sine.analysis.pulse_stimulus = "";
+  sine.analysis.relay_stimulus = "";
+  EXPECT_NE(refusal(sine).find("stimulus.dbs.kind"), std::string::npos) << refusal(sine);
+}
+
 // A checkpoint of an earlier version, which also compared the settings of
 // the analyses after the run (here: other values of two of them), is
 // continued.
