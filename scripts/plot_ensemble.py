@@ -70,7 +70,9 @@ def main():
     ys = [m + k * (sd if not math.isnan(sd) else 0) for s in series.values() for m, sd in s.values()
           for k in (-1, 1) if not math.isnan(m)]
     x0, x1 = min(xs), max(xs)
-    y0, y1 = min(0.0, min(ys)), max(ys) * 1.05 if ys else 1.0
+    # The axis spans 0 and every mean ± sd; a metric NaN in every run (a
+    # pulse latency without pulses) has none, and keeps the empty 0..1 axis.
+    y0, y1 = min([0.0] + ys), max([0.0] + ys) * 1.05
     x1 = x1 if x1 > x0 else x0 + 1
     y1 = y1 if y1 > y0 else y0 + 1
 
@@ -95,14 +97,20 @@ def main():
     for i, (label, points) in enumerate(sorted(series.items())):
         colour = colours[i % len(colours)]
         ordered = [(x, m, sd) for x, (m, sd) in sorted(points.items()) if not math.isnan(m)]
-        path = " ".join(f"{'M' if j == 0 else 'L'}{px(x):.1f},{py(m):.1f}" for j, (x, m, _) in enumerate(ordered))
-        out.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        if ordered:
+            path = " ".join(f"{'M' if j == 0 else 'L'}{px(x):.1f},{py(m):.1f}" for j, (x, m, _) in enumerate(ordered))
+            out.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
         for x, m, sd in ordered:
             out.append(f'<circle cx="{px(x):.1f}" cy="{py(m):.1f}" r="3" fill="{colour}"/>')
             if not math.isnan(sd):
                 out.append(f'<line x1="{px(x):.1f}" y1="{py(m - sd):.1f}" x2="{px(x):.1f}" y2="{py(m + sd):.1f}" '
                            f'stroke="{colour}"/>')
-        out.append(f'<text x="{width - margin + 4 - 150}" y="{margin + 16 * i}" fill="{colour}">{label}</text>')
+        # A line left out is still named, so that it is not taken for one forgotten.
+        shown = label if ordered else f"{label} (n/a)"
+        out.append(f'<text x="{width - margin + 4 - 150}" y="{margin + 16 * i}" fill="{colour}">{shown}</text>')
+    if not ys:
+        out.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" font-size="16">'
+                   f'{args.metric}: n/a in every run (NaN in the table)</text>')
     out.append("</svg>")
     path = args.out or args.table.rsplit(".", 1)[0] + f"_{args.metric}.svg"
     with open(path, "w") as f:

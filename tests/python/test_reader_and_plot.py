@@ -230,6 +230,52 @@ class Plots(Fixture):
             self.assertIn(path, r.stderr)
 
 
+PLOT_ENSEMBLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "plot_ensemble.py")
+
+
+class EnsemblePlot(unittest.TestCase):
+    """scripts/plot_ensemble.py on a real table: two grid points, two seeds,
+    no stimulus (so pulse_latency_ms and error_index are NaN in every run)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.folder = tempfile.TemporaryDirectory()
+        out = os.path.join(cls.folder.name, "e.h5")
+        subprocess.run([EXE, "--simulation.duration_ms=600", "--ensemble.seeds=1-2",
+                        f"--ensemble.grid=population.STN.n = 40, {N_STN}", f"--output.file={out}"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cls.table = os.path.join(cls.folder.name, "e_ensemble.tsv")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.folder.cleanup()
+
+    def plot(self, metric):
+        svg = os.path.join(self.folder.name, f"{metric}.svg")
+        r = subprocess.run([sys.executable, PLOT_ENSEMBLE, self.table, "--x", "population.STN.n", "--metric", metric,
+                            "--out", svg], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), svg)
+        with open(svg) as f:
+            return f.read()
+
+    def test_a_metric_nan_in_every_run_is_marked_not_a_crash(self):
+        for metric in ("pulse_latency_ms", "error_index"):
+            svg = self.plot(metric)
+            self.assertIn("n/a in every run", svg, metric)
+            self.assertNotIn("<circle", svg, metric)  # no point drawn for a NaN
+            for pop in ("STN", "GPe", "GPi"):  # the legend still names each population
+                self.assertIn(f">{pop} (n/a)</text>", svg, metric)
+            import xml.etree.ElementTree
+
+            xml.etree.ElementTree.fromstring(svg)  # well-formed
+
+    def test_a_defined_metric_draws_a_point_per_population_and_grid_value(self):
+        svg = self.plot("rate_hz")
+        self.assertEqual(svg.count("<circle"), 3 * 2)
+        self.assertNotIn("n/a", svg)
+
+
 try:
     import warnings
 
