@@ -53,6 +53,19 @@ def _analysed(run):
     return [p for p in run.populations if p in run.metrics and "psd" in run.metrics[p]]
 
 
+def _without_spikes(run, populations=None):
+    """Populations the file holds no spikes of: output.spikes = false, or
+    population.<name>.write_spikes = false (their metrics are kept)."""
+    return [p for p in (populations or run.populations) if p not in run.spikes]
+
+
+def _no_spikes(run, names):
+    # Two short lines: a summary panel is a quarter of the page.
+    if run.config.get("output.spikes") is False:
+        return "this file holds no spikes\n(output.spikes = false)"
+    return f"no spikes of {', '.join(names)} in this file\n(write_spikes = false)"
+
+
 def _axes(ax, rows=1, columns=1, size=(8, 4)):
     if ax is not None:
         return ax.figure, ax
@@ -79,7 +92,9 @@ def raster_points(run, populations=None, t_start_ms=None, t_stop_ms=None, max_ne
 def raster(run, ax=None, populations=None, t_start_ms=None, t_stop_ms=None, max_neurons=200):
     """Spike raster: one row per neuron (at most max_neurons per population)."""
     fig, ax = _axes(ax)
-    points = raster_points(run, populations, t_start_ms, t_stop_ms, max_neurons)
+    missing = _without_spikes(run, populations)
+    drawn = [p for p in (populations or run.populations) if p not in missing]
+    points = raster_points(run, drawn, t_start_ms, t_stop_ms, max_neurons) if drawn else {}
     colours = _colours(list(points))
     ticks, labels = [], []
     for name, (times, rows, offset, shown) in points.items():
@@ -91,6 +106,10 @@ def raster(run, ax=None, populations=None, t_start_ms=None, t_stop_ms=None, max_
     ax.set_xlim(*_window(run, t_start_ms, t_stop_ms))
     ax.set_xlabel("time (ms)")
     ax.set_title("spikes")
+    if missing and not points:
+        ax.text(0.5, 0.5, _no_spikes(run, missing), ha="center", va="center", transform=ax.transAxes)
+    elif missing:
+        ax.set_title("spikes; " + _no_spikes(run, missing).replace("\n", " "), fontsize="small")
     return fig
 
 
@@ -99,7 +118,9 @@ def population_rates(run, populations=None, t_start_ms=None, t_stop_ms=None, bin
     t0, t1 = _window(run, t_start_ms, t_stop_ms)
     edges = np.arange(t0, t1 + 0.5 * bin_ms, bin_ms)
     rates = {}
-    for name in populations or [p for p in run.populations if p in run.spikes]:
+    for name in populations or run.populations:
+        if name not in run.spikes:
+            continue  # mean_rates() has what the file holds of it
         times, _ = run.spikes[name]
         counts, _ = np.histogram(times, edges)
         n = run.size(name) or 1
@@ -107,17 +128,48 @@ def population_rates(run, populations=None, t_start_ms=None, t_stop_ms=None, bin
     return rates
 
 
+def mean_rates(run, populations=None):
+    """Per population the file holds no spikes of: the analysed window
+    (burn-in to end, ms) and the mean rate per neuron over it (Hz), which
+    cbgtc counted as it ran (/metrics/<pop>@rate_hz)."""
+    means = {}
+    for name in _without_spikes(run, populations):
+        m = run.metrics.get(name, {})
+        if "rate_hz" in m:
+            burn = float(m.get("burn_in_ms", 0.0))
+            end = burn + float(m["analysed_ms"]) if "analysed_ms" in m else run.duration_ms
+            means[name] = ((burn, end), float(m["rate_hz"]))
+    return means
+
+
 def rates(run, ax=None, populations=None, t_start_ms=None, t_stop_ms=None, bin_ms=5.0):
-    """Population rates (Hz per neuron) in bins of bin_ms."""
+    """Population rates (Hz per neuron) in bins of bin_ms; for a population
+    without spikes in the file, its mean after burn-in from the metrics."""
     fig, ax = _axes(ax)
     series = population_rates(run, populations, t_start_ms, t_stop_ms, bin_ms)
-    colours = _colours(list(series))
+    means = mean_rates(run, populations)
+    colours = _colours([p for p in (populations or run.populations) if p in series or p in means])
     for name, (t, r) in series.items():
         ax.plot(t, r, color=colours[name], lw=0.8, label=name)
+    t0, t1 = _window(run, t_start_ms, t_stop_ms)
+    for name, ((start, end), r) in means.items():
+        start, end = max(start, t0), min(end, t1)
+        if start < end:
+            ax.plot([start, end], [r, r], color=colours[name], lw=1.2, ls="--", label=f"{name} (mean)")
+    if means:
+        # Room above the highest rate for the note and the legend.
+        top = max([r for _, r in means.values()] + [r.max() for _, r in series.values() if r.size])
+        ax.set_ylim(0, 1.7 * top if top > 0 else 1.0)
+        ax.text(0.01, 0.97, "dashed: the mean rate after burn-in (metrics);\n" + _no_spikes(run, list(means)),
+                fontsize="small", va="top", transform=ax.transAxes)
+    ax.set_xlim(t0, t1)
     ax.set_xlabel("time (ms)")
-    ax.set_ylabel(f"rate (Hz, {bin_ms:g} ms bins)")
+    ax.set_ylabel(f"rate (Hz, {bin_ms:g} ms bins)" if series else "rate (Hz)")
     ax.set_title("population rates")
-    ax.legend(fontsize="small", ncol=min(len(series), 4), loc="upper right")
+    if ax.get_lines():
+        ax.legend(fontsize="small", ncol=1 if means else min(len(ax.get_lines()), 4), loc="upper right")
+    else:
+        ax.text(0.5, 0.5, "no spikes or rates in this file", ha="center", va="center", transform=ax.transAxes)
     return fig
 
 

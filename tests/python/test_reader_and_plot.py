@@ -230,6 +230,46 @@ class Plots(Fixture):
             self.assertIn(path, r.stderr)
 
 
+class FileWithoutSpikes(unittest.TestCase):
+    """output.spikes = false: the file has LFP proxies, spectra and metrics, no /spikes."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.folder = tempfile.TemporaryDirectory()
+        cls.path = run_cbgtc(cls.folder.name, "--output.spikes=false")
+        cls.res = cbgtc.read(cls.path)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.folder.cleanup()
+
+    def test_the_command_draws_the_summary(self):
+        self.assertEqual(self.res.spikes, {})
+        with tempfile.TemporaryDirectory() as out:
+            r = subprocess.run([PLOT, self.path, "summary", "raster", "rates", "-o", out, "--dpi", "50"],
+                               capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            image = matplotlib.image.imread(os.path.join(out, "run_summary.png"))
+            self.assertGreater(np.std(image[..., :3]), 0.05)  # not blank
+
+    def test_rates_are_the_metrics_means(self):
+        fig = cbgtc.plot.rates(self.res)
+        lines = {l.get_label(): l for l in fig.axes[0].get_lines()}
+        for pop in self.res.populations:
+            m = self.res.metrics[pop]
+            line = lines[f"{pop} (mean)"]
+            np.testing.assert_array_equal(line.get_xdata(), [m["burn_in_ms"], DURATION_MS])
+            np.testing.assert_array_equal(line.get_ydata(), [m["rate_hz"], m["rate_hz"]])
+            self.assertGreater(m["rate_hz"], 0, pop)
+
+    def test_the_raster_says_the_file_holds_no_spikes(self):
+        fig = cbgtc.plot.raster(self.res)
+        self.assertEqual(len(fig.axes[0].collections), 0)
+        said = " ".join(t.get_text() for t in fig.axes[0].texts)
+        self.assertIn("no spikes", said)
+        self.assertIn("(output.spikes = false)", said)
+
+
 PLOT_ENSEMBLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "plot_ensemble.py")
 
 
