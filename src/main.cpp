@@ -256,6 +256,13 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
       checkCheckpoints(config, restart);
       // checkpoint.append: the continued files replace the earlier run's.
       const bool replace = config.output.overwrite || (!restart.empty() && config.checkpoint.append);
+      // The checkpoint's time, as the run computes it (its step times dt):
+      // without checkpoint.append the spikes and reports begin there, and a
+      // reader needs to know that the time before is absent, not silent.
+      double restarted_at_ms = 0.0;
+      if (!restart.empty())
+        restarted_at_ms = static_cast<double>(cbgtc::io::Hdf5Reader(restart).integer("/checkpoint", "step")) *
+                          config.simulation.dt_ms;
       // An in-process ensemble's replicas have a file each, with their own
       // provenance (src/replicas.hpp).
       std::vector<const cbgtc::SimulationConfig*> runs = {&config};
@@ -278,6 +285,7 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
         for (auto& kv : provenance.text) attributes.push_back(kv);
         provenance.integers.emplace_back("seed", run.simulation.seed);
         provenance.integers.emplace_back("mpi_ranks", comm.size());
+        if (!restart.empty()) provenance.reals.emplace_back("restarted_at_ms", restarted_at_ms);
         w.writeAttributes(attributes);
         w.writeNumbers("/", provenance.reals);
         w.writeIntegers("/", provenance.integers);

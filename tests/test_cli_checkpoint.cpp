@@ -73,6 +73,8 @@ TEST(CliCheckpoint, SigtermLeavesACheckpointThatContinuesTheRun) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("continuing from"), std::string::npos) << r.out;
   EXPECT_EQ(readStringAttribute(continued, "/", "restarted_from"), checkpoint);
+  // Where its spikes begin: a reader tells the first part's time from silence by it.
+  EXPECT_EQ(readDoubleAttribute(continued, "/", "restarted_at_ms"), at_ms);
   for (const char* pop : {"STN", "GPe", "GPi"}) {
     const Spikes all = readSpikes(whole, pop), rest = readSpikes(continued, pop);
     std::vector<double> times;
@@ -124,6 +126,8 @@ TEST(CliCheckpoint, AppendedFilesHoldTheWholeRun) {
     EXPECT_EQ(readFloats(file("run"), "/report/GPe/data"), a) << variable;
   }
   EXPECT_EQ(readStringAttribute(run, "/", "complete"), "true");
+  EXPECT_EQ(readDoubleAttribute(run, "/", "restarted_at_ms"),
+            readDoubleAttribute(checkpoint, "/checkpoint", "t_ms"));
 }
 
 TEST(CliCheckpoint, RefusalsAreOneLineBeforeAnythingIsWritten) {
