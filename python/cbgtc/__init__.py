@@ -3,6 +3,7 @@
     import cbgtc
     run = cbgtc.read("out.h5")
     t, ids = run.spikes["STN"]            # spike times (ms) and 0-based node ids
+    run.spikes_from_ms                    # where they begin: a continued run's own file starts at its checkpoint
     run.metrics["STN"]["rate_hz"]         # every scalar of /metrics/STN
     run.metrics["STN"]["psd"]             # and every array
     t, v = run.lfp["STN"]                 # LFP proxy and its sample times (ms)
@@ -107,6 +108,24 @@ class Run:
         ends = [float(t[-1]) for t, _ in self.spikes.values() if len(t)]
         ends += [float(t[-1]) for t, _ in self.lfp.values() if len(t)]
         return max(ends, default=0.0)
+
+    @property
+    def spikes_from_ms(self) -> float:
+        """Model time the file's spikes begin: 0, or for a run continued from
+        a checkpoint into a file of its own (without checkpoint.append), the
+        checkpoint's time; the first part's file holds the spikes before it
+        (docs/checkpoint.md). Before it the file is silent because it holds
+        nothing, not because nothing fired."""
+        if "restarted_from" not in self.attrs or self.config.get("checkpoint.append", False):
+            return 0.0
+        if "restarted_at_ms" in self.attrs:
+            return float(self.attrs["restarted_at_ms"])
+        # Files from before restarted_at_ms existed. The checkpoint is at or before
+        # the first spike and the first report sample, so the earliest of
+        # them is where the file is known to hold everything.
+        starts = [float(t[0]) for t, _ in self.spikes.values() if t.size]
+        starts += [float(r.time_ms[0]) for r in self.reports.values() if r.time_ms.size]
+        return min(starts, default=self.duration_ms)
 
     @property
     def complete(self) -> bool:

@@ -66,6 +66,18 @@ def _no_spikes(run, names):
     return f"no spikes of {', '.join(names)} in this file\n(write_spikes = false)"
 
 
+def _mark_absent(run, ax, t0, t1):
+    """Shades the part of [t0, t1) before the file's spikes begin (a run
+    continued from a checkpoint into a file of its own) and says why."""
+    start = run.spikes_from_ms
+    if start <= t0:
+        return False
+    ax.axvspan(t0, min(start, t1), color="0.9", zorder=0)
+    ax.text(0.01, 0.97, f"no spikes before {start:g} ms in this file\n(continued from a checkpoint:\n"
+                        "the first part's file has them)", fontsize="small", va="top", transform=ax.transAxes)
+    return True
+
+
 def _axes(ax, rows=1, columns=1, size=(8, 4)):
     if ax is not None:
         return ax.figure, ax
@@ -104,6 +116,8 @@ def raster(run, ax=None, populations=None, t_start_ms=None, t_stop_ms=None, max_
     ax.set_yticks(ticks)
     ax.set_yticklabels(labels)
     ax.set_xlim(*_window(run, t_start_ms, t_stop_ms))
+    if points:
+        _mark_absent(run, ax, *_window(run, t_start_ms, t_stop_ms))
     ax.set_xlabel("time (ms)")
     ax.set_title("spikes")
     if missing and not points:
@@ -114,7 +128,9 @@ def raster(run, ax=None, populations=None, t_start_ms=None, t_stop_ms=None, max_
 
 
 def population_rates(run, populations=None, t_start_ms=None, t_stop_ms=None, bin_ms=5.0):
-    """Per population: bin centres (ms) and the mean rate per neuron (Hz) in each bin."""
+    """Per population: bin centres (ms) and the mean rate per neuron (Hz) in
+    each bin; NaN in bins that start before the file's spikes do
+    (Run.spikes_from_ms), where a count of 0 would be false."""
     t0, t1 = _window(run, t_start_ms, t_stop_ms)
     edges = np.arange(t0, t1 + 0.5 * bin_ms, bin_ms)
     rates = {}
@@ -124,7 +140,9 @@ def population_rates(run, populations=None, t_start_ms=None, t_stop_ms=None, bin
         times, _ = run.spikes[name]
         counts, _ = np.histogram(times, edges)
         n = run.size(name) or 1
-        rates[name] = (0.5 * (edges[1:] + edges[:-1]), counts / (n * bin_ms * 1e-3))
+        r = counts / (n * bin_ms * 1e-3)
+        r[edges[:-1] < run.spikes_from_ms] = np.nan
+        rates[name] = (0.5 * (edges[1:] + edges[:-1]), r)
     return rates
 
 
@@ -152,6 +170,7 @@ def rates(run, ax=None, populations=None, t_start_ms=None, t_stop_ms=None, bin_m
     for name, (t, r) in series.items():
         ax.plot(t, r, color=colours[name], lw=0.8, label=name)
     t0, t1 = _window(run, t_start_ms, t_stop_ms)
+    marked = bool(series) and _mark_absent(run, ax, t0, t1)
     for name, ((start, end), r) in means.items():
         start, end = max(start, t0), min(end, t1)
         if start < end:
@@ -160,8 +179,8 @@ def rates(run, ax=None, populations=None, t_start_ms=None, t_stop_ms=None, bin_m
         # Room above the highest rate for the note and the legend.
         top = max([r for _, r in means.values()] + [r.max() for _, r in series.values() if r.size])
         ax.set_ylim(0, 1.7 * top if top > 0 else 1.0)
-        ax.text(0.01, 0.97, "dashed: the mean rate after burn-in (metrics);\n" + _no_spikes(run, list(means)),
-                fontsize="small", va="top", transform=ax.transAxes)
+        note = "dashed: the mean rate after burn-in (metrics);\n" + _no_spikes(run, list(means))
+        ax.text(0.01, 0.75 if marked else 0.97, note, fontsize="small", va="top", transform=ax.transAxes)
     ax.set_xlim(t0, t1)
     ax.set_xlabel("time (ms)")
     ax.set_ylabel(f"rate (Hz, {bin_ms:g} ms bins)" if series else "rate (Hz)")

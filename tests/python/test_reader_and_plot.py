@@ -50,11 +50,11 @@ interval_ms = 0.5
 """
 
 
-def run_cbgtc(folder, *args):
+def run_cbgtc(folder, *args, name="run.h5"):
     deck = os.path.join(folder, "deck.ini")
     with open(deck, "w") as f:
         f.write(DECK)
-    out = os.path.join(folder, "run.h5")
+    out = os.path.join(folder, name)
     subprocess.run([EXE, "--config", deck, f"--population.STN.n={N_STN}", f"--output.file={out}", *args],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return out
@@ -268,6 +268,71 @@ class FileWithoutSpikes(unittest.TestCase):
         said = " ".join(t.get_text() for t in fig.axes[0].texts)
         self.assertIn("no spikes", said)
         self.assertIn("(output.spikes = false)", said)
+
+
+class ContinuedRun(unittest.TestCase):
+    """The run of the fixture continued from a checkpoint at 500 ms
+    (docs/checkpoint.md): into a file of its own, which holds the spikes from
+    the checkpoint on, and with checkpoint.append, which holds the whole run."""
+
+    AT_MS = 500.0  # a spike exchange (every 5 ms here)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.folder = tempfile.TemporaryDirectory()
+        folder = cls.folder.name
+        cls.whole = cbgtc.read(run_cbgtc(folder, name="whole.h5"))
+        cls.checkpoint = os.path.join(folder, "state.h5")
+        run_cbgtc(folder, f"--checkpoint.file={cls.checkpoint}", f"--checkpoint.at_ms={cls.AT_MS:g}",
+                  name="appended.h5")
+        cls.appended = cbgtc.read(run_cbgtc(folder, f"--restart={cls.checkpoint}", "--checkpoint.append=true",
+                                            name="appended.h5"))
+        cls.continued = cbgtc.read(run_cbgtc(folder, f"--restart={cls.checkpoint}", name="continued.h5"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.folder.cleanup()
+
+    def test_an_appended_file_holds_the_whole_runs_spikes_and_rates(self):
+        self.assertEqual(self.appended.attrs["restarted_at_ms"], self.AT_MS)
+        self.assertEqual(self.appended.spikes_from_ms, 0.0)
+        whole = cbgtc.plot.population_rates(self.whole, bin_ms=10.0)
+        for pop, (t, r) in cbgtc.plot.population_rates(self.appended, bin_ms=10.0).items():
+            np.testing.assert_array_equal(self.appended.spikes[pop][0], self.whole.spikes[pop][0])
+            np.testing.assert_array_equal(r, whole[pop][1])
+            self.assertGreater(np.sum(r[t < self.AT_MS]), 0, pop)  # the first part is not 0 Hz
+
+    def test_a_continued_file_holds_no_rates_before_the_checkpoint(self):
+        run = self.continued
+        whole = cbgtc.plot.population_rates(self.whole, bin_ms=10.0)
+        for pop, (t, r) in cbgtc.plot.population_rates(run, bin_ms=10.0).items():
+            self.assertGreaterEqual(run.spikes[pop][0].min(), self.AT_MS, pop)
+            self.assertTrue(np.all(np.isnan(r[t < self.AT_MS])), f"{pop}: {r[t < self.AT_MS][:4]} Hz")  # absent, not 0
+            np.testing.assert_array_equal(r[t > self.AT_MS], whole[pop][1][t > self.AT_MS])
+        fig = cbgtc.plot.rates(run)
+        for line in fig.axes[0].get_lines():
+            t, r = line.get_data()
+            self.assertFalse(np.any(np.isfinite(r[t < self.AT_MS])), line.get_label())
+        said = " ".join(t.get_text() for t in fig.axes[0].texts)
+        self.assertIn("no spikes before 500 ms", said)
+        fig = cbgtc.plot.raster(run)
+        self.assertIn("no spikes before 500 ms", " ".join(t.get_text() for t in fig.axes[0].texts))
+        self.assertEqual(run.attrs["restarted_at_ms"], self.AT_MS)
+        self.assertEqual(run.spikes_from_ms, self.AT_MS)
+
+    def test_a_continued_file_without_the_time_takes_its_first_record(self):
+        # Files written before restarted_at_ms existed: where the spikes begin
+        # is then bounded by the first spike and the first report sample.
+        import shutil
+
+        old = os.path.join(self.folder.name, "old.h5")
+        shutil.copyfile(self.continued.path, old)
+        with h5py.File(old, "a") as f:
+            del f.attrs["restarted_at_ms"]
+        run = cbgtc.read(old)
+        first = min(t[0] for t, _ in run.spikes.values())
+        self.assertGreaterEqual(run.spikes_from_ms, self.AT_MS)
+        self.assertLessEqual(run.spikes_from_ms, first)
 
 
 PLOT_ENSEMBLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "plot_ensemble.py")
