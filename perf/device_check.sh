@@ -16,7 +16,7 @@ mkdir -p "$out"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Output names match what the build writes: HDF5, or CSV spikes without it.
 ext=csv
-"$build/bin/cbgtc" --version | grep -q hdf5_version && ext=h5
+"$build/bin/cbgtc" --version | grep -q "hdf5_version: [0-9]" && ext=h5
 {
   date -u
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || true

@@ -149,6 +149,7 @@ void checkConsistency(const SimulationConfig& c) {
   if (c.output.file.empty()) throw ConfigError("output.file must not be empty");
   checkHdf5FileName("output.file", c.output.file);
   for (const RecordSettings& r : c.records) checkHdf5FileName("record." + r.name + ".file", r.file);
+  checkHdf5FileName("checkpoint.file", c.checkpoint.file);
   for (const double t : checkpointTimes(c.checkpoint.at_ms))  // throws naming the key
     if (t >= c.simulation.duration_ms)
       throw ConfigError("checkpoint.at_ms: " + io::formatNumber(t) + " ms is not before the run's end (" +

@@ -397,11 +397,36 @@ TEST(Checkpoint, AStimulusNotYetStartedMayChange) {
   sine.analysis.pulse_stimulus = "";
   sine.analysis.relay_stimulus = "";
   EXPECT_NE(refusal(sine).find("stimulus.dbs.kind"), std::string::npos) << refusal(sine);
+  EXPECT_NE(refusal(sine).find("kind and population never change"), std::string::npos) << refusal(sine);
+
+  // Without analysis.pulse_stimulus the histograms follow the first
+  // periodic train: a change to a later stimulus may not switch them to
+  // (or from) one that has been counting.
+  SimulationConfig two = richConfig();
+  two.analysis.relay_stimulus = "";
+  StimulusSettings late = dbsOf(two);
+  late.name = "late";
+  late.start_ms = 300;
+  two.stimuli.insert(two.stimuli.begin(), late);  // first in the deck: the histograms follow it
+  const std::string two_file = (dir / "two.h5").string();
+  Outcome two_first;
+  runWithCheckpoint(two, "250", two_file, two_first);
+  SimulationConfig switched = two;
+  switched.stimuli.front().interval_cv =
+      0.2;  // no longer periodic: dbs, counting since 0 ms, would be followed
+  std::string why;
+  try {
+    Simulation sim(switched);
+    sim.restore(two_file);
+  } catch (const ConfigError& e) {
+    why = e.what();
+  }
+  EXPECT_NE(why.find("the pulse histograms' stimulus is dbs here but late"), std::string::npos) << why;
 }
 
 // A checkpoint of an earlier version, which also compared the settings of
-// the analyses after the run (here: other values of two of them), is
-// continued.
+// the analyses after the run (here: other values of two of them) and did
+// not hold the pulse histograms' stimulus, is continued.
 TEST(Checkpoint, KeysNoLongerComparedAreIgnoredInTheFile) {
   TempDir dir;
   const std::string checkpoint = checkpointAt200ms(dir);
@@ -418,6 +443,8 @@ TEST(Checkpoint, KeysNoLongerComparedAreIgnoredInTheFile) {
       H5Sclose(space);
       H5Tclose(type);
     }
+    // Nor had it the derived key of the stimulus the pulse histograms follow.
+    ASSERT_GE(H5Adelete(set, "the pulse histograms' stimulus"), 0);
   });
   Simulation sim(richConfig());
   EXPECT_NO_THROW(sim.restore(checkpoint));

@@ -651,6 +651,7 @@ TEST(OptionsErrors, TextExtensionOnAnHdf5File) {
   expectRejected({"--output.file=out.csv"}, {"output.file", "out.csv", ".h5"});
   expectRejected({"--output.file=runs/out.TSV"}, {"output.file", ".tsv"});
   expectRejected({"--record.v.population=STN", "--record.v.file=v.txt"}, {"record.v.file", "v.txt"});
+  expectRejected({"--checkpoint.file=state.csv"}, {"checkpoint.file", "state.csv"});
   EXPECT_EQ(parse({"--output.file=out.h5"}).config.output.file, "out.h5");
   EXPECT_EQ(parse({"--output.file=runs.csv/out"}).config.output.file, "runs.csv/out");
   EXPECT_EQ(parse({"--output.file=out"}).config.output.file, "out");
