@@ -157,7 +157,10 @@ double gammaDraw(double shape, rng::UniformSequence& u) {
 
 std::vector<double> pulseOnsets(const StimulusSettings& s, const SimulationConfig& c) {
   std::vector<double> onsets;
-  const double stop = stopOf(s, c);
+  // Onsets after the run's end act on nothing; a far stop_ms would list
+  // them by the billion. A restart that runs longer lists more of the same
+  // sequence (the m-th interval is keyed by m).
+  const double stop = std::min(stopOf(s, c), c.simulation.duration_ms);
   if (!(s.frequency_hz > 0)) return onsets;
   if (s.interval_cv == 0) {
     const double period = 1000.0 / s.frequency_hz;

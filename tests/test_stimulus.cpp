@@ -510,6 +510,27 @@ TEST(Stimulus, IrregularPulsesHaveGammaDistributedRates) {
   for (std::size_t m = 0; m < regular.size(); m += 1000) EXPECT_EQ(regular[m], 10 + m * (1000.0 / 14));
 }
 
+// Onsets end at the run's end whatever stop_ms says (a far stop listed
+// billions), and a longer run lists more of the same sequence.
+TEST(Stimulus, OnsetsEndWithTheRun) {
+  SimulationConfig c;
+  c.simulation.duration_ms = 1000;
+  for (const double cv : {0.0, 0.2}) {
+    StimulusSettings s = irregularTrain("sm", 14, cv);
+    s.stop_ms = 1e12;
+    const std::vector<double> onsets = pulseOnsets(s, c);
+    ASSERT_FALSE(onsets.empty());
+    EXPECT_LT(onsets.back(), 1000.0);
+    EXPECT_GE(onsets.back() + 1000.0 / 14 / (1 - 4 * cv), 1000.0)
+        << "the last onset before the end is listed";
+    SimulationConfig longer = c;
+    longer.simulation.duration_ms = 3000;
+    const std::vector<double> more = pulseOnsets(s, longer);
+    ASSERT_GT(more.size(), onsets.size());
+    EXPECT_TRUE(std::equal(onsets.begin(), onsets.end(), more.begin()));
+  }
+}
+
 // Each irregular pulse delivers its whole charge, over any dt, and each
 // onset falls in exactly one step (pulseIn, which axonal pulses use).
 TEST(Stimulus, IrregularPulsesDeliverTheirChargeAndEachOnsetOnce) {
