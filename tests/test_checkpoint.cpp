@@ -165,6 +165,17 @@ std::string checkpointAt200ms(const TempDir& dir) {
   return c.checkpoint.file;
 }
 
+/// Why a run of `config` refuses to continue `checkpoint` ("": it does not).
+std::string refusalOf(const SimulationConfig& config, const std::string& checkpoint) {
+  try {
+    Simulation sim(config);
+    sim.restore(checkpoint);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 /// Opens dataset `name` of a checkpoint to change it (an earlier version's
 /// file, a damaged one), hands it to `change`, and closes the file.
 template <class Change>
@@ -306,15 +317,7 @@ TEST(Checkpoint, OnSignalTheStoppedRunContinues) {
 TEST(Checkpoint, OtherPhysicsIsRefusedByName) {
   TempDir dir;
   const std::string checkpoint = checkpointAt200ms(dir);
-  const auto refusal = [&](SimulationConfig other) -> std::string {
-    try {
-      Simulation sim(other);
-      sim.restore(checkpoint);
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    return "";
-  };
+  const auto refusal = [&](const SimulationConfig& other) { return refusalOf(other, checkpoint); };
   SimulationConfig changed = richConfig();
   test::adexSettings(changed, "GPe").params.b += 1;
   const std::string b_message = refusal(changed);
@@ -374,15 +377,7 @@ TEST(Checkpoint, AStimulusNotYetStartedMayChange) {
   runInto(later, continued, file);
   expectContinues(whole, continued, at_ms);
 
-  const auto refusal = [&](const SimulationConfig& other) -> std::string {
-    try {
-      Simulation sim(other);
-      sim.restore(file);
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    return "";
-  };
+  const auto refusal = [&](const SimulationConfig& other) { return refusalOf(other, file); };
   SimulationConfig started = later;
   dbsOf(started).start_ms = 200;  // before the checkpoint
   EXPECT_NE(refusal(started).find("stimulus.dbs.start_ms"), std::string::npos) << refusal(started);
@@ -414,13 +409,7 @@ TEST(Checkpoint, AStimulusNotYetStartedMayChange) {
   SimulationConfig switched = two;
   switched.stimuli.front().interval_cv =
       0.2;  // no longer periodic: dbs, counting since 0 ms, would be followed
-  std::string why;
-  try {
-    Simulation sim(switched);
-    sim.restore(two_file);
-  } catch (const ConfigError& e) {
-    why = e.what();
-  }
+  const std::string why = refusalOf(switched, two_file);
   EXPECT_NE(why.find("the pulse histograms' stimulus is dbs here but late"), std::string::npos) << why;
 }
 

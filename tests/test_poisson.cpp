@@ -32,6 +32,22 @@ poisson::PoissonParams& params(SimulationConfig& c) {
   return std::get<models::Poisson::Settings>(c.populations[0].params).params;
 }
 
+/// sourceOnly's 20 sources at 50 Hz driving five LIF cells "T", every
+/// source to every cell.
+SimulationConfig sourceDrivingCells(double duration_ms) {
+  auto c = sourceOnly(20, duration_ms, 1);
+  params(c).rate_hz = 50;
+  c.populations.push_back(PopulationSettings::of("T", "lif", 5));
+  ProjectionSettings pr;
+  pr.name = "src_t";
+  pr.source = "SRC";
+  pr.target = "T";
+  pr.p = 1;
+  pr.g_total = 50;
+  c.projections = {pr};
+  return c;
+}
+
 std::vector<std::pair<double, std::uint64_t>> spikesOf(const SimulationConfig& c) {
   MemoryWriter w;
   Simulation sim(c);
@@ -245,16 +261,7 @@ TEST(PoissonSource, ProjectionsIntoASourceAreRefused) {
 // A source's spikes can stay out of the file (write_spikes = false); they
 // still drive their targets and count in the metrics.
 TEST(PoissonSource, UnwrittenSpikesStillDrive) {
-  auto c = sourceOnly(20, 200, 1);
-  params(c).rate_hz = 50;
-  c.populations.push_back(PopulationSettings::of("T", "lif", 5));
-  ProjectionSettings pr;
-  pr.name = "src_t";
-  pr.source = "SRC";
-  pr.target = "T";
-  pr.p = 1;
-  pr.g_total = 50;
-  c.projections = {pr};
+  auto c = sourceDrivingCells(200);
   MemoryWriter shown, hidden;
   RunSummary a, b;
   {
@@ -275,18 +282,9 @@ TEST(PoissonSource, UnwrittenSpikesStillDrive) {
 // A source has no synaptic current, so no LFP proxy: every metric of the
 // proxy is undefined, while its target's proxy is measured.
 TEST(PoissonSource, HasNoLfpProxyMetrics) {
-  auto c = sourceOnly(20, 400, 1);
+  auto c = sourceDrivingCells(400);
   c.analysis.burn_in_ms = 100;
   c.analysis.segment_ms = 100;
-  params(c).rate_hz = 50;
-  c.populations.push_back(PopulationSettings::of("T", "lif", 5));
-  ProjectionSettings pr;
-  pr.name = "src_t";
-  pr.source = "SRC";
-  pr.target = "T";
-  pr.p = 1;
-  pr.g_total = 50;
-  c.projections = {pr};
   Simulation sim(c);
   const RunSummary s = sim.run(nullptr);
   const PopulationSummary& source = s.populations[0];

@@ -61,10 +61,13 @@ def run_cbgtc(folder, *args, name="run.h5"):
 
 
 class Fixture(unittest.TestCase):
+    """One run of the deck with ARGS, read once for the class's tests."""
+    ARGS = ("--output.network=true",)
+
     @classmethod
     def setUpClass(cls):
         cls.folder = tempfile.TemporaryDirectory()
-        cls.path = run_cbgtc(cls.folder.name, "--output.network=true")
+        cls.path = run_cbgtc(cls.folder.name, *cls.ARGS)
         cls.res = cbgtc.read(cls.path)
 
     @classmethod
@@ -230,18 +233,9 @@ class Plots(Fixture):
             self.assertIn(path, r.stderr)
 
 
-class FileWithoutSpikes(unittest.TestCase):
+class FileWithoutSpikes(Fixture):
     """output.spikes = false: the file has LFP proxies, spectra and metrics, no /spikes."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.folder = tempfile.TemporaryDirectory()
-        cls.path = run_cbgtc(cls.folder.name, "--output.spikes=false")
-        cls.res = cbgtc.read(cls.path)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.folder.cleanup()
+    ARGS = ("--output.spikes=false",)
 
     def test_the_command_draws_the_summary(self):
         self.assertEqual(self.res.spikes, {})
