@@ -607,7 +607,7 @@ void checkSpikeFiles(const cbgtc::SimulationConfig& config, std::set<std::string
 /// Every file an ensemble's runs write, and its table, checked before the
 /// first run: each may be written (the output files' checks), and none is
 /// another's. Throws io::OutputError or ConfigError naming the file.
-void checkEnsembleFiles(const EnsemblePlan& plan, bool overwrite) {
+void checkEnsembleFiles(const EnsemblePlan& plan, bool overwrite, const std::string& restart) {
   std::vector<std::pair<std::string, std::string>> files;  // (path, what writes it)
   const auto add = [&](const std::string& path, const std::string& what) {
     for (const auto& [seen, by] : files)
@@ -635,6 +635,7 @@ void checkEnsembleFiles(const EnsemblePlan& plan, bool overwrite) {
   for (std::size_t r = 0; r < plan.configs.size(); ++r) {
     try {
       checkSpikeFiles(plan.configs[r], spike_files);
+      checkCheckpoints(plan.configs[r], restart);
     } catch (const cbgtc::ConfigError& e) {
       throw cbgtc::ConfigError("ensemble run " + std::to_string(r) + ": " + e.what());
     }
@@ -650,11 +651,12 @@ void checkEnsembleFiles(const EnsemblePlan& plan, bool overwrite) {
 
 /// checkEnsembleFiles on rank 0, which writes every file, and its verdict on
 /// every rank: true, with the one error line printed, where refused.
-bool ensembleFilesRefused(const EnsemblePlan& plan, bool overwrite, const cbgtc::comm::Communicator& comm) {
+bool ensembleFilesRefused(const EnsemblePlan& plan, bool overwrite, const std::string& restart,
+                          const cbgtc::comm::Communicator& comm) {
   std::string refused;
   if (comm.isRoot()) {
     try {
-      checkEnsembleFiles(plan, overwrite);
+      checkEnsembleFiles(plan, overwrite, restart);
     } catch (const std::exception& e) {
       refused = e.what();
     }
@@ -677,7 +679,7 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
     if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
     return 2;
   }
-  if (ensembleFilesRefused(plan, base.config.output.overwrite, world)) return 2;
+  if (ensembleFilesRefused(plan, base.config.output.overwrite, base.restart_file, world)) return 2;
   const auto& runs = plan.runs;
   const auto& configs = plan.configs;
   const auto& units = plan.units;
@@ -717,7 +719,8 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
       for (std::size_t j = 0; j < unit.count; ++j)
         summaries[unit.first + j] = cbgtc::replicaSummary(merged, j);
     } else {
-      rc = runOne(configs[unit.first], base.config_file, *part, false, summaries[unit.first]);
+      rc = runOne(configs[unit.first], base.config_file, *part, false, summaries[unit.first],
+                  base.restart_file);
     }
     for (std::size_t r = unit.first; r < unit.first + unit.count; ++r) {
       mine[r] = true;
@@ -833,11 +836,22 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
           "cbgtc: error: ensemble.replicas merges the runs of ensemble.seeds, grid or sets; none is given\n");
     return 2;
   }
-  if (cl.config.ensemble.any() && (!cl.restart_file.empty() || !cl.config.checkpoint.file.empty())) {
+  if (cl.config.ensemble.any() && !cl.config.checkpoint.file.empty()) {
     if (root)
-      std::fprintf(stderr,
-                   "cbgtc: error: %s is for a single run, not an ensemble ([ensemble] seeds, grid or sets)\n",
-                   cl.restart_file.empty() ? "checkpoint.file" : "--restart");
+      std::fprintf(
+          stderr,
+          "cbgtc: error: checkpoint.file is for a single run, not an ensemble ([ensemble] seeds, grid or "
+          "sets)\n");
+    return 2;
+  }
+  // Each run of an ensemble may continue the same checkpoint (a sweep of
+  // stimuli from one warm state), each into files of its own.
+  if (cl.config.ensemble.any() && !cl.restart_file.empty() &&
+      (cl.config.ensemble.replicas > 1 || cl.config.checkpoint.append)) {
+    if (root)
+      std::fprintf(stderr, "cbgtc: error: --restart continues each run of an ensemble on its own: %s\n",
+                   cl.config.checkpoint.append ? "checkpoint.append (one run's files) does not apply"
+                                               : "ensemble.replicas must be 1");
     return 2;
   }
   if (cl.validate_only) {
@@ -853,7 +867,8 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
           cbgtc::io::checkOutputLocation(file, cl.config.output.overwrite);
         }
         checkNetworkFiles(cl.config);
-        checkCheckpoints(cl.config, cl.restart_file);
+        checkCheckpoints(cl.config,
+                         cl.config.ensemble.any() ? "" : cl.restart_file);  // an ensemble's: per run
         std::set<std::string> spike_files;
         checkSpikeFiles(cl.config, spike_files);
       } catch (const cbgtc::io::OutputError& e) {
@@ -874,7 +889,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
         if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
         return 2;
       }
-      if (ensembleFilesRefused(*plan, cl.config.output.overwrite, comm)) return 2;
+      if (ensembleFilesRefused(*plan, cl.config.output.overwrite, cl.restart_file, comm)) return 2;
     }
     // And the memory the run (the first merged network) would need.
     std::string too_big;

@@ -130,6 +130,41 @@ TEST(CliCheckpoint, AppendedFilesHoldTheWholeRun) {
             readDoubleAttribute(checkpoint, "/checkpoint", "t_ms"));
 }
 
+// An ensemble continues one checkpoint in each of its runs, a grid over a
+// stimulus that has not started yet: each run's file is the single
+// continuation's with that value (docs/checkpoint.md).
+TEST(CliCheckpoint, AnEnsembleSweepsAStimulusFromOneCheckpoint) {
+  TempDir dir;
+  const std::string deck = "--config '" + inputDeck("default.ini") +
+                           "' --stimulus.dbs.kind=pulse_train --stimulus.dbs.population=STN"
+                           " --stimulus.dbs.start_ms=60 --stimulus.dbs.amplitude=40 --analysis.burn_in_ms=60";
+  const auto checkpoint = (dir / "warm.h5").string();
+  RunResult r = runCbgtc(deck + " --simulation.duration_ms=61 --checkpoint.file='" + checkpoint +
+                             "' --checkpoint.at_ms=60 --output.file='" + (dir / "warm_run.h5").string() + "'",
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string continued = deck + " --simulation.duration_ms=160 --restart='" + checkpoint + "'";
+  r = runCbgtc(continued + " --ensemble.grid='stimulus.dbs.frequency_hz = 60, 130'" + " --output.file='" +
+                   (dir / "sweep.h5").string() + "'",
+               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "sweep_ensemble.tsv"));
+  std::vector<double> stn_spikes;
+  for (const char* hz : {"60", "130"}) {
+    const auto single = (dir / (std::string("single_") + hz + ".h5")).string();
+    r = runCbgtc(continued + " --stimulus.dbs.frequency_hz=" + hz + " --output.file='" + single + "'", dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto run = (dir / (std::string("sweep_") + (hz[0] == '6' ? "0" : "1") + ".h5")).string();
+    for (const char* pop : {"STN", "GPe", "GPi"}) {
+      const Spikes a = readSpikes(single, pop), b = readSpikes(run, pop);
+      EXPECT_EQ(b.times_ms, a.times_ms) << pop << " at " << hz << " Hz";
+      EXPECT_EQ(b.node_ids, a.node_ids) << pop << " at " << hz << " Hz";
+    }
+    stn_spikes.push_back(static_cast<double>(readSpikes(run, "STN").times_ms.size()));
+  }
+  EXPECT_NE(stn_spikes[0], stn_spikes[1]);  // the runs differ: each took its own value
+}
+
 TEST(CliCheckpoint, RefusalsAreOneLineBeforeAnythingIsWritten) {
   TempDir dir;
   const std::string deck = "--config '" + inputDeck("default.ini") + "' --simulation.duration_ms=100";
@@ -166,7 +201,10 @@ TEST(CliCheckpoint, RefusalsAreOneLineBeforeAnythingIsWritten) {
   refused(deck + " --checkpoint.at_ms=ten --checkpoint.file=x.h5", "checkpoint.at_ms");
   // A time the run never reaches would never be written.
   refused(deck + " --checkpoint.at_ms=150 --checkpoint.file=x.h5", "simulation.duration_ms = 100");
-  refused(deck + " --ensemble.seeds=1-2 --restart='" + checkpoint + "'", "--restart");
+  // An ensemble's runs continue the checkpoint each, with its physics.
+  refused(deck + " --ensemble.seeds=42-43 --restart='" + checkpoint + "'", "ensemble run 1: simulation.seed");
+  refused(deck + " --ensemble.seeds=42-43 --ensemble.replicas=2 --restart='" + checkpoint + "'",
+          "ensemble.replicas must be 1");
   refused(deck + " --checkpoint.append=true", "give --restart");
   // A checkpoint on a file the run writes anyway.
   const auto report = (dir / "report.h5").string();
