@@ -94,6 +94,11 @@ bool Hdf5Reader::exists(const std::string& object) const {
   return H5Oexists_by_name(static_cast<hid_t>(_file), object.c_str(), H5P_DEFAULT) > 0;
 }
 
+bool Hdf5Reader::hasAttribute(const std::string& object, const std::string& attribute) const {
+  return exists(object) &&
+         H5Aexists_by_name(static_cast<hid_t>(_file), object.c_str(), attribute.c_str(), H5P_DEFAULT) > 0;
+}
+
 std::vector<double> Hdf5Reader::doubles(const std::string& dataset) const {
   return readDataset<double>(static_cast<hid_t>(_file), _path, dataset, H5T_NATIVE_DOUBLE);
 }
@@ -164,6 +169,7 @@ Hdf5Reader::Hdf5Reader(const std::string& path) : _path(path) {
 }
 Hdf5Reader::~Hdf5Reader() = default;
 bool Hdf5Reader::exists(const std::string&) const { return false; }
+bool Hdf5Reader::hasAttribute(const std::string&, const std::string&) const { return false; }
 std::vector<double> Hdf5Reader::doubles(const std::string&) const { return {}; }
 std::vector<std::uint64_t> Hdf5Reader::ids(const std::string&) const { return {}; }
 std::vector<float> Hdf5Reader::floats(const std::string&, std::size_t&) const { return {}; }

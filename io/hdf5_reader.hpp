@@ -22,6 +22,7 @@ class Hdf5Reader {
   Hdf5Reader& operator=(const Hdf5Reader&) = delete;
 
   bool exists(const std::string& object) const;
+  bool hasAttribute(const std::string& object, const std::string& attribute) const;
   std::vector<double> doubles(const std::string& dataset) const;
   std::vector<std::uint64_t> ids(const std::string& dataset) const;
   /// A 1-D or 2-D float32 dataset, row-major; `columns` gets its second

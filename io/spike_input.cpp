@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/hdf5_reader.hpp"
 #include "io/output_writer.hpp"
 
 #ifdef CBGTC_ENABLE_HDF5
@@ -79,6 +80,12 @@ SpikeTable readHdf5(const std::string& path, const std::string& population) {
     throw;
   }
   H5Fclose(file);
+  // A run continued from a checkpoint without checkpoint.append writes the
+  // spikes from the checkpoint on; its first part's file holds the rest.
+  const Hdf5Reader reader(path);
+  if (reader.hasAttribute("/", "restarted_at_ms") &&
+      !(reader.hasAttribute("/", "checkpoint.append") && reader.text("/", "checkpoint.append") == "true"))
+    t.from_ms = reader.number("/", "restarted_at_ms");
   return t;
 }
 #endif

@@ -25,6 +25,7 @@
 #include "io/options.hpp"
 #include "io/output_writer.hpp"
 #include "io/run_info.hpp"
+#include "io/spike_input.hpp"
 #include "src/checkpoint.hpp"
 #include "src/comm/communicator.hpp"
 #include "src/comm/mpi_session.hpp"
@@ -172,6 +173,38 @@ void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary
   if (!file.empty()) std::printf("output: %s\n", file.c_str());
 }
 
+/// checkpoint.append continues the output file of the run that wrote the
+/// checkpoint: it must be there, and be that run's: its spikes before the
+/// checkpoint, counted per neuron, are the checkpoint's counts (another
+/// seed's or deck's file, put at that path, differs). Throws
+/// io::OutputError naming the file.
+void checkAppendedSpikes(const cbgtc::SimulationConfig& config, const std::string& restart) {
+  const std::string& file = config.output.file;
+  if (!cbgtc::io::detail::pathExists(file))
+    throw cbgtc::io::OutputError("checkpoint.append continues the output file of the run that wrote '" +
+                                 restart + "', and '" + file +
+                                 "' does not exist (give that run's output.file)");
+  if (!config.output.spikes) return;
+  const cbgtc::io::Hdf5Reader checkpoint(restart);
+  const double t_ms =
+      static_cast<double>(checkpoint.integer("/checkpoint", "step")) * config.simulation.dt_ms;
+  for (const cbgtc::PopulationSettings& p : config.populations) {
+    if (!p.write_spikes) continue;
+    const std::vector<double> counts = checkpoint.doubles("/populations/" + p.name + "/spikes_total");
+    const cbgtc::io::SpikeTable earlier = cbgtc::io::readSpikeFile(file, p.name);
+    std::vector<double> found(counts.size(), 0.0);
+    for (std::size_t j = 0; j < earlier.timestamps_ms.size(); ++j)
+      if (earlier.timestamps_ms[j] < t_ms && earlier.node_ids[j] < found.size()) ++found[earlier.node_ids[j]];
+    for (std::size_t i = 0; i < found.size(); ++i)
+      if (found[i] != counts[i])
+        throw cbgtc::io::OutputError(
+            "checkpoint.append: '" + file + "' is not the output of the run that wrote '" + restart +
+            "': " + p.name + " neuron " + std::to_string(i) + " spikes " + cbgtc::io::formatNumber(found[i]) +
+            " times in it before " + cbgtc::io::formatNumber(t_ms) + " ms, and " +
+            cbgtc::io::formatNumber(counts[i]) + " times in that run");
+  }
+}
+
 /// The checkpoint file may be written, and the checkpoint to continue
 /// (restart, or "") is one of this network. Throws io::OutputError or
 /// ConfigError naming the file or the key.
@@ -201,6 +234,7 @@ void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& 
       throw cbgtc::ConfigError("'" + restart + "' is not a cbgtc checkpoint");
     cbgtc::checkSamePhysics(checkpoint.texts("/checkpoint/physics"), config, restart,
                             checkpoint.number("/checkpoint", "t_ms"));
+    if (config.checkpoint.append) checkAppendedSpikes(config, restart);
   }
 }
 

@@ -373,6 +373,12 @@ io::SpikeTable checkedSpikeTable(const PopulationSettings& s) {
   } catch (const io::OutputError& e) {
     throw ConfigError(key + ": " + e.what());
   }
+  if (table.from_ms > 0)
+    throw ConfigError(key + ": '" + s.spike_file +
+                      "' is the file of a run continued from a checkpoint, with spikes from " +
+                      io::formatNumber(table.from_ms) +
+                      " ms on only (its /@restarted_at_ms); replay its first "
+                      "part's file, or a run continued with checkpoint.append = true");
   for (std::size_t j = 0; j < table.node_ids.size(); ++j) {
     const std::uint64_t id = table.node_ids[j];
     const double t = table.timestamps_ms[j];

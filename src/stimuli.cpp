@@ -41,6 +41,12 @@ void checkStimuli(const SimulationConfig& c) {
       throw ConfigError(k + "kind must be dc, sine, pulse_train or axonal, got '" + s.kind + "'");
     if (s.kind == "axonal" && !(s.frequency_hz > 0))
       throw ConfigError(k + "frequency_hz must be positive for axonal pulses");
+    // An axon fires at most once a step: closer pulses would be dropped.
+    if (s.kind == "axonal" && 1000.0 / s.frequency_hz < c.simulation.dt_ms)
+      throw ConfigError(k + "frequency_hz (" + io::formatNumber(s.frequency_hz) + ") puts axonal pulses " +
+                        io::formatNumber(1000.0 / s.frequency_hz) +
+                        " ms apart, closer than simulation.dt_ms (" + io::formatNumber(c.simulation.dt_ms) +
+                        "), and an axon fires at most once a step");
     if (s.kind == "axonal" && c.population(pop->name + "_axonal"))
       throw ConfigError(k + "population: its axonal spikes are written as '" + pop->name +
                         "_axonal', the name of another population; rename that one");

@@ -75,6 +75,15 @@ TEST(CliCheckpoint, SigtermLeavesACheckpointThatContinuesTheRun) {
   EXPECT_EQ(readStringAttribute(continued, "/", "restarted_from"), checkpoint);
   // Where its spikes begin: a reader tells the first part's time from silence by it.
   EXPECT_EQ(readDoubleAttribute(continued, "/", "restarted_at_ms"), at_ms);
+  // Its spikes start at the checkpoint: a replay of them would be silent before it.
+  const RunResult replay = runCbgtc(
+      "--config '" + deck + "' --population.R.model=spike_times --population.R.n=100" +
+          " --population.R.spike_population=STN --population.R.spike_file='" + continued + "' --validate",
+      dir);
+  EXPECT_EQ(replay.exit_code, 2) << replay.out;
+  EXPECT_NE(replay.err.find("population.R.spike_file: '" + continued + "' is the file of a run continued"),
+            std::string::npos)
+      << replay.err;
   for (const char* pop : {"STN", "GPe", "GPi"}) {
     const Spikes all = readSpikes(whole, pop), rest = readSpikes(continued, pop);
     std::vector<double> times;
@@ -105,6 +114,24 @@ TEST(CliCheckpoint, AppendedFilesHoldTheWholeRun) {
                              "' --checkpoint.at_ms=137 --output.file='" + run + "'",
                          dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Another run's file at that path, or none, is refused and left as it is.
+  const auto other = (dir / "other.h5").string();
+  ASSERT_EQ(
+      runCbgtc(deck + " --simulation.seed=43 --simulation.duration_ms=180 --output.file='" + other + "'", dir)
+          .exit_code,
+      0);
+  const std::string other_bytes = slurp(other);
+  for (const auto& [file, expected] :
+       {std::pair<std::string, std::string>{other, "is not the output of the run that wrote"},
+        {(dir / "none.h5").string(), "does not exist"}}) {
+    r = runCbgtc(deck + " --simulation.duration_ms=250 --restart='" + checkpoint +
+                     "' --checkpoint.append=true --output.file='" + file + "'",
+                 dir);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(slurp(other), other_bytes);
+  EXPECT_FALSE(std::filesystem::exists(dir / "none.h5"));
   r = runCbgtc(deck + " --simulation.duration_ms=250 --restart='" + checkpoint +
                    "' --checkpoint.append=true --output.overwrite=false" +
                    " --output.file='" + run + "'",
@@ -128,6 +155,15 @@ TEST(CliCheckpoint, AppendedFilesHoldTheWholeRun) {
   EXPECT_EQ(readStringAttribute(run, "/", "complete"), "true");
   EXPECT_EQ(readDoubleAttribute(run, "/", "restarted_at_ms"),
             readDoubleAttribute(checkpoint, "/checkpoint", "t_ms"));
+  // An appended file holds the whole run: it may be replayed.
+  EXPECT_EQ(
+      runCbgtc(
+          deck +
+              " --population.R.model=spike_times --population.R.n=100 --population.R.spike_population=STN" +
+              " --population.R.spike_file='" + run + "' --validate",
+          dir)
+          .exit_code,
+      0);
 }
 
 // An ensemble continues one checkpoint in each of its runs, a grid over a

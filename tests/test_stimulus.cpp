@@ -256,6 +256,13 @@ TEST(Stimulus, BadSectionsNameTheKey) {
       << refused(s);
   s.pulse_width_us = 90;
   EXPECT_EQ(refused(s), "accepted");
+  // An axon fires at most once a step (dt 0.025 ms): 50 kHz would drop pulses.
+  s.frequency_hz = 50000;
+  EXPECT_NE(refused(s).find("stimulus.x.frequency_hz (50000) puts axonal pulses 0.02 ms apart"),
+            std::string::npos)
+      << refused(s);
+  s.frequency_hz = 40000;
+  EXPECT_EQ(refused(s), "accepted");
 }
 
 // DBS asked for without `kind = pulse_train`: the deck's keys that a
