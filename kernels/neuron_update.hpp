@@ -48,6 +48,7 @@ struct SpikeStatistics {
   // onset (start + m·period), in bins of pulse_bin_ms. Empty: none.
   Kokkos::View<std::int64_t*, MemorySpace> pulse_bins;
   double pulse_start_ms = 0, pulse_stop_ms = 0, pulse_period_ms = 1, pulse_bin_ms = 1;
+  bool pulse_acts = true;  // the pulses reach some neuron: without, no histogram peak is a latency
   // Relay of input pulses (docs/model.md §7.9): for the pulses m whose
   // onset relay_onsets(m) is at least relay_from_ms and whose window ends
   // by relay_to_ms, each neuron's pulses answered (a spike within the

@@ -262,6 +262,7 @@ void Simulation::buildPopulations() {
       p.stats.pulse_stop_ms = pulses->stop_ms < 0 ? run_ms : std::min(pulses->stop_ms, run_ms);
       p.stats.pulse_period_ms = 1000.0 / pulses->frequency_hz;
       p.stats.pulse_bin_ms = config.analysis.pulse_bin_ms;
+      p.stats.pulse_acts = stimulusActs(*pulses, config);
       const auto bins = static_cast<std::int64_t>(std::ceil(p.stats.pulse_period_ms / p.stats.pulse_bin_ms - 1e-9));
       p.stats.pulse_bins =
           Kokkos::View<std::int64_t*, MemorySpace>("cbgtc::" + p.name + "::pulse_bins", std::max<std::int64_t>(1, bins));

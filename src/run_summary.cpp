@@ -168,9 +168,10 @@ PopulationSummary Simulation::gatherSummary(Population& r, std::int64_t steps_do
     }
     // A latency only where the pulses lock the spikes: the largest bin more
     // than 5 Poisson s.d. above its share of a flat histogram (docs/model.md
-    // §7.8); a population the pulses do not reach has none.
+    // §7.8), and pulses that act on some neuron (an electrode that reaches
+    // none, or a zero amplitude, locks nothing).
     const double flat = total * largest_width / period;
-    if (!(largest > flat + 5 * std::sqrt(flat))) p.pulse_latency_ms = nan;
+    if (!(largest > flat + 5 * std::sqrt(flat)) || !r.stats.pulse_acts) p.pulse_latency_ms = nan;
   }
   // The relay error index (§7.9): every neuron is offered the same pulses.
   p.error_index = nan;

@@ -263,4 +263,12 @@ const StimulusSettings* pulseHistogramStimulus(const SimulationConfig& config,
   return nullptr;
 }
 
+bool stimulusActs(const StimulusSettings& s, const SimulationConfig& config) {
+  const bool strength =
+      s.kind == "axonal" ? s.probability > 0 : s.amplitude != 0 || (s.kind == "sine" && s.offset != 0);
+  if (!strength) return false;
+  if (s.electrode) return electrodeReach(s, config).activated > 0;
+  return !s.node_ids.empty() || s.fraction > 0;
+}
+
 }  // namespace cbgtc

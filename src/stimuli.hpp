@@ -22,6 +22,11 @@ Stimulus stimulusOf(const StimulusSettings& s, const SimulationConfig& config);
 /// in-process ensemble), or nullptr.
 const StimulusSettings* pulseHistogramStimulus(const SimulationConfig& config, const std::string& population);
 
+/// Whether stimulus `s` acts on any neuron: a current that is not zero,
+/// axons fired with a probability above zero, and some neuron it reaches
+/// (its node ids, a fraction above zero, an electrode's activated set).
+bool stimulusActs(const StimulusSettings& s, const SimulationConfig& config);
+
 /// The stimulus whose pulses the relay error index counts
 /// (analysis.relay_stimulus) of `population`'s replica, or nullptr.
 const StimulusSettings* relayStimulus(const SimulationConfig& config, const std::string& population);

@@ -6,15 +6,17 @@
 #include <cmath>
 #include <map>
 
+#include "io/options.hpp"
 #include "kernels/stimulus.hpp"
 #include "src/record_plan.hpp"
 #include "src/simulation.hpp"
 #include "src/stimuli.hpp"
-#include "io/options.hpp"
+#include "tests/cli_helpers.hpp"
 #include "tests/memory_writer.hpp"
 
 using namespace cbgtc;
 using cbgtc::test::MemoryWriter;
+using cbgtc::test::TempDir;
 
 namespace {
 
@@ -463,6 +465,69 @@ TEST(Stimulus, PulseTriggeredHistogramsCountSpikesBySinceTheLastPulse) {
   EXPECT_DOUBLE_EQ(w.numbers.at("/metrics/GPi/pulse_latency_ms"), summary.populations[0].pulse_latency_ms);
   // The source the pulses do not reach has a flat histogram and no latency.
   EXPECT_TRUE(std::isnan(summary.populations[1].pulse_latency_ms)) << summary.populations[1].pulse_latency_ms;
+}
+
+// A population whose spikes keep the pulses' period (here a replay, 3 ms
+// after each 10 Hz onset) shows a latency only while the pulses act on
+// some neuron: pulses of zero amplitude lock nothing, whatever the
+// histogram's shape.
+TEST(Stimulus, PulsesThatActOnNoNeuronHaveNoLatency) {
+  TempDir dir;
+  const std::string trains = (dir / "trains.csv").string();
+  {
+    auto out = io::makeCsvOutput(trains, true);
+    out->addSpikePopulation("REP");
+    std::vector<double> t;
+    std::vector<std::uint64_t> ids;
+    for (int m = 0; m < 19; ++m)
+      for (std::uint64_t id = 0; id < 5; ++id) {
+        t.push_back(100 + 100.0 * m + 3);
+        ids.push_back(id);
+      }
+    out->appendSpikes("REP", t, ids);
+    out->finalize(2000);
+  }
+  SimulationConfig c = pulsedNeuron();
+  c.simulation.duration_ms = 2000;
+  c.stimuli.at(0).start_ms = 100;
+  c.stimuli.at(0).frequency_hz = 10;
+  PopulationSettings replay = PopulationSettings::of("REP", "spike_times", 5);
+  replay.spike_file = trains;
+  c.populations.push_back(replay);
+  for (const double amplitude : {60000.0, 0.0}) {
+    c.stimuli.at(0).amplitude = amplitude;
+    Simulation sim(c);
+    const RunSummary s = sim.run(nullptr);
+    if (amplitude > 0)
+      EXPECT_DOUBLE_EQ(s.populations[1].pulse_latency_ms, 3.25);
+    else
+      EXPECT_TRUE(std::isnan(s.populations[1].pulse_latency_ms)) << s.populations[1].pulse_latency_ms;
+  }
+}
+
+// Whether a stimulus acts on some neuron: its strength, and whom it reaches.
+TEST(Stimulus, ActsWhereItHasStrengthAndNeurons) {
+  SimulationConfig c;
+  StimulusSettings s;
+  s.name = "x";
+  s.population = "STN";
+  s.kind = "pulse_train";
+  s.amplitude = 100;
+  EXPECT_TRUE(stimulusActs(s, c));
+  s.fraction = 0;
+  EXPECT_FALSE(stimulusActs(s, c));
+  s.node_ids = "3";
+  EXPECT_TRUE(stimulusActs(s, c));
+  s.amplitude = 0;
+  EXPECT_FALSE(stimulusActs(s, c));
+  s.kind = "sine";
+  s.offset = 2;
+  EXPECT_TRUE(stimulusActs(s, c));
+  s.kind = "axonal";
+  s.probability = 0;
+  EXPECT_FALSE(stimulusActs(s, c));
+  s.probability = 0.1;
+  EXPECT_TRUE(stimulusActs(s, c));
 }
 
 namespace {
