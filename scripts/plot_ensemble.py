@@ -49,13 +49,24 @@ def main():
     if args.metric not in header:
         sys.exit(f"plot_ensemble: no column '{args.metric}' in {args.table}")
     wanted = [p for p in args.population.split(",") if p]
-    series = {}  # (population, by value) -> {x: (mean, sd)}
-    for row in rows:
-        if row["row"] not in ("mean", "sd"):
-            continue
+    statistics = [row for row in rows if row["row"] in ("mean", "sd")]
+    # Each grid key besides --x and --by takes one value, or the points at one
+    # x would overwrite each other and the line would show the last point's.
+    values = {}  # key -> its values over the grid
+    for row in statistics:
         keys = overrides(row["overrides"])
         if args.x not in keys:
             sys.exit(f"plot_ensemble: '{args.x}' is not a grid key of {args.table}")
+        for key, value in keys.items():
+            values.setdefault(key, set()).add(value)
+    varied = sorted(k for k, v in values.items() if len(v) > 1 and k not in (args.x, args.by))
+    if varied:
+        sys.exit(f"plot_ensemble: the grid also varies {', '.join(varied)}, whose points would overwrite each "
+                 f"other at one {args.x}: give --by {varied[0]}"
+                 + (" and a table of one value of the others" if len(varied) > 1 else ""))
+    series = {}  # (population, by value) -> {x: (mean, sd)}
+    for row in statistics:
+        keys = overrides(row["overrides"])
         pop = row["population"]
         if (wanted and pop not in wanted) or "~" in pop:
             continue

@@ -375,6 +375,50 @@ class EnsemblePlot(unittest.TestCase):
         self.assertNotIn("n/a", svg)
 
 
+class EnsembleGridPlot(unittest.TestCase):
+    """plot_ensemble.py on a table of two grid keys, two values each (one
+    seed, short runs: only the table's shape matters here)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.folder = tempfile.TemporaryDirectory()
+        out = os.path.join(cls.folder.name, "g.h5")
+        subprocess.run([EXE, "--simulation.duration_ms=400", "--analysis.burn_in_ms=100", "--analysis.segment_ms=100",
+                        "--ensemble.grid=population.STN.n = 20, 30; population.GPe.n = 40, 50",
+                        f"--output.file={out}"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cls.table = os.path.join(cls.folder.name, "g_ensemble.tsv")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.folder.cleanup()
+
+    def plot(self, *args):
+        svg = os.path.join(self.folder.name, "g.svg")
+        if os.path.exists(svg):
+            os.remove(svg)
+        r = subprocess.run([sys.executable, PLOT_ENSEMBLE, self.table, "--x", "population.STN.n", *args,
+                            "--out", svg], capture_output=True, text=True)
+        if not os.path.exists(svg):
+            return r, None
+        with open(svg) as f:
+            return r, f.read()
+
+    def test_a_second_varied_key_is_refused_without_by(self):
+        # It drew the last GPe.n's mean at each STN.n, the other overwritten.
+        r, svg = self.plot("--metric", "rate_hz")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIsNone(svg)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("population.GPe.n", r.stderr)
+        self.assertIn("--by population.GPe.n", r.stderr)
+        r, svg = self.plot("--metric", "rate_hz", "--by", "population.GPe.n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(svg.count("<circle"), 3 * 2 * 2)  # populations x GPe.n x STN.n
+        for pop in ("STN", "GPe", "GPi"):
+            for n in (40, 50):
+                self.assertIn(f">{pop} population.GPe.n={n}</text>", svg)
+
+
 try:
     import warnings
 
