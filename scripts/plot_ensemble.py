@@ -5,9 +5,10 @@
         [--population STN,GPe] [--by stimulus.dbs.current_mA] [--out beta_vs_frequency.svg]
 
 Draws each population's (and each value of --by's) mean ± sd over seeds as a
-line with error bars, in an SVG file: Python's standard library only, so it
-runs on any machine that runs cbgtc. The means and sds are the table's own
-"mean" and "sd" rows (docs/network.md, "Ensembles").
+line with error bars (for beta_coherence, each pair's: the rows "STN~GPe"),
+in an SVG file: Python's standard library only, so it runs on any machine
+that runs cbgtc. The means and sds are the table's own "mean" and "sd" rows
+(docs/network.md, "Ensembles").
 """
 import argparse
 import math
@@ -26,6 +27,17 @@ def overrides(text):
     if text == "-":
         return {}
     return dict(item.split("=", 1) for item in text.split(" "))
+
+
+def pair_ends(name, names):
+    """The two populations of a pair row ("STN~GPe"), or None for a
+    population's row. A population may itself be named "<name>~<r>" (a
+    replica's), so a pair is a name that splits at a "~" into two names of
+    the table, not any name with a "~"."""
+    for i, ch in enumerate(name):
+        if ch == "~" and name[:i] in names and name[i + 1:] in names:
+            return name[:i], name[i + 1:]
+    return None
 
 
 def number(text):
@@ -64,17 +76,26 @@ def main():
         sys.exit(f"plot_ensemble: the grid also varies {', '.join(varied)}, whose points would overwrite each "
                  f"other at one {args.x}: give --by {varied[0]}"
                  + (" and a table of one value of the others" if len(varied) > 1 else ""))
-    series = {}  # (population, by value) -> {x: (mean, sd)}
+    # beta_coherence is a pair's (the populations' rows hold NaN), every
+    # other metric a population's (the pairs' rows hold NaN).
+    names = {row["population"] for row in rows}
+    pairs = args.metric == "beta_coherence"
+    series = {}  # (population or pair, by value) -> {x: (mean, sd)}
     for row in statistics:
         keys = overrides(row["overrides"])
         pop = row["population"]
-        if (wanted and pop not in wanted) or "~" in pop:
+        ends = pair_ends(pop, names)
+        if (ends is not None) != pairs:
+            continue
+        # --population STN,GPe keeps the pair STN~GPe too.
+        if wanted and pop not in wanted and not (ends and all(e in wanted for e in ends)):
             continue
         label = pop + (f" {args.by}={keys.get(args.by, '?')}" if args.by else "")
         point = series.setdefault(label, {}).setdefault(number(keys[args.x]), [math.nan, math.nan])
         point[0 if row["row"] == "mean" else 1] = number(row[args.metric])
     if not series:
-        sys.exit("plot_ensemble: nothing to plot")
+        sys.exit("plot_ensemble: nothing to plot" + (" (beta_coherence is a pair's, and the table has no pair rows "
+                                                     "such as STN~GPe)" if pairs else ""))
 
     width, height, margin = 720, 440, 70
     xs = sorted({x for s in series.values() for x in s})

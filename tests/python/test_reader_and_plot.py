@@ -419,6 +419,41 @@ class EnsembleGridPlot(unittest.TestCase):
                 self.assertIn(f">{pop} population.GPe.n={n}</text>", svg)
 
 
+    def test_beta_coherence_is_drawn_from_the_pair_rows(self):
+        # It skipped every row with a "~", and so the only rows with values.
+        r, svg = self.plot("--metric", "beta_coherence", "--by", "population.GPe.n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("n/a", svg)
+        self.assertEqual(svg.count("<circle"), 3 * 2 * 2)  # pairs x GPe.n x STN.n
+        for pair in ("STN~GPe", "STN~GPi", "GPe~GPi"):
+            self.assertIn(f">{pair} population.GPe.n=40</text>", svg)
+        self.assertNotIn(">STN population", svg)  # a population's beta_coherence is NaN
+        r, svg = self.plot("--metric", "beta_coherence", "--by", "population.GPe.n", "--population", "STN,GPe")
+        self.assertEqual(svg.count("<circle"), 1 * 2 * 2, r.stderr)
+        r, svg = self.plot("--metric", "rate_hz", "--by", "population.GPe.n")
+        self.assertNotIn("~", svg)  # a pair's rate_hz is NaN
+
+    def test_a_replicas_name_is_a_population_not_a_pair(self):
+        # A population named "<name>~<r>" (a replica's): its pair is "STN~0~GPe~0".
+        table = os.path.join(self.folder.name, "replicas.tsv")
+        header = "row\tpoint\tseed\toverrides\tpopulation\tn\trate_hz\tbeta_coherence\n"
+        lines = [f"{row}\t{p}\t-\tpopulation.STN.n={n}\t{pop}\t1\t{rate}\t{coherence}\n"
+                 for p, n in enumerate((20, 30)) for row in ("mean", "sd")
+                 for pop, rate, coherence in (("STN~0", 10, "nan"), ("GPe~0", 50, "nan"), ("STN~0~GPe~0", "nan", 0.5))]
+        with open(table, "w") as f:
+            f.write(header + "".join(lines))
+        for metric, shown in (("rate_hz", ("STN~0", "GPe~0")), ("beta_coherence", ("STN~0~GPe~0",))):
+            svg = os.path.join(self.folder.name, f"replicas_{metric}.svg")
+            r = subprocess.run([sys.executable, PLOT_ENSEMBLE, table, "--x", "population.STN.n", "--metric", metric,
+                                "--out", svg], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(svg) as f:
+                text = f.read()
+            self.assertEqual(text.count("<circle"), 2 * len(shown), metric)
+            for name in shown:
+                self.assertIn(f">{name}</text>", text, metric)
+
+
 try:
     import warnings
 
