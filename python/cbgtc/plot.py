@@ -49,8 +49,12 @@ def _band(run):
 
 
 def _analysed(run):
-    """Populations with a spectrum (those with a membrane), in file order."""
-    return [p for p in run.populations if p in run.metrics and "psd" in run.metrics[p]]
+    """Populations with the spectrum of an LFP proxy (those with a
+    membrane), in file order. A spike source (poisson) has a psd too, of no
+    LFP: all 0 (its beta_power is NaN), and its spectrogram and comodulogram
+    would be empty panels."""
+    return [p for p in run.populations
+            if p in run.metrics and "psd" in run.metrics[p] and np.any(run.metrics[p]["psd"] > 0)]
 
 
 def _without_spikes(run, populations=None):
@@ -223,8 +227,8 @@ def _lfp_after_burn_in(run, name):
 
 
 def spectrogram(run, ax=None, population=None, max_hz=100.0, window_ms=500.0):
-    """Spectrogram of one population's LFP proxy (default: the first with a
-    spectrum), beta band marked."""
+    """Spectrogram of one population's LFP proxy (default: the first with
+    one, not a spike source), beta band marked."""
     fig, ax = _axes(ax)
     names = _analysed(run)
     name = population or (names[0] if names else None)
@@ -232,6 +236,10 @@ def spectrogram(run, ax=None, population=None, max_hz=100.0, window_ms=500.0):
         ax.text(0.5, 0.5, "no LFP proxy in this file", ha="center", va="center", transform=ax.transAxes)
         return fig
     t, v = _lfp_after_burn_in(run, name)
+    if v.size and not np.any(v != v[0]):
+        ax.text(0.5, 0.5, f"{name}: its LFP proxy is constant\n(a spike source has none)", ha="center",
+                va="center", transform=ax.transAxes)
+        return fig
     dt_ms = t[1] - t[0] if t.size > 1 else 1.0
     fs = 1000.0 / dt_ms
     nfft = int(2 ** math.floor(math.log2(max(16, min(window_ms / dt_ms, max(16, v.size // 2))))))

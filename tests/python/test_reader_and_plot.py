@@ -267,21 +267,43 @@ class FileWithoutSpikes(Fixture):
 class ContinuedRun(unittest.TestCase):
     """The run of the fixture continued from a checkpoint at 500 ms
     (docs/checkpoint.md): into a file of its own, which holds the spikes from
-    the checkpoint on, and with checkpoint.append, which holds the whole run."""
+    the checkpoint on, and with checkpoint.append, which holds the whole run.
+    With a Poisson source CTX, first in the file as in input/parkinsonian.ini."""
 
     AT_MS = 500.0  # a spike exchange (every 5 ms here)
+    SOURCE = ("--population.CTX.model=poisson", "--population.CTX.n=50", "--population.CTX.rate_hz=20")
 
     @classmethod
     def setUpClass(cls):
         cls.folder = tempfile.TemporaryDirectory()
         folder = cls.folder.name
-        cls.whole = cbgtc.read(run_cbgtc(folder, name="whole.h5"))
+        cls.whole = cbgtc.read(run_cbgtc(folder, *cls.SOURCE, name="whole.h5"))
         cls.checkpoint = os.path.join(folder, "state.h5")
-        run_cbgtc(folder, f"--checkpoint.file={cls.checkpoint}", f"--checkpoint.at_ms={cls.AT_MS:g}",
+        run_cbgtc(folder, *cls.SOURCE, f"--checkpoint.file={cls.checkpoint}", f"--checkpoint.at_ms={cls.AT_MS:g}",
                   name="appended.h5")
-        cls.appended = cbgtc.read(run_cbgtc(folder, f"--restart={cls.checkpoint}", "--checkpoint.append=true",
-                                            name="appended.h5"))
-        cls.continued = cbgtc.read(run_cbgtc(folder, f"--restart={cls.checkpoint}", name="continued.h5"))
+        cls.appended = cbgtc.read(run_cbgtc(folder, *cls.SOURCE, f"--restart={cls.checkpoint}",
+                                            "--checkpoint.append=true", name="appended.h5"))
+        cls.continued = cbgtc.read(run_cbgtc(folder, *cls.SOURCE, f"--restart={cls.checkpoint}", name="continued.h5"))
+
+    def test_a_spike_source_first_in_the_file_is_not_the_summarys_lfp(self):
+        # The spectrogram and comodulogram were CTX's: empty, a spike source has no LFP proxy.
+        run = self.whole
+        self.assertEqual(run.populations[0], "CTX")
+        self.assertEqual(run.config["population.CTX.model"], "poisson")
+        self.assertFalse(np.any(run.lfp["CTX"][1]))
+        fig = cbgtc.plot.summary(run)
+        titles = {a.get_title().split(":")[-1].strip(): a for a in fig.axes if ":" in a.get_title()}
+        for panel in ("LFP-proxy spectrogram (dB)", "PAC comodulogram (Tort MI)"):
+            a = titles[panel]
+            name = a.get_title().split(":")[0]
+            self.assertNotEqual(run.config[f"population.{name}.model"], "poisson", panel)
+            self.assertTrue(np.isfinite(run.metrics[name]["beta_power"]), panel)
+            image = np.ma.filled(a.get_images()[0].get_array() if a.get_images() else a.collections[0].get_array(),
+                                 np.nan)
+            self.assertTrue(np.all(np.isfinite(image)), panel)
+            self.assertGreater(np.ptp(image), 0, panel)
+        fig = cbgtc.plot.spectrogram(run, population="CTX")  # asked for: said, not an empty panel
+        self.assertIn("constant", " ".join(t.get_text() for t in fig.axes[0].texts))
 
     @classmethod
     def tearDownClass(cls):
