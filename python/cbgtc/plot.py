@@ -190,7 +190,9 @@ def rates(run, ax=None, populations=None, t_start_ms=None, t_stop_ms=None, bin_m
     ax.set_ylabel(f"rate (Hz, {bin_ms:g} ms bins)" if series else "rate (Hz)")
     ax.set_title("population rates")
     if ax.get_lines():
-        ax.legend(fontsize="small", ncol=1 if means else min(len(ax.get_lines()), 4), loc="upper right")
+        # One column beside a note at the top left: a row of four covered it.
+        ncol = 1 if means or marked else min(len(ax.get_lines()), 4)
+        ax.legend(fontsize="small", ncol=ncol, loc="upper right")
     else:
         ax.text(0.5, 0.5, "no spikes or rates in this file", ha="center", va="center", transform=ax.transAxes)
     return fig

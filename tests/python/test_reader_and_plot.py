@@ -336,6 +336,16 @@ class ContinuedRun(unittest.TestCase):
         self.assertEqual(run.attrs["restarted_at_ms"], self.AT_MS)
         self.assertEqual(run.spikes_from_ms, self.AT_MS)
 
+    def test_the_rates_legend_leaves_the_note_readable(self):
+        # Four populations: the legend's four columns covered the note in the summary's panel.
+        fig = cbgtc.plot.summary(self.continued)
+        fig.canvas.draw()
+        a = next(a for a in fig.axes if a.get_title() == "population rates")
+        legend = a.get_legend().get_window_extent()
+        notes = [t for t in a.texts if "no spikes before" in t.get_text()]
+        self.assertEqual(len(notes), 1)
+        self.assertFalse(notes[0].get_window_extent().overlaps(legend))
+
     def test_a_continued_file_without_the_time_takes_its_first_record(self):
         # Files written before restarted_at_ms existed: where the spikes begin
         # is then bounded by the first spike and the first report sample.
