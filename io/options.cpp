@@ -942,9 +942,24 @@ CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReade
   if (vm.count("restart")) cl.restart_file = vm["restart"].as<std::string>();
   for (const auto& e : deck) {
     const std::string where = cl.config_file + ":" + std::to_string(e.line) + ": ";
-    if (declared.find_nothrow(e.key, false) == nullptr)
+    if (declared.find_nothrow(e.key, false) == nullptr) {
+      // A model the command line puts in place of the deck's reads other keys.
+      const std::string population = sectionNameOf("population", e.key);
+      const std::string model_key = "population." + population + ".model";
+      std::string deck_model, cli_model;
+      for (const auto& d : deck)
+        if (d.key == model_key) deck_model = d.value;
+      for (const auto& [key, value] : keys)
+        if (key == model_key) cli_model = value;
+      if (!population.empty() && !cli_model.empty() && cli_model != deck_model)
+        throw ConfigError(
+            where + "unknown key '" + e.key + "' for " + model_key + " = " + cli_model +
+            ", which the command line puts in place of the deck's " +
+            (deck_model.empty() ? std::string("model") : deck_model) +
+            " (leave the deck's keys of that model out, or give the new model its own section)");
       throw ConfigError(where + "unknown key '" + e.key + "'" + unknownKeyHint(e.key, table) +
                         " (see --help for every key)");
+    }
     // One entry at a time, so that a rejected value names its line; the
     // command line's values are final already and are kept.
     po::parsed_options one(&declared);

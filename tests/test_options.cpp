@@ -583,6 +583,21 @@ TEST(OptionsDeck, MalformedLinesNameFileAndLine) {
   expectRejected({"--config", deck}, {deck + ":2:"});
 }
 
+// The command line's model in place of the deck's: the deck's keys of the
+// old model are refused naming the change, not as plain unknown keys.
+TEST(OptionsDeck, KeysOfAModelTheCommandLineReplacedNameTheChange) {
+  TempDir dir;
+  const std::string deck = (dir / "source.ini").string();
+  writeFile(deck, "[population.CTX]\nmodel = poisson\nn = 10\nrate_hz = 5\n");
+  expectRejected(
+      {"--config", deck, "--population.CTX.model=spike_times"},
+      {deck + ":4:", "population.CTX.rate_hz", "population.CTX.model = spike_times", "the deck's poisson"});
+  // A dt the burst interval is no whole number of steps of: both named, with their values.
+  writeFile(deck, "[population.CTX]\nmodel = poisson\nn = 10\nintra_burst_interval_ms = 2.1\n");
+  expectRejected({"--config", deck, "--simulation.dt_ms=0.04"},
+                 {"population.CTX.intra_burst_interval_ms (2.1)", "simulation.dt_ms (0.04)", "52.5 steps"});
+}
+
 // '#' starts a comment anywhere, ';' only at a line's start: within a line
 // it separates ensemble points.
 TEST(OptionsDeck, CommentsStartWithHashOrALeadingSemicolon) {

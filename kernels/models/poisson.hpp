@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <string>
 #include <vector>
@@ -304,8 +305,14 @@ struct Poisson {
     if (p.spikes_per_burst != std::floor(p.spikes_per_burst) || p.spikes_per_burst > 1e6)
       return "spikes_per_burst must be a whole number (at most 10^6)";
     const double steps = p.intra_burst_interval_ms / dt_ms;
-    if (std::fabs(steps - std::round(steps)) > 1e-9 * steps || std::round(steps) < 1 || steps > 1e9)
-      return "intra_burst_interval_ms must be a whole number of steps of simulation.dt_ms";
+    if (std::fabs(steps - std::round(steps)) > 1e-9 * steps || std::round(steps) < 1 || steps > 1e9) {
+      char text[160];
+      std::snprintf(text, sizeof text,
+                    "intra_burst_interval_ms (%g) must be a whole number of steps of simulation.dt_ms (%g): "
+                    "it is %g steps",
+                    p.intra_burst_interval_ms, dt_ms, steps);
+      return text;
+    }
     // One spike per step at most: a rate near 1/dt would saturate.
     // The shared fluctuation counted at four standard deviations.
     const double peak_factor = (1 + p.modulation_depth) * (1 + 4 * p.rate_fluctuation);
