@@ -427,8 +427,9 @@ std::string ensembleDigest(const std::vector<EnsembleRun>& runs, const std::vect
   if (runs.empty() || summaries.empty()) return "";
   std::map<std::size_t, std::vector<std::size_t>> by_point;
   for (std::size_t r = 0; r < runs.size(); ++r) by_point[runs[r].point].push_back(r);
-  const char* shown[] = {"rate_hz", "cv_isi",        "surprise_burst_fraction", "synchrony_chi",
-                         "peak_hz", "relative_beta", "beta_prominence",         "pac_z"};
+  // Beta power too: a rhythm suppressed (DBS) lowers it where relative beta hardly moves.
+  const char* shown[] = {"rate_hz",       "cv_isi",     "surprise_burst_fraction", "synchrony_chi", "peak_hz",
+                         "relative_beta", "beta_power", "beta_prominence",         "pac_z"};
   char line[512];
   for (const auto& [point, members] : by_point) {
     out << "\n" << (runs[members.front()].overrides.empty() ? std::string("ensemble")

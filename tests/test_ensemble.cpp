@@ -182,6 +182,8 @@ TEST(EnsembleDigest, OneDefinedValueHasNoSpread) {
   EXPECT_NE(row(0).find("0.5 ± n/a"), std::string::npos) << row(0);
   EXPECT_NE(row(1).find("1 ± 0 "), std::string::npos) << row(1);
   EXPECT_NE(row(1).find("0.1 ± 0 "), std::string::npos) << row(1);
+  EXPECT_NE(digest.find(" beta_power "), std::string::npos)
+      << digest;  // what DBS lowers, shown beside relative beta
 }
 
 TEST(EnsembleSummaries, AFailedRunHasNoMetrics) {
