@@ -12,8 +12,8 @@ namespace cbgtc::io {
 struct SpikeTable {
   std::vector<double> timestamps_ms;
   std::vector<std::uint64_t> node_ids;
-  double from_ms =
-      0;  // the file holds spikes from this time on: a continued run's own file (/@restarted_at_ms)
+  // The file holds spikes from this time on: a continued run's own file (/@restarted_at_ms).
+  double from_ms = 0;
 };
 
 /// The spikes of `population` in the file at `path` (HDF5 by its

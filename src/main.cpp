@@ -173,6 +173,12 @@ void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary
   if (!file.empty()) std::printf("output: %s\n", file.c_str());
 }
 
+/// The time of the checkpoint at `restart`, as the run computes it: its
+/// step times dt (every spike time is a step times dt).
+double checkpointTimeMs(const std::string& restart, double dt_ms) {
+  return static_cast<double>(cbgtc::io::Hdf5Reader(restart).integer("/checkpoint", "step")) * dt_ms;
+}
+
 /// checkpoint.append continues the output file of the run that wrote the
 /// checkpoint: it must be there, and be that run's: its spikes before the
 /// checkpoint, counted per neuron, are the checkpoint's counts (another
@@ -186,8 +192,7 @@ void checkAppendedSpikes(const cbgtc::SimulationConfig& config, const std::strin
                                  "' does not exist (give that run's output.file)");
   if (!config.output.spikes) return;
   const cbgtc::io::Hdf5Reader checkpoint(restart);
-  const double t_ms =
-      static_cast<double>(checkpoint.integer("/checkpoint", "step")) * config.simulation.dt_ms;
+  const double t_ms = checkpointTimeMs(restart, config.simulation.dt_ms);
   for (const cbgtc::PopulationSettings& p : config.populations) {
     if (!p.write_spikes) continue;
     const std::vector<double> counts = checkpoint.doubles("/populations/" + p.name + "/spikes_total");
@@ -293,10 +298,8 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
       // The checkpoint's time, as the run computes it (its step times dt):
       // without checkpoint.append the spikes and reports begin there, and a
       // reader needs to know that the time before is absent, not silent.
-      double restarted_at_ms = 0.0;
-      if (!restart.empty())
-        restarted_at_ms = static_cast<double>(cbgtc::io::Hdf5Reader(restart).integer("/checkpoint", "step")) *
-                          config.simulation.dt_ms;
+      const double restarted_at_ms =
+          restart.empty() ? 0.0 : checkpointTimeMs(restart, config.simulation.dt_ms);
       // An in-process ensemble's replicas have a file each, with their own
       // provenance (src/replicas.hpp).
       std::vector<const cbgtc::SimulationConfig*> runs = {&config};
