@@ -45,9 +45,12 @@ struct SpikeStatistics {
   Kokkos::View<std::int64_t*, MemorySpace> in_burst;  // counted spikes that belong to a burst
   // Pulse-triggered histogram (docs/model.md §7.8): counted spikes in
   // [pulse_start_ms, pulse_stop_ms) by their time since the last pulse
-  // onset (start + m·period), in bins of pulse_bin_ms. Empty: none.
+  // onset (start + m·period), in pulse_bin_count bins of pulse_bin_ms, kept
+  // per block of pulse_block_pulses pulses (block ⌊m / pulse_block_pulses⌋
+  // mod pulse_blocks) for the locking test: row-major [block][bin]. Empty: none.
   Kokkos::View<std::int64_t*, MemorySpace> pulse_bins;
   double pulse_start_ms = 0, pulse_stop_ms = 0, pulse_period_ms = 1, pulse_bin_ms = 1;
+  std::int64_t pulse_bin_count = 1, pulse_block_pulses = 1, pulse_blocks = 1;
   bool pulse_acts = true;  // the pulses reach some neuron: without, no histogram peak is a latency
   // Relay of input pulses (docs/model.md §7.9): for the pulses m whose
   // onset relay_onsets(m) is at least relay_from_ms and whose window ends
@@ -107,13 +110,15 @@ struct SpikeStatistics {
     last_ms(i) = t;
     if (pulse_bins.extent(0) > 0 && t >= pulse_start_ms && t < pulse_stop_ms) {
       const double since = t - pulse_start_ms;
-      const double latency = since - math::floor(since / pulse_period_ms) * pulse_period_ms;
-      const auto last = static_cast<std::int64_t>(pulse_bins.extent(0)) - 1;
+      const double pulse = math::floor(since / pulse_period_ms);
+      const double latency = since - pulse * pulse_period_ms;
+      const std::int64_t last = pulse_bin_count - 1;
       // Spike times are on the step grid and bin edges often too: an edge
       // belongs to the bin it starts, whatever the rounding of `latency`.
       auto bin = static_cast<std::int64_t>(latency / pulse_bin_ms + 1e-9);
       bin = bin < 0 ? 0 : bin > last ? last : bin;
-      Kokkos::atomic_add(&pulse_bins(bin), std::int64_t(1));
+      const std::int64_t block = (static_cast<std::int64_t>(pulse) / pulse_block_pulses) % pulse_blocks;
+      Kokkos::atomic_add(&pulse_bins(block * pulse_bin_count + bin), std::int64_t(1));
     }
     if (relay_pulse.extent(0) > 0) relayResponse(i, t);
     if (train.extent(0) > 0) keepInTrain(i, k);

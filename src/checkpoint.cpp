@@ -540,6 +540,10 @@ void Simulation::restore(const std::string& path) {
         const bool empty = std::all_of(bins.begin(), bins.end(), [](double b) { return b == 0; });
         if (bins.size() != p.stats.pulse_bins.extent(0) && empty)
           bins.assign(p.stats.pulse_bins.extent(0), 0.0);
+        // A checkpoint from before the histograms were kept by blocks holds
+        // one histogram: it continues as the first block (docs/model.md §7.8).
+        if (bins.size() == static_cast<std::size_t>(p.stats.pulse_bin_count))
+          bins.resize(p.stats.pulse_bins.extent(0), 0.0);
         if (bins.size() != p.stats.pulse_bins.extent(0)) fail(g + "/pulse_bins has the wrong length");
         if (!root) std::fill(bins.begin(), bins.end(), 0.0);
         fromDoubles(p.stats.pulse_bins, bins, 0);

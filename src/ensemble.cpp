@@ -257,6 +257,7 @@ std::vector<std::pair<std::string, double>> summaryMetrics(const PopulationSumma
           {"beta_burst_mean_ms", p.beta_burst_mean_ms},
           {"beta_burst_amplitude", p.beta_burst_amplitude},
           {"pulse_latency_ms", p.pulse_latency_ms},
+          {"pulse_locking_p", p.pulse_locking_p},
           {"error_index", p.error_index}};
 }
 
@@ -298,6 +299,7 @@ RunSummary unflattenSummary(const double* v, const RunSummary& like) {
     p.beta_burst_mean_ms = *v++;
     p.beta_burst_amplitude = *v++;
     p.pulse_latency_ms = *v++;
+    p.pulse_locking_p = *v++;
     p.error_index = *v++;
     p.lfp_mean = *v++;
     p.welch_segment_ms = *v++;
@@ -354,6 +356,7 @@ RunSummary failedRunSummary(const RunSummary& s) {
                       &p.pac_z,
                       &p.beta_burst_amplitude,
                       &p.pulse_latency_ms,
+                      &p.pulse_locking_p,
                       &p.synchrony_chi,
                       &p.error_index,
                       &p.welch_segment_ms})

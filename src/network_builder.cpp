@@ -21,6 +21,12 @@ namespace {
 constexpr std::int64_t max_epoch_steps = 4000;
 constexpr std::int64_t report_rows_per_flush = 1024;
 constexpr std::int64_t lfp_flush_samples = 4096;
+// The pulse-triggered histograms' blocks for the locking test (docs/model.md
+// §7.8): at least 100 ms of pulses each, at most 64 of them, and at most
+// 2^18 bins over all blocks.
+constexpr double pulse_block_ms = 100;
+constexpr std::int64_t pulse_blocks = 64;
+constexpr std::int64_t pulse_block_bins = std::int64_t(1) << 18;
 
 template <class F, class... M>
 void forEachModel(models::ModelList<M...>, F&& f) {
@@ -263,9 +269,17 @@ void Simulation::buildPopulations() {
       p.stats.pulse_period_ms = 1000.0 / pulses->frequency_hz;
       p.stats.pulse_bin_ms = config.analysis.pulse_bin_ms;
       p.stats.pulse_acts = stimulusActs(*pulses, config);
-      const auto bins = static_cast<std::int64_t>(std::ceil(p.stats.pulse_period_ms / p.stats.pulse_bin_ms - 1e-9));
-      p.stats.pulse_bins =
-          Kokkos::View<std::int64_t*, MemorySpace>("cbgtc::" + p.name + "::pulse_bins", std::max<std::int64_t>(1, bins));
+      const auto bins = std::max<std::int64_t>(
+          1, static_cast<std::int64_t>(std::ceil(p.stats.pulse_period_ms / p.stats.pulse_bin_ms - 1e-9)));
+      // Blocks of at least pulse_block_ms each, pulse_blocks of them reused
+      // in turn, so that the histogram's size does not depend on the run's
+      // length (docs/model.md §7.8).
+      p.stats.pulse_bin_count = bins;
+      p.stats.pulse_block_pulses = std::max<std::int64_t>(
+          1, static_cast<std::int64_t>(std::ceil(pulse_block_ms / p.stats.pulse_period_ms - 1e-9)));
+      p.stats.pulse_blocks = std::clamp<std::int64_t>(pulse_block_bins / bins, 1, pulse_blocks);
+      p.stats.pulse_bins = Kokkos::View<std::int64_t*, MemorySpace>("cbgtc::" + p.name + "::pulse_bins",
+                                                                    p.stats.pulse_blocks * bins);
     }
     if (const StimulusSettings* relay = relayStimulus(config, s.name); relay && relay->population == s.name) {
       auto& st = p.stats;

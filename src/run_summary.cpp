@@ -8,6 +8,7 @@
 
 #include "io/results_schema.hpp"
 #include "src/analysis/oscillations.hpp"
+#include "src/analysis/pulse_locking.hpp"
 #include "src/analysis/spectral.hpp"
 #include "src/analysis/spike_stats.hpp"
 #include "src/analysis/trace_metrics.hpp"
@@ -15,6 +16,15 @@
 #include "src/simulation.hpp"
 
 namespace cbgtc {
+
+namespace {
+// The pulse-locking test (docs/model.md §7.8): 999 block rotations, a
+// latency where fewer than 1 % of them reach the observed peak; the
+// rotations' own stream of the population's key.
+constexpr int pulse_locking_surrogates = 999;
+constexpr double pulse_locking_alpha = 0.01;
+constexpr std::uint64_t pulse_locking_stream = 0x70756c73652d6c6bull;
+}  // namespace
 
 // Golomb's synchrony measure over the analysed samples [first, end):
 // χ² = Var_t(mean_i V_i) / mean_i Var_t(V_i) (docs/model.md §7.8), from
@@ -144,17 +154,24 @@ PopulationSummary Simulation::gatherSummary(Population& r, std::int64_t steps_do
   pulse_rate_hz.clear();
   pulse_time_ms.clear();
   p.pulse_latency_ms = nan;
+  p.pulse_locking_p = nan;
   if (r.stats.pulse_bins.extent(0) > 0) {
-    const auto bins = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.pulse_bins);
-    for (std::size_t b = 0; b < bins.extent(0); ++b) pulse_rate_hz.push_back(static_cast<double>(bins(b)));
-    _comm.sum(pulse_rate_hz);
+    const auto device_bins = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), r.stats.pulse_bins);
+    analysis::PulseBlocks blocks;
+    for (std::size_t b = 0; b < device_bins.extent(0); ++b)
+      blocks.counts.push_back(static_cast<double>(device_bins(b)));
+    _comm.sum(blocks.counts);
     const double from = std::max(r.stats.pulse_start_ms, static_cast<double>(burn_in_steps) * dt_ms);
     const double to = std::min(r.stats.pulse_stop_ms, static_cast<double>(steps_done) * dt_ms);
     const double covered_s = std::max(0.0, to - from) / 1000.0;
     const double bin = r.stats.pulse_bin_ms, period = r.stats.pulse_period_ms;
+    for (std::int64_t b = 0; b < r.stats.pulse_bin_count; ++b)
+      blocks.width_ms.push_back(
+          std::min(bin, period - static_cast<double>(b) * bin));  // the last bin may be short
+    pulse_rate_hz = blocks.total();
     double largest = 0, largest_width = 0, total = 0;
     for (std::size_t b = 0; b < pulse_rate_hz.size(); ++b) {
-      const double width = std::min(bin, period - static_cast<double>(b) * bin);  // the last bin may be short
+      const double width = blocks.width_ms[b];
       const double exposure_s = static_cast<double>(r.size) * covered_s * width / period;
       pulse_time_ms.push_back((static_cast<double>(b) + 0.5) * bin);
       const double counts = pulse_rate_hz[b];
@@ -166,12 +183,21 @@ PopulationSummary Simulation::gatherSummary(Population& r, std::int64_t steps_do
         p.pulse_latency_ms = pulse_time_ms.back();
       }
     }
-    // A latency only where the pulses lock the spikes: the largest bin more
-    // than 5 Poisson s.d. above its share of a flat histogram (docs/model.md
-    // §7.8), and pulses that act on some neuron (an electrode that reaches
-    // none, or a zero amplitude, locks nothing).
+    // A latency only where the pulses lock the spikes (docs/model.md §7.8):
+    // pulses that act on some neuron (an electrode that reaches none, or a
+    // zero amplitude, locks nothing), the largest bin more than 5 Poisson
+    // s.d. above its share of a flat histogram of the same spikes, and the
+    // peak at the same latency in every block of pulses, which a rhythm of
+    // the population's own, beating with the pulses, does not give.
+    // The rotations are keyed by (seed, population), like every draw.
+    const std::uint64_t seed =
+        (randomSeed(*_config.population(r.name), _config) * 0x9E3779B97F4A7C15ull + r.key) ^
+        pulse_locking_stream;
+    p.pulse_locking_p = analysis::pulseLockingP(blocks, pulse_locking_surrogates, seed);
     const double flat = total * largest_width / period;
-    if (!(largest > flat + 5 * std::sqrt(flat)) || !r.stats.pulse_acts) p.pulse_latency_ms = nan;
+    if (!(largest > flat + 5 * std::sqrt(flat)) || !r.stats.pulse_acts ||
+        !(p.pulse_locking_p < pulse_locking_alpha))
+      p.pulse_latency_ms = nan;
   }
   // The relay error index (§7.9): every neuron is offered the same pulses.
   p.error_index = nan;
@@ -278,6 +304,7 @@ void Simulation::writePopulation(io::OutputWriter& writer, const Population& r, 
                  {"surprise_burst_fraction", p.surprise_burst_fraction},
                  {"synchrony_chi", p.synchrony_chi},
                  {"pulse_latency_ms", p.pulse_latency_ms},
+                 {"pulse_locking_p", p.pulse_locking_p},
                  {"error_index", p.error_index},
                  {"burn_in_ms", a.burn_in_ms},
                  {"analysed_ms", g.analysed_ms},

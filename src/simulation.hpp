@@ -52,6 +52,7 @@ struct PopulationSummary {
   double pac_z = 0.0;              // pac_mi against shifted-envelope surrogates (§7.7); NaN without
   double beta_burst_amplitude = 0.0;  // mean peak envelope of the beta bursts; NaN without
   double pulse_latency_ms = 0.0;   // the pulse-triggered histogram's peak (§7.8); NaN without one
+  double pulse_locking_p = 0.0;    // its peak against block rotations (§7.8); NaN without a histogram
   double synchrony_chi = 0.0;  // Golomb's χ of V (§7.8): 0 asynchronous, 1 identical; NaN without V
   double error_index = 0.0;    // relay of analysis.relay_stimulus's pulses (§7.9); NaN: not this population
   double welch_segment_ms = 0.0;  // the Welch segment used: analysis.segment_ms, or the whole trace when

@@ -505,6 +505,56 @@ TEST(Stimulus, PulsesThatActOnNoNeuronHaveNoLatency) {
   }
 }
 
+// A population in a synchronous rhythm of its own (a replay: 20 neurons
+// firing together at 29 Hz) beside 20 Hz pulses that lock another neuron:
+// its histogram's largest bin passes the Poisson bound, which assumes
+// independent neurons (checked here from the written histogram), but its
+// peak wanders from block to block of pulses, so it has no latency
+// (docs/model.md §7.8); the locked neuron keeps its own.
+TEST(Stimulus, ARhythmBeatingWithThePulsesIsNoLatency) {
+  TempDir dir;
+  const std::string trains = (dir / "trains.csv").string();
+  const int n = 20;
+  {
+    auto out = io::makeCsvOutput(trains, true);
+    out->addSpikePopulation("REP");
+    std::vector<double> t;
+    std::vector<std::uint64_t> ids;
+    for (double spike = 100; spike < 2000; spike += 1000.0 / 29)
+      for (std::uint64_t id = 0; id < n; ++id) {
+        t.push_back(std::round(spike / 0.025) * 0.025);
+        ids.push_back(id);
+      }
+    out->appendSpikes("REP", t, ids);
+    out->finalize(2000);
+  }
+  SimulationConfig c = pulsedNeuron();
+  c.simulation.duration_ms = 2000;
+  c.analysis.burn_in_ms = 100;
+  c.stimuli.at(0).start_ms = 100;
+  c.stimuli.at(0).frequency_hz = 20;
+  PopulationSettings replay = PopulationSettings::of("REP", "spike_times", n);
+  replay.spike_file = trains;
+  c.populations.push_back(replay);
+  MemoryWriter w;
+  Simulation sim(c);
+  const RunSummary s = sim.run(&w);
+  // The Poisson bound on the written histogram (rates are counts over one
+  // exposure, the same for every full bin).
+  const auto& rates = w.datasets.at("/metrics/REP/pulse_histogram_hz");
+  const double period = 50, bin = c.analysis.pulse_bin_ms, exposure_s = n * 1.9 * bin / period;
+  double total = 0;
+  for (double r : rates) total += r * exposure_s;
+  const double largest = *std::max_element(rates.begin(), rates.end()) * exposure_s;
+  const double flat = total * bin / period;
+  ASSERT_GT(largest, flat + 5 * std::sqrt(flat)) << "the case the rotations must decide";
+  EXPECT_GE(s.populations[1].pulse_locking_p, 0.01);
+  EXPECT_TRUE(std::isnan(s.populations[1].pulse_latency_ms)) << s.populations[1].pulse_latency_ms;
+  EXPECT_LT(s.populations[0].pulse_locking_p, 0.01);
+  EXPECT_FALSE(std::isnan(s.populations[0].pulse_latency_ms));
+  EXPECT_DOUBLE_EQ(w.numbers.at("/metrics/REP/pulse_locking_p"), s.populations[1].pulse_locking_p);
+}
+
 // Whether a stimulus acts on some neuron: its strength, and whom it reaches.
 TEST(Stimulus, ActsWhereItHasStrengthAndNeurons) {
   SimulationConfig c;
