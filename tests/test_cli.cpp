@@ -97,16 +97,21 @@ TEST(CliInfo, HelpListsKeys) {
 }
 
 // --version (and every output file's git_hash) names the commit the
-// sources are at: the hash is refreshed whenever git's HEAD moves, not only
-// when the build was first configured. Skipped outside a git checkout.
+// sources are at, with "-dirty" when the code differs from it: the hash is
+// refreshed before every build (cmake/GitHash.cmake), not only when the
+// build was first configured. Skipped outside a git checkout.
 TEST(CliInfo, VersionNamesTheCurrentCommit) {
   TempDir dir;
-  const std::string git = "git -C '" + std::string(CBGTC_SOURCE_DIR) + "' rev-parse --short=12 HEAD >'" +
-                          (dir / "head.txt").string() + "' 2>/dev/null";
+  const std::string source = "git -C '" + std::string(CBGTC_SOURCE_DIR) + "' ";
+  const std::string git =
+      source + "rev-parse --short=12 HEAD >'" + (dir / "head.txt").string() + "' 2>/dev/null";
   if (std::system(git.c_str()) != 0) GTEST_SKIP() << "not a git checkout";
   std::string head = slurp(dir / "head.txt");
   while (!head.empty() && std::isspace(static_cast<unsigned char>(head.back()))) head.pop_back();
   ASSERT_EQ(head.size(), 12u) << head;
+  const int clean =
+      std::system((source + "diff --quiet HEAD -- src kernels io cmake CMakeLists.txt").c_str());
+  if (clean != 0) head += "-dirty";
   const RunResult r = runCbgtc("--version", dir);
   EXPECT_NE(r.out.find("(git " + head + ")"), std::string::npos) << r.out << " vs HEAD " << head;
 }
