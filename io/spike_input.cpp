@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "io/hdf5_reader.hpp"
@@ -98,8 +99,14 @@ SpikeTable readCsv(const std::string& path, const std::string& population) {
   std::string line;
   std::size_t number = 0;
   bool header = false;
+  // A population is in the file when it has a spike line, or, without
+  // spikes, the metrics comments cbgtc writes for each of its populations.
+  bool present = false;
+  const std::string metrics_comment = "# /metrics/" + population + "/";
+  std::set<std::string> others;
   while (std::getline(in, line)) {
     ++number;
+    if (line.rfind(metrics_comment, 0) == 0) present = true;
     if (line.empty() || line[0] == '#') continue;
     if (!header) {
       if (line != "timestamps population node_ids")
@@ -112,7 +119,11 @@ SpikeTable readCsv(const std::string& path, const std::string& population) {
     std::string time, pop, id, extra;
     if (!(words >> time >> pop >> id) || (words >> extra))
       throw OutputError("spike file '" + path + "': line " + std::to_string(number) + " is not 'time population id'");
-    if (pop != population) continue;
+    if (pop != population) {
+      others.insert(pop);
+      continue;
+    }
+    present = true;
     double ms = 0;
     std::uint64_t node = 0;
     const auto a = std::from_chars(time.data(), time.data() + time.size(), ms);
@@ -124,6 +135,12 @@ SpikeTable readCsv(const std::string& path, const std::string& population) {
     t.node_ids.push_back(node);
   }
   if (!header) throw OutputError("spike file '" + path + "' has no header 'timestamps population node_ids'");
+  if (!present) {
+    std::string names;
+    for (const std::string& o : others) names += (names.empty() ? "" : ", ") + o;
+    throw OutputError("spike file '" + path + "' has no population " + population +
+                      (others.empty() ? std::string(" (nor any spike)") : " (it has " + names + ")"));
+  }
   return t;
 }
 

@@ -132,6 +132,15 @@ TEST(SpikeTimes, BadFilesNameTheKey) {
   EXPECT_NE(refused("time pop id\n", 3).find("header"), std::string::npos);
   EXPECT_NE(refused("timestamps population node_ids\n1 X 0 extra\n", 3).find("line 2"), std::string::npos);
   EXPECT_NE(refused("# only a comment\n", 3).find("no header"), std::string::npos);
+  // A population the file does not hold (a misspelt or missing
+  // spike_population) replayed nothing, silently; a population of cbgtc's
+  // own CSV output without spikes is named by its metrics comments.
+  const std::string other = refused("timestamps population node_ids\n1 S 0\n2 T 0\n", 3);
+  EXPECT_NE(other.find("population.REPLAY.spike_file"), std::string::npos) << other;
+  EXPECT_NE(other.find("has no population X (it has S, T)"), std::string::npos) << other;
+  EXPECT_NE(refused("timestamps population node_ids\n", 3).find("no population X (nor any spike)"),
+            std::string::npos);
+  EXPECT_EQ(refused("timestamps population node_ids\n1 S 0\n# /metrics/X/rate_hz = 0\n", 3), "accepted");
   // A directory is no file of spikes (it used to replay none).
   SimulationConfig from_directory;
   from_directory.simulation.duration_ms = 10;
