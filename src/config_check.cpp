@@ -150,10 +150,32 @@ void checkConsistency(const SimulationConfig& c) {
   checkHdf5FileName("output.file", c.output.file);
   for (const RecordSettings& r : c.records) checkHdf5FileName("record." + r.name + ".file", r.file);
   checkHdf5FileName("checkpoint.file", c.checkpoint.file);
-  for (const double t : checkpointTimes(c.checkpoint.at_ms))  // throws naming the key
+  // A checkpoint is taken at the first spike exchange at or after its time
+  // (checkpointSteps): one that falls on the run's end, or on its start, would not be written.
+  const step_type epoch = epochSteps(c), last_step = c.stepCount();
+  for (const double t : checkpointTimes(c.checkpoint.at_ms)) {  // throws naming the key
     if (t >= c.simulation.duration_ms)
       throw ConfigError("checkpoint.at_ms: " + io::formatNumber(t) + " ms is not before the run's end (" +
                         "simulation.duration_ms = " + io::formatNumber(c.simulation.duration_ms) + ")");
+    const step_type k = (stepsOf(t, dt) + epoch - 1) / epoch * epoch;
+    const std::string exchange = io::formatNumber(static_cast<double>(k) * dt) +
+                                 " ms (spike exchanges every " +
+                                 io::formatNumber(static_cast<double>(epoch) * dt) + " ms)";
+    if (k == 0)
+      throw ConfigError(
+          "checkpoint.at_ms: 0 ms is the run's start, where no spike exchange has been: ask for a "
+          "time after it");
+    if (k >= last_step) {
+      const step_type latest = (last_step - 1) / epoch * epoch;
+      throw ConfigError(
+          "checkpoint.at_ms: " + io::formatNumber(t) + " ms rounds up to the spike exchange at " + exchange +
+          ", which is not before the run's end (simulation.duration_ms = " +
+          io::formatNumber(c.simulation.duration_ms) + "): " +
+          (latest > 0 ? "ask for at most " + io::formatNumber(static_cast<double>(latest) * dt) +
+                            " ms, or lengthen the run"
+                      : std::string("lengthen the run")));
+    }
+  }
   if (c.checkpoint.file.empty() &&
       (!c.checkpoint.at_ms.empty() || c.checkpoint.every_ms > 0 || c.checkpoint.on_signal))
     throw ConfigError(

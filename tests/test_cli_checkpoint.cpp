@@ -237,6 +237,13 @@ TEST(CliCheckpoint, RefusalsAreOneLineBeforeAnythingIsWritten) {
   refused(deck + " --checkpoint.at_ms=ten --checkpoint.file=x.h5", "checkpoint.at_ms");
   // A time the run never reaches would never be written.
   refused(deck + " --checkpoint.at_ms=150 --checkpoint.file=x.h5", "simulation.duration_ms = 100");
+  // ... nor one that rounds up to the run's end (exchanges every 5 ms: the
+  // smallest delay), nor one at its start: they were dropped without a word.
+  refused(deck + " --checkpoint.at_ms=97 --checkpoint.file=x.h5",
+          "rounds up to the spike exchange at 100 ms (spike exchanges every 5 ms), which is not before the "
+          "run's end "
+          "(simulation.duration_ms = 100): ask for at most 95 ms");
+  refused(deck + " --checkpoint.at_ms=0 --checkpoint.file=x.h5", "0 ms is the run's start");
   // An ensemble's runs continue the checkpoint each, with its physics.
   refused(deck + " --ensemble.seeds=42-43 --restart='" + checkpoint + "'", "ensemble run 1: simulation.seed");
   refused(deck + " --ensemble.seeds=42-43 --ensemble.replicas=2 --restart='" + checkpoint + "'",
