@@ -80,6 +80,18 @@ void checkPopulations(const SimulationConfig& c) {
                         "'");
     if (p.n > max_pop) throw ConfigError(k + "n must be <= " + std::to_string(max_pop));
     checkPlacement(p);
+    // Background current on a spike source would be accepted, recorded in
+    // the file's configuration and ignored.
+    if (!takesInput(p.params)) {
+      const char* input = p.noise.mu != 0      ? "noise_mu"
+                          : p.noise.sigma != 0 ? "noise_sigma"
+                          : p.bias.mean != 0   ? "bias_mean"
+                          : p.bias.cv != 0     ? "bias_cv"
+                                               : nullptr;
+      if (input != nullptr)
+        throw ConfigError(k + input + ": population " + p.name + " is a spike source (model " + p.model +
+                          ") and takes no input");
+    }
     if (readsSpikeTrains(p.params) && p.spike_file.empty() && p.n > 0)
       throw ConfigError(k + "spike_file is required (the spike trains population " + p.name + " replays)");
     const std::string inconsistent = modelInconsistency(p.params, c.simulation.dt_ms);

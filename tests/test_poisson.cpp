@@ -258,6 +258,27 @@ TEST(PoissonSource, ProjectionsIntoASourceAreRefused) {
   }
 }
 
+// ... nor background current: noise or bias on a source was accepted,
+// written into the file's configuration and ignored.
+TEST(PoissonSource, NoiseAndBiasOnASourceAreRefused) {
+  for (const std::string key : {"noise_mu", "noise_sigma", "bias_mean", "bias_cv"}) {
+    auto c = sourceOnly(10, 10, 1);
+    PopulationSettings& src = c.populations.at(0);
+    if (key == "noise_mu") src.noise.mu = 5;
+    if (key == "noise_sigma") src.noise.sigma = 5;
+    if (key == "bias_mean") src.bias.mean = 100;
+    if (key == "bias_cv") src.bias.cv = 0.3;
+    try {
+      checkConsistency(c);
+      FAIL() << key << " accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("population.SRC." + key + ": population SRC is a spike source"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 // A source's spikes can stay out of the file (write_spikes = false); they
 // still drive their targets and count in the metrics.
 TEST(PoissonSource, UnwrittenSpikesStillDrive) {
