@@ -148,6 +148,9 @@ void checkConsistency(const SimulationConfig& c) {
   if (dt > c.analysis.lfp_sample_ms)
     throw ConfigError("simulation.dt_ms (" + io::formatNumber(dt) + ") is longer than analysis.lfp_sample_ms (" +
                       io::formatNumber(c.analysis.lfp_sample_ms) + ")");
+  // A run of no steps has no state after its initial one to write or analyse.
+  if (!(c.simulation.duration_ms > 0))
+    throw ConfigError("simulation.duration_ms must be more than 0 (at least one step of simulation.dt_ms)");
   checkedSteps("simulation.duration_ms", c.simulation.duration_ms, dt, max_step_count, "the limit of a step count");
   checkedSteps("analysis.burn_in_ms", c.analysis.burn_in_ms, dt, max_step_count, "the limit of a step count");
   checkedSteps("analysis.lfp_sample_ms", c.analysis.lfp_sample_ms, dt, max_step_count, "the limit of a step count");

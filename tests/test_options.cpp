@@ -909,6 +909,13 @@ TEST(OptionsErrors, TimeStepLongerThanTheRunNamesTheTimeStep) {
             0u);
 }
 
+// A run of no steps was accepted and wrote a "complete" file without even
+// its initial report row.
+TEST(OptionsErrors, ARunOfNoStepsIsRefused) {
+  EXPECT_EQ(parseError({"--simulation.duration_ms=0"}).rfind("simulation.duration_ms must be more than 0", 0),
+            0u);
+}
+
 // The decimated proxy (1 ms from 8 kHz) holds up to 0.27·f_s, 270 Hz;
 // without decimation (one step per sample) up to its Nyquist frequency.
 TEST(OptionsErrors, BandsAboveTheProxysPassband) {
