@@ -864,8 +864,21 @@ void addDeclaredSections(const std::vector<std::pair<std::string, std::string>>&
     merge(config.records, records);
     merge(config.stimuli, stimuli);
   };
+  std::vector<std::string> built_in;
+  for (const PopulationSettings& p : config.populations) built_in.push_back(p.name);
   declare(deck_keys, true);
   declare(cli_keys, false);
+  // A population a deck or the command line adds has no size to inherit: it
+  // got 0 neurons without a word.
+  for (const PopulationSettings& p : config.populations) {
+    if (std::find(built_in.begin(), built_in.end(), p.name) != built_in.end()) continue;
+    const std::string n = "population." + p.name + ".n";
+    const auto given = [&](const std::vector<Key>& keys) {
+      return std::any_of(keys.begin(), keys.end(), [&](const Key& k) { return k.key == n; });
+    };
+    if (!given(deck_keys) && !given(cli_keys))
+      throw ConfigError(n + " is required: the number of neurons of population " + p.name + " (0 for none)");
+  }
 }
 
 }  // namespace

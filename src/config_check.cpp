@@ -136,6 +136,38 @@ void checkProjections(const SimulationConfig& c) {
 
 }  // namespace
 
+// A checkpoint is taken at the first spike exchange at or after its time
+// (checkpointSteps): one that falls on the run's end, or on its start, would
+// not be written. After the projections' checks, which the exchange interval
+// (their smallest delay) needs.
+void checkCheckpointTimes(const SimulationConfig& c) {
+  const double dt = c.simulation.dt_ms;
+  const step_type epoch = epochSteps(c), last_step = c.stepCount();
+  for (const double t : checkpointTimes(c.checkpoint.at_ms)) {  // throws naming the key
+    if (t >= c.simulation.duration_ms)
+      throw ConfigError("checkpoint.at_ms: " + io::formatNumber(t) + " ms is not before the run's end (" +
+                        "simulation.duration_ms = " + io::formatNumber(c.simulation.duration_ms) + ")");
+    const step_type k = (stepsOf(t, dt) + epoch - 1) / epoch * epoch;
+    const std::string exchange = io::formatNumber(static_cast<double>(k) * dt) +
+                                 " ms (spike exchanges every " +
+                                 io::formatNumber(static_cast<double>(epoch) * dt) + " ms)";
+    if (k == 0)
+      throw ConfigError(
+          "checkpoint.at_ms: 0 ms is the run's start, where no spike exchange has been: ask for a "
+          "time after it");
+    if (k >= last_step) {
+      const step_type latest = (last_step - 1) / epoch * epoch;
+      throw ConfigError(
+          "checkpoint.at_ms: " + io::formatNumber(t) + " ms rounds up to the spike exchange at " + exchange +
+          ", which is not before the run's end (simulation.duration_ms = " +
+          io::formatNumber(c.simulation.duration_ms) + "): " +
+          (latest > 0 ? "ask for at most " + io::formatNumber(static_cast<double>(latest) * dt) +
+                            " ms, or lengthen the run"
+                      : std::string("lengthen the run")));
+    }
+  }
+}
+
 void checkConsistency(const SimulationConfig& c) {
   if (c.ensemble.replica_files != "each" && c.ensemble.replica_files != "one")
     throw ConfigError("ensemble.replica_files must be each or one, got '" + c.ensemble.replica_files + "'");
@@ -165,32 +197,7 @@ void checkConsistency(const SimulationConfig& c) {
   checkHdf5FileName("output.file", c.output.file);
   for (const RecordSettings& r : c.records) checkHdf5FileName("record." + r.name + ".file", r.file);
   checkHdf5FileName("checkpoint.file", c.checkpoint.file);
-  // A checkpoint is taken at the first spike exchange at or after its time
-  // (checkpointSteps): one that falls on the run's end, or on its start, would not be written.
-  const step_type epoch = epochSteps(c), last_step = c.stepCount();
-  for (const double t : checkpointTimes(c.checkpoint.at_ms)) {  // throws naming the key
-    if (t >= c.simulation.duration_ms)
-      throw ConfigError("checkpoint.at_ms: " + io::formatNumber(t) + " ms is not before the run's end (" +
-                        "simulation.duration_ms = " + io::formatNumber(c.simulation.duration_ms) + ")");
-    const step_type k = (stepsOf(t, dt) + epoch - 1) / epoch * epoch;
-    const std::string exchange = io::formatNumber(static_cast<double>(k) * dt) +
-                                 " ms (spike exchanges every " +
-                                 io::formatNumber(static_cast<double>(epoch) * dt) + " ms)";
-    if (k == 0)
-      throw ConfigError(
-          "checkpoint.at_ms: 0 ms is the run's start, where no spike exchange has been: ask for a "
-          "time after it");
-    if (k >= last_step) {
-      const step_type latest = (last_step - 1) / epoch * epoch;
-      throw ConfigError(
-          "checkpoint.at_ms: " + io::formatNumber(t) + " ms rounds up to the spike exchange at " + exchange +
-          ", which is not before the run's end (simulation.duration_ms = " +
-          io::formatNumber(c.simulation.duration_ms) + "): " +
-          (latest > 0 ? "ask for at most " + io::formatNumber(static_cast<double>(latest) * dt) +
-                            " ms, or lengthen the run"
-                      : std::string("lengthen the run")));
-    }
-  }
+  checkpointTimes(c.checkpoint.at_ms);  // throws naming the key
   if (c.checkpoint.file.empty() &&
       (!c.checkpoint.at_ms.empty() || c.checkpoint.every_ms > 0 || c.checkpoint.on_signal))
     throw ConfigError(
@@ -276,6 +283,7 @@ void checkConsistency(const SimulationConfig& c) {
           " Hz, the highest frequency the LFP proxy at analysis.lfp_sample_ms = " +
           io::formatNumber(c.analysis.lfp_sample_ms) + " holds unattenuated (docs/model.md §7.2)");
   checkProjections(c);
+  checkCheckpointTimes(c);
   recordPlans(c);
   checkStimuli(c);
 }

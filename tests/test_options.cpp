@@ -848,9 +848,9 @@ TEST(OptionsSteps, ExactMultiplesAreAccepted) {
     const char* dt;
     std::int64_t steps;
   };
-  for (const Case& k : {Case{"0.5", "0.025", 20}, Case{"1000", "0.025", 40000}, Case{"0.3", "0.1", 3},
-                        Case{"0.7", "0.1", 7}, Case{"0", "0.025", 0}, Case{"0.025", "0.025", 1},
-                        Case{"10", "0.01", 1000}, Case{"500", "0.025", 20000}}) {
+  for (const Case& k :
+       {Case{"0.5", "0.025", 20}, Case{"1000", "0.025", 40000}, Case{"0.3", "0.1", 3}, Case{"0.7", "0.1", 7},
+        Case{"0.025", "0.025", 1}, Case{"10", "0.01", 1000}, Case{"500", "0.025", 20000}}) {
     const std::vector<std::string> args{std::string("--simulation.duration_ms=") + k.duration,
                                         std::string("--simulation.dt_ms=") + k.dt};
     CommandLine cl;
@@ -907,6 +907,15 @@ TEST(OptionsErrors, TimeStepLongerThanTheRunNamesTheTimeStep) {
   EXPECT_EQ(parseError({"--simulation.dt_ms=1e300"}).rfind("simulation.dt_ms", 0), 0u);
   EXPECT_EQ(parseError({"--simulation.dt_ms=2", "--simulation.duration_ms=0"}).rfind("simulation.dt_ms", 0),
             0u);
+}
+
+// A population added without a size got 0 neurons without a word.
+TEST(OptionsErrors, AnAddedPopulationNeedsItsSize) {
+  EXPECT_EQ(parseError({"--population.X.model=lif"}).rfind("population.X.n is required", 0), 0u)
+      << parseError({"--population.X.model=lif"});
+  EXPECT_NO_THROW(parse({"--population.X.model=lif", "--population.X.n=0"}));
+  // A built-in population keeps its own.
+  EXPECT_NO_THROW(parse({"--population.GPe.b=1"}));
 }
 
 // A run of no steps was accepted and wrote a "complete" file without even
