@@ -696,9 +696,28 @@ std::string unknownKeyHint(std::string key, const OptionTable& table) {
   if (!moved.empty()) return moved;
   while (!key.empty() && key.front() == '-') key.erase(0, 1);
   key = key.substr(0, key.find('='));
+  // A misspelt kind of a named section ("populaton.Z.model"): the same
+  // section, spelt right, not the closest key of another one.
+  const auto first_dot = key.find('.');
+  const auto second_dot = first_dot == std::string::npos ? std::string::npos : key.find('.', first_dot + 1);
+  if (second_dot != std::string::npos) {
+    const std::string kind = key.substr(0, first_dot);
+    for (const char* named : {"population", "projection", "stimulus", "record"})
+      if (kind != named && keyDistance(kind, named) <= 2)
+        return ": did you mean '" + std::string(named) + key.substr(first_dot) + "'?";
+  }
+  // A key of an existing named section is compared with that section's
+  // keys only: another population's key of the same name is no answer.
+  std::string section;
+  if (second_dot != std::string::npos) {
+    const std::string prefix = key.substr(0, second_dot + 1);
+    for (const auto& e : table.entries())
+      if (e.key.rfind(prefix, 0) == 0) section = prefix;
+  }
   const std::string* best = nullptr;
   std::size_t best_distance = 0;
   for (const auto& e : table.entries()) {
+    if (!section.empty() && e.key.rfind(section, 0) != 0) continue;
     std::size_t d = keyDistance(key, e.key);
     const bool unit_left_out =
         e.key.rfind(key + "_", 0) == 0 && e.key.find('.', key.size()) == std::string::npos;
@@ -708,8 +727,14 @@ std::string unknownKeyHint(std::string key, const OptionTable& table) {
       best_distance = d;
     }
   }
-  const std::size_t limit = key.size() >= 16 ? 3 : 2;
-  if (best == nullptr || best_distance > limit) return "";
+  // Within a section, the distance is the key names' own: short names are
+  // few edits apart from many others.
+  const std::size_t own = key.size() - section.size();
+  const std::size_t limit = section.empty() ? (key.size() >= 16 ? 3 : 2) : (own >= 8 ? 2 : 1);
+  if (best == nullptr || best_distance > limit)
+    return section.empty() ? ""
+                           : ": [" + section.substr(0, section.size() - 1) + "] has no key '" +
+                                 key.substr(section.size()) + "'";
   return ": did you mean '" + *best + "'?";
 }
 

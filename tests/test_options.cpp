@@ -378,6 +378,21 @@ TEST(OptionsErrors, UnknownKeyNamesTheClosestKey) {
   expectRejected({"--config", deck}, {"typo.ini:3", "simulation.sed", "did you mean 'simulation.seed'?"});
 }
 
+// A misspelt section kind gets the same section spelt right, and a key a
+// population's model lacks is named as such: both used to get another
+// population's key.
+TEST(OptionsErrors, UnknownKeysOfANamedSectionStayInIt) {
+  TempDir dir;
+  const std::string deck = (dir / "net.ini").string();
+  writeFile(deck, "[population.Z]\nmodel = lif\nn = 3\n[populaton.Y]\nmodel = lif\n");
+  expectRejected({"--config", deck}, {"net.ini:5", "did you mean 'population.Y.model'?"});
+  expectRejected({"--projecton.stn_gpe.g_total=1"}, {"did you mean 'projection.stn_gpe.g_total'?"});
+  const std::string source =
+      parseError({"--population.X.model=poisson", "--population.X.n=3", "--population.X.I_e=5"});
+  EXPECT_NE(source.find("[population.X] has no key 'I_e'"), std::string::npos) << source;
+  EXPECT_EQ(source.find("did you mean"), std::string::npos) << source;
+}
+
 // A named section without keys defines nothing: an error naming it and its
 // line, also at the end of a deck; an unnamed one ([analysis] with every key
 // commented out) sets nothing and is fine.
