@@ -282,7 +282,10 @@ TEST(BetaMetrics, EmptyBandAndZeroTotal) {
   const auto m = betaMetrics(flatSpectrum(10.0, 51), 13.0, 19.0);  // no multiple of 10 in [13, 19]
   EXPECT_TRUE(std::isnan(m.peak_hz));
   EXPECT_EQ(m.peak_psd, 0.0);
-  EXPECT_EQ(m.beta_power, 0.0);
+  // A spectrum too coarse for the band measures no beta: NaN, not 0 (a
+  // 10 ms window's 100 Hz bins reported "no beta power").
+  EXPECT_TRUE(std::isnan(m.beta_power));
+  EXPECT_TRUE(std::isnan(m.relative_beta));
   auto zero = flatSpectrum(1.0, 201);
   std::fill(zero.psd.begin(), zero.psd.end(), 0.0);
   EXPECT_TRUE(std::isnan(betaMetrics(zero).relative_beta)) << "no power: a share of nothing";

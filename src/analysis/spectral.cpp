@@ -444,11 +444,13 @@ double bandPower(const Spectrum& s, double lo_hz, double hi_hz) {
 
 BetaMetrics betaMetrics(const Spectrum& s, double band_lo, double band_hi, double total_lo, double total_hi) {
   BetaMetrics m;
-  // No spectrum (an empty analysed window): no power to speak of.
-  m.beta_power = s.psd.empty() ? std::numeric_limits<double>::quiet_NaN() : bandPower(s, band_lo, band_hi);
+  const auto [first, end] = bandBins(s, band_lo, band_hi);
+  // No spectrum (an empty analysed window), or one too coarse for the band
+  // to hold a bin (a window shorter than 1/(band width)): no power to speak
+  // of, rather than none.
+  m.beta_power = first == end ? std::numeric_limits<double>::quiet_NaN() : bandPower(s, band_lo, band_hi);
   const double total = bandPower(s, total_lo, total_hi);
   m.relative_beta = total > 0.0 ? m.beta_power / total : std::numeric_limits<double>::quiet_NaN();
-  const auto [first, end] = bandBins(s, band_lo, band_hi);
   if (first == end) {
     m.peak_hz = std::numeric_limits<double>::quiet_NaN();
     m.peak_psd = 0.0;
