@@ -124,7 +124,8 @@ std::string welchSegmentText(const cbgtc::SimulationConfig& config, const cbgtc:
 
 void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary& s,
                   const std::string& file) {
-  std::printf("\nmetrics after %g ms burn-in (LFP proxy: summed |I_syn|, %s)\n", config.analysis.burn_in_ms,
+  std::printf("\nmetrics after %g ms burn-in (spikes: the whole run; LFP proxy: summed |I_syn|, %s)\n",
+              config.analysis.burn_in_ms,
               welchSegmentText(config, s).c_str());
   std::printf("%-6s %8s %10s %8s %6s %6s %6s %6s %7s %8s %9s %7s %6s %8s\n", "pop", "neurons", "spikes",
               "rate_Hz", "CV_ISI", "burst", "PS_bst", "chi", "peak_Hz", "beta_rel", "beta_prom", "entropy",
