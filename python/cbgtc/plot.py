@@ -67,6 +67,9 @@ def _no_spikes(run, names):
     # Two short lines: a summary panel is a quarter of the page.
     if run.config.get("output.spikes") is False:
         return "this file holds no spikes\n(output.spikes = false)"
+    if not run.spikes and not run.metrics:
+        # A [record] file: its traces, not the run's spikes.
+        return "this file holds no spikes\n(a report file: plot the run's output file)"
     return f"no spikes of {', '.join(names)} in this file\n(write_spikes = false)"
 
 

@@ -264,6 +264,18 @@ class FileWithoutSpikes(Fixture):
         self.assertIn("(output.spikes = false)", said)
 
 
+class ReportFile(Fixture):
+    """A [record] file: traces of a few neurons, neither spikes nor metrics."""
+    ARGS = ("--record.r.population=STN", "--record.r.variables=V", "--record.r.node_ids=0, 1")
+
+    def test_the_raster_says_it_is_a_report_file(self):
+        report = cbgtc.read(self.path[:-len(".h5")] + "_r.h5")  # one variable: no suffix
+        fig = cbgtc.plot.raster(report)
+        said = " ".join(t.get_text() for t in fig.axes[0].texts)
+        self.assertIn("a report file", said)
+        self.assertNotIn("write_spikes", said)
+
+
 class ContinuedRun(unittest.TestCase):
     """The run of the fixture continued from a checkpoint at 500 ms
     (docs/checkpoint.md): into a file of its own, which holds the spikes from
