@@ -458,12 +458,17 @@ std::string helpText() {
   out << "Models (model = <name> in a [population.<name>] section; also n and noise_*):\n";
   for (const auto& name : modelNames()) {
     ModelSettings settings = defaultModelSettings(name);
-    out << "  " << name << " (currents in " << currentUnits(settings) << ", conductances in "
-        << conductanceUnits(settings) << "):";
+    const bool input = takesInput(settings);
+    if (input)
+      out << "  " << name << " (currents in " << currentUnits(settings) << ", conductances in "
+          << conductanceUnits(settings) << "):";
+    else
+      out << "  " << name << " (a spike source: no membrane, no input):";
     for (const ModelKey& k : modelKeys(settings)) out << " " << k.name;
+    if (readsSpikeTrains(settings)) out << " spike_file spike_population";
     out << "\n    record variables:";
     for (const StateVariable& v : stateVariables(settings)) out << " " << v.name;
-    out << " I_syn I_noise I_stim I_bias I_input g_<projection>\n";
+    out << (input ? " I_syn I_noise I_stim I_bias I_input g_<projection>\n" : "\n");
   }
   out << "\nExamples:\n"
       << "  cbgtc --config input/parkinsonian.ini                       a preset (healthy, parkinsonian, "

@@ -54,8 +54,11 @@ RecordPlan::Variable resolveVariable(const SimulationConfig& c, const Population
       v.units = state[s].units;
       return v;
     }
+  // A spike source has no input: its input currents would read 0 whatever happens.
+  const bool input = takesInput(pop.params);
   const std::string current = currentUnits(pop.params);
-  if (name == "I_syn" || name == "I_noise" || name == "I_stim" || name == "I_bias" || name == "I_input") {
+  if (input &&
+      (name == "I_syn" || name == "I_noise" || name == "I_stim" || name == "I_bias" || name == "I_input")) {
     v.kind = name == "I_syn"     ? RecordedKind::SynapticCurrent
              : name == "I_noise" ? RecordedKind::NoiseCurrent
              : name == "I_stim"  ? RecordedKind::StimulusCurrent
@@ -66,7 +69,7 @@ RecordPlan::Variable resolveVariable(const SimulationConfig& c, const Population
   }
   std::string known;
   for (const auto& s : state) known += std::string(s.name) + ", ";
-  known += "I_syn, I_noise, I_stim, I_bias, I_input";
+  known += input ? "I_syn, I_noise, I_stim, I_bias, I_input" : "no input: it is a spike source";
   for (std::size_t j = 0; j < c.projections.size(); ++j) {
     const ProjectionSettings& pr = c.projections[j];
     if (pr.target != pop.name) continue;

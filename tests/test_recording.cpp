@@ -232,6 +232,25 @@ TEST(Recording, BadSectionsNameTheKey) {
   EXPECT_NE(refused(r).find("record.x.interval_ms"), std::string::npos) << refused(r);
   r = record("x", "GPe", "g_stn_gpi");
   EXPECT_NE(refused(r).find("g_stn_gpe"), std::string::npos) << "the message lists the inputs: " << refused(r);
+  // A spike source has no input currents to record (they read 0).
+  {
+    auto c = recordedConfig();
+    c.populations.push_back(PopulationSettings::of("SRC", "poisson", 4));
+    RecordSettings source = record("x", "SRC", "I_noise");
+    source.node_ids = "0";
+    source.count = 0;
+    c.records.push_back(source);
+    std::string message = "accepted";
+    try {
+      recordPlans(c);
+    } catch (const ConfigError& e) {
+      message = e.what();
+    }
+    EXPECT_NE(message.find("'I_noise' is not a variable of population SRC (model poisson; it has "
+                           "burst_spikes_left, no input: it is a spike source)"),
+              std::string::npos)
+        << message;
+  }
   r = record("x", "STN", "V");
   r.file = "cbgtc_output.h5";
   EXPECT_NE(refused(r).find("record.x.file"), std::string::npos) << refused(r);
