@@ -803,7 +803,8 @@ std::string sectionNameOf(const std::string& section, const std::string& key) {
 /// them: its list replaces the built-in network's. The command line changes
 /// what the deck (or the built-in network) has, or adds to it.
 void addDeclaredSections(const std::vector<std::pair<std::string, std::string>>& cli,
-                         const std::vector<DeckEntry>& deck, SimulationConfig& config) {
+                         const std::vector<DeckEntry>& deck, const std::string& deck_path,
+                         SimulationConfig& config) {
   struct Key {
     std::string key, value;
   };
@@ -841,7 +842,13 @@ void addDeclaredSections(const std::vector<std::pair<std::string, std::string>>&
           try {
             populations.push_back(PopulationSettings::of(name, model->second, 0));
           } catch (const std::invalid_argument& e) {
-            throw ConfigError("population." + name + ".model: " + e.what());
+            // A deck's model names its line, as every deck error does.
+            const std::string key = "population." + name + ".model";
+            std::string where;
+            if (std::none_of(cli.begin(), cli.end(), [&](const auto& kv) { return kv.first == key; }))
+              for (const DeckEntry& d : deck)
+                if (d.key == key) where = deck_path + ":" + std::to_string(d.line) + ": ";
+            throw ConfigError(where + key + ": " + e.what());
           }
           // Another model: its own defaults (the noise is in the old
           // model's current units, so it is not kept either).
@@ -948,7 +955,7 @@ CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReade
   }
   std::vector<DeckEntry> deck;
   if (!deck_path.empty()) deck = scanDeck(deck_path, read_deck(deck_path));
-  addDeclaredSections(keys, deck, cl.config);
+  addDeclaredSections(keys, deck, deck_path, cl.config);
 
   OptionTable table = makeOptionTable(cl.config);
   po::options_description declared;

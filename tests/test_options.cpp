@@ -378,6 +378,18 @@ TEST(OptionsErrors, UnknownKeyNamesTheClosestKey) {
   expectRejected({"--config", deck}, {"typo.ini:3", "simulation.sed", "did you mean 'simulation.seed'?"});
 }
 
+// A deck's unknown model names its line, like every other deck error.
+TEST(OptionsErrors, AnUnknownModelInADeckNamesItsLine) {
+  TempDir dir;
+  const std::string deck = (dir / "models.ini").string();
+  writeFile(deck, "[population.Z]\nn = 3\nmodel = izhikevic\n");
+  expectRejected({"--config", deck}, {"models.ini:3: population.Z.model: unknown model 'izhikevic'"});
+  // On the command line it has no line.
+  EXPECT_EQ(
+      parseError({"--population.Q.model=foo", "--population.Q.n=1"}).rfind("population.Q.model: unknown", 0),
+      0u);
+}
+
 // A misspelt section kind gets the same section spelt right, and a key a
 // population's model lacks is named as such: both used to get another
 // population's key.
