@@ -10,6 +10,7 @@
 #include "io/output_writer.hpp"
 #include "io/run_info.hpp"
 #include "src/model_settings.hpp"
+#include "src/placement.hpp"
 #include "src/simulation.hpp"
 
 namespace cbgtc {
@@ -115,6 +116,20 @@ void writeNetworkFiles(const SimulationConfig& c, const Simulation& simulation,
     nodes->writeIds(group, "node_type_id", std::vector<std::uint64_t>(n, first_node_type + k), {});
     nodes->writeIds(group, "node_group_id", std::vector<std::uint64_t>(n, 0), {});
     nodes->writeNumbers(group + "/0", {});  // the one node group; its attributes are the type's
+    // A placed population's positions, as SONATA's x, y, z (um, as bmtk).
+    if (isPlaced(pop)) {
+      const std::uint64_t seed = randomSeed(pop, c);
+      std::vector<double> x, y, z;
+      for (std::int64_t i = 0; i < pop.n; ++i) {
+        const Position at = positionOf(pop, seed, i);
+        x.push_back(at.x_um);
+        y.push_back(at.y_um);
+        z.push_back(at.z_um);
+      }
+      nodes->writeDataset(group + "/0", "x", x, {{"units", "um"}});
+      nodes->writeDataset(group + "/0", "y", y, {{"units", "um"}});
+      nodes->writeDataset(group + "/0", "z", z, {{"units", "um"}});
+    }
     node_types += std::to_string(first_node_type + k) + " " + pop.name + " point_neuron " + pop.model + "\n";
   }
 

@@ -174,6 +174,23 @@ TEST(CliNetwork, NetworkFilesListEverySynapse) {
   }
 }
 
+// A placed population's positions are in the nodes file as SONATA's x, y,
+// z (bmtk reads them there), the same as the output's /positions.
+TEST(CliNetwork, NodesFileHoldsPlacedPositions) {
+  TempDir dir;
+  const auto out = (dir / "out.h5").string();
+  const RunResult r =
+      runCbgtc(smallRun(dir, out, "--output.network=true --population.STN.placement=sphere"), dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string nodes = (dir / "out_nodes.h5").string();
+  for (const char* axis : {"x", "y", "z"}) {
+    const auto placed = readDoubles(nodes, std::string("/nodes/STN/0/") + axis);
+    EXPECT_EQ(placed, readDoubles(out, std::string("/positions/STN/") + axis + "_um")) << axis;
+    EXPECT_EQ(placed.size(), 100u) << axis;
+    EXPECT_EQ(readStringAttribute(nodes, std::string("/nodes/STN/0/") + axis, "units"), "um");
+  }
+}
+
 // The network files are checked with the output before anything runs.
 TEST(CliNetwork, AnExistingNetworkFileIsRefusedBeforeTheRun) {
   TempDir dir;
