@@ -464,7 +464,10 @@ std::string helpText() {
           << conductanceUnits(settings) << "):";
     else
       out << "  " << name << " (a spike source: no membrane, no input):";
-    for (const ModelKey& k : modelKeys(settings)) out << " " << k.name;
+    for (const ModelKey& k : modelKeys(settings)) {
+      out << " " << k.name;
+      if (k.unit != nullptr && k.unit[0] != '\0') out << "[" << k.unit << "]";
+    }
     if (readsSpikeTrains(settings)) out << " spike_file spike_population";
     out << "\n    record variables:";
     for (const StateVariable& v : stateVariables(settings)) out << " " << v.name;
