@@ -2,13 +2,15 @@
 """Plot one metric of an ensemble table (cbgtc [ensemble]) against a grid key.
 
     scripts/plot_ensemble.py TABLE.tsv --x stimulus.dbs.frequency_hz --metric relative_beta \
-        [--population STN,GPe] [--by stimulus.dbs.current_mA] [--out beta_vs_frequency.svg]
+        [--population STN,GPe] [--by stimulus.dbs.current_mA] [--log] [--out beta_vs_frequency.svg]
 
 Draws each population's (and each value of --by's) mean ± sd over seeds as a
 line with error bars (for beta_coherence, each pair's: the rows "STN~GPe"),
 in an SVG file: Python's standard library only, so it runs on any machine
 that runs cbgtc. The means and sds are the table's own "mean" and "sd" rows
-(docs/network.md, "Ensembles").
+(docs/network.md, "Ensembles"). --log draws the metric on a logarithmic axis
+(beta power, which DBS changes by orders of magnitude); a mean at or below 0
+is then left out, and an error bar reaching 0 ends at the axis.
 """
 import argparse
 import math
@@ -54,6 +56,7 @@ def main():
     parser.add_argument("--metric", required=True, help="a column of the table, e.g. relative_beta")
     parser.add_argument("--population", default="", help="comma-separated populations (default: all)")
     parser.add_argument("--by", default="", help="another grid key: one line per value")
+    parser.add_argument("--log", action="store_true", help="a logarithmic axis for the metric")
     parser.add_argument("--out", default="", help="SVG file (default: <table>_<metric>.svg)")
     args = parser.parse_args()
 
@@ -97,14 +100,24 @@ def main():
         sys.exit("plot_ensemble: nothing to plot" + (" (beta_coherence is a pair's, and the table has no pair rows "
                                                      "such as STN~GPe)" if pairs else ""))
 
+    if args.log:  # a mean at or below 0 has no place on a logarithmic axis
+        for points in series.values():
+            for point in points.values():
+                if not point[0] > 0:
+                    point[0] = math.nan
     width, height, margin = 720, 440, 70
     xs = sorted({x for s in series.values() for x in s})
     ys = [m + k * (sd if not math.isnan(sd) else 0) for s in series.values() for m, sd in s.values()
           for k in (-1, 1) if not math.isnan(m)]
     x0, x1 = min(xs), max(xs)
-    # The axis spans 0 and every mean ± sd; a metric NaN in every run (a
-    # pulse latency without pulses) has none, and keeps the empty 0..1 axis.
-    y0, y1 = min([0.0] + ys), max([0.0] + ys) * 1.05
+    if args.log:
+        # Whole decades around every mean ± sd that is above 0.
+        logs = [math.log10(y) for y in ys if y > 0]
+        y0, y1 = (math.floor(min(logs)), math.ceil(max(logs))) if logs else (0.0, 1.0)
+    else:
+        # The axis spans 0 and every mean ± sd; a metric NaN in every run (a
+        # pulse latency without pulses) has none, and keeps the empty 0..1 axis.
+        y0, y1 = min([0.0] + ys), max([0.0] + ys) * 1.05
     x1 = x1 if x1 > x0 else x0 + 1
     y1 = y1 if y1 > y0 else y0 + 1
 
@@ -112,20 +125,27 @@ def main():
         return margin + (x - x0) / (x1 - x0) * (width - 2 * margin)
 
     def py(y):
+        if args.log:
+            y = math.log10(y) if y > 0 else y0  # an error bar reaching 0 ends at the axis
         return height - margin - (y - y0) / (y1 - y0) * (height - 2 * margin)
 
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
            f'font-size="12"><rect width="100%" height="100%" fill="white"/>']
-    out.append(f'<line x1="{margin}" y1="{py(y0)}" x2="{width - margin}" y2="{py(y0)}" stroke="black"/>')
-    out.append(f'<line x1="{margin}" y1="{py(y0)}" x2="{margin}" y2="{py(y1)}" stroke="black"/>')
+    bottom, top = (10.0 ** y0, 10.0 ** y1) if args.log else (y0, y1)
+    out.append(f'<line x1="{margin}" y1="{py(bottom)}" x2="{width - margin}" y2="{py(bottom)}" stroke="black"/>')
+    out.append(f'<line x1="{margin}" y1="{py(bottom)}" x2="{margin}" y2="{py(top)}" stroke="black"/>')
     for k in range(6):
-        xv, yv = x0 + k * (x1 - x0) / 5, y0 + k * (y1 - y0) / 5
+        xv = x0 + k * (x1 - x0) / 5
         out.append(f'<text x="{px(xv)}" y="{height - margin + 18}" text-anchor="middle">{xv:g}</text>')
+    # Linear: six ticks; logarithmic: one per decade.
+    ticks = [10.0 ** d for d in range(int(y0), int(y1) + 1)] if args.log else \
+        [y0 + k * (y1 - y0) / 5 for k in range(6)]
+    for yv in ticks:
         out.append(f'<text x="{margin - 6}" y="{py(yv) + 4}" text-anchor="end">{yv:.3g}</text>')
     out.append(f'<text x="{width / 2}" y="{height - 20}" text-anchor="middle">{args.x}</text>')
     out.append(f'<text x="18" y="{height / 2}" transform="rotate(-90 18 {height / 2})" '
-               f'text-anchor="middle">{args.metric} (mean ± sd)</text>')
+               f'text-anchor="middle">{args.metric} (mean ± sd{", log scale" if args.log else ""})</text>')
     for i, (label, points) in enumerate(sorted(series.items())):
         colour = colours[i % len(colours)]
         ordered = [(x, m, sd) for x, (m, sd) in sorted(points.items()) if not math.isnan(m)]

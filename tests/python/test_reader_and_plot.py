@@ -393,10 +393,10 @@ class EnsemblePlot(unittest.TestCase):
     def tearDownClass(cls):
         cls.folder.cleanup()
 
-    def plot(self, metric):
+    def plot(self, metric, *extra):
         svg = os.path.join(self.folder.name, f"{metric}.svg")
         r = subprocess.run([sys.executable, PLOT_ENSEMBLE, self.table, "--x", "population.STN.n", "--metric", metric,
-                            "--out", svg], capture_output=True, text=True)
+                            *extra, "--out", svg], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.strip(), svg)
         with open(svg) as f:
@@ -417,6 +417,29 @@ class EnsemblePlot(unittest.TestCase):
         svg = self.plot("rate_hz")
         self.assertEqual(svg.count("<circle"), 3 * 2)
         self.assertNotIn("n/a", svg)
+
+    def test_a_logarithmic_axis_places_each_mean_by_its_logarithm(self):
+        import math
+        import re
+
+        svg = self.plot("rate_hz", "--log")
+        heights = [float(y) for y in re.findall(r'<circle cx="[^"]+" cy="([^"]+)"', svg)]
+        # The points in drawing order: series by name, then by x.
+        with open(self.table) as f:
+            lines = [line.rstrip("\n").split("\t") for line in f if not line.startswith("#")]
+        rows = [dict(zip(lines[0], line)) for line in lines[1:]]
+        means = sorted((row["population"], float(row["overrides"].split("=")[1]), float(row["rate_hz"]))
+                       for row in rows if row["row"] == "mean" and row["population"] in ("STN", "GPe", "GPi"))
+        logs = [math.log10(m) for _, _, m in means]
+        self.assertEqual(len(heights), len(logs))
+        # cy = a − b·log10(mean), b > 0 (SVG y grows downwards), within the
+        # SVG's 0.1 px rounding.
+        lo, hi = logs.index(min(logs)), logs.index(max(logs))
+        b = (heights[lo] - heights[hi]) / (logs[hi] - logs[lo])
+        self.assertGreater(b, 0)
+        for y, l in zip(heights, logs):
+            self.assertAlmostEqual(y, heights[lo] - b * (l - logs[lo]), delta=0.2)
+        self.assertIn("log scale", svg)
 
 
 class EnsembleGridPlot(unittest.TestCase):
