@@ -118,17 +118,10 @@ void writeNetworkFiles(const SimulationConfig& c, const Simulation& simulation,
     nodes->writeNumbers(group + "/0", {});  // the one node group; its attributes are the type's
     // A placed population's positions, as SONATA's x, y, z (um, as bmtk).
     if (isPlaced(pop)) {
-      const std::uint64_t seed = randomSeed(pop, c);
-      std::vector<double> x, y, z;
-      for (std::int64_t i = 0; i < pop.n; ++i) {
-        const Position at = positionOf(pop, seed, i);
-        x.push_back(at.x_um);
-        y.push_back(at.y_um);
-        z.push_back(at.z_um);
-      }
-      nodes->writeDataset(group + "/0", "x", x, {{"units", "um"}});
-      nodes->writeDataset(group + "/0", "y", y, {{"units", "um"}});
-      nodes->writeDataset(group + "/0", "z", z, {{"units", "um"}});
+      const Positions at = positionsOf(pop, randomSeed(pop, c));
+      nodes->writeDataset(group + "/0", "x", at.x_um, {{"units", "um"}});
+      nodes->writeDataset(group + "/0", "y", at.y_um, {{"units", "um"}});
+      nodes->writeDataset(group + "/0", "z", at.z_um, {{"units", "um"}});
     }
     node_types += std::to_string(first_node_type + k) + " " + pop.name + " point_neuron " + pop.model + "\n";
   }

@@ -30,6 +30,17 @@ Position positionOf(const PopulationSettings& p, std::uint64_t seed, std::int64_
   return pos;
 }
 
+Positions positionsOf(const PopulationSettings& p, std::uint64_t seed) {
+  Positions all;
+  for (std::int64_t i = 0; i < p.n; ++i) {
+    const Position at = positionOf(p, seed, i);
+    all.x_um.push_back(at.x_um);
+    all.y_um.push_back(at.y_um);
+    all.z_um.push_back(at.z_um);
+  }
+  return all;
+}
+
 void checkPlacement(const PopulationSettings& p) {
   if (p.placement != "none" && !isPlaced(p))
     throw ConfigError("population." + p.name + ".placement must be none, box or sphere, got '" + p.placement + "'");

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "src/config.hpp"
 
@@ -19,6 +20,12 @@ bool isPlaced(const PopulationSettings& p);
 
 /// The position of global neuron i of a placed population.
 Position positionOf(const PopulationSettings& p, std::uint64_t seed, std::int64_t i);
+
+/// Every neuron's coordinates of a placed population, in index order (µm).
+struct Positions {
+  std::vector<double> x_um, y_um, z_um;
+};
+Positions positionsOf(const PopulationSettings& p, std::uint64_t seed);
 
 /// Checks the placement keys; throws ConfigError naming the key.
 void checkPlacement(const PopulationSettings& p);

@@ -36,18 +36,11 @@ void Simulation::writeSpikes(const std::vector<SpikeRecord>& all, io::OutputWrit
 void Simulation::writePlacementAndReach(io::OutputWriter& writer) const {
   for (const PopulationSettings& p : _config.populations) {
     if (!isPlaced(p)) continue;
-    const std::uint64_t seed = randomSeed(p, _config);
-    std::vector<double> x, y, z;
-    for (std::int64_t i = 0; i < p.n; ++i) {
-      const Position pos = positionOf(p, seed, i);
-      x.push_back(pos.x_um);
-      y.push_back(pos.y_um);
-      z.push_back(pos.z_um);
-    }
+    const Positions at = positionsOf(p, randomSeed(p, _config));
     const std::string group = "/positions/" + p.name;
-    writer.writeDataset(group, "x_um", x, {{"units", "um"}});
-    writer.writeDataset(group, "y_um", y, {{"units", "um"}});
-    writer.writeDataset(group, "z_um", z, {{"units", "um"}});
+    writer.writeDataset(group, "x_um", at.x_um, {{"units", "um"}});
+    writer.writeDataset(group, "y_um", at.y_um, {{"units", "um"}});
+    writer.writeDataset(group, "z_um", at.z_um, {{"units", "um"}});
   }
   for (const StimulusSettings& s : _config.stimuli) {
     if (!s.electrode) continue;
