@@ -173,7 +173,7 @@ PopulationSummary Simulation::gatherSummary(Population& r, std::int64_t steps_do
     for (std::size_t b = 0; b < pulse_rate_hz.size(); ++b) {
       const double width = blocks.width_ms[b];
       const double exposure_s = static_cast<double>(r.size) * covered_s * width / period;
-      pulse_time_ms.push_back((static_cast<double>(b) + 0.5) * bin);
+      pulse_time_ms.push_back(static_cast<double>(b) * bin + width / 2);  // the short last bin's own centre
       const double counts = pulse_rate_hz[b];
       total += counts;
       pulse_rate_hz[b] = exposure_s > 0 ? counts / exposure_s : nan;
@@ -193,7 +193,8 @@ PopulationSummary Simulation::gatherSummary(Population& r, std::int64_t steps_do
     const std::uint64_t seed =
         (randomSeed(*_config.population(r.name), _config) * 0x9E3779B97F4A7C15ull + r.key) ^
         pulse_locking_stream;
-    p.pulse_locking_p = analysis::pulseLockingP(blocks, pulse_locking_surrogates, seed);
+    // No analysed pulse time (the train ends before the burn-in): no histogram to test.
+    p.pulse_locking_p = covered_s > 0 ? analysis::pulseLockingP(blocks, pulse_locking_surrogates, seed) : nan;
     const double flat = total * largest_width / period;
     if (!(largest > flat + 5 * std::sqrt(flat)) || !r.stats.pulse_acts ||
         !(p.pulse_locking_p < pulse_locking_alpha))

@@ -459,6 +459,12 @@ TEST(Stimulus, PulseTriggeredHistogramsCountSpikesBySinceTheLastPulse) {
       }
     }
   }
+  // Bin centres, the short last bin's its own (a centre past the period
+  // would be a latency longer than the interval between pulses).
+  const auto& centres = w.datasets.at("/metrics/GPi/pulse_histogram_time_ms");
+  ASSERT_EQ(centres.size(), bins);
+  for (std::size_t b = 0; b + 1 < bins; ++b) EXPECT_DOUBLE_EQ(centres[b], b + 0.5);
+  EXPECT_NEAR(centres[bins - 1], (7.0 + period) / 2, 1e-12);
   const auto& gpi = w.datasets.at("/metrics/GPi/pulse_histogram_hz");
   const auto peak = std::max_element(gpi.begin(), gpi.end()) - gpi.begin();
   EXPECT_DOUBLE_EQ(summary.populations[0].pulse_latency_ms, (peak + 0.5) * 1.0);

@@ -334,6 +334,15 @@ def pac(run, populations=None):
     return fig
 
 
+def pulse_bin_edges(centres_ms):
+    """The bins' edges from their centres: bins of one width from 0, the
+    last one shorter where the pulse interval ends (docs/model.md §7.8)."""
+    centres = np.asarray(centres_ms, dtype=float)
+    width = 2.0 * centres[0]
+    starts = np.arange(centres.size) * width
+    return np.append(starts, 2.0 * centres[-1] - starts[-1])
+
+
 def pulse(run, populations=None):
     """Pulse-triggered spike histograms around stimulation pulses."""
     names = [p for p in (populations or run.populations)
@@ -344,8 +353,10 @@ def pulse(run, populations=None):
                      transform=axes[0].transAxes)
     for a, name in zip(axes, names):
         m = run.metrics[name]
-        a.step(m["pulse_histogram_time_ms"], m["pulse_histogram_hz"], where="post", color="k", lw=0.8)
-        a.set_title(f"{name}: peak {m.get('pulse_latency_ms', float('nan')):.2f} ms after onset")
+        a.stairs(m["pulse_histogram_hz"], pulse_bin_edges(m["pulse_histogram_time_ms"]), color="k", lw=0.8)
+        latency = m.get("pulse_latency_ms", float("nan"))
+        a.set_title(f"{name}: " + (f"peak {latency:.2f} ms after onset" if np.isfinite(latency)
+                                   else "not locked"))
         a.set_xlabel("time since pulse onset (ms)")
         a.set_ylabel("rate (Hz)")
     return fig
@@ -376,7 +387,7 @@ def summary(run, t_start_ms=None, t_stop_ms=None, max_neurons=200):
         a = fig.add_subplot(grid[2, 1])
         for name in [p for p in run.populations if p in run.metrics and "pulse_histogram_hz" in run.metrics[p]]:
             m = run.metrics[name]
-            a.step(m["pulse_histogram_time_ms"], m["pulse_histogram_hz"], where="post", lw=0.8, label=name)
+            a.stairs(m["pulse_histogram_hz"], pulse_bin_edges(m["pulse_histogram_time_ms"]), lw=0.8, label=name)
         a.set_title("pulse-triggered spike histograms")
         a.set_xlabel("time since pulse onset (ms)")
         a.set_ylabel("rate (Hz)")

@@ -276,6 +276,16 @@ class ReportFile(Fixture):
         self.assertNotIn("write_spikes", said)
 
 
+class PulseBins(unittest.TestCase):
+    def test_the_edges_come_from_the_centres_with_a_short_last_bin(self):
+        # 130 Hz, 1 ms bins: 7 full bins and one of 0.692 ms. The plot drew
+        # each bin from its centre on, half a bin late.
+        period = 1000.0 / 130
+        centres = [b + 0.5 for b in range(7)] + [(7 + period) / 2]
+        np.testing.assert_allclose(cbgtc.plot.pulse_bin_edges(centres), list(range(8)) + [period], rtol=0,
+                                   atol=1e-12)
+
+
 class ContinuedRun(unittest.TestCase):
     """The run of the fixture continued from a checkpoint at 500 ms
     (docs/checkpoint.md): into a file of its own, which holds the spikes from
