@@ -8,7 +8,8 @@ Draws each population's (and each value of --by's) mean ± sd over seeds as a
 line with error bars (for beta_coherence, each pair's: the rows "STN~GPe"),
 in an SVG file: Python's standard library only, so it runs on any machine
 that runs cbgtc. The means and sds are the table's own "mean" and "sd" rows
-(docs/network.md, "Ensembles"). --log draws the metric on a logarithmic axis
+(docs/network.md, "Ensembles"); a mean that fewer runs define than the point
+has (the table's "defined" row) is marked "k of n runs". --log draws the metric on a logarithmic axis
 (beta power, which DBS changes by orders of magnitude); a mean at or below 0
 is then left out, and an error bar reaching 0 ends at the axis.
 """
@@ -64,7 +65,7 @@ def main():
     if args.metric not in header:
         sys.exit(f"plot_ensemble: no column '{args.metric}' in {args.table}")
     wanted = [p for p in args.population.split(",") if p]
-    statistics = [row for row in rows if row["row"] in ("mean", "sd")]
+    statistics = [row for row in rows if row["row"] in ("mean", "sd", "defined")]
     # Each grid key besides --x and --by takes one value, or the points at one
     # x would overwrite each other and the line would show the last point's.
     values = {}  # key -> its values over the grid
@@ -94,8 +95,10 @@ def main():
         if wanted and pop not in wanted and not (ends and all(e in wanted for e in ends)):
             continue
         label = pop + (f" {args.by}={keys.get(args.by, '?')}" if args.by else "")
-        point = series.setdefault(label, {}).setdefault(number(keys[args.x]), [math.nan, math.nan])
-        point[0 if row["row"] == "mean" else 1] = number(row[args.metric])
+        # mean, sd, runs defining the metric, runs
+        point = series.setdefault(label, {}).setdefault(number(keys[args.x]), [math.nan, math.nan, math.nan, math.nan])
+        point[{"mean": 0, "sd": 1, "defined": 2}[row["row"]]] = number(row[args.metric])
+        point[3] = number(row["n"])
     if not series:
         sys.exit("plot_ensemble: nothing to plot" + (" (beta_coherence is a pair's, and the table has no pair rows "
                                                      "such as STN~GPe)" if pairs else ""))
@@ -107,7 +110,7 @@ def main():
                     point[0] = math.nan
     width, height, margin = 720, 440, 70
     xs = sorted({x for s in series.values() for x in s})
-    ys = [m + k * (sd if not math.isnan(sd) else 0) for s in series.values() for m, sd in s.values()
+    ys = [m + k * (sd if not math.isnan(sd) else 0) for s in series.values() for m, sd, _, _ in s.values()
           for k in (-1, 1) if not math.isnan(m)]
     x0, x1 = min(xs), max(xs)
     if args.log:
@@ -148,7 +151,7 @@ def main():
                f'text-anchor="middle">{args.metric} (mean ± sd{", log scale" if args.log else ""})</text>')
     for i, (label, points) in enumerate(sorted(series.items())):
         colour = colours[i % len(colours)]
-        ordered = [(x, m, sd) for x, (m, sd) in sorted(points.items()) if not math.isnan(m)]
+        ordered = [(x, m, sd) for x, (m, sd, _, _) in sorted(points.items()) if not math.isnan(m)]
         if ordered:
             path = " ".join(f"{'M' if j == 0 else 'L'}{px(x):.1f},{py(m):.1f}" for j, (x, m, _) in enumerate(ordered))
             out.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
@@ -157,6 +160,15 @@ def main():
             if not math.isnan(sd):
                 out.append(f'<line x1="{px(x):.1f}" y1="{py(m - sd):.1f}" x2="{px(x):.1f}" y2="{py(m + sd):.1f}" '
                            f'stroke="{colour}"/>')
+        # A mean over fewer runs than the point has (a NaN is an outcome: no
+        # beta burst, no locking) says over how many; a point no run defines
+        # says so at the axis.
+        for x, (m, _, defined, runs) in sorted(points.items()):
+            if math.isnan(defined) or math.isnan(runs) or defined >= runs:
+                continue
+            at = py(m) - 6 if not math.isnan(m) else py(10.0 ** y0 if args.log else y0) - 4 - 10 * i
+            out.append(f'<text x="{px(x) + 5:.1f}" y="{at:.1f}" fill="{colour}" font-size="10">'
+                       f'{defined:g} of {runs:g} runs</text>')
         # A line left out is still named, so that it is not taken for one forgotten.
         shown = label if ordered else f"{label} (n/a)"
         out.append(f'<text x="{width - margin + 4 - 150}" y="{margin + 16 * i}" fill="{colour}">{shown}</text>')

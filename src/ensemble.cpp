@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -41,10 +42,13 @@ std::uint64_t seedOf(const std::string& text) {
   }
 }
 
+// The shortest of 15 or 17 significant digits that reads back as v: a
+// table's runs give the statistics of its mean and sd rows exactly.
 std::string number(double v) {
   if (std::isnan(v)) return "nan";
   char text[32];
-  std::snprintf(text, sizeof text, "%.6g", v);
+  std::snprintf(text, sizeof text, "%.15g", v);
+  if (std::strtod(text, nullptr) != v) std::snprintf(text, sizeof text, "%.17g", v);
   return text;
 }
 
@@ -395,8 +399,17 @@ std::string ensembleTable(const std::vector<EnsembleRun>& runs, const std::vecto
   for (std::size_t r = 0; r < runs.size(); ++r) by_point[runs[r].point].push_back(r);
   for (const auto& [point, members] : by_point) {
     const RunSummary& first = summaries[members.front()];
-    for (const char* statistic : {"mean", "sd"}) {
-      const bool mean = statistic[0] == 'm';
+    // mean and sd over the runs that define a metric, and how many do
+    // (a NaN is an outcome too: no beta burst, no locking).
+    for (const char* statistic : {"mean", "sd", "defined"}) {
+      const bool mean = statistic[0] == 'm', defined = statistic[0] == 'd';
+      const auto value = [&](const std::vector<double>& c) {
+        if (defined)
+          return static_cast<double>(
+              std::count_if(c.begin(), c.end(), [](double x) { return !std::isnan(x); }));
+        const MeanSd s = meanSd(c);
+        return mean ? s.mean : s.sd;
+      };
       const std::string lead = std::string(statistic) + "\t" + std::to_string(point) + "\t-\t" +
                                overridesText(runs[members.front()]) + "\t";
       for (std::size_t q = 0; q < first.populations.size(); ++q) {
@@ -407,18 +420,14 @@ std::string ensembleTable(const std::vector<EnsembleRun>& runs, const std::vecto
           for (std::size_t c = 0; c < metric_count; ++c) columns[c].push_back(m[c].second);
         }
         out << '\t' << members.size();
-        for (const auto& c : columns) {
-          const MeanSd s = meanSd(c);
-          out << '\t' << number(mean ? s.mean : s.sd);
-        }
+        for (const auto& c : columns) out << '\t' << number(value(c));
         out << "\tnan\n";
       }
       for (std::size_t q = 0; q < first.pairs.size(); ++q) {
         std::vector<double> c;
         for (std::size_t r : members) c.push_back(summaries[r].pairs[q].beta_coherence);
-        const MeanSd s = meanSd(c);
-        out << lead << first.pairs[q].a << "~" << first.pairs[q].b << '\t' << members.size() << no_metrics << '\t'
-            << number(mean ? s.mean : s.sd) << '\n';
+        out << lead << first.pairs[q].a << "~" << first.pairs[q].b << '\t' << members.size() << no_metrics
+            << '\t' << number(value(c)) << '\n';
       }
     }
   }

@@ -452,6 +452,33 @@ class EnsemblePlot(unittest.TestCase):
         self.assertIn("log scale", svg)
 
 
+class EnsemblePlotDefinedRuns(unittest.TestCase):
+    """A mean that only some runs define (NaN is an outcome: no burst, no
+    locking) says over how many runs; a point no run defines says so. A
+    table of the shape cbgtc writes, two runs per point."""
+
+    def test_points_defined_in_fewer_runs_say_how_many(self):
+        with tempfile.TemporaryDirectory() as folder:
+            table, svg = os.path.join(folder, "t.tsv"), os.path.join(folder, "t.svg")
+            head = "row\tpoint\tseed\toverrides\tpopulation\tn\tbeta_burst_mean_ms\n"
+            rows = ["mean\t0\t-\tstimulus.dbs.frequency_hz=20\tSTN\t2\t141",
+                    "sd\t0\t-\tstimulus.dbs.frequency_hz=20\tSTN\t2\tnan",
+                    "defined\t0\t-\tstimulus.dbs.frequency_hz=20\tSTN\t2\t1",
+                    "mean\t1\t-\tstimulus.dbs.frequency_hz=130\tSTN\t2\tnan",
+                    "sd\t1\t-\tstimulus.dbs.frequency_hz=130\tSTN\t2\tnan",
+                    "defined\t1\t-\tstimulus.dbs.frequency_hz=130\tSTN\t2\t0"]
+            with open(table, "w") as f:
+                f.write("# cbgtc test\n" + head + "\n".join(rows) + "\n")
+            r = subprocess.run([sys.executable, PLOT_ENSEMBLE, table, "--x", "stimulus.dbs.frequency_hz",
+                                "--metric", "beta_burst_mean_ms", "--out", svg], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(svg) as f:
+                drawn = f.read()
+        self.assertEqual(drawn.count("<circle"), 1)
+        self.assertIn(">1 of 2 runs</text>", drawn)
+        self.assertIn(">0 of 2 runs</text>", drawn)
+
+
 class EnsembleGridPlot(unittest.TestCase):
     """plot_ensemble.py on a table of two grid keys, two values each (one
     seed, short runs: only the table's shape matters here)."""
