@@ -624,9 +624,10 @@ TEST(CliEnsemble, RunsEqualTheSingleRunsOfTheirSeedsAndValues) {
   ASSERT_EQ(s.exit_code, 0) << s.err;
   expectSameSpikes((dir / "ens_1.h5").string(), single);  // run 1: I_e 280, seed 5
   const std::string table = slurp(dir / "ens_ensemble.tsv");
-  // The version line, the header, then 4 runs and 2 grid points' mean and sd, of 3 populations and 3 pairs each.
+  // The version line, the header, then 4 runs and 2 grid points' mean, sd and defined counts, of 3
+  // populations and 3 pairs each.
   EXPECT_EQ(table.rfind("# cbgtc " CBGTC_VERSION " (git ", 0), 0u) << table;
-  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 2 + 4 * 6 + 2 * 2 * 6) << table;
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 2 + 4 * 6 + 2 * 3 * 6) << table;
   EXPECT_NE(e.out.find("grid point 1: population.GPe.I_e=300 (2 runs"), std::string::npos) << e.out;
 }
 #endif
