@@ -212,6 +212,10 @@ std::set<std::string> stimuliNotStarted(const std::map<std::string, std::string>
 
 /// Why a stimulus's key may not differ here.
 std::string stimulusHint(const std::string& key, double checkpoint_ms) {
+  if (key == pulse_histogram_key)
+    return " (without analysis.pulse_stimulus the histograms follow the deck's first periodic pulse train, "
+           "and an irregular one, interval_cv > 0, has none: name the stimulus they follow with "
+           "analysis.pulse_stimulus, in both runs)";
   const std::string name = stimulusOf(key);
   if (name.empty()) return "";
   const std::string k = "stimulus." + name + ".";

@@ -411,6 +411,7 @@ TEST(Checkpoint, AStimulusNotYetStartedMayChange) {
       0.2;  // no longer periodic: dbs, counting since 0 ms, would be followed
   const std::string why = refusalOf(switched, two_file);
   EXPECT_NE(why.find("the pulse histograms' stimulus is dbs here but late"), std::string::npos) << why;
+  EXPECT_NE(why.find("name the stimulus they follow with analysis.pulse_stimulus"), std::string::npos) << why;
 }
 
 // A checkpoint of an earlier version, which also compared the settings of
