@@ -294,7 +294,8 @@ def _grid(n, size_per=(4, 3)):
     plt = _pyplot()
     columns = min(n, 3)
     rows = max(1, math.ceil(n / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(size_per[0] * columns, size_per[1] * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(size_per[0] * columns, size_per[1] * rows), squeeze=False,
+                             layout="constrained")  # titles clear of the row above's labels
     flat = [a for row in axes for a in row]
     for a in flat[n:]:
         a.set_visible(False)
