@@ -464,3 +464,13 @@ TEST(Oscillations, BurstsOfANonFiniteTraceAreNone) {
   x[700] = std::numeric_limits<double>::infinity();
   EXPECT_EQ(cbgtc::analysis::bursts(x, 1000.0, 13, 30, 75, 0).count, 0);
 }
+
+// A trace shorter than the shortest burst cannot hold one: its burst rate
+// is undefined, not 0 (a 10 ms analysed window read "0 bursts per second").
+TEST(Oscillations, ATraceShorterThanABurstHasNoBurstRate) {
+  std::vector<double> x(99);  // 99 ms at 1 kHz, against a 100 ms minimum
+  for (std::size_t j = 0; j < x.size(); ++j) x[j] = std::sin(2 * 3.14159265358979 * 20 * j / 1000.0);
+  EXPECT_TRUE(std::isnan(cbgtc::analysis::bursts(x, 1000.0, 13, 30, 75, 100).rate_hz));
+  x.push_back(0.0);  // 100 ms: long enough for one
+  EXPECT_FALSE(std::isnan(cbgtc::analysis::bursts(x, 1000.0, 13, 30, 75, 100).rate_hz));
+}

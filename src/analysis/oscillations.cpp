@@ -233,7 +233,9 @@ Bursts bursts(const std::vector<double>& x, double fs_hz, double lo_hz, double h
   }
   out.count = static_cast<int>(out.start_ms.size());
   const double seconds = static_cast<double>(x.size()) / fs_hz;
-  out.rate_hz = seconds > 0 ? out.count / seconds : 0.0;
+  // A trace shorter than the shortest burst cannot hold one: no rate, rather than none.
+  out.rate_hz = static_cast<double>(x.size()) >= min_samples ? out.count / seconds
+                                                             : std::numeric_limits<double>::quiet_NaN();
   double total_ms = 0, total_amplitude = 0;
   for (int k = 0; k < out.count; ++k) {
     total_ms += out.duration_ms[k];
