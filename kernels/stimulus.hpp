@@ -64,7 +64,13 @@ struct Stimulus {
   /// The number m of the pulse whose onset start + m/f falls in [t0, t1)
   /// and before stop, or −1. Each onset falls in exactly one step: the
   /// candidate is corrected against the same onset formula the test uses.
-  KOKKOS_INLINE_FUNCTION std::int64_t pulseIn(double t0, double t1) const {
+  /// An onset within round-off (10⁻⁹ of the step) below a step's start
+  /// belongs to that step, as an edge belongs to the bin it starts
+  /// (docs/model.md §5.2): a start_ms of 700.3 ms fired the axons in the
+  /// step before it.
+  KOKKOS_INLINE_FUNCTION std::int64_t pulseIn(double step_t0, double step_t1) const {
+    const double edge = 1e-9 * (step_t1 - step_t0);
+    const double t0 = step_t0 - edge, t1 = step_t1 - edge;
     if (onsets != nullptr) {
       const std::int64_t m = firstAtOrAfter(onsets, onset_count, t0);
       return m < onset_count && onsets[m] < t1 && onsets[m] < stop_ms ? m : -1;

@@ -403,6 +403,25 @@ TEST(Stimulus, AxonalPulsesFireEveryAxonAtTheirOnset) {
   EXPECT_EQ(first_nonzero, first_step + 80);
 }
 
+// An onset on a step's start that round-off puts just below it (700.3 ms is
+// 28011.999999999996 steps of 0.025 ms) fires in that step, not the one
+// before: no axonal spike before start_ms.
+TEST(Stimulus, AnOnsetOnAStepStartFiresInThatStep) {
+  SimulationConfig c = axonalNetwork(1.0, 1);
+  c.simulation.duration_ms = 800;
+  c.stimuli.front().start_ms = 700.3;
+  c.stimuli.front().frequency_hz = 77;
+  ASSERT_LT(700.3 / c.simulation.dt_ms, 28012.0) << "the case: the onset rounds below its step";
+  MemoryWriter w;
+  {
+    Simulation sim(c);
+    sim.run(&w);
+  }
+  const auto& axonal = w.spikes.at("AX_axonal");
+  ASSERT_FALSE(axonal.empty());
+  EXPECT_EQ(std::llround(axonal.front().first / c.simulation.dt_ms), 28012) << axonal.front().first;
+}
+
 // With p = 0.5 the count of axonal spikes is binomial(pulses × neurons, ½).
 TEST(Stimulus, AxonalActivationProbabilityIsBinomial) {
   for (const std::int64_t seed : {1, 2, 3}) {
