@@ -132,12 +132,16 @@ std::vector<double> checkpointTimes(const std::string& text) {
   return times;
 }
 
+step_type checkpointStep(double ms, double dt_ms, step_type epoch_steps) {
+  return (stepsOf(ms, dt_ms) + epoch_steps - 1) / epoch_steps * epoch_steps;
+}
+
 std::vector<step_type> checkpointSteps(const SimulationConfig& config, step_type epoch_steps) {
   const double dt = config.simulation.dt_ms;
   const step_type n = config.stepCount();
   std::vector<step_type> steps;
   const auto add = [&](double ms) {
-    const step_type k = (stepsOf(ms, dt) + epoch_steps - 1) / epoch_steps * epoch_steps;
+    const step_type k = checkpointStep(ms, dt, epoch_steps);
     if (k > 0 && k < n) steps.push_back(k);
   };
   for (double t : checkpointTimes(config.checkpoint.at_ms)) add(t);

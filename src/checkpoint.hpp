@@ -20,6 +20,10 @@ namespace cbgtc {
 /// naming the key for anything but non-negative numbers.
 std::vector<double> checkpointTimes(const std::string& text);
 
+/// The step of a checkpoint asked for at `ms`: its step (stepsOf) rounded
+/// up to a multiple of `epoch_steps` (a spike exchange).
+step_type checkpointStep(double ms, double dt_ms, step_type epoch_steps);
+
 /// The steps at which `config` writes a checkpoint: each time of
 /// checkpoint.at_ms and each multiple of checkpoint.every_ms, as a step
 /// (stepsOf) rounded up to a multiple of `epoch_steps` (a spike exchange),

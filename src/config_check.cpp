@@ -134,8 +134,6 @@ void checkProjections(const SimulationConfig& c) {
   }
 }
 
-}  // namespace
-
 // A checkpoint is taken at the first spike exchange at or after its time
 // (checkpointSteps): one that falls on the run's end, or on its start, would
 // not be written. After the projections' checks, which the exchange interval
@@ -147,7 +145,7 @@ void checkCheckpointTimes(const SimulationConfig& c) {
     if (t >= c.simulation.duration_ms)
       throw ConfigError("checkpoint.at_ms: " + io::formatNumber(t) + " ms is not before the run's end (" +
                         "simulation.duration_ms = " + io::formatNumber(c.simulation.duration_ms) + ")");
-    const step_type k = (stepsOf(t, dt) + epoch - 1) / epoch * epoch;
+    const step_type k = checkpointStep(t, dt, epoch);
     const std::string exchange = io::formatNumber(static_cast<double>(k) * dt) +
                                  " ms (spike exchanges every " +
                                  io::formatNumber(static_cast<double>(epoch) * dt) + " ms)";
@@ -167,6 +165,8 @@ void checkCheckpointTimes(const SimulationConfig& c) {
     }
   }
 }
+
+}  // namespace
 
 void checkConsistency(const SimulationConfig& c) {
   if (c.ensemble.replica_files != "each" && c.ensemble.replica_files != "one")
