@@ -191,7 +191,9 @@ Comodulogram comodulogram(const std::vector<double>& x, double fs_hz, const std:
     const double amp_width = fixed_amp_width ? amp_half_width_hz : phase_hz[p];
     for (std::size_t a = 0; a < amp_hz.size(); ++a) {
       const double lo = amp_hz[a] - amp_width, hi = amp_hz[a] + amp_width;
-      if (!bandWithin(lo, hi, limit_hz)) continue;
+      // An amplitude band that reaches into the phase band holds the phase
+      // rhythm itself, whose envelope then follows its own phase.
+      if (!bandWithin(lo, hi, limit_hz) || lo <= phase_hi) continue;
       const double index = fixed_amp_width ? tortIndex(phase_bin, fixed_envelopes[a], 0, bins)
                                            : tortIndex(phase_bin, envelopeOf(bands.band(lo, hi)), 0, bins);
       out.mi[p * amp_hz.size() + a] = index;

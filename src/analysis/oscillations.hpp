@@ -79,7 +79,8 @@ struct Comodulogram {
 /// sidebands a ± p that a coupling at p puts around a (Tort et al. 2010).
 /// NaN where either band reaches below 0 Hz or past band_limit_hz (0: the
 /// Nyquist frequency fs_hz / 2; a decimated trace's passband edge is lower,
-/// src/analysis/decimation.hpp). Each band's analytic signal is computed
+/// src/analysis/decimation.hpp), or where the amplitude band does not lie
+/// above the phase band. Each band's analytic signal is computed
 /// once. Throws std::invalid_argument for a negative half-width or
 /// fs_hz <= 0.
 Comodulogram comodulogram(const std::vector<double>& x, double fs_hz, const std::vector<double>& phase_hz,

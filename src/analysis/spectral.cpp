@@ -373,6 +373,11 @@ std::pair<std::size_t, std::size_t> binRange(std::size_t n_bins, double df_hz, d
 
 }  // namespace
 
+std::size_t fastFftLength(std::size_t n) {
+  while (n > 1 && !MixedRadix::handles(n)) --n;
+  return n;
+}
+
 namespace Impl {
 std::vector<std::complex<double>> fft(std::vector<std::complex<double>> x) {
   const FftPlan plan(x.size());

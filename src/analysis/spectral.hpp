@@ -101,8 +101,14 @@ Coherence coherence(const std::vector<double>& x, const std::vector<double>& y, 
 /// when there is none.
 double bandMeanCoherence(const Coherence& c, double lo_hz, double hi_hz);
 
+/// The largest length m <= n whose only prime factors are 2, 3 and 5: a
+/// transform of it is direct, where other lengths take Bluestein's three
+/// transforms of at least 2n (about 20 times the time at n = 10⁴). 0 for 0.
+std::size_t fastFftLength(std::size_t n);
+
 namespace Impl {
-/// Forward DFT, X_k = sum_j x_j exp(-2 pi i j k / n), any n (radix-2 for powers of two, Bluestein otherwise).
+/// Forward DFT, X_k = sum_j x_j exp(-2 pi i j k / n), any n (radix-2 for powers of two, mixed radix for
+/// lengths of fastFftLength, Bluestein otherwise).
 /// Exposed for tests only.
 std::vector<std::complex<double>> fft(std::vector<std::complex<double>> x);
 

@@ -40,8 +40,8 @@ struct TraceMetrics {
 
 TraceMetrics traceMetrics(const std::vector<double>& lfp, const TraceSettings& s);
 
-/// The grid of a run's comodulogram (analysis.comodulogram): phases 4–40 Hz (±1 Hz),
-/// amplitudes 30–200 Hz (±10 Hz).
+/// The grid of a run's comodulogram (analysis.comodulogram): phases p of
+/// 4–40 Hz (±1 Hz), amplitudes 30–200 Hz (±p).
 Comodulogram runComodulogram(const std::vector<double>& lfp, double fs_hz, double passband_hz);
 
 }  // namespace cbgtc::analysis
