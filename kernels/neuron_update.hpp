@@ -50,7 +50,8 @@ struct SpikeStatistics {
   // mod pulse_blocks) for the locking test: row-major [block][bin]. Empty: none.
   Kokkos::View<std::int64_t*, MemorySpace> pulse_bins;
   double pulse_start_ms = 0, pulse_stop_ms = 0, pulse_period_ms = 1, pulse_bin_ms = 1;
-  std::int64_t pulse_bin_count = 1, pulse_block_pulses = 1, pulse_blocks = 1;
+  std::int32_t pulse_bin_count = 1, pulse_block_pulses = 1,
+               pulse_blocks = 1;  // 32 bits: see fused_argument_bytes
   bool pulse_acts = true;  // the pulses reach some neuron: without, no histogram peak is a latency
   // Relay of input pulses (docs/model.md §7.9): for the pulses m whose
   // onset relay_onsets(m) is at least relay_from_ms and whose window ends
@@ -578,6 +579,12 @@ struct FusedSteppersWith {
   }
 };
 
+/// The most bytes a fused launch's steppers may take: light-weight launches
+/// pass the functor as a kernel argument only up to 4 KB (kokkos_compat.hpp);
+/// beyond, Kokkos copies it to global memory before every launch.
+/// src/population.hpp checks the registry's table against it on every backend.
+inline constexpr std::size_t fused_argument_bytes = 4000;
+
 /// On a GPU, steps [k0, k1) of the populations of `table` in one launch with
 /// L lanes per neuron, each population on its own warps (ranges padded to
 /// 64 threads), so that the populations' latencies overlap instead of
@@ -589,9 +596,8 @@ void advanceFused(const ExecutionSpace& space, step_type k0, step_type k1, const
   // multiprocessors instead of sharing a few, and the compiler may give
   // each thread all the registers this long kernel wants.
   using Policy = Kokkos::RangePolicy<ExecutionSpace, Kokkos::LaunchBounds<warp_multiple, 1>>;
-  // Light-weight launches pass the functor as a kernel argument only up to
-  // 4 KB (kokkos_compat.hpp); beyond, fewer populations per launch.
-  static_assert(sizeof(Table) <= 4000, "a fused launch's steppers exceed a kernel argument: lower a fused_slots");
+  static_assert(sizeof(Table) <= fused_argument_bytes,
+                "a fused launch's steppers exceed a kernel argument: lower a fused_slots");
   Kokkos::parallel_for(
       "cbgtc::Network::advance", lightweight(Policy(space, 0, table.end)),
       KOKKOS_LAMBDA(const index_type t) { table.template advance<L>(t, k0, k1); });

@@ -274,10 +274,11 @@ void Simulation::buildPopulations() {
       // Blocks of at least pulse_block_ms each, pulse_blocks of them reused
       // in turn, so that the histogram's size does not depend on the run's
       // length (docs/model.md §7.8).
-      p.stats.pulse_bin_count = bins;
-      p.stats.pulse_block_pulses = std::max<std::int64_t>(
-          1, static_cast<std::int64_t>(std::ceil(pulse_block_ms / p.stats.pulse_period_ms - 1e-9)));
-      p.stats.pulse_blocks = std::clamp<std::int64_t>(pulse_block_bins / bins, 1, pulse_blocks);
+      p.stats.pulse_bin_count = static_cast<std::int32_t>(bins);
+      p.stats.pulse_block_pulses = static_cast<std::int32_t>(std::max<std::int64_t>(
+          1, static_cast<std::int64_t>(std::ceil(pulse_block_ms / p.stats.pulse_period_ms - 1e-9))));
+      p.stats.pulse_blocks =
+          static_cast<std::int32_t>(std::clamp<std::int64_t>(pulse_block_bins / bins, 1, pulse_blocks));
       p.stats.pulse_bins = Kokkos::View<std::int64_t*, MemorySpace>("cbgtc::" + p.name + "::pulse_bins",
                                                                     p.stats.pulse_blocks * bins);
     }

@@ -52,6 +52,20 @@ struct StepperLists<models::ModelList<M...>> {
 using SteppersByModel = Impl::StepperLists<models::Models>::type;
 
 namespace Impl {
+template <class... M>
+constexpr std::size_t fusedTableBytes(models::ModelList<M...>) {
+  return sizeof(FusedSteppers<StepperOf<M, Kokkos::HostSpace>...>);
+}
+}  // namespace Impl
+
+// A View takes the same bytes in every memory space, so a CPU build checks
+// the GPU's fused launch too: a field added to a stepper (SpikeStatistics,
+// a model's Step) must leave the registry's table within a kernel argument.
+static_assert(
+    Impl::fusedTableBytes(models::Models{}) <= fused_argument_bytes,
+    "the fused GPU launch's steppers exceed a kernel argument: shrink a stepper or lower a fused_slots");
+
+namespace Impl {
 template <class List>
 struct StepperTableOf;
 template <class... M>

@@ -281,7 +281,6 @@ void applyTraceMetrics(const analysis::TraceMetrics& m, PopulationSummary& p) {
 void Simulation::writePopulation(io::OutputWriter& writer, const Population& r, const PopulationSummary& p,
                                  const GatheredPopulation& g, const analysis::TraceMetrics& m) const {
   const auto& a = _config.analysis;
-  const double nan = std::numeric_limits<double>::quiet_NaN();
   io::PopulationResults out;
   out.population = r.name;
   out.current_units = r.current_units;
