@@ -422,6 +422,29 @@ TEST(Stimulus, AnOnsetOnAStepStartFiresInThatStep) {
   EXPECT_EQ(std::llround(axonal.front().first / c.simulation.dt_ms), 28012) << axonal.front().first;
 }
 
+// The file lists each pulse's onset (/stimuli/<name>/pulse_onsets_ms), the
+// times irregular pulses do not give by a formula: every axon fires in the
+// step that holds each listed onset, and at no other time.
+TEST(Stimulus, TheFileListsThePulsesOnsets) {
+  SimulationConfig c = axonalNetwork(1.0, 1);
+  c.stimuli.front().interval_cv = 0.3;
+  MemoryWriter w;
+  {
+    Simulation sim(c);
+    sim.run(&w);
+  }
+  const std::vector<double>& onsets = w.datasets.at("/stimuli/dbs/pulse_onsets_ms");
+  EXPECT_EQ(onsets, pulseOnsets(c.stimuli.front(), c));
+  ASSERT_GT(onsets.size(), 10u);
+  const auto& axonal = w.spikes.at("AX_axonal");
+  ASSERT_EQ(axonal.size(), onsets.size() * 50);
+  const double dt = c.simulation.dt_ms;
+  for (std::size_t j = 0; j < axonal.size(); ++j) {
+    EXPECT_LE(axonal[j].first, onsets[j / 50] + 1e-9) << j;
+    EXPECT_GT(axonal[j].first + dt, onsets[j / 50]) << j;
+  }
+}
+
 // With p = 0.5 the count of axonal spikes is binomial(pulses × neurons, ½).
 TEST(Stimulus, AxonalActivationProbabilityIsBinomial) {
   for (const std::int64_t seed : {1, 2, 3}) {
