@@ -132,7 +132,10 @@ def main():
             y = math.log10(y) if y > 0 else y0  # an error bar reaching 0 ends at the axis
         return height - margin - (y - y0) / (y1 - y0) * (height - 2 * margin)
 
-    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+    # cbgtc.plot's palette (this script needs no package): twenty distinct colours.
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+               "#17becf", "#aec7e8", "#ff9896", "#98df8a", "#c5b0d5", "#ffbb78", "#c49c94", "#f7b6d2", "#c7c7c7",
+               "#dbdb8d", "#9edae5"]
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
            f'font-size="12"><rect width="100%" height="100%" fill="white"/>']
     bottom, top = (10.0 ** y0, 10.0 ** y1) if args.log else (y0, y1)

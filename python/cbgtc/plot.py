@@ -31,9 +31,15 @@ def _pyplot():
     return plt
 
 
+# Twenty distinct colours (matplotlib's tab20: ten hues, then their light
+# shades), so that the loop's eleven populations each have their own.
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+           "#17becf", "#aec7e8", "#ff9896", "#98df8a", "#c5b0d5", "#ffbb78", "#c49c94", "#f7b6d2", "#c7c7c7",
+           "#dbdb8d", "#9edae5"]
+
+
 def _colours(names):
-    cycle = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f"]
-    return {name: cycle[k % len(cycle)] for k, name in enumerate(names)}
+    return {name: PALETTE[k % len(PALETTE)] for k, name in enumerate(names)}
 
 
 def _window(run, t_start_ms, t_stop_ms):
@@ -319,7 +325,11 @@ def _comodulogram(run, name, a, title):
     m = run.metrics[name]
     phase, amplitude = m["comodulogram_phase_hz"], m["comodulogram_amplitude_hz"]
     mi = np.asarray(m["comodulogram"], dtype=float).reshape(phase.size, amplitude.size)
-    image = a.pcolormesh(phase, amplitude, mi.T, shading="nearest", cmap="magma")
+    # Grey: undefined cells, whose amplitude band a ± p reaches into the
+    # phase band or past the passband (docs/model.md §7.7).
+    colours = _pyplot().get_cmap("magma").copy()
+    colours.set_bad("0.85")
+    image = a.pcolormesh(phase, amplitude, np.ma.masked_invalid(mi.T), shading="nearest", cmap=colours)
     a.figure.colorbar(image, ax=a, pad=0.01)
     a.set_title(title)
     a.set_xlabel("phase frequency (Hz)")
