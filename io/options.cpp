@@ -350,6 +350,10 @@ OptionTable makeOptionTable(SimulationConfig& c) {
         "spike bursts: the fewest spikes such a run needs", Bound::Positive);
   t.add("analysis.burst_min_duration_ms", &a.burst_min_duration_ms, "ms",
         "beta bursts: shortest supra-threshold interval that counts as a burst", Bound::NonNegative);
+  t.add("analysis.burst_threshold_file", &a.burst_threshold_file, "",
+        "beta bursts: take each population's envelope threshold from this output file of another run "
+        "(/metrics/<pop>@beta_burst_threshold) instead of burst_percentile, so that two conditions are "
+        "compared at one threshold (empty: this run's own percentile)");
   t.add("analysis.surprise_neurons", &a.surprise_neurons, "",
         "Poisson-surprise spike bursts: the spike trains of this many neurons per population, evenly spaced, "
         "are kept and analysed (0: none)",

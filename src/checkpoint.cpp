@@ -43,6 +43,7 @@ bool excludedFromPhysics(const std::string& key) {
                                                       "analysis.peak_hi_hz",
                                                       "analysis.burst_percentile",
                                                       "analysis.burst_min_duration_ms",
+                                                      "analysis.burst_threshold_file",
                                                       "analysis.pac_surrogates",
                                                       "analysis.surprise_min",
                                                       "analysis.comodulogram",

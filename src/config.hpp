@@ -143,6 +143,7 @@ struct AnalysisSettings {
   double spike_burst_isi_ms = 10.0;      // spike bursts: runs of intervals at most this long
   std::int64_t spike_burst_min_spikes = 3;  // ... of at least this many spikes
   double burst_min_duration_ms = 100.0;  // ... for at least this long (Tinkhauser et al. 2017)
+  std::string burst_threshold_file;  // a run's output file whose beta-burst thresholds replace the percentile
   std::int64_t surprise_neurons = 100;   // Poisson-surprise bursts (§7.8): neurons kept per population
   double surprise_min = 3.0;             // ... a burst's least surprise, −log10 p
   bool comodulogram = true;  // each population's comodulogram in the file: most of the analyses' time

@@ -108,6 +108,7 @@ Simulation::Simulation(const SimulationConfig& config, const comm::Communicator&
   std::string refused;
   try {
     checkMemory(config, comm.size());
+    _burst_thresholds = referenceBurstThresholds(config);
   } catch (const ConfigError& e) {
     refused = e.what();
   }

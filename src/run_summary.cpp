@@ -6,6 +6,7 @@
 #include <limits>
 #include <numeric>
 
+#include "io/hdf5_reader.hpp"
 #include "io/results_schema.hpp"
 #include "src/analysis/oscillations.hpp"
 #include "src/analysis/pulse_locking.hpp"
@@ -251,8 +252,38 @@ analysis::TraceSettings Simulation::traceSettings(const Population& r, bool como
   s.pac_seed = randomSeed(*_config.population(r.name), _config) * 0x9E3779B97F4A7C15ull + r.key;
   s.burst_percentile = a.burst_percentile;
   s.burst_min_duration_ms = a.burst_min_duration_ms;
+  if (const auto given = _burst_thresholds.find(r.name); given != _burst_thresholds.end())
+    s.burst_threshold = given->second;
   s.comodulogram = comodulogram;
   return s;
+}
+
+std::map<std::string, double> referenceBurstThresholds(const SimulationConfig& config) {
+  std::map<std::string, double> out;
+  const std::string& file = config.analysis.burst_threshold_file;
+  if (file.empty()) return out;
+  const std::string key = "analysis.burst_threshold_file: ";
+  try {
+    const io::Hdf5Reader reader(file);
+    for (const PopulationSettings& p : config.populations) {
+      if (!hasMembranePotential(p.params)) continue;  // a spike source has no envelope
+      const std::string deck = p.name.substr(0, p.name.size() - replicaTag(p.name).size());
+      const std::string object = "/metrics/" + deck;
+      if (!reader.exists(object) || !reader.hasAttribute(object, "beta_burst_threshold"))
+        throw ConfigError(key + file + " holds no " + object +
+                          "@beta_burst_threshold (give the output file of "
+                          "a run with population " +
+                          deck + ")");
+      const double threshold = reader.number(object, "beta_burst_threshold");
+      if (!std::isfinite(threshold))
+        throw ConfigError(key + object + "@beta_burst_threshold in " + file +
+                          " is not a number (that run's " + deck + " had no beta envelope)");
+      out[p.name] = threshold;
+    }
+  } catch (const io::OutputError& e) {
+    throw ConfigError(key + e.what());
+  }
+  return out;
 }
 
 namespace {
@@ -286,31 +317,33 @@ void Simulation::writePopulation(io::OutputWriter& writer, const Population& r, 
   out.current_units = r.current_units;
   out.lfp = g.lfp_all;
   out.lfp_interval_ms = static_cast<double>(_lfp.every) * _config.simulation.dt_ms;
-  out.metrics = {{"rate_hz", p.rate_hz},
-                 {"cv_isi", p.cv_isi},
-                 {"beta_power", p.beta_power},
-                 {"relative_beta", p.relative_beta},
-                 {"beta_peak_hz", p.beta_peak_hz},
-                 {"beta_prominence", p.beta_prominence},
-                 {"lfp_mean", p.lfp_mean},
-                 {"pac_mi", p.pac_mi},
-                 {"beta_burst_rate_hz", p.beta_burst_rate_hz},
-                 {"beta_burst_mean_ms", p.beta_burst_mean_ms},
-                 {"beta_burst_amplitude", p.beta_burst_amplitude},
-                 {"peak_hz", p.peak_hz},
-                 {"spectral_entropy", p.spectral_entropy},
-                 {"pac_z", p.pac_z},
-                 {"burst_spike_fraction", p.burst_spike_fraction},
-                 {"surprise_burst_fraction", p.surprise_burst_fraction},
-                 {"synchrony_chi", p.synchrony_chi},
-                 {"pulse_latency_ms", p.pulse_latency_ms},
-                 {"pulse_locking_p", p.pulse_locking_p},
-                 {"error_index", p.error_index},
-                 {"burn_in_ms", a.burn_in_ms},
-                 {"analysed_ms", g.analysed_ms},
-                 {"welch_segment_ms", p.welch_segment_ms},
-                 {"psd_resolution_hz", m.spectrum.df_hz},
-                 {"welch_segments", static_cast<double>(m.spectrum.segments)}};
+  out.metrics = {
+      {"rate_hz", p.rate_hz},
+      {"cv_isi", p.cv_isi},
+      {"beta_power", p.beta_power},
+      {"relative_beta", p.relative_beta},
+      {"beta_peak_hz", p.beta_peak_hz},
+      {"beta_prominence", p.beta_prominence},
+      {"lfp_mean", p.lfp_mean},
+      {"pac_mi", p.pac_mi},
+      {"beta_burst_rate_hz", p.beta_burst_rate_hz},
+      {"beta_burst_mean_ms", p.beta_burst_mean_ms},
+      {"beta_burst_amplitude", p.beta_burst_amplitude},
+      {"beta_burst_threshold", m.constant ? std::numeric_limits<double>::quiet_NaN() : m.bursts.threshold},
+      {"peak_hz", p.peak_hz},
+      {"spectral_entropy", p.spectral_entropy},
+      {"pac_z", p.pac_z},
+      {"burst_spike_fraction", p.burst_spike_fraction},
+      {"surprise_burst_fraction", p.surprise_burst_fraction},
+      {"synchrony_chi", p.synchrony_chi},
+      {"pulse_latency_ms", p.pulse_latency_ms},
+      {"pulse_locking_p", p.pulse_locking_p},
+      {"error_index", p.error_index},
+      {"burn_in_ms", a.burn_in_ms},
+      {"analysed_ms", g.analysed_ms},
+      {"welch_segment_ms", p.welch_segment_ms},
+      {"psd_resolution_hz", m.spectrum.df_hz},
+      {"welch_segments", static_cast<double>(m.spectrum.segments)}};
   out.psd_freq_hz = m.spectrum.freq_hz;
   out.psd = m.spectrum.psd;
   io::writePopulationResults(writer, out);

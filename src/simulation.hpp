@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -111,6 +112,12 @@ class BuildFailure : public std::runtime_error {
 /// ConfigError naming population.<name>.spike_file.
 io::SpikeTable checkedSpikeTable(const PopulationSettings& s);
 
+/// Each analysed population's beta-burst threshold in the output file
+/// analysis.burst_threshold_file names (/metrics/<pop>@beta_burst_threshold,
+/// a replica's under its deck name); empty without one. Throws ConfigError
+/// naming the key, the file and the population it lacks.
+std::map<std::string, double> referenceBurstThresholds(const SimulationConfig& config);
+
 /// With MPI, each rank owns a contiguous block of every population (see
 /// comm::blockOf) and the incoming synapses of its neurons; spikes are
 /// exchanged once per epoch. Everything a rank reports about the whole
@@ -176,6 +183,7 @@ class Simulation {
   step_type _epoch_steps = 1;
   int _lanes_per_neuron = 1;
   analysis::LfpSampling _lfp;  // the device's LFP samples and the analysed ones they are decimated to
+  std::map<std::string, double> _burst_thresholds;  // analysis.burst_threshold_file's, by population
   SpikeBuffer<MemorySpace> _spikes;                             // this rank's spikes of the epoch
   Kokkos::View<SpikeRecord*, MemorySpace> _epoch_spikes;        // every rank's (several ranks, or plasticity)
   Kokkos::View<double*, MemorySpace> _epoch_efficacy;  // per spike of _epoch_spikes (short-term plasticity)

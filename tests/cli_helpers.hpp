@@ -70,6 +70,10 @@ inline RunResult runCbgtcWith(const std::string& launcher, const std::string& ar
 
 inline RunResult runCbgtc(const std::string& args, const TempDir& dir) { return runCbgtcWith("", args, dir); }
 
+/// A path quoted for the shell.
+inline std::string quoted(const std::string& s) { return "'" + s + "'"; }
+inline std::string quoted(const std::filesystem::path& p) { return quoted(p.string()); }
+
 /// Path of a deck shipped in input/.
 inline std::string inputDeck(const std::string& name) {
   return std::string(CBGTC_SOURCE_DIR) + "/input/" + name;

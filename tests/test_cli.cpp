@@ -15,18 +15,16 @@
 
 #include "tests/cli_helpers.hpp"
 
-using cbgtc::test::RunResult;
-using cbgtc::test::TempDir;
 using cbgtc::test::inputDeck;
+using cbgtc::test::quoted;
 using cbgtc::test::readSpikes;
 using cbgtc::test::runCbgtc;
+using cbgtc::test::RunResult;
 using cbgtc::test::slurp;
 using cbgtc::test::spikePopulations;
+using cbgtc::test::TempDir;
 
 namespace {
-
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
-std::string quoted(const std::filesystem::path& p) { return quoted(p.string()); }
 
 /// `--output.file=<dir>/out.h5`, quoted for the shell.
 std::string outputIn(const TempDir& dir) { return "--output.file=" + quoted(dir / "out.h5"); }

@@ -974,15 +974,17 @@ TEST(OptionsErrors, BandsAboveTheProxysPassband) {
 TEST(OptionsResolved, EveryKeyOnce) {
   const auto keys = tableKeys();
   // Text keys left empty are not listed (they would not read back as
-  // "--key="): the ensemble's, the checkpoint's, analysis.pulse_stimulus
-  // and analysis.relay_stimulus are set here, and absent by default.
+  // "--key="): the ensemble's, the checkpoint's, analysis.pulse_stimulus,
+  // analysis.relay_stimulus and analysis.burst_threshold_file are set here,
+  // and absent by default.
   const auto resolved = resolvedOf(
       parse({"--ensemble.seeds=1-2", "--ensemble.grid=simulation.dt_ms = 0.025", "--ensemble.table=t.tsv",
              "--ensemble.sets=simulation.dt_ms = 0.025", "--analysis.pulse_stimulus=none",
-             "--analysis.relay_stimulus=none", "--checkpoint.file=state.h5", "--checkpoint.at_ms=10"})
+             "--analysis.relay_stimulus=none", "--analysis.burst_threshold_file=healthy.h5",
+             "--checkpoint.file=state.h5", "--checkpoint.at_ms=10"})
           .config);
   ASSERT_EQ(resolved.size(), keys.size());
-  EXPECT_EQ(resolvedOf(parse({}).config).size(), keys.size() - 8);
+  EXPECT_EQ(resolvedOf(parse({}).config).size(), keys.size() - 9);
   std::set<std::string> seen;
   for (std::size_t i = 0; i < resolved.size(); ++i) {
     EXPECT_TRUE(seen.insert(resolved[i].first).second) << "duplicate key " << resolved[i].first;

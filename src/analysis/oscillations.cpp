@@ -203,16 +203,21 @@ Comodulogram comodulogram(const std::vector<double>& x, double fs_hz, const std:
 }
 
 Bursts bursts(const std::vector<double>& x, double fs_hz, double lo_hz, double hi_hz, double percentile,
-              double min_duration_ms) {
+              double min_duration_ms, double threshold) {
   Bursts out;
   if (x.empty()) return out;
   const auto a = analyticBand(x, fs_hz, lo_hz, hi_hz);
   std::vector<double> envelope(a.size());
   for (std::size_t j = 0; j < a.size(); ++j) envelope[j] = std::abs(a[j]);
-  std::vector<double> sorted = envelope;
-  const auto rank = static_cast<std::size_t>(std::clamp(percentile / 100.0, 0.0, 1.0) * (sorted.size() - 1));
-  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(rank), sorted.end());
-  out.threshold = sorted[rank];
+  if (std::isfinite(threshold)) {
+    out.threshold = threshold;
+  } else {
+    std::vector<double> sorted = envelope;
+    const auto rank =
+        static_cast<std::size_t>(std::clamp(percentile / 100.0, 0.0, 1.0) * (sorted.size() - 1));
+    std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(rank), sorted.end());
+    out.threshold = sorted[rank];
+  }
   const double dt_ms = 1000.0 / fs_hz;
   // The shortest burst in whole samples; the 1e-9 keeps a duration that is
   // an exact number of samples (100 ms at 1 kHz) from rounding up past it.

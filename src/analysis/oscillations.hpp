@@ -5,6 +5,7 @@
 
 #include <complex>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "src/analysis/spectral.hpp"
@@ -102,8 +103,10 @@ struct Bursts {
   std::vector<double> start_ms, duration_ms;
   std::vector<double> amplitude;  // peak envelope of each burst (signal units)
 };
+/// A finite `threshold` replaces the percentile: one threshold for traces
+/// of two conditions, so that their bursts compare (Tinkhauser et al. 2017).
 Bursts bursts(const std::vector<double>& x, double fs_hz, double lo_hz, double hi_hz, double percentile = 75,
-              double min_duration_ms = 100);
+              double min_duration_ms = 100, double threshold = std::numeric_limits<double>::quiet_NaN());
 
 namespace Impl {
 /// splitmix64 (Steele, Lea & Flood 2014; Vigna's reference code): advances

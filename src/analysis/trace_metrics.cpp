@@ -23,7 +23,8 @@ TraceMetrics traceMetrics(const std::vector<double>& lfp, const TraceSettings& s
               ? modulationIndexZ(lfp, s.fs_hz, s.beta_lo_hz, s.beta_hi_hz, s.gamma_lo_hz, s.gamma_hi_hz,
                                  s.pac_surrogates, s.pac_seed)
               : PacResult{nan, nan, nan, nan, 0};
-  m.bursts = bursts(lfp, s.fs_hz, s.beta_lo_hz, s.beta_hi_hz, s.burst_percentile, s.burst_min_duration_ms);
+  m.bursts = bursts(lfp, s.fs_hz, s.beta_lo_hz, s.beta_hi_hz, s.burst_percentile, s.burst_min_duration_ms,
+                    s.burst_threshold);
   m.constant = std::all_of(lfp.begin(), lfp.end(), [&](double v) { return v == lfp.front(); });
   if (s.comodulogram) m.comodulogram = runComodulogram(lfp, s.fs_hz, s.passband_hz);
   return m;

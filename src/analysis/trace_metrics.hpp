@@ -6,6 +6,7 @@
 // analysed on several host threads at once, with the same results.
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "src/analysis/oscillations.hpp"
@@ -24,6 +25,7 @@ struct TraceSettings {
   int pac_surrogates = 0;
   std::uint64_t pac_seed = 0;  // the surrogates' lags
   double burst_percentile = 75, burst_min_duration_ms = 100;
+  double burst_threshold = std::numeric_limits<double>::quiet_NaN();  // finite: replaces the percentile
   bool comodulogram = false;  // computed only when asked: it is most of the cost
 };
 

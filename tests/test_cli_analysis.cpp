@@ -1,0 +1,81 @@
+// Analyses across runs through the command line: beta bursts counted at
+// another run's envelope threshold (analysis.burst_threshold_file), so that
+// two conditions compare at one threshold (docs/model.md §7.5).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "tests/cli_helpers.hpp"
+#include "tests/hdf5_read.hpp"
+
+using namespace cbgtc::test;
+
+#ifdef CBGTC_ENABLE_HDF5
+
+namespace {
+
+std::string shortRun(const std::string& file) {
+  return "--config " + quoted(inputDeck("default.ini")) +
+         " --simulation.duration_ms=1500 --analysis.comodulogram=false --analysis.pac_surrogates=0"
+         " --output.file=" +
+         quoted(file);
+}
+
+double metric(const std::string& file, const std::string& population, const std::string& name) {
+  return readDoubleAttribute(file, "/metrics/" + population, name);
+}
+
+}  // namespace
+
+// The same run at its own threshold, read back from its file, counts the
+// same bursts; a run with another percentile counts at the file's threshold
+// and so finds the first run's bursts, where its own percentile moves them.
+TEST(CliAnalysis, BurstsAtAnotherRunsThreshold) {
+  TempDir dir;
+  const std::string a = (dir / "a.h5").string(), b = (dir / "b.h5").string(), c = (dir / "c.h5").string(),
+                    d = (dir / "d.h5").string();
+  ASSERT_EQ(runCbgtc(shortRun(a), dir).exit_code, 0);
+  const std::string reference = " --analysis.burst_threshold_file=" + quoted(a);
+  ASSERT_EQ(runCbgtc(shortRun(b) + reference, dir).exit_code, 0);
+  ASSERT_EQ(runCbgtc(shortRun(c) + reference + " --analysis.burst_percentile=50", dir).exit_code, 0);
+  ASSERT_EQ(runCbgtc(shortRun(d) + " --analysis.burst_percentile=50", dir).exit_code, 0);
+  for (const char* pop : {"STN", "GPe", "GPi"}) {
+    const double threshold = metric(a, pop, "beta_burst_threshold");
+    ASSERT_GT(threshold, 0) << pop;
+    for (const std::string& run : {b, c}) {
+      EXPECT_EQ(metric(run, pop, "beta_burst_threshold"), threshold) << pop << " " << run;
+      EXPECT_EQ(metric(run, pop, "beta_burst_rate_hz"), metric(a, pop, "beta_burst_rate_hz"))
+          << pop << " " << run;
+      EXPECT_EQ(readDoubles(run, "/metrics/" + std::string(pop) + "/beta_burst_start_ms"),
+                readDoubles(a, "/metrics/" + std::string(pop) + "/beta_burst_start_ms"))
+          << pop << " " << run;
+    }
+    EXPECT_LT(metric(d, pop, "beta_burst_threshold"), threshold) << pop;
+  }
+}
+
+// A file without a population's threshold, or no HDF5 file at all: one
+// line naming the key, before anything is written.
+TEST(CliAnalysis, AReferenceWithoutThePopulationIsRefused) {
+  TempDir dir;
+  const std::string gpi_only = (dir / "gpi.h5").string();
+  ASSERT_EQ(runCbgtc("--config " + quoted(inputDeck("single_gpi.ini")) +
+                         " --simulation.duration_ms=300 --output.file=" + quoted(gpi_only),
+                     dir)
+                .exit_code,
+            0);
+  const std::string out = (dir / "out.h5").string();
+  RunResult r = runCbgtc(shortRun(out) + " --analysis.burst_threshold_file=" + quoted(gpi_only), dir);
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("analysis.burst_threshold_file"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/metrics/STN@beta_burst_threshold"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  r = runCbgtc(shortRun(out) + " --analysis.burst_threshold_file=" + quoted(inputDeck("default.ini")), dir);
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("analysis.burst_threshold_file"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+#endif
