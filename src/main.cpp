@@ -211,6 +211,34 @@ void checkAppendedSpikes(const cbgtc::SimulationConfig& config, const std::strin
   }
 }
 
+/// checkpoint.append continues the reports too: each recording's file holds
+/// its report from 0 ms, of the same cells, sampled as this run samples
+/// (rows copied from a report of another interval would be labelled with
+/// this run's). Throws io::OutputError naming the file and the report.
+void checkAppendedReports(const cbgtc::SimulationConfig& config) {
+  for (const cbgtc::RecordPlan& plan : cbgtc::recordPlans(config))
+    for (const cbgtc::RecordPlan::Variable& v : plan.variables) {
+      const std::string& file = v.file.empty() ? config.output.file : v.file;
+      const std::string group = "/report/" + config.populations[plan.population].name;
+      const std::string what = "checkpoint.append: '" + file + "': its report " + group;
+      if (!cbgtc::io::detail::pathExists(file)) throw cbgtc::io::OutputError(what + " does not exist");
+      const cbgtc::io::Hdf5Reader earlier(file);
+      if (!earlier.exists(group + "/mapping/time"))
+        throw cbgtc::io::OutputError(what + " is not in it (that run recorded other cells)");
+      const std::vector<double> time = earlier.doubles(group + "/mapping/time");
+      const double every_ms = static_cast<double>(plan.every_steps) * config.simulation.dt_ms;
+      if (time.size() != 3 || time[0] != 0.0) throw cbgtc::io::OutputError(what + " does not start at 0 ms");
+      if (std::abs(time[2] - every_ms) > 1e-9 * every_ms) {
+        char text[160];
+        std::snprintf(text, sizeof text, " is sampled every %.9g ms, this run every %.9g ms", time[2],
+                      every_ms);
+        throw cbgtc::io::OutputError(what + text);
+      }
+      if (earlier.ids(group + "/mapping/node_ids") != plan.node_ids)
+        throw cbgtc::io::OutputError(what + " has other cells than this run's");
+    }
+}
+
 /// The checkpoint file may be written, and the checkpoint to continue
 /// (restart, or "") is one of this network. Throws io::OutputError or
 /// ConfigError naming the file or the key.
@@ -240,7 +268,13 @@ void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& 
       throw cbgtc::ConfigError("'" + restart + "' is not a cbgtc checkpoint");
     cbgtc::checkSamePhysics(checkpoint.texts("/checkpoint/physics"), config, restart,
                             checkpoint.number("/checkpoint", "t_ms"));
-    if (config.checkpoint.append) checkAppendedSpikes(config, restart);
+    if (cbgtc::io::samePath(restart, config.output.file))
+      throw cbgtc::ConfigError("output.file: '" + restart +
+                               "' is the checkpoint this run continues (--restart), which it would replace");
+    if (config.checkpoint.append) {
+      checkAppendedSpikes(config, restart);
+      checkAppendedReports(config);
+    }
   }
 }
 

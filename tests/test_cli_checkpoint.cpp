@@ -132,6 +132,30 @@ TEST(CliCheckpoint, AppendedFilesHoldTheWholeRun) {
   }
   EXPECT_EQ(slurp(other), other_bytes);
   EXPECT_FALSE(std::filesystem::exists(dir / "none.h5"));
+  // Reports that the continued run would sample otherwise (rows copied
+  // from the first part would carry this run's times), of other cells, and
+  // an output file that is the checkpoint itself: refused before the run,
+  // the files as they were.
+  const std::string run_bytes = slurp(run), checkpoint_bytes = slurp(checkpoint);
+  const auto changed = [&](const std::string& from, const std::string& to) {
+    std::string d = deck;
+    d.replace(d.find(from), from.size(), to);
+    return d;
+  };
+  const std::string continued =
+      " --simulation.duration_ms=250 --restart='" + checkpoint + "' --checkpoint.append=true";
+  const std::string into_run = " --output.file='" + run + "'";
+  for (const auto& [command, expected] :
+       {std::pair<std::string, std::string>{deck + continued + into_run + " --output.v_every_steps=41",
+                                            "is sampled every 1 ms, this run every 1.025 ms"},
+        {changed("v_neurons=3", "v_neurons=2") + continued + into_run, "has other cells than this run's"},
+        {deck + continued + " --output.file='" + checkpoint + "'", "is the checkpoint this run continues"}}) {
+    r = runCbgtc(command, dir);
+    EXPECT_EQ(r.exit_code, 2) << command << ": " << r.err;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << command << ": " << r.err;
+  }
+  EXPECT_EQ(slurp(run), run_bytes);
+  EXPECT_EQ(slurp(checkpoint), checkpoint_bytes);
   r = runCbgtc(deck + " --simulation.duration_ms=250 --restart='" + checkpoint +
                    "' --checkpoint.append=true --output.overwrite=false" +
                    " --output.file='" + run + "'",
