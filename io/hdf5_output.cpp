@@ -209,8 +209,16 @@ class Hdf5Output::State {
   // written, so the file on disk is consistent whenever a run ends.
   void flush() {
     reserve(0);
-    for (auto& [population, entry] : _reports)
-      if (entry.n_rows != entry.n_rows_in_time) writeReportTime(population, entry);
+    // A report's rows reach the disk before its time range claims them: a
+    // run killed between the two flushes leaves rows the range does not yet
+    // name, never a range over rows the file lacks.
+    bool times = false;
+    for (const auto& [population, entry] : _reports) times = times || entry.n_rows != entry.n_rows_in_time;
+    if (times) {
+      check(H5Fflush(_file.get(), H5F_SCOPE_LOCAL), "flush file");
+      for (auto& [population, entry] : _reports)
+        if (entry.n_rows != entry.n_rows_in_time) writeReportTime(population, entry);
+    }
     check(H5Fflush(_file.get(), H5F_SCOPE_LOCAL), "flush file");
     _pending_bytes = 0;
     _last_flush = std::chrono::steady_clock::now();

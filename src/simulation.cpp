@@ -189,11 +189,22 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
   std::int64_t done = _start_step;
   bool stopped = false;
   std::string failure;
-  // Once per epoch, one collective: whether any rank was asked to stop, and
-  // the first non-finite state on any rank (SpikeBuffer::flagNonFinite).
+  // Once per epoch, one collective: whether any rank was asked to stop, the
+  // first non-finite state on any rank (SpikeBuffer::flagNonFinite), and
+  // whether the recordings' rows are due in the file: a killed run's file
+  // holds them up to its last flush, at most a second of wall time old
+  // (docs/running.md), where the device's buffer may hold far more (rank 0's
+  // clock decides, so that every rank gathers them together).
+  auto last_recording_flush = std::chrono::steady_clock::now();
+  bool recordings_due = false;
   auto verdict = [&] {
-    std::vector<std::int64_t> v = {stop && stop->load(std::memory_order_relaxed) ? 0 : 1, _first_non_finite};
+    const auto now = std::chrono::steady_clock::now();
+    const bool due = _comm.isRoot() && now - last_recording_flush >= std::chrono::seconds(1);
+    std::vector<std::int64_t> v = {stop && stop->load(std::memory_order_relaxed) ? 0 : 1, _first_non_finite,
+                                   due ? 0 : 1};
     _comm.min(v);
+    recordings_due = v[2] == 0;
+    if (recordings_due) last_recording_flush = now;
     if (v[1] != SpikeBuffer<MemorySpace>::all_finite) {
       failure = nonFiniteMessage(v[1]);
       return true;
@@ -230,6 +241,10 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
   };
   for (step_type k0 = _start_step; k0 < n_steps; k0 += _epoch_steps) {
     if (verdict()) break;
+    if (recordings_due) {
+      PhaseTimer timer(_config.output.timers, _phases.output);
+      for (auto& r : _recordings) flushRecording(r);
+    }
     if (next_checkpoint != checkpoints.end() && *next_checkpoint == k0) {
       ++next_checkpoint;
       checkpoint(k0);
