@@ -2,6 +2,7 @@
 // An OutputWriter that keeps everything in memory, for tests of what the
 // simulation hands out.
 
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -9,6 +10,20 @@
 #include "io/output_writer.hpp"
 
 namespace cbgtc::test {
+
+/// Datasets equal bit for bit, a NaN (an undefined comodulogram cell) equal
+/// to a NaN of the same bits: the check of two runs that must be identical.
+inline bool sameBits(const std::map<std::string, std::vector<double>>& a,
+                     const std::map<std::string, std::vector<double>>& b) {
+  if (a.size() != b.size()) return false;
+  for (const auto& [name, data] : a) {
+    const auto other = b.find(name);
+    if (other == b.end() || other->second.size() != data.size() ||
+        std::memcmp(other->second.data(), data.data(), data.size() * sizeof(double)) != 0)
+      return false;
+  }
+  return true;
+}
 
 class MemoryWriter final : public cbgtc::io::OutputWriter {
  public:
