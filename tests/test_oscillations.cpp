@@ -337,19 +337,32 @@ TEST(Oscillations, ModulationIndexZIsReproducible) {
 // index is that of 1 + 0.8 cos φ from the definition, up to the noise's
 // ~7 % scatter on the envelope averaged over ~450 samples a bin (5 %). Cells
 // holding one sideband have about (0.4/0.8)² of it; other phases have none.
+namespace {
+
+/// cos φ plus 0.3·(1 + 0.8 cos φ)·cos(2π·120 t) plus white noise of s.d.
+/// `noise`, φ the phase of `phase_hz`: its phase and amplitude kept.
+struct CoupledSignal {
+  std::vector<double> x, phase, amplitude;
+  CoupledSignal(double rate_hz, std::size_t n, double phase_hz, double noise, std::uint64_t seed)
+      : x(n), phase(n), amplitude(n) {
+    std::mt19937_64 gen(seed);
+    for (std::size_t j = 0; j < n; ++j) {
+      const double t = j / rate_hz;
+      const double white =
+          noise * std::sqrt(-2 * std::log(1 - uniform01(gen))) * std::cos(2 * kPi * uniform01(gen));
+      phase[j] = 2 * kPi * phase_hz * t;
+      amplitude[j] = 1 + 0.8 * std::cos(phase[j]);
+      x[j] = std::cos(phase[j]) + 0.3 * amplitude[j] * std::cos(2 * kPi * 120 * t) + white;
+    }
+  }
+};
+
+}  // namespace
+
 TEST(Oscillations, ComodulogramPeaksAtTheCoupledPair) {
   const double rate_hz = 1024;
-  const std::size_t n = 8192;
-  std::mt19937_64 gen(3);
-  std::vector<double> x(n), phase(n), amplitude(n);
-  for (std::size_t j = 0; j < n; ++j) {
-    const double t = j / rate_hz;
-    const double noise =
-        0.1 * std::sqrt(-2 * std::log(1 - uniform01(gen))) * std::cos(2 * kPi * uniform01(gen));
-    phase[j] = 2 * kPi * 10 * t;
-    amplitude[j] = 1 + 0.8 * std::cos(phase[j]);
-    x[j] = std::cos(phase[j]) + 0.3 * amplitude[j] * std::cos(2 * kPi * 120 * t) + noise;
-  }
+  const CoupledSignal s(rate_hz, 8192, 10, 0.1, 3);
+  const std::vector<double>&x = s.x, &phase = s.phase, &amplitude = s.amplitude;
   std::vector<double> phase_hz, amp_hz;
   for (int f = 4; f <= 40; f += 2) phase_hz.push_back(f);
   for (int f = 30; f <= 200; f += 10) amp_hz.push_back(f);
@@ -378,17 +391,8 @@ TEST(Oscillations, ComodulogramPeaksAtTheCoupledPair) {
 // band is twice as wide) flattens the envelope's modulation by a few per cent.
 TEST(Oscillations, RunComodulogramSeesCouplingToABetaPhase) {
   const double rate_hz = 1000;
-  const std::size_t n = 10000;
-  std::mt19937_64 gen(5);
-  std::vector<double> x(n), phase(n), amplitude(n);
-  for (std::size_t j = 0; j < n; ++j) {
-    const double t = j / rate_hz;
-    const double noise =
-        0.05 * std::sqrt(-2 * std::log(1 - uniform01(gen))) * std::cos(2 * kPi * uniform01(gen));
-    phase[j] = 2 * kPi * 20 * t;
-    amplitude[j] = 1 + 0.8 * std::cos(phase[j]);
-    x[j] = std::cos(phase[j]) + 0.3 * amplitude[j] * std::cos(2 * kPi * 120 * t) + noise;
-  }
+  const CoupledSignal s(rate_hz, 10000, 20, 0.05, 5);
+  const std::vector<double>&x = s.x, &phase = s.phase, &amplitude = s.amplitude;
   const Comodulogram c = runComodulogram(x, rate_hz, rate_hz / 2);
   const std::size_t columns = c.amp_hz.size();
   std::size_t best = 0;
