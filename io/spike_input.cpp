@@ -84,6 +84,17 @@ SpikeTable readHdf5(const std::string& path, const std::string& population) {
   // A run continued from a checkpoint without checkpoint.append writes the
   // spikes from the checkpoint on; its first part's file holds the rest.
   const Hdf5Reader reader(path);
+  // SONATA gives the times' units; a file in seconds would otherwise replay
+  // a thousand times too early.
+  const std::string timestamps = "/spikes/" + population + "/timestamps";
+  if (reader.hasAttribute(timestamps, "units")) {
+    const std::string units = reader.text(timestamps, "units");
+    if (units == "s" || units == "sec" || units == "second" || units == "seconds")
+      for (double& v : t.timestamps_ms) v *= 1000.0;
+    else if (!(units == "ms" || units == "msec" || units == "millisecond" || units == "milliseconds"))
+      throw OutputError("spike file '" + path + "': " + timestamps + " has units '" + units +
+                        "' (ms or s are read)");
+  }
   if (reader.hasAttribute("/", "restarted_at_ms") &&
       !(reader.hasAttribute("/", "checkpoint.append") && reader.text("/", "checkpoint.append") == "true"))
     t.from_ms = reader.number("/", "restarted_at_ms");

@@ -274,6 +274,13 @@ std::map<std::string, double> referenceBurstThresholds(const SimulationConfig& c
                           "@beta_burst_threshold (give the output file of "
                           "a run with population " +
                           deck + ")");
+      // The proxy is a sum over neurons: a threshold of another size is of
+      // another scale.
+      const std::string size_key = "population." + deck + ".n";
+      if (reader.hasAttribute("/", size_key) && reader.integer("/", size_key) != p.n)
+        throw ConfigError(key + file + " is of a run whose " + deck + " has " +
+                          std::to_string(reader.integer("/", size_key)) + " neurons, this run's " +
+                          std::to_string(p.n) + " (its LFP proxy, a sum over them, is of another scale)");
       const double threshold = reader.number(object, "beta_burst_threshold");
       if (!std::isfinite(threshold))
         throw ConfigError(key + object + "@beta_burst_threshold in " + file +

@@ -72,6 +72,14 @@ TEST(CliAnalysis, AReferenceWithoutThePopulationIsRefused) {
   EXPECT_NE(r.err.find("/metrics/STN@beta_burst_threshold"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
   EXPECT_FALSE(std::filesystem::exists(out));
+  // A population of another size: its proxy, a sum over neurons, is of another scale.
+  const std::string full = (dir / "full.h5").string();
+  ASSERT_EQ(runCbgtc(shortRun(full), dir).exit_code, 0);
+  r = runCbgtc(shortRun(out) + " --population.GPe.n=100 --analysis.burst_threshold_file=" + quoted(full),
+               dir);
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("GPe has 200 neurons, this run's 100"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
   r = runCbgtc(shortRun(out) + " --analysis.burst_threshold_file=" + quoted(inputDeck("default.ini")), dir);
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("analysis.burst_threshold_file"), std::string::npos) << r.err;

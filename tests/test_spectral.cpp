@@ -292,6 +292,13 @@ TEST(BetaMetrics, EmptyBandAndZeroTotal) {
   EXPECT_TRUE(std::isnan(betaMetrics(zero).peak_hz)) << "a flat band has no peak";
   EXPECT_TRUE(std::isnan(betaMetrics(flatSpectrum(1.0, 201)).peak_hz));
   EXPECT_EQ(betaMetrics(zero).beta_power, 0.0);
+  // 20 Hz bins (a 50 ms window): the band holds one bin, 20 Hz; a silent
+  // trace's zero there is no peak, a positive power is.
+  auto coarse = flatSpectrum(20.0, 26);
+  std::fill(coarse.psd.begin(), coarse.psd.end(), 0.0);
+  EXPECT_TRUE(std::isnan(betaMetrics(coarse).peak_hz)) << "a silent band of one bin has no peak";
+  coarse.psd[1] = 1.0;
+  EXPECT_DOUBLE_EQ(betaMetrics(coarse).peak_hz, 20.0);
   const auto none = betaMetrics(Spectrum{});  // an empty analysed window
   EXPECT_TRUE(std::isnan(none.beta_power));
   EXPECT_TRUE(std::isnan(none.relative_beta));

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
 
 #ifdef CBGTC_ENABLE_HDF5
@@ -198,5 +199,58 @@ TEST(SpikeTimes, Hdf5NodeIdsMustBeNonNegativeIntegers) {
   EXPECT_NE(refusal(H5T_NATIVE_INT64, negative).find("negative node id -1"), std::string::npos);
   EXPECT_NE(refusal(H5T_NATIVE_DOUBLE, fractional).find("no integers"), std::string::npos);
   EXPECT_EQ(refusal(H5T_NATIVE_INT64, good), "accepted");
+}
+
+// SONATA's timestamps carry their units: seconds are read as seconds (a file
+// in s replayed everything in step 0), other units are refused, named.
+TEST(SpikeTimes, Hdf5TimestampsInSecondsAreConverted) {
+  TempDir dir;
+  const auto replayed = [&](const char* units, double scale) -> std::string {
+    const std::string file = (dir / "units.h5").string();
+    const hid_t f = H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t spikes = H5Gcreate2(f, "/spikes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t group = H5Gcreate2(f, "/spikes/X", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hsize_t n = 2;
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const double times[2] = {2.0 * scale, 5.0 * scale};
+    const std::uint64_t ids[2] = {0, 1};
+    const hid_t t =
+        H5Dcreate2(group, "timestamps", H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(t, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, times);
+    const hid_t text = H5Tcopy(H5T_C_S1);
+    H5Tset_size(text, std::strlen(units));
+    const hid_t scalar = H5Screate(H5S_SCALAR);
+    const hid_t a = H5Acreate2(t, "units", text, scalar, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, text, units);
+    H5Aclose(a);
+    H5Sclose(scalar);
+    H5Tclose(text);
+    const hid_t d =
+        H5Dcreate2(group, "node_ids", H5T_NATIVE_UINT64, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, ids);
+    for (const hid_t id : {d, t}) H5Dclose(id);
+    H5Sclose(space);
+    for (const hid_t id : {group, spikes}) H5Gclose(id);
+    H5Fclose(f);
+    SimulationConfig c;
+    c.simulation.duration_ms = 10;
+    c.projections.clear();
+    c.populations = {replay(file, "X", 3)};
+    try {
+      MemoryWriter w;
+      Simulation sim(c);
+      sim.run(&w);
+      std::string out;
+      for (const auto& [time, id] : w.spikes.at("REPLAY"))
+        out += std::to_string(time) + "/" + std::to_string(id) + " ";
+      return out;
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+  };
+  const std::string in_ms = replayed("ms", 1.0);
+  EXPECT_EQ(in_ms, "2.000000/0 5.000000/1 ");
+  EXPECT_EQ(replayed("s", 1e-3), in_ms);
+  EXPECT_NE(replayed("us", 1e3).find("has units 'us'"), std::string::npos);
 }
 #endif

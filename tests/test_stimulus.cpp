@@ -445,6 +445,25 @@ TEST(Stimulus, TheFileListsThePulsesOnsets) {
   }
 }
 
+// An onset that round-off puts just below the run's end (19 periods of 76 Hz
+// are 249.99999999999997 ms) belongs to the step after the last: it is not
+// one of the run's pulses, in the file or in the spikes.
+TEST(Stimulus, AnOnsetAtTheRunsEndIsNotListed) {
+  SimulationConfig c = axonalNetwork(1.0, 1);
+  c.simulation.duration_ms = 250;
+  c.stimuli.front().start_ms = 0;
+  c.stimuli.front().frequency_hz = 76;
+  ASSERT_LT(19 * (1000.0 / 76), 250.0) << "the case: the 20th onset rounds below the end";
+  MemoryWriter w;
+  {
+    Simulation sim(c);
+    sim.run(&w);
+  }
+  const std::vector<double>& onsets = w.datasets.at("/stimuli/dbs/pulse_onsets_ms");
+  EXPECT_EQ(onsets.size(), 19u);
+  EXPECT_EQ(w.spikes.at("AX_axonal").size(), onsets.size() * 50);
+}
+
 // With p = 0.5 the count of axonal spikes is binomial(pulses × neurons, ½).
 TEST(Stimulus, AxonalActivationProbabilityIsBinomial) {
   for (const std::int64_t seed : {1, 2, 3}) {

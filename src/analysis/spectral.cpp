@@ -468,8 +468,10 @@ BetaMetrics betaMetrics(const Spectrum& s, double band_lo, double band_hi, doubl
     flat = flat && s.psd[k] == s.psd[first];
     if (s.psd[k] > s.psd[best]) best = k;
   }
-  // A flat band (a silent trace's zeros among them) has no peak.
-  m.peak_hz = flat && end - first > 1 ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(best) * s.df_hz;
+  // A flat band (a silent trace's zeros among them, also in a band of one
+  // bin) has no peak.
+  m.peak_hz = (flat && end - first > 1) || !(s.psd[best] > 0) ? std::numeric_limits<double>::quiet_NaN()
+                                                              : static_cast<double>(best) * s.df_hz;
   m.peak_psd = s.psd[best];
   return m;
 }
