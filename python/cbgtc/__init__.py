@@ -96,6 +96,9 @@ class Run:
     reports: Dict[str, Report] = field(default_factory=dict)
     coherence: Dict[Tuple[str, str], Tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     positions: Dict[str, np.ndarray] = field(default_factory=dict)
+    # /stimuli/<name>: pulse_onsets_ms, an electrode's reach; <pop>: its reach in each placed population
+    stimuli: Dict[str, Dict[str, object]] = field(default_factory=dict)
+    timers: Dict[str, float] = field(default_factory=dict)  # /timers, with output.timers
 
     @property
     def duration_ms(self) -> float:
@@ -230,4 +233,12 @@ def read(path: str) -> Run:
                 run.coherence[(a, b)] = (np.asarray(group["freq_hz"][()]), np.asarray(group["coherence"][()]))
         for name, group in f.get("positions", {}).items():
             run.positions[name] = np.column_stack([group[c][()] for c in ("x_um", "y_um", "z_um")])
+        for name, group in f.get("stimuli", {}).items():
+            s = {k: typed(v) for k, v in group.attrs.items()}
+            for k, item in group.items():
+                s[k] = ({a: typed(v) for a, v in item.attrs.items()} if isinstance(item, h5py.Group)
+                        else np.asarray(item[()]))
+            run.stimuli[name] = s
+        if "timers" in f:
+            run.timers = {k: float(v) for k, v in f["timers"].attrs.items()}
         return run

@@ -242,6 +242,27 @@ class Plots(Fixture):
             self.assertIn(path, r.stderr)
 
 
+class StimuliAndTimers(Fixture):
+    """Irregular axonal pulses into the STN, each firing every axon, and the phases' timers."""
+    ARGS = ("--stimulus.p.kind=axonal", "--stimulus.p.population=STN", "--stimulus.p.frequency_hz=100",
+            "--stimulus.p.interval_cv=0.2", "--output.timers=true")
+
+    def test_the_pulse_onsets_are_the_axonal_spikes_steps(self):
+        onsets = self.res.stimuli["p"]["pulse_onsets_ms"]
+        self.assertGreater(onsets.size, 10)
+        t, ids = self.res.spikes["STN_axonal"]
+        dt = float(self.res.config["simulation.dt_ms"])
+        steps = np.floor(onsets / dt + 1e-9)
+        np.testing.assert_array_equal(np.unique(np.round(t / dt)), steps)
+        # A somatic spike in a pulse's step stands for the axonal one (docs/model.md §5.2).
+        somatic = np.round(self.res.spikes["STN"][0] / dt)
+        self.assertEqual(t.size, onsets.size * N_STN - np.isin(somatic, steps).sum())
+
+    def test_the_timers_are_read(self):
+        self.assertEqual(self.res.timers["steps"], DURATION_MS / float(self.res.config["simulation.dt_ms"]))
+        self.assertGreater(self.res.timers["wall_s"], self.res.timers["update_s"])
+
+
 class FileWithoutSpikes(Fixture):
     """output.spikes = false: the file has LFP proxies, spectra and metrics, no /spikes."""
     ARGS = ("--output.spikes=false",)
