@@ -104,7 +104,10 @@ void writeNetworkFiles(const SimulationConfig& c, const Simulation& simulation,
   const io::AttributeList provenance = io::buildAttributes();  // version and build, as every output file
   auto nodes = io::makeHdf5Output(files[0], overwrite);
   nodes->writeAttributes(provenance);
-  std::string node_types = "node_type_id pop_name model_type model_name\n";
+  // SONATA's required columns (population, model_type, model_template) and
+  // the deck's model: a spike source is a virtual node, one that is not
+  // simulated but emits spikes.
+  std::string node_types = "node_type_id pop_name population model_type model_template model_name\n";
   for (std::size_t k = 0; k < c.populations.size(); ++k) {
     const PopulationSettings& pop = c.populations[k];
     const std::string group = "/nodes/" + pop.name;
@@ -123,13 +126,16 @@ void writeNetworkFiles(const SimulationConfig& c, const Simulation& simulation,
       nodes->writeDataset(group + "/0", "y", at.y_um, {{"units", "um"}});
       nodes->writeDataset(group + "/0", "z", at.z_um, {{"units", "um"}});
     }
-    node_types += std::to_string(first_node_type + k) + " " + pop.name + " point_neuron " + pop.model + "\n";
+    node_types += std::to_string(first_node_type + k) + " " + pop.name + " " + pop.name +
+                  (hasMembranePotential(pop.params) ? " point_neuron" : " virtual") + " cbgtc:" + pop.model +
+                  " " + pop.model + "\n";
   }
 
   auto edge_file = io::makeHdf5Output(files[2], overwrite);
   edge_file->writeAttributes(provenance);
   std::string edge_types =
-      "edge_type_id edge_name model_template tau_ms E_rev_mV stp_U stp_tau_rec_ms stp_tau_fac_ms\n";
+      "edge_type_id edge_name population model_template tau_ms E_rev_mV stp_U stp_tau_rec_ms "
+      "stp_tau_fac_ms\n";
   for (std::size_t p = 0; p < c.projections.size(); ++p) {
     const ProjectionSettings& s = c.projections[p];
     const std::string group = "/edges/" + s.name;
@@ -165,7 +171,7 @@ void writeNetworkFiles(const SimulationConfig& c, const Simulation& simulation,
       edge_file->writeIds(at, "node_id_to_range", to_range, {}, 2);
       edge_file->writeIds(at, "range_to_edge_id", to_edge, {}, 2);
     }
-    edge_types += std::to_string(first_edge_type + p) + " " + s.name + " exp_conductance " +
+    edge_types += std::to_string(first_edge_type + p) + " " + s.name + " " + s.name + " exp_conductance " +
                   formatValue(s.tau_ms) + " " + formatValue(s.E_rev_mV) + " " + formatValue(s.stp_U) + " " +
                   formatValue(s.stp_tau_rec_ms) + " " + formatValue(s.stp_tau_fac_ms) + "\n";
   }

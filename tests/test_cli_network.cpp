@@ -118,7 +118,8 @@ TEST(CliNetwork, NetworkFilesListEverySynapse) {
   const RunResult r =
       runCbgtc(smallRun(dir, out,
                         "--output.network=true --projection.stn_gpe.rule=fixed_indegree "
-                        "--projection.stn_gpe.indegree=7 --projection.gpe_stn.delay_jitter_ms=2"),
+                        "--projection.stn_gpe.indegree=7 --projection.gpe_stn.delay_jitter_ms=2 "
+                        "--population.SRC.model=poisson --population.SRC.n=5 --population.SRC.rate_hz=10"),
                dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string nodes = (dir / "out_nodes.h5").string(), edges = (dir / "out_edges.h5").string();
@@ -128,8 +129,12 @@ TEST(CliNetwork, NetworkFilesListEverySynapse) {
     ASSERT_EQ(ids.size(), n) << pop;
     for (std::uint64_t k = 0; k < n; ++k) ASSERT_EQ(ids[k], k);
   }
-  EXPECT_NE(slurp(dir / "out_node_types.csv").find("100 STN point_neuron stn_hh"), std::string::npos);
-  EXPECT_NE(slurp(dir / "out_edge_types.csv").find("stn_gpe exp_conductance 3 0"), std::string::npos);
+  EXPECT_NE(slurp(dir / "out_node_types.csv").find("100 STN STN point_neuron cbgtc:stn_hh stn_hh"),
+            std::string::npos);
+  EXPECT_NE(slurp(dir / "out_node_types.csv").find("103 SRC SRC virtual cbgtc:poisson poisson"),
+            std::string::npos)
+      << "a spike source is a virtual node";
+  EXPECT_NE(slurp(dir / "out_edge_types.csv").find("stn_gpe stn_gpe exp_conductance 3 0"), std::string::npos);
   // stn_gpe: exactly 7 distinct STN sources per GPe cell, delay 5 ms, mean weight g_total / 7.
   const std::string g = "/edges/stn_gpe";
   const auto source = readU64(edges, g + "/source_node_id"), target = readU64(edges, g + "/target_node_id");
