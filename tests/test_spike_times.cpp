@@ -160,6 +160,40 @@ TEST(SpikeTimes, BadFilesNameTheKey) {
 }
 
 #ifdef CBGTC_ENABLE_HDF5
+namespace {
+
+/// A SONATA spike file of population X with two spikes: `times` (ms, or in
+/// `units` when given) of the node ids `ids`, of HDF5 type `id_type`.
+void writeTwoSpikes(const std::string& file, const double (&times)[2], hid_t id_type, const void* ids,
+                    const char* units = nullptr) {
+  const hid_t f = H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t spikes = H5Gcreate2(f, "/spikes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t group = H5Gcreate2(f, "/spikes/X", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  const hsize_t n = 2;
+  const hid_t space = H5Screate_simple(1, &n, nullptr);
+  const hid_t t =
+      H5Dcreate2(group, "timestamps", H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  H5Dwrite(t, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, times);
+  if (units) {
+    const hid_t text = H5Tcopy(H5T_C_S1);
+    H5Tset_size(text, std::strlen(units));
+    const hid_t scalar = H5Screate(H5S_SCALAR);
+    const hid_t a = H5Acreate2(t, "units", text, scalar, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, text, units);
+    H5Aclose(a);
+    H5Sclose(scalar);
+    H5Tclose(text);
+  }
+  const hid_t d = H5Dcreate2(group, "node_ids", id_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  H5Dwrite(d, id_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ids);
+  for (const hid_t id : {d, t}) H5Dclose(id);
+  H5Sclose(space);
+  for (const hid_t id : {group, spikes}) H5Gclose(id);
+  H5Fclose(f);
+}
+
+}  // namespace
+
 // SONATA node ids are unsigned integers: a signed dataset's negative id and
 // a floating-point dataset are refused naming the dataset, not converted
 // (−1 used to replay as node 0, 1.7 as node 1).
@@ -167,21 +201,7 @@ TEST(SpikeTimes, Hdf5NodeIdsMustBeNonNegativeIntegers) {
   TempDir dir;
   const auto refusal = [&](hid_t type, const void* ids) {
     const std::string file = (dir / "ids.h5").string();
-    const hid_t f = H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    const hid_t spikes = H5Gcreate2(f, "/spikes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    const hid_t group = H5Gcreate2(f, "/spikes/X", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    const hsize_t n = 2;
-    const hid_t space = H5Screate_simple(1, &n, nullptr);
-    const double times[2] = {1.0, 2.0};
-    const hid_t t =
-        H5Dcreate2(group, "timestamps", H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    H5Dwrite(t, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, times);
-    const hid_t d = H5Dcreate2(group, "node_ids", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ids);
-    for (const hid_t id : {d, t}) H5Dclose(id);
-    H5Sclose(space);
-    for (const hid_t id : {group, spikes}) H5Gclose(id);
-    H5Fclose(f);
+    writeTwoSpikes(file, {1.0, 2.0}, type, ids);
     SimulationConfig c;
     c.simulation.duration_ms = 10;
     c.projections.clear();
@@ -207,31 +227,8 @@ TEST(SpikeTimes, Hdf5TimestampsInSecondsAreConverted) {
   TempDir dir;
   const auto replayed = [&](const char* units, double scale) -> std::string {
     const std::string file = (dir / "units.h5").string();
-    const hid_t f = H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    const hid_t spikes = H5Gcreate2(f, "/spikes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    const hid_t group = H5Gcreate2(f, "/spikes/X", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    const hsize_t n = 2;
-    const hid_t space = H5Screate_simple(1, &n, nullptr);
-    const double times[2] = {2.0 * scale, 5.0 * scale};
     const std::uint64_t ids[2] = {0, 1};
-    const hid_t t =
-        H5Dcreate2(group, "timestamps", H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    H5Dwrite(t, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, times);
-    const hid_t text = H5Tcopy(H5T_C_S1);
-    H5Tset_size(text, std::strlen(units));
-    const hid_t scalar = H5Screate(H5S_SCALAR);
-    const hid_t a = H5Acreate2(t, "units", text, scalar, H5P_DEFAULT, H5P_DEFAULT);
-    H5Awrite(a, text, units);
-    H5Aclose(a);
-    H5Sclose(scalar);
-    H5Tclose(text);
-    const hid_t d =
-        H5Dcreate2(group, "node_ids", H5T_NATIVE_UINT64, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    H5Dwrite(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, ids);
-    for (const hid_t id : {d, t}) H5Dclose(id);
-    H5Sclose(space);
-    for (const hid_t id : {group, spikes}) H5Gclose(id);
-    H5Fclose(f);
+    writeTwoSpikes(file, {2.0 * scale, 5.0 * scale}, H5T_NATIVE_UINT64, ids, units);
     SimulationConfig c;
     c.simulation.duration_ms = 10;
     c.projections.clear();
