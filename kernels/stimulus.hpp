@@ -68,8 +68,9 @@ struct Stimulus {
   /// belongs to that step, as an edge belongs to the bin it starts
   /// (docs/model.md §5.2): a start_ms of 700.3 ms fired the axons in the
   /// step before it.
+  static constexpr double onset_edge = 1e-9;  // of a step
   KOKKOS_INLINE_FUNCTION std::int64_t pulseIn(double step_t0, double step_t1) const {
-    const double edge = 1e-9 * (step_t1 - step_t0);
+    const double edge = onset_edge * (step_t1 - step_t0);
     const double t0 = step_t0 - edge, t1 = step_t1 - edge;
     if (onsets != nullptr) {
       const std::int64_t m = firstAtOrAfter(onsets, onset_count, t0);

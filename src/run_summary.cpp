@@ -267,7 +267,7 @@ std::map<std::string, double> referenceBurstThresholds(const SimulationConfig& c
     const io::Hdf5Reader reader(file);
     for (const PopulationSettings& p : config.populations) {
       if (!hasMembranePotential(p.params)) continue;  // a spike source has no envelope
-      const std::string deck = p.name.substr(0, p.name.size() - replicaTag(p.name).size());
+      const std::string& deck = randomName(p);        // a replica's deck name
       const std::string object = "/metrics/" + deck;
       if (!reader.exists(object) || !reader.hasAttribute(object, "beta_burst_threshold"))
         throw ConfigError(key + file + " holds no " + object +

@@ -168,7 +168,8 @@ std::vector<double> pulseOnsets(const StimulusSettings& s, const SimulationConfi
   // sequence (the m-th interval is keyed by m).
   // An onset within round-off below the end belongs to the step after the
   // last (Stimulus::pulseIn): it is not a pulse of the run.
-  const double stop = std::min(stopOf(s, c), c.simulation.duration_ms - 1e-9 * c.simulation.dt_ms);
+  const double stop =
+      std::min(stopOf(s, c), c.simulation.duration_ms - Stimulus::onset_edge * c.simulation.dt_ms);
   if (!(s.frequency_hz > 0)) return onsets;
   if (s.interval_cv == 0) {
     const double period = 1000.0 / s.frequency_hz;
