@@ -936,6 +936,7 @@ CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReade
       args.push_back(a);
       continue;
     }
+    cl.arguments.push_back({"", {a}});
     const std::string option = kokkosOptionOf(a);
     if (option == "--kokkos-help") cl.kokkos_help = true;
     if (option == "--kokkos-num-threads" || option == "--kokkos-threads")
@@ -982,6 +983,7 @@ CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReade
       throw ConfigError("unexpected argument '" + token +
                         "' (give a deck with --config and keys as --section.key=value)");
     }
+    for (const auto& o : parsed.options) cl.arguments.push_back({o.string_key, o.original_tokens});
     po::store(parsed, vm);
   } catch (const po::unknown_option& e) {
     const std::string name = e.get_option_name();

@@ -6,6 +6,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/output_writer.hpp"
@@ -82,6 +83,11 @@ struct CommandLine {
   bool validate_only = false;
   bool kokkos_help = false;   // --kokkos-help: Kokkos prints its options, nothing runs
   int requested_threads = 0;  // --kokkos-num-threads (or --kokkos-threads); 0 when not given
+  /// Each argument as parsed, in order: its key ("config", "population.STN.n";
+  /// "" for Kokkos's own) and its tokens (`--key=value`, or `--key` and
+  /// `value`; a boolean given as `--key` alone has one), so that an
+  /// argument can be left out without guessing which tokens are its value.
+  std::vector<std::pair<std::string, std::vector<std::string>>> arguments;
 };
 
 /// Parses `--config deck.ini` and key overrides (`--stn.ISTN=60`); command

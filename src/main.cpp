@@ -17,6 +17,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -599,7 +600,7 @@ struct EnsemblePlan {
   std::string table;
 };
 
-EnsemblePlan planEnsemble(int argc, const char* const argv[], const cbgtc::io::CommandLine& base,
+EnsemblePlan planEnsemble(const char* program, const cbgtc::io::CommandLine& base,
                           const std::map<std::string, std::string>& decks) {
   EnsemblePlan plan;
   const auto seeds = cbgtc::parseSeeds(base.config.ensemble.seeds);
@@ -618,20 +619,10 @@ EnsemblePlan planEnsemble(int argc, const char* const argv[], const cbgtc::io::C
     std::vector<std::string> set_keys = {"output.file"};
     if (!seeds.empty()) set_keys.push_back("simulation.seed");
     for (const auto& kv : run.overrides) set_keys.push_back(kv.first);
-    std::vector<std::string> args;
-    for (int i = 0; i < argc; ++i) {
-      const std::string arg = argv[i];
-      bool dropped = false;
-      for (const std::string& key : set_keys) {
-        if (arg == "--" + key) {
-          ++i;  // and its value
-          dropped = true;
-        } else if (arg.rfind("--" + key + "=", 0) == 0) {
-          dropped = true;
-        }
-      }
-      if (!dropped) args.push_back(arg);
-    }
+    std::vector<std::string> args = {program};
+    for (const auto& [key, tokens] : base.arguments)
+      if (std::find(set_keys.begin(), set_keys.end(), key) == set_keys.end())
+        args.insert(args.end(), tokens.begin(), tokens.end());
     if (!seeds.empty()) args.push_back("--simulation.seed=" + std::to_string(run.seed));
     args.push_back("--output.file=" + cbgtc::runOutputFile(file, run.index, plan.runs.size()));
     for (const auto& [key, value] : run.overrides) args.push_back("--" + key + "=" + value);
@@ -746,7 +737,7 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
   const bool root = world.isRoot();
   EnsemblePlan plan;
   try {
-    plan = planEnsemble(argc, argv, base, decks);
+    plan = planEnsemble(argv[0], base, decks);
   } catch (const cbgtc::io::ConfigError& e) {
     if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
     return 2;
@@ -831,18 +822,29 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
     if (root) std::fprintf(stderr, "cbgtc: ensemble stopped by a signal; no table written\n");
     return code != 0 ? code : 128 + (stop_signal != 0 ? static_cast<int>(stop_signal) : SIGTERM);
   }
-  const cbgtc::RunSummary& like = summaries[units[static_cast<std::size_t>(group)].first];
-  const std::size_t width = cbgtc::flattenSummary(like).size();
-  std::vector<double> all(width * runs.size(), 0.0);
+  // Runs may differ in their populations (ensemble.sets, a grid over n or
+  // model): each run's numbers have its own configuration's shape, which
+  // every rank knows.
+  std::vector<cbgtc::RunSummary> shapes;
+  std::vector<std::size_t> offset = {0};
+  for (const cbgtc::SimulationConfig& c : configs) {
+    shapes.push_back(cbgtc::summaryShape(c));
+    offset.push_back(offset.back() + cbgtc::flattenSummary(shapes.back()).size());
+  }
+  std::vector<double> all(offset.back(), 0.0);
   if (part->isRoot())
     for (std::size_t r = 0; r < runs.size(); ++r) {
       if (!mine[r]) continue;
-      const auto flat = cbgtc::flattenSummary(summaries[r]);
-      if (flat.size() == width) std::copy(flat.begin(), flat.end(), all.begin() + static_cast<std::ptrdiff_t>(r * width));
+      auto flat = cbgtc::flattenSummary(summaries[r]);
+      if (flat.size() != offset[r + 1] - offset[r])
+        throw std::logic_error("run " + std::to_string(r) +
+                               "'s summary does not have its configuration's shape");
+      std::copy(flat.begin(), flat.end(), all.begin() + static_cast<std::ptrdiff_t>(offset[r]));
     }
   world.sum(all);
   if (root) {
-    for (std::size_t r = 0; r < runs.size(); ++r) summaries[r] = cbgtc::unflattenSummary(&all[r * width], summaries[0]);
+    for (std::size_t r = 0; r < runs.size(); ++r)
+      summaries[r] = cbgtc::unflattenSummary(&all[offset[r]], shapes[r]);
     try {
       // The version and commit first, as every output file carries them.
       const std::string version = cbgtc::io::versionText();
@@ -956,7 +958,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     std::optional<EnsemblePlan> plan;
     if (cl.config.ensemble.any()) {
       try {
-        plan = planEnsemble(argc, argv, cl, cached_deck);
+        plan = planEnsemble(argv[0], cl, cached_deck);
       } catch (const cbgtc::ConfigError& e) {
         if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
         return 2;

@@ -637,6 +637,23 @@ TEST(CliEnsemble, RunsEqualTheSingleRunsOfTheirSeedsAndValues) {
 }
 #endif
 
+// A boolean flag given as `--key` alone, followed by another argument, is
+// left out of the runs of a grid over that key without the argument after it.
+#ifdef CBGTC_ENABLE_HDF5
+TEST(CliEnsemble, AGridOverAFlagKeepsTheArgumentAfterIt) {
+  TempDir dir;
+  const std::string base = (dir / "ens.h5").string();
+  const RunResult e = runCbgtc("--config '" + inputDeck("default.ini") + "' --output.file='" + base +
+                                   "' --population.STN.write_spikes --simulation.duration_ms=150 "
+                                   "--ensemble.grid='population.STN.write_spikes = true, false'",
+                               dir);
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  for (const char* file : {"ens_0.h5", "ens_1.h5"})
+    EXPECT_EQ(readDoubleAttribute((dir / file).string(), "/", "simulation.duration_ms"), 150.0) << file;
+  EXPECT_EQ(readStringAttribute((dir / "ens_1.h5").string(), "/", "population.STN.write_spikes"), "false");
+}
+#endif
+
 #ifdef CBGTC_ENABLE_HDF5
 // Sets of values run as replicas of one network (ensemble.replicas) write
 // the files of the single runs with those values and seeds.

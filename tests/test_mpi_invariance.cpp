@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 #include <type_traits>
@@ -341,6 +342,49 @@ TEST(MpiInvariance, ReplicasGiveTheSeparateRunsOnAnyRankCount) {
       }
   }
 }
+
+#ifdef CBGTC_ENABLE_HDF5
+// Runs with other populations (a set that adds one) each have their own
+// rows in the table, with their own file's numbers, on one rank and spread
+// over two.
+TEST(MpiInvariance, EnsembleRunsWithOtherPopulationsHaveTheirOwnRows) {
+  TempDir dir;
+  for (const int np : {1, 2}) {
+    const std::string base = (dir / "ens.h5").string();
+    const RunResult e = runRanks(
+        np,
+        "--config '" + inputDeck("default.ini") +
+            "' --simulation.duration_ms=400 --output.overwrite=true "
+            "--output.file='" +
+            base +
+            "' "
+            "'--ensemble.sets=population.X.model=poisson, population.X.n=10, population.X.rate_hz=20; "
+            "population.GPe.I_e=250'",
+        dir);
+    ASSERT_EQ(e.exit_code, 0) << np << e.err;
+    std::map<std::string, double> rate;  // "run r population" -> rate_hz
+    std::istringstream table(slurp(dir / "ens_ensemble.tsv"));
+    for (std::string line; std::getline(table, line);) {
+      std::vector<std::string> f;
+      std::istringstream fields(line);
+      for (std::string x; std::getline(fields, x, '\t');) f.push_back(x);
+      if (f.size() > 6 && f[0].rfind("run ", 0) == 0) rate[f[0] + " " + f[4]] = std::stod(f[6]);
+    }
+    for (const int r : {0, 1})
+      for (const char* pop : {"STN", "GPe", "GPi", "X"}) {
+        const std::string file = (dir / ("ens_" + std::to_string(r) + ".h5")).string();
+        const std::string key = "run " + std::to_string(r) + " " + pop;
+        if (r == 1 && std::string(pop) == "X") {
+          EXPECT_EQ(rate.count(key), 0u) << np;  // run 1 has no X
+          continue;
+        }
+        ASSERT_EQ(rate.count(key), 1u) << np << key;
+        EXPECT_EQ(rate[key], readDoubleAttribute(file, std::string("/metrics/") + pop, "rate_hz"))
+            << np << key;
+      }
+  }
+}
+#endif
 
 TEST(MpiInvariance, MoreRanksThanNeuronsRuns) {
   expectInvariant("--config '" + inputDeck("default.ini") +
