@@ -729,6 +729,33 @@ bool ensembleFilesRefused(const EnsemblePlan& plan, bool overwrite, const std::s
   return true;
 }
 
+/// The memory each network of an ensemble needs on the ranks of the
+/// smallest group that could run it, checked on every rank (a rank's memory
+/// is its own) before the first run: true, with one error line naming the
+/// run, where a network does not fit.
+bool ensembleMemoryRefused(const EnsemblePlan& plan, const cbgtc::comm::Communicator& comm) {
+  const cbgtc::RankGroups groups = cbgtc::rankGroups(comm.size(), plan.units.size());
+  const int ranks = std::max(1, comm.size() / groups.groups);
+  std::string refused;
+  for (const EnsemblePlan::Unit& unit : plan.units) {
+    try {
+      cbgtc::checkMemory(unit.merged ? *unit.merged : plan.configs[unit.first], ranks);
+    } catch (const cbgtc::ConfigError& e) {
+      refused =
+          (unit.count == 1 ? "ensemble run " + std::to_string(unit.first)
+                           : "ensemble runs " + std::to_string(unit.first) + "-" +
+                                 std::to_string(unit.first + unit.count - 1) + " (replicas of one network)") +
+          ": " + e.what();
+      break;
+    }
+  }
+  if (!comm.any(!refused.empty())) return false;
+  if (comm.isRoot())
+    std::fprintf(stderr, "cbgtc: error: %s\n",
+                 refused.empty() ? "out of memory on another rank" : refused.c_str());
+  return true;
+}
+
 /// The runs of an ensemble (planEnsemble), spread over groups of ranks,
 /// then its table (src/ensemble.hpp). Exit code: the first failed run's,
 /// else 0.
@@ -742,7 +769,9 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
     if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
     return 2;
   }
-  if (ensembleFilesRefused(plan, base.config.output.overwrite, base.restart_file, world)) return 2;
+  if (ensembleFilesRefused(plan, base.config.output.overwrite, base.restart_file, world) ||
+      ensembleMemoryRefused(plan, world))
+    return 2;
   const auto& runs = plan.runs;
   const auto& configs = plan.configs;
   const auto& units = plan.units;
@@ -963,13 +992,14 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
         if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
         return 2;
       }
-      if (ensembleFilesRefused(*plan, cl.config.output.overwrite, cl.restart_file, comm)) return 2;
+      if (ensembleFilesRefused(*plan, cl.config.output.overwrite, cl.restart_file, comm) ||
+          ensembleMemoryRefused(*plan, comm))
+        return 2;
     }
-    // And the memory the run (the first merged network) would need.
+    // And the memory the run would need.
     std::string too_big;
     try {
-      const bool merged = plan && plan->units.front().merged;
-      cbgtc::checkMemory(merged ? *plan->units.front().merged : cl.config, comm.size());
+      if (!plan) cbgtc::checkMemory(cl.config, comm.size());
     } catch (const cbgtc::ConfigError& e) {
       too_big = e.what();
     }
@@ -978,13 +1008,21 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
       return 2;
     }
     if (root) {
-      if (plan)
-        std::printf(
-            "cbgtc: configuration is valid (an ensemble of %zu runs in %zu networks, %lld steps each)\n",
-            plan->runs.size(), plan->units.size(), static_cast<long long>(cl.config.stepCount()));
-      else
+      if (plan) {
+        std::int64_t fewest = plan->configs.front().stepCount(), most = fewest;
+        for (const cbgtc::SimulationConfig& c : plan->configs) {
+          fewest = std::min(fewest, c.stepCount());
+          most = std::max(most, c.stepCount());
+        }
+        const std::string steps = fewest == most
+                                      ? std::to_string(most) + " steps each"
+                                      : std::to_string(fewest) + "-" + std::to_string(most) + " steps";
+        std::printf("cbgtc: configuration is valid (an ensemble of %zu runs in %zu networks, %s)\n",
+                    plan->runs.size(), plan->units.size(), steps.c_str());
+      } else {
         std::printf("cbgtc: configuration is valid (%lld steps)\n",
                     static_cast<long long>(cl.config.stepCount()));
+      }
     }
     return 0;
   }

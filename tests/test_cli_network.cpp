@@ -743,6 +743,23 @@ TEST(CliEnsemble, ValidateChecksEveryRunAndNetwork) {
         << entry.path();  // only the captured stdout and stderr
 }
 
+// The memory of every run, not only the first, is checked before the first
+// run and by --validate: a later run too large to fit is one line naming
+// it, and no file.
+TEST(CliEnsemble, EveryRunsMemoryIsCheckedBeforeTheFirstRun) {
+  TempDir dir;
+  const std::string base = (dir / "ens.h5").string();
+  for (const std::string validate : {" --validate", ""}) {
+    const RunResult r =
+        runCbgtc(smallRun(dir, base, "'--ensemble.grid=population.GPi.n = 150, 500000000'" + validate), dir);
+    EXPECT_EQ(r.exit_code, 2) << validate;
+    EXPECT_NE(r.err.find("ensemble run 1: the run needs about"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+      EXPECT_EQ(entry.path().extension().string(), ".txt") << entry.path();
+  }
+}
+
 // Every file of every run, and the table, is checked before the first run:
 // a table on a run's file, or a later run's file that may not be replaced,
 // stops the ensemble with one line, nothing written and the file untouched.
