@@ -75,7 +75,7 @@ void sumSamples(const ExecutionSpace& space, const Slots& slots, std::int64_t of
 constexpr index_type moment_block_neurons = 256;
 
 /// Adds V and V² of rows [first_row, samples) of every slot's scratch to
-/// its neurons' moments: a team per slot and block of
+/// its neurons' moments, one sample after another: a team per slot and block of
 /// moment_block_neurons neurons (max_neurons: the most any slot has), a
 /// thread per neuron. A team per slot would leave a large network's
 /// moments to as many teams as it has populations (three of a GPU's
@@ -98,14 +98,19 @@ void addMoments(const ExecutionSpace& space, const Slots& slots, std::int64_t fi
         const index_type end =
             slot.neurons - begin < moment_block_neurons ? slot.neurons : begin + moment_block_neurons;
         Kokkos::parallel_for(Kokkos::TeamThreadRange(team, begin, end), [&](const index_type i) {
-          double sum = 0, squares = 0;
+          // Each sample added to the run's sums in turn, so that they do not
+          // depend on where epochs end (a merged ensemble's epoch is its
+          // replicas' smallest delay, which a replica alone may not share).
+          double& sum = slot.moments[i * slot.stride_neuron];
+          double& squares = slot.moments[i * slot.stride_neuron + slot.stride_moment];
+          double s = sum, q = squares;
           for (std::int64_t m = first_row; m < samples; ++m) {
             const double v = static_cast<double>(slot.scratch[m * slot.row_stride + i]);
-            sum += v;
-            squares += v * v;
+            s += v;
+            q += v * v;
           }
-          slot.moments[i * slot.stride_neuron] += sum;
-          slot.moments[i * slot.stride_neuron + slot.stride_moment] += squares;
+          sum = s;
+          squares = q;
         });
       });
 }

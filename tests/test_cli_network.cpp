@@ -700,6 +700,35 @@ TEST(CliEnsemble, ReplicasInOneFileHoldTheSingleRuns) {
 }
 #endif
 
+#ifdef CBGTC_ENABLE_HDF5
+// A replica whose smallest delay is longer than its network's (and so its
+// epoch) writes the metrics of its single run, bit for bit.
+TEST(CliEnsemble, ReplicasOfOtherDelaysWriteTheSingleRunsMetrics) {
+  TempDir dir;
+  const auto run = [&](const std::string& file, const std::string& extra) {
+    return runCbgtc("--config '" + inputDeck("default.ini") +
+                        "' --simulation.duration_ms=400 --output.file='" + (dir / file).string() + "' " +
+                        extra,
+                    dir);
+  };
+  const RunResult e =
+      run("ens.h5", "--ensemble.replicas=2 '--ensemble.grid=projection.stn_gpe.delay_ms = 5, 1.5'");
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  const RunResult s = run("single.h5", "--projection.stn_gpe.delay_ms=5");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  const std::string single = (dir / "single.h5").string(), replica = (dir / "ens_0.h5").string();
+  for (const char* pop : {"STN", "GPe", "GPi"}) {
+    const std::string group = std::string("/metrics/") + pop;
+    EXPECT_GT(readDoubleAttribute(single, group, "synchrony_chi"), 0.0) << pop;
+    for (const std::string& name : readAttributeNames(single, group)) {
+      const double a = readDoubleAttribute(single, group, name),
+                   b = readDoubleAttribute(replica, group, name);
+      EXPECT_TRUE(std::memcmp(&a, &b, sizeof a) == 0) << pop << " " << name << ": " << a << " against " << b;
+    }
+  }
+}
+#endif
+
 // Replicas share one network's time step: a grid over it is refused with
 // one line, before any file.
 TEST(CliEnsemble, ReplicasRefuseAGridOverTheNetworksKeys) {
