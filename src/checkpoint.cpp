@@ -634,7 +634,7 @@ void Simulation::copyOutputBefore(step_type k, io::OutputWriter* writer) const {
     for (const Population& p : _populations) {
       if (!_config.populations[p.position].write_spikes) continue;
       std::vector<std::string> names = {p.name};
-      if (p.drive.axonal) names.push_back(p.name + "_axonal");
+      if (p.drive.axonal) names.push_back(axonalSpikePopulation(p.name));
       for (const std::string& name : names) {
         const io::SpikeTable earlier = io::readSpikeFile(_config.output.file, name);
         std::vector<double> times;

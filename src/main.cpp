@@ -644,7 +644,7 @@ EnsemblePlan planEnsemble(const char* program, const cbgtc::io::CommandLine& bas
     if (per_network > 1) {
       unit.replicas.assign(plan.configs.begin() + static_cast<std::ptrdiff_t>(first),
                            plan.configs.begin() + static_cast<std::ptrdiff_t>(first + unit.count));
-      unit.merged = cbgtc::mergeReplicas(unit.replicas);
+      unit.merged = cbgtc::mergeReplicas(unit.replicas, first);
       if (base.config.ensemble.replica_files == "one") {
         unit.one_file = true;
         unit.merged->output.file = cbgtc::networkOutputFile(base.config.output.file, first,

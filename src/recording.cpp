@@ -24,7 +24,7 @@ void Simulation::writeSpikes(const std::vector<SpikeRecord>& all, io::OutputWrit
     if (!_config.populations[p.position].write_spikes) continue;
     if (!ids[p.position].empty()) writer.appendSpikes(p.name, times_ms[p.position], ids[p.position]);
     if (!ids[n + p.position].empty())
-      writer.appendSpikes(p.name + "_axonal", times_ms[n + p.position], ids[n + p.position]);
+      writer.appendSpikes(axonalSpikePopulation(p.name), times_ms[n + p.position], ids[n + p.position]);
   }
 }
 

@@ -42,7 +42,7 @@ RandomIdentity identityOf(const Settings& s, const SimulationConfig& run) {
 
 }  // namespace
 
-SimulationConfig mergeReplicas(const std::vector<SimulationConfig>& runs) {
+SimulationConfig mergeReplicas(const std::vector<SimulationConfig>& runs, std::size_t first_run) {
   if (runs.empty()) throw ConfigError("ensemble.replicas: no runs to merge");
   const auto network = networkKeys(runs.front());
   for (std::size_t r = 0; r < runs.size(); ++r) {
@@ -58,21 +58,22 @@ SimulationConfig mergeReplicas(const std::vector<SimulationConfig>& runs) {
       const auto first = network.find(key);
       const std::string before = first == network.end() ? "(unset)" : first->second;
       if (before != value)
-        throw ConfigError("ensemble.replicas: " + key + " is " + before + " in run 0 but " + value +
-                          " in run " + std::to_string(r) + "; replicas share one network's " + key +
+        throw ConfigError("ensemble.replicas: " + key + " is " + before + " in run " +
+                          std::to_string(first_run) + " but " + value + " in run " +
+                          std::to_string(first_run + r) + ", which share one network's " + key +
                           " (set ensemble.replicas = 1 to vary it)");
     }
     for (const auto& [key, value] : network)
       if (!keys.count(key))
-        throw ConfigError("ensemble.replicas: " + key + " is set in run 0 but not in run " +
-                          std::to_string(r));
+        throw ConfigError("ensemble.replicas: " + key + " is set in run " + std::to_string(first_run) +
+                          " but not in run " + std::to_string(first_run + r));
   }
 
   SimulationConfig merged = runs.front();
   merged.populations.clear();
   merged.projections.clear();
   merged.stimuli.clear();
-  merged.ensemble = EnsembleSettings{};
+  // (Its ensemble keys stay: the file of replicas describes the ensemble.)
   for (std::size_t r = 0; r < runs.size(); ++r) {
     const SimulationConfig& run = runs[r];
     for (const PopulationSettings& p : run.populations) {

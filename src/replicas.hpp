@@ -28,13 +28,13 @@ namespace cbgtc {
 /// "<name>~<replica>".
 std::string replicaName(const std::string& name, std::size_t replica);
 
-/// The runs as one network, replica r being runs[r]. Keys outside the
-/// populations, projections and stimuli (time step, duration, analysis,
-/// execution) are the network's and must be equal in every run; the first
-/// one that differs is refused, named. [record] sections and
-/// output.network are refused (they are for separate runs). Throws
-/// ConfigError naming ensemble.replicas and the key.
-SimulationConfig mergeReplicas(const std::vector<SimulationConfig>& runs);
+/// The runs as one network, replica r being runs[r], ensemble run
+/// first_run + r. Keys outside the populations, projections and stimuli
+/// (time step, duration, analysis, execution) are the network's and must be
+/// equal in every run; the first one that differs is refused, named with
+/// the two runs. [record] sections and output.network are refused (they are
+/// for separate runs). Throws ConfigError naming ensemble.replicas and the key.
+SimulationConfig mergeReplicas(const std::vector<SimulationConfig>& runs, std::size_t first_run = 0);
 
 /// Replica r's part of the merged run's summary, under the deck's names:
 /// its populations, and the pairs of them.

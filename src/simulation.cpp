@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "src/checkpoint.hpp"
+#include "src/stimuli.hpp"
 
 namespace cbgtc {
 
@@ -144,7 +145,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
     for (auto& p : _populations) {
       if (!_config.populations[p.position].write_spikes) continue;
       writer->addSpikePopulation(p.name);
-      if (p.drive.axonal) writer->addSpikePopulation(p.name + "_axonal");
+      if (p.drive.axonal) writer->addSpikePopulation(axonalSpikePopulation(p.name));
     }
   if (writer) writePlacementAndReach(*writer);
   const bool append = _start_step > 0 && _config.checkpoint.append;

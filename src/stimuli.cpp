@@ -47,9 +47,10 @@ void checkStimuli(const SimulationConfig& c) {
                         io::formatNumber(1000.0 / s.frequency_hz) +
                         " ms apart, closer than simulation.dt_ms (" + io::formatNumber(c.simulation.dt_ms) +
                         "), and an axon fires at most once a step");
-    if (s.kind == "axonal" && c.population(pop->name + "_axonal"))
-      throw ConfigError(k + "population: its axonal spikes are written as '" + pop->name +
-                        "_axonal', the name of another population; rename that one");
+    if (s.kind == "axonal" && c.population(axonalSpikePopulation(pop->name)))
+      throw ConfigError(k + "population: its axonal spikes are written as '" +
+                        axonalSpikePopulation(pop->name) +
+                        "', the name of another population; rename that one");
     if (s.electrode) {
       if (!s.node_ids.empty() || s.fraction != 1.0)
         throw ConfigError(k + "electrode replaces " + k + "node_ids and " + k + "fraction: give one of them");

@@ -3,6 +3,7 @@
 // kernel form (kernels/stimulus.hpp) and the neurons each drives.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "kernels/stimulus.hpp"
@@ -10,6 +11,15 @@
 #include "src/config.hpp"
 
 namespace cbgtc {
+
+/// The spike population of a population's axonal stimuli:
+/// "<name>_axonal", and for a replica's population "<name>~r",
+/// "<name>_axonal~r" (a replica's every name ends in its "~r").
+inline std::string axonalSpikePopulation(const std::string& population) {
+  const std::size_t tilde = population.rfind('~');
+  if (tilde == std::string::npos) return population + "_axonal";
+  return population.substr(0, tilde) + "_axonal" + population.substr(tilde);
+}
 
 /// Checks every [stimulus] section; throws ConfigError naming the key.
 void checkStimuli(const SimulationConfig& config);

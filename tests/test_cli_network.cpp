@@ -675,21 +675,26 @@ TEST(CliEnsemble, SetsAsReplicasEqualTheSingleRuns) {
 #endif
 
 #ifdef CBGTC_ENABLE_HDF5
-// With ensemble.replica_files = one, a merged network writes one file: run
-// r's populations as "<name>~r", each with the single run's spikes, and
-// /replicas/r naming its run and seed.
+// With ensemble.replica_files = one, a merged network writes one file: its
+// replica j's populations as "<name>~j" (axonal spikes "<name>_axonal~j"),
+// each with the single run's spikes, and /replicas/j naming its run and seed.
 TEST(CliEnsemble, ReplicasInOneFileHoldTheSingleRuns) {
   TempDir dir;
+  const std::string axons =
+      " --stimulus.ax.kind=axonal --stimulus.ax.population=GPe --stimulus.ax.frequency_hz=50 "
+      "--stimulus.ax.probability=0.5";
   const std::string base = (dir / "ens.h5").string();
-  const RunResult e = runCbgtc(
-      smallRun(dir, base, "--ensemble.seeds=3,5,7 --ensemble.replicas=2 --ensemble.replica_files=one"), dir);
+  const RunResult e =
+      runCbgtc(smallRun(dir, base,
+                        "--ensemble.seeds=3,5,7 --ensemble.replicas=2 --ensemble.replica_files=one" + axons),
+               dir);
   ASSERT_EQ(e.exit_code, 0) << e.err;
   const std::string single = (dir / "single.h5").string();
-  const RunResult s = runCbgtc(smallRun(dir, single, "--simulation.seed=5"), dir);
+  const RunResult s = runCbgtc(smallRun(dir, single, "--simulation.seed=5" + axons), dir);
   ASSERT_EQ(s.exit_code, 0) << s.err;
   const std::string merged = (dir / "ens_0-1.h5").string();  // runs 0 and 1: seeds 3 and 5
   ASSERT_TRUE(std::filesystem::exists(dir / "ens_2-2.h5"));
-  for (const char* pop : {"STN", "GPe", "GPi"}) {
+  for (const char* pop : {"STN", "GPe", "GPi", "GPe_axonal"}) {
     const Spikes a = readSpikes(single, pop), b = readSpikes(merged, std::string(pop) + "~1");
     EXPECT_FALSE(a.times_ms.empty()) << pop;
     EXPECT_EQ(a.times_ms, b.times_ms) << pop;
@@ -697,6 +702,9 @@ TEST(CliEnsemble, ReplicasInOneFileHoldTheSingleRuns) {
   }
   EXPECT_EQ(readInt64Attribute(merged, "/replicas/1", "seed"), 5);
   EXPECT_EQ(readInt64Attribute(merged, "/replicas/1", "run"), 1);
+  // The file says it holds replicas of an ensemble.
+  EXPECT_EQ(readStringAttribute(merged, "/", "ensemble.seeds"), "3,5,7");
+  EXPECT_EQ(readInt64Attribute(merged, "/", "ensemble.replicas"), 2);
 }
 #endif
 
@@ -737,8 +745,9 @@ TEST(CliEnsemble, ReplicasRefuseAGridOverTheNetworksKeys) {
   const RunResult r = runCbgtc(
       smallRun(dir, base, "--ensemble.replicas=2 '--ensemble.grid=simulation.dt_ms=0.025, 0.05'"), dir);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("ensemble.replicas: simulation.dt_ms is 0.025 in run 0 but 0.05 in run 1"),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find("ensemble.replicas: simulation.dt_ms is 0.025 in run 0 but 0.05 in run 1, which share"),
+      std::string::npos)
       << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
