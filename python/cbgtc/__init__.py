@@ -99,6 +99,9 @@ class Run:
     # /stimuli/<name>: pulse_onsets_ms, an electrode's reach; <pop>: its reach in each placed population
     stimuli: Dict[str, Dict[str, object]] = field(default_factory=dict)
     timers: Dict[str, float] = field(default_factory=dict)  # /timers, with output.timers
+    # /replicas/<j> of a file of replicas (ensemble.replica_files = one): run, seed and values
+    # ("key=value ..." or "-") of the run whose sections are "<name>~j"
+    replicas: Dict[int, Dict[str, object]] = field(default_factory=dict)
 
     @property
     def duration_ms(self) -> float:
@@ -241,4 +244,9 @@ def read(path: str) -> Run:
             run.stimuli[name] = s
         if "timers" in f:
             run.timers = {k: float(v) for k, v in f["timers"].attrs.items()}
+        for j, group in f.get("replicas", {}).items():
+            r = {k: typed(v) for k, v in group.attrs.items()}
+            if "overrides" in group:
+                r["values"] = typed(group["overrides"].attrs.get("values", "-"))
+            run.replicas[int(j)] = r
         return run

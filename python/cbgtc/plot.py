@@ -38,7 +38,10 @@ PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
            "#dbdb8d", "#9edae5"]
 
 
-def _colours(names):
+def _colours(run):
+    """A population's colour in every panel: its place among the file's populations (then the
+    spike populations that are none, such as axonal spikes), whatever a panel leaves out."""
+    names = list(run.populations) + sorted(n for n in run.spikes if n not in run.populations)
     return {name: PALETTE[k % len(PALETTE)] for k, name in enumerate(names)}
 
 
@@ -120,7 +123,7 @@ def raster(run, ax=None, populations=None, t_start_ms=None, t_stop_ms=None, max_
     missing = _without_spikes(run, populations)
     drawn = [p for p in (populations or run.populations) if p not in missing]
     points = raster_points(run, drawn, t_start_ms, t_stop_ms, max_neurons) if drawn else {}
-    colours = _colours(list(points))
+    colours = _colours(run)
     ticks, labels = [], []
     for name, (times, rows, offset, shown) in points.items():
         ax.scatter(times, rows, s=1.0, marker="|", color=colours[name], linewidths=0.5, label=name)
@@ -179,7 +182,7 @@ def rates(run, ax=None, populations=None, t_start_ms=None, t_stop_ms=None, bin_m
     fig, ax = _axes(ax)
     series = population_rates(run, populations, t_start_ms, t_stop_ms, bin_ms)
     means = mean_rates(run, populations)
-    colours = _colours([p for p in (populations or run.populations) if p in series or p in means])
+    colours = _colours(run)
     for name, (t, r) in series.items():
         ax.plot(t, r, color=colours[name], lw=0.8, label=name)
     t0, t1 = _window(run, t_start_ms, t_stop_ms)
@@ -211,7 +214,7 @@ def spectrum(run, ax=None, populations=None, max_hz=100.0):
     """Welch spectra of the LFP proxies (after burn-in), beta band shaded."""
     fig, ax = _axes(ax)
     names = populations or _analysed(run)
-    colours = _colours(names)
+    colours = _colours(run)
     for name in names:
         m = run.metrics[name]
         f, p = m["psd_freq_hz"], m["psd"]
@@ -398,14 +401,19 @@ def summary(run, t_start_ms=None, t_stop_ms=None, max_neurons=200):
         a = fig.add_subplot(grid[2, 1])
         for name in [p for p in run.populations if p in run.metrics and "pulse_histogram_hz" in run.metrics[p]]:
             m = run.metrics[name]
-            a.stairs(m["pulse_histogram_hz"], pulse_bin_edges(m["pulse_histogram_time_ms"]), lw=0.8, label=name)
+            a.stairs(m["pulse_histogram_hz"], pulse_bin_edges(m["pulse_histogram_time_ms"]), lw=0.8, label=name,
+                     color=_colours(run)[name])
         a.set_title("pulse-triggered spike histograms")
         a.set_xlabel("time since pulse onset (ms)")
         a.set_ylabel("rate (Hz)")
         a.legend(fontsize="small")
     title = os.path.basename(run.path)
-    seed = run.config.get("simulation.seed")
-    fig.suptitle(f"{title}  (seed {seed}, {run.duration_ms:g} ms{'' if run.complete else ', incomplete'})")
+    if run.replicas:
+        runs = sorted(r["run"] for r in run.replicas.values())
+        what = f"replicas of runs {runs[0]}-{runs[-1]}, seeds {','.join(str(r['seed']) for _, r in sorted(run.replicas.items()))}"
+    else:
+        what = f"seed {run.config.get('simulation.seed')}"
+    fig.suptitle(f"{title}  ({what}, {run.duration_ms:g} ms{'' if run.complete else ', incomplete'})")
     return fig
 
 

@@ -197,13 +197,23 @@ class Plots(Fixture):
             np.testing.assert_allclose(lines[pop].get_ydata(), p[keep] / p[keep].sum(), rtol=1e-12)
 
     def test_the_loops_populations_have_colours_of_their_own(self):
-        names = ["CTX_E", "CTX_I", "D1", "D2", "FSI", "STN", "GPe_TI", "GPe_TA", "GPi", "TC", "TC_axonal"]
-        colours = cbgtc.plot._colours(names)
-        self.assertEqual(len(set(colours.values())), len(names))
+        names = ["CTX_E", "CTX_I", "D1", "D2", "FSI", "STN", "GPe_TI", "GPe_TA", "GPi", "TC"]
+        import types
+
+        colours = cbgtc.plot._colours(types.SimpleNamespace(populations=names, spikes={"TC_axonal": None}))
+        self.assertEqual(len(set(colours.values())), len(names) + 1)
         with open(PLOT_ENSEMBLE) as script:  # the ensemble plot's palette is the same
             text = script.read()
         for colour in cbgtc.plot.PALETTE:
             self.assertIn(f'"{colour}"', text)
+
+    def test_a_population_has_one_colour_in_every_panel(self):
+        # The spectrum of GPi alone draws it in the colour the raster of all gives it.
+        raster = cbgtc.plot.raster(self.res)
+        dots = {c.get_label(): tuple(c.get_edgecolor()[0]) for c in raster.axes[0].collections}
+        spectrum = cbgtc.plot.spectrum(self.res, populations=["GPi"])
+        line = next(l for l in spectrum.axes[0].get_lines() if l.get_label() == "GPi")
+        self.assertEqual(matplotlib.colors.to_rgba(line.get_color()), dots["GPi"])
 
     def test_command_writes_png_and_pdf(self):
         with tempfile.TemporaryDirectory() as out:
@@ -261,6 +271,29 @@ class StimuliAndTimers(Fixture):
     def test_the_timers_are_read(self):
         self.assertEqual(self.res.timers["steps"], DURATION_MS / float(self.res.config["simulation.dt_ms"]))
         self.assertGreater(self.res.timers["wall_s"], self.res.timers["update_s"])
+
+
+class FileOfReplicas(unittest.TestCase):
+    """Two runs of an ensemble in one file (ensemble.replica_files = one): the reader names each
+    replica's run and seed, and each replica's spikes are its separate run's."""
+
+    def test_each_replica_is_its_run(self):
+        with tempfile.TemporaryDirectory() as folder:
+            def run(name, *args):  # the default network ([record] sections are for separate runs)
+                subprocess.run([EXE, "--simulation.duration_ms=200", f"--output.file={os.path.join(folder, name)}",
+                                *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                return os.path.join(folder, name)
+
+            run("e.h5", "--ensemble.seeds=3,5", "--ensemble.replicas=2", "--ensemble.replica_files=one")
+            single = run("s.h5", "--simulation.seed=5")
+            run = cbgtc.read(os.path.join(folder, "e_0-1.h5"))
+            self.assertEqual({j: (r["run"], r["seed"]) for j, r in run.replicas.items()}, {0: (0, 3), 1: (1, 5)})
+            alone = cbgtc.read(single)
+            self.assertEqual(alone.replicas, {})
+            for pop in ("STN", "GPe", "GPi"):
+                np.testing.assert_array_equal(run.spikes[f"{pop}~1"][0], alone.spikes[pop][0])
+            fig = cbgtc.plot.summary(run)
+            self.assertIn("replicas of runs 0-1, seeds 3,5", fig._suptitle.get_text())
 
 
 class FileWithoutSpikes(Fixture):
