@@ -19,12 +19,13 @@ namespace cbgtc {
 /// Initial states of the local neurons; local neuron i is global neuron
 /// first_global + i, whose state depends only on (seed, key, global index).
 template <class Model, class ExecutionSpace, class Storage>
-void initializePopulation(const ExecutionSpace& space, const Storage& pop, const typename Model::Init& init,
-                          std::uint64_t seed, std::uint32_t key, index_type first_global = 0) {
+void initializePopulation(const ExecutionSpace& space, const Storage& pop,
+                          const typename Model::Settings& settings, std::uint64_t seed, std::uint32_t key,
+                          index_type first_global = 0) {
   Kokkos::parallel_for(
       "cbgtc::Population::initialize", Kokkos::RangePolicy<ExecutionSpace>(space, 0, pop.size()),
       KOKKOS_LAMBDA(const index_type i) {
-        pop.store(i, Model::initialState(init, seed, key, first_global + i));
+        pop.store(i, Model::initialState(settings, seed, key, first_global + i));
       });
 }
 
@@ -507,14 +508,14 @@ void advancePopulation(const ExecutionSpace& space, const char* label, const Ste
 
 /// Populations of a model that one fused GPU launch takes: the launch's
 /// functor holds their steppers by value, and all of them must fit in a
-/// kernel argument (4 KB). A model's step may ask for more than one
-/// (`static constexpr int fused_slots`), e.g. the AdEx model, of which the
-/// default network has two populations, or for none (0): its populations
-/// are launched on their own, which keeps the fused launch of the others
-/// within the argument limit.
+/// kernel argument (4 KB). A model's step asks for slots
+/// (`static constexpr int fused_slots`), e.g. two for the AdEx model, of
+/// which the default network has two populations; without it, none: its
+/// populations are launched on their own, and a new model cannot push the
+/// fused launch past the argument limit.
 template <class Stepper, class = void>
 struct FusedSlots {
-  static constexpr int value = 1;
+  static constexpr int value = 0;
 };
 template <class Stepper>
 struct FusedSlots<Stepper, std::void_t<decltype(Stepper::Step::fused_slots)>> {

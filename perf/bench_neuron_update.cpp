@@ -73,8 +73,9 @@ int main(int argc, char* argv[]) {
       using AdEx = models::AdEx;
       Stn::Storage<MemorySpace> stn("STN", n);
       AdEx::Storage<MemorySpace> gpe("GPe", n);
-      initializePopulation<Stn>(space, stn, stn::StnInit{}, 1, rng::streamKey("STN"));
-      initializePopulation<AdEx>(space, gpe, adex::gpeInit(), 1, rng::streamKey("GPe"));
+      initializePopulation<Stn>(space, stn, Stn::Settings{}, 1, rng::streamKey("STN"));
+      initializePopulation<AdEx>(space, gpe, AdEx::Settings{adex::gpeParams(), adex::gpeInit()}, 1,
+                                 rng::streamKey("GPe"));
       const auto no_input = quietDrive<MemorySpace>();
       SpikeBuffer<MemorySpace> spikes("bench", std::int64_t(n) * (steps + 10));
       const stn::StnParams sp;

@@ -254,7 +254,7 @@ void Simulation::buildPopulations() {
           for (const StimulusSettings& st : config.stimuli)
             if (st.kind == "axonal" && st.population == s.name)
               spike_capacity += std::int64_t(n) * axonalPulsesPerEpoch(st, config, _epoch_steps);
-          initializePopulation<M>(space, m.storage, std::get<typename M::Settings>(s.params).init, seed, p.key,
+          initializePopulation<M>(space, m.storage, std::get<typename M::Settings>(s.params), seed, p.key,
                                   p.firstGlobal());
         },
         p.model);

@@ -102,7 +102,7 @@ TEST(AdExInit, DrawsHaveTheConfiguredDistribution) {
   const adex::AdExInit init = adex::gpeInit();
   using M = models::AdEx;
   M::Storage<MemorySpace> pop("GPe", n);
-  initializePopulation<M>(ExecutionSpace(), pop, init, 42, rng::streamKey("GPe"));
+  initializePopulation<M>(ExecutionSpace(), pop, M::Settings{{}, init}, 42, rng::streamKey("GPe"));
   auto V = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), pop.V);
   auto w = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), pop.w);
   // Exact on CPU backends (the same code and math library as the host); a
@@ -111,7 +111,7 @@ TEST(AdExInit, DrawsHaveTheConfiguredDistribution) {
       Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible ? 0.0 : 1e-12;
   double sv = 0, sv2 = 0, sw = 0, sw2 = 0;
   for (index_type i = 0; i < n; ++i) {
-    const auto expected = M::initialState(init, 42, rng::streamKey("GPe"), i);
+    const auto expected = M::initialState(M::Settings{{}, init}, 42, rng::streamKey("GPe"), i);
     ASSERT_NEAR(V(i), expected.V, device_rel * std::fabs(expected.V));
     ASSERT_NEAR(w(i), expected.w, device_rel * std::fabs(expected.w));
     sv += V(i);

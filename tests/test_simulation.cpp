@@ -80,8 +80,9 @@ TEST(Simulation, ReportSamplesEveryIntervalStartingWithInitialState) {
   // Row 0 is the initial state drawn for cells 0..2.
   const auto& stn = w.reports.at("STN");
   for (index_type i = 0; i < 3; ++i)
-    EXPECT_EQ(stn.data[i], static_cast<float>(
-                               models::StnHH::initialState(test::stnSettings(c).init, 42, rng::streamKey("STN"), i).V));
+    EXPECT_EQ(stn.data[i],
+              static_cast<float>(
+                  models::StnHH::initialState(test::stnSettings(c), 42, rng::streamKey("STN"), i).V));
 }
 
 TEST(Simulation, EmptyPopulationsRun) {
@@ -112,8 +113,8 @@ TEST(Simulation, InitialStatesAreKeyedPerNeuron) {
   stn::StnInit init;
   using M = models::StnHH;
   M::Storage<MemorySpace> small("STN", 10), large("STN", 1000);
-  initializePopulation<M>(ExecutionSpace(), small, init, 5, rng::streamKey("STN"));
-  initializePopulation<M>(ExecutionSpace(), large, init, 5, rng::streamKey("STN"));
+  initializePopulation<M>(ExecutionSpace(), small, M::Settings{{}, init}, 5, rng::streamKey("STN"));
+  initializePopulation<M>(ExecutionSpace(), large, M::Settings{{}, init}, 5, rng::streamKey("STN"));
   auto Vs = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), small.V);
   auto Vl = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), large.V);
   auto nl = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), large.n);
@@ -124,7 +125,7 @@ TEST(Simulation, InitialStatesAreKeyedPerNeuron) {
       Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible ? 0.0 : 1e-12;
   double sum = 0, sum2 = 0;
   for (index_type i = 0; i < 1000; ++i) {
-    const auto x = M::initialState(init, 5, rng::streamKey("STN"), i);
+    const auto x = M::initialState(M::Settings{{}, init}, 5, rng::streamKey("STN"), i);
     ASSERT_NEAR(Vl(i), x.V, device_rel * std::fabs(x.V));
     ASSERT_NEAR(nl(i), x.n, device_rel * std::fabs(x.n));
     sum += Vl(i);

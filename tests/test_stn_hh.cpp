@@ -194,12 +194,12 @@ TEST(StnStep, DeviceLauncherMatchesHostPointFunction) {
   init.heterogeneity = 0.1;
   using M = models::StnHH;
   M::Storage<MemorySpace> pop("STN", n);
-  initializePopulation<M>(ExecutionSpace(), pop, init, 11, 7);
+  initializePopulation<M>(ExecutionSpace(), pop, M::Settings{p, init}, 11, 7);
   SpikeBuffer<MemorySpace> spikes("test", n * 400);
   const auto no_input = quietDrive<MemorySpace>();
 
   std::vector<stn::StnState> host(n);
-  for (index_type i = 0; i < n; ++i) host[i] = M::initialState(init, 11, 7, i);
+  for (index_type i = 0; i < n; ++i) host[i] = M::initialState(M::Settings{p, init}, 11, 7, i);
   std::vector<std::pair<step_type, index_type>> host_spikes;
 
   const real_type dt = 0.025;

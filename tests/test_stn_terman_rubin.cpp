@@ -88,6 +88,22 @@ stn_tr::TermanRubinState restingAtMinus60(const stn_tr::TermanRubinParams& p) {
 // and on release it fires a rebound burst: several spikes in the next 100 ms,
 // many times its resting rate, with the T current de-inactivated (r up) at
 // the release. The gates stay in [0, 1]. Over three initial states.
+// The gates start at the steady state of the deck's parameters, not the
+// built-in ones.
+TEST(StnTermanRubin, GatesStartAtTheSteadyStateOfTheDecksParameters) {
+  using M = models::StnTermanRubin;
+  M::Settings s;
+  s.params.theta_n = -40;
+  s.params.theta_h = -50;
+  s.params.theta_r = -60;
+  s.init.V_sd = 0;
+  const auto x = M::initialState(s, 1, 2, 3);
+  EXPECT_EQ(x.n, stn_tr::sigmoid(s.init.V, s.params.theta_n, s.params.sigma_n));
+  EXPECT_EQ(x.h, stn_tr::sigmoid(s.init.V, s.params.theta_h, s.params.sigma_h));
+  EXPECT_EQ(x.r, stn_tr::sigmoid(s.init.V, s.params.theta_r, s.params.sigma_r));
+  EXPECT_NE(x.h, stn_tr::sigmoid(s.init.V, stn_tr::TermanRubinParams{}.theta_h, s.params.sigma_h));
+}
+
 TEST(StnTermanRubin, ReboundBurstAfterHyperpolarisation) {
   for (const std::int64_t seed : {1, 2, 3}) {
     SCOPED_TRACE(seed);

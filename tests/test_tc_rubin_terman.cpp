@@ -83,6 +83,20 @@ TEST(TcRubinTerman, RestsAtTheRootOfTheSteadyStateCurrent) {
 // rhythmically at 13 Hz (half of each cycle, as from bursting Parkinsonian
 // GPi cells) makes the cell miss pulses and burst: error index well above
 // 0 (Rubin & Terman 2004, their Fig. 6 and 9).
+// The gates start at the steady state of the deck's parameters, not the
+// built-in ones.
+TEST(TcRubinTerman, GatesStartAtTheSteadyStateOfTheDecksParameters) {
+  using M = models::TcRubinTerman;
+  M::Settings s;
+  s.params.theta_h = -30;
+  s.params.theta_r = -70;
+  s.init.V_sd = 0;
+  const tc::TcState x = M::initialState(s, 1, 2, 3);
+  EXPECT_EQ(x.h, tc::sigmoid(s.init.V, s.params.theta_h, s.params.sigma_h));
+  EXPECT_EQ(x.r, tc::sigmoid(s.init.V, s.params.theta_r, s.params.sigma_r));
+  EXPECT_NE(x.h, tc::sigmoid(s.init.V, tc::TcParams{}.theta_h, s.params.sigma_h));
+}
+
 TEST(TcRubinTerman, TonicInhibitionKeepsTheRelayRhythmicInhibitionBreaksIt) {
   const double duration = 3000;
   for (const double g : {0.0, 0.06, 0.12}) {

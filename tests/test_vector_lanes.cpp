@@ -296,7 +296,7 @@ void expectPathsAgree(const Population& initial, const Advance& advance, std::ui
 TEST(VectorLanes, StnChunksAgreeWithEachOtherAndThePerNeuronPath) {
   using M = models::StnHH;
   M::Storage<HostMem> pop("STN", 37);
-  initializePopulation<M>(HostExec(), pop, M::Init{}, 5, rng::streamKey("STN"), 3);
+  initializePopulation<M>(HostExec(), pop, M::Settings{}, 5, rng::streamKey("STN"), 3);
   expectPathsAgree(pop, M::derive(M::Settings{}, 0.025), rng::streamKey("STN"), -70);
 }
 
@@ -304,7 +304,7 @@ TEST(VectorLanes, AdExChunksAgreeWithEachOtherAndThePerNeuronPath) {
   using M = models::AdEx;
   const M::Settings gpe{adex::gpeParams(), adex::gpeInit()};
   M::Storage<HostMem> pop("GPe", 37);
-  initializePopulation<M>(HostExec(), pop, gpe.init, 5, rng::streamKey("GPe"), 3);
+  initializePopulation<M>(HostExec(), pop, gpe, 5, rng::streamKey("GPe"), 3);
   expectPathsAgree(pop, M::derive(gpe, 0.025), rng::streamKey("GPe"), 0);
 }
 
@@ -314,7 +314,7 @@ TEST(VectorLanes, SixInputsAgreeOnEveryPath) {
   using M = models::AdEx;
   const M::Settings gpe{adex::gpeParams(), adex::gpeInit()};
   M::Storage<HostMem> pop("GPe", 37);
-  initializePopulation<M>(HostExec(), pop, gpe.init, 5, rng::streamKey("GPe"), 3);
+  initializePopulation<M>(HostExec(), pop, gpe, 5, rng::streamKey("GPe"), 3);
   static_assert(register_inputs < 6);
   expectPathsAgree(pop, M::derive(gpe, 0.025), rng::streamKey("GPe"), 0, 6);
 }
@@ -327,7 +327,7 @@ void checkModelPaths() {
   SCOPED_TRACE(M::name);
   const typename M::Settings settings{};
   typename M::template Storage<HostMem> pop(M::name, 37);
-  initializePopulation<M>(HostExec(), pop, settings.init, 5, rng::streamKey(M::name), 3);
+  initializePopulation<M>(HostExec(), pop, settings, 5, rng::streamKey(M::name), 3);
   expectPathsAgree(pop, M::derive(settings, 0.025), rng::streamKey(M::name), -20, 2, 0);
 }
 template <class... M>
@@ -375,13 +375,14 @@ Outcome runThree(bool table_launch) {
   };
   {
     models::StnHH::Storage<HostMem> pop("STN", 37);
-    initializePopulation<models::StnHH>(HostExec(), pop, models::StnHH::Init{}, 5, rng::streamKey("STN"), 3);
+    initializePopulation<models::StnHH>(HostExec(), pop, models::StnHH::Settings{}, 5, rng::streamKey("STN"),
+                                        3);
     drives.push_back(randomDrive(37, steps, 1e6, rng::streamKey("STN"), -70, 2));
     stn.push_back(stepper(pop, drives.back().drive, recording(37), stn_step));
   }
   for (const auto& [name, settings, n] : {std::tuple{"GPe", gpe, 70}, std::tuple{"GPi", gpi, 5}}) {
     models::AdEx::Storage<HostMem> pop(name, n);
-    initializePopulation<models::AdEx>(HostExec(), pop, settings.init, 5, rng::streamKey(name), 3);
+    initializePopulation<models::AdEx>(HostExec(), pop, settings, 5, rng::streamKey(name), 3);
     drives.push_back(randomDrive(n, steps, 1e6, rng::streamKey(name), 0, 1));
     adex.push_back(stepper(pop, drives.back().drive, recording(n), models::AdEx::derive(settings, 0.025)));
   }

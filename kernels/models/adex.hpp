@@ -178,8 +178,9 @@ struct AdEx {
   static step_type leastSpikeSeparation(const Step& step) { return step.refractory_steps + 1; }
 
   /// V ~ N(V, V_sd), w ~ N(w, w_sd) (model.md §3.4).
-  KOKKOS_INLINE_FUNCTION static State initialState(const Init& init, std::uint64_t seed, std::uint32_t key,
+  KOKKOS_INLINE_FUNCTION static State initialState(const Settings& s, std::uint64_t seed, std::uint32_t key,
                                                    index_type i) {
+    const Init& init = s.init;
     const auto z = rng::normals(seed, rng::Stream::InitialState, key, static_cast<std::uint32_t>(i), 0);
     State x;
     x.V = init.V + real_type(z.v[0]) * init.V_sd;

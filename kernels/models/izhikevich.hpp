@@ -143,9 +143,6 @@ struct Izhikevich {
   KOKKOS_INLINE_FUNCTION static real_type stateValue(const State& x, int v) { return v == 0 ? x.V : x.u; }
 
   struct Step {
-    // Launched on its own: the default network's fused launch keeps its
-    // three slots within a kernel argument (see lif.hpp).
-    static constexpr int fused_slots = 0;
     izhikevich::Effective params;
     real_type dt_ms;
     template <int L = 1>
@@ -163,8 +160,9 @@ struct Izhikevich {
   /// the earliest.
   static step_type leastSpikeSeparation(const Step&) { return 1; }
 
-  KOKKOS_INLINE_FUNCTION static State initialState(const Init& init, std::uint64_t seed, std::uint32_t key,
+  KOKKOS_INLINE_FUNCTION static State initialState(const Settings& s, std::uint64_t seed, std::uint32_t key,
                                                    index_type i) {
+    const Init& init = s.init;
     const auto z = rng::normals(seed, rng::Stream::InitialState, key, static_cast<std::uint32_t>(i), 0);
     return State{init.V + real_type(z.v[0]) * init.V_sd, real_type(0)};
   }

@@ -98,10 +98,6 @@ struct Lif {
   }
 
   struct Step {
-    // Launched on its own, so that the default network's fused launch (one
-    // STN, two AdEx populations) stays within a kernel argument: with a LIF
-    // slot the table came to 4136 bytes on HIP, and past 4000 on CUDA too.
-    static constexpr int fused_slots = 0;
     Params params;
     real_type decay;  // e^{−dt/τ_m}
     std::int32_t refractory_steps;
@@ -122,8 +118,9 @@ struct Lif {
   /// A spike is followed by the refractory steps.
   static step_type leastSpikeSeparation(const Step& step) { return step.refractory_steps + 1; }
 
-  KOKKOS_INLINE_FUNCTION static State initialState(const Init& init, std::uint64_t seed, std::uint32_t key,
+  KOKKOS_INLINE_FUNCTION static State initialState(const Settings& s, std::uint64_t seed, std::uint32_t key,
                                                    index_type i) {
+    const Init& init = s.init;
     const auto z = rng::normals(seed, rng::Stream::InitialState, key, static_cast<std::uint32_t>(i), 0);
     return State{init.V + real_type(z.v[0]) * init.V_sd, 0};
   }

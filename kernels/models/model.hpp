@@ -19,11 +19,13 @@
 //                                                constants and
 //                                                bool operator()(State&, I, k, group)
 //                                                (true: a spike in step k); optionally
-//                                                fused_slots (neuron_update.hpp)
+//                                                fused_slots (neuron_update.hpp): leave
+//                                                it out (its populations launch on
+//                                                their own on a GPU)
 //   derive(settings, dt_ms, streams = {}) -> Step  streams: the seed and the
 //                                                population's random key, for
 //                                                a step that draws (poisson.hpp)
-//   initialState(init, seed, key, global index) -> State
+//   initialState(settings, seed, key, global index) -> State
 //   leastSpikeSeparation(step) -> steps          bounds the spikes of an epoch
 //   bindKeys(visitor, settings)                  the deck keys of the section
 //   inconsistency(settings, dt_ms) -> ""|message cross-key checks, step counts

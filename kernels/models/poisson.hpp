@@ -149,9 +149,6 @@ struct Poisson {
   }
 
   struct Step {
-    // Launched on its own on a GPU: the fused launch of the other models
-    // stays within a kernel argument (neuron_update.hpp, FusedSlots).
-    static constexpr int fused_slots = 0;
     double dt_s = 0;
     double rate_hz = 0, burst_rate_hz = 0;
     double hazard = 0, burst_hazard = 0;  // λ·dt per step, unmodulated
@@ -269,7 +266,7 @@ struct Poisson {
   static step_type leastSpikeSeparation(const Step&) { return 1; }
 
   /// Each process's first Exp(1), draw 0.
-  KOKKOS_INLINE_FUNCTION static State initialState(const Init&, std::uint64_t seed, std::uint32_t key,
+  KOKKOS_INLINE_FUNCTION static State initialState(const Settings&, std::uint64_t seed, std::uint32_t key,
                                                    index_type i) {
     const auto index = static_cast<std::uint32_t>(i);
     return State{0,

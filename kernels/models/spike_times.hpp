@@ -68,9 +68,6 @@ struct SpikeTimes {
   KOKKOS_INLINE_FUNCTION static real_type stateValue(const State& x, int) { return static_cast<real_type>(x.cursor); }
 
   struct Step {
-    // Launched on its own on a GPU: the fused launch of the other models
-    // stays within a kernel argument (neuron_update.hpp, FusedSlots).
-    static constexpr int fused_slots = 0;
     SpikeTrains trains;
 
     template <int L = 1>
@@ -94,7 +91,8 @@ struct SpikeTimes {
 
   static step_type leastSpikeSeparation(const Step&) { return 1; }
 
-  KOKKOS_INLINE_FUNCTION static State initialState(const Init&, std::uint64_t, std::uint32_t, index_type i) {
+  KOKKOS_INLINE_FUNCTION static State initialState(const Settings&, std::uint64_t, std::uint32_t,
+                                                   index_type i) {
     return State{0, static_cast<std::uint32_t>(i), -1};
   }
 

@@ -430,6 +430,8 @@ struct StnHH {
   KOKKOS_INLINE_FUNCTION static real_type stateValue(const State& x, int v) { return stn::stateValue(x, v); }
 
   struct Step {
+    // The STN shares a fused GPU launch with the two AdEx populations.
+    static constexpr int fused_slots = 1;
     Params params;
     real_type dt_ms;
     step_type min_isi_steps;
@@ -448,8 +450,9 @@ struct StnHH {
 
   /// Each variable base + N(0, heterogeneity·|base|); gates clipped to
   /// [0, 1], Ca to ≥ 0 (model.md §2.8).
-  KOKKOS_INLINE_FUNCTION static State initialState(const Init& init, std::uint64_t seed, std::uint32_t key,
+  KOKKOS_INLINE_FUNCTION static State initialState(const Settings& s, std::uint64_t seed, std::uint32_t key,
                                                    index_type i) {
+    const Init& init = s.init;
     const auto z0 = rng::normals(seed, rng::Stream::InitialState, key, static_cast<std::uint32_t>(i), 0);
     const auto z1 = rng::normals(seed, rng::Stream::InitialState, key, static_cast<std::uint32_t>(i), 1);
     const real_type het = init.heterogeneity;

@@ -158,9 +158,6 @@ struct StnTermanRubin {
   KOKKOS_INLINE_FUNCTION static real_type stateValue(const State& x, int v) { return stn::stateValue(x, v); }
 
   struct Step {
-    // Launched on its own on a GPU: the fused launch of the other models
-    // stays within a kernel argument (neuron_update.hpp, FusedSlots).
-    static constexpr int fused_slots = 0;
     static constexpr bool implicit_synapses = true;
     Params params;
     stn_tr::TermanRubinConstants constants;
@@ -180,10 +177,11 @@ struct StnTermanRubin {
 
   static step_type leastSpikeSeparation(const Step& step) { return crossingSeparation(step.min_isi_steps); }
 
-  KOKKOS_INLINE_FUNCTION static State initialState(const Init& init, std::uint64_t seed, std::uint32_t key,
+  KOKKOS_INLINE_FUNCTION static State initialState(const Settings& s, std::uint64_t seed, std::uint32_t key,
                                                    index_type i) {
+    const Init& init = s.init;
     const auto z = rng::normals(seed, rng::Stream::InitialState, key, static_cast<std::uint32_t>(i), 0);
-    const Params p{};
+    const Params& p = s.params;  // the gates start at the deck's steady state
     State x;
     x.V = init.V + real_type(z.v[0]) * init.V_sd;
     x.n = stn_tr::sigmoid(x.V, p.theta_n, p.sigma_n);

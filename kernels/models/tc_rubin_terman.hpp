@@ -150,8 +150,6 @@ struct TcRubinTerman {
   }
 
   struct Step {
-    // Launched on its own (see lif.hpp).
-    static constexpr int fused_slots = 0;
     static constexpr bool implicit_synapses = true;
     Params params;
     real_type dt_ms;
@@ -169,10 +167,11 @@ struct TcRubinTerman {
 
   static step_type leastSpikeSeparation(const Step& step) { return crossingSeparation(step.min_isi_steps); }
 
-  KOKKOS_INLINE_FUNCTION static State initialState(const Init& init, std::uint64_t seed, std::uint32_t key,
+  KOKKOS_INLINE_FUNCTION static State initialState(const Settings& s, std::uint64_t seed, std::uint32_t key,
                                                    index_type i) {
+    const Init& init = s.init;
     const auto z = rng::normals(seed, rng::Stream::InitialState, key, static_cast<std::uint32_t>(i), 0);
-    const Params p{};
+    const Params& p = s.params;  // the gates start at the deck's steady state
     State x;
     x.V = init.V + real_type(z.v[0]) * init.V_sd;
     x.h = tc::sigmoid(x.V, p.theta_h, p.sigma_h);
