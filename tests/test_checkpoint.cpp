@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <string>
 #include <thread>
 
 #include "io/hdf5_reader.hpp"
@@ -217,6 +219,73 @@ TEST(Checkpoint, ContinuedRunEqualsTheWholeRun) {
     expectContinues(whole, continued, at_ms);
   }
 }
+
+// Every model of the registry continues from a checkpoint as its whole run
+// (a model added to the list is checked here): one population of it, driven
+// to fire, every state variable recorded. A variable its storage's
+// forEachState leaves out would restart from its initial value.
+namespace {
+/// A dc drive that makes 20 neurons of the model fire, in its current units
+/// (0: they fire on their own; a source takes none).
+double firingDrive(const std::string& model) {
+  const std::map<std::string, double> drive = {
+      {"lif", 500}, {"izhikevich", 300}, {"stn_terman_rubin", 20}, {"tc_rubin_terman", 2}};
+  return drive.count(model) ? drive.at(model) : 0.0;
+}
+
+template <class M>
+void checkModelContinues() {
+  SCOPED_TRACE(M::name);
+  if (std::string(M::name) == "spike_times") return;  // replays a file: ReplayedTrainsAndAxonalPulsesContinue
+  TempDir dir;
+  SimulationConfig c;
+  c.populations = {PopulationSettings::of("X", M::name, 20)};
+  c.projections.clear();
+  c.stimuli.clear();
+  c.simulation.duration_ms = 300;
+  c.simulation.seed = 7;
+  c.analysis.burn_in_ms = 50;
+  if (firingDrive(M::name) > 0) {
+    StimulusSettings dc;
+    dc.name = "dc";
+    dc.population = "X";
+    dc.amplitude = firingDrive(M::name);
+    c.stimuli.push_back(dc);
+  }
+  RecordSettings every;
+  every.name = "x";
+  every.population = "X";
+  every.variables.clear();
+  for (const StateVariable& v : M::state_variables)
+    every.variables += (every.variables.empty() ? "" : ",") + std::string(v.name);
+  every.count = 20;
+  every.interval_ms = 0.5;
+  c.records.push_back(every);
+  Outcome whole, with_checkpoint, continued;
+  runInto(c, whole);
+  ASSERT_GT(whole.main.spikes.at("X").size(), 40u) << "give " << M::name << " a drive in firingDrive";
+  const std::string file = (dir / "state.h5").string();
+  const double at_ms = runWithCheckpoint(c, "150", file, with_checkpoint);
+  runInto(c, continued, file);
+  std::vector<std::pair<double, std::uint64_t>> later;
+  for (const auto& spike : whole.main.spikes.at("X"))
+    if (spike.first >= at_ms) later.push_back(spike);
+  EXPECT_EQ(continued.main.spikes.at("X"), later);
+  const auto& a = whole.report.reports.begin()->second;
+  const auto& b = continued.report.reports.begin()->second;
+  ASSERT_FALSE(b.data.empty());
+  ASSERT_LE(b.data.size(), a.data.size());
+  EXPECT_TRUE(
+      std::equal(b.data.begin(), b.data.end(), a.data.end() - static_cast<std::ptrdiff_t>(b.data.size())));
+}
+
+template <class... M>
+void checkEveryModelContinues(models::ModelList<M...>) {
+  (checkModelContinues<M>(), ...);
+}
+}  // namespace
+
+TEST(Checkpoint, EveryModelContinuesAsItsWholeRun) { checkEveryModelContinues(models::Models{}); }
 
 // The other inputs: a spike_times population replaying a run's STN spikes
 // into GPi (its place in each train is found again from the continued

@@ -339,7 +339,7 @@ void checkEveryModelsPaths(models::ModelList<M...>) {
 TEST(VectorLanes, EveryModelsChunksAgreeWithThePerNeuronPath) { checkEveryModelsPaths(models::Models{}); }
 
 // A fused GPU launch takes the number of populations a model's step asks
-// for (Step::fused_slots; 1 by default), none for models launched alone.
+// for (Step::fused_slots; none by default: launched alone).
 TEST(VectorLanes, FusedSlotsAreTheModelsOwn) {
   EXPECT_EQ(FusedSlots<StepperOf<models::AdEx>>::value, models::AdEx::Step::fused_slots);
   EXPECT_EQ(FusedSlots<StepperOf<models::AdEx>>::value, 2);
