@@ -105,6 +105,59 @@ std::string cell(double value, int width, int precision) {
   return text;
 }
 
+/// Settings that run but do nothing a user would want them to (a stimulus
+/// that drives no neuron, one over before the analysed window, nothing
+/// analysed): each a warning line, before the run, as NEST and Brian2 warn.
+std::vector<std::string> runWarnings(const cbgtc::SimulationConfig& config) {
+  std::vector<std::string> warnings;
+  const double burn_in_ms = config.analysis.burn_in_ms, end_ms = config.simulation.duration_ms;
+  const auto ms = [](double v) { return cbgtc::io::formatNumber(v) + " ms"; };
+  if (burn_in_ms >= end_ms)
+    warnings.push_back("analysis.burn_in_ms (" + ms(burn_in_ms) + ") is not before the run's end (" +
+                       ms(end_ms) + "): nothing will be analysed");
+  for (const cbgtc::StimulusSettings& st : config.stimuli) {
+    const std::string key = "stimulus." + st.name;
+    if (!cbgtc::stimulusActs(st, config)) {
+      const std::string why = st.kind == "axonal" ? "probability is 0"
+                              : st.amplitude == 0 && !(st.kind == "sine" && st.offset != 0) ? "amplitude is 0"
+                              : st.electrode ? "the electrode reaches no neuron"
+                                             : "it names no neuron (fraction 0)";
+      warnings.push_back(key + " drives no neuron: " + why);
+    } else if (st.stop_ms >= 0 && st.stop_ms <= burn_in_ms && burn_in_ms < end_ms) {
+      warnings.push_back(key + " stops at " + ms(st.stop_ms) +
+                         ", before the analysed window (analysis.burn_in_ms " + ms(burn_in_ms) + ")");
+    }
+  }
+  return warnings;
+}
+
+/// Each warning of `runs` once on rank 0's stderr, naming the ensemble runs
+/// it applies to where there are several runs.
+void printWarnings(const std::vector<cbgtc::SimulationConfig>& runs, bool root) {
+  if (!root) return;
+  std::vector<std::pair<std::string, std::vector<std::size_t>>> seen;
+  for (std::size_t r = 0; r < runs.size(); ++r)
+    for (const std::string& w : runWarnings(runs[r])) {
+      auto at = std::find_if(seen.begin(), seen.end(), [&w](const auto& e) { return e.first == w; });
+      if (at == seen.end()) at = seen.insert(seen.end(), {w, {}});
+      at->second.push_back(r);
+    }
+  for (const auto& [warning, where] : seen) {
+    std::string which;
+    if (runs.size() > 1) {
+      which = where.size() == runs.size() ? " (every run)" : " (ensemble run";
+      if (where.size() < runs.size()) {
+        which += where.size() == 1 ? " " : "s ";
+        for (std::size_t k = 0; k < where.size() && k < 5; ++k)
+          which += (k ? ", " : "") + std::to_string(where[k]);
+        if (where.size() > 5) which += " and " + std::to_string(where.size() - 5) + " more";
+        which += ")";
+      }
+    }
+    std::fprintf(stderr, "cbgtc: warning: %s%s\n", warning.c_str(), which.c_str());
+  }
+}
+
 /// The Welch segments the spectra used: analysis.segment_ms, or the whole
 /// analysed trace where that is shorter.
 std::string welchSegmentText(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary& s) {
@@ -433,6 +486,7 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
       const auto build_start = std::chrono::steady_clock::now();
       cbgtc::Simulation simulation(config, comm, &stop_requested);
       if (!restart.empty()) simulation.restore(restart);
+      if (verbose) printWarnings({config}, root);  // an ensemble's, once for all its runs
       const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count();
       const std::int64_t synapses = simulation.synapseCount();
       const std::size_t bytes = simulation.synapseBytes();
@@ -772,6 +826,7 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
   if (ensembleFilesRefused(plan, base.config.output.overwrite, base.restart_file, world) ||
       ensembleMemoryRefused(plan, world))
     return 2;
+  printWarnings(plan.configs, root);
   const auto& runs = plan.runs;
   const auto& configs = plan.configs;
   const auto& units = plan.units;
@@ -1007,6 +1062,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
       if (root) std::fprintf(stderr, "cbgtc: error: %s\n", too_big.empty() ? "out of memory on another rank" : too_big.c_str());
       return 2;
     }
+    printWarnings(plan ? plan->configs : std::vector<cbgtc::SimulationConfig>{cl.config}, root);
     if (root) {
       if (plan) {
         std::int64_t fewest = plan->configs.front().stepCount(), most = fewest;

@@ -30,8 +30,9 @@ namespace {
 std::string outputIn(const TempDir& dir) { return "--output.file=" + quoted(dir / "out.h5"); }
 
 /// A short valid run: one GPi neuron for 10 ms.
-std::string tinyRun() {
-  return "--config " + quoted(inputDeck("single_gpi.ini")) + " --simulation.duration_ms=10";
+std::string tinyRun(double burn_in_ms = 0) {
+  return "--config " + quoted(inputDeck("single_gpi.ini")) +
+         " --simulation.duration_ms=10 --analysis.burn_in_ms=" + std::to_string(burn_in_ms);
 }
 
 /// Names of the files in `dir` that look like output (.h5 or .partial).
@@ -426,12 +427,36 @@ TEST(CliRun, RefusesAnOutputFileInProgress) {
   EXPECT_FALSE(std::filesystem::exists(dir / "out.h5"));
 }
 
-// A burn-in beyond 2^31 steps used to wrap to a negative count and crash.
+// Settings that run but do nothing wanted are warnings, before the run:
+// a stimulus that drives no neuron, one over before the analysed window.
+TEST(CliRun, AStimulusThatDoesNothingIsAWarning) {
+  TempDir dir;
+  RunResult r = runCbgtc(tinyRun() + " --stimulus.d.population=GPi " + outputIn(dir), dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "cbgtc: warning: stimulus.d drives no neuron: amplitude is 0\n");
+  r = runCbgtc(tinyRun(2) + " --stimulus.d.population=GPi --stimulus.d.amplitude=5 --stimulus.d.stop_ms=1 " +
+                   "--output.overwrite=true " + outputIn(dir),
+               dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(
+      r.err,
+      "cbgtc: warning: stimulus.d stops at 1 ms, before the analysed window (analysis.burn_in_ms 2 ms)\n");
+  r = runCbgtc(tinyRun(2) + " --stimulus.d.population=GPi --stimulus.d.amplitude=5 --output.overwrite=true " +
+                   outputIn(dir),
+               dir);
+  EXPECT_EQ(r.err, "");
+}
+
+// A burn-in beyond 2^31 steps is counted in 64 bits (32 wrapped to a
+// negative count); that it leaves nothing to analyse is a warning.
 TEST(CliRun, BurnInBeyond32BitStepCounts) {
   TempDir dir;
-  const RunResult r = runCbgtc(tinyRun() + " --analysis.burn_in_ms=53687092 " + outputIn(dir), dir);
+  const RunResult r = runCbgtc(tinyRun(53687092) + " " + outputIn(dir), dir);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.err,
+            "cbgtc: warning: analysis.burn_in_ms (53687092 ms) is not before the run's end (10 ms): nothing "
+            "will be "
+            "analysed\n");
   EXPECT_TRUE(std::filesystem::exists(dir / "out.h5"));
 }
 
