@@ -80,6 +80,18 @@ def main():
         sys.exit(f"plot_ensemble: the grid also varies {', '.join(varied)}, whose points would overwrite each "
                  f"other at one {args.x}: give --by {varied[0]}"
                  + (" and a table of one value of the others" if len(varied) > 1 else ""))
+    # Values that are not all numbers (execution.delivery = thread, pull;
+    # biphasic = true, false) are categories, placed in the grid's order.
+    x_texts = []
+    for row in statistics:
+        text = overrides(row["overrides"])[args.x]
+        if text not in x_texts:
+            x_texts.append(text)
+    categories = x_texts if any(math.isnan(number(t)) for t in x_texts) else None
+
+    def x_of(text):
+        return float(categories.index(text)) if categories else number(text)
+
     # beta_coherence is a pair's (the populations' rows hold NaN), every
     # other metric a population's (the pairs' rows hold NaN).
     names = {row["population"] for row in rows}
@@ -96,7 +108,7 @@ def main():
             continue
         label = pop + (f" {args.by}={keys.get(args.by, '?')}" if args.by else "")
         # mean, sd, runs defining the metric, runs
-        point = series.setdefault(label, {}).setdefault(number(keys[args.x]), [math.nan, math.nan, math.nan, math.nan])
+        point = series.setdefault(label, {}).setdefault(x_of(keys[args.x]), [math.nan, math.nan, math.nan, math.nan])
         point[{"mean": 0, "sd": 1, "defined": 2}[row["row"]]] = number(row[args.metric])
         point[3] = number(row["n"])
     if not series:
@@ -141,9 +153,10 @@ def main():
     bottom, top = (10.0 ** y0, 10.0 ** y1) if args.log else (y0, y1)
     out.append(f'<line x1="{margin}" y1="{py(bottom)}" x2="{width - margin}" y2="{py(bottom)}" stroke="black"/>')
     out.append(f'<line x1="{margin}" y1="{py(bottom)}" x2="{margin}" y2="{py(top)}" stroke="black"/>')
-    for k in range(6):
-        xv = x0 + k * (x1 - x0) / 5
-        out.append(f'<text x="{px(xv)}" y="{height - margin + 18}" text-anchor="middle">{xv:g}</text>')
+    x_ticks = [(float(i), t) for i, t in enumerate(categories)] if categories else \
+        [(x0 + k * (x1 - x0) / 5, f"{x0 + k * (x1 - x0) / 5:g}") for k in range(6)]
+    for xv, text in x_ticks:
+        out.append(f'<text x="{px(xv)}" y="{height - margin + 18}" text-anchor="middle">{text}</text>')
     # Linear: six ticks; logarithmic: one per decade.
     ticks = [10.0 ** d for d in range(int(y0), int(y1) + 1)] if args.log else \
         [y0 + k * (y1 - y0) / 5 for k in range(6)]

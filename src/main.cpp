@@ -13,6 +13,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -827,6 +828,10 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
       ensembleMemoryRefused(plan, world))
     return 2;
   printWarnings(plan.configs, root);
+  // A table of an earlier ensemble (output.overwrite) would describe other
+  // runs beside this one's files if this one stopped before writing its own.
+  std::error_code ignored;
+  if (root) std::filesystem::remove(plan.table, ignored);
   const auto& runs = plan.runs;
   const auto& configs = plan.configs;
   const auto& units = plan.units;
@@ -881,7 +886,7 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
               return t;
             }()
                 .c_str(),
-            rc == 0 ? "done" : "FAILED", summaries[r].wall_seconds,
+            rc == 0 ? "done" : stop_signal != 0 ? "stopped" : "FAILED", summaries[r].wall_seconds,
             unit.one_file ? (unit.merged->output.file + " (~" + std::to_string(r - unit.first) + ")").c_str()
                           : configs[r].output.file.c_str());
         std::fflush(stdout);

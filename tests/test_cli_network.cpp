@@ -615,6 +615,27 @@ TEST(CliNetwork, SigtermAsSoonAsTheFileExistsStopsCleanly) {
 }
 #endif
 
+#ifdef CBGTC_ENABLE_HDF5
+// An ensemble stopped by a signal writes no table, and leaves none of an
+// earlier ensemble (output.overwrite) beside its own files.
+TEST(CliEnsemble, AStoppedEnsembleLeavesNoEarlierTable) {
+  TempDir dir;
+  const auto file = (dir / "ens.h5").string();
+  std::ofstream((dir / "ens_ensemble.tsv").string()) << "an earlier ensemble's table\n";
+  const pid_t pid = startLongRun(file, "--ensemble.seeds=1-2");
+  ASSERT_GT(pid, 0);
+  while (!std::filesystem::exists(dir / "ens_0.h5.partial") && waitpid(pid, nullptr, WNOHANG) == 0)
+    std::this_thread::yield();
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+  EXPECT_FALSE(std::filesystem::exists(dir / "ens_ensemble.tsv"));
+  EXPECT_EQ(readStringAttribute((dir / "ens_0.h5").string(), "/", "complete"), "false");
+}
+#endif
+
 // An ensemble's runs are the single runs of their seeds and grid values: the
 // same spikes, whatever their place in the ensemble; its table holds every
 // run and each grid point's statistics.

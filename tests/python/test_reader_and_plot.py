@@ -477,6 +477,25 @@ class EnsemblePlot(unittest.TestCase):
         with open(svg) as f:
             return f.read()
 
+    def test_values_that_are_not_numbers_are_categories(self):
+        # The same table with the STN sizes named: one point per name and population, each name a tick.
+        with open(self.table) as f:
+            text = f.read().replace("population.STN.n=40", "population.STN.n=small").replace(
+                f"population.STN.n={N_STN}", "population.STN.n=large")
+        named = os.path.join(self.folder.name, "named.tsv")
+        with open(named, "w") as f:
+            f.write(text)
+        svg = os.path.join(self.folder.name, "named.svg")
+        r = subprocess.run([sys.executable, PLOT_ENSEMBLE, named, "--x", "population.STN.n", "--metric", "rate_hz",
+                            "--out", svg], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(svg) as f:
+            drawn = f.read()
+        self.assertEqual(drawn.count("<circle"), 3 * 2)
+        self.assertNotIn("nan", drawn)
+        self.assertIn('text-anchor="middle">small</text>', drawn)
+        self.assertIn('text-anchor="middle">large</text>', drawn)
+
     def test_a_metric_nan_in_every_run_is_marked_not_a_crash(self):
         for metric in ("pulse_latency_ms", "error_index"):
             svg = self.plot(metric)
