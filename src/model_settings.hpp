@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -15,8 +16,16 @@ namespace cbgtc {
 namespace Impl {
 template <class List>
 struct SettingsVariant;
+template <class T, class... U>
+constexpr int countOf() {
+  return (0 + ... + int(std::is_same_v<T, U>));
+}
 template <class... M>
 struct SettingsVariant<models::ModelList<M...>> {
+  // The model is found from the type the variant holds.
+  static_assert(((countOf<typename M::Settings, typename M::Settings...>() == 1) && ...),
+                "two models of the registry share one Settings type: give each its own Params struct "
+                "(docs/adding_a_model.md)");
   using type = std::variant<typename M::Settings...>;
 };
 }  // namespace Impl
