@@ -35,10 +35,14 @@ std::vector<std::string> splitOn(const std::string& text, char separator) {
 std::uint64_t seedOf(const std::string& text) {
   if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
     throw ConfigError("ensemble.seeds: '" + text + "' is not a seed (a non-negative integer) or a range a-b");
+  // simulation.seed is a signed 64-bit key: each run's seed must be one.
+  constexpr auto largest = static_cast<unsigned long long>(std::numeric_limits<std::int64_t>::max());
   try {
-    return std::stoull(text);
+    const unsigned long long seed = std::stoull(text);
+    if (seed > largest) throw std::out_of_range(text);
+    return seed;
   } catch (const std::exception&) {
-    throw ConfigError("ensemble.seeds: '" + text + "' is out of range");
+    throw ConfigError("ensemble.seeds: '" + text + "' is out of range (at most " + std::to_string(largest) + ")");
   }
 }
 
@@ -137,8 +141,17 @@ std::vector<GridAxis> parseGrid(const std::string& text) {
     if (!keys.insert(axis.key).second) throw ConfigError("ensemble.grid: '" + axis.key + "' is given twice");
     for (const std::string& v : splitOn(item.substr(eq + 1), ',')) {
       if (v.empty()) throw ConfigError("ensemble.grid: '" + axis.key + "' has an empty value");
-      if (std::find(axis.values.begin(), axis.values.end(), v) != axis.values.end())
-        throw ConfigError("ensemble.grid: '" + axis.key + "' has the value '" + v + "' twice");
+      // One value however it is written (300, 3e2, 300.0).
+      const auto same = [&v](const std::string& w) {
+        if (w == v) return true;
+        char *end_v = nullptr, *end_w = nullptr;
+        const double a = std::strtod(v.c_str(), &end_v), b = std::strtod(w.c_str(), &end_w);
+        return *end_v == '\0' && *end_w == '\0' && end_v != v.c_str() && end_w != w.c_str() && a == b;
+      };
+      const auto earlier = std::find_if(axis.values.begin(), axis.values.end(), same);
+      if (earlier != axis.values.end())
+        throw ConfigError("ensemble.grid: '" + axis.key + "' has the value '" + v + "' twice" +
+                          (*earlier == v ? std::string() : " (as '" + *earlier + "')"));
       axis.values.push_back(v);
     }
     if (axis.values.empty()) throw ConfigError("ensemble.grid: '" + axis.key + "' has no values");

@@ -19,7 +19,7 @@ TEST(EnsembleSeeds, ListsAndRangesInOrder) {
 }
 
 TEST(EnsembleSeeds, BadListsAreRefusedNamingTheKey) {
-  for (const char* bad : {"1,,2", "a", "3-1", "1-3, 2", "-1", "1.5", "1,", "1-", "4-2-1"}) {
+  for (const char* bad : {"1,,2", "a", "3-1", "1-3, 2", "-1", "1.5", "1,", "1-", "4-2-1", "9223372036854775808"}) {
     try {
       parseSeeds(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
@@ -38,7 +38,8 @@ TEST(EnsembleGrid, AxesAndValues) {
   EXPECT_EQ(grid[0].values, (std::vector<std::string>{"1", "2.5"}));
   EXPECT_EQ(grid[1].values, (std::vector<std::string>{"20", "130", "180"}));
   for (const char* bad : {"a.b", "a.b = 1,", "= 1", "a.b = 1; a.b = 2", "simulation.seed = 1, 2",
-                          "output.file = x.h5", "ensemble.seeds = 1", "a.b = ", "a.b = 5, 5", ";"}) {
+                          "output.file = x.h5", "ensemble.seeds = 1", "a.b = ", "a.b = 5, 5", "a.b = 300, 3e2",
+                          "a.b = 1, 1.0", ";"}) {
     try {
       parseGrid(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
