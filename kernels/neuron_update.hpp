@@ -72,7 +72,9 @@ struct SpikeStatistics {
   // steppers as one kernel argument of at most 4 KB.)
   Kokkos::View<step_type**, Kokkos::LayoutRight, MemorySpace> train;
   std::int32_t train_phase = 0, train_stride = 1;
-  step_type burn_in_steps = 0;
+  // The analysed window [burn_in_steps, end_steps): spikes outside it are
+  // counted in `total` only.
+  step_type burn_in_steps = 0, end_steps = max_step_count;
   double dt_ms = 0;
   double burst_isi_ms = 10;
   std::int32_t burst_min_spikes = 3;
@@ -97,7 +99,7 @@ struct SpikeStatistics {
   /// Local neuron i spiked in step k (timestamp k·dt).
   KOKKOS_INLINE_FUNCTION void record(index_type i, step_type k) const {
     ++total(i);
-    if (k < burn_in_steps) return;
+    if (k < burn_in_steps || k >= end_steps) return;
     const std::int64_t n = ++counted(i) - 1;
     const double t = static_cast<double>(k) * dt_ms;
     bool short_interval = false;

@@ -4,6 +4,7 @@
 // io/options binds every field to a dotted key ("population.STN.gNa") for
 // decks and command line.
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "kernels/rng.hpp"
+#include "kernels/time_steps.hpp"
 #include "src/model_settings.hpp"
 
 namespace cbgtc {
@@ -122,6 +124,7 @@ std::vector<ProjectionSettings> defaultProjections();
 
 struct AnalysisSettings {
   double burn_in_ms = 200.0;     // excluded from every metric
+  double end_ms = -1.0;          // end of the analysed window (< 0: the run's end)
   double segment_ms = 1000.0;    // Welch segment (1 s: 1 Hz resolution)
   double lfp_sample_ms = 1.0;    // LFP proxy sampling interval (1 kHz)
   double beta_lo_hz = 13.0;
@@ -149,6 +152,13 @@ struct AnalysisSettings {
   bool comodulogram = true;  // each population's comodulogram in the file: most of the analyses' time
   std::int64_t threads = 0;  // host threads the populations' traces are analysed on (0: the Kokkos host
                              // execution space's); the results do not depend on it
+
+  /// The analysed window's end in steps of dt_ms: end_ms's, or the run's
+  /// last step (duration_ms) where end_ms is unset or later.
+  std::int64_t endStep(double duration_ms, double dt_ms) const {
+    const std::int64_t run_end = stepsOf(duration_ms, dt_ms);
+    return end_ms < 0 ? run_end : std::min(run_end, stepsOf(end_ms, dt_ms));
+  }
 };
 
 /// One recording: deck section [record.<name>] (docs/network.md,

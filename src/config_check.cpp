@@ -185,6 +185,13 @@ void checkConsistency(const SimulationConfig& c) {
     throw ConfigError("simulation.duration_ms must be more than 0 (at least one step of simulation.dt_ms)");
   checkedSteps("simulation.duration_ms", c.simulation.duration_ms, dt, max_step_count, "the limit of a step count");
   checkedSteps("analysis.burn_in_ms", c.analysis.burn_in_ms, dt, max_step_count, "the limit of a step count");
+  if (c.analysis.end_ms >= 0) {
+    checkedSteps("analysis.end_ms", c.analysis.end_ms, dt, max_step_count, "the limit of a step count");
+    if (!(c.analysis.end_ms > c.analysis.burn_in_ms))
+      throw ConfigError("analysis.end_ms (" + io::formatNumber(c.analysis.end_ms) +
+                        ") must be after analysis.burn_in_ms (" + io::formatNumber(c.analysis.burn_in_ms) +
+                        "): the analysed window is [burn_in_ms, end_ms)");
+  }
   checkedSteps("analysis.lfp_sample_ms", c.analysis.lfp_sample_ms, dt, max_step_count, "the limit of a step count");
   const double steps = c.simulation.duration_ms / c.simulation.dt_ms;
   // Tolerance: a few ulps of the quotient, so typed decimal multiples pass

@@ -93,7 +93,10 @@ std::int64_t surpriseTrainCapacity(const SimulationConfig& config) {
   // run's trains do not grow without bound; a faster train's metric is NaN.
   constexpr double max_rate_per_ms = 1.0;
   constexpr std::int64_t max_spikes = std::int64_t(1) << 17;
-  const double analysed_ms = std::max(0.0, config.simulation.duration_ms - config.analysis.burn_in_ms);
+  const double analysed_ms = std::max(0.0, static_cast<double>(config.analysis.endStep(
+                                               config.simulation.duration_ms, config.simulation.dt_ms)) *
+                                                   config.simulation.dt_ms -
+                                               config.analysis.burn_in_ms);
   return std::min(max_spikes, static_cast<std::int64_t>(std::ceil(analysed_ms * max_rate_per_ms)) + 1);
 }
 
@@ -262,9 +265,10 @@ void Simulation::buildPopulations() {
     p.stats = SpikeStatistics<MemorySpace>(p.name, n, stepsOf(config.analysis.burn_in_ms, dt), dt,
                                            config.analysis.spike_burst_isi_ms,
                                            static_cast<std::int32_t>(config.analysis.spike_burst_min_spikes));
+    p.stats.end_steps = config.analysis.endStep(config.simulation.duration_ms, dt);
     keepSurpriseTrains(p, config);
     if (const StimulusSettings* pulses = pulseHistogramStimulus(config, s.name)) {
-      const double run_ms = config.simulation.duration_ms;
+      const double run_ms = static_cast<double>(p.stats.end_steps) * dt;  // the analysed window's end
       p.stats.pulse_start_ms = pulses->start_ms;
       p.stats.pulse_stop_ms = pulses->stop_ms < 0 ? run_ms : std::min(pulses->stop_ms, run_ms);
       p.stats.pulse_period_ms = 1000.0 / pulses->frequency_hz;
@@ -286,7 +290,7 @@ void Simulation::buildPopulations() {
     if (const StimulusSettings* relay = relayStimulus(config, s.name); relay && relay->population == s.name) {
       auto& st = p.stats;
       st.relay_from_ms = config.analysis.burn_in_ms;
-      st.relay_to_ms = config.simulation.duration_ms;
+      st.relay_to_ms = static_cast<double>(config.analysis.endStep(config.simulation.duration_ms, dt)) * dt;
       st.relay_window_ms = config.analysis.relay_window_ms;
       const std::string prefix = "cbgtc::" + p.name + "::relay_";
       const std::vector<double> onsets = pulseOnsets(*relay, config);

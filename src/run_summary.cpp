@@ -94,9 +94,12 @@ PopulationSummary Simulation::gatherSummary(Population& r, std::int64_t steps_do
   p.name = r.name;
   p.size = r.size;
 
+  // The analysed window [burn_in_steps, analysed_to) of the steps done.
   const step_type burn_in_steps = stepsOf(a.burn_in_ms, dt_ms);
+  const step_type analysed_to =
+      std::min<step_type>(steps_done, a.endStep(_config.simulation.duration_ms, dt_ms));
   const double analysed_s =
-      std::max<double>(0.0, static_cast<double>(steps_done - burn_in_steps)) * dt_ms / 1000.0;
+      std::max<double>(0.0, static_cast<double>(analysed_to - burn_in_steps)) * dt_ms / 1000.0;
 
   // Each rank reduces the statistics of its neurons, then the ranks sum.
   // CV of ISI (population standard deviation over mean) of neurons with at
@@ -134,7 +137,7 @@ PopulationSummary Simulation::gatherSummary(Population& r, std::int64_t steps_do
   p.burst_spike_fraction =
       counted_spikes > 0 ? static_cast<double>(burst_spikes) / static_cast<double>(counted_spikes) : nan;
   p.cv_isi = cv_neurons > 0 ? cv_total / static_cast<double>(cv_neurons) : nan;
-  p.surprise_burst_fraction = surpriseBurstFraction(r, burn_in_steps, steps_done);
+  p.surprise_burst_fraction = surpriseBurstFraction(r, burn_in_steps, analysed_to);
 
   // LFP proxy: the device's samples, low-passed and decimated to one per
   // lfp_sample_ms (§7.2); the analysis takes those from the burn-in on.
@@ -143,11 +146,19 @@ PopulationSummary Simulation::gatherSummary(Population& r, std::int64_t steps_do
   std::vector<double> device_lfp(r.lfp_host.begin(), r.lfp_host.begin() + samples_done);
   _comm.sum(device_lfp);  // partial sums of each rank's neurons
   g.lfp_all = analysis::decimate(device_lfp, _lfp.decimation);
+  // The analysed trace is the one a run ending at the window's end would
+  // decimate (the filter is centred: the last samples see the trace's end).
+  const std::int64_t window_samples = (analysed_to + _lfp.device_every - 1) / _lfp.device_every;
+  const std::vector<double> window_lfp =
+      window_samples < samples_done
+          ? analysis::decimate(std::vector<double>(device_lfp.begin(), device_lfp.begin() + window_samples),
+                               _lfp.decimation)
+          : g.lfp_all;
   const std::int64_t first = (burn_in_steps + _lfp.every - 1) / _lfp.every;
   g.lfp.clear();
-  for (auto m = static_cast<std::size_t>(first); m < g.lfp_all.size(); ++m) g.lfp.push_back(g.lfp_all[m]);
+  for (auto m = static_cast<std::size_t>(first); m < window_lfp.size(); ++m) g.lfp.push_back(window_lfp[m]);
   p.synchrony_chi =
-      voltageSynchrony(r, (burn_in_steps + _lfp.device_every - 1) / _lfp.device_every, samples_done);
+      voltageSynchrony(r, (burn_in_steps + _lfp.device_every - 1) / _lfp.device_every, window_samples);
   // The pulse-triggered histogram, as a rate: counts over neurons, the
   // pulses' share of the analysed time and the bin.
   std::vector<double>& pulse_rate_hz = g.pulse_rate_hz;
@@ -163,7 +174,7 @@ PopulationSummary Simulation::gatherSummary(Population& r, std::int64_t steps_do
       blocks.counts.push_back(static_cast<double>(device_bins(b)));
     _comm.sum(blocks.counts);
     const double from = std::max(r.stats.pulse_start_ms, static_cast<double>(burn_in_steps) * dt_ms);
-    const double to = std::min(r.stats.pulse_stop_ms, static_cast<double>(steps_done) * dt_ms);
+    const double to = std::min(r.stats.pulse_stop_ms, static_cast<double>(analysed_to) * dt_ms);
     const double covered_s = std::max(0.0, to - from) / 1000.0;
     const double bin = r.stats.pulse_bin_ms, period = r.stats.pulse_period_ms;
     for (std::int64_t b = 0; b < r.stats.pulse_bin_count; ++b)

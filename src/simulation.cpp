@@ -98,13 +98,17 @@ void Simulation::advance(step_type k0, step_type k1) {
     if (lfp_end > lfp_first) {
       updateSumTables();
       sumSamples(space, _sample_slots.device(), lfp_first, lfp_end - lfp_first);
+      // The moments of the analysed window's samples only.
+      const double dt_ms = _config.simulation.dt_ms;
       const step_type analysed =
-          (stepsOf(_config.analysis.burn_in_ms, _config.simulation.dt_ms) + _lfp.device_every - 1) /
+          (stepsOf(_config.analysis.burn_in_ms, dt_ms) + _lfp.device_every - 1) / _lfp.device_every;
+      const step_type analysed_end =
+          (_config.analysis.endStep(_config.simulation.duration_ms, dt_ms) + _lfp.device_every - 1) /
           _lfp.device_every;
       index_type most_neurons = 0;
       for (const MomentSlot& slot : _moment_slots.rows()) most_neurons = std::max(most_neurons, slot.neurons);
       addMoments(space, _moment_slots.device(), std::max<std::int64_t>(0, analysed - lfp_first),
-                 lfp_end - lfp_first, most_neurons);
+                 std::min(lfp_end, analysed_end) - lfp_first, most_neurons);
     }
   }
   for (auto& r : _recordings) r.filled += samplesIn(r);

@@ -3,6 +3,7 @@
 // two conditions compare at one threshold (docs/model.md §7.5).
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -83,6 +84,49 @@ TEST(CliAnalysis, AReferenceWithoutThePopulationIsRefused) {
   r = runCbgtc(shortRun(out) + " --analysis.burst_threshold_file=" + quoted(inputDeck("default.ini")), dir);
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("analysis.burst_threshold_file"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+// analysis.end_ms: a run analysed up to 700 ms of its 1500, with pulses
+// into the STN from 700 ms on, has every metric of a 700 ms run without
+// them, bit for bit (the spikes counted, the LFP decimated as that run's,
+// the synchrony's samples); a window's end before its start is refused.
+TEST(CliAnalysis, AnAnalysedWindowEndsBeforeTheRun) {
+  TempDir dir;
+  const std::string window = (dir / "window.h5").string(), shorter = (dir / "short.h5").string();
+  const auto run = [&](const std::string& file, const std::string& extra) {
+    return runCbgtc("--config " + quoted(inputDeck("default.ini")) +
+                        " --analysis.pac_surrogates=0 --output.file=" + quoted(file) + " " + extra,
+                    dir);
+  };
+  RunResult r =
+      run(window,
+          "--simulation.duration_ms=1500 --analysis.end_ms=700 --stimulus.dbs.kind=pulse_train"
+          " --stimulus.dbs.population=STN --stimulus.dbs.amplitude=300 --stimulus.dbs.start_ms=700");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run(shorter, "--simulation.duration_ms=700");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* pop : {"STN", "GPe", "GPi"}) {
+    const std::string group = std::string("/metrics/") + pop;
+    EXPECT_EQ(metric(window, pop, "analysed_ms"), 500.0) << pop;
+    EXPECT_GT(metric(window, pop, "synchrony_chi"), 0.0) << pop;
+    for (const std::string& name : readAttributeNames(shorter, group)) {
+      const double a = metric(shorter, pop, name), b = metric(window, pop, name);
+      EXPECT_TRUE(std::memcmp(&a, &b, sizeof a) == 0) << pop << " " << name << ": " << b << " against " << a;
+    }
+    for (const char* dataset : {"/psd", "/comodulogram"}) {  // (NaN cells where the bands meet)
+      const auto a = readDoubles(shorter, group + dataset), b = readDoubles(window, group + dataset);
+      ASSERT_EQ(a.size(), b.size()) << pop << dataset;
+      EXPECT_TRUE(std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0) << pop << dataset;
+    }
+  }
+  // The stimulus is the run's: the whole LFP proxy is written.
+  EXPECT_GT(readDims(window, "/lfp/STN").at(0), readDims(shorter, "/lfp/STN").at(0));
+  const std::string out = (dir / "out.h5").string();
+  r = runCbgtc(shortRun(out) + " --analysis.end_ms=100", dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("analysis.end_ms (100) must be after analysis.burn_in_ms (200)"), std::string::npos)
+      << r.err;
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 
