@@ -127,9 +127,6 @@ std::vector<std::string> runWarnings(const cbgtc::SimulationConfig& config) {
     } else if (st.stop_ms >= 0 && st.stop_ms <= burn_in_ms && burn_in_ms < end_ms) {
       warnings.push_back(key + " stops at " + ms(st.stop_ms) +
                          ", before the analysed window (analysis.burn_in_ms " + ms(burn_in_ms) + ")");
-    } else if (config.analysis.end_ms >= 0 && st.start_ms >= config.analysis.end_ms) {
-      warnings.push_back(key + " starts at " + ms(st.start_ms) +
-                         ", after the analysed window (analysis.end_ms " + ms(config.analysis.end_ms) + ")");
     }
   }
   return warnings;
