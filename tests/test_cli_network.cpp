@@ -366,6 +366,16 @@ pid_t startLongRun(const std::string& file, const std::string& extra = "--output
   return pid;
 }
 
+/// Sends SIGTERM to `pid` once `path` exists (or the run has ended), and
+/// waits for it: its exit code, or −1 where a signal ended it.
+int stopOnceExists(pid_t pid, const std::string& path) {
+  while (!std::filesystem::exists(path) && waitpid(pid, nullptr, WNOHANG) == 0) std::this_thread::yield();
+  kill(pid, SIGTERM);
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
 /// Whether a copy of `file` opens and holds GPe spikes. A copy, because the
 /// running writer holds HDF5's lock on the file; read in another process,
 /// so that a copy taken mid-flush cannot harm this one.
@@ -603,13 +613,7 @@ TEST(CliNetwork, SigtermAsSoonAsTheFileExistsStopsCleanly) {
   const auto file = (dir / "early.h5").string();
   const pid_t pid = startLongRun(file, "--output.progress_interval_s=0");
   ASSERT_GT(pid, 0);
-  while (!std::filesystem::exists(file + ".partial") && waitpid(pid, nullptr, WNOHANG) == 0)
-    std::this_thread::yield();
-  ASSERT_EQ(kill(pid, SIGTERM), 0);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status);
-  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+  EXPECT_EQ(stopOnceExists(pid, file + ".partial"), 128 + SIGTERM);
   EXPECT_EQ(readStringAttribute(file, "/", "complete"), "false");
   EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
 }
@@ -624,13 +628,7 @@ TEST(CliEnsemble, AStoppedEnsembleLeavesNoEarlierTable) {
   std::ofstream((dir / "ens_ensemble.tsv").string()) << "an earlier ensemble's table\n";
   const pid_t pid = startLongRun(file, "--ensemble.seeds=1-2");
   ASSERT_GT(pid, 0);
-  while (!std::filesystem::exists(dir / "ens_0.h5.partial") && waitpid(pid, nullptr, WNOHANG) == 0)
-    std::this_thread::yield();
-  ASSERT_EQ(kill(pid, SIGTERM), 0);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status);
-  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+  EXPECT_EQ(stopOnceExists(pid, (dir / "ens_0.h5.partial").string()), 128 + SIGTERM);
   EXPECT_FALSE(std::filesystem::exists(dir / "ens_ensemble.tsv"));
   EXPECT_EQ(readStringAttribute((dir / "ens_0.h5").string(), "/", "complete"), "false");
 }
