@@ -487,7 +487,7 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
       const auto build_start = std::chrono::steady_clock::now();
       cbgtc::Simulation simulation(config, comm, &stop_requested);
       if (!restart.empty()) simulation.restore(restart);
-      if (verbose) printWarnings({config}, root);  // an ensemble's, once for all its runs
+      if (verbose) printWarnings({config}, root);  // (an ensemble's runs: once for all, in runEnsemble)
       const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count();
       const std::int64_t synapses = simulation.synapseCount();
       const std::size_t bytes = simulation.synapseBytes();
@@ -924,7 +924,7 @@ int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
   if (part->isRoot())
     for (std::size_t r = 0; r < runs.size(); ++r) {
       if (!mine[r]) continue;
-      auto flat = cbgtc::flattenSummary(summaries[r]);
+      const auto flat = cbgtc::flattenSummary(summaries[r]);
       if (flat.size() != offset[r + 1] - offset[r])
         throw std::logic_error("run " + std::to_string(r) +
                                "'s summary does not have its configuration's shape");

@@ -290,7 +290,7 @@ void Simulation::buildPopulations() {
     if (const StimulusSettings* relay = relayStimulus(config, s.name); relay && relay->population == s.name) {
       auto& st = p.stats;
       st.relay_from_ms = config.analysis.burn_in_ms;
-      st.relay_to_ms = static_cast<double>(config.analysis.endStep(config.simulation.duration_ms, dt)) * dt;
+      st.relay_to_ms = static_cast<double>(st.end_steps) * dt;  // the analysed window's end
       st.relay_window_ms = config.analysis.relay_window_ms;
       const std::string prefix = "cbgtc::" + p.name + "::relay_";
       const std::vector<double> onsets = pulseOnsets(*relay, config);
