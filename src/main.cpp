@@ -127,6 +127,15 @@ std::vector<std::string> runWarnings(const cbgtc::SimulationConfig& config) {
     } else if (st.stop_ms >= 0 && st.stop_ms <= burn_in_ms && burn_in_ms < end_ms) {
       warnings.push_back(key + " stops at " + ms(st.stop_ms) +
                          ", before the analysed window (analysis.burn_in_ms " + ms(burn_in_ms) + ")");
+    } else if (st.kind != "dc" && st.name != config.analysis.relay_stimulus &&
+               st.frequency_hz >= config.analysis.beta_lo_hz &&
+               st.frequency_hz <= config.analysis.beta_hi_hz) {
+      // Its drive is a rhythm in the band: the beta metrics measure it too.
+      // (A relay's sensorimotor pulses are an input by design, §7.9.)
+      warnings.push_back(key + "'s " + cbgtc::io::formatNumber(st.frequency_hz) +
+                         " Hz is in the beta band (" + cbgtc::io::formatNumber(config.analysis.beta_lo_hz) +
+                         "-" + cbgtc::io::formatNumber(config.analysis.beta_hi_hz) +
+                         " Hz): the beta metrics include the rhythm it imposes");
     }
   }
   return warnings;

@@ -445,6 +445,15 @@ TEST(CliRun, AStimulusThatDoesNothingIsAWarning) {
                    outputIn(dir),
                dir);
   EXPECT_EQ(r.err, "");
+  // Pulses at a beta frequency impose the rhythm the beta metrics measure.
+  r = runCbgtc(tinyRun(2) +
+                   " --stimulus.d.population=GPi --stimulus.d.amplitude=5 --stimulus.d.kind=pulse_train " +
+                   "--stimulus.d.frequency_hz=20 --output.overwrite=true " + outputIn(dir),
+               dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err,
+            "cbgtc: warning: stimulus.d's 20 Hz is in the beta band (13-30 Hz): the beta metrics include the "
+            "rhythm it imposes\n");
 }
 
 // A burn-in beyond 2^31 steps is counted in 64 bits (32 wrapped to a
