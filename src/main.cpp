@@ -823,12 +823,12 @@ bool ensembleMemoryRefused(const EnsemblePlan& plan, const cbgtc::comm::Communic
 /// The runs of an ensemble (planEnsemble), spread over groups of ranks,
 /// then its table (src/ensemble.hpp). Exit code: the first failed run's,
 /// else 0.
-int runEnsemble(int argc, char* argv[], const cbgtc::io::CommandLine& base,
+int runEnsemble(const char* program, const cbgtc::io::CommandLine& base,
                 const std::map<std::string, std::string>& decks, const cbgtc::comm::Communicator& world) {
   const bool root = world.isRoot();
   EnsemblePlan plan;
   try {
-    plan = planEnsemble(argv[0], base, decks);
+    plan = planEnsemble(program, base, decks);
   } catch (const cbgtc::io::ConfigError& e) {
     if (root) std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
     return 2;
@@ -1119,7 +1119,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     cbgtc::RunSummary summary;
     return runOne(cl.config, cl.config_file, comm, true, summary, cl.restart_file);
   }
-  return runEnsemble(argc, argv, cl, cached_deck, comm);
+  return runEnsemble(argv[0], cl, cached_deck, comm);
 }
 
 }  // namespace
