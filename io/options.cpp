@@ -315,8 +315,7 @@ OptionTable makeOptionTable(SimulationConfig& c) {
   auto& a = c.analysis;
   t.add("analysis.burn_in_ms", &a.burn_in_ms, "ms", "initial time excluded from every metric", Bound::NonNegative);
   t.add("analysis.end_ms", &a.end_ms, "ms",
-        "end of the analysed window [burn_in_ms, end_ms): time after it is excluded from every metric (< 0: "
-        "the "
+        "end of the analysed window [burn_in_ms, end_ms): later time is excluded from every metric (< 0: the "
         "run's end), e.g. a baseline before a stimulus starts",
         Bound::Any);
   t.add("analysis.segment_ms", &a.segment_ms, "ms", "Welch segment length (1000: 1 Hz resolution)",

@@ -16,9 +16,8 @@ namespace cbgtc {
 /// "<name>_axonal", and for a replica's population "<name>~r",
 /// "<name>_axonal~r" (a replica's every name ends in its "~r").
 inline std::string axonalSpikePopulation(const std::string& population) {
-  const std::size_t tilde = population.rfind('~');
-  if (tilde == std::string::npos) return population + "_axonal";
-  return population.substr(0, tilde) + "_axonal" + population.substr(tilde);
+  const std::string tag = replicaTag(population);
+  return population.substr(0, population.size() - tag.size()) + "_axonal" + tag;
 }
 
 /// Checks every [stimulus] section; throws ConfigError naming the key.

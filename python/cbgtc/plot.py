@@ -399,10 +399,11 @@ def summary(run, t_start_ms=None, t_stop_ms=None, max_neurons=200):
         _comodulogram(run, extra_pac, fig.add_subplot(grid[2, 0]), f"{extra_pac}: PAC comodulogram (Tort MI)")
     if extra_pulse:
         a = fig.add_subplot(grid[2, 1])
+        colours = _colours(run)
         for name in [p for p in run.populations if p in run.metrics and "pulse_histogram_hz" in run.metrics[p]]:
             m = run.metrics[name]
             a.stairs(m["pulse_histogram_hz"], pulse_bin_edges(m["pulse_histogram_time_ms"]), lw=0.8, label=name,
-                     color=_colours(run)[name])
+                     color=colours[name])
         a.set_title("pulse-triggered spike histograms")
         a.set_xlabel("time since pulse onset (ms)")
         a.set_ylabel("rate (Hz)")
