@@ -532,7 +532,8 @@ struct FusedSteppers;
 
 template <>
 struct FusedSteppers<> {
-  index_type end = 0;
+  index_type end = 0;  // of the last model's ranges: the launch's threads
+  index_type launchThreads() const { return end; }
   template <int L>
   KOKKOS_INLINE_FUNCTION void advance(index_type, step_type, step_type) const {}
 };
@@ -554,6 +555,10 @@ struct FusedSteppersWith {
   int count = 0;
   index_type end = 0;  // of this model's ranges
   FusedSteppers<Rest...> rest;
+
+  /// Threads of the launch: up to the end of the last model's ranges (not
+  /// this model's `end`, which would leave the later models unadvanced).
+  index_type launchThreads() const { return rest.launchThreads(); }
 
   /// Thread t of the launch: lane t % L of neuron t / L of the population
   /// whose range holds t. The populations are visited with compile-time
@@ -602,7 +607,7 @@ void advanceFused(const ExecutionSpace& space, step_type k0, step_type k1, const
   static_assert(sizeof(Table) <= fused_argument_bytes,
                 "a fused launch's steppers exceed a kernel argument: lower a fused_slots");
   Kokkos::parallel_for(
-      "cbgtc::Network::advance", lightweight(Policy(space, 0, table.end)),
+      "cbgtc::Network::advance", lightweight(Policy(space, 0, table.launchThreads())),
       KOKKOS_LAMBDA(const index_type t) { table.template advance<L>(t, k0, k1); });
 }
 

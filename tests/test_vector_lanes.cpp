@@ -355,9 +355,13 @@ using PoissonStepper = StepperOf<models::Poisson, HostMem>;
 
 /// Three populations of two models (an STN of 37, a GPe of 70 and a GPi of
 /// 5 neurons, each with its own random drive and spike buffer), advanced
-/// through two launches either each on its own (the CPU's chunks) or all in
-/// one table launch: every state variable, conductance, OU value and spike.
-Outcome runThree(bool table_launch) {
+/// through two launches either each on its own (the CPU's chunks), all in
+/// one table launch, or all in one fused launch (the GPU's launch of one
+/// network, here with one lane per neuron and a model without fused slots
+/// between the two that have them, as in the registry): every state
+/// variable, conductance, OU value and spike.
+enum class Launch { own, table, fused };
+Outcome runThree(Launch launch) {
   const step_type steps = 403, split = 190;
   const models::AdEx::Settings gpe{adex::gpeParams(), adex::gpeInit()};
   const models::AdEx::Settings gpi{adex::gpiParams(), adex::gpiInit()};
@@ -388,9 +392,12 @@ Outcome runThree(bool table_launch) {
   }
   StepperTable<HostMem, StnStepper, AdExStepper> table;
   for (const auto& [k0, k1] : {std::pair<step_type, step_type>{0, split}, {split, steps}}) {
-    if (table_launch) {
+    if (launch == Launch::table) {
       table.fill<1>(stn, adex);
       table.advance<1>(HostExec(), k0, k1);
+    } else if (launch == Launch::fused) {
+      advanceFused<1>(HostExec(), k0, k1,
+                      FusedLayout<1>::make(0, 0, stn, std::vector<PoissonStepper>{}, adex));
     } else {
       for (const auto& s : stn) advancePopulation(HostExec(), "test", s, k0, k1);
       for (const auto& s : adex) advancePopulation(HostExec(), "test", s, k0, k1);
@@ -416,12 +423,24 @@ Outcome runThree(bool table_launch) {
 // One table launch (the GPU's launch of an ensemble's replicas) advances
 // populations of several models exactly as their launches of their own do.
 TEST(StepperTable, OneLaunchAdvancesEachPopulationAsItsOwnLaunchDoes) {
-  const Outcome own = runThree(false);
-  const Outcome table = runThree(true);
+  const Outcome own = runThree(Launch::own);
+  const Outcome table = runThree(Launch::table);
   EXPECT_GE(own.spikes.size(), 20u);
   EXPECT_EQ(table.spikes, own.spikes);
   ASSERT_EQ(table.state.size(), own.state.size());
   for (std::size_t j = 0; j < own.state.size(); ++j) ASSERT_EQ(table.state[j], own.state[j]) << j;
+}
+
+// One fused launch (the GPU's launch of one network) advances every
+// population of every model with fused slots, exactly as their own launches
+// do: a launch as long as the first model's ranges left the others still.
+TEST(StepperTable, OneFusedLaunchAdvancesEachPopulationAsItsOwnLaunchDoes) {
+  const Outcome own = runThree(Launch::own);
+  const Outcome fused = runThree(Launch::fused);
+  EXPECT_GE(own.spikes.size(), 20u);
+  EXPECT_EQ(fused.spikes, own.spikes);
+  ASSERT_EQ(fused.state.size(), own.state.size());
+  for (std::size_t j = 0; j < own.state.size(); ++j) ASSERT_EQ(fused.state[j], own.state[j]) << j;
 }
 
 // Each population on whole blocks of 64 threads, L lanes per neuron but one
