@@ -27,7 +27,7 @@ for scale in 1 10; do
   start=$(date +%s.%N)
   "${launch[@]}" "$cbgtc" "${common[@]}" "${sizes[@]}" --simulation.duration_ms=110 --restart="$tmp/state.h5" \
     --output.file="$tmp/b.h5" > /dev/null
-  restart=$(echo "$(date +%s.%N) - $start" | bc)
+  restart=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
   awk -v s="$scale" -v n="$neurons" -v y="$synapses" -v r="$ranks" -v mb="$mb" -v w="$seconds" -v t="$restart" \
     'BEGIN { printf "%d,%d,%d,%d,%.4g,%.3g,%.1f,%.3f,%.3g\n", s, n, y, r, mb, w, mb * 1e6 / n, mb * 1e6 / y, t }'
 done

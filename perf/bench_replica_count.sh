@@ -25,7 +25,7 @@ for k in $counts; do
       "${builds[$b]}" --config input/default.ini --simulation.duration_ms="$duration" --ensemble.seeds=1-"$k" \
         --ensemble.replicas="$k" --ensemble.replica_files=one --analysis.pac_surrogates=0 --output.spikes=false \
         --output.progress_interval_s=1000 --output.overwrite=true --output.file="$tmp/e.h5" > /dev/null
-      wall=$(echo "$(date +%s.%N) - $start" | bc)
+      wall=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
       awk -v b="$b" -v k="$k" -v t="$duration" -v r="$r" -v w="$wall" \
         'BEGIN { printf "%d,%d,%g,%d,%.3f,%.4f\n", b, k, t, r, w, w / k }'
     done

@@ -18,7 +18,7 @@ measure() {
   start=$(date +%s.%N)
   "$cbgtc" "${common[@]}" --ensemble.replicas="$1" > /dev/null
   end=$(date +%s.%N)
-  echo "$end - $start" | bc
+  awk -v a="$start" -v b="$end" 'BEGIN { print b - a }'
 }
 echo "deck,runs,duration_ms,repeat,replicas,wall_s,per_run_s"
 for ((r = 0; r < repeats; ++r)); do
