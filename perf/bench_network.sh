@@ -39,8 +39,9 @@ for s in "${scales[@]}"; do
   untimed=$(run --output.timers=false --output.spikes=false)
   writing=$(run --output.timers=false --output.spikes=true)
   log=$(run --output.timers=true --output.spikes=false)
-  neurons=$(sed -n 's/.*: STN \([0-9]*\), GPe \([0-9]*\), GPi \([0-9]*\) neurons.*/\1 \2 \3/p' <<<"$log" |
-            awk '{ print $1 + $2 + $3 }')
+  # Every population's size from the header ("cbgtc x: STN 100, GPe 200, ... neurons;").
+  neurons=$(sed -n 's/^cbgtc [^:]*: \(.*\) neurons;.*/\1/p' <<<"$log" | tr ',' '\n' |
+            awk '{ total += $NF } END { print total }')
   synapses=$(sed -n 's/^synapses: \([0-9]*\) .*(\([0-9.]*\) bytes per synapse.*/\1,\2/p' <<<"$log")
   phases=$(sed -n 's/.*update \([0-9.]*\) us, delivery \([0-9.]*\) us, exchange \([0-9.]*\) us, output \([0-9.]*\) us/\1,\2,\3,\4/p' <<<"$log")
   backend=$(sed -n 's/.*seed [0-9]*; \([A-Za-z]*\);.*/\1/p' <<<"$log")

@@ -59,7 +59,7 @@ for spec in 20:1 1000:1000; do
   runs=${spec%%:*} replicas=${spec##*:}
   section "ensemble of $runs runs, replicas=$replicas"
   start=$(date +%s.%N)
-  timeout "$(limit 120 300)" "$exe" --config "$here/../input/default.ini" --simulation.duration_ms=1000 \
+  timeout "$(limit 120 200)" "$exe" --config "$here/../input/default.ini" --simulation.duration_ms=1000 \
     --ensemble.seeds=1-$runs --ensemble.replicas=$replicas --ensemble.replica_files=one \
     --analysis.pac_surrogates=0 --analysis.threads="$(nproc)" --output.spikes=false \
     --output.progress_interval_s=1000 --output.file="$out/ens/e.$ext" --output.overwrite=true 2>&1 |
@@ -71,16 +71,17 @@ rm -rf "$out/ens"
 
 # Ten million neurons (5.0e9 synapses): construction and step time.
 section "input/network_10m.ini"
-timeout "$(limit 150 240)" "$exe" --config "$here/../input/network_10m.ini" --output.spikes=false \
+timeout "$(limit 150 180)" "$exe" --config "$here/../input/network_10m.ini" --output.spikes=false \
   --output.timers=true --output.file="$out/scratch.$ext" --output.overwrite=true 2>&1 |
   grep -E "synapses|built|step loop|time per step|memory|error" >> "$log"
-rm -f "$out/scratch.$ext"
+# A run that dies leaves its in-progress file, which later runs refuse to touch.
+rm -f "$out/scratch.$ext" "$out/scratch.$ext.partial"
 
 # Benchmarks: 1.0e4, 1.0e6, 1.0e8 synapses, "100K" (5.1e8), 1M neurons
 # (5.0e8), the 1M loop; into one archive (the lease returns at most 8 files).
 section "benchmarks"
 bench=$(mktemp -d)
-timeout "$(limit 150 180)" python3 "$here/run_benchmarks.py" --build "$build" \
+timeout "$(limit 150 150)" python3 "$here/run_benchmarks.py" --build "$build" \
   ${float_build:+--float-build "$float_build"} --out "$bench" --replicas 10 \
   --scales ${DEVICE_CHECK_SCALES:-1 10 100 222.22 $here/../input/network_1m.ini $here/../input/cbgtc_1m.ini} \
   >> "$log" 2>&1
