@@ -61,9 +61,9 @@ for spec in 20:1 1000:1000; do
   start=$(date +%s.%N)
   timeout "$(limit 120 200)" "$exe" --config "$here/../input/default.ini" --simulation.duration_ms=1000 \
     --ensemble.seeds=1-$runs --ensemble.replicas=$replicas --ensemble.replica_files=one \
-    --analysis.pac_surrogates=0 --analysis.threads="$(nproc)" --output.spikes=false \
+    --analysis.pac_surrogates=0 --analysis.threads="$(nproc)" --output.spikes=false --output.timers=true \
     --output.progress_interval_s=1000 --output.file="$out/ens/e.$ext" --output.overwrite=true 2>&1 |
-    tail -n 2 >> "$log"
+    grep -E "^network|rror" | tail -n 3 >> "$log"
   echo "ensemble of $runs runs, replicas=$replicas: exit ${PIPESTATUS[0]}," \
     "$(awk -v a="$start" -v b="$(date +%s.%N)" -v n="$runs" 'BEGIN { printf "%.4f", (b - a) / n }') s per run" >> "$log"
 done

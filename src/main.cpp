@@ -492,12 +492,13 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
     }
     std::fflush(stdout);
     cbgtc::RunSummary& summary = summary_out;
+    const auto build_start = std::chrono::steady_clock::now();
+    double build_s = 0;
     {
-      const auto build_start = std::chrono::steady_clock::now();
       cbgtc::Simulation simulation(config, comm, &stop_requested);
       if (!restart.empty()) simulation.restore(restart);
       if (verbose) printWarnings({config}, root);  // (an ensemble's runs: once for all, in runEnsemble)
-      const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count();
+      build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count();
       const std::int64_t synapses = simulation.synapseCount();
       const std::size_t bytes = simulation.synapseBytes();
       std::vector<long long> per_projection;
@@ -577,6 +578,21 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
                                         {"steps", static_cast<double>(summary.steps - summary.first_step)},
                                         {"ranks", static_cast<double>(comm.size())}});
       output.finalize(stop_ms);
+      // An ensemble's network (which prints no run summary of its own):
+      // where its time went, the analyses and files being what the steps
+      // leave of the whole.
+      if (!verbose && config.output.timers) {
+        const double total_s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count();
+        const auto steps = static_cast<long long>(summary.steps - summary.first_step);
+        std::printf(
+            "network %s: built in %.3f s, %lld steps in %.3f s (%.3g us per step), analyses and files %.3f "
+            "s\n",
+            output.path().c_str(), build_s, steps, summary.loop_seconds,
+            steps > 0 ? 1e6 * summary.loop_seconds / static_cast<double>(steps) : 0.0,
+            total_s - build_s - summary.loop_seconds);
+        std::fflush(stdout);
+      }
     }
     // A failed write (a full disk) stopped every rank at the next exchange.
     if (comm.any(root && !outputError().empty())) {

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -690,6 +691,41 @@ TEST(CliEnsemble, SetsAsReplicasEqualTheSingleRuns) {
   const RunResult s = runCbgtc(smallRun(dir, single, "--simulation.seed=3 --population.GPe.I_e=320"), dir);
   ASSERT_EQ(s.exit_code, 0) << s.err;
   expectSameSpikes((dir / "ens_2.h5").string(), single);  // run 2: the second set, seed 3
+}
+#endif
+
+#ifdef CBGTC_ENABLE_HDF5
+// With output.timers, each network of an ensemble says where its time went:
+// one line per network (here two of two replicas), with the run's steps
+// (200 ms at the default 0.025 ms) and no part negative.
+TEST(CliEnsemble, TimersNameEachNetworksBuildStepsAndAnalyses) {
+  TempDir dir;
+  const std::string base = (dir / "ens.h5").string();
+  const RunResult e =
+      runCbgtc(smallRun(dir, base, "--ensemble.seeds=1-4 --ensemble.replicas=2 --output.timers=true"), dir);
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  std::istringstream lines(e.out);
+  int networks = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("network ", 0) != 0) continue;
+    ++networks;
+    double built = -1, loop = -1, per_step = -1, rest = -1;
+    long long steps = 0;
+    char file[256] = {};
+    ASSERT_EQ(
+        std::sscanf(line.c_str(),
+                    "network %255[^:]: built in %lf s, %lld steps in %lf s (%lf us per step), analyses and "
+                    "files %lf s",
+                    file, &built, &steps, &loop, &per_step, &rest),
+        6)
+        << line;
+    EXPECT_EQ(steps, 8000) << line;
+    EXPECT_GE(built, 0) << line;
+    EXPECT_GT(loop, 0) << line;
+    EXPECT_GE(rest, 0) << line;
+    EXPECT_TRUE(std::filesystem::exists(file)) << line;
+  }
+  EXPECT_EQ(networks, 2) << e.out;
 }
 #endif
 
