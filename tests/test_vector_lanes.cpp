@@ -418,29 +418,30 @@ Outcome runThree(Launch launch) {
   return out;
 }
 
+/// The launch's outcome is that of each population's own launch, bit for
+/// bit, with spikes enough to tell.
+void expectOwnLaunchesOutcome(Launch launch) {
+  const Outcome own = runThree(Launch::own);
+  const Outcome other = runThree(launch);
+  EXPECT_GE(own.spikes.size(), 20u);
+  EXPECT_EQ(other.spikes, own.spikes);
+  ASSERT_EQ(other.state.size(), own.state.size());
+  for (std::size_t j = 0; j < own.state.size(); ++j) ASSERT_EQ(other.state[j], own.state[j]) << j;
+}
+
 }  // namespace
 
 // One table launch (the GPU's launch of an ensemble's replicas) advances
 // populations of several models exactly as their launches of their own do.
 TEST(StepperTable, OneLaunchAdvancesEachPopulationAsItsOwnLaunchDoes) {
-  const Outcome own = runThree(Launch::own);
-  const Outcome table = runThree(Launch::table);
-  EXPECT_GE(own.spikes.size(), 20u);
-  EXPECT_EQ(table.spikes, own.spikes);
-  ASSERT_EQ(table.state.size(), own.state.size());
-  for (std::size_t j = 0; j < own.state.size(); ++j) ASSERT_EQ(table.state[j], own.state[j]) << j;
+  expectOwnLaunchesOutcome(Launch::table);
 }
 
 // One fused launch (the GPU's launch of one network) advances every
 // population of every model with fused slots, exactly as their own launches
 // do: a launch as long as the first model's ranges left the others still.
 TEST(StepperTable, OneFusedLaunchAdvancesEachPopulationAsItsOwnLaunchDoes) {
-  const Outcome own = runThree(Launch::own);
-  const Outcome fused = runThree(Launch::fused);
-  EXPECT_GE(own.spikes.size(), 20u);
-  EXPECT_EQ(fused.spikes, own.spikes);
-  ASSERT_EQ(fused.state.size(), own.state.size());
-  for (std::size_t j = 0; j < own.state.size(); ++j) ASSERT_EQ(fused.state[j], own.state[j]) << j;
+  expectOwnLaunchesOutcome(Launch::fused);
 }
 
 // Each population on whole blocks of 64 threads, L lanes per neuron but one
