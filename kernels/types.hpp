@@ -44,4 +44,10 @@ using ExecutionSpace = Kokkos::DefaultExecutionSpace;
 using MemorySpace = ExecutionSpace::memory_space;
 using HostSpace = Kokkos::DefaultHostExecutionSpace;
 
+/// A range over a projection's synapses, which number billions in a large
+/// network: a signed 64-bit index. With CUDA's default one (unsigned int),
+/// Kokkos's grid-stride loop wraps past 2^32 and runs some iterations twice
+/// once a range passes 2^31 (docs/model.md §4.3).
+using SynapseRange = Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>;
+
 }  // namespace cbgtc

@@ -283,9 +283,12 @@ Projection makeProjection(const ProjectionSettings& s, const Connectivity& c, co
   const auto offsets = c.target_offsets;
   const bool has_delays = c.delays.extent(0) > 0;
   Kokkos::parallel_for(
-      "cbgtc::Projection::row_lengths", Policy(0, nnz),
+      "cbgtc::Projection::row_lengths", SynapseRange(0, nnz),
       KOKKOS_LAMBDA(const std::int64_t e) { Kokkos::atomic_add(&row_map(sources(e) + 1), std::int64_t(1)); });
-  prefixSum(row_map);
+  // Each synapse counted once, or the regrouping below writes past its rows.
+  if (const std::int64_t counted = prefixSum(row_map); counted != nnz)
+    throw std::logic_error("projection " + s.name + ": its rows by source hold " + std::to_string(counted) +
+                           " synapses, not " + std::to_string(nnz));
   Kokkos::View<std::int64_t*, MemorySpace> cursor(
       Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::cursor"), n_pre);
   Kokkos::deep_copy(cursor, Kokkos::subview(row_map, std::pair<index_type, index_type>(0, n_pre)));
@@ -307,7 +310,7 @@ Projection makeProjection(const ProjectionSettings& s, const Connectivity& c, co
   if (has_delays && nnz > 0) {
     std::int32_t lo = 0, hi = 0;
     Kokkos::parallel_reduce(
-        "cbgtc::Projection::delay_range", Policy(0, nnz),
+        "cbgtc::Projection::delay_range", SynapseRange(0, nnz),
         KOKKOS_LAMBDA(const std::int64_t e, std::int32_t& min, std::int32_t& max) {
           const std::int32_t d = target_delays(e);
           if (d < min) min = d;

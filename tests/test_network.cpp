@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <type_traits>
 
 #include "kernels/neuron_update.hpp"
 #include "kernels/ou_noise.hpp"
@@ -485,6 +486,26 @@ TEST(Delivery, PullIsRefusedWhereItWouldNotBeExact) {
 // Bernoulli(p) per pair: in-degrees are Binomial(n_pre, p). Mean in-degree
 // and total count within 4 standard errors; weights log-normal with mean
 // g_total/(p·n_pre) and CV 0.2; no duplicate pair.
+// A range over a projection's synapses visits each index once, also past
+// 2^31 on a GPU, where CUDA's default unsigned 32-bit index made Kokkos's
+// grid-stride loop run some twice (docs/model.md §4.3): the count of a range
+// of 2.2e9, not a multiple of a block, is its length (CPU backends, where the
+// index was never 32-bit, count a short range).
+TEST(Connectivity, SynapseRangesVisitEachIndexOnce) {
+  static_assert(std::is_same_v<SynapseRange::index_type, std::int64_t>, "synapse ranges need a 64-bit index");
+  const bool host = Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
+  const std::int64_t n = host ? 1000003 : 4444445LL * 500;  // the 10 M deck's STN -> GPe synapses
+  // A parallel_for, as the regrouping's count: a reduction splits its range otherwise.
+  Kokkos::View<std::int64_t*, MemorySpace> counts("cbgtc::test::visits", 1024);
+  Kokkos::parallel_for(
+      "cbgtc::test::synapse_range", SynapseRange(0, n),
+      KOKKOS_LAMBDA(const std::int64_t e) { Kokkos::atomic_add(&counts(e & 1023), std::int64_t(1)); });
+  const auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), counts);
+  std::int64_t visits = 0;
+  for (std::size_t b = 0; b < h.extent(0); ++b) visits += h(b);
+  EXPECT_EQ(visits, n);
+}
+
 TEST(Connectivity, FixedProbabilityStatistics) {
   const ProjectionShape shape{400, 1000, false};
   const double p = 0.1;
