@@ -486,6 +486,22 @@ TEST(Delivery, PullIsRefusedWhereItWouldNotBeExact) {
 // Bernoulli(p) per pair: in-degrees are Binomial(n_pre, p). Mean in-degree
 // and total count within 4 standard errors; weights log-normal with mean
 // g_total/(p·n_pre) and CV 0.2; no duplicate pair.
+namespace {
+/// The visits of a parallel_for over SynapseRange(0, n), counted on the
+/// device (a parallel_for, as the regrouping's count: a reduction splits its
+/// range otherwise).
+std::int64_t synapseRangeVisits(std::int64_t n) {
+  Kokkos::View<std::int64_t*, MemorySpace> counts("cbgtc::test::visits", 1024);
+  Kokkos::parallel_for(
+      "cbgtc::test::synapse_range", SynapseRange(0, n),
+      KOKKOS_LAMBDA(const std::int64_t e) { Kokkos::atomic_add(&counts(e & 1023), std::int64_t(1)); });
+  const auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), counts);
+  std::int64_t visits = 0;
+  for (std::size_t b = 0; b < h.extent(0); ++b) visits += h(b);
+  return visits;
+}
+}  // namespace
+
 // A range over a projection's synapses visits each index once, also past
 // 2^31 on a GPU, where CUDA's default unsigned 32-bit index made Kokkos's
 // grid-stride loop run some twice (docs/model.md §4.3): the count of a range
@@ -495,15 +511,7 @@ TEST(Connectivity, SynapseRangesVisitEachIndexOnce) {
   static_assert(std::is_same_v<SynapseRange::index_type, std::int64_t>, "synapse ranges need a 64-bit index");
   const bool host = Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
   const std::int64_t n = host ? 1000003 : 4444445LL * 500;  // the 10 M deck's STN -> GPe synapses
-  // A parallel_for, as the regrouping's count: a reduction splits its range otherwise.
-  Kokkos::View<std::int64_t*, MemorySpace> counts("cbgtc::test::visits", 1024);
-  Kokkos::parallel_for(
-      "cbgtc::test::synapse_range", SynapseRange(0, n),
-      KOKKOS_LAMBDA(const std::int64_t e) { Kokkos::atomic_add(&counts(e & 1023), std::int64_t(1)); });
-  const auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), counts);
-  std::int64_t visits = 0;
-  for (std::size_t b = 0; b < h.extent(0); ++b) visits += h(b);
-  EXPECT_EQ(visits, n);
+  EXPECT_EQ(synapseRangeVisits(n), n);
 }
 
 TEST(Connectivity, FixedProbabilityStatistics) {
