@@ -244,6 +244,27 @@ std::string runOutputFile(const std::string& file, std::size_t index, std::size_
   return stem + "_" + digits + file.substr(stem.size());
 }
 
+std::vector<SimulationConfig> ensembleConfigs(
+    const std::vector<EnsembleRun>& runs, const std::string& output_file,
+    const std::function<SimulationConfig(const EnsembleRun&)>& parse) {
+  std::vector<SimulationConfig> configs;
+  configs.reserve(runs.size());
+  std::map<std::size_t, std::size_t> parsed;  // grid point -> its first run's configuration
+  for (const EnsembleRun& run : runs) {
+    const auto first = parsed.find(run.point);
+    if (first == parsed.end()) {
+      parsed.emplace(run.point, configs.size());
+      configs.push_back(parse(run));
+      continue;
+    }
+    SimulationConfig config = configs[first->second];
+    config.simulation.seed = static_cast<std::int64_t>(run.seed);
+    config.output.file = runOutputFile(output_file, run.index, runs.size());
+    configs.push_back(std::move(config));
+  }
+  return configs;
+}
+
 std::string networkOutputFile(const std::string& file, std::size_t first, std::size_t last,
                               std::size_t runs) {
   const std::string a = runOutputFile(file, first, runs), b = runOutputFile(file, last, runs);

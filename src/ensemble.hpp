@@ -5,6 +5,7 @@
 // point's mean and standard deviation over its seeds.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -69,6 +70,17 @@ RankGroups rankGroups(int ranks, std::size_t runs);
 /// The output file of run `index`: "<stem>_<index>.<ext>" with the index
 /// zero-padded to the width of the last one.
 std::string runOutputFile(const std::string& file, std::size_t index, std::size_t runs);
+
+/// Each run's configuration, in `runs`' order. `parse(run)` reads the
+/// command line of `run` as a single run's; it is called once per grid
+/// point, for the point's first run. The point's other runs differ from it
+/// only in simulation.seed and output.file, plain values that no other key
+/// is derived from while parsing, so they are that configuration with their
+/// own seed and file (runOutputFile of `output_file`): 1000 seeds read the
+/// deck once, not 1000 times.
+std::vector<SimulationConfig> ensembleConfigs(
+    const std::vector<EnsembleRun>& runs, const std::string& output_file,
+    const std::function<SimulationConfig(const EnsembleRun&)>& parse);
 
 /// The output file of a merged network of runs first … last
 /// (ensemble.replica_files = one): "<stem>_<first>-<last>.<ext>", the

@@ -694,7 +694,7 @@ EnsemblePlan planEnsemble(const char* program, const cbgtc::io::CommandLine& bas
   plan.table =
       base.config.ensemble.table.empty() ? cbgtc::ensembleTableFile(file) : base.config.ensemble.table;
   const cbgtc::io::DeckReader cached = [&decks](const std::string& path) { return decks.at(path); };
-  for (const cbgtc::EnsembleRun& run : plan.runs) {
+  const auto parse = [&](const cbgtc::EnsembleRun& run) {
     // The command line's own values of the keys the ensemble sets give way.
     std::vector<std::string> set_keys = {"output.file"};
     if (!seeds.empty()) set_keys.push_back("simulation.seed");
@@ -709,12 +709,12 @@ EnsemblePlan planEnsemble(const char* program, const cbgtc::io::CommandLine& bas
     std::vector<const char*> pointers;
     for (const auto& a : args) pointers.push_back(a.c_str());
     try {
-      plan.configs.push_back(
-          cbgtc::io::parseCommandLine(static_cast<int>(pointers.size()), pointers.data(), cached).config);
+      return cbgtc::io::parseCommandLine(static_cast<int>(pointers.size()), pointers.data(), cached).config;
     } catch (const cbgtc::io::ConfigError& e) {
       throw cbgtc::io::ConfigError("ensemble run " + std::to_string(run.index) + ": " + e.what());
     }
-  }
+  };
+  plan.configs = cbgtc::ensembleConfigs(plan.runs, file, parse);
   // ensemble.replicas runs at a time as one network (src/replicas.hpp).
   const auto per_network = static_cast<std::size_t>(base.config.ensemble.replicas);
   for (std::size_t first = 0; first < plan.runs.size(); first += per_network) {

@@ -7,7 +7,9 @@
 #include <set>
 #include <sstream>
 
+#include "io/options.hpp"
 #include "src/ensemble.hpp"
+#include "tests/cli_helpers.hpp"
 
 namespace cbgtc {
 namespace {
@@ -224,6 +226,48 @@ TEST(EnsembleFiles, AMergedNetworksFileNamesItsRuns) {
     ADD_FAILURE() << "accepted";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("ensemble.replica_files"), std::string::npos) << e.what();
+  }
+}
+
+// The runs of a grid point after its first are that run's configuration
+// with their own seed and file: each equals its own command line read in
+// full, every key of it (the provenance the output file records).
+TEST(EnsembleConfigs, EachRunIsItsOwnCommandLineRead) {
+  const std::vector<GridAxis> grid = {{"population.GPe.I_e", {"250", "300"}}};
+  const std::vector<EnsembleRun> runs = ensembleRuns(grid, {3, 5, 7}, 42);
+  int parsed = 0;
+  const auto parse = [&](const EnsembleRun& run) {
+    const std::vector<std::string> args = {
+        "cbgtc",
+        "--config",
+        test::inputDeck("default.ini"),
+        "--simulation.seed=" + std::to_string(run.seed),
+        "--output.file=" + runOutputFile("out/ens.h5", run.index, runs.size()),
+        "--" + run.overrides.at(0).first + "=" + run.overrides.at(0).second};
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    return io::parseCommandLine(static_cast<int>(argv.size()), argv.data()).config;
+  };
+  const std::vector<SimulationConfig> configs =
+      ensembleConfigs(runs, "out/ens.h5", [&](const EnsembleRun& run) {
+        ++parsed;
+        return parse(run);
+      });
+  EXPECT_EQ(parsed, 2);  // once per grid point
+  ASSERT_EQ(configs.size(), runs.size());
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    SimulationConfig own = parse(runs[r]), given = configs[r];
+    const io::Provenance a = io::makeOptionTable(own).provenance(),
+                         b = io::makeOptionTable(given).provenance();
+    EXPECT_EQ(a.text, b.text) << "run " << r;
+    EXPECT_EQ(a.integers, b.integers) << "run " << r;
+    ASSERT_EQ(a.reals.size(), b.reals.size());
+    for (std::size_t i = 0; i < a.reals.size(); ++i) {
+      EXPECT_EQ(a.reals[i].first, b.reals[i].first);
+      EXPECT_TRUE(a.reals[i].second == b.reals[i].second ||
+                  (std::isnan(a.reals[i].second) && std::isnan(b.reals[i].second)))
+          << "run " << r << " " << a.reals[i].first;
+    }
   }
 }
 
