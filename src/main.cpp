@@ -406,6 +406,15 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
         runs.clear();
         for (const cbgtc::SimulationConfig& c : *replicas) runs.push_back(&c);
       }
+      // A file of merged replicas records its first run's configuration,
+      // and /replicas/j what each run changes: the merged network's would be
+      // a copy of every key per replica, most of the file for small runs.
+      std::optional<cbgtc::SimulationConfig> first_run;
+      if (replicas_in_one_file) {
+        first_run = replicas_in_one_file->front();
+        first_run->output.file = config.output.file;
+        runs = {&*first_run};
+      }
       std::vector<std::unique_ptr<cbgtc::io::OutputWriter>> run_writers;
       for (const cbgtc::SimulationConfig* run : runs)
         run_writers.push_back(cbgtc::io::makeOutputWriter(run->output.file, replace));

@@ -87,7 +87,7 @@ class Run:
 
     path: str
     attrs: Dict[str, object]                      # every root attribute, typed
-    config: Dict[str, object]                     # the resolved "section.key" values
+    config: Dict[str, object]                     # the resolved "section.key" values (replicas: the first run's)
     populations: list                             # names, in the file's order
     spikes: Dict[str, Tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     lfp: Dict[str, Tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
@@ -139,9 +139,25 @@ class Run:
         (a killed run's .partial) is incomplete."""
         return bool(self.attrs.get("complete", False))
 
+    def replica_config(self, j: int) -> Dict[str, object]:
+        """Run j's configuration in a file of replicas, whose root holds its first run's: that one
+        with run j's seed and the values of its grid point or set."""
+        config = dict(self.config)
+        replica = self.replicas[j]
+        config["simulation.seed"] = replica["seed"]
+        values = str(replica.get("values", "-"))
+        for item in ([] if values == "-" else values.split(" ")):
+            key, _, value = item.partition("=")
+            config[key] = typed(value)
+        return config
+
     def size(self, population: str) -> Optional[int]:
-        """The population's neuron count, from the configuration."""
-        n = self.config.get(f"population.{population}.n")
+        """The population's neuron count, from the configuration (a replica's "<name>~j": run j's)."""
+        name, tilde, j = population.rpartition("~")
+        if tilde and j.isdigit() and int(j) in self.replicas:
+            n = self.replica_config(int(j)).get(f"population.{name}.n")
+        else:
+            n = self.config.get(f"population.{population}.n")
         return None if n is None else int(n)
 
 
@@ -249,4 +265,6 @@ def read(path: str) -> Run:
             if "overrides" in group:
                 r["values"] = typed(group["overrides"].attrs.get("values", "-"))
             run.replicas[int(j)] = r
+        if run.replicas:  # run j's populations are "<name>~j"
+            run.populations = [f"{p}~{j}" for p in populations for j in sorted(run.replicas)]
         return run

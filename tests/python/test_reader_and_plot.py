@@ -295,6 +295,28 @@ class FileOfReplicas(unittest.TestCase):
             fig = cbgtc.plot.summary(run)
             self.assertIn("replicas of runs 0-1, seeds 3,5", fig._suptitle.get_text())
 
+    def test_each_replicas_configuration_is_its_runs(self):
+        # The file's root holds its first run's configuration; replica_config(j) is run j's, every key
+        # as run j alone records it (but the file and the ensemble's own keys), and so are its sizes.
+        with tempfile.TemporaryDirectory() as folder:
+            def run(name, *args):
+                subprocess.run([EXE, "--simulation.duration_ms=50", f"--output.file={os.path.join(folder, name)}",
+                                *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                return os.path.join(folder, name)
+
+            run("e.h5", "--ensemble.grid=population.GPi.n = 150, 120", "--ensemble.replicas=2",
+                "--ensemble.replica_files=one")
+            merged = cbgtc.read(os.path.join(folder, "e_0-1.h5"))
+            alone = cbgtc.read(run("s.h5", "--population.GPi.n=120"))
+            self.assertEqual((merged.size("GPi~0"), merged.size("GPi~1"), alone.size("GPi")), (150, 120, 120))
+            self.assertEqual(sorted(merged.populations), sorted(f"{p}~{j}" for p in alone.populations for j in (0, 1)))
+            mine = merged.replica_config(1)
+            for key, value in alone.config.items():
+                if key.startswith("ensemble.") or key == "output.file":
+                    continue
+                same = mine[key] == value or (isinstance(value, float) and np.isnan(value) and np.isnan(mine[key]))
+                self.assertTrue(same, f"{key}: {mine[key]} against {value}")
+
 
 class FileWithoutSpikes(Fixture):
     """output.spikes = false: the file has LFP proxies, spectra and metrics, no /spikes."""
