@@ -152,8 +152,9 @@ void publishPartial(const std::string& partial_path, const FileIdentity& partial
 
 }  // namespace detail
 
-bool samePath(const std::string& a, const std::string& b) {
-  namespace fs = std::filesystem;
-  return fs::absolute(a).lexically_normal() == fs::absolute(b).lexically_normal();
+std::string pathKey(const std::string& path) {
+  return std::filesystem::absolute(path).lexically_normal().string();
 }
+
+bool samePath(const std::string& a, const std::string& b) { return pathKey(a) == pathKey(b); }
 }  // namespace cbgtc::io

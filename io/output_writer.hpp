@@ -218,6 +218,10 @@ void publishPartial(const std::string& partial_path, const FileIdentity& partial
 /// (neither need exist yet): ./out.h5, out.h5 and its absolute path do.
 bool samePath(const std::string& a, const std::string& b);
 
+/// The text samePath compares: equal for paths it calls the same, so that
+/// many paths are checked for repeats by sorting, not pair by pair.
+std::string pathKey(const std::string& path);
+
 /// The checks of the output location a run makes before its first step
 /// (also run by --validate). Throws OutputError naming the path if `path` is
 /// empty; if something is at `path` that is not a regular file (a

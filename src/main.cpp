@@ -761,10 +761,12 @@ void checkSpikeFiles(const cbgtc::SimulationConfig& config, std::set<std::string
 /// another's. Throws io::OutputError or ConfigError naming the file.
 void checkEnsembleFiles(const EnsemblePlan& plan, bool overwrite, const std::string& restart) {
   std::vector<std::pair<std::string, std::string>> files;  // (path, what writes it)
+  std::map<std::string, std::size_t> index;                // pathKey -> its entry in files
   const auto add = [&](const std::string& path, const std::string& what) {
-    for (const auto& [seen, by] : files)
-      if (cbgtc::io::samePath(path, seen))
-        throw cbgtc::ConfigError("'" + path + "' would be written by " + by + " and by " + what);
+    const auto [at, added] = index.emplace(cbgtc::io::pathKey(path), files.size());
+    if (!added)
+      throw cbgtc::ConfigError("'" + path + "' would be written by " + files[at->second].second + " and by " +
+                               what);
     files.emplace_back(path, what);
   };
   add(plan.table, "ensemble.table");
