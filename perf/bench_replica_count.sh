@@ -6,7 +6,8 @@
 # steps, analyses, files). One CSV row per command:
 #   perf/bench_replica_count.sh <cbgtc> [<other cbgtc>] > perf/results/replica_count_cpu.csv
 # REPLICA_COUNTS (default "10 100 300"), DURATION_MS (500) and REPEATS (2)
-# change the sizes.
+# change the sizes; ARGS adds keys (DURATION_MS=1 ARGS=--analysis.burn_in_ms=0:
+# what a run costs the host beside its steps).
 set -euo pipefail
 builds=("$(realpath "$1")")
 [ $# -ge 2 ] && builds+=("$(realpath "$2")")
@@ -24,7 +25,7 @@ for k in $counts; do
       start=$(date +%s.%N)
       "${builds[$b]}" --config input/default.ini --simulation.duration_ms="$duration" --ensemble.seeds=1-"$k" \
         --ensemble.replicas="$k" --ensemble.replica_files=one --analysis.pac_surrogates=0 --output.spikes=false \
-        --output.progress_interval_s=1000 --output.overwrite=true --output.file="$tmp/e.h5" > /dev/null
+        --output.progress_interval_s=1000 --output.overwrite=true --output.file="$tmp/e.h5" ${ARGS:-} > /dev/null
       wall=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
       awk -v b="$b" -v k="$k" -v t="$duration" -v r="$r" -v w="$wall" \
         'BEGIN { printf "%d,%d,%g,%d,%.3f,%.4f\n", b, k, t, r, w, w / k }'

@@ -52,19 +52,22 @@ timeout "$(limit 60)" "$exe" --config "$here/../input/default.ini" --output.file
 # Ensembles (docs/network.md, "Ensembles"): 1 s of the default network per
 # run, 20 runs one after another against 1000 as replicas of one network;
 # wall seconds per run, files and analysis included (PAC surrogates off, the
-# analyses on every host core).
+# analyses on every host core). runs:replicas:ms; 1000 replicas of 1 ms
+# first: what the host spends beside the steps.
 mkdir -p "$out/ens"
 ulimit -n 8192 2> /dev/null || true # a network of K replicas keeps K files open
-for spec in 20:1 1000:1000; do
-  runs=${spec%%:*} replicas=${spec##*:}
-  section "ensemble of $runs runs, replicas=$replicas"
+for spec in 20:1:1000 1000:1000:1 1000:1000:1000; do
+  runs=${spec%%:*} rest=${spec#*:}
+  replicas=${rest%%:*} duration=${rest#*:}
+  section "ensemble of $runs runs of $duration ms, replicas=$replicas"
   start=$(date +%s.%N)
-  timeout "$(limit 120 200)" "$exe" --config "$here/../input/default.ini" --simulation.duration_ms=1000 \
+  timeout "$(limit 120 200)" "$exe" --config "$here/../input/default.ini" --simulation.duration_ms="$duration" \
+    --analysis.burn_in_ms=$((duration < 400 ? 0 : 200)) \
     --ensemble.seeds=1-$runs --ensemble.replicas=$replicas --ensemble.replica_files=one \
     --analysis.pac_surrogates=0 --analysis.threads="$(nproc)" --output.spikes=false --output.timers=true \
     --output.progress_interval_s=1000 --output.file="$out/ens/e.$ext" --output.overwrite=true 2>&1 |
     grep -E "^network|rror" | tail -n 3 >> "$log"
-  echo "ensemble of $runs runs, replicas=$replicas: exit ${PIPESTATUS[0]}," \
+  echo "ensemble of $runs runs of $duration ms, replicas=$replicas: exit ${PIPESTATUS[0]}," \
     "$(awk -v a="$start" -v b="$(date +%s.%N)" -v n="$runs" 'BEGIN { printf "%.4f", (b - a) / n }') s per run" >> "$log"
 done
 rm -rf "$out/ens"
