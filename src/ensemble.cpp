@@ -410,7 +410,7 @@ std::string ensembleTable(const std::vector<EnsembleRun>& runs, const std::vecto
   if (runs.empty() || summaries.empty()) return "";
   out << "row\tpoint\tseed\toverrides\tpopulation\tn";
   for (const auto& [name, value] : summaryMetrics(PopulationSummary{})) out << '\t' << name;
-  out << "\tbeta_coherence\n";
+  out << "\tbeta_coherence\tstatus\n";
   const std::size_t metric_count = summaryMetrics(PopulationSummary{}).size();
   const std::string no_metrics = [&] {
     std::string t;
@@ -420,13 +420,15 @@ std::string ensembleTable(const std::vector<EnsembleRun>& runs, const std::vecto
   for (std::size_t r = 0; r < runs.size(); ++r) {
     const std::string lead = "run " + std::to_string(runs[r].index) + "\t" + std::to_string(runs[r].point) + "\t" +
                              std::to_string(runs[r].seed) + "\t" + overridesText(runs[r]) + "\t";
+    // A failed run's metrics are NaN, as undefined ones are: the status tells them apart.
+    const char* status = summaries[r].complete ? "\tok\n" : "\tfailed\n";
     for (const PopulationSummary& p : summaries[r].populations) {
       out << lead << p.name << "\t1";
       for (const auto& [name, value] : summaryMetrics(p)) out << '\t' << number(value);
-      out << "\tnan\n";
+      out << "\tnan" << status;
     }
     for (const PairSummary& q : summaries[r].pairs)
-      out << lead << q.a << "~" << q.b << "\t1" << no_metrics << '\t' << number(q.beta_coherence) << '\n';
+      out << lead << q.a << "~" << q.b << "\t1" << no_metrics << '\t' << number(q.beta_coherence) << status;
   }
   // Each grid point's mean and sd over its runs.
   std::map<std::size_t, std::vector<std::size_t>> by_point;
@@ -455,13 +457,13 @@ std::string ensembleTable(const std::vector<EnsembleRun>& runs, const std::vecto
         }
         out << '\t' << members.size();
         for (const auto& c : columns) out << '\t' << number(value(c));
-        out << "\tnan\n";
+        out << "\tnan\t-\n";
       }
       for (std::size_t q = 0; q < first.pairs.size(); ++q) {
         std::vector<double> c;
         for (std::size_t r : members) c.push_back(summaries[r].pairs[q].beta_coherence);
         out << lead << first.pairs[q].a << "~" << first.pairs[q].b << '\t' << members.size() << no_metrics
-            << '\t' << number(value(c)) << '\n';
+            << '\t' << number(value(c)) << "\t-\n";
       }
     }
   }

@@ -109,7 +109,8 @@ std::vector<std::pair<std::string, double>> summaryMetrics(const PopulationSumma
 /// The ensemble's table: a header, one row per run and population (and per
 /// pair of populations, with its beta coherence), then each grid point's
 /// mean and sample standard deviation over its runs (NaN values left out; n
-/// says how many counted). Tab-separated; "nan" where undefined.
+/// says how many counted). Tab-separated; "nan" where undefined. Each run's
+/// rows end in its status, ok or failed (a failed run's metrics are NaN).
 /// `summaries[r]` belongs to runs[r].
 std::string ensembleTable(const std::vector<EnsembleRun>& runs, const std::vector<RunSummary>& summaries);
 

@@ -172,6 +172,20 @@ TEST(EnsembleTable, MeanAndSampleSdPerGridPointLeavingOutNaN) {
   EXPECT_NE(table.find("nan"), std::string::npos);
 }
 
+// A failed run's metrics are NaN like undefined ones; its status says which
+// it is, and the statistics leave it out.
+TEST(EnsembleTable, AFailedRunIsMarkedAndLeftOut) {
+  const auto runs = ensembleRuns(std::vector<GridAxis>{}, {1, 2}, 0);
+  const std::vector<RunSummary> s = {summaryWith(10, 0.5, 0.1), failedRunSummary(summaryWith(12, 0.7, 0.2))};
+  const std::string table = ensembleTable(runs, s);
+  EXPECT_EQ(column(table, "run", "status"), (std::vector<std::string>{"ok", "failed"}));
+  EXPECT_EQ(column(table, "run", "rate_hz"), (std::vector<std::string>{"10", "nan"}));
+  EXPECT_EQ(column(table, "mean", "rate_hz"), (std::vector<std::string>{"10"}));
+  EXPECT_EQ(column(table, "defined", "rate_hz"), (std::vector<std::string>{"1"}));
+  EXPECT_EQ(column(table, "mean", "status"), (std::vector<std::string>{"-"}));
+  EXPECT_NE(table.find("STN~GPe\t1\t" + std::string("nan")), std::string::npos);
+}
+
 // The printed digest shows a sample sd only where two runs define the metric.
 TEST(EnsembleDigest, OneDefinedValueHasNoSpread) {
   const auto runs = ensembleRuns(parseGrid("k.x = a, b"), {1, 2}, 0);
