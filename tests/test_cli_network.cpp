@@ -918,6 +918,25 @@ TEST(CliEnsemble, SpikeFilesAreReadBeforeAnyRun) {
   EXPECT_FALSE(std::filesystem::exists(dir / "out_ensemble.tsv"));
 }
 
+// A run that fails (here a step too long for the STN) leaves the others
+// going; the ensemble exits with its code, and the table marks its rows.
+TEST(CliEnsemble, AFailedRunIsMarkedInTheTable) {
+  TempDir dir;
+  const std::string base = (dir / "ens.h5").string();
+  const RunResult r = runCbgtc(smallRun(dir, base, "--ensemble.grid='simulation.dt_ms = 0.025, 0.2'"), dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const std::string table = slurp(dir / "ens_ensemble.tsv");
+  std::istringstream lines(table);
+  int ok = 0, failed = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("run 0\t", 0) == 0) ok += line.size() > 3 && line.substr(line.size() - 3) == "\tok";
+    if (line.rfind("run 1\t", 0) == 0)
+      failed += line.size() > 7 && line.substr(line.size() - 7) == "\tfailed";
+  }
+  EXPECT_EQ(ok, 6) << table;  // 3 populations and 3 pairs each
+  EXPECT_EQ(failed, 6) << table;
+}
+
 TEST(CliEnsemble, ABadGridValueStopsTheEnsembleBeforeAnyRun) {
   TempDir dir;
   const std::string base = (dir / "ens.h5").string();
