@@ -31,6 +31,17 @@ enum class StimulusKind : std::int32_t {
   Axonal,      // pulses at start + m/f that fire each driven axon with a probability (no current)
 };
 
+/// Each kind's name in a deck (`kind = pulse_train`): the one list that
+/// reading a deck and its error messages use.
+struct StimulusKindName {
+  StimulusKind kind;
+  const char* name;
+};
+inline constexpr StimulusKindName stimulus_kind_names[] = {{StimulusKind::Dc, "dc"},
+                                                           {StimulusKind::Sine, "sine"},
+                                                           {StimulusKind::PulseTrain, "pulse_train"},
+                                                           {StimulusKind::Axonal, "axonal"}};
+
 /// One stimulus as a kernel sees it. Times in ms, currents in the target
 /// model's units, positive depolarising.
 struct Stimulus {

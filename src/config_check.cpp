@@ -235,7 +235,7 @@ void checkConsistency(const SimulationConfig& c) {
     });
     if (named == c.stimuli.end())
       throw ConfigError("analysis.pulse_stimulus: no [stimulus." + c.analysis.pulse_stimulus + "] section");
-    if (named->kind != "pulse_train" && named->kind != "axonal")
+    if (!isPulsed(*named))
       throw ConfigError("analysis.pulse_stimulus: stimulus." + named->name + " is not a pulse_train or axonal one");
     if (named->interval_cv != 0)
       throw ConfigError("analysis.pulse_stimulus: stimulus." + named->name +
@@ -263,7 +263,7 @@ void checkConsistency(const SimulationConfig& c) {
     });
     if (named == c.stimuli.end())
       throw ConfigError("analysis.relay_stimulus: no [stimulus." + c.analysis.relay_stimulus + "] section");
-    if (named->kind != "pulse_train")
+    if (stimulusKind(*named) != StimulusKind::PulseTrain)
       throw ConfigError("analysis.relay_stimulus: stimulus." + named->name + " is not a pulse_train one");
     // The index is a mean over the cells that receive the pulses.
     if (!named->node_ids.empty() || named->fraction != 1.0 || named->electrode)

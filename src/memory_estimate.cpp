@@ -85,7 +85,7 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
     const std::int64_t separation = std::max<std::int64_t>(1, leastSpikeSeparation(p.params, dt));
     spike_capacity += n * ((epoch - 1) / separation + 1);
     for (const StimulusSettings& st : c.stimuli)
-      if (st.kind == "axonal" && st.population == p.name)
+      if (stimulusKind(st) == StimulusKind::Axonal && st.population == p.name)
         spike_capacity += n * axonalPulsesPerEpoch(st, c, epoch);
   }
   // Recordings: the buffer of samples and the column of each local neuron.

@@ -255,7 +255,7 @@ void Simulation::buildPopulations() {
           spike_capacity += std::int64_t(n) * ((_epoch_steps - 1) / separation + 1);
           // Axonal spikes: at most one per pulse and neuron.
           for (const StimulusSettings& st : config.stimuli)
-            if (st.kind == "axonal" && st.population == s.name)
+            if (stimulusKind(st) == StimulusKind::Axonal && st.population == s.name)
               spike_capacity += std::int64_t(n) * axonalPulsesPerEpoch(st, config, _epoch_steps);
           initializePopulation<M>(space, m.storage, std::get<typename M::Settings>(s.params), seed, p.key,
                                   p.firstGlobal());

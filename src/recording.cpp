@@ -45,7 +45,7 @@ void Simulation::writePlacementAndReach(io::OutputWriter& writer) const {
   for (const StimulusSettings& s : _config.stimuli) {
     // Pulse times, which irregular trains (interval_cv) do not give by a
     // formula: what a pulse-triggered or relay analysis of the file needs.
-    if ((s.kind == "pulse_train" || s.kind == "axonal") && s.frequency_hz > 0)
+    if (isPulsed(s) && s.frequency_hz > 0)
       writer.writeDataset("/stimuli/" + s.name, "pulse_onsets_ms", pulseOnsets(s, _config),
                           {{"units", "ms"}});
     if (!s.electrode) continue;

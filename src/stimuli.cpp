@@ -21,6 +21,16 @@ double stopOf(const StimulusSettings& s, const SimulationConfig& c) {
 
 }  // namespace
 
+StimulusKind stimulusKind(const StimulusSettings& s) {
+  std::string kinds;
+  constexpr std::size_t count = std::size(stimulus_kind_names);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (s.kind == stimulus_kind_names[i].name) return stimulus_kind_names[i].kind;
+    kinds += (i == 0 ? "" : i + 1 == count ? " or " : ", ") + std::string(stimulus_kind_names[i].name);
+  }
+  throw ConfigError("stimulus." + s.name + ".kind must be " + kinds + ", got '" + s.kind + "'");
+}
+
 void checkStimuli(const SimulationConfig& c) {
   std::set<std::string> names;
   for (const StimulusSettings& s : c.stimuli) {
@@ -37,17 +47,16 @@ void checkStimuli(const SimulationConfig& c) {
     if (!takesInput(pop->params))
       throw ConfigError(k + "population: " + pop->name + " is a spike source (model " + pop->model +
                         ") and takes no input");
-    if (s.kind != "dc" && s.kind != "sine" && s.kind != "pulse_train" && s.kind != "axonal")
-      throw ConfigError(k + "kind must be dc, sine, pulse_train or axonal, got '" + s.kind + "'");
-    if (s.kind == "axonal" && !(s.frequency_hz > 0))
+    const StimulusKind kind = stimulusKind(s);
+    if (kind == StimulusKind::Axonal && !(s.frequency_hz > 0))
       throw ConfigError(k + "frequency_hz must be positive for axonal pulses");
     // An axon fires at most once a step: closer pulses would be dropped.
-    if (s.kind == "axonal" && 1000.0 / s.frequency_hz < c.simulation.dt_ms)
+    if (kind == StimulusKind::Axonal && 1000.0 / s.frequency_hz < c.simulation.dt_ms)
       throw ConfigError(k + "frequency_hz (" + io::formatNumber(s.frequency_hz) + ") puts axonal pulses " +
                         io::formatNumber(1000.0 / s.frequency_hz) +
                         " ms apart, closer than simulation.dt_ms (" + io::formatNumber(c.simulation.dt_ms) +
                         "), and an axon fires at most once a step");
-    if (s.kind == "axonal" && c.population(axonalSpikePopulation(pop->name)))
+    if (kind == StimulusKind::Axonal && c.population(axonalSpikePopulation(pop->name)))
       throw ConfigError(k + "population: its axonal spikes are written as '" +
                         axonalSpikePopulation(pop->name) +
                         "', the name of another population; rename that one");
@@ -67,7 +76,7 @@ void checkStimuli(const SimulationConfig& c) {
     if (!(stopOf(s, c) > s.start_ms))
       throw ConfigError(k + "stop_ms (" + io::formatNumber(s.stop_ms) + ") must be after " + k + "start_ms (" +
                         io::formatNumber(s.start_ms) + ")");
-    if (s.interval_cv != 0 && s.kind != "pulse_train" && s.kind != "axonal")
+    if (s.interval_cv != 0 && !isPulsed(s))
       throw ConfigError(k + "interval_cv applies to pulse_train and axonal stimuli only");
     // A key this stimulus does not read is a mistake, not a no-op.
     const StimulusSettings defaults;
@@ -75,18 +84,18 @@ void checkStimuli(const SimulationConfig& c) {
       if (set && !read) throw ConfigError(k + keys + " applies to " + applies_to + " only");
     };
     const auto given = [&](const char* key) { return s.given.count(key) > 0; };
-    unread(s.kind != "axonal", given("amplitude") || s.amplitude != defaults.amplitude, "amplitude",
+    unread(kind != StimulusKind::Axonal, given("amplitude") || s.amplitude != defaults.amplitude, "amplitude",
            "dc, sine and pulse_train stimuli (an axonal stimulus fires axons: docs/stimuli.md)");
-    unread(s.kind != "dc", given("frequency_hz") || s.frequency_hz != defaults.frequency_hz, "frequency_hz",
-           "sine, pulse_train and axonal stimuli (kind = dc is the default)");
-    unread(s.kind == "pulse_train", given("pulse_width_us") || s.pulse_width_us != defaults.pulse_width_us,
-           "pulse_width_us",
+    unread(kind != StimulusKind::Dc, given("frequency_hz") || s.frequency_hz != defaults.frequency_hz,
+           "frequency_hz", "sine, pulse_train and axonal stimuli (kind = dc is the default)");
+    unread(kind == StimulusKind::PulseTrain,
+           given("pulse_width_us") || s.pulse_width_us != defaults.pulse_width_us, "pulse_width_us",
            "pulse_train stimuli (an axonal pulse fires an axon whatever its width: docs/stimuli.md)");
-    unread(s.kind == "axonal", given("probability") || s.probability != defaults.probability, "probability",
-           "axonal stimuli");
-    unread(s.kind == "sine", s.offset != defaults.offset || s.phase_rad != defaults.phase_rad,
+    unread(kind == StimulusKind::Axonal, given("probability") || s.probability != defaults.probability,
+           "probability", "axonal stimuli");
+    unread(kind == StimulusKind::Sine, s.offset != defaults.offset || s.phase_rad != defaults.phase_rad,
            "offset (or phase_rad)", "sine stimuli");
-    unread(s.kind == "pulse_train", s.biphasic, "biphasic", "pulse_train stimuli");
+    unread(kind == StimulusKind::PulseTrain, s.biphasic, "biphasic", "pulse_train stimuli");
     unread(s.biphasic,
            s.interphase_gap_us != defaults.interphase_gap_us ||
                s.second_phase_ratio != defaults.second_phase_ratio,
@@ -98,7 +107,7 @@ void checkStimuli(const SimulationConfig& c) {
                s.electrode_y_um != 0 || s.electrode_z_um != 0,
            "current_mA (or threshold_*, conductivity_S_per_m, electrode_*_um)",
            "an electrode (electrode = true)");
-    if (s.kind == "pulse_train") {
+    if (kind == StimulusKind::PulseTrain) {
       if (!(s.frequency_hz > 0)) throw ConfigError(k + "frequency_hz must be positive for a pulse_train");
       const double pulse_us = s.pulse_width_us + (s.biphasic ? s.interphase_gap_us + s.pulse_width_us / s.second_phase_ratio : 0);
       if (!(pulse_us / 1000.0 < 1000.0 / s.frequency_hz))
@@ -110,10 +119,7 @@ void checkStimuli(const SimulationConfig& c) {
 
 Stimulus stimulusOf(const StimulusSettings& s, const SimulationConfig& c) {
   Stimulus out;
-  out.kind = s.kind == "sine"          ? StimulusKind::Sine
-             : s.kind == "pulse_train" ? StimulusKind::PulseTrain
-             : s.kind == "axonal"      ? StimulusKind::Axonal
-                                       : StimulusKind::Dc;
+  out.kind = stimulusKind(s);
   out.probability = s.probability;
   out.seed = randomSeed(s, c);
   out.key = randomKey(s);
@@ -261,15 +267,17 @@ const StimulusSettings* pulseHistogramStimulus(const SimulationConfig& config,
   if (name == "none") return nullptr;
   // Periodic pulses only: the histogram's bins span one period.
   for (const StimulusSettings& s : config.stimuli)
-    if ((s.kind == "pulse_train" || s.kind == "axonal") && s.interval_cv == 0 &&
-        (name.empty() || randomName(s) == name) && replicaTag(s.name) == replicaTag(population))
+    if (isPulsed(s) && s.interval_cv == 0 && (name.empty() || randomName(s) == name) &&
+        replicaTag(s.name) == replicaTag(population))
       return &s;
   return nullptr;
 }
 
 bool stimulusActs(const StimulusSettings& s, const SimulationConfig& config) {
-  const bool strength =
-      s.kind == "axonal" ? s.probability > 0 : s.amplitude != 0 || (s.kind == "sine" && s.offset != 0);
+  const StimulusKind kind = stimulusKind(s);
+  const bool strength = kind == StimulusKind::Axonal
+                            ? s.probability > 0
+                            : s.amplitude != 0 || (kind == StimulusKind::Sine && s.offset != 0);
   if (!strength) return false;
   if (s.electrode) return electrodeReach(s, config).activated > 0;
   return !s.node_ids.empty() || s.fraction > 0;

@@ -20,6 +20,16 @@ inline std::string axonalSpikePopulation(const std::string& population) {
   return population.substr(0, population.size() - tag.size()) + "_axonal" + tag;
 }
 
+/// The kind that `s.kind` names. Throws ConfigError naming the key and
+/// the kinds where it names none.
+StimulusKind stimulusKind(const StimulusSettings& s);
+
+/// Whether `s` delivers pulses (pulse_train or axonal).
+inline bool isPulsed(const StimulusSettings& s) {
+  const StimulusKind kind = stimulusKind(s);
+  return kind == StimulusKind::PulseTrain || kind == StimulusKind::Axonal;
+}
+
 /// Checks every [stimulus] section; throws ConfigError naming the key.
 void checkStimuli(const SimulationConfig& config);
 

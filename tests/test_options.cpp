@@ -326,6 +326,14 @@ TEST(OptionsErrors, MisspeltSectionNamesTheClosest) {
   EXPECT_EQ(pop(cl.config, "GPx").n, 5);
 }
 
+// A stimulus kind that is none of the kernel's names is refused naming the
+// key, the value and every kind (kernels/stimulus.hpp's list).
+TEST(OptionsErrors, AnUnknownStimulusKindNamesEveryKind) {
+  const std::string dbs = cbgtc::test::inputDeck("parkinsonian_dbs.ini");
+  expectRejected({"--config", dbs, "--stimulus.dbs.kind=square"},
+                 {"stimulus.dbs.kind must be dc, sine, pulse_train or axonal, got 'square'"});
+}
+
 // Keys of the earlier deck format are refused with the key that replaces them.
 TEST(OptionsErrors, MovedKeysNameTheirNewKey) {
   expectRejected({"--stn.gNa=49"}, {"stn.gNa", "population.STN.gNa"});
