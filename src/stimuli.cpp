@@ -22,12 +22,12 @@ double stopOf(const StimulusSettings& s, const SimulationConfig& c) {
 }  // namespace
 
 StimulusKind stimulusKind(const StimulusSettings& s) {
+  for (const StimulusKindName& k : stimulus_kind_names)
+    if (s.kind == k.name) return k.kind;
   std::string kinds;
   constexpr std::size_t count = std::size(stimulus_kind_names);
-  for (std::size_t i = 0; i < count; ++i) {
-    if (s.kind == stimulus_kind_names[i].name) return stimulus_kind_names[i].kind;
+  for (std::size_t i = 0; i < count; ++i)
     kinds += (i == 0 ? "" : i + 1 == count ? " or " : ", ") + std::string(stimulus_kind_names[i].name);
-  }
   throw ConfigError("stimulus." + s.name + ".kind must be " + kinds + ", got '" + s.kind + "'");
 }
 
