@@ -101,6 +101,14 @@ KOKKOS_FORCEINLINE_FUNCTION Fraction fractionOf(R x, R e) {
   return {near_zero ? series : x, near_zero ? R(1) : R(1) - e};
 }
 
+/// The same fraction given E = e^{x} (clipped) instead of e^{−x}:
+/// x/(1 − 1/E) = −x·E/(1 − E), no division.
+KOKKOS_FORCEINLINE_FUNCTION Fraction fractionOfReciprocal(R x, R E) {
+  const bool near_zero = math::fabs(x) < R(0.05);
+  const Fraction f = fractionOf(x, R(0));
+  return {near_zero ? f.num : -x * E, near_zero ? R(1) : R(1) - E};
+}
+
 KOKKOS_FORCEINLINE_FUNCTION Fraction xOverOneMinusExpNegFraction(R x) { return fractionOf(x, clippedExp(-x)); }
 
 KOKKOS_FORCEINLINE_FUNCTION R xOverOneMinusExpNeg(R x) {
@@ -163,11 +171,23 @@ KOKKOS_FORCEINLINE_FUNCTION real_type mInf(real_type V) {
 // them out among a few lanes (LaneGroup), which compute them by the same
 // operations as one lane does.
 
-/// The eleven exponentials of a step, e_j = exp(clip(arg_j, ±50)), each of
-/// V alone: α_n (e^{−u}, u = (V+52)/5), β_n, τ_n, α_h, β_h (e^{−(V+27)/5}),
-/// τ_h, α_m (e^{−(V+54)/4}), β_m (e^{(V+27)/5}), r∞, a∞, s∞.
-enum StnExponential : int { kAlphaN, kBetaN, kTauN, kAlphaH, kBetaH, kTauH, kAlphaM, kBetaM, kRInf, kAInf, kSInf,
-                            kExponentials };
+/// The nine exponentials of a step, e_j = exp(clip(arg_j, ±50)), each of
+/// V alone: β_n, τ_n, α_h, β_h (e^{−u}, u = (V+27)/5), τ_h, α_m
+/// (e^{−(V+54)/4}), r∞, a∞, s∞. α_n's e^{−(V+52)/5} is e^{−u}·e^{−5} and β_m's
+/// e^{u} is 1/e^{−u} (folded into β_m's fraction), so β_h's exponential serves
+/// three rates; the clips differ only beyond V = 198 mV or below −302 mV.
+enum StnExponential : int {
+  kBetaN,
+  kTauN,
+  kAlphaH,
+  kBetaH,
+  kTauH,
+  kAlphaM,
+  kRInf,
+  kAInf,
+  kSInf,
+  kExponentials
+};
 
 /// Parameter reciprocals a step multiplies by: loop-invariant, so a launch
 /// that advances a neuron through many steps computes them once.
@@ -184,14 +204,12 @@ struct StnReciprocals {
 KOKKOS_FORCEINLINE_FUNCTION void exponentArguments(real_type V, const StnParams& p, const StnReciprocals& inv,
                                                    real_type (&arg)[kExponentials]) {
   using R = real_type;
-  arg[kAlphaN] = (V + R(52)) * R(-1.0 / 5);
   arg[kBetaN] = (V + R(57)) * R(-1.0 / 40);
   arg[kTauN] = (V + R(80)) * R(1.0 / 26);
   arg[kAlphaH] = (V + R(50)) * R(-1.0 / 18);
   arg[kBetaH] = (V + R(27)) * R(-1.0 / 5);
   arg[kTauH] = (V + R(57)) * R(1.0 / 3);
   arg[kAlphaM] = (V + R(54)) * R(-1.0 / 4);
-  arg[kBetaM] = (V + R(27)) * R(1.0 / 5);
   arg[kRInf] = (V - p.Vr_half) * inv.kr;
   arg[kAInf] = (V - p.Vp_half) * -inv.kp;
   arg[kSInf] = (V + R(39)) * R(-1.0 / 8);
@@ -211,7 +229,9 @@ KOKKOS_FORCEINLINE_FUNCTION void quotientTerms(real_type V, real_type n, real_ty
                                                real_type (&den)[kQuotients]) {
   using R = real_type;
   // α_n = 0.16·fn, β_n = 0.5·e: the forms of alphaN, betaN; likewise for h and m.
-  const Impl::Fraction fn = Impl::fractionOf(-arg[kAlphaN], e[kAlphaN]);
+  // α_n's e^{−(V+52)/5} is β_h's e^{−(V+27)/5} times e^{−5}.
+  constexpr R e_minus_5 = R(6.737946999085467e-03);
+  const Impl::Fraction fn = Impl::fractionOf((V + R(52)) * R(1.0 / 5), e[kBetaH] * e_minus_5);
   {
     const R an = R(0.16) * fn.num, ad = fn.den, bn = R(0.5) * e[kBetaN];
     const R S = an + bn * ad;
@@ -227,7 +247,7 @@ KOKKOS_FORCEINLINE_FUNCTION void quotientTerms(real_type V, real_type n, real_ty
     den[kHRate] = R(0.75) * S * (one_e + R(500));
   }
   const Impl::Fraction fa = Impl::fractionOf(-arg[kAlphaM], e[kAlphaM]);
-  const Impl::Fraction fb = Impl::fractionOf(-arg[kBetaM], e[kBetaM]);
+  const Impl::Fraction fb = Impl::fractionOfReciprocal((V + R(27)) * R(-1.0 / 5), e[kBetaH]);
   const R a = R(1.28) * fa.num * fb.den;
   num[kMInf] = a;
   den[kMInf] = a + R(1.4) * fb.num * fa.den;
