@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "kernels/types.hpp"
+#include "kernels/vectorizable_math.hpp"
 
 namespace cbgtc {
 
@@ -55,6 +56,24 @@ template <class ExecutionSpace, class Slots>
 void sumSamples(const ExecutionSpace& space, const Slots& slots, std::int64_t offset, std::int64_t samples) {
   const auto n_slots = static_cast<std::int64_t>(slots.extent(0));
   if (n_slots == 0 || samples <= 0) return;
+  constexpr bool host = Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
+  if constexpr (host) {
+    // A thread per row, its sum in vector lanes: the team's reduction is
+    // one chain of dependent adds on a CPU. The order of the adds differs,
+    // so the proxy differs in round-off, as it does between rank counts
+    // (docs/model.md §6.3); every thread count gives the same bits.
+    Kokkos::parallel_for("cbgtc::Lfp::sum", Kokkos::RangePolicy<ExecutionSpace>(space, 0, n_slots * samples),
+                         [=](const std::int64_t t) {
+                           const std::int64_t s = t / samples, m = t % samples;
+                           const SampleSumSlot slot = slots(s);
+                           const real_type* row = slot.scratch + m * slot.row_stride;
+                           double sum = 0;
+                           CBGTC_SIMD_SUM(sum)
+                           for (index_type i = 0; i < slot.neurons; ++i) sum += static_cast<double>(row[i]);
+                           slot.out[offset + m - slot.first] = sum;
+                         });
+    return;
+  }
   using Policy = Kokkos::TeamPolicy<ExecutionSpace>;
   using Member = typename Policy::member_type;
   Kokkos::parallel_for(

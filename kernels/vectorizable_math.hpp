@@ -48,8 +48,13 @@
 /// Clang except for HIP: src/CMakeLists.txt).
 #if defined(_OPENMP) || defined(CBGTC_OPENMP_SIMD)
 #define CBGTC_SIMD_LOOP _Pragma("omp simd")
+#define CBGTC_SIMD_PRAGMA(text) _Pragma(#text)
+/// Before a loop that adds into `var`: vector lanes keep partial sums,
+/// added together at the end (a different order of the adds than one chain).
+#define CBGTC_SIMD_SUM(var) CBGTC_SIMD_PRAGMA(omp simd reduction(+ : var))
 #else
 #define CBGTC_SIMD_LOOP
+#define CBGTC_SIMD_SUM(var)
 #endif
 
 /// Short loops over a step's terms unrolled completely, so that a loop over
