@@ -189,7 +189,8 @@ struct PopulationDrive {
 
   /// CPU backends: the net input currents of neurons [i0, i0 + lanes)
   /// (lanes ≤ W) in step k, for their voltages V[l], into I[l] and
-  /// abs_syn[l] (and Σ g_k into G_syn[l] unless G_syn is null), by the
+  /// abs_syn[l] (and Σ g_k into G_syn[l] unless G_syn is null; each of
+  /// these three holds W values, and lanes beyond `lanes` are zeroed), by the
   /// point functions inputCurrent uses
   /// (addSynapticCurrent, noiseNormals, ouStep), each stage over the lanes
   /// in a loop the compiler vectorises. The conductances and OU values stay in their
@@ -198,13 +199,14 @@ struct PopulationDrive {
   template <int W>
   void inputCurrents(index_type i0, int lanes, step_type k, bool refill_noise, const real_type* V,
                      real_type* I, real_type* abs_syn, real_type* G_syn, double (*z)[W]) const {
-    CBGTC_SIMD_LOOP
-    for (int l = 0; l < lanes; ++l) {
+    // All W lanes, a constant count: the compiler then stores vectors
+    // where it made a loop to `lanes` a call to memset.
+    for (int l = 0; l < W; ++l) {
       I[l] = 0;
       abs_syn[l] = 0;
     }
     if (G_syn != nullptr)
-      for (int l = 0; l < lanes; ++l) G_syn[l] = 0;
+      for (int l = 0; l < W; ++l) G_syn[l] = 0;
     for (int p = 0; p < synapses.count; ++p) {
       const ConductanceInput& in = synapses[p];
       std::int64_t* const arrivals = &in.arrivals(k % in.n_slots, i0);
