@@ -105,6 +105,34 @@ void addMoments(const ExecutionSpace& space, const Slots& slots, std::int64_t fi
   const auto n_slots = static_cast<std::int64_t>(slots.extent(0));
   if (n_slots == 0 || first_row >= samples || max_neurons <= 0) return;
   const std::int64_t blocks = (max_neurons + moment_block_neurons - 1) / moment_block_neurons;
+  constexpr bool host = Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
+  if constexpr (host) {
+    // The samples in the outer loop and the block's neurons in vector lanes
+    // (a neuron's samples lie a row apart): each neuron still adds its
+    // samples in turn, so the sums are the same bits.
+    Kokkos::parallel_for(
+        "cbgtc::Synchrony::moments", Kokkos::RangePolicy<ExecutionSpace>(space, 0, n_slots * blocks),
+        [=](const std::int64_t t) {
+          const MomentSlot slot = slots(t / blocks);
+          const auto begin = static_cast<index_type>((t % blocks) * moment_block_neurons);
+          if (begin >= slot.neurons) return;
+          const index_type end =
+              slot.neurons - begin < moment_block_neurons ? slot.neurons : begin + moment_block_neurons;
+          double* const sums = slot.moments;
+          double* const squares = slot.moments + slot.stride_moment;
+          const std::int64_t stride = slot.stride_neuron;
+          for (std::int64_t m = first_row; m < samples; ++m) {
+            const real_type* row = slot.scratch + m * slot.row_stride;
+            CBGTC_SIMD_LOOP
+            for (index_type i = begin; i < end; ++i) {
+              const double v = static_cast<double>(row[i]);
+              sums[i * stride] += v;
+              squares[i * stride] += v * v;
+            }
+          }
+        });
+    return;
+  }
   using Policy = Kokkos::TeamPolicy<ExecutionSpace>;
   using Member = typename Policy::member_type;
   Kokkos::parallel_for(
