@@ -118,8 +118,8 @@ std::vector<std::string> runWarnings(const cbgtc::SimulationConfig& config) {
                        ms(end_ms) + "): nothing will be analysed");
   for (const cbgtc::StimulusSettings& st : config.stimuli) {
     const std::string key = "stimulus." + st.name;
+    const cbgtc::StimulusKind kind = cbgtc::stimulusKind(st);
     if (!cbgtc::stimulusActs(st, config)) {
-      const cbgtc::StimulusKind kind = cbgtc::stimulusKind(st);
       const std::string why = kind == cbgtc::StimulusKind::Axonal ? "probability is 0"
                               : st.amplitude == 0 && !(kind == cbgtc::StimulusKind::Sine && st.offset != 0)
                                   ? "amplitude is 0"
@@ -129,8 +129,8 @@ std::vector<std::string> runWarnings(const cbgtc::SimulationConfig& config) {
     } else if (st.stop_ms >= 0 && st.stop_ms <= burn_in_ms && burn_in_ms < end_ms) {
       warnings.push_back(key + " stops at " + ms(st.stop_ms) +
                          ", before the analysed window (analysis.burn_in_ms " + ms(burn_in_ms) + ")");
-    } else if (cbgtc::stimulusKind(st) != cbgtc::StimulusKind::Dc &&
-               st.name != config.analysis.relay_stimulus && st.frequency_hz >= config.analysis.beta_lo_hz &&
+    } else if (kind != cbgtc::StimulusKind::Dc && st.name != config.analysis.relay_stimulus &&
+               st.frequency_hz >= config.analysis.beta_lo_hz &&
                st.frequency_hz <= config.analysis.beta_hi_hz) {
       // Its drive is a rhythm in the band: the beta metrics measure it too.
       // (A relay's sensorimotor pulses are an input by design, §7.9.)
