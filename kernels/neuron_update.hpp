@@ -395,13 +395,16 @@ struct PopulationStepper {
     }
   }
 
-  /// CPU backends: neurons [i0, i0 + lanes) (lanes ≤ W) through steps
-  /// [k0, k1), the same arithmetic as operator() with each step's lanes in
-  /// loops the compiler vectorises. The state stays in the Views, which
-  /// for one chunk are in L1; spikes, LFP and report samples are taken
-  /// after each step's vector loops.
-  template <int W>
-  void advanceLanes(index_type i0, int lanes, step_type k0, step_type k1) const {
+  /// CPU backends: neurons [i0, i0 + lanes) (lanes = chunk_lanes ≤ W)
+  /// through steps [k0, k1), the same arithmetic as operator() with each
+  /// step's lanes in loops the compiler vectorises. The state stays in the
+  /// Views, which for one chunk are in L1; spikes, LFP and report samples are
+  /// taken after each step's vector loops. Full: a whole chunk (lanes = W),
+  /// whose loops then have a constant trip count, fully vectorised with no
+  /// remainder handling.
+  template <int W, bool Full = false>
+  void advanceLanes(index_type i0, int chunk_lanes, step_type k0, step_type k1) const {
+    const int lanes = Full ? W : chunk_lanes;
     const bool lfp_on = rec.lfp.extent(0) > 0;
     const bool v_on = rec.lfp_v.extent(0) > 0;
     bool recorded = false;
@@ -426,8 +429,8 @@ struct PopulationStepper {
           rec.template sample<model>(i0 + l, k, pop.load(i0 + l), drive, nullptr);
       CBGTC_SIMD_LOOP
       for (int l = 0; l < lanes; ++l) V[l] = pop.load(i0 + l).V;
-      drive.template inputCurrents<W>(i0, lanes, k, k == k0 || (k & 3) == 0, V, I, abs_syn,
-                                      implicit_synapses ? G_syn : nullptr, z);
+      drive.template inputCurrents<W, Full>(i0, lanes, k, k == k0 || (k & 3) == 0, V, I, abs_syn,
+                                            implicit_synapses ? G_syn : nullptr, z);
       if (lfp_on) {
         CBGTC_SIMD_LOOP
         for (int l = 0; l < lanes; ++l) lfp_sum[l] += abs_syn[l];
@@ -499,7 +502,10 @@ void advancePopulation(const ExecutionSpace& space, const char* label, const Ste
     Kokkos::parallel_for(label, Kokkos::RangePolicy<ExecutionSpace>(space, 0, (n + W - 1) / W),
                          [=](const index_type chunk) {
                            const index_type i0 = chunk * W;
-                           population.template advanceLanes<W>(i0, n - i0 < W ? n - i0 : W, k0, k1);
+                           if (n - i0 >= W)
+                             population.template advanceLanes<W, true>(i0, W, k0, k1);
+                           else
+                             population.template advanceLanes<W>(i0, n - i0, k0, k1);
                          });
   } else {
     Kokkos::parallel_for(
@@ -686,7 +692,10 @@ void advancePopulations(const ExecutionSpace& space, step_type k0, step_type k1,
                                const index_type n = population.size(),
                                                 end = chunkPartBegin(n, part + 1, parts);
                                for (index_type i0 = chunkPartBegin(n, part, parts); i0 < end; i0 += W)
-                                 population.template advanceLanes<W>(i0, n - i0 < W ? n - i0 : W, k0, k1);
+                                 if (n - i0 >= W)
+                                   population.template advanceLanes<W, true>(i0, W, k0, k1);
+                                 else
+                                   population.template advanceLanes<W>(i0, n - i0, k0, k1);
                              }
                            };
                            (each(lists), ...);

@@ -188,7 +188,7 @@ struct PopulationDrive {
   }
 
   /// CPU backends: the net input currents of neurons [i0, i0 + lanes)
-  /// (lanes ≤ W) in step k, for their voltages V[l], into I[l] and
+  /// (lanes = chunk_lanes ≤ W, or W when Full) in step k, for their voltages V[l], into I[l] and
   /// abs_syn[l] (and Σ g_k into G_syn[l] unless G_syn is null; each of
   /// these three holds W values, and lanes beyond `lanes` are zeroed), by the
   /// point functions inputCurrent uses
@@ -196,9 +196,10 @@ struct PopulationDrive {
   /// in a loop the compiler vectorises. The conductances and OU values stay in their
   /// Views (a chunk's are in L1). z holds the lanes' normals of noise
   /// block k/4; refill it when k % 4 == 0 or k is a launch's first step.
-  template <int W>
-  void inputCurrents(index_type i0, int lanes, step_type k, bool refill_noise, const real_type* V,
+  template <int W, bool Full = false>
+  void inputCurrents(index_type i0, int chunk_lanes, step_type k, bool refill_noise, const real_type* V,
                      real_type* I, real_type* abs_syn, real_type* G_syn, double (*z)[W]) const {
+    const int lanes = Full ? W : chunk_lanes;
     // All W lanes, a constant count: the compiler then stores vectors
     // where it made a loop to `lanes` a call to memset.
     for (int l = 0; l < W; ++l) {

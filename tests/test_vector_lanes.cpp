@@ -252,7 +252,14 @@ Outcome run(Path path, const Population& initial, const TestDrive& drive, const 
         s.template advanceLanes<W>(0, 3, k0, k1);
         i0 = 3;
       }
-      for (; i0 < n; i0 += W) s.template advanceLanes<W>(i0, std::min(W, n - i0), k0, k1);
+      // Whole chunks take the path with a constant lane count (as
+      // advancePopulation's do), except in the shifted run, which checks the
+      // general path on them.
+      for (; i0 < n; i0 += W)
+        if (path == Path::Chunks && n - i0 >= W)
+          s.template advanceLanes<W, true>(i0, W, k0, k1);
+        else
+          s.template advanceLanes<W>(i0, std::min(W, n - i0), k0, k1);
     }
   }
   Outcome out;
