@@ -213,11 +213,12 @@ struct PopulationDrive {
       std::int64_t* const arrivals = &in.arrivals(k % in.n_slots, i0);
       // The slots of successive steps are a ring row apart, more than a page
       // for a few hundred neurons, where hardware prefetchers stop: ask for
-      // the row of a few steps ahead (its first and last lane's lines).
+      // the row of a few steps ahead (its first and last lane's lines), to
+      // be written, since the step zeroes what it reads.
       constexpr step_type ahead = 4;
       const std::int64_t* const later = &in.arrivals((k + ahead) % in.n_slots, i0);
-      prefetch(later);
-      prefetch(later + (lanes - 1));
+      prefetchForWrite(later);
+      prefetchForWrite(later + (lanes - 1));
       real_type* const g = in.g + i0;
       const real_type decay = in.decay, E_rev = in.E_rev;
       if (G_syn == nullptr) {

@@ -79,10 +79,12 @@
 
 namespace cbgtc {
 
-/// A hint to bring the cache line of p in for reading (host code).
-inline void prefetch(const void* p) {
+/// A hint to bring the cache line of p in for writing (host code): a copy
+/// the core owns, so that a store to it need not ask for ownership again
+/// (a line read and then overwritten, like a ring slot that is consumed).
+inline void prefetchForWrite(const void* p) {
 #if defined(__GNUC__) || defined(__clang__)
-  __builtin_prefetch(p, 0, 3);
+  __builtin_prefetch(p, 1, 3);
 #else
   (void)p;
 #endif
