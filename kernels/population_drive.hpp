@@ -213,11 +213,13 @@ struct PopulationDrive {
       std::int64_t* const arrivals = &in.arrivals(k % in.n_slots, i0);
       // The slots of successive steps are a ring row apart, more than a page
       // for a few hundred neurons, where hardware prefetchers stop: ask for
-      // the row of a few steps ahead (its first and last lane's lines), to
-      // be written, since the step zeroes what it reads.
+      // the row of a few steps ahead, to be written, since the step zeroes
+      // what it reads. Every line the lanes touch: a row need not start on a
+      // line (1500 targets), and then a chunk's slots span one line more.
       constexpr step_type ahead = 4;
+      constexpr int per_line = 64 / sizeof(std::int64_t);
       const std::int64_t* const later = &in.arrivals((k + ahead) % in.n_slots, i0);
-      prefetchForWrite(later);
+      for (int l = 0; l < lanes; l += per_line) prefetchForWrite(later + l);
       prefetchForWrite(later + (lanes - 1));
       real_type* const g = in.g + i0;
       const real_type decay = in.decay, E_rev = in.E_rev;
