@@ -130,11 +130,12 @@ constexpr double round_shifter = 6755399441055744.0;
 /// scheme, pairs of terms combined by powers r² and r⁴: four dependent
 /// steps instead of Horner's eleven, for one more multiplication. A model
 /// with one exponential per step (AdEx) otherwise waits on that chain.
+template <bool Clamp = true>
 CBGTC_HOST_FORCEINLINE double expHost(double x) {
   constexpr double log2e = 1.4426950408889634074;
   constexpr double ln2_hi = 6.93147180369123816490e-01;  // 32 significant bits
   constexpr double ln2_lo = 1.90821492927058770002e-10;
-  const double xc = x < -700.0 ? -700.0 : (x > 700.0 ? 700.0 : x);
+  const double xc = !Clamp ? x : x < -700.0 ? -700.0 : (x > 700.0 ? 700.0 : x);
   const double shifted = xc * log2e + round_shifter;
   const double n = shifted - round_shifter;
   const double r = (xc - n * ln2_hi) - n * ln2_lo;
@@ -229,6 +230,15 @@ CBGTC_HOST_FORCEINLINE void sinCosTwoPiHost(double u, double& sin_out, double& c
 KOKKOS_FORCEINLINE_FUNCTION double exp(double x) {
 #if CBGTC_POLYNOMIAL_MATH
   return Impl::expHost(x);
+#else
+  return math::exp(x);
+#endif
+}
+
+/// e^x for x already in [−700, 700] (or NaN): exp without its clamp.
+KOKKOS_FORCEINLINE_FUNCTION double expWithin700(double x) {
+#if CBGTC_POLYNOMIAL_MATH
+  return Impl::expHost<false>(x);
 #else
   return math::exp(x);
 #endif

@@ -80,7 +80,7 @@ namespace Impl {
 using R = real_type;
 
 /// exp(clip(x, −50, 50)), as every exponential of the prototype's STN.
-KOKKOS_FORCEINLINE_FUNCTION R clippedExp(R x) { return vmath::exp(math::clamp(x, R(-50), R(50))); }
+KOKKOS_FORCEINLINE_FUNCTION R clippedExp(R x) { return vmath::expWithin700(math::clamp(x, R(-50), R(50))); }
 
 /// x / (1 − e^{−x}), continuous at x = 0 where its limit is 1. The rates
 /// α_n, α_m, β_m are multiples of it. Near 0 its Taylor series (error below
