@@ -235,7 +235,16 @@ KOKKOS_FORCEINLINE_FUNCTION double exp(double x) {
 #endif
 }
 
-/// e^x for x already in [−700, 700] (or NaN): exp without its clamp.
+KOKKOS_FORCEINLINE_FUNCTION float exp(float x) {
+#if CBGTC_POLYNOMIAL_MATH
+  return static_cast<float>(Impl::expHost(x));
+#else
+  return math::exp(x);
+#endif
+}
+
+/// e^x for x already in [−700, 700] (or NaN): exp without its clamp, for a
+/// caller that clips its argument to a narrower range itself.
 KOKKOS_FORCEINLINE_FUNCTION double expWithin700(double x) {
 #if CBGTC_POLYNOMIAL_MATH
   return Impl::expHost<false>(x);
@@ -244,9 +253,9 @@ KOKKOS_FORCEINLINE_FUNCTION double expWithin700(double x) {
 #endif
 }
 
-KOKKOS_FORCEINLINE_FUNCTION float exp(float x) {
+KOKKOS_FORCEINLINE_FUNCTION float expWithin700(float x) {
 #if CBGTC_POLYNOMIAL_MATH
-  return static_cast<float>(Impl::expHost(x));
+  return static_cast<float>(Impl::expHost<false>(x));
 #else
   return math::exp(x);
 #endif
