@@ -123,7 +123,8 @@ CBGTC_HOST_FORCEINLINE double mulAdd(double a, double b, double c) {
 /// which then sits in the low bits of the sum's representation.
 constexpr double round_shifter = 6755399441055744.0;
 
-/// e^x for |x| ≤ 700 (x is clamped there; NaN stays NaN). x = n·ln2 + r
+/// e^x for |x| ≤ 700 (x is clamped there, or with Clamp false already
+/// there; NaN stays NaN). x = n·ln2 + r
 /// with |r| ≤ ln2/2 (Cody–Waite: ln2 in two parts, n·ln2_hi exact), e^r by
 /// its Taylor polynomial to r^13 (truncation below 1e-17 relative), and 2^n
 /// added to the exponent field. The polynomial is evaluated by Estrin's
