@@ -395,6 +395,18 @@ struct PopulationStepper {
     }
   }
 
+  /// CPU backends: the chunk of lanes_per_chunk neurons from i0 (fewer at
+  /// the population's end) through steps [k0, k1); a whole chunk takes
+  /// advanceLanes' path with a constant lane count.
+  void advanceChunk(index_type i0, step_type k0, step_type k1) const {
+    constexpr int W = lanes_per_chunk;
+    const index_type n = size();
+    if (n - i0 >= W)
+      advanceLanes<W, true>(i0, W, k0, k1);
+    else
+      advanceLanes<W>(i0, n - i0, k0, k1);
+  }
+
   /// CPU backends: neurons [i0, i0 + lanes) (lanes = chunk_lanes ≤ W)
   /// through steps [k0, k1), the same arithmetic as operator() with each
   /// step's lanes in loops the compiler vectorises. The state stays in the
@@ -502,10 +514,7 @@ void advancePopulation(const ExecutionSpace& space, const char* label, const Ste
     Kokkos::parallel_for(label, Kokkos::RangePolicy<ExecutionSpace>(space, 0, (n + W - 1) / W),
                          [=](const index_type chunk) {
                            const index_type i0 = chunk * W;
-                           if (n - i0 >= W)
-                             population.template advanceLanes<W, true>(i0, W, k0, k1);
-                           else
-                             population.template advanceLanes<W>(i0, n - i0, k0, k1);
+                           population.advanceChunk(i0, k0, k1);
                          });
   } else {
     Kokkos::parallel_for(
@@ -692,10 +701,7 @@ void advancePopulations(const ExecutionSpace& space, step_type k0, step_type k1,
                                const index_type n = population.size(),
                                                 end = chunkPartBegin(n, part + 1, parts);
                                for (index_type i0 = chunkPartBegin(n, part, parts); i0 < end; i0 += W)
-                                 if (n - i0 >= W)
-                                   population.template advanceLanes<W, true>(i0, W, k0, k1);
-                                 else
-                                   population.template advanceLanes<W>(i0, n - i0, k0, k1);
+                                 population.advanceChunk(i0, k0, k1);
                              }
                            };
                            (each(lists), ...);
