@@ -37,31 +37,43 @@ struct Philox4x32 {
 
 namespace Impl {
 
-KOKKOS_FORCEINLINE_FUNCTION void mulhilo(std::uint32_t a, std::uint32_t b,
-                                    std::uint32_t& hi, std::uint32_t& lo) {
-  const std::uint64_t p = static_cast<std::uint64_t>(a) * b;
-  hi = static_cast<std::uint32_t>(p >> 32);
-  lo = static_cast<std::uint32_t>(p);
-}
-
-}  // namespace Impl
-
-/// The Philox4x32 bijection with 10 rounds: 4x32-bit counter, 2x32-bit key.
-KOKKOS_FORCEINLINE_FUNCTION Philox4x32 philoxRounds10(Philox4x32 ctr, std::uint32_t k0,
-                                             std::uint32_t k1) {
-  constexpr std::uint32_t m0 = 0xD2511F53u, m1 = 0xCD9E8D57u;
+/// Philox4x32's 10 rounds with its four 32-bit words held in Word:
+/// std::uint32_t, or std::uint64_t with only the low 32 bits meaningful.
+/// The same numbers either way. With 64-bit words, a loop over neurons
+/// vectorises to lane-wise 32x32 -> 64-bit multiplies, with no shuffles to
+/// split the products into 32-bit halves and gather the halves again.
+template <class Word>
+KOKKOS_FORCEINLINE_FUNCTION Philox4x32 philoxRounds10In(Philox4x32 ctr, std::uint32_t k0, std::uint32_t k1) {
+  constexpr std::uint64_t m0 = 0xD2511F53u, m1 = 0xCD9E8D57u;
   constexpr std::uint32_t w0 = 0x9E3779B9u, w1 = 0xBB67AE85u;
+  Word v0 = ctr.v[0], v1 = ctr.v[1], v2 = ctr.v[2], v3 = ctr.v[3];
   for (int round = 0; round < 10; ++round) {
     if (round > 0) {
       k0 += w0;
       k1 += w1;
     }
-    std::uint32_t hi0, lo0, hi1, lo1;
-    Impl::mulhilo(m0, ctr.v[0], hi0, lo0);
-    Impl::mulhilo(m1, ctr.v[2], hi1, lo1);
-    ctr = Philox4x32{{hi1 ^ ctr.v[1] ^ k0, lo1, hi0 ^ ctr.v[3] ^ k1, lo0}};
+    const std::uint64_t p0 = m0 * static_cast<std::uint32_t>(v0);
+    const std::uint64_t p1 = m1 * static_cast<std::uint32_t>(v2);
+    v0 = static_cast<Word>(p1 >> 32) ^ v1 ^ k0;
+    v1 = static_cast<Word>(p1);
+    v2 = static_cast<Word>(p0 >> 32) ^ v3 ^ k1;
+    v3 = static_cast<Word>(p0);
   }
-  return ctr;
+  return Philox4x32{{static_cast<std::uint32_t>(v0), static_cast<std::uint32_t>(v1),
+                     static_cast<std::uint32_t>(v2), static_cast<std::uint32_t>(v3)}};
+}
+
+}  // namespace Impl
+
+/// The Philox4x32 bijection with 10 rounds: 4x32-bit counter, 2x32-bit key.
+/// GPUs multiply 32-bit words (a 64-bit multiply is several instructions
+/// there); CPUs hold them in 64-bit words (Impl::philoxRounds10In).
+KOKKOS_FORCEINLINE_FUNCTION Philox4x32 philoxRounds10(Philox4x32 ctr, std::uint32_t k0, std::uint32_t k1) {
+#if CBGTC_DEVICE_PASS
+  return Impl::philoxRounds10In<std::uint32_t>(ctr, k0, k1);
+#else
+  return Impl::philoxRounds10In<std::uint64_t>(ctr, k0, k1);
+#endif
 }
 
 /// Four random 32-bit words for (seed, stream, key, index, block). key

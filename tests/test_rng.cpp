@@ -12,6 +12,17 @@
 
 using namespace cbgtc;
 
+// Both ways of holding Philox's words: 32-bit (GPUs) and 64-bit (CPUs);
+// philoxRounds10 is one of them, whichever this compiler pass takes.
+rng::Philox4x32 philoxWith32BitWords(rng::Philox4x32 ctr, std::uint32_t k0, std::uint32_t k1) {
+  return rng::Impl::philoxRounds10In<std::uint32_t>(ctr, k0, k1);
+}
+rng::Philox4x32 philoxWith64BitWords(rng::Philox4x32 ctr, std::uint32_t k0, std::uint32_t k1) {
+  return rng::Impl::philoxRounds10In<std::uint64_t>(ctr, k0, k1);
+}
+using PhiloxFunction = rng::Philox4x32 (*)(rng::Philox4x32, std::uint32_t, std::uint32_t);
+const PhiloxFunction philox_variants[] = {rng::philoxRounds10, philoxWith32BitWords, philoxWith64BitWords};
+
 // Known-answer vectors published with Random123 (kat_vectors, philox4x32 with
 // 10 rounds): counter, key -> output.
 TEST(Philox, MatchesPublishedKnownAnswers) {
@@ -27,10 +38,11 @@ TEST(Philox, MatchesPublishedKnownAnswers) {
        {0xa4093822, 0x299f31d0},
        {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
   };
-  for (const auto& k : kats) {
-    const auto r = rng::philoxRounds10(rng::Philox4x32{{k.ctr[0], k.ctr[1], k.ctr[2], k.ctr[3]}}, k.key[0], k.key[1]);
-    for (int i = 0; i < 4; ++i) EXPECT_EQ(r.v[i], k.out[i]) << "word " << i;
-  }
+  for (const PhiloxFunction philox : philox_variants)
+    for (const auto& k : kats) {
+      const auto r = philox(rng::Philox4x32{{k.ctr[0], k.ctr[1], k.ctr[2], k.ctr[3]}}, k.key[0], k.key[1]);
+      for (int i = 0; i < 4; ++i) EXPECT_EQ(r.v[i], k.out[i]) << "word " << i;
+    }
 }
 
 #ifdef CBGTC_HAVE_RANDOM123
@@ -42,8 +54,10 @@ TEST(Philox, MatchesRandom123) {
     r123::Philox4x32::ctr_type rc = {{c[0], c[1], c[2], c[3]}};
     r123::Philox4x32::key_type rk = {{key[0], key[1]}};
     const auto expected = reference(rc, rk);
-    const auto got = rng::philoxRounds10(rng::Philox4x32{{c[0], c[1], c[2], c[3]}}, key[0], key[1]);
-    for (int w = 0; w < 4; ++w) ASSERT_EQ(got.v[w], expected.v[w]) << "counter " << i << " word " << w;
+    for (const PhiloxFunction philox : philox_variants) {
+      const auto got = philox(rng::Philox4x32{{c[0], c[1], c[2], c[3]}}, key[0], key[1]);
+      for (int w = 0; w < 4; ++w) ASSERT_EQ(got.v[w], expected.v[w]) << "counter " << i << " word " << w;
+    }
   }
 }
 #endif
