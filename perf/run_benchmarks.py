@@ -6,7 +6,8 @@
 
 Runs, for the build (and a CBGTC_REAL_TYPE=float build, if given):
 bench_neuron_update (neuron updates per second per model), bench_delivery
-(events per second per strategy), perf/bench_network.sh (whole-network
+(events per second per strategy), bench_noise (the CPU noise's random
+numbers per neuron), perf/bench_network.sh (whole-network
 step time by phase, construction time, bytes per synapse) at the given
 scales (s -> s*(100/200/150) neurons; an .ini deck runs at its own size),
 perf/bench_checkpoint.sh (checkpoint size and write time at 4 500 and
@@ -14,7 +15,7 @@ perf/bench_checkpoint.sh (checkpoint size and write time at 4 500 and
 runs one after another against replicas of one network); with an OpenMP
 build, perf/threads_vs_ranks.sh (its threads against the build's ranks,
 <out>/threads_vs_ranks.txt). Writes
-<out>/neuron_update.csv, delivery.csv, network.csv (a `precision` column),
+<out>/neuron_update.csv, delivery.csv, noise.csv, network.csv (a `precision` column),
 checkpoint.csv, replicas.csv, benchmarks.json (all rows plus the machine and the build),
 table_<platform>.md (the README's table for this platform, with the machine,
 the date and the build), and, with matplotlib, benchmarks.png (step time
@@ -45,13 +46,15 @@ def run_csv(cmd, env=None):
 
 def bench_build(build, precision, scales, duration_ms, sizes, sources, replicas, env):
     exe = lambda name: os.path.join(build, "bin", name)
-    rows = {"neuron_update": [], "delivery": [], "network": [], "checkpoint": [], "replicas": []}
+    rows = {"neuron_update": [], "delivery": [], "noise": [], "network": [], "checkpoint": [], "replicas": []}
     if os.path.exists(exe("bench_neuron_update")):
         rows["neuron_update"] = run_csv([exe("bench_neuron_update"), "--sizes", sizes, "--steps", "2000",
                                          "--verify"], env)
     if os.path.exists(exe("bench_delivery")):
         rows["delivery"] = run_csv([exe("bench_delivery"), "--sources", str(sources), "--fanouts", "10,100,1000",
                                     "--fractions", "0.01,0.1,0.5,1", "--repeats", "10", "--verify"], env)
+    if os.path.exists(exe("bench_noise")):
+        rows["noise"] = run_csv([exe("bench_noise"), "--verify"], env)
     rows["network"] = run_csv([os.path.join(ROOT, "perf", "bench_network.sh"), exe("cbgtc"), str(duration_ms)] +
                               scales, env)
     if "HDF5" in subprocess.run([exe("cbgtc"), "--version"], capture_output=True, text=True).stdout:
@@ -131,7 +134,7 @@ def main():
                OMP_PLACES=os.environ.get("OMP_PLACES", "threads"))
 
     builds = [(args.build, "double")] + ([(args.float_build, "float")] if args.float_build else [])
-    tables = {"neuron_update": [], "delivery": [], "network": [], "checkpoint": [], "replicas": []}
+    tables = {"neuron_update": [], "delivery": [], "noise": [], "network": [], "checkpoint": [], "replicas": []}
     for build, precision in builds:
         for name, rows in bench_build(build, precision, args.scales, args.duration_ms, args.sizes,
                                        args.delivery_sources, args.replicas, env).items():
