@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <type_traits>
+#include <utility>
 
 #include "kernels/spike_record.hpp"
 #include "kernels/types.hpp"
@@ -126,6 +127,21 @@ struct SynapticInputs {
   }
 };
 
+/// The stretch [from, to) of the row [begin, end) whose targets part `part`
+/// of `parts` owns: [chunkPartBegin(n, part, parts), chunkPartBegin(n,
+/// part + 1, parts)) of the n targets, the ones that thread `part` of a CPU
+/// launch advances. A row's targets are sorted on CPU backends
+/// (makeProjection), so those are one stretch of it.
+template <class Target, class Offset>
+std::pair<Offset, Offset> rowPart(const Target* targets, const Offset begin, const Offset end,
+                                  const index_type n, const int part, const int parts) {
+  const auto from = static_cast<Offset>(
+      std::lower_bound(targets + begin, targets + end, chunkPartBegin(n, part, parts)) - targets);
+  const auto to = static_cast<Offset>(
+      std::lower_bound(targets + from, targets + end, chunkPartBegin(n, part + 1, parts)) - targets);
+  return {from, to};
+}
+
 /// How a projection scatters an epoch's spikes (see deliverSpikes).
 enum class Delivery {
   ThreadPerSpike,  // one thread walks a spiking source's whole row
@@ -149,19 +165,42 @@ struct ThreadPerSpikeDelivery {
   step_type k0, n_slots;
   bool per_synapse_delay, skip_pulled, plastic;
 
-  KOKKOS_INLINE_FUNCTION void operator()(const std::size_t s) const {
-    const auto spike = spikes(s);
-    if (spike.source() != source) return;
-    if (skip_pulled && pulled(static_cast<std::int32_t>(spike.step - k0)) >= 0) return;
-    const auto i = spike.index;
+  /// Whether spike s is this projection's to deliver here.
+  KOKKOS_INLINE_FUNCTION bool delivers(const SpikeRecord& spike) const {
+    return spike.source() == source &&
+           !(skip_pulled && pulled(static_cast<std::int32_t>(spike.step - k0)) >= 0);
+  }
+
+  /// Spike s's synapses [from, to) of its row.
+  template <class Offset>
+  KOKKOS_INLINE_FUNCTION void deliverSynapses(const std::size_t s, const SpikeRecord& spike,
+                                              const Offset from, const Offset to) const {
     const double per_unit = quantaPerUnit(plastic ? efficacy(s) : 1.0);
-    for (auto e = row_map(i); e < row_map(i + 1); ++e) {
+    for (auto e = from; e < to; ++e) {
       const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;
       const auto slot = static_cast<std::size_t>((spike.step + d) % n_slots);
       if constexpr (Plain)
         ring(slot, targets(e)) += toQuanta(weights(e), per_unit);
       else
         Kokkos::atomic_add(&ring(slot, targets(e)), toQuanta(weights(e), per_unit));
+    }
+  }
+
+  KOKKOS_INLINE_FUNCTION void operator()(const std::size_t s) const {
+    const auto spike = spikes(s);
+    if (delivers(spike)) deliverSynapses(s, spike, row_map(spike.index), row_map(spike.index + 1));
+  }
+
+  /// CPU backends: every spike to the targets of part `part` of `parts`
+  /// only (rowPart), with plain adds, as deliverToPart.
+  void deliverToPart(const std::size_t n_spikes, const int part, const int parts) const {
+    const auto n_targets = static_cast<index_type>(ring.extent(1));
+    for (std::size_t s = 0; s < n_spikes; ++s) {
+      const auto spike = spikes(s);
+      if (!delivers(spike)) continue;
+      const auto [from, to] =
+          rowPart(targets.data(), row_map(spike.index), row_map(spike.index + 1), n_targets, part, parts);
+      deliverSynapses(s, spike, from, to);
     }
   }
 };
@@ -211,18 +250,29 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
   }
   // One thread (a CPU backend run with one thread) needs no atomic add, a
   // locked instruction that costs several plain ones
-  // (perf/results/one_thread_delivery_cpu.txt).
-  const auto deliver = [&](auto plain) {
-    Kokkos::parallel_for("cbgtc::Synapse::deliver",
-                         lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, n_spikes)),
-                         ThreadPerSpikeDelivery<decltype(plain)::value, SpikeView, Matrix, MemorySpace>{
-                             spikes, row_map, targets, weights, delays, ring, pulled, efficacy, source,
-                             delay_steps, k0, n_slots, per_synapse_delay, skip_pulled, plastic});
+  // (perf/results/one_thread_delivery_cpu.txt); nor do several, each adding
+  // to the targets it advances (as deliverToAll).
+  const auto functor = [&](auto plain) {
+    return ThreadPerSpikeDelivery<decltype(plain)::value, SpikeView, Matrix, MemorySpace>{
+        spikes,      row_map, targets, weights,           delays,      ring,   pulled, efficacy, source,
+        delay_steps, k0,      n_slots, per_synapse_delay, skip_pulled, plastic};
   };
+  constexpr bool host = Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
+  if constexpr (host) {
+    const int parts = space.concurrency();
+    if (parts > 1) {
+      const auto deliver = functor(std::true_type{});
+      Kokkos::parallel_for("cbgtc::Synapse::deliver_parts",
+                           Kokkos::RangePolicy<ExecutionSpace>(space, 0, parts),
+                           [=](const int part) { deliver.deliverToPart(n_spikes, part, parts); });
+      return;
+    }
+  }
+  const auto range = lightweight(Kokkos::RangePolicy<ExecutionSpace>(space, 0, n_spikes));
   if (space.concurrency() == 1)
-    deliver(std::true_type{});
+    Kokkos::parallel_for("cbgtc::Synapse::deliver", range, functor(std::true_type{}));
   else
-    deliver(std::false_type{});
+    Kokkos::parallel_for("cbgtc::Synapse::deliver", range, functor(std::false_type{}));
 }
 
 /// One projection of a fused delivery (deliverToAll): its rows, delays and
@@ -291,14 +341,8 @@ void deliverToPart(int part, int parts, const Slots& slots, const First& first, 
     if (spike.source() >= populations) continue;
     for (auto q = first(spike.source()); q < first(spike.source() + 1); ++q) {
       const auto slot = slots(q);
-      const auto begin = slot.row_map[spike.index], end = slot.row_map[spike.index + 1];
-      const auto* const targets = slot.targets;
-      const auto from = static_cast<decltype(begin)>(
-          std::lower_bound(targets + begin, targets + end, chunkPartBegin(slot.n_targets, part, parts)) -
-          targets);
-      const auto to = static_cast<decltype(begin)>(
-          std::lower_bound(targets + from, targets + end, chunkPartBegin(slot.n_targets, part + 1, parts)) -
-          targets);
+      const auto [from, to] = rowPart(slot.targets, slot.row_map[spike.index], slot.row_map[spike.index + 1],
+                                      slot.n_targets, part, parts);
       for (auto e = from; e < to; ++e) slot.deliverSynapse(spike, e, true);
     }
   }
