@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -402,6 +403,66 @@ TEST(Delivery, CpuPartsFillTheirOwnTargetsAndTogetherEveryRing) {
         }
       EXPECT_GT(sum, 0);
     }
+  }
+}
+
+// The per-projection delivery's parts (CPU backends with several threads:
+// plasticity's efficacies, pulled steps skipped) add together what one
+// thread adds.
+TEST(Delivery, CpuPartsOfAPlasticProjectionTogetherFillItsRing) {
+  if (!Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible)
+    GTEST_SKIP() << "CPU backends";
+  const ProjectionShape shape{300, 203, false};
+  ProjectionSettings s = settings("fixed_probability", 0.2, 0, 50.0);
+  s.delay_ms = 0.1;
+  s.delay_jitter_ms = 0.05;
+  const Projection proj = makeProjection(s, generateConnectivity(s, shape, 23, 0, 0.025), shape, 0.025);
+  Kokkos::View<SpikeRecord*, Kokkos::HostSpace> spikes("cbgtc::test::spikes", 300);
+  Kokkos::View<double*, Kokkos::HostSpace> efficacy("cbgtc::test::efficacy", 300);
+  Kokkos::View<std::int32_t*, Kokkos::HostSpace> pulled("cbgtc::test::pulled", 5);
+  std::size_t n_spikes = 0;
+  for (std::uint32_t i = 0; i < 300; i += 2) {
+    efficacy(n_spikes) = 0.25 + 0.01 * (i % 37);
+    spikes(n_spikes++) = SpikeRecord{77 + i % 5, stn_position, i};
+  }
+  for (int k = 0; k < 5; ++k) pulled(k) = k == 3 ? 0 : -1;  // step 80 pulled elsewhere
+  const Kokkos::View<const delay_type*, MemorySpace> delays(proj.delays);
+  using Functor = ThreadPerSpikeDelivery<true, decltype(spikes), ProjectionMatrix, MemorySpace>;
+  auto functor = [&](const Ring& ring) {
+    return Functor{spikes,
+                   proj.by_source.graph.row_map,
+                   proj.by_source.graph.entries,
+                   proj.by_source.values,
+                   delays,
+                   ring,
+                   pulled,
+                   efficacy,
+                   stn_position,
+                   proj.delay_steps,
+                   77,
+                   static_cast<step_type>(ring.extent(0)),
+                   true,
+                   true,
+                   true};
+  };
+  const Ring whole("cbgtc::test::whole", proj.max_delay_steps + 1, shape.n_post);
+  for (std::size_t spike = 0; spike < n_spikes; ++spike) functor(whole)(spike);
+  std::int64_t sum = 0;
+  for (std::size_t x = 0; x < whole.extent(0); ++x)
+    for (std::size_t y = 0; y < whole.extent(1); ++y) sum += whole(x, y);
+  EXPECT_GT(sum, 0);
+  for (const int parts : {1, 2, 3, 7}) {
+    const Ring ring("cbgtc::test::parts", proj.max_delay_steps + 1, shape.n_post);
+    for (int part = 0; part < parts; ++part) {
+      functor(ring).deliverToPart(n_spikes, part, parts);
+      const index_type done = chunkPartBegin(shape.n_post, part + 1, parts);
+      for (std::size_t x = 0; x < ring.extent(0); ++x)
+        for (auto y = static_cast<std::size_t>(done); y < ring.extent(1); ++y)
+          ASSERT_EQ(ring(x, y), 0) << parts << " parts, after part " << part;
+    }
+    for (std::size_t x = 0; x < ring.extent(0); ++x)
+      for (std::size_t y = 0; y < ring.extent(1); ++y)
+        ASSERT_EQ(ring(x, y), whole(x, y)) << parts << " parts";
   }
 }
 
