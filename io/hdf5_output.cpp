@@ -113,7 +113,11 @@ struct SpikePopulation {
   Hdf5Handle group;
   Hdf5Handle timestamps;
   Hdf5Handle node_ids;
-  hsize_t size = 0;
+  hsize_t size = 0;  // rows written
+  // Appended, not yet written: a run appends an epoch's spikes every few
+  // milliseconds, and each write is two HDF5 dataset extensions.
+  std::vector<double> pending_timestamps;
+  std::vector<std::uint64_t> pending_node_ids;
   double last_timestamp = -std::numeric_limits<double>::infinity();
   bool sorted_by_time = true;
 };
@@ -135,6 +139,9 @@ struct Report {
 // State::flush).
 constexpr std::chrono::seconds kFlushInterval{1};
 constexpr std::uint64_t kFlushBytes = std::uint64_t(16) << 20;
+// Spikes kept in memory before they are written (1 MiB); all are written at
+// each flush, so at least every kFlushInterval.
+constexpr std::size_t kPendingSpikes = std::size_t(1) << 16;
 
 // What HDF5 may allocate for its metadata between two reserve() calls (chunk
 // index nodes, object header and heap growth), and how far beyond what is
@@ -208,6 +215,7 @@ class Hdf5Output::State {
   // Writes every change so far; the report times are brought up to the rows
   // written, so the file on disk is consistent whenever a run ends.
   void flush() {
+    writePendingSpikes();
     reserve(0);
     // A report's rows reach the disk before its time range claims them: a
     // run killed between the two flushes leaves rows the range does not yet
@@ -385,16 +393,30 @@ class Hdf5Output::State {
       if (t < entry.last_timestamp) entry.sorted_by_time = false;
       entry.last_timestamp = t;
     }
-    const std::string base = "/spikes/" + population;
-    const hsize_t n = timestamps_ms.size();
-    reserve(n * (sizeof(double) + sizeof(std::uint64_t)));
-    appendRows(entry.timestamps, base + "/timestamps", H5T_NATIVE_DOUBLE, timestamps_ms.data(),
-               entry.size, n, 0);
-    appendRows(entry.node_ids, base + "/node_ids", H5T_NATIVE_UINT64, node_ids.data(), entry.size,
-               n, 0);
-    entry.size += n;
-    _pending_bytes += n * (sizeof(double) + sizeof(std::uint64_t));
+    entry.pending_timestamps.insert(entry.pending_timestamps.end(), timestamps_ms.begin(),
+                                    timestamps_ms.end());
+    entry.pending_node_ids.insert(entry.pending_node_ids.end(), node_ids.begin(), node_ids.end());
+    _pending_spikes += timestamps_ms.size();
+    if (_pending_spikes >= kPendingSpikes) writePendingSpikes();
     flushIfDue();
+  }
+
+  void writePendingSpikes() {
+    for (auto& [population, entry] : _spikes) {
+      const hsize_t n = entry.pending_timestamps.size();
+      if (n == 0) continue;
+      const std::string base = "/spikes/" + population;
+      reserve(n * (sizeof(double) + sizeof(std::uint64_t)));
+      appendRows(entry.timestamps, base + "/timestamps", H5T_NATIVE_DOUBLE, entry.pending_timestamps.data(),
+                 entry.size, n, 0);
+      appendRows(entry.node_ids, base + "/node_ids", H5T_NATIVE_UINT64, entry.pending_node_ids.data(),
+                 entry.size, n, 0);
+      entry.size += n;
+      _pending_bytes += n * (sizeof(double) + sizeof(std::uint64_t));
+      entry.pending_timestamps.clear();
+      entry.pending_node_ids.clear();
+    }
+    _pending_spikes = 0;
   }
 
   void addReport(const std::string& population, const std::vector<std::uint64_t>& node_ids,
@@ -722,6 +744,7 @@ class Hdf5Output::State {
   std::set<std::string> _empty_reports;
   int _fd = -1;                      // HDF5's descriptor of the file
   std::uint64_t _pending_bytes = 0;  // appended since the last flush
+  std::size_t _pending_spikes = 0;   // in the populations' pending rows
   std::chrono::steady_clock::time_point _last_flush;
 };
 

@@ -219,6 +219,45 @@ TEST_F(Hdf5OutputTest, LargeAppendsCrossChunkBoundaries) {
   EXPECT_EQ(readU64(path, "/report/big/mapping/index_pointers").back(), n_cells);
 }
 
+// Spikes wait in memory and are written in batches (every 64Ki spikes, and
+// at each flush): two populations' many small appends, as a run's epochs
+// make them, come out whole and in order, the last batch at finalize.
+TEST_F(Hdf5OutputTest, ManySmallAppendsOfSeveralPopulationsComeOutWhole) {
+  const std::string path = file("epochs.h5");
+  std::vector<double> times_a, times_b;
+  std::vector<std::uint64_t> ids_a, ids_b;
+  {
+    Hdf5Output out(path, false);
+    out.addSpikePopulation("A");
+    out.addSpikePopulation("B");
+    for (int epoch = 0; epoch < 150; ++epoch) {
+      std::vector<double> ta(1000 + epoch % 7), tb(500 - epoch % 5);
+      std::vector<std::uint64_t> ia(ta.size()), ib(tb.size());
+      for (std::size_t i = 0; i < ta.size(); ++i) {
+        ta[i] = 5.0 * epoch + 0.001 * static_cast<double>(i);
+        ia[i] = (i * 7919 + static_cast<std::size_t>(epoch)) % 4000;
+      }
+      for (std::size_t i = 0; i < tb.size(); ++i) {
+        tb[i] = 5.0 * epoch + 0.002 * static_cast<double>(i);
+        ib[i] = (i * 104729 + 3 * static_cast<std::size_t>(epoch)) % 1500;
+      }
+      out.appendSpikes("A", ta, ia);
+      out.appendSpikes("B", tb, ib);
+      times_a.insert(times_a.end(), ta.begin(), ta.end());
+      ids_a.insert(ids_a.end(), ia.begin(), ia.end());
+      times_b.insert(times_b.end(), tb.begin(), tb.end());
+      ids_b.insert(ids_b.end(), ib.begin(), ib.end());
+    }
+    out.finalize(750.0);
+  }
+  ASSERT_GT(times_a.size() + times_b.size(), std::size_t{3} << 16);
+  EXPECT_EQ(readDoubles(path, "/spikes/A/timestamps"), times_a);
+  EXPECT_EQ(readU64(path, "/spikes/A/node_ids"), ids_a);
+  EXPECT_EQ(readDoubles(path, "/spikes/B/timestamps"), times_b);
+  EXPECT_EQ(readU64(path, "/spikes/B/node_ids"), ids_b);
+  EXPECT_EQ(readEnumAttributeValue(path, "/spikes/A", "sorting"), 2);
+}
+
 TEST_F(Hdf5OutputTest, EmptyReportIsNotCreated) {
   const std::string path = file("empty_report.h5");
   {
