@@ -119,7 +119,7 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
       const Kokkos::View<SpikeRecord*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(
           local.data(), local.size());
       Kokkos::deep_copy(host, Kokkos::subview(_spikes.records, std::pair<std::int64_t, std::int64_t>(0, count)));
-      std::sort(local.begin(), local.end());
+      sortSpikesByStep(local, k0);
     }
     if (count > 0)
       Kokkos::deep_copy(space, Kokkos::subview(_spikes.counter, int(SpikeBuffer<MemorySpace>::spike_count)),

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <random>
 #include <set>
 #include <type_traits>
 
@@ -464,6 +465,37 @@ TEST(Delivery, CpuPartsOfAPlasticProjectionTogetherFillItsRing) {
       for (std::size_t y = 0; y < ring.extent(1); ++y)
         ASSERT_EQ(ring(x, y), whole(x, y)) << parts << " parts";
   }
+}
+
+// An epoch's spikes sorted by step and then as each step's come: the order
+// std::sort gives, whatever the order they come in (one thread's, shuffled,
+// axonal spikes among them), for steps beyond the epoch and before k0 too.
+TEST(SpikeOrder, SortingByStepGivesTheFullOrder) {
+  std::mt19937 random(11);
+  for (const int order : {0, 1, 2, 3}) {
+    std::vector<SpikeRecord> spikes;
+    const std::int64_t k0 = 800;
+    for (std::uint32_t population = 0; population < 3; ++population)
+      for (std::uint32_t chunk = 0; chunk < 4; ++chunk)
+        for (std::int64_t step = k0; step < k0 + 40; ++step)
+          for (std::uint32_t lane = 0; lane < 16; ++lane)
+            if (random() % 23 == 0)
+              spikes.push_back(SpikeRecord{
+                  step, population | (random() % 9 == 0 ? SpikeRecord::axonal_flag : 0u), 16 * chunk + lane});
+    if (order == 1) std::shuffle(spikes.begin(), spikes.end(), random);
+    if (order == 2)
+      spikes.push_back(SpikeRecord{k0 + 1000000, 0, 1});          // a step range far wider than the list
+    if (order == 3) spikes.push_back(SpikeRecord{k0 - 1, 2, 5});  // a step before k0
+    if (order >= 2) std::shuffle(spikes.begin(), spikes.end(), random);
+    std::vector<SpikeRecord> expected = spikes;
+    std::sort(expected.begin(), expected.end());
+    ASSERT_GT(spikes.size(), 100u);
+    sortSpikesByStep(spikes, k0);
+    EXPECT_EQ(spikes, expected) << "order " << order;
+  }
+  std::vector<SpikeRecord> none;
+  sortSpikesByStep(none, 5);
+  EXPECT_TRUE(none.empty());
 }
 
 // Pull delivery (a sparse product with the transposed matrix) adds exactly
