@@ -27,8 +27,10 @@ constexpr int chunk = 16;
 constexpr std::uint64_t seed = 42;
 constexpr std::uint32_t key = rng::streamKey("STN");
 
-/// z[j][i]: normal j of neuron i's block. Whole chunks only.
-void normals(std::vector<double> (&z)[4], int neurons, std::uint64_t block) {
+/// z[j][i] = draw(i, block).v[j] for the neurons of whole chunks, each
+/// chunk's lanes in a loop the compiler vectorises (as inputCurrents').
+template <class Draw>
+void fillChunks(std::vector<double> (&z)[4], int neurons, std::uint64_t block, Draw draw) {
   for (int i0 = 0; i0 + chunk <= neurons; i0 += chunk) {
     double* const z0 = z[0].data() + i0;
     double* const z1 = z[1].data() + i0;
@@ -36,32 +38,25 @@ void normals(std::vector<double> (&z)[4], int neurons, std::uint64_t block) {
     double* const z3 = z[3].data() + i0;
     CBGTC_SIMD_LOOP
     for (int l = 0; l < chunk; ++l) {
-      const rng::Normal4 n = noiseNormals(seed, key, i0 + l, block);
-      z0[l] = n.v[0];
-      z1[l] = n.v[1];
-      z2[l] = n.v[2];
-      z3[l] = n.v[3];
+      const auto four = draw(i0 + l, block);
+      z0[l] = four.v[0];
+      z1[l] = four.v[1];
+      z2[l] = four.v[2];
+      z3[l] = four.v[3];
     }
   }
 }
 
+/// The noise's normals: Philox and Box–Muller.
+void normals(std::vector<double> (&z)[4], int neurons, std::uint64_t block) {
+  fillChunks(z, neurons, block, [](int i, std::uint64_t b) { return noiseNormals(seed, key, i, b); });
+}
+
 /// The Philox words alone, as doubles (so the stores match normals').
 void bits(std::vector<double> (&z)[4], int neurons, std::uint64_t block) {
-  for (int i0 = 0; i0 + chunk <= neurons; i0 += chunk) {
-    double* const z0 = z[0].data() + i0;
-    double* const z1 = z[1].data() + i0;
-    double* const z2 = z[2].data() + i0;
-    double* const z3 = z[3].data() + i0;
-    CBGTC_SIMD_LOOP
-    for (int l = 0; l < chunk; ++l) {
-      const rng::Philox4x32 b =
-          rng::randomBits(seed, rng::Stream::Noise, key, static_cast<std::uint32_t>(i0 + l), block);
-      z0[l] = b.v[0];
-      z1[l] = b.v[1];
-      z2[l] = b.v[2];
-      z3[l] = b.v[3];
-    }
-  }
+  fillChunks(z, neurons, block, [](int i, std::uint64_t b) {
+    return rng::randomBits(seed, rng::Stream::Noise, key, static_cast<std::uint32_t>(i), b);
+  });
 }
 
 template <class Fill>
