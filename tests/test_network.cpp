@@ -419,8 +419,9 @@ TEST(Delivery, CpuPartsOfAPlasticProjectionTogetherFillItsRing) {
   s.delay_jitter_ms = 0.05;
   const Projection proj = makeProjection(s, generateConnectivity(s, shape, 23, 0, 0.025), shape, 0.025);
   Kokkos::View<SpikeRecord*, Kokkos::HostSpace> spikes("cbgtc::test::spikes", 300);
-  Kokkos::View<double*, Kokkos::HostSpace> efficacy("cbgtc::test::efficacy", 300);
-  Kokkos::View<std::int32_t*, Kokkos::HostSpace> pulled("cbgtc::test::pulled", 5);
+  // In the functor's memory space, a host space here (the test skips others).
+  Kokkos::View<double*, MemorySpace> efficacy("cbgtc::test::efficacy", 300);
+  Kokkos::View<std::int32_t*, MemorySpace> pulled("cbgtc::test::pulled", 5);
   std::size_t n_spikes = 0;
   for (std::uint32_t i = 0; i < 300; i += 2) {
     efficacy(n_spikes) = 0.25 + 0.01 * (i % 37);
