@@ -327,11 +327,8 @@ bool operator==(const DeliverySlot<Matrix>& a, const DeliverySlot<Matrix>& b) {
 
 /// Part `part` of `parts` of a fused delivery on a CPU backend: every spike
 /// of population p through the projections out of p (as deliverToAll), to
-/// the targets of that part only: [chunkPartBegin(n, part, parts),
-/// chunkPartBegin(n, part + 1, parts)) of each ring's n, the targets that
-/// thread `part` advances. A row's targets are sorted on CPU backends
-/// (makeProjection), so those are one stretch of it; the parts' targets do
-/// not overlap, so plain adds.
+/// the targets that thread `part` advances only (rowPart); the parts'
+/// targets do not overlap, so plain adds.
 template <class Slots, class First, class SpikeView>
 void deliverToPart(int part, int parts, const Slots& slots, const First& first, const SpikeView& spikes,
                    std::size_t n_spikes) {
