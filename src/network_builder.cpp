@@ -314,7 +314,8 @@ void Simulation::buildPopulations() {
       p.v_scratch = Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>(
           "cbgtc::" + p.name + "::v_scratch", p.lfp_scratch.extent(0), n);
       p.v_sum = Kokkos::View<double*, MemorySpace>("cbgtc::" + p.name + "::v_sum", p.lfp.extent(0));
-      p.v_moments = Kokkos::View<double* [2], MemorySpace>("cbgtc::" + p.name + "::v_moments", n);
+      p.v_moments =
+          Kokkos::View<double* [2], Kokkos::LayoutLeft, MemorySpace>("cbgtc::" + p.name + "::v_moments", n);
     }
     _populations.push_back(std::move(p));
   }

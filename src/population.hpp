@@ -108,7 +108,9 @@ struct Population {
   Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace> v_scratch;    // [sample in epoch][neuron]
   Kokkos::View<double*, MemorySpace> v_sum;
   std::vector<double> v_sum_host;
-  Kokkos::View<double* [2], MemorySpace> v_moments;
+  // [neuron][Σ V, Σ V²], a neuron's two sums a population apart: addMoments
+  // then adds a sample's row into contiguous sums on every backend.
+  Kokkos::View<double* [2], Kokkos::LayoutLeft, MemorySpace> v_moments;
 
   index_type localSize() const { return static_cast<index_type>(block.size()); }
   index_type firstGlobal() const { return static_cast<index_type>(block.begin); }
