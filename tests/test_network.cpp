@@ -273,12 +273,15 @@ TEST(Delivery, OneLaunchForManyProjectionsFillsTheirRingsAsOneEach) {
 
 // Each neuron's V moments of an epoch's analysed samples, added to what it
 // had, for populations of one block and of several (moment_block_neurons
-// each, the last partly filled): the same doubles as a loop over the samples.
-TEST(PopulationSums, MomentsOfEveryNeuronOfEveryPopulation) {
+// each, the last partly filled): the same doubles as a loop over the samples,
+// whether a neuron's two sums lie side by side (LayoutRight) or a population
+// apart (LayoutLeft, as Population::v_moments).
+template <class MomentsLayout>
+void checkMomentsOfEveryNeuronOfEveryPopulation() {
   const std::vector<index_type> sizes = {5, 2 * moment_block_neurons + 3};
   const std::int64_t samples = 4, first_row = 1;
   std::vector<Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>> scratch;
-  std::vector<Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace>> moments;
+  std::vector<Kokkos::View<double**, MomentsLayout, MemorySpace>> moments;
   Kokkos::View<MomentSlot*, MemorySpace> slots("cbgtc::test::moment_slots", sizes.size());
   const auto h_slots = Kokkos::create_mirror_view(slots);
   for (std::size_t p = 0; p < sizes.size(); ++p) {
@@ -319,6 +322,15 @@ TEST(PopulationSums, MomentsOfEveryNeuronOfEveryPopulation) {
       ASSERT_EQ(m(i, 1), squares) << "population " << p << " neuron " << i;
     }
   }
+}
+
+TEST(PopulationSums, MomentsOfEveryNeuronOfEveryPopulation) {
+  {
+    SCOPED_TRACE("LayoutRight");
+    checkMomentsOfEveryNeuronOfEveryPopulation<Kokkos::LayoutRight>();
+  }
+  SCOPED_TRACE("LayoutLeft");
+  checkMomentsOfEveryNeuronOfEveryPopulation<Kokkos::LayoutLeft>();
 }
 
 // A CPU launch over a population's chunks, split as a static schedule
