@@ -256,7 +256,7 @@ struct StepRecording {
   }
   /// Local neuron i (global index `global`) spiked in step k.
   KOKKOS_INLINE_FUNCTION void spiked(index_type i, index_type global, step_type k) const {
-    spikes.push(k, global);
+    spikes.push(k, i, global);
     if (stats.total.extent(0) > 0) stats.record(i, k);
   }
 
@@ -383,7 +383,7 @@ struct PopulationStepper {
         if (fired) {
           rec.spiked(i, drive.first_global + i, k);
         } else if (drive.axonal && drive.axonalSpike(i, k)) {
-          rec.spikes.pushAxonal(k, drive.first_global + i);
+          rec.spikes.pushAxonal(k, i, drive.first_global + i);
         }
       }
     }
@@ -479,7 +479,7 @@ struct PopulationStepper {
           }
           rec.spiked(i0 + l, drive.first_global + i0 + l, k);
         } else if (drive.axonal && drive.axonalSpike(i0 + l, k)) {
-          rec.spikes.pushAxonal(k, drive.first_global + i0 + l);
+          rec.spikes.pushAxonal(k, i0 + l, drive.first_global + i0 + l);
         }
     }
     if (lfp_on)

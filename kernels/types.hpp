@@ -40,6 +40,16 @@ KOKKOS_INLINE_FUNCTION index_type chunkPartBegin(index_type n, int part, int par
   return begin < n ? begin : n;
 }
 
+/// The part of `parts` whose share (chunkPartBegin) holds neuron i of n.
+KOKKOS_INLINE_FUNCTION int chunkPartOf(index_type i, index_type n, int parts) {
+  const index_type chunks = (n + lanes_per_chunk - 1) / lanes_per_chunk;
+  const index_type q = chunks / parts, r = chunks % parts;
+  const index_type chunk = i / lanes_per_chunk;
+  // The first r parts hold q + 1 chunks each, the others q (q > 0 there).
+  return chunk < r * (q + 1) ? static_cast<int>(chunk / (q + 1))
+                             : static_cast<int>(r + (chunk - r * (q + 1)) / q);
+}
+
 using ExecutionSpace = Kokkos::DefaultExecutionSpace;
 using MemorySpace = ExecutionSpace::memory_space;
 using HostSpace = Kokkos::DefaultHostExecutionSpace;

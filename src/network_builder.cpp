@@ -184,7 +184,12 @@ void Simulation::buildPopulations() {
   const double dt = config.simulation.dt_ms;
   const std::int64_t n_steps = config.stepCount();
   const ExecutionSpace space;
-  std::int64_t local_neurons = 0, spike_capacity = 1;
+  std::int64_t local_neurons = 0;
+  // The spike buffer's parts: one per thread of a CPU launch (SpikeBuffer),
+  // each holding what its share of every population can emit.
+  constexpr bool host = Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
+  const int parts = host ? space.concurrency() : 1;
+  std::vector<std::int64_t> spike_capacity(static_cast<std::size_t>(parts), 1);
   for (const PopulationSettings& s : config.populations) {
     Population p;
     p.name = s.name;
@@ -252,11 +257,14 @@ void Simulation::buildPopulations() {
         [&](const auto& m) {
           using M = typename std::decay_t<decltype(m)>::model;
           const step_type separation = std::max<step_type>(1, M::leastSpikeSeparation(m.step));
-          spike_capacity += std::int64_t(n) * ((_epoch_steps - 1) / separation + 1);
+          std::int64_t per_neuron = (_epoch_steps - 1) / separation + 1;
           // Axonal spikes: at most one per pulse and neuron.
           for (const StimulusSettings& st : config.stimuli)
             if (stimulusKind(st) == StimulusKind::Axonal && st.population == s.name)
-              spike_capacity += std::int64_t(n) * axonalPulsesPerEpoch(st, config, _epoch_steps);
+              per_neuron += axonalPulsesPerEpoch(st, config, _epoch_steps);
+          for (int part = 0; part < parts; ++part)
+            spike_capacity[static_cast<std::size_t>(part)] +=
+                per_neuron * (chunkPartBegin(n, part + 1, parts) - chunkPartBegin(n, part, parts));
           initializePopulation<M>(space, m.storage, std::get<typename M::Settings>(s.params), seed, p.key,
                                   p.firstGlobal());
         },
@@ -321,7 +329,7 @@ void Simulation::buildPopulations() {
   }
   _lanes_per_neuron = chooseLanesPerNeuron<ExecutionSpace>(config.execution.lanes_per_neuron, local_neurons);
   _spikes = SpikeBuffer<MemorySpace>("Network", spike_capacity);
-  for (auto& p : _populations) p.spikes = _spikes.forPopulation(p.position);
+  for (auto& p : _populations) p.spikes = _spikes.forPopulation(p.position, p.localSize());
 }
 
 void Simulation::buildProjections(const std::atomic<bool>* stop) {

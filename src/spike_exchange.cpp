@@ -87,7 +87,7 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
   const auto populations = static_cast<std::int64_t>(_populations.size());
   {
     PhaseTimer timer(timed, _phases.exchange);
-    const auto counters = _spikes.hostCounters();
+    const auto counters = _spikes.gather();
     const std::int64_t count = counters[SpikeBuffer<MemorySpace>::spike_count];
     _first_non_finite = std::min(_first_non_finite, counters[SpikeBuffer<MemorySpace>::first_non_finite]);
     if (count > _spikes.capacity())
@@ -121,9 +121,7 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
       Kokkos::deep_copy(host, Kokkos::subview(_spikes.records, std::pair<std::int64_t, std::int64_t>(0, count)));
       sortSpikesByStep(local, k0);
     }
-    if (count > 0)
-      Kokkos::deep_copy(space, Kokkos::subview(_spikes.counter, int(SpikeBuffer<MemorySpace>::spike_count)),
-                        std::int64_t(0));
+    if (count > 0) _spikes.clearSpikes(space);
     if (gathered) {
       all = _comm.allgather(local);  // each rank's part sorted
       if (plastic || (_comm.isRoot() && writer && _config.output.spikes)) mergeSortedRuns(all);

@@ -7,6 +7,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 #include <type_traits>
 
 #include "kernels/neuron_update.hpp"
@@ -350,6 +351,55 @@ TEST(Delivery, ChunkPartsSplitAsAStaticSchedule) {
         EXPECT_EQ(own, chunks / parts + (t < chunks % parts ? 1 : 0)) << n << " " << parts << " " << t;
       }
     }
+}
+
+// chunkPartOf names the part whose share holds a neuron: the inverse of
+// chunkPartBegin for every neuron, however the chunks divide.
+TEST(Delivery, ChunkPartOfFindsTheShareHoldingEachNeuron) {
+  for (const index_type n : {1, 15, 16, 17, 100, 1000, 1001, 4500})
+    for (const int parts : {1, 2, 3, 4, 7, 16, 200})
+      for (int t = 0; t < parts; ++t)
+        for (index_type i = chunkPartBegin(n, t, parts); i < chunkPartBegin(n, t + 1, parts); ++i)
+          ASSERT_EQ(chunkPartOf(i, n, parts), t) << n << " " << parts << " " << i;
+}
+
+// A spike buffer in parts (a CPU launch's threads each append to their own)
+// holds, once gathered, every spike appended, each once, whichever part
+// holds it and in whatever order the parts were filled; a part appended
+// past its room is an overflow although the whole buffer has room.
+TEST(SpikeBuffers, PartsGatherEverySpikeOnceAndReportAPartsOverflow) {
+  using HostBuffer = SpikeBuffer<Kokkos::HostSpace>;
+  const index_type n = 100;  // 7 chunks: parts of 3, 2 and 2 chunks
+  const int parts = 3;
+  std::vector<std::int64_t> room;  // three spikes a neuron: each part's records end in a gap
+  for (int t = 0; t < parts; ++t)
+    room.push_back(3 * (chunkPartBegin(n, t + 1, parts) - chunkPartBegin(n, t, parts)));
+  const HostBuffer all("test", room);
+  ASSERT_EQ(all.parts(), parts);
+  const HostBuffer a = all.forPopulation(0, n), b = all.forPopulation(1, n);
+  std::multiset<std::tuple<step_type, std::uint32_t, std::uint32_t>> pushed;
+  for (const step_type k : {3, 5})  // every neuron twice, the last part first
+    for (index_type i = n - 1; i >= 0; --i) {
+      const HostBuffer& to = i % 2 ? a : b;
+      if (k == 5 && i % 3 == 0)
+        to.pushAxonal(k, i, 1000 + i);
+      else
+        to.push(k, i, 1000 + i);
+      pushed.emplace(k, to.population | (k == 5 && i % 3 == 0 ? SpikeRecord::axonal_flag : 0u), 1000 + i);
+    }
+  auto counters = all.gather();
+  ASSERT_EQ(counters[HostBuffer::spike_count], 2 * n);
+  std::multiset<std::tuple<step_type, std::uint32_t, std::uint32_t>> held;
+  for (std::int64_t s = 0; s < 2 * n; ++s)
+    held.emplace(all.records(s).step, all.records(s).population, all.records(s).index);
+  EXPECT_EQ(held, pushed);
+
+  all.clearSpikes(Kokkos::DefaultHostExecutionSpace());
+  EXPECT_EQ(all.gather()[HostBuffer::spike_count], 0);
+  // Part 2 holds neurons 80–99: 60 spikes fit, the 61st overflows it.
+  for (int s = 0; s < 61; ++s) a.push(s, 80 + s % 20, s);
+  counters = all.gather();
+  EXPECT_GT(counters[HostBuffer::spike_count], all.capacity());
 }
 
 // On CPU backends a projection's rows are sorted by target, and each part of
