@@ -288,6 +288,23 @@ struct DeliverySlot {
   step_type n_slots = 0;
   index_type n_targets = 0;  // the ring's targets (a slot's row)
   std::int32_t delay_steps = 0;
+  // CPU backends: where parts 1 … part_count − 1 of row i start, from the
+  // row's start: part_starts[i·(part_count − 1) + part − 1] (rowPartStarts).
+  // nullptr: each spike's part is searched for (rowPart).
+  const std::uint32_t* part_starts = nullptr;
+  int part_count = 0;
+
+  /// The stretch [from, to) of row i whose targets part `part` of `parts`
+  /// owns (rowPart), read from part_starts where they were found for as
+  /// many parts.
+  std::pair<typename Matrix::size_type, typename Matrix::size_type> rowPartOf(index_type i, int part,
+                                                                              int parts) const {
+    const auto begin = row_map[i], end = row_map[i + 1];
+    if (part_starts == nullptr || part_count != parts)
+      return rowPart(targets, begin, end, n_targets, part, parts);
+    const std::uint32_t* starts = part_starts + static_cast<std::int64_t>(i) * (parts - 1);
+    return {part == 0 ? begin : begin + starts[part - 1], part == parts - 1 ? end : begin + starts[part]};
+  }
 
   KOKKOS_INLINE_FUNCTION void deliverSynapse(const SpikeRecord& spike, const typename Matrix::size_type e,
                                              bool plain) const {
@@ -322,7 +339,34 @@ template <class Matrix>
 bool operator==(const DeliverySlot<Matrix>& a, const DeliverySlot<Matrix>& b) {
   return a.row_map == b.row_map && a.targets == b.targets && a.weights == b.weights && a.delays == b.delays &&
          a.ring == b.ring && a.ring_stride == b.ring_stride && a.n_slots == b.n_slots &&
-         a.n_targets == b.n_targets && a.delay_steps == b.delay_steps;
+         a.n_targets == b.n_targets && a.delay_steps == b.delay_steps && a.part_starts == b.part_starts &&
+         a.part_count == b.part_count;
+}
+
+/// Where parts 1 … parts − 1 of every row of a matrix by source start, from
+/// the row's start, for a CPU delivery of `parts` parts to n_targets
+/// targets (DeliverySlot::part_starts): rowPart's answers, found once
+/// instead of in two searches per spike and part, whose probes wait on each
+/// other's loads (docs/performance.md, "OpenMP threads against ranks").
+template <class Matrix>
+Kokkos::View<std::uint32_t*, Kokkos::HostSpace> rowPartStarts(const Matrix& by_source, index_type n_targets,
+                                                              int parts) {
+  const auto row_map = by_source.graph.row_map;
+  const auto targets = by_source.graph.entries;
+  const auto rows = static_cast<std::int64_t>(row_map.extent(0)) - 1;
+  Kokkos::View<std::uint32_t*, Kokkos::HostSpace> starts(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Synapse::part_starts"),
+      static_cast<std::size_t>(std::max<std::int64_t>(rows, 0) * (parts - 1)));
+  Kokkos::parallel_for(
+      "cbgtc::Synapse::part_starts",
+      Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, std::max<std::int64_t>(rows, 0)),
+      [=](const std::int64_t i) {
+        for (int part = 1; part < parts; ++part)
+          starts(i * (parts - 1) + part - 1) = static_cast<std::uint32_t>(
+              rowPart(targets.data(), row_map(i), row_map(i + 1), n_targets, part, parts).first - row_map(i));
+      });
+  Kokkos::fence();
+  return starts;
 }
 
 /// Part `part` of `parts` of a fused delivery on a CPU backend: every spike
@@ -338,8 +382,7 @@ void deliverToPart(int part, int parts, const Slots& slots, const First& first, 
     if (spike.source() >= populations) continue;
     for (auto q = first(spike.source()); q < first(spike.source() + 1); ++q) {
       const auto slot = slots(q);
-      const auto [from, to] = rowPart(slot.targets, slot.row_map[spike.index], slot.row_map[spike.index + 1],
-                                      slot.n_targets, part, parts);
+      const auto [from, to] = slot.rowPartOf(static_cast<index_type>(spike.index), part, parts);
       for (auto e = from; e < to; ++e) slot.deliverSynapse(spike, e, true);
     }
   }

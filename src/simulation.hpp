@@ -204,6 +204,9 @@ class Simulation {
     DeviceTable<std::int32_t, MemorySpace> first;  // by source population
   };
   FusedDelivery _fused_delivery[2];  // thread per spike, team per spike
+  // CPU backends with several threads: per projection, where each row's
+  // parts start (rowPartStarts), or empty.
+  std::vector<Kokkos::View<std::uint32_t*, Kokkos::HostSpace>> _part_starts;
   bool _fused_delivery_planned = false;
   step_type _start_step = 0;  // restore()'s
   std::string _restored_from;  // restore()'s checkpoint, which this run's may replace

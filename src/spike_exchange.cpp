@@ -16,6 +16,20 @@ namespace {
 /// efficacy and none of whose steps are pulled.
 bool deliveredToAll(const Projection& proj) { return !proj.plasticity.enabled() && !proj.pull.enabled(); }
 
+/// Where the parts of a CPU delivery (deliverToPart) start in each row of
+/// the projection (rowPartStarts), on a CPU backend with several threads,
+/// where the table takes at most an eighth of the rows' bytes (4 of 8 per
+/// synapse: target and weight); otherwise none (each part is searched for).
+template <class Space>
+Kokkos::View<std::uint32_t*, Kokkos::HostSpace> partStarts(const Projection& proj, index_type n_targets) {
+  if constexpr (Kokkos::SpaceAccessibility<Space, Kokkos::HostSpace>::accessible) {
+    const int parts = Space().concurrency();
+    if (parts > 1 && std::int64_t(proj.by_source.numRows()) * (parts - 1) * 4 <= proj.synapseCount())
+      return rowPartStarts(proj.by_source, n_targets, parts);
+  }
+  return {};
+}
+
 /// Sorted keys ((step − k0)·2·populations + 2·population + axonal) << 32 |
 /// index of the first keys.extent(0) records: the (step, population, index)
 /// order of SpikeRecord in one 64-bit word (an epoch has at most 4000
@@ -192,6 +206,11 @@ void Simulation::updateDeliveryTables() {
       std::stable_sort(fused.projections.begin(), fused.projections.end(), [&](std::size_t a, std::size_t b) {
         return _projections[a].source < _projections[b].source;
       });
+    _part_starts.assign(_projections.size(), {});
+    for (const FusedDelivery& fused : _fused_delivery)
+      for (const std::size_t p : fused.projections)
+        _part_starts[p] =
+            partStarts<ExecutionSpace>(_projections[p], static_cast<index_type>(_rings[p].extent(1)));
     _fused_delivery_planned = true;
   }
   for (FusedDelivery& fused : _fused_delivery) {
@@ -200,7 +219,13 @@ void Simulation::updateDeliveryTables() {
     first.assign(_populations.size() + 1, 0);
     for (const std::size_t p : fused.projections) {
       const Projection& proj = _projections[p];
-      fused.slots.push(deliverySlot(proj.by_source, proj.delays, proj.delay_steps, _rings[p]));
+      DeliverySlot<ProjectionMatrix> slot =
+          deliverySlot(proj.by_source, proj.delays, proj.delay_steps, _rings[p]);
+      if (_part_starts[p].extent(0) > 0) {
+        slot.part_starts = _part_starts[p].data();
+        slot.part_count = ExecutionSpace().concurrency();
+      }
+      fused.slots.push(slot);
       ++first[proj.source + 1];
     }
     for (std::size_t q = 0; q + 1 < first.size(); ++q) first[q + 1] += first[q];

@@ -436,37 +436,48 @@ TEST(Delivery, CpuPartsFillTheirOwnTargetsAndTogetherEveryRing) {
                   Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, alone.back(),
                   Delivery::ThreadPerSpike);
   }
-  for (const int parts : {1, 2, 3, 7}) {
-    std::vector<Ring> rings;
-    Kokkos::View<DeliverySlot<ProjectionMatrix>*, Kokkos::HostSpace> slots("cbgtc::test::slots", 2);
-    for (std::size_t p = 0; p < projections.size(); ++p) {
-      const Projection& proj = projections[p];
-      rings.emplace_back("cbgtc::test::parts", proj.max_delay_steps + 1, shape.n_post);
-      slots(p) = deliverySlot(proj.by_source, proj.delays, proj.delay_steps, rings.back());
-    }
-    Kokkos::View<std::int32_t*, Kokkos::HostSpace> first("cbgtc::test::first", 3);  // STN's, then GPe's
-    first(0) = 0;
-    first(1) = 1;
-    first(2) = 2;
-    for (int part = 0; part < parts; ++part) {
-      deliverToPart(part, parts, slots, first, spikes, n_spikes);
-      // Nothing yet beyond the targets of the parts so far.
-      const index_type done = chunkPartBegin(shape.n_post, part + 1, parts);
-      for (const Ring& ring : rings)
-        for (std::size_t x = 0; x < ring.extent(0); ++x)
-          for (auto y = static_cast<std::size_t>(done); y < ring.extent(1); ++y)
-            ASSERT_EQ(ring(x, y), 0) << parts << " parts, after part " << part;
-    }
-    for (std::size_t p = 0; p < projections.size(); ++p) {
-      std::int64_t sum = 0;
-      for (std::size_t x = 0; x < alone[p].extent(0); ++x)
-        for (std::size_t y = 0; y < alone[p].extent(1); ++y) {
-          ASSERT_EQ(rings[p](x, y), alone[p](x, y)) << parts << " parts, projection " << p;
-          sum += alone[p](x, y);
+  // Each part's stretch of a row searched for, or read from a table of the
+  // parts' starts found once (rowPartStarts).
+  for (const bool table : {false, true})
+    for (const int parts : {1, 2, 3, 7}) {
+      SCOPED_TRACE(table ? "parts' starts from a table" : "parts searched for");
+      std::vector<Ring> rings;
+      std::vector<Kokkos::View<std::uint32_t*, Kokkos::HostSpace>> starts;
+      Kokkos::View<DeliverySlot<ProjectionMatrix>*, Kokkos::HostSpace> slots("cbgtc::test::slots", 2);
+      for (std::size_t p = 0; p < projections.size(); ++p) {
+        const Projection& proj = projections[p];
+        rings.emplace_back("cbgtc::test::parts", proj.max_delay_steps + 1, shape.n_post);
+        slots(p) = deliverySlot(proj.by_source, proj.delays, proj.delay_steps, rings.back());
+        if (table && parts > 1) {
+          starts.push_back(rowPartStarts(proj.by_source, shape.n_post, parts));
+          ASSERT_EQ(starts.back().extent(0), static_cast<std::size_t>(shape.n_pre * (parts - 1)));
+          slots(p).part_starts = starts.back().data();
+          slots(p).part_count = parts;
         }
-      EXPECT_GT(sum, 0);
+      }
+      Kokkos::View<std::int32_t*, Kokkos::HostSpace> first("cbgtc::test::first", 3);  // STN's, then GPe's
+      first(0) = 0;
+      first(1) = 1;
+      first(2) = 2;
+      for (int part = 0; part < parts; ++part) {
+        deliverToPart(part, parts, slots, first, spikes, n_spikes);
+        // Nothing yet beyond the targets of the parts so far.
+        const index_type done = chunkPartBegin(shape.n_post, part + 1, parts);
+        for (const Ring& ring : rings)
+          for (std::size_t x = 0; x < ring.extent(0); ++x)
+            for (auto y = static_cast<std::size_t>(done); y < ring.extent(1); ++y)
+              ASSERT_EQ(ring(x, y), 0) << parts << " parts, after part " << part;
+      }
+      for (std::size_t p = 0; p < projections.size(); ++p) {
+        std::int64_t sum = 0;
+        for (std::size_t x = 0; x < alone[p].extent(0); ++x)
+          for (std::size_t y = 0; y < alone[p].extent(1); ++y) {
+            ASSERT_EQ(rings[p](x, y), alone[p](x, y)) << parts << " parts, projection " << p;
+            sum += alone[p](x, y);
+          }
+        EXPECT_GT(sum, 0);
+      }
     }
-  }
 }
 
 // The per-projection delivery's parts (CPU backends with several threads:
