@@ -135,8 +135,10 @@ struct SpikeBuffer {
         const std::int64_t room = counter(partCounter(p, part_end)) - first;
         overflowed |= count > room;
         const std::int64_t kept = std::min(count, room);
-        // Parts lie in order, so a part moves towards the front only.
-        std::copy(records.data() + first, records.data() + first + kept, records.data() + total);
+        // Parts lie in order, so a part moves towards the front only: a
+        // forward copy, which may overlap its source from before it.
+        if (total != first)
+          std::copy(records.data() + first, records.data() + first + kept, records.data() + total);
         total += kept;
       }
       counter(spike_count) = overflowed ? capacity() + 1 : total;
@@ -155,6 +157,7 @@ struct SpikeBuffer {
     }
   }
 
+  /// A spike of local neuron i (global index `global`) in step s.
   KOKKOS_INLINE_FUNCTION void push(step_type s, index_type i, index_type global) const {
     append(SpikeRecord{s, population, static_cast<std::uint32_t>(global)}, i);
   }
