@@ -18,6 +18,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -26,7 +27,22 @@
 
 namespace cbgtc {
 
+/// Whether a buffer in this memory space can be in parts: host memory, and
+/// a host backend with threads (a Serial build's runs never are, and its
+/// neurons' step then carries no code for parts: inlined into the step's
+/// vectorised loop, that code made a one-part step 1 % slower, and kept out
+/// of line it made two threads' step 2–4 % slower, docs/performance.md).
 template <class MemorySpace>
+constexpr bool spikeBufferMayHaveParts() {
+  if constexpr (!Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible) return false;
+#ifdef KOKKOS_ENABLE_SERIAL
+  return !std::is_same_v<Kokkos::DefaultHostExecutionSpace, Kokkos::Serial>;
+#else
+  return true;
+#endif
+}
+
+template <class MemorySpace, bool MayHaveParts = spikeBufferMayHaveParts<MemorySpace>()>
 struct SpikeBuffer {
   using memory_space = MemorySpace;
 
@@ -64,7 +80,7 @@ struct SpikeBuffer {
   SpikeBuffer(const std::string& name, const std::vector<std::int64_t>& part_capacity)
       : SpikeBuffer(name, std::accumulate(part_capacity.begin(), part_capacity.end(), std::int64_t(0))) {
     if (part_capacity.size() <= 1) return;
-    if constexpr (host_memory) {
+    if constexpr (MayHaveParts) {
       const auto n_parts = static_cast<int>(part_capacity.size());
       counter = Kokkos::View<std::int64_t*, MemorySpace>("cbgtc::" + name + "::counters",
                                                          part_line * (n_parts + 1));
@@ -76,7 +92,7 @@ struct SpikeBuffer {
         counter(partCounter(p, part_end)) = first;
       }
     } else {
-      throw std::logic_error("SpikeBuffer: parts need host-accessible memory");
+      throw std::logic_error("SpikeBuffer: parts need host memory and a threaded host backend");
     }
   }
 
@@ -171,15 +187,18 @@ struct SpikeBuffer {
   /// Appends the record of local neuron i: to its part's records where the
   /// buffer has parts.
   KOKKOS_INLINE_FUNCTION void append(const SpikeRecord& record, index_type i) const {
-    if (neurons == 0) {
-      const std::int64_t k = Kokkos::atomic_fetch_add(&counter(spike_count), std::int64_t(1));
-      if (k < static_cast<std::int64_t>(records.extent(0))) records(k) = record;
-      return;
+    if constexpr (MayHaveParts) {
+      if (neurons != 0) {
+        const int part = chunkPartOf(i, neurons, parts());
+        const std::int64_t first = counter(partCounter(part, part_first));
+        const std::int64_t k =
+            Kokkos::atomic_fetch_add(&counter(partCounter(part, part_count)), std::int64_t(1));
+        if (k < counter(partCounter(part, part_end)) - first) records(first + k) = record;
+        return;
+      }
     }
-    const int part = chunkPartOf(i, neurons, parts());
-    const std::int64_t first = counter(partCounter(part, part_first));
-    const std::int64_t k = Kokkos::atomic_fetch_add(&counter(partCounter(part, part_count)), std::int64_t(1));
-    if (k < counter(partCounter(part, part_end)) - first) records(first + k) = record;
+    const std::int64_t k = Kokkos::atomic_fetch_add(&counter(spike_count), std::int64_t(1));
+    if (k < static_cast<std::int64_t>(records.extent(0))) records(k) = record;
   }
 
   /// A neuron of this population has a non-finite state after step s.

@@ -368,7 +368,7 @@ TEST(Delivery, ChunkPartOfFindsTheShareHoldingEachNeuron) {
 // holds it and in whatever order the parts were filled; a part appended
 // past its room is an overflow although the whole buffer has room.
 TEST(SpikeBuffers, PartsGatherEverySpikeOnceAndReportAPartsOverflow) {
-  using HostBuffer = SpikeBuffer<Kokkos::HostSpace>;
+  using HostBuffer = SpikeBuffer<Kokkos::HostSpace, true>;  // in parts whatever the host backend
   const index_type n = 100;  // 7 chunks: parts of 3, 2 and 2 chunks
   const int parts = 3;
   std::vector<std::int64_t> room;  // three spikes a neuron: each part's records end in a gap
