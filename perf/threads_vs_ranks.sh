@@ -16,20 +16,34 @@ common=(--config input/default.ini --population.STN.n=1000 --population.GPe.n=20
         --output.progress_interval_s=0 --output.overwrite=true --output.file="$tmp/out.h5")
 step_us() { "$@" "${common[@]}" | sed -n 's/.*step loop: \([0-9.]*\) us per step.*/\1/p' | head -1; }
 echo "# $(basename "$serial") Serial ranks against $(basename "$openmp") OpenMP threads, $duration ms, µs per step"
-echo "repeat serial_1rank mpi_2ranks omp_1thread omp_2threads"
+# One rank pinned to the first and to the second core of the set (a VM's
+# two vCPUs need not run alike; a two-core ratio holds only while they do).
+cpus=$(taskset -cp $$ | sed 's/.*: //' | tr ',' '\n' | sed 's/-.*//' | head -2 | tr '\n' ' ')
+read -r cpu0 cpu1 <<< "$cpus"
+cpu1=${cpu1:-$cpu0}
+echo "repeat serial_1rank mpi_2ranks omp_1thread omp_2threads rank_on_cpu$cpu0 rank_on_cpu$cpu1"
 for ((r = 1; r <= repeats; ++r)); do
   a=$(step_us "$serial")
   b=$(step_us mpiexec -n 2 --bind-to core "$serial")
   c=$(step_us env OMP_NUM_THREADS=1 OMP_PROC_BIND=spread OMP_PLACES=threads "$openmp")
   d=$(step_us env OMP_NUM_THREADS=2 OMP_PROC_BIND=spread OMP_PLACES=threads "$openmp")
-  echo "$r $a $b $c $d"
+  e=$(step_us taskset -c "$cpu0" "$serial")
+  f=$(step_us taskset -c "$cpu1" "$serial")
+  echo "$r $a $b $c $d $e $f"
 done | tee "$tmp/rows"
 python3 - "$tmp/rows" <<'EOF'
 import statistics, sys
 rows = [[float(x) for x in line.split()[1:]] for line in open(sys.argv[1])]
 names = ["serial_1rank", "mpi_2ranks", "omp_1thread", "omp_2threads"]
-print("median " + " ".join(f"{statistics.median(r[i] for r in rows):.1f}" for i in range(4)))
+print("median " + " ".join(f"{statistics.median(r[i] for r in rows):.1f}" for i in range(6)))
 for threads, ranks in ((2, 0), (3, 1)):
     ratio = statistics.median(r[threads] / r[ranks] for r in rows)
     print(f"{names[threads]} / {names[ranks]}: median paired ratio {ratio:.3f}")
+# Repeats whose two pinned ranks ran within 5 % of each other: the cores alike.
+alike = [r for r in rows if max(r[4], r[5]) <= 1.05 * min(r[4], r[5])]
+print(f"cores alike (pinned ranks within 5 %) in {len(alike)} of {len(rows)} repeats", end="")
+if alike:
+    print(f"; there omp_2threads / mpi_2ranks: median {statistics.median(r[3] / r[1] for r in alike):.3f}")
+else:
+    print()
 EOF
