@@ -2,8 +2,10 @@
 # Kokkos OpenMP threads against the same number of MPI ranks of a Serial
 # build, on the default network at 1000/2000/1500 neurons: the step loop's
 # µs per step (as cbgtc prints it), each configuration run in turn within a
-# repeat so that the machine's drift hits all of them alike. Prints one row
-# per repeat, then the medians and the median of the paired ratios:
+# repeat so that the machine's drift hits all of them alike, and one rank
+# pinned to each of the first two cores (whether they ran alike). Prints one
+# row per repeat, then the medians and the median of the paired ratios, over
+# all repeats and over those whose pinned ranks ran within 5 %:
 #   perf/threads_vs_ranks.sh SERIAL_CBGTC OPENMP_CBGTC [repeats] [duration_ms]
 # e.g. perf/threads_vs_ranks.sh build/bin/cbgtc build-omp/bin/cbgtc 9 > perf/results/threads_vs_ranks_cpu.txt
 set -euo pipefail
