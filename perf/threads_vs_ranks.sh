@@ -20,9 +20,7 @@ step_us() { "$@" "${common[@]}" | sed -n 's/.*step loop: \([0-9.]*\) us per step
 echo "# $(basename "$serial") Serial ranks against $(basename "$openmp") OpenMP threads, $duration ms, µs per step"
 # One rank pinned to the first and to the second core of the set (a VM's
 # two vCPUs need not run alike; a two-core ratio holds only while they do).
-cpus=$(taskset -cp $$ | sed 's/.*: //' | tr ',' '\n' | sed 's/-.*//' | head -2 | tr '\n' ' ')
-read -r cpu0 cpu1 <<< "$cpus"
-cpu1=${cpu1:-$cpu0}
+read -r cpu0 cpu1 < <(python3 -c 'import os; c = sorted(os.sched_getaffinity(0)); print(c[0], c[min(1, len(c) - 1)])')
 echo "repeat serial_1rank mpi_2ranks omp_1thread omp_2threads rank_on_cpu$cpu0 rank_on_cpu$cpu1"
 for ((r = 1; r <= repeats; ++r)); do
   a=$(step_us "$serial")
