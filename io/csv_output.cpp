@@ -209,6 +209,11 @@ class CsvOutput final : public OutputWriter {
     requireOpen("append a report to");
   }
 
+  void flush() override {
+    requireOpen("flush");
+    if (std::fflush(_file) != 0) checkWrite(-1);
+  }
+
   void finalize(double) override {
     requireOpen("finalize");
     writeHeader();

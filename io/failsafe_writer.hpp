@@ -63,6 +63,9 @@ class FailSafeWriter final : public OutputWriter {
   void appendReport(const std::string& population, const float* data, std::size_t n_times) override {
     guard([&] { _writer->appendReport(population, data, n_times); });
   }
+  void flush() override {
+    guard([&] { _writer->flush(); });
+  }
   void finalize(double stop_ms) override {
     guard([&] { _writer->finalize(stop_ms); });
     _writer.reset();

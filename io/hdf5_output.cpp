@@ -834,6 +834,8 @@ void Hdf5Output::finalize(double) {
   detail::publishPartial(_partial_path, _created, _path, _overwrite);
 }
 
+void Hdf5Output::flush() { openState("flush").flush(); }
+
 const std::string& Hdf5Output::path() const { return _path; }
 
 const std::string& Hdf5Output::partialPath() const { return _partial_path; }

@@ -48,6 +48,7 @@ class Hdf5Output final : public OutputWriter {
   void appendReport(const std::string& population, const float* data,
                     std::size_t n_times) override;
   void finalize(double stop_ms) override;
+  void flush() override;
   const std::string& path() const override;
 
   /// Where the data is written until finalize() renames it to path().

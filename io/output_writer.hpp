@@ -110,6 +110,11 @@ class OutputWriter {
   /// samples.
   virtual void finalize(double stop_ms) = 0;
 
+  /// Make what was written so far part of the file that a killed run
+  /// leaves: before work that writes nothing for a while (a run's
+  /// analyses), whose wait would otherwise age it past the writers' second.
+  virtual void flush() {}
+
   /// Path the finished file will have.
   virtual const std::string& path() const = 0;
 };

@@ -6,6 +6,8 @@
 // incomplete). On a failure the output file is not created (the writer
 // removes the .partial it created, and only that).
 
+#include <signal.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -47,20 +49,29 @@ namespace {
 std::atomic<bool> stop_requested{false};
 volatile std::sig_atomic_t stop_signal = 0;
 
+constexpr int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+// The first signal names the exit status; a second one, of any of the
+// three, ends the process at once (the handlers go back to the default).
 extern "C" void onStopSignal(int sig) {
-  stop_signal = sig;
+  if (stop_signal == 0) stop_signal = sig;
   stop_requested.store(true);
-  std::signal(sig, SIG_DFL);  // a second signal ends the process at once
+  for (const int s : stop_signals) std::signal(s, SIG_DFL);
 }
 
 // Installed before any file exists, so that no signal but SIGKILL (or a
 // second one) ends a run without closing its file; the file is kept
-// readable up to its last flush even then. A closed pipe on stdout
-// (`cbgtc | head`) must not end the run: its output is the file. A file
-// size limit (ulimit -f) makes writes fail like a full disk, reported as
-// such, instead of killing the run.
+// readable up to its last flush even then. A signal the run was started
+// ignoring stays ignored, as `nohup` and a shell's background jobs expect.
+// A closed pipe on stdout (`cbgtc | head`) must not end the run: its output
+// is the file. A file size limit (ulimit -f) makes writes fail like a full
+// disk, reported as such, instead of killing the run.
 void installSignalHandlers() {
-  for (const int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, onStopSignal);
+  for (const int sig : stop_signals) {
+    struct sigaction current {};
+    if (sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) continue;
+    std::signal(sig, onStopSignal);
+  }
   std::signal(SIGPIPE, SIG_IGN);
   std::signal(SIGXFSZ, SIG_IGN);
 }

@@ -219,6 +219,10 @@ void ReplicaWriter::finalize(double stop_ms) {
   for (auto& w : _writers) w->finalize(stop_ms);
 }
 
+void ReplicaWriter::flush() {
+  for (auto& w : _writers) w->flush();
+}
+
 const std::string& ReplicaWriter::path() const { return _writers.front()->path(); }
 
 }  // namespace cbgtc

@@ -64,6 +64,7 @@ class ReplicaWriter final : public io::OutputWriter {
                  double step_ms, const std::string& variable, const std::string& units) override;
   void appendReport(const std::string& population, const float* data, std::size_t n_times) override;
   void finalize(double stop_ms) override;
+  void flush() override;
   /// The first replica's file.
   const std::string& path() const override;
 

@@ -279,6 +279,10 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
   {
     PhaseTimer timer(_config.output.timers, _phases.output);
     for (auto& r : _recordings) flushRecording(r);
+    // The analyses below write nothing for as long as they take.
+    if (writer) writer->flush();
+    for (io::OutputWriter* w : reports)
+      if (w) w->flush();
   }
   space.fence();
   const double loop_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - loop_start).count();

@@ -443,6 +443,114 @@ TEST(CliNetwork, SighupStopsCleanlyLikeSigterm) {
   EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
 }
 
+namespace {
+
+/// Starts cbgtc on the default deck in a child, stdout to `log`, with
+/// `ignored` (0: none) ignored from the start, as `nohup` ignores SIGHUP.
+pid_t startRun(const std::vector<std::string>& args, const std::string& log, int ignored = 0) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (ignored != 0) signal(ignored, SIG_IGN);
+    freopen(log.c_str(), "w", stdout);
+    freopen("/dev/null", "w", stderr);
+    const std::string deck = inputDeck("default.ini");
+    std::vector<const char*> argv = {CBGTC_EXE, "--config", deck.c_str()};
+    for (const std::string& a : args) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    execv(CBGTC_EXE, const_cast<char* const*>(argv.data()));
+    _exit(127);
+  }
+  return pid;
+}
+
+/// Waits until the progress lines in `log` pass `model_ms` of model time,
+/// or the run ends; whether they did.
+bool waitForModelTime(pid_t pid, const std::string& log, double model_ms) {
+  for (int i = 0; i < 2400; ++i) {
+    std::ifstream in(log);
+    std::string line, last;
+    while (std::getline(in, line, '\n'))
+      if (line.find("Model time:") != std::string::npos) last = line;
+    const auto at = last.find("Model time:");
+    if (at != std::string::npos && std::atof(last.c_str() + at + 11) >= model_ms) return true;
+    if (waitpid(pid, nullptr, WNOHANG) != 0) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+}  // namespace
+
+// A second signal ends the run at once whichever of SIGINT, SIGTERM and
+// SIGHUP it is, not only when it repeats the first: here SIGHUP while the
+// SIGTERM-stopped run analyses what it ran (100 000 PAC surrogates: seconds).
+TEST(CliNetwork, ASecondSignalOfAnotherKindEndsTheRunAtOnce) {
+  TempDir dir;
+  const auto file = (dir / "twice.h5").string(), log = (dir / "run.log").string();
+  const pid_t pid = startRun({"--simulation.duration_ms=600000", "--output.file=" + file,
+                              "--analysis.pac_surrogates=100000", "--output.progress_interval_s=0.05"},
+                             log);
+  ASSERT_GT(pid, 0);
+  const bool stepping = waitForModelTime(pid, log, 4000);
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  kill(pid, SIGHUP);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(stepping);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "exit status " << WEXITSTATUS(status);
+  EXPECT_EQ(WTERMSIG(status), SIGHUP);
+  EXPECT_FALSE(std::filesystem::exists(file));
+  EXPECT_FALSE(readSpikes(file + ".partial", "GPe").times_ms.empty());
+}
+
+// A signal the run was started ignoring (nohup's SIGHUP) stays ignored; the
+// next one stops the run and names the exit status.
+TEST(CliNetwork, ASignalIgnoredAtTheStartStaysIgnored) {
+  TempDir dir;
+  const auto file = (dir / "nohup.h5").string(), log = (dir / "run.log").string();
+  const pid_t pid = startRun(
+      {"--simulation.duration_ms=600000", "--output.file=" + file, "--output.progress_interval_s=0.05"}, log,
+      SIGHUP);
+  ASSERT_GT(pid, 0);
+  const bool stepping = waitForModelTime(pid, log, 100);
+  ASSERT_EQ(kill(pid, SIGHUP), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(stepping);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+  EXPECT_EQ(readStringAttribute(file, "/", "complete"), "false");
+}
+
+// What the steps wrote is flushed before the analyses, which write nothing
+// for as long as they take: a run killed during them leaves a .partial that
+// holds the spikes up to the run's end.
+TEST(CliNetwork, SpikesAreFlushedBeforeTheAnalyses) {
+  TempDir dir;
+  const auto file = (dir / "analysing.h5").string(), log = (dir / "run.log").string();
+  const auto partial = file + ".partial";
+  const double duration_ms = 10000;
+  const pid_t pid = startRun({"--simulation.duration_ms=10000", "--output.file=" + file,
+                              "--analysis.pac_surrogates=100000", "--output.progress_interval_s=0.05"},
+                             log);
+  ASSERT_GT(pid, 0);
+  // The final progress line comes after the steps' last flush.
+  const bool analysing = waitForModelTime(pid, log, duration_ms);
+  const auto copy = (dir / "copy.h5").string();
+  const bool copied = analysing && std::filesystem::exists(partial) &&
+                      std::filesystem::copy_file(partial, copy) && std::filesystem::exists(partial);
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  ASSERT_TRUE(analysing);
+  ASSERT_TRUE(copied) << "the run ended before its file could be copied";
+  const Spikes s = readSpikes(copy, "GPe");
+  ASSERT_FALSE(s.times_ms.empty());
+  EXPECT_GT(s.times_ms.back(), duration_ms - 20);
+}
+
 // A signal while a large network is being built (1e8 synapses: many
 // seconds) is acted on between chunks of the construction, not when it ends.
 TEST(CliNetwork, SigtermDuringConstructionStopsPromptly) {
