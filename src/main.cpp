@@ -288,6 +288,22 @@ void checkAppendedSpikes(const cbgtc::SimulationConfig& config, const std::strin
   }
 }
 
+/// How far the run that wrote `file` got (its stopped_at_ms), or −1 where
+/// the file does not say.
+double reachOfOutput(const std::string& file) {
+  try {
+    return cbgtc::io::Hdf5Reader(file).number("/", "stopped_at_ms");
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+/// What a stopped or failed continuation (checkpoint.append) says of the
+/// earlier run's file it leaves.
+std::string keptEarlier(const std::string& file, double reach_ms) {
+  return "'" + file + "', which reaches " + cbgtc::io::formatNumber(reach_ms) + " ms, is kept as it was";
+}
+
 /// checkpoint.append continues the reports too: each recording's file holds
 /// its report from 0 ms, of the same cells, sampled as this run samples
 /// (rows copied from a report of another interval would be labelled with
@@ -400,11 +416,16 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
   // 2: a location cannot be used (nothing was written); 1: the first
   // write failed (a full disk), and the files begun are removed.
   int output_failed = 0;
+  // checkpoint.append: how far the earlier run's files reach. A continued
+  // run that ends short of that, stopped or failed, leaves them as they
+  // were: they hold all it would write, and more.
+  double earlier_reach_ms = -1;
   if (root) {
     try {
       const std::vector<std::string> report_files = cbgtc::recordFiles(cbgtc::recordPlans(config));
       checkNetworkFiles(config);
       checkCheckpoints(config, restart);
+      if (!restart.empty() && config.checkpoint.append) earlier_reach_ms = reachOfOutput(config.output.file);
       // checkpoint.append: the continued files replace the earlier run's.
       const bool replace = config.output.overwrite || (!restart.empty() && config.checkpoint.append);
       // The checkpoint's time, as the run computes it (its step times dt):
@@ -576,7 +597,12 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
       summary = simulation.run(root ? &output : nullptr, &stop_requested, root && verbose ? stdout : nullptr, report_outputs);
     }
     const double stop_ms = static_cast<double>(summary.steps) * config.simulation.dt_ms;
-    if (root) {
+    const bool keep_earlier = !summary.complete && stop_ms <= earlier_reach_ms;
+    const std::string incomplete = keep_earlier ? keptEarlier(config.output.file, earlier_reach_ms)
+                                                : std::string("output is marked incomplete");
+    if (root && keep_earlier) {
+      abandonAll();
+    } else if (root) {
       cbgtc::io::AttributeList end = {{"complete", summary.complete ? "true" : "false"}};
       if (!summary.failure.empty()) end.emplace_back("failure", summary.failure);
       const cbgtc::io::NumberList stopped = {{"stopped_at_ms", stop_ms}};
@@ -624,14 +650,13 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
     if (root && verbose) printSummary(config, summary, output.path());
     if (!summary.failure.empty()) {
       if (root)
-        std::fprintf(stderr, "cbgtc: error: %s; output is marked incomplete\n",
-                     forUser(summary.failure).c_str());
+        std::fprintf(stderr, "cbgtc: error: %s; %s\n", forUser(summary.failure).c_str(), incomplete.c_str());
       return 1;
     }
     if (!summary.complete) {
       const int sig = stop_signal != 0 ? static_cast<int>(stop_signal) : SIGTERM;
       if (root)
-        std::fprintf(stderr, "cbgtc: stopped by signal %d at %g ms; output is marked incomplete\n", sig, stop_ms);
+        std::fprintf(stderr, "cbgtc: stopped by signal %d at %g ms; %s\n", sig, stop_ms, incomplete.c_str());
       return 128 + sig;
     }
   } catch (const cbgtc::ConfigError& e) {
@@ -644,7 +669,11 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
     // A signal while the network was being built (every rank throws): the
     // run stops before its first step, as it would at any other.
     const int sig = stop_signal != 0 ? static_cast<int>(stop_signal) : SIGTERM;
-    if (root) {
+    if (root && earlier_reach_ms >= 0) {
+      abandonAll();
+      std::fprintf(stderr, "cbgtc: stopped by signal %d while building the network; %s\n", sig,
+                   keptEarlier(config.output.file, earlier_reach_ms).c_str());
+    } else if (root) {
       for (auto* w : report_outputs) {
         w->writeAttributes({{"complete", "false"}});
         w->writeNumbers("/", {{"stopped_at_ms", 0.0}});

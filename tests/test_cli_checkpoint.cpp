@@ -190,6 +190,45 @@ TEST(CliCheckpoint, AppendedFilesHoldTheWholeRun) {
       0);
 }
 
+// checkpoint.append: a continued run stopped short of where the first part's
+// file reaches leaves that file as it was (it holds all the continuation
+// would, and more), and leaves no file of its own.
+TEST(CliCheckpoint, AStoppedContinuationKeepsTheFileItWouldHaveReplaced) {
+  TempDir dir;
+  const std::string deck = inputDeck("default.ini");
+  const auto run = (dir / "run.h5").string(), checkpoint = (dir / "state.h5").string();
+  const std::string out = "--output.file=" + run;
+  RunResult r = runCbgtc("--config '" + deck + "' --simulation.duration_ms=10000 --checkpoint.file='" +
+                             checkpoint + "' --checkpoint.at_ms=200 " + out,
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string before = slurp(run);
+  const auto log = (dir / "run.log").string(), err = (dir / "run.err").string();
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    freopen(log.c_str(), "w", stdout);
+    freopen(err.c_str(), "w", stderr);
+    const std::string restart = "--restart=" + checkpoint;
+    execl(CBGTC_EXE, CBGTC_EXE, "--config", deck.c_str(), "--simulation.duration_ms=10000", out.c_str(),
+          restart.c_str(), "--checkpoint.append=true", "--output.progress_interval_s=0.05",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto stepping = [&] { return slurp(log).find("Model time:") != std::string::npos; };
+  for (int i = 0; i < 1200 && !stepping() && waitpid(pid, nullptr, WNOHANG) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM) << slurp(err);
+  EXPECT_NE(slurp(err).find("'" + run + "', which reaches 10000 ms, is kept as it was"), std::string::npos)
+      << slurp(err);
+  EXPECT_TRUE(slurp(run) == before) << "the first part's file changed";
+  EXPECT_FALSE(std::filesystem::exists(run + ".partial"));
+}
+
 // An ensemble continues one checkpoint in each of its runs, a grid over a
 // stimulus that has not started yet: each run's file is the single
 // continuation's with that value (docs/checkpoint.md).
