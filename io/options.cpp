@@ -109,6 +109,17 @@ void OptionTable::add(const std::string& key, T* field, const std::string& unit,
   };
   e.value = [field] { return toText(*field); };
   e.check = [key, field, bound] { checkBound(key, *field, bound); };
+  e.check_text = [key, bound](const std::string& text) {
+    T parsed{};
+    po::options_description d;
+    d.add_options()(key.c_str(), po::value<T>(&parsed), "");
+    po::parsed_options one(&d);
+    one.options.push_back(po::option(key, {text}));
+    po::variables_map vm;
+    po::store(one, vm);
+    po::notify(vm);
+    checkBound(key, parsed, bound);
+  };
   _entries.push_back(std::move(e));
 }
 
@@ -612,7 +623,9 @@ namespace {
 std::vector<DeckEntry> scanDeck(const std::string& path, const std::string& text) {
   std::vector<DeckEntry> entries;
   std::map<std::string, int> first_line;
-  std::istringstream in(text);
+  // A byte-order mark is how some Windows editors begin a UTF-8 file.
+  const std::string bom = "\xEF\xBB\xBF";
+  std::istringstream in(text.rfind(bom, 0) == 0 ? text.substr(bom.size()) : text);
   std::string raw, section;
   // A named section ([population.X], [stimulus.Y], ...) defines a thing; one
   // without keys would define nothing, silently.
@@ -625,6 +638,19 @@ std::vector<DeckEntry> scanDeck(const std::string& path, const std::string& text
   };
   for (int line = 1; std::getline(in, raw); ++line) {
     const std::string where = path + ":" + std::to_string(line) + ": ";
+    // Control bytes are not text: echoed, a NUL would cut the message short
+    // and a lone carriage return would overwrite it. CRLF line ends are fine.
+    if (!raw.empty() && raw.back() == '\r') raw.pop_back();
+    for (const char ch : raw) {
+      const auto byte = static_cast<unsigned char>(ch);
+      if ((byte < 0x20 && byte != '\t') || byte == 0x7F) {
+        char code[8];
+        std::snprintf(code, sizeof code, "0x%02X", byte);
+        throw ConfigError(where + "control character " + code +
+                          (byte == '\r' ? " (a carriage return: save the deck with Unix or Windows line ends)"
+                                        : " in the line (a deck is a text file)"));
+      }
+    }
     const std::string s = trimmed(raw.substr(0, raw.find('#')));
     if (s.empty() || s.front() == ';') continue;
     if (s.front() == '[' && s.back() == ']') {
@@ -1022,6 +1048,23 @@ CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReade
             " (leave the deck's keys of that model out, or give the new model its own section)");
       throw ConfigError(where + "unknown key '" + e.key + "'" + unknownKeyHint(e.key, table) +
                         " (see --help for every key)");
+    }
+    const auto entry = std::find_if(table.entries().begin(), table.entries().end(),
+                                    [&](const OptionTable::Entry& t) { return t.key == e.key; });
+    // boost takes an empty boolean for true, and says of an empty number
+    // only that it "is invalid".
+    if (e.value.empty() && entry != table.entries().end() && entry->kind != OptionTable::Kind::Text)
+      throw ConfigError(where + e.key + " has no value after '=' (leave the line out for the default)");
+    // A value the command line overrides is still the deck's, and checked.
+    if (vm.count(e.key) && !vm[e.key].defaulted() && entry != table.entries().end()) {
+      try {
+        entry->check_text(e.value);
+      } catch (const po::error& error) {
+        throw ConfigError(where + error.what());
+      } catch (const ConfigError& error) {
+        throw ConfigError(where + error.what());
+      }
+      continue;
     }
     // One entry at a time, so that a rejected value names its line; the
     // command line's values are final already and are kept.

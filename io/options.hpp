@@ -43,6 +43,9 @@ class OptionTable {
     std::function<void(boost::program_options::options_description&)> declare;
     std::function<std::string()> value;  // current value, as text
     std::function<void()> check;         // throws ConfigError
+    /// Parses `text` as this key's value and checks its range, leaving the
+    /// field as it is: for a deck value the command line overrides.
+    std::function<void(const std::string& text)> check_text;
   };
 
   template <class T>

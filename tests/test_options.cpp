@@ -618,6 +618,54 @@ TEST(OptionsDeck, MalformedLinesNameFileAndLine) {
   expectRejected({"--config", deck}, {deck + ":2:"});
 }
 
+// A control byte is refused naming its line and code, never echoed (a NUL
+// cut the message short); CRLF line ends and a leading byte-order mark are
+// what Windows editors write, and read as plain text.
+TEST(OptionsDeck, ControlBytesAreRefusedAndWindowsTextIsRead) {
+  TempDir dir;
+  const std::string deck = (dir / "bytes.ini").string();
+  writeFile(deck, std::string("[simulation]\nseed = 7\0garbage\n", 31));
+  EXPECT_EQ(parseError({"--config", deck}),
+            deck + ":2: control character 0x00 in the line (a deck is a text file)");
+  writeFile(deck, "[simulation]\nseed = 7\rgarbage\n");
+  expectRejected({"--config", deck}, {deck + ":2: control character 0x0D", "carriage return"});
+  writeFile(deck, "[simulation]\nduration_ms = 20\x01\n");
+  expectRejected({"--config", deck}, {deck + ":2: control character 0x01"});
+  writeFile(deck, "\xEF\xBB\xBF[simulation]\r\nduration_ms = 20\r\nseed = 9\r\n");
+  const CommandLine cl = parse({"--config", deck});
+  EXPECT_EQ(cl.config.simulation.duration_ms, 20.0);
+  EXPECT_EQ(cl.config.simulation.seed, 9);
+}
+
+// boost reads "key =" as true for a boolean; a number's message named no cause.
+TEST(OptionsDeck, AKeyWithoutAValueIsRefused) {
+  TempDir dir;
+  const std::string deck = (dir / "empty.ini").string();
+  writeFile(deck, "[output]\nspikes =\n");
+  expectRejected({"--config", deck}, {deck + ":2: output.spikes has no value"});
+  writeFile(deck, "[simulation]\nduration_ms =   # none\n");
+  expectRejected({"--config", deck}, {deck + ":2: simulation.duration_ms has no value"});
+}
+
+// The command line wins over the deck, but a deck value it overrides is
+// still input: one that could not run on its own is refused.
+TEST(OptionsDeck, ADeckValueTheCommandLineOverridesIsStillChecked) {
+  TempDir dir;
+  const std::string deck = (dir / "overridden.ini").string();
+  const std::string key = "--simulation.duration_ms=100";
+  writeFile(deck, "[simulation]\nduration_ms = abc\n");
+  expectRejected({"--config", deck, key}, {deck + ":2:", "simulation.duration_ms", "abc"});
+  writeFile(deck, "[simulation]\nduration_ms = -5\n");
+  expectRejected({"--config", deck, key}, {deck + ":2: simulation.duration_ms must be >= 0, got -5"});
+  writeFile(deck, "[simulation]\nduration_ms =\n");
+  expectRejected({"--config", deck, key}, {deck + ":2: simulation.duration_ms has no value"});
+  writeFile(deck, "[output]\nspikes = maybe\n");
+  expectRejected({"--config", deck, "--output.spikes=false"}, {deck + ":2:", "output.spikes", "maybe"});
+  // A good one is overridden as before, and leaves no trace.
+  writeFile(deck, "[simulation]\nduration_ms = 50\n");
+  EXPECT_EQ(parse({"--config", deck, key}).config.simulation.duration_ms, 100.0);
+}
+
 // The command line's model in place of the deck's: the deck's keys of the
 // old model are refused naming the change, not as plain unknown keys.
 TEST(OptionsDeck, KeysOfAModelTheCommandLineReplacedNameTheChange) {
