@@ -87,8 +87,36 @@ std::string overridesText(const EnsembleRun& run) {
 
 }  // namespace
 
+namespace {
+
+/// Every run's configuration keeps the ensemble's keys, so that its file
+/// says which ensemble it belongs to: a value of megabytes would be held
+/// once per run.
+void checkLength(const char* key, const std::string& text) {
+  if (text.size() > max_ensemble_text)
+    throw ConfigError(std::string(key) + ": its " + std::to_string(text.size()) +
+                      " characters are more than the " + std::to_string(max_ensemble_text) +
+                      " an ensemble's key may have (split it into several ensembles)");
+}
+
+/// a × b, or the cap plus one where it is past the cap (or overflows).
+std::size_t cappedProduct(std::size_t a, std::size_t b) {
+  if (a != 0 && b > max_ensemble_runs / a) return max_ensemble_runs + 1;
+  return a * b;
+}
+
+void checkRunCount(const char* key, std::size_t runs, const std::string& how) {
+  if (runs > max_ensemble_runs)
+    throw ConfigError(std::string(key) + ": " + how + " make more than the " +
+                      std::to_string(max_ensemble_runs) +
+                      " runs an ensemble may have (split it into several ensembles)");
+}
+
+}  // namespace
+
 std::vector<std::uint64_t> parseSeeds(const std::string& text) {
   std::vector<std::uint64_t> seeds;
+  checkLength("ensemble.seeds", text);
   if (trim(text).empty()) return seeds;
   std::set<std::uint64_t> seen;
   for (const std::string& item : splitOn(text, ',')) {
@@ -104,8 +132,11 @@ std::vector<std::uint64_t> parseSeeds(const std::string& text) {
       first = seedOf(from);
       last = seedOf(to);
       if (last < first) throw ConfigError("ensemble.seeds: the range '" + item + "' runs backwards");
-      if (last - first >= 100000) throw ConfigError("ensemble.seeds: the range '" + item + "' is too long");
+      if (last - first >= max_ensemble_runs)
+        throw ConfigError("ensemble.seeds: the range '" + item + "' makes more than the " +
+                          std::to_string(max_ensemble_runs) + " runs an ensemble may have");
     }
+    checkRunCount("ensemble.seeds", seeds.size() + (last - first + 1), "its seeds");
     for (std::uint64_t s = first;; ++s) {
       if (!seen.insert(s).second) throw ConfigError("ensemble.seeds: seed " + std::to_string(s) + " is repeated");
       seeds.push_back(s);
@@ -127,8 +158,10 @@ void refuseEnsemblesOwnKey(const char* where, const std::string& key) {
 
 std::vector<GridAxis> parseGrid(const std::string& text) {
   std::vector<GridAxis> axes;
+  checkLength("ensemble.grid", text);
   if (trim(text).empty()) return axes;
   std::set<std::string> keys;
+  std::size_t points = 1;
   for (const std::string& item : splitOn(text, ';')) {
     if (item.empty()) continue;  // a trailing ';'
     const auto eq = item.find('=');
@@ -139,22 +172,25 @@ std::vector<GridAxis> parseGrid(const std::string& text) {
     if (axis.key.empty()) throw ConfigError("ensemble.grid: '" + item + "' has no key");
     refuseEnsemblesOwnKey("ensemble.grid", axis.key);
     if (!keys.insert(axis.key).second) throw ConfigError("ensemble.grid: '" + axis.key + "' is given twice");
+    std::set<std::string> texts;
+    std::map<double, std::string> numbers;  // one value however it is written (300, 3e2, 300.0)
     for (const std::string& v : splitOn(item.substr(eq + 1), ',')) {
       if (v.empty()) throw ConfigError("ensemble.grid: '" + axis.key + "' has an empty value");
-      // One value however it is written (300, 3e2, 300.0).
-      const auto same = [&v](const std::string& w) {
-        if (w == v) return true;
-        char *end_v = nullptr, *end_w = nullptr;
-        const double a = std::strtod(v.c_str(), &end_v), b = std::strtod(w.c_str(), &end_w);
-        return *end_v == '\0' && *end_w == '\0' && end_v != v.c_str() && end_w != w.c_str() && a == b;
-      };
-      const auto earlier = std::find_if(axis.values.begin(), axis.values.end(), same);
-      if (earlier != axis.values.end())
-        throw ConfigError("ensemble.grid: '" + axis.key + "' has the value '" + v + "' twice" +
-                          (*earlier == v ? std::string() : " (as '" + *earlier + "')"));
+      if (!texts.insert(v).second)
+        throw ConfigError("ensemble.grid: '" + axis.key + "' has the value '" + v + "' twice");
+      char* end = nullptr;
+      const double number = std::strtod(v.c_str(), &end);
+      if (*end == '\0' && end != v.c_str()) {
+        const auto [earlier, fresh] = numbers.emplace(number, v);
+        if (!fresh)
+          throw ConfigError("ensemble.grid: '" + axis.key + "' has the value '" + v + "' twice (as '" +
+                            earlier->second + "')");
+      }
       axis.values.push_back(v);
     }
     if (axis.values.empty()) throw ConfigError("ensemble.grid: '" + axis.key + "' has no values");
+    points = cappedProduct(points, axis.values.size());
+    checkRunCount("ensemble.grid", points, "its points");
     axes.push_back(axis);
   }
   if (axes.empty()) throw ConfigError("ensemble.grid: '" + text + "' gives no key = value, value, ...");
@@ -163,6 +199,7 @@ std::vector<GridAxis> parseGrid(const std::string& text) {
 
 std::vector<Overrides> parseSets(const std::string& text) {
   std::vector<Overrides> sets;
+  checkLength("ensemble.sets", text);
   for (const std::string& item : splitOn(text, ';')) {
     if (item.empty()) continue;  // a trailing ';'
     Overrides set;
@@ -219,6 +256,8 @@ std::vector<EnsembleRun> ensembleRuns(const std::vector<Overrides>& points,
   const std::vector<Overrides> all = points.empty() ? std::vector<Overrides>(1) : points;
   const std::vector<std::uint64_t> run_seeds =
       seeds.empty() ? std::vector<std::uint64_t>{fallback_seed} : seeds;
+  checkRunCount("ensemble.seeds", cappedProduct(all.size(), run_seeds.size()),
+                std::to_string(run_seeds.size()) + " seeds at " + std::to_string(all.size()) + " points");
   std::vector<EnsembleRun> runs;
   for (std::size_t point = 0; point < all.size(); ++point)
     for (std::uint64_t seed : run_seeds) runs.push_back(EnsembleRun{runs.size(), point, seed, all[point]});

@@ -15,6 +15,11 @@
 
 namespace cbgtc {
 
+/// The most runs one ensemble makes (seeds × points), and the longest value
+/// of its seeds, grid or sets; each run's plan is kept until the end.
+constexpr std::size_t max_ensemble_runs = 100000;
+constexpr std::size_t max_ensemble_text = 65536;
+
 /// "1-10, 15, 20-22" → 1 … 10, 15, 20, 21, 22 (in that order; repeats are
 /// refused). Throws ConfigError naming ensemble.seeds.
 std::vector<std::uint64_t> parseSeeds(const std::string& text);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -49,6 +50,48 @@ TEST(EnsembleGrid, AxesAndValues) {
       EXPECT_NE(std::string(e.what()).find("ensemble.grid"), std::string::npos) << e.what();
     }
   }
+}
+
+// Every run's plan is held until the end: an ensemble past max_ensemble_runs
+// is refused before a point is made, also where the count overflows 64 bits
+// (8 keys of 256 values), and so is a value of megabytes.
+TEST(EnsembleGrid, AnEnsembleTooLargeToPlanIsRefused) {
+  const auto message = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  const auto values = [](std::size_t n) {
+    std::string text;
+    for (std::size_t v = 0; v < n; ++v) text += (v ? "," : "") + std::to_string(v);
+    return text;
+  };
+  std::string huge;
+  for (int k = 0; k < 8; ++k) huge += "population.STN.k" + std::to_string(k) + " = " + values(256) + ";";
+  ASSERT_LE(huge.size(), max_ensemble_text);
+  EXPECT_NE(
+      message([&] { parseGrid(huge); }).find("ensemble.grid: its points make more than the 100000 runs"),
+      std::string::npos);
+  const std::string at_cap = "a.b = " + values(1000) + "; a.c = " + values(100);
+  EXPECT_EQ(gridPoints(parseGrid(at_cap)).size(), max_ensemble_runs);
+  EXPECT_NE(message([&] { parseGrid(at_cap + ", 100"); }).find("ensemble.grid"), std::string::npos);
+  // Seeds times points.
+  const auto points = gridPoints(parseGrid("a.b = " + values(1000)));
+  EXPECT_EQ(ensembleRuns(points, parseSeeds("1-100"), 1).size(), max_ensemble_runs);
+  EXPECT_NE(message([&] {
+              ensembleRuns(points, parseSeeds("1-101"), 1);
+            }).find("ensemble.seeds: 101 seeds at 1000 points make more than"),
+            std::string::npos);
+  EXPECT_NE(message([&] { parseSeeds("1-60000, 100001-160000"); }).find("ensemble.seeds"), std::string::npos);
+  // A value of more than max_ensemble_text characters.
+  const std::string long_text = "a.b = " + values(20000);
+  ASSERT_GT(long_text.size(), max_ensemble_text);
+  EXPECT_NE(message([&] { parseGrid(long_text); }).find("ensemble.grid: its"), std::string::npos);
+  EXPECT_NE(message([&] { parseSets(long_text); }).find("ensemble.sets: its"), std::string::npos);
+  EXPECT_NE(message([&] { parseSeeds(values(20000)); }).find("ensemble.seeds: its"), std::string::npos);
 }
 
 // Sets: paired values that are no grid, each with every seed.
