@@ -150,9 +150,8 @@ void checkCheckpointTimes(const SimulationConfig& c) {
                                  " ms (spike exchanges every " +
                                  io::formatNumber(static_cast<double>(epoch) * dt) + " ms)";
     if (k == 0)
-      throw ConfigError(
-          "checkpoint.at_ms: 0 ms is the run's start, where no spike exchange has been: ask for a "
-          "time after it");
+      throw ConfigError("checkpoint.at_ms: " + io::formatNumber(t) + " ms " + (t == 0 ? "is" : "rounds to") +
+                        " the run's start, where no spike exchange has been: ask for a time after it");
     if (k >= last_step) {
       const step_type latest = (last_step - 1) / epoch * epoch;
       throw ConfigError(
@@ -164,6 +163,13 @@ void checkCheckpointTimes(const SimulationConfig& c) {
                       : std::string("lengthen the run")));
     }
   }
+  // Checkpoints are taken at spike exchanges: a shorter interval would ask
+  // for many at each (a million a step at 1e-9 ms).
+  const double exchange_ms = static_cast<double>(epoch) * dt;
+  if (c.checkpoint.every_ms > 0 && stepsOf(c.checkpoint.every_ms, dt) < epoch)
+    throw ConfigError("checkpoint.every_ms (" + io::formatNumber(c.checkpoint.every_ms) +
+                      " ms) is shorter than the " + io::formatNumber(exchange_ms) +
+                      " ms between spike exchanges, where checkpoints are taken: ask for at least that");
 }
 
 }  // namespace

@@ -307,6 +307,11 @@ TEST(CliCheckpoint, RefusalsAreOneLineBeforeAnythingIsWritten) {
           "run's end "
           "(simulation.duration_ms = 100): ask for at most 95 ms");
   refused(deck + " --checkpoint.at_ms=0 --checkpoint.file=x.h5", "0 ms is the run's start");
+  refused(deck + " --checkpoint.at_ms=1e-9 --checkpoint.file=x.h5", "1e-09 ms rounds to the run's start");
+  // An interval shorter than the exchanges asked for a checkpoint list of
+  // 1e11 entries, until the memory ran out.
+  refused(deck + " --checkpoint.every_ms=1e-9 --checkpoint.file=x.h5",
+          "checkpoint.every_ms (1e-09 ms) is shorter than the 5 ms between spike exchanges");
   // An ensemble's runs continue the checkpoint each, with its physics.
   refused(deck + " --ensemble.seeds=42-43 --restart='" + checkpoint + "'", "ensemble run 1: simulation.seed");
   refused(deck + " --ensemble.seeds=42-43 --ensemble.replicas=2 --restart='" + checkpoint + "'",
