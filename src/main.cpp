@@ -131,11 +131,11 @@ std::vector<std::string> runWarnings(const cbgtc::SimulationConfig& config) {
     const std::string key = "stimulus." + st.name;
     const cbgtc::StimulusKind kind = cbgtc::stimulusKind(st);
     if (!cbgtc::stimulusActs(st, config)) {
-      const std::string why = kind == cbgtc::StimulusKind::Axonal ? "probability is 0"
-                              : st.amplitude == 0 && !(kind == cbgtc::StimulusKind::Sine && st.offset != 0)
-                                  ? "amplitude is 0"
-                              : st.electrode ? "the electrode reaches no neuron"
-                                             : "it names no neuron (fraction 0)";
+      const std::string why =
+          !cbgtc::stimulusHasStrength(st)
+              ? (kind == cbgtc::StimulusKind::Axonal ? "probability is 0" : "amplitude is 0")
+          : st.electrode ? "the electrode reaches no neuron"
+                         : "it names no neuron (fraction 0)";
       warnings.push_back(key + " drives no neuron: " + why);
     } else if (st.stop_ms >= 0 && st.stop_ms <= burn_in_ms && burn_in_ms < end_ms) {
       warnings.push_back(key + " stops at " + ms(st.stop_ms) +

@@ -273,12 +273,14 @@ const StimulusSettings* pulseHistogramStimulus(const SimulationConfig& config,
   return nullptr;
 }
 
-bool stimulusActs(const StimulusSettings& s, const SimulationConfig& config) {
+bool stimulusHasStrength(const StimulusSettings& s) {
   const StimulusKind kind = stimulusKind(s);
-  const bool strength = kind == StimulusKind::Axonal
-                            ? s.probability > 0
-                            : s.amplitude != 0 || (kind == StimulusKind::Sine && s.offset != 0);
-  if (!strength) return false;
+  return kind == StimulusKind::Axonal ? s.probability > 0
+                                      : s.amplitude != 0 || (kind == StimulusKind::Sine && s.offset != 0);
+}
+
+bool stimulusActs(const StimulusSettings& s, const SimulationConfig& config) {
+  if (!stimulusHasStrength(s)) return false;
   if (s.electrode) return electrodeReach(s, config).activated > 0;
   return !s.node_ids.empty() || s.fraction > 0;
 }

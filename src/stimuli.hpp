@@ -46,6 +46,10 @@ const StimulusSettings* pulseHistogramStimulus(const SimulationConfig& config, c
 /// (its node ids, a fraction above zero, an electrode's activated set).
 bool stimulusActs(const StimulusSettings& s, const SimulationConfig& config);
 
+/// Whether `s` has a strength at all: an axonal train's probability, a
+/// current's amplitude (or a sine's offset); not whom it reaches.
+bool stimulusHasStrength(const StimulusSettings& s);
+
 /// The stimulus whose pulses the relay error index counts
 /// (analysis.relay_stimulus) of `population`'s replica, or nullptr.
 const StimulusSettings* relayStimulus(const SimulationConfig& config, const std::string& population);

@@ -434,6 +434,15 @@ TEST(CliRun, AStimulusThatDoesNothingIsAWarning) {
   RunResult r = runCbgtc(tinyRun() + " --stimulus.d.population=GPi " + outputIn(dir), dir);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "cbgtc: warning: stimulus.d drives no neuron: amplitude is 0\n");
+  // An electrode 1 m from its population: the reason is the reach, not the
+  // train's probability (which is 1).
+  r = runCbgtc(tinyRun() + " --population.GPi.placement=sphere --population.GPi.extent_um=100 " +
+                   "--stimulus.d.population=GPi --stimulus.d.kind=axonal --stimulus.d.electrode=true " +
+                   "--stimulus.d.electrode_x_um=1e6 --stimulus.d.current_mA=1 --output.overwrite=true " +
+                   outputIn(dir),
+               dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "cbgtc: warning: stimulus.d drives no neuron: the electrode reaches no neuron\n");
   r = runCbgtc(tinyRun(2) + " --stimulus.d.population=GPi --stimulus.d.amplitude=5 --stimulus.d.stop_ms=1 " +
                    "--output.overwrite=true " + outputIn(dir),
                dir);
