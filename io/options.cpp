@@ -14,6 +14,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 #include <type_traits>
 
@@ -96,6 +97,7 @@ void OptionTable::add(const std::string& key, T* field, const std::string& unit,
   e.key = key;
   e.unit = unit;
   e.help = help;
+  e.default_text = default_text;
   if constexpr (std::is_same_v<T, bool>)
     e.kind = Kind::Boolean;
   else if constexpr (std::is_floating_point_v<T>)
@@ -1090,6 +1092,14 @@ CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReade
     for (const auto& [key, value] : vm)
       if (key.rfind(k, 0) == 0 && !value.defaulted()) st.given.insert(key.substr(k.size()));
   }
+  // Which of a projection's keys were changed: one its rule does not read
+  // is an error (checkConsistency).
+  for (const OptionTable::Entry& e : table.entries())
+    for (auto& pr : cl.config.projections) {
+      const std::string k = "projection." + pr.name + ".";
+      if (e.key.rfind(k, 0) == 0 && !vm[e.key].defaulted() && e.value() != e.default_text)
+        pr.changed.insert(e.key.substr(k.size()));
+    }
   table.checkBounds();
   checkMisspeltSections(cl.config);
   checkConsistency(cl.config);

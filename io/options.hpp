@@ -39,6 +39,7 @@ class OptionTable {
     std::string key;   // "section.name"
     std::string unit;  // "" when dimensionless
     std::string help;
+    std::string default_text;  // value() before anything was read
     Kind kind = Kind::Text;
     std::function<void(boost::program_options::options_description&)> declare;
     std::function<std::string()> value;  // current value, as text

@@ -116,6 +116,10 @@ struct ProjectionSettings {
   double stp_tau_rec_ms = 800.0;  // recovery from depression
   double stp_tau_fac_ms = 0.0;    // decay of facilitation (0: none)
   RandomIdentity random;
+  // The keys (without "projection.<name>.") the deck or the command line set
+  // to other than their default: a resolved configuration, which names
+  // every key, reads back unchanged.
+  std::set<std::string> changed;
 };
 
 /// The four projections of the prototype with the intended delays and

@@ -118,6 +118,13 @@ void checkProjections(const SimulationConfig& c) {
                         ") and takes no input");
     if (pr.rule != "fixed_probability" && pr.rule != "fixed_indegree")
       throw ConfigError(k + "rule must be fixed_probability or fixed_indegree, got '" + pr.rule + "'");
+    // The other rule's key is a mistake, not a no-op.
+    const bool by_probability = pr.rule == "fixed_probability";
+    const char* unread = by_probability ? "indegree" : "p";
+    if (pr.changed.count(unread) > 0)
+      throw ConfigError(k + unread +
+                        " applies to rule = " + (by_probability ? "fixed_indegree" : "fixed_probability") +
+                        " only (" + k + "rule = " + pr.rule + ")");
     const std::int64_t candidates = source->n - ((source == target && !pr.autapses) ? 1 : 0);
     if (pr.rule == "fixed_indegree" && target->n > 0 && pr.indegree > std::max<std::int64_t>(0, candidates))
       throw ConfigError(k + "indegree (" + std::to_string(pr.indegree) + ") exceeds the " +

@@ -666,6 +666,25 @@ TEST(OptionsDeck, ADeckValueTheCommandLineOverridesIsStillChecked) {
   EXPECT_EQ(parse({"--config", deck, key}).config.simulation.duration_ms, 100.0);
 }
 
+// A projection's key its rule does not read was silently ignored (p with
+// fixed_indegree); the built-in default of the other key is no mistake.
+TEST(OptionsDeck, AProjectionKeyItsRuleDoesNotReadIsRefused) {
+  TempDir dir;
+  const std::string deck = (dir / "rule.ini").string();
+  writeFile(deck, "[projection.stn_gpe]\nrule = fixed_indegree\nindegree = 5\np = 0.3\n");
+  expectRejected({"--config", deck},
+                 {"projection.stn_gpe.p applies to rule = fixed_probability only (projection.stn_gpe.rule = "
+                  "fixed_indegree)"});
+  expectRejected({"--projection.stn_gpe.indegree=5"},
+                 {"projection.stn_gpe.indegree applies to rule = fixed_indegree only"});
+  EXPECT_EQ(parse({"--projection.stn_gpe.rule=fixed_indegree", "--projection.stn_gpe.indegree=5"})
+                .config.projections[0]
+                .indegree,
+            5);
+  writeFile(deck, "[projection.stn_gpe]\np = 0.3\n");
+  EXPECT_EQ(parse({"--config", deck}).config.projections[0].p, 0.3);
+}
+
 // The command line's model in place of the deck's: the deck's keys of the
 // old model are refused naming the change, not as plain unknown keys.
 TEST(OptionsDeck, KeysOfAModelTheCommandLineReplacedNameTheChange) {
