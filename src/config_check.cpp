@@ -51,6 +51,18 @@ void checkHdf5FileName(const std::string& key, const std::string& file) {
                         "cbgtc-plot read it)");
 }
 
+/// The ensemble's table is tab-separated text, whatever the build.
+void checkTextFileName(const std::string& key, const std::string& file) {
+  const std::size_t dot = file.find_last_of('.');
+  if (dot == std::string::npos || file.find_first_of('/', dot) != std::string::npos) return;
+  std::string extension = file.substr(dot + 1);
+  for (char& ch : extension) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (const char* hdf5 : {"h5", "hdf5", "hdf", "he5"})
+    if (extension == hdf5)
+      throw ConfigError(key + ": '" + file + "' names an HDF5 file, but cbgtc writes it as tab-separated " +
+                        "text; give it a .tsv name");
+}
+
 /// The steps `key` (ms) lasts at dt, refused when they do not fit `limit`
 /// (the largest value of the type they are stored in, or what the code
 /// that uses them allows).
@@ -217,6 +229,7 @@ void checkConsistency(const SimulationConfig& c) {
   checkHdf5FileName("output.file", c.output.file);
   for (const RecordSettings& r : c.records) checkHdf5FileName("record." + r.name + ".file", r.file);
   checkHdf5FileName("checkpoint.file", c.checkpoint.file);
+  checkTextFileName("ensemble.table", c.ensemble.table);
   checkpointTimes(c.checkpoint.at_ms);  // throws naming the key
   if (c.checkpoint.file.empty() &&
       (!c.checkpoint.at_ms.empty() || c.checkpoint.every_ms > 0 || c.checkpoint.on_signal))

@@ -127,6 +127,9 @@ std::vector<std::string> runWarnings(const cbgtc::SimulationConfig& config) {
   if (burn_in_ms >= end_ms)
     warnings.push_back("analysis.burn_in_ms (" + ms(burn_in_ms) + ") is not before the run's end (" +
                        ms(end_ms) + "): nothing will be analysed");
+  else if (config.analysis.end_ms > end_ms)
+    warnings.push_back("analysis.end_ms (" + ms(config.analysis.end_ms) + ") is after the run's end (" +
+                       ms(end_ms) + "): the analysed window ends there");
   for (const cbgtc::StimulusSettings& st : config.stimuli) {
     const std::string key = "stimulus." + st.name;
     const cbgtc::StimulusKind kind = cbgtc::stimulusKind(st);
@@ -1070,11 +1073,24 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     if (root) Kokkos::ScopeGuard kokkos(argc, argv);
     return 0;
   }
-  if (!cl.config.ensemble.any() && cl.config.ensemble.replicas > 1) {
+  // The ensemble's own keys do nothing without its runs, or without replicas.
+  const cbgtc::EnsembleSettings& ensemble = cl.config.ensemble;
+  const char* unread = !ensemble.any() && ensemble.replicas > 1     ? "ensemble.replicas merges"
+                       : !ensemble.any() && !ensemble.table.empty() ? "ensemble.table tabulates"
+                       : !ensemble.any() && ensemble.replica_files != "each"
+                           ? "ensemble.replica_files names the files of"
+                           : nullptr;
+  if (unread != nullptr) {
     if (root)
-      std::fprintf(
-          stderr,
-          "cbgtc: error: ensemble.replicas merges the runs of ensemble.seeds, grid or sets; none is given\n");
+      std::fprintf(stderr, "cbgtc: error: %s the runs of ensemble.seeds, grid or sets; none is given\n",
+                   unread);
+    return 2;
+  }
+  if (ensemble.replica_files == "one" && ensemble.replicas == 1) {
+    if (root)
+      std::fprintf(stderr,
+                   "cbgtc: error: ensemble.replica_files = one writes a file per network of merged runs: it "
+                   "needs ensemble.replicas > 1\n");
     return 2;
   }
   if (cl.config.ensemble.any() && !cl.config.checkpoint.file.empty()) {

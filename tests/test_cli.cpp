@@ -465,6 +465,20 @@ TEST(CliRun, AStimulusThatDoesNothingIsAWarning) {
             "rhythm it imposes\n");
 }
 
+// An analysed window that ends after the run ends where the run does, and
+// says so.
+TEST(CliRun, AnAnalysisEndAfterTheRunIsAWarning) {
+  TempDir dir;
+  RunResult r = runCbgtc(tinyRun(2) + " --analysis.end_ms=50 " + outputIn(dir), dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err,
+            "cbgtc: warning: analysis.end_ms (50 ms) is after the run's end (10 ms): the analysed window "
+            "ends there\n");
+  r = runCbgtc(tinyRun(2) + " --analysis.end_ms=10 --output.overwrite=true " + outputIn(dir), dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
 // A burn-in beyond 2^31 steps is counted in 64 bits (32 wrapped to a
 // negative count); that it leaves nothing to analyse is a warning.
 TEST(CliRun, BurnInBeyond32BitStepCounts) {

@@ -917,6 +917,31 @@ TEST(CliEnsemble, ReplicasRefuseAGridOverTheNetworksKeys) {
     EXPECT_EQ(entry.path().extension().string().find(".h5"), std::string::npos) << entry.path();
 }
 
+// An ensemble's own keys that would do nothing were ignored: a table with
+// no ensemble, one file per merged network with none merged, and a table
+// named .h5 was written as text under that name.
+TEST(CliEnsemble, EnsembleKeysThatWouldDoNothingAreRefused) {
+  TempDir dir;
+  const std::string base = (dir / "ens.h5").string();
+  const auto refused = [&](const std::string& extra, const std::string& expected) {
+    const RunResult r = runCbgtc(smallRun(dir, base, extra), dir);
+    EXPECT_EQ(r.exit_code, 2) << extra;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  };
+  refused("--ensemble.table=t.tsv --validate",
+          "cbgtc: error: ensemble.table tabulates the runs of ensemble.seeds");
+  refused("--ensemble.replica_files=one",
+          "ensemble.replica_files names the files of the runs of ensemble.seeds");
+  refused("--ensemble.seeds=1-2 --ensemble.replica_files=one",
+          "ensemble.replica_files = one writes a file per network of merged runs: it needs ensemble.replicas "
+          "> 1");
+  refused("--ensemble.seeds=1-2 --ensemble.table=t.h5",
+          "ensemble.table: 't.h5' names an HDF5 file, but cbgtc writes it as tab-separated text");
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    EXPECT_EQ(entry.path().extension().string(), ".txt") << entry.path();
+}
+
 // --validate checks every run of an ensemble and its merged networks, as
 // the ensemble would before its first run.
 TEST(CliEnsemble, ValidateChecksEveryRunAndNetwork) {
