@@ -23,9 +23,11 @@ epochs=$(awk '/spike exchange every/ { every = $4 } / steps of / { steps = $1 } 
   "$tmp/plain.txt")
 echo "replicas kernel launches_per_epoch"
 for k in $counts; do
+  files=one  # (one replica is no merged network: it writes its run's file)
+  [ "$k" -gt 1 ] || files=each
   KOKKOS_PROFILE_LIBRARY="$counter" KOKKOS_TOOLS_LIBS="$counter" "$cbgtc" --config input/default.ini \
     --simulation.duration_ms=$duration --analysis.burn_in_ms=0 --ensemble.seeds=1-"$k" --ensemble.replicas="$k" \
-    --ensemble.replica_files=one --analysis.pac_surrogates=0 --output.spikes=false --output.progress_interval_s=1000 \
+    --ensemble.replica_files=$files --analysis.pac_surrogates=0 --output.spikes=false --output.progress_interval_s=1000 \
     --output.overwrite=true --output.file="$tmp/e.h5" 2> "$tmp/launches_$k.txt" > /dev/null
   # cbgtc's kernels (not Kokkos's own, which fill new views while the network is built).
   awk -v k="$k" -v n="$epochs" '$1 == "launches" && $NF ~ /^cbgtc::/ { printf "%d %s %.2f\n", k, $NF, $2 / n }' \

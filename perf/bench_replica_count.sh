@@ -21,10 +21,12 @@ for k in $counts; do
   for ((r = 0; r < repeats; ++r)); do
     order=("${!builds[@]}")
     (( r % 2 == 1 )) && order=($(printf '%s\n' "${order[@]}" | sort -rn))
+    files=one  # (a run that is no merged network writes its own file)
+    [ "$k" -gt 1 ] || files=each
     for b in "${order[@]}"; do
       start=$(date +%s.%N)
       "${builds[$b]}" --config input/default.ini --simulation.duration_ms="$duration" --ensemble.seeds=1-"$k" \
-        --ensemble.replicas="$k" --ensemble.replica_files=one --analysis.pac_surrogates=0 --output.spikes=false \
+        --ensemble.replicas="$k" --ensemble.replica_files=$files --analysis.pac_surrogates=0 --output.spikes=false \
         --output.progress_interval_s=1000 --output.overwrite=true --output.file="$tmp/e.h5" ${ARGS:-} > /dev/null
       wall=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
       awk -v b="$b" -v k="$k" -v t="$duration" -v r="$r" -v w="$wall" \

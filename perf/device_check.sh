@@ -59,11 +59,13 @@ ulimit -n 8192 2> /dev/null || true # a network of K replicas keeps K files open
 for spec in 20:1:1000 1000:1000:1 1000:1000:1000; do
   runs=${spec%%:*} rest=${spec#*:}
   replicas=${rest%%:*} duration=${rest#*:}
+  files=one  # (a run that is no merged network writes its own file)
+  [ "$replicas" -gt 1 ] || files=each
   section "ensemble of $runs runs of $duration ms, replicas=$replicas"
   start=$(date +%s.%N)
   timeout "$(limit 120 200)" "$exe" --config "$here/../input/default.ini" --simulation.duration_ms="$duration" \
     --analysis.burn_in_ms=$((duration < 400 ? 0 : 200)) \
-    --ensemble.seeds=1-$runs --ensemble.replicas=$replicas --ensemble.replica_files=one \
+    --ensemble.seeds=1-$runs --ensemble.replicas=$replicas --ensemble.replica_files=$files \
     --analysis.pac_surrogates=0 --analysis.threads="$(nproc)" --output.spikes=false --output.timers=true \
     --output.progress_interval_s=1000 --output.file="$out/ens/e.$ext" --output.overwrite=true 2>&1 |
     grep -E "^network|rror" | tail -n 3 >> "$log"
