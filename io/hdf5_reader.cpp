@@ -81,6 +81,7 @@ std::string readText(hid_t a) {
 }  // namespace
 
 Hdf5Reader::Hdf5Reader(const std::string& path) : _path(path) {
+  checkInputFile("file", path);
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   _file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (_file < 0) throw OutputError("cannot open '" + path + "' as HDF5 (missing, unreadable or truncated)");

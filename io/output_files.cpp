@@ -152,6 +152,16 @@ void publishPartial(const std::string& partial_path, const FileIdentity& partial
 
 }  // namespace detail
 
+void checkInputFile(const std::string& what, const std::string& path) {
+  std::error_code error;
+  const std::filesystem::file_status status = std::filesystem::status(path, error);  // follows links
+  if (error || !std::filesystem::exists(status) || std::filesystem::is_regular_file(status)) return;
+  throw OutputError(what + " '" + path + "' is " +
+                    (std::filesystem::is_directory(status)
+                         ? "a directory"
+                         : "not a regular file (a pipe or device is not read)"));
+}
+
 std::string pathKey(const std::string& path) {
   return std::filesystem::absolute(path).lexically_normal().string();
 }

@@ -252,6 +252,12 @@ std::unique_ptr<OutputWriter> makeReportWriter(const std::string& path, bool ove
 /// OutputError naming the path.
 void writeTextFile(const std::string& path, const std::string& text, bool overwrite);
 
+/// A file a run reads (a checkpoint, a spike or threshold file) must be a
+/// regular file where it exists: opening a FIFO blocks until a writer comes,
+/// and HDF5 opens its file more than once. Throws OutputError naming `what`
+/// and the path; a missing path is left to the reader's own message.
+void checkInputFile(const std::string& what, const std::string& path);
+
 /// A path without its extension ("out/run.h5" -> "out/run"; a dot in a
 /// directory name is not an extension): the stem of the files a run writes
 /// next to its output file.

@@ -158,7 +158,7 @@ SpikeTable readCsv(const std::string& path, const std::string& population) {
 }  // namespace
 
 SpikeTable readSpikeFile(const std::string& path, const std::string& population) {
-  if (std::filesystem::is_directory(path)) throw OutputError("spike file '" + path + "' is a directory");
+  checkInputFile("spike file", path);
   SpikeTable t;
   if (isHdf5(path)) {
 #ifdef CBGTC_ENABLE_HDF5

@@ -359,6 +359,7 @@ void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& 
   if (config.checkpoint.append && restart.empty())
     throw cbgtc::ConfigError("checkpoint.append continues the output files of a restarted run: give --restart");
   if (!restart.empty()) {
+    cbgtc::io::checkInputFile("--restart checkpoint", restart);
     const cbgtc::io::Hdf5Reader checkpoint(restart);
     if (!checkpoint.exists("/checkpoint/physics"))
       throw cbgtc::ConfigError("'" + restart + "' is not a cbgtc checkpoint");
@@ -1128,6 +1129,7 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
                          cl.config.ensemble.any() ? "" : cl.restart_file);  // an ensemble's: per run
         std::set<std::string> spike_files;
         checkSpikeFiles(cl.config, spike_files);
+        cbgtc::referenceBurstThresholds(cl.config);  // (the run reads it while it builds)
       } catch (const cbgtc::io::OutputError& e) {
         std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
         output_refused = true;

@@ -3,6 +3,7 @@
 // output file behind (neither the file nor its .partial).
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <Kokkos_Core.hpp>
 #include <cctype>
@@ -187,6 +188,25 @@ TEST(CliErrors, BadRecordSection) {
   expectRefused(tinyRun() + rec + " --record.x.intervall_ms=1", "record.x.intervall_ms");
   // A report file that cannot be written stops the run before anything is.
   expectRefused(tinyRun() + rec + " --record.x.file=/nonexistent/dir/x.h5", "/nonexistent/dir/x.h5");
+}
+
+// A FIFO in place of a file the run reads blocked it in open() for ever,
+// --validate too, leaving a .partial behind once killed.
+TEST(CliErrors, AFifoInPlaceOfAnInputFileIsRefused) {
+  TempDir dir;
+  const std::string fifo = (dir / "input.fifo").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& input :
+       {" --population.R.model=spike_times --population.R.n=10 --population.R.spike_population=GPi "
+        "--population.R.spike_file=" +
+            quoted(fifo),
+        " --restart " + quoted(fifo), " --analysis.burst_threshold_file=" + quoted(fifo)})
+    for (const char* validate : {"", " --validate"}) {
+      const RunResult r = runCbgtc(tinyRun() + input + validate + " " + outputIn(dir), dir);
+      EXPECT_EQ(r.exit_code, 2) << input << validate << ": " << r.err;
+      expectOneErrorLine(r, "'" + fifo + "' is not a regular file");
+      EXPECT_TRUE(outputFiles(dir).empty()) << input;
+    }
 }
 
 TEST(CliErrors, MissingDeck) {
