@@ -1087,6 +1087,27 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
                    unread);
     return 2;
   }
+  // A file the run writes at the deck's path would replace the deck (every
+  // shipped deck sets output.overwrite).
+  if (!cl.config_file.empty()) {
+    std::vector<std::pair<std::string, std::string>> written = {
+        {"output.file", cl.config.output.file},
+        {"checkpoint.file", cl.config.checkpoint.file},
+        {"ensemble.table", ensemble.table}};
+    for (const std::string& file : cbgtc::recordFiles(cbgtc::recordPlans(cl.config)))
+      written.emplace_back("a [record] section's file", file);
+    for (const std::string& file : cbgtc::networkFiles(cl.config))
+      written.emplace_back("output.network", file);
+    for (const auto& [key, file] : written)
+      if (!file.empty() && cbgtc::io::samePath(file, cl.config_file)) {
+        if (root)
+          std::fprintf(
+              stderr,
+              "cbgtc: error: %s: '%s' is the deck this run reads (--config), which it would replace\n",
+              key.c_str(), file.c_str());
+        return 2;
+      }
+  }
   if (ensemble.replica_files == "one" && ensemble.replicas == 1) {
     if (root)
       std::fprintf(stderr,

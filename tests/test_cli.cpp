@@ -209,6 +209,26 @@ TEST(CliErrors, AFifoInPlaceOfAnInputFileIsRefused) {
     }
 }
 
+// Every shipped deck sets output.overwrite: an output file named like the
+// deck replaced it with HDF5.
+TEST(CliErrors, AFileTheRunWouldWriteOverItsDeckIsRefused) {
+  TempDir dir;
+  const std::string deck = (dir / "deck.ini").string();
+  std::filesystem::copy_file(inputDeck("single_gpi.ini"), deck);
+  const std::string text = slurp(deck);
+  for (const std::string& key : {"--output.file=", "--checkpoint.on_signal=true --checkpoint.file="})
+    for (const char* validate : {"", " --validate"}) {
+      const RunResult r =
+          runCbgtc("--config " + quoted(deck) + " --simulation.duration_ms=10 --output.overwrite=true " +
+                       key + quoted(deck) + validate,
+                   dir);
+      EXPECT_EQ(r.exit_code, 2) << key << validate << ": " << r.err;
+      expectOneErrorLine(r, "'" + deck + "' is the deck this run reads (--config), which it would replace");
+      EXPECT_EQ(slurp(deck), text);
+      EXPECT_TRUE(outputFiles(dir).empty()) << key;
+    }
+}
+
 TEST(CliErrors, MissingDeck) {
   TempDir dir;
   const std::string deck = (dir / "nope.ini").string();
