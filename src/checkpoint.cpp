@@ -477,8 +477,7 @@ void restoreSurpriseTrains(const io::Hdf5Reader& file, const std::string& g, Pop
 
 }  // namespace
 
-// Collective: every rank reads the checkpoint and takes its own block.
-void Simulation::restore(const std::string& path) {
+void checkCheckpointFile(const std::string& path, const SimulationConfig& config, step_type epoch_steps) {
   const auto fail = [&](const std::string& why) { throw ConfigError("checkpoint '" + path + "': " + why); };
   try {
     const io::Hdf5Reader file(path);
@@ -490,12 +489,30 @@ void Simulation::restore(const std::string& path) {
            ", this build reads " + std::to_string(format_version));
     if (file.integer("/checkpoint", "real_bytes") != static_cast<std::int64_t>(sizeof(real_type)))
       fail("written by a build of another precision (CBGTC_PRECISION)");
-    checkSamePhysics(file.texts("/checkpoint/physics"), _config, path, file.number("/checkpoint", "t_ms"));
+    checkSamePhysics(file.texts("/checkpoint/physics"), config, path, file.number("/checkpoint", "t_ms"));
     const step_type k = file.integer("/checkpoint", "step");
-    if (k < 0 || k >= _config.stepCount())
+    if (k < 0 || k >= config.stepCount())
       fail("its time (" + io::formatNumber(file.number("/checkpoint", "t_ms")) +
            " ms) is not before simulation.duration_ms");
-    if (k % _epoch_steps != 0) fail("its step is not at a spike exchange of this run");
+    if (k % epoch_steps != 0) fail("its step is not at a spike exchange of this run");
+    for (const PopulationSettings& p : config.populations)
+      for (const char* name : {"spikes_total", "spikes_counted", "last_spike_ms", "lfp_partial"}) {
+        const std::string dataset = "/populations/" + p.name + "/" + name;
+        if (file.doubles(dataset).size() != static_cast<std::size_t>(p.n))
+          fail(dataset + " has the wrong length");
+      }
+  } catch (const io::OutputError& e) {
+    throw ConfigError(e.what());
+  }
+}
+
+// Collective: every rank reads the checkpoint and takes its own block.
+void Simulation::restore(const std::string& path) {
+  const auto fail = [&](const std::string& why) { throw ConfigError("checkpoint '" + path + "': " + why); };
+  checkCheckpointFile(path, _config, _epoch_steps);
+  try {
+    const io::Hdf5Reader file(path);
+    const step_type k = file.integer("/checkpoint", "step");
     const std::vector<std::int64_t> digests = connectivityDigests();
     for (std::size_t q = 0; q < _projections.size(); ++q)
       if (file.integer("/projections/" + _projections[q].name, "connectivity_digest") != digests[q])

@@ -44,4 +44,11 @@ io::AttributeList physicsKeys(const SimulationConfig& config);
 void checkSamePhysics(const io::AttributeList& saved, const SimulationConfig& config, const std::string& path,
                       double checkpoint_ms);
 
+/// The checks of a checkpoint that need no network built, made by the run
+/// and by --validate: a complete cbgtc checkpoint of this format and
+/// precision, of `config`'s physics, at a spike exchange (every
+/// `epoch_steps`) before the run's end, with each population's per-neuron
+/// counts. Throws ConfigError naming the file.
+void checkCheckpointFile(const std::string& path, const SimulationConfig& config, step_type epoch_steps);
+
 }  // namespace cbgtc

@@ -365,6 +365,7 @@ void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& 
       throw cbgtc::ConfigError("'" + restart + "' is not a cbgtc checkpoint");
     cbgtc::checkSamePhysics(checkpoint.texts("/checkpoint/physics"), config, restart,
                             checkpoint.number("/checkpoint", "t_ms"));
+    cbgtc::checkCheckpointFile(restart, config, cbgtc::epochSteps(config));
     if (cbgtc::io::samePath(restart, config.output.file))
       throw cbgtc::ConfigError("output.file: '" + restart +
                                "' is the checkpoint this run continues (--restart), which it would replace");

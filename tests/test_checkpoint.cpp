@@ -537,6 +537,34 @@ TEST(Checkpoint, DamagedOrForeignFilesAreRefused) {
   EXPECT_THROW(sim.restore((dir / "missing.h5").string()), ConfigError);
 }
 
+// --validate makes the checks that need no network (checkCheckpointFile):
+// they passed a checkpoint the run then refused.
+TEST(Checkpoint, TheFileIsCheckedWithoutANetwork) {
+  TempDir dir;
+  const std::string checkpoint = checkpointAt200ms(dir);
+  const SimulationConfig c = richConfig();
+  EXPECT_NO_THROW(checkCheckpointFile(checkpoint, c, epochSteps(c)));
+  const auto refusal = [&](const SimulationConfig& config, const std::string& file) {
+    try {
+      checkCheckpointFile(file, config, epochSteps(config));
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  SimulationConfig shorter = c;
+  shorter.simulation.duration_ms = 150;
+  EXPECT_NE(refusal(shorter, checkpoint).find("is not before simulation.duration_ms"), std::string::npos);
+  {
+    const hid_t file = H5Fopen(checkpoint.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    ASSERT_GE(H5Ldelete(file, "/populations/GPi/spikes_total", H5P_DEFAULT), 0);
+    H5Fclose(file);
+  }
+  EXPECT_NE(refusal(c, checkpoint).find("/populations/GPi/spikes_total"), std::string::npos);
+  EXPECT_NE(refusalOf(c, checkpoint).find("/populations/GPi/spikes_total"), std::string::npos);
+}
+
 // A state no run could have saved (a run stops at a non-finite one) is
 // refused at load, naming the dataset, not run until it diverges.
 TEST(Checkpoint, NonFiniteStateIsRefusedAtLoad) {

@@ -307,6 +307,10 @@ TEST(CliCheckpoint, RefusalsAreOneLineBeforeAnythingIsWritten) {
           "run's end "
           "(simulation.duration_ms = 100): ask for at most 95 ms");
   refused(deck + " --checkpoint.at_ms=0 --checkpoint.file=x.h5", "0 ms is the run's start");
+  // --validate checks the checkpoint's time too (it said "valid").
+  refused("--config '" + inputDeck("default.ini") + "' --simulation.duration_ms=40 --restart='" + checkpoint +
+              "' --validate",
+          "its time (50 ms) is not before simulation.duration_ms");
   refused(deck + " --checkpoint.at_ms=1e-9 --checkpoint.file=x.h5", "1e-09 ms rounds to the run's start");
   // An interval shorter than the exchanges asked for a checkpoint list of
   // 1e11 entries, until the memory ran out.
