@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "io/hdf5_reader.hpp"
 #include "io/options.hpp"
@@ -498,8 +500,12 @@ void checkCheckpointFile(const std::string& path, const SimulationConfig& config
     for (const PopulationSettings& p : config.populations)
       for (const char* name : {"spikes_total", "spikes_counted", "last_spike_ms", "lfp_partial"}) {
         const std::string dataset = "/populations/" + p.name + "/" + name;
-        if (file.doubles(dataset).size() != static_cast<std::size_t>(p.n))
-          fail(dataset + " has the wrong length");
+        const std::vector<double> values = file.doubles(dataset);
+        if (values.size() != static_cast<std::size_t>(p.n)) fail(dataset + " has the wrong length");
+        if (std::string(name).rfind("spikes_", 0) == 0)
+          for (const double v : values)
+            if (!(v >= 0 && v == std::floor(v)))
+              fail(dataset + " holds a count that is not a whole number >= 0");
       }
   } catch (const io::OutputError& e) {
     throw ConfigError(e.what());
@@ -535,6 +541,13 @@ void Simulation::restore(const std::string& path) {
               // A state the run could not have saved: it stops at a non-finite one.
               for (const double v : values)
                 if (!std::isfinite(v)) fail(g + "/state_" + name + " holds a value that is not finite");
+              // A counter (steps left in a refractory period) out of its type's range would wrap.
+              using Value = typename std::decay_t<decltype(view)>::value_type;
+              if constexpr (std::is_integral_v<Value>)
+                for (const double v : values)
+                  if (!(v == std::floor(v) && v >= static_cast<double>(std::numeric_limits<Value>::min()) &&
+                        v <= static_cast<double>(std::numeric_limits<Value>::max())))
+                    fail(g + "/state_" + name + " holds a value that is no whole number of its range");
               fromDoubles(view, values, first);
             });
           },
@@ -607,10 +620,19 @@ void Simulation::restore(const std::string& path) {
         const auto ring = Kokkos::create_mirror_view(Kokkos::HostSpace(), _rings[q]);
         Kokkos::deep_copy(ring, 0);
         const auto slots = static_cast<step_type>(ring.extent(0));
+        // Rows of (steps ahead, target, quanta / 2^32, quanta % 2^32), each a whole number in its range.
+        const auto whole = [](double v, double lo, double hi) {
+          return v == std::floor(v) && v >= lo && v < hi;
+        };
         for (std::size_t j = 0; j < pending.size(); j += 4) {
+          if (!whole(pending[j], 0, static_cast<double>(slots)))
+            fail(g + "/pending holds an arrival that is not within this run's delays");
+          if (!whole(pending[j + 1], 0, static_cast<double>(target.size)))
+            fail(g + "/pending holds an arrival at a neuron " + target.name + " does not have");
+          if (!whole(pending[j + 2], -2147483648.0, 2147483648.0) || !whole(pending[j + 3], 0, 4294967296.0))
+            fail(g + "/pending holds an arrival that is not a whole number of quanta");
           const auto d = static_cast<step_type>(pending[j]);
           const auto t = static_cast<std::int64_t>(pending[j + 1]);
-          if (d < 0 || d >= slots) fail(g + "/pending holds an arrival beyond this run's delays");
           if (t < target.block.begin || t >= target.block.end) continue;
           const std::int64_t quanta = static_cast<std::int64_t>(pending[j + 2]) * 4294967296LL +
                                       static_cast<std::int64_t>(pending[j + 3]);

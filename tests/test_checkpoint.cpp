@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <string>
@@ -563,6 +564,52 @@ TEST(Checkpoint, TheFileIsCheckedWithoutANetwork) {
   }
   EXPECT_NE(refusal(c, checkpoint).find("/populations/GPi/spikes_total"), std::string::npos);
   EXPECT_NE(refusalOf(c, checkpoint).find("/populations/GPi/spikes_total"), std::string::npos);
+}
+
+// Counts and arrivals out of their range (a negative spike count, an
+// arrival at a neuron the target lacks) were read: a target outside a
+// rank's block was skipped as another rank's, and the run went on with
+// other results.
+TEST(Checkpoint, CountsAndArrivalsOutOfRangeAreRefused) {
+  TempDir dir;
+  const std::string checkpoint = checkpointAt200ms(dir);
+  const std::string copy = (dir / "copy.h5").string();
+  const auto damaged = [&](const char* dataset, const std::function<void(std::vector<double>&)>& change) {
+    std::filesystem::copy_file(checkpoint, copy, std::filesystem::copy_options::overwrite_existing);
+    changeDataset(copy, dataset, [&](hid_t set) {
+      const hid_t space = H5Dget_space(set);
+      std::vector<double> v(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+      H5Sclose(space);
+      ASSERT_GE(H5Dread(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), 0);
+      change(v);
+      ASSERT_GE(H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), 0);
+    });
+    return refusalOf(richConfig(), copy);
+  };
+  EXPECT_NE(damaged("/populations/GPe/spikes_total", [](std::vector<double>& v) { v[3] = -7.5; })
+                .find("/populations/GPe/spikes_total holds a count that is not a whole number >= 0"),
+            std::string::npos);
+  const SimulationConfig c = richConfig();
+  std::string pending;  // a projection's with arrivals in flight
+  for (const ProjectionSettings& p : c.projections)
+    if (pending.empty() && !io::Hdf5Reader(checkpoint).doubles("/projections/" + p.name + "/pending").empty())
+      pending = "/projections/" + p.name + "/pending";
+  ASSERT_FALSE(pending.empty());
+  EXPECT_NE(damaged(pending.c_str(),
+                    [](std::vector<double>& v) {
+                      ASSERT_GE(v.size(), 4u);
+                      v[1] = 1e9;
+                    })
+                .find("pending holds an arrival at a neuron"),
+            std::string::npos);
+  EXPECT_NE(damaged(pending.c_str(),
+                    [](std::vector<double>& v) {
+                      ASSERT_GE(v.size(), 4u);
+                      v[3] = std::numeric_limits<double>::quiet_NaN();
+                    })
+                .find("pending holds an arrival that is not a whole number of quanta"),
+            std::string::npos);
+  EXPECT_EQ(refusalOf(c, checkpoint), "");
 }
 
 // A state no run could have saved (a run stops at a non-finite one) is
