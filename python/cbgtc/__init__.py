@@ -227,6 +227,8 @@ def read(path: str) -> Run:
         attrs = {k: typed(v) for k, v in f.attrs.items()}
         if "cbgtc_version" not in attrs:
             raise ValueError(f"{path} is not a cbgtc output file (it has no cbgtc_version attribute)")
+        if attrs.get("cbgtc_checkpoint") in (True, "true"):
+            raise ValueError(f"{path} is a cbgtc checkpoint, not an output file (continue it with cbgtc --restart)")
         config = {k: v for k, v in attrs.items() if "." in k}
         populations = [k[len("population."):-len(".model")] for k in config
                        if k.startswith("population.") and k.endswith(".model")]

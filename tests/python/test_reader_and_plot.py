@@ -392,6 +392,15 @@ class ContinuedRun(unittest.TestCase):
                                             "--checkpoint.append=true", name="appended.h5"))
         cls.continued = cbgtc.read(run_cbgtc(folder, *cls.SOURCE, f"--restart={cls.checkpoint}", name="continued.h5"))
 
+    def test_the_checkpoint_is_no_output_file(self):
+        # It has cbgtc_version and complete = true: it read as an empty run.
+        with self.assertRaisesRegex(ValueError, "is a cbgtc checkpoint, not an output file"):
+            cbgtc.read(self.checkpoint)
+        r = subprocess.run([PLOT, self.checkpoint], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("checkpoint", r.stderr)
+
     def test_a_spike_source_first_in_the_file_is_not_the_summarys_lfp(self):
         # The spectrogram and comodulogram were CTX's: empty, a spike source has no LFP proxy.
         run = self.whole
