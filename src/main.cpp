@@ -291,6 +291,35 @@ void checkAppendedSpikes(const cbgtc::SimulationConfig& config, const std::strin
   }
 }
 
+/// A continuation into a file of its own must not replace the output of the
+/// run that wrote its checkpoint, which holds the spikes before it (the
+/// first part's files keep them, docs/checkpoint.md); an earlier try of the
+/// same continuation may be replaced. Throws ConfigError naming the file.
+void checkFirstPartKept(const cbgtc::SimulationConfig& config, const std::string& restart) {
+  const std::string& file = config.output.file;
+  if (!cbgtc::io::detail::pathExists(file)) return;
+  const double t_ms = checkpointTimeMs(restart, config.simulation.dt_ms);
+  std::string wrote, continued;
+  double continued_at_ms = -1;
+  try {
+    const cbgtc::io::Hdf5Reader earlier(file);
+    if (!earlier.hasAttribute("/", "checkpoint.file")) return;
+    wrote = earlier.text("/", "checkpoint.file");
+    if (earlier.hasAttribute("/", "restarted_from")) {
+      continued = earlier.text("/", "restarted_from");
+      continued_at_ms = earlier.number("/", "restarted_at_ms");
+    }
+  } catch (const std::exception&) {
+    return;  // not a cbgtc output: the output checks judge it
+  }
+  if (!cbgtc::io::samePath(wrote, restart)) return;
+  if (!continued.empty() && cbgtc::io::samePath(continued, restart) && continued_at_ms == t_ms) return;
+  throw cbgtc::ConfigError("output.file: '" + file + "' is the output of the run that wrote '" + restart +
+                           "', with its spikes before " + cbgtc::io::formatNumber(t_ms) +
+                           " ms, which this continuation would replace: give another output.file, or "
+                           "checkpoint.append = true to continue that file");
+}
+
 /// How far the run that wrote `file` got (its stopped_at_ms), or −1 where
 /// the file does not say.
 double reachOfOutput(const std::string& file) {
@@ -372,6 +401,8 @@ void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& 
     if (config.checkpoint.append) {
       checkAppendedSpikes(config, restart);
       checkAppendedReports(config);
+    } else {
+      checkFirstPartKept(config, restart);
     }
   }
 }

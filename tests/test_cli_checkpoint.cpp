@@ -232,6 +232,33 @@ TEST(CliCheckpoint, AStoppedContinuationKeepsTheFileItWouldHaveReplaced) {
 // An ensemble continues one checkpoint in each of its runs, a grid over a
 // stimulus that has not started yet: each run's file is the single
 // continuation's with that value (docs/checkpoint.md).
+// The documented continuation without a new output.file replaced the first
+// part's complete output (every shipped deck sets overwrite) with its own,
+// which starts at the checkpoint.
+TEST(CliCheckpoint, AContinuationDoesNotReplaceTheFirstPartsOutput) {
+  TempDir dir;
+  const std::string deck = "--config '" + inputDeck("default.ini") + "' --simulation.duration_ms=100 " +
+                           "--output.overwrite=true --checkpoint.file='" + (dir / "state.h5").string() + "'";
+  const std::string first = (dir / "first.h5").string(), second = (dir / "second.h5").string();
+  RunResult r = runCbgtc(deck + " --checkpoint.at_ms=50 --output.file='" + first + "'", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string before = slurp(first);
+  const std::string restart = " --restart='" + (dir / "state.h5").string() + "'";
+  r = runCbgtc(deck + restart + " --output.file='" + first + "'", dir);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("output.file: '" + first + "' is the output of the run that wrote"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(slurp(first), before);
+  // Into a file of its own, twice: the second try replaces the first's.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    r = runCbgtc(deck + restart + " --output.file='" + second + "'", dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+  // And checkpoint.append continues the first part's file.
+  r = runCbgtc(deck + restart + " --checkpoint.append=true --output.file='" + first + "'", dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 TEST(CliCheckpoint, AnEnsembleSweepsAStimulusFromOneCheckpoint) {
   TempDir dir;
   const std::string deck = "--config '" + inputDeck("default.ini") +
