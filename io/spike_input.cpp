@@ -74,6 +74,18 @@ SpikeTable readHdf5(const std::string& path, const std::string& population) {
   SpikeTable t;
   try {
     const std::string base = "/spikes/" + population;
+    if (H5Lexists(file, "/spikes", H5P_DEFAULT) > 0 && H5Lexists(file, base.c_str(), H5P_DEFAULT) <= 0) {
+      // Name the populations the file has, as the CSV reader does.
+      std::string names;
+      const auto add = [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
+        auto& text = *static_cast<std::string*>(out);
+        text += (text.empty() ? "" : ", ") + std::string(name);
+        return 0;
+      };
+      H5Literate_by_name(file, "/spikes", H5_INDEX_NAME, H5_ITER_INC, nullptr, add, &names, H5P_DEFAULT);
+      throw OutputError("spike file '" + path + "' has no population " + population + " under /spikes" +
+                        (names.empty() ? std::string(" (nor any other)") : " (it has " + names + ")"));
+    }
     t.timestamps_ms = readColumn<double>(file, path, base + "/timestamps", H5T_NATIVE_DOUBLE);
     t.node_ids = readNodeIds(file, path, base + "/node_ids");
   } catch (...) {

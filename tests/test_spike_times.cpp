@@ -219,6 +219,19 @@ TEST(SpikeTimes, Hdf5NodeIdsMustBeNonNegativeIntegers) {
   EXPECT_NE(refusal(H5T_NATIVE_INT64, negative).find("negative node id -1"), std::string::npos);
   EXPECT_NE(refusal(H5T_NATIVE_DOUBLE, fractional).find("no integers"), std::string::npos);
   EXPECT_EQ(refusal(H5T_NATIVE_INT64, good), "accepted");
+  // A population the file lacks is named with those it has, as in a CSV file.
+  const std::string file = (dir / "ids.h5").string();
+  SimulationConfig c;
+  c.simulation.duration_ms = 10;
+  c.projections.clear();
+  c.populations = {replay(file, "Y", 3)};
+  try {
+    Simulation sim(c);
+    ADD_FAILURE() << "population Y read from a file of X";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("has no population Y under /spikes (it has X)"), std::string::npos)
+        << e.what();
+  }
 }
 
 // SONATA's timestamps carry their units: seconds are read as seconds (a file
