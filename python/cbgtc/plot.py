@@ -474,6 +474,9 @@ def main(argv=None):
     except (OSError, KeyError, ValueError, AttributeError, TypeError) as e:
         # One line: h5py's messages can span several.
         message = " ".join(str(e).split())
+        if args.file.endswith((".tsv", ".csv", ".txt")) and os.path.isfile(args.file):
+            message = ("it is a text file, and cbgtc-plot draws cbgtc's HDF5 output files"
+                       " (an ensemble's table: scripts/plot_ensemble.py)")
         print(f"cbgtc-plot: cannot read {args.file}: {message}", file=sys.stderr)
         return 2
     stem = os.path.splitext(os.path.basename(args.file))[0]

@@ -250,6 +250,14 @@ class Plots(Fixture):
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
             self.assertIn(path, r.stderr)
+        # An ensemble's table is text: the message names the script that draws it.
+        table = os.path.join(self.folder.name, "run_ensemble.tsv")
+        with open(table, "w") as f:
+            f.write("run\tseed\n0\t1\n")
+        r = subprocess.run([PLOT, table], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("scripts/plot_ensemble.py", r.stderr)
 
 
 class StimuliAndTimers(Fixture):
