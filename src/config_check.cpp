@@ -36,14 +36,21 @@ bool validSectionName(const std::string& name, const RandomIdentity& random) {
 
 namespace {
 
+/// A file name's extension in lower case ("" where it has none; a dot in a
+/// directory's name is not one).
+std::string lowerExtension(const std::string& file) {
+  const std::size_t dot = file.find_last_of('.');
+  if (dot == std::string::npos || file.find_first_of('/', dot) != std::string::npos) return "";
+  std::string extension = file.substr(dot + 1);
+  for (char& ch : extension) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return extension;
+}
+
 /// A file the HDF5 build writes as HDF5 may not carry a text format's
 /// extension: `out.csv` would hold HDF5 under a name that promises text.
 void checkHdf5FileName(const std::string& key, const std::string& file) {
   if (!io::writesReportFiles()) return;  // builds without HDF5 write text
-  const std::size_t dot = file.find_last_of('.');
-  if (dot == std::string::npos || file.find_first_of('/', dot) != std::string::npos) return;
-  std::string extension = file.substr(dot + 1);
-  for (char& ch : extension) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  const std::string extension = lowerExtension(file);
   for (const char* text : {"csv", "tsv", "txt", "dat", "gdf", "json"})
     if (extension == text)
       throw ConfigError(key + ": '" + file + "' names a ." + extension +
@@ -53,10 +60,7 @@ void checkHdf5FileName(const std::string& key, const std::string& file) {
 
 /// The ensemble's table is tab-separated text, whatever the build.
 void checkTextFileName(const std::string& key, const std::string& file) {
-  const std::size_t dot = file.find_last_of('.');
-  if (dot == std::string::npos || file.find_first_of('/', dot) != std::string::npos) return;
-  std::string extension = file.substr(dot + 1);
-  for (char& ch : extension) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  const std::string extension = lowerExtension(file);
   for (const char* hdf5 : {"h5", "hdf5", "hdf", "he5"})
     if (extension == hdf5)
       throw ConfigError(key + ": '" + file + "' names an HDF5 file, but cbgtc writes it as tab-separated " +
