@@ -497,6 +497,10 @@ void checkCheckpointFile(const std::string& path, const SimulationConfig& config
       fail("its time (" + io::formatNumber(file.number("/checkpoint", "t_ms")) +
            " ms) is not before simulation.duration_ms");
     if (k % epoch_steps != 0) fail("its step is not at a spike exchange of this run");
+    const double t_ms = file.number("/checkpoint", "t_ms"),
+                 step_ms = static_cast<double>(k) * config.simulation.dt_ms;
+    if (!(std::abs(t_ms - step_ms) <= 1e-9 * std::max(1.0, step_ms)))
+      fail("its step (" + std::to_string(k) + ") and its time (" + io::formatNumber(t_ms) + " ms) disagree");
     for (const PopulationSettings& p : config.populations)
       for (const char* name : {"spikes_total", "spikes_counted", "last_spike_ms", "lfp_partial"}) {
         const std::string dataset = "/populations/" + p.name + "/" + name;

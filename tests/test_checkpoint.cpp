@@ -556,6 +556,26 @@ TEST(Checkpoint, TheFileIsCheckedWithoutANetwork) {
   SimulationConfig shorter = c;
   shorter.simulation.duration_ms = 150;
   EXPECT_NE(refusal(shorter, checkpoint).find("is not before simulation.duration_ms"), std::string::npos);
+  // A time its step does not give (it was reported as an LFP of the wrong length).
+  const std::string moved = (dir / "moved.h5").string();
+  std::filesystem::copy_file(checkpoint, moved);
+  {
+    const hid_t file = H5Fopen(moved.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    const hid_t group = H5Gopen2(file, "/checkpoint", H5P_DEFAULT);
+    ASSERT_GE(group, 0);
+    ASSERT_GE(H5Adelete(group, "t_ms"), 0);
+    const hid_t scalar = H5Screate(H5S_SCALAR);
+    const hid_t t = H5Acreate2(group, "t_ms", H5T_NATIVE_DOUBLE, scalar, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(t, 0);
+    const double elsewhere_ms = 50;
+    ASSERT_GE(H5Awrite(t, H5T_NATIVE_DOUBLE, &elsewhere_ms), 0);
+    H5Aclose(t);
+    H5Sclose(scalar);
+    H5Gclose(group);
+    H5Fclose(file);
+  }
+  EXPECT_NE(refusal(c, moved).find("and its time (50 ms) disagree"), std::string::npos) << refusal(c, moved);
   {
     const hid_t file = H5Fopen(checkpoint.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
     ASSERT_GE(file, 0);

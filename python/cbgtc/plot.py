@@ -479,7 +479,8 @@ def main(argv=None):
                        " (an ensemble's table: scripts/plot_ensemble.py)")
         print(f"cbgtc-plot: cannot read {args.file}: {message}", file=sys.stderr)
         return 2
-    stem = os.path.splitext(os.path.basename(args.file))[0]
+    name = os.path.basename(args.file)
+    stem = os.path.splitext(name[: -len(".partial")] if name.endswith(".partial") else name)[0]
     for name in args.figures:
         try:
             fig = figure(run, name, args)

@@ -101,6 +101,11 @@ class Reader(Fixture):
         held = [t[-1] for t, _ in run.spikes.values() if len(t)] + [t[-1] for t, _ in run.lfp.values() if len(t)]
         self.assertEqual(run.duration_ms, max(held))
         self.assertLessEqual(run.duration_ms, DURATION_MS)
+        # Its figures are named for the run, not "killed.h5_summary.png".
+        with tempfile.TemporaryDirectory() as out:
+            r = subprocess.run([PLOT, partial, "rates", "-o", out, "--dpi", "30"], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout.strip(), os.path.join(out, "killed_rates.png"))
 
     def test_spikes_equal_the_raw_datasets(self):
         with h5py.File(self.path, "r") as f:
