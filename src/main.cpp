@@ -389,11 +389,6 @@ void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& 
     throw cbgtc::ConfigError("checkpoint.append continues the output files of a restarted run: give --restart");
   if (!restart.empty()) {
     cbgtc::io::checkInputFile("--restart checkpoint", restart);
-    const cbgtc::io::Hdf5Reader checkpoint(restart);
-    if (!checkpoint.exists("/checkpoint/physics"))
-      throw cbgtc::ConfigError("'" + restart + "' is not a cbgtc checkpoint");
-    cbgtc::checkSamePhysics(checkpoint.texts("/checkpoint/physics"), config, restart,
-                            checkpoint.number("/checkpoint", "t_ms"));
     cbgtc::checkCheckpointFile(restart, config, cbgtc::epochSteps(config));
     if (cbgtc::io::samePath(restart, config.output.file))
       throw cbgtc::ConfigError("output.file: '" + restart +
