@@ -222,23 +222,27 @@ Connectivity buildConnectivity(const ProjectionSettings& s, const ProjectionShap
   const bool lognormal = s.weight_cv > 0 && mean_weight > 0;
   const std::int32_t d_lo = delaySteps(s.delay_ms - s.delay_jitter_ms, dt_ms);
   const std::int32_t d_hi = delaySteps(s.delay_ms + s.delay_jitter_ms, dt_ms);
+  // Synapse k of a target takes number k % 4 of its block k / 4; a block
+  // is drawn once for its four synapses.
   inChunks(
       "cbgtc::Projection::weights", n_post, KOKKOS_LAMBDA(const index_type j) {
         const auto global = static_cast<std::uint32_t>(first + j);
-        const std::int64_t begin = offsets(j);
-        for (std::int64_t e = begin; e < offsets(j + 1); ++e) {
-          const auto local = static_cast<std::uint64_t>(e - begin);
-          double w = mean_weight;
-          if (lognormal) {
-            const auto z = rng::normals(seed, rng::Stream::Weights, projection, global, local / 4);
-            w = math::exp(mu_log + sigma_log * z.v[local % 4]);
-          }
-          weights(e) = static_cast<weight_type>(w);
+        const std::int64_t begin = offsets(j), end = offsets(j + 1);
+        for (std::int64_t block_begin = begin; block_begin < end; block_begin += 4) {
+          const auto block = static_cast<std::uint64_t>(block_begin - begin) / 4;
+          const int in_block = static_cast<int>(end - block_begin < 4 ? end - block_begin : 4);
+          rng::Normal4 z{};
+          if (lognormal) z = rng::normals(seed, rng::Stream::Weights, projection, global, block);
+          for (int q = 0; q < in_block; ++q)
+            weights(block_begin + q) =
+                static_cast<weight_type>(lognormal ? math::exp(mu_log + sigma_log * z.v[q]) : mean_weight);
           if (jitter) {
-            const auto bits = rng::randomBits(seed, rng::Stream::Delays, projection, global, local / 4);
-            const double u = rng::uniformOpen(bits.v[local % 4]);
-            const std::int32_t d = d_lo + static_cast<std::int32_t>(u * (d_hi - d_lo + 1));
-            delays(e) = static_cast<delay_type>(d < d_hi ? d : d_hi);
+            const auto bits = rng::randomBits(seed, rng::Stream::Delays, projection, global, block);
+            for (int q = 0; q < in_block; ++q) {
+              const double u = rng::uniformOpen(bits.v[q]);
+              const std::int32_t d = d_lo + static_cast<std::int32_t>(u * (d_hi - d_lo + 1));
+              delays(block_begin + q) = static_cast<delay_type>(d < d_hi ? d : d_hi);
+            }
           }
         }
       });
