@@ -5,7 +5,8 @@
 # whatever its work, so launches that grow with K bound the ensemble's step.
 #   perf/bench_launches.sh <cbgtc> <libcbgtc_launch_counter.so> [--check] > perf/results/launches.txt
 # One line per kernel of cbgtc's and K: "replicas kernel launches_per_epoch"
-# (those of the network's construction are fractions). --check
+# (those of the network's construction are fractions), and per replica the
+# run's memory allocations, deep copies and Kokkos's view fills. --check
 # (a test) fails unless the LFP sums, V moments and fused delivery launch
 # as often at 3 replicas as at 1. REPLICA_COUNTS (default "1 10 100").
 set -euo pipefail
@@ -31,6 +32,13 @@ for k in $counts; do
     --output.overwrite=true --output.file="$tmp/e.h5" 2> "$tmp/launches_$k.txt" > /dev/null
   # cbgtc's kernels (not Kokkos's own, which fill new views while the network is built).
   awk -v k="$k" -v n="$epochs" '$1 == "launches" && $NF ~ /^cbgtc::/ { printf "%d %s %.2f\n", k, $NF, $2 / n }' \
+    "$tmp/launches_$k.txt"
+  # The whole run's allocations, copies and Kokkos's own launches (view
+  # fills), per replica: on a GPU a cudaMalloc, a synchronous copy or a
+  # launch each, the host's cost of building a replica.
+  awk -v k="$k" '$1 == "allocations" { a += $2 } $1 == "deep_copies" { c += $2 }
+    $1 == "launches" && $3 == "for" && $NF !~ /^cbgtc::/ { f += $2 }
+    END { printf "%d (per replica) allocations %.1f deep_copies %.1f view_fills %.1f\n", k, a / k, c / k, f / k }' \
     "$tmp/launches_$k.txt"
 done | tee "$tmp/table.txt"
 if [ "$check" = --check ]; then
