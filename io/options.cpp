@@ -19,6 +19,7 @@
 #include <type_traits>
 
 #include "src/projection.hpp"
+#include "src/stimuli.hpp"
 
 namespace po = boost::program_options;
 
@@ -151,6 +152,17 @@ std::vector<po::options_description> OptionTable::describe() const {
   return out;
 }
 
+void OptionTable::checkValuesWith(const std::string& key,
+                                  std::function<void(const std::string& value)> check) {
+  const auto entry =
+      std::find_if(_entries.begin(), _entries.end(), [&](const Entry& e) { return e.key == key; });
+  if (entry == _entries.end()) throw std::logic_error("checkValuesWith: no key " + key);
+  entry->check_text = [check_text = entry->check_text, check](const std::string& text) {
+    check_text(text);
+    check(text);
+  };
+}
+
 void OptionTable::checkBounds() const {
   for (const auto& e : _entries) e.check();
 }
@@ -203,6 +215,8 @@ OptionTable makeOptionTable(SimulationConfig& c) {
         "(team on GPUs for rows of 32 or more) or pull (as auto, but steps where execution.pull_fraction of a "
         "projection's sources fire together are one sparse matrix product; 12 more bytes per synapse); "
         "same results");
+  t.checkValuesWith("execution.delivery",
+                    [](const std::string& v) { checkChoice("execution.delivery", v, kDeliveryChoices); });
   t.add("execution.pull_fraction", &ex.pull_fraction, "",
         "with delivery = pull: share of a projection's sources firing in one step from which that step is "
         "pulled (0: every step with spikes)",
@@ -211,11 +225,21 @@ OptionTable makeOptionTable(SimulationConfig& c) {
         "GPU lanes that advance one neuron together, sharing out its exponentials, divisions and noise: 1, 2, "
         "4 or 8, or 0 = auto (8 or 4 for small networks, which are latency-bound, else 1); ignored on CPUs; same "
         "results");
+  // (the text is a whole number already: the table's own parse came first)
+  t.checkValuesWith("execution.lanes_per_neuron",
+                    [](const std::string& v) { checkLanesPerNeuron(std::stoll(v)); });
 
   for (auto& pop : c.populations) {
     const std::string k = "population." + pop.name + ".";
     const std::string units = currentUnits(pop.params);
     t.add(k + "model", &pop.model, "", "neuron model: " + modelList());
+    t.checkValuesWith(k + "model", [key = k + "model", name = pop.name](const std::string& v) {
+      try {
+        PopulationSettings::of(name, v, 0);
+      } catch (const std::invalid_argument& e) {
+        throw ConfigError(key + ": " + e.what());
+      }
+    });
     t.add(k + "n", &pop.n, "", "number of neurons", Bound::NonNegative);
     t.add(k + "noise_tau_ms", &pop.noise.tau_ms, "ms", "OU background current: correlation time", Bound::Positive);
     t.add(k + "noise_mu", &pop.noise.mu, units, "OU background current: mean (positive depolarising)");
@@ -230,6 +254,9 @@ OptionTable makeOptionTable(SimulationConfig& c) {
     t.add(k + "write_spikes", &pop.write_spikes, "",
           "write this population's spikes to the output file (false: e.g. a large input source; metrics are kept)");
     t.add(k + "placement", &pop.placement, "", "none, box or sphere: keyed random positions in 3D (for electrodes)");
+    t.checkValuesWith(k + "placement", [key = k + "placement"](const std::string& v) {
+      checkChoice(key, v, kPlacementChoices);
+    });
     t.add(k + "center_x_um", &pop.center_x_um, "um", "placement centre, x");
     t.add(k + "center_y_um", &pop.center_y_um, "um", "placement centre, y");
     t.add(k + "center_z_um", &pop.center_z_um, "um", "placement centre, z");
@@ -246,6 +273,8 @@ OptionTable makeOptionTable(SimulationConfig& c) {
     t.add(k + "source", &pr.source, "", "source population (a [population.<name>] name)");
     t.add(k + "target", &pr.target, "", "target population (a [population.<name>] name)");
     t.add(k + "rule", &pr.rule, "", "fixed_probability or fixed_indegree");
+    t.checkValuesWith(k + "rule",
+                      [key = k + "rule"](const std::string& v) { checkChoice(key, v, kRuleChoices); });
     t.add(k + "p", &pr.p, "", "connection probability per pair (fixed_probability)", Bound::UnitInterval);
     t.add(k + "indegree", &pr.indegree, "", "sources per target (fixed_indegree)", Bound::NonNegative);
     t.add(k + "g_total", &pr.g_total, "the target model's conductance units (mS/cm^2 into stn_hh, nS into adex)",
@@ -285,6 +314,12 @@ OptionTable makeOptionTable(SimulationConfig& c) {
     const std::string k = "stimulus." + st.name + ".";
     const char* current = "the target model's current units";
     t.add(k + "kind", &st.kind, "", "dc, sine, pulse_train (DBS as a current) or axonal (DBS activating axons)");
+    t.checkValuesWith(k + "kind", [name = st.name](const std::string& v) {
+      StimulusSettings s;
+      s.name = name;
+      s.kind = v;
+      stimulusKind(s);
+    });
     t.add(k + "population", &st.population, "", "population driven (a [population.<name>] name)");
     t.add(k + "node_ids", &st.node_ids, "", "comma-separated node ids driven (or fraction)");
     t.add(k + "fraction", &st.fraction, "", "share of the population driven, a keyed random choice",
@@ -404,6 +439,9 @@ OptionTable makeOptionTable(SimulationConfig& c) {
       "ensemble.replica_files", &e.replica_files, "",
       "with replicas: each (a file per run, as it would write alone) or one (a file per merged network, its "
       "populations named <name>~<replica>, /replicas/<replica> naming each one's run, seed and values)");
+  t.checkValuesWith("ensemble.replica_files", [](const std::string& v) {
+    checkChoice("ensemble.replica_files", v, kReplicaFilesChoices);
+  });
 
   auto& k = c.checkpoint;
   t.add("checkpoint.file", &k.file, "",

@@ -53,6 +53,10 @@ class OptionTable {
   void add(const std::string& key, T* field, const std::string& unit, const std::string& help,
            Bound bound = Bound::Any);
 
+  /// Adds `check` to what `key`'s value (a deck's value the command line
+  /// overrides among them) must pass: a text key's list of choices.
+  void checkValuesWith(const std::string& key, std::function<void(const std::string& value)> check);
+
   const std::vector<Entry>& entries() const { return _entries; }
 
   /// One options_description per section, in the order sections first appear.

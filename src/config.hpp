@@ -299,6 +299,20 @@ inline std::string replicaTag(const std::string& name) {
 /// group and a random key); or a replica's copy of one, "<random.name>~<n>".
 bool validSectionName(const std::string& name, const RandomIdentity& random);
 
+/// The text keys that take one of a fixed list of values: one list for the
+/// option table (a deck's value the command line overrides is checked
+/// against it too) and for checkConsistency.
+inline const std::vector<std::string> kRuleChoices = {"fixed_probability", "fixed_indegree"};
+inline const std::vector<std::string> kDeliveryChoices = {"auto", "thread", "team", "pull"};
+inline const std::vector<std::string> kPlacementChoices = {"none", "box", "sphere"};
+inline const std::vector<std::string> kReplicaFilesChoices = {"each", "one"};
+
+/// Throws "<key> must be a, b or c, got '<value>'" unless `value` is one of `choices`.
+void checkChoice(const std::string& key, const std::string& value, const std::vector<std::string>& choices);
+
+/// Throws unless `lanes` is a lane count a GPU step takes (0: chosen per network).
+void checkLanesPerNeuron(std::int64_t lanes);
+
 /// Checks that involve several keys (duration vs dt, V_reset vs V_peak,
 /// projections naming populations, ...); throws ConfigError naming the key.
 void checkConsistency(const SimulationConfig& config);

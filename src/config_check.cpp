@@ -132,8 +132,7 @@ void checkProjections(const SimulationConfig& c) {
     if (!takesInput(target->params))
       throw ConfigError(k + "target: population " + target->name + " is a spike source (model " + target->model +
                         ") and takes no input");
-    if (pr.rule != "fixed_probability" && pr.rule != "fixed_indegree")
-      throw ConfigError(k + "rule must be fixed_probability or fixed_indegree, got '" + pr.rule + "'");
+    checkChoice(k + "rule", pr.rule, kRuleChoices);
     // The other rule's key is a mistake, not a no-op.
     const bool by_probability = pr.rule == "fixed_probability";
     const char* unread = by_probability ? "indegree" : "p";
@@ -197,9 +196,22 @@ void checkCheckpointTimes(const SimulationConfig& c) {
 
 }  // namespace
 
+void checkChoice(const std::string& key, const std::string& value, const std::vector<std::string>& choices) {
+  if (std::find(choices.begin(), choices.end(), value) != choices.end()) return;
+  std::string list;
+  for (std::size_t i = 0; i < choices.size(); ++i)
+    list += (i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ") + choices[i];
+  throw ConfigError(key + " must be " + list + ", got '" + value + "'");
+}
+
+void checkLanesPerNeuron(std::int64_t lanes) {
+  if (lanes != 0 && lanes != 1 && lanes != 2 && lanes != 4 && lanes != 8)
+    throw ConfigError("execution.lanes_per_neuron must be 0 (auto), 1, 2, 4 or 8, got " +
+                      std::to_string(lanes));
+}
+
 void checkConsistency(const SimulationConfig& c) {
-  if (c.ensemble.replica_files != "each" && c.ensemble.replica_files != "one")
-    throw ConfigError("ensemble.replica_files must be each or one, got '" + c.ensemble.replica_files + "'");
+  checkChoice("ensemble.replica_files", c.ensemble.replica_files, kReplicaFilesChoices);
   const double dt = c.simulation.dt_ms;
   // dt first: a step longer than the run or the LFP sampling interval is
   // the key at fault, not those.
@@ -241,12 +253,8 @@ void checkConsistency(const SimulationConfig& c) {
         "checkpoint.file is needed for checkpoint.at_ms, checkpoint.every_ms or checkpoint.on_signal");
   if (!c.checkpoint.file.empty() && c.checkpoint.file == c.output.file)
     throw ConfigError("checkpoint.file must differ from output.file");
-  const std::int64_t lanes = c.execution.lanes_per_neuron;
-  if (lanes != 0 && lanes != 1 && lanes != 2 && lanes != 4 && lanes != 8)
-    throw ConfigError("execution.lanes_per_neuron must be 0 (auto), 1, 2, 4 or 8, got " + std::to_string(lanes));
-  const std::string& delivery = c.execution.delivery;
-  if (delivery != "auto" && delivery != "thread" && delivery != "team" && delivery != "pull")
-    throw ConfigError("execution.delivery must be auto, thread, team or pull, got '" + delivery + "'");
+  checkLanesPerNeuron(c.execution.lanes_per_neuron);
+  checkChoice("execution.delivery", c.execution.delivery, kDeliveryChoices);
 
   const double lfp_steps = c.analysis.lfp_sample_ms / dt;
   if (std::fabs(lfp_steps - std::round(lfp_steps)) > 1e-9 * std::max(1.0, lfp_steps) || std::round(lfp_steps) < 1)

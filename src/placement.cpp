@@ -42,8 +42,7 @@ Positions positionsOf(const PopulationSettings& p, std::uint64_t seed) {
 }
 
 void checkPlacement(const PopulationSettings& p) {
-  if (p.placement != "none" && !isPlaced(p))
-    throw ConfigError("population." + p.name + ".placement must be none, box or sphere, got '" + p.placement + "'");
+  checkChoice("population." + p.name + ".placement", p.placement, kPlacementChoices);
 }
 
 }  // namespace cbgtc

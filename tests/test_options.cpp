@@ -666,6 +666,38 @@ TEST(OptionsDeck, ADeckValueTheCommandLineOverridesIsStillChecked) {
   EXPECT_EQ(parse({"--config", deck, key}).config.simulation.duration_ms, 100.0);
 }
 
+// A text key that takes one of a list: a deck's value outside it is refused
+// even where the command line sets a good one, as it would be alone.
+TEST(OptionsDeck, ADecksChoiceTheCommandLineOverridesIsStillOneOfItsList) {
+  TempDir dir;
+  const std::string deck = (dir / "choices.ini").string();
+  struct Choice {
+    std::string section, name, list, good;
+  };
+  const std::vector<Choice> choices = {
+      {"execution", "delivery", "auto, thread, team or pull", "team"},
+      {"ensemble", "replica_files", "each or one", "each"},
+      {"population.STN", "placement", "none, box or sphere", "none"},
+      {"projection.stn_gpe", "rule", "fixed_probability or fixed_indegree", "fixed_probability"},
+      {"stimulus.dbs", "kind", "dc, sine, pulse_train or axonal", "dc"}};
+  for (const Choice& c : choices) {
+    const std::string key = c.section + "." + c.name;
+    const bool stimulus = c.section == "stimulus.dbs";  // (a stimulus needs its population)
+    writeFile(deck, "[" + c.section + "]\n" + (stimulus ? "population = STN\n" : "") + c.name + " = bogus\n");
+    const std::string refusal = key + " must be " + c.list + ", got 'bogus'";
+    expectRejected({"--config", deck}, {refusal});
+    expectRejected({"--config", deck, "--" + key + "=" + c.good},
+                   {deck + ":" + (stimulus ? "3" : "2") + ": " + refusal});
+  }
+  // A model and a lane count are lists too.
+  writeFile(deck, "[population.STN]\nmodel = bogus\n");
+  expectRejected({"--config", deck, "--population.STN.model=stn_hh"},
+                 {deck + ":2: population.STN.model: unknown model 'bogus' (models: stn_hh,"});
+  writeFile(deck, "[execution]\nlanes_per_neuron = 3\n");
+  expectRejected({"--config", deck, "--execution.lanes_per_neuron=2"},
+                 {deck + ":2: execution.lanes_per_neuron must be 0 (auto), 1, 2, 4 or 8, got 3"});
+}
+
 // A projection's key its rule does not read was silently ignored (p with
 // fixed_indegree); the built-in default of the other key is no mistake.
 TEST(OptionsDeck, AProjectionKeyItsRuleDoesNotReadIsRefused) {
