@@ -154,9 +154,11 @@ std::vector<po::options_description> OptionTable::describe() const {
 
 void OptionTable::checkValuesWith(const std::string& key,
                                   std::function<void(const std::string& value)> check) {
+  // From the back: the key was added just before (a merged ensemble's table
+  // has tens of thousands of keys).
   const auto entry =
-      std::find_if(_entries.begin(), _entries.end(), [&](const Entry& e) { return e.key == key; });
-  if (entry == _entries.end()) throw std::logic_error("checkValuesWith: no key " + key);
+      std::find_if(_entries.rbegin(), _entries.rend(), [&](const Entry& e) { return e.key == key; });
+  if (entry == _entries.rend()) throw std::logic_error("checkValuesWith: no key " + key);
   entry->check_text = [check_text = entry->check_text, check](const std::string& text) {
     check_text(text);
     check(text);
