@@ -218,7 +218,7 @@ OptionTable makeOptionTable(SimulationConfig& c) {
         "projection's sources fire together are one sparse matrix product; 12 more bytes per synapse); "
         "same results");
   t.checkValuesWith("execution.delivery",
-                    [](const std::string& v) { checkChoice("execution.delivery", v, kDeliveryChoices); });
+                    [](const std::string& v) { checkChoice("execution.delivery", v, delivery_choices); });
   t.add("execution.pull_fraction", &ex.pull_fraction, "",
         "with delivery = pull: share of a projection's sources firing in one step from which that step is "
         "pulled (0: every step with spikes)",
@@ -257,7 +257,7 @@ OptionTable makeOptionTable(SimulationConfig& c) {
           "write this population's spikes to the output file (false: e.g. a large input source; metrics are kept)");
     t.add(k + "placement", &pop.placement, "", "none, box or sphere: keyed random positions in 3D (for electrodes)");
     t.checkValuesWith(k + "placement", [key = k + "placement"](const std::string& v) {
-      checkChoice(key, v, kPlacementChoices);
+      checkChoice(key, v, placement_choices);
     });
     t.add(k + "center_x_um", &pop.center_x_um, "um", "placement centre, x");
     t.add(k + "center_y_um", &pop.center_y_um, "um", "placement centre, y");
@@ -276,7 +276,7 @@ OptionTable makeOptionTable(SimulationConfig& c) {
     t.add(k + "target", &pr.target, "", "target population (a [population.<name>] name)");
     t.add(k + "rule", &pr.rule, "", "fixed_probability or fixed_indegree");
     t.checkValuesWith(k + "rule",
-                      [key = k + "rule"](const std::string& v) { checkChoice(key, v, kRuleChoices); });
+                      [key = k + "rule"](const std::string& v) { checkChoice(key, v, rule_choices); });
     t.add(k + "p", &pr.p, "", "connection probability per pair (fixed_probability)", Bound::UnitInterval);
     t.add(k + "indegree", &pr.indegree, "", "sources per target (fixed_indegree)", Bound::NonNegative);
     t.add(k + "g_total", &pr.g_total, "the target model's conductance units (mS/cm^2 into stn_hh, nS into adex)",
@@ -442,7 +442,7 @@ OptionTable makeOptionTable(SimulationConfig& c) {
       "with replicas: each (a file per run, as it would write alone) or one (a file per merged network, its "
       "populations named <name>~<replica>, /replicas/<replica> naming each one's run, seed and values)");
   t.checkValuesWith("ensemble.replica_files", [](const std::string& v) {
-    checkChoice("ensemble.replica_files", v, kReplicaFilesChoices);
+    checkChoice("ensemble.replica_files", v, replica_files_choices);
   });
 
   auto& k = c.checkpoint;

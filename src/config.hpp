@@ -302,10 +302,10 @@ bool validSectionName(const std::string& name, const RandomIdentity& random);
 /// The text keys that take one of a fixed list of values: one list for the
 /// option table (a deck's value the command line overrides is checked
 /// against it too) and for checkConsistency.
-inline const std::vector<std::string> kRuleChoices = {"fixed_probability", "fixed_indegree"};
-inline const std::vector<std::string> kDeliveryChoices = {"auto", "thread", "team", "pull"};
-inline const std::vector<std::string> kPlacementChoices = {"none", "box", "sphere"};
-inline const std::vector<std::string> kReplicaFilesChoices = {"each", "one"};
+inline const std::vector<std::string> rule_choices = {"fixed_probability", "fixed_indegree"};
+inline const std::vector<std::string> delivery_choices = {"auto", "thread", "team", "pull"};
+inline const std::vector<std::string> placement_choices = {"none", "box", "sphere"};
+inline const std::vector<std::string> replica_files_choices = {"each", "one"};
 
 /// Throws "<key> must be a, b or c, got '<value>'" unless `value` is one of `choices`.
 void checkChoice(const std::string& key, const std::string& value, const std::vector<std::string>& choices);

@@ -132,7 +132,7 @@ void checkProjections(const SimulationConfig& c) {
     if (!takesInput(target->params))
       throw ConfigError(k + "target: population " + target->name + " is a spike source (model " + target->model +
                         ") and takes no input");
-    checkChoice(k + "rule", pr.rule, kRuleChoices);
+    checkChoice(k + "rule", pr.rule, rule_choices);
     // The other rule's key is a mistake, not a no-op.
     const bool by_probability = pr.rule == "fixed_probability";
     const char* unread = by_probability ? "indegree" : "p";
@@ -211,7 +211,7 @@ void checkLanesPerNeuron(std::int64_t lanes) {
 }
 
 void checkConsistency(const SimulationConfig& c) {
-  checkChoice("ensemble.replica_files", c.ensemble.replica_files, kReplicaFilesChoices);
+  checkChoice("ensemble.replica_files", c.ensemble.replica_files, replica_files_choices);
   const double dt = c.simulation.dt_ms;
   // dt first: a step longer than the run or the LFP sampling interval is
   // the key at fault, not those.
@@ -254,7 +254,7 @@ void checkConsistency(const SimulationConfig& c) {
   if (!c.checkpoint.file.empty() && c.checkpoint.file == c.output.file)
     throw ConfigError("checkpoint.file must differ from output.file");
   checkLanesPerNeuron(c.execution.lanes_per_neuron);
-  checkChoice("execution.delivery", c.execution.delivery, kDeliveryChoices);
+  checkChoice("execution.delivery", c.execution.delivery, delivery_choices);
 
   const double lfp_steps = c.analysis.lfp_sample_ms / dt;
   if (std::fabs(lfp_steps - std::round(lfp_steps)) > 1e-9 * std::max(1.0, lfp_steps) || std::round(lfp_steps) < 1)

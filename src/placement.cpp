@@ -42,7 +42,7 @@ Positions positionsOf(const PopulationSettings& p, std::uint64_t seed) {
 }
 
 void checkPlacement(const PopulationSettings& p) {
-  checkChoice("population." + p.name + ".placement", p.placement, kPlacementChoices);
+  checkChoice("population." + p.name + ".placement", p.placement, placement_choices);
 }
 
 }  // namespace cbgtc
