@@ -24,11 +24,10 @@ double stopOf(const StimulusSettings& s, const SimulationConfig& c) {
 StimulusKind stimulusKind(const StimulusSettings& s) {
   for (const StimulusKindName& k : stimulus_kind_names)
     if (s.kind == k.name) return k.kind;
-  std::string kinds;
-  constexpr std::size_t count = std::size(stimulus_kind_names);
-  for (std::size_t i = 0; i < count; ++i)
-    kinds += (i == 0 ? "" : i + 1 == count ? " or " : ", ") + std::string(stimulus_kind_names[i].name);
-  throw ConfigError("stimulus." + s.name + ".kind must be " + kinds + ", got '" + s.kind + "'");
+  std::vector<std::string> kinds;
+  for (const StimulusKindName& k : stimulus_kind_names) kinds.emplace_back(k.name);
+  checkChoice("stimulus." + s.name + ".kind", s.kind, kinds);
+  throw std::logic_error("stimulusKind: '" + s.kind + "' is one of the kinds");
 }
 
 void checkStimuli(const SimulationConfig& c) {
