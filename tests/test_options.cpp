@@ -782,6 +782,17 @@ TEST(OptionsErrors, ResetNotBelowPeak) {
   expectRejected({"--population.GPi.V_peak=-60"}, {"population.GPi.", "V_reset", "V_peak"});  // -55 > -60
 }
 
+// Forward Euler overshoots once the step exceeds a time constant
+// (docs/model.md §3.3): C 1e-9 pF with g_L 1 nS fired a GPe cell at 493 Hz.
+TEST(OptionsErrors, AdExStepLongerThanItsTimeConstants) {
+  expectRejected({"--population.GPe.C_m=1e-9"}, {"population.GPe.C_m", "g_L", "simulation.dt_ms"});
+  expectRejected({"--population.GPi.g_L=5000", "--simulation.dt_ms=0.05"},
+                 {"population.GPi.C_m", "g_L", "simulation.dt_ms"});  // 200/5000 ms < 0.05 ms
+  expectRejected({"--population.GPe.tau_w_ms=0.01"}, {"population.GPe.tau_w_ms", "simulation.dt_ms"});
+  EXPECT_NO_THROW(parse({"--population.GPe.g_L=0"}));  // no leak: no time constant to resolve
+  EXPECT_NO_THROW(parse({"--population.GPe.tau_w_ms=0.03"}));
+}
+
 TEST(OptionsErrors, ExpClipRangeEmpty) {
   expectRejected({"--population.GPi.exp_arg_min=10"}, {"population.GPi.exp_arg_min", "exp_arg_max"});  // equal
   expectRejected({"--population.GPe.exp_arg_max=-30"}, {"population.GPe.exp_arg_min", "exp_arg_max"});

@@ -8,14 +8,15 @@
 // prototype clamps for 81 steps because repeated float subtraction leaves a
 // positive remainder (model.md §3.3, D12).
 
+#include <cstdio>
 #include <limits>
 #include <string>
 
 #include "kernels/lane_group.hpp"
 #include "kernels/models/model.hpp"
 #include "kernels/rng.hpp"
-#include "kernels/vectorizable_math.hpp"
 #include "kernels/types.hpp"
+#include "kernels/vectorizable_math.hpp"
 
 namespace cbgtc::adex {
 
@@ -219,6 +220,18 @@ struct AdEx {
   static std::string inconsistency(const Settings& s, double dt_ms) {
     if (!(s.params.V_reset < s.params.V_peak)) return "V_reset must be below V_peak";
     if (!(s.params.exp_arg_min < s.params.exp_arg_max)) return "exp_arg_min must be below exp_arg_max";
+    // A forward Euler step longer than a time constant overshoots the point
+    // it relaxes to, and one of twice that diverges (docs/model.md §3.3).
+    const double tau_m_ms = static_cast<double>(s.params.C) / static_cast<double>(s.params.gL);
+    const double tau_w_ms = static_cast<double>(s.params.tau_w);
+    if (!(dt_ms < tau_m_ms) || !(dt_ms < tau_w_ms)) {
+      char text[200];
+      std::snprintf(text, sizeof text,
+                    "%s%g ms) must exceed simulation.dt_ms (%g ms) for the forward Euler step",
+                    dt_ms < tau_m_ms ? "tau_w_ms (" : "C_m/g_L (the membrane time constant, ",
+                    dt_ms < tau_m_ms ? tau_w_ms : tau_m_ms, dt_ms);
+      return text;
+    }
     // The refractory countdown is 32-bit, and a spike adds one step.
     if (!stepCountBelow(s.params.t_ref_ms, dt_ms, std::numeric_limits<std::int32_t>::max() - 1))
       return "t_ref_ms is more steps of simulation.dt_ms than the 32-bit refractory countdown holds";
