@@ -3,10 +3,10 @@
 // at full size, 2 s analysed, over three seeds: healthy rates in their
 // physiological ranges and the thalamus relaying its input; with dopamine
 // lowered the changes of rate the literature reports and beta in the STN,
-// the pallidum and the cortex, which DBS suppresses. Smaller networks share more
-// inputs and relay far more variably (at half size the healthy error index
-// is up to 0.028 in a seed), so that a ratio of error indices over three
-// seeds would depend on the seeds.
+// the pallidum and the cortex, which DBS suppresses. Smaller networks share
+// more inputs and relay far more variably (at half size the healthy error
+// index is up to 0.028 in a seed), so that a ratio of error indices over
+// three seeds would depend on the seeds.
 //
 // Each claim is checked where the seeds' spread leaves it a margin. Over 20
 // seeds at this size and length (docs/model.md §8.5) a metric measured in

@@ -783,7 +783,8 @@ TEST(OptionsErrors, ResetNotBelowPeak) {
 }
 
 // Forward Euler overshoots once the step exceeds a time constant
-// (docs/model.md §3.3): C 1e-9 pF with g_L 1 nS fired a GPe cell at 493 Hz.
+// (docs/model.md §3.3): C_m = 1e-9 pF fired input/single_gpe.ini's cell at
+// 493 Hz.
 TEST(OptionsErrors, AdExStepLongerThanItsTimeConstants) {
   expectRejected({"--population.GPe.C_m=1e-9"}, {"population.GPe.C_m", "g_L", "simulation.dt_ms"});
   expectRejected({"--population.GPi.g_L=5000", "--simulation.dt_ms=0.05"},
