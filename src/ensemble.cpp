@@ -328,6 +328,7 @@ std::vector<std::pair<std::string, double>> summaryMetrics(const PopulationSumma
           {"beta_peak_hz", p.beta_peak_hz},
           {"beta_prominence", p.beta_prominence},
           {"spectral_entropy", p.spectral_entropy},
+          {"flattened_entropy", p.flattened_entropy},
           {"pac_mi", p.pac_mi},
           {"pac_z", p.pac_z},
           {"beta_burst_rate_hz", p.beta_burst_rate_hz},
@@ -370,6 +371,7 @@ RunSummary unflattenSummary(const double* v, const RunSummary& like) {
     p.beta_peak_hz = *v++;
     p.beta_prominence = *v++;
     p.spectral_entropy = *v++;
+    p.flattened_entropy = *v++;
     p.pac_mi = *v++;
     p.pac_z = *v++;
     p.beta_burst_rate_hz = *v++;
@@ -430,6 +432,7 @@ RunSummary failedRunSummary(const RunSummary& s) {
                       &p.surprise_burst_fraction,
                       &p.peak_hz,
                       &p.spectral_entropy,
+                      &p.flattened_entropy,
                       &p.pac_z,
                       &p.beta_burst_amplitude,
                       &p.pulse_latency_ms,

@@ -207,17 +207,17 @@ void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary
   std::printf("\nmetrics after %g ms burn-in (spikes: the whole run; LFP proxy: summed |I_syn|, %s)\n",
               config.analysis.burn_in_ms,
               welchSegmentText(config, s).c_str());
-  std::printf("%-6s %8s %10s %8s %6s %6s %6s %6s %7s %8s %9s %7s %6s %8s\n", "pop", "neurons", "spikes",
+  std::printf("%-6s %8s %10s %8s %6s %6s %6s %6s %7s %8s %9s %7s %6s %6s %8s\n", "pop", "neurons", "spikes",
               "rate_Hz", "CV_ISI", "burst", "PS_bst", "chi", "peak_Hz", "beta_rel", "beta_prom", "entropy",
-              "PAC_z", "bursts/s");
+              "flat_H", "PAC_z", "bursts/s");
   for (const auto& p : s.populations)
-    std::printf("%-6s %8d %10lld %s %s %s %s %s %s %s %s %s %s %s\n", p.name.c_str(), p.size,
+    std::printf("%-6s %8d %10lld %s %s %s %s %s %s %s %s %s %s %s %s\n", p.name.c_str(), p.size,
                 static_cast<long long>(p.spikes), cell(p.rate_hz, 8, 2).c_str(), cell(p.cv_isi, 6, 3).c_str(),
                 cell(p.burst_spike_fraction, 6, 3).c_str(), cell(p.surprise_burst_fraction, 6, 3).c_str(),
                 cell(p.synchrony_chi, 6, 3).c_str(), cell(p.peak_hz, 7, 1).c_str(),
                 cell(p.relative_beta, 8, 4).c_str(), cell(p.beta_prominence, 9, 2).c_str(),
-                cell(p.spectral_entropy, 7, 3).c_str(), cell(p.pac_z, 6, 1).c_str(),
-                cell(p.beta_burst_rate_hz, 8, 2).c_str());
+                cell(p.spectral_entropy, 7, 3).c_str(), cell(p.flattened_entropy, 6, 3).c_str(),
+                cell(p.pac_z, 6, 1).c_str(), cell(p.beta_burst_rate_hz, 8, 2).c_str());
   if (std::any_of(s.populations.begin(), s.populations.end(),
                   [](const auto& p) { return !std::isnan(p.pulse_latency_ms); })) {
     std::printf("pulse-triggered peak, ms after the onset:");

@@ -315,6 +315,7 @@ void applyTraceMetrics(const analysis::TraceMetrics& m, PopulationSummary& p) {
   p.beta_prominence = m.beta_prominence;
   p.peak_hz = m.peak_hz;
   p.spectral_entropy = m.spectral_entropy;
+  p.flattened_entropy = m.flattened_entropy;
   p.welch_segment_ms = m.spectrum.df_hz > 0 ? 1000.0 / m.spectrum.df_hz : nan;
   p.pac_mi = m.pac.mi;
   p.pac_z = m.pac.z;
@@ -350,6 +351,7 @@ void Simulation::writePopulation(io::OutputWriter& writer, const Population& r, 
       {"beta_burst_threshold", m.constant ? std::numeric_limits<double>::quiet_NaN() : m.bursts.threshold},
       {"peak_hz", p.peak_hz},
       {"spectral_entropy", p.spectral_entropy},
+      {"flattened_entropy", p.flattened_entropy},
       {"pac_z", p.pac_z},
       {"burst_spike_fraction", p.burst_spike_fraction},
       {"surprise_burst_fraction", p.surprise_burst_fraction},

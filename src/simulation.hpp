@@ -50,6 +50,7 @@ struct PopulationSummary {
   double surprise_burst_fraction = 0.0;  // ... in Poisson-surprise bursts of the kept neurons (§7.8)
   double peak_hz = 0.0;            // the largest bin in [peak_lo_hz, peak_hi_hz]; NaN: no peak
   double spectral_entropy = 0.0;   // normalised entropy of the PSD over [total_lo, total_hi] (§7.6)
+  double flattened_entropy = 0.0;  // ... of the PSD over its aperiodic background (§7.6): 1, no peak
   double pac_z = 0.0;              // pac_mi against shifted-envelope surrogates (§7.7); NaN without
   double beta_burst_amplitude = 0.0;  // mean peak envelope of the beta bursts; NaN without
   double pulse_latency_ms = 0.0;   // the pulse-triggered histogram's peak (§7.8); NaN without one

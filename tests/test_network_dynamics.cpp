@@ -176,6 +176,9 @@ TEST(NetworkRun, SpectralMetricsAndCoherenceAreThoseOfTheWrittenLfp) {
     EXPECT_EQ(w.numbers.at("/metrics/" + p.name + "/peak_hz"), analysis::globalPeak(spectrum, 2, 100).freq_hz);
     EXPECT_DOUBLE_EQ(w.numbers.at("/metrics/" + p.name + "/spectral_entropy"),
                      analysis::spectralEntropy(spectrum, 1, 100));
+    EXPECT_DOUBLE_EQ(w.numbers.at("/metrics/" + p.name + "/flattened_entropy"),
+                     analysis::flattenedSpectralEntropy(
+                         spectrum, 1, 100, analysis::aperiodicBackground(spectrum, 13, 30, 1, 100)));
     EXPECT_DOUBLE_EQ(p.pac_mi, analysis::modulationIndex(analysed[p.name], 1000.0, 13, 30, 60, 200));
     EXPECT_TRUE(std::isfinite(p.pac_z)) << p.name;
     const analysis::Bursts bursts = analysis::bursts(analysed[p.name], 1000.0, 13, 30, 75, 100);

@@ -392,6 +392,36 @@ TEST(SpectralEntropy, NaNWithoutTwoBinsOrWithoutPower) {
   EXPECT_TRUE(std::isnan(spectralEntropy(s, 1.0, 100.0)));
 }
 
+// The flattened spectrum of a power law is flat, whatever its exponent: its
+// entropy is 1 where the plain entropy of a steep background is far below.
+// A peak of relative height r in one bin of the K leaves the other bins' flat
+// share and gives, with the background fitted exactly outside the band,
+// H = (ln(K − 1 + r) − r·ln r/(K − 1 + r))/ln K.
+TEST(FlattenedSpectralEntropy, OneOnAnyPowerLawAndAPeakLowersItAsItsShare) {
+  Spectrum s;
+  s.df_hz = 1.0;
+  for (int k = 0; k <= 500; ++k) {
+    s.freq_hz.push_back(k);
+    s.psd.push_back(k == 0 ? 7.0 : 7.0 * std::pow(k, -2.0));
+  }
+  const PowerLaw background = aperiodicBackground(s, 13, 30, 1, 100);
+  EXPECT_NEAR(background.exponent, -2.0, 1e-12);
+  EXPECT_NEAR(background.at(10.0), 0.07, 1e-14);
+  EXPECT_NEAR(flattenedSpectralEntropy(s, 1, 100, background), 1.0, 1e-12);
+  EXPECT_LT(spectralEntropy(s, 1, 100), 0.5);
+  const double K = 100, r = 30;
+  s.psd[20] *= r;
+  const PowerLaw fitted = aperiodicBackground(s, 13, 30, 1, 100);
+  EXPECT_NEAR(flattenedSpectralEntropy(s, 1, 100, fitted),
+              (std::log(K - 1 + r) - r * std::log(r) / (K - 1 + r)) / std::log(K), 1e-12);
+  // Undefined without a usable fit, at f = 0, or without two bins.
+  EXPECT_TRUE(std::isnan(aperiodicBackground(Spectrum{}, 13, 30, 1, 100).exponent));
+  EXPECT_TRUE(
+      std::isnan(flattenedSpectralEntropy(s, 1, 100, aperiodicBackground(Spectrum{}, 13, 30, 1, 100))));
+  EXPECT_TRUE(std::isnan(flattenedSpectralEntropy(s, 0, 100, fitted)));
+  EXPECT_TRUE(std::isnan(flattenedSpectralEntropy(s, 20, 20, fitted)));
+}
+
 // An on-bin sinusoid under a periodic Hann window has DFT magnitudes
 // N/4 at its bin and N/8 at the two neighbours, 0 elsewhere: psd in the ratio
 // 1/4 : 1 : 1/4, p = (1/6, 2/3, 1/6), H ln K = (1/3) ln 6 + (2/3) ln(3/2).

@@ -476,7 +476,10 @@ BetaMetrics betaMetrics(const Spectrum& s, double band_lo, double band_hi, doubl
   return m;
 }
 
-double bandProminence(const Spectrum& s, double band_lo, double band_hi, double fit_lo, double fit_hi) {
+double PowerLaw::at(double f_hz) const { return std::pow(10.0, log10_c + exponent * std::log10(f_hz)); }
+
+PowerLaw aperiodicBackground(const Spectrum& s, double band_lo, double band_hi, double fit_lo,
+                             double fit_hi) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const auto [first, end] = bandBins(s, band_lo, band_hi);
   const auto [fit_first, fit_end] = bandBins(s, fit_lo, fit_hi);
@@ -491,29 +494,53 @@ double bandProminence(const Spectrum& s, double band_lo, double band_hi, double 
     sxy += x * y;
   }
   const double det = n * sxx - sx * sx;
-  if (first == end || n < 2 || !(det > 0)) return nan;
-  const double slope = (n * sxy - sx * sy) / det, intercept = (sy - slope * sx) / n;
+  if (n < 2 || !(det > 0)) return {nan, nan};
+  const double slope = (n * sxy - sx * sy) / det;
+  return {(sy - slope * sx) / n, slope};
+}
+
+double bandProminence(const Spectrum& s, double band_lo, double band_hi, double fit_lo, double fit_hi) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const auto [first, end] = bandBins(s, band_lo, band_hi);
+  const PowerLaw background = aperiodicBackground(s, band_lo, band_hi, fit_lo, fit_hi);
+  if (first == end || std::isnan(background.exponent)) return nan;
   std::size_t best = first;
   for (std::size_t k = first + 1; k < end; ++k)
     if (s.psd[k] > s.psd[best]) best = k;
   if (best == 0) return nan;
-  const double background = std::pow(10.0, intercept + slope * std::log10(static_cast<double>(best) * s.df_hz));
-  return s.psd[best] / background;
+  return s.psd[best] / background.at(static_cast<double>(best) * s.df_hz);
 }
 
-double spectralEntropy(const Spectrum& s, double lo_hz, double hi_hz) {
+namespace {
+
+// Normalised Shannon entropy of weights w[first..end): §7.6.
+template <class Weight>
+double normalisedEntropy(std::size_t first, std::size_t end, Weight w) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  const auto [first, end] = bandBins(s, lo_hz, hi_hz);
   if (end - first < 2) return nan;
   double total = 0.0;
-  for (std::size_t k = first; k < end; ++k) total += s.psd[k];
-  if (!(total > 0.0)) return nan;
+  for (std::size_t k = first; k < end; ++k) total += w(k);
+  if (!(total > 0.0) || !std::isfinite(total)) return nan;
   double entropy = 0.0;
   for (std::size_t k = first; k < end; ++k) {
-    const double p = s.psd[k] / total;
+    const double p = w(k) / total;
     if (p > 0.0) entropy -= p * std::log(p);
   }
   return entropy / std::log(static_cast<double>(end - first));
+}
+
+}  // namespace
+
+double spectralEntropy(const Spectrum& s, double lo_hz, double hi_hz) {
+  const auto [first, end] = bandBins(s, lo_hz, hi_hz);
+  return normalisedEntropy(first, end, [&](std::size_t k) { return s.psd[k]; });
+}
+
+double flattenedSpectralEntropy(const Spectrum& s, double lo_hz, double hi_hz, const PowerLaw& background) {
+  const auto [first, end] = bandBins(s, lo_hz, hi_hz);
+  if (first == 0 && end > first) return std::numeric_limits<double>::quiet_NaN();  // no power law at f = 0
+  return normalisedEntropy(
+      first, end, [&](std::size_t k) { return s.psd[k] / background.at(static_cast<double>(k) * s.df_hz); });
 }
 
 Peak globalPeak(const Spectrum& s, double lo_hz, double hi_hz) {

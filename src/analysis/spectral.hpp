@@ -58,10 +58,19 @@ struct BetaMetrics {
 BetaMetrics betaMetrics(const Spectrum& s, double band_lo = 13.0, double band_hi = 30.0,
                         double total_lo = 1.0, double total_hi = 100.0);
 
+/// The aperiodic background of a spectrum: a power law P(f) = 10^log10_c · f^exponent fitted by least
+/// squares of log psd on log f to the bins of [fit_lo, fit_hi] outside [band_lo, band_hi] (those with
+/// f > 0 and psd > 0). Both members NaN when fewer than two bins are usable.
+struct PowerLaw {
+  double log10_c;
+  double exponent;
+  double at(double f_hz) const;  // NaN for an unusable fit
+};
+PowerLaw aperiodicBackground(const Spectrum& s, double band_lo, double band_hi, double fit_lo, double fit_hi);
+
 /// How far the largest bin of [band_lo, band_hi] stands above the aperiodic
-/// background: its psd over a power law fitted (least squares of log psd on
-/// log f) to the bins of [fit_lo, fit_hi] outside the band. 1: no peak;
-/// NaN when the band or the fit has no usable bins (f > 0, psd > 0).
+/// background (aperiodicBackground with the same bands): its psd over the
+/// power law there. 1: no peak; NaN when the band or the fit has no usable bins.
 double bandProminence(const Spectrum& s, double band_lo, double band_hi, double fit_lo, double fit_hi);
 
 /// Normalised Shannon entropy of the psd over bandBins(lo_hz, hi_hz) (docs/model.md §7.6):
@@ -69,6 +78,12 @@ double bandProminence(const Spectrum& s, double band_lo, double band_hi, double 
 /// (white) spectrum, 0 when all the band's power is in one bin. NaN when the band has fewer than 2 bins
 /// or no power.
 double spectralEntropy(const Spectrum& s, double lo_hz, double hi_hz);
+
+/// spectralEntropy of the flattened spectrum psd_k / background(f_k) over bandBins(lo_hz, hi_hz)
+/// (docs/model.md §7.6): 1 when the spectrum is its aperiodic background and nothing else, lower the more
+/// of it stands in peaks. Unlike spectralEntropy it does not fall when power moves into a steep
+/// low-frequency background. NaN as spectralEntropy, or when the band holds f = 0 or the fit is unusable.
+double flattenedSpectralEntropy(const Spectrum& s, double lo_hz, double hi_hz, const PowerLaw& background);
 
 /// The largest bin of a spectrum in a band.
 struct Peak {

@@ -17,6 +17,9 @@ TraceMetrics traceMetrics(const std::vector<double>& lfp, const TraceSettings& s
   m.beta_prominence = bandProminence(m.spectrum, s.beta_lo_hz, s.beta_hi_hz, s.total_lo_hz, s.total_hi_hz);
   m.peak_hz = globalPeak(m.spectrum, s.peak_lo_hz, s.peak_hi_hz).freq_hz;
   m.spectral_entropy = spectralEntropy(m.spectrum, s.total_lo_hz, s.total_hi_hz);
+  m.flattened_entropy = flattenedSpectralEntropy(
+      m.spectrum, s.total_lo_hz, s.total_hi_hz,
+      aperiodicBackground(m.spectrum, s.beta_lo_hz, s.beta_hi_hz, s.total_lo_hz, s.total_hi_hz));
   // Undefined where the amplitude band reaches past the proxy's passband
   // (a coarse analysis.lfp_sample_ms).
   m.pac = s.gamma_hi_hz <= s.passband_hz

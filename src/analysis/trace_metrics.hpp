@@ -32,7 +32,7 @@ struct TraceSettings {
 struct TraceMetrics {
   Spectrum spectrum;
   BetaMetrics beta;
-  double beta_prominence = 0, peak_hz = 0, spectral_entropy = 0;
+  double beta_prominence = 0, peak_hz = 0, spectral_entropy = 0, flattened_entropy = 0;
   double mean = 0;  // NaN for an empty trace
   PacResult pac{};  // all NaN where the gamma band reaches past the passband
   Bursts bursts;
