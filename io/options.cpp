@@ -439,8 +439,10 @@ OptionTable makeOptionTable(SimulationConfig& c) {
         Bound::Positive);
   t.add(
       "ensemble.replica_files", &e.replica_files, "",
-      "with replicas: each (a file per run, as it would write alone) or one (a file per merged network, its "
-      "populations named <name>~<replica>, /replicas/<replica> naming each one's run, seed and values)");
+      "the runs' files: each (a file per run, as it would write alone), one (with replicas: a file per "
+      "merged "
+      "network, its populations named <name>~<replica>, /replicas/<replica> naming each one's run, seed and "
+      "values) or none (no file per run, only the ensemble's table: for sweeps of many runs)");
   t.checkValuesWith("ensemble.replica_files", [](const std::string& v) {
     checkChoice("ensemble.replica_files", v, replica_files_choices);
   });

@@ -52,16 +52,14 @@ timeout "$(limit 60)" "$exe" --config "$here/../input/default.ini" --output.file
 # Ensembles (docs/network.md, "Ensembles"): 1 s of the default network per
 # run, 20 runs one after another against 1000 as replicas of one network;
 # wall seconds per run, files and analysis included (PAC surrogates off, the
-# analyses on every host core). runs:replicas:ms; 1000 replicas of 1 ms
-# first: what the host spends beside the steps.
+# analyses on every host core). runs:replicas:ms:files; 1000 replicas of 1 ms
+# first: what the host spends beside the steps; the last without files
+# (ensemble.replica_files = none: the table only).
 mkdir -p "$out/ens"
 ulimit -n 8192 2> /dev/null || true # a network of K replicas keeps K files open
-for spec in 20:1:1000 1000:1000:1 1000:1000:1000; do
-  runs=${spec%%:*} rest=${spec#*:}
-  replicas=${rest%%:*} duration=${rest#*:}
-  files=one  # (a run that is no merged network writes its own file)
-  [ "$replicas" -gt 1 ] || files=each
-  section "ensemble of $runs runs of $duration ms, replicas=$replicas"
+for spec in 20:1:1000:each 1000:1000:1:one 1000:1000:1000:one 1000:1000:1000:none; do
+  IFS=: read -r runs replicas duration files <<< "$spec"
+  section "ensemble of $runs runs of $duration ms, replicas=$replicas, files $files"
   start=$(date +%s.%N)
   timeout "$(limit 120 200)" "$exe" --config "$here/../input/default.ini" --simulation.duration_ms="$duration" \
     --analysis.burn_in_ms=$((duration < 400 ? 0 : 200)) \
@@ -69,7 +67,7 @@ for spec in 20:1:1000 1000:1000:1 1000:1000:1000; do
     --analysis.pac_surrogates=0 --analysis.threads="$(nproc)" --output.spikes=false --output.timers=true \
     --output.progress_interval_s=1000 --output.file="$out/ens/e.$ext" --output.overwrite=true 2>&1 |
     grep -E "^network|rror" | tail -n 3 >> "$log"
-  echo "ensemble of $runs runs of $duration ms, replicas=$replicas: exit ${PIPESTATUS[0]}," \
+  echo "ensemble of $runs runs of $duration ms, replicas=$replicas, files $files: exit ${PIPESTATUS[0]}," \
     "$(awk -v a="$start" -v b="$(date +%s.%N)" -v n="$runs" 'BEGIN { printf "%.4f", (b - a) / n }') s per run" >> "$log"
 done
 # The same 1000 runs as 8 networks of 125 replicas on 8 ranks sharing the

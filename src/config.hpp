@@ -231,7 +231,8 @@ struct EnsembleSettings {
   std::string sets;   // "key = v1, key2 = v3; key = v2, key2 = v4": one run per set and seed (not with grid)
   std::string table;  // "": <output.file's stem>_ensemble.tsv
   std::int64_t replicas = 1;  // runs advanced together as one network (src/replicas.hpp)
-  std::string replica_files = "each";  // each: a file per run; one: a file per merged network
+  std::string replica_files =
+      "each";  // each: a file per run; one: a file per merged network; none: the table only
 
   /// Whether these keys ask for an ensemble (several runs) at all.
   bool any() const { return !seeds.empty() || !grid.empty() || !sets.empty(); }
@@ -305,7 +306,7 @@ bool validSectionName(const std::string& name, const RandomIdentity& random);
 inline const std::vector<std::string> rule_choices = {"fixed_probability", "fixed_indegree"};
 inline const std::vector<std::string> delivery_choices = {"auto", "thread", "team", "pull"};
 inline const std::vector<std::string> placement_choices = {"none", "box", "sphere"};
-inline const std::vector<std::string> replica_files_choices = {"each", "one"};
+inline const std::vector<std::string> replica_files_choices = {"each", "one", "none"};
 
 /// Throws "<key> must be a, b or c, got '<value>'" unless `value` is one of `choices`.
 void checkChoice(const std::string& key, const std::string& value, const std::vector<std::string>& choices);

@@ -406,14 +406,15 @@ void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& 
 /// unless it is ""; the replicas merged into `config` when `replicas` is
 /// not null, each writing its own output file, or when
 /// `replicas_in_one_file` is, all writing config's, with replica_runs
-/// saying which runs they are): its output files, and with `verbose` its description,
-/// progress and table on stdout. Returns the exit code (header comment);
-/// `summary` gets the run's summary.
+/// saying which runs they are): its output files (none when `files` is
+/// false: an ensemble's runs with ensemble.replica_files = none), and with
+/// `verbose` its description, progress and table on stdout. Returns the exit
+/// code (header comment); `summary` gets the run's summary.
 int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file,
            const cbgtc::comm::Communicator& comm, bool verbose, cbgtc::RunSummary& summary_out,
            const std::string& restart = "", const std::vector<cbgtc::SimulationConfig>* replicas = nullptr,
            const std::vector<cbgtc::SimulationConfig>* replicas_in_one_file = nullptr,
-           const std::vector<cbgtc::EnsembleRun>& replica_runs = {}) {
+           const std::vector<cbgtc::EnsembleRun>& replica_runs = {}, bool files = true) {
   const bool root = comm.isRoot();
   // Messages about a merged network of replicas use the deck's names and
   // say which run's file the (first) named section belongs to.
@@ -451,7 +452,7 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
   // run that ends short of that, stopped or failed, leaves them as they
   // were: they hold all it would write, and more.
   double earlier_reach_ms = -1;
-  if (root) {
+  if (root && files) {
     try {
       const std::vector<std::string> report_files = cbgtc::recordFiles(cbgtc::recordPlans(config));
       checkNetworkFiles(config);
@@ -625,7 +626,10 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
         if (root && verbose)
           std::printf("network: %s (SONATA nodes and edges)\n", cbgtc::networkFiles(config)[2].c_str());
       }
-      summary = simulation.run(root ? &output : nullptr, &stop_requested, root && verbose ? stdout : nullptr, report_outputs);
+      // Without files the run keeps its spikes on the device and writes
+      // nothing; its summary is the same.
+      summary = simulation.run(root && files ? &output : nullptr, &stop_requested,
+                               root && verbose ? stdout : nullptr, report_outputs);
     }
     const double stop_ms = static_cast<double>(summary.steps) * config.simulation.dt_ms;
     const bool keep_earlier = !summary.complete && stop_ms <= earlier_reach_ms;
@@ -667,7 +671,7 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
         std::printf(
             "network %s: built in %.3f s, %lld steps in %.3f s (%.3g us per step), analyses and files %.3f "
             "s\n",
-            output.path().c_str(), build_s, steps, summary.loop_seconds,
+            files ? output.path().c_str() : "(no file)", build_s, steps, summary.loop_seconds,
             steps > 0 ? 1e6 * summary.loop_seconds / static_cast<double>(steps) : 0.0,
             total_s - build_s - summary.loop_seconds);
         std::fflush(stdout);
@@ -760,6 +764,7 @@ struct EnsemblePlan {
   std::vector<cbgtc::SimulationConfig> configs;
   std::vector<Unit> units;
   std::string table;
+  bool files = true;  // the runs write their files (ensemble.replica_files is not none)
 };
 
 EnsemblePlan planEnsemble(const char* program, const cbgtc::io::CommandLine& base,
@@ -797,6 +802,20 @@ EnsemblePlan planEnsemble(const char* program, const cbgtc::io::CommandLine& bas
     }
   };
   plan.configs = cbgtc::ensembleConfigs(plan.runs, file, parse);
+  plan.files = base.config.ensemble.replica_files != "none";
+  // Without files a run samples no V for them (a deck's output.v_neurons);
+  // what it was asked to write elsewhere is refused.
+  for (std::size_t r = 0; r < plan.configs.size() && !plan.files; ++r) {
+    cbgtc::SimulationConfig& c = plan.configs[r];
+    c.output.v_neurons = 0;
+    const std::string key = !c.records.empty() ? "[record." + c.records.front().name + "]"
+                            : c.output.network ? "output.network"
+                                               : "";
+    if (!key.empty())
+      throw cbgtc::io::ConfigError("ensemble run " + std::to_string(r) + ": " + key +
+                                   " writes into the run's files, and ensemble.replica_files = none writes "
+                                   "none");
+  }
   // ensemble.replicas runs at a time as one network (src/replicas.hpp).
   const auto per_network = static_cast<std::size_t>(base.config.ensemble.replicas);
   for (std::size_t first = 0; first < plan.runs.size(); first += per_network) {
@@ -844,6 +863,7 @@ void checkEnsembleFiles(const EnsemblePlan& plan, bool overwrite, const std::str
   };
   add(plan.table, "ensemble.table");
   for (const EnsemblePlan::Unit& unit : plan.units) {
+    if (!plan.files) break;
     const auto addRun = [&](const cbgtc::SimulationConfig& run, const std::string& what) {
       add(run.output.file, what + " (output.file)");
       for (const std::string& file : cbgtc::recordFiles(cbgtc::recordPlans(run)))
@@ -975,13 +995,14 @@ int runEnsemble(const char* program, const cbgtc::io::CommandLine& base,
             runs.begin() + static_cast<std::ptrdiff_t>(unit.first + unit.count));
         rc = runOne(*unit.merged, base.config_file, *part, false, merged, "", nullptr, &unit.replicas, of);
       } else {
-        rc = runOne(*unit.merged, base.config_file, *part, false, merged, "", &unit.replicas);
+        rc = runOne(*unit.merged, base.config_file, *part, false, merged, "", &unit.replicas, nullptr, {},
+                    plan.files);
       }
       for (std::size_t j = 0; j < unit.count; ++j)
         summaries[unit.first + j] = cbgtc::replicaSummary(merged, j);
     } else {
       rc = runOne(configs[unit.first], base.config_file, *part, false, summaries[unit.first],
-                  base.restart_file);
+                  base.restart_file, nullptr, nullptr, {}, plan.files);
     }
     for (std::size_t r = unit.first; r < unit.first + unit.count; ++r) {
       mine[r] = true;
@@ -995,9 +1016,14 @@ int runEnsemble(const char* program, const cbgtc::io::CommandLine& base,
               return t;
             }()
                 .c_str(),
-            rc == 0 ? "done" : stop_signal != 0 ? "stopped" : "FAILED", summaries[r].wall_seconds,
-            unit.one_file ? (unit.merged->output.file + " (~" + std::to_string(r - unit.first) + ")").c_str()
-                          : configs[r].output.file.c_str());
+            rc == 0            ? "done"
+            : stop_signal != 0 ? "stopped"
+                               : "FAILED",
+            summaries[r].wall_seconds,
+            !plan.files ? "no file"
+            : unit.one_file
+                ? (unit.merged->output.file + " (~" + std::to_string(r - unit.first) + ")").c_str()
+                : configs[r].output.file.c_str());
         std::fflush(stdout);
       }
       // A failed run has no results: every metric of it is undefined. (One

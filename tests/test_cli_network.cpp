@@ -917,6 +917,52 @@ TEST(CliEnsemble, ReplicasRefuseAGridOverTheNetworksKeys) {
     EXPECT_EQ(entry.path().extension().string().find(".h5"), std::string::npos) << entry.path();
 }
 
+// ensemble.replica_files = none writes the ensemble's table and no file per
+// run (a deck's V recording is dropped with the files), and the table is
+// that of the same runs alone, each writing its file.
+TEST(CliEnsemble, WithoutRunFilesTheTableIsThatOfTheRunsAlone) {
+  TempDir with_files, without;
+  const RunResult alone = runCbgtc(
+      smallRun(with_files, (with_files / "ens.h5").string(), "--ensemble.seeds=1-3 --output.v_neurons=2"),
+      with_files);
+  ASSERT_EQ(alone.exit_code, 0) << alone.err;
+  const RunResult none = runCbgtc(smallRun(without, (without / "ens.h5").string(),
+                                           "--ensemble.seeds=1-3 --output.v_neurons=2 --ensemble.replicas=2 "
+                                           "--ensemble.replica_files=none"),
+                                  without);
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_NE(none.out.find("run 2: seed 3: done"), std::string::npos) << none.out;
+  const std::string table = slurp(with_files / "ens_ensemble.tsv");
+  EXPECT_NE(table.find("\nrun 2\t"), std::string::npos) << table;
+  EXPECT_EQ(slurp(without / "ens_ensemble.tsv"), table);
+  std::vector<std::string> written;
+  for (const auto& entry : std::filesystem::directory_iterator(without.path()))
+    if (entry.path().extension() != ".txt")  // (the captured stdout and stderr)
+      written.push_back(entry.path().filename().string());
+  EXPECT_EQ(written, std::vector<std::string>{"ens_ensemble.tsv"});
+}
+
+// Without run files, what the runs were asked to write elsewhere is refused
+// with one line naming the key, before anything is written.
+TEST(CliEnsemble, WithoutRunFilesRecordsAndNetworkFilesAreRefused) {
+  TempDir dir;
+  const std::string base = (dir / "ens.h5").string();
+  const auto refused = [&](const std::string& extra, const std::string& expected) {
+    const RunResult r =
+        runCbgtc(smallRun(dir, base, "--ensemble.seeds=1-2 --ensemble.replica_files=none " + extra), dir);
+    EXPECT_EQ(r.exit_code, 2) << extra;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  };
+  refused(
+      "--record.stn.population=STN --record.stn.count=1",
+      "ensemble run 0: [record.stn] writes into the run's files, and ensemble.replica_files = none writes "
+      "none");
+  refused("--output.network=true", "ensemble run 0: output.network writes into the run's files");
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    EXPECT_EQ(entry.path().extension().string(), ".txt") << entry.path();
+}
+
 // An ensemble's own keys that would do nothing were ignored: a table with
 // no ensemble, one file per merged network with none merged, and a table
 // named .h5 was written as text under that name.

@@ -676,7 +676,7 @@ TEST(OptionsDeck, ADecksChoiceTheCommandLineOverridesIsStillOneOfItsList) {
   };
   const std::vector<Choice> choices = {
       {"execution", "delivery", "auto, thread, team or pull", "team"},
-      {"ensemble", "replica_files", "each or one", "each"},
+      {"ensemble", "replica_files", "each, one or none", "each"},
       {"population.STN", "placement", "none, box or sphere", "none"},
       {"projection.stn_gpe", "rule", "fixed_probability or fixed_indegree", "fixed_probability"},
       {"stimulus.dbs", "kind", "dc, sine, pulse_train or axonal", "dc"}};
