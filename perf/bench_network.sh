@@ -36,9 +36,12 @@ for s in "${scales[@]}"; do
   # phase and epoch) cost launch latency on a GPU; the phases from a second
   # run. Both keep the metrics but write no spikes (like NEST without a
   # spike recorder); a third run writes every spike to the file.
-  untimed=$(run --output.timers=false --output.spikes=false)
-  writing=$(run --output.timers=false --output.spikes=true)
-  log=$(run --output.timers=true --output.spikes=false)
+  # A size that fails (out of memory, a time limit) is named on stderr and
+  # skipped: the other sizes' rows still come.
+  failed() { echo "bench_network.sh: $s: cbgtc exited with $1; no row" >&2; }
+  untimed=$(run --output.timers=false --output.spikes=false) || { failed $?; continue; }
+  writing=$(run --output.timers=false --output.spikes=true) || { failed $?; continue; }
+  log=$(run --output.timers=true --output.spikes=false) || { failed $?; continue; }
   # Every population's size from the header ("cbgtc x: STN 100, GPe 200, ... neurons;").
   neurons=$(sed -n 's/^cbgtc [^:]*: \(.*\) neurons;.*/\1/p' <<<"$log" | tr ',' '\n' |
             awk '{ total += $NF } END { print total }')

@@ -44,6 +44,11 @@ def run_csv(cmd, env=None):
     return list(csv.DictReader(io.StringIO(text)))
 
 
+def complete(rows, *keys):
+    """The rows with every one of `keys` filled (a size whose log lacked a figure has it empty)."""
+    return [r for r in rows if all(r.get(k) for k in keys)]
+
+
 def bench_build(build, precision, scales, duration_ms, sizes, sources, replicas, env):
     exe = lambda name: os.path.join(build, "bin", name)
     rows = {"neuron_update": [], "delivery": [], "noise": [], "network": [], "checkpoint": [], "replicas": []}
@@ -75,6 +80,7 @@ def plot(network, path):
     except ImportError:
         print("matplotlib not available: no plot", file=sys.stderr)
         return
+    network = complete(network, "neurons", "us_per_step")
     fig, ax = plt.subplots(figsize=(6, 4))
     for precision in sorted({r["precision"] for r in network}):
         rows = sorted((r for r in network if r["precision"] == precision), key=lambda r: int(r["neurons"]))
@@ -104,7 +110,7 @@ def markdown_table(network, machine, version, date):
     """The README's performance table for this machine: one row per network, µs per step (double, and
     float where measured), with the machine, the date and the build it was measured with."""
     by_size = {}
-    for r in network:
+    for r in complete(network, "neurons", "us_per_step", "synapses"):
         by_size.setdefault(int(r["neurons"]), {})[r["precision"]] = r
     lines = [f"**{machine}**, {date}, {version}:", "",
              "| neurons | synapses | µs per step, double (float) | construction (s) |", "|---|---|---|---|"]
@@ -160,7 +166,7 @@ def main():
     platform_name = "".join(c if c.isalnum() else "_" for c in (gpu or platform.machine())).strip("_")
     with open(os.path.join(args.out, f"table_{platform_name}.md"), "w") as f:
         f.write(table)
-    for row in tables["network"]:
+    for row in complete(tables["network"], "neurons", "us_per_step", "us_per_step_writing_spikes"):
         print(f"{row['precision']:6} {int(row['neurons']):>8} neurons {row['synapses']:>10} synapses "
               f"{float(row['us_per_step']):9.2f} us/step ({float(row['us_per_step_writing_spikes']):.2f} writing "
               f"spikes)  construction {row['construction_s']} s")
