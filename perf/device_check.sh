@@ -52,16 +52,17 @@ timeout "$(limit 60)" "$exe" --config "$here/../input/default.ini" --output.file
 # Ensembles (docs/network.md, "Ensembles"): 1 s of the default network per
 # run, 20 runs one after another against 1000 as replicas of one network;
 # wall seconds per run, files and analysis included (PAC surrogates off, the
-# analyses on every host core). runs:replicas:ms:files; 1000 replicas of 1 ms
-# first: what the host spends beside the steps; the last without files
-# (ensemble.replica_files = none: the table only).
+# analyses on every host core). runs:replicas:ms:files:cap_s; 1000 replicas of
+# 1 ms first: what the host spends beside the steps; the last without files
+# (ensemble.replica_files = none: the table only). A run past its cap is
+# stopped (exit 124): the target is 3 s, and the sections after it matter.
 mkdir -p "$out/ens"
 ulimit -n 8192 2> /dev/null || true # a network of K replicas keeps K files open
-for spec in 20:1:1000:each 1000:1000:1:one 1000:1000:1000:one 1000:1000:1000:none; do
-  IFS=: read -r runs replicas duration files <<< "$spec"
+for spec in 20:1:1000:each:30 1000:1000:1:one:40 1000:1000:1000:one:60 1000:1000:1000:none:60; do
+  IFS=: read -r runs replicas duration files cap <<< "$spec"
   section "ensemble of $runs runs of $duration ms, replicas=$replicas, files $files"
   start=$(date +%s.%N)
-  timeout "$(limit 120 200)" "$exe" --config "$here/../input/default.ini" --simulation.duration_ms="$duration" \
+  timeout "$(limit "$cap" 200)" "$exe" --config "$here/../input/default.ini" --simulation.duration_ms="$duration" \
     --analysis.burn_in_ms=$((duration < 400 ? 0 : 200)) \
     --ensemble.seeds=1-$runs --ensemble.replicas=$replicas --ensemble.replica_files=$files \
     --analysis.pac_surrogates=0 --analysis.threads="$(nproc)" --output.spikes=false --output.timers=true \
@@ -71,18 +72,18 @@ for spec in 20:1:1000:each 1000:1000:1:one 1000:1000:1000:one 1000:1000:1000:non
     "$(awk -v a="$start" -v b="$(date +%s.%N)" -v n="$runs" 'BEGIN { printf "%.4f", (b - a) / n }') s per run" >> "$log"
 done
 # The same 1000 runs as 8 networks of 125 replicas on 8 ranks sharing the
-# GPU: each rank builds, analyses and writes its own networks, so the host's
-# share is spread over 8 cores.
+# GPU, without files: each rank builds and analyses its own networks, so the
+# host's share is spread over 8 cores.
 if command -v mpiexec > /dev/null && ldd "$exe" | grep -q libmpi; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-  section "ensemble of 1000 runs of 1000 ms, replicas=125, 8 ranks"
+  section "ensemble of 1000 runs of 1000 ms, replicas=125, 8 ranks, files none"
   start=$(date +%s.%N)
   timeout "$(limit 60 200)" mpiexec --oversubscribe -np 8 "$exe" --config "$here/../input/default.ini" \
-    --simulation.duration_ms=1000 --ensemble.seeds=1-1000 --ensemble.replicas=125 --ensemble.replica_files=one \
+    --simulation.duration_ms=1000 --ensemble.seeds=1-1000 --ensemble.replicas=125 --ensemble.replica_files=none \
     --analysis.pac_surrogates=0 --analysis.threads=2 --output.spikes=false --output.timers=true \
     --output.progress_interval_s=1000 --output.file="$out/ens/e.$ext" --output.overwrite=true 2>&1 |
     grep -E "^network|rror" | tail -n 8 >> "$log"
-  echo "ensemble of 1000 runs of 1000 ms, replicas=125, 8 ranks: exit ${PIPESTATUS[0]}," \
+  echo "ensemble of 1000 runs of 1000 ms, replicas=125, 8 ranks, files none: exit ${PIPESTATUS[0]}," \
     "$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.4f", (b - a) / 1000 }') s per run" >> "$log"
 fi
 rm -rf "$out/ens"
