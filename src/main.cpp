@@ -418,7 +418,8 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
   const bool root = comm.isRoot();
   // Messages about a merged network of replicas use the deck's names and
   // say which run's file the (first) named section belongs to.
-  const auto forUser = [replicas, replicas_in_one_file, &config](const std::string& message) -> std::string {
+  const auto forUser = [replicas, replicas_in_one_file, &config,
+                        files](const std::string& message) -> std::string {
     if (!replicas && !replicas_in_one_file) return message;
     std::string text;
     std::size_t replica = std::string::npos;
@@ -438,7 +439,9 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
              (replica == std::string::npos ? " (in " : " (replica " + std::to_string(replica) + " in ") +
              config.output.file + ")";
     if (replica < replicas->size())
-      return text + " (the ensemble run writing " + (*replicas)[replica].output.file + ")";
+      return text + (files ? " (the ensemble run writing " + (*replicas)[replica].output.file + ")"
+                           : " (replica " + std::to_string(replica) + " of a network of " +
+                                 std::to_string(replicas->size()) + " runs, ensemble.replicas)");
     return text + " (in a network of " + std::to_string(replicas->size()) + " runs, ensemble.replicas)";
   };
   // Rank 0 writes the output file and the [record] sections' report
@@ -633,8 +636,9 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
     }
     const double stop_ms = static_cast<double>(summary.steps) * config.simulation.dt_ms;
     const bool keep_earlier = !summary.complete && stop_ms <= earlier_reach_ms;
-    const std::string incomplete = keep_earlier ? keptEarlier(config.output.file, earlier_reach_ms)
-                                                : std::string("output is marked incomplete");
+    const std::string incomplete = !files ? std::string("it writes no file (ensemble.replica_files = none)")
+                                   : keep_earlier ? keptEarlier(config.output.file, earlier_reach_ms)
+                                                  : std::string("output is marked incomplete");
     if (root && keep_earlier) {
       abandonAll();
     } else if (root) {

@@ -942,6 +942,27 @@ TEST(CliEnsemble, WithoutRunFilesTheTableIsThatOfTheRunsAlone) {
   EXPECT_EQ(written, std::vector<std::string>{"ens_ensemble.tsv"});
 }
 
+// A replica that diverges without run files fails its network: the error
+// names the replica, not a file, and the table marks both runs failed.
+TEST(CliEnsemble, WithoutRunFilesAFailureNamesTheReplica) {
+  TempDir dir;
+  const RunResult r = runCbgtc(smallRun(dir, (dir / "ens.h5").string(),
+                                        "--ensemble.replicas=2 --ensemble.replica_files=none "
+                                        "'--ensemble.grid=projection.gpe_stn.g_total = 1, 1e300'"),
+                               dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("the integration diverged"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(replica 1 of a network of 2 runs, ensemble.replicas); it writes no file"),
+            std::string::npos)
+      << r.err;
+  const std::string table = slurp(dir / "ens_ensemble.tsv");
+  std::istringstream lines(table);
+  int failed = 0;
+  for (std::string line; std::getline(lines, line);)
+    failed += line.rfind("run ", 0) == 0 && line.size() > 7 && line.substr(line.size() - 7) == "\tfailed";
+  EXPECT_EQ(failed, 12) << table;  // 2 runs: 3 populations and 3 pairs each
+}
+
 // Without run files, what the runs were asked to write elsewhere is refused
 // with one line naming the key, before anything is written.
 TEST(CliEnsemble, WithoutRunFilesRecordsAndNetworkFilesAreRefused) {
