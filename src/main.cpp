@@ -812,9 +812,10 @@ EnsemblePlan planEnsemble(const char* program, const cbgtc::io::CommandLine& bas
   for (std::size_t r = 0; r < plan.configs.size() && !plan.files; ++r) {
     cbgtc::SimulationConfig& c = plan.configs[r];
     c.output.v_neurons = 0;
-    const std::string key = !c.records.empty() ? "[record." + c.records.front().name + "]"
-                            : c.output.network ? "output.network"
-                                               : "";
+    const std::string key = !c.records.empty()    ? "[record." + c.records.front().name + "]"
+                            : c.output.network    ? "output.network"
+                            : c.checkpoint.append ? "checkpoint.append"
+                                                  : "";
     if (!key.empty())
       throw cbgtc::io::ConfigError("ensemble run " + std::to_string(r) + ": " + key +
                                    " writes into the run's files, and ensemble.replica_files = none writes "

@@ -980,6 +980,7 @@ TEST(CliEnsemble, WithoutRunFilesRecordsAndNetworkFilesAreRefused) {
       "ensemble run 0: [record.stn] writes into the run's files, and ensemble.replica_files = none writes "
       "none");
   refused("--output.network=true", "ensemble run 0: output.network writes into the run's files");
+  refused("--checkpoint.append=true", "ensemble run 0: checkpoint.append writes into the run's files");
   for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
     EXPECT_EQ(entry.path().extension().string(), ".txt") << entry.path();
 }
