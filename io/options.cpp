@@ -437,12 +437,10 @@ OptionTable makeOptionTable(SimulationConfig& c) {
         "runs advanced together as one network, this many at a time: the same spikes as separate runs, in "
         "shared kernel launches (1: one network per run)",
         Bound::Positive);
-  t.add(
-      "ensemble.replica_files", &e.replica_files, "",
-      "the runs' files: each (a file per run, as it would write alone), one (with replicas: a file per "
-      "merged "
-      "network, its populations named <name>~<replica>, /replicas/<replica> naming each one's run, seed and "
-      "values) or none (no file per run, only the ensemble's table: for sweeps of many runs)");
+  t.add("ensemble.replica_files", &e.replica_files, "",
+        "the runs' files: each (a file per run, as it would write alone), one (with replicas: a file per "
+        "merged network, its populations named <name>~<replica>, /replicas/<replica> naming each one's run, "
+        "seed and values) or none (no file per run, only the ensemble's table: for sweeps of many runs)");
   t.checkValuesWith("ensemble.replica_files", [](const std::string& v) {
     checkChoice("ensemble.replica_files", v, replica_files_choices);
   });
