@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/device_arena.hpp"
 #include "kernels/models/model.hpp"
 #include "kernels/population_drive.hpp"
 #include "kernels/record_probe.hpp"
@@ -80,15 +81,16 @@ struct SpikeStatistics {
   std::int32_t burst_min_spikes = 3;
 
   SpikeStatistics() = default;
-  SpikeStatistics(const std::string& name, index_type n, step_type burn_in, double dt, double burst_isi = 10,
-                  std::int32_t burst_min = 3)
-      : total("cbgtc::" + name + "::spikes_total", n),
-        counted("cbgtc::" + name + "::spikes_counted", n),
-        last_ms("cbgtc::" + name + "::last_spike_ms", n),
-        isi_mean("cbgtc::" + name + "::isi_mean", n),
-        isi_m2("cbgtc::" + name + "::isi_m2", n),
-        run("cbgtc::" + name + "::burst_run", n),
-        in_burst("cbgtc::" + name + "::spikes_in_bursts", n),
+  /// The per-neuron arrays of n neurons of population `name`, in `arena`.
+  SpikeStatistics(DeviceArena<MemorySpace>& arena, const std::string& name, index_type n, step_type burn_in,
+                  double dt, double burst_isi = 10, std::int32_t burst_min = 3)
+      : total(arena.template zeros<decltype(total)>("cbgtc::" + name + "::spikes_total", n)),
+        counted(arena.template zeros<decltype(counted)>("cbgtc::" + name + "::spikes_counted", n)),
+        last_ms(arena.template zeros<decltype(last_ms)>("cbgtc::" + name + "::last_spike_ms", n)),
+        isi_mean(arena.template zeros<decltype(isi_mean)>("cbgtc::" + name + "::isi_mean", n)),
+        isi_m2(arena.template zeros<decltype(isi_m2)>("cbgtc::" + name + "::isi_m2", n)),
+        run(arena.template zeros<decltype(run)>("cbgtc::" + name + "::burst_run", n)),
+        in_burst(arena.template zeros<decltype(in_burst)>("cbgtc::" + name + "::spikes_in_bursts", n)),
         burn_in_steps(burn_in),
         dt_ms(dt),
         burst_isi_ms(burst_isi),
@@ -154,21 +156,22 @@ struct SpikeStatistics {
   Kokkos::View<step_type**, Kokkos::LayoutRight, Kokkos::HostSpace> hostTrains() const {
     // A column is strided: made contiguous where it is before it crosses
     // to the host (Kokkos copies only contiguous views between spaces).
-    Kokkos::View<step_type*, MemorySpace> column("cbgtc::surprise_count", train.extent(0));
+    // (Not initialised, and mirrors: on a CPU the copies to the host are
+    // no copies, and on a GPU no fill kernel precedes a copy.)
+    const auto uninitialised = [](const char* label) {
+      return Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label));
+    };
+    Kokkos::View<step_type*, MemorySpace> column(uninitialised("cbgtc::surprise_count"), train.extent(0));
     Kokkos::deep_copy(column, Kokkos::subview(train, Kokkos::ALL, 0));
-    Kokkos::View<step_type*, Kokkos::HostSpace> count("cbgtc::surprise_count_host", train.extent(0));
-    Kokkos::deep_copy(count, column);
+    const auto count = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), column);
     std::int64_t held = 0;
     for (std::size_t row = 0; row < count.extent(0); ++row)
       held = std::max(held, std::min(count(row), trainCapacity()));
-    Kokkos::View<step_type**, Kokkos::LayoutRight, MemorySpace> used("cbgtc::surprise_held", train.extent(0),
-                                                                     static_cast<std::size_t>(held + 1));
+    Kokkos::View<step_type**, Kokkos::LayoutRight, MemorySpace> used(
+        uninitialised("cbgtc::surprise_held"), train.extent(0), static_cast<std::size_t>(held + 1));
     Kokkos::deep_copy(
         used, Kokkos::subview(train, Kokkos::ALL, std::pair<std::int64_t, std::int64_t>(0, held + 1)));
-    Kokkos::View<step_type**, Kokkos::LayoutRight, Kokkos::HostSpace> host("cbgtc::surprise_host",
-                                                                           used.extent(0), used.extent(1));
-    Kokkos::deep_copy(host, used);
-    return host;
+    return Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), used);
   }
 
   /// Keeps neuron i's spike of step k in its train, if it has one.

@@ -33,17 +33,17 @@ void forEachModel(models::ModelList<M...>, F&& f) {
   (f(M{}), ...);
 }
 
-/// The state of a population of `settings`' model, with its step derived
-/// for dt.
+/// The state of a population of `settings`' model, in `arena`, with its
+/// step derived for dt.
 AnyModelState makeModelState(const PopulationSettings& settings, index_type local_size, double dt_ms,
-                             const PopulationStreams& streams) {
+                             const PopulationStreams& streams, DeviceArena<MemorySpace>& arena) {
   AnyModelState out;
   std::visit(
       [&](const auto& s) {
         forEachModel(models::Models{}, [&](auto m) {
           using M = decltype(m);
           if constexpr (std::is_same_v<std::decay_t<decltype(s)>, typename M::Settings>)
-            out = ModelState<M>{typename M::template Storage<MemorySpace>(settings.name, local_size),
+            out = ModelState<M>{typename M::template Storage<MemorySpace>(settings.name, local_size, &arena),
                                 M::derive(s, dt_ms, streams)};
         });
       },
@@ -201,7 +201,7 @@ void Simulation::buildPopulations() {
     p.current_units = currentUnits(s.params);
     const index_type n = p.localSize();
     local_neurons += n;
-    p.model = makeModelState(s, n, dt, PopulationStreams{seed, p.key});
+    p.model = makeModelState(s, n, dt, PopulationStreams{seed, p.key}, _arena);
     if (readsSpikeTrains(s.params)) {
       const SpikeTrains trains = loadSpikeTrains(s, p.block);
       std::visit(
@@ -237,8 +237,7 @@ void Simulation::buildPopulations() {
     d.dt_ms = dt;
     d.noise = OuParams::make(s.noise.tau_ms, s.noise.mu, s.noise.sigma, dt);
     if (d.noise.active) {
-      d.ou = Kokkos::View<real_type*, MemorySpace>(
-          Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + p.name + "::ou"), n);
+      d.ou = _arena.zeros<decltype(d.ou)>("cbgtc::" + p.name + "::ou", n);
       initializeNoise(space, d);
     }
     if (s.bias.mean != 0) {
@@ -270,7 +269,7 @@ void Simulation::buildPopulations() {
         },
         p.model);
 
-    p.stats = SpikeStatistics<MemorySpace>(p.name, n, stepsOf(config.analysis.burn_in_ms, dt), dt,
+    p.stats = SpikeStatistics<MemorySpace>(_arena, p.name, n, stepsOf(config.analysis.burn_in_ms, dt), dt,
                                            config.analysis.spike_burst_isi_ms,
                                            static_cast<std::int32_t>(config.analysis.spike_burst_min_spikes));
     p.stats.end_steps = config.analysis.endStep(config.simulation.duration_ms, dt);
@@ -313,17 +312,16 @@ void Simulation::buildPopulations() {
       st.relay_spurious = Kokkos::View<std::int64_t*, MemorySpace>(prefix + "spurious", n);
       st.relay_in_window = Kokkos::View<std::int32_t*, MemorySpace>(prefix + "in_window", n);
     }
-    p.lfp = Kokkos::View<double*, MemorySpace>("cbgtc::" + p.name + "::lfp", lfpDeviceSamples(config));
-    p.lfp_scratch = Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>(
+    p.lfp = _arena.zeros<decltype(p.lfp)>("cbgtc::" + p.name + "::lfp", lfpDeviceSamples(config));
+    p.lfp_scratch = _arena.zeros<decltype(p.lfp_scratch)>(
         "cbgtc::" + p.name + "::lfp_scratch", (_epoch_steps + _lfp.device_every - 1) / _lfp.device_every + 1,
         n);
-    p.lfp_partial = Kokkos::View<real_type*, MemorySpace>("cbgtc::" + p.name + "::lfp_partial", n);
+    p.lfp_partial = _arena.zeros<decltype(p.lfp_partial)>("cbgtc::" + p.name + "::lfp_partial", n);
     if (hasMembranePotential(s.params)) {
-      p.v_scratch = Kokkos::View<real_type**, Kokkos::LayoutRight, MemorySpace>(
-          "cbgtc::" + p.name + "::v_scratch", p.lfp_scratch.extent(0), n);
-      p.v_sum = Kokkos::View<double*, MemorySpace>("cbgtc::" + p.name + "::v_sum", p.lfp.extent(0));
-      p.v_moments =
-          Kokkos::View<double* [2], Kokkos::LayoutLeft, MemorySpace>("cbgtc::" + p.name + "::v_moments", n);
+      p.v_scratch =
+          _arena.zeros<decltype(p.v_scratch)>("cbgtc::" + p.name + "::v_scratch", p.lfp_scratch.extent(0), n);
+      p.v_sum = _arena.zeros<decltype(p.v_sum)>("cbgtc::" + p.name + "::v_sum", p.lfp.extent(0));
+      p.v_moments = _arena.zeros<decltype(p.v_moments)>("cbgtc::" + p.name + "::v_moments", n);
     }
     _populations.push_back(std::move(p));
   }
@@ -342,6 +340,7 @@ void Simulation::buildProjections(const std::atomic<bool>* stop) {
       if (p.name == name) return p.position;
     throw std::invalid_argument("unknown population '" + name + "'");
   };
+  ConnectivityScratch scratch;
   for (const ProjectionSettings& s : config.projections) {
     Population& source = _populations[positionOf(s.source)];
     Population& target = _populations[positionOf(s.target)];
@@ -354,7 +353,7 @@ void Simulation::buildProjections(const std::atomic<bool>* stop) {
     Connectivity pull;
     onEveryRank([&] {
       pull = buildConnectivity(s, shape, randomSeed(s, config), randomKey(s), dt,
-                               stop ? requested : std::function<bool()>());
+                               stop ? requested : std::function<bool()>(), &scratch);
     });
     if (_comm.any(requested())) throw Interrupted();
     onEveryRank([&] { addProjection(s, pull, shape, source.position, target.position); });
@@ -365,7 +364,7 @@ void Simulation::buildProjections(const std::atomic<bool>* stop) {
 void Simulation::addProjection(const ProjectionSettings& s, const Connectivity& pull,
                                const ProjectionShape& shape, std::uint32_t source, std::uint32_t target) {
   const double dt = _config.simulation.dt_ms;
-  _projections.push_back(makeProjection(s, pull, shape, dt));
+  _projections.push_back(makeProjection(s, pull, shape, dt, &_arena));
   Projection& proj = _projections.back();
   proj.source = source;
   proj.target = target;
@@ -385,8 +384,10 @@ void Simulation::addProjection(const ProjectionSettings& s, const Connectivity& 
     _conductances.emplace_back();
     return;
   }
-  _rings.emplace_back("cbgtc::" + s.name + "::ring", proj.max_delay_steps + 1, shape.localTargets());
-  _conductances.emplace_back("cbgtc::" + s.name + "::g", shape.localTargets());
+  _rings.push_back(_arena.zeros<decltype(_rings)::value_type>(
+      "cbgtc::" + s.name + "::ring", proj.max_delay_steps + 1, shape.localTargets()));
+  _conductances.push_back(
+      _arena.zeros<decltype(_conductances)::value_type>("cbgtc::" + s.name + "::g", shape.localTargets()));
   _populations[target].drive.synapses.add(ConductanceInput::of(
       _rings.back(), _conductances.back(), static_cast<real_type>(std::exp(-dt / s.tau_ms)),
       static_cast<real_type>(s.E_rev_mV)));

@@ -48,6 +48,26 @@ std::vector<T> hostCopy(const Kokkos::View<T*, MemorySpace>& device) {
   return out;
 }
 
+/// The largest array a ConnectivityScratch keeps. A larger one is made for
+/// its projection alone: building it outweighs an allocation, and kept it
+/// would hold memory through the rest of the build.
+constexpr std::size_t scratch_kept_bytes = std::size_t(1) << 23;
+
+/// A View of n elements, not initialised: the front of *kept, which is
+/// first replaced by a longer one where it is shorter, or (without `kept`,
+/// or larger than scratch_kept_bytes) one of its own.
+template <class T>
+Kokkos::View<T*, MemorySpace> scratchView(Kokkos::View<T*, MemorySpace>* kept, const char* label,
+                                          std::int64_t n) {
+  const auto make = [&] {
+    return Kokkos::View<T*, MemorySpace>(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)),
+                                         n);
+  };
+  if (kept == nullptr || static_cast<std::size_t>(n) * sizeof(T) > scratch_kept_bytes) return make();
+  if (static_cast<std::int64_t>(kept->extent(0)) < n) *kept = make();
+  return Kokkos::subview(*kept, std::pair<std::int64_t, std::int64_t>(0, n));
+}
+
 /// Counts in offsets(1..n) (offsets(0) = 0) become offsets; returns the total.
 std::int64_t prefixSum(const Kokkos::View<std::int64_t*, MemorySpace>& offsets) {
   const auto n = static_cast<std::int64_t>(offsets.extent(0)) - 1;
@@ -130,7 +150,8 @@ HostConnectivity toHost(const Connectivity& c) {
 }
 
 Connectivity buildConnectivity(const ProjectionSettings& s, const ProjectionShape& shape, std::uint64_t seed,
-                               std::uint32_t projection, double dt_ms, const std::function<bool()>& interrupted) {
+                               std::uint32_t projection, double dt_ms,
+                               const std::function<bool()>& interrupted, ConnectivityScratch* scratch) {
   connectivity::Rule rule;
   rule.fixed_indegree = isFixedIndegree(s);
   rule.exclude_self = shape.same_population && !s.autapses;
@@ -162,25 +183,27 @@ Connectivity buildConnectivity(const ProjectionSettings& s, const ProjectionShap
 
   // Pass 1: in-degrees (fixed_indegree knows them without drawing), then offsets.
   Connectivity out;
-  out.target_offsets = Kokkos::View<std::int64_t*, MemorySpace>("cbgtc::Projection::target_offsets", n_post + 1);
+  Connectivity* const kept = scratch != nullptr ? &scratch->arrays : nullptr;
+  out.target_offsets = scratchView(kept ? &kept->target_offsets : nullptr,
+                                   "cbgtc::Projection::target_offsets", std::int64_t(n_post) + 1);
   const auto offsets = out.target_offsets;
-  inChunks("cbgtc::Projection::count", n_post, KOKKOS_LAMBDA(const index_type j) {
-    std::int64_t k = 0;
-    if (rule.fixed_indegree)
-      k = rule.candidates > 0 ? rule.indegree : 0;
-    else
-      connectivity::visitBernoulli(rule, seed, projection, first + j, [&](index_type) { ++k; });
-    offsets(j + 1) = k;
-  });
+  if (n_post == 0) Kokkos::deep_copy(offsets, std::int64_t(0));
+  inChunks(
+      "cbgtc::Projection::count", n_post, KOKKOS_LAMBDA(const index_type j) {
+        if (j == 0) offsets(0) = 0;
+        std::int64_t k = 0;
+        if (rule.fixed_indegree)
+          k = rule.candidates > 0 ? rule.indegree : 0;
+        else
+          connectivity::visitBernoulli(rule, seed, projection, first + j, [&](index_type) { ++k; });
+        offsets(j + 1) = k;
+      });
   if (stopped) return out;
   const std::int64_t nnz = prefixSum(offsets);
   const bool jitter = s.delay_jitter_ms > 0;
-  out.sources = Kokkos::View<index_type*, MemorySpace>(
-      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::sources"), nnz);
-  out.weights = Kokkos::View<weight_type*, MemorySpace>(
-      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::weights"), nnz);
-  out.delays = Kokkos::View<delay_type*, MemorySpace>(
-      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::delays"), jitter ? nnz : 0);
+  out.sources = scratchView(kept ? &kept->sources : nullptr, "cbgtc::Projection::sources", nnz);
+  out.weights = scratchView(kept ? &kept->weights : nullptr, "cbgtc::Projection::weights", nnz);
+  out.delays = scratchView(kept ? &kept->delays : nullptr, "cbgtc::Projection::delays", jitter ? nnz : 0);
   const auto sources = out.sources;
   const auto weights = out.weights;
   const auto delays = out.delays;
@@ -190,8 +213,8 @@ Connectivity buildConnectivity(const ProjectionSettings& s, const ProjectionShap
     const std::int64_t table_size = connectivity::floydTableSize(rule.indegree);
     const std::int64_t batch = std::max<std::int64_t>(
         1, std::min<std::int64_t>(n_post, floyd_scratch_bytes / (table_size * std::int64_t(sizeof(index_type)))));
-    Kokkos::View<index_type*, MemorySpace> tables(
-        Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::floyd_tables"), batch * table_size);
+    const auto tables = scratchView(scratch ? &scratch->floyd_tables : nullptr,
+                                    "cbgtc::Projection::floyd_tables", batch * table_size);
     for (std::int64_t begin = 0; begin < n_post && !stopped; begin += batch) {
       const std::int64_t end = std::min<std::int64_t>(n_post, begin + batch);
       Kokkos::parallel_for(
@@ -254,13 +277,13 @@ HostConnectivity generateConnectivity(const ProjectionSettings& s, const Project
   return toHost(buildConnectivity(s, shape, seed, projection, dt_ms));
 }
 
-Projection makeProjection(const ProjectionSettings& s, const HostConnectivity& pull, const ProjectionShape& shape,
-                          double dt_ms) {
-  return makeProjection(s, toDevice(pull), shape, dt_ms);
+Projection makeProjection(const ProjectionSettings& s, const HostConnectivity& pull,
+                          const ProjectionShape& shape, double dt_ms, DeviceArena<MemorySpace>* arena) {
+  return makeProjection(s, toDevice(pull), shape, dt_ms, arena);
 }
 
 Projection makeProjection(const ProjectionSettings& s, const Connectivity& c, const ProjectionShape& shape,
-                          double dt_ms) {
+                          double dt_ms, DeviceArena<MemorySpace>* arena) {
   Projection proj;
   proj.name = s.name;
   proj.tau_ms = static_cast<real_type>(s.tau_ms);
@@ -273,14 +296,18 @@ Projection makeProjection(const ProjectionSettings& s, const Connectivity& c, co
   const index_type n_pre = shape.n_pre, n_post = shape.localTargets();
   using Policy = Kokkos::RangePolicy<ExecutionSpace>;
   // Regroup by source: row lengths, offsets, then each synapse claims the
-  // next free place in its source's row.
-  Kokkos::View<std::int64_t*, MemorySpace> row_map("cbgtc::Projection::row_map", n_pre + 1);
-  Kokkos::View<index_type*, MemorySpace> entries(
-      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::entries"), nnz);
-  Kokkos::View<weight_type*, MemorySpace> values(
-      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::values"), nnz);
-  Kokkos::View<delay_type*, MemorySpace> delays(
-      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::delays"), c.delays.extent(0));
+  // next free place in its source's row. Row i's start is kept one place up,
+  // at starts(i + 1), as the cursor that its synapses advance: once they all
+  // have their places it is row i's end, which is row i + 1's start, and
+  // starts(0 .. n_pre) is the row map (no cursor array, no copy).
+  const auto starts =
+      zerosIn<Kokkos::View<std::int64_t*, MemorySpace>>(arena, "cbgtc::Projection::row_map", n_pre + 2);
+  const auto entries =
+      zerosIn<Kokkos::View<index_type*, MemorySpace>>(arena, "cbgtc::Projection::entries", nnz);
+  const auto values =
+      zerosIn<Kokkos::View<weight_type*, MemorySpace>>(arena, "cbgtc::Projection::values", nnz);
+  const auto delays =
+      zerosIn<Kokkos::View<delay_type*, MemorySpace>>(arena, "cbgtc::Projection::delays", c.delays.extent(0));
   const auto sources = c.sources;
   const auto weights = c.weights;
   const auto target_delays = c.delays;
@@ -288,23 +315,22 @@ Projection makeProjection(const ProjectionSettings& s, const Connectivity& c, co
   const bool has_delays = c.delays.extent(0) > 0;
   Kokkos::parallel_for(
       "cbgtc::Projection::row_lengths", SynapseRange(0, nnz),
-      KOKKOS_LAMBDA(const std::int64_t e) { Kokkos::atomic_add(&row_map(sources(e) + 1), std::int64_t(1)); });
+      KOKKOS_LAMBDA(const std::int64_t e) { Kokkos::atomic_add(&starts(sources(e) + 2), std::int64_t(1)); });
   // Each synapse counted once, or the regrouping below writes past its rows.
-  if (const std::int64_t counted = prefixSum(row_map); counted != nnz)
+  if (const std::int64_t counted = prefixSum(starts); counted != nnz)
     throw std::logic_error("projection " + s.name + ": its rows by source hold " + std::to_string(counted) +
                            " synapses, not " + std::to_string(nnz));
-  Kokkos::View<std::int64_t*, MemorySpace> cursor(
-      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Projection::cursor"), n_pre);
-  Kokkos::deep_copy(cursor, Kokkos::subview(row_map, std::pair<index_type, index_type>(0, n_pre)));
   Kokkos::parallel_for(
       "cbgtc::Projection::regroup", Policy(0, n_post), KOKKOS_LAMBDA(const index_type j) {
         for (std::int64_t e = offsets(j); e < offsets(j + 1); ++e) {
-          const std::int64_t at = Kokkos::atomic_fetch_add(&cursor(sources(e)), std::int64_t(1));
+          const std::int64_t at = Kokkos::atomic_fetch_add(&starts(sources(e) + 1), std::int64_t(1));
           entries(at) = j;
           values(at) = weights(e);
           if (has_delays) delays(at) = target_delays(e);
         }
       });
+  const Kokkos::View<std::int64_t*, MemorySpace> row_map =
+      Kokkos::subview(starts, std::pair<std::int64_t, std::int64_t>(0, n_pre + 1));
   sortRowsByTarget<ExecutionSpace>(row_map, entries, values, delays);
   proj.by_source = ProjectionMatrix("cbgtc::Projection::" + s.name, n_pre, n_post, nnz, values, row_map, entries);
   proj.delays = delays;

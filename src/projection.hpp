@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/device_arena.hpp"
 #include "kernels/pull_delivery.hpp"
 #include "kernels/short_term_plasticity.hpp"
 #include "kernels/synapse.hpp"
@@ -36,6 +37,14 @@ struct Connectivity {
   Kokkos::View<delay_type*, MemorySpace> delays;            // empty: all synapses share delay_steps
 
   std::int64_t synapseCount() const { return static_cast<std::int64_t>(sources.extent(0)); }
+};
+
+/// Device arrays that successive buildConnectivity calls reuse, each grown
+/// to the largest projection's, so that building many projections (an
+/// ensemble's replicas: thousands) does not allocate anew for each.
+struct ConnectivityScratch {
+  Connectivity arrays;
+  Kokkos::View<index_type*, MemorySpace> floyd_tables;
 };
 
 /// The same on the host, for tests and hand-made projections.
@@ -89,10 +98,12 @@ struct Projection {
 /// Throws std::invalid_argument for an in-degree above the candidates.
 /// `interrupted`, when given, is asked between chunks of targets; once it
 /// says true the rest is skipped and what is returned is incomplete (the
-/// caller discards it).
+/// caller discards it). With a `scratch`, the result is in its arrays and
+/// valid until the next call with it.
 Connectivity buildConnectivity(const ProjectionSettings& settings, const ProjectionShape& shape,
                                std::uint64_t seed, std::uint32_t projection_key, double dt_ms,
-                               const std::function<bool()>& interrupted = {});
+                               const std::function<bool()>& interrupted = {},
+                               ConnectivityScratch* scratch = nullptr);
 
 /// buildConnectivity, copied to the host.
 HostConnectivity generateConnectivity(const ProjectionSettings& settings, const ProjectionShape& shape,
@@ -100,11 +111,14 @@ HostConnectivity generateConnectivity(const ProjectionSettings& settings, const 
 
 /// Regroups by source, on the device. The order of the synapses within a
 /// row is unspecified on parallel backends: delivery adds integers, so the
-/// result does not depend on it.
+/// result does not depend on it. The matrix's arrays are taken from `arena`
+/// where there is one (the projection must not outlive it).
 Projection makeProjection(const ProjectionSettings& settings, const Connectivity& pull,
-                          const ProjectionShape& shape, double dt_ms);
+                          const ProjectionShape& shape, double dt_ms,
+                          DeviceArena<MemorySpace>* arena = nullptr);
 Projection makeProjection(const ProjectionSettings& settings, const HostConnectivity& pull,
-                          const ProjectionShape& shape, double dt_ms);
+                          const ProjectionShape& shape, double dt_ms,
+                          DeviceArena<MemorySpace>* arena = nullptr);
 
 /// Builds the transposed matrix for pull delivery in epochs of
 /// `epoch_steps`, with up to max_pull_columns volleys per product. Returns false (and builds nothing) where

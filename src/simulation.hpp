@@ -17,6 +17,7 @@
 
 #include "io/output_writer.hpp"
 #include "io/spike_input.hpp"
+#include "kernels/device_arena.hpp"
 #include "kernels/device_table.hpp"
 #include "kernels/population_drive.hpp"
 #include "kernels/population_sums.hpp"
@@ -172,6 +173,9 @@ class Simulation {
   comm::LocalCommunicator _local_comm;
   const comm::Communicator& _comm;
   SimulationConfig _config;
+  // The network's long-lived arrays (rings, state, statistics): first, so
+  // that it outlives every View taken from it.
+  DeviceArena<MemorySpace> _arena;
   std::vector<Population> _populations;               // in the deck's order
   std::vector<Recording> _recordings;                 // recordPlans(config)'s order
   std::vector<Projection> _projections;

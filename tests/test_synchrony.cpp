@@ -21,7 +21,8 @@ namespace {
 
 // dt = 1 ms, so steps are times in ms.
 std::int64_t spikesInBursts(const std::vector<step_type>& steps, step_type burn_in, double isi_ms, int min_spikes) {
-  SpikeStatistics<Kokkos::HostSpace> stats("burst_test", 1, burn_in, 1.0, isi_ms, min_spikes);
+  DeviceArena<Kokkos::HostSpace> arena;
+  SpikeStatistics<Kokkos::HostSpace> stats(arena, "burst_test", 1, burn_in, 1.0, isi_ms, min_spikes);
   for (const step_type k : steps) stats.record(0, k);
   return stats.in_burst(0);
 }

@@ -122,8 +122,9 @@ struct Izhikevich {
     Kokkos::View<real_type*, MemorySpace> V, u;
 
     Storage() = default;
-    Storage(const std::string& population, index_type size)
-        : V(stateAllocation(population, "V"), size), u(stateAllocation(population, "u"), size) {}
+    Storage(const std::string& population, index_type size, DeviceArena<MemorySpace>* arena = nullptr)
+        : V(stateView<decltype(V)>(arena, population, "V", size)),
+          u(stateView<decltype(u)>(arena, population, "u", size)) {}
 
     index_type size() const { return static_cast<index_type>(V.extent(0)); }
     KOKKOS_INLINE_FUNCTION State load(index_type i) const { return State{V(i), u(i)}; }

@@ -73,9 +73,10 @@ struct Lif {
     Kokkos::View<std::int32_t*, MemorySpace> refractory_steps_left;
 
     Storage() = default;
-    Storage(const std::string& population, index_type size)
-        : V(stateAllocation(population, "V"), size),
-          refractory_steps_left(stateAllocation(population, "refractory_steps_left"), size) {}
+    Storage(const std::string& population, index_type size, DeviceArena<MemorySpace>* arena = nullptr)
+        : V(stateView<decltype(V)>(arena, population, "V", size)),
+          refractory_steps_left(
+              stateView<decltype(refractory_steps_left)>(arena, population, "refractory_steps_left", size)) {}
 
     index_type size() const { return static_cast<index_type>(V.extent(0)); }
     KOKKOS_INLINE_FUNCTION State load(index_type i) const { return State{V(i), refractory_steps_left(i)}; }

@@ -8,7 +8,9 @@
 //   Settings = ModelSettingsOf<Params, Init>     what a deck section sets
 //   State                                        one neuron, as a step sees it
 //   Storage<MemorySpace>                         the population's state, one View
-//                                                per variable: load(i), store(i, x),
+//                                                per variable (stateView, below;
+//                                                constructed from population, size,
+//                                                arena = nullptr): load(i), store(i, x),
 //                                                size(), V; `using model` (the model);
 //                                                forEachState(f): f(name, View) for each
 //                                                variable a checkpoint must keep
@@ -56,6 +58,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "kernels/device_arena.hpp"
 #include "kernels/time_steps.hpp"
 #include "kernels/types.hpp"
 
@@ -146,10 +149,15 @@ struct ModelSettingsOf {
   Init init;
 };
 
-/// The allocation of one state variable's View for a population: labelled
-/// "cbgtc::<population>::<variable>", not initialised (initialState fills it).
-inline auto stateAllocation(const std::string& population, const char* variable) {
-  return Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + population + "::" + variable);
+/// One state variable's View of a population of `size` neurons (initialState
+/// fills it): in `arena` where there is one (a network's), else allocated on
+/// its own, labelled "cbgtc::<population>::<variable>".
+template <class ViewType>
+ViewType stateView(DeviceArena<typename ViewType::memory_space>* arena, const std::string& population,
+                   const char* variable, index_type size) {
+  const std::string label = "cbgtc::" + population + "::" + variable;
+  if (arena != nullptr) return arena->template zeros<ViewType>(label, size);
+  return ViewType(Kokkos::view_alloc(Kokkos::WithoutInitializing, label), size);
 }
 
 /// Whether `ms` at dt_ms is a whole number of steps of at most `limit`

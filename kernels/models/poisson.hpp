@@ -99,15 +99,18 @@ struct Poisson {
     view<std::uint32_t> draws, burst_draws;
 
     Storage() = default;
-    Storage(const std::string& population, index_type size)
-        : V(stateAllocation(population, "V"), size),
-          index(stateAllocation(population, "index"), size),
-          burst_spikes_left(stateAllocation(population, "burst_spikes_left"), size),
-          burst_wait_steps(stateAllocation(population, "burst_wait_steps"), size),
-          hazard_left(stateAllocation(population, "hazard_left"), size),
-          burst_hazard_left(stateAllocation(population, "burst_hazard_left"), size),
-          draws(stateAllocation(population, "draws"), size),
-          burst_draws(stateAllocation(population, "burst_draws"), size) {}
+    Storage(const std::string& population, index_type size, DeviceArena<MemorySpace>* arena = nullptr)
+        : V(stateView<decltype(V)>(arena, population, "V", size)),
+          index(stateView<decltype(index)>(arena, population, "index", size)),
+          burst_spikes_left(
+              stateView<decltype(burst_spikes_left)>(arena, population, "burst_spikes_left", size)),
+          burst_wait_steps(
+              stateView<decltype(burst_wait_steps)>(arena, population, "burst_wait_steps", size)),
+          hazard_left(stateView<decltype(hazard_left)>(arena, population, "hazard_left", size)),
+          burst_hazard_left(
+              stateView<decltype(burst_hazard_left)>(arena, population, "burst_hazard_left", size)),
+          draws(stateView<decltype(draws)>(arena, population, "draws", size)),
+          burst_draws(stateView<decltype(burst_draws)>(arena, population, "burst_draws", size)) {}
 
     index_type size() const { return static_cast<index_type>(V.extent(0)); }
     KOKKOS_INLINE_FUNCTION State load(index_type i) const {

@@ -45,10 +45,10 @@ struct SpikeTimes {
     Kokkos::View<std::int64_t*, MemorySpace> cursor;
 
     Storage() = default;
-    Storage(const std::string& population, index_type size)
-        : V(stateAllocation(population, "V"), size),
-          index(stateAllocation(population, "index"), size),
-          cursor(stateAllocation(population, "cursor"), size) {}
+    Storage(const std::string& population, index_type size, DeviceArena<MemorySpace>* arena = nullptr)
+        : V(stateView<decltype(V)>(arena, population, "V", size)),
+          index(stateView<decltype(index)>(arena, population, "index", size)),
+          cursor(stateView<decltype(cursor)>(arena, population, "cursor", size)) {}
 
     index_type size() const { return static_cast<index_type>(V.extent(0)); }
     KOKKOS_INLINE_FUNCTION State load(index_type i) const { return State{V(i), index(i), cursor(i)}; }

@@ -388,13 +388,13 @@ struct StnStorage {
   view<step_type> last_spike_step;
 
   StnStorage() = default;
-  StnStorage(const std::string& population, index_type size)
-      : V(stateAllocation(population, "V"), size),
-        n(stateAllocation(population, "n"), size),
-        h(stateAllocation(population, "h"), size),
-        r(stateAllocation(population, "r"), size),
-        Ca(stateAllocation(population, "Ca"), size),
-        last_spike_step(stateAllocation(population, "last_spike_step"), size) {}
+  StnStorage(const std::string& population, index_type size, DeviceArena<MemorySpace>* arena = nullptr)
+      : V(stateView<decltype(V)>(arena, population, "V", size)),
+        n(stateView<decltype(n)>(arena, population, "n", size)),
+        h(stateView<decltype(h)>(arena, population, "h", size)),
+        r(stateView<decltype(r)>(arena, population, "r", size)),
+        Ca(stateView<decltype(Ca)>(arena, population, "Ca", size)),
+        last_spike_step(stateView<decltype(last_spike_step)>(arena, population, "last_spike_step", size)) {}
 
   index_type size() const { return static_cast<index_type>(V.extent(0)); }
   KOKKOS_INLINE_FUNCTION StnState load(index_type i) const {

@@ -118,11 +118,11 @@ struct TcRubinTerman {
     view<step_type> last_spike_step;
 
     Storage() = default;
-    Storage(const std::string& population, index_type size)
-        : V(stateAllocation(population, "V"), size),
-          h(stateAllocation(population, "h"), size),
-          r(stateAllocation(population, "r"), size),
-          last_spike_step(stateAllocation(population, "last_spike_step"), size) {}
+    Storage(const std::string& population, index_type size, DeviceArena<MemorySpace>* arena = nullptr)
+        : V(stateView<decltype(V)>(arena, population, "V", size)),
+          h(stateView<decltype(h)>(arena, population, "h", size)),
+          r(stateView<decltype(r)>(arena, population, "r", size)),
+          last_spike_step(stateView<decltype(last_spike_step)>(arena, population, "last_spike_step", size)) {}
 
     index_type size() const { return static_cast<index_type>(V.extent(0)); }
     KOKKOS_INLINE_FUNCTION State load(index_type i) const {

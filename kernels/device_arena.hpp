@@ -1,0 +1,99 @@
+#pragma once
+// Memory for the arrays that live as long as a network, taken from a few
+// large blocks rather than allocated one by one. On a GPU each View of its
+// own is a cudaMalloc, and one that starts at zero is also a fill kernel
+// and a wait for the device: building a replica of the default network
+// took some 300 such operations, tens of µs each, a floor under an
+// ensemble's time that grows with its replicas (docs/performance.md,
+// "Ensembles as replicas of one network"). From an arena, a View is a
+// pointer and its extents.
+//
+// A View from the arena is unmanaged: it must not outlive the arena. Copies
+// of an arena share its blocks and keep them alive.
+
+#include <Kokkos_Core.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace cbgtc {
+
+template <class MemorySpace>
+class DeviceArena {
+ public:
+  /// Where every View starts: a multiple of a GPU's memory transaction and
+  /// of a CPU's cache line.
+  static constexpr std::size_t alignment = 128;
+
+  /// Blocks of `block_bytes` (a larger View gets a block of its own), and
+  /// room to align their first View.
+  explicit DeviceArena(std::size_t block_bytes = std::size_t(1) << 24) : _block_bytes(block_bytes) {}
+
+  /// A View of `extents` (as the View's constructor takes them), every
+  /// element zero, in the arena's memory. A block that cannot be allocated
+  /// for it is named after `label` in Kokkos's error.
+  template <class ViewType, class... Extents>
+  ViewType zeros(const std::string& label, Extents... extents) {
+    static_assert(std::is_same_v<typename ViewType::memory_space, MemorySpace>,
+                  "a View from an arena lives in the arena's memory space");
+    const std::size_t bytes = ViewType::required_allocation_size(static_cast<std::size_t>(extents)...);
+    return ViewType(reinterpret_cast<typename ViewType::pointer_type>(take(bytes, label)),
+                    static_cast<std::size_t>(extents)...);
+  }
+
+  /// Bytes of the blocks allocated so far.
+  std::size_t reservedBytes() const {
+    std::size_t total = 0;
+    for (const auto& b : _blocks) total += b.extent(0);
+    return total;
+  }
+
+ private:
+  // Host memory is zeroed View by View: a page is then committed only when
+  // a View on it is taken (and a block's unused end never is). A device's
+  // block is zeroed once, by one kernel, when it is allocated.
+  static constexpr bool host = Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible;
+
+  unsigned char* take(std::size_t bytes, const std::string& label) {
+    if (bytes == 0) return nullptr;
+    std::uintptr_t at = alignedAfter(_next);
+    if (_blocks.empty() || at + bytes > _end) {
+      // (The block's start need not be aligned: room to align it.)
+      const std::size_t size = (bytes > _block_bytes ? bytes : _block_bytes) + alignment;
+      if constexpr (host)
+        _blocks.emplace_back(Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::arena for " + label),
+                             size);
+      else
+        _blocks.emplace_back("cbgtc::arena for " + label, size);
+      _next = reinterpret_cast<std::uintptr_t>(_blocks.back().data());
+      _end = _next + size;
+      at = alignedAfter(_next);
+    }
+    _next = at + bytes;
+    auto* const p = reinterpret_cast<unsigned char*>(at);
+    if constexpr (host) std::memset(p, 0, bytes);
+    return p;
+  }
+
+  static std::uintptr_t alignedAfter(std::uintptr_t address) {
+    return (address + alignment - 1) / alignment * alignment;
+  }
+
+  std::size_t _block_bytes;
+  std::vector<Kokkos::View<unsigned char*, MemorySpace>> _blocks;
+  std::uintptr_t _next = 0, _end = 0;  // the last block's free part
+};
+
+/// A View of `extents`, every element zero: in `arena` where there is one,
+/// else allocated on its own under `label` (a network's arrays come from its
+/// arena; a part built alone, as in a test, owns its memory).
+template <class ViewType, class MemorySpace, class... Extents>
+ViewType zerosIn(DeviceArena<MemorySpace>* arena, const std::string& label, Extents... extents) {
+  if (arena != nullptr) return arena->template zeros<ViewType>(label, extents...);
+  return ViewType(label, static_cast<std::size_t>(extents)...);
+}
+
+}  // namespace cbgtc

@@ -1,0 +1,86 @@
+// DeviceArena: a network's long-lived Views taken from a few blocks.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "kernels/device_arena.hpp"
+#include "kernels/types.hpp"
+
+namespace cbgtc {
+namespace {
+
+template <class V>
+std::pair<std::uintptr_t, std::uintptr_t> addressRange(const V& v) {
+  const auto begin = reinterpret_cast<std::uintptr_t>(v.data());
+  return {begin, begin + v.span() * sizeof(typename V::value_type)};
+}
+
+TEST(DeviceArena, ViewsStartAtZeroAlignedAndApart) {
+  DeviceArena<MemorySpace> arena(4096);
+  using Matrix = Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace>;
+  using Pairs = Kokkos::View<double* [2], Kokkos::LayoutLeft, MemorySpace>;
+  using Counts = Kokkos::View<std::int32_t*, MemorySpace>;
+  // Sizes that are no multiple of the alignment, one larger than a block.
+  const Matrix a = arena.zeros<Matrix>("test", 3, 7);
+  const Counts b = arena.zeros<Counts>("test", 5);
+  const Pairs c = arena.zeros<Pairs>("test", 11);
+  const Counts big = arena.zeros<Counts>("test", 3000);
+  const Counts d = arena.zeros<Counts>("test", 1);
+  EXPECT_EQ(a.extent(0), 3u);
+  EXPECT_EQ(a.extent(1), 7u);
+  EXPECT_EQ(c.extent(0), 11u);
+  EXPECT_EQ(c.extent(1), 2u);
+  EXPECT_EQ(big.extent(0), 3000u);
+
+  // Every element written through one View leaves the others at zero.
+  Kokkos::parallel_for(
+      "fill", Kokkos::RangePolicy<ExecutionSpace>(0, 3000), KOKKOS_LAMBDA(const int i) {
+        if (i < 21) a(i / 7, i % 7) = 1;
+        if (i < 5) b(i) = -1;
+        if (i < 11) c(i, 1) = 2;
+        big(i) = 3;
+      });
+  const auto ha = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), a);
+  const auto hb = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), b);
+  const auto hc = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), c);
+  const auto hbig = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), big);
+  const auto hd = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), d);
+  for (int i = 0; i < 21; ++i) EXPECT_EQ(ha(i / 7, i % 7), 1);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(hb(i), -1);
+  for (int i = 0; i < 11; ++i) {
+    EXPECT_EQ(hc(i, 0), 0);
+    EXPECT_EQ(hc(i, 1), 2);
+  }
+  for (int i = 0; i < 3000; ++i) ASSERT_EQ(hbig(i), 3);
+  EXPECT_EQ(hd(0), 0);
+
+  std::vector<std::pair<std::uintptr_t, std::uintptr_t>> ranges = {
+      addressRange(a), addressRange(b), addressRange(c), addressRange(big), addressRange(d)};
+  for (const auto& [begin, end] : ranges) EXPECT_EQ(begin % DeviceArena<MemorySpace>::alignment, 0u);
+  std::sort(ranges.begin(), ranges.end());
+  for (std::size_t i = 1; i < ranges.size(); ++i) EXPECT_LE(ranges[i - 1].second, ranges[i].first);
+}
+
+TEST(DeviceArena, BlocksHoldManyViewsAndALargeViewHasOneOfItsOwn) {
+  const std::size_t block = 4096, alignment = DeviceArena<MemorySpace>::alignment;
+  DeviceArena<MemorySpace> arena(block);
+  using Values = Kokkos::View<double*, MemorySpace>;
+  // 100 Views of 8 doubles (64 bytes, 128 apart): at least 32 to a block.
+  for (int i = 0; i < 100; ++i) arena.zeros<Values>("test", 8);
+  const std::size_t small = arena.reservedBytes();
+  EXPECT_EQ(small % (block + alignment), 0u);
+  EXPECT_LE(small, 4 * (block + alignment));
+  // Larger than a block: a block of its size (and room to align it).
+  arena.zeros<Values>("test", 1000);
+  EXPECT_EQ(arena.reservedBytes(), small + 8000 + alignment);
+  // A View of nothing takes no memory.
+  const Values none = arena.zeros<Values>("test", 0);
+  EXPECT_EQ(none.extent(0), 0u);
+  EXPECT_EQ(arena.reservedBytes(), small + 8000 + alignment);
+}
+
+}  // namespace
+}  // namespace cbgtc
