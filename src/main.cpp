@@ -1003,8 +1003,8 @@ int runEnsemble(const char* program, const cbgtc::io::CommandLine& base,
         rc = runOne(*unit.merged, base.config_file, *part, false, merged, "", &unit.replicas, nullptr, {},
                     plan.files);
       }
-      for (std::size_t j = 0; j < unit.count; ++j)
-        summaries[unit.first + j] = cbgtc::replicaSummary(merged, j);
+      std::vector<cbgtc::RunSummary> parts = cbgtc::replicaSummaries(merged, unit.count);
+      std::move(parts.begin(), parts.end(), summaries.begin() + static_cast<std::ptrdiff_t>(unit.first));
     } else {
       rc = runOne(configs[unit.first], base.config_file, *part, false, summaries[unit.first],
                   base.restart_file, nullptr, nullptr, {}, plan.files);

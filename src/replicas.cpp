@@ -1,6 +1,7 @@
 #include "src/replicas.hpp"
 
 #include <map>
+#include <stdexcept>
 #include <utility>
 
 #include "io/options.hpp"
@@ -102,21 +103,34 @@ SimulationConfig mergeReplicas(const std::vector<SimulationConfig>& runs, std::s
   return merged;
 }
 
-RunSummary replicaSummary(const RunSummary& merged, std::size_t replica) {
-  const std::string tag = "~" + std::to_string(replica);
-  const auto deckName = [&tag](const std::string& name) { return name.substr(0, name.size() - tag.size()); };
-  RunSummary s = merged;
-  s.populations.clear();
-  s.pairs.clear();
-  for (const PopulationSummary& p : merged.populations)
-    if (replicaTag(p.name) == tag) {
-      s.populations.push_back(p);
-      s.populations.back().name = deckName(p.name);
-    }
-  for (const PairSummary& q : merged.pairs)
-    if (replicaTag(q.a) == tag && replicaTag(q.b) == tag)
-      s.pairs.push_back(PairSummary{deckName(q.a), deckName(q.b), q.beta_coherence});
-  return s;
+std::vector<RunSummary> replicaSummaries(const RunSummary& merged, std::size_t replicas) {
+  // One pass over the merged network's populations and pairs: taking each
+  // replica's part in a pass of its own cost thousands of replicas seconds.
+  RunSummary common = merged;
+  common.populations.clear();
+  common.pairs.clear();
+  std::vector<RunSummary> out(replicas, common);
+  // The replica of a name's tag, and the name under the deck's.
+  const auto split = [replicas](const std::string& name, std::string& deck_name) {
+    const std::string tag = replicaTag(name);
+    const std::size_t r = tag.size() > 1 ? std::stoul(tag.substr(1)) : replicas;
+    if (r >= replicas)
+      throw std::logic_error("'" + name + "' is no population of a network of " + std::to_string(replicas) +
+                             " replicas");
+    deck_name = name.substr(0, name.size() - tag.size());
+    return r;
+  };
+  std::string a, b;
+  for (const PopulationSummary& p : merged.populations) {
+    RunSummary& s = out[split(p.name, a)];
+    s.populations.push_back(p);
+    s.populations.back().name = a;
+  }
+  for (const PairSummary& q : merged.pairs) {
+    const std::size_t r = split(q.a, a);
+    if (split(q.b, b) == r) out[r].pairs.push_back(PairSummary{a, b, q.beta_coherence});
+  }
+  return out;
 }
 
 ReplicaWriter::ReplicaWriter(std::vector<std::unique_ptr<io::OutputWriter>> writers)

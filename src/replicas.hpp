@@ -11,7 +11,7 @@
 // The replicas share every kernel launch, spike exchange and epoch.
 //
 // The run's output is split again: ReplicaWriter passes each write to its
-// replica's file under the deck's names, and replicaSummary gives a
+// replica's file under the deck's names, and replicaSummaries gives a
 // replica's metrics.
 
 #include <cstddef>
@@ -36,9 +36,9 @@ std::string replicaName(const std::string& name, std::size_t replica);
 /// for separate runs). Throws ConfigError naming ensemble.replicas and the key.
 SimulationConfig mergeReplicas(const std::vector<SimulationConfig>& runs, std::size_t first_run = 0);
 
-/// Replica r's part of the merged run's summary, under the deck's names:
+/// Each replica's part of the merged run's summary, under the deck's names:
 /// its populations, and the pairs of them.
-RunSummary replicaSummary(const RunSummary& merged, std::size_t replica);
+std::vector<RunSummary> replicaSummaries(const RunSummary& merged, std::size_t replicas);
 
 /// Passes each write to the writer of the replica whose tag its population
 /// name or path carries ("/metrics/STN~2" to replica 2's as "/metrics/STN"),

@@ -445,14 +445,21 @@ std::vector<PairSummary> Simulation::summarizePairs(const std::vector<GatheredPo
   welch_settings.segment_ms = a.segment_ms;
   std::vector<PairSummary> pairs;
   std::vector<std::pair<std::size_t, std::size_t>> members;
+  // The populations with a membrane of each replica (one list without
+  // replicas), in order: pairs are taken within a list, so that the
+  // thousands of replicas of an ensemble are not paired with each other.
+  std::map<std::string, std::vector<std::size_t>> by_replica;
   for (std::size_t x = 0; x < _populations.size(); ++x)
-    for (std::size_t y = x + 1; y < _populations.size(); ++y) {
-      if (_populations[x].v_sum.extent(0) == 0 || _populations[y].v_sum.extent(0) == 0) continue;
-      if (replicaTag(_populations[x].name) != replicaTag(_populations[y].name)) continue;
+    if (_populations[x].v_sum.extent(0) > 0) by_replica[replicaTag(_populations[x].name)].push_back(x);
+  for (std::size_t x = 0; x < _populations.size(); ++x) {
+    if (_populations[x].v_sum.extent(0) == 0) continue;
+    const std::vector<std::size_t>& with = by_replica[replicaTag(_populations[x].name)];
+    for (auto y = std::upper_bound(with.begin(), with.end(), x); y != with.end(); ++y) {
       pairs.push_back(
-          PairSummary{_populations[x].name, _populations[y].name, std::numeric_limits<double>::quiet_NaN()});
-      members.emplace_back(x, y);
+          PairSummary{_populations[x].name, _populations[*y].name, std::numeric_limits<double>::quiet_NaN()});
+      members.emplace_back(x, *y);
     }
+  }
   std::vector<analysis::Coherence> coherences(pairs.size());
   forEachIndex(pairs.size(), analysisThreads(), [&](std::size_t i) {
     coherences[i] = analysis::coherence(gathered[members[i].first].lfp, gathered[members[i].second].lfp,

@@ -173,9 +173,10 @@ TEST(Replicas, EachReplicaIsItsRunAlone) {
   Simulation sim(merged);
   const RunSummary summary = sim.run(&writer);
   ASSERT_TRUE(summary.complete) << summary.failure;
+  const std::vector<RunSummary> parts = replicaSummaries(summary, runs.size());
   for (std::size_t r = 0; r < runs.size(); ++r) {
     SCOPED_TRACE("replica " + std::to_string(r));
-    expectSameRun(alone[r], *files[r], replicaSummary(summary, r));
+    expectSameRun(alone[r], *files[r], parts[r]);
   }
 }
 
@@ -264,7 +265,12 @@ TEST(Replicas, ASummarySplitsIntoItsReplicas) {
   }
   merged.pairs = {{"STN~0", "GPe~0", 0.25}, {"STN~1", "GPe~1", 0.75}};
   merged.steps = 400;
-  const RunSummary one = replicaSummary(merged, 1);
+  const std::vector<RunSummary> parts = replicaSummaries(merged, 2);
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[0].populations.size(), 2u);
+  EXPECT_EQ(parts[0].populations[0].rate_hz, 10);
+  EXPECT_EQ(parts[0].pairs[0].beta_coherence, 0.25);
+  const RunSummary& one = parts[1];
   ASSERT_EQ(one.populations.size(), 2u);
   EXPECT_EQ(one.populations[0].name, "STN");
   EXPECT_EQ(one.populations[1].name, "GPe");
@@ -273,4 +279,7 @@ TEST(Replicas, ASummarySplitsIntoItsReplicas) {
   EXPECT_EQ(one.pairs[0].a, "STN");
   EXPECT_EQ(one.pairs[0].beta_coherence, 0.75);
   EXPECT_EQ(one.steps, 400);
+  // A population of no replica of the network is an error, not dropped.
+  merged.populations[3].name = "GPe~2";
+  EXPECT_THROW(replicaSummaries(merged, 2), std::logic_error);
 }
