@@ -74,8 +74,21 @@ class DeviceArena {
     }
     _next = at + bytes;
     auto* const p = reinterpret_cast<unsigned char*>(at);
-    if constexpr (host) std::memset(p, 0, bytes);
+    if constexpr (host) zero(p, bytes);
     return p;
+  }
+
+  // In pieces over the host's threads, as Kokkos fills a View: a page then
+  // lies in the memory of the socket whose threads step its neurons.
+  static void zero(unsigned char* p, std::size_t bytes) {
+    constexpr std::size_t piece = std::size_t(1) << 16;
+    Kokkos::parallel_for(
+        "cbgtc::DeviceArena::zero",
+        Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, (bytes + piece - 1) / piece),
+        [=](const std::size_t i) {
+          const std::size_t begin = i * piece, end = begin + piece < bytes ? begin + piece : bytes;
+          std::memset(p + begin, 0, end - begin);
+        });
   }
 
   static std::uintptr_t alignedAfter(std::uintptr_t address) {
