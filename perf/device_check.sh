@@ -53,12 +53,14 @@ timeout "$(limit 60)" "$exe" --config "$here/../input/default.ini" --output.file
 # run, 20 runs one after another against 1000 as replicas of one network;
 # wall seconds per run, files and analysis included (PAC surrogates off, the
 # analyses on every host core). runs:replicas:ms:files:cap_s; 1000 replicas of
-# 1 ms first: what the host spends beside the steps; the last without files
-# (ensemble.replica_files = none: the table only). A run past its cap is
-# stopped (exit 124): the target is 3 s, and the sections after it matter.
+# 1 ms without files first: the floor under the target, what building and
+# summarising a replica cost beside the steps ("built in" is the build); the
+# last without files (ensemble.replica_files = none: the table only). A run
+# past its cap is stopped (exit 124): the target is 3 s, and the sections
+# after it matter.
 mkdir -p "$out/ens"
 ulimit -n 8192 2> /dev/null || true # a network of K replicas keeps K files open
-for spec in 20:1:1000:each:30 1000:1000:1:one:40 1000:1000:1000:one:60 1000:1000:1000:none:60; do
+for spec in 20:1:1000:each:30 1000:1000:1:none:40 1000:1000:1000:one:60 1000:1000:1000:none:60; do
   IFS=: read -r runs replicas duration files cap <<< "$spec"
   section "ensemble of $runs runs of $duration ms, replicas=$replicas, files $files"
   start=$(date +%s.%N)
