@@ -53,6 +53,7 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
   const std::int64_t lfp_every = lfpSampling(c).device_every;
   const std::int64_t lfp_samples = (steps + lfp_every - 1) / lfp_every;
   std::int64_t spike_capacity = 1;
+  const std::int64_t device_lfp_samples = lfpDeviceSamples(c);  // (a pass over the projections)
   for (const PopulationSettings& p : c.populations) {
     const std::int64_t n = largestBlock(p.n, ranks);
     const std::string key = "population." + p.name + ".n";
@@ -64,7 +65,7 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
     // The LFP proxy: a bounded buffer on the device, the whole run on the
     // host (kept, and summed over the ranks).
     // (and the same for the sum of V)
-    add(items, "LFP buffer of " + p.name, 2 * lfpDeviceSamples(c) * 8, true);
+    add(items, "LFP buffer of " + p.name, 2 * device_lfp_samples * 8, true);
     add(items,
         "LFP proxy of " + p.name +
             " on the host (simulation.duration_ms at the device's LFP rate, docs/model.md §7.2)",

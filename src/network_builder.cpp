@@ -190,6 +190,8 @@ void Simulation::buildPopulations() {
   constexpr bool host = Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
   const int parts = host ? space.concurrency() : 1;
   std::vector<std::int64_t> spike_capacity(static_cast<std::size_t>(parts), 1);
+  // (Once: it passes over every projection, and a merged ensemble has thousands.)
+  const std::int64_t lfp_samples = lfpDeviceSamples(config);
   for (const PopulationSettings& s : config.populations) {
     Population p;
     p.name = s.name;
@@ -312,7 +314,7 @@ void Simulation::buildPopulations() {
       st.relay_spurious = Kokkos::View<std::int64_t*, MemorySpace>(prefix + "spurious", n);
       st.relay_in_window = Kokkos::View<std::int32_t*, MemorySpace>(prefix + "in_window", n);
     }
-    p.lfp = _arena.zeros<decltype(p.lfp)>("cbgtc::" + p.name + "::lfp", lfpDeviceSamples(config));
+    p.lfp = _arena.zeros<decltype(p.lfp)>("cbgtc::" + p.name + "::lfp", lfp_samples);
     p.lfp_scratch = _arena.zeros<decltype(p.lfp_scratch)>(
         "cbgtc::" + p.name + "::lfp_scratch", (_epoch_steps + _lfp.device_every - 1) / _lfp.device_every + 1,
         n);
@@ -335,10 +337,12 @@ void Simulation::buildProjections(const std::atomic<bool>* stop) {
   if (_comm.any(requested())) throw Interrupted();
   const SimulationConfig& config = _config;
   const double dt = config.simulation.dt_ms;
-  auto positionOf = [this](const std::string& name) {
-    for (const auto& p : _populations)
-      if (p.name == name) return p.position;
-    throw std::invalid_argument("unknown population '" + name + "'");
+  std::map<std::string, std::uint32_t> positions;  // (a merged ensemble has thousands of populations)
+  for (const auto& p : _populations) positions.emplace(p.name, p.position);
+  auto positionOf = [&positions](const std::string& name) {
+    const auto found = positions.find(name);
+    if (found == positions.end()) throw std::invalid_argument("unknown population '" + name + "'");
+    return found->second;
   };
   ConnectivityScratch scratch;
   for (const ProjectionSettings& s : config.projections) {
