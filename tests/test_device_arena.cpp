@@ -18,11 +18,24 @@ std::pair<std::uintptr_t, std::uintptr_t> addressRange(const V& v) {
   return {begin, begin + v.span() * sizeof(typename V::value_type)};
 }
 
+using Matrix = Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace>;
+using Pairs = Kokkos::View<double* [2], Kokkos::LayoutLeft, MemorySpace>;
+using Counts = Kokkos::View<std::int32_t*, MemorySpace>;
+
+// Every element of a (3 x 7) and b (5) and big (3000), and column 1 of c
+// (11 x 2), on the device. (A device lambda cannot be in a test's body.)
+void fill(const Matrix& a, const Counts& b, const Pairs& c, const Counts& big) {
+  Kokkos::parallel_for(
+      "fill", Kokkos::RangePolicy<ExecutionSpace>(0, 3000), KOKKOS_LAMBDA(const int i) {
+        if (i < 21) a(i / 7, i % 7) = 1;
+        if (i < 5) b(i) = -1;
+        if (i < 11) c(i, 1) = 2;
+        big(i) = 3;
+      });
+}
+
 TEST(DeviceArena, ViewsStartAtZeroAlignedAndApart) {
   DeviceArena<MemorySpace> arena(4096);
-  using Matrix = Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace>;
-  using Pairs = Kokkos::View<double* [2], Kokkos::LayoutLeft, MemorySpace>;
-  using Counts = Kokkos::View<std::int32_t*, MemorySpace>;
   // Sizes that are no multiple of the alignment, one larger than a block.
   const Matrix a = arena.zeros<Matrix>("test", 3, 7);
   const Counts b = arena.zeros<Counts>("test", 5);
@@ -36,13 +49,7 @@ TEST(DeviceArena, ViewsStartAtZeroAlignedAndApart) {
   EXPECT_EQ(big.extent(0), 3000u);
 
   // Every element written through one View leaves the others at zero.
-  Kokkos::parallel_for(
-      "fill", Kokkos::RangePolicy<ExecutionSpace>(0, 3000), KOKKOS_LAMBDA(const int i) {
-        if (i < 21) a(i / 7, i % 7) = 1;
-        if (i < 5) b(i) = -1;
-        if (i < 11) c(i, 1) = 2;
-        big(i) = 3;
-      });
+  fill(a, b, c, big);
   const auto ha = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), a);
   const auto hb = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), b);
   const auto hc = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), c);
