@@ -150,14 +150,12 @@ struct ModelSettingsOf {
 };
 
 /// One state variable's View of a population of `size` neurons (initialState
-/// fills it): in `arena` where there is one (a network's), else allocated on
-/// its own, labelled "cbgtc::<population>::<variable>".
+/// fills it), labelled "cbgtc::<population>::<variable>": in `arena` where
+/// there is one (a network's), else allocated on its own (zerosIn).
 template <class ViewType>
 ViewType stateView(DeviceArena<typename ViewType::memory_space>* arena, const std::string& population,
                    const char* variable, index_type size) {
-  const std::string label = "cbgtc::" + population + "::" + variable;
-  if (arena != nullptr) return arena->template zeros<ViewType>(label, size);
-  return ViewType(Kokkos::view_alloc(Kokkos::WithoutInitializing, label), size);
+  return zerosIn<ViewType>(arena, "cbgtc::" + population + "::" + variable, size);
 }
 
 /// Whether `ms` at dt_ms is a whole number of steps of at most `limit`
