@@ -19,7 +19,36 @@
 #include <type_traits>
 #include <vector>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 namespace cbgtc {
+
+// Host memory in 2 MB pages where the system gives them on request
+// (Linux's transparent huge pages in "madvise" mode): a page fault then
+// commits 2 MB rather than 4 KB. Where a fault is expensive (a VM: some
+// 11 µs each), committing a network's arrays 4 KB at a time was most of
+// its build (docs/performance.md, "Ensembles as replicas of one network").
+constexpr std::size_t huge_page_bytes = std::size_t(1) << 21;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+constexpr bool huge_pages_advised = true;
+#else
+constexpr bool huge_pages_advised = false;
+#endif
+
+/// Asks for huge pages for the whole 2 MB pages within host memory
+/// [p, p + bytes) that nothing has touched yet. Advice only: where the
+/// system has none, 4 KB pages serve.
+inline void adviseHugePages([[maybe_unused]] void* p, [[maybe_unused]] std::size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const std::uintptr_t begin =
+      (reinterpret_cast<std::uintptr_t>(p) + huge_page_bytes - 1) / huge_page_bytes * huge_page_bytes;
+  const std::uintptr_t end =
+      (reinterpret_cast<std::uintptr_t>(p) + bytes) / huge_page_bytes * huge_page_bytes;
+  if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#endif
+}
 
 template <class MemorySpace>
 class DeviceArena {
@@ -61,21 +90,31 @@ class DeviceArena {
     if (bytes == 0) return nullptr;
     std::uintptr_t at = alignedAfter(_next);
     if (_blocks.empty() || at + bytes > _end) {
-      // (The block's start need not be aligned: room to align it.)
-      const std::size_t size = (bytes > _block_bytes ? bytes : _block_bytes) + alignment;
+      // (The block's start need not be aligned: room to align it, to a
+      // whole huge page where they are asked for.)
+      const std::size_t wanted = bytes > _block_bytes ? bytes : _block_bytes;
+      const std::size_t room = hugePages(wanted) ? huge_page_bytes : alignment;
+      const std::size_t size = wanted + room;
       if constexpr (host)
         _blocks.emplace_back(Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::arena for " + label),
                              size);
       else
         _blocks.emplace_back("cbgtc::arena for " + label, size);
-      _next = reinterpret_cast<std::uintptr_t>(_blocks.back().data());
-      _end = _next + size;
+      const auto start = reinterpret_cast<std::uintptr_t>(_blocks.back().data());
+      _next = (start + room - 1) / room * room;
+      _end = start + size;
+      if (room == huge_page_bytes) adviseHugePages(reinterpret_cast<void*>(_next), _end - _next);
       at = alignedAfter(_next);
     }
     _next = at + bytes;
     auto* const p = reinterpret_cast<unsigned char*>(at);
     if constexpr (host) zero(p, bytes);
     return p;
+  }
+
+  static bool hugePages(std::size_t bytes) {
+    return std::is_same_v<MemorySpace, Kokkos::HostSpace> && huge_pages_advised &&
+           bytes >= 2 * huge_page_bytes;
   }
 
   // In pieces over the host's threads, as Kokkos fills a View: a page then

@@ -60,8 +60,11 @@ template <class T>
 Kokkos::View<T*, MemorySpace> scratchView(Kokkos::View<T*, MemorySpace>* kept, const char* label,
                                           std::int64_t n) {
   const auto make = [&] {
-    return Kokkos::View<T*, MemorySpace>(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)),
-                                         n);
+    Kokkos::View<T*, MemorySpace> view(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)),
+                                       n);
+    if constexpr (std::is_same_v<MemorySpace, Kokkos::HostSpace>)
+      adviseHugePages(view.data(), view.span() * sizeof(T));
+    return view;
   };
   if (kept == nullptr || static_cast<std::size_t>(n) * sizeof(T) > scratch_kept_bytes) return make();
   if (static_cast<std::int64_t>(kept->extent(0)) < n) *kept = make();

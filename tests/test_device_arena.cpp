@@ -3,6 +3,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -87,6 +91,42 @@ TEST(DeviceArena, BlocksHoldManyViewsAndALargeViewHasOneOfItsOwn) {
   const Values none = arena.zeros<Values>("test", 0);
   EXPECT_EQ(none.extent(0), 0u);
   EXPECT_EQ(arena.reservedBytes(), small + 8000 + alignment);
+}
+
+// The kilobytes in huge pages of the mapping that holds `address`
+// (/proc/self/smaps); −1 where none holds it.
+long hugePageKilobytes(std::uintptr_t address) {
+  std::ifstream smaps("/proc/self/smaps");
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    std::uintptr_t begin = 0, end = 0;
+    char dash = 0;
+    std::istringstream header(line);
+    if (header >> std::hex >> begin >> dash >> end && dash == '-') {
+      inside = begin <= address && address < end;
+    } else if (inside && line.rfind("AnonHugePages:", 0) == 0) {
+      return std::stol(line.substr(line.find(':') + 1));
+    }
+  }
+  return -1;
+}
+
+// A network's large arrays in 2 MB pages: a page fault per 2 MB rather than
+// per 4 KB (docs/performance.md). Where the system gives huge pages only on
+// request (Linux's "madvise" mode) this fails without the arena's request.
+TEST(DeviceArena, LargeHostBlocksAreInHugePages) {
+  if (!std::is_same_v<MemorySpace, Kokkos::HostSpace> || !huge_pages_advised)
+    GTEST_SKIP() << "huge pages are asked for in Linux host memory only";
+  std::ifstream mode_file("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string mode;
+  std::getline(mode_file, mode);
+  if (mode.find("[always]") == std::string::npos && mode.find("[madvise]") == std::string::npos)
+    GTEST_SKIP() << "this system gives no transparent huge pages (" << mode << ")";
+  DeviceArena<MemorySpace> arena;
+  // 8 MB, zeroed, so committed: four whole 2 MB pages where it starts on one.
+  const auto values = arena.zeros<Kokkos::View<double*, MemorySpace>>("test", std::size_t(1) << 20);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(values.data()) % huge_page_bytes, 0u);
+  EXPECT_GE(hugePageKilobytes(reinterpret_cast<std::uintptr_t>(values.data())), 4096);
 }
 
 }  // namespace
