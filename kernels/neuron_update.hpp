@@ -69,9 +69,12 @@ struct SpikeStatistics {
   // for the Poisson-surprise bursts (docs/model.md §7.8): row r of train,
   // one per kept neuron, counts its counted spikes in column 0 and holds
   // their steps from column 1 on, as far as it has room. Empty: none kept.
+  // Column by column in memory: the counts are one array, and the columns
+  // that spikes have reached one block at the front, which crosses to the
+  // host in one copy and, on a CPU, alone takes memory.
   // (Scalars rather than a View per neuron: a fused GPU launch passes its
   // steppers as one kernel argument of at most 4 KB.)
-  Kokkos::View<step_type**, Kokkos::LayoutRight, MemorySpace> train;
+  Kokkos::View<step_type**, Kokkos::LayoutLeft, MemorySpace> train;
   std::int32_t train_phase = 0, train_stride = 1;
   // The analysed window [burn_in_steps, end_steps): spikes outside it are
   // counted in `total` only.
@@ -152,26 +155,16 @@ struct SpikeStatistics {
 
   /// The kept trains on the host, with every row's steps up to the most
   /// that any row holds, so that the mostly empty end of a long run's
-  /// buffer stays where it is.
-  Kokkos::View<step_type**, Kokkos::LayoutRight, Kokkos::HostSpace> hostTrains() const {
-    // A column is strided: made contiguous where it is before it crosses
-    // to the host (Kokkos copies only contiguous views between spaces).
-    // (Not initialised, and mirrors: on a CPU the copies to the host are
-    // no copies, and on a GPU no fill kernel precedes a copy.)
-    const auto uninitialised = [](const char* label) {
-      return Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label));
-    };
-    Kokkos::View<step_type*, MemorySpace> column(uninitialised("cbgtc::surprise_count"), train.extent(0));
-    Kokkos::deep_copy(column, Kokkos::subview(train, Kokkos::ALL, 0));
-    const auto count = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), column);
+  /// buffer stays where it is. (Mirrors: on a CPU they are no copies.)
+  Kokkos::View<step_type**, Kokkos::LayoutLeft, Kokkos::HostSpace> hostTrains() const {
+    const auto count =
+        Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), Kokkos::subview(train, Kokkos::ALL, 0));
     std::int64_t held = 0;
     for (std::size_t row = 0; row < count.extent(0); ++row)
       held = std::max(held, std::min(count(row), trainCapacity()));
-    Kokkos::View<step_type**, Kokkos::LayoutRight, MemorySpace> used(
-        uninitialised("cbgtc::surprise_held"), train.extent(0), static_cast<std::size_t>(held + 1));
-    Kokkos::deep_copy(
-        used, Kokkos::subview(train, Kokkos::ALL, std::pair<std::int64_t, std::int64_t>(0, held + 1)));
-    return Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), used);
+    return Kokkos::create_mirror_view_and_copy(
+        Kokkos::HostSpace(),
+        Kokkos::subview(train, Kokkos::ALL, std::pair<std::int64_t, std::int64_t>(0, held + 1)));
   }
 
   /// Keeps neuron i's spike of step k in its train, if it has one.

@@ -157,7 +157,7 @@ namespace {
 
 // The local neurons of p among those sampled for the Poisson-surprise
 // bursts, every s-th global index, get rows of a train buffer in order.
-void keepSurpriseTrains(Population& p, const SimulationConfig& config) {
+void keepSurpriseTrains(Population& p, const SimulationConfig& config, DeviceArena<MemorySpace>& arena) {
   const std::int64_t wanted = config.analysis.surprise_neurons;
   std::int64_t rows = 0, phase = -1;
   for (index_type i = 0; i < p.localSize(); ++i)
@@ -168,13 +168,18 @@ void keepSurpriseTrains(Population& p, const SimulationConfig& config) {
   auto& st = p.stats;
   st.train_phase = static_cast<std::int32_t>(phase);
   st.train_stride = static_cast<std::int32_t>(p.size / std::min<std::int64_t>(wanted, p.size));
-  // Only the counts (column 0) start at zero: a train's steps are read up to
-  // its count, so the rest (1 MB a train in a long run) is left untouched,
-  // and on a CPU its pages are not even committed until spikes fill them.
-  st.train = Kokkos::View<step_type**, Kokkos::LayoutRight, MemorySpace>(
-      Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::" + p.name + "::surprise_trains"), rows,
-      surpriseTrainCapacity(config) + 1);
-  Kokkos::deep_copy(Kokkos::subview(st.train, Kokkos::ALL, 0), step_type(0));
+  // Only the counts (column 0) need to start at zero: a train's steps are
+  // read up to its count. On a device the trains come from the arena (zero
+  // already); on a CPU they have their own memory, whose pages (1 MB a train
+  // in a long run) are committed only as spikes fill them.
+  const std::string label = "cbgtc::" + p.name + "::surprise_trains";
+  const auto columns = surpriseTrainCapacity(config) + 1;
+  if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible) {
+    st.train = decltype(st.train)(Kokkos::view_alloc(Kokkos::WithoutInitializing, label), rows, columns);
+    Kokkos::deep_copy(Kokkos::subview(st.train, Kokkos::ALL, 0), step_type(0));
+  } else {
+    st.train = arena.zeros<decltype(st.train)>(label, rows, columns);
+  }
 }
 
 }  // namespace
@@ -275,7 +280,7 @@ void Simulation::buildPopulations() {
                                            config.analysis.spike_burst_isi_ms,
                                            static_cast<std::int32_t>(config.analysis.spike_burst_min_spikes));
     p.stats.end_steps = config.analysis.endStep(config.simulation.duration_ms, dt);
-    keepSurpriseTrains(p, config);
+    keepSurpriseTrains(p, config, _arena);
     if (const StimulusSettings* pulses = pulseHistogramStimulus(config, s.name)) {
       const double run_ms = static_cast<double>(p.stats.end_steps) * dt;  // the analysed window's end
       p.stats.pulse_start_ms = pulses->start_ms;
