@@ -3,6 +3,8 @@
 // from outside in a step: synaptic conductances and the OU background
 // current.
 
+#include <type_traits>
+
 #include "kernels/ou_noise.hpp"
 #include "kernels/stimulus.hpp"
 #include "kernels/synapse.hpp"
@@ -47,7 +49,7 @@ struct PopulationDrive {
         const ConductanceInput& in = synapses.input[p];
         x.g[p] = in.g[i];
         x.slot[p] = static_cast<std::int32_t>(k % in.n_slots);
-        x.arrived[p] = in.arrivals(x.slot[p], i);
+        x.arrived[p] = in.arrivalsAt(x.slot[p], k, i);
       }
     }
     if (noise.active) x.ou = ou(i);
@@ -88,20 +90,20 @@ struct PopulationDrive {
         const std::int32_t slot = x.slot[p];
         const std::int32_t next = slot + 1 == in.n_slots ? 0 : slot + 1;
         if (arrived != 0 && group.leader()) in.arrivals(slot, i) = 0;
-        if (k + 1 < k_end) x.arrived[p] = in.arrivals(next, i);
+        if (k + 1 < k_end) x.arrived[p] = in.arrivalsAt(next, k + 1, i);
         x.slot[p] = next;
         G_syn += addSynapticCurrent(x.g[p], arrived, in.decay, in.E_rev, V, total, abs_syn);
       }
     }
     for (int p = register_inputs; p < synapses.count; ++p) {
       const ConductanceInput& in = synapses[p];
-      std::int64_t& slot_arrivals = in.arrivals(k % in.n_slots, i);
-      const std::int64_t arrived = slot_arrivals;
+      const std::int64_t slot = k % in.n_slots;
+      const std::int64_t arrived = in.arrivalsAt(slot, k, i);
       real_type g = in.g[i];
       group.sync();
       G_syn += addSynapticCurrent(g, arrived, in.decay, in.E_rev, V, total, abs_syn);
       if (group.leader()) {
-        if (arrived != 0) slot_arrivals = 0;
+        if (arrived != 0) in.arrivals(slot, i) = 0;
         in.g[i] = g;
       }
     }
@@ -133,7 +135,7 @@ struct PopulationDrive {
       return withArrivals(g, arrived);
     }
     const ConductanceInput& in = synapses[p];
-    return withArrivals(in.g[i], in.arrivals(k % in.n_slots, i));
+    return withArrivals(in.g[i], in.arrivalsAt(k % in.n_slots, k, i));
   }
 
   /// The synaptic current of step k, −Σ g_k·(V_k − E_rev) (positive
@@ -144,7 +146,7 @@ struct PopulationDrive {
       if (p >= synapses.count) break;
       const ConductanceInput& in = synapses.input[p];
       const real_type g = x != nullptr ? withArrivals(x->g[p], x->arrived[p])
-                                       : withArrivals(in.g[i], in.arrivals(k % in.n_slots, i));
+                                       : withArrivals(in.g[i], in.arrivalsAt(k % in.n_slots, k, i));
       total += g * (V - in.E_rev);
     }
     for (int p = register_inputs; p < synapses.count; ++p) total += conductanceAt(i, p, k, x) * (V - synapses[p].E_rev);
@@ -210,7 +212,6 @@ struct PopulationDrive {
       for (int l = 0; l < W; ++l) G_syn[l] = 0;
     for (int p = 0; p < synapses.count; ++p) {
       const ConductanceInput& in = synapses[p];
-      std::int64_t* const arrivals = &in.arrivals(k % in.n_slots, i0);
       // The slots of successive steps are a ring row apart, more than a page
       // for a few hundred neurons, where hardware prefetchers stop: ask for
       // the row of a few steps ahead, to be written, since the step zeroes
@@ -218,30 +219,37 @@ struct PopulationDrive {
       // line (1500 targets), and then a chunk's slots span one line more.
       constexpr step_type ahead = 4;
       constexpr int per_line = 64 / sizeof(std::int64_t);
-      const std::int64_t* const later = &in.arrivals((k + ahead) % in.n_slots, i0);
-      for (int l = 0; l < lanes; l += per_line) prefetchForWrite(later + l);
-      prefetchForWrite(later + (lanes - 1));
+      const std::int64_t later_slot = (k + ahead) % in.n_slots;
+      if (in.mayHold(later_slot, k + ahead)) {
+        const std::int64_t* const later = &in.arrivals(later_slot, i0);
+        for (int l = 0; l < lanes; l += per_line) prefetchForWrite(later + l);
+        prefetchForWrite(later + (lanes - 1));
+      }
+      const std::int64_t slot = k % in.n_slots;
+      std::int64_t* const arrivals = &in.arrivals(slot, i0);
       real_type* const g = in.g + i0;
       const real_type decay = in.decay, E_rev = in.E_rev;
-      if (G_syn == nullptr) {
+      // A slot without arrivals for step k is zero: it is neither read nor
+      // zeroed (ConductanceInput), and g_k is g.
+      const auto add = [&](auto with_arrivals, auto with_conductance) {
         CBGTC_SIMD_LOOP
         for (int l = 0; l < lanes; ++l) {
-          const std::int64_t arrived = arrivals[l];
-          arrivals[l] = 0;
+          std::int64_t arrived = 0;
+          if constexpr (decltype(with_arrivals)::value) {
+            arrived = arrivals[l];
+            arrivals[l] = 0;
+          }
           real_type gl = g[l];
-          addSynapticCurrent(gl, arrived, decay, E_rev, V[l], I[l], abs_syn[l]);
+          const real_type gk = addSynapticCurrent(gl, arrived, decay, E_rev, V[l], I[l], abs_syn[l]);
+          if constexpr (decltype(with_conductance)::value) G_syn[l] += gk;
           g[l] = gl;
         }
-      } else {
-        CBGTC_SIMD_LOOP
-        for (int l = 0; l < lanes; ++l) {
-          const std::int64_t arrived = arrivals[l];
-          arrivals[l] = 0;
-          real_type gl = g[l];
-          G_syn[l] += addSynapticCurrent(gl, arrived, decay, E_rev, V[l], I[l], abs_syn[l]);
-          g[l] = gl;
-        }
-      }
+      };
+      const bool arrive = in.mayHold(slot, k);
+      if (arrive && G_syn == nullptr) add(std::true_type{}, std::false_type{});
+      if (arrive && G_syn != nullptr) add(std::true_type{}, std::true_type{});
+      if (!arrive && G_syn == nullptr) add(std::false_type{}, std::false_type{});
+      if (!arrive && G_syn != nullptr) add(std::false_type{}, std::true_type{});
     }
     CBGTC_SIMD_LOOP
     for (int l = 0; l < lanes; ++l) I[l] = -I[l];

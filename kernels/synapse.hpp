@@ -65,31 +65,72 @@ KOKKOS_FORCEINLINE_FUNCTION real_type addSynapticCurrent(real_type& g, std::int6
 /// the conductances, as raw device pointers (the Views that own them live
 /// with the projection), so that any number of inputs can sit in a device
 /// array.
+///
+/// A ring's slot holds the arrivals of one step at a time: the pending
+/// steps of a ring of n slots are k … k + n − 1. Where the projection keeps
+/// stamps, each delivery that adds to a slot writes the step it adds for
+/// into the slot's stamp, and a slot whose stamp is not step k holds no
+/// arrivals for step k: it is zero, and a step need neither read nor zero
+/// it. In a few hundred neurons' network most slots of an epoch receive
+/// nothing (a delay's worth of slots, one spiking step each), so the step
+/// reads a fraction of the ring (docs/performance.md, "Arrival stamps").
 struct ConductanceInput {
   std::int64_t* ring = nullptr;  // [slot][target], quanta: slot·targets + target
-  real_type* g = nullptr;        // per target: conductance at the start of the next step, before arrivals
-  std::int64_t targets = 0;
-  real_type decay = 1;           // e^{−dt/τ}
+  const std::int64_t* stamps =
+      nullptr;             // per slot: the step it last received arrivals for; nullptr: none kept
+  real_type* g = nullptr;  // per target: conductance at the start of the next step, before arrivals
+  real_type decay = 1;     // e^{−dt/τ}
   real_type E_rev = 0;
-  std::int32_t n_slots = 1;      // > max delay in steps
+  index_type targets = 0;    // a slot's row
+  std::int32_t n_slots = 1;  // > max delay in steps
 
-  /// The input of a ring View [slot][target] and a conductance View.
-  template <class Ring, class Conductances>
-  static ConductanceInput of(const Ring& ring, const Conductances& g, real_type decay, real_type E_rev) {
+  /// The input of a ring View [slot][target], its stamps (an empty View:
+  /// none kept) and a conductance View.
+  template <class Ring, class Conductances, class Stamps>
+  static ConductanceInput of(const Ring& ring, const Conductances& g, real_type decay, real_type E_rev,
+                             const Stamps& stamps) {
     ConductanceInput in;
     in.ring = ring.data();
+    in.stamps = stamps.extent(0) > 0 ? stamps.data() : nullptr;
     in.g = g.data();
-    in.targets = static_cast<std::int64_t>(ring.extent(1));
+    in.targets = static_cast<index_type>(ring.extent(1));
     in.n_slots = static_cast<std::int32_t>(ring.extent(0));
     in.decay = decay;
     in.E_rev = E_rev;
     return in;
   }
 
+  /// The input of a ring without stamps.
+  template <class Ring, class Conductances>
+  static ConductanceInput of(const Ring& ring, const Conductances& g, real_type decay, real_type E_rev) {
+    return of(ring, g, decay, E_rev, Kokkos::View<std::int64_t*, Kokkos::HostSpace>());
+  }
+
   KOKKOS_FORCEINLINE_FUNCTION std::int64_t& arrivals(std::int64_t slot, index_type i) const {
     return ring[slot * targets + i];
   }
+
+  /// Whether slot `slot` (k mod n_slots) may hold arrivals for step k.
+  KOKKOS_FORCEINLINE_FUNCTION bool mayHold(std::int64_t slot, step_type k) const {
+    return stamps == nullptr || stamps[slot] == k;
+  }
+
+  /// Target i's arrivals of step k, in slot `slot` (k mod n_slots).
+  KOKKOS_FORCEINLINE_FUNCTION std::int64_t arrivalsAt(std::int64_t slot, step_type k, index_type i) const {
+    return mayHold(slot, k) ? arrivals(slot, i) : 0;
+  }
 };
+
+/// Marks ring slot `slot` as holding arrivals for step `arrival`. Every
+/// writer of a slot within one delivery writes the same step; `plain`: one
+/// thread delivers, so no atomic store is needed.
+KOKKOS_FORCEINLINE_FUNCTION void stampSlot(std::int64_t* stamps, std::int64_t slot, step_type arrival,
+                                           bool plain) {
+  if (plain)
+    stamps[slot] = arrival;
+  else
+    static_cast<void>(Kokkos::atomic_exchange(&stamps[slot], static_cast<std::int64_t>(arrival)));
+}
 
 /// Inputs a GPU thread keeps in registers while it advances a neuron; any
 /// further ones it reads and writes in memory.
@@ -284,6 +325,7 @@ struct DeliverySlot {
   const typename Matrix::value_type* weights = nullptr;
   const std::uint16_t* delays = nullptr;  // per synapse; nullptr: delay_steps for all
   std::int64_t* ring = nullptr;           // [slot][target], row-major
+  std::int64_t* stamps = nullptr;         // the ring's stamps (ConductanceInput); nullptr: none kept
   std::int64_t ring_stride = 0;           // elements from one slot's row to the next
   step_type n_slots = 0;
   index_type n_targets = 0;  // the ring's targets (a slot's row)
@@ -306,6 +348,14 @@ struct DeliverySlot {
     return {part == 0 ? begin : begin + starts[part - 1], part == parts - 1 ? end : begin + starts[part]};
   }
 
+  /// Stamps the slot a spike's synapses add to (kept only with a uniform
+  /// delay, so one slot per spike).
+  KOKKOS_INLINE_FUNCTION void stamp(const SpikeRecord& spike, bool plain) const {
+    if (stamps == nullptr) return;
+    const step_type arrival = spike.step + delay_steps;
+    stampSlot(stamps, arrival % n_slots, arrival, plain);
+  }
+
   KOKKOS_INLINE_FUNCTION void deliverSynapse(const SpikeRecord& spike, const typename Matrix::size_type e,
                                              bool plain) const {
     const step_type d = delays ? static_cast<step_type>(delays[e]) : delay_steps;
@@ -318,16 +368,18 @@ struct DeliverySlot {
 };
 
 /// The slot of a projection: its matrix by source, per-synapse delays (or
-/// none) and uniform delay, and its arrival ring [slot][target].
-template <class Matrix, class Delays, class Ring>
+/// none) and uniform delay, its arrival ring [slot][target] and the ring's
+/// stamps (empty: none kept; kept only with a uniform delay).
+template <class Matrix, class Delays, class Ring, class Stamps>
 DeliverySlot<Matrix> deliverySlot(const Matrix& by_source, const Delays& delays, std::int32_t delay_steps,
-                                  const Ring& ring) {
+                                  const Ring& ring, const Stamps& stamps) {
   DeliverySlot<Matrix> slot;
   slot.row_map = by_source.graph.row_map.data();
   slot.targets = by_source.graph.entries.data();
   slot.weights = by_source.values.data();
   slot.delays = delays.extent(0) > 0 ? delays.data() : nullptr;
   slot.ring = ring.data();
+  slot.stamps = slot.delays == nullptr && stamps.extent(0) > 0 ? stamps.data() : nullptr;
   slot.ring_stride = static_cast<std::int64_t>(ring.stride(0));
   slot.n_slots = static_cast<step_type>(ring.extent(0));
   slot.n_targets = static_cast<index_type>(ring.extent(1));
@@ -335,12 +387,19 @@ DeliverySlot<Matrix> deliverySlot(const Matrix& by_source, const Delays& delays,
   return slot;
 }
 
+/// The slot of a projection whose ring keeps no stamps.
+template <class Matrix, class Delays, class Ring>
+DeliverySlot<Matrix> deliverySlot(const Matrix& by_source, const Delays& delays, std::int32_t delay_steps,
+                                  const Ring& ring) {
+  return deliverySlot(by_source, delays, delay_steps, ring, Kokkos::View<std::int64_t*, Kokkos::HostSpace>());
+}
+
 template <class Matrix>
 bool operator==(const DeliverySlot<Matrix>& a, const DeliverySlot<Matrix>& b) {
   return a.row_map == b.row_map && a.targets == b.targets && a.weights == b.weights && a.delays == b.delays &&
-         a.ring == b.ring && a.ring_stride == b.ring_stride && a.n_slots == b.n_slots &&
-         a.n_targets == b.n_targets && a.delay_steps == b.delay_steps && a.part_starts == b.part_starts &&
-         a.part_count == b.part_count;
+         a.ring == b.ring && a.stamps == b.stamps && a.ring_stride == b.ring_stride &&
+         a.n_slots == b.n_slots && a.n_targets == b.n_targets && a.delay_steps == b.delay_steps &&
+         a.part_starts == b.part_starts && a.part_count == b.part_count;
 }
 
 /// Where parts 1 … parts − 1 of every row of a matrix by source start, from
@@ -372,7 +431,7 @@ Kokkos::View<std::uint32_t*, Kokkos::HostSpace> rowPartStarts(const Matrix& by_s
 /// Part `part` of `parts` of a fused delivery on a CPU backend: every spike
 /// of population p through the projections out of p (as deliverToAll), to
 /// the targets that thread `part` advances only (rowPart); the parts'
-/// targets do not overlap, so plain adds.
+/// targets do not overlap, so plain adds. Part 0 alone stamps the slots.
 template <class Slots, class First, class SpikeView>
 void deliverToPart(int part, int parts, const Slots& slots, const First& first, const SpikeView& spikes,
                    std::size_t n_spikes) {
@@ -382,6 +441,7 @@ void deliverToPart(int part, int parts, const Slots& slots, const First& first, 
     if (spike.source() >= populations) continue;
     for (auto q = first(spike.source()); q < first(spike.source() + 1); ++q) {
       const auto slot = slots(q);
+      if (part == 0) slot.stamp(spike, true);
       const auto [from, to] = slot.rowPartOf(static_cast<index_type>(spike.index), part, parts);
       for (auto e = from; e < to; ++e) slot.deliverSynapse(spike, e, true);
     }
@@ -426,6 +486,7 @@ void deliverToAll(const ExecutionSpace& space, const Slots& slots, const First& 
           if (spike.source() >= populations) return;
           for (auto q = first(spike.source()); q < first(spike.source() + 1); ++q) {
             const auto slot = slots(q);
+            Kokkos::single(Kokkos::PerTeam(team), [&] { slot.stamp(spike, false); });
             Kokkos::parallel_for(
                 Kokkos::TeamThreadRange(team, slot.row_map[spike.index], slot.row_map[spike.index + 1]),
                 [&](const auto e) { slot.deliverSynapse(spike, e, false); });
@@ -442,6 +503,7 @@ void deliverToAll(const ExecutionSpace& space, const Slots& slots, const First& 
         if (spike.source() >= populations) return;
         for (auto q = first(spike.source()); q < first(spike.source() + 1); ++q) {
           const auto slot = slots(q);
+          slot.stamp(spike, plain);
           for (auto e = slot.row_map[spike.index]; e < slot.row_map[spike.index + 1]; ++e)
             slot.deliverSynapse(spike, e, plain);
         }

@@ -623,6 +623,9 @@ void Simulation::restore(const std::string& path) {
         if (pending.size() % 4 != 0) fail(g + "/pending has the wrong length");
         const auto ring = Kokkos::create_mirror_view(Kokkos::HostSpace(), _rings[q]);
         Kokkos::deep_copy(ring, 0);
+        // Each slot's stamp (ConductanceInput): the step of its arrivals, if it holds any.
+        const auto stamps = Kokkos::create_mirror_view(Kokkos::HostSpace(), _ring_stamps[q]);
+        Kokkos::deep_copy(stamps, -1);
         const auto slots = static_cast<step_type>(ring.extent(0));
         // Rows of (steps ahead, target, quanta / 2^32, quanta % 2^32), each a whole number in its range.
         const auto whole = [](double v, double lo, double hi) {
@@ -642,8 +645,10 @@ void Simulation::restore(const std::string& path) {
                                       static_cast<std::int64_t>(pending[j + 3]);
           ring(static_cast<std::size_t>((k + d) % slots), static_cast<std::size_t>(t - target.block.begin)) =
               quanta;
+          if (stamps.extent(0) > 0) stamps(static_cast<std::size_t>((k + d) % slots)) = k + d;
         }
         Kokkos::deep_copy(_rings[q], ring);
+        Kokkos::deep_copy(_ring_stamps[q], stamps);
       }
       if (proj.plasticity.enabled()) {
         const std::vector<double> u = file.doubles(g + "/release_u"), x = file.doubles(g + "/release_x"),

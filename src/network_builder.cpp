@@ -390,16 +390,21 @@ void Simulation::addProjection(const ProjectionSettings& s, const Connectivity& 
   // (its current would be exactly zero).
   if (proj.synapseCount() == 0) {
     _rings.emplace_back();
+    _ring_stamps.emplace_back();
     _conductances.emplace_back();
     return;
   }
   _rings.push_back(_arena.zeros<decltype(_rings)::value_type>(
       "cbgtc::" + s.name + "::ring", proj.max_delay_steps + 1, shape.localTargets()));
+  _ring_stamps.push_back(keepsStamps(proj)
+                             ? _arena.zeros<decltype(_ring_stamps)::value_type>(
+                                   "cbgtc::" + s.name + "::ring_stamps", proj.max_delay_steps + 1)
+                             : decltype(_ring_stamps)::value_type());
   _conductances.push_back(
       _arena.zeros<decltype(_conductances)::value_type>("cbgtc::" + s.name + "::g", shape.localTargets()));
   _populations[target].drive.synapses.add(ConductanceInput::of(
       _rings.back(), _conductances.back(), static_cast<real_type>(std::exp(-dt / s.tau_ms)),
-      static_cast<real_type>(s.E_rev_mV)));
+      static_cast<real_type>(s.E_rev_mV), _ring_stamps.back()));
 }
 
 // The trains of this rank's neurons of a replaying population, from its

@@ -90,6 +90,16 @@ struct Projection {
   std::size_t bytes() const;
 };
 
+/// A projection deliverToAll takes: one whose spikes all carry the same
+/// efficacy and none of whose steps are pulled.
+inline bool deliveredToAll(const Projection& proj) {
+  return !proj.plasticity.enabled() && !proj.pull.enabled();
+}
+
+/// Whether the projection's ring keeps stamps (ConductanceInput): its
+/// deliveries are deliverToAll's, and with one delay each spike stamps one slot.
+inline bool keepsStamps(const Projection& proj) { return deliveredToAll(proj) && proj.delays.extent(0) == 0; }
+
 /// Generates the synapses of one projection on the device, one thread per
 /// target: for target j the sources, weights and delays are a pure function
 /// of (seed, projection key, j), the key being rng::streamKey of the

@@ -180,6 +180,7 @@ class Simulation {
   std::vector<Recording> _recordings;                 // recordPlans(config)'s order
   std::vector<Projection> _projections;
   std::vector<Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>> _rings;  // per projection
+  std::vector<Kokkos::View<std::int64_t*, MemorySpace>> _ring_stamps;  // per projection (empty: none kept)
   std::vector<Kokkos::View<real_type*, MemorySpace>> _conductances;                   // per projection
   std::vector<Kokkos::View<double*, MemorySpace>> _stimulus_onsets;  // of stimuli with irregular pulses
   std::vector<Kokkos::View<std::uint8_t*, MemorySpace>> _stimulus_targets;            // per stimulus (empty: all)

@@ -12,10 +12,6 @@ namespace cbgtc {
 
 namespace {
 
-/// A projection deliverToAll takes: one whose spikes all carry the same
-/// efficacy and none of whose steps are pulled.
-bool deliveredToAll(const Projection& proj) { return !proj.plasticity.enabled() && !proj.pull.enabled(); }
-
 /// Where the parts of a CPU delivery (deliverToPart) start in each row of
 /// the projection (rowPartStarts), on a CPU backend with several threads,
 /// where the table takes at most an eighth of the rows' bytes (4 of 8 per
@@ -220,7 +216,7 @@ void Simulation::updateDeliveryTables() {
     for (const std::size_t p : fused.projections) {
       const Projection& proj = _projections[p];
       DeliverySlot<ProjectionMatrix> slot =
-          deliverySlot(proj.by_source, proj.delays, proj.delay_steps, _rings[p]);
+          deliverySlot(proj.by_source, proj.delays, proj.delay_steps, _rings[p], _ring_stamps[p]);
       if (_part_starts[p].extent(0) > 0) {
         slot.part_starts = _part_starts[p].data();
         slot.part_count = ExecutionSpace().concurrency();

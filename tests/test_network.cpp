@@ -204,10 +204,31 @@ TEST(Delivery, AddedConductanceEqualsSumOfSpikingWeights) {
               (synapses + 1) * conductance_quantum);
 }
 
+// Every slot of a ring that holds arrivals carries their step as its stamp
+// (ConductanceInput): one of the arrival steps of the spikes, congruent to
+// the slot. A step reads only slots stamped with its own step.
+void expectStampedWhereArrivals(const Ring& ring, const Kokkos::View<std::int64_t*, MemorySpace>& stamps,
+                                const std::set<step_type>& arrivals, std::size_t p) {
+  const auto r = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), ring);
+  const auto s = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), stamps);
+  const auto n_slots = static_cast<step_type>(r.extent(0));
+  std::size_t stamped = 0;
+  for (std::size_t x = 0; x < r.extent(0); ++x) {
+    bool holds = false;
+    for (std::size_t y = 0; y < r.extent(1); ++y) holds |= r(x, y) != 0;
+    if (!holds) continue;
+    ++stamped;
+    EXPECT_EQ(s(x) % n_slots, static_cast<step_type>(x)) << "projection " << p << " slot " << x;
+    EXPECT_EQ(arrivals.count(s(x)), 1u) << "projection " << p << " slot " << x << " stamp " << s(x);
+  }
+  EXPECT_GT(stamped, 0u) << p;
+}
+
 // Three projections (two out of the GPe, one out of the STN, one with
 // per-synapse delays) delivered in one launch fill each ring exactly as a
 // launch per projection does, with either strategy; spikes of a population
-// beyond the table are skipped.
+// beyond the table are skipped. The rings of a uniform delay are stamped
+// (also by a CPU delivery in parts, where part 0 alone stamps).
 TEST(Delivery, OneLaunchForManyProjectionsFillsTheirRingsAsOneEach) {
   struct Case {
     std::uint32_t source;
@@ -232,22 +253,41 @@ TEST(Delivery, OneLaunchForManyProjectionsFillsTheirRingsAsOneEach) {
     if (i % 7 == 0) h_spikes(n_spikes++) = SpikeRecord{1236, 5, i};  // beyond the table's populations
   }
   const auto spikes = Kokkos::create_mirror_view_and_copy(MemorySpace(), h_spikes);
+  // The arrival steps of each projection's spikes (uniform delays).
+  std::vector<std::set<step_type>> arrivals(projections.size());
+  for (std::size_t p = 0; p < projections.size(); ++p)
+    for (std::size_t s = 0; s < n_spikes; ++s)
+      if (h_spikes(s).source() == projections[p].source)
+        arrivals[p].insert(h_spikes(s).step + projections[p].delay_steps);
+  using Stamps = Kokkos::View<std::int64_t*, MemorySpace>;
+  const auto table = [&](std::vector<Ring>& rings, std::vector<Stamps>& stamps) {
+    // The table's rows sorted by source population: the STN's, then the GPe's.
+    std::vector<DeliverySlot<ProjectionMatrix>> slots;
+    rings.resize(projections.size());
+    stamps.resize(projections.size());
+    for (std::size_t p = 0; p < projections.size(); ++p) {
+      rings[p] = Ring("cbgtc::test::together", projections[p].max_delay_steps + 1, 200);
+      stamps[p] = Stamps("cbgtc::test::stamps", projections[p].max_delay_steps + 1);
+      Kokkos::deep_copy(stamps[p], -1);
+    }
+    for (const std::size_t p : {1u, 0u, 2u}) {
+      const Projection& proj = projections[p];
+      slots.push_back(deliverySlot(proj.by_source, proj.delays, proj.delay_steps, rings[p], stamps[p]));
+      EXPECT_EQ(slots.back().stamps == nullptr, proj.delays.extent(0) > 0);  // stamps with one delay only
+    }
+    return slots;
+  };
+  std::vector<std::int32_t> first = {0, 1, 3};
   for (const Delivery strategy : {Delivery::ThreadPerSpike, Delivery::TeamPerSpike}) {
     std::vector<Ring> alone, together;
-    std::vector<DeliverySlot<ProjectionMatrix>> slots;
+    std::vector<Stamps> stamps;
     for (const Projection& proj : projections) {
       alone.emplace_back("cbgtc::test::alone", proj.max_delay_steps + 1, 200);
       deliverSpikes(ExecutionSpace(), proj.by_source, spikes, n_spikes, proj.source,
                     Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, alone.back(),
                     strategy);
-      together.emplace_back("cbgtc::test::together", proj.max_delay_steps + 1, 200);
     }
-    // The table's rows sorted by source population: the STN's, then the GPe's.
-    std::vector<std::int32_t> first = {0, 1, 3};
-    for (const std::size_t p : {1u, 0u, 2u}) {
-      const Projection& proj = projections[p];
-      slots.push_back(deliverySlot(proj.by_source, proj.delays, proj.delay_steps, together[p]));
-    }
+    std::vector<DeliverySlot<ProjectionMatrix>> slots = table(together, stamps);
     Kokkos::View<DeliverySlot<ProjectionMatrix>*, MemorySpace> d_slots("cbgtc::test::slots", slots.size());
     Kokkos::View<std::int32_t*, MemorySpace> d_first("cbgtc::test::first", first.size());
     Kokkos::deep_copy(d_slots,
@@ -268,6 +308,32 @@ TEST(Delivery, OneLaunchForManyProjectionsFillsTheirRingsAsOneEach) {
           sum += a(x, y);
         }
       EXPECT_GT(sum, 0) << p;
+      if (projections[p].delays.extent(0) == 0)
+        expectStampedWhereArrivals(together[p], stamps[p], arrivals[p], p);
+    }
+  }
+  // A CPU backend's delivery in two parts (deliverToPart), one after the
+  // other: the same rings and stamps as one part.
+  if (Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible) {
+    std::vector<Ring> one, two;
+    std::vector<Stamps> one_stamps, two_stamps;
+    const auto slots_one = table(one, one_stamps);
+    const auto slots_two = table(two, two_stamps);
+    const Kokkos::View<const DeliverySlot<ProjectionMatrix>*, Kokkos::HostSpace,
+                       Kokkos::MemoryTraits<Kokkos::Unmanaged>>
+        h_one(slots_one.data(), slots_one.size()), h_two(slots_two.data(), slots_two.size());
+    const Kokkos::View<const std::int32_t*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>
+        h_first(first.data(), first.size());
+    deliverToPart(0, 1, h_one, h_first, h_spikes, n_spikes);
+    for (int part = 0; part < 2; ++part) deliverToPart(part, 2, h_two, h_first, h_spikes, n_spikes);
+    for (std::size_t p = 0; p < projections.size(); ++p) {
+      for (std::size_t x = 0; x < one[p].extent(0); ++x) {
+        EXPECT_EQ(two_stamps[p](x), one_stamps[p](x)) << "projection " << p << " slot " << x;
+        for (std::size_t y = 0; y < one[p].extent(1); ++y)
+          ASSERT_EQ(two[p](x, y), one[p](x, y)) << "projection " << p << " slot " << x << " target " << y;
+      }
+      if (projections[p].delays.extent(0) == 0)
+        expectStampedWhereArrivals(two[p], two_stamps[p], arrivals[p], p);
     }
   }
 }
