@@ -201,6 +201,7 @@ struct ThreadPerSpikeDelivery {
   Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace> ring;
   Kokkos::View<const std::int32_t*, MemorySpace> pulled;
   Kokkos::View<const double*, MemorySpace> efficacy;
+  std::int64_t* stamps;  // the ring's (ConductanceInput); nullptr: none kept
   std::uint32_t source;
   std::int32_t delay_steps;
   step_type k0, n_slots;
@@ -210,6 +211,13 @@ struct ThreadPerSpikeDelivery {
   KOKKOS_INLINE_FUNCTION bool delivers(const SpikeRecord& spike) const {
     return spike.source() == source &&
            !(skip_pulled && pulled(static_cast<std::int32_t>(spike.step - k0)) >= 0);
+  }
+
+  /// Stamps the slot a delivered spike adds to (kept only with one delay).
+  KOKKOS_INLINE_FUNCTION void stamp(const SpikeRecord& spike, bool plain) const {
+    if (stamps == nullptr) return;
+    const step_type arrival = spike.step + delay_steps;
+    stampSlot(stamps, arrival % n_slots, arrival, plain);
   }
 
   /// Spike s's synapses [from, to) of its row.
@@ -229,16 +237,19 @@ struct ThreadPerSpikeDelivery {
 
   KOKKOS_INLINE_FUNCTION void operator()(const std::size_t s) const {
     const auto spike = spikes(s);
-    if (delivers(spike)) deliverSynapses(s, spike, row_map(spike.index), row_map(spike.index + 1));
+    if (!delivers(spike)) return;
+    stamp(spike, Plain);
+    deliverSynapses(s, spike, row_map(spike.index), row_map(spike.index + 1));
   }
 
   /// CPU backends: every spike to the targets of part `part` of `parts`
-  /// only (rowPart), with plain adds, as deliverToPart.
+  /// only (rowPart), with plain adds, as deliverToPart; part 0 stamps.
   void deliverToPart(const std::size_t n_spikes, const int part, const int parts) const {
     const auto n_targets = static_cast<index_type>(ring.extent(1));
     for (std::size_t s = 0; s < n_spikes; ++s) {
       const auto spike = spikes(s);
       if (!delivers(spike)) continue;
+      if (part == 0) stamp(spike, true);
       const auto [from, to] =
           rowPart(targets.data(), row_map(spike.index), row_map(spike.index + 1), n_targets, part, parts);
       deliverSynapses(s, spike, from, to);
@@ -253,7 +264,9 @@ struct ThreadPerSpikeDelivery {
 /// delivery handles (pulled(step − k0) ≥ 0; pulled empty: none). Both
 /// strategies add the same integers, so the rings are identical whichever runs.
 /// `efficacy`, when not empty, scales spike s's weights by efficacy(s)
-/// (short-term plasticity).
+/// (short-term plasticity). `stamps`, when not empty, are the ring's
+/// (ConductanceInput), kept for a projection with one delay whose steps are
+/// never pulled (a pulled step would fill slots without stamping them).
 template <class ExecutionSpace, class Matrix, class SpikeView, class MemorySpace>
 void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const SpikeView& spikes,
                    std::size_t n_spikes, std::uint32_t source,
@@ -261,7 +274,8 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
                    const Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace>& ring,
                    Delivery strategy = Delivery::ThreadPerSpike,
                    const Kokkos::View<const std::int32_t*, MemorySpace>& pulled = {}, step_type k0 = 0,
-                   const Kokkos::View<const double*, MemorySpace>& efficacy = {}) {
+                   const Kokkos::View<const double*, MemorySpace>& efficacy = {},
+                   const Kokkos::View<std::int64_t*, MemorySpace>& stamps = {}) {
   const auto row_map = by_source.graph.row_map;
   const auto targets = by_source.graph.entries;
   const auto weights = by_source.values;
@@ -269,6 +283,7 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
   const bool per_synapse_delay = delays.extent(0) > 0;
   const bool skip_pulled = pulled.extent(0) > 0;
   const bool plastic = efficacy.extent(0) > 0;
+  std::int64_t* const stamp_of_slot = !per_synapse_delay && stamps.extent(0) > 0 ? stamps.data() : nullptr;
   if (n_spikes == 0) return;
   if (strategy == Delivery::TeamPerSpike) {
     using Policy = Kokkos::TeamPolicy<ExecutionSpace>;
@@ -280,6 +295,10 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
           if (spike.source() != source) return;
           if (skip_pulled && pulled(static_cast<std::int32_t>(spike.step - k0)) >= 0) return;
           const auto i = spike.index;
+          if (stamp_of_slot != nullptr)
+            Kokkos::single(Kokkos::PerTeam(team), [&] {
+              stampSlot(stamp_of_slot, (spike.step + delay_steps) % n_slots, spike.step + delay_steps, false);
+            });
           const double per_unit = quantaPerUnit(plastic ? efficacy(team.league_rank()) : 1.0);
           Kokkos::parallel_for(Kokkos::TeamThreadRange(team, row_map(i), row_map(i + 1)), [&](const auto e) {
             const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;
@@ -295,8 +314,9 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
   // to the targets it advances (as deliverToAll).
   const auto functor = [&](auto plain) {
     return ThreadPerSpikeDelivery<decltype(plain)::value, SpikeView, Matrix, MemorySpace>{
-        spikes,      row_map, targets, weights,           delays,      ring,   pulled, efficacy, source,
-        delay_steps, k0,      n_slots, per_synapse_delay, skip_pulled, plastic};
+        spikes,  row_map,           targets,       weights, delays,      ring,
+        pulled,  efficacy,          stamp_of_slot, source,  delay_steps, k0,
+        n_slots, per_synapse_delay, skip_pulled,   plastic};
   };
   constexpr bool host = Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
   if constexpr (host) {

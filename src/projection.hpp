@@ -96,9 +96,10 @@ inline bool deliveredToAll(const Projection& proj) {
   return !proj.plasticity.enabled() && !proj.pull.enabled();
 }
 
-/// Whether the projection's ring keeps stamps (ConductanceInput): its
-/// deliveries are deliverToAll's, and with one delay each spike stamps one slot.
-inline bool keepsStamps(const Projection& proj) { return deliveredToAll(proj) && proj.delays.extent(0) == 0; }
+/// Whether the projection's ring keeps stamps (ConductanceInput): with one
+/// delay each spike stamps one slot, and none of its steps is pulled (pull
+/// delivery fills slots without stamping them).
+inline bool keepsStamps(const Projection& proj) { return !proj.pull.enabled() && proj.delays.extent(0) == 0; }
 
 /// Generates the synapses of one projection on the device, one thread per
 /// target: for target j the sources, weights and delays are a pure function

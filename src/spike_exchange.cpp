@@ -183,7 +183,7 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
                     proj.delivery,
                     pulled > 0 ? Kokkos::View<const std::int32_t*, MemorySpace>(proj.pull.columns)
                                : Kokkos::View<const std::int32_t*, MemorySpace>(),
-                    k0, efficacy);
+                    k0, efficacy, _ring_stamps[p]);
     }
   }
   PhaseTimer timer(timed, _phases.output);

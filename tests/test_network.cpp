@@ -227,8 +227,9 @@ void expectStampedWhereArrivals(const Ring& ring, const Kokkos::View<std::int64_
 // Three projections (two out of the GPe, one out of the STN, one with
 // per-synapse delays) delivered in one launch fill each ring exactly as a
 // launch per projection does, with either strategy; spikes of a population
-// beyond the table are skipped. The rings of a uniform delay are stamped
-// (also by a CPU delivery in parts, where part 0 alone stamps).
+// beyond the table are skipped. The rings of a uniform delay are stamped,
+// by either delivery (and by a CPU delivery in parts, where part 0 alone
+// stamps).
 TEST(Delivery, OneLaunchForManyProjectionsFillsTheirRingsAsOneEach) {
   struct Case {
     std::uint32_t source;
@@ -280,12 +281,14 @@ TEST(Delivery, OneLaunchForManyProjectionsFillsTheirRingsAsOneEach) {
   std::vector<std::int32_t> first = {0, 1, 3};
   for (const Delivery strategy : {Delivery::ThreadPerSpike, Delivery::TeamPerSpike}) {
     std::vector<Ring> alone, together;
-    std::vector<Stamps> stamps;
+    std::vector<Stamps> stamps, alone_stamps;
     for (const Projection& proj : projections) {
       alone.emplace_back("cbgtc::test::alone", proj.max_delay_steps + 1, 200);
+      alone_stamps.emplace_back("cbgtc::test::alone_stamps", proj.max_delay_steps + 1);
+      Kokkos::deep_copy(alone_stamps.back(), -1);
       deliverSpikes(ExecutionSpace(), proj.by_source, spikes, n_spikes, proj.source,
                     Kokkos::View<const delay_type*, MemorySpace>(proj.delays), proj.delay_steps, alone.back(),
-                    strategy);
+                    strategy, {}, 0, {}, alone_stamps.back());
     }
     std::vector<DeliverySlot<ProjectionMatrix>> slots = table(together, stamps);
     Kokkos::View<DeliverySlot<ProjectionMatrix>*, MemorySpace> d_slots("cbgtc::test::slots", slots.size());
@@ -308,8 +311,10 @@ TEST(Delivery, OneLaunchForManyProjectionsFillsTheirRingsAsOneEach) {
           sum += a(x, y);
         }
       EXPECT_GT(sum, 0) << p;
-      if (projections[p].delays.extent(0) == 0)
+      if (projections[p].delays.extent(0) == 0) {
         expectStampedWhereArrivals(together[p], stamps[p], arrivals[p], p);
+        expectStampedWhereArrivals(alone[p], alone_stamps[p], arrivals[p], p);
+      }
     }
   }
   // A CPU backend's delivery in two parts (deliverToPart), one after the
@@ -578,6 +583,7 @@ TEST(Delivery, CpuPartsOfAPlasticProjectionTogetherFillItsRing) {
                    ring,
                    pulled,
                    efficacy,
+                   nullptr,
                    stn_position,
                    proj.delay_steps,
                    77,
