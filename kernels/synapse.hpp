@@ -76,8 +76,7 @@ KOKKOS_FORCEINLINE_FUNCTION real_type addSynapticCurrent(real_type& g, std::int6
 /// reads a fraction of the ring (docs/performance.md, "Arrival stamps").
 struct ConductanceInput {
   std::int64_t* ring = nullptr;  // [slot][target], quanta: slot·targets + target
-  const std::int64_t* stamps =
-      nullptr;             // per slot: the step it last received arrivals for; nullptr: none kept
+  const std::int64_t* stamps = nullptr;  // per slot: the step of its latest arrivals; nullptr: none kept
   real_type* g = nullptr;  // per target: conductance at the start of the next step, before arrivals
   real_type decay = 1;     // e^{−dt/τ}
   real_type E_rev = 0;
@@ -121,15 +120,18 @@ struct ConductanceInput {
   }
 };
 
-/// Marks ring slot `slot` as holding arrivals for step `arrival`. Every
-/// writer of a slot within one delivery writes the same step; `plain`: one
-/// thread delivers, so no atomic store is needed.
-KOKKOS_FORCEINLINE_FUNCTION void stampSlot(std::int64_t* stamps, std::int64_t slot, step_type arrival,
-                                           bool plain) {
+/// Stamps the slot of step `arrival` in a ring of n_slots as holding
+/// arrivals for it (stamps nullptr: the ring keeps none). Every writer of a
+/// slot within one delivery writes the same step; `plain`: one thread
+/// delivers, so no atomic store is needed.
+KOKKOS_FORCEINLINE_FUNCTION void stampArrival(std::int64_t* stamps, step_type n_slots, step_type arrival,
+                                              bool plain) {
+  if (stamps == nullptr) return;
+  std::int64_t* const stamp = &stamps[arrival % n_slots];
   if (plain)
-    stamps[slot] = arrival;
+    *stamp = arrival;
   else
-    static_cast<void>(Kokkos::atomic_exchange(&stamps[slot], static_cast<std::int64_t>(arrival)));
+    static_cast<void>(Kokkos::atomic_exchange(stamp, static_cast<std::int64_t>(arrival)));
 }
 
 /// Inputs a GPU thread keeps in registers while it advances a neuron; any
@@ -213,13 +215,6 @@ struct ThreadPerSpikeDelivery {
            !(skip_pulled && pulled(static_cast<std::int32_t>(spike.step - k0)) >= 0);
   }
 
-  /// Stamps the slot a delivered spike adds to (kept only with one delay).
-  KOKKOS_INLINE_FUNCTION void stamp(const SpikeRecord& spike, bool plain) const {
-    if (stamps == nullptr) return;
-    const step_type arrival = spike.step + delay_steps;
-    stampSlot(stamps, arrival % n_slots, arrival, plain);
-  }
-
   /// Spike s's synapses [from, to) of its row.
   template <class Offset>
   KOKKOS_INLINE_FUNCTION void deliverSynapses(const std::size_t s, const SpikeRecord& spike,
@@ -238,7 +233,7 @@ struct ThreadPerSpikeDelivery {
   KOKKOS_INLINE_FUNCTION void operator()(const std::size_t s) const {
     const auto spike = spikes(s);
     if (!delivers(spike)) return;
-    stamp(spike, Plain);
+    stampArrival(stamps, n_slots, spike.step + delay_steps, Plain);
     deliverSynapses(s, spike, row_map(spike.index), row_map(spike.index + 1));
   }
 
@@ -249,7 +244,7 @@ struct ThreadPerSpikeDelivery {
     for (std::size_t s = 0; s < n_spikes; ++s) {
       const auto spike = spikes(s);
       if (!delivers(spike)) continue;
-      if (part == 0) stamp(spike, true);
+      if (part == 0) stampArrival(stamps, n_slots, spike.step + delay_steps, true);
       const auto [from, to] =
           rowPart(targets.data(), row_map(spike.index), row_map(spike.index + 1), n_targets, part, parts);
       deliverSynapses(s, spike, from, to);
@@ -296,9 +291,8 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
           if (skip_pulled && pulled(static_cast<std::int32_t>(spike.step - k0)) >= 0) return;
           const auto i = spike.index;
           if (stamp_of_slot != nullptr)
-            Kokkos::single(Kokkos::PerTeam(team), [&] {
-              stampSlot(stamp_of_slot, (spike.step + delay_steps) % n_slots, spike.step + delay_steps, false);
-            });
+            Kokkos::single(Kokkos::PerTeam(team),
+                           [&] { stampArrival(stamp_of_slot, n_slots, spike.step + delay_steps, false); });
           const double per_unit = quantaPerUnit(plastic ? efficacy(team.league_rank()) : 1.0);
           Kokkos::parallel_for(Kokkos::TeamThreadRange(team, row_map(i), row_map(i + 1)), [&](const auto e) {
             const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;
@@ -371,9 +365,7 @@ struct DeliverySlot {
   /// Stamps the slot a spike's synapses add to (kept only with a uniform
   /// delay, so one slot per spike).
   KOKKOS_INLINE_FUNCTION void stamp(const SpikeRecord& spike, bool plain) const {
-    if (stamps == nullptr) return;
-    const step_type arrival = spike.step + delay_steps;
-    stampSlot(stamps, arrival % n_slots, arrival, plain);
+    stampArrival(stamps, n_slots, spike.step + delay_steps, plain);
   }
 
   KOKKOS_INLINE_FUNCTION void deliverSynapse(const SpikeRecord& spike, const typename Matrix::size_type e,
