@@ -90,12 +90,6 @@ struct Projection {
   std::size_t bytes() const;
 };
 
-/// A projection deliverToAll takes: one whose spikes all carry the same
-/// efficacy and none of whose steps are pulled.
-inline bool deliveredToAll(const Projection& proj) {
-  return !proj.plasticity.enabled() && !proj.pull.enabled();
-}
-
 /// Whether the projection's ring keeps stamps (ConductanceInput): with one
 /// delay each spike stamps one slot, and none of its steps is pulled (pull
 /// delivery fills slots without stamping them).

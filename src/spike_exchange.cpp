@@ -12,6 +12,10 @@ namespace cbgtc {
 
 namespace {
 
+/// A projection deliverToAll takes: one whose spikes all carry the same
+/// efficacy and none of whose steps are pulled.
+bool deliveredToAll(const Projection& proj) { return !proj.plasticity.enabled() && !proj.pull.enabled(); }
+
 /// Where the parts of a CPU delivery (deliverToPart) start in each row of
 /// the projection (rowPartStarts), on a CPU backend with several threads,
 /// where the table takes at most an eighth of the rows' bytes (4 of 8 per
