@@ -127,10 +127,13 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
             8.0 * static_cast<double>(targets + 1),
         true);
     // A projection without synapses has no ring (Simulation::buildProjections).
+    // Beside its slots: a conductance per target and, with one delay, a
+    // stamp per slot (keepsStamps).
     const std::int64_t slots = stepsOf(pr.delay_ms + pr.delay_jitter_ms, dt) + 1;
+    const std::int64_t stamps = pr.delay_jitter_ms > 0 || c.execution.delivery == "pull" ? 0 : slots;
     if (per_target > 0)
       add(items, "arrival ring of " + k + " (" + k + ".delay_ms, population." + target->name + ".n)",
-          slots * targets * 8 + targets * 8, true);
+          slots * targets * 8 + targets * static_cast<std::int64_t>(sizeof(real_type)) + stamps * 8, true);
   }
   return items;
 }

@@ -562,4 +562,13 @@ std::size_t Simulation::synapseBytes() const {
   return static_cast<std::size_t>(_comm.sum(n));
 }
 
+std::size_t Simulation::arrivalBytes() const {
+  std::int64_t n = 0;
+  for (std::size_t p = 0; p < _rings.size(); ++p)
+    n += static_cast<std::int64_t>(_rings[p].span() * sizeof(std::int64_t) +
+                                   _ring_stamps[p].span() * sizeof(std::int64_t) +
+                                   _conductances[p].span() * sizeof(real_type));
+  return static_cast<std::size_t>(_comm.sum(n));
+}
+
 }  // namespace cbgtc

@@ -162,6 +162,9 @@ class Simulation {
   /// Over all ranks.
   std::int64_t synapseCount() const;
   std::size_t synapseBytes() const;
+  /// Bytes of the arrival rings, their stamps and the conductances, summed
+  /// over ranks.
+  std::size_t arrivalBytes() const;
   /// Steps between spike exchanges: the smallest delay of any projection
   /// (no spike can arrive within the epoch it was emitted in), capped by
   /// the spike buffer size.

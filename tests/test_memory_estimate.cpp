@@ -44,6 +44,21 @@ TEST(MemoryEstimate, SynapsesBracketTheAllocation) {
   EXPECT_LE(estimate, 2.2 * actual);
 }
 
+// The rings' estimate is what construction allocates: a slot per step of
+// the longest delay and one more, a conductance per target, and a stamp
+// per slot where the projection has one delay (no jitter).
+TEST(MemoryEstimate, RingsAreWhatIsAllocated) {
+  for (const double jitter_ms : {0.0, 1.0}) {
+    SimulationConfig c;
+    test::setSizes(c, 100, 200, 150);
+    c.simulation.duration_ms = 10;
+    c.projections[1].delay_jitter_ms = jitter_ms;
+    const double estimate = total(estimateMemory(c, 1), "arrival ring of");
+    Simulation sim(c);
+    EXPECT_EQ(estimate, static_cast<double>(sim.arrivalBytes())) << "jitter " << jitter_ms << " ms";
+  }
+}
+
 // Ranks share the neurons and their synapses.
 TEST(MemoryEstimate, RanksShareTheNetwork) {
   SimulationConfig c;
