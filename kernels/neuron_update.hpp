@@ -392,15 +392,28 @@ struct PopulationStepper {
   }
 
   /// CPU backends: the chunk of lanes_per_chunk neurons from i0 (fewer at
-  /// the population's end) through steps [k0, k1); a whole chunk takes
-  /// advanceLanes' path with a constant lane count.
+  /// the population's end) through steps [k0, k1). A whole chunk takes
+  /// advanceLanes' path with a constant lane count, and so does most of the
+  /// population's last chunk, as chunks of 8 and 4 lanes: GCC runs a loop of
+  /// a run-time count below a vector's lanes as scalar code, 5 times the
+  /// time per neuron (docs/performance.md, "The last chunk"). The last 1–3
+  /// lanes take the general path. A neuron's bits do not depend on its chunk.
   void advanceChunk(index_type i0, step_type k0, step_type k1) const {
     constexpr int W = lanes_per_chunk;
     const index_type n = size();
-    if (n - i0 >= W)
+    if (n - i0 >= W) {
       advanceLanes<W, true>(i0, W, k0, k1);
-    else
-      advanceLanes<W>(i0, n - i0, k0, k1);
+      return;
+    }
+    if (n - i0 >= 8) {
+      advanceLanes<8, true>(i0, 8, k0, k1);
+      i0 += 8;
+    }
+    if (n - i0 >= 4) {
+      advanceLanes<4, true>(i0, 4, k0, k1);
+      i0 += 4;
+    }
+    if (n > i0) advanceLanes<W>(i0, n - i0, k0, k1);
   }
 
   /// CPU backends: neurons [i0, i0 + lanes) (lanes = chunk_lanes ≤ W)

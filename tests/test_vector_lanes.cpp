@@ -256,12 +256,13 @@ Outcome run(Path path, const Population& initial, const TestDrive& drive, const 
         s.template advanceLanes<W>(0, 3, k0, k1);
         i0 = 3;
       }
-      // Whole chunks take the path with a constant lane count (as
-      // advancePopulation's do), except in the shifted run, which checks the
-      // general path on them.
+      // Chunks as advancePopulation's (advanceChunk: whole chunks, and the
+      // last one as chunks of 8 and 4 lanes and a rest, each with a constant
+      // lane count), except in the shifted run, which checks the general
+      // path on whole chunks.
       for (; i0 < n; i0 += W)
-        if (path == Path::Chunks && n - i0 >= W)
-          s.template advanceLanes<W, true>(i0, W, k0, k1);
+        if (path == Path::Chunks)
+          s.advanceChunk(i0, k0, k1);
         else
           s.template advanceLanes<W>(i0, std::min(W, n - i0), k0, k1);
     }
@@ -303,10 +304,10 @@ void expectPathsAgree(const Population& initial, const Advance& advance, std::ui
 
 }  // namespace
 
-// 37 neurons: two full chunks and a remainder of 5 lanes.
+// 47 neurons: two whole chunks and a last one of 15 lanes (8, 4 and 3).
 TEST(VectorLanes, StnChunksAgreeWithEachOtherAndThePerNeuronPath) {
   using M = models::StnHH;
-  M::Storage<HostMem> pop("STN", 37);
+  M::Storage<HostMem> pop("STN", 47);
   initializePopulation<M>(HostExec(), pop, M::Settings{}, 5, rng::streamKey("STN"), 3);
   expectPathsAgree(pop, M::derive(M::Settings{}, 0.025), rng::streamKey("STN"), -70);
 }
@@ -314,7 +315,7 @@ TEST(VectorLanes, StnChunksAgreeWithEachOtherAndThePerNeuronPath) {
 TEST(VectorLanes, AdExChunksAgreeWithEachOtherAndThePerNeuronPath) {
   using M = models::AdEx;
   const M::Settings gpe{adex::gpeParams(), adex::gpeInit()};
-  M::Storage<HostMem> pop("GPe", 37);
+  M::Storage<HostMem> pop("GPe", 47);
   initializePopulation<M>(HostExec(), pop, gpe, 5, rng::streamKey("GPe"), 3);
   expectPathsAgree(pop, M::derive(gpe, 0.025), rng::streamKey("GPe"), 0);
 }
@@ -324,7 +325,7 @@ TEST(VectorLanes, AdExChunksAgreeWithEachOtherAndThePerNeuronPath) {
 TEST(VectorLanes, SixInputsAgreeOnEveryPath) {
   using M = models::AdEx;
   const M::Settings gpe{adex::gpeParams(), adex::gpeInit()};
-  M::Storage<HostMem> pop("GPe", 37);
+  M::Storage<HostMem> pop("GPe", 47);
   initializePopulation<M>(HostExec(), pop, gpe, 5, rng::streamKey("GPe"), 3);
   static_assert(register_inputs < 6);
   expectPathsAgree(pop, M::derive(gpe, 0.025), rng::streamKey("GPe"), 0, 6);
@@ -337,7 +338,7 @@ template <class M>
 void checkModelPaths() {
   SCOPED_TRACE(M::name);
   const typename M::Settings settings{};
-  typename M::template Storage<HostMem> pop(M::name, 37);
+  typename M::template Storage<HostMem> pop(M::name, 47);
   initializePopulation<M>(HostExec(), pop, settings, 5, rng::streamKey(M::name), 3);
   expectPathsAgree(pop, M::derive(settings, 0.025), rng::streamKey(M::name), -20, 2, 0);
 }
