@@ -257,9 +257,9 @@ Outcome run(Path path, const Population& initial, const TestDrive& drive, const 
         i0 = 3;
       }
       // Chunks as advancePopulation's (advanceChunk: whole chunks, and the
-      // last one as chunks of 8 and 4 lanes and a rest, each with a constant
-      // lane count), except in the shifted run, which checks the general
-      // path on whole chunks.
+      // last one as chunks of 8 and 4 lanes with constant lane counts and a
+      // rest on the general path), except in the shifted run, which checks
+      // the general path on whole chunks.
       for (; i0 < n; i0 += W)
         if (path == Path::Chunks)
           s.advanceChunk(i0, k0, k1);
