@@ -446,7 +446,10 @@ SpikeTrains Simulation::loadSpikeTrains(const PopulationSettings& s, const comm:
     const std::uint64_t id = table.node_ids[j];
     const double t = table.timestamps_ms[j];
     const auto global = static_cast<std::int64_t>(id);
-    const auto step = static_cast<std::int64_t>(std::llround(t / dt));
+    // A time far beyond the run's end is dropped before it is rounded: its
+    // step would not fit in 64 bits.
+    if (!(t / dt < static_cast<double>(n_steps))) continue;
+    const std::int64_t step = stepsOf(t, dt);
     if (global >= block.begin && global < block.end && step < n_steps) local.emplace_back(global - block.begin, step);
   }
   std::sort(local.begin(), local.end());

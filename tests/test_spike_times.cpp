@@ -86,14 +86,15 @@ TEST(SpikeTimes, ReplaysTheSpikesOfAnotherRun) {
 }
 
 // Times are rounded to the nearest step; repeats within a step are one
-// spike; times beyond the run are dropped.
+// spike; times beyond the run are dropped, however far (1e300 ms is
+// beyond any 64-bit step count).
 TEST(SpikeTimes, RoundsToStepsAndDropsWhatIsOutside) {
   TempDir dir;
   const std::string file = (dir / "in.csv").string();
   {
     std::ofstream out(file);
     out << "# comment\ntimestamps population node_ids\n"
-        << "1.01 X 0\n1.0 X 0\n5 X 1\n5.0124 X 1\n250 X 2\n7 Y 0\n";
+        << "1.01 X 0\n1.0 X 0\n5 X 1\n5.0124 X 1\n250 X 2\n7 Y 0\n1e300 X 2\n1e18 X 0\n";
   }
   SimulationConfig c;
   c.simulation.duration_ms = 100;
