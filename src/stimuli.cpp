@@ -110,8 +110,12 @@ void checkStimuli(const SimulationConfig& c) {
       if (!(s.frequency_hz > 0)) throw ConfigError(k + "frequency_hz must be positive for a pulse_train");
       const double pulse_us = s.pulse_width_us + (s.biphasic ? s.interphase_gap_us + s.pulse_width_us / s.second_phase_ratio : 0);
       if (!(pulse_us / 1000.0 < 1000.0 / s.frequency_hz))
-        throw ConfigError(k + "pulse_width_us (with the gap and second phase: " + io::formatNumber(pulse_us) +
-                          " us) must be shorter than the period 1/frequency_hz");
+        throw ConfigError(
+            k +
+            (s.biphasic ? "pulse_width_us + interphase_gap_us + pulse_width_us / second_phase_ratio"
+                        : "pulse_width_us") +
+            " (" + io::formatNumber(pulse_us) + " us) must be shorter than the period 1/frequency_hz (" +
+            io::formatNumber(1e6 / s.frequency_hz) + " us)");
     }
   }
 }

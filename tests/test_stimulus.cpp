@@ -216,8 +216,23 @@ TEST(Stimulus, BadSectionsNameTheKey) {
   s.kind = "pulse_train";
   s.frequency_hz = 5000;
   s.pulse_width_us = 300;
-  EXPECT_NE(refused(s).find("stimulus.x.pulse_width_us"), std::string::npos) << refused(s);
+  EXPECT_NE(refused(s).find("stimulus.x.pulse_width_us (300 us) must be shorter than the period "
+                            "1/frequency_hz (200 us)"),
+            std::string::npos)
+      << refused(s);
+  // A biphasic pulse's gap and second phase count: 60 + 7000 + 60 us at 130 Hz (7692 us).
   s.frequency_hz = 130;
+  s.pulse_width_us = 60;
+  s.biphasic = true;
+  s.interphase_gap_us = 7000;
+  EXPECT_EQ(refused(s), "accepted");
+  s.interphase_gap_us = 7600;
+  EXPECT_NE(refused(s).find("stimulus.x.pulse_width_us + interphase_gap_us + pulse_width_us / "
+                            "second_phase_ratio (7720 us)"),
+            std::string::npos)
+      << refused(s);
+  s.biphasic = false;
+  s.interphase_gap_us = StimulusSettings{}.interphase_gap_us;
   s.population = "CTX";
   EXPECT_NE(refused(s).find("stimulus.x.population"), std::string::npos) << refused(s);
   s.population = "STN";
