@@ -6,8 +6,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <stdexcept>
-#include <string>
 
 namespace cbgtc {
 
@@ -21,9 +21,11 @@ constexpr std::int64_t max_step_count = std::int64_t(1) << 53;
 /// ±max_step_count, instead of wrapping around.
 inline std::int64_t stepsOf(double ms, double dt_ms) {
   const double steps = std::round(ms / dt_ms);
-  if (!(std::fabs(steps) <= static_cast<double>(max_step_count)))
-    throw std::out_of_range("a time of " + std::to_string(ms) + " ms is more than 2^53 steps of " +
-                            std::to_string(dt_ms) + " ms");
+  if (!(std::fabs(steps) <= static_cast<double>(max_step_count))) {
+    char text[160];
+    std::snprintf(text, sizeof text, "a time of %.6g ms is more than 2^53 steps of %.6g ms", ms, dt_ms);
+    throw std::out_of_range(text);
+  }
   return static_cast<std::int64_t>(steps);
 }
 

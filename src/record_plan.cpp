@@ -5,9 +5,11 @@
 #include <cmath>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "io/options.hpp"
 #include "io/output_writer.hpp"
+#include "kernels/time_steps.hpp"
 #include "src/model_settings.hpp"
 
 namespace cbgtc {
@@ -90,7 +92,11 @@ std::int64_t everySteps(const std::string& key, double ms, double dt) {
   if (!(steps >= 1) || std::fabs(steps - std::round(steps)) > 1e-9 * steps)
     throw ConfigError(key + " (" + io::formatNumber(ms) + " ms) must be a positive multiple of simulation.dt_ms (" +
                       io::formatNumber(dt) + " ms)");
-  return static_cast<std::int64_t>(std::round(steps));
+  try {
+    return stepsOf(ms, dt);
+  } catch (const std::out_of_range& e) {
+    throw ConfigError(key + ": " + e.what());
+  }
 }
 
 }  // namespace
