@@ -190,8 +190,11 @@ std::vector<double> pulseOnsets(const StimulusSettings& s, const SimulationConfi
     }
     return onsets;
   }
-  // Rate ~ Gamma(shape 1/CV², scale f·CV²): mean f, CV interval_cv.
-  const double shape = 1.0 / (s.interval_cv * s.interval_cv);
+  // Rate ~ Gamma(shape 1/CV², scale f·CV²): mean f, CV interval_cv. A CV
+  // below 2^-50 (9e-16) moves no rate by more than a few ulps; the floor
+  // keeps the shape finite where CV² underflows (1e-300), and the draw
+  // then ends.
+  const double shape = 1.0 / std::max(s.interval_cv * s.interval_cv, 0x1p-100);
   const double scale = s.frequency_hz / shape;
   const std::uint64_t seed = randomSeed(s, c);
   const std::uint32_t key = randomKey(s);

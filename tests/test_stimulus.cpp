@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "io/options.hpp"
@@ -712,6 +713,32 @@ TEST(Stimulus, IrregularPulsesHaveGammaDistributedRates) {
   // Regular: start + m/f.
   const std::vector<double> regular = pulseOnsets(irregularTrain("sm", 14, 0), c);
   for (std::size_t m = 0; m < regular.size(); m += 1000) EXPECT_EQ(regular[m], 10 + m * (1000.0 / 14));
+}
+
+// A CV far below 0.2 still gives rates of that CV (a draw's precision is
+// the double's, not the CV's), and a CV whose square underflows (1e-300)
+// gives the regular train's rates: the gamma draw neither hangs nor divides
+// by an infinite shape. Deviations are summed about the mean: the CV is
+// below the rates' relative precision in a sum of squares.
+TEST(Stimulus, TinyIntervalCvsGiveTheirCv) {
+  SimulationConfig c;
+  c.simulation.duration_ms = 5000 * 1000.0 / 14;
+  for (const double cv : {1e-3, 1e-6, 1e-9, 1e-300}) {
+    const std::vector<double> onsets = pulseOnsets(irregularTrain("sm", 14, cv), c);
+    ASSERT_GT(onsets.size(), 4900u) << cv;
+    std::vector<double> rates;
+    for (std::size_t m = 1; m < onsets.size(); ++m) rates.push_back(1000.0 / (onsets[m] - onsets[m - 1]));
+    const double n = static_cast<double>(rates.size());
+    double mean = 0, squares = 0;
+    for (const double r : rates) mean += r / n;
+    for (const double r : rates) squares += (r - mean) * (r - mean);
+    const double sample_cv = std::sqrt(squares / n) / mean;
+    // An interval is a difference of onsets up to 5000 periods from the
+    // start: its rounding, a few ulps of the onset, bounds what can be seen.
+    const double resolution = 4 * std::numeric_limits<double>::epsilon() * onsets.back() / (1000.0 / 14);
+    EXPECT_NEAR(mean, 14.0, 14.0 * (4 * cv / std::sqrt(n) + resolution)) << cv;
+    EXPECT_NEAR(sample_cv, cv, 4 * cv * std::sqrt(1 / (2 * n)) + resolution) << cv;
+  }
 }
 
 // Onsets end at the run's end whatever stop_ms says (a far stop listed
