@@ -293,8 +293,10 @@ void checkConsistency(const SimulationConfig& c) {
   for (const PopulationSettings& p : c.populations)
     if (const StimulusSettings* pulses = pulseHistogramStimulus(c, p.name))
       if (pulses->frequency_hz > 0 && 1000.0 / pulses->frequency_hz / c.analysis.pulse_bin_ms > 100000)
-        throw ConfigError("analysis.pulse_bin_ms: the histogram of stimulus." + pulses->name +
-                          "'s period would have more than 100000 bins; choose a longer bin");
+        throw ConfigError("analysis.pulse_bin_ms: the histogram of stimulus." + pulses->name + "'s period (" +
+                          io::formatNumber(1000.0 / pulses->frequency_hz) +
+                          " ms at frequency_hz = " + io::formatNumber(pulses->frequency_hz) +
+                          ") would have more than 100000 bins; choose a longer bin");
   if (!c.analysis.relay_stimulus.empty() && c.analysis.relay_stimulus != "none") {
     const auto named = std::find_if(c.stimuli.begin(), c.stimuli.end(), [&](const StimulusSettings& s) {
       return randomName(s) == c.analysis.relay_stimulus;

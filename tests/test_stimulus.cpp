@@ -234,6 +234,13 @@ TEST(Stimulus, BadSectionsNameTheKey) {
       << refused(s);
   s.biphasic = false;
   s.interphase_gap_us = StimulusSettings{}.interphase_gap_us;
+  // The pulse-triggered histogram spans a period: 1e9 ms in 0.1 ms bins.
+  s.frequency_hz = 1e-6;
+  EXPECT_NE(refused(s).find("analysis.pulse_bin_ms: the histogram of stimulus.x's period (1e+09 ms at "
+                            "frequency_hz = 1e-06)"),
+            std::string::npos)
+      << refused(s);
+  s.frequency_hz = 130;
   s.population = "CTX";
   EXPECT_NE(refused(s).find("stimulus.x.population"), std::string::npos) << refused(s);
   s.population = "STN";
