@@ -314,6 +314,12 @@ void checkChoice(const std::string& key, const std::string& value, const std::ve
 /// Throws unless `lanes` is a lane count a GPU step takes (0: chosen per network).
 void checkLanesPerNeuron(std::int64_t lanes);
 
+/// The steps `key` (ms) lasts at dt (stepsOf), refused naming the key when
+/// they are more than `limit` (the largest value of the type they are
+/// stored in, or what the code that uses them allows; `why` says which).
+std::int64_t checkedSteps(const std::string& key, double ms, double dt_ms, std::int64_t limit,
+                          const char* why);
+
 /// Checks that involve several keys (duration vs dt, V_reset vs V_peak,
 /// projections naming populations, ...); throws ConfigError naming the key.
 void checkConsistency(const SimulationConfig& config);

@@ -67,22 +67,6 @@ void checkTextFileName(const std::string& key, const std::string& file) {
                         "text; give it a .tsv name");
 }
 
-/// The steps `key` (ms) lasts at dt, refused when they do not fit `limit`
-/// (the largest value of the type they are stored in, or what the code
-/// that uses them allows).
-std::int64_t checkedSteps(const std::string& key, double ms, double dt_ms, std::int64_t limit, const char* why) {
-  std::int64_t steps = 0;
-  try {
-    steps = stepsOf(ms, dt_ms);
-  } catch (const std::out_of_range&) {
-    steps = std::numeric_limits<std::int64_t>::max();
-  }
-  if (steps > limit)
-    throw ConfigError(key + " (" + io::formatNumber(ms) + " ms) is more than " + std::to_string(limit) +
-                      " steps of simulation.dt_ms (" + io::formatNumber(dt_ms) + " ms), " + why);
-  return steps;
-}
-
 void checkPopulations(const SimulationConfig& c) {
   const auto max_pop = static_cast<std::int64_t>(std::numeric_limits<index_type>::max());
   std::map<std::pair<std::uint32_t, std::string>, std::string> keys;  // (key, replica tag)
@@ -195,6 +179,20 @@ void checkCheckpointTimes(const SimulationConfig& c) {
 }
 
 }  // namespace
+
+std::int64_t checkedSteps(const std::string& key, double ms, double dt_ms, std::int64_t limit,
+                          const char* why) {
+  std::int64_t steps = 0;
+  try {
+    steps = stepsOf(ms, dt_ms);
+  } catch (const std::out_of_range&) {
+    steps = std::numeric_limits<std::int64_t>::max();
+  }
+  if (steps > limit)
+    throw ConfigError(key + " (" + io::formatNumber(ms) + " ms) is more than " + std::to_string(limit) +
+                      " steps of simulation.dt_ms (" + io::formatNumber(dt_ms) + " ms), " + why);
+  return steps;
+}
 
 void checkChoice(const std::string& key, const std::string& value, const std::vector<std::string>& choices) {
   if (std::find(choices.begin(), choices.end(), value) != choices.end()) return;

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <set>
 #include <sstream>
-#include <stdexcept>
 
 #include "io/options.hpp"
 #include "io/output_writer.hpp"
@@ -92,11 +91,7 @@ std::int64_t everySteps(const std::string& key, double ms, double dt) {
   if (!(steps >= 1) || std::fabs(steps - std::round(steps)) > 1e-9 * steps)
     throw ConfigError(key + " (" + io::formatNumber(ms) + " ms) must be a positive multiple of simulation.dt_ms (" +
                       io::formatNumber(dt) + " ms)");
-  try {
-    return stepsOf(ms, dt);
-  } catch (const std::out_of_range& e) {
-    throw ConfigError(key + ": " + e.what());
-  }
+  return checkedSteps(key, ms, dt, max_step_count, "the limit of a step count");
 }
 
 }  // namespace

@@ -186,7 +186,8 @@ TEST(CliErrors, BadRecordSection) {
   expectRefused(tinyRun() + rec + " --record.x.count=100000", "record.x.count");
   expectRefused(tinyRun() + rec + " --record.x.interval_ms=0.01", "record.x.interval_ms");
   // More steps than a step count holds (it wrapped around to a negative interval).
-  expectRefused(tinyRun() + rec + " --record.x.interval_ms=1e300", "record.x.interval_ms: a time of");
+  expectRefused(tinyRun() + rec + " --record.x.interval_ms=1e300",
+                "record.x.interval_ms (1e+300 ms) is more than");
   expectRefused(tinyRun() + rec + " --record.x.intervall_ms=1", "record.x.intervall_ms");
   // A report file that cannot be written stops the run before anything is.
   expectRefused(tinyRun() + rec + " --record.x.file=/nonexistent/dir/x.h5", "/nonexistent/dir/x.h5");
