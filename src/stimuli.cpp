@@ -75,7 +75,7 @@ void checkStimuli(const SimulationConfig& c) {
     if (!(stopOf(s, c) > s.start_ms))
       throw ConfigError(k + "stop_ms (" + io::formatNumber(s.stop_ms) + ") must be after " + k + "start_ms (" +
                         io::formatNumber(s.start_ms) + ")");
-    if (s.interval_cv != 0 && !isPulsed(s))
+    if ((s.given.count("interval_cv") > 0 || s.interval_cv != 0) && !isPulsed(s))
       throw ConfigError(k + "interval_cv applies to pulse_train and axonal stimuli only");
     // A key this stimulus does not read is a mistake, not a no-op.
     const StimulusSettings defaults;
@@ -92,15 +92,22 @@ void checkStimuli(const SimulationConfig& c) {
            "pulse_train stimuli (an axonal pulse fires an axon whatever its width: docs/stimuli.md)");
     unread(kind == StimulusKind::Axonal, given("probability") || s.probability != defaults.probability,
            "probability", "axonal stimuli");
-    unread(kind == StimulusKind::Sine, s.offset != defaults.offset || s.phase_rad != defaults.phase_rad,
+    unread(kind == StimulusKind::Sine,
+           given("offset") || given("phase_rad") || s.offset != defaults.offset ||
+               s.phase_rad != defaults.phase_rad,
            "offset (or phase_rad)", "sine stimuli");
-    unread(kind == StimulusKind::PulseTrain, s.biphasic, "biphasic", "pulse_train stimuli");
+    unread(kind == StimulusKind::PulseTrain, given("biphasic") || s.biphasic, "biphasic",
+           "pulse_train stimuli");
     unread(s.biphasic,
-           s.interphase_gap_us != defaults.interphase_gap_us ||
+           given("interphase_gap_us") || given("second_phase_ratio") ||
+               s.interphase_gap_us != defaults.interphase_gap_us ||
                s.second_phase_ratio != defaults.second_phase_ratio,
            "interphase_gap_us (or second_phase_ratio)", "biphasic pulses (biphasic = true)");
     unread(s.electrode,
-           s.current_mA != defaults.current_mA || s.threshold_I0_mA != defaults.threshold_I0_mA ||
+           given("current_mA") || given("threshold_I0_mA") || given("threshold_K_mA_per_mm2") ||
+               given("conductivity_S_per_m") || given("electrode_x_um") || given("electrode_y_um") ||
+               given("electrode_z_um") || s.current_mA != defaults.current_mA ||
+               s.threshold_I0_mA != defaults.threshold_I0_mA ||
                s.threshold_K_mA_per_mm2 != defaults.threshold_K_mA_per_mm2 ||
                s.conductivity_S_per_m != defaults.conductivity_S_per_m || s.electrode_x_um != 0 ||
                s.electrode_y_um != 0 || s.electrode_z_um != 0,

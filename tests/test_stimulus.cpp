@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <utility>
 
 #include "io/options.hpp"
 #include "kernels/stimulus.hpp"
@@ -281,6 +282,29 @@ TEST(Stimulus, BadSectionsNameTheKey) {
       << refused(s);
   s.pulse_width_us = 90;
   EXPECT_EQ(refused(s), "accepted");
+  // The other keys a stimulus may not read, each given at its default.
+  const std::pair<const char*, const char*> unread_at_default[] = {
+      {"second_phase_ratio", "biphasic = true"},
+      {"interphase_gap_us", "biphasic = true"},
+      {"biphasic", "applies to pulse_train"},
+      {"current_mA", "electrode = true"},
+      {"threshold_I0_mA", "electrode = true"},
+      {"threshold_K_mA_per_mm2", "electrode = true"},
+      {"conductivity_S_per_m", "electrode = true"},
+      {"electrode_y_um", "electrode = true"},
+      {"offset", "applies to sine"},
+      {"phase_rad", "applies to sine"},
+  };
+  for (const auto& [key, message] : unread_at_default) {
+    s.given = {"frequency_hz", key};
+    EXPECT_NE(refused(s).find(message), std::string::npos) << key << ": " << refused(s);
+  }
+  s.kind = "dc";
+  s.given = {"interval_cv"};
+  EXPECT_NE(refused(s).find("stimulus.x.interval_cv applies to pulse_train"), std::string::npos)
+      << refused(s);
+  s.kind = "axonal";
+  s.given = {"frequency_hz"};
   // An axon fires at most once a step (dt 0.025 ms): 50 kHz would drop pulses.
   s.frequency_hz = 50000;
   EXPECT_NE(refused(s).find("stimulus.x.frequency_hz (50000) puts axonal pulses 0.02 ms apart"),
