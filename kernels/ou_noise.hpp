@@ -33,9 +33,9 @@ struct OuParams {
   }
 };
 
-/// Block of the noise stream reserved for the stationary initial draw (no
-/// step ever reaches it).
-constexpr std::uint64_t ou_initial_block = ~std::uint64_t(0);
+/// Block of the noise stream reserved for the stationary initial draw: the
+/// last of the counter's 2^56 blocks (rng::randomBits), which no step reaches.
+constexpr std::uint64_t ou_initial_block = (std::uint64_t{1} << 56) - 1;
 
 KOKKOS_INLINE_FUNCTION real_type ouInitial(const OuParams& p, std::uint64_t seed, std::uint32_t key,
                                            index_type i) {

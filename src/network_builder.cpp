@@ -93,10 +93,11 @@ std::int64_t surpriseTrainCapacity(const SimulationConfig& config) {
   // run's trains do not grow without bound; a faster train's metric is NaN.
   constexpr double max_rate_per_ms = 1.0;
   constexpr std::int64_t max_spikes = std::int64_t(1) << 17;
-  const double analysed_ms = std::max(0.0, static_cast<double>(config.analysis.endStep(
-                                               config.simulation.duration_ms, config.simulation.dt_ms)) *
-                                                   config.simulation.dt_ms -
-                                               config.analysis.burn_in_ms);
+  const double dt = config.simulation.dt_ms;
+  const double analysed_ms =
+      std::max(0.0, static_cast<double>(config.analysis.endStep(config.simulation.duration_ms, dt) -
+                                        stepsOf(config.analysis.burn_in_ms, dt)) *
+                        dt);
   return std::min(max_spikes, static_cast<std::int64_t>(std::ceil(analysed_ms * max_rate_per_ms)) + 1);
 }
 
@@ -303,7 +304,7 @@ void Simulation::buildPopulations() {
     }
     if (const StimulusSettings* relay = relayStimulus(config, s.name); relay && relay->population == s.name) {
       auto& st = p.stats;
-      st.relay_from_ms = config.analysis.burn_in_ms;
+      st.relay_from_ms = static_cast<double>(stepsOf(config.analysis.burn_in_ms, dt)) * dt;  // its start
       st.relay_to_ms = static_cast<double>(st.end_steps) * dt;  // the analysed window's end
       st.relay_window_ms = config.analysis.relay_window_ms;
       const std::string prefix = "cbgtc::" + p.name + "::relay_";

@@ -384,10 +384,14 @@ void Simulation::writePopulation(io::OutputWriter& writer, const Population& r, 
                                  {"relay_misses", static_cast<std::int64_t>(g.relay[1])},
                                  {"relay_bursts", static_cast<std::int64_t>(g.relay[2])},
                                  {"relay_spurious", static_cast<std::int64_t>(g.relay[3])}});
-  // Each beta burst, for its distributions (§7.5): start from the end of
-  // the burn-in, duration, peak envelope.
-  writer.writeDataset(group, "beta_burst_start_ms", m.bursts.start_ms,
-                      {{"units", "ms"}, {"description", "beta bursts' starts, from the end of the burn-in"}});
+  // Each beta burst, for its distributions (§7.5): start from the analysed
+  // trace's first sample, duration, peak envelope.
+  writer.writeDataset(
+      group, "beta_burst_start_ms", m.bursts.start_ms,
+      {{"units", "ms"},
+       {"description",
+        "beta bursts' starts, from the analysed LFP's first sample (the first at or after the "
+        "burn-in)"}});
   writer.writeDataset(group, "beta_burst_duration_ms", m.bursts.duration_ms, {{"units", "ms"}});
   writer.writeDataset(
       group, "beta_burst_peak", m.bursts.amplitude,

@@ -175,7 +175,7 @@ KOKKOS_FORCEINLINE_FUNCTION real_type mInf(real_type V) {
 /// V alone: β_n, τ_n, α_h, β_h (e^{−u}, u = (V+27)/5), τ_h, α_m
 /// (e^{−(V+54)/4}), r∞, a∞, s∞. α_n's e^{−(V+52)/5} is e^{−u}·e^{−5} and β_m's
 /// e^{u} is 1/e^{−u} (folded into β_m's fraction), so β_h's exponential serves
-/// three rates; the clips differ only beyond V = 198 mV or below −302 mV.
+/// three rates; the clips differ only beyond V = 198 mV or below −277 mV.
 enum StnExponential : int {
   kBetaN,
   kTauN,
