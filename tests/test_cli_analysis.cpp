@@ -32,27 +32,32 @@ double metric(const std::string& file, const std::string& population, const std:
 // The same run at its own threshold, read back from its file, counts the
 // same bursts; a run with another percentile counts at the file's threshold
 // and so finds the first run's bursts, where its own percentile moves them.
+// The reference counts at the median envelope with 20 ms bursts, so that
+// every population has some to compare.
 TEST(CliAnalysis, BurstsAtAnotherRunsThreshold) {
   TempDir dir;
   const std::string a = (dir / "a.h5").string(), b = (dir / "b.h5").string(), c = (dir / "c.h5").string(),
                     d = (dir / "d.h5").string();
-  ASSERT_EQ(runCbgtc(shortRun(a), dir).exit_code, 0);
+  const std::string bursts = " --analysis.burst_min_duration_ms=20";
+  ASSERT_EQ(runCbgtc(shortRun(a) + bursts + " --analysis.burst_percentile=50", dir).exit_code, 0);
   const std::string reference = " --analysis.burst_threshold_file=" + quoted(a);
-  ASSERT_EQ(runCbgtc(shortRun(b) + reference, dir).exit_code, 0);
-  ASSERT_EQ(runCbgtc(shortRun(c) + reference + " --analysis.burst_percentile=50", dir).exit_code, 0);
-  ASSERT_EQ(runCbgtc(shortRun(d) + " --analysis.burst_percentile=50", dir).exit_code, 0);
+  ASSERT_EQ(runCbgtc(shortRun(b) + bursts + reference + " --analysis.burst_percentile=50", dir).exit_code, 0);
+  ASSERT_EQ(runCbgtc(shortRun(c) + bursts + reference, dir).exit_code, 0);
+  ASSERT_EQ(runCbgtc(shortRun(d) + bursts, dir).exit_code, 0);
   for (const char* pop : {"STN", "GPe", "GPi"}) {
     const double threshold = metric(a, pop, "beta_burst_threshold");
     ASSERT_GT(threshold, 0) << pop;
+    const std::string starts = "/metrics/" + std::string(pop) + "/beta_burst_start_ms";
+    ASSERT_GT(readDoubles(a, starts).size(), 1u) << pop;
     for (const std::string& run : {b, c}) {
       EXPECT_EQ(metric(run, pop, "beta_burst_threshold"), threshold) << pop << " " << run;
       EXPECT_EQ(metric(run, pop, "beta_burst_rate_hz"), metric(a, pop, "beta_burst_rate_hz"))
           << pop << " " << run;
-      EXPECT_EQ(readDoubles(run, "/metrics/" + std::string(pop) + "/beta_burst_start_ms"),
-                readDoubles(a, "/metrics/" + std::string(pop) + "/beta_burst_start_ms"))
-          << pop << " " << run;
+      EXPECT_EQ(readDoubles(run, starts), readDoubles(a, starts)) << pop << " " << run;
     }
-    EXPECT_LT(metric(d, pop, "beta_burst_threshold"), threshold) << pop;
+    // Its own 75th percentile: a higher threshold, other bursts.
+    EXPECT_GT(metric(d, pop, "beta_burst_threshold"), threshold) << pop;
+    EXPECT_NE(readDoubles(d, starts), readDoubles(a, starts)) << pop;
   }
 }
 

@@ -786,29 +786,39 @@ TEST(Connectivity, FixedProbabilityStatistics) {
 }
 
 TEST(Connectivity, FixedIndegreeGivesExactlyKDistinctSources) {
-  const ProjectionShape shape{50, 300, true};  // e.g. GPe -> GPe
-  ProjectionSettings s = settings("fixed_indegree", 0, 20, 4.0);
+  constexpr index_type n = 300, K = 60;
+  const ProjectionShape shape{n, n, true};  // e.g. GPe -> GPe
+  ProjectionSettings s = settings("fixed_indegree", 0, K, 4.0);
   s.weight_cv = 0;
   const HostConnectivity c = generateConnectivity(s, shape, 7, 1, 0.025);
-  std::vector<int> out_degree(50, 0);
+  std::vector<int> out_degree(n, 0);
   for (index_type j = 0; j < shape.n_post; ++j) {
-    ASSERT_EQ(c.target_offsets[j + 1] - c.target_offsets[j], 20);
+    ASSERT_EQ(c.target_offsets[j + 1] - c.target_offsets[j], K);
     std::set<index_type> seen;
     for (auto e = c.target_offsets[j]; e < c.target_offsets[j + 1]; ++e) {
       const index_type i = c.sources[e];
       ASSERT_NE(i, j) << "autapse";
       ASSERT_TRUE(seen.insert(i).second) << "duplicate";
       ASSERT_GE(i, 0);
-      ASSERT_LT(i, 50);
+      ASSERT_LT(i, n);
       ++out_degree[i];
-      ASSERT_FLOAT_EQ(c.weights[e], 4.0f / 20);
+      ASSERT_FLOAT_EQ(c.weights[e], 4.0f / K);
     }
   }
-  // Each source is chosen with probability K/(n−1) by each of the other
-  // targets: out-degrees ~ Binomial(n_post − 1 (own target excluded when
-  // i < n_post), 20/49).
-  const double q = 20.0 / 49.0, trials = 299.0;
-  for (int i = 0; i < 50; ++i) EXPECT_NEAR(out_degree[i], trials * q, 4 * 4 * std::sqrt(trials * q * (1 - q)));
+  // Each of the n − 1 other targets draws source i with probability
+  // K/(n − 1), independently: out-degree ~ Binomial(n − 1, K/(n − 1)). Each
+  // within 5 sd, and their spread by a chi-square over all n, whose mean is n
+  // (each term's is 1): a source drawn too rarely or too often, or draws
+  // more even than independent ones, fail.
+  const double trials = n - 1, q = static_cast<double>(K) / trials;
+  const double mean = trials * q, var = trials * q * (1 - q);
+  double chi2 = 0;
+  for (index_type i = 0; i < n; ++i) {
+    EXPECT_NEAR(out_degree[i], mean, 5 * std::sqrt(var)) << "source " << i;
+    chi2 += (out_degree[i] - mean) * (out_degree[i] - mean) / var;
+  }
+  EXPECT_LT(chi2, n + 5 * std::sqrt(2.0 * n));
+  EXPECT_GT(chi2, n - 5 * std::sqrt(2.0 * n));
 }
 
 TEST(Connectivity, NoAutapsesUnlessAllowed) {
