@@ -435,6 +435,27 @@ TEST(Oscillations, RunComodulogramTakesTheTracesFastLengthHead) {
   EXPECT_GT(defined, 200);
 }
 
+// 300 samples at 1 kHz resolve 10/3 Hz: a phase band of 7-9 Hz holds no
+// frequency of the spectrum (6.7, 10, ...), so its phase is undefined and so
+// is the index (not 1, one phase bin holding every sample); 9-11 Hz holds
+// 10 Hz. Likewise an amplitude band between two frequencies.
+TEST(Oscillations, ModulationIndexIsNaNForABandBetweenTheSpectrumsFrequencies) {
+  std::vector<double> x(300);
+  for (std::size_t j = 0; j < x.size(); ++j)
+    x[j] = std::cos(2 * kPi * 10 * (j / fs)) + 0.3 * std::sin(0.37 * j) +
+           0.1 * std::cos(2 * kPi * 100 * (j / fs));
+  EXPECT_TRUE(std::isnan(modulationIndex(x, fs, 7, 9, 60, 140)));
+  EXPECT_TRUE(std::isnan(modulationIndexZ(x, fs, 7, 9, 60, 140, 10, 1).mi));
+  EXPECT_TRUE(std::isnan(modulationIndexZ(x, fs, 7, 9, 60, 140, 10, 1).z));
+  const double resolved = modulationIndex(x, fs, 9, 11, 60, 140);
+  EXPECT_TRUE(std::isfinite(resolved));
+  EXPECT_LT(resolved, 0.5);
+  EXPECT_TRUE(std::isnan(modulationIndex(x, fs, 9, 11, 101, 103)));  // 100 and 103.3 Hz lie outside
+  const Comodulogram c = comodulogram(x, fs, {8, 10}, {100});
+  EXPECT_TRUE(std::isnan(c.mi[0]));
+  EXPECT_EQ(c.mi[1], modulationIndex(x, fs, 9, 11, 90, 110));
+}
+
 TEST(Oscillations, ComodulogramIsNaNWhereABandLeavesTheSpectrum) {
   std::vector<double> x(4000);
   for (std::size_t j = 0; j < x.size(); ++j) x[j] = std::cos(2 * kPi * 10 * j / 400.0) + std::sin(0.37 * j);

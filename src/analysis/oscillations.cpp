@@ -14,8 +14,13 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // The phase bin of each sample of an analytic signal, of `bins` equal bins
-// of (−π, π]: computed once for the index and all its surrogates.
+// of (−π, π]: computed once for the index and all its surrogates. None
+// (empty) where the signal is 0 throughout, a band that holds no frequency
+// of the trace's spectrum (narrower than its resolution fs/n): its phase is
+// undefined, not 0.
 std::vector<int> phaseBinsOf(const std::vector<std::complex<double>>& analytic, int bins) {
+  if (std::all_of(analytic.begin(), analytic.end(), [](const std::complex<double>& a) { return a == 0.0; }))
+    return {};
   std::vector<int> bin(analytic.size());
   for (std::size_t j = 0; j < analytic.size(); ++j) {
     const double phase = std::arg(analytic[j]);  // (−π, π]
@@ -36,6 +41,7 @@ std::vector<double> envelopeOf(const std::vector<std::complex<double>>& analytic
 double tortIndex(const std::vector<int>& phase_bin, const std::vector<double>& envelope, std::size_t lag,
                  int bins) {
   const std::size_t n = phase_bin.size();
+  if (n == 0) return kNaN;  // no phase
   std::vector<double> sum(static_cast<std::size_t>(bins), 0.0), count(static_cast<std::size_t>(bins), 0.0);
   std::size_t shifted = lag % n;
   for (std::size_t j = 0; j < n; ++j) {

@@ -39,7 +39,9 @@ class AnalyticBands {
 /// Tort et al. (2010) modulation index of the amplitude of [amp_lo, amp_hi]
 /// by the phase of [phase_lo, phase_hi]: the mean amplitude in `bins` phase
 /// bins, normalised to a distribution P, MI = (log N − H(P))/log N, from 0
-/// (no coupling) to 1. NaN for fewer than `bins` samples.
+/// (no coupling) to 1. NaN for fewer than `bins` samples, and where either
+/// band holds no frequency of the trace's spectrum (k·fs/n, 0 < k < n/2):
+/// a band narrower than the resolution fs/n may fall between them.
 double modulationIndex(const std::vector<double>& x, double fs_hz, double phase_lo_hz, double phase_hi_hz,
                        double amp_lo_hz, double amp_hi_hz, int bins = 18);
 
