@@ -184,8 +184,8 @@ class CsvOutput final : public OutputWriter {
                            node_ids.size());
     // Shortest text that reads back to the same double (std::to_chars):
     // exact, like the HDF5 datasets, so files of different runs compare
-    // equal or not. Formatted into one buffer per call: printf-style
-    // formatting cost microseconds per spike.
+    // equal or not. Formatted into one buffer per call: per-number
+    // printf-style formatting is the slow path.
     std::string lines;
     lines.reserve(timestamps_ms.size() * (population.size() + 24));
     char number[32];

@@ -984,8 +984,9 @@ void addDeclaredSections(const std::vector<std::pair<std::string, std::string>>&
   for (const PopulationSettings& p : config.populations) built_in.push_back(p.name);
   declare(deck_keys, true);
   declare(cli_keys, false);
-  // A population a deck or the command line adds has no size to inherit: it
-  // got 0 neurons without a word.
+  // A population a deck or the command line adds has no size to inherit:
+  // without population.<name>.n it would get 0 neurons silently, so n is
+  // required.
   for (const PopulationSettings& p : config.populations) {
     if (std::find(built_in.begin(), built_in.end(), p.name) != built_in.end()) continue;
     const std::string n = "population." + p.name + ".n";

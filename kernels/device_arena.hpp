@@ -2,11 +2,10 @@
 // Memory for the arrays that live as long as a network, taken from a few
 // large blocks rather than allocated one by one. On a GPU each View of its
 // own is a cudaMalloc, and one that starts at zero is also a fill kernel
-// and a wait for the device: building a replica of the default network
-// took some 300 such operations, tens of µs each, a floor under an
-// ensemble's time that grows with its replicas (docs/performance.md,
-// "Ensembles as replicas of one network"). From an arena, a View is a
-// pointer and its extents.
+// and a wait for the device: hundreds of such operations per replica, a
+// floor under an ensemble's time that grows with its replicas
+// (docs/performance.md, "What the host spends beside the steps"). From an
+// arena, a View is a pointer and its extents.
 //
 // A View from the arena is unmanaged: it must not outlive the arena. Copies
 // of an arena share its blocks and keep them alive.
@@ -27,9 +26,9 @@ namespace cbgtc {
 
 // Host memory in 2 MB pages where the system gives them on request
 // (Linux's transparent huge pages in "madvise" mode): a page fault then
-// commits 2 MB rather than 4 KB. Where a fault is expensive (a VM: some
-// 11 µs each), committing a network's arrays 4 KB at a time was most of
-// its build (docs/performance.md, "Ensembles as replicas of one network").
+// commits 2 MB rather than 4 KB. Where a fault is expensive (a VM),
+// committing a network's arrays 4 KB at a time would be most of its build
+// (docs/performance.md, "What the host spends beside the steps").
 constexpr std::size_t huge_page_bytes = std::size_t(1) << 21;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
 constexpr bool huge_pages_advised = true;

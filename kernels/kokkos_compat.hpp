@@ -55,8 +55,8 @@ namespace cbgtc {
 
 /// A policy for the kernels of the step loop. On CUDA, Kokkos passes a
 /// functor over 512 bytes through constant memory, and each such launch
-/// waits for the previous one to finish before overwriting it: measured on
-/// an H100, 19 µs per launch instead of about 3. Light-weight launches pass
+/// waits for the previous one to finish before overwriting it
+/// (docs/performance.md, "Launch latency"). Light-weight launches pass
 /// functors of up to 4 KB as kernel arguments instead, so launches queue.
 template <class Policy>
 auto lightweight(const Policy& policy) {

@@ -395,9 +395,9 @@ struct PopulationStepper {
   /// the population's end) through steps [k0, k1). A whole chunk takes
   /// advanceLanes' path with a constant lane count, and so does most of the
   /// population's last chunk, as chunks of 8 and 4 lanes: GCC runs a loop of
-  /// a run-time count below a vector's lanes as scalar code, 5 times the
-  /// time per neuron (docs/performance.md, "The last chunk"). The last 1–3
-  /// lanes take the general path. A neuron's bits do not depend on its chunk.
+  /// a run-time count below a vector's lanes as scalar code
+  /// (docs/performance.md, "The last chunk"). The last 1–3 lanes take the
+  /// general path. A neuron's bits do not depend on its chunk.
   void advanceChunk(index_type i0, step_type k0, step_type k1) const {
     constexpr int W = lanes_per_chunk;
     const index_type n = size();
@@ -742,8 +742,7 @@ void advancePopulations(const ExecutionSpace& space, step_type k0, step_type k1,
 /// auto): the most of 8 or 4 for which lanes·neurons fit in an eighth of
 /// the device's resident threads, where the launch is latency-bound and
 /// idle lanes are free; beyond, every lane is busy and the lanes' repeated
-/// work would cost, so 1. (H100, 100/200/150 network, double: 2.55, 2.82,
-/// 2.06 and 1.80 µs per step with 1, 2, 4 and 8 lanes.)
+/// work would cost, so 1 (docs/performance.md, "Several lanes per neuron").
 template <class ExecutionSpace>
 int chooseLanesPerNeuron(std::int64_t setting, std::int64_t neurons) {
   if (Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible) return 1;

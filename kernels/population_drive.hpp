@@ -203,7 +203,7 @@ struct PopulationDrive {
                      real_type* I, real_type* abs_syn, real_type* G_syn, double (*z)[W]) const {
     const int lanes = Full ? W : chunk_lanes;
     // All W lanes, a constant count: the compiler then stores vectors
-    // where it made a loop to `lanes` a call to memset.
+    // where a loop to `lanes` becomes a call to memset.
     for (int l = 0; l < W; ++l) {
       I[l] = 0;
       abs_syn[l] = 0;

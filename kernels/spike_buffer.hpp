@@ -7,10 +7,10 @@
 //
 // On a CPU backend with several threads the buffer is split into parts, one
 // per thread of the update's launch (chunkPartBegin), each with its own
-// counter on a cache line of its own: one counter for every thread made
-// each spike an atomic add on a line that passed between the cores, and the
-// threads' records shared lines too (docs/performance.md, "OpenMP threads
-// against ranks"). gather() then moves the parts' records together.
+// counter on a cache line of its own: one counter for every thread would
+// make each spike an atomic add on a line that passes between the cores, and
+// the threads' records would share lines too (docs/performance.md, "OpenMP
+// threads against ranks"). gather() then moves the parts' records together.
 
 #include <algorithm>
 #include <array>
@@ -30,8 +30,8 @@ namespace cbgtc {
 /// Whether a buffer in this memory space can be in parts: host memory, and
 /// a host backend with threads (a Serial build's runs never are, and its
 /// neurons' step then carries no code for parts: inlined into the step's
-/// vectorised loop, that code made a one-part step 1 % slower, and kept out
-/// of line it made two threads' step 2–4 % slower, docs/performance.md).
+/// vectorised loop or kept out of line, that code would slow the step,
+/// docs/performance.md, "OpenMP threads against ranks").
 template <class MemorySpace>
 constexpr bool spikeBufferMayHaveParts() {
   if constexpr (!Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible) return false;

@@ -469,8 +469,8 @@ void deliverToPart(int part, int parts, const Slots& slots, const First& first, 
 ///
 /// On a CPU backend with several threads, thread t delivers to the targets
 /// it advances (deliverToPart), with plain adds: atomic adds from every
-/// thread into every ring made each add a locked instruction and passed the
-/// rings' cache lines between cores (docs/performance.md, "OpenMP threads
+/// thread into every ring would make each add a locked instruction and pass
+/// the rings' cache lines between cores (docs/performance.md, "OpenMP threads
 /// against ranks").
 template <class ExecutionSpace, class Slots, class First, class SpikeView>
 void deliverToAll(const ExecutionSpace& space, const Slots& slots, const First& first,
@@ -524,9 +524,8 @@ void deliverToAll(const ExecutionSpace& space, const Slots& slots, const First& 
 
 /// The strategy for a projection: a team per spike only pays on a GPU and
 /// for rows long enough to occupy it; on CPU backends a thread per spike.
-/// On an H100 (perf/bench_delivery, 2026-11-26) a team per spike delivered
-/// 6x more events per second than a thread per spike for rows of 100
-/// synapses and more, and lost only at rows of 10 with every source firing.
+/// A team per spike pays on a GPU from rows of about 100 synapses
+/// (docs/performance.md, "Delivery strategies"; perf/results/delivery_gpu.csv).
 template <class ExecutionSpace>
 Delivery chooseDelivery(double mean_row_length) {
   const bool host = Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;

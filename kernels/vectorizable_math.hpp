@@ -32,10 +32,9 @@
 // AVX-512: -DCBGTC_NATIVE_ARCH=ON or your own -march). For x86-64's
 // baseline (SSE2: two doubles, no FMA, no 64-bit vector compare) the STN
 // loop does not vectorise, and there glibc's table-driven functions beat a
-// scalar polynomial: measured, the 1000/2000/1500 network ran 250–320 µs per
-// step with the polynomials against 150–245 with glibc. Either way every
-// lane and every chunk calls the same function, so results stay independent
-// of the decomposition.
+// scalar polynomial (docs/performance.md, "On CPUs the step loop is
+// vectorised"). Either way every lane and every chunk calls the same
+// function, so results stay independent of the decomposition.
 #if !CBGTC_DEVICE_PASS && (defined(__AVX2__) || defined(__AVX512F__))
 #define CBGTC_POLYNOMIAL_MATH 1
 #else

@@ -3,7 +3,7 @@
 # number of replicas (K runs as K replicas of one network), counted by
 # perf/kernel_launch_counter.cpp. On a GPU each launch costs a few µs
 # whatever its work, so launches that grow with K bound the ensemble's step.
-#   perf/bench_launches.sh <cbgtc> <libcbgtc_launch_counter.so> [--check] > perf/results/launches.txt
+#   perf/bench_launches.sh <cbgtc> <libcbgtc_launch_counter.so> [--check] > perf/results/launches_cpu.txt
 # One line per kernel of cbgtc's and K: "replicas kernel launches_per_epoch"
 # (those of the network's construction are fractions), and per replica the
 # run's memory allocations, deep copies and Kokkos's view fills. --check

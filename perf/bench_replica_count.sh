@@ -4,7 +4,7 @@
 # two side by side, alternating: a cost that grows with K per run is a cost
 # that grows as K² for the ensemble. Wall time of the whole command (build,
 # steps, analyses, files). One CSV row per command:
-#   perf/bench_replica_count.sh <cbgtc> [<other cbgtc>] > perf/results/replica_count_cpu.csv
+#   perf/bench_replica_count.sh <cbgtc> [<other cbgtc>] > perf/results/replica_count_cpu.txt
 # REPLICA_COUNTS (default "10 100 300"), DURATION_MS (500) and REPEATS (2)
 # change the sizes; ARGS adds keys (DURATION_MS=1 ARGS=--analysis.burn_in_ms=0:
 # what a run costs the host beside its steps).

@@ -19,7 +19,7 @@ build, perf/threads_vs_ranks.sh (its threads against the build's ranks,
 checkpoint.csv, replicas.csv, benchmarks.json (all rows plus the machine and the build),
 table_<platform>.md (the README's table for this platform, with the machine,
 the date and the build), and, with matplotlib, benchmarks.png (step time
-against network size, with the issue's targets). None of it is a test:
+against network size, with the README's targets). None of it is a test:
 nothing here passes or fails on time.
 """
 
@@ -35,7 +35,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# Issue #5's targets on one H100, µs per step, by neurons.
+# The README's targets (its Performance table) on one H100, µs per step, by neurons.
 TARGETS_US = {450: 2, 4500: 3, 45000: 15, 99999: 25, 1000000: 150}
 
 

@@ -12,7 +12,7 @@ PopulationSettings PopulationSettings::of(const std::string& name, const std::st
 }
 
 std::vector<PopulationSettings> defaultPopulations() {
-  // Sizes: the prototype's README; noise: its builder (model.md §5).
+  // Sizes: docs/model.md §1; noise: docs/model.md §5.
   PopulationSettings stn = PopulationSettings::of("STN", models::StnHH::name, 100);
   stn.noise = NoiseSettings{5.0, 1.8, 1.0};
   PopulationSettings gpe = PopulationSettings::of("GPe", models::AdEx::name, 200);
@@ -37,10 +37,10 @@ PopulationSettings* SimulationConfig::population(const std::string& name) {
 }
 
 std::vector<ProjectionSettings> defaultProjections() {
-  // Connection probabilities, delays and kinetics: the prototype's README
-  // table and model.md §4.2. g_total replaces its weight rule (Σw per target
-  // of 3.0/12.6/6.0/3.0 "nS" at any size, fed unconverted into the STN, D3):
-  // AdEx targets keep nS; the STN value is in mS/cm².
+  // Connection probabilities, delays and kinetics: docs/model.md §4.2.
+  // g_total replaces the prototype's weight rule (Σw per target of
+  // 3.0/12.6/6.0/3.0 "nS" at any size, fed unconverted into the STN: D3 in
+  // docs/model.md §9.1): AdEx targets keep nS; the STN value is in mS/cm².
   auto make = [](const char* name, const char* source, const char* target, double p, double g_total,
                  double delay_ms, double tau_ms, double E_rev_mV) {
     ProjectionSettings s;

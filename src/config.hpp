@@ -34,8 +34,8 @@ struct ExecutionSettings {
   bool epoch_batching = true;   // the populations advanced an epoch per launch (false: a step per launch)
   std::string delivery = "auto";  // spike delivery: auto, thread (per spike), team (per spike) or pull
   // delivery = pull: pull the steps where this share of a projection's
-  // sources fire. Where pull starts to pay (perf/bench_delivery, rows of
-  // 1000-5000): about 0.35-0.45 on an H100, only full volleys on a CPU core.
+  // sources fire: 0.4 on GPUs, 0.9 on CPU backends, where pull pays only for
+  // full volleys (docs/performance.md, "Delivery strategies").
   double pull_fraction = Kokkos::SpaceAccessibility<Kokkos::DefaultExecutionSpace, Kokkos::HostSpace>::accessible
                              ? 0.9
                              : 0.4;

@@ -91,7 +91,7 @@ constexpr std::int64_t floyd_scratch_bytes = std::int64_t(1) << 28;
 /// On CPU backends (Space a host space), each row of a matrix by source
 /// sorted by target, and synapses to one target by weight and delay: a
 /// thread of a multi-threaded delivery then finds the targets it owns as one
-/// stretch of the row (deliverToAll), and a row no longer depends on the
+/// stretch of the row (deliverToAll), and a row does not depend on the
 /// order in which threads regrouped it. A GPU's rows keep that order: its
 /// delivery reads whole rows, and the sums do not depend on it.
 template <class Space>

@@ -1,6 +1,6 @@
 #pragma once
 // Recordings resolved against the network: which neurons, which variables
-// (docs/network.md, "Recording"), how often, and the file of each variable.
+// (README.md, "Recording"), how often, and the file of each variable.
 
 #include <cstdint>
 #include <string>

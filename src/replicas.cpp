@@ -104,8 +104,9 @@ SimulationConfig mergeReplicas(const std::vector<SimulationConfig>& runs, std::s
 }
 
 std::vector<RunSummary> replicaSummaries(const RunSummary& merged, std::size_t replicas) {
-  // One pass over the merged network's populations and pairs: taking each
-  // replica's part in a pass of its own cost thousands of replicas seconds.
+  // One pass over the merged network's populations and pairs: a pass per
+  // replica would scan the merged network once per replica (quadratic in the
+  // replicas).
   RunSummary common = merged;
   common.populations.clear();
   common.pairs.clear();

@@ -111,7 +111,8 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
     if (count > 0 && to_host && sort_on_device) {
       // A GPU sorts (step, population, index) keys, half the bytes of the
       // records, before they cross: an epoch of a large network holds
-      // 1e5–1e6 spikes, and the host's sort took milliseconds.
+      // 1e5–1e6 spikes, too many to sort on the host every epoch
+      // (perf/results/spike_sort_cpu.txt).
       if (_spike_keys.extent(0) < static_cast<std::size_t>(count))
         _spike_keys = Kokkos::View<std::uint64_t*, MemorySpace>(
             Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Exchange::keys"), _spikes.capacity());

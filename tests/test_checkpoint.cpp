@@ -539,7 +539,7 @@ TEST(Checkpoint, DamagedOrForeignFilesAreRefused) {
 }
 
 // --validate makes the checks that need no network (checkCheckpointFile):
-// they passed a checkpoint the run then refused.
+// without them it would pass a checkpoint the run then refused.
 TEST(Checkpoint, TheFileIsCheckedWithoutANetwork) {
   TempDir dir;
   const std::string checkpoint = checkpointAt200ms(dir);
@@ -556,7 +556,7 @@ TEST(Checkpoint, TheFileIsCheckedWithoutANetwork) {
   SimulationConfig shorter = c;
   shorter.simulation.duration_ms = 150;
   EXPECT_NE(refusal(shorter, checkpoint).find("is not before simulation.duration_ms"), std::string::npos);
-  // A time its step does not give (it was reported as an LFP of the wrong length).
+  // A time its step does not give (it would be reported as an LFP of the wrong length).
   const std::string moved = (dir / "moved.h5").string();
   std::filesystem::copy_file(checkpoint, moved);
   {
@@ -587,9 +587,9 @@ TEST(Checkpoint, TheFileIsCheckedWithoutANetwork) {
 }
 
 // Counts and arrivals out of their range (a negative spike count, an
-// arrival at a neuron the target lacks) were read: a target outside a
-// rank's block was skipped as another rank's, and the run went on with
-// other results.
+// arrival at a neuron the target lacks) are refused: read, a target outside
+// a rank's block would be skipped as another rank's, and the run would go
+// on with other results.
 TEST(Checkpoint, CountsAndArrivalsOutOfRangeAreRefused) {
   TempDir dir;
   const std::string checkpoint = checkpointAt200ms(dir);

@@ -193,8 +193,8 @@ TEST(CliErrors, BadRecordSection) {
   expectRefused(tinyRun() + rec + " --record.x.file=/nonexistent/dir/x.h5", "/nonexistent/dir/x.h5");
 }
 
-// A FIFO in place of a file the run reads blocked it in open() for ever,
-// --validate too, leaving a .partial behind once killed.
+// A FIFO in place of a file the run reads would block it in open() for
+// ever, --validate too, leaving a .partial behind once killed.
 TEST(CliErrors, AFifoInPlaceOfAnInputFileIsRefused) {
   TempDir dir;
   const std::string fifo = (dir / "input.fifo").string();
@@ -213,7 +213,7 @@ TEST(CliErrors, AFifoInPlaceOfAnInputFileIsRefused) {
 }
 
 // Every shipped deck sets output.overwrite: an output file named like the
-// deck replaced it with HDF5.
+// deck would replace it with HDF5.
 TEST(CliErrors, AFileTheRunWouldWriteOverItsDeckIsRefused) {
   TempDir dir;
   const std::string deck = (dir / "deck.ini").string();
@@ -374,8 +374,8 @@ TEST(CliRun, SummaryNamesTheWelchSegmentUsed) {
 
 // ---------------------------------------------------------------- decks and Kokkos options
 
-// The deck piped in is the deck that runs (it used to be read twice, and the
-// second, empty read ran the defaults).
+// The deck piped in is the deck that runs (read twice, the second, empty
+// read would run the defaults).
 TEST(CliDeck, DeckFromStandardInput) {
   TempDir dir;
   const auto out = dir / "stdout.txt";
@@ -522,7 +522,7 @@ TEST(CliRun, AnAnalysisEndAfterTheRunIsAWarning) {
   EXPECT_EQ(r.err, "");
 }
 
-// A burn-in beyond 2^31 steps is counted in 64 bits (32 wrapped to a
+// A burn-in beyond 2^31 steps is counted in 64 bits (32 would wrap to a
 // negative count); that it leaves nothing to analyse is a warning.
 TEST(CliRun, BurnInBeyond32BitStepCounts) {
   TempDir dir;

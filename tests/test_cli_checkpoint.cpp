@@ -232,9 +232,9 @@ TEST(CliCheckpoint, AStoppedContinuationKeepsTheFileItWouldHaveReplaced) {
 // An ensemble continues one checkpoint in each of its runs, a grid over a
 // stimulus that has not started yet: each run's file is the single
 // continuation's with that value (docs/checkpoint.md).
-// The documented continuation without a new output.file replaced the first
-// part's complete output (every shipped deck sets overwrite) with its own,
-// which starts at the checkpoint.
+// The documented continuation without a new output.file would replace the
+// first part's complete output (every shipped deck sets overwrite) with its
+// own, which starts at the checkpoint.
 TEST(CliCheckpoint, AContinuationDoesNotReplaceTheFirstPartsOutput) {
   TempDir dir;
   const std::string deck = "--config '" + inputDeck("default.ini") + "' --simulation.duration_ms=100 " +
@@ -328,19 +328,19 @@ TEST(CliCheckpoint, RefusalsAreOneLineBeforeAnythingIsWritten) {
   // A time the run never reaches would never be written.
   refused(deck + " --checkpoint.at_ms=150 --checkpoint.file=x.h5", "simulation.duration_ms = 100");
   // ... nor one that rounds up to the run's end (exchanges every 5 ms: the
-  // smallest delay), nor one at its start: they were dropped without a word.
+  // smallest delay), nor one at its start: they would be dropped without a word.
   refused(deck + " --checkpoint.at_ms=97 --checkpoint.file=x.h5",
           "rounds up to the spike exchange at 100 ms (spike exchanges every 5 ms), which is not before the "
           "run's end "
           "(simulation.duration_ms = 100): ask for at most 95 ms");
   refused(deck + " --checkpoint.at_ms=0 --checkpoint.file=x.h5", "0 ms is the run's start");
-  // --validate checks the checkpoint's time too (it said "valid").
+  // --validate checks the checkpoint's time too (it would say "valid").
   refused("--config '" + inputDeck("default.ini") + "' --simulation.duration_ms=40 --restart='" + checkpoint +
               "' --validate",
           "its time (50 ms) is not before simulation.duration_ms");
   refused(deck + " --checkpoint.at_ms=1e-9 --checkpoint.file=x.h5", "1e-09 ms rounds to the run's start");
-  // An interval shorter than the exchanges asked for a checkpoint list of
-  // 1e11 entries, until the memory ran out.
+  // An interval shorter than the exchanges would ask for a checkpoint list
+  // of 1e11 entries, until the memory runs out.
   refused(deck + " --checkpoint.every_ms=1e-9 --checkpoint.file=x.h5",
           "checkpoint.every_ms (1e-09 ms) is shorter than the 5 ms between spike exchanges");
   // An ensemble's runs continue the checkpoint each, with its physics.

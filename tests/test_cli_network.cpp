@@ -396,8 +396,8 @@ bool holdsSpikes(const std::string& file, const std::string& copy) {
 
 }  // namespace
 
-// SIGKILL, which no handler sees, used to leave a .partial that HDF5 could
-// not open. It opens, with what the writer had flushed.
+// The .partial left by SIGKILL, which no handler sees, opens with what the
+// writer had flushed (a file HDF5 could not open would lose all of it).
 TEST(CliNetwork, KilledRunLeavesAReadablePartialFile) {
   TempDir dir;
   const auto file = (dir / "killed.h5").string();
@@ -594,7 +594,7 @@ TEST(CliNetwork, NonFiniteStateIsAnError) {
   EXPECT_NE(r.err.find("simulation.dt_ms"), std::string::npos) << r.err;
   EXPECT_EQ(readStringAttribute(file, "/", "complete"), "false");
   EXPECT_NE(readStringAttribute(file, "/", "failure").find("population STN"), std::string::npos);
-  // Numbers are stored as numbers (they used to be "%f" text: "0.200000").
+  // Numbers are stored as numbers ("%f" text, "0.200000", would lose digits).
   EXPECT_EQ(readDoubleAttribute(file, "/lfp/STN", "sampling_interval_ms"), 1.0);
   EXPECT_EQ(readDoubleAttribute(file, "/lfp/STN", "start_ms"), 0.0);
 }
@@ -653,8 +653,9 @@ void fillTheDisk(pid_t pid, const std::string& file) {
 
 }  // namespace
 
-// A full disk used to print HDF5's error stack and crash at MPI_Finalize
-// (exit 139), leaving the .partial.
+// A full disk ends the run with one line and leaves no file; unhandled, it
+// would print HDF5's error stack, crash at MPI_Finalize (exit 139) and leave
+// the .partial.
 TEST(CliNetwork, FullDiskExitsWithOneLineAndNoFile) {
   TempDir dir;
   const auto file = (dir / "full.h5").string();
@@ -715,8 +716,8 @@ TEST(CliNetwork, FullTmpfsExitsWithOneLineAndNoFile) {
 #endif
 
 #ifdef CBGTC_ENABLE_HDF5
-// SIGTERM as soon as the in-progress file exists: the handlers used to be
-// installed only later, so the signal killed the run and left the .partial.
+// SIGTERM as soon as the in-progress file exists: handlers installed only
+// later would let the signal kill the run and leave the .partial.
 TEST(CliNetwork, SigtermAsSoonAsTheFileExistsStopsCleanly) {
   TempDir dir;
   const auto file = (dir / "early.h5").string();
@@ -985,9 +986,9 @@ TEST(CliEnsemble, WithoutRunFilesRecordsAndNetworkFilesAreRefused) {
     EXPECT_EQ(entry.path().extension().string(), ".txt") << entry.path();
 }
 
-// An ensemble's own keys that would do nothing were ignored: a table with
-// no ensemble, one file per merged network with none merged, and a table
-// named .h5 was written as text under that name.
+// An ensemble's own keys that would do nothing are refused, not ignored: a
+// table with no ensemble, one file per merged network with none merged, and
+// a table named .h5 (it would be written as text under that name).
 TEST(CliEnsemble, EnsembleKeysThatWouldDoNothingAreRefused) {
   TempDir dir;
   const std::string base = (dir / "ens.h5").string();

@@ -665,8 +665,8 @@ TEST_F(Hdf5OutputTest, DatasetNumberAttributesAreFloat64) {
   EXPECT_FALSE(objectExists(path, "/lfp/GPe"));
 }
 
-// A run stopped between samples used to leave one row more in the report
-// than mapping/time described: the range is that of the rows written.
+// A run stopped between samples: the range of mapping/time is that of the
+// rows written (otherwise the report would hold one row more than it describes).
 TEST_F(Hdf5OutputTest, ReportTimeDescribesTheRowsWritten) {
   const std::string path = file("stopped.h5");
   {

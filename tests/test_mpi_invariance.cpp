@@ -427,8 +427,8 @@ char processState(pid_t pid) {
 
 }  // namespace
 
-// A full disk under MPI used to crash at MPI_Finalize (exit 139): rank 0's
-// write fails, every rank stops, one line names the file, and none is left.
+// A full disk under MPI: rank 0's write fails, every rank stops, one line
+// names the file, and none is left (not a crash at MPI_Finalize, exit 139).
 TEST(MpiFailures, FullDiskStopsEveryRankWithOneLine) {
   TempDir dir;
   const auto file = (dir / "full.h5").string();
@@ -489,9 +489,9 @@ TEST(MpiFailures, FullDiskStopsEveryRankWithOneLine) {
 }
 #endif
 
-// Every rank fails to allocate alike; the failure used to be printed once per
-// rank, over several lines each. Host memory only: a GPU's runtime needs more
-// address space than the limit leaves.
+// Every rank fails to allocate alike, and the failure is reported once, not
+// once per rank over several lines each. Host memory only: a GPU's runtime
+// needs more address space than the limit leaves.
 TEST(MpiFailures, AllocationFailureOnEveryRankIsReportedOnce) {
   if (!std::is_same_v<Kokkos::DefaultExecutionSpace::memory_space, Kokkos::HostSpace>)
     GTEST_SKIP() << "the address-space limit is for host memory";
@@ -525,8 +525,8 @@ TEST(MpiFailures, AllocationFailureOnEveryRankIsReportedOnce) {
 }
 
 // A deck on stdin reaches rank 0 only: rank 0 reads it and passes it on.
-// Rank 1 used to find /dev/null there, refuse it alone, and leave rank 0
-// waiting for it.
+// Otherwise rank 1 would find /dev/null there, refuse it alone, and leave
+// rank 0 waiting for it.
 TEST(MpiDeck, DeckFromStandardInputReachesEveryRank) {
   TempDir dir;
   const auto out = dir / "out.txt";

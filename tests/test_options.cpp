@@ -399,8 +399,8 @@ TEST(OptionsErrors, AnUnknownModelInADeckNamesItsLine) {
 }
 
 // A misspelt section kind gets the same section spelt right, and a key a
-// population's model lacks is named as such: both used to get another
-// population's key.
+// population's model lacks is named as such: suggesting another
+// population's key would mislead.
 TEST(OptionsErrors, UnknownKeysOfANamedSectionStayInIt) {
   TempDir dir;
   const std::string deck = (dir / "net.ini").string();
@@ -552,14 +552,14 @@ TEST(OptionsErrors, MissingDeck) {
 
 // ---------------------------------------------------------------- the deck itself
 
-// Reading a directory gives no lines, which used to run the defaults.
+// Reading a directory gives no lines, which would run the defaults.
 TEST(OptionsDeck, DirectoryIsRefused) {
   TempDir dir;
   expectRejected({"--config", dir.path().string()}, {dir.path().string(), "directory"});
 }
 
-// A pipe can be read only once: the deck used to be read twice and the
-// second, empty, read won (`--config <(...)`, `--config /dev/stdin`).
+// A pipe can be read only once: a deck read twice would take the second,
+// empty, read (`--config <(...)`, `--config /dev/stdin`).
 TEST(OptionsDeck, PipeIsReadOnce) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
@@ -591,8 +591,8 @@ TEST(OptionsDeck, NotARegularFileIsRefused) {
   expectRejected({"--config", "/dev/null"}, {"/dev/null", "not a regular file"});
 }
 
-// Without --config a deck used to be dropped silently, as were stray
-// arguments.
+// A deck without --config, or any stray argument, is refused (it would be
+// dropped silently).
 TEST(OptionsDeck, PositionalArgumentsAreRefused) {
   const std::string deck = cbgtc::test::inputDeck("single_gpi.ini");
   expectRejected({deck}, {"unexpected argument", deck});
@@ -698,8 +698,9 @@ TEST(OptionsDeck, ADecksChoiceTheCommandLineOverridesIsStillOneOfItsList) {
                  {deck + ":2: execution.lanes_per_neuron must be 0 (auto), 1, 2, 4 or 8, got 3"});
 }
 
-// A projection's key its rule does not read was silently ignored (p with
-// fixed_indegree); the built-in default of the other key is no mistake.
+// A projection's key its rule does not read is refused (p with
+// fixed_indegree would be ignored silently); the built-in default of the
+// other key is no mistake.
 TEST(OptionsDeck, AProjectionKeyItsRuleDoesNotReadIsRefused) {
   TempDir dir;
   const std::string deck = (dir / "rule.ini").string();
@@ -969,7 +970,7 @@ TEST(OptionsPopulations, ProjectionsMustNamePopulations) {
   expectRejected({"--projection.stn_gpe.rule=all_to_all"}, {"projection.stn_gpe.rule", "all_to_all"});
 }
 
-// No cap on the projections into one population (the old limit was 4).
+// No cap on the projections into one population.
 TEST(OptionsPopulations, SixProjectionsIntoOnePopulationAreAccepted) {
   std::vector<std::string> args;
   for (int k = 0; k < 6; ++k) {
@@ -1032,7 +1033,7 @@ TEST(OptionsSteps, StepsOfRoundsToNearestIn64Bits) {
   EXPECT_THROW(cbgtc::stepsOf(std::numeric_limits<double>::infinity(), 0.025), std::out_of_range);
 }
 
-// Each of these used to wrap around a 32-bit step count: a segfault
+// Each of these would wrap around a 32-bit step count: a segfault
 // (burn-in) or silently other dynamics.
 TEST(OptionsSteps, TimesBeyondTheirStepCountsAreRefused) {
   expectRejected({"--population.GPe.t_ref_ms=53687092"}, {"population.GPe.", "t_ref_ms"});
@@ -1048,14 +1049,14 @@ TEST(OptionsSteps, TimesBeyondTheirStepCountsAreRefused) {
   EXPECT_NO_THROW(parse({"--population.STN.min_isi_ms=53687092"}));
 }
 
-// A time step too long for the run used to be blamed on analysis.lfp_sample_ms.
+// A time step too long for the run is blamed on itself, not on analysis.lfp_sample_ms.
 TEST(OptionsErrors, TimeStepLongerThanTheRunNamesTheTimeStep) {
   EXPECT_EQ(parseError({"--simulation.dt_ms=1e300"}).rfind("simulation.dt_ms", 0), 0u);
   EXPECT_EQ(parseError({"--simulation.dt_ms=2", "--simulation.duration_ms=0"}).rfind("simulation.dt_ms", 0),
             0u);
 }
 
-// A population added without a size got 0 neurons without a word.
+// A population added without a size is refused (it would get 0 neurons silently).
 TEST(OptionsErrors, AnAddedPopulationNeedsItsSize) {
   EXPECT_EQ(parseError({"--population.X.model=lif"}).rfind("population.X.n is required", 0), 0u)
       << parseError({"--population.X.model=lif"});
@@ -1064,8 +1065,8 @@ TEST(OptionsErrors, AnAddedPopulationNeedsItsSize) {
   EXPECT_NO_THROW(parse({"--population.GPe.b=1"}));
 }
 
-// A run of no steps was accepted and wrote a "complete" file without even
-// its initial report row.
+// A run of no steps is refused: it would write a "complete" file without
+// even its initial report row.
 TEST(OptionsErrors, ARunOfNoStepsIsRefused) {
   EXPECT_EQ(parseError({"--simulation.duration_ms=0"}).rfind("simulation.duration_ms must be more than 0", 0),
             0u);

@@ -388,7 +388,7 @@ TEST(Oscillations, ComodulogramPeaksAtTheCoupledPair) {
 
 // The run's grid sees a gamma amplitude coupled to a beta phase: 120 Hz
 // modulated by 1 + 0.8 cos φ of a 20 Hz rhythm has sidebands at 100 and
-// 140 Hz, which a 120 ± 10 Hz band misses (its index was 10⁻⁶ of the
+// 140 Hz, which a 120 ± 10 Hz band misses (its index would be 10⁻⁶ of the
 // definition's); 120 ± 20 holds them. The noise (half the other test's: the
 // band is twice as wide) flattens the envelope's modulation by a few per cent.
 TEST(Oscillations, RunComodulogramSeesCouplingToABetaPhase) {
@@ -580,7 +580,7 @@ TEST(Oscillations, BurstsOfANonFiniteTraceAreNone) {
 }
 
 // A trace shorter than the shortest burst cannot hold one: its burst rate
-// is undefined, not 0 (a 10 ms analysed window read "0 bursts per second").
+// is undefined, not 0 (a 10 ms analysed window would read "0 bursts per second").
 TEST(Oscillations, ATraceShorterThanABurstHasNoBurstRate) {
   std::vector<double> x(99);  // 99 ms at 1 kHz, against a 100 ms minimum
   for (std::size_t j = 0; j < x.size(); ++j) x[j] = std::sin(2 * 3.14159265358979 * 20 * j / 1000.0);

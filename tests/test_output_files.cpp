@@ -57,8 +57,8 @@ std::string refusal(const Writer& w, const std::string& path, bool overwrite) {
 
 }  // namespace
 
-// A second run writing the same file used to truncate the first one's
-// .partial, fail, delete it, and make the first run fail at its rename.
+// A second run writing the same file is refused: it would truncate the first
+// one's .partial, fail, delete it, and make the first run fail at its rename.
 TEST(OutputFiles, SecondWriterOfTheSameFileIsRefusedAndTheFirstFinishes) {
   for (const Writer& w : writers()) {
     SCOPED_TRACE(w.name);
@@ -90,7 +90,7 @@ TEST(OutputFiles, ExistingPartialIsKept) {
   }
 }
 
-// A .partial that is a symbolic link used to be followed, overwriting its target.
+// A .partial that is a symbolic link is not followed (that would overwrite its target).
 TEST(OutputFiles, SymlinkAsPartialIsNotFollowed) {
   for (const Writer& w : writers()) {
     SCOPED_TRACE(w.name);
@@ -105,8 +105,8 @@ TEST(OutputFiles, SymlinkAsPartialIsNotFollowed) {
   }
 }
 
-// With overwrite, a device node, FIFO or link at the output path used to be
-// replaced by a regular file.
+// With overwrite, only a regular file at the output path is replaced; a
+// device node, FIFO or link would be replaced by a regular file.
 TEST(OutputFiles, OnlyARegularFileIsReplaced) {
   for (const Writer& w : writers()) {
     SCOPED_TRACE(w.name);
@@ -160,7 +160,7 @@ TEST(OutputFiles, UnfinishedWriterRemovesOnlyTheFileItCreated) {
     {
       auto writer = w.make(path, false);
       // Someone replaced the in-progress file meanwhile (as a second run
-      // used to): theirs is kept.
+      // could): theirs is kept.
       ASSERT_EQ(::unlink((path + ".partial").c_str()), 0);
       writeText(path + ".partial", "someone else's");
     }

@@ -258,8 +258,8 @@ TEST(PoissonSource, ProjectionsIntoASourceAreRefused) {
   }
 }
 
-// ... nor background current: noise or bias on a source was accepted,
-// written into the file's configuration and ignored.
+// ... nor background current: noise or bias on a source is refused (it
+// would be written into the file's configuration and ignored).
 TEST(PoissonSource, NoiseAndBiasOnASourceAreRefused) {
   for (const std::string key : {"noise_mu", "noise_sigma", "bias_mean", "bias_cv"}) {
     auto c = sourceOnly(10, 10, 1);

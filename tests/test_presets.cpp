@@ -3,7 +3,7 @@
 // ensemble of three seeds of 3 s: the contrasts the presets exist for hold
 // seed by seed (paired: the same seed's drives and network in both decks)
 // or on the seeds' mean. The 10-seed, 10 s figures are in docs/model.md
-// §8.4; each margin here is from 20 seeds of this length (2026-12-06): the
+// §8.4; each margin here is from 20 seeds of this length: the
 // drives' slow fluctuation makes 2.5 s analysed a noisy sample of it, and a
 // quarter-size network's own noise hides the background that relative beta
 // is measured against.

@@ -254,8 +254,8 @@ TEST(Recording, BadSectionsNameTheKey) {
   r = record("x", "STN", "V");
   r.file = "cbgtc_output.h5";
   EXPECT_NE(refused(r).find("record.x.file"), std::string::npos) << refused(r);
-  // The same file spelled otherwise (it used to pass here and fail later,
-  // as an in-progress file of another run).
+  // The same file spelled otherwise (it would pass here and fail later, as
+  // an in-progress file of another run).
   for (const std::string& spelled :
        {std::string("./cbgtc_output.h5"), std::filesystem::absolute("cbgtc_output.h5").string()}) {
     r.file = spelled;

@@ -283,7 +283,7 @@ TEST(BetaMetrics, EmptyBandAndZeroTotal) {
   EXPECT_TRUE(std::isnan(m.peak_hz));
   EXPECT_EQ(m.peak_psd, 0.0);
   // A spectrum too coarse for the band measures no beta: NaN, not 0 (a
-  // 10 ms window's 100 Hz bins reported "no beta power").
+  // 10 ms window's 100 Hz bins would report "no beta power").
   EXPECT_TRUE(std::isnan(m.beta_power));
   EXPECT_TRUE(std::isnan(m.relative_beta));
   auto zero = flatSpectrum(1.0, 201);

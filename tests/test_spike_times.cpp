@@ -135,15 +135,16 @@ TEST(SpikeTimes, BadFilesNameTheKey) {
   EXPECT_NE(refused("timestamps population node_ids\n1 X 0 extra\n", 3).find("line 2"), std::string::npos);
   EXPECT_NE(refused("# only a comment\n", 3).find("no header"), std::string::npos);
   // A population the file does not hold (a misspelt or missing
-  // spike_population) replayed nothing, silently; a population of cbgtc's
-  // own CSV output without spikes is named by its metrics comments.
+  // spike_population) is refused, as it would replay nothing, silently; a
+  // population of cbgtc's own CSV output without spikes is named by its
+  // metrics comments.
   const std::string other = refused("timestamps population node_ids\n1 S 0\n2 T 0\n", 3);
   EXPECT_NE(other.find("population.REPLAY.spike_file"), std::string::npos) << other;
   EXPECT_NE(other.find("has no population X (it has S, T)"), std::string::npos) << other;
   EXPECT_NE(refused("timestamps population node_ids\n", 3).find("no population X (nor any spike)"),
             std::string::npos);
   EXPECT_EQ(refused("timestamps population node_ids\n1 S 0\n# /metrics/X/rate_hz = 0\n", 3), "accepted");
-  // A directory is no file of spikes (it used to replay none).
+  // A directory is no file of spikes (it would replay none).
   SimulationConfig from_directory;
   from_directory.simulation.duration_ms = 10;
   from_directory.projections.clear();
@@ -197,7 +198,7 @@ void writeTwoSpikes(const std::string& file, const double (&times)[2], hid_t id_
 
 // SONATA node ids are unsigned integers: a signed dataset's negative id and
 // a floating-point dataset are refused naming the dataset, not converted
-// (−1 used to replay as node 0, 1.7 as node 1).
+// (−1 would replay as node 0, 1.7 as node 1).
 TEST(SpikeTimes, Hdf5NodeIdsMustBeNonNegativeIntegers) {
   TempDir dir;
   // The file holds population X; `population` is the one read.
@@ -226,8 +227,8 @@ TEST(SpikeTimes, Hdf5NodeIdsMustBeNonNegativeIntegers) {
             std::string::npos);
 }
 
-// SONATA's timestamps carry their units: seconds are read as seconds (a file
-// in s replayed everything in step 0), other units are refused, named.
+// SONATA's timestamps carry their units: seconds are read as seconds (read
+// as ms, a file in s would replay all in step 0), others are refused, named.
 TEST(SpikeTimes, Hdf5TimestampsInSecondsAreConverted) {
   TempDir dir;
   const auto replayed = [&](const char* units, double scale) -> std::string {

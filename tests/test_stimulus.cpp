@@ -252,7 +252,7 @@ TEST(Stimulus, BadSectionsNameTheKey) {
   EXPECT_NE(refused(s).find("stimulus.x.stop_ms"), std::string::npos) << refused(s);
   s.stop_ms = -1;
   s.start_ms = 0;
-  // Keys this stimulus does not read (they used to be ignored).
+  // Keys this stimulus does not read (they would be ignored silently).
   s.probability = 0.3;
   EXPECT_NE(refused(s).find("stimulus.x.probability applies to axonal"), std::string::npos) << refused(s);
   s.probability = 1;

@@ -1,7 +1,7 @@
 #pragma once
 // GPe and GPi neurons: adaptive exponential integrate-and-fire (Brette &
-// Gerstner 2005), as in the JAX prototype's adex_jax.py (docs/model.md
-// §3). Units: mV, ms, pF, nS, pA.
+// Gerstner 2005), as docs/model.md §3 specifies it (the JAX prototype's
+// model). Units: mV, ms, pF, nS, pA.
 //
 // Difference from the prototype, on purpose: the refractory period is an
 // integer number of steps, round(t_ref_ms/dt) (80 at 2 ms, 0.025 ms). The

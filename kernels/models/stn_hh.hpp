@@ -1,7 +1,7 @@
 #pragma once
 // STN neuron: single-compartment Hodgkin–Huxley model with seven currents
 // (Na, K, leak, T-type Ca, high-threshold Ca, Ca-activated K (AHP), H), as
-// specified in docs/model.md §2 (the JAX prototype's stn_jax.py,
+// docs/model.md §2 specifies it (the JAX prototype's model,
 // Terman–Rubin-style kinetics). Units: mV, ms, mS/cm², µA/cm², µF/cm².
 //
 // Differences from the prototype, on purpose:

@@ -406,7 +406,7 @@ class ContinuedRun(unittest.TestCase):
         cls.continued = cbgtc.read(run_cbgtc(folder, *cls.SOURCE, f"--restart={cls.checkpoint}", name="continued.h5"))
 
     def test_the_checkpoint_is_no_output_file(self):
-        # It has cbgtc_version and complete = true: it read as an empty run.
+        # It has cbgtc_version and complete = true: it would read as an empty run.
         with self.assertRaisesRegex(ValueError, "is a cbgtc checkpoint, not an output file"):
             cbgtc.read(self.checkpoint)
         r = subprocess.run([PLOT, self.checkpoint], capture_output=True, text=True)
@@ -415,7 +415,7 @@ class ContinuedRun(unittest.TestCase):
         self.assertIn("checkpoint", r.stderr)
 
     def test_a_spike_source_first_in_the_file_is_not_the_summarys_lfp(self):
-        # The spectrogram and comodulogram were CTX's: empty, a spike source has no LFP proxy.
+        # The spectrogram and comodulogram would be CTX's: empty, a spike source has no LFP proxy.
         run = self.whole
         self.assertEqual(run.populations[0], "CTX")
         self.assertEqual(run.config["population.CTX.model"], "poisson")
