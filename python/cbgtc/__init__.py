@@ -152,12 +152,16 @@ class Run:
         return config
 
     def size(self, population: str) -> Optional[int]:
-        """The population's neuron count, from the configuration (a replica's "<name>~j": run j's)."""
+        """The population's neuron count, from the configuration (a replica's "<name>~j": run j's;
+        an axonal stimulus's spikes "<name>_axonal": the axons of <name>'s neurons)."""
         name, tilde, j = population.rpartition("~")
-        if tilde and j.isdigit() and int(j) in self.replicas:
-            n = self.replica_config(int(j)).get(f"population.{name}.n")
-        else:
-            n = self.config.get(f"population.{population}.n")
+        replica = bool(tilde) and j.isdigit() and int(j) in self.replicas
+        if not replica:
+            name = population
+        config = self.replica_config(int(j)) if replica else self.config
+        n = config.get(f"population.{name}.n")
+        if n is None and name.endswith("_axonal"):
+            n = config.get(f"population.{name[:-len('_axonal')]}.n")
         return None if n is None else int(n)
 
 
@@ -185,6 +189,9 @@ def read_report(path: str, population: Optional[str] = None) -> Report:
     import h5py
 
     with h5py.File(path, "r") as f:
+        if "report" not in f:
+            raise ValueError(f"{path} holds no reports (a [record.<name>] section writes a file of its own,"
+                             " <output stem>_<name>_<variable>.h5)")
         reports = f["report"]
         names = list(reports.keys())
         if population is None:
@@ -229,6 +236,9 @@ def read(path: str) -> Run:
             raise ValueError(f"{path} is not a cbgtc output file (it has no cbgtc_version attribute)")
         if attrs.get("cbgtc_checkpoint") in (True, "true"):
             raise ValueError(f"{path} is a cbgtc checkpoint, not an output file (continue it with cbgtc --restart)")
+        if ("nodes" in f or "edges" in f) and not any(g in f for g in ("spikes", "metrics", "lfp", "report")):
+            raise ValueError(f"{path} is a network file (output.network), not an output file "
+                             "(its projections: cbgtc.read_edges)")
         config = {k: v for k, v in attrs.items() if "." in k}
         populations = [k[len("population."):-len(".model")] for k in config
                        if k.startswith("population.") and k.endswith(".model")]

@@ -48,6 +48,8 @@ def _colours(run):
 def _window(run, t_start_ms, t_stop_ms):
     t0 = 0.0 if t_start_ms is None else t_start_ms
     t1 = run.duration_ms if t_stop_ms is None else t_stop_ms
+    if t_stop_ms is None and not t1 > 0:
+        raise ValueError("the file covers no model time (its run stopped before its first step)")
     if not t1 > t0:
         raise ValueError(f"empty time window [{t0}, {t1}) ms")
     return t0, t1
@@ -145,10 +147,21 @@ def raster(run, ax=None, populations=None, t_start_ms=None, t_stop_ms=None, max_
 
 def population_rates(run, populations=None, t_start_ms=None, t_stop_ms=None, bin_ms=5.0):
     """Per population: bin centres (ms) and the mean rate per neuron (Hz) in
-    each bin; NaN in bins that start before the file's spikes do
-    (Run.spikes_from_ms), where a count of 0 would be false."""
+    each bin of bin_ms from the window's start, the last ending at the
+    window's end (shorter where bin_ms does not divide the window: a run
+    stopped at 809 ms ends with [805, 809)); NaN in bins that start before
+    the file's spikes do (Run.spikes_from_ms), where a count of 0 would be
+    false."""
+    if not bin_ms > 0:
+        raise ValueError(f"the bin must be positive (bin_ms = {bin_ms:g})")
     t0, t1 = _window(run, t_start_ms, t_stop_ms)
-    edges = np.arange(t0, t1 + 0.5 * bin_ms, bin_ms)
+    edges = np.arange(t0, t1, bin_ms)
+    # The window's end closes the last bin; a remainder within round-off of
+    # a whole bin joins the one before.
+    if len(edges) > 1 and t1 - edges[-1] < 1e-9 * bin_ms:
+        edges = edges[:-1]
+    edges = np.append(edges, t1)
+    widths_s = np.diff(edges) * 1e-3
     rates = {}
     for name in populations or run.populations:
         if name not in run.spikes:
@@ -156,7 +169,7 @@ def population_rates(run, populations=None, t_start_ms=None, t_stop_ms=None, bin
         times, _ = run.spikes[name]
         counts, _ = np.histogram(times, edges)
         n = run.size(name) or 1
-        r = counts / (n * bin_ms * 1e-3)
+        r = counts / (n * widths_s)
         r[edges[:-1] < run.spikes_from_ms] = np.nan
         rates[name] = (0.5 * (edges[1:] + edges[:-1]), r)
     return rates
@@ -193,7 +206,7 @@ def rates(run, ax=None, populations=None, t_start_ms=None, t_stop_ms=None, bin_m
             ax.plot([start, end], [r, r], color=colours[name], lw=1.2, ls="--", label=f"{name} (mean)")
     if means:
         # Room above the highest rate for the note and the legend.
-        top = max([r for _, r in means.values()] + [r.max() for _, r in series.values() if r.size])
+        top = max([r for _, r in means.values()] + [np.nanmax(r) for _, r in series.values() if np.isfinite(r).any()])
         ax.set_ylim(0, 1.7 * top if top > 0 else 1.0)
         note = "dashed: the mean rate after burn-in (metrics);\n" + _no_spikes(run, list(means))
         ax.text(0.01, 0.75 if marked else 0.97, note, fontsize="small", va="top", transform=ax.transAxes)
@@ -418,9 +431,22 @@ def summary(run, t_start_ms=None, t_stop_ms=None, max_neurons=200):
     return fig
 
 
+def _check_names(run, names):
+    """A name the file has no data of is a mistake, not an empty plot."""
+    known = set(run.populations) | set(run.spikes) | set(run.metrics) | set(run.lfp) | set(run.reports)
+    data = set(run.spikes) | set(run.metrics) | set(run.lfp) | set(run.reports)
+    for name in names:
+        if name not in known:
+            raise ValueError(f"no population {name!r} in this file (it has {', '.join(sorted(known))})")
+        if name not in data and any(k.startswith(name + "~") for k in data):
+            raise ValueError(f"this file holds replicas: its populations are {name}~0, {name}~1, ...")
+
+
 def figure(run, name, args):
     """The named figure of a run, with the command line's options."""
     pops = args.populations.split(",") if args.populations else None
+    if pops:
+        _check_names(run, pops)
     if name == "summary":
         return summary(run, args.t_start_ms, args.t_stop_ms, args.max_neurons)
     if name == "raster":
@@ -461,6 +487,8 @@ def main(argv=None):
     parser.add_argument("--bin-ms", type=float, default=5.0, help="rate histogram bin (ms)")
     parser.add_argument("--max-neurons", type=int, default=200, help="neurons per population in a raster")
     args = parser.parse_args(argv)
+    if not args.bin_ms > 0:
+        parser.error(f"--bin-ms must be positive (got {args.bin_ms:g})")
     for name in args.figures:
         if name not in FIGURES:
             parser.error(f"unknown figure {name!r} (figures: {', '.join(FIGURES)})")
@@ -492,7 +520,12 @@ def main(argv=None):
         else:
             folder = args.output or os.path.dirname(os.path.abspath(args.file))
             out = os.path.join(folder, f"{stem}_{name}.{args.format}")
-        fig.savefig(out, dpi=args.dpi, format=os.path.splitext(out)[1][1:] or args.format)
-        _pyplot().close(fig)
+        try:
+            fig.savefig(out, dpi=args.dpi, format=os.path.splitext(out)[1][1:] or args.format)
+        except (OSError, ValueError) as e:
+            print(f"cbgtc-plot: cannot write {out}: {' '.join(str(e).split())}", file=sys.stderr)
+            return 2
+        finally:
+            _pyplot().close(fig)
         print(out)
     return 0

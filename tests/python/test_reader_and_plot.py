@@ -193,6 +193,18 @@ class Plots(Fixture):
             count = np.sum(r) * self.res.size(pop) * bin_ms * 1e-3
             self.assertAlmostEqual(count, self.res.spikes[pop][0].size, delta=1e-6)
 
+    def test_a_window_that_is_no_whole_number_of_bins_ends_with_a_shorter_bin(self):
+        # [1230, 1234] holds 4 ms: its rate is its count over 4 ms, not 10.
+        bin_ms, t_stop_ms = 10.0, 1234.0
+        rates = cbgtc.plot.population_rates(self.res, t_start_ms=0, t_stop_ms=t_stop_ms, bin_ms=bin_ms)
+        for pop, (centres, r) in rates.items():
+            self.assertEqual(centres[-1], 1232.0)
+            widths_s = np.append(np.full(centres.size - 1, bin_ms), 4.0) * 1e-3
+            count = np.sum(r * widths_s) * self.res.size(pop)
+            self.assertAlmostEqual(count, np.sum(self.res.spikes[pop][0] <= t_stop_ms), delta=1e-6)
+        with self.assertRaises(ValueError):
+            cbgtc.plot.population_rates(self.res, bin_ms=0)
+
     def test_spectrum_draws_the_written_psd(self):
         fig = cbgtc.plot.spectrum(self.res)
         lines = {l.get_label(): l for l in fig.axes[0].get_lines()}
@@ -255,6 +267,19 @@ class Plots(Fixture):
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
             self.assertIn(path, r.stderr)
+        # A bin that is not positive (refused with the usage, as a bad
+        # figure), and a population the file does not have, a format
+        # matplotlib cannot write and a network file, one line each.
+        r = subprocess.run([PLOT, self.path, "rates", "--bin-ms", "0"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--bin-ms", r.stderr.strip().splitlines()[-1])
+        for args, named in (([self.path, "raster", "--populations", "XYZ"], "XYZ"),
+                            ([self.path, "raster", "-o", os.path.join(self.folder.name, "r.txt")], "r.txt"),
+                            ([os.path.join(self.folder.name, "run_edges.h5")], "network file")):
+            r = subprocess.run([PLOT, *args], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertIn(named, r.stderr)
         # An ensemble's table is text: the message names the script that draws it.
         table = os.path.join(self.folder.name, "run_ensemble.tsv")
         with open(table, "w") as f:
@@ -280,6 +305,13 @@ class StimuliAndTimers(Fixture):
         # A somatic spike in a pulse's step stands for the axonal one (docs/model.md §5.2).
         somatic = np.round(self.res.spikes["STN"][0] / dt)
         self.assertEqual(t.size, onsets.size * N_STN - np.isin(somatic, steps).sum())
+
+    def test_axonal_spikes_are_rates_per_axon_of_their_population(self):
+        self.assertEqual(self.res.size("STN_axonal"), N_STN)
+        rates = cbgtc.plot.population_rates(self.res, ["STN_axonal"], t_start_ms=0, t_stop_ms=DURATION_MS)
+        centres, r = rates["STN_axonal"]
+        count = np.sum(r) * N_STN * 5.0 * 1e-3
+        self.assertAlmostEqual(count, self.res.spikes["STN_axonal"][0].size, delta=1e-6)
 
     def test_the_timers_are_read(self):
         self.assertEqual(self.res.timers["steps"], DURATION_MS / float(self.res.config["simulation.dt_ms"]))
