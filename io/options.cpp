@@ -274,7 +274,7 @@ OptionTable makeOptionTable(SimulationConfig& c) {
     const std::string k = "projection." + pr.name + ".";
     t.add(k + "source", &pr.source, "", "source population (a [population.<name>] name)");
     t.add(k + "target", &pr.target, "", "target population (a [population.<name>] name)");
-    t.add(k + "rule", &pr.rule, "", "fixed_probability or fixed_indegree");
+    t.add(k + "rule", &pr.rule, "", "fixed_probability, fixed_indegree, all_to_all or one_to_one");
     t.checkValuesWith(k + "rule",
                       [key = k + "rule"](const std::string& v) { checkChoice(key, v, rule_choices); });
     t.add(k + "p", &pr.p, "", "connection probability per pair (fixed_probability)", Bound::UnitInterval);

@@ -7,7 +7,9 @@
 // Rules (no duplicate pairs; no autapses unless allowed):
 //  - fixed_probability: a Bernoulli(p) trial per (source, target) pair,
 //    drawn by geometric skipping, so the cost is O(synapses), not O(pairs);
-//  - fixed_indegree: K distinct sources (Floyd's sampling), sorted.
+//    all_to_all is p = 1, every candidate;
+//  - fixed_indegree: K distinct sources (Floyd's sampling), sorted;
+//  - one_to_one: source j of target j, no draw.
 
 #include "kernels/rng.hpp"
 
@@ -15,6 +17,7 @@ namespace cbgtc::connectivity {
 
 struct Rule {
   bool fixed_indegree = false;
+  bool one_to_one = false;
   bool exclude_self = false;  // source j is not a candidate of target j
   index_type candidates = 0;  // sources a target draws from (n_pre, or n_pre − 1)
   std::int64_t indegree = 0;  // fixed_indegree: K ≤ candidates

@@ -101,7 +101,7 @@ struct ProjectionSettings {
   std::string name;    // deck section [projection.<name>]
   std::string source;  // population names
   std::string target;
-  std::string rule = "fixed_probability";  // or fixed_indegree
+  std::string rule = "fixed_probability";  // or fixed_indegree, all_to_all, one_to_one
   double p = 0.1;                // fixed_probability: Bernoulli per pair
   std::int64_t indegree = 10;    // fixed_indegree: K distinct sources per target
   double g_total = 0.0;          // summed mean weight per target neuron
@@ -121,6 +121,15 @@ struct ProjectionSettings {
   // every key, reads back unchanged.
   std::set<std::string> changed;
 };
+
+/// A projection's synapses per target (its mean, for fixed_probability),
+/// given the candidate sources of a target (docs/model.md §4.3).
+inline double meanIndegree(const ProjectionSettings& pr, std::int64_t candidates) {
+  if (pr.rule == "fixed_indegree") return static_cast<double>(pr.indegree);
+  if (pr.rule == "all_to_all") return static_cast<double>(candidates);
+  if (pr.rule == "one_to_one") return 1.0;
+  return pr.p * static_cast<double>(candidates);
+}
 
 /// The four projections of the prototype with the intended delays and
 /// kinetics (model.md §4.2). Conductances: docs/network.md ("The default network").
@@ -303,7 +312,8 @@ bool validSectionName(const std::string& name, const RandomIdentity& random);
 /// The text keys that take one of a fixed list of values: one list for the
 /// option table (a deck's value the command line overrides is checked
 /// against it too) and for checkConsistency.
-inline const std::vector<std::string> rule_choices = {"fixed_probability", "fixed_indegree"};
+inline const std::vector<std::string> rule_choices = {"fixed_probability", "fixed_indegree", "all_to_all",
+                                                      "one_to_one"};
 inline const std::vector<std::string> delivery_choices = {"auto", "thread", "team", "pull"};
 inline const std::vector<std::string> placement_choices = {"none", "box", "sphere"};
 inline const std::vector<std::string> replica_files_choices = {"each", "one", "none"};

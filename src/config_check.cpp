@@ -117,13 +117,22 @@ void checkProjections(const SimulationConfig& c) {
       throw ConfigError(k + "target: population " + target->name + " is a spike source (model " + target->model +
                         ") and takes no input");
     checkChoice(k + "rule", pr.rule, rule_choices);
-    // The other rule's key is a mistake, not a no-op.
-    const bool by_probability = pr.rule == "fixed_probability";
-    const char* unread = by_probability ? "indegree" : "p";
-    if (pr.changed.count(unread) > 0)
-      throw ConfigError(k + unread +
-                        " applies to rule = " + (by_probability ? "fixed_indegree" : "fixed_probability") +
-                        " only (" + k + "rule = " + pr.rule + ")");
+    // Another rule's key is a mistake, not a no-op.
+    for (const char* rule_key : {"p", "indegree"}) {
+      const std::string reads = rule_key == std::string("p") ? "fixed_probability" : "fixed_indegree";
+      if (pr.changed.count(rule_key) > 0 && pr.rule != reads)
+        throw ConfigError(k + rule_key + " applies to rule = " + reads + " only (" + k + "rule = " + pr.rule +
+                          ")");
+    }
+    if (pr.rule == "one_to_one") {
+      if (source->n != target->n)
+        throw ConfigError(k + "rule = one_to_one connects neuron i to neuron i: population." + source->name +
+                          ".n (" + std::to_string(source->n) + ") and population." + target->name + ".n (" +
+                          std::to_string(target->n) + ") must be equal");
+      if (source == target && !pr.autapses)
+        throw ConfigError(k + "rule = one_to_one within population " + source->name +
+                          " connects each neuron to itself: set " + k + "autapses = true");
+    }
     const std::int64_t candidates = source->n - ((source == target && !pr.autapses) ? 1 : 0);
     if (pr.rule == "fixed_indegree" && target->n > 0 && pr.indegree > std::max<std::int64_t>(0, candidates))
       throw ConfigError(k + "indegree (" + std::to_string(pr.indegree) + ") exceeds the " +

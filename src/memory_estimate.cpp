@@ -110,8 +110,7 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
     if (!source || !target) continue;
     const std::int64_t targets = largestBlock(target->n, ranks);
     const std::int64_t candidates = source->n - (source == target && !pr.autapses ? 1 : 0);
-    const double per_target =
-        pr.rule == "fixed_indegree" ? static_cast<double>(pr.indegree) : pr.p * static_cast<double>(candidates);
+    const double per_target = meanIndegree(pr, candidates);
     // Bernoulli counts: the mean and five standard deviations.
     const double synapses = per_target * targets + 5 * std::sqrt(per_target * targets) + 1;
     const double per_synapse = sizeof(index_type) + sizeof(weight_type) + (pr.delay_jitter_ms > 0 ? 2 : 0) +
@@ -122,7 +121,11 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
     const std::string sizes = "population." + source->name + ".n" +
                               (source == target ? "" : ", population." + target->name + ".n");
     add(items,
-        "synapses of " + k + " (" + k + (pr.rule == "fixed_indegree" ? ".indegree, " : ".p, ") + sizes + ")",
+        "synapses of " + k + " (" +
+            (pr.rule == "fixed_indegree"      ? k + ".indegree, "
+             : pr.rule == "fixed_probability" ? k + ".p, "
+                                              : "") +
+            sizes + ")",
         2 * synapses * per_synapse + 8.0 * static_cast<double>(source->n + 1) +
             8.0 * static_cast<double>(targets + 1),
         true);

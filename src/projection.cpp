@@ -24,8 +24,6 @@ std::size_t Projection::bytes() const {
 
 namespace {
 
-bool isFixedIndegree(const ProjectionSettings& s) { return s.rule == "fixed_indegree"; }
-
 /// Candidate sources of target j: all sources, or all but j itself.
 index_type candidateCount(const ProjectionShape& shape, bool exclude_self) {
   return exclude_self ? shape.n_pre - 1 : shape.n_pre;
@@ -156,12 +154,17 @@ Connectivity buildConnectivity(const ProjectionSettings& s, const ProjectionShap
                                std::uint32_t projection, double dt_ms,
                                const std::function<bool()>& interrupted, ConnectivityScratch* scratch) {
   connectivity::Rule rule;
-  rule.fixed_indegree = isFixedIndegree(s);
+  rule.fixed_indegree = s.rule == "fixed_indegree";
+  rule.one_to_one = s.rule == "one_to_one";
   rule.exclude_self = shape.same_population && !s.autapses;
   rule.candidates = std::max<index_type>(0, candidateCount(shape, rule.exclude_self));
   rule.indegree = s.indegree;
-  rule.p = s.p;
-  rule.log_q = (s.p > 0 && s.p < 1) ? std::log1p(-s.p) : 0.0;
+  rule.p = s.rule == "all_to_all" ? 1.0 : s.p;
+  rule.log_q = (rule.p > 0 && rule.p < 1) ? std::log1p(-rule.p) : 0.0;
+  if (rule.one_to_one && (shape.n_pre != shape.n_post || rule.exclude_self))
+    throw std::invalid_argument(
+        "projection " + s.name +
+        ": one_to_one needs a source as large as its target, and autapses within one");
   if (rule.fixed_indegree && rule.candidates > 0 && s.indegree > rule.candidates)
     throw std::invalid_argument("projection " + s.name + ": indegree " + std::to_string(s.indegree) +
                                 " exceeds the " + std::to_string(rule.candidates) + " candidate sources");
@@ -170,7 +173,7 @@ Connectivity buildConnectivity(const ProjectionSettings& s, const ProjectionShap
   using Policy = Kokkos::RangePolicy<ExecutionSpace>;
   // Each pass over the targets runs in chunks of about 2^24 synapses, and
   // `interrupted` is asked between them.
-  const double per_target = rule.fixed_indegree ? rule.indegree : rule.p * rule.candidates;
+  const double per_target = meanIndegree(s, rule.candidates);
   const auto chunk = static_cast<index_type>(
       std::clamp<double>(double(1 << 24) / std::max(1.0, per_target), 1024.0, double(1 << 30)));
   bool stopped = false;
@@ -184,7 +187,8 @@ Connectivity buildConnectivity(const ProjectionSettings& s, const ProjectionShap
     }
   };
 
-  // Pass 1: in-degrees (fixed_indegree knows them without drawing), then offsets.
+  // Pass 1: in-degrees (fixed_indegree and one_to_one know them without
+  // drawing), then offsets.
   Connectivity out;
   Connectivity* const kept = scratch != nullptr ? &scratch->arrays : nullptr;
   out.target_offsets = scratchView(kept ? &kept->target_offsets : nullptr,
@@ -195,7 +199,9 @@ Connectivity buildConnectivity(const ProjectionSettings& s, const ProjectionShap
       "cbgtc::Projection::count", n_post, KOKKOS_LAMBDA(const index_type j) {
         if (j == 0) offsets(0) = 0;
         std::int64_t k = 0;
-        if (rule.fixed_indegree)
+        if (rule.one_to_one)
+          k = 1;
+        else if (rule.fixed_indegree)
           k = rule.candidates > 0 ? rule.indegree : 0;
         else
           connectivity::visitBernoulli(rule, seed, projection, first + j, [&](index_type) { ++k; });
@@ -212,7 +218,11 @@ Connectivity buildConnectivity(const ProjectionSettings& s, const ProjectionShap
   const auto delays = out.delays;
 
   // Pass 2: the sources of each target.
-  if (rule.fixed_indegree && rule.candidates > 0 && rule.indegree > 0) {
+  if (rule.one_to_one) {
+    inChunks(
+        "cbgtc::Projection::one_to_one", n_post,
+        KOKKOS_LAMBDA(const index_type j) { sources(offsets(j)) = first + j; });
+  } else if (rule.fixed_indegree && rule.candidates > 0 && rule.indegree > 0) {
     const std::int64_t table_size = connectivity::floydTableSize(rule.indegree);
     const std::int64_t batch = std::max<std::int64_t>(
         1, std::min<std::int64_t>(n_post, floyd_scratch_bytes / (table_size * std::int64_t(sizeof(index_type)))));
@@ -240,8 +250,7 @@ Connectivity buildConnectivity(const ProjectionSettings& s, const ProjectionShap
 
   // Log-normal weights with the requested mean and CV; delays uniform on
   // the steps of [delay − jitter, delay + jitter].
-  const double expected_indegree =
-      rule.fixed_indegree ? static_cast<double>(s.indegree) : s.p * candidateCount(shape, rule.exclude_self);
+  const double expected_indegree = meanIndegree(s, candidateCount(shape, rule.exclude_self));
   const double mean_weight = expected_indegree > 0 ? s.g_total / expected_indegree : 0.0;
   const double sigma_log = std::sqrt(std::log1p(s.weight_cv * s.weight_cv));
   const double mu_log = std::log(mean_weight > 0 ? mean_weight : 1.0) - 0.5 * sigma_log * sigma_log;

@@ -821,6 +821,57 @@ TEST(Connectivity, FixedIndegreeGivesExactlyKDistinctSources) {
   EXPECT_GT(chi2, n - 5 * std::sqrt(2.0 * n));
 }
 
+// all_to_all: every candidate source once, ascending, at the weight
+// g_total / candidates; within a population every other neuron (autapses
+// excluded) or all (allowed). No random draw: the seed changes nothing.
+TEST(Connectivity, AllToAllConnectsEveryCandidateOnce) {
+  ProjectionSettings s = settings("all_to_all", 0, 0, 6.0);
+  s.weight_cv = 0;
+  for (const bool same : {false, true})
+    for (const bool autapses : {false, true}) {
+      SCOPED_TRACE(std::to_string(same) + std::to_string(autapses));
+      s.autapses = autapses;
+      const ProjectionShape shape{30, 30, same};
+      const HostConnectivity c = generateConnectivity(s, shape, 7, 1, 0.025);
+      EXPECT_EQ(generateConnectivity(s, shape, 8, 1, 0.025).sources, c.sources);
+      const bool self_excluded = same && !autapses;
+      const index_type candidates = self_excluded ? 29 : 30;
+      for (index_type j = 0; j < 30; ++j) {
+        std::vector<index_type> expected;
+        for (index_type i = 0; i < 30; ++i)
+          if (!(self_excluded && i == j)) expected.push_back(i);
+        const std::vector<index_type> got(c.sources.begin() + c.target_offsets[j],
+                                          c.sources.begin() + c.target_offsets[j + 1]);
+        ASSERT_EQ(got, expected) << j;
+        for (auto e = c.target_offsets[j]; e < c.target_offsets[j + 1]; ++e)
+          ASSERT_FLOAT_EQ(c.weights[e], static_cast<float>(6.0 / candidates));
+      }
+    }
+}
+
+// one_to_one: target j's one source is source j, by its global index when
+// a rank builds a block of the targets, at the weight g_total; within a
+// population only with autapses, and only between populations of one size.
+TEST(Connectivity, OneToOneConnectsNeuronIToNeuronI) {
+  ProjectionSettings s = settings("one_to_one", 0, 0, 2.5);
+  s.weight_cv = 0;
+  ProjectionShape shape{40, 40, false};
+  shape.target_begin = 10;
+  shape.target_end = 25;
+  const HostConnectivity c = generateConnectivity(s, shape, 7, 1, 0.025);
+  ASSERT_EQ(c.target_offsets.size(), 16u);
+  for (index_type j = 0; j < 15; ++j) {
+    ASSERT_EQ(c.target_offsets[j + 1] - c.target_offsets[j], 1);
+    EXPECT_EQ(c.sources[c.target_offsets[j]], 10 + j);
+    EXPECT_FLOAT_EQ(c.weights[c.target_offsets[j]], 2.5f);
+  }
+  s.autapses = true;
+  EXPECT_NO_THROW(generateConnectivity(s, ProjectionShape{40, 40, true}, 7, 1, 0.025));
+  s.autapses = false;
+  EXPECT_THROW(generateConnectivity(s, ProjectionShape{40, 40, true}, 7, 1, 0.025), std::invalid_argument);
+  EXPECT_THROW(generateConnectivity(s, ProjectionShape{40, 30, false}, 7, 1, 0.025), std::invalid_argument);
+}
+
 TEST(Connectivity, NoAutapsesUnlessAllowed) {
   const ProjectionShape shape{100, 100, true};
   ProjectionSettings s = settings("fixed_probability", 1.0, 0, 1.0);

@@ -678,7 +678,8 @@ TEST(OptionsDeck, ADecksChoiceTheCommandLineOverridesIsStillOneOfItsList) {
       {"execution", "delivery", "auto, thread, team or pull", "team"},
       {"ensemble", "replica_files", "each, one or none", "each"},
       {"population.STN", "placement", "none, box or sphere", "none"},
-      {"projection.stn_gpe", "rule", "fixed_probability or fixed_indegree", "fixed_probability"},
+      {"projection.stn_gpe", "rule", "fixed_probability, fixed_indegree, all_to_all or one_to_one",
+       "fixed_probability"},
       {"stimulus.dbs", "kind", "dc, sine, pulse_train or axonal", "dc"}};
   for (const Choice& c : choices) {
     const std::string key = c.section + "." + c.name;
@@ -716,6 +717,33 @@ TEST(OptionsDeck, AProjectionKeyItsRuleDoesNotReadIsRefused) {
             5);
   writeFile(deck, "[projection.stn_gpe]\np = 0.3\n");
   EXPECT_EQ(parse({"--config", deck}).config.projections[0].p, 0.3);
+  // all_to_all and one_to_one read neither.
+  expectRejected({"--projection.stn_gpe.rule=all_to_all", "--projection.stn_gpe.p=0.5"},
+                 {"projection.stn_gpe.p applies to rule = fixed_probability only (projection.stn_gpe.rule = "
+                  "all_to_all)"});
+  expectRejected(
+      {"--projection.stn_gpe.rule=one_to_one", "--population.GPe.n=100", "--projection.stn_gpe.indegree=3"},
+      {"projection.stn_gpe.indegree applies to rule = fixed_indegree only"});
+}
+
+// one_to_one pairs neuron i with neuron i: populations of one size, and
+// within one population only with autapses.
+TEST(OptionsDeck, OneToOneNeedsEqualSizesAndAutapsesWithinAPopulation) {
+  expectRejected(
+      {"--projection.stn_gpe.rule=one_to_one"},
+      {"projection.stn_gpe.rule = one_to_one connects neuron i to neuron i: population.STN.n (100) "
+       "and population.GPe.n (200) must be equal"});
+  const std::vector<std::string> self = {"--projection.gg.source=GPe", "--projection.gg.target=GPe",
+                                         "--projection.gg.rule=one_to_one", "--projection.gg.g_total=1"};
+  expectRejected(self,
+                 {"projection.gg.rule = one_to_one within population GPe connects each neuron to itself: "
+                  "set projection.gg.autapses = true"});
+  std::vector<std::string> with_autapses = self;
+  with_autapses.push_back("--projection.gg.autapses=true");
+  EXPECT_EQ(parse(with_autapses).config.projections.back().rule, "one_to_one");
+  EXPECT_EQ(
+      parse({"--projection.stn_gpe.rule=one_to_one", "--population.GPe.n=100"}).config.projections[0].rule,
+      "one_to_one");
 }
 
 // The command line's model in place of the deck's: the deck's keys of the
@@ -967,7 +995,8 @@ TEST(OptionsPopulations, ProjectionsMustNamePopulations) {
   expectRejected({"--projection.gpe_gpe.source=GPe", "--projection.gpe_gpe.target=GPe",
                   "--projection.gpe_gpe.rule=fixed_indegree", "--projection.gpe_gpe.indegree=200"},
                  {"projection.gpe_gpe.indegree", "199"});
-  expectRejected({"--projection.stn_gpe.rule=all_to_all"}, {"projection.stn_gpe.rule", "all_to_all"});
+  expectRejected({"--projection.stn_gpe.rule=pairwise_bernoulli"},
+                 {"projection.stn_gpe.rule", "pairwise_bernoulli"});
 }
 
 // No cap on the projections into one population.
