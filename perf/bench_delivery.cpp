@@ -65,8 +65,17 @@ int main(int argc, char* argv[]) {
       else if (!std::strcmp(argv[i], "--repeats") && i + 1 < argc) repeats = std::stoi(argv[++i]);
       else if (!std::strcmp(argv[i], "--verify")) verify = true;
     }
-    std::printf("backend,sources,fanout,spiking_fraction,layout,strategy,us_per_epoch,events_per_s\n");
-    for (double fanout : fanouts) {
+    // A row holds at most one synapse per target, and there are as many
+    // targets as sources.
+    for (double fanout : fanouts)
+      if (!(fanout >= 1 && fanout <= n_pre)) {
+        std::fprintf(stderr, "bench_delivery: --fanouts %g is not within 1 to the %lld sources (--sources)\n",
+                     fanout, static_cast<long long>(n_pre));
+        rc = 2;
+      }
+    if (rc == 0)
+      std::printf("backend,sources,fanout,spiking_fraction,layout,strategy,us_per_epoch,events_per_s\n");
+    for (double fanout : rc == 0 ? fanouts : std::vector<double>{}) {
       // Fixed in-degree K = fanout with as many targets as sources: every
       // row has fanout synapses on average.
       const index_type n_post = n_pre;

@@ -2,7 +2,8 @@
 """All of cbgtc's benchmarks in one command: CSV, JSON and a PNG plot.
 
     perf/run_benchmarks.py [--build build] [--float-build DIR] [--openmp-build DIR]
-                           [--scales 1 10 100] [--duration-ms 200] [--out perf/results]
+                           [--scales 1 10 100] [--duration-ms 200] [--sizes 450,4500,...]
+                           [--delivery-sources 20000] [--replicas 10] [--out perf/results]
 
 Runs, for the build (and a CBGTC_REAL_TYPE=float build, if given):
 bench_neuron_update (neuron updates per second per model), bench_delivery
@@ -29,6 +30,7 @@ import io
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -56,13 +58,17 @@ def bench_build(build, precision, scales, duration_ms, sizes, sources, replicas,
         rows["neuron_update"] = run_csv([exe("bench_neuron_update"), "--sizes", sizes, "--steps", "2000",
                                          "--verify"], env)
     if os.path.exists(exe("bench_delivery")):
-        rows["delivery"] = run_csv([exe("bench_delivery"), "--sources", str(sources), "--fanouts", "10,100,1000",
+        # Fan-outs up to the sources: a row cannot hold more synapses than there are targets.
+        fanouts = ",".join(str(f) for f in (10, 100, 1000) if f <= sources)
+        rows["delivery"] = run_csv([exe("bench_delivery"), "--sources", str(sources), "--fanouts", fanouts,
                                     "--fractions", "0.01,0.1,0.5,1", "--repeats", "10", "--verify"], env)
     if os.path.exists(exe("bench_noise")):
         rows["noise"] = run_csv([exe("bench_noise"), "--verify"], env)
     rows["network"] = run_csv([os.path.join(ROOT, "perf", "bench_network.sh"), exe("cbgtc"), str(duration_ms)] +
                               scales, env)
-    if "HDF5" in subprocess.run([exe("cbgtc"), "--version"], capture_output=True, text=True).stdout:
+    # A build without HDF5 prints "hdf5_version: disabled" and cannot write checkpoints.
+    version = subprocess.run([exe("cbgtc"), "--version"], capture_output=True, text=True).stdout
+    if re.search(r"hdf5_version: [0-9]", version):
         rows["checkpoint"] = run_csv([os.path.join(ROOT, "perf", "bench_checkpoint.sh"), exe("cbgtc")], env)
     rows["replicas"] = run_csv([os.path.join(ROOT, "perf", "bench_replicas.sh"), exe("cbgtc"),
                                 os.path.join(ROOT, "input", "default.ini"), str(replicas), "1000", "2"], env)
@@ -131,7 +137,8 @@ def main():
     parser.add_argument("--scales", nargs="+", default=["1", "10"])
     parser.add_argument("--duration-ms", type=float, default=200.0)
     parser.add_argument("--sizes", default="450,4500,45000,450000", help="bench_neuron_update sizes")
-    parser.add_argument("--delivery-sources", type=int, default=20000, help="bench_delivery sources")
+    parser.add_argument("--delivery-sources", type=int, default=20000,
+                        help="bench_delivery sources (at least 10; fan-outs 10, 100, 1000 up to it)")
     parser.add_argument("--replicas", type=int, default=10, help="bench_replicas runs (as one network)")
     parser.add_argument("--out", default=os.path.join(ROOT, "perf", "results"))
     args = parser.parse_args()

@@ -22,9 +22,11 @@ echo "# $(basename "$serial") Serial ranks against $(basename "$openmp") OpenMP 
 # two vCPUs need not run alike; a two-core ratio holds only while they do).
 read -r cpu0 cpu1 < <(python3 -c 'import os; c = sorted(os.sched_getaffinity(0)); print(c[0], c[min(1, len(c) - 1)])')
 echo "repeat serial_1rank mpi_2ranks omp_1thread omp_2threads rank_on_cpu$cpu0 rank_on_cpu$cpu1"
+as_root=()
+[ "$(id -u)" -eq 0 ] && as_root=(--allow-run-as-root)
 for ((r = 1; r <= repeats; ++r)); do
   a=$(step_us "$serial")
-  b=$(step_us mpiexec -n 2 --bind-to core "$serial")
+  b=$(step_us mpiexec -n 2 --bind-to core "${as_root[@]}" "$serial")
   c=$(step_us env OMP_NUM_THREADS=1 OMP_PROC_BIND=spread OMP_PLACES=threads "$openmp")
   d=$(step_us env OMP_NUM_THREADS=2 OMP_PROC_BIND=spread OMP_PLACES=threads "$openmp")
   e=$(step_us taskset -c "$cpu0" "$serial")
