@@ -6,9 +6,11 @@
 # run. One CSV row per command:
 #   perf/bench_replicas.sh [cbgtc] [deck] [K] [duration_ms] [repeats] > perf/results/replicas_cpu.csv
 set -euo pipefail
-cbgtc=$(realpath "${1:-build/bin/cbgtc}") deck=${2:-input/default.ini} runs=${3:-10}
+# Paths given are the caller's; the defaults are the repository's.
+cbgtc=${1:+$(realpath "$1")} deck=${2:+$(realpath "$2")} runs=${3:-10}
 duration=${4:-1000} repeats=${5:-3}
 cd "$(dirname "$0")/.."
+cbgtc=${cbgtc:-$(realpath build/bin/cbgtc)} deck=${deck:-input/default.ini}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 common=(--config "$deck" --simulation.duration_ms="$duration" --ensemble.seeds=1-"$runs" --output.spikes=false

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Strong and weak scaling of cbgtc over MPI ranks, timed per phase.
 
-    perf/scaling.py [--max-ranks 2] [--duration-ms 200] [--out perf/results]
+    perf/scaling.py [--cbgtc build/bin/cbgtc] [--max-ranks 2] [--duration-ms 200] [--out perf/results]
 
 Strong scaling: the 1000/2000/1500 network (input/network_4500.ini) on
 1..max ranks. Weak scaling: that network times the rank count. Each run uses
@@ -27,12 +27,12 @@ DECK = os.path.join(ROOT, "input", "network_4500.ini")
 PHASES = ("update", "delivery", "exchange", "output")
 
 
-def run(ranks, scale, duration_ms, out_dir):
+def run(exe, ranks, scale, duration_ms, out_dir):
     launcher = os.environ.get("MPIEXEC", "mpiexec")
     cmd = [launcher, "-np", str(ranks)]
     if "mpiexec" in launcher or "mpirun" in launcher:
         cmd += ["--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
-    cmd += [EXE, "--config", DECK, f"--simulation.duration_ms={duration_ms}", "--output.timers=true",
+    cmd += [exe, "--config", DECK, f"--simulation.duration_ms={duration_ms}", "--output.timers=true",
             f"--population.STN.n={1000 * scale}", f"--population.GPe.n={2000 * scale}",
             f"--population.GPi.n={1500 * scale}", "--output.v_neurons=0",
             f"--output.file={os.path.join(out_dir, 'scaling_run.h5')}", "--output.overwrite=true",
@@ -53,6 +53,7 @@ def run(ranks, scale, duration_ms, out_dir):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cbgtc", default=EXE, help="the cbgtc binary (default: build/bin/cbgtc)")
     parser.add_argument("--max-ranks", type=int, default=2)
     parser.add_argument("--duration-ms", type=float, default=200.0)
     parser.add_argument("--out", default=os.path.join(ROOT, "perf", "results"))
@@ -62,7 +63,7 @@ def main():
     rows = []
     for study in ("strong", "weak"):
         for ranks in range(1, args.max_ranks + 1):
-            row = run(ranks, 1 if study == "strong" else ranks, args.duration_ms, args.out)
+            row = run(args.cbgtc, ranks, 1 if study == "strong" else ranks, args.duration_ms, args.out)
             row["study"] = study
             rows.append(row)
             print(f"{study:6s} np={ranks} {row['neurons']:7d} neurons {row['us_per_step']:9.1f} us/step  " +
