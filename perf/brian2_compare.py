@@ -94,8 +94,9 @@ def run_brian2(n_stn, n_gpe, n_gpi, duration_ms, threads, workdir):
     gpe_ns = dict(base, a=0.5*nS, b=10*pA, V_reset=-60*mV, I_b=300*pA)
     gpi_ns = dict(base, a=0*nS, b=0*pA, V_reset=-55*mV, I_b=250*pA)
     groups = {}
-    for name, n, ns, v0 in (("gpe", n_gpe, gpe_ns, -65), ("gpi", n_gpi, gpi_ns, -60)):
-        g = NeuronGroup(n, adex_eqs, threshold="v >= 20*mV", reset="v = V_reset; w += b", refractory=2*ms,
+    # (`size`, not `n`: the STN's gate n would otherwise meet a local n in Brian2's namespace.)
+    for name, size, ns, v0 in (("gpe", n_gpe, gpe_ns, -65), ("gpi", n_gpi, gpi_ns, -60)):
+        g = NeuronGroup(size, adex_eqs, threshold="v >= 20*mV", reset="v = V_reset; w += b", refractory=2*ms,
                         method="euler", namespace=ns)
         g.v = f"{v0}*mV + 2*mV*randn()"
         g.w = "5*pA*randn()"
