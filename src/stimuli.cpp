@@ -73,16 +73,16 @@ void checkStimuli(const SimulationConfig& c) {
       throw ConfigError(k + "start_ms (" + io::formatNumber(s.start_ms) + ") is not before the run's end " +
                         "(simulation.duration_ms = " + io::formatNumber(c.simulation.duration_ms) + ")");
     if (!(stopOf(s, c) > s.start_ms))
-      throw ConfigError(k + "stop_ms (" + io::formatNumber(s.stop_ms) + ") must be after " + k + "start_ms (" +
-                        io::formatNumber(s.start_ms) + ")");
-    if ((s.given.count("interval_cv") > 0 || s.interval_cv != 0) && !isPulsed(s))
-      throw ConfigError(k + "interval_cv applies to pulse_train and axonal stimuli only");
+      throw ConfigError(k + "stop_ms (" + io::formatNumber(s.stop_ms) + ") must be after " + k +
+                        "start_ms (" + io::formatNumber(s.start_ms) + ")");
     // A key this stimulus does not read is a mistake, not a no-op.
     const StimulusSettings defaults;
     const auto unread = [&](bool read, bool set, const std::string& keys, const char* applies_to) {
       if (set && !read) throw ConfigError(k + keys + " applies to " + applies_to + " only");
     };
     const auto given = [&](const char* key) { return s.given.count(key) > 0; };
+    unread(isPulsed(s), given("interval_cv") || s.interval_cv != 0, "interval_cv",
+           "pulse_train and axonal stimuli");
     unread(kind != StimulusKind::Axonal, given("amplitude") || s.amplitude != defaults.amplitude, "amplitude",
            "dc, sine and pulse_train stimuli (an axonal stimulus fires axons: docs/stimuli.md)");
     unread(kind != StimulusKind::Dc, given("frequency_hz") || s.frequency_hz != defaults.frequency_hz,
