@@ -48,7 +48,8 @@ KOKKOS_INLINE_FUNCTION real_type ouInitial(const OuParams& p, std::uint64_t seed
 /// The normals ξ_4b .. ξ_4b+3 of global neuron i's noise stream (block b).
 KOKKOS_FORCEINLINE_FUNCTION rng::Normal4 noiseNormals(std::uint64_t seed, std::uint32_t key, index_type i,
                                                       std::uint64_t block) {
-  return rng::normals(seed, rng::Stream::Noise, key, static_cast<std::uint32_t>(i), block);
+  return rng::normalsSingle(
+      rng::randomBits(seed, rng::Stream::Noise, key, static_cast<std::uint32_t>(i), block));
 }
 
 /// The normals of one neuron's noise stream, four steps at a time. A thread

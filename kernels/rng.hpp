@@ -129,6 +129,29 @@ KOKKOS_FORCEINLINE_FUNCTION Normal4 normals(const Philox4x32& bits) {
   return out;
 }
 
+/// Box–Muller in single precision (the OU noise's normals, docs/model.md
+/// §5): u_a = (a + ½)·2^-32 and u_b = b·2^-32 rounded once to float, the
+/// logarithm, square root, sine and cosine in float, which a CPU's vectors
+/// hold twice as many of. The radius reaches 6.76 (u_a = 2^-33) as in
+/// double; u_a rounds to 1 only for a ≥ 2^32 − 2^7, giving radius 0.
+KOKKOS_FORCEINLINE_FUNCTION void boxMullerSingle(std::uint32_t a, std::uint32_t b, double& z0, double& z1) {
+  const float u_a = static_cast<float>(a) * 0x1p-32f + 0x1p-33f;
+  const float u_b = static_cast<float>(b) * 0x1p-32f;
+  const float radius = math::sqrt(-2.0f * vmath::logSingle(u_a));
+  float s, c;
+  vmath::sinCosTwoPiSingle(u_b, s, c);
+  z0 = static_cast<double>(radius * c);
+  z1 = static_cast<double>(radius * s);
+}
+
+/// Four normals from boxMullerSingle on two pairs of uniforms.
+KOKKOS_FORCEINLINE_FUNCTION Normal4 normalsSingle(const Philox4x32& bits) {
+  Normal4 out;
+  boxMullerSingle(bits.v[0], bits.v[1], out.v[0], out.v[1]);
+  boxMullerSingle(bits.v[2], bits.v[3], out.v[2], out.v[3]);
+  return out;
+}
+
 /// The first of the four normals of normals(bits), alone: one logarithm, one
 /// square root and one cosine instead of two of each plus two sines. For
 /// streams that need one number per counter (noise per neuron and step).

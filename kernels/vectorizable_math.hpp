@@ -281,4 +281,61 @@ KOKKOS_FORCEINLINE_FUNCTION void sinCosTwoPi(double u, double& s, double& c) {
 #endif
 }
 
+// Single precision, for the noise's normals (rng::boxMullerSingle): the same
+// polynomials on every backend, host and device, without vendor functions
+// or fused multiply-adds (the build contracts nothing: -ffp-contract=off,
+// nvcc --fmad=false), so that every backend gives the same bits. A CPU's
+// vectors hold twice as many floats as doubles.
+
+KOKKOS_FORCEINLINE_FUNCTION std::int32_t singleBitsOf(float x) {
+  std::int32_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
+KOKKOS_FORCEINLINE_FUNCTION float singleFromBits(std::int32_t b) {
+  float x;
+  std::memcpy(&x, &b, sizeof x);
+  return x;
+}
+
+/// ln u for positive normal float u, as logHost: u = 2^e·m, m in [√½, √2),
+/// the series of 2·atanh s to s^9 (truncation below 1e-9 relative, under
+/// float's 6e-8), ln2 in two parts (fdlibm's logf: e·ln2_hi exact for
+/// |e| < 128). Within one ulp (tests/test_vector_lanes.cpp).
+KOKKOS_FORCEINLINE_FUNCTION float logSingle(float u) {
+  constexpr float ln2_hi = 6.9313812256e-01f;
+  constexpr float ln2_lo = 9.0580006145e-06f;
+  constexpr float sqrt2 = 1.41421356237f;
+  const std::int32_t b = singleBitsOf(u);
+  const float m1 = singleFromBits((b & 0x007FFFFF) | 0x3F800000);  // [1, 2)
+  const bool upper = m1 > sqrt2;
+  const float m = upper ? 0.5f * m1 : m1;
+  const float e = static_cast<float>(((b >> 23) & 0xFF) - 127 + (upper ? 1 : 0));
+  const float f = m - 1.0f;
+  const float s = f / (2.0f + f);
+  const float z = s * s;
+  const float R = z * (2.0f / 3 + z * (2.0f / 5 + z * (2.0f / 7 + z * (2.0f / 9))));
+  const float half_f2 = 0.5f * f * f;
+  return e * ln2_hi - ((half_f2 - (s * (half_f2 + R) + e * ln2_lo)) - f);
+}
+
+/// sin and cos of 2π·u for float u in [0, 1], as sinCosTwoPiHost (u·4
+/// rounds to its quarter turn q exactly, and u − q/4 is exact); Taylor terms
+/// to a^9 and a^10 on |a| ≤ π/4, truncation below 3e-9. Within two ulp.
+KOKKOS_FORCEINLINE_FUNCTION void sinCosTwoPiSingle(float u, float& sin_out, float& cos_out) {
+  constexpr float round_shifter_single = 12582912.0f;  // 1.5·2^23
+  constexpr float two_pi = 6.28318530717958647692f;
+  const float shifted = u * 4.0f + round_shifter_single;
+  const float q = shifted - round_shifter_single;
+  const float a = two_pi * (u - 0.25f * q);
+  const float a2 = a * a;
+  const float ps = -1.0f / 6 + a2 * (1.0f / 120 + a2 * (-1.0f / 5040 + a2 * (1.0f / 362880)));
+  const float s = a + a * a2 * ps;
+  const float pc = 1.0f / 24 + a2 * (-1.0f / 720 + a2 * (1.0f / 40320 + a2 * (-1.0f / 3628800)));
+  const float c = (1.0f - 0.5f * a2) + a2 * a2 * pc;
+  const std::int32_t quadrant = (singleBitsOf(shifted) - singleBitsOf(round_shifter_single)) & 3;
+  sin_out = quadrant == 0 ? s : quadrant == 1 ? c : quadrant == 2 ? -s : -c;
+  cos_out = quadrant == 0 ? c : quadrant == 1 ? -s : quadrant == 2 ? -c : s;
+}
+
 }  // namespace cbgtc::vmath

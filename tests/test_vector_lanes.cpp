@@ -95,6 +95,47 @@ TEST(VectorizableMath, SinCosOfTurnsWithinTwoUlp) {
   }
 }
 
+/// |got − exact| in units of the last place of the float nearest exact.
+double singleUlpError(float got, long double exact) {
+  const float nearest = static_cast<float>(exact);
+  const float ulp = std::nextafter(std::fabs(nearest), INFINITY) - std::fabs(nearest);
+  return static_cast<double>(std::fabs(static_cast<long double>(got) - exact) / ulp);
+}
+
+// The single-precision functions on the uniforms the noise's Box–Muller
+// feeds them (rng::boxMullerSingle), against long-double libm.
+TEST(VectorizableMath, SingleLogWithinOneUlpOnTheUniforms) {
+  std::mt19937_64 gen(15);
+  double worst = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const float u = static_cast<float>(static_cast<std::uint32_t>(gen())) * 0x1p-32f + 0x1p-33f;
+    if (u < 1.0f)
+      worst = std::max(worst, singleUlpError(vmath::logSingle(u), std::log(static_cast<long double>(u))));
+  }
+  EXPECT_LT(worst, 1.0);
+  EXPECT_EQ(vmath::logSingle(1.0f), 0.0f);
+  EXPECT_NEAR(vmath::logSingle(0x1p-33f), -33 * std::log(2.0), 2e-7 * 33);
+}
+
+TEST(VectorizableMath, SingleSinCosOfTurnsWithinTwoUlp) {
+  std::mt19937_64 gen(16);
+  double worst = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const float u = static_cast<float>(static_cast<std::uint32_t>(gen())) * 0x1p-32f;
+    float s, c;
+    vmath::sinCosTwoPiSingle(u, s, c);
+    long double s_ref, c_ref;
+    sinCosTwoPiReference(u, s_ref, c_ref);
+    worst = std::max({worst, singleUlpError(s, s_ref), singleUlpError(c, c_ref)});
+  }
+  EXPECT_LT(worst, 2.0);
+  for (const float u : {0.0f, 0.25f, 0.5f, 0.75f, 1.0f}) {
+    float s, c;
+    vmath::sinCosTwoPiSingle(u, s, c);
+    EXPECT_EQ(std::fabs(s) + std::fabs(c), 1.0f) << u;  // exactly on an axis
+  }
+}
+
 // A lane of a vector loop and a scalar call give the same bits.
 TEST(VectorizableMath, VectorLanesEqualScalarCalls) {
   std::vector<double> x(1003), y(x.size());
