@@ -184,6 +184,35 @@ TEST(Simulation, FiniteButDivergedStateIsCaught) {
   }
 }
 
+// A model that resets at a threshold (AdEx, LIF, Izhikevich) must not
+// hide a step that diverged: an absurd bias takes V to some 1e26 mV in one
+// step, above the threshold, and the reset would put it back at rest every
+// step, a neuron firing at its refractory limit. A drive that keeps the step
+// within ±10 V (about 1-3 V per step) fires as fast and completes.
+TEST(Simulation, ResetDoesNotHideADivergedStep) {
+  for (const char* model : {"adex", "lif", "izhikevich"}) {
+    for (const double bias : {1e7, 1e30}) {
+      SimulationConfig c;
+      PopulationSettings cell = PopulationSettings::of("P", model, 5);
+      cell.bias.mean = bias;
+      c.populations = {cell};
+      c.projections.clear();
+      c.simulation.duration_ms = 50;
+      c.analysis.burn_in_ms = 0;
+      Simulation sim(c);
+      const RunSummary s = sim.run(nullptr);
+      if (bias < 1e10) {
+        EXPECT_TRUE(s.complete) << model << ": " << s.failure;
+        EXPECT_GT(s.populations.at(0).rate_hz, 300) << model;
+      } else {
+        EXPECT_FALSE(s.complete) << model;
+        EXPECT_NE(s.failure.find("population P"), std::string::npos) << model << ": " << s.failure;
+        EXPECT_NE(s.failure.find("10 V"), std::string::npos) << s.failure;
+      }
+    }
+  }
+}
+
 // A stable run reports no failure.
 TEST(Simulation, FiniteRunHasNoFailure) {
   const auto c = smallConfig();

@@ -90,7 +90,7 @@ KOKKOS_FORCEINLINE_FUNCTION bool step(AdExState& x, const AdExParams& p, real_ty
   const real_type exp_arg = math::clamp((x.V - p.VT) * inv_dT, p.exp_arg_min, p.exp_arg_max);
   const real_type dV = (-p.gL * (x.V - p.EL) + p.gL * p.dT * vmath::exp(exp_arg) - x.w +
                         p.I_baseline + I_input_pA) * inv_C;
-  real_type V = in_ref ? p.V_reset : x.V + dt_ms * dV;
+  real_type V = in_ref ? p.V_reset : divergedAsNaN(x.V + dt_ms * dV);
 
   const bool spiked = !in_ref && V >= p.V_peak;
   x.refractory_steps_left = ref_left;

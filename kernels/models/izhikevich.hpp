@@ -89,7 +89,7 @@ KOKKOS_FORCEINLINE_FUNCTION bool step(IzhikevichState& x, const Effective& e, re
                                       real_type dt_ms) {
   const real_type dV = (e.k * (x.V - e.V_r) * (x.V - e.V_t) - x.u + e.I_e + I_input_pA) / e.C_m;
   const real_type du = e.a * (recoveryTarget(e, x.V) - x.u);
-  real_type V = x.V + dt_ms * dV;
+  real_type V = divergedAsNaN(x.V + dt_ms * dV);
   real_type u = x.u + dt_ms * du;
   const bool spiked = V >= e.V_peak;
   if (spiked) {

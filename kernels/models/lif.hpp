@@ -45,7 +45,7 @@ KOKKOS_FORCEINLINE_FUNCTION bool step(LifState& x, const LifParams& p, real_type
                                       std::int32_t refractory_steps) {
   const bool in_ref = x.refractory_steps_left > 0;
   const real_type V_inf = p.E_L + (p.I_e + I_input_pA) / p.g_L;
-  const real_type V = in_ref ? p.V_reset : V_inf + (x.V - V_inf) * decay;
+  const real_type V = in_ref ? p.V_reset : divergedAsNaN(V_inf + (x.V - V_inf) * decay);
   const bool spiked = !in_ref && V >= p.V_th;
   x.refractory_steps_left = spiked ? refractory_steps : (in_ref ? x.refractory_steps_left - 1 : 0);
   x.V = spiked ? p.V_reset : V;
