@@ -17,12 +17,21 @@
 #include "io/options.hpp"
 #include "io/spike_input.hpp"
 #include "src/analysis/spike_stats.hpp"
+#include "src/model_settings.hpp"
 #include "src/simulation.hpp"
 #include "src/stimuli.hpp"
 
 namespace cbgtc {
 
 namespace {
+
+// Whether population p keeps its neurons' V moments: decided by the deck,
+// the same on every rank, where the Views' extents are not (a rank that owns
+// none of p's neurons has empty ones), so that every rank joins the
+// collective writes (and reads the same datasets); so is countsRelay.
+bool keepsVMoments(const SimulationConfig& config, const Population& p) {
+  return hasMembranePotential(config.populations[p.position].params);
+}
 
 constexpr std::int64_t format_version = 3;
 
@@ -342,7 +351,7 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
     put(g, "isi_m2", toDoubles(p.stats.isi_m2));
     put(g, "burst_run", toDoubles(p.stats.run));
     put(g, "spikes_in_bursts", toDoubles(p.stats.in_burst));
-    if (p.stats.relay_pulse.extent(0) > 0) {
+    if (countsRelay(_config, p.name)) {
       put(g, "relay_pulse", toDoubles(p.stats.relay_pulse));
       put(g, "relay_in_window", toDoubles(p.stats.relay_in_window));
       put(g, "relay_answered", toDoubles(p.stats.relay_answered));
@@ -372,7 +381,7 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
     }
     putSummed(g, "pulse_bins",
               p.stats.pulse_bins.extent(0) > 0 ? toDoubles(p.stats.pulse_bins) : std::vector<double>{});
-    if (p.v_moments.extent(0) > 0) {
+    if (keepsVMoments(_config, p)) {
       const auto moments = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p.v_moments);
       std::vector<double> sums(moments.extent(0)), squares(moments.extent(0));
       for (std::size_t i = 0; i < sums.size(); ++i) {
@@ -493,7 +502,8 @@ void checkCheckpointFile(const std::string& path, const SimulationConfig& config
       fail("written by a build of another precision (CBGTC_PRECISION)");
     checkSamePhysics(file.texts("/checkpoint/physics"), config, path, file.number("/checkpoint", "t_ms"));
     const step_type k = file.integer("/checkpoint", "step");
-    if (k < 0 || k >= config.stepCount())
+    if (k < 0) fail("its step (" + std::to_string(k) + ") is negative");
+    if (k >= config.stepCount())
       fail("its time (" + io::formatNumber(file.number("/checkpoint", "t_ms")) +
            " ms) is not before simulation.duration_ms");
     if (k % epoch_steps != 0) fail("its step is not at a spike exchange of this run");
@@ -529,9 +539,16 @@ void Simulation::restore(const std::string& path) {
         fail("projection " + _projections[q].name +
              " has other synapses here (the connectivity's code or inputs changed since it was written)");
 
+    // Every value a run saves is finite (a run stops at a non-finite
+    // state), so one that is not was never saved by a run.
+    const auto finite = [&](const std::string& name, std::vector<double> v) {
+      for (const double x : v)
+        if (!std::isfinite(x)) fail(name + " holds a value that is not finite");
+      return v;
+    };
     // A dataset of one value per neuron of a population, checked.
     const auto perNeuron = [&](const std::string& name, const Population& p) {
-      std::vector<double> v = file.doubles(name);
+      std::vector<double> v = finite(name, file.doubles(name));
       if (v.size() != static_cast<std::size_t>(p.size)) fail(name + " has the wrong length");
       return v;
     };
@@ -542,9 +559,10 @@ void Simulation::restore(const std::string& path) {
           [&](auto& m) {
             m.storage.forEachState([&](const char* name, const auto& view) {
               const std::vector<double> values = perNeuron(g + "/state_" + name, p);
-              // A state the run could not have saved: it stops at a non-finite one.
-              for (const double v : values)
-                if (!std::isfinite(v)) fail(g + "/state_" + name + " holds a value that is not finite");
+              // A membrane potential the run could not have saved: it stops beyond ±10 V.
+              if (std::string(name) == "V")
+                for (const double v : values)
+                  if (!(std::fabs(v) <= diverged_V_mV)) fail(g + "/state_V holds a potential beyond ±10 V");
               // A counter (steps left in a refractory period) out of its type's range would wrap.
               using Value = typename std::decay_t<decltype(view)>::value_type;
               if constexpr (std::is_integral_v<Value>)
@@ -565,7 +583,7 @@ void Simulation::restore(const std::string& path) {
       fromDoubles(p.stats.isi_m2, perNeuron(g + "/isi_m2", p), first);
       fromDoubles(p.stats.run, perNeuron(g + "/burst_run", p), first);
       fromDoubles(p.stats.in_burst, perNeuron(g + "/spikes_in_bursts", p), first);
-      if (p.stats.relay_pulse.extent(0) > 0) {
+      if (countsRelay(_config, p.name)) {
         fromDoubles(p.stats.relay_pulse, perNeuron(g + "/relay_pulse", p), first);
         fromDoubles(p.stats.relay_in_window, perNeuron(g + "/relay_in_window", p), first);
         fromDoubles(p.stats.relay_answered, perNeuron(g + "/relay_answered", p), first);
@@ -577,7 +595,7 @@ void Simulation::restore(const std::string& path) {
       // gives them back.
       const bool root = _comm.isRoot();
       if (p.stats.pulse_bins.extent(0) > 0) {
-        std::vector<double> bins = file.doubles(g + "/pulse_bins");
+        std::vector<double> bins = finite(g + "/pulse_bins", file.doubles(g + "/pulse_bins"));
         // Another length: a pulse train changed before its start (checkSamePhysics), so nothing is counted
         // yet.
         const bool empty = std::all_of(bins.begin(), bins.end(), [](double b) { return b == 0; });
@@ -591,7 +609,7 @@ void Simulation::restore(const std::string& path) {
         if (!root) std::fill(bins.begin(), bins.end(), 0.0);
         fromDoubles(p.stats.pulse_bins, bins, 0);
       }
-      if (p.v_moments.extent(0) > 0) {
+      if (keepsVMoments(_config, p)) {
         const std::vector<double> sums = perNeuron(g + "/v_sum_by_neuron", p);
         const std::vector<double> squares = perNeuron(g + "/v_squares_by_neuron", p);
         const auto host = Kokkos::create_mirror_view(Kokkos::HostSpace(), p.v_moments);
@@ -602,11 +620,11 @@ void Simulation::restore(const std::string& path) {
         Kokkos::deep_copy(p.v_moments, host);
       }
       const std::int64_t samples = (k + _lfp.device_every - 1) / _lfp.device_every;
-      p.lfp_host = file.doubles(g + "/lfp");
+      p.lfp_host = finite(g + "/lfp", file.doubles(g + "/lfp"));
       if (static_cast<std::int64_t>(p.lfp_host.size()) != samples) fail(g + "/lfp has the wrong length");
       if (!root) std::fill(p.lfp_host.begin(), p.lfp_host.end(), 0.0);
       if (p.v_sum.extent(0) > 0) {
-        p.v_sum_host = file.doubles(g + "/v_sum");
+        p.v_sum_host = finite(g + "/v_sum", file.doubles(g + "/v_sum"));
         if (p.v_sum_host.size() != p.lfp_host.size()) fail(g + "/v_sum has the wrong length");
         if (!root) std::fill(p.v_sum_host.begin(), p.v_sum_host.end(), 0.0);
       }
@@ -618,7 +636,11 @@ void Simulation::restore(const std::string& path) {
       const Population& target = _populations[proj.target];
       const std::string g = "/projections/" + proj.name;
       if (_conductances[q].extent(0) > 0) {
-        fromDoubles(_conductances[q], perNeuron(g + "/g", target), target.block.begin);
+        const std::vector<double> g_values = perNeuron(g + "/g", target);
+        // Weights are positive, so are the conductances they add to.
+        for (const double v : g_values)
+          if (!(v >= 0)) fail(g + "/g holds a negative conductance");
+        fromDoubles(_conductances[q], g_values, target.block.begin);
         const std::vector<double> pending = file.doubles(g + "/pending");
         if (pending.size() % 4 != 0) fail(g + "/pending has the wrong length");
         const auto ring = Kokkos::create_mirror_view(Kokkos::HostSpace(), _rings[q]);
@@ -655,6 +677,12 @@ void Simulation::restore(const std::string& path) {
                                   last = file.doubles(g + "/release_last_step");
         if (u.size() != proj.release.size() || x.size() != u.size() || last.size() != u.size())
           fail(g + "/release_* have the wrong length");
+        // Fractions of the resources (docs/model.md §4.8).
+        for (const auto& [name, values] : {std::pair{"release_u", &u}, std::pair{"release_x", &x}})
+          for (const double v : *values)
+            if (!(v >= 0 && v <= 1))
+              fail(g + "/" + name + " holds a value out of range (a fraction in [0, 1])");
+        finite(g + "/release_last_step", last);
         for (std::size_t s = 0; s < u.size(); ++s)
           proj.release[s] = ReleaseState{u[s], x[s], static_cast<step_type>(last[s])};
       }

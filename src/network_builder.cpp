@@ -302,7 +302,8 @@ void Simulation::buildPopulations() {
       p.stats.pulse_bins = Kokkos::View<std::int64_t*, MemorySpace>("cbgtc::" + p.name + "::pulse_bins",
                                                                     p.stats.pulse_blocks * bins);
     }
-    if (const StimulusSettings* relay = relayStimulus(config, s.name); relay && relay->population == s.name) {
+    if (countsRelay(config, s.name)) {
+      const StimulusSettings* relay = relayStimulus(config, s.name);
       auto& st = p.stats;
       st.relay_from_ms = static_cast<double>(stepsOf(config.analysis.burn_in_ms, dt)) * dt;  // its start
       st.relay_to_ms = static_cast<double>(st.end_steps) * dt;  // the analysed window's end

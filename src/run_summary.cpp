@@ -15,6 +15,7 @@
 #include "src/analysis/trace_metrics.hpp"
 #include "src/host_parallel.hpp"
 #include "src/simulation.hpp"
+#include "src/stimuli.hpp"
 
 namespace cbgtc {
 
@@ -215,7 +216,7 @@ PopulationSummary Simulation::gatherSummary(Population& r, std::int64_t steps_do
   // The relay error index (§7.9): every neuron is offered the same pulses.
   p.error_index = nan;
   g.relay.clear();
-  if (r.stats.relay_pulse.extent(0) > 0) {
+  if (countsRelay(_config, r.name)) {
     std::vector<double>& relay = g.relay;
     relay.assign(4, 0.0);  // pulses offered, misses, bursts, spurious
     const auto& st = r.stats;

@@ -274,6 +274,11 @@ const StimulusSettings* relayStimulus(const SimulationConfig& config, const std:
   return nullptr;
 }
 
+bool countsRelay(const SimulationConfig& config, const std::string& population) {
+  const StimulusSettings* relay = relayStimulus(config, population);
+  return relay != nullptr && relay->population == population;
+}
+
 const StimulusSettings* pulseHistogramStimulus(const SimulationConfig& config,
                                                const std::string& population) {
   const std::string& name = config.analysis.pulse_stimulus;

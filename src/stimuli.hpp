@@ -54,6 +54,12 @@ bool stimulusHasStrength(const StimulusSettings& s);
 /// (analysis.relay_stimulus) of `population`'s replica, or nullptr.
 const StimulusSettings* relayStimulus(const SimulationConfig& config, const std::string& population);
 
+/// Whether `population` counts the relay of its own stimulus's pulses (its
+/// relay counters exist): decided by the deck, so the same on every rank,
+/// where the counters' extents are not (a rank that owns none of its neurons
+/// has empty ones) and a collective over them must not depend on those.
+bool countsRelay(const SimulationConfig& config, const std::string& population);
+
 /// What an electrode stimulus reaches (docs/model.md §5.3): neurons within
 /// r_act = sqrt((I − I0)/K) of it.
 struct ElectrodeReach {

@@ -632,25 +632,53 @@ TEST(Checkpoint, CountsAndArrivalsOutOfRangeAreRefused) {
   EXPECT_EQ(refusalOf(c, checkpoint), "");
 }
 
-// A state no run could have saved (a run stops at a non-finite one) is
-// refused at load, naming the dataset, not run until it diverges.
-TEST(Checkpoint, NonFiniteStateIsRefusedAtLoad) {
+// Values no run could have saved are refused at load, naming the dataset,
+// not run until they diverge or written into a result: a non-finite value
+// anywhere (a run stops at a non-finite state), a potential beyond ±10 V, a
+// negative conductance, a release fraction outside [0, 1]. The undamaged
+// checkpoint loads.
+TEST(Checkpoint, ValuesNoRunCouldHaveSavedAreRefusedAtLoad) {
   TempDir dir;
   const std::string checkpoint = checkpointAt200ms(dir);
-  changeDataset(checkpoint, "/populations/GPe/state_V", [](hid_t set) {
-    std::vector<double> v(60);
-    ASSERT_GE(H5Dread(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), 0);
-    v[17] = std::numeric_limits<double>::quiet_NaN();
-    ASSERT_GE(H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), 0);
-  });
-  Simulation sim(richConfig());
-  try {
-    sim.restore(checkpoint);
-    ADD_FAILURE() << "a checkpoint with a NaN potential was read";
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("/populations/GPe/state_V"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("not finite"), std::string::npos) << e.what();
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  const struct {
+    const char* dataset;
+    double value;
+    const char* why;
+  } damages[] = {
+      {"/populations/GPe/state_V", nan, "not finite"},
+      {"/populations/GPe/state_V", 2e4, "beyond ±10 V"},
+      {"/populations/STN/state_h", inf, "not finite"},
+      {"/populations/GPe/ou", inf, "not finite"},
+      {"/populations/GPi/lfp", nan, "not finite"},
+      {"/populations/STN/isi_mean", nan, "not finite"},
+      {"/projections/gpe_stn/g", nan, "not finite"},
+      {"/projections/gpe_stn/g", -1e30, "negative conductance"},
+      {"/projections/stn_gpe/release_u", 1.5, "out of range"},
+  };
+  for (const auto& damage : damages) {
+    const std::string copy = (dir / "damaged.h5").string();
+    std::filesystem::copy_file(checkpoint, copy, std::filesystem::copy_options::overwrite_existing);
+    changeDataset(copy, damage.dataset, [&](hid_t set) {
+      const hid_t space = H5Dget_space(set);
+      std::vector<double> v(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+      H5Sclose(space);
+      ASSERT_GE(v.size(), 4u);
+      ASSERT_GE(H5Dread(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), 0);
+      v[3] = damage.value;
+      ASSERT_GE(H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), 0);
+    });
+    Simulation sim(richConfig());
+    try {
+      sim.restore(copy);
+      ADD_FAILURE() << damage.dataset << " = " << damage.value << " was read";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(damage.dataset), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(damage.why), std::string::npos) << e.what();
+    }
   }
+  Simulation sim(richConfig());
+  EXPECT_NO_THROW(sim.restore(checkpoint));
 }
 
 // checkpoint.at_ms lists model times; a bad entry names the key.

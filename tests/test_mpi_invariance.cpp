@@ -168,6 +168,37 @@ TEST(MpiInvariance, RecordedReportsAreIdentical) {
 // the LFP proxy (a sum over ranks) to round-off, the Poisson-surprise
 // bursts of the kept neurons exactly; with plasticity, a Poisson
 // source and a pulse train.
+// A population smaller than the ranks (GPi of 2 neurons on 3 ranks: one
+// rank owns none) with every per-neuron record a checkpoint keeps (V moments,
+// the relay of pulses): every rank joins each collective write, and the
+// continuation on 2 ranks gives the whole run's spikes.
+TEST(MpiInvariance, CheckpointOfAPopulationSmallerThanTheRanks) {
+  TempDir dir;
+  const std::string deck = "--config '" + inputDeck("default.ini") +
+                           "' --simulation.duration_ms=200 --population.GPi.n=2"
+                           " --stimulus.dbs.kind=pulse_train --stimulus.dbs.population=GPi"
+                           " --stimulus.dbs.amplitude=200 --analysis.relay_stimulus=dbs";
+  const std::string whole = (dir / "whole.h5").string(), checkpoint = (dir / "state.h5").string(),
+                    first = (dir / "first.h5").string(), second = (dir / "second.h5").string();
+  ASSERT_EQ(runRanks(1, deck + " --output.file='" + whole + "'", dir).exit_code, 0);
+  RunResult r = runRanks(
+      3,
+      deck + " --checkpoint.file='" + checkpoint + "' --checkpoint.at_ms=100 --output.file='" + first + "'",
+      dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = runRanks(2, deck + " --restart='" + checkpoint + "' --output.file='" + second + "'", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const double at_ms = readDoubleAttribute(checkpoint, "/checkpoint", "t_ms");
+  for (const char* pop : {"STN", "GPe", "GPi"}) {
+    const Spikes all = readSpikes(whole, pop), continued = readSpikes(second, pop);
+    std::vector<double> times;
+    for (const double t : all.times_ms)
+      if (t >= at_ms) times.push_back(t);
+    ASSERT_FALSE(times.empty()) << pop;
+    EXPECT_EQ(continued.times_ms, times) << pop;
+  }
+}
+
 TEST(MpiInvariance, CheckpointsContinueOnAnyRankCount) {
   TempDir dir;
   const std::string deck =
