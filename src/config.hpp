@@ -243,8 +243,12 @@ struct EnsembleSettings {
   std::string replica_files =
       "each";  // each: a file per run; one: a file per merged network; none: the table only
 
-  /// Whether these keys ask for an ensemble (several runs) at all.
-  bool any() const { return !seeds.empty() || !grid.empty() || !sets.empty(); }
+  /// Whether these keys ask for an ensemble (several runs) at all: a value
+  /// of blanks only is as good as none, as in a deck.
+  bool any() const {
+    const auto given = [](const std::string& v) { return v.find_first_not_of(" \t") != std::string::npos; };
+    return given(seeds) || given(grid) || given(sets);
+  }
 };
 
 /// Saving the run's state to continue it later: [checkpoint]

@@ -248,7 +248,8 @@ void checkConsistency(const SimulationConfig& c) {
     throw ConfigError("simulation.duration_ms (" + io::formatNumber(c.simulation.duration_ms) +
                       ") is not a multiple of simulation.dt_ms (" + io::formatNumber(c.simulation.dt_ms) + ")");
   checkPopulations(c);
-  if (c.output.file.empty()) throw ConfigError("output.file must not be empty");
+  if (c.output.file.find_first_not_of(" \t") == std::string::npos)
+    throw ConfigError("output.file must not be empty or blank");
   checkHdf5FileName("output.file", c.output.file);
   for (const RecordSettings& r : c.records) checkHdf5FileName("record." + r.name + ".file", r.file);
   checkHdf5FileName("checkpoint.file", c.checkpoint.file);

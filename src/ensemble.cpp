@@ -180,7 +180,9 @@ std::vector<GridAxis> parseGrid(const std::string& text) {
         throw ConfigError("ensemble.grid: '" + axis.key + "' has the value '" + v + "' twice");
       char* end = nullptr;
       const double number = std::strtod(v.c_str(), &end);
-      if (*end == '\0' && end != v.c_str()) {
+      // Only finite numbers: NaN equals nothing (the map's order needs it
+      // to), and the key's own check refuses a non-finite value by name.
+      if (*end == '\0' && end != v.c_str() && std::isfinite(number)) {
         const auto [earlier, fresh] = numbers.emplace(number, v);
         if (!fresh)
           throw ConfigError("ensemble.grid: '" + axis.key + "' has the value '" + v + "' twice (as '" +

@@ -613,8 +613,10 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
       }
       std::fflush(stdout);
       if (config.output.network) {
-        // Collective; rank 0 writes. A file it cannot write ends the run
-        // before its first step, taking the output files begun with it.
+        // Collective; rank 0 writes. A file it cannot write (its location
+        // was checked before: a full disk) ends the run before its first
+        // step, taking the output files begun with it, as a failed write
+        // during the run does.
         std::string failed;
         try {
           cbgtc::writeNetworkFiles(config, simulation, comm);
@@ -624,7 +626,7 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
         if (comm.any(!failed.empty())) {
           abandonAll();
           if (root) std::fprintf(stderr, "cbgtc: error: %s\n", forUser(failed).c_str());
-          return 2;
+          return 1;
         }
         if (root && verbose)
           std::printf("network: %s (SONATA nodes and edges)\n", cbgtc::networkFiles(config)[2].c_str());

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "io/hdf5_reader.hpp"
+#include "io/options.hpp"
 #include "io/results_schema.hpp"
 #include "src/analysis/oscillations.hpp"
 #include "src/analysis/pulse_locking.hpp"
@@ -297,6 +298,10 @@ std::map<std::string, double> referenceBurstThresholds(const SimulationConfig& c
       if (!std::isfinite(threshold))
         throw ConfigError(key + object + "@beta_burst_threshold in " + file +
                           " is not a number (that run's " + deck + " had no beta envelope)");
+      // A percentile of an envelope, an amplitude.
+      if (threshold < 0)
+        throw ConfigError(key + object + "@beta_burst_threshold in " + file + " (" +
+                          io::formatNumber(threshold) + ") is negative: no envelope's percentile is");
       out[p.name] = threshold;
     }
   } catch (const io::OutputError& e) {

@@ -90,6 +90,31 @@ TEST(CliAnalysis, AReferenceWithoutThePopulationIsRefused) {
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("analysis.burst_threshold_file"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(out));
+  // A negative threshold, which no envelope's percentile is.
+  const std::string negative = (dir / "negative.h5").string();
+  std::filesystem::copy_file(full, negative);
+  {
+    const hid_t file = H5Fopen(negative.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    const hid_t group = H5Gopen2(file, "/metrics/STN", H5P_DEFAULT);
+    ASSERT_GE(group, 0);
+    ASSERT_GE(H5Adelete(group, "beta_burst_threshold"), 0);
+    const hid_t scalar = H5Screate(H5S_SCALAR);
+    const hid_t attribute =
+        H5Acreate2(group, "beta_burst_threshold", H5T_NATIVE_DOUBLE, scalar, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(attribute, 0);
+    const double value = -5;
+    ASSERT_GE(H5Awrite(attribute, H5T_NATIVE_DOUBLE, &value), 0);
+    H5Aclose(attribute);
+    H5Sclose(scalar);
+    H5Gclose(group);
+    H5Fclose(file);
+  }
+  r = runCbgtc(shortRun(out) + " --analysis.burst_threshold_file=" + quoted(negative), dir);
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("/metrics/STN@beta_burst_threshold"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("negative"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 // analysis.end_ms: a run analysed up to 700 ms of its 1500, with pulses

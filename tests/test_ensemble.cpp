@@ -50,6 +50,10 @@ TEST(EnsembleGrid, AxesAndValues) {
       EXPECT_NE(std::string(e.what()).find("ensemble.grid"), std::string::npos) << e.what();
     }
   }
+  // A non-finite value is no duplicate of another (the key's own check
+  // refuses it by name when the run's keys are read).
+  EXPECT_EQ(parseGrid("a.b = 1, nan, inf").at(0).values, (std::vector<std::string>{"1", "nan", "inf"}));
+  EXPECT_EQ(parseGrid("a.b = nan, 2").at(0).values.size(), 2u);
 }
 
 // Every run's plan is held until the end: an ensemble past max_ensemble_runs
@@ -330,3 +334,14 @@ TEST(EnsembleConfigs, EachRunIsItsOwnCommandLineRead) {
 
 }  // namespace
 }  // namespace cbgtc
+
+// Blanks are no value, on the command line as in a deck: no ensemble.
+TEST(EnsembleSettings, BlankKeysAskForNoEnsemble) {
+  cbgtc::EnsembleSettings e;
+  EXPECT_FALSE(e.any());
+  e.seeds = " \t";
+  e.grid = " ";
+  EXPECT_FALSE(e.any());
+  e.sets = " a.b = 1";
+  EXPECT_TRUE(e.any());
+}
