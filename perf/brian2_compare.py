@@ -14,7 +14,9 @@ Brian2's time is its run loop with in-memory spike monitors; cbgtc's is its
 step loop, which also writes the spikes to HDF5. cbgtc's whole run adds the
 analyses (spectra, PAC surrogates, ...) that Brian2 does not compute; that
 ratio is printed too. --threads 1 runs both on one core (cbgtc's step loop
-then uses one thread or, with MPI and the Serial backend, one rank).
+then uses one thread or, with MPI and the Serial backend, one rank). Where
+the cores do not run alike (a VM's vCPUs), pin the whole script to one:
+taskset -c 0 perf/brian2_compare.py --threads 1 --repeats 9.
 
 The models agree in equations, parameters, delays, connection rules and
 weight distributions; not in integration details (Brian2 advances all
