@@ -260,9 +260,10 @@ void checkSamePhysics(const io::AttributeList& saved, const SimulationConfig& co
     const auto it = in_file.find(key);
     if (it == in_file.end() && key == pulse_histogram_key) continue;  // a checkpoint of an earlier version
     if (it == in_file.end())
-      throw ConfigError(key + " is not in checkpoint '" + path +
-                        "' (a different network, or a checkpoint of an earlier version): a restart needs the "
-                        "physics it was saved with");
+      throw ConfigError(key + " is " + value + " here but not set in checkpoint '" + path +
+                        "' (a run with other populations, projections, stimuli, records or analysis keys, or "
+                        "of an earlier version): a restart needs the physics it was saved with" +
+                        stimulusHint(key, checkpoint_ms));
     if (it->second != value)
       throw ConfigError(key + " is " + value + " here but " + it->second + " in checkpoint '" + path +
                         "': a restart needs the physics it was saved with" +
@@ -270,9 +271,11 @@ void checkSamePhysics(const io::AttributeList& saved, const SimulationConfig& co
     in_file.erase(it);
   }
   if (!in_file.empty())
-    throw ConfigError(in_file.begin()->first + " is in checkpoint '" + path +
-                      "' but not in this run (a different "
-                      "network): a restart needs the physics it was saved with");
+    throw ConfigError(
+        in_file.begin()->first + " is " + in_file.begin()->second + " in checkpoint '" + path +
+        "' but not set in this run (a run with other populations, projections, stimuli, records "
+        "or analysis keys): a restart needs the physics it was saved with" +
+        stimulusHint(in_file.begin()->first, checkpoint_ms));
 }
 
 // Rank-invariant digests of each projection's synapses: a sum modulo

@@ -156,27 +156,30 @@ void checkProjections(const SimulationConfig& c) {
 void checkCheckpointTimes(const SimulationConfig& c) {
   const double dt = c.simulation.dt_ms;
   const step_type epoch = epochSteps(c), last_step = c.stepCount();
+  // The latest exchange before the run's end, and what to ask for instead.
+  const step_type latest = (last_step - 1) / epoch * epoch;
+  const std::string instead = latest > 0
+                                  ? "ask for at most " + io::formatNumber(static_cast<double>(latest) * dt) +
+                                        " ms, or lengthen the run"
+                                  : std::string("lengthen the run");
   for (const double t : checkpointTimes(c.checkpoint.at_ms)) {  // throws naming the key
     if (t >= c.simulation.duration_ms)
       throw ConfigError("checkpoint.at_ms: " + io::formatNumber(t) + " ms is not before the run's end (" +
-                        "simulation.duration_ms = " + io::formatNumber(c.simulation.duration_ms) + ")");
+                        "simulation.duration_ms = " + io::formatNumber(c.simulation.duration_ms) +
+                        "): " + instead);
     const step_type k = checkpointStep(t, dt, epoch);
     const std::string exchange = io::formatNumber(static_cast<double>(k) * dt) +
                                  " ms (spike exchanges every " +
                                  io::formatNumber(static_cast<double>(epoch) * dt) + " ms)";
     if (k == 0)
       throw ConfigError("checkpoint.at_ms: " + io::formatNumber(t) + " ms " + (t == 0 ? "is" : "rounds to") +
-                        " the run's start, where no spike exchange has been: ask for a time after it");
-    if (k >= last_step) {
-      const step_type latest = (last_step - 1) / epoch * epoch;
-      throw ConfigError(
-          "checkpoint.at_ms: " + io::formatNumber(t) + " ms rounds up to the spike exchange at " + exchange +
-          ", which is not before the run's end (simulation.duration_ms = " +
-          io::formatNumber(c.simulation.duration_ms) + "): " +
-          (latest > 0 ? "ask for at most " + io::formatNumber(static_cast<double>(latest) * dt) +
-                            " ms, or lengthen the run"
-                      : std::string("lengthen the run")));
-    }
+                        " the run's start, where no spike exchange has been: ask for at least " +
+                        io::formatNumber(static_cast<double>(epoch) * dt) + " ms (the first exchange)");
+    if (k >= last_step)
+      throw ConfigError("checkpoint.at_ms: " + io::formatNumber(t) +
+                        " ms rounds up to the spike exchange at " + exchange +
+                        ", which is not before the run's end (simulation.duration_ms = " +
+                        io::formatNumber(c.simulation.duration_ms) + "): " + instead);
   }
   // Checkpoints are taken at spike exchanges: a shorter interval would ask
   // for many at each (a million a step at 1e-9 ms).

@@ -130,6 +130,13 @@ std::vector<std::string> runWarnings(const cbgtc::SimulationConfig& config) {
   else if (config.analysis.end_ms > end_ms)
     warnings.push_back("analysis.end_ms (" + ms(config.analysis.end_ms) + ") is after the run's end (" +
                        ms(end_ms) + "): the analysed window ends there");
+  // A checkpoint file with no time that falls before the run's end.
+  const cbgtc::CheckpointSettings& checkpoint = config.checkpoint;
+  if (!checkpoint.file.empty() && !checkpoint.on_signal &&
+      cbgtc::checkpointSteps(config, cbgtc::epochSteps(config)).empty())
+    warnings.push_back(
+        "checkpoint.file is set, but no checkpoint.at_ms or every_ms falls before the run's end (" +
+        ms(end_ms) + ") and on_signal is false: no checkpoint will be written");
   for (const cbgtc::StimulusSettings& st : config.stimuli) {
     const std::string key = "stimulus." + st.name;
     const cbgtc::StimulusKind kind = cbgtc::stimulusKind(st);

@@ -508,6 +508,32 @@ TEST(CliRun, AStimulusThatDoesNothingIsAWarning) {
             "rhythm it imposes\n");
 }
 
+// A checkpoint file that no checkpoint would be written to (no time, or an
+// interval as long as the run) is a warning; on_signal is a time.
+TEST(CliRun, ACheckpointFileWithoutACheckpointIsAWarning) {
+  TempDir dir;
+  // Spike exchanges every 5 ms (the smallest delay).
+  const std::string run = "--config " + quoted(inputDeck("default.ini")) +
+                          " --simulation.duration_ms=20 --analysis.burn_in_ms=0 --output.overwrite=true" +
+                          " --checkpoint.file=" + quoted(dir / "state.h5") + " " + outputIn(dir);
+  const std::string warning =
+      "cbgtc: warning: checkpoint.file is set, but no checkpoint.at_ms or every_ms falls before the run's "
+      "end "
+      "(20 ms) and on_signal is false: no checkpoint will be written\n";
+  RunResult r = runCbgtc(run, dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, warning);
+  r = runCbgtc(run + " --checkpoint.every_ms=20", dir);
+  EXPECT_EQ(r.err, warning);
+  EXPECT_FALSE(std::filesystem::exists(dir / "state.h5"));
+  r = runCbgtc(run + " --checkpoint.on_signal=true", dir);
+  EXPECT_EQ(r.err, "");
+  r = runCbgtc(run + " --checkpoint.every_ms=10", dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(std::filesystem::exists(dir / "state.h5"));
+}
+
 // An analysed window that ends after the run ends where the run does, and
 // says so.
 TEST(CliRun, AnAnalysisEndAfterTheRunIsAWarning) {

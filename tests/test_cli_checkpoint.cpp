@@ -326,14 +326,16 @@ TEST(CliCheckpoint, RefusalsAreOneLineBeforeAnythingIsWritten) {
   refused(deck + " --checkpoint.every_ms=10", "checkpoint.file");
   refused(deck + " --checkpoint.at_ms=ten --checkpoint.file=x.h5", "checkpoint.at_ms");
   // A time the run never reaches would never be written.
-  refused(deck + " --checkpoint.at_ms=150 --checkpoint.file=x.h5", "simulation.duration_ms = 100");
+  refused(deck + " --checkpoint.at_ms=150 --checkpoint.file=x.h5",
+          "simulation.duration_ms = 100): ask for at most 95 ms");
   // ... nor one that rounds up to the run's end (exchanges every 5 ms: the
   // smallest delay), nor one at its start: they would be dropped without a word.
   refused(deck + " --checkpoint.at_ms=97 --checkpoint.file=x.h5",
           "rounds up to the spike exchange at 100 ms (spike exchanges every 5 ms), which is not before the "
           "run's end "
           "(simulation.duration_ms = 100): ask for at most 95 ms");
-  refused(deck + " --checkpoint.at_ms=0 --checkpoint.file=x.h5", "0 ms is the run's start");
+  refused(deck + " --checkpoint.at_ms=0 --checkpoint.file=x.h5",
+          "0 ms is the run's start, where no spike exchange has been: ask for at least 5 ms");
   // --validate checks the checkpoint's time too (it would say "valid").
   refused("--config '" + inputDeck("default.ini") + "' --simulation.duration_ms=40 --restart='" + checkpoint +
               "' --validate",
