@@ -130,7 +130,7 @@ KOKKOS_FORCEINLINE_FUNCTION Normal4 normals(const Philox4x32& bits) {
 }
 
 /// Box–Muller in single precision (the OU noise's normals, docs/model.md
-/// §5): u_a = (a + ½)·2^-32 and u_b = b·2^-32 rounded once to float, the
+/// §10): u_a = (a + ½)·2^-32 and u_b = b·2^-32 rounded once to float, the
 /// logarithm, square root, sine and cosine in float, which a CPU's vectors
 /// hold twice as many of. The radius reaches 6.76 (u_a = 2^-33) as in
 /// double; u_a rounds to 1 only for a ≥ 2^32 − 2^7, giving radius 0.
