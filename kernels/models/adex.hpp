@@ -90,7 +90,15 @@ KOKKOS_FORCEINLINE_FUNCTION bool step(AdExState& x, const AdExParams& p, real_ty
   const real_type exp_arg = math::clamp((x.V - p.VT) * inv_dT, p.exp_arg_min, p.exp_arg_max);
   const real_type dV = (-p.gL * (x.V - p.EL) + p.gL * p.dT * vmath::exp(exp_arg) - x.w +
                         p.I_baseline + I_input_pA) * inv_C;
-  real_type V = in_ref ? p.V_reset : divergedAsNaN(x.V + dt_ms * dV);
+  real_type V = in_ref ? p.V_reset : x.V + dt_ms * dV;
+  // A step beyond ±10 V has diverged (divergedAsNaN), except past the peak
+  // by the exponential's own upswing, which may overshoot it by any amount
+  // at a large exp_arg_max (a spike: V is reset below): there the step
+  // the inputs alone make is bounded instead.
+  const real_type input_step = dt_ms * (p.I_baseline + I_input_pA - x.w) * inv_C;
+  const bool upswing = V >= p.V_peak && V - V == real_type(0) && input_step <= real_type(diverged_V_mV) &&
+                       input_step >= -real_type(diverged_V_mV);
+  if (!in_ref && !upswing) V = divergedAsNaN(V);
 
   const bool spiked = !in_ref && V >= p.V_peak;
   x.refractory_steps_left = ref_left;
