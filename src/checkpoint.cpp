@@ -464,6 +464,12 @@ void restoreSurpriseTrains(const io::Hdf5Reader& file, const std::string& g, Pop
   if (static_cast<std::int64_t>(counts.size()) != sampled || held.size() != counts.size())
     fail(g + "/surprise_counts: kept spike trains of " + std::to_string(counts.size()) + " neurons, " +
          std::to_string(sampled) + " here (analysis.surprise_neurons)");
+  const auto whole = [](double v) { return v >= 0 && v <= 9e15 && v == std::floor(v); };
+  for (std::size_t j = 0; j < counts.size(); ++j)
+    if (!whole(counts[j]) || !whole(held[j]) || held[j] > counts[j])
+      fail(g +
+           "/surprise_counts and surprise_held hold a count that is not a whole number >= 0 (held at most "
+           "counted)");
   std::vector<std::size_t> offset(counts.size() + 1, 0);
   for (std::size_t j = 0; j < counts.size(); ++j)
     offset[j + 1] = offset[j] + static_cast<std::size_t>(held[j]);
@@ -530,7 +536,30 @@ void checkCheckpointFile(const std::string& path, const SimulationConfig& config
 }
 
 // Collective: every rank reads the checkpoint and takes its own block.
+// A refusal on any rank ends every rank alike, naming the first rank's
+// reason: a rank checks the values it loads, and one that owns none of a
+// projection's synapses loads fewer (a refusal there alone would leave the
+// others waiting in the next collective).
 void Simulation::restore(const std::string& path) {
+  std::string refusal;
+  try {
+    restoreHere(path);
+  } catch (const ConfigError& e) {
+    refusal = e.what();
+  }
+  if (!_comm.any(!refusal.empty())) return;
+  std::vector<double> text(refusal.begin(), refusal.end());
+  text.push_back(0);  // each rank's text ends at a 0
+  const std::vector<double> all = _comm.gatherToRoot(text);
+  std::string first;
+  for (const double c : all) {
+    if (c == 0 && !first.empty()) break;
+    if (c != 0) first.push_back(static_cast<char>(c));
+  }
+  throw ConfigError(first.empty() ? "checkpoint '" + path + "' refused on another rank" : first);
+}
+
+void Simulation::restoreHere(const std::string& path) {
   const auto fail = [&](const std::string& why) { throw ConfigError("checkpoint '" + path + "': " + why); };
   checkCheckpointFile(path, _config, _epoch_steps);
   try {
@@ -577,7 +606,10 @@ void Simulation::restore(const std::string& path) {
             });
           },
           p.model);
-      if (p.drive.ou.extent(0) > 0) fromDoubles(p.drive.ou, perNeuron(g + "/ou", p), first);
+      // Read and checked on every rank, also one that owns none of p's
+      // neurons: a refusal must end every rank alike.
+      const std::vector<double> ou = perNeuron(g + "/ou", p);
+      if (p.drive.ou.extent(0) > 0) fromDoubles(p.drive.ou, ou, first);
       fromDoubles(p.lfp_partial, perNeuron(g + "/lfp_partial", p), first);
       fromDoubles(p.stats.total, perNeuron(g + "/spikes_total", p), first);
       fromDoubles(p.stats.counted, perNeuron(g + "/spikes_counted", p), first);
@@ -598,7 +630,10 @@ void Simulation::restore(const std::string& path) {
       // gives them back.
       const bool root = _comm.isRoot();
       if (p.stats.pulse_bins.extent(0) > 0) {
-        std::vector<double> bins = finite(g + "/pulse_bins", file.doubles(g + "/pulse_bins"));
+        std::vector<double> bins = file.doubles(g + "/pulse_bins");
+        for (const double b : bins)
+          if (!(b >= 0 && b == std::floor(b)))
+            fail(g + "/pulse_bins holds a count that is not a whole number >= 0");
         // Another length: a pulse train changed before its start (checkSamePhysics), so nothing is counted
         // yet.
         const bool empty = std::all_of(bins.begin(), bins.end(), [](double b) { return b == 0; });
@@ -685,7 +720,10 @@ void Simulation::restore(const std::string& path) {
           for (const double v : *values)
             if (!(v >= 0 && v <= 1))
               fail(g + "/" + name + " holds a value out of range (a fraction in [0, 1])");
-        finite(g + "/release_last_step", last);
+        // A source's last spike: a step before the checkpoint's, or −1 for none.
+        for (const double v : last)
+          if (!(v >= -1 && v < static_cast<double>(k) && v == std::floor(v)))
+            fail(g + "/release_last_step holds a value that is no step before the checkpoint's (or -1)");
         for (std::size_t s = 0; s < u.size(); ++s)
           proj.release[s] = ReleaseState{u[s], x[s], static_cast<step_type>(last[s])};
       }

@@ -173,8 +173,11 @@ void checkCheckpointTimes(const SimulationConfig& c) {
                                  io::formatNumber(static_cast<double>(epoch) * dt) + " ms)";
     if (k == 0)
       throw ConfigError("checkpoint.at_ms: " + io::formatNumber(t) + " ms " + (t == 0 ? "is" : "rounds to") +
-                        " the run's start, where no spike exchange has been: ask for at least " +
-                        io::formatNumber(static_cast<double>(epoch) * dt) + " ms (the first exchange)");
+                        " the run's start, where no spike exchange has been: " +
+                        (latest > 0
+                             ? "ask for at least " + io::formatNumber(static_cast<double>(epoch) * dt) +
+                                   " ms (the first exchange)"
+                             : instead));
     if (k >= last_step)
       throw ConfigError("checkpoint.at_ms: " + io::formatNumber(t) +
                         " ms rounds up to the spike exchange at " + exchange +

@@ -150,7 +150,8 @@ class Simulation {
   /// Continues from the checkpoint at `path` (collective; src/checkpoint.hpp):
   /// the next run() starts at its step. Throws ConfigError, naming the
   /// file, for a file that is not a complete checkpoint of this network
-  /// (another physics key, other synapses, a time past the end).
+  /// (another physics key, other synapses, a time past the end), on every
+  /// rank alike.
   void restore(const std::string& path);
   /// The step run() starts at: 0, or the restored checkpoint's.
   step_type startStep() const { return _start_step; }
@@ -244,6 +245,7 @@ class Simulation {
   /// The state after step k − 1 to a checkpoint file (collective; rank 0
   /// writes). Throws io::OutputError on every rank when it fails.
   void writeCheckpoint(step_type k, const std::string& path, bool overwrite);
+  void restoreHere(const std::string& path);
   std::vector<std::int64_t> connectivityDigests() const;
   /// checkpoint.append: the spikes and report rows before step k from the
   /// files the run that wrote the checkpoint left, into this run's writers

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -197,6 +198,31 @@ TEST(MpiInvariance, CheckpointOfAPopulationSmallerThanTheRanks) {
     ASSERT_FALSE(times.empty()) << pop;
     EXPECT_EQ(continued.times_ms, times) << pop;
   }
+  // A damaged value that only the ranks owning GPi neurons load (a NaN
+  // conductance into GPi) is refused on every rank, naming it, and the rank
+  // without GPi neurons does not wait for the others (a timeout would end it).
+  const std::string damaged = (dir / "damaged.h5").string();
+  std::filesystem::copy_file(checkpoint, damaged);
+  {
+    const hid_t file = H5Fopen(damaged.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    const hid_t set = H5Dopen2(file, "/projections/stn_gpi/g", H5P_DEFAULT);
+    ASSERT_GE(set, 0);
+    std::vector<double> g(2);
+    ASSERT_GE(H5Dread(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, g.data()), 0);
+    g[1] = std::numeric_limits<double>::quiet_NaN();
+    ASSERT_GE(H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, g.data()), 0);
+    H5Dclose(set);
+    H5Fclose(file);
+  }
+  const std::string launcher = std::string("timeout 120 env ") + mpi_env + "'" + CBGTC_MPIEXEC + "' " +
+                               CBGTC_MPIEXEC_NUMPROC_FLAG + " 3";
+  r = runCbgtcWith(launcher,
+                   deck + " --restart='" + damaged + "' --output.file='" + (dir / "d.h5").string() + "'", dir,
+                   "_damaged");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("/projections/stn_gpi/g holds a value that is not finite"), std::string::npos)
+      << r.err;
 }
 
 TEST(MpiInvariance, CheckpointsContinueOnAnyRankCount) {
