@@ -40,8 +40,9 @@ constexpr std::uint64_t ou_initial_block = (std::uint64_t{1} << 56) - 1;
 KOKKOS_INLINE_FUNCTION real_type ouInitial(const OuParams& p, std::uint64_t seed, std::uint32_t key,
                                            index_type i) {
   if (!(p.sigma > 0)) return p.mu;
-  const double z = rng::firstNormal(
-      rng::randomBits(seed, rng::Stream::Noise, key, static_cast<std::uint32_t>(i), ou_initial_block));
+  const double z = rng::normalsSingle(rng::randomBits(seed, rng::Stream::Noise, key,
+                                                      static_cast<std::uint32_t>(i), ou_initial_block))
+                       .v[0];
   return p.mu + p.sigma * static_cast<real_type>(z);
 }
 

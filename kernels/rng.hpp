@@ -130,9 +130,9 @@ KOKKOS_FORCEINLINE_FUNCTION Normal4 normals(const Philox4x32& bits) {
 }
 
 /// Box–Muller in single precision (the OU noise's normals, docs/model.md
-/// §10): u_a = (a + ½)·2^-32 and u_b = b·2^-32 rounded once to float, the
-/// logarithm, square root, sine and cosine in float, which a CPU's vectors
-/// hold twice as many of. The radius reaches 6.76 (u_a = 2^-33) as in
+/// §10): u_a = float(a)·2^-32 + 2^-33 and u_b = float(b)·2^-32 in float
+/// arithmetic, the logarithm, square root, sine and cosine in float, which a
+/// CPU's vectors hold twice as many of. The radius reaches 6.76 (u_a = 2^-33) as in
 /// double; u_a rounds to 1 only for a ≥ 2^32 − 2^7, giving radius 0.
 KOKKOS_FORCEINLINE_FUNCTION void boxMullerSingle(std::uint32_t a, std::uint32_t b, double& z0, double& z1) {
   const float u_a = static_cast<float>(a) * 0x1p-32f + 0x1p-33f;

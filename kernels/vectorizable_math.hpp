@@ -15,7 +15,9 @@
 //
 // On GPUs the vendor's functions are used: they are already per-thread
 // vector code, and their figures in docs/performance.md were measured with them;
-// and on CPUs without wide vectors glibc's (below).
+// and on CPUs without wide vectors glibc's (below). The single-precision
+// functions at the end (the noise's normals) are the same polynomials
+// everywhere.
 
 #include <cstdint>
 #include <cstring>
