@@ -18,14 +18,13 @@ using real_type = CBGTC_REAL_TYPE;
 /// lie beyond it.
 inline constexpr double diverged_V_mV = 1e4;
 
-/// V, or NaN where V has diverged (beyond ±diverged_V_mV, or NaN): for a
-/// model that resets V at a threshold, so that a reset cannot hide a step
-/// that diverged (a step to 1e298 mV, then V_reset). NaN is no spike, and
-/// stays NaN in the steps after, where the launch's check finds it.
-KOKKOS_FORCEINLINE_FUNCTION real_type divergedAsNaN(real_type V) {
-  return V <= real_type(diverged_V_mV) && V >= -real_type(diverged_V_mV)
-             ? V
-             : static_cast<real_type>(__builtin_nan(""));
+/// V, or NaN where V has diverged (beyond ±diverged_V_mV, or above `upper`
+/// where a model allows more, or NaN): for a model that resets V at a
+/// threshold, so that a reset cannot hide a step that diverged (a step to
+/// 1e298 mV, then V_reset). NaN is no spike, and stays NaN in the steps
+/// after, where the launch's check finds it.
+KOKKOS_FORCEINLINE_FUNCTION real_type divergedAsNaN(real_type V, real_type upper = real_type(diverged_V_mV)) {
+  return V <= upper && V >= -real_type(diverged_V_mV) ? V : static_cast<real_type>(__builtin_nan(""));
 }
 
 /// Simulation step index (t_i = i * dt is the start of step i).

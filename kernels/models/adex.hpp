@@ -8,6 +8,7 @@
 // prototype clamps for 81 steps because repeated float subtraction leaves a
 // positive remainder (model.md §3.3, D12).
 
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -60,6 +61,13 @@ inline AdExInit gpeInit() {
   return x;
 }
 
+/// How far the clipped exponential alone moves V in one step at most, in mV:
+/// dt/C · g_L·Δ_T·e^exp_arg_max (55 mV at the defaults).
+inline double exponentialReach(const AdExParams& p, double dt_ms) {
+  return dt_ms / static_cast<double>(p.C) * static_cast<double>(p.gL) * static_cast<double>(p.dT) *
+         std::exp(static_cast<double>(p.exp_arg_max));
+}
+
 /// GPi preset (default_adex_params_gpi): non-adapting, 70 Hz alone.
 inline AdExParams gpiParams() { return AdExParams{}; }
 inline AdExInit gpiInit() { return AdExInit{}; }
@@ -73,9 +81,12 @@ struct AdExState {
 /// One forward-Euler step of one neuron in the prototype's order (model.md
 /// §3.3). I_input_pA is the net input current, positive depolarising.
 /// refractory_steps is round(t_ref_ms/dt). Returns true on a spike; the V of a
-/// spike step is V_reset (the trace never shows the peak).
+/// spike step is V_reset (the trace never shows the peak). A step beyond
+/// ±10 V has diverged (divergedAsNaN), or beyond `V_upper` above, where the
+/// exponential's own upswing may overshoot the peak further (Step).
 KOKKOS_FORCEINLINE_FUNCTION bool step(AdExState& x, const AdExParams& p, real_type I_input_pA,
-                                 real_type dt_ms, std::int32_t refractory_steps) {
+                                      real_type dt_ms, std::int32_t refractory_steps,
+                                      real_type V_upper = real_type(diverged_V_mV)) {
   const bool in_ref = x.refractory_steps_left > 0;
   const std::int32_t ref_left = in_ref ? x.refractory_steps_left - 1 : 0;
 
@@ -90,15 +101,7 @@ KOKKOS_FORCEINLINE_FUNCTION bool step(AdExState& x, const AdExParams& p, real_ty
   const real_type exp_arg = math::clamp((x.V - p.VT) * inv_dT, p.exp_arg_min, p.exp_arg_max);
   const real_type dV = (-p.gL * (x.V - p.EL) + p.gL * p.dT * vmath::exp(exp_arg) - x.w +
                         p.I_baseline + I_input_pA) * inv_C;
-  real_type V = in_ref ? p.V_reset : x.V + dt_ms * dV;
-  // A step beyond ±10 V has diverged (divergedAsNaN), except past the peak
-  // by the exponential's own upswing, which may overshoot it by any amount
-  // at a large exp_arg_max (a spike: V is reset below): there the step
-  // the inputs alone make is bounded instead.
-  const real_type input_step = dt_ms * (p.I_baseline + I_input_pA - x.w) * inv_C;
-  const bool upswing = V >= p.V_peak && V - V == real_type(0) && input_step <= real_type(diverged_V_mV) &&
-                       input_step >= -real_type(diverged_V_mV);
-  if (!in_ref && !upswing) V = divergedAsNaN(V);
+  real_type V = in_ref ? p.V_reset : divergedAsNaN(x.V + dt_ms * dV, V_upper);
 
   const bool spiked = !in_ref && V >= p.V_peak;
   x.refractory_steps_left = ref_left;
@@ -171,17 +174,27 @@ struct AdEx {
     Params params;
     real_type dt_ms;
     std::int32_t refractory_steps;
+    // The highest V a step may reach: 10 V, or unbounded where the
+    // exponential alone can move V by a tenth of that in a step (exp_arg_max
+    // raised): a step past the peak is then a spike however far past it, an
+    // overshoot of the model, not a divergence (and an absurd input passes
+    // the peak unnoticed, as at the reset of any spike). A float: it fills
+    // the padding after refractory_steps (a fused launch's steppers must fit
+    // a kernel argument).
+    float V_upper;
     // With L lanes every lane takes the whole (short) step.
     template <int L = 1>
     KOKKOS_FORCEINLINE_FUNCTION bool operator()(State& x, real_type I, step_type,
                                                 const LaneGroup<L>& = LaneGroup<L>{}) const {
-      return adex::step(x, params, I, dt_ms, refractory_steps);
+      return adex::step(x, params, I, dt_ms, refractory_steps, static_cast<real_type>(V_upper));
     }
   };
 
   static Step derive(const Settings& s, double dt_ms, const PopulationStreams& = {}) {
-    return Step{s.params, static_cast<real_type>(dt_ms),
-                static_cast<std::int32_t>(stepsOf(s.params.t_ref_ms, dt_ms))};
+    return Step{
+        s.params, static_cast<real_type>(dt_ms), static_cast<std::int32_t>(stepsOf(s.params.t_ref_ms, dt_ms)),
+        adex::exponentialReach(s.params, dt_ms) > diverged_V_mV / 10 ? std::numeric_limits<float>::infinity()
+                                                                     : static_cast<float>(diverged_V_mV)};
   }
 
   /// A spike is followed by the refractory steps.
