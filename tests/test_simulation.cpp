@@ -34,6 +34,19 @@ MemoryWriter runToMemory(const SimulationConfig& c) {
   return w;
 }
 
+/// Five unconnected neurons of one model under a constant bias, run from
+/// t = 0 for `duration_ms`.
+RunSummary runUnconnected(PopulationSettings cell, double bias, double duration_ms) {
+  SimulationConfig c;
+  cell.bias.mean = bias;
+  c.populations = {cell};
+  c.projections.clear();
+  c.simulation.duration_ms = duration_ms;
+  c.analysis.burn_in_ms = 0;
+  Simulation sim(c);
+  return sim.run(nullptr);
+}
+
 }  // namespace
 
 TEST(Simulation, SameSeedGivesIdenticalSpikes) {
@@ -192,15 +205,7 @@ TEST(Simulation, FiniteButDivergedStateIsCaught) {
 TEST(Simulation, ResetDoesNotHideADivergedStep) {
   for (const char* model : {"adex", "lif", "izhikevich"}) {
     for (const double bias : {1e7, 1e30}) {
-      SimulationConfig c;
-      PopulationSettings cell = PopulationSettings::of("P", model, 5);
-      cell.bias.mean = bias;
-      c.populations = {cell};
-      c.projections.clear();
-      c.simulation.duration_ms = 50;
-      c.analysis.burn_in_ms = 0;
-      Simulation sim(c);
-      const RunSummary s = sim.run(nullptr);
+      const RunSummary s = runUnconnected(PopulationSettings::of("P", model, 5), bias, 50);
       if (bias < 1e10) {
         EXPECT_TRUE(s.complete) << model << ": " << s.failure;
         EXPECT_GT(s.populations.at(0).rate_hz, 300) << model;
@@ -217,17 +222,10 @@ TEST(Simulation, ResetDoesNotHideADivergedStep) {
 // clip is high (exp_arg_max 40: some 1e13 mV past it in a step): that is a
 // spike, not a diverged step; a step far below rest still is.
 TEST(Simulation, AdExUpswingPastThePeakIsASpike) {
+  PopulationSettings cell = PopulationSettings::of("P", "adex", 5);
+  std::get<models::AdEx::Settings>(cell.params).params.exp_arg_max = 40;
   for (const double bias : {1e3, -1e30}) {
-    SimulationConfig c;
-    PopulationSettings cell = PopulationSettings::of("P", "adex", 5);
-    std::get<models::AdEx::Settings>(cell.params).params.exp_arg_max = 40;
-    cell.bias.mean = bias;
-    c.populations = {cell};
-    c.projections.clear();
-    c.simulation.duration_ms = 200;
-    c.analysis.burn_in_ms = 0;
-    Simulation sim(c);
-    const RunSummary s = sim.run(nullptr);
+    const RunSummary s = runUnconnected(cell, bias, 200);
     if (bias > 0) {
       EXPECT_TRUE(s.complete) << s.failure;
       EXPECT_GT(s.populations.at(0).spikes, 5);
