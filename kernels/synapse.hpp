@@ -220,9 +220,14 @@ struct ThreadPerSpikeDelivery {
   KOKKOS_INLINE_FUNCTION void deliverSynapses(const std::size_t s, const SpikeRecord& spike,
                                               const Offset from, const Offset to) const {
     const double per_unit = quantaPerUnit(plastic ? efficacy(s) : 1.0);
+    // With one delay the slot is found once per spike, not by a 64-bit
+    // modulo per synapse.
+    const auto uniform_slot = static_cast<std::size_t>((spike.step + delay_steps) % n_slots);
     for (auto e = from; e < to; ++e) {
-      const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;
-      const auto slot = static_cast<std::size_t>((spike.step + d) % n_slots);
+      const auto slot =
+          per_synapse_delay
+              ? static_cast<std::size_t>((spike.step + static_cast<step_type>(delays(e))) % n_slots)
+              : uniform_slot;
       if constexpr (Plain)
         ring(slot, targets(e)) += toQuanta(weights(e), per_unit);
       else
@@ -294,9 +299,12 @@ void deliverSpikes(const ExecutionSpace& space, const Matrix& by_source, const S
             Kokkos::single(Kokkos::PerTeam(team),
                            [&] { stampArrival(stamp_of_slot, n_slots, spike.step + delay_steps, false); });
           const double per_unit = quantaPerUnit(plastic ? efficacy(team.league_rank()) : 1.0);
+          const auto uniform_slot = static_cast<std::size_t>((spike.step + delay_steps) % n_slots);
           Kokkos::parallel_for(Kokkos::TeamThreadRange(team, row_map(i), row_map(i + 1)), [&](const auto e) {
-            const step_type d = per_synapse_delay ? static_cast<step_type>(delays(e)) : delay_steps;
-            const auto slot = static_cast<std::size_t>((spike.step + d) % n_slots);
+            const auto slot =
+                per_synapse_delay
+                    ? static_cast<std::size_t>((spike.step + static_cast<step_type>(delays(e))) % n_slots)
+                    : uniform_slot;
             Kokkos::atomic_add(&ring(slot, targets(e)), toQuanta(weights(e), per_unit));
           });
         });
@@ -368,14 +376,35 @@ struct DeliverySlot {
     stampArrival(stamps, n_slots, spike.step + delay_steps, plain);
   }
 
+  /// The ring's row that a spike's synapses add to where the projection
+  /// has one delay (delays == nullptr), else nullptr: found once per spike
+  /// instead of by a 64-bit modulo per synapse.
+  KOKKOS_INLINE_FUNCTION std::int64_t* uniformRow(const SpikeRecord& spike) const {
+    return delays != nullptr ? nullptr : ring + ((spike.step + delay_steps) % n_slots) * ring_stride;
+  }
+
+  /// Synapse e's add of a spike, `row` its uniformRow.
   KOKKOS_INLINE_FUNCTION void deliverSynapse(const SpikeRecord& spike, const typename Matrix::size_type e,
-                                             bool plain) const {
-    const step_type d = delays ? static_cast<step_type>(delays[e]) : delay_steps;
-    std::int64_t* arrival = ring + ((spike.step + d) % n_slots) * ring_stride + targets[e];
+                                             std::int64_t* const row, bool plain) const {
+    std::int64_t* const arrival =
+        (row != nullptr ? row
+                        : ring + ((spike.step + static_cast<step_type>(delays[e])) % n_slots) * ring_stride) +
+        targets[e];
     if (plain)
       *arrival += toQuanta(weights[e]);
     else
       Kokkos::atomic_add(arrival, toQuanta(weights[e]));
+  }
+
+  /// A spike's synapses [from, to) of its row.
+  KOKKOS_INLINE_FUNCTION void deliverRow(const SpikeRecord& spike, const typename Matrix::size_type from,
+                                         const typename Matrix::size_type to, bool plain) const {
+    std::int64_t* const row = uniformRow(spike);
+    if (row != nullptr && plain) {  // a CPU's loop, without a branch per synapse
+      for (auto e = from; e < to; ++e) row[targets[e]] += toQuanta(weights[e]);
+      return;
+    }
+    for (auto e = from; e < to; ++e) deliverSynapse(spike, e, row, plain);
   }
 };
 
@@ -455,7 +484,7 @@ void deliverToPart(int part, int parts, const Slots& slots, const First& first, 
       const auto slot = slots(q);
       if (part == 0) slot.stamp(spike, true);
       const auto [from, to] = slot.rowPartOf(static_cast<index_type>(spike.index), part, parts);
-      for (auto e = from; e < to; ++e) slot.deliverSynapse(spike, e, true);
+      slot.deliverRow(spike, from, to, true);
     }
   }
 }
@@ -499,9 +528,10 @@ void deliverToAll(const ExecutionSpace& space, const Slots& slots, const First& 
           for (auto q = first(spike.source()); q < first(spike.source() + 1); ++q) {
             const auto slot = slots(q);
             Kokkos::single(Kokkos::PerTeam(team), [&] { slot.stamp(spike, false); });
+            std::int64_t* const row = slot.uniformRow(spike);
             Kokkos::parallel_for(
                 Kokkos::TeamThreadRange(team, slot.row_map[spike.index], slot.row_map[spike.index + 1]),
-                [&](const auto e) { slot.deliverSynapse(spike, e, false); });
+                [&](const auto e) { slot.deliverSynapse(spike, e, row, false); });
           }
         });
     return;
@@ -516,8 +546,7 @@ void deliverToAll(const ExecutionSpace& space, const Slots& slots, const First& 
         for (auto q = first(spike.source()); q < first(spike.source() + 1); ++q) {
           const auto slot = slots(q);
           slot.stamp(spike, plain);
-          for (auto e = slot.row_map[spike.index]; e < slot.row_map[spike.index + 1]; ++e)
-            slot.deliverSynapse(spike, e, plain);
+          slot.deliverRow(spike, slot.row_map[spike.index], slot.row_map[spike.index + 1], plain);
         }
       });
 }
