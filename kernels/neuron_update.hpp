@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/chunk_claims.hpp"
 #include "kernels/device_arena.hpp"
 #include "kernels/models/model.hpp"
 #include "kernels/population_drive.hpp"
@@ -687,14 +688,13 @@ std::size_t fusedLaunches(const std::vector<S>&... lists) {
 /// Steps [k0, k1) of every population, given per model the list of their
 /// steppers. On a GPU in fused launches (advanceFused) of up to
 /// FusedSlots populations per model, with `lanes` lanes per neuron
-/// (1, 2, 4 or 8). On CPU backends in one launch of one part per thread:
-/// part t advances its share of every population's chunks in turn
-/// (chunkPartBegin, which the delivery's parts share), one lane per neuron.
-/// Every population's share balances the threads' load (an STN step costs
-/// more than an AdEx step); and with one launch for all populations the
-/// threads wait for each other once an epoch, not once per population, so
-/// the small imbalances of the populations' shares even out instead of
-/// adding up.
+/// (1, 2, 4 or 8). On CPU backends in one launch of one part per thread,
+/// one lane per neuron: thread t advances its share of every population's
+/// chunks in turn (chunkPartBegin, which the delivery's parts share), then
+/// helps with the other threads' remaining chunks (ChunkClaims). Every
+/// population's share balances the threads' load (an STN step costs more
+/// than an AdEx step); and with one launch for all populations the threads
+/// wait for each other once an epoch, not once per population.
 template <class ExecutionSpace, class... S>
 void advancePopulations(const ExecutionSpace& space, step_type k0, step_type k1, int lanes,
                         const std::vector<S>&... lists) {
@@ -702,18 +702,34 @@ void advancePopulations(const ExecutionSpace& space, step_type k0, step_type k1,
   if constexpr (host) {
     (void)lanes;
     const int parts = space.concurrency();
+    std::vector<index_type> sizes;
+    auto size = [&](const auto& list) {
+      for (const auto& population : list) sizes.push_back(population.size());
+    };
+    (size(lists), ...);
+    ChunkClaims claims(sizes, parts);
     Kokkos::parallel_for("cbgtc::Population::advance", Kokkos::RangePolicy<ExecutionSpace>(space, 0, parts),
                          [&](const int part) {
-                           auto each = [&](const auto& list) {
-                             constexpr int W = lanes_per_chunk;
-                             for (const auto& population : list) {
-                               const index_type n = population.size(),
-                                                end = chunkPartBegin(n, part + 1, parts);
-                               for (index_type i0 = chunkPartBegin(n, part, parts); i0 < end; i0 += W)
-                                 population.advanceChunk(i0, k0, k1);
-                             }
-                           };
-                           (each(lists), ...);
+                           if (parts == 1) {
+                             auto each = [&](const auto& list) {
+                               for (const auto& population : list)
+                                 for (index_type i0 = 0; i0 < population.size(); i0 += lanes_per_chunk)
+                                   population.advanceChunk(i0, k0, k1);
+                             };
+                             (each(lists), ...);
+                             return;
+                           }
+                           ChunkClaims::Chunk chunk;
+                           while (claims.claim(part, chunk)) {
+                             // Population chunk.population of the lists, in order.
+                             std::size_t first = 0;
+                             auto advance = [&](const auto& list) {
+                               if (chunk.population >= first && chunk.population - first < list.size())
+                                 list[chunk.population - first].advanceChunk(chunk.first, k0, k1);
+                               first += list.size();
+                             };
+                             (advance(lists), ...);
+                           }
                          });
   } else {
     // Models without fused slots: a launch per population.

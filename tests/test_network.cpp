@@ -7,9 +7,11 @@
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 #include <tuple>
 #include <type_traits>
 
+#include "kernels/chunk_claims.hpp"
 #include "kernels/neuron_update.hpp"
 #include "kernels/ou_noise.hpp"
 #include "kernels/population_sums.hpp"
@@ -432,6 +434,62 @@ TEST(Delivery, ChunkPartOfFindsTheShareHoldingEachNeuron) {
       for (int t = 0; t < parts; ++t)
         for (index_type i = chunkPartBegin(n, t, parts); i < chunkPartBegin(n, t + 1, parts); ++i)
           ASSERT_EQ(chunkPartOf(i, n, parts), t) << n << " " << parts << " " << i;
+}
+
+// One thread claiming alone takes its own part's chunks first, population
+// by population in order, then the next parts' in turn: every chunk of
+// every population once, each a whole chunk of its part (chunkPartBegin),
+// and then nothing. Populations smaller than the parts and empty ones too.
+TEST(Delivery, ChunkClaimsGiveTheOwnPartFirstThenTheOthersEachChunkOnce) {
+  const std::vector<index_type> sizes = {100, 0, 1000, 5, 1501, 16};
+  for (const int parts : {1, 2, 3, 7})
+    for (int part = 0; part < parts; ++part) {
+      ChunkClaims claims(sizes, parts);
+      std::vector<std::pair<std::size_t, index_type>> expected;
+      for (int o = 0; o < parts; ++o) {
+        const int p = (part + o) % parts;
+        for (std::size_t g = 0; g < sizes.size(); ++g)
+          for (index_type i0 = chunkPartBegin(sizes[g], p, parts);
+               i0 < chunkPartBegin(sizes[g], p + 1, parts); i0 += lanes_per_chunk)
+            expected.emplace_back(g, i0);
+      }
+      std::vector<std::pair<std::size_t, index_type>> claimed;
+      ChunkClaims::Chunk chunk;
+      while (claims.claim(part, chunk)) claimed.emplace_back(chunk.population, chunk.first);
+      EXPECT_EQ(claimed, expected) << parts << " parts, part " << part;
+      EXPECT_FALSE(claims.claim((part + 1) % parts, chunk));
+    }
+}
+
+// Threads claiming at once, each from its own part first, advance every
+// chunk once between them, however they interleave; a thread left alone
+// (the others slow, or not started) takes the others' chunks too.
+TEST(Delivery, ChunkClaimsOfThreadsAtOnceCoverEveryChunkOnce) {
+  const std::vector<index_type> sizes = {1000, 2000, 1500, 7};
+  index_type chunks = 0;
+  for (const index_type n : sizes) chunks += (n + lanes_per_chunk - 1) / lanes_per_chunk;
+  for (const int parts : {2, 3, 4}) {
+    ChunkClaims claims(sizes, parts);
+    std::vector<std::vector<ChunkClaims::Chunk>> taken(static_cast<std::size_t>(parts));
+    std::vector<std::thread> threads;
+    for (int part = 0; part < parts; ++part)
+      threads.emplace_back([&, part] {
+        ChunkClaims::Chunk chunk;
+        while (claims.claim(part, chunk)) taken[static_cast<std::size_t>(part)].push_back(chunk);
+      });
+    for (auto& t : threads) t.join();
+    std::set<std::pair<std::size_t, index_type>> seen;
+    std::size_t total = 0;
+    for (const auto& list : taken)
+      for (const auto& c : list) {
+        ++total;
+        EXPECT_TRUE(seen.emplace(c.population, c.first).second)
+            << "claimed twice: " << c.population << " " << c.first;
+        EXPECT_EQ(c.first % lanes_per_chunk, 0);
+        EXPECT_LT(c.first, sizes[c.population]);
+      }
+    EXPECT_EQ(total, static_cast<std::size_t>(chunks)) << parts;
+  }
 }
 
 // A spike buffer in parts (a CPU launch's threads each append to their own)
