@@ -702,6 +702,20 @@ void advancePopulations(const ExecutionSpace& space, step_type k0, step_type k1,
   if constexpr (host) {
     (void)lanes;
     const int parts = space.concurrency();
+    if (parts == 1) {
+      Kokkos::parallel_for("cbgtc::Population::advance", Kokkos::RangePolicy<ExecutionSpace>(space, 0, 1),
+                           [&](int) {
+                             auto each = [&](const auto& list) {
+                               for (const auto& population : list)
+                                 for (index_type i0 = 0; i0 < population.size(); i0 += lanes_per_chunk)
+                                   population.advanceChunk(i0, k0, k1);
+                             };
+                             (each(lists), ...);
+                           });
+      return;
+    }
+    // Allocated per launch (an epoch, or a step without epoch batching): a
+    // few hundred bytes, against the step of every neuron.
     std::vector<index_type> sizes;
     auto size = [&](const auto& list) {
       for (const auto& population : list) sizes.push_back(population.size());
@@ -710,15 +724,6 @@ void advancePopulations(const ExecutionSpace& space, step_type k0, step_type k1,
     ChunkClaims claims(sizes, parts);
     Kokkos::parallel_for("cbgtc::Population::advance", Kokkos::RangePolicy<ExecutionSpace>(space, 0, parts),
                          [&](const int part) {
-                           if (parts == 1) {
-                             auto each = [&](const auto& list) {
-                               for (const auto& population : list)
-                                 for (index_type i0 = 0; i0 < population.size(); i0 += lanes_per_chunk)
-                                   population.advanceChunk(i0, k0, k1);
-                             };
-                             (each(lists), ...);
-                             return;
-                           }
                            ChunkClaims::Chunk chunk;
                            while (claims.claim(part, chunk)) {
                              // Population chunk.population of the lists, in order.
