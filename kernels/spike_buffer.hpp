@@ -6,11 +6,13 @@
 // epoch, and a single rank delivers straight from it.
 //
 // On a CPU backend with several threads the buffer is split into parts, one
-// per thread of the update's launch (chunkPartBegin), each with its own
-// counter on a cache line of its own: one counter for every thread would
-// make each spike an atomic add on a line that passes between the cores, and
-// the threads' records would share lines too (docs/performance.md, "OpenMP
-// threads against ranks"). gather() then moves the parts' records together.
+// per thread's share of the update's launch (chunkPartBegin; a spike goes to
+// its neuron's share's part, also where another thread helped with that
+// share, ChunkClaims), each with its own counter on a cache line of its own:
+// one counter for every thread would make each spike an atomic add on a line
+// that passes between the cores, and the threads' records would share lines
+// too (docs/performance.md, "OpenMP threads against ranks"). gather() then
+// moves the parts' records together.
 
 #include <algorithm>
 #include <array>
