@@ -53,8 +53,6 @@ class ChunkClaims {
     }
   }
 
-  int parts() const { return _parts; }
-
   /// The next chunk for the thread of part `part`: its own part's next in
   /// order while any is left, then the next of another part (part + 1,
   /// part + 2, ... in turn). False when every chunk has been claimed. Safe
