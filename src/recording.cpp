@@ -43,11 +43,6 @@ void Simulation::writePlacementAndReach(io::OutputWriter& writer) const {
     writer.writeDataset(group, "z_um", at.z_um, {{"units", "um"}});
   }
   for (const StimulusSettings& s : _config.stimuli) {
-    // Pulse times, which irregular trains (interval_cv) do not give by a
-    // formula: what a pulse-triggered or relay analysis of the file needs.
-    if (isPulsed(s) && s.frequency_hz > 0)
-      writer.writeDataset("/stimuli/" + s.name, "pulse_onsets_ms", pulseOnsets(s, _config),
-                          {{"units", "ms"}});
     if (!s.electrode) continue;
     const ElectrodeReach reach = electrodeReach(s, _config);
     writer.writeNumbers("/stimuli/" + s.name, {{"activated", static_cast<double>(reach.activated)},
@@ -64,6 +59,18 @@ void Simulation::writePlacementAndReach(io::OutputWriter& writer) const {
                           {{"activated", static_cast<double>(in.activated)}, {"fraction", in.fraction}});
     }
   }
+}
+
+// The pulse times of the run's steps [0, steps_done), which irregular
+// trains (interval_cv) do not give by a formula: what a pulse-triggered or
+// relay analysis of the file needs. Written when the run ends, so that a
+// stopped run lists the pulses it ran.
+void Simulation::writePulseOnsets(io::OutputWriter& writer, std::int64_t steps_done) const {
+  const double end_ms = static_cast<double>(steps_done) * _config.simulation.dt_ms;
+  for (const StimulusSettings& s : _config.stimuli)
+    if (isPulsed(s) && s.frequency_hz > 0)
+      writer.writeDataset("/stimuli/" + s.name, "pulse_onsets_ms", pulseOnsets(s, _config, end_ms),
+                          {{"units", "ms"}});
 }
 
 // LFP samples [lfp_device_first, upto) move from the device buffer to the

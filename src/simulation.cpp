@@ -279,6 +279,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
   {
     PhaseTimer timer(_config.output.timers, _phases.output);
     for (auto& r : _recordings) flushRecording(r);
+    if (writer) writePulseOnsets(*writer, done);
     // The analyses below write nothing for as long as they take.
     if (writer) writer->flush();
     for (io::OutputWriter* w : reports)

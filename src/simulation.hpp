@@ -235,6 +235,7 @@ class Simulation {
   SpikeTrains loadSpikeTrains(const PopulationSettings& s, const comm::Block& block);
   void buildStimuli();
   void writePlacementAndReach(io::OutputWriter& writer) const;
+  void writePulseOnsets(io::OutputWriter& writer, std::int64_t steps_done) const;
   void buildRecordings();
   void updateProbes(Population& p);
   void updateSumTables();

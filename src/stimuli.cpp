@@ -179,14 +179,17 @@ double gammaDraw(double shape, rng::UniformSequence& u) {
 }  // namespace
 
 std::vector<double> pulseOnsets(const StimulusSettings& s, const SimulationConfig& c) {
+  return pulseOnsets(s, c, c.simulation.duration_ms);
+}
+
+std::vector<double> pulseOnsets(const StimulusSettings& s, const SimulationConfig& c, double end_ms) {
   std::vector<double> onsets;
   // Onsets after the run's end act on nothing; a far stop_ms would list
   // them by the billion. A restart that runs longer lists more of the same
   // sequence (the m-th interval is keyed by m).
   // An onset within round-off below the end belongs to the step after the
   // last (Stimulus::pulseIn): it is not a pulse of the run.
-  const double stop =
-      std::min(stopOf(s, c), c.simulation.duration_ms - Stimulus::onset_edge * c.simulation.dt_ms);
+  const double stop = std::min(stopOf(s, c), end_ms - Stimulus::onset_edge * c.simulation.dt_ms);
   if (!(s.frequency_hz > 0)) return onsets;
   if (s.interval_cv == 0) {
     const double period = 1000.0 / s.frequency_hz;

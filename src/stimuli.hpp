@@ -89,7 +89,10 @@ std::int64_t axonalPulsesPerEpoch(const StimulusSettings& s, const SimulationCon
 /// in [start_ms, stop): start + m/f, or with interval_cv > 0 each interval
 /// 1000/rate_m with rate_m drawn from a gamma distribution of mean
 /// frequency_hz and CV interval_cv (So et al. 2012; docs/model.md §5.1),
-/// keyed by the seed, the stimulus's name and m.
+/// keyed by the seed, the stimulus's name and m. Those of a run that ends
+/// at end_ms (its duration, or where it stopped) only.
+std::vector<double> pulseOnsets(const StimulusSettings& s, const SimulationConfig& config, double end_ms);
+/// The same for the whole run (simulation.duration_ms).
 std::vector<double> pulseOnsets(const StimulusSettings& s, const SimulationConfig& config);
 
 /// Which neurons of `block` (global indices) the stimulus drives, one flag

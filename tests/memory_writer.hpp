@@ -3,6 +3,7 @@
 // simulation hands out.
 
 #include <cstring>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -40,12 +41,16 @@ class MemoryWriter final : public cbgtc::io::OutputWriter {
   std::map<std::string, std::int64_t> integers;          // "<group>/<name>"
   std::map<std::string, std::vector<std::uint64_t>> ids;  // "<group>/<name>"
   std::string file = "memory";
+  // Called after each appendSpikes with its population and its spikes' times
+  // (a test's hook: e.g. a stop request once the run reaches a time).
+  std::function<void(const std::string&, const std::vector<double>&)> on_spikes;
 
   void writeAttributes(const cbgtc::io::AttributeList&) override {}
   void addSpikePopulation(const std::string& pop) override { spikes[pop]; }
   void appendSpikes(const std::string& pop, const std::vector<double>& t,
                     const std::vector<std::uint64_t>& ids) override {
     for (std::size_t k = 0; k < t.size(); ++k) spikes.at(pop).emplace_back(t[k], ids[k]);
+    if (on_spikes) on_spikes(pop, t);
   }
   void addReport(const std::string& pop, const std::vector<std::uint64_t>& ids, double start, double step,
                  const std::string& variable, const std::string& units) override {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -490,6 +492,39 @@ TEST(Stimulus, TheFileListsThePulsesOnsets) {
     EXPECT_LE(axonal[j].first, onsets[j / 50] + 1e-9) << j;
     EXPECT_GT(axonal[j].first + dt, onsets[j / 50]) << j;
   }
+}
+
+// A run stopped part way (a signal's stop request) lists the pulses of the
+// steps it ran, not those of its planned duration: every listed pulse fired
+// its axons in the file, and none of the planned ones after the stop is
+// listed.
+TEST(Stimulus, AStoppedRunListsThePulsesItRan) {
+  SimulationConfig c = axonalNetwork(1.0, 1);
+  c.simulation.duration_ms = 1000;
+  c.stimuli.front().interval_cv = 0.3;
+  std::atomic<bool> stop{false};
+  MemoryWriter w;
+  // The request comes once the run's spikes pass 300 ms; the run stops at
+  // the next epoch's start.
+  w.on_spikes = [&](const std::string&, const std::vector<double>& t) {
+    if (!t.empty() && t.back() > 300) stop = true;
+  };
+  RunSummary summary;
+  {
+    Simulation sim(c);
+    summary = sim.run(&w, &stop);
+  }
+  ASSERT_FALSE(summary.complete);
+  const double end_ms = static_cast<double>(summary.steps) * c.simulation.dt_ms;
+  ASSERT_LT(end_ms, 400.0);
+  const std::vector<double>& onsets = w.datasets.at("/stimuli/dbs/pulse_onsets_ms");
+  const std::vector<double> planned = pulseOnsets(c.stimuli.front(), c);
+  ASSERT_GT(onsets.size(), 10u);
+  ASSERT_LT(onsets.size(), planned.size());
+  EXPECT_TRUE(std::equal(onsets.begin(), onsets.end(), planned.begin()));
+  EXPECT_LT(onsets.back(), end_ms);
+  EXPECT_GE(planned[onsets.size()], end_ms);
+  EXPECT_EQ(w.spikes.at("AX_axonal").size(), onsets.size() * 50);
 }
 
 // An onset that round-off puts just below the run's end (19 periods of 76 Hz
