@@ -120,7 +120,8 @@ std::string cell(double value, int width, int precision) {
 /// Settings that run but do nothing a user would want them to (a stimulus
 /// that drives no neuron, one over before the analysed window, nothing
 /// analysed): each a warning line, before the run, as NEST and Brian2 warn.
-std::vector<std::string> runWarnings(const cbgtc::SimulationConfig& config) {
+/// `restart_step`: the step a restarted run begins at (0: from the start).
+std::vector<std::string> runWarnings(const cbgtc::SimulationConfig& config, std::int64_t restart_step) {
   std::vector<std::string> warnings;
   const double burn_in_ms = config.analysis.burn_in_ms, end_ms = config.simulation.duration_ms;
   const auto ms = [](double v) { return cbgtc::io::formatNumber(v) + " ms"; };
@@ -130,13 +131,18 @@ std::vector<std::string> runWarnings(const cbgtc::SimulationConfig& config) {
   else if (config.analysis.end_ms > end_ms)
     warnings.push_back("analysis.end_ms (" + ms(config.analysis.end_ms) + ") is after the run's end (" +
                        ms(end_ms) + "): the analysed window ends there");
-  // A checkpoint file with no time that falls before the run's end.
+  // A checkpoint file with no time that falls within the run: before its
+  // end, and after the checkpoint a restarted run begins at.
   const cbgtc::CheckpointSettings& checkpoint = config.checkpoint;
+  const std::vector<cbgtc::step_type> checkpoints = cbgtc::checkpointSteps(config, cbgtc::epochSteps(config));
   if (!checkpoint.file.empty() && !checkpoint.on_signal &&
-      cbgtc::checkpointSteps(config, cbgtc::epochSteps(config)).empty())
+      (checkpoints.empty() || checkpoints.back() <= restart_step))
     warnings.push_back(
-        "checkpoint.file is set, but no checkpoint.at_ms or every_ms falls before the run's end (" +
-        ms(end_ms) + ") and on_signal is false: no checkpoint will be written");
+        "checkpoint.file is set, but no checkpoint.at_ms or every_ms falls " +
+        (restart_step > 0 ? "between the restart (" +
+                                ms(static_cast<double>(restart_step) * config.simulation.dt_ms) + ") and "
+                          : std::string("before ")) +
+        "the run's end (" + ms(end_ms) + ") and on_signal is false: no checkpoint will be written");
   for (const cbgtc::StimulusSettings& st : config.stimuli) {
     const std::string key = "stimulus." + st.name;
     const cbgtc::StimulusKind kind = cbgtc::stimulusKind(st);
@@ -165,12 +171,13 @@ std::vector<std::string> runWarnings(const cbgtc::SimulationConfig& config) {
 }
 
 /// Each warning of `runs` once on rank 0's stderr, naming the ensemble runs
-/// it applies to where there are several runs.
-void printWarnings(const std::vector<cbgtc::SimulationConfig>& runs, bool root) {
+/// it applies to where there are several runs; `restart_step` as runWarnings.
+void printWarnings(const std::vector<cbgtc::SimulationConfig>& runs, bool root,
+                   std::int64_t restart_step = 0) {
   if (!root) return;
   std::vector<std::pair<std::string, std::vector<std::size_t>>> seen;
   for (std::size_t r = 0; r < runs.size(); ++r)
-    for (const std::string& w : runWarnings(runs[r])) {
+    for (const std::string& w : runWarnings(runs[r], restart_step)) {
       auto at = std::find_if(seen.begin(), seen.end(), [&w](const auto& e) { return e.first == w; });
       if (at == seen.end()) at = seen.insert(seen.end(), {w, {}});
       at->second.push_back(r);
@@ -261,10 +268,16 @@ void printSummary(const cbgtc::SimulationConfig& config, const cbgtc::RunSummary
   if (!file.empty()) std::printf("output: %s\n", file.c_str());
 }
 
+/// The step of the checkpoint at `restart` (a checked checkpoint file), or 0
+/// without one.
+std::int64_t restartStep(const std::string& restart) {
+  return restart.empty() ? 0 : cbgtc::io::Hdf5Reader(restart).integer("/checkpoint", "step");
+}
+
 /// The time of the checkpoint at `restart`, as the run computes it: its
 /// step times dt (every spike time is a step times dt).
 double checkpointTimeMs(const std::string& restart, double dt_ms) {
-  return static_cast<double>(cbgtc::io::Hdf5Reader(restart).integer("/checkpoint", "step")) * dt_ms;
+  return static_cast<double>(restartStep(restart)) * dt_ms;
 }
 
 /// checkpoint.append continues the output file of the run that wrote the
@@ -582,7 +595,8 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
     {
       cbgtc::Simulation simulation(config, comm, &stop_requested);
       if (!restart.empty()) simulation.restore(restart);
-      if (verbose) printWarnings({config}, root);  // (an ensemble's runs: once for all, in runEnsemble)
+      if (verbose)  // (an ensemble's runs: once for all, in runEnsemble)
+        printWarnings({config}, root, root ? restartStep(restart) : 0);
       build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count();
       const std::int64_t synapses = simulation.synapseCount();
       const std::size_t bytes = simulation.synapseBytes();
@@ -1251,7 +1265,8 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
       if (root) std::fprintf(stderr, "cbgtc: error: %s\n", too_big.empty() ? "out of memory on another rank" : too_big.c_str());
       return 2;
     }
-    printWarnings(plan ? plan->configs : std::vector<cbgtc::SimulationConfig>{cl.config}, root);
+    printWarnings(plan ? plan->configs : std::vector<cbgtc::SimulationConfig>{cl.config}, root,
+                  root && !plan ? restartStep(cl.restart_file) : 0);
     if (root) {
       if (plan) {
         std::int64_t fewest = plan->configs.front().stepCount(), most = fewest;

@@ -509,7 +509,8 @@ TEST(CliRun, AStimulusThatDoesNothingIsAWarning) {
 }
 
 // A checkpoint file that no checkpoint would be written to (no time, or an
-// interval as long as the run) is a warning; on_signal is a time.
+// interval as long as the run, or only times before a restart's) is a
+// warning; on_signal is a time.
 TEST(CliRun, ACheckpointFileWithoutACheckpointIsAWarning) {
   TempDir dir;
   // Spike exchanges every 5 ms (the smallest delay).
@@ -532,6 +533,25 @@ TEST(CliRun, ACheckpointFileWithoutACheckpointIsAWarning) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   EXPECT_TRUE(std::filesystem::exists(dir / "state.h5"));
+  // A restart from 10 ms: a time before it writes nothing either.
+  const std::string restarted =
+      "--config " + quoted(inputDeck("default.ini")) +
+      " --simulation.duration_ms=20 --analysis.burn_in_ms=0 --output.overwrite=true" +
+      " --checkpoint.file=" + quoted(dir / "later.h5") + " --restart " + quoted(dir / "state.h5") +
+      " --output.file=" + quoted(dir / "continued.h5");
+  const std::string before_restart =
+      "cbgtc: warning: checkpoint.file is set, but no checkpoint.at_ms or every_ms falls between the restart "
+      "(10 ms) and the run's end (20 ms) and on_signal is false: no checkpoint will be written\n";
+  for (const std::string& validate : {"", " --validate"}) {
+    r = runCbgtc(restarted + " --checkpoint.at_ms=5" + validate, dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, before_restart) << validate;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "later.h5"));
+  r = runCbgtc(restarted + " --checkpoint.at_ms=15", dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(std::filesystem::exists(dir / "later.h5"));
 }
 
 // An analysed window that ends after the run ends where the run does, and
