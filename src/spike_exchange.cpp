@@ -32,8 +32,9 @@ Kokkos::View<std::uint32_t*, Kokkos::HostSpace> partStarts(const Projection& pro
 
 /// Sorted keys ((step − k0)·2·populations + 2·population + axonal) << 32 |
 /// index of the first keys.extent(0) records: the (step, population, index)
-/// order of SpikeRecord in one 64-bit word (an epoch has at most 4000
-/// steps, so the high word holds up to 2^19 populations).
+/// order of SpikeRecord in one 64-bit word: for epochs · 2 · populations of
+/// at most 2^32 (an epoch has at most 4000 steps, so up to 2^19 populations
+/// in any run; exchangeSpikes checks).
 template <class ExecutionSpace, class Records, class Keys>
 void sortKeys(const ExecutionSpace& space, const Records& records, const Keys& keys, step_type k0,
               std::int64_t populations) {
@@ -95,10 +96,15 @@ void Simulation::exchangeSpikes(step_type k0, io::OutputWriter* writer) {
   // reads the sorted list on the host, and delivery then uses that list.
   const bool from_list = gathered || plastic;
   const bool to_host = from_list || planning || (_comm.isRoot() && writer && _config.output.spikes);
-  constexpr bool sort_on_device = !Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
+  const auto populations = static_cast<std::int64_t>(_populations.size());
+  // A device sorts keys whose high word holds (step − k0, population,
+  // axonal): where an epoch's steps and the populations (hundreds of
+  // thousands of replicas' populations) need more than 32 bits, the host
+  // sorts the records instead.
+  const bool sort_on_device = !Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible &&
+                              _epoch_steps * 2 * populations <= (std::int64_t(1) << 32);
   std::vector<SpikeRecord> all;
   std::int64_t n_spikes = 0;
-  const auto populations = static_cast<std::int64_t>(_populations.size());
   {
     PhaseTimer timer(timed, _phases.exchange);
     const auto counters = _spikes.gather();

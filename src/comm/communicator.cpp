@@ -50,18 +50,25 @@ class MpiCommunicator final : public Communicator {
   // of any source), and the counts per epoch are small; a sparse
   // neighbourhood exchange pays only when ranks share few connections.
   std::vector<SpikeRecord> allgather(const std::vector<SpikeRecord>& local) const override {
-    const int bytes = static_cast<int>(local.size() * sizeof(SpikeRecord));
-    std::vector<int> counts(_size), displs(_size);
-    check(MPI_Allgather(&bytes, 1, MPI_INT, counts.data(), 1, MPI_INT, _comm), "MPI_Allgather");
+    // Byte counts in 64 bits, checked before MPI's int counts take them:
+    // every rank sees every count, so all refuse together.
+    const long long bytes = static_cast<long long>(local.size() * sizeof(SpikeRecord));
+    std::vector<long long> sizes(_size);
+    check(MPI_Allgather(&bytes, 1, MPI_LONG_LONG, sizes.data(), 1, MPI_LONG_LONG, _comm), "MPI_Allgather");
     long long total = 0;
-    for (int r = 0; r < _size; ++r) {
-      displs[r] = static_cast<int>(total);
-      total += counts[r];
+    for (const long long size : sizes) total += size;
+    if (total > std::numeric_limits<int>::max())
+      throw std::runtime_error("spike exchange of one epoch exceeds 2 GiB (" + std::to_string(total) +
+                               " bytes)");
+    std::vector<int> counts(_size), displs(_size);
+    for (int r = 0, at = 0; r < _size; ++r) {
+      counts[r] = static_cast<int>(sizes[r]);
+      displs[r] = at;
+      at += counts[r];
     }
-    if (total > 2147483647LL) throw std::runtime_error("spike exchange of one epoch exceeds 2 GiB");
     std::vector<SpikeRecord> all(static_cast<std::size_t>(total) / sizeof(SpikeRecord));
-    check(MPI_Allgatherv(local.data(), bytes, MPI_BYTE, all.data(), counts.data(), displs.data(), MPI_BYTE,
-                         _comm),
+    check(MPI_Allgatherv(local.data(), counts[_rank], MPI_BYTE, all.data(), counts.data(), displs.data(),
+                         MPI_BYTE, _comm),
           "MPI_Allgatherv");
     return all;
   }
