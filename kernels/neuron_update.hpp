@@ -767,6 +767,11 @@ void advancePopulations(const ExecutionSpace& space, step_type k0, step_type k1,
 template <class ExecutionSpace>
 int chooseLanesPerNeuron(std::int64_t setting, std::int64_t neurons) {
   if (Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible) return 1;
+#if !defined(KOKKOS_ENABLE_CUDA) && !defined(KOKKOS_ENABLE_HIP)
+  // A lane group exchanges values by CUDA's and HIP's warp shuffles
+  // (LaneGroup::fromLane): another device backend has none.
+  return 1;
+#endif
   if (setting > 0) return static_cast<int>(setting);
   const std::int64_t idle = ExecutionSpace().concurrency() / 8;
   return 8 * neurons <= idle ? 8 : 4 * neurons <= idle ? 4 : 1;

@@ -53,8 +53,10 @@ struct SpikeBuffer {
   enum Counter { spike_count = 0, first_non_finite = 1, counters = 2 };
   /// first_non_finite when every state was finite.
   static constexpr std::int64_t all_finite = std::numeric_limits<std::int64_t>::max();
-  /// first_non_finite is step << population_bits | population (the least).
-  static constexpr int population_bits = 20;
+  /// first_non_finite is step << population_bits | population (the least):
+  /// 2^24 populations (100 000 merged replicas of a deck of 167), steps up
+  /// to 2^39.
+  static constexpr int population_bits = 24;
 
   /// When the buffer has several parts, part p's count and where its
   /// records start and end lie on a cache line (8 counters) of their own,
