@@ -32,7 +32,8 @@ struct LaneGroup {
 
   /// Waits until every lane of the group got here, and orders their memory
   /// accesses before it before those after it: a lane may otherwise run
-  /// ahead of the others (independent thread scheduling on NVIDIA GPUs).
+  /// ahead of the others (independent thread scheduling on NVIDIA GPUs). An
+  /// AMD wavefront runs its lanes in lockstep, so HIP needs no barrier.
   KOKKOS_FORCEINLINE_FUNCTION void sync() const {
     if constexpr (L > 1) {
 #if defined(__CUDA_ARCH__)
