@@ -68,7 +68,10 @@ void checkTextFileName(const std::string& key, const std::string& file) {
 }
 
 void checkPopulations(const SimulationConfig& c) {
-  const auto max_pop = static_cast<std::int64_t>(std::numeric_limits<index_type>::max());
+  // A population's neurons are indexed in 32 bits (index_type), and the
+  // steps' and the construction's arithmetic on them (chunks, padded GPU
+  // launches, blocks of targets) adds to n: 2^30 leaves it room.
+  constexpr std::int64_t max_pop = std::int64_t(1) << 30;
   std::map<std::pair<std::uint32_t, std::string>, std::string> keys;  // (key, replica tag)
   for (const PopulationSettings& p : c.populations) {
     const std::string k = "population." + p.name + ".";

@@ -443,6 +443,13 @@ TEST(OptionsErrors, AbsurdReversalPotentialAndUnevenPulseBinsAreRefused) {
 // One deck per run: a second --config is refused as such, also when a key
 // given after it names a section only the first deck declares (that used
 // to report the section's missing model instead).
+// A population's size is refused where its 32-bit neuron indices would
+// leave the steps' arithmetic no room.
+TEST(OptionsErrors, APopulationBeyond2To30NeuronsIsRefused) {
+  expectRejected({"--population.STN.n=1073741825"}, {"population.STN.n must be <= 1073741824"});
+  EXPECT_NO_THROW(parse({"--population.STN.n=1073741824", "--analysis.burn_in_ms=0"}));
+}
+
 TEST(OptionsErrors, SecondDeckIsRefused) {
   TempDir dir;
   const std::string a = (dir / "a.ini").string(), b = (dir / "b.ini").string();
