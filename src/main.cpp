@@ -283,17 +283,34 @@ double checkpointTimeMs(const std::string& restart, double dt_ms) {
 /// checkpoint.append continues the output file of the run that wrote the
 /// checkpoint: it must be there, and be that run's: its spikes before the
 /// checkpoint, counted per neuron, are the checkpoint's counts (another
-/// seed's or deck's file, put at that path, differs). Throws
-/// io::OutputError naming the file.
+/// seed's or deck's file, put at that path, differs), and this run writes
+/// the spikes it holds. Throws io::OutputError naming the file.
 void checkAppendedSpikes(const cbgtc::SimulationConfig& config, const std::string& restart) {
   const std::string& file = config.output.file;
   if (!cbgtc::io::detail::pathExists(file))
     throw cbgtc::io::OutputError("checkpoint.append continues the output file of the run that wrote '" +
                                  restart + "', and '" + file +
                                  "' does not exist (give that run's output.file)");
+  const double t_ms = checkpointTimeMs(restart, config.simulation.dt_ms);
+  // Without output.spikes the file that replaces it would hold none of the
+  // spikes it holds. (population.*.write_spikes is the checkpoint's.)
+  for (const cbgtc::PopulationSettings& p : config.populations) {
+    if (config.output.spikes) break;
+    std::size_t kept = 0;
+    try {
+      for (const double t : cbgtc::io::readSpikeFile(file, p.name).timestamps_ms) kept += t < t_ms ? 1 : 0;
+    } catch (const cbgtc::io::OutputError&) {
+      continue;  // none of p's spikes in it
+    }
+    if (kept > 0)
+      throw cbgtc::io::OutputError(
+          "checkpoint.append: '" + file + "' holds " + std::to_string(kept) + " spikes of " + p.name +
+          " before " + cbgtc::io::formatNumber(t_ms) +
+          " ms, which this run would drop (output.spikes = false): write them as the "
+          "run that wrote it did, or continue into another output.file");
+  }
   if (!config.output.spikes) return;
   const cbgtc::io::Hdf5Reader checkpoint(restart);
-  const double t_ms = checkpointTimeMs(restart, config.simulation.dt_ms);
   for (const cbgtc::PopulationSettings& p : config.populations) {
     if (!p.write_spikes) continue;
     const std::vector<double> counts = checkpoint.doubles("/populations/" + p.name + "/spikes_total");

@@ -149,6 +149,9 @@ TEST(CliCheckpoint, AppendedFilesHoldTheWholeRun) {
        {std::pair<std::string, std::string>{deck + continued + into_run + " --output.v_every_steps=41",
                                             "is sampled every 1 ms, this run every 1.025 ms"},
         {changed("v_neurons=3", "v_neurons=2") + continued + into_run, "has other cells than this run's"},
+        // (the first part's spikes would be gone from the file that replaces it)
+        {deck + continued + into_run + " --output.spikes=false",
+         " ms, which this run would drop (output.spikes = false)"},
         {deck + continued + " --output.file='" + checkpoint + "'", "is the checkpoint this run continues"}}) {
     r = runCbgtc(command, dir);
     EXPECT_EQ(r.exit_code, 2) << command << ": " << r.err;
