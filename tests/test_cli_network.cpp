@@ -688,6 +688,46 @@ TEST(CliNetwork, FullDiskExitsWithOneLineAndNoFile) {
 #endif
 
 #ifdef CBGTC_ENABLE_HDF5
+// A disk that fills while the network files are written (before the first
+// step): one line naming the file, and none of the run's files left, the
+// output file begun before them included. The limit, set once the output
+// file exists (MPI's start needs more) and while the network of 10^6
+// synapses is built, leaves room for the nodes file (2 MiB reserved) but
+// not for the edges (some 50 MB).
+TEST(CliNetwork, AFullDiskWhileWritingTheNetworkLeavesNoFile) {
+  TempDir dir;
+  const auto out = (dir / "out.h5").string(), err = (dir / "stderr.txt").string();
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string deck = inputDeck("default.ini"), file = "--output.file=" + out;
+    freopen("/dev/null", "w", stdout);
+    freopen(err.c_str(), "w", stderr);
+    execl(CBGTC_EXE, CBGTC_EXE, "--config", deck.c_str(), "--simulation.duration_ms=10",
+          "--analysis.burn_in_ms=0", file.c_str(), "--output.network=true", "--population.STN.n=1000",
+          "--population.GPe.n=2000", "--population.GPi.n=1500", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 12000 && !std::filesystem::exists(out + ".partial"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const struct rlimit limit { 3u << 20, 3u << 20 };
+  ASSERT_EQ(prlimit(pid, RLIMIT_FSIZE, &limit, nullptr), 0) << std::strerror(errno);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  const std::string message = slurp(err);
+  EXPECT_EQ(message.rfind("cbgtc: error: ", 0), 0u) << message;
+  EXPECT_EQ(message.find('\n'), message.size() - 1) << message;
+  EXPECT_NE(message.find((dir / "out_edges.h5").string()), std::string::npos) << message;
+  std::vector<std::string> left;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    if (entry.path().filename() != "stderr.txt") left.push_back(entry.path().filename().string());
+  EXPECT_TRUE(left.empty()) << left.front();
+}
+#endif
+
+#ifdef CBGTC_ENABLE_HDF5
 // A real full disk: a 3 MB tmpfs, mounted in a private user and mount
 // namespace where the system allows one (skipped elsewhere). The disk fills
 // in the middle of the run.
