@@ -36,6 +36,16 @@ PopulationSettings* SimulationConfig::population(const std::string& name) {
   return nullptr;
 }
 
+PopulationsByName::PopulationsByName(const SimulationConfig& c) {
+  _by_name.reserve(c.populations.size());
+  for (const PopulationSettings& p : c.populations) _by_name.emplace(p.name, &p);  // the first of a name
+}
+
+const PopulationSettings* PopulationsByName::operator()(const std::string& name) const {
+  const auto it = _by_name.find(name);
+  return it == _by_name.end() ? nullptr : it->second;
+}
+
 std::vector<ProjectionSettings> defaultProjections() {
   // Connection probabilities, delays and kinetics: docs/model.md §4.2.
   // g_total replaces the prototype's weight rule (Σw per target of

@@ -10,6 +10,8 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "kernels/rng.hpp"
@@ -278,9 +280,24 @@ struct SimulationConfig {
     return static_cast<std::int64_t>(simulation.duration_ms / simulation.dt_ms + 0.5);
   }
 
-  /// The population called `name`, or nullptr.
+  /// The population called `name`, or nullptr (a search of the list: in a
+  /// loop over a merged ensemble's thousands, PopulationsByName).
   const PopulationSettings* population(const std::string& name) const;
   PopulationSettings* population(const std::string& name);
+};
+
+/// A configuration's populations by name, as SimulationConfig::population
+/// finds them (the first of a name), in constant time: for loops over the
+/// populations or projections of a merged ensemble, where a search each
+/// would cost the square of their number. Valid while the populations'
+/// list is unchanged.
+class PopulationsByName {
+ public:
+  explicit PopulationsByName(const SimulationConfig& c);
+  const PopulationSettings* operator()(const std::string& name) const;
+
+ private:
+  std::unordered_map<std::string_view, const PopulationSettings*> _by_name;
 };
 
 /// The seed and the name that key a section's random draws (RandomIdentity).

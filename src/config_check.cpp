@@ -73,11 +73,12 @@ void checkPopulations(const SimulationConfig& c) {
   // launches, blocks of targets) adds to n: 2^30 leaves it room.
   constexpr std::int64_t max_pop = std::int64_t(1) << 30;
   std::map<std::pair<std::uint32_t, std::string>, std::string> keys;  // (key, replica tag)
+  const PopulationsByName population(c);
   for (const PopulationSettings& p : c.populations) {
     const std::string k = "population." + p.name + ".";
     if (!validSectionName(p.name, p.random))
       throw ConfigError("population name '" + p.name + "' must be letters, digits and '_' only");
-    if (c.population(p.name) != &p) throw ConfigError("population '" + p.name + "' is defined twice");
+    if (population(p.name) != &p) throw ConfigError("population '" + p.name + "' is defined twice");
     if (p.model != modelName(p.params))
       throw ConfigError(k + "model is '" + p.model + "' but the parameters are those of '" + modelName(p.params) +
                         "'");
@@ -108,14 +109,20 @@ void checkPopulations(const SimulationConfig& c) {
 
 void checkProjections(const SimulationConfig& c) {
   const double dt = c.simulation.dt_ms;
+  const PopulationsByName population(c);
+  const auto names = [&c] {
+    std::string list;
+    for (const auto& p : c.populations) list += (list.empty() ? "" : ", ") + p.name;
+    return list;
+  };
   for (const auto& pr : c.projections) {
     const std::string k = "projection." + pr.name + ".";
-    const PopulationSettings* source = c.population(pr.source);
-    const PopulationSettings* target = c.population(pr.target);
-    std::string names;
-    for (const auto& p : c.populations) names += (names.empty() ? "" : ", ") + p.name;
-    if (!source) throw ConfigError(k + "source must name a population (" + names + "), got '" + pr.source + "'");
-    if (!target) throw ConfigError(k + "target must name a population (" + names + "), got '" + pr.target + "'");
+    const PopulationSettings* source = population(pr.source);
+    const PopulationSettings* target = population(pr.target);
+    if (!source)
+      throw ConfigError(k + "source must name a population (" + names() + "), got '" + pr.source + "'");
+    if (!target)
+      throw ConfigError(k + "target must name a population (" + names() + "), got '" + pr.target + "'");
     if (!takesInput(target->params))
       throw ConfigError(k + "target: population " + target->name + " is a spike source (model " + target->model +
                         ") and takes no input");

@@ -104,9 +104,10 @@ std::vector<MemoryItem> estimateMemory(const SimulationConfig& c, int ranks) {
   // Every rank's spikes of an epoch, gathered on every rank (at most).
   add(items, "exchanged spikes (population.*.n)", spike_capacity * ranks * record, false);
 
+  const PopulationsByName population(c);
   for (const ProjectionSettings& pr : c.projections) {
-    const PopulationSettings* source = c.population(pr.source);
-    const PopulationSettings* target = c.population(pr.target);
+    const PopulationSettings* source = population(pr.source);
+    const PopulationSettings* target = population(pr.target);
     if (!source || !target) continue;
     const std::int64_t targets = largestBlock(target->n, ranks);
     const std::int64_t candidates = source->n - (source == target && !pr.autapses ? 1 : 0);

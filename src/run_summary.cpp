@@ -205,7 +205,7 @@ PopulationSummary Simulation::gatherSummary(Population& r, std::int64_t steps_do
     // the population's own, beating with the pulses, does not give.
     // The rotations are keyed by (seed, population), like every draw.
     const std::uint64_t seed =
-        (randomSeed(*_config.population(r.name), _config) * 0x9E3779B97F4A7C15ull + r.key) ^
+        (randomSeed(_config.populations[r.position], _config) * 0x9E3779B97F4A7C15ull + r.key) ^
         pulse_locking_stream;
     // No analysed pulse time (the train ends before the burn-in): no histogram to test.
     p.pulse_locking_p = covered_s > 0 ? analysis::pulseLockingP(blocks, pulse_locking_surrogates, seed) : nan;
@@ -262,7 +262,7 @@ analysis::TraceSettings Simulation::traceSettings(const Population& r, bool como
   s.passband_hz = analysis::passbandHz(_lfp, s.fs_hz);
   s.pac_surrogates = static_cast<int>(a.pac_surrogates);
   // The surrogates' lags are keyed by (seed, population), like every draw.
-  s.pac_seed = randomSeed(*_config.population(r.name), _config) * 0x9E3779B97F4A7C15ull + r.key;
+  s.pac_seed = randomSeed(_config.populations[r.position], _config) * 0x9E3779B97F4A7C15ull + r.key;
   s.burst_percentile = a.burst_percentile;
   s.burst_min_duration_ms = a.burst_min_duration_ms;
   if (const auto given = _burst_thresholds.find(r.name); given != _burst_thresholds.end())
@@ -436,7 +436,7 @@ void Simulation::summarizeRun(std::int64_t steps_done, io::OutputWriter* writer,
     applyTraceMetrics(metrics[q], summary.populations[q]);
     // A spike source has no synaptic current: no LFP proxy, as its spectral
     // metrics already say (its trace is all zeros, not a silent proxy).
-    if (!hasMembranePotential(_config.population(_populations[q].name)->params)) {
+    if (!hasMembranePotential(_config.populations[_populations[q].position].params)) {
       summary.populations[q].beta_power = std::numeric_limits<double>::quiet_NaN();
       summary.populations[q].lfp_mean = std::numeric_limits<double>::quiet_NaN();
     }

@@ -32,12 +32,13 @@ StimulusKind stimulusKind(const StimulusSettings& s) {
 
 void checkStimuli(const SimulationConfig& c) {
   std::set<std::string> names;
+  const PopulationsByName population(c);
   for (const StimulusSettings& s : c.stimuli) {
     const std::string k = "stimulus." + s.name + ".";
     if (!validSectionName(s.name, s.random))
       throw ConfigError("stimulus name '" + s.name + "' must be letters, digits and '_' only");
     if (!names.insert(s.name).second) throw ConfigError("stimulus '" + s.name + "' is defined twice");
-    const PopulationSettings* pop = c.population(s.population);
+    const PopulationSettings* pop = population(s.population);
     if (!pop) {
       std::string list;
       for (const auto& p : c.populations) list += (list.empty() ? "" : ", ") + p.name;
@@ -55,7 +56,7 @@ void checkStimuli(const SimulationConfig& c) {
                         io::formatNumber(1000.0 / s.frequency_hz) +
                         " ms apart, closer than simulation.dt_ms (" + io::formatNumber(c.simulation.dt_ms) +
                         "), and an axon fires at most once a step");
-    if (kind == StimulusKind::Axonal && c.population(axonalSpikePopulation(pop->name)))
+    if (kind == StimulusKind::Axonal && population(axonalSpikePopulation(pop->name)))
       throw ConfigError(k + "population: its axonal spikes are written as '" +
                         axonalSpikePopulation(pop->name) +
                         "', the name of another population; rename that one");
@@ -249,7 +250,8 @@ std::vector<std::uint8_t> stimulusTargets(const StimulusSettings& s, const Simul
   const PopulationSettings& pop = *c.population(s.population);
   std::vector<std::uint8_t> driven(static_cast<std::size_t>(block.size()), 0);
   if (s.electrode) {
-    for (std::int64_t g = block.begin; g < block.end; ++g) driven[g - block.begin] = withinReach(s, c, g) ? 1 : 0;
+    for (std::int64_t g = block.begin; g < block.end; ++g)
+      driven[g - block.begin] = withinReach(s, c, pop, g) ? 1 : 0;
     return driven;
   }
   if (!s.node_ids.empty()) {

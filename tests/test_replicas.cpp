@@ -230,6 +230,29 @@ TEST(Replicas, MergedSectionsKeepTheirRunsIdentity) {
   EXPECT_THROW(checkConsistency(c), ConfigError);
 }
 
+// PopulationsByName, with which the checks pass over a merged network's
+// thousands of sections, finds what SimulationConfig::population finds:
+// each population, the first of a name given twice, none of another name.
+TEST(Replicas, PopulationsByNameFindWhatTheSearchFinds) {
+  SimulationConfig merged = mergeReplicas({keyedConfig(3), keyedConfig(9), keyedConfig(4)});
+  const std::size_t twice = merged.populations.size() / 2;  // of the second replica
+  merged.populations.push_back(merged.populations[twice]);
+  const std::string name = merged.populations[twice].name;
+  const PopulationsByName population(merged);
+  for (const PopulationSettings& p : merged.populations)
+    EXPECT_EQ(population(p.name), merged.population(p.name)) << p.name;
+  EXPECT_EQ(population(name), &merged.populations[twice]);
+  EXPECT_EQ(population("GPe~3"), nullptr);
+  EXPECT_EQ(merged.population("GPe~3"), nullptr);
+  try {
+    checkConsistency(merged);
+    ADD_FAILURE() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("population '" + name + "' is defined twice"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Replicas, WritesGoToTheirReplicasFileUnderTheDecksNames) {
   std::vector<MemoryWriter*> files;
   std::vector<std::unique_ptr<io::OutputWriter>> writers;
