@@ -15,6 +15,7 @@
 Only h5py and numpy are needed. The layout is the README's "Output (SONATA)".
 """
 
+import re
 from dataclasses import dataclass, field
 from typing import Dict, Optional, Tuple
 
@@ -27,11 +28,15 @@ except ImportError:  # the source tree, not a build or an install
     __version__ = "unknown"
 
 
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
 def typed(value):
     """A configuration value as Python reads it: bool, int, float or str.
 
-    cbgtc writes numbers as numbers; text that looks like one (a value
-    written by an older file) is converted the same way.
+    cbgtc writes numbers as numbers; text that is a decimal number (a value
+    written by an older file, a replica's "key=value") is converted the same
+    way, and other text (a population called "inf") is kept.
     """
     if isinstance(value, bytes):
         value = value.decode()
@@ -43,6 +48,8 @@ def typed(value):
         return value
     if value in ("true", "false"):
         return value == "true"
+    if not _DECIMAL.fullmatch(value):
+        return value
     for kind in (int, float):
         try:
             return kind(value)
@@ -113,6 +120,7 @@ class Run:
             return float(self.config.get("simulation.duration_ms", 0.0))
         ends = [float(t[-1]) for t, _ in self.spikes.values() if len(t)]
         ends += [float(t[-1]) for t, _ in self.lfp.values() if len(t)]
+        ends += [float(r.time_ms[-1]) for r in self.reports.values() if r.time_ms.size]
         return max(ends, default=0.0)
 
     @property
@@ -210,8 +218,9 @@ def read_edges(path: str) -> Dict[str, Edges]:
 
     import h5py
 
-    stem = os.path.splitext(path)[0]
-    edges_path = path if stem.endswith("_edges") else stem + "_edges.h5"
+    # An output file's own name may end in "_edges": the edges file is the one that holds /edges.
+    with h5py.File(path, "r") as f:
+        edges_path = path if "edges" in f else os.path.splitext(path)[0] + "_edges.h5"
     out = {}
     with h5py.File(edges_path, "r") as f:
         for name, g in f["edges"].items():
@@ -231,7 +240,8 @@ def read(path: str) -> Run:
     import h5py
 
     with h5py.File(path, "r") as f:
-        attrs = {k: typed(v) for k, v in f.attrs.items()}
+        # (A commit's hash of digits only is still text.)
+        attrs = {k: _text(v) if k == "git_hash" else typed(v) for k, v in f.attrs.items()}
         if "cbgtc_version" not in attrs:
             raise ValueError(f"{path} is not a cbgtc output file (it has no cbgtc_version attribute)")
         if attrs.get("cbgtc_checkpoint") in (True, "true"):

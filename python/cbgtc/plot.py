@@ -167,7 +167,7 @@ def population_rates(run, populations=None, t_start_ms=None, t_stop_ms=None, bin
         if name not in run.spikes:
             continue  # mean_rates() has what the file holds of it
         times, _ = run.spikes[name]
-        counts, _ = np.histogram(times, edges)
+        counts, _ = np.histogram(times[times < t1], edges)  # half-open, as every bin: a spike at t1 is the next's
         n = run.size(name) or 1
         r = counts / (n * widths_s)
         r[edges[:-1] < run.spikes_from_ms] = np.nan
@@ -444,7 +444,7 @@ def _check_names(run, names):
 
 def figure(run, name, args):
     """The named figure of a run, with the command line's options."""
-    pops = args.populations.split(",") if args.populations else None
+    pops = [p.strip() for p in args.populations.split(",") if p.strip()] if args.populations else None
     if pops:
         _check_names(run, pops)
     if name == "summary":
@@ -512,8 +512,11 @@ def main(argv=None):
     for name in args.figures:
         try:
             fig = figure(run, name, args)
-        except (ValueError, KeyError) as e:
+        except ValueError as e:
             print(f"cbgtc-plot: {name}: {e}", file=sys.stderr)
+            return 2
+        except KeyError as e:
+            print(f"cbgtc-plot: {name}: {args.file} holds no data of {e.args[0]!r} for this figure", file=sys.stderr)
             return 2
         if args.output and not os.path.isdir(args.output):
             out = args.output

@@ -107,6 +107,21 @@ class Reader(Fixture):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertEqual(r.stdout.strip(), os.path.join(out, "killed_rates.png"))
 
+    def test_a_killed_file_of_traces_covers_their_time(self):
+        # A killed run's .partial without spikes (output.spikes = false) or
+        # LFP (a [record] file): the time it covers is its reports'.
+        import shutil
+
+        partial = os.path.join(self.folder.name, "traces.h5.partial")
+        shutil.copyfile(self.path, partial)
+        with h5py.File(partial, "a") as f:
+            del f.attrs["complete"]
+            f.attrs.pop("stopped_at_ms", None)
+            del f["spikes"], f["lfp"]
+        run = cbgtc.read(partial)
+        self.assertEqual(run.duration_ms, max(r.time_ms[-1] for r in run.reports.values()))
+        self.assertGreater(run.duration_ms, 0.5 * DURATION_MS)
+
     def test_spikes_equal_the_raw_datasets(self):
         with h5py.File(self.path, "r") as f:
             for pop in self.res.populations:
@@ -170,6 +185,28 @@ class Reader(Fixture):
         self.assertEqual(cbgtc.typed("42"), 42)
         self.assertEqual(cbgtc.typed("0.025"), 0.025)
         self.assertEqual(cbgtc.typed("stn_hh"), "stn_hh")
+        self.assertEqual(cbgtc.typed("-2.5e3"), -2500.0)
+        # Words Python's float() would take are names (a population "inf" or "nan").
+        for word in ("inf", "nan", "Infinity", "1_000"):
+            self.assertEqual(cbgtc.typed(word), word)
+        # A commit's hash of digits only stays text, leading zeros and all.
+        hashed = os.path.join(self.folder.name, "hashed.h5")
+        import shutil
+
+        shutil.copyfile(self.path, hashed)
+        with h5py.File(hashed, "a") as f:
+            f.attrs["git_hash"] = "0123456"
+        self.assertEqual(cbgtc.read(hashed).attrs["git_hash"], "0123456")
+
+    def test_an_output_file_named_like_an_edges_file_finds_its_edges(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = run_cbgtc(folder, "--output.network=true", "--simulation.duration_ms=20",
+                             "--analysis.burn_in_ms=0", name="my_edges.h5")
+            edges = cbgtc.read_edges(path)
+            self.assertEqual(sorted(edges), ["gpe_gpi", "gpe_stn", "stn_gpe", "stn_gpi"])
+            same = cbgtc.read_edges(os.path.join(folder, "my_edges_edges.h5"))
+            for name, e in edges.items():
+                np.testing.assert_array_equal(e.source, same[name].source)
 
 
 class Plots(Fixture):
@@ -201,9 +238,19 @@ class Plots(Fixture):
             self.assertEqual(centres[-1], 1232.0)
             widths_s = np.append(np.full(centres.size - 1, bin_ms), 4.0) * 1e-3
             count = np.sum(r * widths_s) * self.res.size(pop)
-            self.assertAlmostEqual(count, np.sum(self.res.spikes[pop][0] <= t_stop_ms), delta=1e-6)
+            self.assertAlmostEqual(count, np.sum(self.res.spikes[pop][0] < t_stop_ms), delta=1e-6)
         with self.assertRaises(ValueError):
             cbgtc.plot.population_rates(self.res, bin_ms=0)
+
+    def test_a_spike_at_the_windows_end_is_not_in_its_last_bin(self):
+        # Bins are half-open, the last one too: a window that ends on a spike leaves it out.
+        t, _ = self.res.spikes["GPe"]
+        t_stop_ms = float(t[t.size // 2])
+        centres, r = cbgtc.plot.population_rates(self.res, ["GPe"], t_start_ms=0, t_stop_ms=t_stop_ms,
+                                                 bin_ms=10.0)["GPe"]
+        widths_s = np.diff(np.append(np.arange(0, t_stop_ms, 10.0), t_stop_ms)) * 1e-3
+        count = np.sum(r * widths_s) * self.res.size("GPe")
+        self.assertAlmostEqual(count, np.sum(t < t_stop_ms), delta=1e-6)
 
     def test_spectrum_draws_the_written_psd(self):
         fig = cbgtc.plot.spectrum(self.res)
@@ -280,6 +327,17 @@ class Plots(Fixture):
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
             self.assertIn(named, r.stderr)
+        # A population of the file without the figure's data (no voltage report): one line naming it.
+        import shutil
+
+        without = os.path.join(self.folder.name, "without_report.h5")
+        shutil.copyfile(self.path, without)
+        with h5py.File(without, "a") as f:
+            del f["report/GPi"]
+        r = subprocess.run([PLOT, without, "voltage", "--populations", "GPi"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("holds no data of 'GPi'", r.stderr)
         # An ensemble's table is text: the message names the script that draws it.
         table = os.path.join(self.folder.name, "run_ensemble.tsv")
         with open(table, "w") as f:
