@@ -1072,6 +1072,11 @@ CommandLine parseCommandLine(int argc, const char* const argv[], const DeckReade
 
   if (vm.count("config")) cl.config_file = vm["config"].as<std::string>();
   if (vm.count("restart")) cl.restart_file = vm["restart"].as<std::string>();
+  // An empty path (an unset shell variable) would run the defaults, or start
+  // over instead of continuing.
+  for (const char* option : {"config", "restart"})
+    if (vm.count(option) && vm[option].as<std::string>().empty())
+      throw ConfigError(std::string("--") + option + " is given an empty path");
   for (const auto& e : deck) {
     const std::string where = cl.config_file + ":" + std::to_string(e.line) + ": ";
     if (declared.find_nothrow(e.key, false) == nullptr) {

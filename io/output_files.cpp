@@ -163,8 +163,16 @@ void checkInputFile(const std::string& what, const std::string& path) {
 }
 
 std::string pathKey(const std::string& path) {
-  return std::filesystem::absolute(path).lexically_normal().string();
+  // Symbolic links resolved where the path exists (a file to be written: its folders').
+  const std::filesystem::path absolute = std::filesystem::absolute(path);
+  std::error_code error;
+  const std::filesystem::path resolved = std::filesystem::weakly_canonical(absolute, error);
+  return (error ? absolute.lexically_normal() : resolved).string();
 }
 
-bool samePath(const std::string& a, const std::string& b) { return pathKey(a) == pathKey(b); }
+bool samePath(const std::string& a, const std::string& b) {
+  if (pathKey(a) == pathKey(b)) return true;
+  std::error_code error;
+  return std::filesystem::equivalent(a, b, error);  // (hard links of one file)
+}
 }  // namespace cbgtc::io

@@ -219,12 +219,14 @@ void publishPartial(const std::string& partial_path, const FileIdentity& partial
 
 }  // namespace detail
 
-/// Whether two output paths name the same file, as far as their text says
-/// (neither need exist yet): ./out.h5, out.h5 and its absolute path do.
+/// Whether two output paths name the same file (neither need exist yet):
+/// ./out.h5, out.h5, its absolute path and a symbolic link to it do, as do
+/// paths through a linked folder, and hard links of an existing file.
 bool samePath(const std::string& a, const std::string& b);
 
-/// The text samePath compares: equal for paths it calls the same, so that
-/// many paths are checked for repeats by sorting, not pair by pair.
+/// The text samePath compares (links resolved): equal for paths it calls the
+/// same but hard links, so that many paths are checked for repeats by
+/// sorting, not pair by pair.
 std::string pathKey(const std::string& path);
 
 /// The checks of the output location a run makes before its first step

@@ -197,7 +197,10 @@ void checkCheckpointTimes(const SimulationConfig& c) {
   // Checkpoints are taken at spike exchanges: a shorter interval would ask
   // for many at each (a million a step at 1e-9 ms).
   const double exchange_ms = static_cast<double>(epoch) * dt;
-  if (c.checkpoint.every_ms > 0 && stepsOf(c.checkpoint.every_ms, dt) < epoch)
+  // (Steps only of an interval near the exchanges': one of 1e17 ms has more
+  // than a step count holds, and asks for no checkpoint in any run.)
+  if (c.checkpoint.every_ms > 0 && c.checkpoint.every_ms < exchange_ms + dt &&
+      stepsOf(c.checkpoint.every_ms, dt) < epoch)
     throw ConfigError("checkpoint.every_ms (" + io::formatNumber(c.checkpoint.every_ms) +
                       " ms) is shorter than the " + io::formatNumber(exchange_ms) +
                       " ms between spike exchanges, where checkpoints are taken: ask for at least that");
@@ -275,7 +278,7 @@ void checkConsistency(const SimulationConfig& c) {
       (!c.checkpoint.at_ms.empty() || c.checkpoint.every_ms > 0 || c.checkpoint.on_signal))
     throw ConfigError(
         "checkpoint.file is needed for checkpoint.at_ms, checkpoint.every_ms or checkpoint.on_signal");
-  if (!c.checkpoint.file.empty() && c.checkpoint.file == c.output.file)
+  if (!c.checkpoint.file.empty() && io::samePath(c.checkpoint.file, c.output.file))
     throw ConfigError("checkpoint.file must differ from output.file");
   checkLanesPerNeuron(c.execution.lanes_per_neuron);
   checkChoice("execution.delivery", c.execution.delivery, delivery_choices);

@@ -230,6 +230,20 @@ TEST(CliErrors, AFileTheRunWouldWriteOverItsDeckIsRefused) {
       EXPECT_EQ(slurp(deck), text);
       EXPECT_TRUE(outputFiles(dir).empty()) << key;
     }
+  // The deck read through a link, or written through a linked folder.
+  std::filesystem::create_symlink(deck, dir / "link.ini");
+  std::filesystem::create_directory_symlink(dir.path(), dir / "self");
+  for (const auto& [config, output] : {std::pair{(dir / "link.ini").string(), deck},
+                                       std::pair{deck, (dir / "self" / "deck.ini").string()}}) {
+    const RunResult r = runCbgtc("--config " + quoted(config) +
+                                     " --simulation.duration_ms=10 --output.overwrite=true"
+                                     " --output.file=" +
+                                     quoted(output),
+                                 dir);
+    EXPECT_EQ(r.exit_code, 2) << config << " " << output << ": " << r.err;
+    expectOneErrorLine(r, "is the deck this run reads (--config), which it would replace");
+    EXPECT_EQ(slurp(deck), text);
+  }
 }
 
 TEST(CliErrors, MissingDeck) {
@@ -526,6 +540,13 @@ TEST(CliRun, ACheckpointFileWithoutACheckpointIsAWarning) {
   EXPECT_EQ(r.err, warning);
   r = runCbgtc(run + " --checkpoint.every_ms=20", dir);
   EXPECT_EQ(r.err, warning);
+  EXPECT_FALSE(std::filesystem::exists(dir / "state.h5"));
+  // (an interval of more steps than a step count holds: the same, not a crash)
+  for (const std::string& validate : {"", " --validate"}) {
+    r = runCbgtc(run + " --checkpoint.every_ms=1e17" + validate, dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, warning);
+  }
   EXPECT_FALSE(std::filesystem::exists(dir / "state.h5"));
   r = runCbgtc(run + " --checkpoint.on_signal=true", dir);
   EXPECT_EQ(r.err, "");

@@ -353,6 +353,10 @@ TEST(CliCheckpoint, RefusalsAreOneLineBeforeAnythingIsWritten) {
   refused(deck + " --ensemble.seeds=42-43 --ensemble.replicas=2 --restart='" + checkpoint + "'",
           "ensemble.replicas must be 1");
   refused(deck + " --checkpoint.append=true", "give --restart");
+  // The output file under another spelling (the run would fail at the checkpoint, its file incomplete).
+  const std::string next = "refused" + std::to_string(calls + 1) + ".h5";
+  refused(deck + " --checkpoint.at_ms=50 --checkpoint.file='" + (dir / "." / next).string() + "'",
+          "checkpoint.file must differ from output.file");
   // A checkpoint on a file the run writes anyway.
   const auto report = (dir / "report.h5").string();
   refused(deck + " --record.r.population=STN --record.r.count=1 --record.r.file='" + report +

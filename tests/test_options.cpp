@@ -460,6 +460,13 @@ TEST(OptionsErrors, SecondDeckIsRefused) {
                  {"--config", "more than once"});
 }
 
+// An empty path (an unset shell variable) would run the built-in network, or
+// start over instead of continuing a checkpoint.
+TEST(OptionsErrors, AnEmptyDeckOrCheckpointPathIsRefused) {
+  expectRejected({"--config", ""}, {"--config is given an empty path"});
+  expectRejected({"--restart", ""}, {"--restart is given an empty path"});
+}
+
 TEST(OptionsErrors, NonNumericValue) {
   expectRejected({"--population.STN.ISTN=abc"}, {"population.STN.ISTN", "abc"});
   expectRejected({"--population.GPe.n=1.5"}, {"population.GPe.n"});
