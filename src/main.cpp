@@ -885,6 +885,20 @@ EnsemblePlan planEnsemble(const char* program, const cbgtc::io::CommandLine& bas
 /// Every spike file a run replays, read and checked (checkedSpikeTable), each
 /// (file, population, size) once over the calls that share `checked`.
 /// Throws ConfigError naming the key.
+/// The files a run reads, each with the key that names it: the deck
+/// (`deck`, "--config"), spike sources' files, the burst thresholds.
+std::vector<std::pair<std::string, std::string>> filesRead(const cbgtc::SimulationConfig& config,
+                                                           const std::string& deck) {
+  std::vector<std::pair<std::string, std::string>> read;
+  if (!deck.empty()) read.emplace_back("--config", deck);
+  for (const cbgtc::PopulationSettings& p : config.populations)
+    if (cbgtc::readsSpikeTrains(p.params) && !p.spike_file.empty())
+      read.emplace_back("population." + p.name + ".spike_file", p.spike_file);
+  if (!config.analysis.burst_threshold_file.empty())
+    read.emplace_back("analysis.burst_threshold_file", config.analysis.burst_threshold_file);
+  return read;
+}
+
 void checkSpikeFiles(const cbgtc::SimulationConfig& config, std::set<std::string>& checked) {
   for (const cbgtc::PopulationSettings& p : config.populations)
     if (cbgtc::readsSpikeTrains(p.params) && !p.spike_file.empty() &&
@@ -922,6 +936,12 @@ void checkEnsembleFiles(const EnsemblePlan& plan, bool overwrite, const std::str
       for (std::size_t r = unit.first; r < unit.first + unit.count; ++r)
         addRun(plan.configs[r], "ensemble run " + std::to_string(r));
   }
+  // No file written is one a run reads.
+  for (std::size_t r = 0; r < plan.configs.size(); ++r)
+    for (const auto& [reader, input] : filesRead(plan.configs[r], ""))
+      if (const auto at = index.find(cbgtc::io::pathKey(input)); at != index.end())
+        throw cbgtc::ConfigError("'" + input + "' would be written by " + files[at->second].second +
+                                 ", and ensemble run " + std::to_string(r) + " reads it (" + reader + ")");
   // What every run reads, before any run writes.
   std::set<std::string> spike_files;
   for (std::size_t r = 0; r < plan.configs.size(); ++r) {
@@ -1185,9 +1205,10 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
                    unread);
     return 2;
   }
-  // A file the run writes at the deck's path would replace the deck (every
-  // shipped deck sets output.overwrite).
-  if (!cl.config_file.empty()) {
+  // A file the run writes at the path of one it reads would replace it
+  // (every shipped deck sets output.overwrite): the deck, a spike source's
+  // file, the burst thresholds. (An ensemble's own files: checkEnsembleFiles.)
+  {
     std::vector<std::pair<std::string, std::string>> written = {
         {"output.file", cl.config.output.file},
         {"checkpoint.file", cl.config.checkpoint.file},
@@ -1197,14 +1218,15 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
     for (const std::string& file : cbgtc::networkFiles(cl.config))
       written.emplace_back("output.network", file);
     for (const auto& [key, file] : written)
-      if (!file.empty() && cbgtc::io::samePath(file, cl.config_file)) {
-        if (root)
-          std::fprintf(
-              stderr,
-              "cbgtc: error: %s: '%s' is the deck this run reads (--config), which it would replace\n",
-              key.c_str(), file.c_str());
-        return 2;
-      }
+      for (const auto& [reader, input] : filesRead(cl.config, cl.config_file))
+        if (!file.empty() && cbgtc::io::samePath(file, input)) {
+          if (root)
+            std::fprintf(stderr, "cbgtc: error: %s: '%s' is %s, which it would replace\n", key.c_str(),
+                         file.c_str(),
+                         reader == "--config" ? "the deck this run reads (--config)"
+                                              : ("the file " + reader + " reads").c_str());
+          return 2;
+        }
   }
   if (ensemble.replica_files == "one" && ensemble.replicas == 1) {
     if (root)

@@ -246,6 +246,46 @@ TEST(CliErrors, AFileTheRunWouldWriteOverItsDeckIsRefused) {
   }
 }
 
+// Nor may a file the run writes replace one it reads: a spike source's file
+// (as the output file, the ensemble's table, or one of its runs' files).
+TEST(CliErrors, AFileTheRunWouldWriteOverItsInputIsRefused) {
+  TempDir dir;
+  const std::string spikes = (dir / "x_0.h5").string(), table = (dir / "spikes.tsv").string();
+  ASSERT_EQ(
+      runCbgtc("--config " + quoted(inputDeck("default.ini")) +
+                   " --simulation.duration_ms=50 --analysis.burn_in_ms=0 --output.file=" + quoted(spikes),
+               dir)
+          .exit_code,
+      0);
+  std::ofstream(table) << "timestamps population node_ids\n1.5 STN 0\n";
+  const std::string before = slurp(spikes), table_before = slurp(table);
+  const std::string replay = "--config " + quoted(inputDeck("default.ini")) +
+                             " --simulation.duration_ms=50 --analysis.burn_in_ms=0 --output.overwrite=true"
+                             " --population.R.model=spike_times --population.R.n=100"
+                             " --population.R.spike_population=STN";
+  for (const auto& [args, expected] :
+       {std::pair<std::string, std::string>{
+            " --population.R.spike_file=" + quoted(spikes) + " --output.file=" + quoted(spikes),
+            "output.file: '" + spikes +
+                "' is the file population.R.spike_file reads, which it would "
+                "replace"},
+        {" --population.R.spike_file=" + quoted(table) + " --output.file=" + quoted(dir / "y.h5") +
+             " --ensemble.seeds=1-2 --ensemble.table=" + quoted(table),
+         "ensemble.table: '" + table + "' is the file population.R.spike_file reads"},
+        {" --population.R.spike_file=" + quoted(spikes) + " --output.file=" + quoted(dir / "x.h5") +
+             " --ensemble.seeds=1-2",
+         "would be written by ensemble run 0 (output.file), and ensemble run 0 reads it "
+         "(population.R.spike_file)"}}) {
+    const RunResult r = runCbgtc(replay + args, dir);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
+    expectOneErrorLine(r, expected);
+    EXPECT_EQ(slurp(spikes), before) << args;
+    EXPECT_EQ(slurp(table), table_before) << args;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "y_0.h5"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "x_1.h5"));
+}
+
 TEST(CliErrors, MissingDeck) {
   TempDir dir;
   const std::string deck = (dir / "nope.ini").string();
