@@ -177,23 +177,36 @@ PopulationSummary Simulation::gatherSummary(Population& r, std::int64_t steps_do
     _comm.sum(blocks.counts);
     const double from = std::max(r.stats.pulse_start_ms, static_cast<double>(burn_in_steps) * dt_ms);
     const double to = std::min(r.stats.pulse_stop_ms, static_cast<double>(analysed_to) * dt_ms);
-    const double covered_s = std::max(0.0, to - from) / 1000.0;
     const double bin = r.stats.pulse_bin_ms, period = r.stats.pulse_period_ms;
+    // The analysed time whose latency since the last onset lies in [lo, hi):
+    // in [start, x), whole periods and the rest of one, so that a window of
+    // a part of a period (a low frequency, a short run) exposes only the
+    // latencies it holds.
+    const auto exposed_ms = [&](double x, double lo, double hi) {
+      const double since = std::max(0.0, x - r.stats.pulse_start_ms);
+      const double periods = std::floor(since / period);
+      return periods * (hi - lo) + std::clamp(since - periods * period - lo, 0.0, hi - lo);
+    };
     for (std::int64_t b = 0; b < r.stats.pulse_bin_count; ++b)
       blocks.width_ms.push_back(
           std::min(bin, period - static_cast<double>(b) * bin));  // the last bin may be short
     pulse_rate_hz = blocks.total();
-    double largest = 0, largest_width = 0, total = 0;
+    double largest = 0, largest_exposure = 0, total = 0, total_exposure = 0;
     for (std::size_t b = 0; b < pulse_rate_hz.size(); ++b) {
       const double width = blocks.width_ms[b];
-      const double exposure_s = static_cast<double>(r.size) * covered_s * width / period;
+      const double lo = static_cast<double>(b) * bin;
+      const double exposure_s =
+          to > from ? static_cast<double>(r.size) *
+                          (exposed_ms(to, lo, lo + width) - exposed_ms(from, lo, lo + width)) / 1000.0
+                    : 0.0;
       pulse_time_ms.push_back(static_cast<double>(b) * bin + width / 2);  // the short last bin's own centre
       const double counts = pulse_rate_hz[b];
       total += counts;
+      total_exposure += exposure_s;
       pulse_rate_hz[b] = exposure_s > 0 ? counts / exposure_s : nan;
       if (counts > largest) {
         largest = counts;
-        largest_width = width;
+        largest_exposure = exposure_s;
         p.pulse_latency_ms = pulse_time_ms.back();
       }
     }
@@ -208,8 +221,8 @@ PopulationSummary Simulation::gatherSummary(Population& r, std::int64_t steps_do
         (randomSeed(_config.populations[r.position], _config) * 0x9E3779B97F4A7C15ull + r.key) ^
         pulse_locking_stream;
     // No analysed pulse time (the train ends before the burn-in): no histogram to test.
-    p.pulse_locking_p = covered_s > 0 ? analysis::pulseLockingP(blocks, pulse_locking_surrogates, seed) : nan;
-    const double flat = total * largest_width / period;
+    p.pulse_locking_p = to > from ? analysis::pulseLockingP(blocks, pulse_locking_surrogates, seed) : nan;
+    const double flat = total_exposure > 0 ? total * largest_exposure / total_exposure : 0.0;
     if (!(largest > flat + 5 * std::sqrt(flat)) || !r.stats.pulse_acts ||
         !(p.pulse_locking_p < pulse_locking_alpha))
       p.pulse_latency_ms = nan;

@@ -594,7 +594,13 @@ TEST(Stimulus, PulseTriggeredHistogramsCountSpikesBySinceTheLastPulse) {
     }
     for (std::size_t b = 0; b < bins; ++b) {
       const double width = std::min(1.0, period - b * 1.0);
-      const double exposure_s = n * (to - from) / 1000.0 * width / period;
+      // The analysed time at this bin's latencies, pulse by pulse.
+      double exposed_ms = 0;
+      for (int m = 0; 50.0 + m * period < to; ++m) {
+        const double lo = 50.0 + m * period + b * 1.0;
+        exposed_ms += std::max(0.0, std::min(to, lo + width) - std::max(from, lo));
+      }
+      const double exposure_s = n * exposed_ms / 1000.0;
       EXPECT_NEAR(rates[b], counts[b] / exposure_s, 1e-9 * counts[b] / exposure_s + 1e-12) << pop << " bin " << b;
       if (pop == "CTX") {
         const double expected = rate_hz * exposure_s, sd = std::sqrt(expected);
@@ -614,6 +620,41 @@ TEST(Stimulus, PulseTriggeredHistogramsCountSpikesBySinceTheLastPulse) {
   EXPECT_DOUBLE_EQ(w.numbers.at("/metrics/GPi/pulse_latency_ms"), summary.populations[0].pulse_latency_ms);
   // The source the pulses do not reach has a flat histogram and no latency.
   EXPECT_TRUE(std::isnan(summary.populations[1].pulse_latency_ms)) << summary.populations[1].pulse_latency_ms;
+}
+
+// A window of part of a pulse period (1 Hz pulses, 200 ms analysed) holds
+// only some latencies: those bins are the source's rate, as over whole
+// periods, and the others have no rate (not five times it, nor 0 Hz).
+TEST(Stimulus, PulseHistogramsOfPartOfAPeriodAreTheRatesOfItsLatencies) {
+  for (const std::int64_t seed : {1, 2, 3}) {
+    SimulationConfig c = pulsedNeuron();
+    c.simulation.seed = seed;
+    c.simulation.duration_ms = 300;
+    c.analysis.burn_in_ms = 100;
+    c.analysis.pulse_bin_ms = 10.0;
+    c.stimuli[0].frequency_hz = 1;  // onsets at 50 and 1050 ms: latencies 50-250 ms analysed
+    c.populations.push_back(PopulationSettings::of("CTX", "poisson", 200));
+    const double rate_hz = 20;
+    std::get<models::Poisson::Settings>(c.populations[1].params).params.rate_hz = rate_hz;
+    MemoryWriter w;
+    {
+      Simulation sim(c);
+      sim.run(&w);
+    }
+    const auto& rates = w.datasets.at("/metrics/CTX/pulse_histogram_hz");
+    ASSERT_EQ(rates.size(), 100u);
+    double sum = 0;
+    for (std::size_t b = 0; b < rates.size(); ++b) {
+      if (b < 5 || b >= 25) {
+        EXPECT_TRUE(std::isnan(rates[b])) << "bin " << b << ": " << rates[b];
+        continue;
+      }
+      sum += rates[b];
+    }
+    // 20 bins of 200 neurons x 10 ms: 800 spikes expected in all, a mean rate within 5 sd.
+    const double mean = sum / 20, sd = rate_hz / std::sqrt(800.0);
+    EXPECT_NEAR(mean, rate_hz, 5 * sd) << "seed " << seed;
+  }
 }
 
 // A population whose spikes keep the pulses' period (here a replay, 3 ms
