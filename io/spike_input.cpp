@@ -1,5 +1,6 @@
 #include "io/spike_input.hpp"
 
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
@@ -156,6 +157,13 @@ SpikeTable readCsv(const std::string& path, const std::string& population) {
       throw OutputError("spike file '" + path + "': line " + std::to_string(number) + " is not 'time population id'");
     t.timestamps_ms.push_back(ms);
     t.node_ids.push_back(node);
+  }
+  // A read that failed (an I/O error) is not the end of the file.
+  if (in.bad()) {
+    const int error = errno;
+    throw OutputError("cannot read spike file '" + path + "'" +
+                      (number > 0 ? " after line " + std::to_string(number) : std::string()) + ": " +
+                      (error != 0 ? std::strerror(error) : "read error"));
   }
   if (!header) throw OutputError("spike file '" + path + "' has no header 'timestamps population node_ids'");
   if (!present) {

@@ -212,6 +212,22 @@ TEST(CliErrors, AFifoInPlaceOfAnInputFileIsRefused) {
     }
 }
 
+// A spike file whose read fails (an I/O error: /proc/self/mem at offset 0)
+// is named as unreadable, not as a file without a header.
+TEST(CliErrors, ASpikeFileThatCannotBeReadIsNamedSo) {
+  if (!std::filesystem::exists("/proc/self/mem")) GTEST_SKIP() << "no /proc/self/mem here";
+  TempDir dir;
+  const RunResult r =
+      runCbgtc(tinyRun() +
+                   " --population.R.model=spike_times --population.R.n=10"
+                   " --population.R.spike_population=GPi --population.R.spike_file=/proc/self/mem " +
+                   outputIn(dir),
+               dir);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  expectOneErrorLine(r, "cannot read spike file '/proc/self/mem'");
+  EXPECT_TRUE(outputFiles(dir).empty());
+}
+
 // Every shipped deck sets output.overwrite: an output file named like the
 // deck would replace it with HDF5.
 TEST(CliErrors, AFileTheRunWouldWriteOverItsDeckIsRefused) {
