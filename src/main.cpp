@@ -291,6 +291,12 @@ void checkAppendedSpikes(const cbgtc::SimulationConfig& config, const std::strin
     throw cbgtc::io::OutputError("checkpoint.append continues the output file of the run that wrote '" +
                                  restart + "', and '" + file +
                                  "' does not exist (give that run's output.file)");
+  try {
+    const cbgtc::io::Hdf5Reader earlier(file);
+  } catch (const cbgtc::io::OutputError& e) {
+    throw cbgtc::io::OutputError("checkpoint.append continues the output file of the run that wrote '" +
+                                 restart + "', and '" + file + "' cannot be read (" + e.what() + ")");
+  }
   const double t_ms = checkpointTimeMs(restart, config.simulation.dt_ms);
   // Without output.spikes the file that replaces it would hold none of the
   // spikes it holds. (population.*.write_spikes is the checkpoint's.)
@@ -314,7 +320,14 @@ void checkAppendedSpikes(const cbgtc::SimulationConfig& config, const std::strin
   for (const cbgtc::PopulationSettings& p : config.populations) {
     if (!p.write_spikes) continue;
     const std::vector<double> counts = checkpoint.doubles("/populations/" + p.name + "/spikes_total");
-    const cbgtc::io::SpikeTable earlier = cbgtc::io::readSpikeFile(file, p.name);
+    cbgtc::io::SpikeTable earlier;
+    try {
+      earlier = cbgtc::io::readSpikeFile(file, p.name);
+    } catch (const cbgtc::io::OutputError& e) {
+      throw cbgtc::io::OutputError("checkpoint.append: '" + file +
+                                   "' is not the output of the run that wrote '" + restart + "' (" +
+                                   e.what() + ")");
+    }
     std::vector<double> found(counts.size(), 0.0);
     for (std::size_t j = 0; j < earlier.timestamps_ms.size(); ++j)
       if (earlier.timestamps_ms[j] < t_ms && earlier.node_ids[j] < found.size()) ++found[earlier.node_ids[j]];

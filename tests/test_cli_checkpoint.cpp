@@ -121,9 +121,13 @@ TEST(CliCheckpoint, AppendedFilesHoldTheWholeRun) {
           .exit_code,
       0);
   const std::string other_bytes = slurp(other);
+  // (and a copy of the first part's file cut short, as by a full disk)
+  const auto truncated = (dir / "truncated.h5").string();
+  std::ofstream(truncated, std::ios::binary) << slurp(run).substr(0, 2000);
   for (const auto& [file, expected] :
        {std::pair<std::string, std::string>{other, "is not the output of the run that wrote"},
-        {(dir / "none.h5").string(), "does not exist"}}) {
+        {(dir / "none.h5").string(), "does not exist"},
+        {truncated, "', and '" + truncated + "' cannot be read ("}}) {
     r = runCbgtc(deck + " --simulation.duration_ms=250 --restart='" + checkpoint +
                      "' --checkpoint.append=true --output.file='" + file + "'",
                  dir);
