@@ -651,6 +651,18 @@ void fillTheDisk(pid_t pid, const std::string& file) {
   ASSERT_EQ(prlimit(pid, RLIMIT_FSIZE, &limit, nullptr), 0) << std::strerror(errno);
 }
 
+/// `pid` (a run writing its stderr to `err`) exits 1 with one error line naming `named`.
+void expectExitOneWithOneLine(pid_t pid, const std::string& err, const std::string& named) {
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  const std::string message = slurp(err);
+  EXPECT_EQ(message.rfind("cbgtc: error: ", 0), 0u) << message;
+  EXPECT_EQ(message.find('\n'), message.size() - 1) << message;
+  EXPECT_NE(message.find(named), std::string::npos) << message;
+}
+
 }  // namespace
 
 // A full disk ends the run with one line and leaves no file; unhandled, it
@@ -674,14 +686,7 @@ TEST(CliNetwork, FullDiskExitsWithOneLineAndNoFile) {
   for (int i = 0; i < 600 && !std::filesystem::exists(file + ".partial"); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   fillTheDisk(pid, file + ".partial");
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status);
-  EXPECT_EQ(WEXITSTATUS(status), 1);
-  const std::string message = slurp(err);
-  EXPECT_EQ(message.rfind("cbgtc: error: ", 0), 0u) << message;
-  EXPECT_EQ(message.find('\n'), message.size() - 1) << message;
-  EXPECT_NE(message.find(file), std::string::npos) << message;
+  expectExitOneWithOneLine(pid, err, file);
   EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
   EXPECT_FALSE(std::filesystem::exists(file));
 }
@@ -712,14 +717,7 @@ TEST(CliNetwork, AFullDiskWhileWritingTheNetworkLeavesNoFile) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const struct rlimit limit { 3u << 20, 3u << 20 };
   ASSERT_EQ(prlimit(pid, RLIMIT_FSIZE, &limit, nullptr), 0) << std::strerror(errno);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status);
-  EXPECT_EQ(WEXITSTATUS(status), 1);
-  const std::string message = slurp(err);
-  EXPECT_EQ(message.rfind("cbgtc: error: ", 0), 0u) << message;
-  EXPECT_EQ(message.find('\n'), message.size() - 1) << message;
-  EXPECT_NE(message.find((dir / "out_edges.h5").string()), std::string::npos) << message;
+  expectExitOneWithOneLine(pid, err, (dir / "out_edges.h5").string());
   std::vector<std::string> left;
   for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
     if (entry.path().filename() != "stderr.txt") left.push_back(entry.path().filename().string());

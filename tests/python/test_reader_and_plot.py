@@ -86,19 +86,25 @@ class Reader(Fixture):
         self.assertTrue(self.res.complete)
         self.assertEqual(sorted(self.res.populations), ["GPe", "GPi", "STN"])
 
-    def test_a_file_without_the_end_mark_is_incomplete(self):
-        # A killed run's .partial: cbgtc writes "complete" only at the end.
+    def killed_copy(self, name, *removed):
+        """The run's file as a killed run leaves it (no end mark, cbgtc writes it only at
+        the end), without the datasets `removed`: its path and what cbgtc.read makes of it."""
         import shutil
 
-        partial = os.path.join(self.folder.name, "killed.h5.partial")
+        partial = os.path.join(self.folder.name, name)
         shutil.copyfile(self.path, partial)
         with h5py.File(partial, "a") as f:
             del f.attrs["complete"]
             f.attrs.pop("stopped_at_ms", None)
-            del f["spikes/STN"]  # and with fewer data than the run's end
-        run = cbgtc.read(partial)
+            for path in removed:
+                del f[path]
+        return partial, cbgtc.read(partial)
+
+    def test_a_file_without_the_end_mark_is_incomplete(self):
+        partial, run = self.killed_copy("killed.h5.partial", "spikes/STN")  # fewer data than the run's end
         self.assertFalse(run.complete)
-        held = [t[-1] for t, _ in run.spikes.values() if len(t)] + [t[-1] for t, _ in run.lfp.values() if len(t)]
+        held = ([t[-1] for t, _ in run.spikes.values() if len(t)] + [t[-1] for t, _ in run.lfp.values() if len(t)]
+                + [r.time_ms[-1] for r in run.reports.values() if r.time_ms.size])
         self.assertEqual(run.duration_ms, max(held))
         self.assertLessEqual(run.duration_ms, DURATION_MS)
         # Its figures are named for the run, not "killed.h5_summary.png".
@@ -110,15 +116,7 @@ class Reader(Fixture):
     def test_a_killed_file_of_traces_covers_their_time(self):
         # A killed run's .partial without spikes (output.spikes = false) or
         # LFP (a [record] file): the time it covers is its reports'.
-        import shutil
-
-        partial = os.path.join(self.folder.name, "traces.h5.partial")
-        shutil.copyfile(self.path, partial)
-        with h5py.File(partial, "a") as f:
-            del f.attrs["complete"]
-            f.attrs.pop("stopped_at_ms", None)
-            del f["spikes"], f["lfp"]
-        run = cbgtc.read(partial)
+        _, run = self.killed_copy("traces.h5.partial", "spikes", "lfp")
         self.assertEqual(run.duration_ms, max(r.time_ms[-1] for r in run.reports.values()))
         self.assertGreater(run.duration_ms, 0.5 * DURATION_MS)
 
