@@ -895,9 +895,6 @@ EnsemblePlan planEnsemble(const char* program, const cbgtc::io::CommandLine& bas
   return plan;
 }
 
-/// Every spike file a run replays, read and checked (checkedSpikeTable), each
-/// (file, population, size) once over the calls that share `checked`.
-/// Throws ConfigError naming the key.
 /// The files a run reads, each with the key that names it: the deck
 /// (`deck`, "--config"), spike sources' files, the burst thresholds.
 std::vector<std::pair<std::string, std::string>> filesRead(const cbgtc::SimulationConfig& config,
@@ -912,6 +909,9 @@ std::vector<std::pair<std::string, std::string>> filesRead(const cbgtc::Simulati
   return read;
 }
 
+/// Every spike file a run replays, read and checked (checkedSpikeTable), each
+/// (file, population, size) once over the calls that share `checked`.
+/// Throws ConfigError naming the key.
 void checkSpikeFiles(const cbgtc::SimulationConfig& config, std::set<std::string>& checked) {
   for (const cbgtc::PopulationSettings& p : config.populations)
     if (cbgtc::readsSpikeTrains(p.params) && !p.spike_file.empty() &&
