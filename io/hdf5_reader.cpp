@@ -1,10 +1,32 @@
 #include "io/hdf5_reader.hpp"
 
+#include <cstdio>
+#include <cstring>
+
 #ifdef CBGTC_ENABLE_HDF5
 #include <hdf5.h>
 #endif
 
 namespace cbgtc::io {
+
+std::string valuesDigest(const std::vector<double>& values) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  const auto mix = [&hash](std::uint64_t word) {
+    for (int byte = 0; byte < 8; ++byte) {
+      hash ^= (word >> (8 * byte)) & 0xff;
+      hash *= 0x100000001b3ULL;
+    }
+  };
+  mix(values.size());
+  for (const double v : values) {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    mix(bits);
+  }
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return text;
+}
 
 #ifdef CBGTC_ENABLE_HDF5
 
@@ -101,7 +123,13 @@ bool Hdf5Reader::hasAttribute(const std::string& object, const std::string& attr
 }
 
 std::vector<double> Hdf5Reader::doubles(const std::string& dataset) const {
-  return readDataset<double>(static_cast<hid_t>(_file), _path, dataset, H5T_NATIVE_DOUBLE);
+  std::vector<double> values =
+      readDataset<double>(static_cast<hid_t>(_file), _path, dataset, H5T_NATIVE_DOUBLE);
+  if (hasAttribute(dataset, values_digest_attribute) &&
+      text(dataset, values_digest_attribute) != valuesDigest(values))
+    throw OutputError("'" + _path + "': " + dataset +
+                      " holds other values than were written (the file was changed or damaged since)");
+  return values;
 }
 
 std::vector<std::uint64_t> Hdf5Reader::ids(const std::string& dataset) const {

@@ -12,6 +12,15 @@
 
 namespace cbgtc::io {
 
+/// The attribute that seals a dataset's values (a checkpoint's): valuesDigest
+/// of what was written; Hdf5Reader::doubles checks it where it is present.
+inline constexpr const char* values_digest_attribute = "values_digest";
+
+/// FNV-1a (64 bits) of the values' IEEE-754 bits and their count, as 16 hex
+/// digits: a value changed in the file after it was written (a flipped bit,
+/// an edit) no longer matches.
+std::string valuesDigest(const std::vector<double>& values);
+
 class Hdf5Reader {
  public:
   /// Opens `path` read-only; throws OutputError when it is not a readable
@@ -23,6 +32,8 @@ class Hdf5Reader {
 
   bool exists(const std::string& object) const;
   bool hasAttribute(const std::string& object, const std::string& attribute) const;
+  /// A float64 dataset's values; throws OutputError naming it where it
+  /// carries values_digest_attribute and the values do not match it.
   std::vector<double> doubles(const std::string& dataset) const;
   std::vector<std::uint64_t> ids(const std::string& dataset) const;
   /// A 1-D or 2-D float32 dataset, row-major; `columns` gets its second

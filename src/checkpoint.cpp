@@ -325,15 +325,21 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
     }
   }
   const std::vector<std::int64_t> digests = connectivityDigests();
-  // One dataset of the gathered values (rank 0), or nothing after a failure.
+  // One dataset of the gathered values (rank 0), or nothing after a
+  // failure; each sealed with its values' digest, which a restart checks
+  // (io::Hdf5Reader::doubles).
+  const auto sealed = [](io::OutputWriter& out, const std::string& group, const std::string& name,
+                         const std::vector<double>& values) {
+    out.writeDataset(group, name, values, {{io::values_digest_attribute, io::valuesDigest(values)}});
+  };
   const auto put = [&](const std::string& group, const std::string& name, const std::vector<double>& mine) {
     const std::vector<double> all = _comm.gatherToRoot(mine);
-    attempt([&](io::OutputWriter& out) { out.writeDataset(group, name, all, {}); });
+    attempt([&](io::OutputWriter& out) { sealed(out, group, name, all); });
   };
   // The same for values each rank holds part of a sum of.
   const auto putSummed = [&](const std::string& group, const std::string& name, std::vector<double> mine) {
     _comm.sum(mine);
-    attempt([&](io::OutputWriter& out) { out.writeDataset(group, name, mine, {}); });
+    attempt([&](io::OutputWriter& out) { sealed(out, group, name, mine); });
   };
 
   for (Population& p : _populations) {
@@ -437,9 +443,9 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
         x.push_back(r.x);
         last.push_back(static_cast<double>(r.last_step));
       }
-      out.writeDataset(g, "release_u", u, {});
-      out.writeDataset(g, "release_x", x, {});
-      out.writeDataset(g, "release_last_step", last, {});
+      sealed(out, g, "release_u", u);
+      sealed(out, g, "release_x", x);
+      sealed(out, g, "release_last_step", last);
     });
   }
   attempt([&](io::OutputWriter& out) {

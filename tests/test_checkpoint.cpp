@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -179,15 +180,18 @@ std::string refusalOf(const SimulationConfig& config, const std::string& checkpo
   return "";
 }
 
-/// Opens dataset `name` of a checkpoint to change it (an earlier version's
-/// file, a damaged one), hands it to `change`, and closes the file.
+/// Opens dataset `name` of a checkpoint to change it, hands it to `change`,
+/// and closes the file: as an earlier version wrote it (without its values'
+/// digest, so that the checks of the values themselves are reached), or,
+/// with `sealed`, as damaged since it was written (the digest kept).
 template <class Change>
-void changeDataset(const std::string& checkpoint, const char* name, Change change) {
+void changeDataset(const std::string& checkpoint, const char* name, Change change, bool sealed = false) {
   const hid_t file = H5Fopen(checkpoint.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
   ASSERT_GE(file, 0);
   const hid_t set = H5Dopen2(file, name, H5P_DEFAULT);
   ASSERT_GE(set, 0);
   change(set);
+  if (!sealed && H5Aexists(set, io::values_digest_attribute) > 0) H5Adelete(set, io::values_digest_attribute);
   H5Dclose(set);
   H5Fclose(file);
 }
@@ -679,6 +683,38 @@ TEST(Checkpoint, ValuesNoRunCouldHaveSavedAreRefusedAtLoad) {
   }
   Simulation sim(richConfig());
   EXPECT_NO_THROW(sim.restore(checkpoint));
+}
+
+// Every value is sealed by its dataset's digest: a value changed since the
+// checkpoint was written, even to one a run could have saved (a flipped
+// bit), is refused naming the dataset; the checkpoint as written loads.
+TEST(Checkpoint, AValueChangedSinceItWasWrittenIsRefused) {
+  TempDir dir;
+  const std::string checkpoint = checkpointAt200ms(dir);
+  for (const char* dataset :
+       {"/populations/GPe/state_V", "/populations/STN/spikes_total", "/projections/gpe_stn/g"}) {
+    const std::string copy = (dir / "flipped.h5").string();
+    std::filesystem::copy_file(checkpoint, copy, std::filesystem::copy_options::overwrite_existing);
+    changeDataset(
+        copy, dataset,
+        [&](hid_t set) {
+          const hid_t space = H5Dget_space(set);
+          std::vector<double> v(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+          H5Sclose(space);
+          ASSERT_GE(v.size(), 4u);
+          ASSERT_GE(H5Dread(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), 0);
+          std::uint64_t bits = 0;
+          std::memcpy(&bits, &v[3], sizeof bits);
+          bits ^= std::uint64_t(1) << 40;  // a mantissa bit: the value stays in range
+          std::memcpy(&v[3], &bits, sizeof bits);
+          ASSERT_GE(H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), 0);
+        },
+        true);
+    const std::string refused = refusalOf(richConfig(), copy);
+    EXPECT_NE(refused.find(std::string(dataset) + " holds other values than were written"), std::string::npos)
+        << dataset << ": " << refused;
+  }
+  EXPECT_EQ(refusalOf(richConfig(), checkpoint), "");
 }
 
 // checkpoint.at_ms lists model times; a bad entry names the key.
