@@ -915,6 +915,11 @@ void addDeclaredSections(const std::vector<std::pair<std::string, std::string>>&
         if (existing && (model == models.end() || model->second == existing->model)) {
           populations.push_back(*existing);
         } else {
+          // (population.a.b.model names no key of a population "a": not its model either.)
+          if (model == models.end() &&
+              k.key.find('.', ("population." + name + ".").size()) != std::string::npos)
+            throw ConfigError("unknown key '" + k.key + "': a population's keys are population.<name>.<key>" +
+                              " (see --help for every key)");
           if (model == models.end())
             throw ConfigError("population." + name + ".model is required (models: " + modelList() + ")" +
                               misspeltSectionHint("population", name, namesOf(config.populations)));

@@ -462,6 +462,12 @@ TEST(OptionsErrors, SecondDeckIsRefused) {
 
 // An empty path (an unset shell variable) would run the built-in network, or
 // start over instead of continuing a checkpoint.
+// A key with a dot too many names no key (nor the model a new population
+// would need).
+TEST(OptionsErrors, APopulationKeyWithADotTooManyIsUnknown) {
+  expectRejected({"--population.a.b.model=lif"}, {"unknown key 'population.a.b.model'"});
+}
+
 TEST(OptionsErrors, AnEmptyDeckOrCheckpointPathIsRefused) {
   expectRejected({"--config", ""}, {"--config is given an empty path"});
   expectRejected({"--restart", ""}, {"--restart is given an empty path"});
