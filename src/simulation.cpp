@@ -197,7 +197,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
   // Once per epoch, one collective: whether any rank was asked to stop, the
   // first non-finite state on any rank (SpikeBuffer::flagNonFinite), and
   // whether the recordings' rows are due in the file: a killed run's file
-  // holds them up to its last flush, at most a second of wall time old
+  // holds them up to its last flush, at most two seconds of wall time old
   // (docs/running.md), where the device's buffer may hold far more (rank 0's
   // clock decides, so that every rank gathers them together).
   auto last_recording_flush = std::chrono::steady_clock::now();
