@@ -60,9 +60,18 @@ struct SpikeStatistics {
   // onset relay_onsets(m) is at least relay_from_ms and whose window ends
   // by relay_to_ms, each neuron's pulses answered (a spike within the
   // window, cut at the next onset), answered more than once (bursts) and
-  // spikes after the window, before the next onset (spurious). relay_pulse:
+  // spikes after the window, before the next onset (spurious): relay's
+  // columns (RelayColumn), one View rather than four, as a fused GPU launch
+  // passes its steppers as one kernel argument of at most 4 KB. relay_pulse:
   // the last pulse answered, relay_in_window: its spikes so far. Empty: none.
-  Kokkos::View<std::int64_t*, MemorySpace> relay_pulse, relay_answered, relay_bursts, relay_spurious;
+  enum RelayColumn {
+    relay_pulse = 0,
+    relay_answered = 1,
+    relay_bursts = 2,
+    relay_spurious = 3,
+    relay_columns = 4
+  };
+  Kokkos::View<std::int64_t* [relay_columns], Kokkos::LayoutLeft, MemorySpace> relay;
   Kokkos::View<std::int32_t*, MemorySpace> relay_in_window;
   Kokkos::View<double*, MemorySpace> relay_onsets;
   double relay_from_ms = 0, relay_to_ms = 0, relay_window_ms = 0;
@@ -130,7 +139,7 @@ struct SpikeStatistics {
       const std::int64_t block = (static_cast<std::int64_t>(pulse) / pulse_block_pulses) % pulse_blocks;
       Kokkos::atomic_add(&pulse_bins(block * pulse_bin_count + bin), std::int64_t(1));
     }
-    if (relay_pulse.extent(0) > 0) relayResponse(i, t);
+    if (relay.extent(0) > 0) relayResponse(i, t);
     if (train.extent(0) > 0) keepInTrain(i, k);
     // The run's first burst_min_spikes spikes join a burst together, once
     // the run is long enough; later ones one by one.
@@ -140,6 +149,9 @@ struct SpikeStatistics {
     else if (length > burst_min_spikes)
       ++in_burst(i);
   }
+
+  /// Column c of relay (RelayColumn): a View of its own.
+  auto relayColumn(RelayColumn c) const { return Kokkos::subview(relay, Kokkos::ALL, int(c)); }
 
   /// Local neuron i's row of `train`, or −1 when it is not kept.
   KOKKOS_INLINE_FUNCTION std::int64_t trainRow(index_type i) const {
@@ -187,13 +199,13 @@ struct SpikeStatistics {
     const double gap = m + 1 < pulses ? relay_onsets(m + 1) - onset : relay_to_ms - onset;
     const double window = relay_window_ms < gap ? relay_window_ms : gap;
     if (t - onset >= window) {
-      ++relay_spurious(i);
-    } else if (relay_pulse(i) != m) {
-      relay_pulse(i) = m;
+      ++relay(i, relay_spurious);
+    } else if (relay(i, relay_pulse) != m) {
+      relay(i, relay_pulse) = m;
       relay_in_window(i) = 1;
-      ++relay_answered(i);
+      ++relay(i, relay_answered);
     } else if (relay_in_window(i)++ == 1) {
-      ++relay_bursts(i);
+      ++relay(i, relay_bursts);
     }
   }
 };

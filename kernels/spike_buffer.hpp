@@ -67,6 +67,11 @@ struct SpikeBuffer {
 
   Kokkos::View<SpikeRecord*, MemorySpace> records;
   Kokkos::View<std::int64_t*, MemorySpace> counter;  // spike count (may exceed capacity: overflow), first non-finite
+  // Each population's first non-finite state (as first_non_finite; empty:
+  // not kept): only a population's first reaches the shared counter, so that
+  // a merged network's diverged replica, left to run on, hides no other
+  // replica's later failure (Simulation::run).
+  Kokkos::View<std::int64_t*, MemorySpace> first_non_finite_of;
   std::uint32_t population = 0;                      // stamped on what push() appends
   // This population's neurons on this rank, which the parts split; 0 where
   // the buffer has one part (every spike counted in counter(spike_count)).
@@ -129,6 +134,29 @@ struct SpikeBuffer {
         Kokkos::subview(counter, std::pair<int, int>(0, counters)),
         Kokkos::View<const std::int64_t*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
             fresh, counters));
+  }
+
+  /// Keeps the first non-finite state of each of `populations` populations
+  /// apart (first_non_finite_of); before forPopulation.
+  void keepNonFiniteByPopulation(std::size_t populations) {
+    first_non_finite_of = Kokkos::View<std::int64_t*, MemorySpace>(
+        Kokkos::view_alloc(Kokkos::WithoutInitializing, "cbgtc::Network::first_non_finite"), populations);
+    Kokkos::deep_copy(first_non_finite_of, all_finite);
+  }
+
+  /// Every state finite again in the shared counter (first_non_finite_of
+  /// keeps what it holds).
+  void clearNonFinite() const {
+    Kokkos::deep_copy(Kokkos::subview(counter, int(first_non_finite)), all_finite);
+  }
+
+  /// first_non_finite_of, on the host.
+  std::vector<std::int64_t> hostNonFiniteByPopulation() const {
+    std::vector<std::int64_t> out(first_non_finite_of.extent(0));
+    Kokkos::deep_copy(Kokkos::View<std::int64_t*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+                          out.data(), out.size()),
+                      first_non_finite_of);
+    return out;
   }
 
   /// The counters, on the host (one copy).
@@ -207,8 +235,12 @@ struct SpikeBuffer {
 
   /// A neuron of this population has a non-finite state after step s.
   KOKKOS_INLINE_FUNCTION void flagNonFinite(step_type s) const {
-    Kokkos::atomic_fetch_min(&counter(first_non_finite),
-                             (static_cast<std::int64_t>(s) << population_bits) | static_cast<std::int64_t>(population));
+    const std::int64_t code =
+        (static_cast<std::int64_t>(s) << population_bits) | static_cast<std::int64_t>(population);
+    if (population < first_non_finite_of.extent(0) &&
+        Kokkos::atomic_fetch_min(&first_non_finite_of(population), code) <= code)
+      return;
+    Kokkos::atomic_fetch_min(&counter(first_non_finite), code);
   }
 };
 

@@ -361,11 +361,11 @@ void Simulation::writeCheckpoint(step_type k, const std::string& path, bool over
     put(g, "burst_run", toDoubles(p.stats.run));
     put(g, "spikes_in_bursts", toDoubles(p.stats.in_burst));
     if (countsRelay(_config, p.name)) {
-      put(g, "relay_pulse", toDoubles(p.stats.relay_pulse));
+      put(g, "relay_pulse", toDoubles(p.stats.relayColumn(p.stats.relay_pulse)));
       put(g, "relay_in_window", toDoubles(p.stats.relay_in_window));
-      put(g, "relay_answered", toDoubles(p.stats.relay_answered));
-      put(g, "relay_bursts", toDoubles(p.stats.relay_bursts));
-      put(g, "relay_spurious", toDoubles(p.stats.relay_spurious));
+      put(g, "relay_answered", toDoubles(p.stats.relayColumn(p.stats.relay_answered)));
+      put(g, "relay_bursts", toDoubles(p.stats.relayColumn(p.stats.relay_bursts)));
+      put(g, "relay_spurious", toDoubles(p.stats.relayColumn(p.stats.relay_spurious)));
     }
     // The kept spike trains (§7.8), in the order of their neurons: each
     // one's count and the steps it holds (none once it has outgrown its
@@ -625,11 +625,11 @@ void Simulation::restoreHere(const std::string& path) {
       fromDoubles(p.stats.run, perNeuron(g + "/burst_run", p), first);
       fromDoubles(p.stats.in_burst, perNeuron(g + "/spikes_in_bursts", p), first);
       if (countsRelay(_config, p.name)) {
-        fromDoubles(p.stats.relay_pulse, perNeuron(g + "/relay_pulse", p), first);
+        fromDoubles(p.stats.relayColumn(p.stats.relay_pulse), perNeuron(g + "/relay_pulse", p), first);
         fromDoubles(p.stats.relay_in_window, perNeuron(g + "/relay_in_window", p), first);
-        fromDoubles(p.stats.relay_answered, perNeuron(g + "/relay_answered", p), first);
-        fromDoubles(p.stats.relay_bursts, perNeuron(g + "/relay_bursts", p), first);
-        fromDoubles(p.stats.relay_spurious, perNeuron(g + "/relay_spurious", p), first);
+        fromDoubles(p.stats.relayColumn(p.stats.relay_answered), perNeuron(g + "/relay_answered", p), first);
+        fromDoubles(p.stats.relayColumn(p.stats.relay_bursts), perNeuron(g + "/relay_bursts", p), first);
+        fromDoubles(p.stats.relayColumn(p.stats.relay_spurious), perNeuron(g + "/relay_spurious", p), first);
       }
       restoreSurpriseTrains(file, g, p, _config.analysis.surprise_neurons, fail);
       // Sums over ranks: all of them on rank 0, so that summing again

@@ -452,6 +452,25 @@ void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& 
   }
 }
 
+/// `message` with the deck's names for a replica's ("STN~2" as "STN");
+/// `first` gets the first replica named (npos: none).
+std::string withoutReplicaTags(const std::string& message, std::size_t& first) {
+  std::string text;
+  first = std::string::npos;
+  for (std::size_t i = 0; i < message.size(); ++i) {
+    if (message[i] == '~' && i + 1 < message.size() &&
+        std::isdigit(static_cast<unsigned char>(message[i + 1]))) {
+      std::size_t end = i + 1;
+      while (end < message.size() && std::isdigit(static_cast<unsigned char>(message[end]))) ++end;
+      if (first == std::string::npos) first = std::stoul(message.substr(i + 1, end - i - 1));
+      i = end - 1;
+      continue;
+    }
+    text += message[i];
+  }
+  return text;
+}
+
 /// One run of `config` on `comm` (continued from the checkpoint `restart`
 /// unless it is ""; the replicas merged into `config` when `replicas` is
 /// not null, each writing its own output file, or when
@@ -459,7 +478,8 @@ void checkCheckpoints(const cbgtc::SimulationConfig& config, const std::string& 
 /// saying which runs they are): its output files (none when `files` is
 /// false: an ensemble's runs with ensemble.replica_files = none), and with
 /// `verbose` its description, progress and table on stdout. Returns the exit
-/// code (header comment); `summary` gets the run's summary.
+/// code (header comment), 0 where replicas failed but not all of them (they
+/// are in summary.replica_failures); `summary` gets the run's summary.
 int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file,
            const cbgtc::comm::Communicator& comm, bool verbose, cbgtc::RunSummary& summary_out,
            const std::string& restart = "", const std::vector<cbgtc::SimulationConfig>* replicas = nullptr,
@@ -471,19 +491,8 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
   const auto forUser = [replicas, replicas_in_one_file, &config,
                         files](const std::string& message) -> std::string {
     if (!replicas && !replicas_in_one_file) return message;
-    std::string text;
     std::size_t replica = std::string::npos;
-    for (std::size_t i = 0; i < message.size(); ++i) {
-      if (message[i] == '~' && i + 1 < message.size() &&
-          std::isdigit(static_cast<unsigned char>(message[i + 1]))) {
-        std::size_t end = i + 1;
-        while (end < message.size() && std::isdigit(static_cast<unsigned char>(message[end]))) ++end;
-        if (replica == std::string::npos) replica = std::stoul(message.substr(i + 1, end - i - 1));
-        i = end - 1;
-        continue;
-      }
-      text += message[i];
-    }
+    const std::string text = withoutReplicaTags(message, replica);
     if (!replicas)
       return text +
              (replica == std::string::npos ? " (in " : " (replica " + std::to_string(replica) + " in ") +
@@ -497,6 +506,7 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
   // Rank 0 writes the output file and the [record] sections' report
   // files; the others learn whether it could.
   std::unique_ptr<cbgtc::io::OutputWriter> writer;
+  cbgtc::ReplicaWriter* replica_writer = nullptr;  // writer, where each replica has a file
   std::vector<std::unique_ptr<cbgtc::io::OutputWriter>> report_writers;
   // 2: a location cannot be used (nothing was written); 1: the first
   // write failed (a full disk), and the files begun are removed.
@@ -570,9 +580,11 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
                                  " in this file"}});
       }
       for (auto& w : report_writers) writeProvenance(*w, config);
-      if (replicas)
-        writer = std::make_unique<cbgtc::ReplicaWriter>(std::move(run_writers));
-      else
+      if (replicas) {
+        auto each = std::make_unique<cbgtc::ReplicaWriter>(std::move(run_writers));
+        replica_writer = each.get();
+        writer = std::move(each);
+      } else
         writer = std::move(run_writers.front());
       output_failed = 0;
     } catch (const cbgtc::io::OutputError& e) {
@@ -701,6 +713,18 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
       // A file that failed during the run takes the others with it; then
       // the reports first: the output file appears only when they all did.
       if (!outputError().empty()) abandonAll();
+      // A replica that failed alone: its file (or its part of the network's)
+      // ends as its run alone would have, marked failed.
+      for (const auto& [r, f] : summary.replica_failures) {
+        if (!summary.failure.empty() || !outputError().empty()) break;
+        const double replica_stop_ms = static_cast<double>(f.steps) * config.simulation.dt_ms;
+        std::size_t named = 0;
+        if (replica_writer)
+          replica_writer->markFailed(r, withoutReplicaTags(f.failure, named), replica_stop_ms);
+        if (replicas_in_one_file)
+          output.writeDataset("/replicas/" + std::to_string(r), "failure", {}, {{"message", f.failure}},
+                              {{"stopped_at_ms", replica_stop_ms}});
+      }
       for (auto& r : reports) {
         r->writeAttributes(end);
         r->writeNumbers("/", stopped);
@@ -740,6 +764,16 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
       return 1;
     }
     if (root && verbose) printSummary(config, summary, output.path());
+    // (A network whose replicas failed only in part ran: runEnsemble marks
+    // them from their summaries.)
+    if (root && summary.failure.empty())
+      for (const auto& [r, f] : summary.replica_failures)
+        std::fprintf(stderr, "cbgtc: error: %s; %s\n", forUser(f.failure).c_str(),
+                     !files                 ? "it writes no file (ensemble.replica_files = none)"
+                     : replicas_in_one_file ? ("its part of the file is marked failed (/replicas/" +
+                                               std::to_string(r) + "/failure)")
+                                                  .c_str()
+                                            : "its output is marked incomplete");
     if (!summary.failure.empty()) {
       if (root)
         std::fprintf(stderr, "cbgtc: error: %s; %s\n", forUser(summary.failure).c_str(), incomplete.c_str());
@@ -1084,6 +1118,8 @@ int runEnsemble(const char* program, const cbgtc::io::CommandLine& base,
     }
     for (std::size_t r = unit.first; r < unit.first + unit.count; ++r) {
       mine[r] = true;
+      // A replica may fail alone in a network that ran (RunSummary::replica_failures).
+      const int run_rc = rc != 0 ? rc : summaries[r].failure.empty() ? 0 : 1;
       if (part->isRoot()) {
         std::printf(
             "run %zu: seed %llu%s%s: %s (%.1f s), %s\n", r, static_cast<unsigned long long>(runs[r].seed),
@@ -1094,7 +1130,7 @@ int runEnsemble(const char* program, const cbgtc::io::CommandLine& base,
               return t;
             }()
                 .c_str(),
-            rc == 0            ? "done"
+            run_rc == 0        ? "done"
             : stop_signal != 0 ? "stopped"
                                : "FAILED",
             summaries[r].wall_seconds,
@@ -1106,11 +1142,11 @@ int runEnsemble(const char* program, const cbgtc::io::CommandLine& base,
       }
       // A failed run has no results: every metric of it is undefined. (One
       // that failed before it ran has no summary at all.)
-      if (rc != 0)
+      if (run_rc != 0)
         summaries[r] = cbgtc::failedRunSummary(
             summaries[r].populations.empty() ? cbgtc::summaryShape(configs[r]) : summaries[r]);
+      if (run_rc != 0 && code == 0) code = run_rc;
     }
-    if (rc != 0 && code == 0) code = rc;
     // A failed write stops its run through the same flag as a signal; the
     // ensemble's other runs go on unless a signal came.
     if (stop_signal == 0) stop_requested.store(false);

@@ -314,11 +314,8 @@ void Simulation::buildPopulations() {
       Kokkos::deep_copy(st.relay_onsets,
                         Kokkos::View<const double*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
                             onsets.data(), onsets.size()));
-      st.relay_pulse = Kokkos::View<std::int64_t*, MemorySpace>(prefix + "pulse", n);
-      Kokkos::deep_copy(st.relay_pulse, std::int64_t(-1));
-      st.relay_answered = Kokkos::View<std::int64_t*, MemorySpace>(prefix + "answered", n);
-      st.relay_bursts = Kokkos::View<std::int64_t*, MemorySpace>(prefix + "bursts", n);
-      st.relay_spurious = Kokkos::View<std::int64_t*, MemorySpace>(prefix + "spurious", n);
+      st.relay = decltype(st.relay)(prefix + "counts", n);
+      Kokkos::deep_copy(st.relayColumn(st.relay_pulse), std::int64_t(-1));
       st.relay_in_window = Kokkos::View<std::int32_t*, MemorySpace>(prefix + "in_window", n);
     }
     p.lfp = _arena.zeros<decltype(p.lfp)>("cbgtc::" + p.name + "::lfp", lfp_samples);
@@ -336,6 +333,16 @@ void Simulation::buildPopulations() {
   }
   _lanes_per_neuron = chooseLanesPerNeuron<ExecutionSpace>(config.execution.lanes_per_neuron, local_neurons);
   _spikes = SpikeBuffer<MemorySpace>("Network", spike_capacity);
+  // A merged network's replicas fail one by one (run()), from each
+  // population's first non-finite state.
+  _replica_of.assign(_populations.size(), std::string::npos);
+  for (std::size_t x = 0; x < _populations.size(); ++x) {
+    const std::string tag = replicaTag(_populations[x].name);
+    if (tag.size() < 2) continue;
+    _replica_of[x] = std::stoul(tag.substr(1));
+    _replicas = std::max(_replicas, _replica_of[x] + 1);
+  }
+  if (_replicas > 0) _spikes.keepNonFiniteByPopulation(_populations.size());
   for (auto& p : _populations) p.spikes = _spikes.forPopulation(p.position, p.localSize());
 }
 

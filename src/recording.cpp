@@ -21,7 +21,8 @@ void Simulation::writeSpikes(const std::vector<SpikeRecord>& all, io::OutputWrit
     ids[list].push_back(spike.index);
   }
   for (const auto& p : _populations) {
-    if (!_config.populations[p.position].write_spikes) continue;
+    // A failed replica's file ends where its run alone would have.
+    if (!_config.populations[p.position].write_spikes || replicaFailed(p.position)) continue;
     if (!ids[p.position].empty()) writer.appendSpikes(p.name, times_ms[p.position], ids[p.position]);
     if (!ids[n + p.position].empty())
       writer.appendSpikes(axonalSpikePopulation(p.name), times_ms[n + p.position], ids[n + p.position]);

@@ -1,5 +1,6 @@
 #include "src/replicas.hpp"
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 #include <utility>
@@ -110,7 +111,15 @@ std::vector<RunSummary> replicaSummaries(const RunSummary& merged, std::size_t r
   RunSummary common = merged;
   common.populations.clear();
   common.pairs.clear();
+  common.replica_failures.clear();
   std::vector<RunSummary> out(replicas, common);
+  // A replica that failed alone ended where its run alone would have.
+  for (const auto& [r, f] : merged.replica_failures) {
+    if (r >= replicas) continue;
+    out[r].failure = f.failure;
+    out[r].steps = f.steps;
+    out[r].complete = false;
+  }
   // The replica of a name's tag, and the name under the deck's.
   const auto split = [replicas](const std::string& name, std::string& deck_name) {
     const std::string tag = replicaTag(name);
@@ -163,7 +172,28 @@ ReplicaWriter::Route ReplicaWriter::route(const std::string& path) const {
 }
 
 void ReplicaWriter::writeAttributes(const io::AttributeList& attributes) {
-  for (auto& w : _writers) w->writeAttributes(attributes);
+  for (std::size_t r = 0; r < _writers.size(); ++r) {
+    const auto failed = _failed.find(r);
+    const auto ending = std::find_if(attributes.begin(), attributes.end(),
+                                     [](const auto& a) { return a.first == "complete"; });
+    if (failed == _failed.end() || ending == attributes.end()) {
+      _writers[r]->writeAttributes(attributes);
+      continue;
+    }
+    io::AttributeList own;
+    for (const auto& [key, value] : attributes)
+      if (key != "complete" && key != "failure") own.emplace_back(key, value);
+    own.emplace_back("complete", "false");
+    own.emplace_back("failure", failed->second.failure);
+    _writers[r]->writeAttributes(own);
+  }
+}
+
+void ReplicaWriter::markFailed(std::size_t r, const std::string& failure, double stop_ms) {
+  if (r >= _writers.size())
+    throw std::logic_error("replica " + std::to_string(r) + " of a network of " +
+                           std::to_string(_writers.size()));
+  _failed[r] = Failure{failure, stop_ms};
 }
 
 template <class Write>
@@ -191,6 +221,16 @@ void ReplicaWriter::writeDataset(const std::string& group, const std::string& na
 }
 
 void ReplicaWriter::writeNumbers(const std::string& group, const io::NumberList& values) {
+  if (group == "/" && !_failed.empty()) {
+    for (std::size_t r = 0; r < _writers.size(); ++r) {
+      io::NumberList own = values;
+      const auto failed = _failed.find(r);
+      for (auto& [key, value] : own)
+        if (key == "stopped_at_ms" && failed != _failed.end()) value = failed->second.stop_ms;
+      _writers[r]->writeNumbers(group, own);
+    }
+    return;
+  }
   toReplicaOf(group, [&](io::OutputWriter& w, const std::string& path) { w.writeNumbers(path, values); });
 }
 

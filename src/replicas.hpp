@@ -15,6 +15,7 @@
 // replica's metrics.
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,7 +38,8 @@ std::string replicaName(const std::string& name, std::size_t replica);
 SimulationConfig mergeReplicas(const std::vector<SimulationConfig>& runs, std::size_t first_run = 0);
 
 /// Each replica's part of the merged run's summary, under the deck's names:
-/// its populations, and the pairs of them.
+/// its populations, and the pairs of them; a replica that failed alone
+/// (RunSummary::replica_failures) has its failure and its own end.
 std::vector<RunSummary> replicaSummaries(const RunSummary& merged, std::size_t replicas);
 
 /// Passes each write to the writer of the replica whose tag its population
@@ -68,6 +70,12 @@ class ReplicaWriter final : public io::OutputWriter {
   /// The first replica's file.
   const std::string& path() const override;
 
+  /// Replica r failed alone (RunSummary::replica_failures) at stop_ms: the
+  /// network's end, written to every file (the root's `complete` and
+  /// `stopped_at_ms`), reaches its file as complete = false, its failure
+  /// and its own stop.
+  void markFailed(std::size_t r, const std::string& failure, double stop_ms);
+
  private:
   /// The replica a name or path belongs to (npos: none) and the path under
   /// the deck's names.
@@ -85,6 +93,11 @@ class ReplicaWriter final : public io::OutputWriter {
   io::OutputWriter& writerOf(const std::string& population, std::string& deck_name) const;
 
   std::vector<std::unique_ptr<io::OutputWriter>> _writers;
+  struct Failure {
+    std::string failure;
+    double stop_ms;
+  };
+  std::map<std::size_t, Failure> _failed;  // markFailed's
 };
 
 }  // namespace cbgtc

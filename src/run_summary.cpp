@@ -238,9 +238,12 @@ PopulationSummary Simulation::gatherSummary(Population& r, std::int64_t steps_do
     std::int64_t pulses = 0;
     for (std::size_t m = 0; m < onsets.extent(0); ++m)
       if (onsets(m) >= st.relay_from_ms && onsets(m) + st.relay_window_ms <= st.relay_to_ms) ++pulses;
-    const auto answered = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), st.relay_answered);
-    const auto bursts = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), st.relay_bursts);
-    const auto spurious = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), st.relay_spurious);
+    const auto answered =
+        Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), st.relayColumn(st.relay_answered));
+    const auto bursts =
+        Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), st.relayColumn(st.relay_bursts));
+    const auto spurious =
+        Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), st.relayColumn(st.relay_spurious));
     for (std::size_t i = 0; i < answered.extent(0); ++i) {
       relay[1] += static_cast<double>(pulses - answered(i));
       relay[2] += static_cast<double>(bursts(i));
@@ -443,9 +446,13 @@ void Simulation::summarizeRun(std::int64_t steps_done, io::OutputWriter* writer,
   const bool comodulogram = writer != nullptr && _config.analysis.comodulogram;
   for (const Population& p : _populations) settings.push_back(traceSettings(p, comodulogram));
   std::vector<analysis::TraceMetrics> metrics(n);
-  forEachIndex(n, analysisThreads(),
-               [&](std::size_t q) { metrics[q] = analysis::traceMetrics(gathered[q].lfp, settings[q]); });
+  // A failed replica's values are no results (its summary is replaced):
+  // neither analysed nor written.
+  forEachIndex(n, analysisThreads(), [&](std::size_t q) {
+    if (!replicaFailed(q)) metrics[q] = analysis::traceMetrics(gathered[q].lfp, settings[q]);
+  });
   for (std::size_t q = 0; q < n; ++q) {
+    if (replicaFailed(q)) continue;
     applyTraceMetrics(metrics[q], summary.populations[q]);
     // A spike source has no synaptic current: no LFP proxy, as its spectral
     // metrics already say (its trace is all zeros, not a silent proxy).
@@ -484,11 +491,14 @@ std::vector<PairSummary> Simulation::summarizePairs(const std::vector<GatheredPo
     }
   }
   std::vector<analysis::Coherence> coherences(pairs.size());
+  // (A failed replica's pairs keep NaN, unwritten.)
   forEachIndex(pairs.size(), analysisThreads(), [&](std::size_t i) {
+    if (replicaFailed(members[i].first)) return;
     coherences[i] = analysis::coherence(gathered[members[i].first].lfp, gathered[members[i].second].lfp,
                                         fs_hz, welch_settings);
   });
   for (std::size_t i = 0; i < pairs.size(); ++i) {
+    if (replicaFailed(members[i].first)) continue;
     const analysis::Coherence& c = coherences[i];
     PairSummary& pair = pairs[i];
     // One segment's coherence is 1 at every frequency, whatever the signals.

@@ -33,6 +33,33 @@ std::string Simulation::nonFiniteMessage(std::int64_t code) const {
   return text;
 }
 
+bool Simulation::failReplicas(step_type steps_done) {
+  // Every rank's first non-finite state of each population (collective:
+  // every rank saw the same verdict). A replica's first one names it.
+  std::vector<std::int64_t> first = _spikes.hostNonFiniteByPopulation();
+  _comm.min(first);
+  std::map<std::size_t, std::int64_t> fresh;  // replica -> its first code
+  for (std::size_t x = 0; x < first.size(); ++x) {
+    const std::size_t r = _replica_of[x];
+    if (first[x] == SpikeBuffer<MemorySpace>::all_finite || r == std::string::npos ||
+        _replica_failures.count(r))
+      continue;
+    const auto [it, added] = fresh.emplace(r, first[x]);
+    if (!added) it->second = std::min(it->second, first[x]);
+  }
+  for (const auto& [r, code] : fresh)
+    _replica_failures[r] = ReplicaFailure{nonFiniteMessage(code), steps_done};
+  // Later states of a failed replica no longer reach the shared counter
+  // (SpikeBuffer::flagNonFinite): it shows the next replica's failure.
+  _spikes.clearNonFinite();
+  _first_non_finite = SpikeBuffer<MemorySpace>::all_finite;
+  return _replica_failures.size() >= _replicas;
+}
+
+bool Simulation::replicaFailed(std::size_t population) const {
+  return _replicas > 0 && _replica_failures.count(_replica_of[population]) > 0;
+}
+
 // Steps [k0, k1) (t_k = k·dt is the start of step k). In step k every
 // population (this rank's block of it) advances from t_k to t_{k+1} with
 // input x_k − I_syn, where I_syn = Σ g_k·(V_k − E) and g_k includes every
@@ -211,8 +238,10 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
     recordings_due = v[2] == 0;
     if (recordings_due) last_recording_flush = now;
     if (v[1] != SpikeBuffer<MemorySpace>::all_finite) {
-      failure = nonFiniteMessage(v[1]);
-      return true;
+      if (_replicas == 0 || failReplicas(done)) {
+        failure = nonFiniteMessage(v[1]);
+        return true;
+      }
     }
     stopped = v[0] == 0;
     return stopped;
@@ -295,6 +324,7 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
   summary.first_step = _start_step;
   summary.complete = !stopped && failure.empty();
   summary.failure = failure;
+  summary.replica_failures = _replica_failures;
   summary.phases = _phases;
   summarizeRun(done, writer, summary);
   summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -76,6 +76,14 @@ struct PairSummary {
   double beta_coherence = 0.0;  // mean over the beta band's bins; NaN where undefined
 };
 
+/// A replica of a merged network (src/replicas.hpp) that diverged while the
+/// others went on: why, and the step its run ended at, as its run alone
+/// would have (the end of the epoch of its first non-finite state).
+struct ReplicaFailure {
+  std::string failure;
+  std::int64_t steps = 0;
+};
+
 struct RunSummary {
   std::vector<PopulationSummary> populations;
   std::vector<PairSummary> pairs;   // every pair of populations with a membrane, in deck order
@@ -84,6 +92,7 @@ struct RunSummary {
   std::int64_t first_step = 0;      // the step it started at (a checkpoint's, or 0)
   bool complete = true;             // false when stopped early or failed
   std::string failure;              // why the run failed ("": it did not), e.g. a non-finite state
+  std::map<std::size_t, ReplicaFailure> replica_failures;  // by replica: failed alone, the others ran on
   double wall_seconds = 0.0;        // the whole run, analysis and output included
   double loop_seconds = 0.0;        // the step loop alone (fenced): what benchmarks divide by steps
 };
@@ -140,7 +149,10 @@ class Simulation {
 
   /// Runs every step, or until *stop becomes true on any rank, or until a
   /// state turns non-finite (RunSummary::failure), both checked once per
-  /// epoch. writer (rank 0 only; may be null) receives the recorded
+  /// epoch. In a merged network of replicas a replica whose state turns
+  /// non-finite fails alone (RunSummary::replica_failures): the others,
+  /// which share no neuron with it, run on, and the run fails only when
+  /// every replica has. writer (rank 0 only; may be null) receives the recorded
   /// data; `reports` (rank 0 only; empty or one per file of
   /// recordFiles(recordPlans(config)), each may be null) the [record]
   /// sections' reports; progress lines go to `progress` when it is not null.
@@ -201,6 +213,12 @@ class Simulation {
   Kokkos::View<std::uint64_t*, MemorySpace> _spike_keys;         // sort keys (GPUs)
   PhaseTimes _phases;
   std::int64_t _first_non_finite = SpikeBuffer<MemorySpace>::all_finite;  // on this rank
+  // A merged network's replica of each population (none: a network of one
+  // run), and its replicas that failed (their spikes and metrics are not
+  // written from then on).
+  std::vector<std::size_t> _replica_of;
+  std::size_t _replicas = 0;
+  std::map<std::size_t, ReplicaFailure> _replica_failures;
   SteppersByModel _steppers;  // advance()'s, kept for their capacity
   StepperTableByModel _stepper_table;  // advance()'s device copy of them, where one launch takes them all
   // advance()'s sums of every population in one launch each.
@@ -222,6 +240,11 @@ class Simulation {
   std::string _restored_from;  // restore()'s checkpoint, which this run's may replace
 
   std::string nonFiniteMessage(std::int64_t code) const;
+  /// Marks the replicas whose state turned non-finite by step steps_done as
+  /// failed, there (collective); true when every replica has failed.
+  bool failReplicas(step_type steps_done);
+  /// Whether the population's replica failed (a network of replicas).
+  bool replicaFailed(std::size_t population) const;
   template <class Stage>
   void onEveryRank(Stage&& stage);
   void buildPopulations();

@@ -911,6 +911,41 @@ TEST(CliEnsemble, ReplicasInOneFileHoldTheSingleRuns) {
 #endif
 
 #ifdef CBGTC_ENABLE_HDF5
+// In one file of replicas, one that diverges alone is marked in
+// /replicas/j/failure with its end; its sections hold its run's spikes up to
+// there and no metrics, and the file is complete for the others.
+TEST(CliEnsemble, AReplicaThatDivergesIsMarkedInTheFileOfItsNetwork) {
+  TempDir dir;
+  const std::string merged = (dir / "ens_0-1.h5").string(), single = (dir / "single.h5").string();
+  const RunResult e = runCbgtc(smallRun(dir, (dir / "ens.h5").string(),
+                                        "--ensemble.replicas=2 --ensemble.replica_files=one "
+                                        "'--ensemble.grid=projection.gpe_stn.g_total = 1, 1e300'"),
+                               dir);
+  EXPECT_EQ(e.exit_code, 1) << e.err;
+  EXPECT_NE(e.err.find("(replica 1 in " + merged +
+                       "); its part of the file is marked failed (/replicas/1/failure)"),
+            std::string::npos)
+      << e.err;
+  const RunResult s = runCbgtc(smallRun(dir, single, "--projection.gpe_stn.g_total=1e300"), dir);
+  EXPECT_EQ(s.exit_code, 1) << s.err;
+  for (const char* pop : {"STN", "GPe", "GPi"}) {
+    const Spikes a = readSpikes(single, pop), b = readSpikes(merged, std::string(pop) + "~1");
+    EXPECT_FALSE(a.times_ms.empty()) << pop;
+    EXPECT_EQ(a.times_ms, b.times_ms) << pop;
+    EXPECT_TRUE(objectExists(merged, std::string("/metrics/") + pop + "~0")) << pop;
+    EXPECT_FALSE(objectExists(merged, std::string("/metrics/") + pop + "~1")) << pop;
+  }
+  EXPECT_EQ(readDoubleAttribute(merged, "/replicas/1/failure", "stopped_at_ms"),
+            readDoubleAttribute(single, "/", "stopped_at_ms"));
+  EXPECT_NE(
+      readStringAttribute(merged, "/replicas/1/failure", "message").find("population STN~1 has a membrane"),
+      std::string::npos);
+  EXPECT_FALSE(objectExists(merged, "/replicas/0/failure"));
+  EXPECT_EQ(readStringAttribute(merged, "/", "complete"), "true");
+}
+#endif
+
+#ifdef CBGTC_ENABLE_HDF5
 // A replica whose smallest delay is longer than its network's (and so its
 // epoch) writes the metrics of its single run, bit for bit.
 TEST(CliEnsemble, ReplicasOfOtherDelaysWriteTheSingleRunsMetrics) {
@@ -981,26 +1016,82 @@ TEST(CliEnsemble, WithoutRunFilesTheTableIsThatOfTheRunsAlone) {
   EXPECT_EQ(written, std::vector<std::string>{"ens_ensemble.tsv"});
 }
 
-// A replica that diverges without run files fails its network: the error
-// names the replica, not a file, and the table marks both runs failed.
+// A replica that diverges without run files fails alone: the error names
+// the replica, not a file, the table marks its rows failed, and the other
+// run's rows are those of the same run alone.
 TEST(CliEnsemble, WithoutRunFilesAFailureNamesTheReplica) {
-  TempDir dir;
-  const RunResult r = runCbgtc(smallRun(dir, (dir / "ens.h5").string(),
-                                        "--ensemble.replicas=2 --ensemble.replica_files=none "
-                                        "'--ensemble.grid=projection.gpe_stn.g_total = 1, 1e300'"),
-                               dir);
+  TempDir dir, alone;
+  const std::string grid =
+      " '--ensemble.grid=projection.gpe_stn.g_total = 1, 1e300' --analysis.burn_in_ms=50";
+  const RunResult r = runCbgtc(
+      smallRun(dir, (dir / "ens.h5").string(), "--ensemble.replicas=2 --ensemble.replica_files=none" + grid),
+      dir);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("the integration diverged"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("(replica 1 of a network of 2 runs, ensemble.replicas); it writes no file"),
             std::string::npos)
       << r.err;
+  EXPECT_NE(r.out.find("run 0: seed 42, projection.gpe_stn.g_total=1: done"), std::string::npos) << r.out;
+  const RunResult s = runCbgtc(smallRun(alone, (alone / "ens.h5").string(), grid), alone);
+  EXPECT_EQ(s.exit_code, 1) << s.err;
+  const auto rows = [](const std::string& table, const std::string& run) {
+    std::istringstream lines(table);
+    std::vector<std::string> out;
+    for (std::string line; std::getline(lines, line);)
+      if (line.rfind(run + "\t", 0) == 0) out.push_back(line);
+    return out;
+  };
   const std::string table = slurp(dir / "ens_ensemble.tsv");
-  std::istringstream lines(table);
-  int failed = 0;
-  for (std::string line; std::getline(lines, line);)
-    failed += line.rfind("run ", 0) == 0 && line.size() > 7 && line.substr(line.size() - 7) == "\tfailed";
-  EXPECT_EQ(failed, 12) << table;  // 2 runs: 3 populations and 3 pairs each
+  const std::vector<std::string> ok = rows(table, "run 0"), failed = rows(table, "run 1");
+  ASSERT_EQ(ok.size(), 6u) << table;  // 3 populations and 3 pairs
+  ASSERT_EQ(failed.size(), 6u) << table;
+  for (const std::string& line : failed) EXPECT_EQ(line.substr(line.size() - 7), "\tfailed") << line;
+  EXPECT_EQ(ok, rows(slurp(alone / "ens_ensemble.tsv"), "run 0"));
+  for (const std::string& line : ok) EXPECT_EQ(line.substr(line.size() - 3), "\tok") << line;
 }
+
+#ifdef CBGTC_ENABLE_HDF5
+// Replicas that diverge fail alone, each where its run alone would have:
+// its file holds that run's spikes, end and failure, and the network's other
+// replicas run on to write their runs' files. Replica 0 diverges first and
+// goes on being advanced (its state NaN) while replica 1 diverges later.
+TEST(CliEnsemble, AReplicaThatDivergesFailsAlone) {
+  TempDir dir;
+  const std::string stimulus =
+      " --stimulus.d.population=GPi --stimulus.d.start_ms=100 --analysis.burn_in_ms=50";
+  const RunResult e = runCbgtc(
+      smallRun(
+          dir, (dir / "ens.h5").string(),
+          "--ensemble.replicas=3 '--ensemble.sets=projection.gpe_stn.g_total=1e300, stimulus.d.amplitude=2; "
+          "stimulus.d.amplitude=1e300; stimulus.d.amplitude=2'" +
+              stimulus),
+      dir);
+  EXPECT_EQ(e.exit_code, 1) << e.err;
+  EXPECT_EQ(std::count(e.err.begin(), e.err.end(), '\n'), 2) << e.err;  // one line per failed run
+  const char* alone[] = {"--projection.gpe_stn.g_total=1e300 --stimulus.d.amplitude=2",
+                         "--stimulus.d.amplitude=1e300", "--stimulus.d.amplitude=2"};
+  for (int r = 0; r < 3; ++r) {
+    const std::string single = (dir / ("single_" + std::to_string(r) + ".h5")).string(),
+                      replica = (dir / ("ens_" + std::to_string(r) + ".h5")).string();
+    const RunResult s = runCbgtc(smallRun(dir, single, std::string(alone[r]) + stimulus), dir);
+    EXPECT_EQ(s.exit_code, r < 2 ? 1 : 0) << s.err;
+    expectSameSpikes(replica, single);
+    EXPECT_EQ(readDoubleAttribute(replica, "/", "stopped_at_ms"),
+              readDoubleAttribute(single, "/", "stopped_at_ms"))
+        << r;
+    EXPECT_EQ(readStringAttribute(replica, "/", "complete"), r < 2 ? "false" : "true") << r;
+    if (r < 2)
+      EXPECT_EQ(readStringAttribute(replica, "/", "failure"), readStringAttribute(single, "/", "failure"))
+          << r;
+    else
+      EXPECT_EQ(readDoubleAttribute(replica, "/metrics/GPi", "rate_hz"),
+                readDoubleAttribute(single, "/metrics/GPi", "rate_hz"));
+  }
+  // They failed at different times: 20 and 105 ms.
+  EXPECT_LT(readDoubleAttribute((dir / "ens_0.h5").string(), "/", "stopped_at_ms"),
+            readDoubleAttribute((dir / "ens_1.h5").string(), "/", "stopped_at_ms"));
+}
+#endif
 
 // Without run files, what the runs were asked to write elsewhere is refused
 // with one line naming the key, before anything is written.

@@ -107,7 +107,8 @@ class Run:
     stimuli: Dict[str, Dict[str, object]] = field(default_factory=dict)
     timers: Dict[str, float] = field(default_factory=dict)  # /timers, with output.timers
     # /replicas/<j> of a file of replicas (ensemble.replica_files = one): run, seed and values
-    # ("key=value ..." or "-") of the run whose sections are "<name>~j"
+    # ("key=value ..." or "-") of the run whose sections are "<name>~j", and for one that failed
+    # alone its failure and stopped_at_ms
     replicas: Dict[int, Dict[str, object]] = field(default_factory=dict)
 
     @property
@@ -286,6 +287,9 @@ def read(path: str) -> Run:
             r = {k: typed(v) for k, v in group.attrs.items()}
             if "overrides" in group:
                 r["values"] = typed(group["overrides"].attrs.get("values", "-"))
+            if "failure" in group:  # it diverged alone: its sections end at stopped_at_ms
+                r["failure"] = str(group["failure"].attrs.get("message", ""))
+                r["stopped_at_ms"] = float(group["failure"].attrs.get("stopped_at_ms", 0.0))
             run.replicas[int(j)] = r
         if run.replicas:  # run j's populations are "<name>~j"
             run.populations = [f"{p}~{j}" for p in populations for j in sorted(run.replicas)]

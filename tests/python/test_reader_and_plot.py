@@ -419,6 +419,27 @@ class FileOfReplicas(unittest.TestCase):
                 self.assertTrue(same, f"{key}: {mine[key]} against {value}")
 
 
+    def test_a_replica_that_failed_alone_says_so(self):
+        # Its failure and end, which are its run's alone; the plot of the file still draws.
+        with tempfile.TemporaryDirectory() as folder:
+            def run(name, *args):
+                done = subprocess.run([EXE, "--simulation.duration_ms=100", f"--output.file={os.path.join(folder, name)}",
+                                       *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                self.assertEqual(done.returncode, 1, done.stderr)
+                return os.path.join(folder, name)
+
+            run("e.h5", "--ensemble.grid=projection.gpe_stn.g_total = 1, 1e300", "--ensemble.replicas=2",
+                "--ensemble.replica_files=one")
+            merged = cbgtc.read(os.path.join(folder, "e_0-1.h5"))
+            alone = cbgtc.read(run("s.h5", "--projection.gpe_stn.g_total=1e300"))
+            self.assertNotIn("failure", merged.replicas[0])
+            self.assertEqual(merged.replicas[1]["stopped_at_ms"], alone.duration_ms)
+            self.assertLess(alone.duration_ms, 100)
+            self.assertEqual(merged.replicas[1]["failure"].replace("STN~1", "STN"), alone.attrs["failure"])
+            np.testing.assert_array_equal(merged.spikes["GPe~1"][0], alone.spikes["GPe"][0])
+            cbgtc.plot.summary(merged)
+
+
 class FileWithoutSpikes(Fixture):
     """output.spikes = false: the file has LFP proxies, spectra and metrics, no /spikes."""
     ARGS = ("--output.spikes=false",)
