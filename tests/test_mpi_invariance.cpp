@@ -403,6 +403,58 @@ TEST(MpiInvariance, ReplicasGiveTheSeparateRunsOnAnyRankCount) {
   }
 }
 
+// Replicas that diverge fail alone, at different times, on any rank count:
+// each run's status, end and spikes are those of the runs made one by one
+// (and so is the table on one rank; on several, its metrics may differ in
+// the last bits of sums over ranks, docs/network.md).
+TEST(MpiInvariance, DivergedReplicasFailAloneOnAnyRankCount) {
+  TempDir dir;
+  const std::string deck =
+      "--config '" + inputDeck("default.ini") +
+      "' --simulation.duration_ms=150 --analysis.burn_in_ms=50 --stimulus.d.population=GPi "
+      "--stimulus.d.start_ms=60 '--ensemble.sets=projection.gpe_stn.g_total=1e300, "
+      "stimulus.d.amplitude=2; stimulus.d.amplitude=1e300; stimulus.d.amplitude=2'";
+  const auto run = [&](int np, int replicas) {
+    const std::string name = "np" + std::to_string(np) + "r" + std::to_string(replicas);
+    const RunResult r = runRanks(np,
+                                 deck + " --ensemble.replicas=" + std::to_string(replicas) +
+                                     " --output.file='" + (dir / (name + ".h5")).string() + "'",
+                                 dir);
+    EXPECT_EQ(r.exit_code, 1) << name << "\n" << r.err;
+    return name;
+  };
+  // Each run row's run and status.
+  const auto statuses = [](const std::string& table) {
+    std::istringstream lines(table);
+    std::vector<std::string> out;
+    for (std::string line; std::getline(lines, line);)
+      if (line.rfind("run ", 0) == 0)
+        out.push_back(line.substr(0, line.find('\t')) + line.substr(line.rfind('\t')));
+    return out;
+  };
+  const std::string alone = run(1, 1);
+  const std::string table = slurp(dir / (alone + "_ensemble.tsv"));
+  const std::vector<std::string> expected = statuses(table);
+  ASSERT_EQ(expected.size(), 18u) << table;  // 3 runs, 3 populations and 3 pairs each
+  EXPECT_EQ(expected[0], "run 0\tfailed");
+  EXPECT_EQ(expected[6], "run 1\tfailed");
+  EXPECT_EQ(expected[12], "run 2\tok");
+  for (int np : {1, 2, 3}) {
+    const std::string merged = run(np, 3);
+    if (np == 1) EXPECT_EQ(slurp(dir / (merged + "_ensemble.tsv")), table);
+    EXPECT_EQ(statuses(slurp(dir / (merged + "_ensemble.tsv"))), expected) << merged;
+    for (int k = 0; k < 3; ++k) {
+      const std::string file = "_" + std::to_string(k) + ".h5";
+      EXPECT_EQ(readDoubleAttribute((dir / (merged + file)).string(), "/", "stopped_at_ms"),
+                readDoubleAttribute((dir / (alone + file)).string(), "/", "stopped_at_ms"))
+          << merged << " run " << k;
+      const Spikes one = readSpikes((dir / (alone + file)).string(), "GPi");
+      const Spikes many = readSpikes((dir / (merged + file)).string(), "GPi");
+      EXPECT_EQ(one.times_ms, many.times_ms) << merged << " run " << k;
+    }
+  }
+}
+
 #ifdef CBGTC_ENABLE_HDF5
 // Runs with other populations (a set that adds one) each have their own
 // rows in the table, with their own file's numbers, on one rank and spread
