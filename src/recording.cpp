@@ -67,11 +67,19 @@ void Simulation::writePlacementAndReach(io::OutputWriter& writer) const {
 // relay analysis of the file needs. Written when the run ends, so that a
 // stopped run lists the pulses it ran.
 void Simulation::writePulseOnsets(io::OutputWriter& writer, std::int64_t steps_done) const {
-  const double end_ms = static_cast<double>(steps_done) * _config.simulation.dt_ms;
-  for (const StimulusSettings& s : _config.stimuli)
-    if (isPulsed(s) && s.frequency_hz > 0)
-      writer.writeDataset("/stimuli/" + s.name, "pulse_onsets_ms", pulseOnsets(s, _config, end_ms),
-                          {{"units", "ms"}});
+  for (const StimulusSettings& s : _config.stimuli) {
+    if (!isPulsed(s) || s.frequency_hz <= 0) continue;
+    // A failed replica's stimuli end with it.
+    std::int64_t steps = steps_done;
+    const std::string tag = replicaTag(s.name);
+    if (tag.size() > 1) {
+      const auto failed = _replica_failures.find(std::stoul(tag.substr(1)));
+      if (failed != _replica_failures.end()) steps = failed->second.steps;
+    }
+    const double end_ms = static_cast<double>(steps) * _config.simulation.dt_ms;
+    writer.writeDataset("/stimuli/" + s.name, "pulse_onsets_ms", pulseOnsets(s, _config, end_ms),
+                        {{"units", "ms"}});
+  }
 }
 
 // LFP samples [lfp_device_first, upto) move from the device buffer to the

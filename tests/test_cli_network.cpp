@@ -1058,7 +1058,9 @@ TEST(CliEnsemble, WithoutRunFilesAFailureNamesTheReplica) {
 TEST(CliEnsemble, AReplicaThatDivergesFailsAlone) {
   TempDir dir;
   const std::string stimulus =
-      " --stimulus.d.population=GPi --stimulus.d.start_ms=100 --analysis.burn_in_ms=50";
+      " --stimulus.d.population=GPi --stimulus.d.start_ms=100 --analysis.burn_in_ms=50 "
+      "--stimulus.p.population=GPe"
+      " --stimulus.p.kind=pulse_train --stimulus.p.amplitude=1 --stimulus.p.frequency_hz=130";
   const RunResult e = runCbgtc(
       smallRun(
           dir, (dir / "ens.h5").string(),
@@ -1080,6 +1082,9 @@ TEST(CliEnsemble, AReplicaThatDivergesFailsAlone) {
               readDoubleAttribute(single, "/", "stopped_at_ms"))
         << r;
     EXPECT_EQ(readStringAttribute(replica, "/", "complete"), r < 2 ? "false" : "true") << r;
+    EXPECT_EQ(readDoubles(replica, "/stimuli/p/pulse_onsets_ms"),
+              readDoubles(single, "/stimuli/p/pulse_onsets_ms"))
+        << r;
     if (r < 2)
       EXPECT_EQ(readStringAttribute(replica, "/", "failure"), readStringAttribute(single, "/", "failure"))
           << r;
