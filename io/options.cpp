@@ -657,11 +657,38 @@ std::string readDeck(const std::string& path) {
 
 namespace {
 
+/// A value's text after '=' (whitespace at either end removed): the text
+/// between double quotes where it starts with one (a '#' inside is the
+/// value's), else the text before a trailing '#' comment. A '#' right after
+/// a value's text is refused rather than taken as a comment: it is more
+/// likely meant as part of a path or name (`file = run#2.h5`). `where`
+/// begins each complaint.
+std::string deckValue(const std::string& after_eq, const std::string& where) {
+  const std::string v = trimmed(after_eq);
+  if (!v.empty() && v.front() == '"') {
+    const auto close = v.find('"', 1);
+    if (close == std::string::npos)
+      throw ConfigError(where + "the quote that begins '" + v + "' is not closed");
+    const std::string rest = trimmed(v.substr(close + 1));
+    if (!rest.empty() && rest.front() != '#')
+      throw ConfigError(where + "'" + rest + "' follows the closing quote of '" + v.substr(0, close + 1) +
+                        "'");
+    return v.substr(1, close - 1);
+  }
+  const auto hash = v.find('#');
+  if (hash != std::string::npos && hash > 0 && !std::isspace(static_cast<unsigned char>(v[hash - 1])))
+    throw ConfigError(where + "'#' right after '" + v.substr(0, hash) +
+                      "' starts a comment: put a space before a comment, or the value in double quotes (\"" +
+                      v + "\") to keep it");
+  return trimmed(v.substr(0, hash));
+}
+
 /// The INI syntax boost::program_options reads ('#' comments, [section],
 /// key = value), scanned here so that every complaint can name its line.
 /// A line whose first character is ';' is a comment too, as in most INI
 /// dialects; within a line ';' is a value's (ensemble.grid and sets
 /// separate their points with it), so only '#' starts a trailing comment.
+/// A value may be quoted (deckValue).
 std::vector<DeckEntry> scanDeck(const std::string& path, const std::string& text) {
   std::vector<DeckEntry> entries;
   std::map<std::string, int> first_line;
@@ -693,7 +720,11 @@ std::vector<DeckEntry> scanDeck(const std::string& path, const std::string& text
                                         : " in the line (a deck is a text file)"));
       }
     }
-    const std::string s = trimmed(raw.substr(0, raw.find('#')));
+    // The comment begins at the first '#' before any '=' (a value's own
+    // comment: deckValue).
+    const auto eq_raw = raw.find('=');
+    const auto hash = raw.find('#');
+    const std::string s = trimmed(raw.substr(0, hash < eq_raw ? hash : std::string::npos));
     if (s.empty() || s.front() == ';') continue;
     if (s.front() == '[' && s.back() == ']') {
       requireKeys();
@@ -711,7 +742,7 @@ std::vector<DeckEntry> scanDeck(const std::string& path, const std::string& text
     if (name.empty()) throw ConfigError(where + "no key before '=' in '" + s + "'");
     DeckEntry e;
     e.key = section.empty() ? name : section + "." + name;
-    e.value = trimmed(s.substr(eq + 1));
+    e.value = deckValue(s.substr(eq + 1), where + e.key + ": ");
     e.line = line;
     const auto [it, fresh] = first_line.emplace(e.key, line);
     if (!fresh)

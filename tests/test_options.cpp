@@ -795,6 +795,24 @@ TEST(OptionsDeck, CommentsStartWithHashOrALeadingSemicolon) {
             "simulation.seed = 1, 2; population.STN.n = 5, 6");
 }
 
+// A value in double quotes is the text between them, a '#' included; a '#'
+// right after a value's text is refused, not silently taken as a comment
+// that cuts a path short.
+TEST(OptionsDeck, AQuotedValueKeepsItsHash) {
+  TempDir dir;
+  const std::string deck = (dir / "quotes.ini").string();
+  writeFile(deck, "[output]\nfile = \"a b#2.h5\"  # the file\n[simulation]\nduration_ms = \"100\"\n");
+  const CommandLine cl = parse({"--config", deck});
+  EXPECT_EQ(cl.config.output.file, "a b#2.h5");
+  EXPECT_EQ(cl.config.simulation.duration_ms, 100.0);
+  writeFile(deck, "[simulation]\nseed = 3\n[output]\nfile = run#2.h5\n");
+  expectRejected({"--config", deck}, {deck + ":4: output.file: '#' right after 'run'", "\"run#2.h5\""});
+  writeFile(deck, "[output]\nfile = \"run.h5\n");
+  expectRejected({"--config", deck}, {deck + ":2: output.file:", "not closed"});
+  writeFile(deck, "[output]\nfile = \"run\".h5\n");
+  expectRejected({"--config", deck}, {deck + ":2: output.file:", "'.h5' follows the closing quote"});
+}
+
 // ---------------------------------------------------------------- exact keys
 
 // boost guesses a key from any unambiguous prefix unless told not to; the
