@@ -237,9 +237,14 @@ struct SpikeBuffer {
   KOKKOS_INLINE_FUNCTION void flagNonFinite(step_type s) const {
     const std::int64_t code =
         (static_cast<std::int64_t>(s) << population_bits) | static_cast<std::int64_t>(population);
-    if (population < first_non_finite_of.extent(0) &&
-        Kokkos::atomic_fetch_min(&first_non_finite_of(population), code) <= code)
-      return;
+    if (population < first_non_finite_of.extent(0)) {
+      // A diverged population flags every step of its neurons: a plain read
+      // (the value only falls; a stale one costs an atomic) keeps them off
+      // one contended address.
+      if (first_non_finite_of(population) <= code ||
+          Kokkos::atomic_fetch_min(&first_non_finite_of(population), code) <= code)
+        return;
+    }
     Kokkos::atomic_fetch_min(&counter(first_non_finite), code);
   }
 };

@@ -716,7 +716,7 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
       // A replica that failed alone: its file (or its part of the network's)
       // ends as its run alone would have, marked failed.
       for (const auto& [r, f] : summary.replica_failures) {
-        if (!summary.failure.empty() || !outputError().empty()) break;
+        if (!outputError().empty()) break;
         const double replica_stop_ms = static_cast<double>(f.steps) * config.simulation.dt_ms;
         std::size_t named = 0;
         if (replica_writer)
@@ -764,9 +764,9 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
       return 1;
     }
     if (root && verbose) printSummary(config, summary, output.path());
-    // (A network whose replicas failed only in part ran: runEnsemble marks
-    // them from their summaries.)
-    if (root && summary.failure.empty())
+    // Each failed replica's own failure (runEnsemble marks them from their
+    // summaries; where only some failed, the network ran: exit code 0).
+    if (root)
       for (const auto& [r, f] : summary.replica_failures)
         std::fprintf(stderr, "cbgtc: error: %s; %s\n", forUser(f.failure).c_str(),
                      !files                 ? "it writes no file (ensemble.replica_files = none)"
@@ -775,7 +775,7 @@ int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file
                                                   .c_str()
                                             : "its output is marked incomplete");
     if (!summary.failure.empty()) {
-      if (root)
+      if (root && summary.replica_failures.empty())
         std::fprintf(stderr, "cbgtc: error: %s; %s\n", forUser(summary.failure).c_str(), incomplete.c_str());
       return 1;
     }
@@ -1130,9 +1130,10 @@ int runEnsemble(const char* program, const cbgtc::io::CommandLine& base,
               return t;
             }()
                 .c_str(),
-            run_rc == 0        ? "done"
-            : stop_signal != 0 ? "stopped"
-                               : "FAILED",
+            run_rc == 0                     ? "done"
+            : !summaries[r].failure.empty() ? "FAILED"
+            : stop_signal != 0              ? "stopped"
+                                            : "FAILED",
             summaries[r].wall_seconds,
             !plan.files ? "no file"
             : unit.one_file

@@ -148,8 +148,17 @@ void Simulation::flushRecording(Recording& r) {
       offset += rows * n_vars * n;
       first_cell += n;
     }
-    for (std::size_t v = 0; v < n_vars; ++v)
-      if (r.writers.size() == n_vars && r.writers[v]) r.writers[v]->appendReport(p.name, tables[v].data(), rows);
+    // A failed replica's rows end with it: its samples m with m·every
+    // before the step it stopped at.
+    auto kept = static_cast<std::int64_t>(rows);
+    if (replicaFailed(r.plan.population)) {
+      const step_type every = r.plan.every_steps;
+      const step_type stop = _replica_failures.at(_replica_of[r.plan.population]).steps;
+      kept = std::clamp<std::int64_t>((stop + every - 1) / every - r.first_sample, 0, kept);
+    }
+    for (std::size_t v = 0; v < n_vars && kept > 0; ++v)
+      if (r.writers.size() == n_vars && r.writers[v])
+        r.writers[v]->appendReport(p.name, tables[v].data(), static_cast<std::size_t>(kept));
   }
   r.first_sample += r.filled;
   r.filled = 0;

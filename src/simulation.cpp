@@ -33,7 +33,7 @@ std::string Simulation::nonFiniteMessage(std::int64_t code) const {
   return text;
 }
 
-bool Simulation::failReplicas(step_type steps_done) {
+std::string Simulation::failReplicas(step_type steps_done) {
   // Every rank's first non-finite state of each population (collective:
   // every rank saw the same verdict). A replica's first one names it.
   std::vector<std::int64_t> first = _spikes.hostNonFiniteByPopulation();
@@ -47,13 +47,16 @@ bool Simulation::failReplicas(step_type steps_done) {
     const auto [it, added] = fresh.emplace(r, first[x]);
     if (!added) it->second = std::min(it->second, first[x]);
   }
-  for (const auto& [r, code] : fresh)
+  std::string newest;
+  for (const auto& [r, code] : fresh) {
     _replica_failures[r] = ReplicaFailure{nonFiniteMessage(code), steps_done};
+    newest = _replica_failures[r].failure;
+  }
   // Later states of a failed replica no longer reach the shared counter
   // (SpikeBuffer::flagNonFinite): it shows the next replica's failure.
   _spikes.clearNonFinite();
   _first_non_finite = SpikeBuffer<MemorySpace>::all_finite;
-  return _replica_failures.size() >= _replicas;
+  return newest;
 }
 
 bool Simulation::replicaFailed(std::size_t population) const {
@@ -238,8 +241,13 @@ RunSummary Simulation::run(io::OutputWriter* writer, const std::atomic<bool>* st
     recordings_due = v[2] == 0;
     if (recordings_due) last_recording_flush = now;
     if (v[1] != SpikeBuffer<MemorySpace>::all_finite) {
-      if (_replicas == 0 || failReplicas(done)) {
+      if (_replicas == 0) {
         failure = nonFiniteMessage(v[1]);
+        return true;
+      }
+      const std::string newest = failReplicas(done);
+      if (_replica_failures.size() >= _replicas) {
+        failure = newest;
         return true;
       }
     }

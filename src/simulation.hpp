@@ -241,8 +241,8 @@ class Simulation {
 
   std::string nonFiniteMessage(std::int64_t code) const;
   /// Marks the replicas whose state turned non-finite by step steps_done as
-  /// failed, there (collective); true when every replica has failed.
-  bool failReplicas(step_type steps_done);
+  /// failed, there (collective); the failure of the last one marked.
+  std::string failReplicas(step_type steps_done);
   /// Whether the population's replica failed (a network of replicas).
   bool replicaFailed(std::size_t population) const;
   template <class Stage>

@@ -911,6 +911,39 @@ TEST(CliEnsemble, ReplicasInOneFileHoldTheSingleRuns) {
 #endif
 
 #ifdef CBGTC_ENABLE_HDF5
+// Where every replica of a network diverges, at different times, each file
+// still holds its own run's end and failure, and each is named on stderr.
+TEST(CliEnsemble, ReplicasThatAllDivergeKeepTheirOwnFailures) {
+  TempDir dir;
+  const std::string stimulus = " --stimulus.d.population=GPi --stimulus.d.start_ms=100";
+  const RunResult e =
+      runCbgtc(smallRun(dir, (dir / "ens.h5").string(),
+                        "--ensemble.replicas=2 '--ensemble.sets=projection.gpe_stn.g_total=1e300, "
+                        "stimulus.d.amplitude=2; stimulus.d.amplitude=1e300'" +
+                            stimulus),
+               dir);
+  EXPECT_EQ(e.exit_code, 1) << e.err;
+  std::size_t errors = 0;
+  for (auto at = e.err.find("cbgtc: error:"); at != std::string::npos;
+       at = e.err.find("cbgtc: error:", at + 1))
+    ++errors;
+  EXPECT_EQ(errors, 2u) << e.err;
+  const char* alone[] = {"--projection.gpe_stn.g_total=1e300 --stimulus.d.amplitude=2",
+                         "--stimulus.d.amplitude=1e300"};
+  for (int r = 0; r < 2; ++r) {
+    const std::string single = (dir / ("single_" + std::to_string(r) + ".h5")).string(),
+                      replica = (dir / ("ens_" + std::to_string(r) + ".h5")).string();
+    EXPECT_EQ(runCbgtc(smallRun(dir, single, std::string(alone[r]) + stimulus), dir).exit_code, 1);
+    EXPECT_EQ(readDoubleAttribute(replica, "/", "stopped_at_ms"),
+              readDoubleAttribute(single, "/", "stopped_at_ms"))
+        << r;
+    EXPECT_EQ(readStringAttribute(replica, "/", "failure"), readStringAttribute(single, "/", "failure")) << r;
+    EXPECT_NE(e.err.find("ens_" + std::to_string(r) + ".h5)"), std::string::npos) << e.err;
+  }
+}
+#endif
+
+#ifdef CBGTC_ENABLE_HDF5
 // In one file of replicas, one that diverges alone is marked in
 // /replicas/j/failure with its end; its sections hold its run's spikes up to
 // there and no metrics, and the file is complete for the others.
@@ -1085,6 +1118,13 @@ TEST(CliEnsemble, AReplicaThatDivergesFailsAlone) {
     EXPECT_EQ(readDoubles(replica, "/stimuli/p/pulse_onsets_ms"),
               readDoubles(single, "/stimuli/p/pulse_onsets_ms"))
         << r;
+    // The recorded potentials too, bit for bit (NaN where the run diverged).
+    for (const char* pop : {"STN", "GPi"}) {
+      const std::string report = std::string("/report/") + pop + "/data";
+      const std::vector<float> a = readFloats(replica, report), b = readFloats(single, report);
+      ASSERT_EQ(a.size(), b.size()) << r << " " << pop;
+      EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << r << " " << pop;
+    }
     if (r < 2)
       EXPECT_EQ(readStringAttribute(replica, "/", "failure"), readStringAttribute(single, "/", "failure"))
           << r;
