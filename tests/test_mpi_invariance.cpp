@@ -368,6 +368,23 @@ TEST(MpiInvariance, EnsembleTablesAreIdentical) {
   EXPECT_EQ(tables[0], tables[2]);
 }
 
+namespace {
+
+// The ensemble of `deck` on np ranks with ensemble.replicas = `replicas`,
+// writing np<np>r<replicas>*.h5 in `dir`, expected to exit with `code`: the
+// files' stem.
+std::string runReplicasOnRanks(const TempDir& dir, const std::string& deck, int np, int replicas, int code) {
+  const std::string name = "np" + std::to_string(np) + "r" + std::to_string(replicas);
+  const RunResult r = runRanks(np,
+                               deck + " --ensemble.replicas=" + std::to_string(replicas) +
+                                   " --output.file='" + (dir / (name + ".h5")).string() + "'",
+                               dir);
+  EXPECT_EQ(r.exit_code, code) << name << "\n" << r.err;
+  return name;
+}
+
+}  // namespace
+
 // An ensemble run as replicas of one network (ensemble.replicas = 4: six
 // runs in a network of four and one of two) on 1, 2 and 3 ranks writes the
 // table and the spikes of the runs made one by one on one rank.
@@ -376,15 +393,7 @@ TEST(MpiInvariance, ReplicasGiveTheSeparateRunsOnAnyRankCount) {
   const std::string deck = "--config '" + inputDeck("default.ini") +
                            "' --simulation.duration_ms=150 --ensemble.seeds=1-3 "
                            "'--ensemble.grid=population.GPe.I_e = 300, 250'";
-  const auto run = [&](int np, int replicas) {
-    const std::string name = "np" + std::to_string(np) + "r" + std::to_string(replicas);
-    const RunResult r = runRanks(np,
-                                 deck + " --ensemble.replicas=" + std::to_string(replicas) +
-                                     " --output.file='" + (dir / (name + ".h5")).string() + "'",
-                                 dir);
-    EXPECT_EQ(r.exit_code, 0) << name << "\n" << r.err;
-    return name;
-  };
+  const auto run = [&](int np, int replicas) { return runReplicasOnRanks(dir, deck, np, replicas, 0); };
   const std::string alone = run(1, 1);
   const std::string table = slurp(dir / (alone + "_ensemble.tsv"));
   ASSERT_FALSE(table.empty());
@@ -414,15 +423,7 @@ TEST(MpiInvariance, DivergedReplicasFailAloneOnAnyRankCount) {
       "' --simulation.duration_ms=150 --analysis.burn_in_ms=50 --stimulus.d.population=GPi "
       "--stimulus.d.start_ms=60 '--ensemble.sets=projection.gpe_stn.g_total=1e300, "
       "stimulus.d.amplitude=2; stimulus.d.amplitude=1e300; stimulus.d.amplitude=2'";
-  const auto run = [&](int np, int replicas) {
-    const std::string name = "np" + std::to_string(np) + "r" + std::to_string(replicas);
-    const RunResult r = runRanks(np,
-                                 deck + " --ensemble.replicas=" + std::to_string(replicas) +
-                                     " --output.file='" + (dir / (name + ".h5")).string() + "'",
-                                 dir);
-    EXPECT_EQ(r.exit_code, 1) << name << "\n" << r.err;
-    return name;
-  };
+  const auto run = [&](int np, int replicas) { return runReplicasOnRanks(dir, deck, np, replicas, 1); };
   // Each run row's run and status.
   const auto statuses = [](const std::string& table) {
     std::istringstream lines(table);
