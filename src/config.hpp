@@ -326,6 +326,13 @@ inline std::string replicaTag(const std::string& name) {
   return name.substr(at, end - at);
 }
 
+/// The replica a name's tag names (replicaTag), or npos for a name of no
+/// replica.
+inline std::size_t replicaOf(const std::string& name) {
+  const std::string tag = replicaTag(name);
+  return tag.size() > 1 ? static_cast<std::size_t>(std::stoul(tag.substr(1))) : std::string::npos;
+}
+
 /// A deck section's name: letters, digits and '_' (it is also an HDF5
 /// group and a random key); or a replica's copy of one, "<random.name>~<n>".
 bool validSectionName(const std::string& name, const RandomIdentity& random);

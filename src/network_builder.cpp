@@ -335,12 +335,10 @@ void Simulation::buildPopulations() {
   _spikes = SpikeBuffer<MemorySpace>("Network", spike_capacity);
   // A merged network's replicas fail one by one (run()), from each
   // population's first non-finite state.
-  _replica_of.assign(_populations.size(), std::string::npos);
-  for (std::size_t x = 0; x < _populations.size(); ++x) {
-    const std::string tag = replicaTag(_populations[x].name);
-    if (tag.size() < 2) continue;
-    _replica_of[x] = std::stoul(tag.substr(1));
-    _replicas = std::max(_replicas, _replica_of[x] + 1);
+  _replica_of.clear();
+  for (const Population& p : _populations) {
+    _replica_of.push_back(replicaOf(p.name));
+    if (_replica_of.back() != std::string::npos) _replicas = std::max(_replicas, _replica_of.back() + 1);
   }
   if (_replicas > 0) _spikes.keepNonFiniteByPopulation(_populations.size());
   for (auto& p : _populations) p.spikes = _spikes.forPopulation(p.position, p.localSize());

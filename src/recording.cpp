@@ -71,11 +71,8 @@ void Simulation::writePulseOnsets(io::OutputWriter& writer, std::int64_t steps_d
     if (!isPulsed(s) || s.frequency_hz <= 0) continue;
     // A failed replica's stimuli end with it.
     std::int64_t steps = steps_done;
-    const std::string tag = replicaTag(s.name);
-    if (tag.size() > 1) {
-      const auto failed = _replica_failures.find(std::stoul(tag.substr(1)));
-      if (failed != _replica_failures.end()) steps = failed->second.steps;
-    }
+    const auto failed = _replica_failures.find(replicaOf(s.name));
+    if (failed != _replica_failures.end()) steps = failed->second.steps;
     const double end_ms = static_cast<double>(steps) * _config.simulation.dt_ms;
     writer.writeDataset("/stimuli/" + s.name, "pulse_onsets_ms", pulseOnsets(s, _config, end_ms),
                         {{"units", "ms"}});
