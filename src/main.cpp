@@ -1404,7 +1404,14 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  cbgtc::comm::MpiSession mpi(argc, argv);
+  bool launched = false;
+  try {
+    launched = cbgtc::comm::startedAsMpiRank();
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+    return 2;
+  }
+  cbgtc::comm::MpiSession mpi(argc, argv, launched);
   const auto comm = cbgtc::comm::worldCommunicator();
   return runCbgtc(argc, argv, *comm);
 }

@@ -1,5 +1,5 @@
-// Test main: MPI (when built with it), then Kokkos, then GoogleTest; torn
-// down in reverse. Tests that launch mpiexec themselves are built with
+// Test main: MPI (when built with it and started by mpiexec), then Kokkos,
+// then GoogleTest; torn down in reverse. Tests that launch mpiexec themselves are built with
 // CBGTC_TEST_WITHOUT_MPI_INIT: a process inside an MPI job cannot start
 // another one.
 
@@ -13,7 +13,7 @@ int main(int argc, char* argv[]) {
 #ifdef CBGTC_TEST_WITHOUT_MPI_INIT
   cbgtc::comm::MpiSession mpi(argc, argv, false);
 #else
-  cbgtc::comm::MpiSession mpi(argc, argv);
+  cbgtc::comm::MpiSession mpi(argc, argv, cbgtc::comm::startedAsMpiRank());
 #endif
   Kokkos::ScopeGuard kokkos(argc, argv);
   ::testing::InitGoogleTest(&argc, argv);

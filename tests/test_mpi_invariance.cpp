@@ -650,3 +650,39 @@ TEST(MpiDeck, DeckFromStandardInputReachesEveryRank) {
   EXPECT_EQ(std::system(cmd.c_str()), 0) << slurp(out);
   EXPECT_NE(slurp(out).find("(400 steps)"), std::string::npos) << slurp(out);
 }
+
+// A process started alone does not initialise MPI (it is the one rank of a
+// build without MPI); CBGTC_MPI=on initialises it all the same. All three
+// give mpiexec -np 1's file; a CBGTC_MPI it does not know is refused by name.
+TEST(MpiStart, AProcessStartedAloneGivesOneRanksResults) {
+  TempDir dir;
+  const std::string deck = "--config '" + inputDeck("default.ini") +
+                           "' --simulation.duration_ms=300 --analysis.burn_in_ms=50 --output.file=";
+  const auto file = [&](const std::string& how) { return (dir / (how + ".h5")).string(); };
+  RunResult r = runRanks(1, deck + quoted(file("np1")), dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = runCbgtcWith("env -u CBGTC_MPI", deck + quoted(file("alone")), dir, "_alone");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = runCbgtcWith(std::string("env ") + mpi_env + "CBGTC_MPI=on", deck + quoted(file("mpi_on")), dir, "_on");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string how : {"alone", "mpi_on"}) {
+    for (const std::string pop : {"STN", "GPe", "GPi"}) {
+      const Spikes one = readSpikes(file("np1"), pop);
+      ASSERT_FALSE(one.times_ms.empty()) << pop;
+      const Spikes other = readSpikes(file(how), pop);
+      EXPECT_EQ(one.times_ms, other.times_ms) << how << " " << pop;
+      EXPECT_EQ(one.node_ids, other.node_ids) << how << " " << pop;
+      for (const std::string dataset : {"/lfp/" + pop, "/metrics/" + pop + "/psd"}) {
+        const auto values = readDoubles(file("np1"), dataset);
+        ASSERT_FALSE(values.empty()) << dataset;
+        EXPECT_EQ(values, readDoubles(file(how), dataset)) << how << " " << dataset;
+      }
+    }
+  }
+  r = runCbgtcWith("env CBGTC_MPI=yes", "--version", dir, "_bad");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "cbgtc: error: CBGTC_MPI is 'yes': on (initialise MPI in a process started alone) or auto (the "
+            "default)\n");
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
