@@ -103,7 +103,7 @@ rm -f "$out/scratch.$ext" "$out/scratch.$ext.partial"
 section "benchmarks"
 bench=$(mktemp -d)
 timeout "$(limit 150 150)" python3 "$here/run_benchmarks.py" --build "$build" \
-  ${float_build:+--float-build "$float_build"} --out "$bench" --replicas 10 \
+  ${float_build:+--float-build "$float_build"} --out "$bench" --replicas 10 --replica-ways runs,replicas \
   --scales ${DEVICE_CHECK_SCALES:-1 10 100 222.22 $here/../input/network_1m.ini $here/../input/cbgtc_1m.ini} \
   >> "$log" 2>&1
 echo "benchmarks exit $?" >> "$log"

@@ -13,7 +13,8 @@ step time by phase, construction time, bytes per synapse) at the given
 scales (s -> s*(100/200/150) neurons; an .ini deck runs at its own size),
 perf/bench_checkpoint.sh (checkpoint size and write time at 4 500 and
 45 000 neurons; builds with HDF5) and perf/bench_replicas.sh (an ensemble's
-runs one after another against replicas of one network); with an OpenMP
+runs as separate commands, one after another in one, and as replicas of one
+network); with an OpenMP
 build, perf/threads_vs_ranks.sh (its threads against the build's ranks,
 <out>/threads_vs_ranks.txt). Writes
 <out>/neuron_update.csv, delivery.csv, noise.csv, network.csv (a `precision` column),
@@ -51,7 +52,7 @@ def complete(rows, *keys):
     return [r for r in rows if all(r.get(k) for k in keys)]
 
 
-def bench_build(build, precision, scales, duration_ms, sizes, sources, replicas, env):
+def bench_build(build, precision, scales, duration_ms, sizes, sources, replicas, replica_ways, env):
     exe = lambda name: os.path.join(build, "bin", name)
     rows = {"neuron_update": [], "delivery": [], "noise": [], "network": [], "checkpoint": [], "replicas": []}
     if os.path.exists(exe("bench_neuron_update")):
@@ -71,7 +72,8 @@ def bench_build(build, precision, scales, duration_ms, sizes, sources, replicas,
     if re.search(r"hdf5_version: [0-9]", version):
         rows["checkpoint"] = run_csv([os.path.join(ROOT, "perf", "bench_checkpoint.sh"), exe("cbgtc")], env)
     rows["replicas"] = run_csv([os.path.join(ROOT, "perf", "bench_replicas.sh"), exe("cbgtc"),
-                                os.path.join(ROOT, "input", "default.ini"), str(replicas), "1000", "2"], env)
+                                os.path.join(ROOT, "input", "default.ini"), str(replicas), "1000", "2",
+                                replica_ways], env)
     for table in rows.values():
         for row in table:
             row["precision"] = precision
@@ -140,6 +142,8 @@ def main():
     parser.add_argument("--delivery-sources", type=int, default=20000,
                         help="bench_delivery sources (at least 10; fan-outs 10, 100, 1000 up to it)")
     parser.add_argument("--replicas", type=int, default=10, help="bench_replicas runs (as one network)")
+    parser.add_argument("--replica-ways", default="commands,runs,replicas",
+                        help="bench_replicas: the runs as separate commands, one after another, as replicas")
     parser.add_argument("--out", default=os.path.join(ROOT, "perf", "results"))
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -150,7 +154,7 @@ def main():
     tables = {"neuron_update": [], "delivery": [], "noise": [], "network": [], "checkpoint": [], "replicas": []}
     for build, precision in builds:
         for name, rows in bench_build(build, precision, args.scales, args.duration_ms, args.sizes,
-                                       args.delivery_sources, args.replicas, env).items():
+                                       args.delivery_sources, args.replicas, args.replica_ways, env).items():
             tables[name] += rows
     for name, rows in tables.items():
         write_csv(rows, os.path.join(args.out, f"{name}.csv"))
