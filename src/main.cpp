@@ -15,6 +15,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -1404,14 +1405,19 @@ int runCbgtc(int argc, char* argv[], const cbgtc::comm::Communicator& comm) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  bool launched = false;
+  // A CBGTC_MPI it does not take is refused by rank 0 alone, as a bad deck.
+  bool start_mpi = cbgtc::comm::launcherStarted(std::getenv);
+  std::string refused;
   try {
-    launched = cbgtc::comm::startedAsMpiRank();
+    start_mpi = cbgtc::comm::mpiRequested(std::getenv) || start_mpi;
   } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "cbgtc: error: %s\n", e.what());
+    refused = e.what();
+  }
+  cbgtc::comm::MpiSession mpi(argc, argv, start_mpi);
+  const auto comm = cbgtc::comm::worldCommunicator();
+  if (!refused.empty()) {
+    if (comm->rank() == 0) std::fprintf(stderr, "cbgtc: error: %s\n", refused.c_str());
     return 2;
   }
-  cbgtc::comm::MpiSession mpi(argc, argv, launched);
-  const auto comm = cbgtc::comm::worldCommunicator();
   return runCbgtc(argc, argv, *comm);
 }

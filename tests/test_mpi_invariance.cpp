@@ -679,10 +679,19 @@ TEST(MpiStart, AProcessStartedAloneGivesOneRanksResults) {
       }
     }
   }
+  // Refused by name, alone and on rank 0 of two (once, as a bad deck).
+  const std::string refused =
+      "cbgtc: error: CBGTC_MPI is 'yes': on (initialise MPI in a process started alone) or auto (the "
+      "default)\n";
   r = runCbgtcWith("env CBGTC_MPI=yes", "--version", dir, "_bad");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err,
-            "cbgtc: error: CBGTC_MPI is 'yes': on (initialise MPI in a process started alone) or auto (the "
-            "default)\n");
+  EXPECT_EQ(r.err, refused);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  r = runCbgtcWith(std::string("env CBGTC_MPI=yes ") + mpi_env + "'" + CBGTC_MPIEXEC + "' " +
+                       CBGTC_MPIEXEC_NUMPROC_FLAG + " 2",
+                   "--version", dir, "_bad_2");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err.find(refused), r.err.rfind(refused)) << r.err;
+  EXPECT_NE(r.err.find(refused), std::string::npos) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
 }

@@ -43,6 +43,18 @@ TEST(MpiStart, EachLaunchersVariableMakesARank) {
   }
 }
 
+TEST(MpiStart, TheLaunchersVariablesAloneSayWhetherALauncherStartedIt) {
+  using cbgtc::comm::launcherStarted;
+  const auto lookup = [](std::map<std::string, std::string> environment) {
+    return [environment](const char* name) -> const char* {
+      const auto it = environment.find(name);
+      return it == environment.end() ? nullptr : it->second.c_str();
+    };
+  };
+  EXPECT_TRUE(launcherStarted(lookup({{"PMI_RANK", "1"}, {"CBGTC_MPI", "yes"}})));
+  EXPECT_FALSE(launcherStarted(lookup({{"CBGTC_MPI", "on"}})));
+}
+
 TEST(MpiStart, CbgtcMpiOnStartsMpiAndAutoDecides) {
   EXPECT_TRUE(started({{"CBGTC_MPI", "on"}}));
   EXPECT_TRUE(started({{"CBGTC_MPI", "on"}, {"PMI_RANK", "0"}}));

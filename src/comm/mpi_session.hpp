@@ -13,23 +13,11 @@
 
 namespace cbgtc::comm {
 
-/// Whether this process is a rank of a job that a launcher started (mpiexec,
-/// mpirun, srun, aprun, jsrun, ...): each leaves variables of its own in its
-/// ranks' environment. A process started alone is the one rank of a build
-/// without MPI, with the same results bit for bit, and does not initialise
-/// MPI: Open MPI starts a daemon for a lone process (some 0.4 s, longer than
-/// the default network's second of model time). CBGTC_MPI=on initialises it
-/// all the same (a launcher not named here); auto, or unset, decides.
-/// `variable`: the environment, a name's value or null (std::getenv).
-/// Throws std::invalid_argument for another CBGTC_MPI.
+/// Whether a launcher (mpiexec, mpirun, srun, aprun, jsrun, ...) started this
+/// process as a rank of a job: each leaves variables of its own in its ranks'
+/// environment. `variable`: a name's value, or null (std::getenv).
 template <class Lookup>
-bool startedAsMpiRank(const Lookup& variable) {
-  if (const char* value = variable("CBGTC_MPI"); value != nullptr && *value != '\0') {
-    if (std::string(value) == "on") return true;
-    if (std::string(value) != "auto")
-      throw std::invalid_argument("CBGTC_MPI is '" + std::string(value) +
-                                  "': on (initialise MPI in a process started alone) or auto (the default)");
-  }
+bool launcherStarted(const Lookup& variable) {
   // Variables every rank of a launched job has, and a process started alone
   // lacks. One that a user sets by hand only costs the lone process MPI's
   // start; a launched rank taken for a lone one would run the whole network.
@@ -50,6 +38,27 @@ bool startedAsMpiRank(const Lookup& variable) {
        })
     if (variable(name) != nullptr) return true;
   return false;
+}
+
+/// CBGTC_MPI=on: initialise MPI in a process started alone all the same (a
+/// launcher not named in launcherStarted); auto, or unset, lets it decide.
+/// Throws std::invalid_argument for another value.
+template <class Lookup>
+bool mpiRequested(const Lookup& variable) {
+  const char* value = variable("CBGTC_MPI");
+  if (value == nullptr || *value == '\0' || std::string(value) == "auto") return false;
+  if (std::string(value) == "on") return true;
+  throw std::invalid_argument("CBGTC_MPI is '" + std::string(value) +
+                              "': on (initialise MPI in a process started alone) or auto (the default)");
+}
+
+/// Whether to initialise MPI. A process started alone is the one rank of a
+/// build without MPI, with the same results bit for bit, and does not: Open
+/// MPI starts a daemon for a lone process (some 0.4 s, longer than the
+/// default network's second of model time). Throws as mpiRequested.
+template <class Lookup>
+bool startedAsMpiRank(const Lookup& variable) {
+  return mpiRequested(variable) || launcherStarted(variable);
 }
 
 inline bool startedAsMpiRank() { return startedAsMpiRank(std::getenv); }
