@@ -1099,6 +1099,7 @@ int runEnsemble(const char* program, const cbgtc::io::CommandLine& base,
        u += static_cast<std::size_t>(groups.groups)) {
     if (stop_requested.load()) break;
     const Unit& unit = units[u];
+    part->newFailureClaim();
     int rc = 0;
     if (unit.merged) {
       cbgtc::RunSummary merged;

@@ -637,6 +637,37 @@ TEST(MpiFailures, AllocationFailureOnEveryRankIsReportedOnce) {
   EXPECT_FALSE(std::filesystem::exists(dir / "big.h5.partial"));
 }
 
+// Each run of an ensemble that fails so says once, as a run alone does: the
+// first failed rank of one run does not silence the next run's.
+TEST(MpiFailures, EachFailedRunOfAnEnsembleIsReportedOnce) {
+  if (!std::is_same_v<Kokkos::DefaultExecutionSpace::memory_space, Kokkos::HostSpace>)
+    GTEST_SKIP() << "the address-space limit is for host memory";
+  TempDir dir;
+  const std::string launcher = std::string("ulimit -v 1500000; ") + mpi_env + "'" + CBGTC_MPIEXEC + "' " +
+                               CBGTC_MPIEXEC_NUMPROC_FLAG + " 2";
+  // As AllocationFailureOnEveryRankIsReportedOnce, four seeds: two groups
+  // of one rank, each running two that fail in turn.
+  const RunResult r =
+      runCbgtcWith(launcher,
+                   "--population.GPe.n=15000000 --projection.stn_gpe.p=0 --projection.gpe_stn.p=0"
+                   " --projection.gpe_gpi.p=0 --ensemble.seeds=1-4 --output.file='" +
+                       (dir / "big.h5").string() + "'",
+                   dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  int errors = 0;
+  std::istringstream lines(r.err);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("cbgtc: error: ", 0) == 0) {
+      ++errors;
+      EXPECT_NE(line.find("GPe"), std::string::npos) << line;
+    }
+  EXPECT_EQ(errors, 4) << r.err;
+  for (int run = 0; run < 4; ++run)
+    EXPECT_NE(r.out.find("run " + std::to_string(run) + ": seed " + std::to_string(run + 1) + ": FAILED"),
+              std::string::npos)
+        << r.out;
+}
+
 // A deck on stdin reaches rank 0 only: rank 0 reads it and passes it on.
 // Otherwise rank 1 would find /dev/null there, refuse it alone, and leave
 // rank 0 waiting for it.

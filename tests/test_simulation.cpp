@@ -303,6 +303,7 @@ class ScriptedPeer final : public comm::Communicator {
   std::unique_ptr<comm::Communicator> split(int) const override { return nullptr; }
   void abort(int) const override {}
   bool firstToFail() const override { return true; }
+  void newFailureClaim() const override {}
   int calls() const { return _calls; }
 
  private:

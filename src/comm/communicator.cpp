@@ -128,6 +128,18 @@ class MpiCommunicator final : public Communicator {
     MPI_Win_unlock(0, _window);
     return rc != MPI_SUCCESS || previous == unclaimed;
   }
+  // Every rank has left the last claim's failure before rank 0 clears it,
+  // and none claims again before it is cleared.
+  void newFailureClaim() const override {
+    if (_window == MPI_WIN_NULL) return;
+    MPI_Barrier(_comm);
+    if (_rank == 0) {
+      MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, _window);
+      *_claimed = 0;
+      MPI_Win_unlock(0, _window);
+    }
+    MPI_Barrier(_comm);
+  }
 
  private:
   /// Every rank's `local`, concatenated in rank order on rank 0 (empty

@@ -45,6 +45,9 @@ class Communicator {
   /// other rank taking part: a failure that several ranks meet alike (an
   /// allocation) is reported once.
   virtual bool firstToFail() const = 0;
+  /// Collective: the next firstToFail is true again for the first rank that
+  /// asks (each run of an ensemble reports its own failure).
+  virtual void newFailureClaim() const = 0;
 };
 
 class LocalCommunicator final : public Communicator {
@@ -62,6 +65,7 @@ class LocalCommunicator final : public Communicator {
   std::unique_ptr<Communicator> split(int) const override { return std::make_unique<LocalCommunicator>(); }
   void abort(int) const override {}
   bool firstToFail() const override { return true; }
+  void newFailureClaim() const override {}
 };
 
 /// MPI_COMM_WORLD when built with MPI and MPI is initialised, else local.
