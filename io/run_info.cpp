@@ -96,6 +96,13 @@ std::string versionText() {
   out << "cbgtc " << CBGTC_VERSION << " (git " << CBGTC_GIT_HASH << ")\n";
   for (const auto& [key, value] : buildAttributes())
     if (key != "cbgtc_version" && key != "git_hash") out << "  " << key << ": " << value << "\n";
+#ifdef CBGTC_ENABLE_MPI
+  // Whether this process is a rank of an MPI job: one started alone is not,
+  // unless CBGTC_MPI=on (docs/mpi.md, "Started alone").
+  int started = 0;
+  MPI_Initialized(&started);
+  out << "  mpi_started: " << (started != 0 ? "yes" : "no") << "\n";
+#endif
   return out.str();
 }
 

@@ -50,7 +50,7 @@ std::int64_t ringSum(const Ring& ring) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  cbgtc::comm::MpiSession mpi(argc, argv, cbgtc::comm::startedAsMpiRank());
+  cbgtc::comm::MpiSession mpi(argc, argv, cbgtc::comm::startedAsMpiRankOrExit("bench_delivery"));
   int rc = 0;
   {
     Kokkos::ScopeGuard kokkos(argc, argv);

@@ -47,7 +47,7 @@ Timing timeSteps(int steps, Advance advance, const SpikeBuffer<MemorySpace>& spi
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  cbgtc::comm::MpiSession mpi(argc, argv, cbgtc::comm::startedAsMpiRank());
+  cbgtc::comm::MpiSession mpi(argc, argv, cbgtc::comm::startedAsMpiRankOrExit("bench_neuron_update"));
   int rc = 0;
   {
     Kokkos::ScopeGuard kokkos(argc, argv);

@@ -11,6 +11,7 @@
 #   perf/bench_replicas.sh [cbgtc] [deck] [K] [duration_ms] [repeats] [ways] > perf/results/replicas_cpu.csv
 set -euo pipefail
 shopt -s inherit_errexit # a failed command stops a way's commands too
+export LC_ALL=C           # bash's time prints a decimal point, as awk reads
 # Paths given are the caller's; the defaults are the repository's.
 cbgtc=${1:+$(realpath "$1")} deck=${2:+$(realpath "$2")} runs=${3:-10}
 duration=${4:-1000} repeats=${5:-3} ways=${6:-commands,runs,replicas}

@@ -3,7 +3,8 @@
 
     perf/run_benchmarks.py [--build build] [--float-build DIR] [--openmp-build DIR]
                            [--scales 1 10 100] [--duration-ms 200] [--sizes 450,4500,...]
-                           [--delivery-sources 20000] [--replicas 10] [--out perf/results]
+                           [--delivery-sources 20000] [--replicas 10]
+                           [--replica-ways commands,runs,replicas] [--out perf/results]
 
 Runs, for the build (and a CBGTC_REAL_TYPE=float build, if given):
 bench_neuron_update (neuron updates per second per model), bench_delivery

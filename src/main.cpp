@@ -1410,7 +1410,7 @@ int main(int argc, char* argv[]) {
   bool start_mpi = cbgtc::comm::launcherStarted(std::getenv);
   std::string refused;
   try {
-    start_mpi = cbgtc::comm::mpiRequested(std::getenv) || start_mpi;
+    start_mpi = cbgtc::comm::mpiRequested(std::getenv).value_or(start_mpi);
   } catch (const std::invalid_argument& e) {
     refused = e.what();
   }

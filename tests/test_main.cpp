@@ -13,7 +13,7 @@ int main(int argc, char* argv[]) {
 #ifdef CBGTC_TEST_WITHOUT_MPI_INIT
   cbgtc::comm::MpiSession mpi(argc, argv, false);
 #else
-  cbgtc::comm::MpiSession mpi(argc, argv, cbgtc::comm::startedAsMpiRank());
+  cbgtc::comm::MpiSession mpi(argc, argv, cbgtc::comm::startedAsMpiRankOrExit(argv[0]));
 #endif
   Kokkos::ScopeGuard kokkos(argc, argv);
   ::testing::InitGoogleTest(&argc, argv);

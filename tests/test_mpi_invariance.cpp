@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "io/options.hpp"
+#include "src/comm/mpi_session.hpp"
 #include "src/simulation.hpp"
 #include "tests/cli_helpers.hpp"
 #include "tests/memory_writer.hpp"
@@ -687,14 +688,34 @@ TEST(MpiDeck, DeckFromStandardInputReachesEveryRank) {
 // give mpiexec -np 1's file; a CBGTC_MPI it does not know is refused by name.
 TEST(MpiStart, AProcessStartedAloneGivesOneRanksResults) {
   TempDir dir;
+  // This test's own process may be a rank (ctest under srun): its children
+  // started alone must not inherit the launcher's variables.
+  std::string alone = "env -u CBGTC_MPI";
+  for (const char* name : cbgtc::comm::launcher_variables) alone += std::string(" -u ") + name;
+  const std::string np1 =
+      std::string(mpi_env) + "'" + CBGTC_MPIEXEC + "' " + CBGTC_MPIEXEC_NUMPROC_FLAG + " 1";
+  // --version says whether MPI started.
+  const auto mpi_started = [&](const std::string& launcher) {
+    const RunResult r = runCbgtcWith(launcher, "--version", dir, "_version");
+    EXPECT_EQ(r.exit_code, 0) << launcher << "\n" << r.err;
+    return r.out.find("\n  mpi_started: yes\n") != std::string::npos  ? "yes"
+           : r.out.find("\n  mpi_started: no\n") != std::string::npos ? "no"
+                                                                      : "neither";
+  };
+  EXPECT_STREQ(mpi_started(alone), "no");
+  EXPECT_STREQ(mpi_started(alone + " CBGTC_MPI=auto"), "no");
+  EXPECT_STREQ(mpi_started(alone + " " + mpi_env + "CBGTC_MPI=on"), "yes");
+  EXPECT_STREQ(mpi_started(np1), "yes");
+  EXPECT_STREQ(mpi_started("CBGTC_MPI=off " + np1), "no");
+
   const std::string deck = "--config '" + inputDeck("default.ini") +
                            "' --simulation.duration_ms=300 --analysis.burn_in_ms=50 --output.file=";
   const auto file = [&](const std::string& how) { return (dir / (how + ".h5")).string(); };
   RunResult r = runRanks(1, deck + quoted(file("np1")), dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = runCbgtcWith("env -u CBGTC_MPI", deck + quoted(file("alone")), dir, "_alone");
+  r = runCbgtcWith(alone, deck + quoted(file("alone")), dir, "_alone");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = runCbgtcWith(std::string("env ") + mpi_env + "CBGTC_MPI=on", deck + quoted(file("mpi_on")), dir, "_on");
+  r = runCbgtcWith(alone + " " + mpi_env + "CBGTC_MPI=on", deck + quoted(file("mpi_on")), dir, "_on");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const std::string how : {"alone", "mpi_on"}) {
     for (const std::string pop : {"STN", "GPe", "GPi"}) {
@@ -711,10 +732,8 @@ TEST(MpiStart, AProcessStartedAloneGivesOneRanksResults) {
     }
   }
   // Refused by name, alone and on rank 0 of two (once, as a bad deck).
-  const std::string refused =
-      "cbgtc: error: CBGTC_MPI is 'yes': on (initialise MPI in a process started alone) or auto (the "
-      "default)\n";
-  r = runCbgtcWith("env CBGTC_MPI=yes", "--version", dir, "_bad");
+  const std::string refused = "cbgtc: error: CBGTC_MPI is 'yes': on, off or auto (the default)\n";
+  r = runCbgtcWith(alone + " CBGTC_MPI=yes", "--version", dir, "_bad");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, refused);
   EXPECT_TRUE(r.out.empty()) << r.out;
