@@ -603,35 +603,50 @@ TEST(MpiFailures, FullDiskStopsEveryRankWithOneLine) {
 }
 #endif
 
-// Every rank fails to allocate alike, and the failure is reported once, not
-// once per rank over several lines each. Host memory only: a GPU's runtime
+namespace {
+
+// A network of `gpe_neurons` GPe neurons (no projections) on 2 ranks whose
+// address space is too small for them: every rank fails to allocate.
+// Within the memory estimate's host budget, beyond the limit (3e7 neurons'
+// LFP scratch alone is 4.6 GB per rank). Host memory only: a GPU's runtime
 // needs more address space than the limit leaves.
+RunResult outOfAddressSpace(const TempDir& dir, const std::string& gpe_neurons, const std::string& args) {
+  const std::string launcher = std::string("ulimit -v 1500000; ") + mpi_env + "'" + CBGTC_MPIEXEC + "' " +
+                               CBGTC_MPIEXEC_NUMPROC_FLAG + " 2";
+  return runCbgtcWith(launcher,
+                      "--population.GPe.n=" + gpe_neurons +
+                          " --projection.stn_gpe.p=0 --projection.gpe_stn.p=0 --projection.gpe_gpi.p=0 " +
+                          args + " --output.file='" + (dir / "big.h5").string() + "'",
+                      dir);
+}
+
+/// cbgtc's error lines of a run's stderr (the rest is mpiexec's notice).
+std::vector<std::string> errorLines(const std::string& err) {
+  std::vector<std::string> ours;
+  std::istringstream lines(err);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("cbgtc: error: ", 0) == 0) ours.push_back(line);
+  return ours;
+}
+
+}  // namespace
+
+// Every rank fails to allocate alike, and the failure is reported once, not
+// once per rank over several lines each. The ranks may fail at different
+// allocations, or one before the other gets there: either way every rank
+// stops at the same stage of the build, so that rank 0 removes its partial
+// file before the job ends.
 TEST(MpiFailures, AllocationFailureOnEveryRankIsReportedOnce) {
   if (!std::is_same_v<Kokkos::DefaultExecutionSpace::memory_space, Kokkos::HostSpace>)
     GTEST_SKIP() << "the address-space limit is for host memory";
   TempDir dir;
-  const std::string launcher = std::string("ulimit -v 1500000; ") + mpi_env + "'" + CBGTC_MPIEXEC + "' " +
-                               CBGTC_MPIEXEC_NUMPROC_FLAG + " 2";
-  // 3e7 GPe neurons: within the memory estimate's host budget but beyond
-  // the address-space limit (their LFP scratch alone is 4.6 GB per rank).
-  // The ranks may fail at different allocations, or one before the other
-  // gets there: either way every rank stops at the same stage of the build,
-  // so that rank 0 removes its partial file before the job ends.
-  const RunResult r =
-      runCbgtcWith(launcher,
-                   "--population.GPe.n=30000000 --projection.stn_gpe.p=0 --projection.gpe_stn.p=0"
-                   " --projection.gpe_gpi.p=0 --output.file='" +
-                       (dir / "big.h5").string() + "'",
-                   dir);
+  const RunResult r = outOfAddressSpace(dir, "30000000", "");
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  std::vector<std::string> ours;
+  // The lines besides cbgtc's are mpiexec's notice, no continuation of the error.
   std::istringstream lines(r.err);
-  for (std::string line; std::getline(lines, line);) {
-    const bool error_line = line.rfind("cbgtc: error: ", 0) == 0;
-    if (error_line) ours.push_back(line);
-    // The rest is mpiexec's notice, not a continuation of the error.
-    if (!error_line) EXPECT_EQ(line.find("Traceback"), std::string::npos) << line;
-  }
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("cbgtc: error: ", 0) != 0) EXPECT_EQ(line.find("Traceback"), std::string::npos) << line;
+  const std::vector<std::string> ours = errorLines(r.err);
   ASSERT_EQ(ours.size(), 1u) << r.err;
   EXPECT_NE(ours[0].find("GPe"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "big.h5"));
@@ -644,25 +659,12 @@ TEST(MpiFailures, EachFailedRunOfAnEnsembleIsReportedOnce) {
   if (!std::is_same_v<Kokkos::DefaultExecutionSpace::memory_space, Kokkos::HostSpace>)
     GTEST_SKIP() << "the address-space limit is for host memory";
   TempDir dir;
-  const std::string launcher = std::string("ulimit -v 1500000; ") + mpi_env + "'" + CBGTC_MPIEXEC + "' " +
-                               CBGTC_MPIEXEC_NUMPROC_FLAG + " 2";
-  // As AllocationFailureOnEveryRankIsReportedOnce, four seeds: two groups
-  // of one rank, each running two that fail in turn.
-  const RunResult r =
-      runCbgtcWith(launcher,
-                   "--population.GPe.n=15000000 --projection.stn_gpe.p=0 --projection.gpe_stn.p=0"
-                   " --projection.gpe_gpi.p=0 --ensemble.seeds=1-4 --output.file='" +
-                       (dir / "big.h5").string() + "'",
-                   dir);
+  // Four seeds: two groups of one rank, each running two that fail in turn.
+  const RunResult r = outOfAddressSpace(dir, "15000000", "--ensemble.seeds=1-4");
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  int errors = 0;
-  std::istringstream lines(r.err);
-  for (std::string line; std::getline(lines, line);)
-    if (line.rfind("cbgtc: error: ", 0) == 0) {
-      ++errors;
-      EXPECT_NE(line.find("GPe"), std::string::npos) << line;
-    }
-  EXPECT_EQ(errors, 4) << r.err;
+  const std::vector<std::string> ours = errorLines(r.err);
+  EXPECT_EQ(ours.size(), 4u) << r.err;
+  for (const std::string& line : ours) EXPECT_NE(line.find("GPe"), std::string::npos) << line;
   for (int run = 0; run < 4; ++run)
     EXPECT_NE(r.out.find("run " + std::to_string(run) + ": seed " + std::to_string(run + 1) + ": FAILED"),
               std::string::npos)
