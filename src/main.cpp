@@ -481,17 +481,20 @@ std::string withoutReplicaTags(const std::string& message, std::size_t& first) {
 /// `verbose` its description, progress and table on stdout. Returns the exit
 /// code (header comment), 0 where replicas failed but not all of them (they
 /// are in summary.replica_failures); `summary` gets the run's summary.
+/// `run_name` ("ensemble run 3"), where not empty, ends each error message.
 int runOne(const cbgtc::SimulationConfig& config, const std::string& config_file,
            const cbgtc::comm::Communicator& comm, bool verbose, cbgtc::RunSummary& summary_out,
            const std::string& restart = "", const std::vector<cbgtc::SimulationConfig>* replicas = nullptr,
            const std::vector<cbgtc::SimulationConfig>* replicas_in_one_file = nullptr,
-           const std::vector<cbgtc::EnsembleRun>& replica_runs = {}, bool files = true) {
+           const std::vector<cbgtc::EnsembleRun>& replica_runs = {}, bool files = true,
+           const std::string& run_name = "") {
   const bool root = comm.isRoot();
   // Messages about a merged network of replicas use the deck's names and
   // say which run's file the (first) named section belongs to.
-  const auto forUser = [replicas, replicas_in_one_file, &config,
-                        files](const std::string& message) -> std::string {
-    if (!replicas && !replicas_in_one_file) return message;
+  const auto forUser = [replicas, replicas_in_one_file, &config, files,
+                        &run_name](const std::string& message) -> std::string {
+    if (!replicas && !replicas_in_one_file)
+      return run_name.empty() ? message : message + " (" + run_name + ")";
     std::size_t replica = std::string::npos;
     const std::string text = withoutReplicaTags(message, replica);
     if (!replicas)
@@ -1116,7 +1119,8 @@ int runEnsemble(const char* program, const cbgtc::io::CommandLine& base,
       std::move(parts.begin(), parts.end(), summaries.begin() + static_cast<std::ptrdiff_t>(unit.first));
     } else {
       rc = runOne(configs[unit.first], base.config_file, *part, false, summaries[unit.first],
-                  base.restart_file, nullptr, nullptr, {}, plan.files);
+                  base.restart_file, nullptr, nullptr, {}, plan.files,
+                  "ensemble run " + std::to_string(unit.first));
     }
     for (std::size_t r = unit.first; r < unit.first + unit.count; ++r) {
       mine[r] = true;

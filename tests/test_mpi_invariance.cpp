@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <Kokkos_Core.hpp>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -665,6 +666,15 @@ TEST(MpiFailures, EachFailedRunOfAnEnsembleIsReportedOnce) {
   const std::vector<std::string> ours = errorLines(r.err);
   EXPECT_EQ(ours.size(), 4u) << r.err;
   for (const std::string& line : ours) EXPECT_NE(line.find("GPe"), std::string::npos) << line;
+  // Each names its run.
+  for (int run = 0; run < 4; ++run)
+    EXPECT_EQ(std::count_if(ours.begin(), ours.end(),
+                            [&](const std::string& line) {
+                              return line.find("(ensemble run " + std::to_string(run) + ")") !=
+                                     std::string::npos;
+                            }),
+              1)
+        << r.err;
   for (int run = 0; run < 4; ++run)
     EXPECT_NE(r.out.find("run " + std::to_string(run) + ": seed " + std::to_string(run + 1) + ": FAILED"),
               std::string::npos)
